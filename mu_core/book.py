@@ -1,0 +1,252 @@
+"""The executable-book pipeline: jupytext source -> papermill run with a preset -> Jupyter Book.
+
+Chapters are the ``notebooks/NN_slug`` entries of ``_toc.yml``; their sources are
+``notebooks/NN_slug.py`` (jupytext percent format), their presets
+``notebooks/params/<preset>/NN_slug.yaml``. An executed chapter lands in the book tree at
+``book/notebooks/NN_slug.ipynb`` with ``NN_slug.results.json`` and ``figures/`` beside it.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError, MuError, describe
+
+PRESETS = ("smoke", "cpu", "paper")
+BOOK_DIR = "book"
+
+
+class ChapterFailed(MuError):
+    """A chapter raised while executing; the message names the failing cell."""
+
+
+@dataclass(frozen=True)
+class ChapterSource:
+    slug: str  # NN_slug
+    source: Path  # notebooks/NN_slug.py
+
+    def preset_path(self, root: Path, preset: str) -> Path:
+        return root / "notebooks" / "params" / preset / f"{self.slug}.yaml"
+
+    def presets(self, root: Path) -> list[str]:
+        return [p for p in PRESETS if self.preset_path(root, p).exists()]
+
+
+def project_root(start: str | os.PathLike | None = None) -> Path:
+    """The nearest folder at or above `start` (default: cwd) holding _toc.yml and notebooks/."""
+    start = Path(start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "_toc.yml").exists() and (folder / "notebooks").is_dir():
+            return folder
+    raise ConfigError(f"no book project (a folder with _toc.yml and notebooks/) at or above "
+                      f"{start}; run mu-book inside the repository or pass --root.")
+
+
+def chapters(root: Path) -> list[ChapterSource]:
+    """Chapters in _toc.yml order: its `notebooks/...` file entries."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    found = []
+    for entry in _toc_files(toc):
+        path = Path(entry)
+        if path.parts[:1] == ("notebooks",):
+            source = root / path.with_suffix(".py")
+            if not source.exists():
+                raise ConfigError(f"_toc.yml lists {entry} but its source {source} is missing.")
+            found.append(ChapterSource(path.stem, source))
+    return found
+
+
+def _toc_files(node):
+    if isinstance(node, dict):
+        if "file" in node:
+            yield str(node["file"])
+        for value in node.values():
+            if isinstance(value, (dict, list)):
+                yield from _toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _toc_files(item)
+
+
+def find_chapter(root: Path, name: str) -> ChapterSource:
+    """A chapter by slug ('00_foundations'), number ('00') or short name ('foundations')."""
+    known = chapters(root)
+    for chapter in known:
+        number, _, short = chapter.slug.partition("_")
+        if name in (chapter.slug, number, short):
+            return chapter
+    raise ConfigError(f"unknown chapter {name!r}; accepted: "
+                      f"{', '.join(c.slug for c in known)}.")
+
+
+def read_notebook(source: Path):
+    import jupytext
+
+    return jupytext.read(source)
+
+
+def notebook_parameters(notebook) -> dict:
+    """Names and defaults of the cell tagged `parameters`, which must hold literals only."""
+    cells = [c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ConfigError(f"a chapter needs exactly one cell tagged 'parameters', found "
+                          f"{len(cells)}.")
+    defaults = {}
+    for node in ast.parse(cells[0].source).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            raise ConfigError("the parameters cell may hold only `name = literal` lines; "
+                              f"found: {ast.unparse(node)}")
+        try:
+            defaults[node.targets[0].id] = ast.literal_eval(node.value)
+        except ValueError as error:
+            raise ConfigError(f"parameter {node.targets[0].id} must be a literal, got "
+                              f"{ast.unparse(node.value)}.") from error
+    return defaults
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """'key=value' with the value read as YAML: 3 -> int, 0.1 -> float, [1, 2] -> list."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"parameters are given as key=value, got {text!r}.")
+    try:
+        return key.strip(), yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError as error:
+        raise ConfigError(f"the value of {key.strip()} is not readable: {value!r}.") from error
+
+
+def check_parameters(defaults: dict, given: dict, origin: str) -> dict:
+    """`given` checked against the defaults' names and types (an int passes as a float)."""
+    checked = {}
+    for name, value in given.items():
+        if name not in defaults:
+            raise ConfigError(f"unknown parameter {name!r} in {origin}; accepted: "
+                              f"{', '.join(defaults)}.")
+        checked[name] = _coerce(name, defaults[name], value, origin)
+    return checked
+
+
+def _coerce(name: str, default, value, origin: str):
+    if default is None or value is None:
+        return value
+    expected = type(default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is list and isinstance(value, tuple):
+        return list(value)
+    if type(value) is not expected:
+        raise ConfigError(f"parameter {name} in {origin} must be a {expected.__name__} like its "
+                          f"default {default!r}, got {describe(value)}.")
+    return value
+
+
+def chapter_parameters(root: Path, chapter: ChapterSource, preset: str,
+                       overrides: list[str] = ()) -> dict:
+    """The preset's parameters plus overrides, all checked before anything runs."""
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; accepted: {', '.join(PRESETS)}.")
+    defaults = notebook_parameters(read_notebook(chapter.source))
+    preset_file = chapter.preset_path(root, preset)
+    if not preset_file.exists():
+        raise ConfigError(f"chapter {chapter.slug} has no {preset!r} preset ({preset_file}); "
+                          f"it has: {', '.join(chapter.presets(root)) or 'none'}.")
+    preset_values = yaml.safe_load(preset_file.read_text()) or {}
+    if not isinstance(preset_values, dict):
+        raise ConfigError(f"{preset_file} must map parameter names to values.")
+    params = check_parameters(defaults, preset_values, str(preset_file))
+    params.update(check_parameters(defaults, dict(map(parse_override, overrides)),
+                                   "the command line"))
+    return params
+
+
+def output_dir(root: Path) -> Path:
+    return root / BOOK_DIR / "notebooks"
+
+
+def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
+                overrides: list[str] = (), out: Path | None = None) -> Path:
+    """Execute one chapter with papermill; return its results JSON path.
+
+    Raises ChapterFailed naming the cell that failed; the executed notebook (with the
+    traceback) is kept.
+    """
+    import nbformat
+    import papermill
+
+    params = chapter_parameters(root, chapter, preset, overrides)
+    out = Path(out or output_dir(root)).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    executed = out / f"{chapter.slug}.ipynb"
+    results = out / f"{chapter.slug}.results.json"
+    results.unlink(missing_ok=True)
+    env = {"MU_BOOK_PRESET": preset, "MU_PROGRESS": os.environ.get("MU_PROGRESS", "0")}
+    with tempfile.TemporaryDirectory() as tmp, _environment(env):
+        source = Path(tmp) / f"{chapter.slug}.ipynb"
+        nbformat.write(read_notebook(chapter.source), source)
+        try:
+            papermill.execute_notebook(str(source), str(executed), parameters=params,
+                                       cwd=str(out), kernel_name="python3",
+                                       progress_bar=False, log_output=False)
+        except papermill.PapermillExecutionError as error:
+            raise ChapterFailed(_failure_message(chapter, executed, error)) from None
+    if not results.exists():
+        raise ChapterFailed(f"chapter {chapter.slug} ran but wrote no {results.name}; its "
+                            "last cell must call chapter.save_results(...).")
+    return results
+
+
+def _failure_message(chapter: ChapterSource, executed: Path, error) -> str:
+    import nbformat
+
+    first_line = ""
+    try:
+        cell = nbformat.read(executed, as_version=4).cells[error.cell_index]
+        first_line = next((l for l in cell.source.splitlines() if l.strip()), "")
+    except (OSError, IndexError, ValueError):
+        pass
+    return (f"chapter {chapter.slug} failed in cell {error.cell_index} "
+            f"(execution count {error.exec_count}, starting {first_line!r}): "
+            f"{error.ename}: {error.evalue}; the executed notebook with the traceback is "
+            f"{executed}.")
+
+
+class _environment:
+    """Set environment variables for the duration of a block (the kernel inherits them)."""
+
+    def __init__(self, values: dict):
+        self.values, self.saved = values, {}
+
+    def __enter__(self):
+        for key, value in self.values.items():
+            self.saved[key] = os.environ.get(key)
+            os.environ[key] = value
+
+    def __exit__(self, *exc):
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def build_html(root: Path) -> Path:
+    """jupyter-book build of the book tree, execution off, warnings as errors, offline."""
+    executable = Path(sys.executable).parent / "jupyter-book"
+    command = [str(executable) if executable.exists() else shutil.which("jupyter-book") or
+               "jupyter-book", "build", BOOK_DIR, "--config", "_config.yml", "--toc",
+               "_toc.yml", "--path-output", ".", "--warningiserror", "--keep-going", "--all"]
+    completed = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    if completed.returncode != 0:
+        tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
+        raise ChapterFailed(f"jupyter-book build failed (exit {completed.returncode}):\n{tail}")
+    return root / "_build" / "html" / "index.html"

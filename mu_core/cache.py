@@ -1,0 +1,124 @@
+"""Content-addressed store of model states, keyed by the canonical JSON of their config.
+
+A config holds everything that determines a model (dataset, split, architecture, method,
+hyper-parameters, seed), so chapters that ask for the same model share one file. Writes
+are atomic (temporary file, then rename); reads use ``weights_only=True``; a corrupt,
+partial or mismatching file is reported, removed and rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """$MU_CACHE_DIR, else $XDG_CACHE_HOME/mu_core/models, else ~/.cache/mu_core/models."""
+    if os.environ.get("MU_CACHE_DIR"):
+        return Path(os.environ["MU_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "mu_core" / "models"
+
+
+def enabled() -> bool:
+    """The cache is used unless MU_CACHE=0."""
+    return os.environ.get("MU_CACHE", "1") != "0"
+
+
+def canonical_json(config: dict) -> str:
+    """One spelling per config: sorted keys, no spaces, tuples as lists."""
+    return json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      allow_nan=False, default=_jsonable)
+
+
+def _jsonable(value):
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cache configs hold JSON values only, got {type(value).__name__}.")
+
+
+def config_key(config: dict) -> str:
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:32]
+
+
+def path_for(config: dict) -> Path:
+    return cache_dir() / f"{config_key(config)}.pt"
+
+
+def save(config: dict, state: dict, meta: dict | None = None) -> Path:
+    """Write a state dict (and JSON-able metadata) for `config`, atomically."""
+    path = path_for(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": FORMAT, "config": canonical_json(config),
+               "state": {k: v.detach().cpu() for k, v in state.items()},
+               "meta": json.dumps(meta or {})}
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(payload, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load(config: dict) -> tuple[dict, dict] | None:
+    """(state, meta) stored for `config`, or None when absent or unreadable (then removed)."""
+    path = path_for(config)
+    if not path.exists():
+        return None
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if payload.get("format") != FORMAT or payload.get("config") != canonical_json(config):
+            raise ValueError("its config or format does not match")
+        return payload["state"], json.loads(payload["meta"])
+    except Exception as error:  # truncated zip, unpickling error, wrong content, ...
+        warnings.warn(f"cache file {path} is unreadable ({error}); it is removed and rebuilt.",
+                      stacklevel=2)
+        path.unlink(missing_ok=True)
+        return None
+
+
+def cached_model(config: dict, create: Callable[[], nn.Module],
+                 build: Callable[[nn.Module], dict | None]) -> tuple[nn.Module, dict]:
+    """The model for `config`: loaded from the cache, or created, built and stored.
+
+    `create()` returns a fresh model of the right architecture; `build(model)` trains or
+    unlearns it in place and may return metadata to keep (its run time is added as
+    ``seconds``). Returns (model, meta); ``meta["cached"]`` tells whether it was a hit.
+    """
+    model = create()
+    found = load(config) if enabled() else None
+    if found is not None:
+        state, meta = found
+        try:
+            model.load_state_dict(state)
+            return model, {**meta, "cached": True}
+        except RuntimeError as error:
+            warnings.warn(f"cached state for {config_key(config)} does not fit the model "
+                          f"({error}); rebuilding.", stacklevel=2)
+            model = create()
+    start = time.perf_counter()
+    meta = dict(build(model) or {})
+    meta["seconds"] = time.perf_counter() - start
+    if enabled():
+        save(config, model.state_dict(), meta)
+    return model, {**meta, "cached": False}

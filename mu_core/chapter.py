@@ -1,0 +1,104 @@
+"""What a chapter notebook needs around its science: provenance, figures and results files.
+
+A chapter writes into its working directory (``mu-book run`` sets it to the book tree):
+``<slug>.results.json`` and ``figures/<slug>/<name>.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .train import resolve_device
+
+
+class Chapter:
+    """One run of a chapter: its parameters, device, seeds, figures and results."""
+
+    def __init__(self, slug: str, params: dict, *, device: str = "auto", seeds=(0,)):
+        self.slug = slug
+        self.params = dict(params)
+        self.device = resolve_device(device)
+        self.seeds = list(seeds)
+        self.started = time.time()
+        self.figures: list[str] = []
+        self.directory = Path.cwd()
+
+    def savefig(self, fig, name: str):
+        """Save `fig` as figures/<slug>/<name>.png and return it (so the cell displays it)."""
+        path = self.directory / "figures" / self.slug / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=130, bbox_inches="tight")
+        self.figures.append(str(path.relative_to(self.directory)))
+        return fig
+
+    def provenance(self) -> dict:
+        from . import __version__
+
+        return {
+            "mu_core": __version__,
+            "git": git_revision(),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "device": device_name(self.device),
+            "seeds": self.seeds,
+            "preset": os.environ.get("MU_BOOK_PRESET", "none"),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
+            "seconds": round(time.time() - self.started, 2),
+        }
+
+    def save_results(self, results: dict) -> Path:
+        """Write <slug>.results.json (atomically): parameters, provenance, figures, results."""
+        document = {"chapter": self.slug, "params": self.params,
+                    "provenance": self.provenance(), "figures": self.figures,
+                    "results": results}
+        path = self.directory / f"{self.slug}.results.json"
+        text = json.dumps(jsonable(document), indent=2, allow_nan=False)
+        handle, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        os.replace(tmp, path)
+        return path
+
+
+def jsonable(value):
+    """Tensors and arrays to lists, NaN to None, tuples to lists, recursively."""
+    if isinstance(value, (torch.Tensor, np.ndarray)):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def git_revision() -> str:
+    """The git revision of the mu_core checkout (with '+dirty'), or 'unknown' outside one."""
+    here = Path(__file__).resolve().parent
+    try:
+        revision = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here,
+                                  capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=here, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return revision + ("+dirty" if dirty.strip() else "")
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    return f"cpu: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"

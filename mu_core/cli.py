@@ -1,0 +1,114 @@
+"""`mu-book`: list, run and build the book's chapters, and run the benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import book
+from .errors import MuError
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except MuError as error:
+        print(f"mu-book: error: {error}", file=sys.stderr)
+        return 1 if isinstance(error, book.ChapterFailed) else 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mu-book", description=__doc__)
+    parser.add_argument("--root", help="the repository (default: found from the cwd)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="chapters from _toc.yml and their presets")
+    listing.set_defaults(handler=_list)
+
+    run = commands.add_parser("run", help="execute chapters with a preset")
+    run.add_argument("chapters", nargs="*", help="slug, number or name (default: all)")
+    run.add_argument("--preset", default="cpu", help=f"one of {', '.join(book.PRESETS)}")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a parameter (value read as YAML); repeatable")
+    run.add_argument("--out", help="where executed notebooks go (default: book/notebooks)")
+    run.set_defaults(handler=_run)
+
+    build = commands.add_parser("build", help="run every chapter, then build the HTML book")
+    build.add_argument("--preset", default="cpu", help=f"one of {', '.join(book.PRESETS)}")
+    build.add_argument("--no-run", action="store_true",
+                       help="build from the chapters already executed")
+    build.set_defaults(handler=_build)
+
+    bench = commands.add_parser("bench", help="benchmarks: ratios measured side by side")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+    bench.set_defaults(handler=_bench)
+    return parser
+
+
+def _root(args) -> Path:
+    return book.project_root(args.root)
+
+
+def _list(args) -> int:
+    root = _root(args)
+    for chapter in book.chapters(root):
+        print(f"{chapter.slug:28s} presets: {', '.join(chapter.presets(root)) or 'none'}")
+    return 0
+
+
+def _selected(root: Path, names: list[str]) -> list[book.ChapterSource]:
+    return [book.find_chapter(root, n) for n in names] if names else book.chapters(root)
+
+
+def _run(args) -> int:
+    root = _root(args)
+    selected = _selected(root, args.chapters)
+    for chapter in selected:  # every chapter's parameters are checked before any runs
+        book.chapter_parameters(root, chapter, args.preset, args.param)
+    return _run_all(root, selected, args.preset, args.param, args.out)
+
+
+def _run_all(root, selected, preset, overrides, out) -> int:
+    failures = []
+    for chapter in selected:
+        print(f"running {chapter.slug} ({preset}) ...", flush=True)
+        try:
+            results = book.run_chapter(root, chapter, preset, overrides, Path(out) if out else None)
+            print(f"  done: {results}")
+        except book.ChapterFailed as error:
+            print(f"mu-book: error: {error}", file=sys.stderr)
+            failures.append(chapter.slug)
+    if failures:
+        print(f"mu-book: {len(failures)} chapter(s) failed: {', '.join(failures)}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _build(args) -> int:
+    root = _root(args)
+    if not args.no_run:
+        selected = book.chapters(root)
+        for chapter in selected:
+            book.chapter_parameters(root, chapter, args.preset)
+        status = _run_all(root, selected, args.preset, [], None)
+        if status:
+            print("mu-book: the HTML book was not built; executed chapters are kept in "
+                  f"{book.output_dir(root)}.", file=sys.stderr)
+            return status
+    index = book.build_html(root)
+    print(f"book built: {index}")
+    return 0
+
+
+def _bench(args) -> int:
+    from . import bench
+
+    bench.main(quick=args.quick, root=_root(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Errors raised for bad input, each with one sentence saying what was wrong and what is accepted."""
+
+
+class MuError(Exception):
+    """Base class of every error `mu_core` raises for bad input or a missing resource."""
+
+
+class ConfigError(MuError, ValueError):
+    """A parameter has a wrong value or type; raised before any work starts."""
+
+
+class DatasetUnavailable(MuError, RuntimeError):
+    """A dataset could not be found on disk or downloaded."""
+
+
+def describe(value) -> str:
+    """`value` with its type, for error messages: "str '0.5'"."""
+    return f"{type(value).__name__} {value!r}"
+
+
+def check_fraction(name: str, value, *, allow_zero: bool = False, allow_one: bool = True) -> float:
+    """Return `value` as a float if it is a number in its interval, else raise ConfigError."""
+    low, high = ("[0" if allow_zero else "(0"), ("1]" if allow_one else "1)")
+    interval = f"{low}, {high}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{name} must be a number in {interval}, got {describe(value)}.")
+    ok_low = value >= 0 if allow_zero else value > 0
+    ok_high = value <= 1 if allow_one else value < 1
+    if not (ok_low and ok_high):
+        raise ConfigError(f"{name} must be in {interval}, got {value}.")
+    return float(value)
+
+
+def check_positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{name} must be a positive integer, got {describe(value)}.")
+    return value
+
+
+def check_positive_number(name: str, value, *, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{name} must be a number, got {describe(value)}.")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ConfigError(f"{name} must be {bound}, got {value}.")
+    return float(value)
+
+
+def check_choice(name: str, value, choices) -> str:
+    if value not in choices:
+        raise ConfigError(f"unknown {name} {value!r}; accepted: {', '.join(map(str, choices))}.")
+    return value

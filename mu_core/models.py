@@ -1,0 +1,141 @@
+"""Model registry: `create(name, num_classes, in_channels, image_size, **options)`.
+
+Small inputs (28/32 px and below) get small-input stems: a 3x3 stride-1 first convolution
+and no max-pool for ResNets (as in the CIFAR ResNets of the unlearning literature), a
+global-pool + linear classifier for VGG.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Callable
+
+import torch
+from torch import nn
+
+from .errors import ConfigError, check_positive_int
+
+SMALL_INPUT = 64  # at or below this size a model gets its small-input stem
+
+
+def cnn(num_classes: int, in_channels: int, image_size: int, width: int = 32) -> nn.Module:
+    """Two conv blocks and a two-layer head: the CPU default, ~99% on MNIST."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.AdaptiveAvgPool2d(4 if image_size >= 16 else 2), nn.Flatten(),
+        nn.Linear(2 * width * (16 if image_size >= 16 else 4), 128), nn.ReLU(),
+        nn.Linear(128, num_classes),
+    )
+
+
+def mlp(num_classes: int, in_channels: int, image_size: int, hidden=(1000, 1000),
+        bias: bool = True) -> nn.Module:
+    """Fully connected ReLU network; `bias=False` gives the homogeneous nets of data
+    reconstruction (Haim et al. 2022)."""
+    sizes = [in_channels * image_size * image_size, *hidden]
+    layers: list[nn.Module] = [nn.Flatten()]
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(fan_in, fan_out, bias=bias), nn.ReLU()]
+    layers.append(nn.Linear(sizes[-1], num_classes, bias=bias))
+    return nn.Sequential(*layers)
+
+
+def _torchvision_resnet(arch: str):
+    def build(num_classes, in_channels, image_size, pretrained: bool = False):
+        import torchvision.models as tvm
+
+        model = getattr(tvm, arch)(weights="DEFAULT" if pretrained else None)
+        model.fc = nn.Linear(model.fc.in_features, num_classes)
+        if image_size <= SMALL_INPUT:
+            model.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)
+            model.maxpool = nn.Identity()
+        elif in_channels != 3:
+            model.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
+        return model
+    build.__doc__ = f"torchvision {arch}, small-input stem at <= {SMALL_INPUT} px."
+    return build
+
+
+def vgg16_bn(num_classes: int, in_channels: int, image_size: int, pretrained: bool = False):
+    """torchvision VGG-16-BN; small inputs use global pooling and one linear classifier
+    (the CIFAR VGG of Unlearn-Sparse), and keep only the max-pools the size allows."""
+    import torchvision.models as tvm
+
+    model = tvm.vgg16_bn(weights="DEFAULT" if pretrained else None)
+    if in_channels != 3:
+        model.features[0] = nn.Conv2d(in_channels, 64, 3, padding=1)
+    if image_size <= SMALL_INPUT:
+        pools = [i for i, m in enumerate(model.features) if isinstance(m, nn.MaxPool2d)]
+        for i in pools[max(1, image_size.bit_length() - 1):]:  # 2**pools <= image_size
+            model.features[i] = nn.Identity()
+        model.avgpool = nn.AdaptiveAvgPool2d(1)
+        model.classifier = nn.Linear(512, num_classes)
+    else:
+        model.classifier[-1] = nn.Linear(4096, num_classes)
+    return model
+
+
+def efficientnet(num_classes: int, in_channels: int, image_size: int,
+                 variant: str = "efficientnetv2_s", pretrained: bool = False):
+    """timm EfficientNet (MRA's "EFN, small version": EfficientNetV2-S by default)."""
+    import timm
+
+    return timm.create_model(variant, pretrained=pretrained, num_classes=num_classes,
+                             in_chans=in_channels)
+
+
+def swinv2_tiny(num_classes: int, in_channels: int, image_size: int,
+                variant: str = "swinv2_tiny_window8_256", pretrained: bool = False):
+    """timm Swin-V2-T at the data's image size; the window shrinks to fit small inputs."""
+    import timm
+
+    if image_size % 32:
+        raise ConfigError(f"swinv2_tiny needs an image size divisible by 32, got {image_size}.")
+    window = min(8, image_size // 32)
+    return timm.create_model(variant, pretrained=pretrained, num_classes=num_classes,
+                             in_chans=in_channels, img_size=image_size, window_size=window)
+
+
+MODELS: dict[str, Callable[..., nn.Module]] = {
+    "cnn": cnn,
+    "mlp": mlp,
+    "resnet18": _torchvision_resnet("resnet18"),
+    "resnet50": _torchvision_resnet("resnet50"),
+    "resnext50": _torchvision_resnet("resnext50_32x4d"),
+    "vgg16_bn": vgg16_bn,
+    "efficientnet": efficientnet,
+    "swinv2_tiny": swinv2_tiny,
+}
+
+
+def create(name: str, num_classes: int, in_channels: int, image_size: int, *,
+           seed: int | None = None, **options) -> nn.Module:
+    """Build a registered model; with `seed`, its initial weights are a function of the seed."""
+    if name not in MODELS:
+        raise ConfigError(f"unknown model {name!r}; accepted: {', '.join(MODELS)}.")
+    for label, value in (("num_classes", num_classes), ("in_channels", in_channels),
+                         ("image_size", image_size)):
+        check_positive_int(label, value)
+    _check_options(name, options)
+    if seed is None:
+        return MODELS[name](num_classes, in_channels, image_size, **options)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return MODELS[name](num_classes, in_channels, image_size, **options)
+
+
+def _check_options(name: str, options: dict) -> None:
+    accepted = list(inspect.signature(MODELS[name]).parameters)[3:]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ConfigError(f"model {name!r} has no option {', '.join(unknown)}; accepted: "
+                          f"{', '.join(accepted) or 'none'}.")
+
+
+def create_for(name: str, data, *, seed: int | None = None, **options) -> nn.Module:
+    """`create` with the class count, channels and image size of an `ImageData`."""
+    return create(name, data.num_classes, data.in_channels, data.image_size, seed=seed,
+                  **options)

@@ -1,0 +1,135 @@
+"""Figures the chapters share; every function returns a matplotlib Figure."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import Tensor
+
+FORGET_COLOR, RETAIN_COLOR, TEST_COLOR = "#d62728", "#1f77b4", "#7f7f7f"
+
+
+def confusion(matrix: Tensor, class_names: Sequence[str], *, title: str = "",
+              highlight: Sequence[int] = (), ax=None):
+    """A (row-normalised) confusion matrix as a heat map; `highlight` marks classes in red."""
+    fig, ax = _figure(ax, (5.0, 4.2))
+    values = matrix.float().numpy()
+    top = 1.0 if values.max() <= 1 else float(values.max())
+    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=top)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    if len(class_names) <= 12:
+        fmt = "{:.2f}" if top <= 1 else "{:.0f}"
+        for (row, col), value in np.ndenumerate(values):
+            ax.text(col, row, fmt.format(value), ha="center", va="center", fontsize=7,
+                    color="white" if value > 0.6 * top else "black")
+    ticks = np.arange(len(class_names))
+    ax.set_xticks(ticks, class_names)
+    ax.set_yticks(ticks, class_names)
+    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    for labels in (ax.get_xticklabels(), ax.get_yticklabels()):
+        for c in highlight:
+            labels[c].set_color(FORGET_COLOR)
+            labels[c].set_fontweight("bold")
+    fig.tight_layout()
+    return fig
+
+
+def grouped_bars(series: dict[str, Sequence[float]], labels: Sequence[str], *,
+                 ylabel: str = "", title: str = "", highlight: Sequence[int] = (), ax=None):
+    """One group of bars per label, one bar per series; `highlight` marks labels in red."""
+    fig, ax = _figure(ax, (max(5.0, 0.5 * len(labels) * max(1, len(series))), 3.2))
+    width = 0.8 / len(series)
+    positions = np.arange(len(labels))
+    for i, (name, values) in enumerate(series.items()):
+        ax.bar(positions + (i - (len(series) - 1) / 2) * width, np.asarray(values, float),
+               width, label=name)
+    ax.set_xticks(positions, labels)
+    for c in highlight:
+        ax.get_xticklabels()[c].set_color(FORGET_COLOR)
+    ax.set(ylabel=ylabel, title=title)
+    if len(series) > 1:
+        ax.legend(frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def split_overview(data, split, *, examples: int = 6):
+    """Training samples per class split into retain and forget, the test split beside them,
+    and example forget images of each forget class."""
+    counts = {name: torch.bincount(data.labels[getattr(split, name).to(data.device)].cpu(),
+                                   minlength=data.num_classes).numpy()
+              for name in ("retain", "forget", "test")}
+    classes = list(split.forget_classes) or sorted(
+        torch.unique(data.labels[split.forget.to(data.device)]).tolist())[:5]
+    fig = plt.figure(figsize=(10, 3.8), layout="constrained")
+    left, right = fig.subfigures(1, 2, width_ratios=[1.25, 1])
+    ax = left.subplots()
+    positions = np.arange(data.num_classes)
+    ax.bar(positions - 0.2, counts["retain"], 0.4, color=RETAIN_COLOR, label="retain")
+    ax.bar(positions - 0.2, counts["forget"], 0.4, bottom=counts["retain"], color=FORGET_COLOR,
+           label="forget")
+    ax.bar(positions + 0.2, counts["test"], 0.4, color=TEST_COLOR, label="test")
+    ax.set_xticks(positions, data.classes if data.num_classes <= 20 else None)
+    ax.set(xlabel="class", ylabel="samples")
+    ax.set_title(f"{data.name}: {split.kind} forgetting", fontsize=10)
+    ax.set_ylim(0, 1.2 * (counts["retain"] + counts["forget"]).max())
+    ax.legend(frameon=False, fontsize=8, ncols=3, loc="upper center")
+    ax.spines[["top", "right"]].set_visible(False)
+    forget_labels = data.labels[split.forget.to(data.device)].cpu()
+    rows = [split.forget[forget_labels == c][:examples] for c in classes]
+    mosaic = _mosaic([data.images[r.to(data.device)].cpu() for r in rows], examples)
+    image_ax = right.subplots()
+    _show(image_ax, mosaic)
+    size = data.image_size + 2
+    image_ax.set_yticks(size * np.arange(len(classes)) + size / 2,
+                        [data.classes[c] for c in classes], color=FORGET_COLOR)
+    image_ax.set_title("forget-set examples", fontsize=10)
+    return fig
+
+
+def _mosaic(rows: list[Tensor], columns: int, gap: int = 2) -> Tensor:
+    """uint8 images (one list entry per row, each (n, C, H, W)) tiled into one image."""
+    channels, height, width = rows[0].shape[1:]
+    canvas = torch.full((channels, len(rows) * (height + gap), columns * (width + gap)), 255,
+                        dtype=torch.uint8)
+    for r, images in enumerate(rows):  # a handful of rows
+        strip = torch.full((columns, channels, height + gap, width + gap), 255, dtype=torch.uint8)
+        strip[: len(images), :, :height, :width] = images
+        canvas[:, r * (height + gap):(r + 1) * (height + gap)] = torch.cat(list(strip), dim=2)
+    return canvas
+
+
+def image_grid(images: Tensor, titles: Sequence[str] = (), *, columns: int = 8):
+    """uint8 or [0, 1] float images (N, C, H, W) in a grid."""
+    rows = max(1, int(np.ceil(len(images) / columns)))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.2 * columns, 1.3 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i < len(images):
+            _show(ax, images[i])
+            if i < len(titles):
+                ax.set_title(titles[i], fontsize=7)
+        else:
+            ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def _show(ax, image: Tensor) -> None:
+    array = image.detach().cpu().float()
+    if image.dtype == torch.uint8:
+        array = array / 255
+    array = array.permute(1, 2, 0).numpy()
+    ax.imshow(array.squeeze(-1) if array.shape[-1] == 1 else array, cmap="gray", vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _figure(ax, size):
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=size)
+    return fig, ax

@@ -1,0 +1,138 @@
+"""Forget specs turned into index sets: train / forget / retain / test (and val).
+
+`make_split` is a pure function of the dataset, the spec and the seed. The kinds:
+
+* ``classwise``: a fraction of the training samples of chosen classes (MRA/CMIRA: 5 x 50%),
+* ``class``: whole classes (the same spec with ``forget_fraction=1``),
+* ``random``: a random fraction of the whole training split,
+* ``samples``: an explicit list of dataset indices (sample-level requests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .data import ImageData, require_classes, stratified_holdout
+from .errors import ConfigError, check_fraction, check_positive_int, describe
+
+SPLIT_KINDS = ("classwise", "class", "random", "samples")
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """Sorted int64 index sets into `ImageData.images` (on the CPU)."""
+
+    train: Tensor
+    forget: Tensor
+    retain: Tensor
+    test: Tensor
+    val: Tensor
+    kind: str
+    forget_classes: tuple[int, ...]
+    spec: dict = field(repr=False)
+
+    def subset(self, name: str) -> Tensor:
+        subsets = ("train", "forget", "retain", "test", "val")
+        if name not in subsets:
+            raise ConfigError(f"unknown subset {name!r}; accepted: {', '.join(subsets)}.")
+        return getattr(self, name)
+
+    def sizes(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name in ("train", "forget", "retain", "test", "val")}
+
+
+def make_split(data: ImageData, *, forget_classes=None, forget_fraction=1.0,
+               random_fraction=None, forget_indices=None, val_fraction=0.0,
+               train_size=None, seed: int = 0) -> Split:
+    """Build the split for one forget spec; give exactly one of `forget_classes`,
+    `random_fraction` or `forget_indices`.
+
+    `val_fraction` holds out a stratified validation share of the official training split
+    first (CMIRA: 10%); `train_size` then keeps a stratified subset of that many training
+    samples (the small training sets of data reconstruction).
+    """
+    given = [name for name, value in (("forget_classes", forget_classes),
+                                      ("random_fraction", random_fraction),
+                                      ("forget_indices", forget_indices)) if value is not None]
+    if len(given) != 1:
+        raise ConfigError(
+            "give exactly one forget spec: forget_classes=[...] (with forget_fraction), "
+            f"random_fraction=... or forget_indices=[...]; got {given or 'none'}.")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(f"seed must be an integer, got {describe(seed)}.")
+    val_fraction = check_fraction("val_fraction", val_fraction, allow_zero=True, allow_one=False)
+    rng = np.random.default_rng(seed)
+    train, val = _hold_out_validation(data, val_fraction, seed)
+    if train_size is not None:
+        train = _stratified_subset(data, train, check_positive_int("train_size", train_size), seed)
+
+    if forget_classes is not None:
+        classes = require_classes(data, forget_classes)
+        fraction = check_fraction("forget_fraction", forget_fraction)
+        forget = _classwise_forget(data, train, classes, fraction, rng)
+        kind = "class" if fraction == 1.0 else "classwise"
+        spec = {"forget_classes": list(classes), "forget_fraction": fraction}
+    elif random_fraction is not None:
+        fraction = check_fraction("random_fraction", random_fraction)
+        count = int(round(fraction * len(train)))
+        forget = train[torch.from_numpy(rng.permutation(len(train))[:count])]
+        kind, classes = "random", ()
+        spec = {"random_fraction": fraction}
+    else:
+        forget = _explicit_forget(train, forget_indices)
+        kind, classes = "samples", ()
+        spec = {"forget_indices": forget.tolist()}
+
+    if len(forget) == 0:
+        raise ConfigError(f"the forget spec {spec} selects no training sample; the forget "
+                          "set must not be empty.")
+    forget = forget.sort().values
+    retain = train[~torch.isin(train, forget)]
+    spec.update(dataset=data.name, val_fraction=val_fraction, train_size=train_size, seed=seed)
+    return Split(train, forget, retain, data.test.clone(), val, kind, classes, spec)
+
+
+def _hold_out_validation(data: ImageData, fraction: float, seed: int) -> tuple[Tensor, Tensor]:
+    if fraction == 0:
+        return data.train.clone(), torch.empty(0, dtype=torch.long)
+    kept, held = stratified_holdout(data.labels[data.train.to(data.device)], fraction, seed)
+    return data.train[kept], data.train[held]
+
+
+def _stratified_subset(data: ImageData, train: Tensor, size: int, seed: int) -> Tensor:
+    if size > len(train):
+        raise ConfigError(f"train_size must be at most the {len(train)} training samples of "
+                          f"{data.name!r}, got {size}.")
+    labels = data.labels[train.to(data.device)]
+    kept, _ = stratified_holdout(labels, 1 - size / len(train), seed)
+    return train[kept]
+
+
+def _classwise_forget(data: ImageData, train: Tensor, classes, fraction: float,
+                      rng: np.random.Generator) -> Tensor:
+    labels = data.labels[train.to(data.device)].cpu()
+    chosen = []
+    for c in classes:  # a handful of classes, not samples
+        members = train[labels == c]
+        count = int(round(fraction * len(members)))
+        chosen.append(members[torch.from_numpy(rng.permutation(len(members))[:count])])
+    return torch.cat(chosen) if chosen else torch.empty(0, dtype=torch.long)
+
+
+def _explicit_forget(train: Tensor, forget_indices) -> Tensor:
+    values = list(forget_indices) if hasattr(forget_indices, "__iter__") else [forget_indices]
+    if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in values):
+        raise ConfigError(f"forget_indices must be a list of integer dataset indices, got "
+                          f"{forget_indices!r}.")
+    forget = torch.tensor(values, dtype=torch.long)
+    if len(forget.unique()) != len(forget):
+        raise ConfigError("forget_indices holds an index twice.")
+    outside = forget[~torch.isin(forget, train)]
+    if len(outside):
+        raise ConfigError(f"forget_indices must be indices of training samples; "
+                          f"{outside[:5].tolist()} are not in the training split.")
+    return forget

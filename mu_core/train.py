@@ -1,0 +1,222 @@
+"""The one training loop (`fit`), and batched inference (`predict`, `evaluate`).
+
+Batches are shuffled index slices into device-resident tensors, in channels_last memory
+(faster on CUDA and, with oneDNN, 1.5x on the CPU for the small CNN). On CUDA the loop runs
+under bf16 autocast; on the CPU it is deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .data import AUGMENTATIONS, ImageData, batch_indices
+from .errors import (ConfigError, check_choice, check_positive_int, check_positive_number,
+                     describe)
+
+OPTIMIZERS = ("sgd", "adamw")
+SCHEDULES = ("cosine", "step", "constant")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to train: every field is part of a trained model's cache key."""
+
+    epochs: int = 10
+    lr: float = 0.05
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    batch_size: int = 128
+    label_smoothing: float = 0.0
+    augment: str = "none"
+
+    def __post_init__(self):
+        check_positive_int("epochs", self.epochs)
+        check_positive_number("lr", self.lr)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_positive_number("momentum", self.momentum, allow_zero=True)
+        check_positive_number("weight_decay", self.weight_decay, allow_zero=True)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        check_positive_int("batch_size", self.batch_size)
+        check_positive_number("label_smoothing", self.label_smoothing, allow_zero=True)
+        if self.label_smoothing >= 1:
+            raise ConfigError(f"label_smoothing must be below 1, got {self.label_smoothing}.")
+        check_choice("augment", self.augment, AUGMENTATIONS)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def progress_enabled() -> bool:
+    """Progress bars show unless MU_PROGRESS=0 (set by the tests and the book build)."""
+    return os.environ.get("MU_PROGRESS", "1") != "0"
+
+
+def progress(iterable, **kwargs):
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, disable=not progress_enabled(), leave=False, **kwargs)
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """'auto' (or None) picks CUDA when available, else the CPU."""
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {device!r}.") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available; use "
+                          "device='auto' or 'cpu'.")
+    return device
+
+
+def prepare_model(model: nn.Module, device: torch.device) -> nn.Module:
+    """Move a model to `device`, in channels_last memory."""
+    return model.to(device=device, memory_format=torch.channels_last)
+
+
+def autocast(device: torch.device):
+    """bf16 autocast on CUDA, a no-op elsewhere."""
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16,
+                          enabled=device.type == "cuda")
+
+
+def _as_input(x: Tensor) -> Tensor:
+    return x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
+
+
+def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if recipe.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=recipe.lr, momentum=recipe.momentum,
+                               weight_decay=recipe.weight_decay)
+    return torch.optim.AdamW(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
+
+
+def lr_factor(schedule: str, progress_fraction: float) -> float:
+    """Learning-rate multiplier at a fraction of training done (per optimiser step)."""
+    if schedule == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * progress_fraction))
+    if schedule == "step":  # x0.1 at half and at three quarters of training
+        return 0.1 ** ((progress_fraction >= 0.5) + (progress_fraction >= 0.75))
+    return 1.0
+
+
+def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Recipe(), *,
+        targets: Tensor | None = None, seed: int = 0,
+        step_hook: Callable[[nn.Module], None] | None = None,
+        desc: str = "train") -> list[float]:
+    """Train `model` in place on `data` at `indices`; return the mean loss of each epoch.
+
+    `targets` (aligned with `indices`) replaces the dataset labels: class ids, or rows of
+    class probabilities (soft labels). `step_hook(model)` runs after every optimiser step
+    (to re-apply a pruning mask, for example).
+    """
+    if not isinstance(recipe, Recipe):
+        raise ConfigError(f"recipe must be a mu_core.train.Recipe, got {describe(recipe)}.")
+    if len(indices) == 0:
+        raise ConfigError("fit was given no training samples (empty indices).")
+    device = data.device
+    targets = _check_targets(targets, indices, data).to(device)
+    position = torch.full((int(indices.max()) + 1,), -1, dtype=torch.long)
+    position[indices] = torch.arange(len(indices))
+    model = prepare_model(model, device)
+    optimizer = make_optimizer(model, recipe)
+    steps = recipe.epochs * math.ceil(len(indices) / recipe.batch_size)
+    generator = torch.Generator().manual_seed(seed)
+    history, step = [], 0
+    model.train()
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        for _ in progress(range(recipe.epochs), desc=desc):
+            total, count = torch.zeros((), device=device), 0
+            for batch in batch_indices(indices, recipe.batch_size, shuffle=True,
+                                       generator=generator):
+                for group in optimizer.param_groups:
+                    group["lr"] = recipe.lr * lr_factor(recipe.schedule, step / steps)
+                x = _as_input(data.inputs(batch, recipe.augment, generator))
+                with autocast(device):
+                    logits = model(x)
+                loss = F.cross_entropy(logits.float(), targets[position[batch].to(device)],
+                                       label_smoothing=recipe.label_smoothing)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                if step_hook is not None:
+                    step_hook(model)
+                total += loss.detach() * len(batch)
+                count += len(batch)
+                step += 1
+            history.append(float(total) / count)
+    model.eval()
+    return history
+
+
+def _check_targets(targets: Tensor | None, indices: Tensor, data: ImageData) -> Tensor:
+    if targets is None:
+        return data.targets(indices)
+    if len(targets) != len(indices):
+        raise ConfigError(f"targets must align with indices: {len(targets)} targets for "
+                          f"{len(indices)} samples.")
+    if targets.dtype == torch.long:
+        return targets
+    if targets.dim() == 2 and targets.shape[1] == data.num_classes:
+        return targets.float()
+    raise ConfigError("targets must be int64 class ids or float rows of "
+                      f"{data.num_classes} class probabilities, got {tuple(targets.shape)} "
+                      f"{targets.dtype}.")
+
+
+@torch.no_grad()
+def predict(model: nn.Module, data: ImageData | Tensor, indices: Tensor | None = None, *,
+            output: str = "probs", batch_size: int = 256) -> Tensor:
+    """Class probabilities (or logits) for `data` at `indices`, on the CPU, in float32.
+
+    `data` is an `ImageData` (with `indices`, default all) or a tensor of model inputs.
+    """
+    check_choice("output", output, ("probs", "logits"))
+    was_training = model.training
+    model.eval()
+    if isinstance(data, ImageData):
+        device = data.device
+        indices = torch.arange(len(data.labels)) if indices is None else indices
+        batches = (data.inputs(b) for b in indices.split(batch_size))
+    else:
+        device = next(model.parameters()).device
+        batches = (b.to(device) for b in data.split(batch_size))
+    prepare_model(model, device)
+    outputs = []
+    for x in batches:
+        with autocast(device):
+            logits = model(_as_input(x)).float()
+        outputs.append((logits.softmax(1) if output == "probs" else logits).cpu())
+    model.train(was_training)
+    if not outputs:
+        return torch.empty(0, 0)
+    return torch.cat(outputs)
+
+
+def evaluate(model: nn.Module, data: ImageData, split,
+             subsets=("train", "forget", "retain", "test")) -> dict[str, float]:
+    """Accuracy of `model` on each named subset of `split` (NaN for an empty subset).
+
+    Each sample is predicted once, however many of the subsets hold it.
+    """
+    chosen = {name: split.subset(name) for name in subsets}
+    union = torch.unique(torch.cat([torch.empty(0, dtype=torch.long), *chosen.values()]))
+    correct = torch.zeros(int(union.max()) + 1 if len(union) else 0, dtype=torch.bool)
+    if len(union):
+        predicted = predict(model, data, union, output="logits").argmax(1)
+        correct[union] = predicted == data.labels[union.to(data.device)].cpu()
+    return {name: correct[idx].float().mean().item() if len(idx) else float("nan")
+            for name, idx in chosen.items()}

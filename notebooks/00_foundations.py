@@ -1,0 +1,151 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Foundations: the trained model and the forgetting split
+#
+# Every chapter of this book starts from the same two things: a model trained on the
+# training split, and a **forgetting split** that says which training samples a data owner
+# asks to have removed. This chapter builds both and shows them.
+#
+# * **train** is the training split, **test** the held-out split.
+# * **forget** holds the samples to be unlearned; **retain** is the rest of the training
+#   split (train = forget + retain).
+# * MRA {cite:p}`sui2024mra` and CMIRA {cite:p}`anonymous2024cmira` forget *half* of the
+#   training samples of five chosen classes, so the model still sees the other half of
+#   those classes: a harder and more realistic setting than forgetting whole classes.
+#
+# The trained model is stored in `mu_core`'s cache under a key made of everything that
+# determines it (dataset, exact training indices, architecture, recipe, seed), so the later
+# chapters reuse it instead of training it again.
+
+# %% tags=["remove-cell"]
+import sys
+
+if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere it is there
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mu-core @ git+https://github.com/mu-privacy/mu-book"], check=True)
+
+# %% tags=["parameters"]
+dataset = "mnist5k"
+architecture = "cnn"
+epochs = 8
+lr = 0.05
+batch_size = 128
+optimizer = "sgd"
+weight_decay = 0.0005
+augment = "none"
+forget_classes = [1, 3, 5, 7, 9]
+forget_fraction = 0.5
+seed = 0
+device = "auto"
+
+# %%
+import pandas as pd
+from IPython.display import Markdown, display
+
+from mu_core import data as datasets
+from mu_core import metrics, plots
+from mu_core.chapter import Chapter
+from mu_core.splits import make_split
+from mu_core.train import Recipe, evaluate, predict
+from mu_core.zoo import trained_model
+
+params = dict(dataset=dataset, architecture=architecture, epochs=epochs, lr=lr,
+              batch_size=batch_size, optimizer=optimizer, weight_decay=weight_decay,
+              augment=augment, forget_classes=forget_classes,
+              forget_fraction=forget_fraction, seed=seed, device=device)
+chapter = Chapter("00_foundations", params, device=device, seeds=[seed])
+recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
+                weight_decay=weight_decay, augment=augment)  # checked before any work
+data = datasets.load(dataset).to(chapter.device)
+split = make_split(data, forget_classes=forget_classes, forget_fraction=forget_fraction,
+                   seed=seed)
+pd.DataFrame([split.sizes()], index=["samples"])
+
+# %% [markdown]
+# ## The forgetting split
+#
+# Left: training samples per class, split into the retain part (blue) and the forget part
+# (red), with the test split (grey) beside them. Right: forget-set images of each
+# forgetting class.
+
+# %%
+chapter.savefig(plots.split_overview(data, split), "split")
+
+# %% [markdown]
+# ## The trained model
+#
+# The model every unlearning method starts from, trained on the whole training split
+# (forget and retain together).
+
+# %%
+model, meta = trained_model(data, split, architecture, recipe, seed=seed)
+accuracy = evaluate(model, data, split)
+display(Markdown(f"Trained in {meta['seconds']:.1f} s "
+                 f"({'loaded from the cache' if meta['cached'] else 'fresh'}) on "
+                 f"{chapter.device}."))
+pd.DataFrame([accuracy], index=["accuracy"]).round(4)
+
+# %%
+chapter.savefig(plots.grouped_bars({"training loss": meta["history"]},
+                                   [str(e + 1) for e in range(len(meta["history"]))],
+                                   ylabel="mean cross-entropy", title="training curve"),
+                "training_curve")
+
+# %% [markdown]
+# ## Per-class accuracy and confusion on the test split
+#
+# The forgetting classes are marked in red. Before unlearning, the model should do as
+# well on them as on the others: half of their training samples are still to be
+# forgotten.
+
+# %%
+test_labels = data.labels[split.test].cpu()
+test_predicted = predict(model, data, split.test).argmax(1)
+per_class = metrics.per_class_accuracy(test_predicted, test_labels, data.num_classes)
+chapter.savefig(plots.grouped_bars({"test accuracy": per_class}, list(data.classes),
+                                   ylabel="accuracy", title="per-class test accuracy",
+                                   highlight=split.forget_classes), "per_class_accuracy")
+
+# %%
+confusion = metrics.confusion_matrix(test_predicted, test_labels, data.num_classes,
+                                     normalize=True)
+chapter.savefig(plots.confusion(confusion, list(data.classes), title="test confusion",
+                                highlight=split.forget_classes), "confusion")
+
+# %%
+forget_mask = [c in split.forget_classes for c in range(data.num_classes)]
+forget_class_accuracy = per_class[forget_mask].mean().item()
+other_class_accuracy = per_class[[not m for m in forget_mask]].mean().item()
+display(Markdown(
+    f"Mean test accuracy on the forgetting classes: **{forget_class_accuracy:.3f}**; "
+    f"on the other classes: **{other_class_accuracy:.3f}**. Overall test accuracy "
+    f"**{accuracy['test']:.3f}**, training accuracy **{accuracy['train']:.3f}**."))
+
+# %% [markdown]
+# ## Results and provenance
+
+# %%
+path = chapter.save_results({
+    "split_sizes": split.sizes(),
+    "accuracy": accuracy,
+    "per_class_test_accuracy": per_class,
+    "forget_class_test_accuracy": forget_class_accuracy,
+    "other_class_test_accuracy": other_class_accuracy,
+    "train_seconds": meta["seconds"],
+    "from_cache": meta["cached"],
+})
+pd.Series(chapter.provenance()).to_frame("value")
