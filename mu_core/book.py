@@ -243,8 +243,9 @@ def build_html(root: Path) -> Path:
     """jupyter-book build of the book tree, execution off, warnings as errors, offline."""
     executable = Path(sys.executable).parent / "jupyter-book"
     command = [str(executable) if executable.exists() else shutil.which("jupyter-book") or
-               "jupyter-book", "build", BOOK_DIR, "--config", "_config.yml", "--toc",
-               "_toc.yml", "--path-output", ".", "--warningiserror", "--keep-going", "--all"]
+               "jupyter-book", "build", str(root / BOOK_DIR), "--config", str(root / "_config.yml"),
+               "--toc", str(root / "_toc.yml"), "--path-output", str(root),
+               "--warningiserror", "--keep-going", "--all"]
     completed = subprocess.run(command, cwd=root, capture_output=True, text=True)
     if completed.returncode != 0:
         tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])

@@ -91,8 +91,9 @@ def load(config: dict) -> tuple[dict, dict] | None:
             raise ValueError("its config or format does not match")
         return payload["state"], json.loads(payload["meta"])
     except Exception as error:  # truncated zip, unpickling error, wrong content, ...
-        warnings.warn(f"cache file {path} is unreadable ({error}); it is removed and rebuilt.",
-                      stacklevel=2)
+        reason = (str(error).strip().splitlines() or [""])[0][:120]
+        warnings.warn(f"cache file {path} is unreadable ({type(error).__name__}: {reason}); "
+                      "it is removed and rebuilt.", stacklevel=2)
         path.unlink(missing_ok=True)
         return None
 

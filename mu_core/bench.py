@@ -1,0 +1,125 @@
+"""Benchmarks that print ratios measured side by side in one run (`mu-book bench`).
+
+* `training_throughput`: `mu_core.train.fit` on device-resident tensors vs. the same model,
+  optimiser and memory format fed by a plain `torch.utils.data.DataLoader` over a
+  torchvision-style dataset (uint8 storage, PIL conversion and ToTensor/Normalize per item).
+* `chapter_cache`: the foundations chapter with a cold and a warm model cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from . import book, models
+from .data import ImageData, load
+from .train import Recipe, fit, make_optimizer, prepare_model
+
+
+class TorchvisionStyleDataset(torch.utils.data.Dataset):
+    """What torchvision.datasets.MNIST does per item: uint8 -> PIL image -> transform."""
+
+    def __init__(self, data: ImageData, indices: torch.Tensor):
+        from torchvision import transforms
+
+        self.images = data.images[indices].cpu()
+        self.labels = data.labels[indices].cpu()
+        self.transform = transforms.Compose([transforms.ToTensor(),
+                                             transforms.Normalize(data.mean, data.std)])
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        from PIL import Image
+
+        image = Image.fromarray(self.images[i].squeeze(0).numpy(), mode="L")
+        return self.transform(image), int(self.labels[i])
+
+
+def _dataloader_fit(model, data: ImageData, indices, recipe: Recipe, seed: int) -> None:
+    """The plain PyTorch loop: same model, optimiser, memory format and learning rate."""
+    loader = torch.utils.data.DataLoader(TorchvisionStyleDataset(data, indices),
+                                         batch_size=recipe.batch_size, shuffle=True,
+                                         generator=torch.Generator().manual_seed(seed))
+    model = prepare_model(model, data.device)
+    optimizer = make_optimizer(model, recipe)
+    model.train()
+    for _ in range(recipe.epochs):
+        for x, y in loader:
+            x = x.to(data.device).contiguous(memory_format=torch.channels_last)
+            loss = F.cross_entropy(model(x), y.to(data.device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+
+def training_throughput(epochs: int = 2, repeats: int = 2, architecture: str = "cnn") -> dict:
+    """Samples per second of both loops on mnist5k (best of `repeats`), and their ratio."""
+    data = load("mnist5k")
+    recipe = Recipe(epochs=epochs, lr=0.05, batch_size=128)
+    samples = epochs * len(data.train)
+    timings = {"device_resident": [], "dataloader": []}
+    for repeat in range(repeats):  # interleaved, so both see the same machine state
+        for name, run in (("device_resident", lambda m: fit(m, data, data.train, recipe)),
+                          ("dataloader", lambda m: _dataloader_fit(m, data, data.train,
+                                                                   recipe, repeat))):
+            model = models.create_for(architecture, data, seed=repeat)
+            start = time.perf_counter()
+            run(model)
+            timings[name].append(time.perf_counter() - start)
+    ours, naive = (samples / min(timings[k]) for k in ("device_resident", "dataloader"))
+    return {"device_resident_samples_per_s": ours, "dataloader_samples_per_s": naive,
+            "ratio": ours / naive}
+
+
+def chapter_cache(root: Path, chapter: str = "00_foundations", preset: str = "cpu") -> dict:
+    """Wall time of one chapter run with an empty model cache, then again with it warm."""
+    source = book.find_chapter(root, chapter)
+    result = {}
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
+        saved = os.environ.get("MU_CACHE_DIR")
+        os.environ["MU_CACHE_DIR"] = cache
+        try:
+            for state in ("cold", "warm"):
+                start = time.perf_counter()
+                path = book.run_chapter(root, source, preset, out=Path(out))
+                result[f"{state}_wall_s"] = time.perf_counter() - start
+                result[f"{state}_chapter_s"] = json.loads(path.read_text())["provenance"]["seconds"]
+        finally:
+            if saved is None:
+                os.environ.pop("MU_CACHE_DIR")
+            else:
+                os.environ["MU_CACHE_DIR"] = saved
+    result["cold_over_warm"] = result["cold_wall_s"] / result["warm_wall_s"]
+    return result
+
+
+def main(quick: bool = False, root: Path | None = None) -> dict:
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
+          f"CUDA: {torch.cuda.is_available()}")
+    throughput = training_throughput(epochs=1 if quick else 2, repeats=1 if quick else 2)
+    print(f"training throughput (cnn, mnist5k): device-resident fit "
+          f"{throughput['device_resident_samples_per_s']:.0f} samples/s, DataLoader "
+          f"{throughput['dataloader_samples_per_s']:.0f} samples/s, ratio "
+          f"{throughput['ratio']:.2f}x (target >= 1.5x)")
+    results = {"training_throughput": throughput}
+    if root is not None:
+        timing = chapter_cache(root)
+        print(f"foundations chapter (cpu preset), whole run with kernel start: cold "
+              f"{timing['cold_wall_s']:.1f} s (target <= 60 s), warm {timing['warm_wall_s']:.1f}"
+              f" s; inside the notebook: cold {timing['cold_chapter_s']:.1f} s, warm "
+              f"{timing['warm_chapter_s']:.1f} s (target <= 10 s); cold/warm "
+              f"{timing['cold_over_warm']:.2f}x")
+        results["chapter_cache"] = timing
+    return results
+
+
+if __name__ == "__main__":
+    main(root=book.project_root())

@@ -1,0 +1,113 @@
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from mu_core import cache, models, zoo
+from mu_core.splits import make_split
+from mu_core.train import Recipe
+
+CONFIG = {"role": "trained", "dataset": "toy", "seed": 0, "recipe": {"lr": 0.1, "epochs": 2}}
+
+
+def _net():
+    torch.manual_seed(0)
+    return nn.Linear(4, 3)
+
+
+class Builder:
+    """A build function that counts its calls and changes the weights recognisably."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, model):
+        self.calls += 1
+        with torch.no_grad():
+            model.weight.fill_(float(self.calls))
+        return {"note": "built"}
+
+
+def test_canonical_json_ignores_key_order_and_tuple_vs_list():
+    a = {"b": 1, "a": (1, 2), "c": {"y": 1.5, "x": None}}
+    b = {"c": {"x": None, "y": 1.5}, "a": [1, 2], "b": 1}
+    assert cache.canonical_json(a) == cache.canonical_json(b) == \
+        '{"a":[1,2],"b":1,"c":{"x":null,"y":1.5}}'
+    assert cache.config_key(a) == cache.config_key(b)
+    assert cache.config_key(a) != cache.config_key({**a, "b": 2})
+
+
+def test_location_from_the_environment_or_a_per_user_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("MU_CACHE_DIR", str(tmp_path / "x"))
+    assert cache.cache_dir() == tmp_path / "x"
+    monkeypatch.delenv("MU_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert cache.cache_dir() == tmp_path / ".cache" / "mu_core" / "models"
+
+
+def test_a_second_request_is_served_from_the_cache(cache_dir):
+    build = Builder()
+    first, meta1 = cache.cached_model(CONFIG, _net, build)
+    second, meta2 = cache.cached_model(dict(reversed(CONFIG.items())), _net, build)
+    assert build.calls == 1
+    assert (meta1["cached"], meta2["cached"]) == (False, True)
+    assert meta2["note"] == "built" and meta2["seconds"] >= 0
+    assert torch.equal(first.weight, second.weight) and (second.weight == 1).all()
+    assert [p.name for p in cache_dir.iterdir()] == [f"{cache.config_key(CONFIG)}.pt"]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "other_config", "pickled_object"])
+def test_a_damaged_file_is_detected_and_rebuilt(cache_dir, damage):
+    build = Builder()
+    cache.cached_model(CONFIG, _net, build)
+    path = cache.path_for(CONFIG)
+    if damage == "truncate":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "garbage":
+        path.write_bytes(os.urandom(300))
+    elif damage == "other_config":
+        cache.save({"something": "else"}, _net().state_dict())
+        cache.path_for({"something": "else"}).replace(path)
+    else:  # weights_only=True refuses arbitrary objects
+        torch.save({"format": cache.FORMAT, "config": cache.canonical_json(CONFIG),
+                    "state": {"weight": Path("/")}, "meta": "{}"}, path)
+    with pytest.warns(UserWarning, match="unreadable.*rebuilt"):
+        model, meta = cache.cached_model(CONFIG, _net, build)
+    assert build.calls == 2 and meta["cached"] is False and (model.weight == 2).all()
+    assert cache.load(CONFIG) is not None  # the rebuilt file is whole again
+
+
+def test_a_failed_write_leaves_neither_file_nor_temporary(cache_dir, monkeypatch):
+    def broken_save(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        cache.save(CONFIG, _net().state_dict())
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_the_cache_can_be_switched_off(cache_dir, monkeypatch):
+    monkeypatch.setenv("MU_CACHE", "0")
+    build = Builder()
+    cache.cached_model(CONFIG, _net, build)
+    cache.cached_model(CONFIG, _net, build)
+    assert build.calls == 2 and not cache_dir.exists()
+
+
+def test_trained_models_are_shared_across_forget_specs_with_the_same_training_set(mnist, cache_dir):
+    recipe = Recipe(epochs=1, batch_size=256)
+    classwise = make_split(mnist, forget_classes=[1, 3], forget_fraction=0.5)
+    random = make_split(mnist, random_fraction=0.1, seed=7)
+    smaller = make_split(mnist, random_fraction=0.1, train_size=500)
+    model, meta = zoo.trained_model(mnist, classwise, "cnn", recipe)
+    again, meta_again = zoo.trained_model(mnist, random, "cnn", recipe)
+    other, meta_other = zoo.trained_model(mnist, smaller, "cnn", recipe)
+    assert (meta["cached"], meta_again["cached"], meta_other["cached"]) == (False, True, False)
+    assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(),
+                                                 again.state_dict().values()))
+    assert len(meta_again["history"]) == 1
