@@ -88,10 +88,16 @@ def find_chapter(root: Path, name: str) -> ChapterSource:
                       f"{', '.join(c.slug for c in known)}.")
 
 
+PYTHON_KERNEL = {"name": "python3", "language": "python", "display_name": "Python 3"}
+
+
 def read_notebook(source: Path):
+    """The chapter as a notebook; a source without a jupytext header gets the Python kernel."""
     import jupytext
 
-    return jupytext.read(source)
+    notebook = jupytext.read(source)
+    notebook.metadata.setdefault("kernelspec", dict(PYTHON_KERNEL))
+    return notebook
 
 
 def notebook_parameters(notebook) -> dict:
@@ -195,7 +201,7 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
         nbformat.write(read_notebook(chapter.source), source)
         try:
             papermill.execute_notebook(str(source), str(executed), parameters=params,
-                                       cwd=str(out), kernel_name="python3",
+                                       cwd=str(out), kernel_name="python3", language="python",
                                        progress_bar=False, log_output=False)
         except papermill.PapermillExecutionError as error:
             raise ChapterFailed(_failure_message(chapter, executed, error)) from None
@@ -209,10 +215,11 @@ def _failure_message(chapter: ChapterSource, executed: Path, error) -> str:
     import nbformat
 
     first_line = ""
-    try:
-        cell = nbformat.read(executed, as_version=4).cells[error.cell_index]
+    try:  # papermill puts an error banner on top, so find the cell by execution count
+        cells = nbformat.read(executed, as_version=4).cells
+        cell = next(c for c in cells if c.get("execution_count") == error.exec_count)
         first_line = next((l for l in cell.source.splitlines() if l.strip()), "")
-    except (OSError, IndexError, ValueError):
+    except (OSError, StopIteration, ValueError):
         pass
     return (f"chapter {chapter.slug} failed in cell {error.cell_index} "
             f"(execution count {error.exec_count}, starting {first_line!r}): "

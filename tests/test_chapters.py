@@ -1,0 +1,55 @@
+"""Every chapter listed in _toc.yml runs with its smoke preset, and its numbers make sense."""
+
+import json
+
+import jupytext
+import nbformat
+import pytest
+
+from mu_core import book
+
+from conftest import ROOT
+
+CHAPTERS = book.chapters(ROOT)
+
+
+def check_foundations(results, out):
+    r = results["results"]
+    assert r["split_sizes"] == {"train": 4000, "forget": 1000, "retain": 3000, "test": 1000,
+                                "val": 0}
+    assert r["accuracy"]["test"] > 0.9  # two epochs of the small CNN on mnist5k
+    assert len(r["per_class_test_accuracy"]) == 10
+    assert 0 <= r["forget_class_test_accuracy"] <= 1
+
+
+CHECKS = {"00_foundations": check_foundations}
+
+
+@pytest.mark.chapter
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.slug for c in CHAPTERS])
+def test_chapter_smoke_run(chapter, tmp_path):
+    assert chapter.slug in CHECKS, f"add a results check for {chapter.slug} to CHECKS"
+    path = book.run_chapter(ROOT, chapter, "smoke", out=tmp_path)
+    results = json.loads(path.read_text())
+    assert results["provenance"]["preset"] == "smoke"
+    for figure in results["figures"]:
+        assert (tmp_path / figure).stat().st_size > 1000
+    CHECKS[chapter.slug](results, tmp_path)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.slug for c in CHAPTERS])
+def test_paired_notebook_is_in_sync_and_output_free(chapter):
+    source = jupytext.read(chapter.source)
+    paired = nbformat.read(chapter.source.with_suffix(".ipynb"), as_version=4)
+    assert [(c.cell_type, c.source) for c in source.cells] == \
+        [(c.cell_type, c.source) for c in paired.cells], \
+        f"run: jupytext --sync {chapter.source.relative_to(ROOT)}"
+    assert all(not c.get("outputs") and c.get("execution_count") is None
+               for c in paired.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.slug for c in CHAPTERS])
+def test_every_preset_fits_the_parameters_cell(chapter):
+    assert set(chapter.presets(ROOT)) == set(book.PRESETS)
+    for preset in book.PRESETS:
+        book.chapter_parameters(ROOT, chapter, preset)  # raises on unknown names or types

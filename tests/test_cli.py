@@ -1,0 +1,117 @@
+import json
+import textwrap
+
+import pytest
+
+from mu_core import book
+from mu_core.cli import main
+from mu_core.errors import ConfigError
+
+DEMO = '''\
+# %% [markdown]
+# # A demo chapter
+
+# %% tags=["parameters"]
+epochs = 2
+lr = 0.1
+name = "demo"
+classes = [1, 2]
+fail = False
+
+# %%
+from mu_core.chapter import Chapter
+chapter = Chapter("00_demo", dict(epochs=epochs, lr=lr, name=name, classes=classes))
+
+# %%
+if fail:
+    raise ValueError("the demo was asked to fail")
+
+# %%
+chapter.save_results({"epochs_times_lr": epochs * lr})
+'''
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "notebooks" / "params" / "smoke").mkdir(parents=True)
+    (tmp_path / "_toc.yml").write_text(textwrap.dedent("""\
+        format: jb-book
+        root: intro
+        parts:
+          - caption: Demo
+            chapters:
+              - file: notebooks/00_demo
+        """))
+    (tmp_path / "notebooks" / "00_demo.py").write_text(DEMO)
+    (tmp_path / "notebooks" / "params" / "smoke" / "00_demo.yaml").write_text("epochs: 3\n")
+    return tmp_path
+
+
+def _run(project, *args):
+    return main(["--root", str(project), *args])
+
+
+def test_list_shows_chapters_and_presets(project, capsys):
+    assert _run(project, "list") == 0
+    assert capsys.readouterr().out.split() == ["00_demo", "presets:", "smoke"]
+
+
+def test_run_executes_with_preset_and_overrides_and_writes_results(project, tmp_path):
+    out = tmp_path / "out"
+    assert _run(project, "run", "demo", "--preset", "smoke", "-p", "lr=0.5", "--out", str(out)) == 0
+    results = json.loads((out / "00_demo.results.json").read_text())
+    assert results["results"] == {"epochs_times_lr": 1.5}
+    assert results["params"]["epochs"] == 3 and results["provenance"]["preset"] == "smoke"
+    assert set(results["provenance"]) >= {"mu_core", "git", "torch", "device", "seeds"}
+    assert (out / "00_demo.ipynb").exists()
+
+
+def test_a_failing_chapter_exits_non_zero_and_names_the_cell(project, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _run(project, "run", "00", "--preset", "smoke", "-p", "fail=true", "--out", str(out)) == 1
+    error = capsys.readouterr().err
+    assert "chapter 00_demo failed in cell" in error
+    assert "ValueError: the demo was asked to fail" in error and "if fail:" in error
+    assert (out / "00_demo.ipynb").exists()  # kept, with the traceback
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "nope"], "unknown chapter 'nope'; accepted: 00_demo"),
+    (["run", "demo", "--preset", "gpu"], "unknown preset 'gpu'; accepted: smoke, cpu, paper"),
+    (["run", "demo", "--preset", "paper"], "has no 'paper' preset.*it has: smoke"),
+    (["run", "demo", "--preset", "smoke", "-p", "epocs=3"], "unknown parameter 'epocs'.*epochs, lr"),
+    (["run", "demo", "--preset", "smoke", "-p", "epochs=abc"], "epochs .* must be a int.*str 'abc'"),
+    (["run", "demo", "--preset", "smoke", "-p", "classes=3"], "classes .* must be a list"),
+    (["run", "demo", "--preset", "smoke", "-p", "lr"], "key=value"),
+])
+def test_bad_input_fails_before_anything_runs(project, capsys, args, message):
+    assert _run(project, *args) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("mu-book: error: ")
+    assert __import__("re").search(message, error), error
+
+
+def test_a_preset_with_a_wrong_type_is_refused(project, capsys):
+    (project / "notebooks" / "params" / "smoke" / "00_demo.yaml").write_text("lr: fast\n")
+    assert _run(project, "run", "demo", "--preset", "smoke") == 2
+    assert "parameter lr in" in capsys.readouterr().err
+
+
+def test_values_are_read_as_yaml_and_ints_pass_as_floats():
+    assert book.parse_override("classes=[1, 3]") == ("classes", [1, 3])
+    assert book.parse_override("fraction=0.5") == ("fraction", 0.5)
+    assert book.check_parameters({"lr": 0.1}, {"lr": 1}, "x") == {"lr": 1.0}
+    with pytest.raises(ConfigError, match="must be a bool"):
+        book.check_parameters({"flag": False}, {"flag": 1}, "x")
+
+
+def test_the_parameters_cell_must_hold_literals(project):
+    source = project / "notebooks" / "00_demo.py"
+    source.write_text(DEMO.replace("lr = 0.1", "lr = 1 / 10"))
+    with pytest.raises(ConfigError, match="parameter lr must be a literal"):
+        book.notebook_parameters(book.read_notebook(source))
+
+
+def test_outside_a_project(tmp_path, capsys):
+    assert main(["--root", str(tmp_path), "list"]) == 2
+    assert "no book project" in capsys.readouterr().err
