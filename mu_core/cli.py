@@ -98,6 +98,12 @@ def _build(args) -> int:
             print("mu-book: the HTML book was not built; executed chapters are kept in "
                   f"{book.output_dir(root)}.", file=sys.stderr)
             return status
+    missing = [c.slug for c in book.chapters(root)
+               if not (book.output_dir(root) / f"{c.slug}.ipynb").exists()]
+    if missing:
+        print(f"mu-book: error: chapter(s) {', '.join(missing)} have not been executed; run "
+              "mu-book build without --no-run.", file=sys.stderr)
+        return 2
     index = book.build_html(root)
     print(f"book built: {index}")
     return 0

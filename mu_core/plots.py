@@ -44,12 +44,29 @@ def grouped_bars(series: dict[str, Sequence[float]], labels: Sequence[str], *,
     width = 0.8 / len(series)
     positions = np.arange(len(labels))
     for i, (name, values) in enumerate(series.items()):
-        ax.bar(positions + (i - (len(series) - 1) / 2) * width, np.asarray(values, float),
-               width, label=name)
+        bars = ax.bar(positions + (i - (len(series) - 1) / 2) * width,
+                      np.asarray(values, float), width, label=name)
+        if len(labels) * len(series) <= 24:
+            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.set_xticks(positions, labels)
     for c in highlight:
         ax.get_xticklabels()[c].set_color(FORGET_COLOR)
     ax.set(ylabel=ylabel, title=title)
+    if len(series) > 1:
+        ax.legend(frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def curves(series: dict[str, Sequence[float]], *, xlabel: str = "epoch", ylabel: str = "",
+           title: str = "", ax=None):
+    """Line plot of one or more per-step (or per-epoch) series, counted from 1."""
+    fig, ax = _figure(ax, (5.0, 3.0))
+    for name, values in series.items():
+        ax.plot(np.arange(1, len(values) + 1), np.asarray(values, float), marker="o",
+                markersize=3, label=name)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if len(series) > 1:
         ax.legend(frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)

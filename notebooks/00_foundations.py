@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -100,10 +102,8 @@ display(Markdown(f"Trained in {meta['seconds']:.1f} s "
 pd.DataFrame([accuracy], index=["accuracy"]).round(4)
 
 # %%
-chapter.savefig(plots.grouped_bars({"training loss": meta["history"]},
-                                   [str(e + 1) for e in range(len(meta["history"]))],
-                                   ylabel="mean cross-entropy", title="training curve"),
-                "training_curve")
+chapter.savefig(plots.curves({"training loss": meta["history"]}, ylabel="mean cross-entropy",
+                             title="training curve"), "training_curve")
 
 # %% [markdown]
 # ## Per-class accuracy and confusion on the test split

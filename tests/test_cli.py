@@ -115,3 +115,8 @@ def test_the_parameters_cell_must_hold_literals(project):
 def test_outside_a_project(tmp_path, capsys):
     assert main(["--root", str(tmp_path), "list"]) == 2
     assert "no book project" in capsys.readouterr().err
+
+
+def test_build_without_run_needs_executed_chapters(project, capsys):
+    assert _run(project, "build", "--no-run") == 2
+    assert "00_demo have not been executed" in capsys.readouterr().err
