@@ -114,13 +114,17 @@ def lr_factor(schedule: str, progress_fraction: float) -> float:
 
 def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Recipe(), *,
         targets: Tensor | None = None, seed: int = 0,
+        loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
+        regularizer: Callable[[nn.Module, float], Tensor] | None = None,
         step_hook: Callable[[nn.Module], None] | None = None,
         desc: str = "train") -> list[float]:
     """Train `model` in place on `data` at `indices`; return the mean loss of each epoch.
 
     `targets` (aligned with `indices`) replaces the dataset labels: class ids, or rows of
-    class probabilities (soft labels). `step_hook(model)` runs after every optimiser step
-    (to re-apply a pruning mask, for example).
+    class probabilities (soft labels). `loss_fn(logits, targets)` replaces the
+    cross-entropy (gradient ascent negates it); `regularizer(model, fraction_done)` is added
+    to every batch loss; `step_hook(model)` runs after every optimiser step (to re-apply a
+    pruning mask, for example).
     """
     if not isinstance(recipe, Recipe):
         raise ConfigError(f"recipe must be a mu_core.train.Recipe, got {describe(recipe)}.")
@@ -147,8 +151,14 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
                 x = _as_input(data.inputs(batch, recipe.augment, generator))
                 with autocast(device):
                     logits = model(x)
-                loss = F.cross_entropy(logits.float(), targets[position[batch].to(device)],
-                                       label_smoothing=recipe.label_smoothing)
+                batch_targets = targets[position[batch].to(device)]
+                if loss_fn is None:
+                    loss = F.cross_entropy(logits.float(), batch_targets,
+                                           label_smoothing=recipe.label_smoothing)
+                else:
+                    loss = loss_fn(logits.float(), batch_targets)
+                if regularizer is not None:
+                    loss = loss + regularizer(model, step / steps)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
