@@ -141,6 +141,16 @@ def _check_options(name: str, options: dict) -> None:
                           f"{', '.join(accepted) or 'none'}.")
 
 
+def reinitialize(model: nn.Module, seed: int) -> nn.Module:
+    """Draw fresh initial weights (and reset batch-norm statistics) in place, from `seed`."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for module in model.modules():
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+    return model
+
+
 def create_for(name: str, data, *, seed: int | None = None, **options) -> nn.Module:
     """`create` with the class count, channels and image size of an `ImageData`."""
     return create(name, data.num_classes, data.in_channels, data.image_size, seed=seed,

@@ -1,0 +1,82 @@
+"""Unlearning by (re)training: retrain, fine-tune, gradient ascent, random labels, l1-sparse.
+
+Hyper-parameter defaults suit the offline default (`cnn` on mnist5k); the papers' values
+are in the chapters' `paper` presets.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..data import ImageData
+from ..errors import check_positive_number
+from ..models import reinitialize
+from ..splits import Split
+from ..train import Recipe, fit
+from .registry import register
+
+
+def random_wrong_labels(labels: Tensor, num_classes: int, seed: int) -> Tensor:
+    """A uniformly random label different from each true label."""
+    generator = torch.Generator().manual_seed(seed)
+    offsets = torch.randint(1, num_classes, labels.shape, generator=generator)
+    return (labels.cpu() + offsets) % num_classes
+
+
+@register("retrain", "Retrain from scratch on the retain set (the gold standard)")
+def retrain(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 8,
+            lr: float = 0.05, batch_size: int = 128, optimizer: str = "sgd",
+            weight_decay: float = 5e-4, augment: str = "none", seed: int = 0) -> None:
+    # Same recipe as the trained model (pass it), from fresh weights drawn from `seed`.
+    recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
+                    weight_decay=weight_decay, augment=augment)
+    fit(reinitialize(model, seed), data, split.retain, recipe, seed=seed, desc="retrain")
+
+
+@register("ft", "Fine-tune on the retain set (Warnecke et al.)")
+def ft(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 4, lr: float = 0.05,
+       batch_size: int = 128, weight_decay: float = 5e-4, seed: int = 0) -> None:
+    recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay)
+    fit(model, data, split.retain, recipe, seed=seed, desc="ft")
+
+
+@register("ga", "Gradient ascent on the forget set (Graves et al.; Thudi et al.)")
+def ga(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 2, lr: float = 3e-3,
+       batch_size: int = 64, seed: int = 0) -> None:
+    # Maximise the cross-entropy on the forget set, plain SGD without weight decay.
+    recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, momentum=0.0,
+                    weight_decay=0.0, schedule="constant")
+    fit(model, data, split.forget, recipe, seed=seed, desc="ga",
+        loss_fn=lambda logits, targets: -F.cross_entropy(logits, targets))
+
+
+@register("rl", "Random labels on the forget set, with the retain set (Golatkar et al.)")
+def rl(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 3, lr: float = 0.02,
+       batch_size: int = 128, weight_decay: float = 5e-4, seed: int = 0) -> None:
+    indices, targets = relabelled_forget_and_retain(data, split, seed)
+    recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay)
+    fit(model, data, indices, recipe, targets=targets, seed=seed, desc="rl")
+
+
+def relabelled_forget_and_retain(data: ImageData, split: Split, seed: int) -> tuple[Tensor, Tensor]:
+    """Forget samples with random wrong labels followed by retain samples with theirs."""
+    wrong = random_wrong_labels(data.targets(split.forget), data.num_classes, seed)
+    indices = torch.cat([split.forget, split.retain])
+    return indices, torch.cat([wrong, data.targets(split.retain).cpu()])
+
+
+@register("l1_sparse", "l1-sparse unlearning: retain fine-tuning with a decaying l1 penalty "
+          "(Jia et al. 2023)")
+def l1_sparse(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 4,
+              lr: float = 0.05, batch_size: int = 128, alpha: float = 5e-5,
+              seed: int = 0) -> None:
+    # The penalty weight decays linearly from alpha to zero over the run (Jia et al.).
+    check_positive_number("alpha", alpha, allow_zero=True)
+
+    def penalty(net: nn.Module, fraction_done: float) -> Tensor:
+        return alpha * (1 - fraction_done) * sum(p.abs().sum() for p in net.parameters())
+
+    recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=0.0)
+    fit(model, data, split.retain, recipe, seed=seed, regularizer=penalty, desc="l1_sparse")

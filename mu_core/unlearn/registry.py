@@ -1,0 +1,62 @@
+"""The registry of unlearning methods: `unlearn(name, model, data, split, **hyperparameters)`."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+from torch import nn
+
+from ..data import ImageData
+from ..errors import ConfigError
+from ..splits import SPLIT_KINDS, Split
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    run: Callable  # run(model, data, split, **hyperparameters), modifies model in place
+    kinds: tuple[str, ...]  # forgetting kinds the method supports
+    title: str
+
+    def hyperparameters(self) -> dict:
+        """Names and defaults of the method's keyword-only hyper-parameters."""
+        return {name: p.default for name, p in inspect.signature(self.run).parameters.items()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+METHODS: dict[str, Method] = {}
+
+
+def register(name: str, title: str, kinds: tuple[str, ...] = SPLIT_KINDS):
+    def decorate(run):
+        METHODS[name] = Method(name, run, kinds, title)
+        return run
+    return decorate
+
+
+def unlearn(name: str, model: nn.Module, data: ImageData, split: Split,
+            **hyperparameters) -> nn.Module:
+    """A copy of `model` unlearned with method `name` (the input model is not modified)."""
+    method = check_request(name, split, hyperparameters)
+    unlearned = copy.deepcopy(model)
+    method.run(unlearned, data, split, **hyperparameters)
+    return unlearned.eval()
+
+
+def check_request(name: str, split: Split, hyperparameters: dict) -> Method:
+    """Validate a method name, its support for the split's kind and its hyper-parameter names."""
+    if name not in METHODS:
+        raise ConfigError(f"unknown unlearning method {name!r}; accepted: {', '.join(METHODS)}.")
+    method = METHODS[name]
+    if split.kind not in method.kinds:
+        raise ConfigError(f"method {name!r} does not support {split.kind} forgetting; it "
+                          f"supports: {', '.join(method.kinds)}.")
+    accepted = method.hyperparameters()
+    unknown = sorted(set(hyperparameters) - set(accepted))
+    if unknown:
+        raise ConfigError(f"method {name!r} has no hyper-parameter {', '.join(unknown)}; "
+                          f"accepted: {', '.join(accepted)}.")
+    return method

@@ -1,0 +1,54 @@
+"""SalUn (Fan et al. 2024): random-label unlearning restricted to the salient weights."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ..data import ImageData
+from ..errors import check_fraction
+from ..persample import gradient_sum
+from ..splits import Split
+from ..train import Recipe, fit
+from .finetune import relabelled_forget_and_retain
+from .registry import register
+
+
+def saliency_masks(model: nn.Module, data: ImageData, split: Split,
+                   fraction: float) -> dict[str, Tensor]:
+    """1 for the `fraction` of weights with the largest |gradient of the forget loss|.
+
+    The forget loss is the cross-entropy summed over the forget set (its gradient is the sum
+    of the per-sample gradients, so one batched backward pass per chunk gives it exactly);
+    the threshold is global over all parameters, as in SalUn's mask generation.
+    """
+    saliency = {name: g.abs() for name, g in gradient_sum(model, data, split.forget).items()}
+    flat = torch.cat([s.flatten() for s in saliency.values()])
+    kept = int(round(fraction * flat.numel()))
+    threshold = torch.topk(flat, kept).values.min() if kept else float("inf")
+    return {name: s >= threshold for name, s in saliency.items()}
+
+
+def hold_outside(masks: dict[str, Tensor], model: nn.Module):
+    """A step hook that puts every weight outside its mask back to its value now, so they
+    stay bit-identical whatever weight decay and momentum do."""
+    frozen = {name: p.detach().clone() for name, p in model.named_parameters() if name in masks}
+
+    def restore(net: nn.Module) -> None:
+        with torch.no_grad():
+            for name, p in net.named_parameters():
+                if name in masks:
+                    p.copy_(torch.where(masks[name].to(p.device), p, frozen[name].to(p.device)))
+    return restore
+
+
+@register("salun", "SalUn: saliency-masked random-label unlearning (Fan et al. 2024)")
+def salun(model: nn.Module, data: ImageData, split: Split, *, mask_fraction: float = 0.5,
+          epochs: int = 3, lr: float = 0.02, batch_size: int = 128,
+          weight_decay: float = 5e-4, seed: int = 0) -> None:
+    check_fraction("mask_fraction", mask_fraction)
+    masks = saliency_masks(model, data, split, mask_fraction)
+    indices, targets = relabelled_forget_and_retain(data, split, seed)
+    recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay)
+    fit(model, data, indices, recipe, targets=targets, seed=seed, desc="salun",
+        step_hook=hold_outside(masks, model))
