@@ -101,6 +101,26 @@ def fisher_diagonal(model: nn.Module, data: ImageData, indices: Tensor, *,
     return {name: t / len(indices) for name, t in total.items()}
 
 
+def fisher_rows(model: nn.Module, data: ImageData, indices: Tensor, *, kind: str = "empirical",
+                chunk_size: int = 32) -> Tensor:
+    """Rows r whose outer products sum to the Fisher: F = sum_r r r^T / len(indices).
+
+    ``empirical``: one row per sample, its loss gradient at the true label (WoodFisher's
+    rows). ``expected``: one row per sample and class, sqrt(p(c|x)) d log p(c|x) / d theta;
+    for a softmax output this is the Gauss-Newton matrix, the exact Hessian of the
+    cross-entropy of a linear softmax model.
+    """
+    if kind == "empirical":
+        return torch.cat([flatten(g, batch_dims=1).detach() for g in
+                          sample_gradients(model, data, indices, chunk_size=chunk_size)])
+    if kind != "expected":
+        raise ValueError(f"unknown Fisher kind {kind!r}; accepted: expected, empirical.")
+    rows = []
+    for jacobians, probs in log_probability_jacobians(model, data, indices, chunk_size=chunk_size):
+        rows.append((flatten(jacobians, batch_dims=2) * probs.sqrt().unsqueeze(-1)).flatten(0, 1))
+    return torch.cat(rows).detach()
+
+
 def gradient_sum(model: nn.Module, data: ImageData, indices: Tensor, *,
                  chunk_size: int = 256) -> dict[str, Tensor]:
     """Sum over `indices` of each sample's cross-entropy gradient (one batched pass)."""

@@ -9,8 +9,8 @@ import torch
 from torch import Tensor, nn
 
 from ..data import ImageData
-from ..errors import check_positive_int, check_positive_number
-from ..persample import fisher_diagonal, flatten, gradient_sum, sample_gradients, trainable, unflatten
+from ..errors import check_choice, check_positive_int, check_positive_number
+from ..persample import fisher_diagonal, fisher_rows, flatten, gradient_sum, trainable, unflatten
 from ..splits import Split
 from .registry import register
 
@@ -33,7 +33,7 @@ def classifier_parameter_names(model: nn.Module) -> set[str]:
 @register("ff", "Fisher forgetting: retain-Fisher-shaped Gaussian noise (Becker & Liebig; "
           "Unlearn-Sparse's fisher_new)")
 def ff(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1e-6,
-       max_samples: int | None = 1000, seed: int = 0) -> None:
+       max_samples: int | None = 500, seed: int = 0) -> None:
     # Following Unlearn-Sparse's fisher_new: variance alpha * min(1 / (F + 1e-8), 1e3)
     # (1e2 for the classifier), averaged over each weight row's second axis, and ten times
     # larger for the classifier and for one-dimensional parameters (biases, norms). F is the
@@ -57,16 +57,15 @@ def ff(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1e-6,
             p.add_(variance.sqrt() * noise)
 
 
-def inverse_fisher_product(rows: Tensor, vector: Tensor, damping: float) -> Tensor:
-    """(damping I + rows^T rows / m)^{-1} vector, exactly, by the Woodbury identity.
+def inverse_fisher_product(rows: Tensor, vector: Tensor, damping: float, samples: int) -> Tensor:
+    """(damping I + R^T R / samples)^{-1} vector, exactly, by the Woodbury identity.
 
-    `rows` (m, d) are per-sample gradients: the WoodFisher estimate of the Hessian is their
-    empirical Fisher plus damping. Woodbury turns the d x d inverse into an m x m solve:
-    (1/damping) (v - R^T (m damping I + R R^T)^{-1} R v).
+    The rows R (k, d) are per-sample gradients (WoodFisher: the Hessian is estimated by
+    their Fisher plus damping). Woodbury turns the d x d inverse into a k x k solve:
+    (1/damping) (v - R^T (samples damping I + R R^T)^{-1} R v).
     """
-    m = rows.shape[0]
     gram = rows @ rows.T
-    gram.diagonal().add_(m * damping)
+    gram.diagonal().add_(samples * damping)
     coefficients = torch.linalg.solve(gram, rows @ vector)
     return (vector - rows.T @ coefficients) / damping
 
@@ -74,13 +73,15 @@ def inverse_fisher_product(rows: Tensor, vector: Tensor, damping: float) -> Tens
 @register("iu", "Influence unlearning: a WoodFisher Newton step that removes the forget set "
           "(Koh & Liang; Izzo et al.; Unlearn-Sparse)")
 def iu(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1.0,
-       damping: float = 1.0, weight_decay: float = 5e-4, max_samples: int | None = 512,
-       seed: int = 0) -> None:
+       damping: float = 1.0, weight_decay: float = 5e-4, fisher: str = "empirical",
+       max_samples: int | None = 512, seed: int = 0) -> None:
     # Removing the forget set from the objective mean_all(loss) + wd/2 |theta|^2, whose
     # minimiser theta* has zero gradient, leaves the retain objective with gradient
     # -(sum_forget grad + n_f wd theta*) / n_r at theta*. Its Newton step is
     # theta* + H^{-1} (sum_forget grad + n_f wd theta*) / n_r, with H the retain Hessian,
     # here the WoodFisher estimate from per-sample retain gradients; alpha scales the step.
+    # fisher="expected" uses one row per sample and class instead (the Gauss-Newton matrix:
+    # exact for a linear softmax model, num_classes times the memory).
     check_positive_number("alpha", alpha)
     check_positive_number("damping", damping)
     check_positive_number("weight_decay", weight_decay, allow_zero=True)
@@ -89,9 +90,9 @@ def iu(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1.0,
     forget_gradient = flatten(gradient_sum(model, data, split.forget)).detach()
     direction = (forget_gradient + len(split.forget) * weight_decay * theta) / len(split.retain)
     retain = subsample(split.retain, max_samples, seed)
-    rows = torch.cat([flatten(g, batch_dims=1).detach()
-                      for g in sample_gradients(model, data, retain)])
-    step = alpha * inverse_fisher_product(rows, direction, damping)
+    check_choice("fisher", fisher, ("empirical", "expected"))
+    rows = fisher_rows(model, data, retain, kind=fisher)
+    step = alpha * inverse_fisher_product(rows, direction, damping, len(retain))
     with torch.no_grad():
         for name, delta in unflatten(step, params).items():
             dict(model.named_parameters())[name].add_(delta)

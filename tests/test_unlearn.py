@@ -1,0 +1,142 @@
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mu_core import models, persample
+from mu_core.errors import ConfigError
+from mu_core.splits import make_split
+from mu_core.train import Recipe, evaluate
+from mu_core.unlearn import METHODS, unlearn
+from mu_core.unlearn.pruning import omp_masks, prunable
+from mu_core.unlearn.saliency import saliency_masks
+from mu_core.zoo import trained_model
+
+RETAIN_MARGIN = 0.25  # the most any method may lower retain accuracy on this problem
+
+
+@pytest.fixture(scope="module")
+def setting(mnist):
+    split = make_split(mnist, forget_classes=[1, 3, 5, 7, 9], forget_fraction=0.5)
+    model, _ = trained_model(mnist, split, "cnn", Recipe(epochs=4))
+    return model, split, evaluate(model, mnist, split)
+
+
+def test_the_registered_methods():
+    assert set(METHODS) >= {"retrain", "ft", "ga", "rl", "ff", "iu", "wp", "l1_sparse", "bu",
+                            "salun", "bad_teacher"}
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_every_method_forgets_and_keeps_the_retain_set(mnist, setting, name):
+    model, split, before = setting
+    reference = copy.deepcopy(model.state_dict())
+    after = evaluate(unlearn(name, model, mnist, split), mnist, split)
+    assert after["forget"] < before["forget"]
+    assert after["retain"] > before["retain"] - RETAIN_MARGIN
+    assert all(torch.equal(v, reference[k]) for k, v in model.state_dict().items())  # input untouched
+
+
+def test_influence_unlearning_matches_exact_retraining_of_logistic_regression(digits):
+    # L2-regularised softmax regression, solved exactly with and without the forget set.
+    # The influence step with the Gauss-Newton (expected) Fisher is the Newton step of the
+    # retain objective: it lands within 5% of the distance it had to travel. The empirical
+    # Fisher of WoodFisher is a poor Hessian near the optimum (about 94% error here).
+    torch.set_default_dtype(torch.float64)
+    try:
+        split = make_split(digits, random_fraction=0.05, seed=0)
+        decay = 1e-2
+        model = _solve(models.create("mlp", 10, 1, 8, hidden=(), seed=0), digits, split.train, decay)
+        retrained = _solve(copy.deepcopy(model), digits, split.retain, decay)
+        errors = {}
+        for fisher in ("expected", "empirical"):
+            unlearned = unlearn("iu", model, digits, split, alpha=1.0, damping=decay,
+                                weight_decay=decay, fisher=fisher, max_samples=None)
+            errors[fisher] = ((_vector(unlearned) - _vector(retrained)).norm()
+                              / (_vector(model) - _vector(retrained)).norm()).item()
+    finally:
+        torch.set_default_dtype(torch.float32)
+    assert errors["expected"] < 0.05
+    assert errors["expected"] < errors["empirical"] < 1.0
+
+
+def _solve(model, data, indices, decay):
+    optimizer = torch.optim.LBFGS(model.parameters(), max_iter=500, tolerance_grad=1e-12,
+                                  tolerance_change=1e-14, history_size=50,
+                                  line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(data.inputs(indices)), data.targets(indices)) + \
+            decay / 2 * sum(p.pow(2).sum() for p in model.parameters())
+        loss.backward()
+        return loss
+
+    for _ in range(5):
+        optimizer.step(closure)
+    return model
+
+
+def _vector(model):
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+@pytest.mark.parametrize("kind", ["empirical", "expected"])
+def test_fisher_diagonal_from_torch_func_equals_a_per_sample_loop(digits, kind):
+    model = models.create("cnn", 10, 1, 8, width=4, seed=0).eval()
+    indices = digits.train[:30]
+    fast = persample.fisher_diagonal(model, digits, indices, kind=kind, chunk_size=8)
+    slow = {name: torch.zeros_like(p) for name, p in model.named_parameters()}
+    for i in indices:  # the reference's explicit loop over samples
+        log_probs = model(digits.inputs(i.view(1))).log_softmax(-1)[0]
+        classes = [int(digits.labels[i])] if kind == "empirical" else range(10)
+        for c in classes:
+            weight = 1.0 if kind == "empirical" else log_probs[c].exp().item()
+            grads = torch.autograd.grad(log_probs[c], list(model.parameters()), retain_graph=True)
+            for (name, _), g in zip(model.named_parameters(), grads):
+                slow[name] += weight * g.pow(2) / len(indices)
+    for name in slow:
+        assert torch.allclose(fast[name], slow[name], rtol=1e-4, atol=1e-10), name
+
+
+def test_salun_leaves_masked_out_weights_bit_identical(mnist, setting):
+    model, split, _ = setting
+    masks = saliency_masks(model, mnist, split, 0.5)
+    kept = sum(m.sum().item() for m in masks.values()) / sum(m.numel() for m in masks.values())
+    assert kept == pytest.approx(0.5, abs=0.01)
+    unlearned = unlearn("salun", model, mnist, split, mask_fraction=0.5, epochs=1)
+    before, after = dict(model.named_parameters()), dict(unlearned.named_parameters())
+    changed = 0
+    for name, mask in masks.items():
+        assert torch.equal(after[name][~mask], before[name][~mask]), name
+        changed += (after[name][mask] != before[name][mask]).sum().item()
+    assert changed > 0
+
+
+def test_omp_reaches_the_sparsity_and_the_mask_stays_applied(mnist, setting):
+    model, split, _ = setting
+    masks = omp_masks(model, 0.9)
+    zeros = sum((m == 0).sum().item() for m in masks.values())
+    assert zeros / sum(m.numel() for m in masks.values()) == pytest.approx(0.9, abs=1e-4)
+    pruned = unlearn("wp", model, mnist, split, sparsity=0.9, epochs=1)
+    weights = prunable(pruned)
+    for name, mask in masks.items():
+        assert (weights[name][mask == 0] == 0).all()
+
+
+@pytest.mark.parametrize("call, message", [
+    (dict(name="forget_all"), "unknown unlearning method 'forget_all'; accepted: .*retrain"),
+    (dict(name="ft", lr=-0.1), "lr must be > 0"),
+    (dict(name="ft", learning_rate=0.1), "no hyper-parameter learning_rate; accepted: epochs, lr"),
+    (dict(name="bu", random=True), "'bu' does not support random forgetting"),
+    (dict(name="wp", sparsity=1.0), r"sparsity must be in \[0, 1\)"),
+    (dict(name="iu", fisher="exact"), "unknown fisher 'exact'"),
+])
+def test_bad_requests_fail_with_a_sentence(mnist, setting, call, message):
+    model, split, _ = setting
+    call = dict(call)
+    if call.pop("random", False):
+        split = make_split(mnist, random_fraction=0.1)
+    with pytest.raises(ConfigError, match=message):
+        unlearn(call.pop("name"), model, mnist, split, **call)
