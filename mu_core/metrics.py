@@ -1,7 +1,9 @@
-"""Metrics on predictions: accuracies on subsets and per class, confusion matrices."""
+"""Metrics: accuracies, confusion matrices, membership inference and MIA-efficacy, comparisons
+with retraining (ToW, average disparity), CMIRA's recovery metrics, relearn time, SSIM."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -29,3 +31,163 @@ def per_class_accuracy(predicted: Tensor, labels: Tensor, num_classes: int) -> T
     totals = counts.sum(1).float()
     return torch.where(totals > 0, counts.diagonal().float() / totals.clamp_min(1),
                        torch.tensor(float("nan")))
+
+
+# ---------------------------------------------------------------------------------------
+# Membership inference features (Song & Mittal 2021) and MIA-efficacy (Jia et al. 2023)
+
+MIA_FEATURES = ("correctness", "confidence", "entropy", "modified_entropy")
+_TINY = 1e-30
+
+
+def mia_features(probs: Tensor, labels: Tensor) -> dict[str, Tensor]:
+    """Per-sample features of a prediction: correctness, confidence p_y, entropy and
+    modified entropy  -(1 - p_y) log p_y - sum_{i != y} p_i log(1 - p_i).
+
+    The modified entropy uses each row's own label (the public reference indexes every row
+    with all labels of the batch and takes log p where log(1 - p) is due).
+    """
+    probs = probs.double()
+    rows = torch.arange(len(labels))
+    p_true = probs[rows, labels]
+    log = lambda t: t.clamp_min(_TINY).log()  # noqa: E731
+    others = probs * log(1 - probs)
+    others[rows, labels] = 0
+    return {
+        "correctness": (probs.argmax(1) == labels).double(),
+        "confidence": p_true,
+        "entropy": -(probs * log(probs)).sum(1),
+        "modified_entropy": -(1 - p_true) * log(p_true) - others.sum(1),
+    }
+
+
+def membership_predictions(member_probs: Tensor, member_labels: Tensor,
+                           nonmember_probs: Tensor, nonmember_labels: Tensor,
+                           target_probs: Tensor, target_labels: Tensor, *,
+                           feature: str = "confidence") -> Tensor:
+    """1 where an RBF SVC (C=3, gamma='auto'), fitted on a feature of known members (1) and
+    non-members (0), predicts that a target sample is a member."""
+    from sklearn.svm import SVC
+
+    if feature not in MIA_FEATURES:
+        raise ValueError(f"unknown MIA feature {feature!r}; accepted: {', '.join(MIA_FEATURES)}.")
+    column = lambda p, y: mia_features(p, y)[feature].view(-1, 1).numpy()  # noqa: E731
+    x = np.concatenate([column(member_probs, member_labels),
+                        column(nonmember_probs, nonmember_labels)])
+    y = np.concatenate([np.ones(len(member_labels)), np.zeros(len(nonmember_labels))])
+    classifier = SVC(C=3, gamma="auto", kernel="rbf").fit(x, y)
+    return torch.from_numpy(classifier.predict(column(target_probs, target_labels)))
+
+
+def mia_efficacy(model, data, split, *, feature: str = "confidence", seed: int = 0) -> float:
+    """Share of the forget set that an SVC trained on retain (members) vs. test (non-members)
+    confidences predicts as non-members: higher means more forgotten (Unlearn-Sparse)."""
+    from .train import predict
+
+    generator = torch.Generator().manual_seed(seed)
+    count = min(len(split.retain), len(split.test))  # balanced shadow sets
+    members, nonmembers = (idx[torch.randperm(len(idx), generator=generator)[:count]]
+                           for idx in (split.retain, split.test))
+    parts = [(predict(model, data, idx), data.labels[idx.to(data.device)].cpu())
+             for idx in (members, nonmembers, split.forget)]
+    predicted = membership_predictions(*parts[0], *parts[1], *parts[2], feature=feature)
+    return 1.0 - predicted.double().mean().item()
+
+
+# ---------------------------------------------------------------------------------------
+# Comparisons with retraining
+
+def tug_of_war(unlearned: dict[str, float], retrained: dict[str, float],
+               subsets=("forget", "retain", "test")) -> float:
+    """RSU's ToW: prod over subsets of (1 - |acc_unlearned - acc_retrained|), in [0, 1]."""
+    return float(np.prod([1 - abs(unlearned[s] - retrained[s]) for s in subsets]))
+
+
+def average_disparity(scores: dict[str, float], retrain_scores: dict[str, float],
+                      keys=("UA", "MIA", "RA", "TA")) -> float:
+    """Mean absolute gap to retraining over the given scores (adversarial unlearning)."""
+    return float(np.mean([abs(scores[k] - retrain_scores[k]) for k in keys]))
+
+
+def unlearning_scores(model, data, split, *, seed: int = 0) -> dict[str, float]:
+    """UA = 1 - forget accuracy, MIA-efficacy, RA and TA (fractions, not percentages)."""
+    from .train import evaluate
+
+    accuracy = evaluate(model, data, split, ("forget", "retain", "test"))
+    return {"UA": 1 - accuracy["forget"], "MIA": mia_efficacy(model, data, split, seed=seed),
+            "RA": accuracy["retain"], "TA": accuracy["test"]}
+
+
+# ---------------------------------------------------------------------------------------
+# CMIRA's recovery metrics
+
+def recovery_improvement(acc_attack: float, acc_unlearned: float) -> float:
+    """R_I = Acc_A - Acc_U (CMIRA Eq. 12)."""
+    return acc_attack - acc_unlearned
+
+
+def recovery_rate(acc_attack: float, acc_unlearned: float) -> float:
+    """R_R = (Acc_A - Acc_U) / Acc_U (CMIRA Eq. 13); infinite when Acc_U is 0."""
+    gain = recovery_improvement(acc_attack, acc_unlearned)
+    return gain / acc_unlearned if acc_unlearned else (float("inf") if gain > 0 else 0.0)
+
+
+def polygon_area(radii) -> float:
+    """Area of the radar-chart polygon whose vertices lie at equal angles with these radii:
+    (1/2) sin(2 pi / n) sum_i r_i r_{i+1}."""
+    r = np.asarray(radii, dtype=float)
+    if len(r) < 3:
+        raise ValueError("a membership recovery polygon needs at least 3 classes.")
+    return 0.5 * np.sin(2 * np.pi / len(r)) * float(np.sum(r * np.roll(r, -1)))
+
+
+def area_recovery_rate(per_class_attack, per_class_unlearned) -> float:
+    """A_R = (area_A - area_U) / area_U over the forget classes' accuracies (CMIRA Eq. 14)."""
+    area_u = polygon_area(per_class_unlearned)
+    gain = polygon_area(per_class_attack) - area_u
+    return gain / area_u if area_u else (float("inf") if gain > 0 else 0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# Relearn time and image similarity
+
+def relearn_time(model, data, split, reference_loss: float, *, lr: float = 0.01,
+                 batch_size: int = 128, max_epochs: int = 20, seed: int = 0) -> int | None:
+    """Epochs of fine-tuning on the forget set until its mean loss falls to `reference_loss`
+    (the trained model's); None if `max_epochs` do not suffice. The model is not modified."""
+    import copy
+
+    from .train import Recipe, fit, predict
+
+    model = copy.deepcopy(model)
+    recipe = Recipe(epochs=1, lr=lr, batch_size=batch_size, schedule="constant", weight_decay=0)
+    labels = data.labels[split.forget.to(data.device)].cpu()
+    for epoch in range(max_epochs + 1):
+        logits = predict(model, data, split.forget, output="logits")
+        if torch.nn.functional.cross_entropy(logits, labels).item() <= reference_loss:
+            return epoch
+        if epoch < max_epochs:
+            fit(model, data, split.forget, recipe, seed=seed + epoch, desc="relearn")
+    return None
+
+
+def ssim(images: Tensor, references: Tensor) -> Tensor:
+    """SSIM of each image with its reference (N, C, H, W in [0, 1]), by torchmetrics: a
+    Gaussian window of 11 (or the largest odd size that fits), sigma 1.5."""
+    from torchmetrics.functional.image import structural_similarity_index_measure
+
+    size = min(images.shape[-2:])
+    kernel = min(11, size if size % 2 else size - 1)
+    return structural_similarity_index_measure(
+        images.float(), references.float(), data_range=1.0, kernel_size=kernel,
+        reduction="none")
+
+
+def nearest_ssim(queries: Tensor, candidates: Tensor, chunk: int = 4096) -> tuple[Tensor, Tensor]:
+    """For each query image, the largest SSIM over all candidates and that candidate's index."""
+    pairs_q = torch.arange(len(queries)).repeat_interleave(len(candidates))
+    pairs_c = torch.arange(len(candidates)).repeat(len(queries))
+    scores = torch.cat([ssim(queries[q], candidates[c])
+                        for q, c in zip(pairs_q.split(chunk), pairs_c.split(chunk))])
+    best, index = scores.view(len(queries), len(candidates)).max(1)
+    return best, index
