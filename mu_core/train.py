@@ -117,14 +117,15 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
         loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
         regularizer: Callable[[nn.Module, float], Tensor] | None = None,
         step_hook: Callable[[nn.Module], None] | None = None,
-        desc: str = "train") -> list[float]:
+        frozen_norms: bool = False, desc: str = "train") -> list[float]:
     """Train `model` in place on `data` at `indices`; return the mean loss of each epoch.
 
     `targets` (aligned with `indices`) replaces the dataset labels: class ids, or rows of
     class probabilities (soft labels). `loss_fn(logits, targets)` replaces the
     cross-entropy (gradient ascent negates it); `regularizer(model, fraction_done)` is added
     to every batch loss; `step_hook(model)` runs after every optimiser step (to re-apply a
-    pruning mask, for example).
+    pruning mask, for example); `frozen_norms` keeps batch-norm layers in eval mode (their
+    running statistics are used and left unchanged).
     """
     if not isinstance(recipe, Recipe):
         raise ConfigError(f"recipe must be a mu_core.train.Recipe, got {describe(recipe)}.")
@@ -140,6 +141,10 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
     generator = torch.Generator().manual_seed(seed)
     history, step = [], 0
     model.train()
+    if frozen_norms:
+        for module in model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.eval()
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         for _ in progress(range(recipe.epochs), desc=desc):

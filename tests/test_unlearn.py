@@ -7,34 +7,45 @@ import torch.nn.functional as F
 from mu_core import models, persample
 from mu_core.errors import ConfigError
 from mu_core.splits import make_split
-from mu_core.train import Recipe, evaluate
+from mu_core.train import Recipe, evaluate, predict
 from mu_core.unlearn import METHODS, unlearn
 from mu_core.unlearn.pruning import omp_masks, prunable
 from mu_core.unlearn.saliency import saliency_masks
 from mu_core.zoo import trained_model
 
-RETAIN_MARGIN = 0.25  # the most any method may lower retain accuracy on this problem
+# The most any method may lower accuracy on retained samples of the classes that are not
+# being forgotten. (On the retained half of the forget classes, class-level methods such as
+# UNSC and BU also forget: measured 0.00 and 0.43 after 0.98, as the MRA paper's Table 2
+# shows for CIFAR-10.)
+RETAIN_MARGIN = 0.05
 
 
 @pytest.fixture(scope="module")
 def setting(mnist):
     split = make_split(mnist, forget_classes=[1, 3, 5, 7, 9], forget_fraction=0.5)
     model, _ = trained_model(mnist, split, "cnn", Recipe(epochs=4))
-    return model, split, evaluate(model, mnist, split)
+    return model, split, _scores(model, mnist, split)
 
 
-def test_the_registered_methods():
-    assert set(METHODS) >= {"retrain", "ft", "ga", "rl", "ff", "iu", "wp", "l1_sparse", "bu",
-                            "salun", "bad_teacher"}
+def _scores(model, data, split):
+    other = split.retain[~torch.isin(data.labels[split.retain], torch.tensor(split.forget_classes))]
+    predicted = predict(model, data, other).argmax(1)
+    return {"forget": evaluate(model, data, split, ("forget",))["forget"],
+            "other_retain": (predicted == data.labels[other]).float().mean().item()}
+
+
+def test_the_twelve_methods_are_registered():
+    assert set(METHODS) == {"retrain", "ft", "ga", "rl", "ff", "iu", "wp", "l1_sparse", "bu",
+                            "salun", "unsc", "bad_teacher"}
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))
-def test_every_method_forgets_and_keeps_the_retain_set(mnist, setting, name):
+def test_every_method_forgets_and_keeps_the_other_classes(mnist, setting, name):
     model, split, before = setting
     reference = copy.deepcopy(model.state_dict())
-    after = evaluate(unlearn(name, model, mnist, split), mnist, split)
+    after = _scores(unlearn(name, model, mnist, split), mnist, split)
     assert after["forget"] < before["forget"]
-    assert after["retain"] > before["retain"] - RETAIN_MARGIN
+    assert after["other_retain"] > before["other_retain"] - RETAIN_MARGIN
     assert all(torch.equal(v, reference[k]) for k, v in model.state_dict().items())  # input untouched
 
 
@@ -130,6 +141,7 @@ def test_omp_reaches_the_sparsity_and_the_mask_stays_applied(mnist, setting):
     (dict(name="ft", lr=-0.1), "lr must be > 0"),
     (dict(name="ft", learning_rate=0.1), "no hyper-parameter learning_rate; accepted: epochs, lr"),
     (dict(name="bu", random=True), "'bu' does not support random forgetting"),
+    (dict(name="unsc", random=True), "'unsc' does not support random forgetting; it supports: class"),
     (dict(name="wp", sparsity=1.0), r"sparsity must be in \[0, 1\)"),
     (dict(name="iu", fisher="exact"), "unknown fisher 'exact'"),
 ])
@@ -140,3 +152,20 @@ def test_bad_requests_fail_with_a_sentence(mnist, setting, call, message):
         split = make_split(mnist, random_fraction=0.1)
     with pytest.raises(ConfigError, match=message):
         unlearn(call.pop("name"), model, mnist, split, **call)
+
+
+def test_unsc_updates_leave_the_retain_inputs_outputs_of_a_linear_layer_unchanged(mnist):
+    # The null-space projection at work on one layer: after unlearning, the first layer's
+    # response to the retain inputs that spanned its basis (99.9% of their energy) barely
+    # moves, although its weights changed.
+    from mu_core.unlearn.fisher import subsample
+    from mu_core.unlearn.nullspace import layer_inputs
+
+    split = make_split(mnist, forget_classes=[3], forget_fraction=1.0)
+    model, _ = trained_model(mnist, split, "mlp", Recipe(epochs=2), hidden=(64,))
+    probe = subsample(split.retain, 300, seed=0)  # the samples the basis is built from
+    unlearned = unlearn("unsc", model, mnist, split, energy=0.999, max_samples=300)
+    x = layer_inputs(model, mnist, probe)[model[1]].T
+    moved = (unlearned[1](x) - model[1](x)).norm() / model[1](x).norm()
+    assert moved < 0.05
+    assert (unlearned[1].weight - model[1].weight).norm() > 0  # it did change

@@ -1,10 +1,10 @@
 """Unlearning methods, one registry: `unlearn(name, model, data, split, **hyperparameters)`.
 
 A file per family: `finetune` (retrain, ft, ga, rl, l1_sparse), `pruning` (wp), `saliency`
-(salun), `boundary` (bu), `distill` (bad_teacher), `fisher` (ff, iu).
+(salun), `boundary` (bu), `distill` (bad_teacher), `fisher` (ff, iu), `nullspace` (unsc).
 """
 
-from . import boundary, distill, finetune, fisher, pruning, saliency  # noqa: F401  (register)
+from . import boundary, distill, finetune, fisher, nullspace, pruning, saliency  # noqa: F401
 from .registry import METHODS, Method, check_request, unlearn
 
 __all__ = ["METHODS", "Method", "check_request", "unlearn"]

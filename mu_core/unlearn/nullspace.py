@@ -1,0 +1,102 @@
+"""UNSC (Chen et al., IJCAI 2024): unlearning in the null space of the retain set.
+
+Every weight layer's update is projected onto the orthogonal complement of the span of
+the inputs the retain set gives that layer, so the layer's outputs on retain samples do
+not move; the forget samples are relabelled to their most likely remaining class (the
+calibration of the decision space) and the model is trained on them.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..data import ImageData
+from ..errors import check_fraction
+from ..splits import Split
+from ..train import Recipe, fit, predict
+from .fisher import subsample
+from .registry import register
+
+
+def layer_inputs(model: nn.Module, data: ImageData, indices: Tensor, *,
+                 max_columns: int = 4096, seed: int = 0) -> dict[nn.Module, Tensor]:
+    """For each Conv2d / Linear layer, a matrix whose columns are inputs the layer sees on
+    `indices`: image patches (in * kh * kw, as the weight is laid out) for convolutions, at
+    most `max_columns` of them drawn at random."""
+    layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    captured: dict[nn.Module, Tensor] = {}
+
+    def capture(module, inputs, _output):
+        x = inputs[0].detach().float()
+        if isinstance(module, nn.Conv2d):
+            x = F.unfold(x, module.kernel_size, module.dilation, module.padding, module.stride)
+            x = x.transpose(1, 2).reshape(-1, x.shape[1])
+        captured[module] = x.reshape(len(x), -1).cpu()
+
+    handles = [layer.register_forward_hook(capture) for layer in layers]
+    try:
+        predict(model, data, indices, batch_size=len(indices))
+    finally:
+        for handle in handles:
+            handle.remove()
+    generator = torch.Generator().manual_seed(seed)
+    return {layer: x[torch.randperm(len(x), generator=generator)[:max_columns]].T
+            for layer, x in captured.items()}
+
+
+def principal_basis(columns: Tensor, energy: float) -> Tensor:
+    """The leading left singular vectors that hold `energy` of the columns' squared norm
+    (the gradient projection memory of Saha et al. 2021, which UNSC builds on)."""
+    u, s, _ = torch.linalg.svd(columns, full_matrices=False)
+    share = (s ** 2).cumsum(0) / (s ** 2).sum().clamp_min(1e-30)
+    rank = int((share < energy).sum().item()) + 1
+    return u[:, :rank]
+
+
+def project_out(basis: Tensor):
+    """A gradient hook removing the component of a weight's input dimension in `basis`."""
+    projector = basis @ basis.T
+
+    def hook(gradient: Tensor) -> Tensor:
+        flat = gradient.reshape(gradient.shape[0], -1)
+        return (flat - flat @ projector.to(flat.device, flat.dtype)).view_as(gradient)
+    return hook
+
+
+def pseudo_labels(model: nn.Module, data: ImageData, split: Split) -> Tensor:
+    """Each forget sample's most likely class among those not being forgotten."""
+    logits = predict(model, data, split.forget, output="logits")
+    logits[:, list(split.forget_classes)] = float("-inf")
+    return logits.argmax(1)
+
+
+@register("unsc", "UNSC: null-space calibration (Chen et al., IJCAI 2024)",
+          kinds=("class", "classwise"))
+def unsc(model: nn.Module, data: ImageData, split: Split, *, energy: float = 0.97,
+         epochs: int = 5, lr: float = 0.02, batch_size: int = 64,
+         max_samples: int | None = 500, seed: int = 0) -> None:
+    # Choices where the paper leaves room (following its GPM-based reference): one basis
+    # per layer from a random retain subset (not per class), biases and norm parameters
+    # frozen, batch norm in eval mode, plain SGD without weight decay.
+    check_fraction("energy", energy)
+    targets = pseudo_labels(model, data, split)
+    inputs = layer_inputs(model, data, subsample(split.retain, max_samples, seed), seed=seed)
+    handles = []
+    for layer, columns in inputs.items():
+        handles.append(layer.weight.register_hook(project_out(principal_basis(columns, energy))))
+        if layer.bias is not None:
+            handles.append(layer.bias.register_hook(torch.zeros_like))
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            for p in module.parameters():
+                handles.append(p.register_hook(torch.zeros_like))
+    recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, momentum=0.9,
+                    weight_decay=0.0, schedule="constant")
+    try:
+        fit(model, data, split.forget, recipe, targets=targets, seed=seed, frozen_norms=True,
+            desc="unsc")
+    finally:
+        for handle in handles:
+            handle.remove()
