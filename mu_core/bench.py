@@ -4,6 +4,9 @@
   optimiser and memory format fed by a plain `torch.utils.data.DataLoader` over a
   torchvision-style dataset (uint8 storage, PIL conversion and ToTensor/Normalize per item).
 * `chapter_cache`: the foundations chapter with a cold and a warm model cache.
+* `fisher_diagonal_speed`: the retain-set Fisher diagonal from `torch.func` (vmap of grad,
+  in chunks) vs. the per-sample `autograd.grad` loop of the public reference.
+* `method_run_times`: each unlearning method's run time relative to `retrain`.
 """
 
 from __future__ import annotations
@@ -101,6 +104,61 @@ def chapter_cache(root: Path, chapter: str = "00_foundations", preset: str = "cp
     return result
 
 
+def _fisher_by_loop(model, data, indices) -> dict:
+    """The reference's way: one autograd.grad call per sample, squares summed."""
+    model.eval()
+    total = {name: torch.zeros_like(p) for name, p in model.named_parameters()}
+    for chunk in indices.split(128):
+        log_probs = model(data.inputs(chunk)).log_softmax(-1)
+        labels = data.targets(chunk)
+        for i in range(len(chunk)):  # the per-sample loop being measured
+            grads = torch.autograd.grad(log_probs[i, labels[i]], list(model.parameters()),
+                                        retain_graph=True)
+            for (name, _), g in zip(model.named_parameters(), grads):
+                total[name] += g.pow(2)
+    return {name: t / len(indices) for name, t in total.items()}
+
+
+def fisher_diagonal_speed(samples: int = 512) -> dict:
+    """Seconds for the empirical Fisher diagonal of `samples` retain digits, both ways, and
+    the largest relative difference between the two results."""
+    from .persample import fisher_diagonal
+
+    data = load("mnist5k")
+    model = models.create_for("cnn", data, seed=0)
+    indices = data.train[:samples]
+    fisher_diagonal(model, data, indices[:8], kind="empirical")  # warm both paths up
+    _fisher_by_loop(model, data, indices[:8])
+    start = time.perf_counter()
+    fast = fisher_diagonal(model, data, indices, kind="empirical")
+    vectorised = time.perf_counter() - start
+    start = time.perf_counter()
+    slow = _fisher_by_loop(model, data, indices)
+    loop = time.perf_counter() - start
+    difference = max(((fast[k] - slow[k]).abs().max() / slow[k].abs().max()).item() for k in slow)
+    return {"torch_func_s": vectorised, "loop_s": loop, "ratio": loop / vectorised,
+            "max_relative_difference": difference}
+
+
+def method_run_times(seed: int = 0) -> dict:
+    """Seconds of every unlearning method on mnist5k (5 classes x 50%, cnn) and the ratio to
+    retraining, measured in one run."""
+    from .splits import make_split
+    from .unlearn import METHODS, unlearn
+    from .zoo import trained_model
+
+    data = load("mnist5k")
+    split = make_split(data, forget_classes=[1, 3, 5, 7, 9], forget_fraction=0.5, seed=seed)
+    model, _ = trained_model(data, split, "cnn", Recipe(epochs=8), seed=seed)
+    seconds = {}
+    for name in METHODS:
+        start = time.perf_counter()
+        unlearn(name, model, data, split, seed=seed)
+        seconds[name] = time.perf_counter() - start
+    return {name: {"seconds": s, "relative_to_retrain": s / seconds["retrain"]}
+            for name, s in seconds.items()}
+
+
 def main(quick: bool = False, root: Path | None = None) -> dict:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
           f"CUDA: {torch.cuda.is_available()}")
@@ -110,6 +168,16 @@ def main(quick: bool = False, root: Path | None = None) -> dict:
           f"{throughput['dataloader_samples_per_s']:.0f} samples/s, ratio "
           f"{throughput['ratio']:.2f}x (target >= 1.5x)")
     results = {"training_throughput": throughput}
+    fisher = fisher_diagonal_speed(samples=128 if quick else 512)
+    print(f"retain Fisher diagonal (cnn): torch.func {fisher['torch_func_s']:.2f} s, per-sample "
+          f"autograd.grad loop {fisher['loop_s']:.2f} s, ratio {fisher['ratio']:.1f}x (target "
+          f">= 10x); results agree to {fisher['max_relative_difference']:.1e}")
+    results["fisher_diagonal"] = fisher
+    times = method_run_times()
+    print("unlearning run time relative to retrain (cnn, mnist5k, 5 classes x 50%): " +
+          ", ".join(f"{n} {t['relative_to_retrain']:.2f}x ({t['seconds']:.1f} s)"
+                    for n, t in times.items()))
+    results["method_run_times"] = times
     if root is not None:
         timing = chapter_cache(root)
         print(f"foundations chapter (cpu preset), whole run with kernel start: cold "

@@ -76,8 +76,13 @@ def log_probability_jacobians(model: nn.Module, data: ImageData, indices: Tensor
         yield jacobian(params, x), probs
 
 
+# Chunk sizes measured fastest on 2 CPU cores for the small CNN: per-sample gradients
+# vectorise well in large chunks; class Jacobians (10x the memory) in small ones.
+CHUNK = {"empirical": 256, "expected": 32}
+
+
 def fisher_diagonal(model: nn.Module, data: ImageData, indices: Tensor, *,
-                    kind: str = "expected", chunk_size: int = 32) -> dict[str, Tensor]:
+                    kind: str = "expected", chunk_size: int | None = None) -> dict[str, Tensor]:
     """Diagonal of the Fisher information over `indices`.
 
     ``expected``: mean over samples of sum_c p(c|x) (d log p(c|x) / d theta)^2, the Fisher
@@ -86,6 +91,7 @@ def fisher_diagonal(model: nn.Module, data: ImageData, indices: Tensor, *,
     """
     params = trainable(model)
     total = {name: torch.zeros_like(p) for name, p in params.items()}
+    chunk_size = chunk_size or CHUNK.get(kind, 32)
     if kind == "empirical":
         for grads in sample_gradients(model, data, indices, chunk_size=chunk_size):
             for name, g in grads.items():
@@ -102,7 +108,7 @@ def fisher_diagonal(model: nn.Module, data: ImageData, indices: Tensor, *,
 
 
 def fisher_rows(model: nn.Module, data: ImageData, indices: Tensor, *, kind: str = "empirical",
-                chunk_size: int = 32) -> Tensor:
+                chunk_size: int | None = None) -> Tensor:
     """Rows r whose outer products sum to the Fisher: F = sum_r r r^T / len(indices).
 
     ``empirical``: one row per sample, its loss gradient at the true label (WoodFisher's
@@ -110,6 +116,7 @@ def fisher_rows(model: nn.Module, data: ImageData, indices: Tensor, *, kind: str
     for a softmax output this is the Gauss-Newton matrix, the exact Hessian of the
     cross-entropy of a linear softmax model.
     """
+    chunk_size = chunk_size or CHUNK.get(kind, 32)
     if kind == "empirical":
         return torch.cat([flatten(g, batch_dims=1).detach() for g in
                           sample_gradients(model, data, indices, chunk_size=chunk_size)])

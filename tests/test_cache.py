@@ -111,3 +111,16 @@ def test_trained_models_are_shared_across_forget_specs_with_the_same_training_se
     assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(),
                                                  again.state_dict().values()))
     assert len(meta_again["history"]) == 1
+
+
+def test_unlearned_models_are_cached_with_their_method_and_hyperparameters(mnist, cache_dir):
+    split = make_split(mnist, forget_classes=[2], forget_fraction=0.5)
+    trained = zoo.trained_model(mnist, split, "cnn", Recipe(epochs=1, batch_size=256))
+    first, meta = zoo.unlearned_model(mnist, split, "ft", trained, epochs=1)
+    again, meta_again = zoo.unlearned_model(mnist, split, "ft", trained, epochs=1)
+    other, meta_other = zoo.unlearned_model(mnist, split, "ft", trained, epochs=1, lr=0.01)
+    assert (meta["cached"], meta_again["cached"], meta_other["cached"]) == (False, True, False)
+    assert meta_again["seconds"] == meta["seconds"] > 0  # the run time is kept
+    assert meta["config"]["hyperparameters"]["batch_size"] == 128  # defaults are in the key
+    assert all(torch.equal(p, q) for p, q in zip(first.parameters(), again.parameters()))
+    assert not torch.equal(first[0].weight, trained[0][0].weight)  # unlearning changed it
