@@ -79,19 +79,25 @@ def membership_predictions(member_probs: Tensor, member_labels: Tensor,
     return torch.from_numpy(classifier.predict(column(target_probs, target_labels)))
 
 
-def mia_efficacy(model, data, split, *, feature: str = "confidence", seed: int = 0) -> float:
-    """Share of the forget set that an SVC trained on retain (members) vs. test (non-members)
-    confidences predicts as non-members: higher means more forgotten (Unlearn-Sparse)."""
-    from .train import predict
-
+def mia_efficacy_from_predictions(retain: tuple[Tensor, Tensor], test: tuple[Tensor, Tensor],
+                                  forget: tuple[Tensor, Tensor], *, feature: str = "confidence",
+                                  seed: int = 0) -> float:
+    """MIA-efficacy from (probabilities, labels) of the retain, test and forget sets: the
+    share of the forget set that an SVC fitted on equally many retain (members) and test
+    (non-members) samples predicts as non-members (Unlearn-Sparse's definition)."""
     generator = torch.Generator().manual_seed(seed)
-    count = min(len(split.retain), len(split.test))  # balanced shadow sets
-    members, nonmembers = (idx[torch.randperm(len(idx), generator=generator)[:count]]
-                           for idx in (split.retain, split.test))
-    parts = [(predict(model, data, idx), data.labels[idx.to(data.device)].cpu())
-             for idx in (members, nonmembers, split.forget)]
-    predicted = membership_predictions(*parts[0], *parts[1], *parts[2], feature=feature)
+    count = min(len(retain[1]), len(test[1]))  # balanced shadow sets
+    def pick(probs: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+        chosen = torch.randperm(len(labels), generator=generator)[:count]
+        return probs[chosen], labels[chosen]
+
+    predicted = membership_predictions(*pick(*retain), *pick(*test), *forget, feature=feature)
     return 1.0 - predicted.double().mean().item()
+
+
+def mia_efficacy(model, data, split, *, feature: str = "confidence", seed: int = 0) -> float:
+    """MIA-efficacy of `model` on `split`'s forget set; higher means more forgotten."""
+    return unlearning_scores(model, data, split, feature=feature, seed=seed)["MIA"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -109,13 +115,20 @@ def average_disparity(scores: dict[str, float], retrain_scores: dict[str, float]
     return float(np.mean([abs(scores[k] - retrain_scores[k]) for k in keys]))
 
 
-def unlearning_scores(model, data, split, *, seed: int = 0) -> dict[str, float]:
-    """UA = 1 - forget accuracy, MIA-efficacy, RA and TA (fractions, not percentages)."""
-    from .train import evaluate
+def unlearning_scores(model, data, split, *, feature: str = "confidence",
+                      seed: int = 0) -> dict[str, float]:
+    """UA = 1 - forget accuracy, MIA-efficacy, RA and TA (fractions, not percentages), from
+    one prediction pass over forget, retain and test."""
+    from .train import predict
 
-    accuracy = evaluate(model, data, split, ("forget", "retain", "test"))
-    return {"UA": 1 - accuracy["forget"], "MIA": mia_efficacy(model, data, split, seed=seed),
-            "RA": accuracy["retain"], "TA": accuracy["test"]}
+    subsets = [split.forget, split.retain, split.test]
+    probs = predict(model, data, torch.cat(subsets)).split([len(s) for s in subsets])
+    labels = data.labels[torch.cat(subsets).to(data.device)].cpu().split([len(s) for s in subsets])
+    forget, retain, test = zip(probs, labels)
+    return {"UA": 1 - accuracy(forget[0].argmax(1), forget[1]),
+            "MIA": mia_efficacy_from_predictions(retain, test, forget, feature=feature, seed=seed),
+            "RA": accuracy(retain[0].argmax(1), retain[1]),
+            "TA": accuracy(test[0].argmax(1), test[1])}
 
 
 # ---------------------------------------------------------------------------------------
