@@ -22,7 +22,18 @@ def check_foundations(results, out):
     assert 0 <= r["forget_class_test_accuracy"] <= 1
 
 
-CHECKS = {"00_foundations": check_foundations}
+def check_baselines(results, out):
+    r = results["results"]
+    methods = {row["method"] for row in r["settings"]["classwise"]}
+    assert len(methods) == 12
+    assert {row["method"] for row in r["settings"]["random"]} == methods - {"bu", "unsc"}
+    retrain = next(row for row in r["settings"]["class"] if row["method"] == "retrain")
+    assert retrain["UA_mean"] == 1.0 and retrain["disparity_mean"] == 0.0
+    assert all(0 <= row["MIA_mean"] <= 1 for rows in r["settings"].values() for row in rows)
+    assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}
+
+
+CHECKS = {"00_foundations": check_foundations, "01_unlearning_baselines": check_baselines}
 
 
 @pytest.mark.chapter

@@ -1,0 +1,129 @@
+"""Every unlearning method over forgetting settings and seeds, scored against retraining.
+
+`compare_methods` returns one row per (setting, seed, method) with UA, MIA-efficacy, RA,
+TA, the method's run time and the forget accuracy per forget class; `summarize` adds the
+average disparity to retraining of the same seed and reduces the seeds to mean and std.
+Trained and unlearned models go through the cache, so a rerun only evaluates.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from .data import ImageData
+from .errors import ConfigError
+from .metrics import average_disparity, per_class_accuracy, unlearning_scores
+from .splits import make_split
+from .train import Recipe, predict, progress
+from .unlearn import METHODS, check_request
+from .zoo import indices_digest, trained_model, unlearned_model
+
+SCORES = ("UA", "MIA", "RA", "TA")
+
+
+def forget_settings(forget_classes, forget_fraction: float, random_fraction: float,
+                    whole_classes) -> dict[str, dict]:
+    """The three forgetting settings of the baselines chapter, as `make_split` arguments."""
+    return {"classwise": {"forget_classes": list(forget_classes), "forget_fraction": forget_fraction},
+            "random": {"random_fraction": random_fraction},
+            "class": {"forget_classes": list(whole_classes), "forget_fraction": 1.0}}
+
+
+def plan(data: ImageData, settings: dict[str, dict], methods, seeds,
+         hyperparameters: dict) -> list[tuple[str, int, str, object]]:
+    """Every (setting, seed, method, split) to run, all checked before any training; a
+    method that does not support a setting's kind is left out of that setting."""
+    unknown = sorted(set(hyperparameters) - set(METHODS))
+    if unknown:
+        raise ConfigError(f"hyperparameters name unknown methods {unknown}; accepted: "
+                          f"{', '.join(METHODS)}.")
+    runs = []
+    for setting, spec in settings.items():
+        for seed in seeds:
+            split = make_split(data, seed=seed, **spec)
+            for method in methods:
+                if method in METHODS and split.kind not in METHODS[method].kinds:
+                    continue
+                check_request(method, split, dict(hyperparameters.get(method, {}), seed=seed))
+                runs.append((setting, seed, method, split))
+    return runs
+
+
+def compare_methods(data: ImageData, settings: dict[str, dict], methods, seeds, *,
+                    architecture: str, recipe: Recipe, hyperparameters: dict | None = None,
+                    architecture_options: dict | None = None) -> pd.DataFrame:
+    """Unlearn the trained model of each seed with every method in every setting; retrain
+    uses the trained model's recipe unless `hyperparameters['retrain']` says otherwise."""
+    hyperparameters = hyperparameters or {}
+    runs = plan(data, settings, methods, seeds, hyperparameters)
+    rows, trained_models = [], {}
+    for setting, seed, method, split in progress(runs, desc="unlearning"):
+        key = (seed, indices_digest(split.train))  # settings share their training set
+        if key not in trained_models:
+            trained_models[key] = trained_model(data, split, architecture, recipe, seed=seed,
+                                                **(architecture_options or {}))
+        trained = trained_models[key]
+        settings_for_method = dict(hyperparameters.get(method, {}), seed=seed)
+        if method == "retrain":
+            settings_for_method = {**_recipe_settings(recipe), **settings_for_method}
+        model, meta = unlearned_model(data, split, method, trained, **settings_for_method)
+        rows.append({"setting": setting, "seed": seed, "method": method,
+                     **unlearning_scores(model, data, split, seed=seed),
+                     "seconds": meta["seconds"],
+                     "forget_class_accuracy": _forget_class_accuracy(model, data, split)})
+    return pd.DataFrame(rows)
+
+
+def _recipe_settings(recipe: Recipe) -> dict:
+    return {key: getattr(recipe, key) for key in
+            ("epochs", "lr", "batch_size", "optimizer", "weight_decay", "augment")}
+
+
+def _forget_class_accuracy(model, data: ImageData, split) -> dict[int, float]:
+    labels = data.labels[split.forget.to(data.device)].cpu()
+    per_class = per_class_accuracy(predict(model, data, split.forget).argmax(1), labels,
+                                   data.num_classes)
+    return {int(c): per_class[c].item() for c in torch.unique(labels)}
+
+
+def forget_class_table(rows: pd.DataFrame, setting: str) -> pd.DataFrame:
+    """Mean over seeds of each method's forget accuracy per forget class (methods x classes)."""
+    chosen = rows[rows.setting == setting]
+    table = pd.DataFrame(list(chosen.forget_class_accuracy), index=chosen.method)
+    table.columns = [f"class {c}" for c in table.columns]
+    return table.groupby(level=0, sort=False).mean()
+
+
+def with_disparity(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each row's average disparity (over UA, MIA, RA, TA) to retraining of the same setting
+    and seed; NaN where no retraining ran."""
+    retrain = rows[rows.method == "retrain"].set_index(["setting", "seed"])
+    def disparity(row):
+        key = (row.setting, row.seed)
+        if key not in retrain.index:
+            return float("nan")
+        return average_disparity(row[list(SCORES)], retrain.loc[key, list(SCORES)])
+    return rows.assign(disparity=rows.apply(disparity, axis=1))
+
+
+def summarize(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation over seeds of each score, per setting and method, in
+    the methods' order of appearance."""
+    rows = with_disparity(rows)
+    columns = [*SCORES, "disparity", "seconds"]
+    grouped = rows.groupby(["setting", "method"], sort=False)[columns]
+    return pd.concat([grouped.mean().add_suffix("_mean"), grouped.std(ddof=0).add_suffix("_std")],
+                     axis=1)
+
+
+def formatted(summary: pd.DataFrame, setting: str, *, percent: bool = True) -> pd.DataFrame:
+    """One setting's summary as 'mean ± std' strings (scores in percent, like the papers)."""
+    table = summary.loc[setting]
+    out = pd.DataFrame(index=table.index)
+    for column in [*SCORES, "disparity"]:
+        scale = 100 if percent else 1
+        out[column] = [f"{m * scale:.2f} ± {s * scale:.2f}" for m, s in
+                       zip(table[f"{column}_mean"], table[f"{column}_std"])]
+    out["run time (s)"] = [f"{m:.1f}" for m in table["seconds_mean"]]
+    return out
