@@ -40,7 +40,7 @@ def confusion(matrix: Tensor, class_names: Sequence[str], *, title: str = "",
 def grouped_bars(series: dict[str, Sequence[float]], labels: Sequence[str], *,
                  ylabel: str = "", title: str = "", highlight: Sequence[int] = (), ax=None):
     """One group of bars per label, one bar per series; `highlight` marks labels in red."""
-    fig, ax = _figure(ax, (max(5.0, 0.5 * len(labels) * max(1, len(series))), 3.2))
+    fig, ax = _figure(ax, (min(10.0, max(5.0, 0.4 * len(labels) * max(1, len(series)))), 3.2))
     width = 0.8 / len(series)
     positions = np.arange(len(labels))
     for i, (name, values) in enumerate(series.items()):
