@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -86,20 +85,13 @@ def chapter_cache(root: Path, chapter: str = "00_foundations", preset: str = "cp
     """Wall time of one chapter run with an empty model cache, then again with it warm."""
     source = book.find_chapter(root, chapter)
     result = {}
-    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
-        saved = os.environ.get("MU_CACHE_DIR")
-        os.environ["MU_CACHE_DIR"] = cache
-        try:
-            for state in ("cold", "warm"):
-                start = time.perf_counter()
-                path = book.run_chapter(root, source, preset, out=Path(out))
-                result[f"{state}_wall_s"] = time.perf_counter() - start
-                result[f"{state}_chapter_s"] = json.loads(path.read_text())["provenance"]["seconds"]
-        finally:
-            if saved is None:
-                os.environ.pop("MU_CACHE_DIR")
-            else:
-                os.environ["MU_CACHE_DIR"] = saved
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out, \
+            book.environment({"MU_CACHE_DIR": cache}):
+        for state in ("cold", "warm"):
+            start = time.perf_counter()
+            path = book.run_chapter(root, source, preset, out=Path(out))
+            result[f"{state}_wall_s"] = time.perf_counter() - start
+            result[f"{state}_chapter_s"] = json.loads(path.read_text())["provenance"]["seconds"]
     result["cold_over_warm"] = result["cold_wall_s"] / result["warm_wall_s"]
     return result
 

@@ -196,7 +196,7 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     results = out / f"{chapter.slug}.results.json"
     results.unlink(missing_ok=True)
     env = {"MU_BOOK_PRESET": preset, "MU_PROGRESS": os.environ.get("MU_PROGRESS", "0")}
-    with tempfile.TemporaryDirectory() as tmp, _environment(env):
+    with tempfile.TemporaryDirectory() as tmp, environment(env):
         source = Path(tmp) / f"{chapter.slug}.ipynb"
         nbformat.write(read_notebook(chapter.source), source)
         try:
@@ -227,7 +227,7 @@ def _failure_message(chapter: ChapterSource, executed: Path, error) -> str:
             f"{executed}.")
 
 
-class _environment:
+class environment:
     """Set environment variables for the duration of a block (the kernel inherits them)."""
 
     def __init__(self, values: dict):

@@ -13,9 +13,10 @@ import torch
 
 from .data import ImageData
 from .errors import ConfigError
-from .metrics import average_disparity, per_class_accuracy, unlearning_scores
+from .metrics import (average_disparity, per_class_accuracy, scores_from_predictions,
+                      subset_predictions)
 from .splits import make_split
-from .train import Recipe, predict, progress
+from .train import Recipe, progress
 from .unlearn import METHODS, check_request
 from .zoo import indices_digest, trained_model, unlearned_model
 
@@ -68,10 +69,11 @@ def compare_methods(data: ImageData, settings: dict[str, dict], methods, seeds, 
         if method == "retrain":
             settings_for_method = {**_recipe_settings(recipe), **settings_for_method}
         model, meta = unlearned_model(data, split, method, trained, **settings_for_method)
+        forget, retain, test = subset_predictions(model, data, split)
         rows.append({"setting": setting, "seed": seed, "method": method,
-                     **unlearning_scores(model, data, split, seed=seed),
+                     **scores_from_predictions(forget, retain, test, seed=seed),
                      "seconds": meta["seconds"],
-                     "forget_class_accuracy": _forget_class_accuracy(model, data, split)})
+                     "forget_class_accuracy": _forget_class_accuracy(*forget, data.num_classes)})
     return pd.DataFrame(rows)
 
 
@@ -80,10 +82,8 @@ def _recipe_settings(recipe: Recipe) -> dict:
             ("epochs", "lr", "batch_size", "optimizer", "weight_decay", "augment")}
 
 
-def _forget_class_accuracy(model, data: ImageData, split) -> dict[int, float]:
-    labels = data.labels[split.forget.to(data.device)].cpu()
-    per_class = per_class_accuracy(predict(model, data, split.forget).argmax(1), labels,
-                                   data.num_classes)
+def _forget_class_accuracy(probs, labels, num_classes: int) -> dict[int, float]:
+    per_class = per_class_accuracy(probs.argmax(1), labels, num_classes)
     return {int(c): per_class[c].item() for c in torch.unique(labels)}
 
 

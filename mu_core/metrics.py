@@ -115,16 +115,27 @@ def average_disparity(scores: dict[str, float], retrain_scores: dict[str, float]
     return float(np.mean([abs(scores[k] - retrain_scores[k]) for k in keys]))
 
 
-def unlearning_scores(model, data, split, *, feature: str = "confidence",
-                      seed: int = 0) -> dict[str, float]:
-    """UA = 1 - forget accuracy, MIA-efficacy, RA and TA (fractions, not percentages), from
-    one prediction pass over forget, retain and test."""
+def subset_predictions(model, data, split) -> tuple[tuple[Tensor, Tensor], ...]:
+    """(probabilities, labels) of the forget, retain and test sets, from one prediction pass."""
     from .train import predict
 
     subsets = [split.forget, split.retain, split.test]
-    probs = predict(model, data, torch.cat(subsets)).split([len(s) for s in subsets])
-    labels = data.labels[torch.cat(subsets).to(data.device)].cpu().split([len(s) for s in subsets])
-    forget, retain, test = zip(probs, labels)
+    sizes = [len(s) for s in subsets]
+    probs = predict(model, data, torch.cat(subsets)).split(sizes)
+    labels = data.labels[torch.cat(subsets).to(data.device)].cpu().split(sizes)
+    return tuple(zip(probs, labels))
+
+
+def unlearning_scores(model, data, split, *, feature: str = "confidence",
+                      seed: int = 0) -> dict[str, float]:
+    """UA = 1 - forget accuracy, MIA-efficacy, RA and TA (fractions, not percentages)."""
+    return scores_from_predictions(*subset_predictions(model, data, split), feature=feature,
+                                   seed=seed)
+
+
+def scores_from_predictions(forget, retain, test, *, feature: str = "confidence",
+                            seed: int = 0) -> dict[str, float]:
+    """`unlearning_scores` from the (probabilities, labels) of forget, retain and test."""
     return {"UA": 1 - accuracy(forget[0].argmax(1), forget[1]),
             "MIA": mia_efficacy_from_predictions(retain, test, forget, feature=feature, seed=seed),
             "RA": accuracy(retain[0].argmax(1), retain[1]),
