@@ -51,14 +51,15 @@ def plan(data: ImageData, settings: dict[str, dict], methods, seeds,
     return runs
 
 
-def compare_methods(data: ImageData, settings: dict[str, dict], methods, seeds, *,
-                    architecture: str, recipe: Recipe, hyperparameters: dict | None = None,
-                    architecture_options: dict | None = None) -> pd.DataFrame:
-    """Unlearn the trained model of each seed with every method in every setting; retrain
-    uses the trained model's recipe unless `hyperparameters['retrain']` says otherwise."""
+def unlearned_models(data: ImageData, settings: dict[str, dict], methods, seeds, *,
+                     architecture: str, recipe: Recipe, hyperparameters: dict | None = None,
+                     architecture_options: dict | None = None):
+    """Yield (setting, seed, method, split, trained, unlearned, meta) for every run of
+    `plan`, all checked before any training; retrain uses the trained model's recipe unless
+    `hyperparameters['retrain']` says otherwise. `trained` is a `trained_model` result."""
     hyperparameters = hyperparameters or {}
     runs = plan(data, settings, methods, seeds, hyperparameters)
-    rows, trained_models = [], {}
+    trained_models = {}
     for setting, seed, method, split in progress(runs, desc="unlearning"):
         key = (seed, indices_digest(split.train))  # settings share their training set
         if key not in trained_models:
@@ -69,6 +70,18 @@ def compare_methods(data: ImageData, settings: dict[str, dict], methods, seeds, 
         if method == "retrain":
             settings_for_method = {**_recipe_settings(recipe), **settings_for_method}
         model, meta = unlearned_model(data, split, method, trained, **settings_for_method)
+        yield setting, seed, method, split, trained, model, meta
+
+
+def compare_methods(data: ImageData, settings: dict[str, dict], methods, seeds, *,
+                    architecture: str, recipe: Recipe, hyperparameters: dict | None = None,
+                    architecture_options: dict | None = None) -> pd.DataFrame:
+    """Unlearn the trained model of each seed with every method in every setting and score
+    each unlearned model (one row per run)."""
+    rows = []
+    for setting, seed, method, split, _, model, meta in unlearned_models(
+            data, settings, methods, seeds, architecture=architecture, recipe=recipe,
+            hyperparameters=hyperparameters, architecture_options=architecture_options):
         forget, retain, test = subset_predictions(model, data, split)
         rows.append({"setting": setting, "seed": seed, "method": method,
                      **scores_from_predictions(forget, retain, test, seed=seed),

@@ -18,8 +18,9 @@ from .errors import ConfigError, check_positive_int
 SMALL_INPUT = 64  # at or below this size a model gets its small-input stem
 
 
-def cnn(num_classes: int, in_channels: int, image_size: int, width: int = 32) -> nn.Module:
-    """Two conv blocks and a two-layer head: the CPU default (~98% on mnist5k).
+def cnn(num_classes: int, in_channels: int, image_size: int, width: int = 16) -> nn.Module:
+    """Two conv blocks and a two-layer head: the CPU default (97.4% test on mnist5k after 8
+    epochs; width 32 reaches 97.7% at 3x the training time on 2 CPU cores).
 
     Each block max-pools right after its convolution, so batch norm and ReLU run on maps 4x
     smaller: 1.8x faster training on 2 CPU cores than conv-BN-ReLU-pool, at the same

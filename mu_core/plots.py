@@ -150,3 +150,48 @@ def _figure(ax, size):
         return ax.figure, ax
     fig, ax = plt.subplots(figsize=size)
     return fig, ax
+
+
+def bar_panels(panels: dict[str, dict[str, Sequence[float]]], labels: Sequence[str], *,
+               ylabel: str = "", columns: int = 4, title: str = ""):
+    """One `grouped_bars` panel per entry (e.g. per method), sharing labels and y axis."""
+    rows = int(np.ceil(len(panels) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(2.9 * columns, 2.5 * rows), sharey=True,
+                             squeeze=False)
+    for ax, (name, series) in zip(axes.flat, panels.items()):
+        grouped_bars(series, labels, title=name, ax=ax)
+        ax.title.set_fontsize(9)
+        ax.tick_params(labelsize=7)
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_grid(matrices: dict[str, dict[str, Tensor]], true_names: Sequence[str],
+                   predicted_names: Sequence[str]):
+    """Row-normalised confusion matrices, one row of panels per outer key (e.g. a method)
+    and one column per inner key (e.g. a model); matrices may be rectangular."""
+    outer = list(matrices)
+    inner = list(next(iter(matrices.values())))
+    fig, axes = plt.subplots(len(outer), len(inner), squeeze=False,
+                             figsize=(2.3 * len(inner), 1.5 + 0.22 * len(true_names) * len(outer)))
+    for r, row_name in enumerate(outer):
+        for c, column_name in enumerate(inner):
+            ax = axes[r, c]
+            ax.imshow(matrices[row_name][column_name].float().numpy(), cmap="Blues", vmin=0,
+                      vmax=1, aspect="auto")
+            ax.set_xticks(np.arange(len(predicted_names)), predicted_names, fontsize=6)
+            ax.set_yticks(np.arange(len(true_names)), true_names, fontsize=6)
+            if r == 0:
+                ax.set_title(column_name, fontsize=9)
+            if c == 0:
+                ax.set_ylabel(f"{row_name}\ntrue", fontsize=8)
+            if r == len(outer) - 1:
+                ax.set_xlabel("predicted", fontsize=8)
+    fig.tight_layout()
+    return fig

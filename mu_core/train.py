@@ -91,7 +91,8 @@ def autocast(device: torch.device):
                           enabled=device.type == "cuda")
 
 
-def _as_input(x: Tensor) -> Tensor:
+def as_model_input(x: Tensor) -> Tensor:
+    """Image batches in channels_last memory, the layout every model here runs in."""
     return x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
 
 
@@ -117,7 +118,8 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
         loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
         regularizer: Callable[[nn.Module, float], Tensor] | None = None,
         step_hook: Callable[[nn.Module], None] | None = None,
-        frozen_norms: bool = False, desc: str = "train") -> list[float]:
+        frozen_norms: bool = False, optimizer: torch.optim.Optimizer | None = None,
+        desc: str = "train") -> list[float]:
     """Train `model` in place on `data` at `indices`; return the mean loss of each epoch.
 
     `targets` (aligned with `indices`) replaces the dataset labels: class ids, or rows of
@@ -125,7 +127,9 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
     cross-entropy (gradient ascent negates it); `regularizer(model, fraction_done)` is added
     to every batch loss; `step_hook(model)` runs after every optimiser step (to re-apply a
     pruning mask, for example); `frozen_norms` keeps batch-norm layers in eval mode (their
-    running statistics are used and left unchanged).
+    running statistics are used and left unchanged). `indices` may repeat a sample. An
+    `optimizer` built by the caller (kept across calls, with its state) replaces the
+    recipe's; its learning rate still follows the recipe's `lr` and schedule.
     """
     if not isinstance(recipe, Recipe):
         raise ConfigError(f"recipe must be a mu_core.train.Recipe, got {describe(recipe)}.")
@@ -133,10 +137,8 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
         raise ConfigError("fit was given no training samples (empty indices).")
     device = data.device
     targets = _check_targets(targets, indices, data).to(device)
-    position = torch.full((int(indices.max()) + 1,), -1, dtype=torch.long)
-    position[indices] = torch.arange(len(indices))
     model = prepare_model(model, device)
-    optimizer = make_optimizer(model, recipe)
+    optimizer = optimizer or make_optimizer(model, recipe)
     steps = recipe.epochs * math.ceil(len(indices) / recipe.batch_size)
     generator = torch.Generator().manual_seed(seed)
     history, step = [], 0
@@ -149,14 +151,15 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
         torch.manual_seed(seed)
         for _ in progress(range(recipe.epochs), desc=desc):
             total, count = torch.zeros((), device=device), 0
-            for batch in batch_indices(indices, recipe.batch_size, shuffle=True,
-                                       generator=generator):
+            for positions in batch_indices(torch.arange(len(indices)), recipe.batch_size,
+                                           shuffle=True, generator=generator):
+                batch = indices[positions]
                 for group in optimizer.param_groups:
                     group["lr"] = recipe.lr * lr_factor(recipe.schedule, step / steps)
-                x = _as_input(data.inputs(batch, recipe.augment, generator))
+                x = as_model_input(data.inputs(batch, recipe.augment, generator))
                 with autocast(device):
                     logits = model(x)
-                batch_targets = targets[position[batch].to(device)]
+                batch_targets = targets[positions.to(device)]
                 if loss_fn is None:
                     loss = F.cross_entropy(logits.float(), batch_targets,
                                            label_smoothing=recipe.label_smoothing)
@@ -213,7 +216,7 @@ def predict(model: nn.Module, data: ImageData | Tensor, indices: Tensor | None =
     outputs = []
     for x in batches:
         with autocast(device):
-            logits = model(_as_input(x)).float()
+            logits = model(as_model_input(x)).float()
         outputs.append((logits.softmax(1) if output == "probs" else logits).cpu())
     model.train(was_training)
     if not outputs:

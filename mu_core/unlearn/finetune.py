@@ -43,7 +43,7 @@ def ft(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 4, lr: 
 
 
 @register("ga", "Gradient ascent on the forget set (Graves et al.; Thudi et al.)")
-def ga(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 2, lr: float = 3e-3,
+def ga(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 2, lr: float = 2e-3,
        batch_size: int = 64, seed: int = 0) -> None:
     # Maximise the cross-entropy on the forget set, plain SGD without weight decay.
     recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, momentum=0.0,
