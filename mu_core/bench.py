@@ -151,6 +151,30 @@ def method_run_times(seed: int = 0) -> dict:
             for name, s in seconds.items()}
 
 
+def mra_speed(rounds: int = 2, seed: int = 0) -> dict:
+    """MRA rounds (K_E, one distillation and one recall epoch each) per second on mnist5k,
+    closed and open source, against a GA-unlearned cnn; X_p = test ∪ forget."""
+    from .attacks.mra import CASES, MRAConfig, membership_recall
+    from .splits import make_split
+    from .zoo import trained_model, unlearned_model
+
+    data = load("mnist5k")
+    split = make_split(data, forget_classes=[1, 3, 5, 7, 9], forget_fraction=0.5, seed=seed)
+    trained = trained_model(data, split, "cnn", Recipe(epochs=8), seed=seed)
+    unlearned, _ = unlearned_model(data, split, "ga", trained, lr=4e-3, seed=seed)
+    prediction = torch.cat([split.test, split.forget])
+    results = {}
+    for case, components in CASES.items():
+        student = models.create_for("cnn", data, seed=seed + 1)
+        start = time.perf_counter()
+        membership_recall(unlearned, data, prediction, student,
+                          MRAConfig(rounds=rounds, components=components), seed=seed)
+        seconds = time.perf_counter() - start
+        results[case] = {"rounds_per_s": rounds / seconds,
+                         "prediction_images_per_s": rounds * len(prediction) / seconds}
+    return results
+
+
 def main(quick: bool = False, root: Path | None = None) -> dict:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
           f"CUDA: {torch.cuda.is_available()}")
@@ -170,6 +194,11 @@ def main(quick: bool = False, root: Path | None = None) -> dict:
           ", ".join(f"{n} {t['relative_to_retrain']:.2f}x ({t['seconds']:.1f} s)"
                     for n, t in times.items()))
     results["method_run_times"] = times
+    mra = mra_speed(rounds=1 if quick else 2)
+    print("MRA attack (cnn student and teacher, mnist5k, 2,000 prediction images): " +
+          ", ".join(f"{case} source {r['rounds_per_s']:.2f} rounds/s "
+                    f"({r['prediction_images_per_s']:.0f} images/s)" for case, r in mra.items()))
+    results["mra"] = mra
     if root is not None:
         timing = chapter_cache(root)
         print(f"foundations chapter (cpu preset), whole run with kernel start: cold "

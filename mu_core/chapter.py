@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -34,11 +35,15 @@ class Chapter:
         self.directory = Path.cwd()
 
     def savefig(self, fig, name: str):
-        """Save `fig` as figures/<slug>/<name>.png and return it (so the cell displays it)."""
+        """Save `fig` as figures/<slug>/<name>.png and return it (so the cell displays it).
+
+        The figure is closed, so the inline backend does not show it a second time at the
+        end of the cell; the returned figure still displays."""
         path = self.directory / "figures" / self.slug / f"{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=130, bbox_inches="tight")
         self.figures.append(str(path.relative_to(self.directory)))
+        plt.close(fig)
         return fig
 
     def provenance(self) -> dict:

@@ -38,15 +38,17 @@ def confusion(matrix: Tensor, class_names: Sequence[str], *, title: str = "",
 
 
 def grouped_bars(series: dict[str, Sequence[float]], labels: Sequence[str], *,
-                 ylabel: str = "", title: str = "", highlight: Sequence[int] = (), ax=None):
-    """One group of bars per label, one bar per series; `highlight` marks labels in red."""
+                 ylabel: str = "", title: str = "", highlight: Sequence[int] = (), ax=None,
+                 annotate: bool = True):
+    """One group of bars per label, one bar per series; `highlight` marks labels in red;
+    `annotate` writes each bar's value above it (when there are at most 24 bars)."""
     fig, ax = _figure(ax, (min(10.0, max(5.0, 0.4 * len(labels) * max(1, len(series)))), 3.2))
     width = 0.8 / len(series)
     positions = np.arange(len(labels))
     for i, (name, values) in enumerate(series.items()):
         bars = ax.bar(positions + (i - (len(series) - 1) / 2) * width,
                       np.asarray(values, float), width, label=name)
-        if len(labels) * len(series) <= 24:
+        if annotate and len(labels) * len(series) <= 24:
             ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.set_xticks(positions, labels)
     for c in highlight:
@@ -158,8 +160,10 @@ def bar_panels(panels: dict[str, dict[str, Sequence[float]]], labels: Sequence[s
     rows = int(np.ceil(len(panels) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(2.9 * columns, 2.5 * rows), sharey=True,
                              squeeze=False)
-    for ax, (name, series) in zip(axes.flat, panels.items()):
-        grouped_bars(series, labels, title=name, ax=ax)
+    for i, (ax, (name, series)) in enumerate(zip(axes.flat, panels.items())):
+        grouped_bars(series, labels, title=name, ax=ax, annotate=False)
+        if i and ax.get_legend():
+            ax.get_legend().remove()
         ax.title.set_fontsize(9)
         ax.tick_params(labelsize=7)
     for ax in axes.flat[len(panels):]:

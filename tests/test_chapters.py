@@ -33,7 +33,23 @@ def check_baselines(results, out):
     assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}
 
 
-CHECKS = {"00_foundations": check_foundations, "01_unlearning_baselines": check_baselines}
+def check_mra(results, out):
+    r = results["results"]
+    closed = {(row["method"], row["subset"], row["model"]): row["mean"]
+              for row in r["table2_closed"]}
+    assert {m for m, _, _ in closed} == {"ga", "iu", "salun", "unsc"}
+    for method in ("ga", "iu", "salun", "unsc"):
+        gain = closed[(method, "forget", "RCM")] - closed[(method, "forget", "ULM")]
+        assert gain == pytest.approx(closed[(method, "forget", "ΔAcc")])
+        assert 0 <= closed[(method, "forget", "ULM")] <= 1
+    assert set(r["table4_ablation"]) == {"salun/test", "salun/forget", "unsc/test", "unsc/forget"}
+    attacks = {run["attack"] for run in r["runs"]}
+    assert attacks == {"closed", "open", "dst", "closed, other student", "open, other student"}
+    assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}
+
+
+CHECKS = {"00_foundations": check_foundations, "01_unlearning_baselines": check_baselines,
+          "02_mra": check_mra}
 
 
 @pytest.mark.chapter
