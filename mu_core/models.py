@@ -51,35 +51,73 @@ def mlp(num_classes: int, in_channels: int, image_size: int, hidden=(1000, 1000)
 
 
 def _torchvision_resnet(arch: str):
-    def build(num_classes, in_channels, image_size, pretrained: bool = False):
+    def build(num_classes, in_channels, image_size, pretrained: bool = False, width: int = 64):
         import torchvision.models as tvm
 
+        _check_width(arch, width, pretrained)
         model = getattr(tvm, arch)(weights="DEFAULT" if pretrained else None)
+        if width != 64:
+            _narrow_resnet(model, width)
         model.fc = nn.Linear(model.fc.in_features, num_classes)
         if image_size <= SMALL_INPUT:
-            model.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)
+            model.conv1 = nn.Conv2d(in_channels, width, 3, stride=1, padding=1, bias=False)
             model.maxpool = nn.Identity()
         elif in_channels != 3:
-            model.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
+            model.conv1 = nn.Conv2d(in_channels, width, 7, stride=2, padding=3, bias=False)
         return model
-    build.__doc__ = f"torchvision {arch}, small-input stem at <= {SMALL_INPUT} px."
+    build.__doc__ = (f"torchvision {arch}, small-input stem at <= {SMALL_INPUT} px; `width` "
+                     f"scales every stage (64: the standard network).")
     return build
 
 
-def vgg16_bn(num_classes: int, in_channels: int, image_size: int, pretrained: bool = False):
+def _check_width(arch: str, width, pretrained: bool) -> None:
+    check_positive_int("width", width)
+    if width != 64 and pretrained:
+        raise ConfigError(f"{arch} has pretrained weights only at width 64, got width {width}.")
+
+
+def _narrow_resnet(model: nn.Module, width: int) -> None:
+    """Rebuild a torchvision ResNet's stages with `width`, 2, 4, 8 x `width` planes (the
+    layer names stay torchvision's), initialised as torchvision initialises them."""
+    if model.groups != 1:
+        raise ConfigError("width applies to ResNets without grouped convolutions "
+                          "(resnet18, resnet50); use the standard resnext50.")
+    block = type(model.layer1[0])
+    model.inplanes = width
+    model.conv1 = nn.Conv2d(3, width, 7, stride=2, padding=3, bias=False)
+    model.bn1 = nn.BatchNorm2d(width)
+    for stage in range(4):
+        name = f"layer{stage + 1}"
+        setattr(model, name, model._make_layer(block, width * 2 ** stage, len(getattr(model, name)),
+                                               stride=1 if stage == 0 else 2))
+    model.fc = nn.Linear(8 * width * block.expansion, 1)
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+
+
+def vgg16_bn(num_classes: int, in_channels: int, image_size: int, pretrained: bool = False,
+             width: int = 64):
     """torchvision VGG-16-BN; small inputs use global pooling and one linear classifier
-    (the CIFAR VGG of Unlearn-Sparse), and keep only the max-pools the size allows."""
+    (the CIFAR VGG of Unlearn-Sparse), and keep only the max-pools the size allows.
+    `width` scales every convolution (64: the standard network)."""
     import torchvision.models as tvm
 
-    model = tvm.vgg16_bn(weights="DEFAULT" if pretrained else None)
+    _check_width("vgg16_bn", width, pretrained)
+    if width == 64:
+        model = tvm.vgg16_bn(weights="DEFAULT" if pretrained else None)
+    else:
+        config = [v if v == "M" else v * width // 64 for v in tvm.vgg.cfgs["D"]]
+        model = tvm.vgg.VGG(tvm.vgg.make_layers(config, batch_norm=True))
+        model.classifier[0] = nn.Linear(8 * width * 7 * 7, 4096)
     if in_channels != 3:
-        model.features[0] = nn.Conv2d(in_channels, 64, 3, padding=1)
+        model.features[0] = nn.Conv2d(in_channels, width, 3, padding=1)
     if image_size <= SMALL_INPUT:
         pools = [i for i, m in enumerate(model.features) if isinstance(m, nn.MaxPool2d)]
         for i in pools[max(1, image_size.bit_length() - 1):]:  # 2**pools <= image_size
             model.features[i] = nn.Identity()
         model.avgpool = nn.AdaptiveAvgPool2d(1)
-        model.classifier = nn.Linear(512, num_classes)
+        model.classifier = nn.Linear(8 * width, num_classes)
     else:
         model.classifier[-1] = nn.Linear(4096, num_classes)
     return model
@@ -156,3 +194,14 @@ def create_for(name: str, data, *, seed: int | None = None, **options) -> nn.Mod
     """`create` with the class count, channels and image size of an `ImageData`."""
     return create(name, data.num_classes, data.in_channels, data.image_size, seed=seed,
                   **options)
+
+
+def last_linear(model: nn.Module) -> tuple[nn.Module, str, nn.Linear]:
+    """The model's last linear layer (in module order) as (parent, attribute, layer)."""
+    named = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
+    if not named:
+        raise ConfigError(f"{type(model).__name__} has no linear layer; this needs an "
+                          "architecture that ends in a linear classifier.")
+    path, layer = named[-1]
+    parent_path, _, attribute = path.rpartition(".")
+    return model.get_submodule(parent_path), attribute, layer

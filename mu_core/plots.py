@@ -199,3 +199,111 @@ def confusion_grid(matrices: dict[str, dict[str, Tensor]], true_names: Sequence[
                 ax.set_xlabel("predicted", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def heatmap_panels(panels: dict[str, "pd.DataFrame"], *, title: str = "",
+                   fmt: str = "{:.1f}", cmap: str = "Reds"):
+    """One annotated heat map per entry (e.g. per dataset), rows x columns of each frame
+    (e.g. backbone x method), on a shared colour scale."""
+    values = np.concatenate([np.asarray(f, dtype=float).ravel() for f in panels.values()])
+    finite = values[np.isfinite(values)]
+    low, high = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
+    fig, axes = plt.subplots(1, len(panels), squeeze=False,
+                             figsize=(0.7 + 0.75 * sum(f.shape[1] for f in panels.values())
+                                      + 0.6 * len(panels), 1.3 + 0.45 * max(
+                                          f.shape[0] for f in panels.values())))
+    for ax, (name, frame) in zip(axes.flat, panels.items()):
+        array = np.asarray(frame, dtype=float)
+        image = ax.imshow(array, cmap=cmap, vmin=low, vmax=high, aspect="auto")
+        for (i, j), v in np.ndenumerate(array):
+            ax.text(j, i, fmt.format(v) if np.isfinite(v) else "–", ha="center",
+                    va="center", fontsize=7,
+                    color="white" if v > low + 0.6 * (high - low) else "black")
+        ax.set_xticks(np.arange(array.shape[1]), list(frame.columns), fontsize=7)
+        ax.set_yticks(np.arange(array.shape[0]), list(frame.index), fontsize=7)
+        ax.set_title(name, fontsize=9)
+    fig.colorbar(image, ax=list(axes.flat), shrink=0.8)
+    if title:
+        fig.suptitle(title, fontsize=10, y=1.06)
+    return fig
+
+
+def radar_grid(polygons: dict[str, dict[str, Sequence[float]]], axis_names: Sequence[str], *,
+               colors: Sequence[str] = (FORGET_COLOR, RETAIN_COLOR), columns: int = 6):
+    """Radar charts, one per entry (e.g. backbone and method), each with one closed polygon
+    per series (e.g. unlearned and attack model) over the same axes (e.g. forget classes)."""
+    count = len(polygons)
+    columns = min(columns, count)
+    rows = int(np.ceil(count / columns))
+    fig, axes = plt.subplots(rows, columns, subplot_kw={"projection": "polar"}, squeeze=False,
+                             figsize=(2.3 * columns, 2.4 * rows))
+    angles = np.linspace(0, 2 * np.pi, len(axis_names), endpoint=False)
+    closed = np.append(angles, angles[0])
+    for ax, (name, series) in zip(axes.flat, polygons.items()):
+        for color, (label, radii) in zip(colors, series.items()):
+            radii = np.append(np.asarray(radii, dtype=float), radii[0])
+            ax.plot(closed, radii, color=color, linewidth=1.2, label=label)
+            ax.fill(closed, radii, color=color, alpha=0.2)
+        ax.set_ylim(0, 1)
+        ax.set_xticks(angles, list(axis_names), fontsize=6)
+        ax.set_yticks([0.5, 1.0], ["", ""])
+        ax.set_title(name, fontsize=8, pad=10)
+    for ax in axes.flat[count:]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=6, loc="lower left", bbox_to_anchor=(-0.35, -0.35))
+    fig.tight_layout()
+    return fig
+
+
+def embedding_grid(panels: dict[str, dict[str, np.ndarray]], labels: np.ndarray,
+                   marked: np.ndarray, class_names: Sequence[str]):
+    """Scatter plots of 2-d embeddings (e.g. t-SNE), a row per outer key and a column per
+    inner key, points coloured by class; `marked` points (e.g. the forget set) are drawn
+    as crosses over the others (dots)."""
+    outer, inner = list(panels), list(next(iter(panels.values())))
+    fig, axes = plt.subplots(len(outer), len(inner), squeeze=False,
+                             figsize=(2.7 * len(inner) + 1.2, 2.5 * len(outer)))
+    colours = plt.get_cmap("tab10" if len(class_names) <= 10 else "tab20")
+    for r, row_name in enumerate(outer):
+        for c, column_name in enumerate(inner):
+            ax, points = axes[r, c], panels[row_name][column_name]
+            for style, chosen in (("o", ~marked), ("x", marked)):
+                ax.scatter(points[chosen, 0], points[chosen, 1], s=6 if style == "o" else 9,
+                           marker=style, linewidths=0.7,
+                           c=[colours(k % colours.N) for k in labels[chosen]], alpha=0.7)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(column_name, fontsize=9)
+            if c == 0:
+                ax.set_ylabel(row_name, fontsize=9)
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=colours(k % colours.N),
+                          label=name) for k, name in enumerate(class_names)]
+    handles += [plt.Line2D([], [], marker="x", linestyle="", color="k", label="forget"),
+                plt.Line2D([], [], marker="o", linestyle="", color="k", label="probe")]
+    fig.legend(handles=handles, loc="center right", fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1 - 1.1 / fig.get_figwidth(), 1))
+    return fig
+
+
+def box_panels(frame: "pd.DataFrame", values: Sequence[str], by: Sequence[str], *,
+               symlog: float | None = None):
+    """Box plots of each value column (rows of the figure) grouped by each column of `by`
+    (columns of the figure), e.g. R_R and A_R by dataset, method and backbone. `symlog`
+    makes the y axes symmetric-logarithmic, linear within +-symlog (for heavy tails)."""
+    fig, axes = plt.subplots(len(values), len(by), squeeze=False,
+                             figsize=(3.0 * len(by), 2.4 * len(values)))
+    for r, value in enumerate(values):
+        for c, group in enumerate(by):
+            names = list(dict.fromkeys(frame[group]))
+            samples = [frame.loc[frame[group] == n, value].to_numpy(dtype=float) for n in names]
+            samples = [s[np.isfinite(s)] for s in samples]
+            axes[r, c].boxplot(samples, tick_labels=names)
+            if symlog:
+                axes[r, c].set_yscale("symlog", linthresh=symlog)
+            axes[r, c].tick_params(labelsize=7)
+            axes[r, c].set_xlabel(group, fontsize=8)
+            if c == 0:
+                axes[r, c].set_ylabel(value, fontsize=8)
+    fig.tight_layout()
+    return fig

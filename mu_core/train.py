@@ -12,6 +12,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -119,7 +120,7 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
         regularizer: Callable[[nn.Module, float], Tensor] | None = None,
         step_hook: Callable[[nn.Module], None] | None = None,
         frozen_norms: bool = False, optimizer: torch.optim.Optimizer | None = None,
-        desc: str = "train") -> list[float]:
+        mixup_alpha: float = 0.0, desc: str = "train") -> list[float]:
     """Train `model` in place on `data` at `indices`; return the mean loss of each epoch.
 
     `targets` (aligned with `indices`) replaces the dataset labels: class ids, or rows of
@@ -129,14 +130,19 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
     pruning mask, for example); `frozen_norms` keeps batch-norm layers in eval mode (their
     running statistics are used and left unchanged). `indices` may repeat a sample. An
     `optimizer` built by the caller (kept across calls, with its state) replaces the
-    recipe's; its learning rate still follows the recipe's `lr` and schedule.
+    recipe's; its learning rate still follows the recipe's `lr` and schedule. With
+    `mixup_alpha` > 0 every sample is mixed, images and label rows alike, with a random
+    partner from its batch by lambda ~ Beta(alpha, alpha) (Zhang et al. 2018).
     """
     if not isinstance(recipe, Recipe):
         raise ConfigError(f"recipe must be a mu_core.train.Recipe, got {describe(recipe)}.")
     if len(indices) == 0:
         raise ConfigError("fit was given no training samples (empty indices).")
     device = data.device
+    check_positive_number("mixup_alpha", mixup_alpha, allow_zero=True)
     targets = _check_targets(targets, indices, data).to(device)
+    if mixup_alpha and targets.dtype == torch.long:
+        targets = F.one_hot(targets, data.num_classes).float()
     model = prepare_model(model, device)
     optimizer = optimizer or make_optimizer(model, recipe)
     steps = recipe.epochs * math.ceil(len(indices) / recipe.batch_size)
@@ -153,13 +159,17 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
             total, count = torch.zeros((), device=device), 0
             for positions in batch_indices(torch.arange(len(indices)), recipe.batch_size,
                                            shuffle=True, generator=generator):
+                if len(positions) == 1 < len(indices):
+                    continue  # a lone leftover sample: batch norm cannot train on it
                 batch = indices[positions]
                 for group in optimizer.param_groups:
                     group["lr"] = recipe.lr * lr_factor(recipe.schedule, step / steps)
-                x = as_model_input(data.inputs(batch, recipe.augment, generator))
-                with autocast(device):
-                    logits = model(x)
+                x = data.inputs(batch, recipe.augment, generator)
                 batch_targets = targets[positions.to(device)]
+                if mixup_alpha:
+                    x, batch_targets = mixup(x, batch_targets, mixup_alpha, generator)
+                with autocast(device):
+                    logits = model(as_model_input(x))
                 if loss_fn is None:
                     loss = F.cross_entropy(logits.float(), batch_targets,
                                            label_smoothing=recipe.label_smoothing)
@@ -178,6 +188,20 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
             history.append(float(total) / count)
     model.eval()
     return history
+
+
+def mixup(x: Tensor, targets: Tensor, alpha: float,
+          generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """Each row mixed with a random partner row: lambda x_i + (1 - lambda) x_j, and the
+    same for the label rows, lambda ~ Beta(alpha, alpha) drawn per row."""
+    n = len(x)
+    partner = torch.randint(n, (n,), generator=generator).to(x.device)
+    # torch's Beta sampler takes no generator; numpy's, seeded from it, keeps fit reproducible
+    seed = int(torch.randint(2**62, (1,), generator=generator))
+    lam = torch.from_numpy(np.random.default_rng(seed).beta(alpha, alpha, n)).float().to(x.device)
+    lam_x = lam.view((n,) + (1,) * (x.dim() - 1))
+    mixed = lam_x * x + (1 - lam_x) * x[partner]
+    return mixed, lam[:, None] * targets + (1 - lam[:, None]) * targets[partner]
 
 
 def _check_targets(targets: Tensor | None, indices: Tensor, data: ImageData) -> Tensor:

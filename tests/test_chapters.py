@@ -48,8 +48,27 @@ def check_mra(results, out):
     assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}
 
 
+def check_cmira(results, out):
+    r = results["results"]
+    table1 = {(row["dataset"], row["backbone"], row["method"]): row for row in r["table1"]}
+    assert set(table1) == {("digits", b, m) for b in ("ResNet-18", "VGG-16")
+                           for m in ("retrain", "ga")}
+    for row in table1.values():
+        assert 0 <= row["acc_u"] <= 1 and 0 <= row["acc_a"] <= 1
+        assert row["r_i"] == pytest.approx(row["acc_a"] - row["acc_u"])
+    for row in r["table2_classwise"]:
+        assert len(row["acc_u"]) == len(row["acc_a"]) == 5
+    stages = {(row["backbone"], row["method"], row["components"]) for row in r["table3_ablation"]}
+    assert len(stages) == 3 * len(table1)
+    p_rows = [row["acc_a"] for row in r["table3_ablation"] if row["components"] == "p"
+              and row["backbone"] == "VGG-16"]
+    assert p_rows[0] == pytest.approx(p_rows[1])  # P never sees the unlearned model
+    assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}
+    assert len(results["figures"]) == 6
+
+
 CHECKS = {"00_foundations": check_foundations, "01_unlearning_baselines": check_baselines,
-          "02_mra": check_mra}
+          "02_mra": check_mra, "03_cmira": check_cmira}
 
 
 @pytest.mark.chapter

@@ -1,0 +1,32 @@
+"""Penultimate-layer features (the input of a model's last linear layer), for t-SNE."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from .data import ImageData
+from .models import last_linear
+from .train import predict
+
+
+def penultimate_features(model: nn.Module, data: ImageData, indices: Tensor) -> Tensor:
+    """The rows fed into the model's last linear layer, one per index, on the CPU."""
+    captured = []
+    hook = last_linear(model)[2].register_forward_hook(
+        lambda _module, inputs, _output: captured.append(inputs[0].detach().float().cpu()))
+    try:
+        predict(model, data, indices, output="logits")
+    finally:
+        hook.remove()
+    return torch.cat(captured)
+
+
+def tsne_embedding(features: Tensor, *, seed: int = 0) -> np.ndarray:
+    """Two-dimensional t-SNE (scikit-learn, PCA initialisation) of feature rows."""
+    from sklearn.manifold import TSNE
+
+    perplexity = min(30.0, (len(features) - 1) / 3)
+    return TSNE(2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(
+        features.numpy())
