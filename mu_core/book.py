@@ -223,8 +223,8 @@ def _failure_message(chapter: ChapterSource, executed: Path, error) -> str:
         pass
     return (f"chapter {chapter.slug} failed in cell {error.cell_index} "
             f"(execution count {error.exec_count}, starting {first_line!r}): "
-            f"{error.ename}: {error.evalue}; the executed notebook with the traceback is "
-            f"{executed}.")
+            f"{error.ename}: {error.evalue.rstrip('.')}; the executed notebook with the "
+            f"traceback is {executed}.")
 
 
 class environment:
