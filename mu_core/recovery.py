@@ -51,6 +51,21 @@ def check_backbones(backbones: dict[str, dict]) -> dict[str, dict]:
     return checked
 
 
+def with_method_settings(backbones: dict[str, dict], overrides: dict[str, dict]) -> dict[str, dict]:
+    """The checked backbones with `overrides` ({backbone: {method: settings}}, e.g. one
+    dataset's Table A2 column) merged over each backbone's own method settings."""
+    checked = check_backbones(backbones)
+    unknown = sorted(set(overrides) - set(checked))
+    if unknown:
+        raise ConfigError(f"method settings name unknown backbones {unknown}; accepted: "
+                          f"{sorted(checked)}.")
+    for name, spec in checked.items():
+        for method, settings in overrides.get(name, {}).items():
+            spec["hyperparameters"][method] = {**spec["hyperparameters"].get(method, {}),
+                                               **settings}
+    return checked
+
+
 def forget_scores(model, data: ImageData, split: Split, probe: torch.Tensor) -> dict:
     """Forget accuracy, per forget class (in `split.forget_classes` order), and the
     row-normalised confusion of forget ∪ probe with the forget classes first."""

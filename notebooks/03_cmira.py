@@ -133,17 +133,7 @@ split_specs = {name: {"forget_classes": forget_classes[name], "forget_fraction":
 
 
 def backbones_for(dataset):
-    """The backbones with this dataset's method settings merged over their own."""
-    checked, overrides = recovery.check_backbones(backbones), dataset_hyperparameters.get(dataset, {})
-    unknown = sorted(set(overrides) - set(checked))
-    if unknown:
-        raise ConfigError(f"dataset_hyperparameters[{dataset!r}] names unknown backbones "
-                          f"{unknown}; accepted: {sorted(checked)}.")
-    for name, spec in checked.items():
-        for method, settings in overrides.get(name, {}).items():
-            spec["hyperparameters"][method] = {**spec["hyperparameters"].get(method, {}),
-                                               **settings}
-    return checked
+    return recovery.with_method_settings(backbones, dataset_hyperparameters.get(dataset, {}))
 
 
 loaded = {name: datasets.load(name).to(chapter.device) for name in dataset_names}

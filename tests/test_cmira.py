@@ -200,3 +200,15 @@ def test_the_attack_never_reads_the_forget_labels(digits):
                                        config, seed=0).attack)
     for a, b in zip(attacks[0].state_dict().values(), attacks[1].state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_dataset_method_settings_merge_over_the_backbones_own():
+    backbones = {"R": {"architecture": "resnet18", "hyperparameters": {"ga": {"lr": 1.0,
+                                                                              "epochs": 2}}}}
+    merged = recovery.with_method_settings(backbones, {"R": {"ga": {"lr": 0.5},
+                                                             "iu": {"alpha": 3.0}}})
+    assert merged["R"]["hyperparameters"] == {"ga": {"lr": 0.5, "epochs": 2},
+                                              "iu": {"alpha": 3.0}}
+    assert backbones["R"]["hyperparameters"]["ga"]["lr"] == 1.0  # the input is not changed
+    with pytest.raises(ConfigError, match="unknown backbones"):
+        recovery.with_method_settings(backbones, {"V": {}})
