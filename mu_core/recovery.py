@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ import torch
 from . import __version__
 from .attacks.cmira import CMIRAConfig, induce_recovery, lipsoftmax_model, pretrain
 from .comparison import plan, unlearned_models
-from .data import ImageData
+from .data import ImageData, stratified_holdout
 from .errors import ConfigError, check_positive_int
 from .metrics import (accuracy, area_recovery_rate, confusion_matrix, per_class_accuracy,
                       recovery_improvement, recovery_rate)
@@ -51,6 +52,14 @@ def check_backbones(backbones: dict[str, dict]) -> dict[str, dict]:
     return checked
 
 
+def merge_method_settings(base: dict[str, dict], overrides: dict[str, dict]) -> dict[str, dict]:
+    """{method: settings} with each method's `overrides` merged over its `base` settings."""
+    merged = dict(base)
+    for method, settings in overrides.items():
+        merged[method] = {**merged.get(method, {}), **settings}
+    return merged
+
+
 def with_method_settings(backbones: dict[str, dict], overrides: dict[str, dict]) -> dict[str, dict]:
     """The checked backbones with `overrides` ({backbone: {method: settings}}, e.g. one
     dataset's Table A2 column) merged over each backbone's own method settings."""
@@ -60,9 +69,8 @@ def with_method_settings(backbones: dict[str, dict], overrides: dict[str, dict])
         raise ConfigError(f"method settings name unknown backbones {unknown}; accepted: "
                           f"{sorted(checked)}.")
     for name, spec in checked.items():
-        for method, settings in overrides.get(name, {}).items():
-            spec["hyperparameters"][method] = {**spec["hyperparameters"].get(method, {}),
-                                               **settings}
+        spec["hyperparameters"] = merge_method_settings(spec["hyperparameters"],
+                                                        overrides.get(name, {}))
     return checked
 
 
@@ -91,13 +99,8 @@ def probing_set(data: ImageData, split: Split, size: int | None, seed: int) -> t
     of it (a smaller D_p gives a weaker probing prior, as on harder datasets)."""
     if size is None or size >= len(split.test):
         return split.test
-    generator = torch.Generator().manual_seed(seed)
-    shuffled = split.test[torch.randperm(len(split.test), generator=generator)]
-    labels = data.targets(shuffled).cpu()
-    rank = torch.zeros(len(shuffled), dtype=torch.long)  # position within its class
-    for c in labels.unique():
-        rank[labels == c] = torch.arange(int((labels == c).sum()))
-    return shuffled[rank.argsort(stable=True)[:size]].sort().values
+    kept, _ = stratified_holdout(data.targets(split.test), 1 - size / len(split.test), seed)
+    return split.test[kept]
 
 
 def probe_prior(data: ImageData, probe: torch.Tensor, backbone: dict, config: CMIRAConfig,
@@ -132,9 +135,7 @@ def check_study(data: ImageData, split_spec: dict, methods, seeds, backbones: di
         check_positive_int("probe_size", probe_size)
     checked = {}
     for name, backbone in check_backbones(backbones).items():
-        merged = {**(hyperparameters or {})}
-        for method, settings in backbone["hyperparameters"].items():
-            merged[method] = {**merged.get(method, {}), **settings}
+        merged = merge_method_settings(hyperparameters or {}, backbone["hyperparameters"])
         plan(data, {"cmira": split_spec}, methods, seeds, merged)
         lipsoftmax_model(backbone["architecture"], data, head_width=config.head_width,
                          **backbone["options"])
@@ -169,8 +170,9 @@ def recovery_study(data: ImageData, split_spec: dict, methods, seeds,
                 architecture_options=backbone["options"]):
             if seed not in priors:
                 probe = probing_set(data, split, probe_size, seed)
-                priors[seed] = probe, probe_prior(data, probe, backbone, config, seed)
-            probe, prior = priors[seed]
+                prior = probe_prior(data, probe, backbone, config, seed)
+                priors[seed] = probe, prior, forget_scores(prior, data, split, probe)
+            probe, prior, prior_scores = priors[seed]
             base = {"dataset": data.name, "backbone": name,
                     "architecture": backbone["architecture"], "seed": seed, "method": method,
                     "unlearned": forget_scores(unlearned, data, split, probe)}
@@ -180,18 +182,15 @@ def recovery_study(data: ImageData, split_spec: dict, methods, seeds,
             for stage in stages:
                 start = time.perf_counter()
                 result = induce_recovery(unlearned, copy.deepcopy(prior), data, probe,
-                                         split.forget,
-                                         _with(config, components=stage), seed=seed)
+                                         split.forget, replace(config, components=stage),
+                                         seed=seed)
+                scores = prior_scores if stage == "p" else forget_scores(result.attack, data,
+                                                                         split, probe)
                 rows.append({**base, "components": stage, "rounds": len(result.history),
-                             "seconds": time.perf_counter() - start,
-                             "attack": forget_scores(result.attack, data, split, probe)})
+                             "seconds": time.perf_counter() - start, "attack": scores})
                 if keeping:
                     kept[(name, method)][stage] = result.attack
     return _with_recovery_metrics(pd.DataFrame(rows)), kept
-
-
-def _with(config: CMIRAConfig, **changes) -> CMIRAConfig:
-    return CMIRAConfig(**{**config.as_dict(), **changes})
 
 
 def _with_recovery_metrics(rows: pd.DataFrame) -> pd.DataFrame:

@@ -212,3 +212,12 @@ def test_dataset_method_settings_merge_over_the_backbones_own():
     assert backbones["R"]["hyperparameters"]["ga"]["lr"] == 1.0  # the input is not changed
     with pytest.raises(ConfigError, match="unknown backbones"):
         recovery.with_method_settings(backbones, {"V": {}})
+
+
+def test_a_smaller_probing_set_is_a_stratified_subset_of_the_test_split(mnist):
+    split = make_split(mnist, forget_classes=[1, 3], forget_fraction=0.5)
+    probe = recovery.probing_set(mnist, split, 200, seed=0)
+    assert len(probe) == 200 and set(probe.tolist()) <= set(split.test.tolist())
+    counts = torch.bincount(mnist.targets(probe), minlength=10)
+    assert counts.min() >= 18 and counts.max() <= 22
+    assert torch.equal(recovery.probing_set(mnist, split, None, seed=0), split.test)

@@ -25,7 +25,7 @@ only M_A learns: one-way distillation) and "p+u+a" (the full mutual distillation
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
@@ -69,9 +69,6 @@ class CMIRAConfig:
             check_positive_number(name, getattr(self, name), allow_zero=True)
         check_fraction("tau", self.tau)
         check_choice("components", self.components, COMPONENTS)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
     def pretrain_recipe(self) -> Recipe:
         return Recipe(epochs=self.pretrain_epochs, lr=self.pretrain_lr, momentum=self.momentum,
