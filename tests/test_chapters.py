@@ -67,8 +67,25 @@ def check_cmira(results, out):
     assert len(results["figures"]) == 6
 
 
+def check_unlearnguard(results, out):
+    r = results["results"]
+    assert 0 < r["tau"] <= 1 and len(r["null"]) == 30  # smoke: 3 samples x 10 classes
+    for subset in r["sample_level"].values():
+        for when in ("before", "after"):
+            assert set(subset[when]) == {"MIA", "Backdoor", "Accuracy", "Ours"}
+            assert all(-1 <= v <= 1 for v in subset[when].values())
+    # retraining without class 3 cannot classify it: the accuracy scheme must see that
+    class_rows = r["class_level"]["unlearning class 3"]
+    assert class_rows["before"]["Accuracy"] == 1.0 and class_rows["after"]["Accuracy"] == 0.0
+    assert len(r["prior"]["phase1"]) == len(r["prior"]["phase2"]) == 30
+    assert set(r["robustness"]) == {"trained", "pruned", "fine-tuned", "unlearned + fine-tuned"}
+    assert len(r["claims"]) == 10
+    assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}
+    assert len(results["figures"]) == 11
+
+
 CHECKS = {"00_foundations": check_foundations, "01_unlearning_baselines": check_baselines,
-          "02_mra": check_mra, "03_cmira": check_cmira}
+          "02_mra": check_mra, "03_cmira": check_cmira, "04_unlearnguard": check_unlearnguard}
 
 
 @pytest.mark.chapter

@@ -1,0 +1,249 @@
+"""Reconstructing training samples from a model's weights (UnlearnGuard, Algorithm 2).
+
+A homogeneous ReLU network trained by gradient descent on the logistic/cross-entropy loss
+converges in direction to a KKT point of the maximum-margin problem (Lyu & Li 2020; Ji &
+Telgarsky 2020), so its weights are a non-negative combination of the margin gradients at
+the training samples (Eqs. 9 and 21-22):
+
+    theta = sum_i lambda_i grad_theta [Phi_{y_i}(x_i) - max_{j != y_i} Phi_j(x_i)].
+
+Haim et al. (2022) and Buzaglo et al. (2023) search for candidates x~ and multipliers
+lambda that satisfy this stationarity condition; the candidates then resemble training
+samples. UnlearnGuard (Eq. 5) adds a second phase with a prior loss -|M(x~)| on the
+predicted class's logit and projects the candidates back into an eps box around the
+first phase's result after every step.
+
+Choices the paper leaves open, taken from the reference code of Haim/Buzaglo:
+
+* images in [0, 1] enter a fixed centring layer that subtracts the training set's mean
+  image (their `data_reduce_mean`); the weights are trained from a small initialisation
+  (`init_scale`) by full-batch gradient descent for many steps, so they converge in
+  direction;
+* the ReLU's backward pass is sigmoid(relu_alpha * x) during reconstruction, which gives
+  the second derivative through the activation pattern a useful value;
+* dual feasibility is the penalty 5 relu(lambda_min - lambda)^2 (Eq. 12 with a floor:
+  lambda = 0 is a trivial minimiser of the stationarity loss for a candidate);
+* candidates and multipliers are optimised by SGD with momentum 0.9, the stationarity
+  gradient is divided by m, and each candidate carries a fixed label (m / C per class).
+
+Ours: the valid pixel range is enforced by projecting the candidates onto [0, 1] after
+every step (the paper's L_additional; the reference uses a soft penalty), and L_prior is
+averaged over the candidates so that alpha_3 does not scale with m.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from ..errors import ConfigError, check_choice, check_positive_int, check_positive_number
+from ..maxmargin import Centre, margins
+from ..train import progress
+
+PAIRS = ("all", "max")
+LAMBDA_PENALTY = 5.0  # weight of relu(lambda_min - lambda)^2, as in the reference code
+
+
+class _SurrogateReLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return x.clamp_min(0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * torch.sigmoid(ctx.alpha * x), None
+
+
+class SurrogateReLU(nn.Module):
+    """ReLU forward, sigmoid(alpha x) backward; the backward is differentiable in x."""
+
+    def __init__(self, alpha: float):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _SurrogateReLUFunction.apply(x, self.alpha)
+
+
+def with_surrogate_relu(model: nn.Module, alpha: float) -> nn.Module:
+    """A frozen copy of `model` whose ReLUs have the sigmoid backward pass."""
+    copied = copy.deepcopy(model).eval()
+    for name, module in list(copied.named_modules()):
+        for child_name, child in list(module.named_children()):
+            if isinstance(child, nn.ReLU):
+                setattr(module, child_name, SurrogateReLU(alpha))
+    for parameter in copied.parameters():
+        parameter.requires_grad_(True)
+    return copied
+
+
+def pair_margins(logits: Tensor, labels: Tensor) -> Tensor:
+    """Phi_y(x) - Phi_j(x) for every class j (m, C); the own class's entry is 0."""
+    return logits.gather(1, labels.view(-1, 1)) - logits
+
+
+def candidate_margins(logits: Tensor, labels: Tensor, pairs: str) -> Tensor:
+    """The margins the multipliers weigh: (m, C) for "all" pairs (Eq. 21), (m, 1) for the
+    runner-up only (Eq. 22)."""
+    if pairs == "all" and logits.shape[1] > 1:
+        return pair_margins(logits, labels)
+    return margins(logits, labels).unsqueeze(1)
+
+
+def stationarity_loss(model: nn.Module, candidates: Tensor, labels: Tensor,
+                      lambdas: Tensor, pairs: str = "all") -> Tensor:
+    """|| theta - (1/m) sum_i sum_j lambda_ij grad_theta margin_ij(x~_i) ||^2 (Eqs. 11, 21,
+    22), one double back-propagation for all candidates."""
+    params = [p for p in model.parameters()]
+    weighted = (lambdas * candidate_margins(model(candidates), labels, pairs)).sum() \
+        / len(candidates)
+    gradients = torch.autograd.grad(weighted, params, create_graph=True)
+    return sum((p.detach() - g).pow(2).sum() for p, g in zip(params, gradients))
+
+
+def lambda_loss(lambdas: Tensor, lambda_min: float) -> Tensor:
+    """Dual feasibility as quadratic penalties: every multiplier >= 0 (Eq. 12) and each
+    candidate's total >= lambda_min, so that every candidate is a support vector."""
+    floor = (lambda_min - lambdas.sum(1)).relu().pow(2).sum()
+    return LAMBDA_PENALTY * (floor + lambdas.clamp_max(0).pow(2).sum())
+
+
+def prior_loss(model: nn.Module, candidates: Tensor) -> Tensor:
+    """-|M_y^(x~)|, the logit of each candidate's predicted class, averaged (Eqs. 4-5)."""
+    return -model(candidates).max(1).values.abs().mean()
+
+
+@dataclass(frozen=True)
+class ReconstructionConfig:
+    """Algorithm 2's knobs. The defaults come from our search on mnist5k with 50 training
+    samples (recorded in the chapter); reference values of Haim/Buzaglo in comments."""
+
+    candidates_per_class: int = 10  # m / C; the paper and reference: m >= 2n
+    steps: int = 1500  # T1; reference: 50,000
+    prior_steps: int = 300  # T2
+    lr: float = 0.1  # reference: 1.4e-3 (CIFAR-10), 3e-2 (MNIST)
+    lambda_lr: float = 0.5  # reference: 0.48
+    init_scale: float = 1e-3  # std of the candidates' start around the mean image
+    lambda_min: float = 0.2  # reference: 0.2
+    relu_alpha: float = 40.0  # reference: 39.5
+    alpha_stationary: float = 1.0
+    alpha_lambda: float = 1.0
+    alpha_prior: float = 1.0
+    eps: float = 0.1  # half-width of phase 2's box around the phase 1 candidates
+    pairs: str = "max"  # "max": the runner-up margin, Eq. 22; "all": every other class, Eq. 21
+    seed: int = 0
+
+    def __post_init__(self):
+        check_positive_int("candidates_per_class", self.candidates_per_class)
+        check_positive_int("steps", self.steps)
+        check_choice("pairs", self.pairs, PAIRS)
+        if isinstance(self.prior_steps, bool) or not isinstance(self.prior_steps, int) \
+                or self.prior_steps < 0:
+            raise ConfigError(f"prior_steps must be an integer >= 0, got {self.prior_steps!r}.")
+        for name in ("lr", "lambda_lr", "init_scale", "relu_alpha", "alpha_stationary"):
+            check_positive_number(name, getattr(self, name))
+        for name in ("lambda_min", "alpha_lambda", "alpha_prior", "eps"):
+            check_positive_number(name, getattr(self, name), allow_zero=True)
+
+
+@dataclass
+class Reconstruction:
+    """Candidates after phase 1 (KKT only) and after phase 2 (with the prior), in [0, 1]."""
+
+    phase1: Tensor
+    phase2: Tensor
+    labels: Tensor
+    lambdas: Tensor
+    losses: dict[str, list[float]] = field(default_factory=dict)
+
+
+def reconstruct(model: nn.Module, config: ReconstructionConfig = ReconstructionConfig(), *,
+                desc: str = "reconstruct") -> Reconstruction:
+    """Algorithm 2 on a trained network built by `maxmargin.homogeneous_mlp`."""
+    centre = _centre_of(model)
+    device = centre.mean_image.device
+    num_classes = _num_outputs(model)
+    surrogate = with_surrogate_relu(model, config.relu_alpha)
+    generator = torch.Generator(device="cpu").manual_seed(config.seed)
+    labels = torch.arange(max(num_classes, 2)).repeat_interleave(config.candidates_per_class)
+    noise = torch.randn((len(labels), *centre.mean_image.shape), generator=generator)
+    candidates = (centre.mean_image.cpu() + noise * config.init_scale).clamp(0, 1)
+    candidates = candidates.to(device).requires_grad_(True)
+    labels = labels.to(device)
+    mask = _multiplier_mask(labels, num_classes, config.pairs)
+    lambdas = torch.rand(mask.shape, generator=generator).to(device).requires_grad_(True)
+    losses: dict[str, list[float]] = {"stationary": [], "lambda": [], "prior": []}
+
+    def run(steps: int, prior: bool, low: Tensor, high: Tensor):
+        opt_x = torch.optim.SGD([candidates], lr=config.lr, momentum=0.9)
+        opt_l = torch.optim.SGD([lambdas], lr=config.lambda_lr, momentum=0.9)
+        for _ in progress(range(steps), desc=f"{desc} ({'phase 2' if prior else 'phase 1'})"):
+            stationary = stationarity_loss(surrogate, candidates, labels, lambdas * mask,
+                                           config.pairs)
+            dual = lambda_loss(lambdas * mask, config.lambda_min)
+            loss = config.alpha_stationary * stationary + config.alpha_lambda * dual
+            terms = [stationary, dual]
+            if prior:
+                prior_term = prior_loss(surrogate, candidates)
+                loss = loss + config.alpha_prior * prior_term
+                terms.append(prior_term)
+            opt_x.zero_grad(set_to_none=True)
+            opt_l.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_x.step()
+            opt_l.step()
+            with torch.no_grad():
+                candidates.copy_(torch.maximum(torch.minimum(candidates, high), low))
+            for name, term in zip(losses, terms):
+                losses[name].append(term.item())
+
+    zeros, ones = torch.zeros((), device=device), torch.ones((), device=device)
+    run(config.steps, False, zeros, ones)
+    phase1 = candidates.detach().clone()
+    if config.prior_steps:
+        run(config.prior_steps, True, (phase1 - config.eps).clamp_min(0),
+            (phase1 + config.eps).clamp_max(1))
+    return Reconstruction(phase1.cpu(), candidates.detach().cpu(), labels.cpu(),
+                          (lambdas * mask).detach().cpu(), losses)
+
+
+def _multiplier_mask(labels: Tensor, num_classes: int, pairs: str) -> Tensor:
+    """Which multipliers exist: every (candidate, other class) pair, or one per candidate."""
+    if pairs == "max" or num_classes == 1:
+        return torch.ones(len(labels), 1, device=labels.device)
+    return 1 - torch.nn.functional.one_hot(labels, num_classes).float()
+
+
+def _centre_of(model: nn.Module) -> Centre:
+    for module in model.modules():
+        if isinstance(module, Centre):
+            return module
+    raise ConfigError("reconstruct needs a model built by maxmargin.homogeneous_mlp (a Centre layer "
+                      "first); got one without it.")
+
+
+def _num_outputs(model: nn.Module) -> int:
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    return linears[-1].out_features
+
+
+def minmax_scale(images: Tensor) -> Tensor:
+    """Each image stretched to [0, 1], as Haim et al. show and score reconstructions."""
+    flat = images.flatten(1)
+    low = flat.min(1).values.view(-1, *[1] * (images.dim() - 1))
+    high = flat.max(1).values.view(-1, *[1] * (images.dim() - 1))
+    return (images - low) / (high - low).clamp_min(1e-8)
+
+
+def nearest_reconstruction(samples: Tensor, candidates: Tensor) -> tuple[Tensor, Tensor]:
+    """For each sample (in [0, 1]) the SSIM of its most similar min-max scaled candidate and
+    that candidate's index: the evaluation of the paper and of Haim et al."""
+    from ..metrics import nearest_ssim
+
+    return nearest_ssim(samples.float(), minmax_scale(candidates.float()))

@@ -1,0 +1,94 @@
+"""UnlearnGuard's verification protocol (Algorithm 1) on top of `attacks.reconstruct`.
+
+The data provider asks a trusted third party whether its samples x_u are in the model; the
+third party fetches the model from the model provider, reconstructs candidates from its
+weights (Algorithm 2) and answers V(x_u, {x~}) = OR_i [SSIM(x_u, x~_i) > tau] (Eq. 1).
+Before unlearning the answer should be True; after it, False. Unlearning counts as
+executed for a sample when V goes from True to False, as not executed when it stays True;
+a sample not recovered before unlearning cannot be verified either way (Algorithm 1 leaves
+this case out; we report it as "not verifiable").
+
+tau is a similarity that real samples never seen in training do not reach: by default the
+`null_quantile` quantile of each training sample's best SSIM against unseen real samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from .attacks.reconstruct import ReconstructionConfig, nearest_reconstruction, reconstruct
+from .errors import check_fraction
+from .metrics import nearest_ssim
+
+EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE = (
+    "unlearning executed", "unlearning not executed", "not verifiable")
+
+
+def contained(best_ssim: Tensor, tau: float) -> Tensor:
+    """Eq. 1 from each sample's best SSIM over the candidates: the OR over candidates of
+    SSIM > tau is the best SSIM > tau."""
+    return best_ssim > tau
+
+
+def verdict(before: bool, after: bool) -> str:
+    """Algorithm 1, lines 7-10."""
+    if not before:
+        return NOT_VERIFIABLE
+    return NOT_EXECUTED if after else EXECUTED
+
+
+def null_threshold(samples: Tensor, unseen: Tensor, quantile: float = 0.95) -> tuple[float, Tensor]:
+    """tau from the null: the `quantile` of each sample's best SSIM against real samples
+    the model never saw; also returns those best SSIMs."""
+    quantile = check_fraction("null_quantile", quantile)
+    best, _ = nearest_ssim(samples.float(), unseen.float())
+    return torch.quantile(best.double(), quantile).item(), best
+
+
+def recovery_ssim(model: nn.Module, samples: Tensor, config: ReconstructionConfig, *,
+                  desc: str = "reconstruct") -> dict[str, Tensor]:
+    """The third party's work for one model: reconstruct, then each sample's best SSIM
+    after phase 1 (the KKT loss alone) and after phase 2 (with the prior)."""
+    result = reconstruct(model, config, desc=desc)
+    phase1, _ = nearest_reconstruction(samples, result.phase1)
+    phase2, index = nearest_reconstruction(samples, result.phase2)
+    return {"phase1": phase1, "phase2": phase2, "index": index,
+            "candidates": result.phase2, "candidates_phase1": result.phase1,
+            "labels": result.labels}
+
+
+@dataclass
+class VerificationReport:
+    """Algorithm 1 for each requested sample: V before, V after, and the verdict."""
+
+    ssim_before: Tensor
+    ssim_after: Tensor
+    tau: float
+
+    @property
+    def before(self) -> Tensor:
+        return contained(self.ssim_before, self.tau)
+
+    @property
+    def after(self) -> Tensor:
+        return contained(self.ssim_after, self.tau)
+
+    @property
+    def verdicts(self) -> list[str]:
+        return [verdict(b, a) for b, a in zip(self.before.tolist(), self.after.tolist())]
+
+    def counts(self) -> dict[str, int]:
+        verdicts = self.verdicts
+        return {name: verdicts.count(name) for name in (EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE)}
+
+
+def verify_unlearning(trained: nn.Module, returned: nn.Module, requested: Tensor, tau: float,
+                      config: ReconstructionConfig = ReconstructionConfig()) -> VerificationReport:
+    """Algorithm 1 end to end: pre-verification on the trained model, post-verification on
+    the model the provider returns after the unlearning request."""
+    before = recovery_ssim(trained, requested, config, desc="pre-verification")["phase2"]
+    after = recovery_ssim(returned, requested, config, desc="post-verification")["phase2"]
+    return VerificationReport(before, after, tau)

@@ -1,0 +1,585 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # UnlearnGuard: verifying unlearning by reconstructing training samples
+#
+# UnlearnGuard {cite:p}`unlearnguard` lets a data provider check, through a
+# trusted third party, whether a model provider really unlearned its samples. Nothing is
+# planted before training: the third party **reconstructs training samples from the
+# model's weights** before and after the unlearning request (Algorithm 1) and asks
+# whether some reconstruction is closer than tau in SSIM to the requested sample (Eq. 1).
+#
+# The reconstruction (Algorithm 2) rests on implicit bias: a homogeneous ReLU network
+# trained on the logistic or cross-entropy loss converges in direction to a KKT point of
+# the maximum-margin problem, so its weights are a non-negative combination of the margin
+# gradients at its training samples (Eqs. 6-9, 21). Phase 1 searches candidates x~ and
+# multipliers lambda that satisfy this stationarity condition (Eqs. 10-12, 22; Haim et al.
+# 2022, Buzaglo et al. 2023); phase 2 adds the paper's prior loss -|M(x~)| and projects
+# the candidates into an eps box around phase 1's result after every step (Eqs. 4-5).
+#
+# **Setting.** As in the paper's Section V-D, which follows Buzaglo et al.: a bias-free
+# MLP trained full-batch from a small initialisation to a large margin on a small
+# training set, here 5 samples per class of the offline `mnist5k` (the paper and Buzaglo:
+# 50 per class, 1000-1000 hidden units; the `paper` preset). The unlearning method is
+# retraining from scratch, as in the paper. How the models are trained faster than the
+# reference's 10^6 steps without leaving gradient flow's path is in `mu_core.maxmargin`.
+#
+# **A control the paper lacks.** MNIST digits resemble each other: a real digit the
+# model never saw is often close in SSIM to a training digit. Every SSIM figure below
+# therefore shows the **null**, each training sample's best SSIM against as many unseen
+# real test digits as there are candidates, and tau is the 95th percentile of that null:
+# a reconstruction only counts as "recovered" where it beats what unseen data reaches.
+
+# %% tags=["remove-cell"]
+import sys
+
+if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere it is there
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mu-core @ git+https://github.com/mu-privacy/mu-book"], check=True)
+
+# %% tags=["parameters"]
+dataset = "mnist5k"
+per_class = 5  # the provider's training set: per_class samples of every class
+forget_per_class = 1  # sample-level request: this many samples of every class
+unlearn_class = 3  # class-level request (the paper: 3)
+keep_class = 9  # the class-level figure's remaining class (the paper: 9 on MNIST)
+hidden = [1000]
+init_scale = 0.001
+train_steps = 3000
+train_lr = 0.5
+finetune_steps = 300
+relabel_steps = 300
+prune_fraction = 0.2
+backdoor_target = 0
+trigger_size = 4
+backdoor_fractions = [0.02, 0.05, 0.1, 0.2, 0.4]
+candidates_per_class = 10  # m is candidates_per_class x C, at least 2n
+steps = 1500
+prior_steps = 300
+reconstruction_lr = 0.1
+lambda_lr = 0.5
+lambda_min = 0.2
+relu_alpha = 40.0
+alpha_prior = 1.0
+eps = 0.1
+pairs = "max"
+null_quantile = 0.95
+ssim_levels = [0.3, 0.2, 0.15]
+inversion_steps = 300
+seed = 0
+device = "auto"
+
+# %%
+import numpy as np
+import pandas as pd
+import torch
+from IPython.display import Markdown, display
+
+from mu_core import guard, plots
+from mu_core import data as datasets
+from mu_core.attacks.backdoor import backdoor_asr, poison
+from mu_core.attacks.inversion import class_representatives
+from mu_core.attacks.reconstruct import ReconstructionConfig
+from mu_core.chapter import Chapter
+from mu_core.maxmargin import MarginRecipe, margins, predictions, prune_randomly
+from mu_core.papers import UNLEARNGUARD
+from mu_core.verify import VerificationReport, null_threshold, recovery_ssim
+
+params = dict(dataset=dataset, per_class=per_class, forget_per_class=forget_per_class,
+              unlearn_class=unlearn_class, keep_class=keep_class, hidden=hidden,
+              init_scale=init_scale, train_steps=train_steps, train_lr=train_lr,
+              finetune_steps=finetune_steps, relabel_steps=relabel_steps,
+              prune_fraction=prune_fraction, backdoor_target=backdoor_target,
+              trigger_size=trigger_size, backdoor_fractions=backdoor_fractions,
+              candidates_per_class=candidates_per_class, steps=steps, prior_steps=prior_steps,
+              reconstruction_lr=reconstruction_lr, lambda_lr=lambda_lr, lambda_min=lambda_min,
+              relu_alpha=relu_alpha, alpha_prior=alpha_prior, eps=eps, pairs=pairs,
+              null_quantile=null_quantile, ssim_levels=ssim_levels,
+              inversion_steps=inversion_steps, seed=seed, device=device)
+chapter = Chapter("04_unlearnguard", params, device=device, seeds=[seed])
+config = ReconstructionConfig(candidates_per_class=candidates_per_class, steps=steps,
+                              prior_steps=prior_steps, lr=reconstruction_lr,
+                              lambda_lr=lambda_lr, lambda_min=lambda_min,
+                              relu_alpha=relu_alpha, alpha_prior=alpha_prior, eps=eps,
+                              pairs=pairs, seed=seed)
+recipe = MarginRecipe(steps=train_steps, lr=train_lr)
+finetune_recipe = MarginRecipe(steps=finetune_steps, lr=train_lr)
+relabel_recipe = MarginRecipe(steps=relabel_steps, lr=train_lr)
+data = datasets.load(dataset)
+samples_split, class_split = guard.provider_splits(data, per_class, forget_per_class,
+                                                   unlearn_class, seed)
+guard.check_class("keep_class", data, keep_class, unlearn_class)
+guard.check_fractions(backdoor_fractions)
+to = chapter.device
+D = guard.provider(data, samples_split.train)
+forget_mask = torch.isin(D.indices, samples_split.forget)
+class_mask = D.labels == unlearn_class
+mean_image = D.images.mean(0)
+unseen = guard.provider(data, data.test[: candidates_per_class * data.num_classes])
+test = guard.provider(data, data.test)
+
+
+def train(images, labels, desc, num_outputs=None):
+    return guard.train_model(images.to(to), labels.to(to), mean_image.to(to),
+                             num_outputs or data.num_classes, hidden=hidden,
+                             init_scale=init_scale, recipe=recipe, seed=seed, desc=desc)
+
+
+def recover(model, desc):
+    scores = recovery_ssim(model, D.images.to(to), config, desc=desc)
+    return {key: value.cpu() for key, value in scores.items()}
+
+
+tau, null = null_threshold(D.images, unseen.images, null_quantile)
+display(Markdown(f"Training set: {len(D.labels)} samples; sample-level request: "
+                 f"{int(forget_mask.sum())} samples; class-level request: class "
+                 f"{unlearn_class} ({int(class_mask.sum())} samples). Null: each training "
+                 f"sample's best SSIM against {len(unseen.labels)} unseen test digits, "
+                 f"median {null.median():.2f}; tau = its {null_quantile:.0%} quantile = "
+                 f"**{tau:.3f}**."))
+
+# %% [markdown]
+# ## Models
+#
+# The trained model M, the retrained models for the two requests, and the backdoor
+# baseline's models: the data provider stamps a 4x4 trigger in the bottom-right corner on
+# the requested samples and labels them `backdoor_target`; to give the remaining samples
+# a backdoor of their own (Fig. 4), as many remaining samples carry a second trigger in
+# the top-left corner.
+
+# %%
+images, labels = D.images.to(to), D.labels.to(to)
+trained = train(images, labels, "trained")
+retrained = train(images[~forget_mask.to(to)], labels[~forget_mask.to(to)], "retrain (samples)")
+class_retrained = train(images[~class_mask.to(to)], labels[~class_mask.to(to)],
+                        "retrain (class)")
+generator = torch.Generator().manual_seed(seed)
+remaining_ids = torch.nonzero(~forget_mask).view(-1)
+second = torch.zeros_like(forget_mask)
+second[remaining_ids[torch.randperm(len(remaining_ids), generator=generator)
+                     [: int(forget_mask.sum())]]] = True
+bd_images, bd_labels = poison(D.images, D.labels, forget_mask, backdoor_target, trigger_size)
+bd_images, bd_labels = poison(bd_images, bd_labels, second, backdoor_target, trigger_size,
+                              corner="top-left")
+bd_trained = train(bd_images.to(to), bd_labels.to(to), "backdoored")
+keep = ~forget_mask
+bd_retrained = train(bd_images[keep].to(to), bd_labels[keep].to(to), "backdoored retrain")
+accuracy_table = pd.DataFrame(
+    {name: {"train": guard.subset_accuracy(model, images, labels),
+            "test": guard.subset_accuracy(model, test.images.to(to), test.labels.to(to))}
+     for name, model in [("trained", trained), ("retrained (samples)", retrained),
+                         ("retrained (class)", class_retrained), ("backdoored", bd_trained)]}).T
+accuracy_table.round(3)
+
+# %% [markdown]
+# ## Sample-level requests (Figures 3-5)
+#
+# For the requested ("unlearning") samples and for the remaining samples, before and
+# after retraining: the MIA's INA (the share a confidence-based SVC attack, fitted on the
+# model's other training samples and unseen test digits, calls members), the backdoor's
+# ASR (the requested samples' trigger for the requested samples, the second trigger for
+# the remaining ones), the accuracy, and our mean best SSIM.
+
+# %%
+before = recover(trained, "trained")
+after = recover(retrained, "retrained")
+nonmembers = (test.images[-200:].to(to), test.labels[-200:].to(to))
+
+
+def scheme_values(model, bd_model, subset, corner, ssim):
+    """INA, ASR, accuracy and mean SSIM of the training samples in `subset`."""
+    members = ~subset
+    return {"MIA": guard.membership_ina(model, (images[members.to(to)], labels[members.to(to)]),
+                                        nonmembers, (images[subset.to(to)], labels[subset.to(to)])),
+            "Backdoor": backdoor_asr(bd_model, D.images[subset].to(to), D.labels[subset].to(to),
+                                     backdoor_target, trigger_size, corner),
+            "Accuracy": guard.subset_accuracy(model, images[subset.to(to)], labels[subset.to(to)]),
+            "Ours": ssim[subset].mean().item()}
+
+
+sample_level = {
+    "unlearning samples": {
+        "before": scheme_values(trained, bd_trained, forget_mask, "bottom-right", before["phase2"]),
+        "after": scheme_values(retrained, bd_retrained, forget_mask, "bottom-right", after["phase2"])},
+    "remaining samples": {
+        "before": scheme_values(trained, bd_trained, second, "top-left", before["phase2"]),
+        "after": scheme_values(retrained, bd_retrained, second, "top-left", after["phase2"])}}
+schemes = ["MIA", "Backdoor", "Accuracy", "Ours"]
+panels = {f"{name} (Fig. {3 if i == 0 else 4})": {
+    when: [values[when][s] for s in schemes] for when in ("before", "after")}
+    for i, (name, values) in enumerate(sample_level.items())}
+chapter.savefig(plots.bar_panels(panels, schemes, ylabel="INA / ASR / accuracy / SSIM",
+                                 columns=2), "fig3_4_sample_level")
+
+# %% [markdown]
+# The "Ours" bars are means over the subset; the verification itself is per sample
+# (Eq. 1, Algorithm 1). The null's tau turns each sample's SSIM into V before and after:
+
+# %%
+null_mean = null.mean().item()
+remaining_mask = ~forget_mask
+report = VerificationReport(before["phase2"][forget_mask], after["phase2"][forget_mask], tau)
+report_remaining = VerificationReport(before["phase2"][remaining_mask],
+                                      after["phase2"][remaining_mask], tau)
+verification_table = pd.DataFrame({"requested samples": report.counts(),
+                                   "remaining samples": report_remaining.counts()}).T
+display(verification_table)
+ssim_table = pd.DataFrame({
+    "null (unseen digits)": [null[forget_mask].mean().item(), null[remaining_mask].mean().item()],
+    "before": [before["phase2"][forget_mask].mean().item(),
+               before["phase2"][remaining_mask].mean().item()],
+    "after": [after["phase2"][forget_mask].mean().item(),
+              after["phase2"][remaining_mask].mean().item()]},
+    index=["requested", "remaining"])
+ssim_table.round(3)
+
+# %%
+def pairs_figure(rows, titles, columns):
+    return plots.image_grid(torch.cat(rows), titles, columns=columns)
+
+
+def best_match(scores, sample_ids, key="candidates"):
+    return scores[key][scores["index"][sample_ids]]
+
+
+shown = torch.cat([torch.nonzero(forget_mask).view(-1)[:4], torch.nonzero(remaining_mask).view(-1)[:4]])
+fig5 = pairs_figure(
+    [D.images[shown], best_match(before, shown), best_match(after, shown)],
+    [f"{'req.' if forget_mask[i] else 'rem.'} {D.labels[i].item()}" for i in shown]
+    + [f"before {before['phase2'][i]:.2f}" for i in shown]
+    + [f"after {after['phase2'][i]:.2f}" for i in shown], columns=len(shown))
+chapter.savefig(fig5, "fig5_samples")
+
+# %% [markdown]
+# Figure 5: the first row holds four requested and four remaining training samples; the
+# second and third the most similar reconstruction before and after unlearning, with its
+# SSIM (reconstructions are min-max scaled, as Haim et al. show them).
+#
+# ## Class-level requests (Figures 6-8)
+#
+# Class `unlearn_class` is unlearned by retraining without it; `keep_class` is a
+# remaining class. The schemes are the MIA, the accuracy and our SSIM (the paper has no
+# backdoor bars here), and model inversion's class representatives (Fig. 7).
+
+# %%
+class_after = recover(class_retrained, "retrained (class)")
+keep_mask = D.labels == keep_class
+class_level = {}
+for name, mask in ((f"unlearning class {unlearn_class}", class_mask),
+                   (f"remaining class {keep_class}", keep_mask)):
+    class_level[name] = {}
+    for when, model, scores in (("before", trained, before),
+                                ("after", class_retrained, class_after)):
+        members = (~class_mask) if when == "after" else torch.ones_like(class_mask)
+        members &= ~mask
+        class_level[name][when] = {
+            "MIA": guard.membership_ina(model, (images[members.to(to)], labels[members.to(to)]),
+                                        nonmembers, (images[mask.to(to)], labels[mask.to(to)])),
+            "Accuracy": guard.subset_accuracy(model, images[mask.to(to)], labels[mask.to(to)]),
+            "Ours": scores["phase2"][mask].mean().item()}
+class_schemes = ["MIA", "Accuracy", "Ours"]
+chapter.savefig(plots.bar_panels(
+    {f"{name} (Fig. 6)": {when: [v[when][s] for s in class_schemes] for when in ("before", "after")}
+     for name, v in class_level.items()}, class_schemes, ylabel="INA / accuracy / SSIM",
+    columns=2), "fig6_class_level")
+pd.DataFrame({(name, when): v[when] for name, v in class_level.items() for when in v}).round(3)
+
+# %%
+representatives = {when: class_representatives(model, mean_image.to(to),
+                                                [unlearn_class, keep_class],
+                                                steps=inversion_steps).cpu()
+                    for when, model in (("before", trained), ("after", class_retrained))}
+fig7 = plots.image_grid(torch.cat([representatives["before"], representatives["after"]]),
+                        [f"before: {unlearn_class}", f"before: {keep_class}",
+                         f"after: {unlearn_class}", f"after: {keep_class}"], columns=4)
+chapter.savefig(fig7, "fig7_model_inversion")
+with torch.no_grad():
+    inversion_confidence = {when: trained(r.to(to)).softmax(1)[:, unlearn_class].tolist()
+                            for when, r in representatives.items()}
+
+# %%
+shown = torch.cat([torch.nonzero(class_mask).view(-1)[:2], torch.nonzero(keep_mask).view(-1)[:2]])
+fig8 = pairs_figure([D.images[shown], best_match(before, shown), best_match(class_after, shown)],
+                    [f"class {D.labels[i].item()}" for i in shown]
+                    + [f"before {before['phase2'][i]:.2f}" for i in shown]
+                    + [f"after {class_after['phase2'][i]:.2f}" for i in shown], columns=4)
+chapter.savefig(fig8, "fig8_class_samples")
+
+# %% [markdown]
+# ## Robustness (Figures 9-10)
+#
+# After (1) pruning 20% of each layer's weights at random, (2) fine-tuning on the original
+# training data with the training recipe, and (3) unlearning (retraining) followed by
+# fine-tuning on the original data: the backdoor's ASR on the requested samples, and our
+# SSIM for the requested and the remaining samples.
+
+# %%
+clean = (images, labels)
+robust_models = {
+    "trained": (trained, bd_trained),
+    "pruned": (prune_randomly(trained, prune_fraction, seed=seed),
+               prune_randomly(bd_trained, prune_fraction, seed=seed)),
+    "fine-tuned": (guard.fine_tune(trained, *clean, finetune_recipe),
+                   guard.fine_tune(bd_trained, *clean, finetune_recipe)),
+    "unlearned + fine-tuned": (guard.fine_tune(retrained, *clean, finetune_recipe),
+                               guard.fine_tune(bd_retrained, *clean, finetune_recipe)),
+}
+robustness = {}
+for name, (model, bd_model) in robust_models.items():
+    scores = before if name == "trained" else recover(model, name)
+    robustness[name] = {
+        "backdoor ASR (requested)": backdoor_asr(bd_model, D.images[forget_mask].to(to),
+                                                 D.labels[forget_mask].to(to), backdoor_target,
+                                                 trigger_size),
+        "SSIM requested": scores["phase2"][forget_mask].mean().item(),
+        "SSIM remaining": scores["phase2"][remaining_mask].mean().item(),
+        "recovered (> tau)": int((scores["phase2"] > tau).sum()),
+        "test accuracy": guard.subset_accuracy(model, test.images.to(to), test.labels.to(to))}
+robustness_table = pd.DataFrame(robustness).T
+chapter.savefig(plots.grouped_bars(
+    {"backdoor ASR": robustness_table["backdoor ASR (requested)"].tolist(),
+     "our SSIM": robustness_table["SSIM requested"].tolist(),
+     "null SSIM": [null[forget_mask].mean().item()] * len(robustness_table)},
+    list(robustness_table.index), ylabel="ASR / SSIM",
+    title="Figs. 9-10: requested samples after model changes"), "fig9_10_robustness")
+robustness_table.round(3)
+
+# %% [markdown]
+# ## Verification range and the prior loss (Figures 11-12)
+#
+# Figure 11a plots each training sample's best SSIM against its distance from the
+# decision boundary, Delta M = M_y(x) - max_{j != y} M_j(x) on the trained model, after
+# phase 1 (the KKT loss alone: Haim/Buzaglo) and after phase 2 (with the paper's prior
+# loss); Figure 11b shows each sample's change. Figure 11c is the backdoor scheme's
+# budget: the share of backdoored training samples against the trigger's ASR on unseen
+# test digits and the clean test accuracy.
+
+# %%
+import matplotlib.pyplot as plt
+
+with torch.no_grad():
+    distance = margins(trained(images), labels).cpu()
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+axes[0].scatter(distance, before["phase1"], s=12, color="tab:red", label="phase 1 (Haim/Buzaglo)")
+axes[0].scatter(distance, before["phase2"], s=12, color="tab:blue", label="phase 2 (with prior)")
+axes[0].axhline(tau, color="gray", ls="--", lw=1, label=f"tau (null {null_quantile:.0%})")
+axes[0].set(xlabel="distance from the decision boundary", ylabel="best SSIM", title="Fig. 11a")
+axes[0].legend(frameon=False, fontsize=7)
+change = before["phase2"] - before["phase1"]
+order = torch.argsort(before["phase1"])
+axes[1].vlines(range(len(order)), before["phase1"][order], before["phase2"][order],
+               colors=np.where(change[order] > 0, "tab:green", "tab:red"))
+axes[1].scatter(range(len(order)), before["phase1"][order], s=8, color="gray")
+axes[1].scatter(range(len(order)), null[order], s=8, marker="x", color="black", label="null")
+axes[1].set(xlabel="training sample (by phase 1 SSIM)", ylabel="best SSIM",
+            title="Fig. 11b: phase 1 -> phase 2")
+axes[1].legend(frameon=False, fontsize=7)
+fig.tight_layout()
+chapter.savefig(fig, "fig11ab_prior")
+
+# %%
+budget = {}
+for fraction in backdoor_fractions:
+    chosen = torch.zeros(len(D.labels), dtype=torch.bool)
+    count = max(1, round(fraction * len(D.labels)))
+    chosen[torch.randperm(len(D.labels), generator=torch.Generator().manual_seed(seed))[:count]] = True
+    poisoned = poison(D.images, D.labels, chosen, backdoor_target, trigger_size)
+    model = train(poisoned[0].to(to), poisoned[1].to(to), f"backdoor {fraction:.0%}")
+    budget[fraction] = {"backdoored samples": count,
+                        "ASR (unseen digits)": backdoor_asr(model, test.images.to(to),
+                                                            test.labels.to(to), backdoor_target,
+                                                            trigger_size),
+                        "clean test accuracy": guard.subset_accuracy(model, test.images.to(to),
+                                                                     test.labels.to(to))}
+budget_table = pd.DataFrame(budget).T
+chapter.savefig(plots.curves({"ASR": budget_table["ASR (unseen digits)"].tolist(),
+                              "clean accuracy": budget_table["clean test accuracy"].tolist()},
+                             xlabel="backdoor budget (index into backdoor_fractions)",
+                             title="Fig. 11c: backdoor budget"), "fig11c_backdoor_budget")
+effective = budget_table[budget_table["ASR (unseen digits)"] >= 0.9]
+smallest = effective.index.min() if len(effective) else None
+verifiable = {level: {"phase 1": int((before["phase1"] > level).sum()),
+                      "phase 2": int((before["phase2"] > level).sum()),
+                      "null": int((null > level).sum())} for level in [*ssim_levels, tau]}
+verifiable_table = pd.DataFrame(verifiable).T.rename_axis("SSIM threshold")
+backdoor_verifications = (len(D.labels) // budget_table.loc[smallest, "backdoored samples"]
+                          if smallest is not None else 0)
+display(budget_table.round(3), verifiable_table)
+display(Markdown(f"The backdoor needs {smallest if smallest is not None else 'more than the largest'}"
+                 f" share of the training set for an ASR of at least 0.9, so the training set "
+                 f"supports **{backdoor_verifications}** such verifications; reconstruction "
+                 f"verifies **{verifiable[tau]['phase 2']}** samples above tau (paper: 255 "
+                 f"above SSIM 0.15 against 10 backdoor verifications, over 40 times more)."))
+
+# %%
+picked = [int(torch.argmin((before["phase2"] - level).abs())) for level in ssim_levels]
+fig12 = pairs_figure([D.images[picked], best_match(before, torch.tensor(picked))],
+                     [f"target {level}" for level in ssim_levels]
+                     + [f"SSIM {before['phase2'][i]:.2f}" for i in picked], columns=len(picked))
+chapter.savefig(fig12, "fig12_ssim_levels")
+
+# %% [markdown]
+# Figure 12: the training samples whose best reconstruction is closest to SSIM 0.3, 0.2
+# and 0.15, with that reconstruction. Our SSIMs rarely fall that low, because the nearest
+# of m candidates is taken for every sample; the titles give the SSIM actually reached.
+#
+# ## Fine-tuning is not a solution (Figures 13-14)
+#
+# Relabel-based unlearning: the trained model is fine-tuned on the remaining samples and
+# the class-`unlearn_class` samples with random other labels. As in the paper, we keep
+# the reconstructions that the trained model classifies as the unlearned class and score
+# each against its nearest training sample, before and after; retraining (the class-level
+# model above) is the reference.
+
+# %%
+relabelled = labels.clone()
+relabelled[class_mask.to(to)] = guard.random_relabels(
+    labels[class_mask.to(to)].cpu(), data.num_classes, seed).to(to)
+relabel_model = guard.fine_tune(trained, images, relabelled, relabel_recipe, desc="relabel")
+relabel_scores = recover(relabel_model, "relabel fine-tuned")
+relabel_rows = {}
+for when, scores in (("before", before), ("after relabel fine-tuning", relabel_scores),
+                     ("after retraining", class_after)):
+    candidates = scores["candidates"]
+    as_class = predictions(trained, candidates.to(to)).cpu() == unlearn_class
+    best, nearest = guard.nearest_training(candidates[as_class], D.images)
+    relabel_rows[when] = {"candidates classified as the class": int(as_class.sum()),
+                          "their mean SSIM to the nearest training sample": best.mean().item(),
+                          "above tau": int((best > tau).sum()),
+                          f"class-{unlearn_class} samples recovered (> tau)":
+                              int((scores["phase2"][class_mask] > tau).sum()),
+                          "accuracy on the class": guard.subset_accuracy(
+                              relabel_model if "relabel" in when else
+                              (trained if when == "before" else class_retrained),
+                              images[class_mask.to(to)], labels[class_mask.to(to)])}
+relabel_table = pd.DataFrame(relabel_rows).T
+chapter.savefig(plots.box_panels(pd.DataFrame(
+    [{"model": when, "SSIM": v} for when, scores in (("before", before),
+                                                      ("relabel", relabel_scores),
+                                                      ("retrain", class_after))
+     for v in scores["phase2"][class_mask].tolist()]), ["SSIM"], ["model"]), "fig13_relabel")
+relabel_table.round(3)
+
+# %%
+shown = torch.nonzero(class_mask).view(-1)[:4]
+fig14 = pairs_figure([D.images[shown], best_match(relabel_scores, shown)],
+                     [f"class {unlearn_class}" for _ in shown]
+                     + [f"SSIM {relabel_scores['phase2'][i]:.2f}" for i in shown],
+                     columns=len(shown))
+chapter.savefig(fig14, "fig14_relabel_samples")
+
+# %% [markdown]
+# ## The paper's claims, checked
+#
+# Each verdict is computed from the numbers above. The paper's bar values are not legible
+# in our copy of its figures, so its column quotes what its text states.
+
+# %%
+def verdict(held):
+    return "held" if held else "did not hold"
+
+
+requested_before, requested_after = (sample_level["unlearning samples"][w] for w in ("before", "after"))
+remaining_before, remaining_after = (sample_level["remaining samples"][w] for w in ("before", "after"))
+drop = requested_before["Ours"] - requested_after["Ours"]
+remaining_drop = remaining_before["Ours"] - remaining_after["Ours"]
+claims = [
+    ("sample level: MIA and accuracy do not change much for the requested samples",
+     UNLEARNGUARD["mia_accuracy_unchanged"],
+     f"INA {requested_before['MIA']:.2f} -> {requested_after['MIA']:.2f}, accuracy "
+     f"{requested_before['Accuracy']:.2f} -> {requested_after['Accuracy']:.2f}",
+     verdict(abs(requested_before["MIA"] - requested_after["MIA"]) < 0.2
+             and abs(requested_before["Accuracy"] - requested_after["Accuracy"]) < 0.2)),
+    ("sample level: the backdoor ASR drops to near 0 for the requested samples",
+     UNLEARNGUARD["backdoor_drops"],
+     f"{requested_before['Backdoor']:.2f} -> {requested_after['Backdoor']:.2f}",
+     verdict(requested_before["Backdoor"] > 0.8 and requested_after["Backdoor"] < 0.2)),
+    ("sample level: our SSIM drops for the requested samples and not for the remaining",
+     UNLEARNGUARD["ssim_drops"],
+     f"requested {requested_before['Ours']:.2f} -> {requested_after['Ours']:.2f}, remaining "
+     f"{remaining_before['Ours']:.2f} -> {remaining_after['Ours']:.2f}",
+     verdict(drop > 0.05 and drop > 2 * abs(remaining_drop))),
+    ("verification: requested samples are recovered before and not after (Alg. 1)",
+     UNLEARNGUARD["all_recovered"],
+     f"{report.counts()} (tau {tau:.2f} from the null)",
+     verdict(report.counts()["unlearning executed"] > report.counts()["not verifiable"])),
+    ("class level: MIA, accuracy and SSIM all change for the unlearned class",
+     UNLEARNGUARD["class_level"],
+     "; ".join(f"{s} {class_level[f'unlearning class {unlearn_class}']['before'][s]:.2f} -> "
+               f"{class_level[f'unlearning class {unlearn_class}']['after'][s]:.2f}"
+               for s in class_schemes),
+     verdict(all(class_level[f"unlearning class {unlearn_class}"]["before"][s]
+                 - class_level[f"unlearning class {unlearn_class}"]["after"][s] > 0.05
+                 for s in class_schemes))),
+    ("robustness: pruning and fine-tuning break the backdoor but not the reconstruction",
+     UNLEARNGUARD["robustness"],
+     ", ".join(f"{k}: ASR {v['backdoor ASR (requested)']:.2f}, SSIM {v['SSIM requested']:.2f}"
+               for k, v in robustness.items()),
+     verdict(min(robustness[k]["backdoor ASR (requested)"] for k in ("pruned", "fine-tuned")) < 0.5
+             and min(robustness[k]["SSIM requested"] for k in ("pruned", "fine-tuned"))
+             > requested_after["Ours"])),
+    ("the prior loss raises the reconstructions' SSIM", UNLEARNGUARD["prior_helps"],
+     f"mean {before['phase1'].mean():.3f} -> {before['phase2'].mean():.3f}; "
+     f"{int((change > 0).sum())}/{len(change)} samples improve",
+     verdict(before["phase2"].mean() > before["phase1"].mean())),
+    ("reconstruction supports many more verifications than the backdoor budget",
+     UNLEARNGUARD["verification_range"],
+     f"{verifiable[tau]['phase 2']} samples above tau vs. {backdoor_verifications} backdoor "
+     "verifications",
+     verdict(verifiable[tau]["phase 2"] > 2 * max(1, backdoor_verifications))),
+    ("reconstructions beat unseen real data (our control)", "not examined",
+     f"mean best SSIM {before['phase2'].mean():.3f} vs. null {null_mean:.3f}",
+     verdict(before["phase2"].mean() > null_mean)),
+    ("relabel fine-tuning leaves (or adds) recoverable samples of the unlearned class",
+     UNLEARNGUARD["relabel"],
+     f"{relabel_rows['before']['above tau']} -> "
+     f"{relabel_rows['after relabel fine-tuning']['above tau']} candidates above tau "
+     f"(retraining: {relabel_rows['after retraining']['above tau']})",
+     verdict(relabel_rows["after relabel fine-tuning"]["above tau"]
+             >= relabel_rows["before"]["above tau"] > 0)),
+]
+claims_table = pd.DataFrame(claims, columns=["claim", "paper", "here", "verdict"])
+claims_table
+
+# %% [markdown]
+# **Reading the verdicts.** The control decides most of them. On MNIST, unseen digits
+# already reach a high SSIM against training digits, so a scheme that reads similarity
+# must beat that null before it says anything about membership; the paper compares
+# before and after but never against data the model never saw. Where our
+# reconstructions do not clear the null, the sample-level verdicts follow the noise of
+# the reconstruction, not the unlearning. The `paper` preset (50 samples per class, two
+# 1000-unit layers, tens of thousands of steps) is the scale at which Buzaglo et al.
+# report faithful reconstructions.
+
+# %%
+results = {
+    "tau": tau, "null": null.tolist(),
+    "accuracy": accuracy_table.to_dict(),
+    "sample_level": sample_level, "verification": verification_table.to_dict(),
+    "ssim_table": ssim_table.to_dict(), "class_level": class_level,
+    "inversion_confidence": inversion_confidence,
+    "robustness": robustness, "backdoor_budget": {str(k): v for k, v in budget.items()},
+    "verifiable": {str(k): v for k, v in verifiable.items()},
+    "backdoor_verifications": backdoor_verifications,
+    "prior": {"phase1": before["phase1"].tolist(), "phase2": before["phase2"].tolist(),
+              "distance": distance.tolist()},
+    "relabel": relabel_rows,
+    "claims": claims_table.to_dict(orient="records"),
+}
+chapter.save_results(results)
+chapter.provenance()
