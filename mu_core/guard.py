@@ -126,3 +126,15 @@ def check_fractions(fractions) -> list[float]:
         raise ConfigError(f"backdoor_fractions must be a non-empty list of fractions in "
                           f"(0, 1), got {fractions!r}.")
     return [check_fraction("backdoor_fractions entry", f, allow_one=False) for f in fractions]
+
+
+def scheme_values(model: nn.Module, images: Tensor, labels: Tensor, subset: Tensor,
+                  members: Tensor, nonmembers: tuple[Tensor, Tensor],
+                  ssim: Tensor) -> dict[str, float]:
+    """The MIA's INA, the accuracy and our mean best SSIM for the training samples in the
+    boolean mask `subset`; `members` marks the training samples the MIA knows as members."""
+    subset, members = subset.to(images.device), members.to(images.device)
+    return {"MIA": membership_ina(model, (images[members], labels[members]), nonmembers,
+                                  (images[subset], labels[subset])),
+            "Accuracy": subset_accuracy(model, images[subset], labels[subset]),
+            "Ours": ssim[subset.cpu()].mean().item()}

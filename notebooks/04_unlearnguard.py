@@ -203,13 +203,10 @@ nonmembers = (test.images[-200:].to(to), test.labels[-200:].to(to))
 
 def scheme_values(model, bd_model, subset, corner, ssim):
     """INA, ASR, accuracy and mean SSIM of the training samples in `subset`."""
-    members = ~subset
-    return {"MIA": guard.membership_ina(model, (images[members.to(to)], labels[members.to(to)]),
-                                        nonmembers, (images[subset.to(to)], labels[subset.to(to)])),
-            "Backdoor": backdoor_asr(bd_model, D.images[subset].to(to), D.labels[subset].to(to),
-                                     backdoor_target, trigger_size, corner),
-            "Accuracy": guard.subset_accuracy(model, images[subset.to(to)], labels[subset.to(to)]),
-            "Ours": ssim[subset].mean().item()}
+    values = guard.scheme_values(model, images, labels, subset, ~subset, nonmembers, ssim)
+    values["Backdoor"] = backdoor_asr(bd_model, D.images[subset].to(to), D.labels[subset].to(to),
+                                      backdoor_target, trigger_size, corner)
+    return values
 
 
 sample_level = {
@@ -285,13 +282,9 @@ for name, mask in ((f"unlearning class {unlearn_class}", class_mask),
     class_level[name] = {}
     for when, model, scores in (("before", trained, before),
                                 ("after", class_retrained, class_after)):
-        members = (~class_mask) if when == "after" else torch.ones_like(class_mask)
-        members &= ~mask
-        class_level[name][when] = {
-            "MIA": guard.membership_ina(model, (images[members.to(to)], labels[members.to(to)]),
-                                        nonmembers, (images[mask.to(to)], labels[mask.to(to)])),
-            "Accuracy": guard.subset_accuracy(model, images[mask.to(to)], labels[mask.to(to)]),
-            "Ours": scores["phase2"][mask].mean().item()}
+        members = ((~class_mask) if when == "after" else torch.ones_like(class_mask)) & ~mask
+        class_level[name][when] = guard.scheme_values(model, images, labels, mask, members,
+                                                      nonmembers, scores["phase2"])
 class_schemes = ["MIA", "Accuracy", "Ours"]
 chapter.savefig(plots.bar_panels(
     {f"{name} (Fig. 6)": {when: [v[when][s] for s in class_schemes] for when in ("before", "after")}

@@ -41,6 +41,7 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError, check_choice, check_positive_int, check_positive_number
 from ..maxmargin import Centre, margins
+from ..models import last_linear
 from ..train import progress
 
 PAIRS = ("all", "max")
@@ -74,7 +75,7 @@ class SurrogateReLU(nn.Module):
 def with_surrogate_relu(model: nn.Module, alpha: float) -> nn.Module:
     """A frozen copy of `model` whose ReLUs have the sigmoid backward pass."""
     copied = copy.deepcopy(model).eval()
-    for name, module in list(copied.named_modules()):
+    for module in list(copied.modules()):
         for child_name, child in list(module.named_children()):
             if isinstance(child, nn.ReLU):
                 setattr(module, child_name, SurrogateReLU(alpha))
@@ -168,7 +169,7 @@ def reconstruct(model: nn.Module, config: ReconstructionConfig = ReconstructionC
     """Algorithm 2 on a trained network built by `maxmargin.homogeneous_mlp`."""
     centre = _centre_of(model)
     device = centre.mean_image.device
-    num_classes = _num_outputs(model)
+    num_classes = last_linear(model)[2].out_features
     surrogate = with_surrogate_relu(model, config.relu_alpha)
     generator = torch.Generator(device="cpu").manual_seed(config.seed)
     labels = torch.arange(max(num_classes, 2)).repeat_interleave(config.candidates_per_class)
@@ -226,13 +227,6 @@ def _centre_of(model: nn.Module) -> Centre:
             return module
     raise ConfigError("reconstruct needs a model built by maxmargin.homogeneous_mlp (a Centre layer "
                       "first); got one without it.")
-
-
-def _num_outputs(model: nn.Module) -> int:
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    return linears[-1].out_features
-
-
 def minmax_scale(images: Tensor) -> Tensor:
     """Each image stretched to [0, 1], as Haim et al. show and score reconstructions."""
     flat = images.flatten(1)
