@@ -254,7 +254,9 @@ def best_match(scores, sample_ids, key="candidates"):
     return scores[key][scores["index"][sample_ids]]
 
 
-shown = torch.cat([torch.nonzero(forget_mask).view(-1)[:4], torch.nonzero(remaining_mask).view(-1)[:4]])
+remaining_per_class = [torch.nonzero(remaining_mask & (D.labels == c)).view(-1)[0]
+                       for c in range(4, 8)]  # four different classes, not four 0s
+shown = torch.cat([torch.nonzero(forget_mask).view(-1)[:4], torch.stack(remaining_per_class)])
 fig5 = pairs_figure(
     [D.images[shown], best_match(before, shown), best_match(after, shown)],
     [f"{'req.' if forget_mask[i] else 'rem.'} {D.labels[i].item()}" for i in shown]
