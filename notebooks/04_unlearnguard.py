@@ -201,21 +201,24 @@ after = recover(retrained, "retrained")
 nonmembers = (test.images[-200:].to(to), test.labels[-200:].to(to))
 
 
-def scheme_values(model, bd_model, subset, corner, ssim):
-    """INA, ASR, accuracy and mean SSIM of the training samples in `subset`."""
-    values = guard.scheme_values(model, images, labels, subset, ~subset, nonmembers, ssim)
+def scheme_values(model, bd_model, subset, corner, ssim, trained_on):
+    """INA, ASR, accuracy and mean SSIM of the training samples in `subset`; the MIA's
+    members are the model's other training samples (`trained_on` marks them all)."""
+    values = guard.scheme_values(model, images, labels, subset, trained_on & ~subset,
+                                 nonmembers, ssim)
     values["Backdoor"] = backdoor_asr(bd_model, D.images[subset].to(to), D.labels[subset].to(to),
                                       backdoor_target, trigger_size, corner)
     return values
 
 
+everything = torch.ones_like(forget_mask)
 sample_level = {
-    "unlearning samples": {
-        "before": scheme_values(trained, bd_trained, forget_mask, "bottom-right", before["phase2"]),
-        "after": scheme_values(retrained, bd_retrained, forget_mask, "bottom-right", after["phase2"])},
-    "remaining samples": {
-        "before": scheme_values(trained, bd_trained, second, "top-left", before["phase2"]),
-        "after": scheme_values(retrained, bd_retrained, second, "top-left", after["phase2"])}}
+    name: {"before": scheme_values(trained, bd_trained, subset, corner, before["phase2"],
+                                   everything),
+           "after": scheme_values(retrained, bd_retrained, subset, corner, after["phase2"],
+                                  keep)}
+    for name, subset, corner in (("unlearning samples", forget_mask, "bottom-right"),
+                                 ("remaining samples", second, "top-left"))}
 schemes = ["MIA", "Backdoor", "Accuracy", "Ours"]
 panels = {f"{name} (Fig. {3 if i == 0 else 4})": {
     when: [values[when][s] for s in schemes] for when in ("before", "after")}

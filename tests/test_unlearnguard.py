@@ -62,6 +62,22 @@ def test_stationarity_vanishes_at_a_constructed_kkt_point():
     assert stationarity_loss(model, x + 0.1, labels, lambdas).item() > 1e-4
 
 
+def test_batched_stationarity_equals_the_per_candidate_loop():
+    from mu_core.bench import _stationarity_by_loop
+
+    generator = torch.Generator().manual_seed(2)
+    model = homogeneous_mlp(torch.full((1, 3, 3), 0.5), 3, hidden=(16,), init_scale=0.3)
+    x = torch.rand(6, 1, 3, 3, generator=generator).requires_grad_()
+    labels, lambdas = torch.tensor([0, 1, 2, 0, 1, 2]), torch.rand(6, 1, generator=generator)
+    batched = stationarity_loss(model, x, labels, lambdas, pairs="max")
+    (batched_grad,) = torch.autograd.grad(batched, x)
+    looped = _stationarity_by_loop(model, x, labels, lambdas)
+    (looped_grad,) = torch.autograd.grad(looped, x)
+    assert batched.item() == pytest.approx(looped.item(), rel=1e-5)
+    assert torch.allclose(batched_grad, looped_grad, rtol=1e-4, atol=1e-7)
+    assert batched_grad.abs().max() > 0
+
+
 def test_surrogate_relu_forward_is_relu_and_backward_is_sigmoid():
     x = torch.tensor([-1.0, -0.01, 0.02, 2.0], requires_grad=True)
     out = SurrogateReLU(40.0)(x)

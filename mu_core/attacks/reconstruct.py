@@ -227,6 +227,8 @@ def _centre_of(model: nn.Module) -> Centre:
             return module
     raise ConfigError("reconstruct needs a model built by maxmargin.homogeneous_mlp (a Centre layer "
                       "first); got one without it.")
+
+
 def minmax_scale(images: Tensor) -> Tensor:
     """Each image stretched to [0, 1], as Haim et al. show and score reconstructions."""
     flat = images.flatten(1)
