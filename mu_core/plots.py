@@ -61,13 +61,13 @@ def grouped_bars(series: dict[str, Sequence[float]], labels: Sequence[str], *,
     return fig
 
 
-def curves(series: dict[str, Sequence[float]], *, xlabel: str = "epoch", ylabel: str = "",
-           title: str = "", ax=None):
-    """Line plot of one or more per-step (or per-epoch) series, counted from 1."""
+def curves(series: dict[str, Sequence[float]], *, x: Sequence[float] | None = None,
+           xlabel: str = "epoch", ylabel: str = "", title: str = "", ax=None):
+    """Line plot of one or more series against `x` (default: steps counted from 1)."""
     fig, ax = _figure(ax, (5.0, 3.0))
     for name, values in series.items():
-        ax.plot(np.arange(1, len(values) + 1), np.asarray(values, float), marker="o",
-                markersize=3, label=name)
+        positions = np.arange(1, len(values) + 1) if x is None else np.asarray(x, float)
+        ax.plot(positions, np.asarray(values, float), marker="o", markersize=3, label=name)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if len(series) > 1:
         ax.legend(frameon=False, fontsize=8)
@@ -305,5 +305,31 @@ def box_panels(frame: "pd.DataFrame", values: Sequence[str], by: Sequence[str], 
             axes[r, c].set_xlabel(group, fontsize=8)
             if c == 0:
                 axes[r, c].set_ylabel(value, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def recovery_by_margin(distance: Tensor, phase1: Tensor, phase2: Tensor, null: Tensor,
+                       tau: float, *, tau_label: str = "tau"):
+    """UnlearnGuard's Figure 11a/b: each training sample's best SSIM against its distance
+    from the decision boundary after phase 1 (KKT loss alone) and phase 2 (with the prior),
+    and each sample's change from phase 1 to phase 2 beside its null SSIM."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    axes[0].scatter(distance, phase1, s=12, color="tab:red", label="phase 1 (Haim/Buzaglo)")
+    axes[0].scatter(distance, phase2, s=12, color="tab:blue", label="phase 2 (with prior)")
+    axes[0].axhline(tau, color="gray", ls="--", lw=1, label=tau_label)
+    axes[0].set(xlabel="distance from the decision boundary", ylabel="best SSIM",
+                title="Fig. 11a")
+    order = torch.argsort(phase1)
+    rank = np.arange(len(order))
+    improved = (phase2 - phase1)[order] > 0
+    axes[1].vlines(rank, phase1[order], phase2[order],
+                   colors=np.where(improved.numpy(), "tab:green", "tab:red"))
+    axes[1].scatter(rank, phase1[order], s=8, color="gray")
+    axes[1].scatter(rank, null[order], s=8, marker="x", color="black", label="null")
+    axes[1].set(xlabel="training sample (by phase 1 SSIM)", ylabel="best SSIM",
+                title="Fig. 11b: phase 1 -> phase 2")
+    for ax in axes:
+        ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
     return fig

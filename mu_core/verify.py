@@ -92,3 +92,18 @@ def verify_unlearning(trained: nn.Module, returned: nn.Module, requested: Tensor
     before = recovery_ssim(trained, requested, config, desc="pre-verification")["phase2"]
     after = recovery_ssim(returned, requested, config, desc="post-verification")["phase2"]
     return VerificationReport(before, after, tau)
+
+
+def drop_threshold(control_before: Tensor, control_after: Tensor,
+                   quantile: float = 0.95) -> float:
+    """A paired alternative to Eq. 1's absolute tau (ours, not the paper's): the `quantile`
+    of the best-SSIM drop between the two models on samples that were *not* unlearned, so
+    that a requested sample counts as unlearned when its own drop exceeds what the model
+    change alone causes."""
+    quantile = check_fraction("quantile", quantile)
+    return torch.quantile((control_before - control_after).double(), quantile).item()
+
+
+def unlearned_by_drop(ssim_before: Tensor, ssim_after: Tensor, threshold: float) -> Tensor:
+    """For each requested sample, whether its best SSIM fell by more than `threshold`."""
+    return (ssim_before - ssim_after) > threshold

@@ -13,7 +13,8 @@ from mu_core.attacks.reconstruct import (ReconstructionConfig, SurrogateReLU, re
 from mu_core.errors import ConfigError
 from mu_core.maxmargin import (MarginRecipe, homogeneous_mlp, margin_loss, margins, predictions,
                                prune_randomly, train_to_margin)
-from mu_core.verify import EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE, VerificationReport, verdict
+from mu_core.verify import (EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE, VerificationReport,
+                            drop_threshold, unlearned_by_drop, verdict)
 
 
 def toy_problem(outputs=2, hidden=(64,), steps=1500):
@@ -99,6 +100,18 @@ def test_reconstruction_lowers_the_kkt_loss_and_phase2_stays_in_its_eps_box():
     assert len(result.losses["prior"]) == 40
 
 
+def test_a_diverging_reconstruction_backs_off_and_an_unstable_one_fails_with_a_reason():
+    model, *_ = toy_problem(outputs=2)
+    with pytest.warns(UserWarning, match="diverges"):
+        result = reconstruct(model, ReconstructionConfig(candidates_per_class=4, steps=200,
+                                                         prior_steps=0, lambda_lr=1e3))
+    assert result.halvings and torch.isfinite(result.phase1).all()
+    assert result.losses["stationary"][-1] < 0.1 * result.losses["stationary"][0]
+    with pytest.warns(UserWarning), pytest.raises(FloatingPointError, match="10 halvings"):
+        reconstruct(model, ReconstructionConfig(candidates_per_class=4, steps=200,
+                                                prior_steps=0, lambda_lr=1e5))
+
+
 def test_phase1_recovers_the_training_points_of_a_tiny_two_layer_network():
     # 4 points in 25 dimensions: the first layer's rows must lie in their span, so the
     # stationarity condition pins the candidates near the points
@@ -125,6 +138,16 @@ def test_verdict_follows_algorithm_1():
     report = VerificationReport(torch.tensor([0.9, 0.9, 0.2]), torch.tensor([0.3, 0.8, 0.1]), 0.5)
     assert report.verdicts == [EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE]
     assert report.counts() == {EXECUTED: 1, NOT_EXECUTED: 1, NOT_VERIFIABLE: 1}
+
+
+def test_paired_drop_verification_worked_example():
+    control_before = torch.tensor([0.5, 0.6, 0.7, 0.5, 0.6])
+    control_after = torch.tensor([0.52, 0.55, 0.7, 0.45, 0.6])  # drops -0.02 .. 0.05
+    threshold = drop_threshold(control_before, control_after, quantile=1.0)
+    assert threshold == pytest.approx(0.05)
+    flags = unlearned_by_drop(torch.tensor([0.6, 0.6, 0.6]), torch.tensor([0.4, 0.58, 0.7]),
+                              threshold)
+    assert flags.tolist() == [True, False, False]
 
 
 def test_backdoor_trigger_and_asr_worked_example():
@@ -196,3 +219,26 @@ def test_bad_input_fails_before_any_work(mnist):
         guard.check_fractions([])
     with pytest.raises(ConfigError, match="homogeneous_mlp"):
         reconstruct(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 2)))
+
+
+def test_colour_images_run_through_the_whole_pipeline():
+    # CIFAR-10 and SVHN (the paper preset's other datasets) cannot be downloaded here; the
+    # same code path on 3 x 32 x 32 images: training, both phases, scoring, null, backdoor
+    # and model inversion.
+    from mu_core.verify import null_threshold, recovery_ssim
+
+    generator = torch.Generator().manual_seed(3)
+    images = torch.rand(6, 3, 32, 32, generator=generator)
+    labels = torch.tensor([0, 1, 2, 0, 1, 2])
+    model = guard.train_model(images, labels, images.mean(0), 3, hidden=(32,), init_scale=1e-2,
+                              recipe=MarginRecipe(steps=200, lr=0.5), seed=0)
+    assert (predictions(model, images) == labels).all()
+    scores = recovery_ssim(model, images, ReconstructionConfig(candidates_per_class=2, steps=20,
+                                                               prior_steps=5))
+    assert scores["candidates"].shape == (6, 3, 32, 32)
+    assert scores["phase2"].shape == (6,) and ((scores["phase2"] > -1) & (scores["phase2"] <= 1)).all()
+    tau, null = null_threshold(images, torch.rand(4, 3, 32, 32, generator=generator))
+    assert null.shape == (6,) and -1 <= tau <= 1
+    stamped = backdoor.stamp_trigger(images, 4, "top-left")
+    assert (stamped[:, :, 1:5, 1:5] == 1).all() and torch.equal(stamped[:, :, 8:], images[:, :, 8:])
+    assert class_representatives(model, images.mean(0), [0, 2], steps=5).shape == (2, 3, 32, 32)

@@ -34,6 +34,7 @@ averaged over the candidates so that alpha_3 does not scale with m.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -162,6 +163,7 @@ class Reconstruction:
     labels: Tensor
     lambdas: Tensor
     losses: dict[str, list[float]] = field(default_factory=dict)
+    halvings: list[int] = field(default_factory=list)  # steps where divergence halved the lr
 
 
 def reconstruct(model: nn.Module, config: ReconstructionConfig = ReconstructionConfig(), *,
@@ -180,25 +182,38 @@ def reconstruct(model: nn.Module, config: ReconstructionConfig = ReconstructionC
     mask = _multiplier_mask(labels, num_classes, config.pairs)
     lambdas = torch.rand(mask.shape, generator=generator).to(device).requires_grad_(True)
     losses: dict[str, list[float]] = {"stationary": [], "lambda": [], "prior": []}
+    halvings: list[int] = []
+    weights = (config.alpha_stationary, config.alpha_lambda, config.alpha_prior)
+
+    def terms_of(prior: bool) -> list[Tensor]:
+        terms = [stationarity_loss(surrogate, candidates, labels, lambdas * mask, config.pairs),
+                 lambda_loss(lambdas * mask, config.lambda_min)]
+        return terms + [prior_loss(surrogate, candidates)] if prior else terms
 
     def run(steps: int, prior: bool, low: Tensor, high: Tensor):
-        opt_x = torch.optim.SGD([candidates], lr=config.lr, momentum=0.9)
-        opt_l = torch.optim.SGD([lambdas], lr=config.lambda_lr, momentum=0.9)
-        for _ in progress(range(steps), desc=f"{desc} ({'phase 2' if prior else 'phase 1'})"):
-            stationary = stationarity_loss(surrogate, candidates, labels, lambdas * mask,
-                                           config.pairs)
-            dual = lambda_loss(lambdas * mask, config.lambda_min)
-            loss = config.alpha_stationary * stationary + config.alpha_lambda * dual
-            terms = [stationary, dual]
-            if prior:
-                prior_term = prior_loss(surrogate, candidates)
-                loss = loss + config.alpha_prior * prior_term
-                terms.append(prior_term)
-            opt_x.zero_grad(set_to_none=True)
-            opt_l.zero_grad(set_to_none=True)
+        scale = 1.0
+        optimisers = _optimisers(candidates, lambdas, config, scale)
+        best = (float("inf"), candidates.detach().clone(), lambdas.detach().clone())
+        for step in progress(range(steps), desc=f"{desc} ({'phase 2' if prior else 'phase 1'})"):
+            terms = terms_of(prior)
+            loss = sum(weight * term for weight, term in zip(weights, terms))
+            kkt = (weights[0] * terms[0] + weights[1] * terms[1]).item()
+            if not (math.isfinite(loss.item()) and kkt <= DIVERGENCE * best[0]):
+                # diverging: back to the lowest KKT loss so far, with half the learning rates
+                scale = _halved(scale, step, desc, config)
+                halvings.append(len(losses["stationary"]))
+                with torch.no_grad():
+                    candidates.copy_(best[1])
+                    lambdas.copy_(best[2])
+                optimisers = _optimisers(candidates, lambdas, config, scale)
+                continue
+            if kkt < best[0]:
+                best = (kkt, candidates.detach().clone(), lambdas.detach().clone())
+            for optimiser in optimisers:
+                optimiser.zero_grad(set_to_none=True)
             loss.backward()
-            opt_x.step()
-            opt_l.step()
+            for optimiser in optimisers:
+                optimiser.step()
             with torch.no_grad():
                 candidates.copy_(torch.maximum(torch.minimum(candidates, high), low))
             for name, term in zip(losses, terms):
@@ -211,7 +226,32 @@ def reconstruct(model: nn.Module, config: ReconstructionConfig = ReconstructionC
         run(config.prior_steps, True, (phase1 - config.eps).clamp_min(0),
             (phase1 + config.eps).clamp_max(1))
     return Reconstruction(phase1.cpu(), candidates.detach().cpu(), labels.cpu(),
-                          (lambdas * mask).detach().cpu(), losses)
+                          (lambdas * mask).detach().cpu(), losses, halvings)
+
+
+def _optimisers(candidates: Tensor, lambdas: Tensor, config: ReconstructionConfig,
+                scale: float) -> tuple[torch.optim.SGD, torch.optim.SGD]:
+    return (torch.optim.SGD([candidates], lr=config.lr * scale, momentum=0.9),
+            torch.optim.SGD([lambdas], lr=config.lambda_lr * scale, momentum=0.9))
+
+
+MAX_HALVINGS = 10
+DIVERGENCE = 100.0  # a KKT loss this many times its lowest value so far counts as diverging
+
+
+def _halved(scale: float, step: int, desc: str, config: ReconstructionConfig) -> float:
+    """The learning-rate scale after a diverging step, with a warning; an error after
+    MAX_HALVINGS halvings, when no learning rate keeps the optimisation stable."""
+    import warnings
+
+    if scale <= 0.5 ** MAX_HALVINGS:
+        raise FloatingPointError(
+            f"{desc}: the reconstruction loss still diverges after {MAX_HALVINGS} halvings "
+            f"of lr {config.lr} and lambda_lr {config.lambda_lr}; check the model's weights "
+            "(finite, trained to a margin).")
+    warnings.warn(f"{desc}: the reconstruction loss diverges at step {step}; back to the "
+                  f"lowest-loss candidates with lr and lambda_lr x {scale / 2:g}.", stacklevel=3)
+    return scale / 2
 
 
 def _multiplier_mask(labels: Tensor, num_classes: int, pairs: str) -> Tensor:
