@@ -79,6 +79,9 @@ def check_unlearnguard(results, out):
     assert class_rows["before"]["Accuracy"] == 1.0 and class_rows["after"]["Accuracy"] == 0.0
     assert len(r["prior"]["phase1"]) == len(r["prior"]["phase2"]) == 30
     assert set(r["robustness"]) == {"trained", "pruned", "fine-tuned", "unlearned + fine-tuned"}
+    # a provider that returns the trained model shows no drop: nothing is marked unlearned
+    assert r["robustness"]["trained"]["paired: requested marked unlearned"] == 0
+    assert len(r["paired"]["unlearned"]) == 10 and -1 <= r["paired"]["threshold"] <= 1
     assert len(r["claims"]) == 10
     assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}
     assert len(results["figures"]) == 11
