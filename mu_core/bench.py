@@ -192,8 +192,8 @@ def _stationarity_by_loop(model, candidates, labels, lambdas) -> torch.Tensor:
 
 
 def _step_seconds(loss_fn, candidates, lambdas, steps: int) -> tuple[float, list]:
-    """Best-of-`steps` seconds of one reconstruction step's loss and double back-propagation, and
-    the gradients of the last step."""
+    """Best-of-`steps` seconds of one reconstruction step (loss and double back-propagation)
+    and the gradients of the last step."""
     seconds = []
     for _ in range(steps):
         candidates.grad = lambdas.grad = None
@@ -222,13 +222,12 @@ def reconstruction_speed(ms=(100, 200, 400), steps: int = 5, naive_steps: int = 
         candidates = torch.rand((m, *mean_image.shape), generator=generator).requires_grad_()
         labels = torch.arange(10).repeat_interleave(m // 10 + 1)[:m]
         lambdas = torch.rand((m, 1), generator=generator).requires_grad_()
-        dual = lambda: lambda_loss(lambdas, 0.2)  # noqa: E731
         batched, fast = _step_seconds(
-            lambda: stationarity_loss(model, candidates, labels, lambdas, "max") + dual(),
-            candidates, lambdas, steps)
+            lambda: stationarity_loss(model, candidates, labels, lambdas, "max")
+            + lambda_loss(lambdas, 0.2), candidates, lambdas, steps)
         loop, slow = _step_seconds(
-            lambda: _stationarity_by_loop(model, candidates, labels, lambdas) + dual(),
-            candidates, lambdas, naive_steps)
+            lambda: _stationarity_by_loop(model, candidates, labels, lambdas)
+            + lambda_loss(lambdas, 0.2), candidates, lambdas, naive_steps)
         difference = max(((a - b).abs().max() / b.abs().max()).item() for a, b in zip(fast, slow))
         results[m] = {"batched_steps_per_s": 1 / batched, "loop_steps_per_s": 1 / loop,
                       "ratio": loop / batched, "max_relative_difference": difference}

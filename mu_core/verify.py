@@ -10,6 +10,8 @@ this case out; we report it as "not verifiable").
 
 tau is a similarity that real samples never seen in training do not reach: by default the
 `null_quantile` quantile of each training sample's best SSIM against unseen real samples.
+`drop_threshold` and `unlearned_by_drop` are a paired reading (ours): a requested sample
+counts as unlearned when its best SSIM falls by more than the samples that stayed fall.
 """
 
 from __future__ import annotations

@@ -307,10 +307,10 @@ for name, mask in ((f"unlearning class {unlearn_class}", class_mask),
         class_level[name][when] = guard.scheme_values(model, images, labels, mask, members,
                                                       nonmembers, scores["phase2"])
 class_schemes = ["MIA", "Accuracy", "Ours"]
-chapter.savefig(plots.bar_panels(
+display(chapter.savefig(plots.bar_panels(
     {f"{name} (Fig. 6)": {when: [v[when][s] for s in class_schemes] for when in ("before", "after")}
      for name, v in class_level.items()}, class_schemes, ylabel="INA / accuracy / SSIM",
-    columns=2), "fig6_class_level")
+    columns=2), "fig6_class_level"))
 pd.DataFrame({(name, when): v[when] for name, v in class_level.items() for when in v}).round(3)
 
 # %%
@@ -321,7 +321,7 @@ representatives = {when: class_representatives(model, mean_image.to(to),
 fig7 = plots.image_grid(torch.cat([representatives["before"], representatives["after"]]),
                         [f"before: {unlearn_class}", f"before: {keep_class}",
                          f"after: {unlearn_class}", f"after: {keep_class}"], columns=4)
-chapter.savefig(fig7, "fig7_model_inversion")
+display(chapter.savefig(fig7, "fig7_model_inversion"))
 with torch.no_grad():
     inversion_confidence = {when: trained(r.to(to)).softmax(1)[:, unlearn_class].tolist()
                             for when, r in representatives.items()}
@@ -372,12 +372,12 @@ for name, (model, bd_model) in robust_models.items():
                            null_quantile)).sum()),
         "test accuracy": guard.subset_accuracy(model, test.images.to(to), test.labels.to(to))}
 robustness_table = pd.DataFrame(robustness).T
-chapter.savefig(plots.grouped_bars(
+display(chapter.savefig(plots.grouped_bars(
     {"backdoor ASR": robustness_table["backdoor ASR (requested)"].tolist(),
      "our SSIM": robustness_table["SSIM requested"].tolist(),
      "null SSIM": [null[forget_mask].mean().item()] * len(robustness_table)},
     [name.replace(" + ", " +\n") for name in robustness_table.index], ylabel="ASR / SSIM",
-    title="Figs. 9-10: requested samples after model changes"), "fig9_10_robustness")
+    title="Figs. 9-10: requested samples after model changes"), "fig9_10_robustness"))
 robustness_table.round(3)
 
 # %% [markdown]
@@ -403,7 +403,8 @@ budget = {}
 for fraction in backdoor_fractions:
     chosen = torch.zeros(len(D.labels), dtype=torch.bool)
     count = max(1, round(fraction * len(D.labels)))
-    chosen[torch.randperm(len(D.labels), generator=torch.Generator().manual_seed(seed))[:count]] = True
+    order = torch.randperm(len(D.labels), generator=torch.Generator().manual_seed(seed))
+    chosen[order[:count]] = True
     poisoned = poison(D.images, D.labels, chosen, backdoor_target, trigger_size)
     model = train(poisoned[0].to(to), poisoned[1].to(to), f"backdoor {fraction:.0%}")
     budget[fraction] = {"backdoored samples": count,
@@ -413,11 +414,11 @@ for fraction in backdoor_fractions:
                         "clean test accuracy": guard.subset_accuracy(model, test.images.to(to),
                                                                      test.labels.to(to))}
 budget_table = pd.DataFrame(budget).T
-chapter.savefig(plots.curves({"ASR": budget_table["ASR (unseen digits)"].tolist(),
-                              "clean accuracy": budget_table["clean test accuracy"].tolist()},
-                             x=[100 * f for f in budget_table.index],
-                             xlabel="backdoored share of the training set (%)",
-                             title="Fig. 11c: backdoor budget"), "fig11c_backdoor_budget")
+display(chapter.savefig(plots.curves(
+    {"ASR": budget_table["ASR (unseen digits)"].tolist(),
+     "clean accuracy": budget_table["clean test accuracy"].tolist()},
+    x=[100 * f for f in budget_table.index], xlabel="backdoored share of the training set (%)",
+    title="Fig. 11c: backdoor budget"), "fig11c_backdoor_budget"))
 effective = budget_table[budget_table["ASR (unseen digits)"] >= 0.9]
 smallest = effective.index.min() if len(effective) else None
 verifiable = {level: {"phase 1": int((before["phase1"] > level).sum()),
@@ -427,7 +428,8 @@ verifiable_table = pd.DataFrame(verifiable).T.rename_axis("SSIM threshold")
 backdoor_verifications = (int(len(D.labels) // budget_table.loc[smallest, "backdoored samples"])
                           if smallest is not None else 0)
 display(budget_table.round(3), verifiable_table)
-display(Markdown(f"The backdoor needs {f'a {smallest:.0%}' if smallest is not None else 'more than the largest'}"
+needed = f"a {smallest:.0%}" if smallest is not None else "more than the largest"
+display(Markdown(f"The backdoor needs {needed}"
                  f" share of the training set for an ASR of at least 0.9, so the training set "
                  f"supports **{backdoor_verifications}** such verifications; reconstruction "
                  f"verifies **{verifiable[tau]['phase 2']}** samples above tau (paper: 255 "
@@ -477,11 +479,11 @@ for when, scores in (("before", before), ("after relabel fine-tuning", relabel_s
                               (trained if when == "before" else class_retrained),
                               images[class_mask.to(to)], labels[class_mask.to(to)])}
 relabel_table = pd.DataFrame(relabel_rows).T
-chapter.savefig(plots.box_panels(pd.DataFrame(
+display(chapter.savefig(plots.box_panels(pd.DataFrame(
     [{"model": when, "SSIM": v} for when, scores in (("before", before),
                                                       ("relabel", relabel_scores),
                                                       ("retrain", class_after))
-     for v in scores["phase2"][class_mask].tolist()]), ["SSIM"], ["model"]), "fig13_relabel")
+     for v in scores["phase2"][class_mask].tolist()]), ["SSIM"], ["model"]), "fig13_relabel"))
 relabel_table.round(3)
 
 # %%
@@ -503,8 +505,8 @@ def verdict(held):
     return "held" if held else "did not hold"
 
 
-requested_before, requested_after = (sample_level["unlearning samples"][w] for w in ("before", "after"))
-remaining_before, remaining_after = (sample_level["remaining samples"][w] for w in ("before", "after"))
+requested_before, requested_after = sample_level["unlearning samples"].values()
+remaining_before, remaining_after = sample_level["remaining samples"].values()
 drop = requested_before["Ours"] - requested_after["Ours"]
 remaining_drop = remaining_before["Ours"] - remaining_after["Ours"]
 claims = [

@@ -100,6 +100,10 @@ def test_chapter_smoke_run(chapter, tmp_path):
     assert results["provenance"]["preset"] == "smoke"
     for figure in results["figures"]:
         assert (tmp_path / figure).stat().st_size > 1000
+    executed = nbformat.read(path.with_name(f"{chapter.slug}.ipynb"), as_version=4)
+    shown = sum("image/png" in output.get("data", {})
+                for cell in executed.cells for output in cell.get("outputs", []))
+    assert shown >= len(results["figures"]), "a saved figure is not displayed in the book"
     CHECKS[chapter.slug](results, tmp_path)
 
 

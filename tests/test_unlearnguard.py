@@ -32,7 +32,8 @@ def test_margin_loss_is_cross_entropy_and_stays_positive_at_large_margins():
     assert torch.allclose(margin_loss(logits, labels), F.cross_entropy(logits, labels))
     far = torch.tensor([[60.0, 0.0, 0.0]])
     assert F.cross_entropy(far, torch.tensor([0])).item() == 0.0  # float32 rounds it away
-    assert margin_loss(far, torch.tensor([0])).item() == pytest.approx(2 * torch.exp(torch.tensor(-60.0)).item(), rel=1e-4)
+    expected = 2 * torch.exp(torch.tensor(-60.0)).item()
+    assert margin_loss(far, torch.tensor([0])).item() == pytest.approx(expected, rel=1e-4)
 
 
 def test_margins_worked_example():
@@ -236,7 +237,8 @@ def test_colour_images_run_through_the_whole_pipeline():
     scores = recovery_ssim(model, images, ReconstructionConfig(candidates_per_class=2, steps=20,
                                                                prior_steps=5))
     assert scores["candidates"].shape == (6, 3, 32, 32)
-    assert scores["phase2"].shape == (6,) and ((scores["phase2"] > -1) & (scores["phase2"] <= 1)).all()
+    assert scores["phase2"].shape == (6,)
+    assert ((scores["phase2"] > -1) & (scores["phase2"] <= 1)).all()
     tau, null = null_threshold(images, torch.rand(4, 3, 32, 32, generator=generator))
     assert null.shape == (6,) and -1 <= tau <= 1
     stamped = backdoor.stamp_trigger(images, 4, "top-left")

@@ -28,7 +28,10 @@ Choices the paper leaves open, taken from the reference code of Haim/Buzaglo:
 
 Ours: the valid pixel range is enforced by projecting the candidates onto [0, 1] after
 every step (the paper's L_additional; the reference uses a soft penalty), and L_prior is
-averaged over the candidates so that alpha_3 does not scale with m.
+averaged over the candidates so that alpha_3 does not scale with m. A step whose KKT loss
+is not finite or exceeds 100 times the lowest so far (the multipliers run away on deeper
+networks at the reference learning rates) sends the search back to its lowest-loss state
+with halved learning rates, and a warning.
 """
 
 from __future__ import annotations
@@ -265,8 +268,8 @@ def _centre_of(model: nn.Module) -> Centre:
     for module in model.modules():
         if isinstance(module, Centre):
             return module
-    raise ConfigError("reconstruct needs a model built by maxmargin.homogeneous_mlp (a Centre layer "
-                      "first); got one without it.")
+    raise ConfigError("reconstruct needs a model built by maxmargin.homogeneous_mlp (a Centre "
+                      "layer first); got one without it.")
 
 
 def minmax_scale(images: Tensor) -> Tensor:
