@@ -109,3 +109,11 @@ def drop_threshold(control_before: Tensor, control_after: Tensor,
 def unlearned_by_drop(ssim_before: Tensor, ssim_after: Tensor, threshold: float) -> Tensor:
     """For each requested sample, whether its best SSIM fell by more than `threshold`."""
     return (ssim_before - ssim_after) > threshold
+
+
+def paired_reading(ssim_before: Tensor, ssim_after: Tensor, requested: Tensor,
+                   quantile: float = 0.95) -> tuple[Tensor, float]:
+    """The paired reading of one request: which samples of the boolean mask `requested`
+    count as unlearned, with all other samples as the control, and the drop threshold."""
+    threshold = drop_threshold(ssim_before[~requested], ssim_after[~requested], quantile)
+    return unlearned_by_drop(ssim_before[requested], ssim_after[requested], threshold), threshold

@@ -97,8 +97,8 @@ from mu_core.attacks.reconstruct import ReconstructionConfig
 from mu_core.chapter import Chapter
 from mu_core.maxmargin import MarginRecipe, margins, predictions, prune_randomly
 from mu_core.papers import UNLEARNGUARD
-from mu_core.verify import (EXECUTED, VerificationReport, drop_threshold, null_threshold,
-                            recovery_ssim, unlearned_by_drop)
+from mu_core.verify import (EXECUTED, VerificationReport, null_threshold, paired_reading,
+                            recovery_ssim)
 
 params = dict(dataset=dataset, per_class=per_class, forget_per_class=forget_per_class,
               unlearn_class=unlearn_class, keep_class=keep_class, hidden=hidden,
@@ -255,10 +255,8 @@ ssim_table.round(3)
 # were in both training sets, so their drops show what the model change alone does.
 
 # %%
-paired_threshold = drop_threshold(before["phase2"][remaining_mask],
-                                  after["phase2"][remaining_mask], null_quantile)
-paired = unlearned_by_drop(before["phase2"][forget_mask], after["phase2"][forget_mask],
-                           paired_threshold)
+paired, paired_threshold = paired_reading(before["phase2"], after["phase2"], forget_mask,
+                                          null_quantile)
 display(Markdown(f"Paired reading: a drop above **{paired_threshold:.3f}** (the remaining "
                  f"samples' {null_quantile:.0%} quantile) marks **{int(paired.sum())} of "
                  f"{len(paired)}** requested samples as unlearned; Eq. 1 with tau "
@@ -356,9 +354,9 @@ robust_models = {
     "unlearned + fine-tuned": (guard.fine_tune(retrained, *clean, finetune_recipe),
                                guard.fine_tune(bd_retrained, *clean, finetune_recipe)),
 }
-robustness = {}
+robustness, robust_scores = {}, {}
 for name, (model, bd_model) in robust_models.items():
-    scores = before if name == "trained" else recover(model, name)
+    scores = robust_scores[name] = before if name == "trained" else recover(model, name)
     robustness[name] = {
         "backdoor ASR (requested)": backdoor_asr(bd_model, D.images[forget_mask].to(to),
                                                  D.labels[forget_mask].to(to), backdoor_target,
@@ -366,10 +364,8 @@ for name, (model, bd_model) in robust_models.items():
         "SSIM requested": scores["phase2"][forget_mask].mean().item(),
         "SSIM remaining": scores["phase2"][remaining_mask].mean().item(),
         "recovered (> tau)": int((scores["phase2"] > tau).sum()),
-        "paired: requested marked unlearned": int(unlearned_by_drop(
-            before["phase2"][forget_mask], scores["phase2"][forget_mask],
-            drop_threshold(before["phase2"][remaining_mask], scores["phase2"][remaining_mask],
-                           null_quantile)).sum()),
+        "paired: requested marked unlearned": int(paired_reading(
+            before["phase2"], scores["phase2"], forget_mask, null_quantile)[0].sum()),
         "test accuracy": guard.subset_accuracy(model, test.images.to(to), test.labels.to(to))}
 robustness_table = pd.DataFrame(robustness).T
 display(chapter.savefig(plots.grouped_bars(
@@ -379,6 +375,25 @@ display(chapter.savefig(plots.grouped_bars(
     [name.replace(" + ", " +\n") for name in robustness_table.index], ylabel="ASR / SSIM",
     title="Figs. 9-10: requested samples after model changes"), "fig9_10_robustness"))
 robustness_table.round(3)
+
+# %% [markdown]
+# **Dishonest providers.** Algorithm 1 must tell an honest provider (it retrains) from
+# one that returns the trained model unchanged or fine-tunes it instead of unlearning.
+# Eq. 1's verdicts with the null's tau, and the paired reading, for the requested samples:
+
+# %%
+def provider_row(returned):
+    counts = VerificationReport(before["phase2"][forget_mask], returned["phase2"][forget_mask],
+                                tau).counts()
+    flags, _ = paired_reading(before["phase2"], returned["phase2"], forget_mask, null_quantile)
+    return {**counts, "paired: marked unlearned": int(flags.sum())}
+
+
+providers = {"honest (retrains)": provider_row(after),
+             "skips unlearning": provider_row(robust_scores["trained"]),
+             "fine-tunes instead": provider_row(robust_scores["fine-tuned"])}
+provider_table = pd.DataFrame(providers).T
+provider_table
 
 # %% [markdown]
 # ## Verification range and the prior loss (Figures 11-12)
@@ -614,7 +629,7 @@ results = {
     "ssim_table": ssim_table.to_dict(), "class_level": class_level,
     "paired": {"threshold": paired_threshold, "unlearned": paired.tolist()},
     "inversion_confidence": inversion_confidence,
-    "robustness": robustness, "backdoor_budget": {str(k): v for k, v in budget.items()},
+    "robustness": robustness, "providers": providers, "backdoor_budget": {str(k): v for k, v in budget.items()},
     "verifiable": {str(k): v for k, v in verifiable.items()},
     "backdoor_verifications": backdoor_verifications,
     "prior": {"phase1": before["phase1"].tolist(), "phase2": before["phase2"].tolist(),

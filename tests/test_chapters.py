@@ -81,6 +81,8 @@ def check_unlearnguard(results, out):
     assert set(r["robustness"]) == {"trained", "pruned", "fine-tuned", "unlearned + fine-tuned"}
     # a provider that returns the trained model shows no drop: nothing is marked unlearned
     assert r["robustness"]["trained"]["paired: requested marked unlearned"] == 0
+    skipped = r["providers"]["skips unlearning"]
+    assert skipped["unlearning executed"] == 0 and skipped["paired: marked unlearned"] == 0
     assert len(r["paired"]["unlearned"]) == 10 and -1 <= r["paired"]["threshold"] <= 1
     assert len(r["claims"]) == 10
     assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}

@@ -14,7 +14,7 @@ from mu_core.errors import ConfigError
 from mu_core.maxmargin import (MarginRecipe, homogeneous_mlp, margin_loss, margins, predictions,
                                prune_randomly, train_to_margin)
 from mu_core.verify import (EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE, VerificationReport,
-                            drop_threshold, unlearned_by_drop, verdict)
+                            drop_threshold, paired_reading, unlearned_by_drop, verdict)
 
 
 def toy_problem(outputs=2, hidden=(64,), steps=1500):
@@ -149,6 +149,14 @@ def test_paired_drop_verification_worked_example():
     flags = unlearned_by_drop(torch.tensor([0.6, 0.6, 0.6]), torch.tensor([0.4, 0.58, 0.7]),
                               threshold)
     assert flags.tolist() == [True, False, False]
+    # the same as one request: three requested samples among the five controls
+    before = torch.cat([control_before, torch.tensor([0.6, 0.6, 0.6])])
+    after = torch.cat([control_after, torch.tensor([0.4, 0.58, 0.7])])
+    requested = torch.arange(8) >= 5
+    flags, threshold = paired_reading(before, after, requested, quantile=1.0)
+    assert flags.tolist() == [True, False, False] and threshold == pytest.approx(0.05)
+    # a provider that returns the same model: no drop anywhere, nothing marked unlearned
+    assert not paired_reading(before, before, requested)[0].any()
 
 
 def test_backdoor_trigger_and_asr_worked_example():
