@@ -197,14 +197,16 @@ def relearn_time(model, data, split, reference_loss: float, *, lr: float = 0.01,
 
 def ssim(images: Tensor, references: Tensor) -> Tensor:
     """SSIM of each image with its reference (N, C, H, W in [0, 1]), by torchmetrics: a
-    Gaussian window of 11 (or the largest odd size that fits), sigma 1.5."""
+    Gaussian window of 11, sigma 1.5; on images smaller than 11 pixels the largest odd
+    window that fits, with sigma scaled alike (torchmetrics sizes a Gaussian window from
+    sigma alone, int(3.5 sigma + 0.5) * 2 + 1, and ignores `kernel_size`)."""
     from torchmetrics.functional.image import structural_similarity_index_measure
 
     size = min(images.shape[-2:])
     kernel = min(11, size if size % 2 else size - 1)
     return structural_similarity_index_measure(
         images.float(), references.float(), data_range=1.0, kernel_size=kernel,
-        reduction="none")
+        sigma=1.5 * kernel / 11, reduction="none")
 
 
 def nearest_ssim(queries: Tensor, candidates: Tensor, chunk: int = 4096) -> tuple[Tensor, Tensor]:

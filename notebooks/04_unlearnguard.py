@@ -140,6 +140,13 @@ def train(images, labels, desc, num_outputs=None):
                              init_scale=init_scale, recipe=recipe, seed=seed, desc=desc)
 
 
+test_images, test_labels = test.images.to(to), test.labels.to(to)
+
+
+def test_accuracy(model):
+    return guard.subset_accuracy(model, test_images, test_labels)
+
+
 def recover(model, desc):
     scores = recovery_ssim(model, D.images.to(to), config, desc=desc)
     return {key: value.cpu() for key, value in scores.items()}
@@ -181,7 +188,7 @@ keep = ~forget_mask
 bd_retrained = train(bd_images[keep].to(to), bd_labels[keep].to(to), "backdoored retrain")
 accuracy_table = pd.DataFrame(
     {name: {"train": guard.subset_accuracy(model, images, labels),
-            "test": guard.subset_accuracy(model, test.images.to(to), test.labels.to(to))}
+            "test": test_accuracy(model)}
      for name, model in [("trained", trained), ("retrained (samples)", retrained),
                          ("retrained (class)", class_retrained), ("backdoored", bd_trained)]}).T
 accuracy_table.round(3)
@@ -198,7 +205,7 @@ accuracy_table.round(3)
 # %%
 before = recover(trained, "trained")
 after = recover(retrained, "retrained")
-nonmembers = (test.images[-200:].to(to), test.labels[-200:].to(to))
+nonmembers = (test_images[-200:], test_labels[-200:])
 
 
 def scheme_values(model, bd_model, subset, corner, ssim, trained_on):
@@ -366,7 +373,7 @@ for name, (model, bd_model) in robust_models.items():
         "recovered (> tau)": int((scores["phase2"] > tau).sum()),
         "paired: requested marked unlearned": int(paired_reading(
             before["phase2"], scores["phase2"], forget_mask, null_quantile)[0].sum()),
-        "test accuracy": guard.subset_accuracy(model, test.images.to(to), test.labels.to(to))}
+        "test accuracy": test_accuracy(model)}
 robustness_table = pd.DataFrame(robustness).T
 display(chapter.savefig(plots.grouped_bars(
     {"backdoor ASR": robustness_table["backdoor ASR (requested)"].tolist(),
@@ -423,11 +430,9 @@ for fraction in backdoor_fractions:
     poisoned = poison(D.images, D.labels, chosen, backdoor_target, trigger_size)
     model = train(poisoned[0].to(to), poisoned[1].to(to), f"backdoor {fraction:.0%}")
     budget[fraction] = {"backdoored samples": count,
-                        "ASR (unseen digits)": backdoor_asr(model, test.images.to(to),
-                                                            test.labels.to(to), backdoor_target,
-                                                            trigger_size),
-                        "clean test accuracy": guard.subset_accuracy(model, test.images.to(to),
-                                                                     test.labels.to(to))}
+                        "ASR (unseen digits)": backdoor_asr(model, test_images, test_labels,
+                                                            backdoor_target, trigger_size),
+                        "clean test accuracy": test_accuracy(model)}
 budget_table = pd.DataFrame(budget).T
 display(chapter.savefig(plots.curves(
     {"ASR": budget_table["ASR (unseen digits)"].tolist(),

@@ -68,6 +68,15 @@ def test_ssim_is_one_for_identical_images_and_finds_the_nearest(mnist):
     assert metrics.ssim(digits8, digits8).tolist() == pytest.approx([1, 1, 1], abs=1e-5)
 
 
+def test_ssim_window_fits_images_smaller_than_eleven_pixels():
+    generator = torch.Generator().manual_seed(0)
+    for size in (3, 5, 8):
+        images = torch.rand(4, 1, size, size, generator=generator)
+        assert metrics.ssim(images, images).tolist() == pytest.approx([1] * 4, abs=1e-5)
+        scores = metrics.ssim(images, torch.rand(4, 1, size, size, generator=generator))
+        assert (scores < 0.9).all()
+
+
 def test_relearn_time_is_zero_before_unlearning_and_positive_after(mnist):
     split = make_split(mnist, forget_classes=[3], forget_fraction=1.0)
     model, _ = trained_model(mnist, split, "cnn", Recipe(epochs=4))

@@ -141,6 +141,20 @@ def test_verdict_follows_algorithm_1():
     assert report.counts() == {EXECUTED: 1, NOT_EXECUTED: 1, NOT_VERIFIABLE: 1}
 
 
+def test_verify_unlearning_runs_algorithm_1_end_to_end():
+    from mu_core.verify import verify_unlearning
+
+    model, images, *_ = toy_problem(outputs=2, hidden=(32,), steps=300)
+    config = ReconstructionConfig(candidates_per_class=2, steps=30, prior_steps=5, lr=0.01,
+                                  lambda_lr=0.01)
+    # the provider returns the trained model: the same candidates, the same SSIMs
+    report = verify_unlearning(model, model, images[:3], tau=-1.0, config=config)
+    assert torch.equal(report.ssim_before, report.ssim_after)
+    assert report.counts() == {EXECUTED: 0, NOT_EXECUTED: 3, NOT_VERIFIABLE: 0}
+    assert verify_unlearning(model, model, images[:3], tau=1.0, config=config).counts() \
+        == {EXECUTED: 0, NOT_EXECUTED: 0, NOT_VERIFIABLE: 3}
+
+
 def test_paired_drop_verification_worked_example():
     control_before = torch.tensor([0.5, 0.6, 0.7, 0.5, 0.6])
     control_after = torch.tensor([0.52, 0.55, 0.7, 0.45, 0.6])  # drops -0.02 .. 0.05
