@@ -1,9 +1,22 @@
 """mu_core: the library behind the machine-unlearning privacy book.
 
-Modules, one idea each: `data` (datasets, batching), `splits` (forget specs to index
-sets), `models` (registry), `train` (the training loop), `cache` (stored models), `zoo`
-(the shared trained models), `metrics`, `plots`, `chapter` (provenance and results of a
-chapter run), `book` and `cli` (the pipeline), `bench` (benchmarks).
+One idea per module:
+
+* `errors` (errors and argument checks), `data` (the dataset registry, batching,
+  augmentation), `splits` (forget specs to index sets), `models` (the model registry),
+  `features` (penultimate features, t-SNE), `train` (the one training loop),
+  `persample` (per-sample gradients and Fisher), `maxmargin` (homogeneous networks trained
+  to a large margin);
+* `cache` (the content-addressed model store), `zoo` (the trained and unlearned models all
+  studies share, and the plan of unlearning runs);
+* `unlearn/` (the unlearning registry, a file per family), `attacks/` (`mia`, `mra`,
+  `cmira`, `reconstruct`, `inversion`, `backdoor`), `verify` (UnlearnGuard's protocol),
+  `metrics`, `plots`;
+* `papers/` (the numbers each paper reports, one module per paper slug), `studies/` (one
+  study per chapter slug: `baselines`, `mra`, `cmira`, `unlearnguard`), `claims` (checked
+  claims as data), `chapter` (a chapter run's parameters, provenance, figures, claims and
+  results);
+* `book` and `cli` (the `mu-book` pipeline), `bench` (benchmarks).
 """
 
 from importlib.metadata import PackageNotFoundError, version

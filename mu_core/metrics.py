@@ -1,11 +1,14 @@
-"""Metrics: accuracies, confusion matrices, membership inference and MIA-efficacy, comparisons
-with retraining (ToW, average disparity), CMIRA's recovery metrics, relearn time, SSIM."""
+"""Metrics: accuracies, confusion matrices, the unlearning scores (UA, MIA-efficacy via
+`attacks.mia`, RA, TA), comparisons with retraining (ToW, average disparity), CMIRA's
+recovery metrics, relearn time, SSIM."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from .attacks.mia import mia_efficacy_from_predictions
 
 
 def accuracy(predicted: Tensor, labels: Tensor) -> float:
@@ -31,68 +34,6 @@ def per_class_accuracy(predicted: Tensor, labels: Tensor, num_classes: int) -> T
     totals = counts.sum(1).float()
     return torch.where(totals > 0, counts.diagonal().float() / totals.clamp_min(1),
                        torch.tensor(float("nan")))
-
-
-# ---------------------------------------------------------------------------------------
-# Membership inference features (Song & Mittal 2021) and MIA-efficacy (Jia et al. 2023)
-
-MIA_FEATURES = ("correctness", "confidence", "entropy", "modified_entropy")
-_TINY = 1e-30
-
-
-def mia_features(probs: Tensor, labels: Tensor) -> dict[str, Tensor]:
-    """Per-sample features of a prediction: correctness, confidence p_y, entropy and
-    modified entropy  -(1 - p_y) log p_y - sum_{i != y} p_i log(1 - p_i).
-
-    The modified entropy uses each row's own label (the public reference indexes every row
-    with all labels of the batch and takes log p where log(1 - p) is due).
-    """
-    probs = probs.double()
-    rows = torch.arange(len(labels))
-    p_true = probs[rows, labels]
-    log = lambda t: t.clamp_min(_TINY).log()  # noqa: E731
-    others = probs * log(1 - probs)
-    others[rows, labels] = 0
-    return {
-        "correctness": (probs.argmax(1) == labels).double(),
-        "confidence": p_true,
-        "entropy": -(probs * log(probs)).sum(1),
-        "modified_entropy": -(1 - p_true) * log(p_true) - others.sum(1),
-    }
-
-
-def membership_predictions(member_probs: Tensor, member_labels: Tensor,
-                           nonmember_probs: Tensor, nonmember_labels: Tensor,
-                           target_probs: Tensor, target_labels: Tensor, *,
-                           feature: str = "confidence") -> Tensor:
-    """1 where an RBF SVC (C=3, gamma='auto'), fitted on a feature of known members (1) and
-    non-members (0), predicts that a target sample is a member."""
-    from sklearn.svm import SVC
-
-    if feature not in MIA_FEATURES:
-        raise ValueError(f"unknown MIA feature {feature!r}; accepted: {', '.join(MIA_FEATURES)}.")
-    column = lambda p, y: mia_features(p, y)[feature].view(-1, 1).numpy()  # noqa: E731
-    x = np.concatenate([column(member_probs, member_labels),
-                        column(nonmember_probs, nonmember_labels)])
-    y = np.concatenate([np.ones(len(member_labels)), np.zeros(len(nonmember_labels))])
-    classifier = SVC(C=3, gamma="auto", kernel="rbf").fit(x, y)
-    return torch.from_numpy(classifier.predict(column(target_probs, target_labels)))
-
-
-def mia_efficacy_from_predictions(retain: tuple[Tensor, Tensor], test: tuple[Tensor, Tensor],
-                                  forget: tuple[Tensor, Tensor], *, feature: str = "confidence",
-                                  seed: int = 0) -> float:
-    """MIA-efficacy from (probabilities, labels) of the retain, test and forget sets: the
-    share of the forget set that an SVC fitted on equally many retain (members) and test
-    (non-members) samples predicts as non-members (Unlearn-Sparse's definition)."""
-    generator = torch.Generator().manual_seed(seed)
-    count = min(len(retain[1]), len(test[1]))  # balanced shadow sets
-    def pick(probs: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
-        chosen = torch.randperm(len(labels), generator=generator)[:count]
-        return probs[chosen], labels[chosen]
-
-    predicted = membership_predictions(*pick(*retain), *pick(*test), *forget, feature=feature)
-    return 1.0 - predicted.double().mean().item()
 
 
 def mia_efficacy(model, data, split, *, feature: str = "confidence", seed: int = 0) -> float:

@@ -1,4 +1,5 @@
-"""The models chapters share, built once and kept in `mu_core.cache`.
+"""The models chapters share, built once and kept in `mu_core.cache`, and the plan of
+unlearning runs (settings x seeds x methods) that every study walks through.
 
 A trained model is identified by what determines it: the dataset, the exact training
 indices (by hash, so every forget spec with the same training set shares one model), the
@@ -16,8 +17,10 @@ from torch import Tensor, nn
 
 from . import __version__, cache, models
 from .data import ImageData
-from .splits import Split
-from .train import Recipe, fit
+from .errors import ConfigError
+from .splits import Split, make_split
+from .train import Recipe, fit, progress
+from .unlearn import METHODS, check_request
 
 
 def indices_digest(indices: Tensor) -> str:
@@ -60,8 +63,6 @@ def unlearned_model(data: ImageData, split: Split, method: str,
                     trained: tuple[nn.Module, dict], **hyperparameters) -> tuple[nn.Module, dict]:
     """`trained` (a `trained_model` result) unlearned by `method`, from the cache when it
     was built before. Returns (model, meta with ``seconds``, the method's run time)."""
-    from .unlearn import check_request
-
     model, trained_meta = trained
     registered = check_request(method, split, hyperparameters)
     settings = {**registered.hyperparameters(), **hyperparameters}
@@ -89,3 +90,50 @@ def cached_model_on(data: ImageData, config: dict, create, build) -> tuple[nn.Mo
     """`cache.cached_model`, with the model returned in eval mode on the data's device."""
     model, meta = cache.cached_model(config, create, build)
     return model.to(data.device).eval(), meta
+
+
+def plan(data: ImageData, settings: dict[str, dict], methods, seeds,
+         hyperparameters: dict) -> list[tuple[str, int, str, object]]:
+    """Every (setting, seed, method, split) to run, all checked before any training; a
+    method that does not support a setting's kind is left out of that setting."""
+    unknown = sorted(set(hyperparameters) - set(METHODS))
+    if unknown:
+        raise ConfigError(f"hyperparameters name unknown methods {unknown}; accepted: "
+                          f"{', '.join(METHODS)}.")
+    runs = []
+    for setting, spec in settings.items():
+        for seed in seeds:
+            split = make_split(data, seed=seed, **spec)
+            for method in methods:
+                if method in METHODS and split.kind not in METHODS[method].kinds:
+                    continue
+                check_request(method, split, dict(hyperparameters.get(method, {}), seed=seed))
+                runs.append((setting, seed, method, split))
+    return runs
+
+
+def unlearned_models(data: ImageData, settings: dict[str, dict], methods, seeds, *,
+                     architecture: str, recipe: Recipe, hyperparameters: dict | None = None,
+                     architecture_options: dict | None = None):
+    """Yield (setting, seed, method, split, trained, unlearned, meta) for every run of
+    `plan`, all checked before any training; retrain uses the trained model's recipe unless
+    `hyperparameters['retrain']` says otherwise. `trained` is a `trained_model` result."""
+    hyperparameters = hyperparameters or {}
+    runs = plan(data, settings, methods, seeds, hyperparameters)
+    trained_models = {}
+    for setting, seed, method, split in progress(runs, desc="unlearning"):
+        key = (seed, indices_digest(split.train))  # settings share their training set
+        if key not in trained_models:
+            trained_models[key] = trained_model(data, split, architecture, recipe, seed=seed,
+                                                **(architecture_options or {}))
+        trained = trained_models[key]
+        settings_for_method = dict(hyperparameters.get(method, {}), seed=seed)
+        if method == "retrain":
+            settings_for_method = {**_recipe_settings(recipe), **settings_for_method}
+        model, meta = unlearned_model(data, split, method, trained, **settings_for_method)
+        yield setting, seed, method, split, trained, model, meta
+
+
+def _recipe_settings(recipe: Recipe) -> dict:
+    return {key: getattr(recipe, key) for key in
+            ("epochs", "lr", "batch_size", "optimizer", "weight_decay", "augment")}

@@ -65,11 +65,7 @@ from mu_core.splits import make_split
 from mu_core.train import Recipe, evaluate, predict
 from mu_core.zoo import trained_model
 
-params = dict(dataset=dataset, architecture=architecture, epochs=epochs, lr=lr,
-              batch_size=batch_size, optimizer=optimizer, weight_decay=weight_decay,
-              augment=augment, forget_classes=forget_classes,
-              forget_fraction=forget_fraction, seed=seed, device=device)
-chapter = Chapter("00_foundations", params, device=device, seeds=[seed])
+chapter = Chapter("00_foundations", globals())  # records every parameter above
 recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
                 weight_decay=weight_decay, augment=augment)  # checked before any work
 data = datasets.load(dataset).to(chapter.device)

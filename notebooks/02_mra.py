@@ -29,7 +29,7 @@
 #
 # The attack never reads a label; labels only score the result. We attack the eight
 # unlearning methods of the paper, applied to the trained models of the
-# {doc}`baselines chapter <01_unlearning_baselines>` (shared through the model cache), in
+# {doc}`baselines chapter <01_baselines>` (shared through the model cache), in
 # the paper's setting: five classes, half of each forgotten.
 #
 # **The unlearned models.** The paper's ULMs have forgotten hard: on CIFAR-10 their forget

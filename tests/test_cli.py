@@ -60,7 +60,7 @@ def test_run_executes_with_preset_and_overrides_and_writes_results(project, tmp_
     out = tmp_path / "out"
     assert _run(project, "run", "demo", "--preset", "smoke", "-p", "lr=0.5", "--out", str(out)) == 0
     results = json.loads((out / "00_demo.results.json").read_text())
-    assert results["results"] == {"epochs_times_lr": 1.5}
+    assert results["results"] == {"epochs_times_lr": 1.5, "claims": []}
     assert results["params"]["epochs"] == 3 and results["provenance"]["preset"] == "smoke"
     assert set(results["provenance"]) >= {"mu_core", "git", "torch", "device", "seeds"}
     assert (out / "00_demo.ipynb").exists()

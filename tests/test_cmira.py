@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from mu_core import features, models, recovery
+from mu_core import features, models
+from mu_core.studies import cmira as study
 from mu_core.attacks.cmira import (CMIRAConfig, agreement_and_confident, constrained_layers,
                                    induce_recovery, lipsoftmax_model, pretrain, training_set)
 from mu_core.errors import ConfigError
@@ -136,22 +137,22 @@ def test_bad_configuration_fails_with_a_clear_message(kwargs, message):
 def test_bad_study_input_fails_before_training(digits):
     spec = {"forget_classes": [1, 3], "forget_fraction": 0.5}
     with pytest.raises(ConfigError, match="architecture"):
-        recovery.check_study(digits, spec, ["ga"], [0], {"B": {"arch": "cnn"}}, CMIRAConfig())
+        study.check_study(digits, spec, ["ga"], [0], {"B": {"arch": "cnn"}}, CMIRAConfig())
     with pytest.raises(ConfigError, match="unknown keys"):
-        recovery.check_study(digits, spec, ["ga"], [0],
+        study.check_study(digits, spec, ["ga"], [0],
                              {"B": {"architecture": "cnn", "widht": 8}}, CMIRAConfig())
     with pytest.raises(ConfigError, match="config"):
-        recovery.check_study(digits, spec, ["ga"], [0], {"B": {"architecture": "cnn"}}, {})
+        study.check_study(digits, spec, ["ga"], [0], {"B": {"architecture": "cnn"}}, {})
     with pytest.raises(ConfigError):
-        recovery.check_study(digits, {"forget_classes": [12]}, ["ga"], [0],
+        study.check_study(digits, {"forget_classes": [12]}, ["ga"], [0],
                              {"B": {"architecture": "cnn"}}, CMIRAConfig())
     with pytest.raises(ConfigError, match="gaa"):
-        recovery.check_study(digits, spec, ["gaa"], [0], {"B": {"architecture": "cnn"}},
+        study.check_study(digits, spec, ["gaa"], [0], {"B": {"architecture": "cnn"}},
                              CMIRAConfig())
 
 
 def test_forget_scores_order_the_confusion_with_the_forget_classes_first():
-    assert recovery.class_order([3, 1], 5) == [3, 1, 0, 2, 4]
+    assert study.class_order([3, 1], 5) == [3, 1, 0, 2, 4]
 
 
 @pytest.fixture(scope="module")
@@ -205,19 +206,39 @@ def test_the_attack_never_reads_the_forget_labels(digits):
 def test_dataset_method_settings_merge_over_the_backbones_own():
     backbones = {"R": {"architecture": "resnet18", "hyperparameters": {"ga": {"lr": 1.0,
                                                                               "epochs": 2}}}}
-    merged = recovery.with_method_settings(backbones, {"R": {"ga": {"lr": 0.5},
+    merged = study.with_method_settings(backbones, {"R": {"ga": {"lr": 0.5},
                                                              "iu": {"alpha": 3.0}}})
     assert merged["R"]["hyperparameters"] == {"ga": {"lr": 0.5, "epochs": 2},
                                               "iu": {"alpha": 3.0}}
     assert backbones["R"]["hyperparameters"]["ga"]["lr"] == 1.0  # the input is not changed
     with pytest.raises(ConfigError, match="unknown backbones"):
-        recovery.with_method_settings(backbones, {"V": {}})
+        study.with_method_settings(backbones, {"V": {}})
 
 
 def test_a_smaller_probing_set_is_a_stratified_subset_of_the_test_split(mnist):
     split = make_split(mnist, forget_classes=[1, 3], forget_fraction=0.5)
-    probe = recovery.probing_set(mnist, split, 200, seed=0)
+    probe = study.probing_set(mnist, split, 200, seed=0)
     assert len(probe) == 200 and set(probe.tolist()) <= set(split.test.tolist())
     counts = torch.bincount(mnist.targets(probe), minlength=10)
     assert counts.min() >= 18 and counts.max() <= 22
-    assert torch.equal(recovery.probing_set(mnist, split, None, seed=0), split.test)
+    assert torch.equal(study.probing_set(mnist, split, None, seed=0), split.test)
+
+
+def check_smoke_results(results, out):
+    """The chapter's smoke-run results (tests/test_chapters.py runs it)."""
+    r = results["results"]
+    table1 = {(row["dataset"], row["backbone"], row["method"]): row for row in r["table1"]}
+    assert set(table1) == {("digits", b, m) for b in ("ResNet-18", "VGG-16")
+                           for m in ("retrain", "ga")}
+    for row in table1.values():
+        assert 0 <= row["acc_u"] <= 1 and 0 <= row["acc_a"] <= 1
+        assert row["r_i"] == pytest.approx(row["acc_a"] - row["acc_u"])
+    for row in r["table2_classwise"]:
+        assert len(row["acc_u"]) == len(row["acc_a"]) == 5
+    stages = {(row["backbone"], row["method"], row["components"]) for row in r["table3_ablation"]}
+    assert len(stages) == 3 * len(table1)
+    p_rows = [row["acc_a"] for row in r["table3_ablation"] if row["components"] == "p"
+              and row["backbone"] == "VGG-16"]
+    assert p_rows[0] == pytest.approx(p_rows[1])  # P never sees the unlearned model
+    assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}
+    assert len(results["figures"]) == 6

@@ -121,3 +121,15 @@ def test_no_augmentation_is_the_identity():
     assert D.augment_batch(x, "none") is x
     with pytest.raises(ConfigError, match="unknown augment 'rotate'.*flip_crop"):
         D.augment_batch(x, "rotate")
+
+
+@pytest.mark.parametrize("name", sorted(D.DATASETS))
+def test_every_registered_dataset_loads_or_names_the_offline_defaults(name, tmp_path):
+    """Offline datasets load; any other, missing from an empty folder and not downloaded,
+    fails with a sentence that names the offline defaults (never a raw traceback)."""
+    if name in D.OFFLINE_DATASETS:
+        data = D.load(name, root=tmp_path)
+        assert data.name == name and len(data.train) > len(data.test) > 0
+        return
+    with pytest.raises(DatasetUnavailable, match=r"offline defaults: mnist5k, digits"):
+        D.load(name, root=tmp_path, download=False)

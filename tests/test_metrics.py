@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from mu_core import metrics, models
+from mu_core.attacks import mia
 from mu_core.splits import make_split
 from mu_core.train import Recipe, fit, predict
 from mu_core.unlearn import unlearn
@@ -13,7 +14,7 @@ from mu_core.zoo import trained_model
 def test_mia_features_match_a_hand_computed_example():
     probs = torch.tensor([[0.7, 0.2, 0.1], [0.7, 0.2, 0.1]])
     labels = torch.tensor([0, 1])  # a different label per row
-    f = metrics.mia_features(probs, labels)
+    f = mia.mia_features(probs, labels)
     assert f["correctness"].tolist() == [1.0, 0.0]
     assert f["confidence"].tolist() == pytest.approx([0.7, 0.2])
     entropy = -(0.7 * math.log(0.7) + 0.2 * math.log(0.2) + 0.1 * math.log(0.1))

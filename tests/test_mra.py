@@ -110,3 +110,19 @@ def test_the_attack_never_reads_a_label(mnist, ga_attack):
                                  config, seed=0) for d in (mnist, shuffled)]
     assert all(torch.equal(a, b) for a, b in zip(results[0].recalled.state_dict().values(),
                                                   results[1].recalled.state_dict().values()))
+
+
+def check_smoke_results(results, out):
+    """The chapter's smoke-run results (tests/test_chapters.py runs it)."""
+    r = results["results"]
+    closed = {(row["method"], row["subset"], row["model"]): row["mean"]
+              for row in r["table2_closed"]}
+    assert {m for m, _, _ in closed} == {"ga", "iu", "salun", "unsc"}
+    for method in ("ga", "iu", "salun", "unsc"):
+        gain = closed[(method, "forget", "RCM")] - closed[(method, "forget", "ULM")]
+        assert gain == pytest.approx(closed[(method, "forget", "ΔAcc")])
+        assert 0 <= closed[(method, "forget", "ULM")] <= 1
+    assert set(r["table4_ablation"]) == {"salun/test", "salun/forget", "unsc/test", "unsc/forget"}
+    attacks = {run["attack"] for run in r["runs"]}
+    assert attacks == {"closed", "open", "dst", "closed, other student", "open, other student"}
+    assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}

@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mu_core import guard
+from mu_core.studies import unlearnguard as study
 from mu_core.attacks import backdoor
 from mu_core.attacks.inversion import class_representatives
 from mu_core.attacks.reconstruct import (ReconstructionConfig, SurrogateReLU, reconstruct,
@@ -200,18 +200,18 @@ def test_model_inversion_representatives_are_classified_as_their_class():
 
 def test_relabels_always_change_the_class():
     labels = torch.arange(10).repeat(5)
-    relabelled = guard.random_relabels(labels, 10, seed=0)
+    relabelled = study.random_relabels(labels, 10, seed=0)
     assert (relabelled != labels).all() and relabelled.max() < 10
 
 
 def test_provider_that_does_not_unlearn_is_caught_on_mnist5k(mnist):
-    samples, _ = guard.provider_splits(mnist, 3, 1, 3, seed=0)
-    provider = guard.provider(mnist, samples.train)
-    model = guard.train_model(provider.images, provider.labels, provider.images.mean(0), 10,
+    samples, _ = study.provider_splits(mnist, 3, 1, 3, seed=0)
+    provider = study.provider(mnist, samples.train)
+    model = study.train_model(provider.images, provider.labels, provider.images.mean(0), 10,
                               hidden=(200,), init_scale=1e-3,
                               recipe=MarginRecipe(steps=600), seed=0)
     forget = torch.isin(provider.indices, samples.forget)
-    retrained = guard.train_model(provider.images[~forget], provider.labels[~forget],
+    retrained = study.train_model(provider.images[~forget], provider.labels[~forget],
                                   provider.images.mean(0), 10, hidden=(200,), init_scale=1e-3,
                                   recipe=MarginRecipe(steps=600), seed=0)
     config = ReconstructionConfig(candidates_per_class=6, steps=300, prior_steps=50)
@@ -233,13 +233,13 @@ def test_bad_input_fails_before_any_work(mnist):
     with pytest.raises(ConfigError, match="steps"):
         ReconstructionConfig(steps=0)
     with pytest.raises(ConfigError, match="forget_per_class"):
-        guard.provider_splits(mnist, 2, 2, 3, seed=0)
+        study.provider_splits(mnist, 2, 2, 3, seed=0)
     with pytest.raises(ConfigError, match="unlearn_class"):
-        guard.provider_splits(mnist, 5, 1, 12, seed=0)
+        study.provider_splits(mnist, 5, 1, 12, seed=0)
     with pytest.raises(ConfigError, match="differ"):
-        guard.check_class("keep_class", mnist, 3, 3)
+        study.check_class("keep_class", mnist, 3, 3)
     with pytest.raises(ConfigError, match="backdoor_fractions"):
-        guard.check_fractions([])
+        study.check_fractions([])
     with pytest.raises(ConfigError, match="homogeneous_mlp"):
         reconstruct(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 2)))
 
@@ -253,7 +253,7 @@ def test_colour_images_run_through_the_whole_pipeline():
     generator = torch.Generator().manual_seed(3)
     images = torch.rand(6, 3, 32, 32, generator=generator)
     labels = torch.tensor([0, 1, 2, 0, 1, 2])
-    model = guard.train_model(images, labels, images.mean(0), 3, hidden=(32,), init_scale=1e-2,
+    model = study.train_model(images, labels, images.mean(0), 3, hidden=(32,), init_scale=1e-2,
                               recipe=MarginRecipe(steps=200, lr=0.5), seed=0)
     assert (predictions(model, images) == labels).all()
     scores = recovery_ssim(model, images, ReconstructionConfig(candidates_per_class=2, steps=20,
@@ -266,3 +266,26 @@ def test_colour_images_run_through_the_whole_pipeline():
     stamped = backdoor.stamp_trigger(images, 4, "top-left")
     assert (stamped[:, :, 1:5, 1:5] == 1).all() and torch.equal(stamped[:, :, 8:], images[:, :, 8:])
     assert class_representatives(model, images.mean(0), [0, 2], steps=5).shape == (2, 3, 32, 32)
+
+
+def check_smoke_results(results, out):
+    """The chapter's smoke-run results (tests/test_chapters.py runs it)."""
+    r = results["results"]
+    assert 0 < r["tau"] <= 1 and len(r["null"]) == 30  # smoke: 3 samples x 10 classes
+    for subset in r["sample_level"].values():
+        for when in ("before", "after"):
+            assert set(subset[when]) == {"MIA", "Backdoor", "Accuracy", "Ours"}
+            assert all(-1 <= v <= 1 for v in subset[when].values())
+    # retraining without class 3 cannot classify it: the accuracy scheme must see that
+    class_rows = r["class_level"]["unlearning class 3"]
+    assert class_rows["before"]["Accuracy"] == 1.0 and class_rows["after"]["Accuracy"] == 0.0
+    assert len(r["prior"]["phase1"]) == len(r["prior"]["phase2"]) == 30
+    assert set(r["robustness"]) == {"trained", "pruned", "fine-tuned", "unlearned + fine-tuned"}
+    # a provider that returns the trained model shows no drop: nothing is marked unlearned
+    assert r["robustness"]["trained"]["paired: requested marked unlearned"] == 0
+    skipped = r["providers"]["skips unlearning"]
+    assert skipped["unlearning executed"] == 0 and skipped["paired: marked unlearned"] == 0
+    assert len(r["paired"]["unlearned"]) == 10 and -1 <= r["paired"]["threshold"] <= 1
+    assert len(r["claims"]) == 10
+    assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}
+    assert len(results["figures"]) == 11

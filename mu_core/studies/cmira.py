@@ -21,16 +21,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import __version__
-from .attacks.cmira import CMIRAConfig, induce_recovery, lipsoftmax_model, pretrain
-from .comparison import plan, unlearned_models
-from .data import ImageData, stratified_holdout
-from .errors import ConfigError, check_positive_int
-from .metrics import (accuracy, area_recovery_rate, confusion_matrix, per_class_accuracy,
+from .. import __version__
+from ..attacks.cmira import CMIRAConfig, induce_recovery, lipsoftmax_model, pretrain
+from ..data import ImageData, stratified_holdout
+from ..errors import ConfigError, check_positive_int
+from ..metrics import (accuracy, area_recovery_rate, confusion_matrix, per_class_accuracy,
                       recovery_improvement, recovery_rate)
-from .splits import Split
-from .train import Recipe, predict
-from .zoo import cached_model_on, indices_digest
+from ..splits import Split
+from ..train import Recipe, predict
+from ..zoo import cached_model_on, indices_digest, plan, unlearned_models
 
 ATTACK_SEED_OFFSET = 20_000  # the attack model never shares the trained model's init
 

@@ -87,7 +87,7 @@ params = dict(dataset=dataset, architecture=architecture, epochs=epochs, lr=lr,
               forget_fraction=forget_fraction, random_fraction=random_fraction,
               whole_classes=whole_classes, methods=methods, seeds=seeds,
               hyperparameters=hyperparameters, device=device)
-chapter = Chapter("01_unlearning_baselines", params, device=device, seeds=seeds)
+chapter = Chapter("01_baselines", params, device=device, seeds=seeds)
 recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, augment=augment)
 data = datasets.load(dataset).to(chapter.device)
 settings = comparison.forget_settings(forget_classes, forget_fraction, random_fraction,

@@ -1,75 +1,4 @@
-"""The numbers the papers report, as data, for "paper vs. here" tables (percentages)."""
-
-from __future__ import annotations
-
-# Discriminative adversarial unlearning, Table 1, CIFAR-10, ResNet-18, dense models:
-# UA, MIA-efficacy, RA, TA, average disparity to retraining, run time (minutes); means
-# over 5 seeds. "Ours" is the paper's own adversarial method.
-ADVERSARIAL_TABLE1_CIFAR10 = {
-    "random": {
-        "retrain": {"UA": 5.80, "MIA": 13.91, "RA": 100.00, "TA": 94.30, "disparity": 0.00, "minutes": 82.15},
-        "ft": {"UA": 0.18, "MIA": 1.70, "RA": 99.92, "TA": 94.25, "disparity": 4.48, "minutes": 4.91},
-        "ga": {"UA": 0.00, "MIA": 0.35, "RA": 99.99, "TA": 94.80, "disparity": 4.96, "minutes": 0.37},
-        "ff": {"UA": 6.96, "MIA": 10.24, "RA": 93.09, "TA": 88.51, "disparity": 4.37, "minutes": 42.9},
-        "iu": {"UA": 0.42, "MIA": 1.49, "RA": 99.57, "TA": 93.89, "disparity": 4.96, "minutes": 4.93},
-        "ours": {"UA": 3.46, "MIA": 8.25, "RA": 99.50, "TA": 93.50, "disparity": 2.32, "minutes": 7.98},
-    },
-    "class": {
-        "retrain": {"UA": 100.00, "MIA": 100.00, "RA": 100.00, "TA": 94.81, "disparity": 0.00, "minutes": 82.00},
-        "ft": {"UA": 8.36, "MIA": 40.76, "RA": 99.92, "TA": 94.41, "disparity": 37.84, "minutes": 4.88},
-        "ga": {"UA": 93.80, "MIA": 96.06, "RA": 93.76, "TA": 87.15, "disparity": 6.00, "minutes": 0.39},
-        "ff": {"UA": 67.57, "MIA": 100.00, "RA": 100.00, "TA": 94.98, "disparity": 8.14, "minutes": 42.7},
-        "iu": {"UA": 64.41, "MIA": 81.66, "RA": 98.88, "TA": 92.77, "disparity": 14.27, "minutes": 4.40},
-        "ours": {"UA": 100.00, "MIA": 100.00, "RA": 98.90, "TA": 93.22, "disparity": 0.67, "minutes": 9.91},
-    },
-}
-
-
-# MRA (Sui et al.), CIFAR-10, EfficientNet teacher and student, forget classes 1, 3, 5, 7, 9
-# x 50%; accuracy (fraction) of the unlearned model (ULM) and the recalled model (RCM) on
-# the test and forget sets. Table 2: closed source (DST+STU); Table 3: open source
-# (DST+STU+TCH); Table 8: the DST-only ablation row. The trained model: test 0.833,
-# forget 1.000.
-MRA_CIFAR10_TRAINED = {"test": 0.833, "forget": 1.000}
-MRA_CIFAR10_ULM = {
-    "ff": {"test": 0.164, "forget": 0.142}, "rl": {"test": 0.388, "forget": 0.153},
-    "ga": {"test": 0.505, "forget": 0.267}, "iu": {"test": 0.105, "forget": 0.090},
-    "bu": {"test": 0.462, "forget": 0.082}, "l1_sparse": {"test": 0.451, "forget": 0.154},
-    "salun": {"test": 0.486, "forget": 0.117}, "unsc": {"test": 0.193, "forget": 0.031},
-}
-MRA_CIFAR10_RCM = {
-    "dst": {
-        "ff": {"test": 0.163, "forget": 0.126}, "rl": {"test": 0.393, "forget": 0.144},
-        "ga": {"test": 0.501, "forget": 0.252}, "iu": {"test": 0.114, "forget": 0.101},
-        "bu": {"test": 0.458, "forget": 0.059}, "l1_sparse": {"test": 0.448, "forget": 0.131},
-        "salun": {"test": 0.451, "forget": 0.027}, "unsc": {"test": 0.199, "forget": 0.030},
-    },
-    "dst+stu": {
-        "ff": {"test": 0.252, "forget": 0.195}, "rl": {"test": 0.479, "forget": 0.328},
-        "ga": {"test": 0.528, "forget": 0.358}, "iu": {"test": 0.115, "forget": 0.096},
-        "bu": {"test": 0.651, "forget": 0.507}, "l1_sparse": {"test": 0.456, "forget": 0.231},
-        "salun": {"test": 0.697, "forget": 0.615}, "unsc": {"test": 0.568, "forget": 0.513},
-    },
-    "dst+stu+tch": {
-        "ff": {"test": 0.708, "forget": 0.726}, "rl": {"test": 0.471, "forget": 0.351},
-        "ga": {"test": 0.582, "forget": 0.509}, "iu": {"test": 0.689, "forget": 0.759},
-        "bu": {"test": 0.783, "forget": 0.877}, "l1_sparse": {"test": 0.479, "forget": 0.338},
-        "salun": {"test": 0.829, "forget": 0.997}, "unsc": {"test": 0.774, "forget": 0.921},
-    },
-}
-# MRA Table 4, the ablation on Pet-37 (ResNet-18): accuracy on test and forget.
-MRA_PET37_ABLATION = {
-    "dst": {"ff": {"test": 0.223, "forget": 0.168}, "bu": {"test": 0.659, "forget": 0.128},
-            "salun": {"test": 0.698, "forget": 0.108}, "unsc": {"test": 0.767, "forget": 0.320}},
-    "dst+stu": {"ff": {"test": 0.486, "forget": 0.388}, "bu": {"test": 0.785, "forget": 0.856},
-                "salun": {"test": 0.778, "forget": 0.712},
-                "unsc": {"test": 0.799, "forget": 0.660}},
-    "dst+stu+tch": {"ff": {"test": 0.782, "forget": 0.904},
-                    "bu": {"test": 0.846, "forget": 0.960},
-                    "salun": {"test": 0.849, "forget": 0.948},
-                    "unsc": {"test": 0.856, "forget": 0.976}},
-}
-
+"""Numbers reported by the CMIRA paper (percentages)."""
 
 # CMIRA, percentages, one run each. Forget classes x 50%: CIFAR-10 0, 1, 3, 5, 6; CIFAR-100
 # 11, 22, 33, 44, 55; TinyImageNet 1, 51, 101, 151, 198; FashionMNIST 1, 3, 5, 7, 9. VGG-16
@@ -77,7 +6,7 @@ MRA_PET37_ABLATION = {
 # models and the recovery rate R_R. Table A3 (Table 2 is its CIFAR-10 part): per forget
 # class acc_u and the recovery R_I, and A_R. Tables A4-A5 (Table 3 is the CIFAR-10 ResNet
 # part): the ablation P, P+U, P+U+A.
-CMIRA_TABLE1 = {'cifar10': {'resnet18': {'retrain': {'acc_u': 66.25, 'acc_a': 69.4, 'r_r': 4.76},
+TABLE1 = {'cifar10': {'resnet18': {'retrain': {'acc_u': 66.25, 'acc_a': 69.4, 'r_r': 4.76},
                           'ft': {'acc_u': 66.87, 'acc_a': 70.17, 'r_r': 4.93},
                           'ff': {'acc_u': 51.82, 'acc_a': 95.66, 'r_r': 84.6},
                           'ga': {'acc_u': 76.34, 'acc_a': 92.13, 'r_r': 20.69},
@@ -121,7 +50,7 @@ CMIRA_TABLE1 = {'cifar10': {'resnet18': {'retrain': {'acc_u': 66.25, 'acc_a': 69
                                 'ga': {'acc_u': 27.7, 'acc_a': 49.61, 'r_r': 79.14},
                                 'iu': {'acc_u': 27.43, 'acc_a': 75.45, 'r_r': 175.07},
                                 'wp': {'acc_u': 92.9, 'acc_a': 94.61, 'r_r': 1.84}}}}
-CMIRA_CLASSWISE = {'cifar10': {'resnet18': {'retrain': {'acc_u': [70.71, 79.07, 48.58, 57.11, 75.78],
+CLASSWISE = {'cifar10': {'resnet18': {'retrain': {'acc_u': [70.71, 79.07, 48.58, 57.11, 75.78],
                                       'r_i': [5.51, 2.66, 2.35, 2.4, 2.84],
                                       'a_r': 11.2},
                           'ft': {'acc_u': [72.36, 80.58, 49.38, 55.96, 76.09],
@@ -253,7 +182,7 @@ CMIRA_CLASSWISE = {'cifar10': {'resnet18': {'retrain': {'acc_u': [70.71, 79.07, 
                                 'wp': {'acc_u': [96.41, 86.7, 94.89, 93.85, 92.63],
                                        'r_i': [0.44, 4.97, 0.7, 2.3, 0.15],
                                        'a_r': 3.26}}}}
-CMIRA_ABLATION = {'cifar10': {'resnet18': {'retrain': {'baseline': {'acc': 66.25},
+ABLATION = {'cifar10': {'resnet18': {'retrain': {'baseline': {'acc': 66.25},
                                       'p': {'acc': 57.49, 'r_r': -13.22, 'a_r': -21.49},
                                       'p+u': {'acc': 66.27, 'r_r': 0.03, 'a_r': 0.61},
                                       'p+u+a': {'acc': 69.4, 'r_r': 4.76, 'a_r': 11.2}},
@@ -429,19 +358,3 @@ CMIRA_ABLATION = {'cifar10': {'resnet18': {'retrain': {'baseline': {'acc': 66.25
                                        'p': {'acc': 94.19, 'r_r': 1.39, 'a_r': 2.74},
                                        'p+u': {'acc': 93.87, 'r_r': 1.04, 'a_r': 1.9},
                                        'p+u+a': {'acc': 94.61, 'r_r': 1.84, 'a_r': 3.26}}}}}
-
-
-# UnlearnGuard, Section V: the claims as its text states them (the bar values of Figures
-# 3-13 are not legible in the text we have, so they are not transcribed).
-UNLEARNGUARD = {
-    "mia_accuracy_unchanged": "no significant reduction after unlearning (Fig. 3)",
-    "backdoor_drops": "ASR drops to nearly 0% for unlearned samples (Fig. 3)",
-    "ssim_drops": "SSIM decreases significantly for unlearned, stays high for others (Figs. 3-4)",
-    "all_recovered": "before unlearning all samples recovered (Fig. 5)",
-    "class_level": "MIA, accuracy and ours all change significantly (Fig. 6)",
-    "robustness": "backdoor near 0 after pruning/fine-tuning; ours still recovers (Figs. 9-10)",
-    "prior_helps": "a larger proportion of samples with greater similarity (Fig. 11a-b)",
-    "verification_range": "about 255 of 500 samples above SSIM 0.15 vs. 10 backdoor "
-                          "verifications (10% of 500 each): over 40x (Fig. 11c)",
-    "relabel": "more recovered samples after relabel fine-tuning (Figs. 13-14)",
-}

@@ -13,14 +13,14 @@ import time
 import pandas as pd
 import torch
 
-from . import models
-from .attacks.mra import MRAConfig, membership_recall
-from .comparison import unlearned_models
-from .data import ImageData
-from .errors import ConfigError
-from .metrics import accuracy, confusion_matrix, per_class_accuracy
-from .splits import Split
-from .train import Recipe, predict
+from .. import models
+from ..attacks.mra import MRAConfig, membership_recall
+from ..zoo import unlearned_models
+from ..data import ImageData
+from ..errors import ConfigError
+from ..metrics import accuracy, confusion_matrix, per_class_accuracy
+from ..splits import Split
+from ..train import Recipe, predict
 
 STUDENT_SEED_OFFSET = 10_000  # the attacker's student never shares the trained model's init
 

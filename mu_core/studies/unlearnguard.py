@@ -9,11 +9,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .data import ImageData, require_classes
-from .errors import ConfigError, check_positive_int
-from .maxmargin import MarginRecipe, homogeneous_mlp, predictions, train_to_margin
-from .metrics import accuracy, membership_predictions
-from .splits import Split, make_split
+from ..attacks.mia import membership_ina
+from ..data import ImageData, pixels, require_classes
+from ..errors import ConfigError, check_positive_int
+from ..maxmargin import MarginRecipe, homogeneous_mlp, predictions, train_to_margin
+from ..metrics import accuracy
+from ..splits import Split, make_split
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,6 @@ class Provider:
     images: Tensor
     labels: Tensor
     indices: Tensor
-
-
-def pixels(data: ImageData, indices: Tensor) -> Tensor:
-    """[0, 1] float images (the reconstruction models' input space)."""
-    return data.images[indices.to(data.device)].float().div(255).cpu()
 
 
 def provider_splits(data: ImageData, per_class: int, forget_per_class: int, unlearn_class: int,
@@ -78,23 +74,6 @@ def random_relabels(labels: Tensor, num_classes: int, seed: int) -> Tensor:
     return (labels + shift) % num_classes
 
 
-def membership_ina(model: nn.Module, members: tuple[Tensor, Tensor],
-                   nonmembers: tuple[Tensor, Tensor], targets: tuple[Tensor, Tensor]) -> float:
-    """INA = TP / (TP + FN): the share of `targets` that an SVC on the confidence, fitted on
-    known members and as many known non-members of `model`, calls members."""
-    def probs(images):
-        with torch.no_grad():
-            return model(images).softmax(1)
-
-    count = min(len(members[1]), len(nonmembers[1]))
-    members, nonmembers = (members[0][:count], members[1][:count]), \
-        (nonmembers[0][:count], nonmembers[1][:count])
-
-    predicted = membership_predictions(probs(members[0]), members[1], probs(nonmembers[0]),
-                                       nonmembers[1], probs(targets[0]), targets[1])
-    return predicted.double().mean().item()
-
-
 def subset_accuracy(model: nn.Module, images: Tensor, labels: Tensor) -> float:
     return accuracy(predictions(model, images), labels)
 
@@ -102,8 +81,8 @@ def subset_accuracy(model: nn.Module, images: Tensor, labels: Tensor) -> float:
 def nearest_training(candidates: Tensor, training_images: Tensor) -> tuple[Tensor, Tensor]:
     """For each reconstruction (min-max scaled) its best SSIM to a training sample and that
     sample's index (the paper's Figure 13 scoring); empty when there are no candidates."""
-    from .attacks.reconstruct import minmax_scale
-    from .metrics import nearest_ssim
+    from ..attacks.reconstruct import minmax_scale
+    from ..metrics import nearest_ssim
 
     if len(candidates) == 0:
         return torch.empty(0), torch.empty(0, dtype=torch.long)
@@ -120,7 +99,7 @@ def check_class(name: str, data: ImageData, value, other: int) -> int:
 
 def check_fractions(fractions) -> list[float]:
     """Backdoor budgets: a non-empty list of fractions in (0, 1)."""
-    from .errors import check_fraction
+    from ..errors import check_fraction
 
     if not isinstance(fractions, (list, tuple)) or not fractions:
         raise ConfigError(f"backdoor_fractions must be a non-empty list of fractions in "

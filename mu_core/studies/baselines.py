@@ -11,14 +11,11 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from .data import ImageData
-from .errors import ConfigError
-from .metrics import (average_disparity, per_class_accuracy, scores_from_predictions,
-                      subset_predictions)
-from .splits import make_split
-from .train import Recipe, progress
-from .unlearn import METHODS, check_request
-from .zoo import indices_digest, trained_model, unlearned_model
+from ..data import ImageData
+from ..metrics import (average_disparity, per_class_accuracy, scores_from_predictions,
+                       subset_predictions)
+from ..train import Recipe
+from ..zoo import unlearned_models
 
 SCORES = ("UA", "MIA", "RA", "TA")
 
@@ -29,48 +26,6 @@ def forget_settings(forget_classes, forget_fraction: float, random_fraction: flo
     return {"classwise": {"forget_classes": list(forget_classes), "forget_fraction": forget_fraction},
             "random": {"random_fraction": random_fraction},
             "class": {"forget_classes": list(whole_classes), "forget_fraction": 1.0}}
-
-
-def plan(data: ImageData, settings: dict[str, dict], methods, seeds,
-         hyperparameters: dict) -> list[tuple[str, int, str, object]]:
-    """Every (setting, seed, method, split) to run, all checked before any training; a
-    method that does not support a setting's kind is left out of that setting."""
-    unknown = sorted(set(hyperparameters) - set(METHODS))
-    if unknown:
-        raise ConfigError(f"hyperparameters name unknown methods {unknown}; accepted: "
-                          f"{', '.join(METHODS)}.")
-    runs = []
-    for setting, spec in settings.items():
-        for seed in seeds:
-            split = make_split(data, seed=seed, **spec)
-            for method in methods:
-                if method in METHODS and split.kind not in METHODS[method].kinds:
-                    continue
-                check_request(method, split, dict(hyperparameters.get(method, {}), seed=seed))
-                runs.append((setting, seed, method, split))
-    return runs
-
-
-def unlearned_models(data: ImageData, settings: dict[str, dict], methods, seeds, *,
-                     architecture: str, recipe: Recipe, hyperparameters: dict | None = None,
-                     architecture_options: dict | None = None):
-    """Yield (setting, seed, method, split, trained, unlearned, meta) for every run of
-    `plan`, all checked before any training; retrain uses the trained model's recipe unless
-    `hyperparameters['retrain']` says otherwise. `trained` is a `trained_model` result."""
-    hyperparameters = hyperparameters or {}
-    runs = plan(data, settings, methods, seeds, hyperparameters)
-    trained_models = {}
-    for setting, seed, method, split in progress(runs, desc="unlearning"):
-        key = (seed, indices_digest(split.train))  # settings share their training set
-        if key not in trained_models:
-            trained_models[key] = trained_model(data, split, architecture, recipe, seed=seed,
-                                                **(architecture_options or {}))
-        trained = trained_models[key]
-        settings_for_method = dict(hyperparameters.get(method, {}), seed=seed)
-        if method == "retrain":
-            settings_for_method = {**_recipe_settings(recipe), **settings_for_method}
-        model, meta = unlearned_model(data, split, method, trained, **settings_for_method)
-        yield setting, seed, method, split, trained, model, meta
 
 
 def compare_methods(data: ImageData, settings: dict[str, dict], methods, seeds, *,
@@ -88,11 +43,6 @@ def compare_methods(data: ImageData, settings: dict[str, dict], methods, seeds, 
                      "seconds": meta["seconds"],
                      "forget_class_accuracy": _forget_class_accuracy(*forget, data.num_classes)})
     return pd.DataFrame(rows)
-
-
-def _recipe_settings(recipe: Recipe) -> dict:
-    return {key: getattr(recipe, key) for key in
-            ("epochs", "lr", "batch_size", "optimizer", "weight_decay", "augment")}
 
 
 def _forget_class_accuracy(probs, labels, num_classes: int) -> dict[int, float]:

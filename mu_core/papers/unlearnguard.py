@@ -1,0 +1,16 @@
+"""What the UnlearnGuard paper reports, as its text states it."""
+
+# UnlearnGuard, Section V: the claims as its text states them (the bar values of Figures
+# 3-13 are not legible in the text we have, so they are not transcribed).
+CLAIMS = {
+    "mia_accuracy_unchanged": "no significant reduction after unlearning (Fig. 3)",
+    "backdoor_drops": "ASR drops to nearly 0% for unlearned samples (Fig. 3)",
+    "ssim_drops": "SSIM decreases significantly for unlearned, stays high for others (Figs. 3-4)",
+    "all_recovered": "before unlearning all samples recovered (Fig. 5)",
+    "class_level": "MIA, accuracy and ours all change significantly (Fig. 6)",
+    "robustness": "backdoor near 0 after pruning/fine-tuning; ours still recovers (Figs. 9-10)",
+    "prior_helps": "a larger proportion of samples with greater similarity (Fig. 11a-b)",
+    "verification_range": "about 255 of 500 samples above SSIM 0.15 vs. 10 backdoor "
+                          "verifications (10% of 500 each): over 40x (Fig. 11c)",
+    "relabel": "more recovered samples after relabel fine-tuning (Figs. 13-14)",
+}
