@@ -20,7 +20,7 @@ fail = False
 
 # %%
 from mu_core.chapter import Chapter
-chapter = Chapter("00_demo", dict(epochs=epochs, lr=lr, name=name, classes=classes))
+chapter = Chapter("00_demo", globals())
 
 # %%
 if fail:
@@ -61,7 +61,9 @@ def test_run_executes_with_preset_and_overrides_and_writes_results(project, tmp_
     assert _run(project, "run", "demo", "--preset", "smoke", "-p", "lr=0.5", "--out", str(out)) == 0
     results = json.loads((out / "00_demo.results.json").read_text())
     assert results["results"] == {"epochs_times_lr": 1.5, "claims": []}
-    assert results["params"]["epochs"] == 3 and results["provenance"]["preset"] == "smoke"
+    assert results["params"] == {"epochs": 3, "lr": 0.5, "name": "demo", "classes": [1, 2],
+                                 "fail": False}  # every parameter, read from the kernel
+    assert results["provenance"]["preset"] == "smoke"
     assert set(results["provenance"]) >= {"mu_core", "git", "torch", "device", "seeds"}
     assert (out / "00_demo.ipynb").exists()
 
