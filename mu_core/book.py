@@ -9,7 +9,9 @@ Chapters are the ``notebooks/NN_slug`` entries of ``_toc.yml``; their sources ar
 from __future__ import annotations
 
 import ast
+import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +28,14 @@ BOOK_DIR = "book"
 
 
 class ChapterFailed(MuError):
-    """A chapter raised while executing; the message names the failing cell."""
+    """A chapter raised while executing; the message names the failing cell.
+
+    `bad_input` tells that the chapter refused its parameters (a ConfigError raised by its
+    checks) rather than crashing: the command then exits 2, like any other bad input."""
+
+    def __init__(self, message: str, *, bad_input: bool = False):
+        super().__init__(message)
+        self.bad_input = bad_input
 
 
 @dataclass(frozen=True)
@@ -120,15 +129,54 @@ def notebook_parameters(notebook) -> dict:
     return defaults
 
 
+class _ParameterLoader(yaml.SafeLoader):
+    """Safe YAML that reads 1e-3 as a number (YAML 1.2, not 1.1's string) and refuses a
+    mapping that gives the same key twice."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        repeated = sorted({str(k) for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {repeated[0]!r} is given twice", node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+_ParameterLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+
+
+def read_yaml(text: str, origin: str):
+    """`text` read as safe YAML (see `_ParameterLoader`); unreadable YAML, a tag that is not
+    plain data or a repeated key raise ConfigError naming `origin`."""
+    try:
+        return yaml.load(text, Loader=_ParameterLoader)
+    except yaml.YAMLError as error:
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{origin} is not readable YAML ({problem}).") from None
+
+
 def parse_override(text: str) -> tuple[str, object]:
-    """'key=value' with the value read as YAML: 3 -> int, 0.1 -> float, [1, 2] -> list."""
+    """'key=value' with the value read as YAML: 3 -> int, 0.1 and 1e-3 -> float,
+    [1, 2] -> list."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"parameters are given as key=value, got {text!r}.")
-    try:
-        return key.strip(), yaml.safe_load(value) if value.strip() else ""
-    except yaml.YAMLError as error:
-        raise ConfigError(f"the value of {key.strip()} is not readable: {value!r}.") from error
+    key = key.strip()
+    return key, read_yaml(value, f"the value of {key} ({value!r})") if value.strip() else ""
+
+
+def _non_finite(value) -> bool:
+    """Whether `value` holds a NaN or an infinity anywhere (lists and dicts included)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_non_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_non_finite(v) for v in value)
+    return False
 
 
 def check_parameters(defaults: dict, given: dict, origin: str) -> dict:
@@ -138,6 +186,9 @@ def check_parameters(defaults: dict, given: dict, origin: str) -> dict:
         if name not in defaults:
             raise ConfigError(f"unknown parameter {name!r} in {origin}; accepted: "
                               f"{', '.join(defaults)}.")
+        if _non_finite(value):
+            raise ConfigError(f"parameter {name} in {origin} must hold finite numbers only, "
+                              f"got {value!r}.")
         checked[name] = _coerce(name, defaults[name], value, origin)
     return checked
 
@@ -166,13 +217,23 @@ def chapter_parameters(root: Path, chapter: ChapterSource, preset: str,
     if not preset_file.exists():
         raise ConfigError(f"chapter {chapter.slug} has no {preset!r} preset ({preset_file}); "
                           f"it has: {', '.join(chapter.presets(root)) or 'none'}.")
-    preset_values = yaml.safe_load(preset_file.read_text()) or {}
+    preset_values = read_yaml(_read_text(preset_file), str(preset_file)) or {}
     if not isinstance(preset_values, dict):
         raise ConfigError(f"{preset_file} must map parameter names to values.")
     params = check_parameters(defaults, preset_values, str(preset_file))
     params.update(check_parameters(defaults, dict(map(parse_override, overrides)),
                                    "the command line"))
     return params
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text; save it as UTF-8.") from None
+    except OSError as error:
+        raise ConfigError(f"{path} cannot be read ({error.strerror or error}); a preset is "
+                          "a YAML file.") from None
 
 
 def output_dir(root: Path) -> Path:
@@ -183,31 +244,69 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
                 overrides: list[str] = (), out: Path | None = None) -> Path:
     """Execute one chapter with papermill; return its results JSON path.
 
-    Raises ChapterFailed naming the cell that failed; the executed notebook (with the
-    traceback) is kept.
+    The chapter runs in a private folder inside `out`; only a run that finishes publishes
+    its notebook, figures and results JSON there (the results last), so a failing, killed
+    or concurrent run never removes or overwrites the results of a finished one. Raises
+    ChapterFailed naming the cell that failed; that notebook, with the traceback, is kept
+    as ``<slug>.failed.ipynb``.
     """
     import nbformat
     import papermill
 
     params = chapter_parameters(root, chapter, preset, overrides)
-    out = Path(out or output_dir(root)).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    executed = out / f"{chapter.slug}.ipynb"
-    results = out / f"{chapter.slug}.results.json"
-    results.unlink(missing_ok=True)
+    out = _writable_folder(Path(out or output_dir(root)).resolve())
     env = {"MU_BOOK_PRESET": preset, "MU_PROGRESS": os.environ.get("MU_PROGRESS", "0")}
-    with tempfile.TemporaryDirectory() as tmp, environment(env):
-        source = Path(tmp) / f"{chapter.slug}.ipynb"
+    work = Path(tempfile.mkdtemp(dir=out, prefix=f".{chapter.slug}.running-"))
+    try:
+        source, executed = work / "source.ipynb", work / f"{chapter.slug}.ipynb"
         nbformat.write(read_notebook(chapter.source), source)
         try:
-            papermill.execute_notebook(str(source), str(executed), parameters=params,
-                                       cwd=str(out), kernel_name="python3", language="python",
-                                       progress_bar=False, log_output=False)
+            with environment(env):
+                papermill.execute_notebook(str(source), str(executed), parameters=params,
+                                           cwd=str(work), kernel_name="python3",
+                                           language="python", progress_bar=False,
+                                           log_output=False)
         except papermill.PapermillExecutionError as error:
-            raise ChapterFailed(_failure_message(chapter, executed, error)) from None
-    if not results.exists():
-        raise ChapterFailed(f"chapter {chapter.slug} ran but wrote no {results.name}; its "
-                            "last cell must call chapter.save_results(...).")
+            failed = out / f"{chapter.slug}.failed.ipynb"
+            os.replace(executed, failed)
+            raise ChapterFailed(_failure_message(chapter, failed, error),
+                                bad_input=error.ename in BAD_INPUT_ERRORS) from None
+        if not (work / f"{chapter.slug}.results.json").exists():
+            raise ChapterFailed(f"chapter {chapter.slug} ran but wrote no results JSON; its "
+                                "last cell must call chapter.save_results(...).")
+        return _publish(work, out, chapter.slug)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+BAD_INPUT_ERRORS = ("ConfigError", "DatasetUnavailable")  # raised by the chapter's checks
+
+
+def _writable_folder(folder: Path) -> Path:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ConfigError(f"cannot write into the output folder {folder} "
+                          f"({error.strerror or error}); pass a writable --out.") from None
+    return folder
+
+
+def _publish(work: Path, out: Path, slug: str) -> Path:
+    """Move a finished run's figures, notebook and results JSON (last) from `work` to `out`."""
+    figures = work / "figures" / slug
+    if figures.exists():
+        target = out / "figures" / slug
+        target.parent.mkdir(parents=True, exist_ok=True)
+        stale = work / "stale-figures"
+        if target.exists():
+            os.replace(target, stale)
+        os.replace(figures, target)
+    os.replace(work / f"{slug}.ipynb", out / f"{slug}.ipynb")
+    results = out / f"{slug}.results.json"
+    os.replace(work / results.name, results)
+    (out / f"{slug}.failed.ipynb").unlink(missing_ok=True)
     return results
 
 

@@ -31,9 +31,12 @@ def cache_dir() -> Path:
     return Path(base).expanduser() / "mu_core" / "models"
 
 
+OFF = ("0", "false", "no", "off")
+
+
 def enabled() -> bool:
-    """The cache is used unless MU_CACHE=0."""
-    return os.environ.get("MU_CACHE", "1") != "0"
+    """The cache is used unless MU_CACHE is 0, false, no or off (any case)."""
+    return os.environ.get("MU_CACHE", "1").strip().lower() not in OFF
 
 
 def canonical_json(config: dict) -> str:

@@ -16,7 +16,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except MuError as error:
         print(f"mu-book: error: {error}", file=sys.stderr)
-        return 1 if isinstance(error, book.ChapterFailed) else 2
+        return 1 if isinstance(error, book.ChapterFailed) and not error.bad_input else 2
+    except KeyboardInterrupt:
+        print("mu-book: interrupted; finished chapters and cached models are kept.",
+              file=sys.stderr)
+        return 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,11 +83,11 @@ def _run_all(root, selected, preset, overrides, out) -> int:
             print(f"  done: {results}")
         except book.ChapterFailed as error:
             print(f"mu-book: error: {error}", file=sys.stderr)
-            failures.append(chapter.slug)
+            failures.append((chapter.slug, error))
     if failures:
-        print(f"mu-book: {len(failures)} chapter(s) failed: {', '.join(failures)}",
-              file=sys.stderr)
-        return 1
+        print(f"mu-book: {len(failures)} chapter(s) failed: "
+              f"{', '.join(slug for slug, _ in failures)}", file=sys.stderr)
+        return 2 if all(error.bad_input for _, error in failures) else 1
     return 0
 
 

@@ -1,5 +1,7 @@
 """Errors raised for bad input, each with one sentence saying what was wrong and what is accepted."""
 
+import math
+
 
 class MuError(Exception):
     """Base class of every error `mu_core` raises for bad input or a missing resource."""
@@ -40,6 +42,8 @@ def check_positive_int(name: str, value) -> int:
 def check_positive_number(name: str, value, *, allow_zero: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{name} must be a number, got {describe(value)}.")
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value}.")
     if value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ConfigError(f"{name} must be {bound}, got {value}.")

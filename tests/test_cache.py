@@ -91,12 +91,19 @@ def test_a_failed_write_leaves_neither_file_nor_temporary(cache_dir, monkeypatch
     assert list(cache_dir.iterdir()) == []
 
 
-def test_the_cache_can_be_switched_off(cache_dir, monkeypatch):
-    monkeypatch.setenv("MU_CACHE", "0")
+@pytest.mark.parametrize("off", ["0", "false", "False", "no", "OFF", " off "])
+def test_the_cache_can_be_switched_off(cache_dir, monkeypatch, off):
+    monkeypatch.setenv("MU_CACHE", off)
     build = Builder()
     cache.cached_model(CONFIG, _net, build)
     cache.cached_model(CONFIG, _net, build)
     assert build.calls == 2 and not cache_dir.exists()
+
+
+@pytest.mark.parametrize("on", ["1", "true", "yes", "on"])
+def test_the_usual_true_spellings_keep_the_cache_on(monkeypatch, on):
+    monkeypatch.setenv("MU_CACHE", on)
+    assert cache.enabled()
 
 
 def test_trained_models_are_shared_across_forget_specs_with_the_same_training_set(mnist, cache_dir):

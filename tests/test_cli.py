@@ -25,6 +25,9 @@ chapter = Chapter("00_demo", globals())
 # %%
 if fail:
     raise ValueError("the demo was asked to fail")
+if epochs > 100:
+    from mu_core.errors import ConfigError
+    raise ConfigError(f"epochs must be at most 100, got {epochs}.")
 
 # %%
 chapter.save_results({"epochs_times_lr": epochs * lr})
@@ -74,7 +77,35 @@ def test_a_failing_chapter_exits_non_zero_and_names_the_cell(project, tmp_path, 
     error = capsys.readouterr().err
     assert "chapter 00_demo failed in cell" in error
     assert "ValueError: the demo was asked to fail" in error and "if fail:" in error
-    assert (out / "00_demo.ipynb").exists()  # kept, with the traceback
+    assert (out / "00_demo.failed.ipynb").exists()  # kept, with the traceback
+    assert not (out / "00_demo.ipynb").exists() and not (out / "00_demo.results.json").exists()
+
+
+def test_a_failing_run_keeps_the_finished_results(project, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _run(project, "run", "demo", "--preset", "smoke", "--out", str(out)) == 0
+    finished = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert _run(project, "run", "demo", "--preset", "smoke", "-p", "fail=true",
+                "--out", str(out)) == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir()
+            if p.is_file() and "failed" not in p.name} == finished
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no leftovers
+    assert _run(project, "run", "demo", "--preset", "smoke", "--out", str(out)) == 0
+    assert not (out / "00_demo.failed.ipynb").exists()  # a finished run clears it
+
+
+def test_a_chapter_that_refuses_its_parameters_exits_2(project, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _run(project, "run", "demo", "--preset", "smoke", "-p", "epochs=1000",
+                "--out", str(out)) == 2
+    assert "ConfigError: epochs must be at most 100, got 1000" in capsys.readouterr().err
+
+
+def test_an_unwritable_output_folder_is_refused_before_running(project, tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    assert _run(project, "run", "demo", "--preset", "smoke", "--out",
+                str(tmp_path / "file" / "out")) == 2
+    assert "cannot write into the output folder" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -85,6 +116,13 @@ def test_a_failing_chapter_exits_non_zero_and_names_the_cell(project, tmp_path, 
     (["run", "demo", "--preset", "smoke", "-p", "epochs=abc"], "epochs .* must be a int.*str 'abc'"),
     (["run", "demo", "--preset", "smoke", "-p", "classes=3"], "classes .* must be a list"),
     (["run", "demo", "--preset", "smoke", "-p", "lr"], "key=value"),
+    (["run", "demo", "--preset", "smoke", "-p", "lr=.nan"], "lr .* finite numbers only, got nan"),
+    (["run", "demo", "--preset", "smoke", "-p", "lr=-.inf"], "finite numbers only, got -inf"),
+    (["run", "demo", "--preset", "smoke", "-p", "classes=[1, .inf]"], "classes .* finite"),
+    (["run", "demo", "--preset", "smoke", "-p", "classes=[1,"], "classes .* not readable YAML"),
+    (["run", "demo", "--preset", "smoke", "-p", "classes={a: 1, a: 2}"], "'a' is given twice"),
+    (["run", "demo", "--preset", "smoke", "-p", "name=!!python/name:os.system"],
+     "name .* not readable YAML"),
 ])
 def test_bad_input_fails_before_anything_runs(project, capsys, args, message):
     assert _run(project, *args) == 2
@@ -102,9 +140,45 @@ def test_a_preset_with_a_wrong_type_is_refused(project, capsys):
 def test_values_are_read_as_yaml_and_ints_pass_as_floats():
     assert book.parse_override("classes=[1, 3]") == ("classes", [1, 3])
     assert book.parse_override("fraction=0.5") == ("fraction", 0.5)
+    assert book.parse_override("lr=1e-3") == ("lr", 0.001)  # YAML 1.1 reads a string
+    assert book.parse_override("lr=-2.5E+2") == ("lr", -250.0)
+    assert book.parse_override("name=1e3x") == ("name", "1e3x")
     assert book.check_parameters({"lr": 0.1}, {"lr": 1}, "x") == {"lr": 1.0}
     with pytest.raises(ConfigError, match="must be a bool"):
         book.check_parameters({"flag": False}, {"flag": 1}, "x")
+
+
+@pytest.mark.parametrize("content, message", [
+    ("lr: [1\n", "not readable YAML"),
+    ("lr: 0.1\nlr: 0.2\n", "'lr' is given twice"),
+    ("lr: !!python/object/apply:os.system [ls]\n", "not readable YAML"),
+    ("lr: .nan\n", "finite numbers only"),
+    (b"lr: 0.1 # caf\xe9\n", "not UTF-8"),
+    (None, "cannot be read"),  # a directory where the preset file belongs
+])
+def test_a_bad_preset_file_is_refused_with_a_sentence(project, capsys, content, message):
+    preset = project / "notebooks" / "params" / "smoke" / "00_demo.yaml"
+    preset.unlink()
+    if content is None:
+        preset.mkdir()
+    elif isinstance(content, bytes):
+        preset.write_bytes(content)
+    else:
+        preset.write_text(content)
+    assert _run(project, "run", "demo", "--preset", "smoke") == 2
+    error = capsys.readouterr().err
+    assert error.startswith("mu-book: error: ") and message in error, error
+    assert "Traceback" not in error and len(error.strip().splitlines()) == 1
+
+
+def test_ctrl_c_is_one_line_and_exit_130(project, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(book, "run_chapter", interrupted)
+    assert _run(project, "run", "demo", "--preset", "smoke") == 130
+    assert capsys.readouterr().err.strip() == \
+        "mu-book: interrupted; finished chapters and cached models are kept."
 
 
 def test_the_parameters_cell_must_hold_literals(project):

@@ -84,6 +84,8 @@ def test_predict_and_evaluate_agree(mnist, split):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"lr": -0.1}, "lr must be > 0"),
+    ({"lr": float("nan")}, "lr must be a finite number, got nan"),
+    ({"weight_decay": float("inf")}, "weight_decay must be a finite number, got inf"),
     ({"lr": "0.1"}, "lr must be a number, got str '0.1'"),
     ({"epochs": 0}, "epochs must be a positive integer"),
     ({"optimizer": "adam"}, "unknown optimizer 'adam'; accepted: sgd, adamw"),
