@@ -310,6 +310,28 @@ def _publish(work: Path, out: Path, slug: str) -> Path:
     return results
 
 
+def unfinished(out: Path, slug: str) -> str | None:
+    """Why the executed chapter `slug` in `out` is not fit to publish, or None: its
+    notebook or results JSON is missing, or papermill did not complete every cell."""
+    import nbformat
+
+    notebook, results = out / f"{slug}.ipynb", out / f"{slug}.results.json"
+    if not notebook.exists():
+        return "has not been executed"
+    if not results.exists():
+        return "has no results JSON"
+    try:
+        executed = nbformat.read(notebook, as_version=4)
+    except (OSError, ValueError) as error:
+        return f"has an unreadable notebook ({error})"
+    statuses = [c.get("metadata", {}).get("papermill", {}).get("status")
+                for c in executed.cells if c.cell_type == "code"]
+    if executed.metadata.get("papermill", {}).get("exception") or \
+            any(status != "completed" for status in statuses):
+        return "did not finish executing"
+    return None
+
+
 def _failure_message(chapter: ChapterSource, executed: Path, error) -> str:
     import nbformat
 

@@ -102,11 +102,13 @@ def _build(args) -> int:
             print("mu-book: the HTML book was not built; executed chapters are kept in "
                   f"{book.output_dir(root)}.", file=sys.stderr)
             return status
-    missing = [c.slug for c in book.chapters(root)
-               if not (book.output_dir(root) / f"{c.slug}.ipynb").exists()]
-    if missing:
-        print(f"mu-book: error: chapter(s) {', '.join(missing)} have not been executed; run "
-              "mu-book build without --no-run.", file=sys.stderr)
+    unfinished = {c.slug: book.unfinished(book.output_dir(root), c.slug)
+                  for c in book.chapters(root)}
+    unfinished = {slug: why for slug, why in unfinished.items() if why}
+    if unfinished:
+        print("mu-book: error: the book is built from finished chapters only: "
+              + "; ".join(f"{slug} {why}" for slug, why in unfinished.items())
+              + "; run mu-book build without --no-run.", file=sys.stderr)
         return 2
     index = book.build_html(root)
     print(f"book built: {index}")

@@ -195,4 +195,19 @@ def test_outside_a_project(tmp_path, capsys):
 
 def test_build_without_run_needs_executed_chapters(project, capsys):
     assert _run(project, "build", "--no-run") == 2
-    assert "00_demo have not been executed" in capsys.readouterr().err
+    assert "00_demo has not been executed" in capsys.readouterr().err
+
+
+def test_build_refuses_a_chapter_whose_run_was_killed(project, capsys):
+    import nbformat
+
+    out = book.output_dir(project)
+    assert _run(project, "run", "demo", "--preset", "smoke") == 0
+    assert book.unfinished(out, "00_demo") is None
+    notebook = nbformat.read(out / "00_demo.ipynb", as_version=4)
+    notebook.cells[-1].metadata.papermill["status"] = "running"  # as a kill leaves it
+    nbformat.write(notebook, out / "00_demo.ipynb")
+    assert _run(project, "build", "--no-run") == 2
+    assert "00_demo did not finish executing" in capsys.readouterr().err
+    (out / "00_demo.results.json").unlink()
+    assert book.unfinished(out, "00_demo") == "has no results JSON"
