@@ -62,8 +62,8 @@ def make_split(data: ImageData, *, forget_classes=None, forget_fraction=1.0,
         raise ConfigError(
             "give exactly one forget spec: forget_classes=[...] (with forget_fraction), "
             f"random_fraction=... or forget_indices=[...]; got {given or 'none'}.")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ConfigError(f"seed must be an integer, got {describe(seed)}.")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {describe(seed)}.")
     val_fraction = check_fraction("val_fraction", val_fraction, allow_zero=True, allow_one=False)
     rng = np.random.default_rng(seed)
     train, val = _hold_out_validation(data, val_fraction, seed)
@@ -71,7 +71,7 @@ def make_split(data: ImageData, *, forget_classes=None, forget_fraction=1.0,
         train = _stratified_subset(data, train, check_positive_int("train_size", train_size), seed)
 
     if forget_classes is not None:
-        classes = require_classes(data, forget_classes)
+        classes = tuple(sorted(require_classes(data, forget_classes)))  # one request, one set
         fraction = check_fraction("forget_fraction", forget_fraction)
         forget = _classwise_forget(data, train, classes, fraction, rng)
         kind = "class" if fraction == 1.0 else "classwise"

@@ -28,6 +28,13 @@ def test_a_split_is_a_pure_function_of_its_inputs_and_seed(mnist):
     assert not torch.equal(a.forget, c.forget)
 
 
+def test_the_order_of_the_forget_classes_does_not_change_the_request(mnist):
+    ordered = make_split(mnist, forget_classes=[1, 9], forget_fraction=0.5, seed=3)
+    reversed_ = make_split(mnist, forget_classes=[9, 1], forget_fraction=0.5, seed=3)
+    assert torch.equal(ordered.forget, reversed_.forget)
+    assert reversed_.forget_classes == (1, 9) and reversed_.spec == ordered.spec
+
+
 def test_whole_class_forgetting(mnist):
     split = make_split(mnist, forget_classes=[4], forget_fraction=1.0)
     assert split.kind == "class"
@@ -76,7 +83,8 @@ def test_validation_holdout_and_small_training_sets_are_stratified(mnist):
     ({"forget_classes": [1], "forget_fraction": 0.001}, "forget set must not be empty"),
     ({"random_fraction": 0.1, "val_fraction": 1.0}, r"val_fraction must be in \[0, 1\)"),
     ({"random_fraction": 0.1, "train_size": 5000}, "train_size must be at most"),
-    ({"random_fraction": 0.1, "seed": 1.5}, "seed must be an integer"),
+    ({"random_fraction": 0.1, "seed": 1.5}, "seed must be a non-negative integer"),
+    ({"random_fraction": 0.1, "seed": -1}, "seed must be a non-negative integer, got int -1"),
 ])
 def test_bad_specs_fail_with_a_sentence(mnist, kwargs, message):
     with pytest.raises(ConfigError, match=message):
