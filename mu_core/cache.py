@@ -20,6 +20,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from .errors import ConfigError
+
 FORMAT = 1
 
 
@@ -37,6 +39,21 @@ OFF = ("0", "false", "no", "off")
 def enabled() -> bool:
     """The cache is used unless MU_CACHE is 0, false, no or off (any case)."""
     return os.environ.get("MU_CACHE", "1").strip().lower() not in OFF
+
+
+def check_writable() -> None:
+    """Raise ConfigError, before any training, when the cache is on and its folder cannot
+    be written (a model trained then would be lost)."""
+    if not enabled():
+        return
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ConfigError(f"the model cache {folder} cannot be written ({error.strerror or error});"
+                          " set MU_CACHE_DIR to a writable folder or MU_CACHE=0.") from None
 
 
 def canonical_json(config: dict) -> str:

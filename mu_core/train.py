@@ -23,6 +23,7 @@ from .errors import (ConfigError, check_choice, check_positive_int, check_positi
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("cosine", "step", "constant")
+MAX_EPOCHS = 10_000  # a bound on typing mistakes; no paper trains longer than 200 epochs
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Recipe:
 
     def __post_init__(self):
         check_positive_int("epochs", self.epochs)
+        if self.epochs > MAX_EPOCHS:
+            raise ConfigError(f"epochs must be at most {MAX_EPOCHS}, got {self.epochs}.")
         check_positive_number("lr", self.lr)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_positive_number("momentum", self.momentum, allow_zero=True)
@@ -78,6 +81,11 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available; use "
                           "device='auto' or 'cpu'.")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ConfigError(f"device {str(device)!r} does not exist: this machine has "
+                          f"{torch.cuda.device_count()} CUDA device(s).")
+    if device.type not in ("cpu", "cuda"):
+        raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {str(device)!r}.")
     return device
 
 

@@ -96,10 +96,8 @@ def plan(data: ImageData, settings: dict[str, dict], methods, seeds,
          hyperparameters: dict) -> list[tuple[str, int, str, object]]:
     """Every (setting, seed, method, split) to run, all checked before any training; a
     method that does not support a setting's kind is left out of that setting."""
-    unknown = sorted(set(hyperparameters) - set(METHODS))
-    if unknown:
-        raise ConfigError(f"hyperparameters name unknown methods {unknown}; accepted: "
-                          f"{', '.join(METHODS)}.")
+    _check_plan_shape(methods, seeds, hyperparameters)
+    cache.check_writable()
     runs = []
     for setting, spec in settings.items():
         for seed in seeds:
@@ -110,6 +108,24 @@ def plan(data: ImageData, settings: dict[str, dict], methods, seeds,
                 check_request(method, split, dict(hyperparameters.get(method, {}), seed=seed))
                 runs.append((setting, seed, method, split))
     return runs
+
+
+def _check_plan_shape(methods, seeds, hyperparameters: dict) -> None:
+    """Non-empty lists of methods and seeds, and {method: {setting: value}} settings."""
+    for name, value in (("methods", methods), ("seeds", seeds)):
+        if isinstance(value, (str, dict)) or not hasattr(value, "__iter__") or not list(value):
+            raise ConfigError(f"{name} must be a non-empty list, got {value!r}.")
+    if not isinstance(hyperparameters, dict):
+        raise ConfigError(f"hyperparameters must map method names to their settings, got "
+                          f"{hyperparameters!r}.")
+    unknown = sorted(set(hyperparameters) - set(METHODS))
+    if unknown:
+        raise ConfigError(f"hyperparameters name unknown methods {unknown}; accepted: "
+                          f"{', '.join(METHODS)}.")
+    for method, values in hyperparameters.items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"hyperparameters[{method!r}] must map setting names to values, "
+                              f"e.g. {{'lr': 0.01}}, got {values!r}.")
 
 
 def unlearned_models(data: ImageData, settings: dict[str, dict], methods, seeds, *,

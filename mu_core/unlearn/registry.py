@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 import inspect
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Callable
 
 from torch import nn
 
 from ..data import ImageData
-from ..errors import ConfigError
+from ..errors import ConfigError, describe
 from ..splits import SPLIT_KINDS, Split
 
 
@@ -59,4 +61,23 @@ def check_request(name: str, split: Split, hyperparameters: dict) -> Method:
     if unknown:
         raise ConfigError(f"method {name!r} has no hyper-parameter {', '.join(unknown)}; "
                           f"accepted: {', '.join(accepted)}.")
+    for key, value in hyperparameters.items():
+        _check_like_default(f"{name} {key}", value, accepted[key])
     return method
+
+
+def _check_like_default(label: str, value, default) -> None:
+    """A hyper-parameter has its default's type (an int passes for a float) and numbers
+    are finite; ranges are checked by the method itself."""
+    if default is None:
+        return
+    if isinstance(default, float) and isinstance(value, numbers.Real) \
+            and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ConfigError(f"{label} must be a finite number, got {value}.")
+        return
+    expected = numbers.Integral if isinstance(default, int) else type(default)
+    if isinstance(value, bool) is not isinstance(default, bool) or \
+            not isinstance(value, expected):
+        raise ConfigError(f"{label} must be a {type(default).__name__} like its default "
+                          f"{default!r}, got {describe(value)}.")

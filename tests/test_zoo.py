@@ -1,0 +1,46 @@
+"""The plan of unlearning runs refuses every bad request before any training."""
+
+import pytest
+
+from mu_core import models, zoo
+from mu_core.errors import ConfigError
+from mu_core.train import Recipe, resolve_device
+
+SETTINGS = {"classwise": {"forget_classes": [1, 3], "forget_fraction": 0.5}}
+
+
+@pytest.mark.parametrize("methods, seeds, hyperparameters, message", [
+    ([], [0], {}, "methods must be a non-empty list, got \\[\\]"),
+    (["ga"], [], {}, "seeds must be a non-empty list"),
+    ("ga", [0], {}, "methods must be a non-empty list, got 'ga'"),
+    (["ga"], [0], {"ga": 3}, "hyperparameters\\['ga'\\] must map setting names to values"),
+    (["ga"], [0], [("ga", {})], "hyperparameters must map method names"),
+    (["ga"], [0], {"gaa": {}}, "unknown methods \\['gaa'\\]"),
+    (["ga"], [-1], {}, "seed must be a non-negative integer"),
+    (["ga"], [0], {"ga": {"lr": float("nan")}}, "lr must be a finite number"),
+])
+def test_bad_plans_are_refused_before_training(mnist, methods, seeds, hyperparameters, message):
+    with pytest.raises(ConfigError, match=message):
+        zoo.plan(mnist, SETTINGS, methods, seeds, hyperparameters)
+
+
+def test_an_unwritable_cache_is_refused_before_training(mnist, tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("MU_CACHE_DIR", str(tmp_path / "file" / "cache"))
+    with pytest.raises(ConfigError, match="model cache .* cannot be written.*MU_CACHE=0"):
+        zoo.plan(mnist, SETTINGS, ["ga"], [0], {})
+    monkeypatch.setenv("MU_CACHE", "0")
+    assert len(zoo.plan(mnist, SETTINGS, ["ga"], [0], {})) == 1  # no cache, nothing to write
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: models.create("cnn", 10, 1, 28, width=0), "width must be a positive integer"),
+    (lambda: models.create("cnn", 10, 1, 28, width=-3), "width must be a positive integer"),
+    (lambda: models.create("mlp", 10, 1, 28, hidden=[0]), "hidden must be a list of positive"),
+    (lambda: Recipe(epochs=10**9), "epochs must be at most 10000"),
+    (lambda: resolve_device("meta"), "device must be 'auto', 'cpu' or 'cuda"),
+    (lambda: resolve_device("mps"), "device must be 'auto', 'cpu' or 'cuda|"),
+])
+def test_bad_models_recipes_and_devices_fail_with_a_sentence(call, message):
+    with pytest.raises(ConfigError, match=message):
+        call()
