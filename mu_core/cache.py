@@ -3,7 +3,8 @@
 A config holds everything that determines a model (dataset, split, architecture, method,
 hyper-parameters, seed), so chapters that ask for the same model share one file. Writes
 are atomic (temporary file, then rename); reads use ``weights_only=True``; a corrupt,
-partial or mismatching file is reported, removed and rebuilt.
+partial or mismatching file, or one whose tensors do not match the checksum stored with
+them (a flipped byte), is reported, removed and rebuilt.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from torch import nn
 
 from .errors import ConfigError
 
-FORMAT = 1
+FORMAT = 2  # 2: entries carry a checksum of their tensors
 
 
 def cache_dir() -> Path:
@@ -80,13 +81,24 @@ def path_for(config: dict) -> Path:
     return cache_dir() / f"{config_key(config)}.pt"
 
 
+def checksum(state: dict) -> str:
+    """SHA-256 of a state dict's names, dtypes, shapes and bytes."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
 def save(config: dict, state: dict, meta: dict | None = None) -> Path:
-    """Write a state dict (and JSON-able metadata) for `config`, atomically."""
+    """Write a state dict (and JSON-able metadata) for `config`, atomically, with the
+    checksum of its tensors."""
     path = path_for(config)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"format": FORMAT, "config": canonical_json(config),
-               "state": {k: v.detach().cpu() for k, v in state.items()},
-               "meta": json.dumps(meta or {})}
+    state = {k: v.detach().cpu() for k, v in state.items()}
+    payload = {"format": FORMAT, "config": canonical_json(config), "state": state,
+               "checksum": checksum(state), "meta": json.dumps(meta or {})}
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
@@ -109,6 +121,8 @@ def load(config: dict) -> tuple[dict, dict] | None:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         if payload.get("format") != FORMAT or payload.get("config") != canonical_json(config):
             raise ValueError("its config or format does not match")
+        if payload.get("checksum") != checksum(payload["state"]):
+            raise ValueError("its tensors do not match their checksum")
         return payload["state"], json.loads(payload["meta"])
     except Exception as error:  # truncated zip, unpickling error, wrong content, ...
         reason = (str(error).strip().splitlines() or [""])[0][:120]

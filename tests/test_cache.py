@@ -59,7 +59,8 @@ def test_a_second_request_is_served_from_the_cache(cache_dir):
     assert [p.name for p in cache_dir.iterdir()] == [f"{cache.config_key(CONFIG)}.pt"]
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "other_config", "pickled_object"])
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "other_config", "pickled_object",
+                                    "flipped_byte", "changed_tensor"])
 def test_a_damaged_file_is_detected_and_rebuilt(cache_dir, damage):
     build = Builder()
     cache.cached_model(CONFIG, _net, build)
@@ -72,6 +73,15 @@ def test_a_damaged_file_is_detected_and_rebuilt(cache_dir, damage):
     elif damage == "other_config":
         cache.save({"something": "else"}, _net().state_dict())
         cache.path_for({"something": "else"}).replace(path)
+    elif damage == "flipped_byte":  # inside the stored weights (all 1.0: 00 00 80 3f)
+        data = bytearray(path.read_bytes())
+        at = data.find(bytes.fromhex("0000803f"))
+        data[at + 2] ^= 0x01
+        path.write_bytes(bytes(data))
+    elif damage == "changed_tensor":  # whole and readable, but not what was stored
+        payload = torch.load(path, weights_only=True)
+        payload["state"]["weight"][0, 0] = 5.0
+        torch.save(payload, path)
     else:  # weights_only=True refuses arbitrary objects
         torch.save({"format": cache.FORMAT, "config": cache.canonical_json(CONFIG),
                     "state": {"weight": Path("/")}, "meta": "{}"}, path)
