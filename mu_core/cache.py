@@ -9,6 +9,8 @@ them (a flipped byte), is reported, removed and rebuilt.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -140,20 +142,42 @@ def cached_model(config: dict, create: Callable[[], nn.Module],
     unlearns it in place and may return metadata to keep (its run time is added as
     ``seconds``). Returns (model, meta); ``meta["cached"]`` tells whether it was a hit.
     """
-    model = create()
-    found = load(config) if enabled() else None
-    if found is not None:
-        state, meta = found
-        try:
-            model.load_state_dict(state)
-            return model, {**meta, "cached": True}
-        except RuntimeError as error:
-            warnings.warn(f"cached state for {config_key(config)} does not fit the model "
-                          f"({error}); rebuilding.", stacklevel=2)
-            model = create()
+    if not enabled():
+        model, meta = _built(create(), build)
+        return model, {**meta, "cached": False}
+    with _exclusive(config):  # a second process asking for it waits, then loads it
+        model = create()
+        found = load(config)
+        if found is not None:
+            state, meta = found
+            try:
+                model.load_state_dict(state)
+                return model, {**meta, "cached": True}
+            except RuntimeError as error:
+                warnings.warn(f"cached state for {config_key(config)} does not fit the model "
+                              f"({error}); rebuilding.", stacklevel=2)
+                model = create()
+        model, meta = _built(model, build)
+        save(config, model.state_dict(), meta)
+        return model, {**meta, "cached": False}
+
+
+def _built(model: nn.Module, build) -> tuple[nn.Module, dict]:
     start = time.perf_counter()
     meta = dict(build(model) or {})
     meta["seconds"] = time.perf_counter() - start
-    if enabled():
-        save(config, model.state_dict(), meta)
-    return model, {**meta, "cached": False}
+    return model, meta
+
+
+@contextlib.contextmanager
+def _exclusive(config: dict):
+    """Hold an exclusive lock on `config`'s entry (POSIX flock on locks/<key>.lock), so
+    concurrent runs sharing a cache build each model once."""
+    path = cache_dir() / "locks" / f"{config_key(config)}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

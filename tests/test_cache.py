@@ -56,7 +56,7 @@ def test_a_second_request_is_served_from_the_cache(cache_dir):
     assert (meta1["cached"], meta2["cached"]) == (False, True)
     assert meta2["note"] == "built" and meta2["seconds"] >= 0
     assert torch.equal(first.weight, second.weight) and (second.weight == 1).all()
-    assert [p.name for p in cache_dir.iterdir()] == [f"{cache.config_key(CONFIG)}.pt"]
+    assert [p.name for p in cache_dir.glob("*.pt")] == [f"{cache.config_key(CONFIG)}.pt"]
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "other_config", "pickled_object",
@@ -141,3 +141,35 @@ def test_unlearned_models_are_cached_with_their_method_and_hyperparameters(mnist
     assert meta["config"]["hyperparameters"]["batch_size"] == 128  # defaults are in the key
     assert all(torch.equal(p, q) for p, q in zip(first.parameters(), again.parameters()))
     assert not torch.equal(first[0].weight, trained[0][0].weight)  # unlearning changed it
+
+
+CONCURRENT = """
+import sys, time
+import torch
+from torch import nn
+from mu_core import cache
+
+def build(model):
+    with open(sys.argv[1], "a") as log:
+        log.write("built\\n")
+    time.sleep(1.0)
+    with torch.no_grad():
+        model.weight.fill_(7.0)
+
+model, meta = cache.cached_model({"role": "concurrency test"}, lambda: nn.Linear(2, 2), build)
+assert (model.weight == 7).all()
+print(meta["cached"])
+"""
+
+
+def test_two_processes_sharing_a_cold_cache_build_the_model_once(cache_dir, tmp_path):
+    import subprocess
+    import sys
+
+    script, log = tmp_path / "race.py", tmp_path / "builds.log"
+    script.write_text(CONCURRENT)
+    runs = [subprocess.Popen([sys.executable, str(script), str(log)], stdout=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    outputs = sorted(run.communicate(timeout=120)[0].strip() for run in runs)
+    assert all(run.returncode == 0 for run in runs)
+    assert log.read_text().splitlines() == ["built"] and outputs == ["False", "True"]
