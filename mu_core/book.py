@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from .cache import process_alive
 from .errors import ConfigError, MuError, describe
 
 PRESETS = ("smoke", "cpu", "paper")
@@ -256,7 +257,8 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     params = chapter_parameters(root, chapter, preset, overrides)
     out = _writable_folder(Path(out or output_dir(root)).resolve())
     env = {"MU_BOOK_PRESET": preset, "MU_PROGRESS": os.environ.get("MU_PROGRESS", "0")}
-    work = Path(tempfile.mkdtemp(dir=out, prefix=f".{chapter.slug}.running-"))
+    remove_stale_runs(out)
+    work = Path(tempfile.mkdtemp(dir=out, prefix=f"{RUNNING}{os.getpid()}-{chapter.slug}-"))
     try:
         source, executed = work / "source.ipynb", work / f"{chapter.slug}.ipynb"
         nbformat.write(read_notebook(chapter.source), source)
@@ -280,6 +282,15 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
 
 
 BAD_INPUT_ERRORS = ("ConfigError", "DatasetUnavailable")  # raised by the chapter's checks
+RUNNING = ".running-"  # a run's private folder in the output folder: .running-<pid>-<slug>-*
+
+
+def remove_stale_runs(out: Path) -> None:
+    """Remove the private folders that killed runs left in `out` (their process is gone)."""
+    for folder in out.glob(f"{RUNNING}*"):
+        pid = folder.name[len(RUNNING):].partition("-")[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _writable_folder(folder: Path) -> Path:

@@ -54,9 +54,28 @@ def check_writable() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
             pass
+        remove_stale_temporaries(folder)
     except OSError as error:
         raise ConfigError(f"the model cache {folder} cannot be written ({error.strerror or error});"
                           " set MU_CACHE_DIR to a writable folder or MU_CACHE=0.") from None
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Remove the half-written <key>.<pid>.*.tmp files of killed processes."""
+    for tmp in folder.glob("*.tmp"):
+        pid = tmp.name.split(".")[1] if tmp.name.count(".") >= 2 else ""
+        if pid.isdigit() and not process_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
 
 
 def canonical_json(config: dict) -> str:
@@ -101,7 +120,8 @@ def save(config: dict, state: dict, meta: dict | None = None) -> Path:
     state = {k: v.detach().cpu() for k, v in state.items()}
     payload = {"format": FORMAT, "config": canonical_json(config), "state": state,
                "checksum": checksum(state), "meta": json.dumps(meta or {})}
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.stem}.{os.getpid()}.",
+                                   suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
             torch.save(payload, file)

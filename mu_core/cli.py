@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from .errors import MuError
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # clean up like Ctrl-C: finished work is kept
     try:
         return args.handler(args)
     except MuError as error:
@@ -21,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
         print("mu-book: interrupted; finished chapters and cached models are kept.",
               file=sys.stderr)
         return 130
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -173,3 +173,14 @@ def test_two_processes_sharing_a_cold_cache_build_the_model_once(cache_dir, tmp_
     outputs = sorted(run.communicate(timeout=120)[0].strip() for run in runs)
     assert all(run.returncode == 0 for run in runs)
     assert log.read_text().splitlines() == ["built"] and outputs == ["False", "True"]
+
+
+def test_temporaries_of_killed_processes_are_removed(cache_dir):
+    cache_dir.mkdir(parents=True)
+    dead = 2**22 + 12345  # above the default pid_max: no such process
+    stale = cache_dir / f"abc.{dead}.x1.tmp"
+    live = cache_dir / f"abc.{os.getpid()}.x2.tmp"
+    for path in (stale, live):
+        path.write_bytes(b"half")
+    cache.check_writable()
+    assert not stale.exists() and live.exists()

@@ -211,3 +211,12 @@ def test_build_refuses_a_chapter_whose_run_was_killed(project, capsys):
     assert "00_demo did not finish executing" in capsys.readouterr().err
     (out / "00_demo.results.json").unlink()
     assert book.unfinished(out, "00_demo") == "has no results JSON"
+
+
+def test_a_killed_runs_private_folder_is_removed_by_the_next_run(project, tmp_path):
+    out = tmp_path / "out"
+    stale = out / f"{book.RUNNING}{2**22 + 12345}-00_demo-abc"  # a pid that does not exist
+    stale.mkdir(parents=True)
+    (stale / "half.ipynb").write_text("{}")
+    assert _run(project, "run", "demo", "--preset", "smoke", "--out", str(out)) == 0
+    assert not stale.exists() and [p.name for p in out.iterdir() if p.name.startswith(".")] == []
