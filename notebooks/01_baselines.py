@@ -42,9 +42,10 @@
 # the retain and test accuracies; the **average disparity**, the mean absolute gap of those
 # four scores to retraining with the same seed; and the run time.
 #
-# **Settings**: MRA/CMIRA's class-wise partial forgetting (5 classes x 50%), random
-# forgetting of 10% of the training set, and whole-class forgetting. `bu` and `unsc` are
-# class-level methods and are not run with random forgetting.
+# **Settings**: MRA/CMIRA's class-wise partial forgetting (by default 5 classes x 50%),
+# random forgetting (by default 10% of the training set), and whole-class forgetting; the
+# table below the parameters shows this run's. `bu` and `unsc` are class-level methods and
+# are not run with random forgetting.
 
 # %% tags=["remove-cell"]
 import sys
@@ -76,62 +77,51 @@ device = "auto"
 import pandas as pd
 from IPython.display import Markdown, display
 
-from mu_core import comparison, plots
 from mu_core import data as datasets
 from mu_core.chapter import Chapter
-from mu_core.papers import ADVERSARIAL_TABLE1_CIFAR10
+from mu_core.studies import baselines
 from mu_core.train import Recipe
+from mu_core.zoo import plan
 
-params = dict(dataset=dataset, architecture=architecture, epochs=epochs, lr=lr,
-              batch_size=batch_size, augment=augment, forget_classes=forget_classes,
-              forget_fraction=forget_fraction, random_fraction=random_fraction,
-              whole_classes=whole_classes, methods=methods, seeds=seeds,
-              hyperparameters=hyperparameters, device=device)
-chapter = Chapter("01_baselines", params, device=device, seeds=seeds)
+chapter = Chapter("01_baselines", globals())  # records every parameter above
 recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, augment=augment)
 data = datasets.load(dataset).to(chapter.device)
-settings = comparison.forget_settings(forget_classes, forget_fraction, random_fraction,
-                                      whole_classes)
-runs = comparison.plan(data, settings, methods, seeds, hyperparameters)  # checks every request
+settings = baselines.forget_settings(forget_classes, forget_fraction, random_fraction,
+                                     whole_classes)
+runs = plan(data, settings, methods, seeds, hyperparameters)  # checks every request
 display(Markdown(f"{len(runs)} unlearning runs: {len(settings)} settings x {len(seeds)} seeds "
                  f"x up to {len(methods)} methods."))
+pd.DataFrame(settings).T.fillna("")
 
 # %%
-rows = comparison.compare_methods(data, settings, methods, seeds, architecture=architecture,
-                                  recipe=recipe, hyperparameters=hyperparameters)
-summary = comparison.summarize(rows)
+rows = baselines.compare_methods(data, settings, methods, seeds, architecture=architecture,
+                                 recipe=recipe, hyperparameters=hyperparameters)
+summary = baselines.summarize(rows)
 
 # %% [markdown]
-# ## Class-wise partial forgetting (5 classes x 50%)
+# ## Class-wise partial forgetting
 #
-# The setting of MRA and CMIRA. Half of each forget class stays in the retain set, so even
-# retraining keeps recognising those classes: its UA is only the generalisation gap.
+# The setting of MRA and CMIRA. Part of each forget class (half, by default) stays in the
+# retain set, so even retraining keeps recognising those classes: its UA is only the
+# generalisation gap.
 
 # %%
-comparison.formatted(summary, "classwise")
+baselines.formatted(summary, "classwise")
 
 # %% [markdown]
-# ## Random forgetting (10%)
+# ## Random forgetting
 #
 # Ours (mean ± std over the seeds) next to the paper's CIFAR-10 / ResNet-18 numbers
 # (dense models, 5 seeds, run time in minutes on an RTX A6000).
 
 # %%
-def beside_paper(setting):
-    ours = comparison.formatted(summary, setting)
-    paper = pd.DataFrame(ADVERSARIAL_TABLE1_CIFAR10[setting]).T
-    paper.columns = [f"paper {c}" for c in paper.columns]
-    return ours.join(paper[[f"paper {c}" for c in ("UA", "MIA", "RA", "TA", "disparity")]],
-                     how="outer").fillna("")
-
-
-beside_paper("random")
+baselines.beside_paper(summary, "random")
 
 # %% [markdown]
 # ## Whole-class forgetting
 
 # %%
-beside_paper("class")
+baselines.beside_paper(summary, "class")
 
 # %% [markdown]
 # ## Distance to retraining
@@ -139,73 +129,32 @@ beside_paper("class")
 # The average disparity of each method in each setting (lower is closer to retraining).
 
 # %%
-disparity = summary["disparity_mean"].unstack("setting").reindex(methods)
-chapter.savefig(plots.grouped_bars({s: disparity[s].fillna(0) * 100 for s in disparity.columns},
-                                   list(disparity.index), ylabel="average disparity (%)",
-                                   title="distance to retraining"), "disparity")
+chapter.savefig(baselines.disparity_figure(summary, methods), "disparity")
 
 # %% [markdown]
 # ## Forget accuracy per forget class (class-wise partial forgetting)
 
 # %%
-per_class = comparison.forget_class_table(rows, "classwise")
-chapter.savefig(plots.grouped_bars({m: per_class.loc[m] for m in per_class.index},
-                                   list(per_class.columns), ylabel="forget accuracy",
-                                   title="forget accuracy per forget class"),
-                "forget_accuracy_per_class")
+per_class = baselines.forget_class_table(rows, "classwise")
+chapter.savefig(baselines.forget_accuracy_figure(per_class), "forget_accuracy_per_class")
 
 # %% [markdown]
 # ## The adversarial-unlearning paper's observations on these baselines
 #
-# Each statement is checked on our numbers; the verdicts are computed, not written.
+# Each statement is checked on our numbers; the verdicts are computed, not written. A
+# statement about methods this run left out is "not testable here". Which method is the
+# fastest depends on the measured run time, so that verdict can change with the machine.
 
 # %%
-def mean(setting, method, score):
-    key = (setting, method)
-    return summary.loc[key, f"{score}_mean"] if key in summary.index else float("nan")
-
-
-def verdict(held):
-    return "held" if held else "did not hold"
-
-
-baselines = [m for m in ("ft", "ga", "ff", "iu") if m in methods]
-claims = []
-if "retrain" in methods and baselines:
-    under = [m for m in ("ft", "ga", "iu") if m in methods]
-    held = all(mean("random", m, "UA") < mean("random", "retrain", "UA") for m in under)
-    claims.append(("Random forgetting: FT, GA and IU forget less than retraining "
-                   "(lower UA).",
-                   "paper UA: " + ", ".join(f"{m} {ADVERSARIAL_TABLE1_CIFAR10['random'][m]['UA']}"
-                                            for m in ["retrain", *under]),
-                   "here: " + ", ".join(f"{m} {100 * mean('random', m, 'UA'):.2f}"
-                                        for m in ["retrain", *under]), verdict(held)))
-    farthest = max(baselines, key=lambda m: mean("class", m, "disparity"))
-    claims.append(("Whole-class forgetting: FT is the farthest from retraining of FT, GA, FF "
-                   "and IU (largest disparity).", "paper: ft 37.84 (largest)",
-                   f"here: farthest is {farthest} "
-                   f"({100 * mean('class', farthest, 'disparity'):.2f})",
-                   verdict(farthest == "ft")))
-    fastest = min(methods, key=lambda m: summary.loc[("random", m), "seconds_mean"]
-                  if ("random", m) in summary.index else float("inf"))
-    claims.append(("GA is the fastest method.", "paper: ga 0.37 min (fastest)",
-                   f"here: fastest is {fastest}", verdict(fastest == "ga")))
-claims_table = pd.DataFrame(claims, columns=["claim", "paper", "here", "verdict"])
-claims_table
+chapter.add_claims(baselines.claims(summary))
 
 # %% [markdown]
 # ## Results and provenance
 
 # %%
-def summary_rows(setting):
-    table = summary.loc[setting]
-    return [{"method": m, **{c: table.loc[m, c] for c in table.columns}} for m in table.index]
-
-
 chapter.save_results({
-    "settings": {name: summary_rows(name) for name in settings},
+    "settings": {name: baselines.summary_rows(summary, name) for name in settings},
     "runs": rows.drop(columns=["forget_class_accuracy"]).to_dict("records"),
-    "forget_class_accuracy": {m: per_class.loc[m].to_dict() for m in per_class.index},
-    "claims": claims_table.to_dict("records"),
+    "forget_class_accuracy": per_class.to_dict("index"),
 })
 pd.Series(chapter.provenance()).to_frame("value")

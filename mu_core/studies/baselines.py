@@ -3,7 +3,9 @@
 `compare_methods` returns one row per (setting, seed, method) with UA, MIA-efficacy, RA,
 TA, the method's run time and the forget accuracy per forget class; `summarize` adds the
 average disparity to retraining of the same seed and reduces the seeds to mean and std.
-Trained and unlearned models go through the cache, so a rerun only evaluates.
+Trained and unlearned models go through the cache, so a rerun only evaluates. The tables
+set the summary beside the adversarial-unlearning paper's Table 1, and the claim rules
+check that paper's observations on these baselines.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
+from .. import plots
+from ..claims import Claim, verdict
 from ..data import ImageData
 from ..metrics import (average_disparity, per_class_accuracy, scores_from_predictions,
                        subset_predictions)
+from ..papers.adversarial import TABLE1_CIFAR10
 from ..train import Recipe
 from ..zoo import unlearned_models
 
@@ -90,3 +95,109 @@ def formatted(summary: pd.DataFrame, setting: str, *, percent: bool = True) -> p
                        zip(table[f"{column}_mean"], table[f"{column}_std"])]
     out["run time (s)"] = [f"{m:.1f}" for m in table["seconds_mean"]]
     return out
+
+
+def beside_paper(summary: pd.DataFrame, setting: str) -> pd.DataFrame:
+    """One setting's `formatted` summary with the paper's CIFAR-10 Table 1 numbers beside
+    it; a method run on only one side has blanks on the other."""
+    paper = pd.DataFrame(TABLE1_CIFAR10[setting]).T[[*SCORES, "disparity"]]
+    paper.columns = [f"paper {c}" for c in paper.columns]
+    return formatted(summary, setting).join(paper, how="outer").astype(object).fillna("")
+
+
+def summary_rows(summary: pd.DataFrame, setting: str) -> list[dict]:
+    """One setting's summary as one record per method (the results file's form)."""
+    table = summary.loc[setting]
+    return [{"method": m, **{c: table.loc[m, c] for c in table.columns}} for m in table.index]
+
+
+def disparity_figure(summary: pd.DataFrame, methods):
+    """Bars of each method's mean average disparity (%) in each setting; a method not run
+    in a setting gets a zero bar."""
+    disparity = summary["disparity_mean"].unstack("setting").reindex(methods)
+    return plots.grouped_bars({s: disparity[s].fillna(0) * 100 for s in disparity.columns},
+                              list(disparity.index), ylabel="average disparity (%)",
+                              title="distance to retraining")
+
+
+def forget_accuracy_figure(per_class: pd.DataFrame):
+    """Bars of each method's forget accuracy per forget class (a `forget_class_table`)."""
+    return plots.grouped_bars({m: per_class.loc[m] for m in per_class.index},
+                              list(per_class.columns), ylabel="forget accuracy",
+                              title="forget accuracy per forget class")
+
+
+# The adversarial-unlearning paper's observations on these baselines (its Table 1). Each
+# rule reads `summarize`'s table; a claim whose methods were not run is "not testable here".
+
+def _mean(summary: pd.DataFrame, setting: str, method: str, score: str) -> float:
+    key = (setting, method)
+    return summary.loc[key, f"{score}_mean"] if key in summary.index else float("nan")
+
+
+def _run_in(summary: pd.DataFrame, setting: str) -> list[str]:
+    """The methods run in a setting, in the order of `methods`."""
+    if setting not in summary.index.get_level_values("setting"):
+        return []
+    return list(summary.loc[setting].index)
+
+
+def random_baselines_forget_less(summary: pd.DataFrame) -> Claim:
+    """Random forgetting: every one of FT, GA, IU that ran has a strictly lower UA than
+    retraining. Needs retrain and at least one of them."""
+    ran = _run_in(summary, "random")
+    under = [m for m in ("ft", "ga", "iu") if m in ran]
+    paper = TABLE1_CIFAR10["random"]
+    if "retrain" in ran and under:
+        held = all(_mean(summary, "random", m, "UA") < _mean(summary, "random", "retrain", "UA")
+                   for m in under)
+        here = "here: " + ", ".join(f"{m} {100 * _mean(summary, 'random', m, 'UA'):.2f}"
+                                    for m in ["retrain", *under])
+    else:
+        held, here = None, "here: needs retrain and one of ft, ga, iu in `methods`"
+    return Claim("random_baselines_forget_less_than_retrain",
+                 "Random forgetting: FT, GA and IU forget less than retraining (lower UA).",
+                 "paper UA: " + ", ".join(f"{m} {paper[m]['UA']}"
+                                          for m in ("retrain", "ft", "ga", "iu")),
+                 here, verdict(held))
+
+
+def class_ft_farthest_from_retrain(summary: pd.DataFrame) -> Claim:
+    """Whole-class forgetting: FT has the largest mean average disparity of the FT, GA, FF,
+    IU that ran. Needs retrain, FT and at least one of the others."""
+    ran = _run_in(summary, "class")
+    baselines = [m for m in ("ft", "ga", "ff", "iu") if m in ran]
+    if "retrain" in ran and "ft" in baselines and len(baselines) > 1:
+        farthest = max(baselines, key=lambda m: _mean(summary, "class", m, "disparity"))
+        held = farthest == "ft"
+        here = (f"here: farthest is {farthest} "
+                f"({100 * _mean(summary, 'class', farthest, 'disparity'):.2f})")
+    else:
+        held, here = None, "here: needs retrain, ft and one of ga, ff, iu in `methods`"
+    return Claim("class_ft_farthest_from_retrain",
+                 "Whole-class forgetting: FT is the farthest from retraining of FT, GA, FF "
+                 "and IU (largest disparity).", "paper: ft 37.84 (largest)", here,
+                 verdict(held))
+
+
+def ga_fastest(summary: pd.DataFrame) -> Claim:
+    """Random forgetting: GA has the lowest mean run time of all methods that ran (the
+    first in `methods` order on a tie). Measured wall time, so the verdict can change with
+    the machine and its load. Needs GA and another method."""
+    ran = _run_in(summary, "random")
+    if "ga" in ran and len(ran) > 1:
+        fastest = min(ran, key=lambda m: _mean(summary, "random", m, "seconds"))
+        held = fastest == "ga"
+        here = (f"here: fastest is {fastest} "
+                f"({_mean(summary, 'random', fastest, 'seconds'):.2f} s of measured run time, "
+                f"which varies with the machine)")
+    else:
+        held, here = None, "here: needs ga and another method in `methods`"
+    return Claim("ga_fastest", "GA is the fastest method.", "paper: ga 0.37 min (fastest)",
+                 here, verdict(held))
+
+
+def claims(summary: pd.DataFrame) -> list[Claim]:
+    """Every claim of the baselines chapter, in its order (the same ids whatever ran)."""
+    return [random_baselines_forget_less(summary), class_ft_farthest_from_retrain(summary),
+            ga_fastest(summary)]
