@@ -268,6 +268,230 @@ def test_colour_images_run_through_the_whole_pipeline():
     assert class_representatives(model, images.mean(0), [0, 2], steps=5).shape == (2, 3, 32, 32)
 
 
+# --- the study: settings, masks and the study's steps on hand-made inputs ------------------
+
+SMOKE_IDS = ["mia_accuracy_unchanged", "backdoor_drops", "ssim_drops", "all_recovered",
+             "class_level", "robustness", "prior_helps", "verification_range", "beats_null",
+             "relabel"]
+
+
+def chapter_params(preset="smoke", **changes):
+    from mu_core import book
+    from conftest import ROOT
+
+    chapter = book.find_chapter(ROOT, "04")
+    defaults = book.notebook_parameters(book.read_notebook(chapter.source))
+    return {**defaults, **book.chapter_parameters(ROOT, chapter, preset), **changes}
+
+
+def test_settings_name_every_parameter_of_the_chapter():
+    settings = study.Settings.from_params(chapter_params())
+    assert settings.per_class == 3 and settings.hidden == [200]
+    with pytest.raises(ConfigError, match="unknown: \\['width'\\]"):
+        study.Settings.from_params(chapter_params(width=3))
+    params = chapter_params()
+    del params["eps"]
+    with pytest.raises(ConfigError, match="missing: \\['eps'\\]"):
+        study.Settings.from_params(params)
+
+
+def test_setup_masks_the_two_requests_and_checks_before_any_training():
+    guard = study.setup(chapter_params(), torch.device("cpu"))
+    assert len(guard.labels) == 30 and int(guard.forget.sum()) == 10  # 1 of 3 per class
+    assert torch.bincount(guard.provider.labels[guard.forget], minlength=10).tolist() == [1] * 10
+    assert int(guard.class_forget.sum()) == 3
+    assert (guard.provider.labels[guard.class_forget] == 3).all()
+    assert (guard.provider.labels[guard.class_kept] == 9).all()
+    assert len(guard.null) == 30 and -1 <= guard.tau <= 1
+    assert guard.nonmembers[0].shape[0] == 200
+    with pytest.raises(ConfigError, match="differ"):
+        study.setup(chapter_params(keep_class=3), torch.device("cpu"))
+    with pytest.raises(ConfigError, match="backdoor_fractions"):
+        study.setup(chapter_params(backdoor_fractions=[0.5, 1.0]), torch.device("cpu"))
+
+
+def test_second_trigger_samples_are_remaining_samples_as_many_as_requested():
+    requested = torch.tensor([True, False, False, True, False, False, False, False])
+    second = study.second_trigger_samples(requested, seed=0)
+    assert int(second.sum()) == 2 and not (second & requested).any()
+    assert torch.equal(second, study.second_trigger_samples(requested, seed=0))
+    everything_requested = torch.tensor([True, True])
+    assert not study.second_trigger_samples(everything_requested, seed=0).any()
+
+
+def test_random_share_takes_at_least_one_sample():
+    assert int(study.random_share(50, 0.1, seed=0).sum()) == 5
+    assert int(study.random_share(50, 0.001, seed=0).sum()) == 1
+    assert int(study.random_share(30, 0.05, seed=0).sum()) == 2  # round(1.5) is 2
+    assert torch.equal(study.random_share(30, 0.4, 1), study.random_share(30, 0.4, 1))
+
+
+def budget_rows(*rows):
+    return {f: {"backdoored samples": n, "ASR (unseen digits)": asr, "clean test accuracy": 0.9}
+            for f, n, asr in rows}
+
+
+def test_backdoor_verifications_use_the_smallest_effective_share():
+    budget = budget_rows((0.02, 10, 0.3), (0.1, 50, 0.95), (0.2, 100, 0.99))
+    assert study.smallest_effective_share(budget) == 0.1
+    assert study.backdoor_verifications(budget, 500) == 10  # the paper's 10 of 500
+    assert study.backdoor_verifications(budget_rows((0.1, 3, 0.9)), 30) == 10  # 0.9 counts
+    never = budget_rows((0.1, 3, 0.5), (0.4, 12, float("nan")))
+    assert study.smallest_effective_share(never) is None
+    assert study.backdoor_verifications(never, 30) == 0
+    assert "more than the largest share" in study.budget_summary(never, 4, 0)
+    assert "a 10% share" in study.budget_summary(budget, 4, 10)
+
+
+def fake_study(null, tau=0.5, forget=None, quantile=1.0, levels=(0.3,)):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(null=torch.tensor(null), tau=tau, forget=forget,
+                           retain=None if forget is None else ~forget,
+                           settings=SimpleNamespace(ssim_levels=list(levels),
+                                                    null_quantile=quantile, dataset="mnist5k"))
+
+
+def test_verifiable_counts_samples_strictly_above_each_level_and_tau():
+    guard = fake_study([0.2, 0.4, 0.6], tau=0.5, levels=(0.3, 0.6))
+    before = {"phase1": torch.tensor([0.1, 0.35, 0.55]), "phase2": torch.tensor([0.3, 0.6, 0.7])}
+    counts = study.verifiable(guard, before)
+    assert counts == {0.3: {"phase 1": 2, "phase 2": 2, "null": 2},
+                      0.6: {"phase 1": 0, "phase 2": 1, "null": 0},
+                      0.5: {"phase 1": 1, "phase 2": 2, "null": 1}}
+    assert study.verifiable_table(counts).loc[0.5, "phase 2"] == 2
+
+
+def test_verification_tables_and_providers_on_a_worked_example():
+    forget = torch.tensor([True, True, False, False, False])
+    guard = fake_study([0.1, 0.2, 0.3, 0.4, 0.5], tau=0.5, forget=forget)
+    before = {"phase2": torch.tensor([0.9, 0.4, 0.8, 0.7, 0.6])}
+    after = {"phase2": torch.tensor([0.2, 0.4, 0.75, 0.7, 0.7])}
+    checked = study.verification(guard, before, after)
+    assert checked.table().loc["requested samples"].to_dict() == {
+        EXECUTED: 1, NOT_EXECUTED: 0, NOT_VERIFIABLE: 1}
+    assert checked.table().loc["remaining samples"].to_dict() == {
+        EXECUTED: 0, NOT_EXECUTED: 3, NOT_VERIFIABLE: 0}
+    assert checked.paired.tolist() == [True, False]  # remaining drops at most 0.05
+    assert checked.paired_threshold == pytest.approx(0.05)
+    assert "**1 of 2**" in study.paired_summary(guard, checked)
+    table = study.ssim_table(guard, before, after)
+    assert table.loc["requested"].tolist() == pytest.approx([0.15, 0.65, 0.3])
+    assert table.loc["remaining"].tolist() == pytest.approx([0.4, 0.7, 0.7166667])
+    rows = study.providers(guard, before, {"honest": after, "skips": before})
+    assert rows["honest"] == {EXECUTED: 1, NOT_EXECUTED: 0, NOT_VERIFIABLE: 1,
+                              "paired: marked unlearned": 1}
+    assert rows["skips"] == {EXECUTED: 0, NOT_EXECUTED: 1, NOT_VERIFIABLE: 1,
+                             "paired: marked unlearned": 0}
+
+
+def test_scheme_table_has_a_column_per_subset_and_moment():
+    values = {"a": {"before": {"MIA": 0.5, "Ours": 0.6}, "after": {"MIA": 0.4, "Ours": 0.2}},
+              "b": {"before": {"MIA": 0.1, "Ours": 0.3}, "after": {"MIA": 0.1, "Ours": 0.3}}}
+    table = study.scheme_table(values)
+    assert list(table.columns) == [("a", "before"), ("a", "after"), ("b", "before"),
+                                   ("b", "after")]
+    assert table.loc["Ours", ("a", "after")] == 0.2
+
+
+def schemes(before, after):
+    return {"before": before, "after": after}
+
+
+def test_sample_level_claim_rules():
+    from mu_core.claims import HELD, NOT_HELD
+
+    steady = schemes({"MIA": 0.6, "Accuracy": 1.0, "Backdoor": 1.0, "Ours": 0.6},
+                     {"MIA": 0.45, "Accuracy": 0.85, "Backdoor": 0.1, "Ours": 0.4})
+    assert study.mia_accuracy_claim(steady).verdict == HELD
+    assert study.backdoor_claim(steady).verdict == HELD
+    moved = schemes({**steady["before"], "MIA": 0.9}, {**steady["after"], "MIA": 0.7})
+    assert study.mia_accuracy_claim(moved).verdict == NOT_HELD  # |0.2| is not below 0.2
+    assert study.backdoor_claim(schemes({"Backdoor": 0.8}, {"Backdoor": 0.0})).verdict == NOT_HELD
+    assert study.backdoor_claim(schemes({"Backdoor": 1.0}, {"Backdoor": 0.2})).verdict == NOT_HELD
+    remaining = schemes({"Ours": 0.5}, {"Ours": 0.45})
+    assert study.ssim_drop_claim(steady, remaining).verdict == HELD  # 0.2 > 2 x 0.05
+    rising = schemes({"Ours": 0.5}, {"Ours": 0.61})
+    assert study.ssim_drop_claim(steady, rising).verdict == NOT_HELD  # 0.2 < 2 x 0.11
+    small = schemes({"Ours": 0.5}, {"Ours": 0.46})
+    assert study.ssim_drop_claim(small, schemes({"Ours": 0.5}, {"Ours": 0.5})).verdict \
+        == NOT_HELD  # a drop of 0.04 is not a drop
+    claim = study.mia_accuracy_claim(steady)
+    assert claim.id == "mia_accuracy_unchanged" and claim.here == \
+        "INA 0.60 -> 0.45, accuracy 1.00 -> 0.85"
+
+
+def test_recovery_claim_needs_more_executed_than_unverifiable():
+    from mu_core.claims import HELD, NOT_HELD
+
+    counts = {EXECUTED: 3, NOT_EXECUTED: 5, NOT_VERIFIABLE: 2}
+    paired = torch.tensor([True, False, True])
+    claim = study.recovery_claim(counts, 0.72, paired)
+    assert claim.verdict == HELD and claim.here.endswith("paired reading: 2/3 unlearned")
+    assert study.recovery_claim({**counts, NOT_VERIFIABLE: 3}, 0.72, paired).verdict == NOT_HELD
+    assert study.recovery_claim({EXECUTED: 0, NOT_EXECUTED: 0, NOT_VERIFIABLE: 0}, 0.5,
+                                paired[:0]).verdict == NOT_HELD
+
+
+def test_class_level_claim_needs_every_scheme_to_fall():
+    from mu_core.claims import HELD, NOT_HELD
+
+    falls = schemes({"MIA": 0.9, "Accuracy": 1.0, "Ours": 0.7},
+                    {"MIA": 0.2, "Accuracy": 0.0, "Ours": 0.6})
+    assert study.class_level_claim(falls).verdict == HELD
+    flat = schemes(falls["before"], {**falls["after"], "Ours": 0.65})
+    assert study.class_level_claim(flat).verdict == NOT_HELD  # 0.05 is not more than 0.05
+    rises = schemes(falls["before"], {**falls["after"], "MIA": 1.0})
+    assert study.class_level_claim(rises).verdict == NOT_HELD
+
+
+def robust_rows(pruned, tuned):
+    row = lambda asr, ssim: {"backdoor ASR (requested)": asr, "SSIM requested": ssim}  # noqa
+    return {"trained": row(1.0, 0.7), "pruned": row(*pruned), "fine-tuned": row(*tuned),
+            "unlearned + fine-tuned": row(0.0, 0.3)}
+
+
+def test_robustness_claim():
+    from mu_core.claims import HELD, NOT_HELD
+
+    assert study.robustness_claim(robust_rows((0.3, 0.6), (0.9, 0.7)), 0.5).verdict == HELD
+    assert study.robustness_claim(robust_rows((0.6, 0.6), (0.5, 0.7)), 0.5).verdict == NOT_HELD
+    assert study.robustness_claim(robust_rows((0.3, 0.5), (0.1, 0.7)), 0.5).verdict == NOT_HELD
+
+
+def test_prior_null_range_and_relabel_claims():
+    from mu_core.claims import HELD, NOT_HELD
+
+    phase1, phase2 = torch.tensor([0.5, 0.6, 0.7]), torch.tensor([0.6, 0.55, 0.75])
+    claim = study.prior_claim(phase1, phase2)
+    assert claim.verdict == HELD and claim.here == "mean 0.600 -> 0.633; 2/3 samples improve"
+    assert study.prior_claim(phase1, phase1).verdict == NOT_HELD
+    assert study.null_claim(phase2, torch.tensor([0.6, 0.6, 0.6])).verdict == HELD
+    assert study.null_claim(phase1, torch.tensor([0.6, 0.6, 0.6])).verdict == NOT_HELD
+    assert study.verification_range_claim(21, 10).verdict == HELD
+    assert study.verification_range_claim(20, 10).verdict == NOT_HELD
+    assert study.verification_range_claim(3, 0).verdict == HELD  # no backdoor counts as 1
+    relabel = lambda b, r: {"before": {"above tau": b},  # noqa: E731
+                            "after relabel fine-tuning": {"above tau": r},
+                            "after retraining": {"above tau": 0}}
+    assert study.relabel_claim(relabel(2, 2)).verdict == HELD
+    assert study.relabel_claim(relabel(2, 1)).verdict == NOT_HELD
+    assert study.relabel_claim(relabel(0, 4)).verdict == NOT_HELD  # nothing to leave
+
+
+def test_reading_follows_the_numbers():
+    forget = torch.tensor([True, True, False])
+    guard = fake_study([0.5, 0.5, 0.5], tau=0.6, forget=forget)
+    checked = study.Verification(VerificationReport(torch.ones(2), torch.zeros(2), 0.6),
+                                 None, torch.tensor([True, True]), 0.1)
+    text = study.reading(guard, {"phase2": torch.tensor([0.7, 0.4, 0.55])}, checked)
+    assert "they beat unseen" in text and "1 of 3 training samples clear tau" in text
+    assert "The *change* carries no more than Eq. 1" in text  # 2 marked, 2 executed
+    checked.paired = torch.tensor([True, True, True])
+    text = study.reading(guard, {"phase2": torch.tensor([0.3, 0.4, 0.55])}, checked)
+    assert "do **not** beat" in text and "What does carry the unlearning" in text
+
+
 def check_smoke_results(results, out):
     """The chapter's smoke-run results (tests/test_chapters.py runs it)."""
     r = results["results"]
@@ -286,6 +510,13 @@ def check_smoke_results(results, out):
     skipped = r["providers"]["skips unlearning"]
     assert skipped["unlearning executed"] == 0 and skipped["paired: marked unlearned"] == 0
     assert len(r["paired"]["unlearned"]) == 10 and -1 <= r["paired"]["threshold"] <= 1
-    assert len(r["claims"]) == 10
-    assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}
+    assert [c["id"] for c in r["claims"]] == SMOKE_IDS
+    verdicts = {c["id"]: c["verdict"] for c in r["claims"]}
+    assert set(verdicts.values()) <= {"held", "did not hold"}  # every claim is testable here
+    # the backdoored model learnt both triggers on its training samples; retraining without
+    # the requested samples leaves their trigger unlearnt
+    requested = r["sample_level"]["unlearning samples"]
+    assert requested["before"]["Backdoor"] == 1.0
+    assert verdicts["backdoor_drops"] == ("held" if requested["after"]["Backdoor"] < 0.2
+                                          else "did not hold")
     assert len(results["figures"]) == 11

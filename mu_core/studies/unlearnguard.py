@@ -1,21 +1,43 @@
-"""The UnlearnGuard experiments' building blocks: the data provider's small training set,
-models trained to a large margin on it, and the four verification schemes' numbers
-(membership inference INA, backdoor ASR, accuracy, reconstruction SSIM) for a subset."""
+"""The UnlearnGuard study (chapter 04): a data provider's small training set, models trained
+to a large margin on it, the reconstructions a trusted third party makes from their weights,
+and the paper's four verification schemes (membership inference INA, backdoor ASR,
+accuracy, reconstruction SSIM) at sample and class level, under model changes, against the
+backdoor's budget and after relabel fine-tuning; the tables, figures and claim rules.
+
+Every step is seeded: the same settings give the same numbers, whatever order the steps run.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, fields
 
+import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from .. import plots
+from ..attacks.backdoor import backdoor_asr, poison
+from ..attacks.inversion import class_representatives
 from ..attacks.mia import membership_ina
-from ..data import ImageData, pixels, require_classes
-from ..errors import ConfigError, check_positive_int
-from ..maxmargin import MarginRecipe, homogeneous_mlp, predictions, train_to_margin
-from ..metrics import accuracy
+from ..attacks.reconstruct import ReconstructionConfig, minmax_scale
+from ..claims import Claim, verdict
+from ..data import ImageData, load, pixels, require_classes
+from ..errors import ConfigError, check_fraction, check_positive_int
+from ..maxmargin import (MarginRecipe, homogeneous_mlp, margins, predictions, prune_randomly,
+                         train_to_margin)
+from ..metrics import accuracy, nearest_ssim
+from ..papers.unlearnguard import CLAIMS
 from ..splits import Split, make_split
+from ..verify import EXECUTED, VerificationReport, null_threshold, paired_reading, recovery_ssim
 
+SAMPLE_SCHEMES = ["MIA", "Backdoor", "Accuracy", "Ours"]
+CLASS_SCHEMES = ["MIA", "Accuracy", "Ours"]  # the paper has no backdoor bars at class level
+WHEN = ("before", "after")
+EFFECTIVE_ASR = 0.9  # a backdoor counts as planted from this attack success rate
+
+
+# --- building blocks ------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Provider:
@@ -60,8 +82,6 @@ def train_model(images: Tensor, labels: Tensor, mean_image: Tensor, num_outputs:
 def fine_tune(model: nn.Module, images: Tensor, labels: Tensor, recipe: MarginRecipe, *,
               desc: str = "fine-tune") -> nn.Module:
     """A copy of `model` trained further on (images, labels)."""
-    import copy
-
     tuned = copy.deepcopy(model).train()
     train_to_margin(tuned, images, labels, recipe, desc=desc)
     return tuned.eval()
@@ -81,9 +101,6 @@ def subset_accuracy(model: nn.Module, images: Tensor, labels: Tensor) -> float:
 def nearest_training(candidates: Tensor, training_images: Tensor) -> tuple[Tensor, Tensor]:
     """For each reconstruction (min-max scaled) its best SSIM to a training sample and that
     sample's index (the paper's Figure 13 scoring); empty when there are no candidates."""
-    from ..attacks.reconstruct import minmax_scale
-    from ..metrics import nearest_ssim
-
     if len(candidates) == 0:
         return torch.empty(0), torch.empty(0, dtype=torch.long)
     return nearest_ssim(minmax_scale(candidates.float()), training_images.float())
@@ -99,8 +116,6 @@ def check_class(name: str, data: ImageData, value, other: int) -> int:
 
 def check_fractions(fractions) -> list[float]:
     """Backdoor budgets: a non-empty list of fractions in (0, 1)."""
-    from ..errors import check_fraction
-
     if not isinstance(fractions, (list, tuple)) or not fractions:
         raise ConfigError(f"backdoor_fractions must be a non-empty list of fractions in "
                           f"(0, 1), got {fractions!r}.")
@@ -117,3 +132,717 @@ def scheme_values(model: nn.Module, images: Tensor, labels: Tensor, subset: Tens
                                   (images[subset], labels[subset])),
             "Accuracy": subset_accuracy(model, images[subset], labels[subset]),
             "Ours": ssim[subset.cpu()].mean().item()}
+
+
+def second_trigger_samples(requested: Tensor, seed: int) -> Tensor:
+    """As many remaining samples as requested ones, drawn at random (seeded): they carry the
+    backdoor's second trigger, so that the remaining samples have a backdoor of their own."""
+    generator = torch.Generator().manual_seed(seed)
+    remaining_ids = torch.nonzero(~requested).view(-1)
+    chosen = torch.zeros_like(requested)
+    chosen[remaining_ids[torch.randperm(len(remaining_ids), generator=generator)
+                         [: int(requested.sum())]]] = True
+    return chosen
+
+
+def random_share(count: int, fraction: float, seed: int) -> Tensor:
+    """A boolean mask of max(1, round(fraction x count)) of `count` samples (seeded)."""
+    chosen = torch.zeros(count, dtype=torch.bool)
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
+    chosen[order[: max(1, round(fraction * count))]] = True
+    return chosen
+
+
+# --- the study's settings and state ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Settings:
+    """The chapter's parameters (the names of its parameters cell)."""
+
+    dataset: str
+    per_class: int
+    forget_per_class: int
+    unlearn_class: int
+    keep_class: int
+    hidden: list
+    init_scale: float
+    train_steps: int
+    train_lr: float
+    finetune_steps: int
+    relabel_steps: int
+    prune_fraction: float
+    backdoor_target: int
+    trigger_size: int
+    backdoor_fractions: list
+    candidates_per_class: int
+    steps: int
+    prior_steps: int
+    reconstruction_lr: float
+    lambda_lr: float
+    lambda_min: float
+    relu_alpha: float
+    alpha_prior: float
+    eps: float
+    pairs: str
+    null_quantile: float
+    ssim_levels: list
+    inversion_steps: int
+    seed: int
+    device: str
+
+    @classmethod
+    def from_params(cls, params: dict) -> "Settings":
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(params) - set(names))
+        missing = [n for n in names if n not in params]
+        if unknown or missing:
+            raise ConfigError(f"the UnlearnGuard study takes the parameters {', '.join(names)}; "
+                              f"unknown: {unknown or 'none'}, missing: {missing or 'none'}.")
+        return cls(**params)
+
+    def reconstruction(self) -> ReconstructionConfig:
+        return ReconstructionConfig(
+            candidates_per_class=self.candidates_per_class, steps=self.steps,
+            prior_steps=self.prior_steps, lr=self.reconstruction_lr, lambda_lr=self.lambda_lr,
+            lambda_min=self.lambda_min, relu_alpha=self.relu_alpha,
+            alpha_prior=self.alpha_prior, eps=self.eps, pairs=self.pairs, seed=self.seed)
+
+
+@dataclass
+class Study:
+    """The data provider's training set D (on the CPU as `provider`, on the device as
+    `images`, `labels`), the two requests as masks over D, the test split on the device, the
+    null's tau, and how models are trained and reconstructed."""
+
+    settings: Settings
+    device: torch.device
+    data: ImageData
+    provider: Provider
+    images: Tensor
+    labels: Tensor
+    forget: Tensor  # the sample-level request
+    class_forget: Tensor  # the class-level request: every sample of unlearn_class
+    class_kept: Tensor  # the samples of keep_class, a remaining class
+    mean_image: Tensor
+    unseen: Provider
+    test_images: Tensor
+    test_labels: Tensor
+    config: ReconstructionConfig
+    recipes: dict[str, MarginRecipe]
+    tau: float
+    null: Tensor
+
+    @property
+    def retain(self) -> Tensor:
+        return ~self.forget
+
+    @property
+    def nonmembers(self) -> tuple[Tensor, Tensor]:
+        """The MIA's known non-members: the last 200 test samples."""
+        return self.test_images[-200:], self.test_labels[-200:]
+
+    def train(self, images: Tensor, labels: Tensor, desc: str) -> nn.Module:
+        """A fresh model trained to a large margin on (images, labels). Its input is centred
+        on the mean of the whole of D."""
+        s, to = self.settings, self.device
+        return train_model(images.to(to), labels.to(to), self.mean_image.to(to),
+                           self.data.num_classes, hidden=s.hidden, init_scale=s.init_scale,
+                           recipe=self.recipes["train"], seed=s.seed, desc=desc)
+
+    def test_accuracy(self, model: nn.Module) -> float:
+        return subset_accuracy(model, self.test_images, self.test_labels)
+
+    def recover(self, model: nn.Module, desc: str) -> dict[str, Tensor]:
+        """The third party's reconstruction from `model` and each training sample's best SSIM
+        after phase 1 and phase 2 (`verify.recovery_ssim`), on the CPU."""
+        scores = recovery_ssim(model, self.provider.images.to(self.device), self.config,
+                               desc=desc)
+        return {key: value.cpu() for key, value in scores.items()}
+
+
+def setup(params: dict, device: torch.device) -> Study:
+    """The study from the chapter's parameters, every one checked before any training."""
+    s = Settings.from_params(params)
+    config = s.reconstruction()
+    recipes = {"train": MarginRecipe(steps=s.train_steps, lr=s.train_lr),
+               "finetune": MarginRecipe(steps=s.finetune_steps, lr=s.train_lr),
+               "relabel": MarginRecipe(steps=s.relabel_steps, lr=s.train_lr)}
+    data = load(s.dataset)
+    samples_split, _ = provider_splits(data, s.per_class, s.forget_per_class, s.unlearn_class,
+                                       s.seed)
+    check_class("keep_class", data, s.keep_class, s.unlearn_class)
+    check_fractions(s.backdoor_fractions)
+    training = provider(data, samples_split.train)
+    unseen = provider(data, data.test[: s.candidates_per_class * data.num_classes])
+    test = provider(data, data.test)
+    tau, null = null_threshold(training.images, unseen.images, s.null_quantile)
+    labels = training.labels
+    return Study(settings=s, device=device, data=data, provider=training,
+                 images=training.images.to(device), labels=labels.to(device),
+                 forget=torch.isin(training.indices, samples_split.forget),
+                 class_forget=labels == s.unlearn_class, class_kept=labels == s.keep_class,
+                 mean_image=training.images.mean(0), unseen=unseen,
+                 test_images=test.images.to(device), test_labels=test.labels.to(device),
+                 config=config, recipes=recipes, tau=tau, null=null)
+
+
+def describe(study: Study) -> str:
+    """The setting in one paragraph: the requests' sizes, the null and tau."""
+    s, null = study.settings, study.null
+    return (f"Training set: {len(study.provider.labels)} samples; sample-level request: "
+            f"{int(study.forget.sum())} samples; class-level request: class "
+            f"{s.unlearn_class} ({int(study.class_forget.sum())} samples). Null: each training "
+            f"sample's best SSIM against {len(study.unseen.labels)} unseen test digits, "
+            f"median {null.median():.2f}; tau = its {s.null_quantile:.0%} quantile = "
+            f"**{study.tau:.3f}**.")
+
+
+# --- the models -----------------------------------------------------------------------------
+
+@dataclass
+class Models:
+    """The trained model M, the retrained models for the two requests, and the backdoor
+    baseline's models (trained with both triggers, and retrained without the requested
+    samples); `second` marks the remaining samples that carry the second trigger."""
+
+    trained: nn.Module
+    retrained: nn.Module
+    class_retrained: nn.Module
+    second: Tensor
+    backdoored: nn.Module
+    backdoored_retrained: nn.Module
+
+
+def backdoored_set(study: Study, second: Tensor) -> tuple[Tensor, Tensor]:
+    """D with the requested samples' trigger (bottom-right) and the second trigger
+    (top-left) on `second`, both labelled `backdoor_target`."""
+    s, training = study.settings, study.provider
+    images, labels = poison(training.images, training.labels, study.forget, s.backdoor_target,
+                            s.trigger_size)
+    return poison(images, labels, second, s.backdoor_target, s.trigger_size, corner="top-left")
+
+
+def train_models(study: Study) -> Models:
+    images, labels, to = study.images, study.labels, study.device
+    keep, class_keep = study.retain.to(to), (~study.class_forget).to(to)
+    trained = study.train(images, labels, "trained")
+    retrained = study.train(images[keep], labels[keep], "retrain (samples)")
+    class_retrained = study.train(images[class_keep], labels[class_keep], "retrain (class)")
+    second = second_trigger_samples(study.forget, study.settings.seed)
+    bd_images, bd_labels = backdoored_set(study, second)
+    backdoored = study.train(bd_images, bd_labels, "backdoored")
+    bd_retrained = study.train(bd_images[study.retain], bd_labels[study.retain],
+                               "backdoored retrain")
+    return Models(trained, retrained, class_retrained, second, backdoored, bd_retrained)
+
+
+def accuracy_table(study: Study, models: Models) -> pd.DataFrame:
+    """Training and test accuracy of the trained, retrained and backdoored models."""
+    named = [("trained", models.trained), ("retrained (samples)", models.retrained),
+             ("retrained (class)", models.class_retrained), ("backdoored", models.backdoored)]
+    return pd.DataFrame({name: {"train": subset_accuracy(model, study.images, study.labels),
+                                "test": study.test_accuracy(model)}
+                         for name, model in named}).T
+
+
+# --- sample-level requests (Figures 3-5) ----------------------------------------------------
+
+def sample_level(study: Study, models: Models, before: dict, after: dict) -> dict:
+    """The four schemes for the requested samples and for the second-trigger remaining
+    samples, before (trained) and after (retrained): subset -> when -> scheme -> value."""
+    s = study.settings
+    everything = torch.ones_like(study.forget)
+
+    def values(model, bd_model, subset, corner, scores, trained_on):
+        row = scheme_values(model, study.images, study.labels, subset, trained_on & ~subset,
+                            study.nonmembers, scores["phase2"])
+        row["Backdoor"] = backdoor_asr(bd_model, study.provider.images[subset].to(study.device),
+                                       study.provider.labels[subset].to(study.device),
+                                       s.backdoor_target, s.trigger_size, corner)
+        return row
+
+    return {name: {"before": values(models.trained, models.backdoored, subset, corner, before,
+                                    everything),
+                   "after": values(models.retrained, models.backdoored_retrained, subset,
+                                   corner, after, study.retain)}
+            for name, subset, corner in (("unlearning samples", study.forget, "bottom-right"),
+                                         ("remaining samples", models.second, "top-left"))}
+
+
+def scheme_figure(values: dict, schemes: list[str], figure_numbers: list[str], ylabel: str):
+    """One panel per subset of `values` (subset -> when -> scheme -> value), bars before and
+    after for each scheme."""
+    panels = {f"{name} (Fig. {number})": {when: [v[when][s] for s in schemes] for when in WHEN}
+              for (name, v), number in zip(values.items(), figure_numbers)}
+    return plots.bar_panels(panels, schemes, ylabel=ylabel, columns=2)
+
+
+def sample_level_figure(values: dict):
+    return scheme_figure(values, SAMPLE_SCHEMES, ["3", "4"], "INA / ASR / accuracy / SSIM")
+
+
+@dataclass
+class Verification:
+    """Eq. 1 with the null's tau for the requested and the remaining samples, and the paired
+    reading of the request (`verify.paired_reading`)."""
+
+    requested: VerificationReport
+    remaining: VerificationReport
+    paired: Tensor
+    paired_threshold: float
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame({"requested samples": self.requested.counts(),
+                             "remaining samples": self.remaining.counts()}).T
+
+
+def verification(study: Study, before: dict, after: dict) -> Verification:
+    b, a = before["phase2"], after["phase2"]
+    paired, threshold = paired_reading(b, a, study.forget, study.settings.null_quantile)
+    return Verification(VerificationReport(b[study.forget], a[study.forget], study.tau),
+                        VerificationReport(b[study.retain], a[study.retain], study.tau),
+                        paired, threshold)
+
+
+def ssim_table(study: Study, before: dict, after: dict) -> pd.DataFrame:
+    """Mean best SSIM of the requested and remaining samples: the null, before, after."""
+    masks = [study.forget, study.retain]
+    return pd.DataFrame({name: [ssim[mask].mean().item() for mask in masks]
+                         for name, ssim in (("null (unseen digits)", study.null),
+                                            ("before", before["phase2"]),
+                                            ("after", after["phase2"]))},
+                        index=["requested", "remaining"])
+
+
+def paired_summary(study: Study, checked: Verification) -> str:
+    return (f"Paired reading: a drop above **{checked.paired_threshold:.3f}** (the remaining "
+            f"samples' {study.settings.null_quantile:.0%} quantile) marks "
+            f"**{int(checked.paired.sum())} of {len(checked.paired)}** requested samples as "
+            f"unlearned; Eq. 1 with tau {study.tau:.2f} marks "
+            f"{checked.requested.counts()[EXECUTED]}.")
+
+
+def reconstruction_pairs(study: Study, shown: Tensor, captions: list[str], rows: dict):
+    """The training samples `shown` (first row, captioned) and, one row per entry of `rows`
+    (name -> scores of `Study.recover`), each one's most similar reconstruction titled with
+    the name and its SSIM."""
+    images = [study.provider.images[shown]]
+    images += [scores["candidates"][scores["index"][shown]] for scores in rows.values()]
+    titles = captions + [f"{name} {scores['phase2'][i]:.2f}"
+                         for name, scores in rows.items() for i in shown]
+    return plots.image_grid(torch.cat(images), titles, columns=len(shown))
+
+
+def first(mask: Tensor, count: int) -> Tensor:
+    """The indices of the first `count` samples of a boolean mask."""
+    return torch.nonzero(mask).view(-1)[:count]
+
+
+def sample_pairs_figure(study: Study, before: dict, after: dict):
+    """Figure 5: four requested samples and one remaining sample of each of classes 4-7."""
+    labels = study.provider.labels
+    remaining = [first(study.retain & (labels == c), 1) for c in range(4, 8)]
+    shown = torch.cat([first(study.forget, 4), *remaining])
+    captions = [f"{'req.' if study.forget[i] else 'rem.'} {labels[i].item()}" for i in shown]
+    return reconstruction_pairs(study, shown, captions, {"before": before, "after": after})
+
+
+# --- class-level requests (Figures 6-8) -----------------------------------------------------
+
+def class_level(study: Study, models: Models, before: dict, class_after: dict) -> dict:
+    """MIA, accuracy and SSIM for the unlearned class and the remaining class, before
+    (trained) and after retraining without the class: subset -> when -> scheme -> value."""
+    s = study.settings
+    everything = torch.ones_like(study.class_forget)
+    table = {}
+    for name, mask in ((f"unlearning class {s.unlearn_class}", study.class_forget),
+                       (f"remaining class {s.keep_class}", study.class_kept)):
+        table[name] = {}
+        for when, model, scores in (("before", models.trained, before),
+                                    ("after", models.class_retrained, class_after)):
+            members = (~study.class_forget if when == "after" else everything) & ~mask
+            table[name][when] = scheme_values(model, study.images, study.labels, mask, members,
+                                              study.nonmembers, scores["phase2"])
+    return table
+
+
+def class_level_figure(values: dict):
+    return scheme_figure(values, CLASS_SCHEMES, ["6", "6"], "INA / accuracy / SSIM")
+
+
+def scheme_table(values: dict) -> pd.DataFrame:
+    """subset -> when -> scheme -> value as a table: one column per (subset, when)."""
+    return pd.DataFrame({(name, when): v[when] for name, v in values.items() for when in v})
+
+
+def inversions(study: Study, models: Models) -> dict[str, Tensor]:
+    """Model inversion's representatives of the unlearned and the kept class, from the
+    trained model ("before") and the class-retrained one ("after")."""
+    s = study.settings
+    return {when: class_representatives(model, study.mean_image.to(study.device),
+                                        [s.unlearn_class, s.keep_class],
+                                        steps=s.inversion_steps).cpu()
+            for when, model in (("before", models.trained), ("after", models.class_retrained))}
+
+
+def inversion_figure(study: Study, representatives: dict):
+    s = study.settings
+    return plots.image_grid(torch.cat([representatives["before"], representatives["after"]]),
+                            [f"{when}: {c}" for when in WHEN
+                             for c in (s.unlearn_class, s.keep_class)], columns=4)
+
+
+def inversion_confidence(study: Study, trained: nn.Module, representatives: dict) -> dict:
+    """The trained model's probability of the unlearned class for each representative."""
+    with torch.no_grad():
+        return {when: trained(r.to(study.device)).softmax(1)[:, study.settings.unlearn_class]
+                .tolist() for when, r in representatives.items()}
+
+
+def class_pairs_figure(study: Study, before: dict, class_after: dict):
+    """Figure 8: two samples of the unlearned class and two of the kept class."""
+    shown = torch.cat([first(study.class_forget, 2), first(study.class_kept, 2)])
+    captions = [f"class {study.provider.labels[i].item()}" for i in shown]
+    return reconstruction_pairs(study, shown, captions, {"before": before, "after": class_after})
+
+
+# --- robustness and dishonest providers (Figures 9-10) --------------------------------------
+
+def changed_models(study: Study, models: Models) -> dict[str, tuple[nn.Module, nn.Module]]:
+    """(clean, backdoored) model pairs: as trained, pruned, fine-tuned on D, and unlearned
+    (retrained) then fine-tuned on D."""
+    s, recipe = study.settings, study.recipes["finetune"]
+    clean = (study.images, study.labels)
+    return {
+        "trained": (models.trained, models.backdoored),
+        "pruned": (prune_randomly(models.trained, s.prune_fraction, seed=s.seed),
+                   prune_randomly(models.backdoored, s.prune_fraction, seed=s.seed)),
+        "fine-tuned": (fine_tune(models.trained, *clean, recipe),
+                       fine_tune(models.backdoored, *clean, recipe)),
+        "unlearned + fine-tuned": (fine_tune(models.retrained, *clean, recipe),
+                                   fine_tune(models.backdoored_retrained, *clean, recipe)),
+    }
+
+
+def robustness(study: Study, models: Models, before: dict) -> tuple[dict, dict]:
+    """For each changed model: the backdoor's ASR on the requested samples, our SSIM, the
+    recovered count, the paired reading against the trained model and the test accuracy;
+    also each changed model's reconstruction scores."""
+    s = study.settings
+    requested = (study.provider.images[study.forget].to(study.device),
+                 study.provider.labels[study.forget].to(study.device))
+    rows, scores_of = {}, {}
+    for name, (model, bd_model) in changed_models(study, models).items():
+        scores = scores_of[name] = before if name == "trained" else study.recover(model, name)
+        rows[name] = {
+            "backdoor ASR (requested)": backdoor_asr(bd_model, *requested, s.backdoor_target,
+                                                     s.trigger_size),
+            "SSIM requested": scores["phase2"][study.forget].mean().item(),
+            "SSIM remaining": scores["phase2"][study.retain].mean().item(),
+            "recovered (> tau)": int((scores["phase2"] > study.tau).sum()),
+            "paired: requested marked unlearned": int(paired_reading(
+                before["phase2"], scores["phase2"], study.forget, s.null_quantile)[0].sum()),
+            "test accuracy": study.test_accuracy(model)}
+    return rows, scores_of
+
+
+def robustness_figure(study: Study, rows: dict):
+    table = pd.DataFrame(rows).T
+    return plots.grouped_bars(
+        {"backdoor ASR": table["backdoor ASR (requested)"].tolist(),
+         "our SSIM": table["SSIM requested"].tolist(),
+         "null SSIM": [study.null[study.forget].mean().item()] * len(table)},
+        [name.replace(" + ", " +\n") for name in table.index], ylabel="ASR / SSIM",
+        title="Figs. 9-10: requested samples after model changes")
+
+
+def providers(study: Study, before: dict, returned: dict[str, dict]) -> dict:
+    """For each provider (name -> scores of the model it returns): Eq. 1's verdicts with
+    the null's tau and the paired reading, for the requested samples."""
+    rows = {}
+    for name, scores in returned.items():
+        counts = VerificationReport(before["phase2"][study.forget],
+                                    scores["phase2"][study.forget], study.tau).counts()
+        flags, _ = paired_reading(before["phase2"], scores["phase2"], study.forget,
+                                  study.settings.null_quantile)
+        rows[name] = {**counts, "paired: marked unlearned": int(flags.sum())}
+    return rows
+
+
+# --- verification range and the prior loss (Figures 11-12) ----------------------------------
+
+def boundary_distance(study: Study, trained: nn.Module) -> Tensor:
+    """Each training sample's Delta M = M_y(x) - max_{j != y} M_j(x) on the trained model."""
+    with torch.no_grad():
+        return margins(trained(study.images), study.labels).cpu()
+
+
+def prior_figure(study: Study, before: dict, distance: Tensor):
+    return plots.recovery_by_margin(
+        distance, before["phase1"], before["phase2"], study.null, study.tau,
+        tau_label=f"tau (null {study.settings.null_quantile:.0%})")
+
+
+def backdoor_budget(study: Study) -> dict[float, dict]:
+    """For each backdoored share of D: the count, the trigger's ASR on unseen test digits
+    and the clean test accuracy of a model trained on the poisoned D."""
+    s, training = study.settings, study.provider
+    budget = {}
+    for fraction in s.backdoor_fractions:
+        chosen = random_share(len(training.labels), fraction, s.seed)
+        poisoned = poison(training.images, training.labels, chosen, s.backdoor_target,
+                          s.trigger_size)
+        model = study.train(*poisoned, f"backdoor {fraction:.0%}")
+        budget[fraction] = {"backdoored samples": int(chosen.sum()),
+                            "ASR (unseen digits)": backdoor_asr(
+                                model, study.test_images, study.test_labels,
+                                s.backdoor_target, s.trigger_size),
+                            "clean test accuracy": study.test_accuracy(model)}
+    return budget
+
+
+def budget_figure(budget: dict):
+    table = pd.DataFrame(budget).T
+    return plots.curves({"ASR": table["ASR (unseen digits)"].tolist(),
+                         "clean accuracy": table["clean test accuracy"].tolist()},
+                        x=[100 * f for f in table.index],
+                        xlabel="backdoored share of the training set (%)",
+                        title="Fig. 11c: backdoor budget")
+
+
+def smallest_effective_share(budget: dict) -> float | None:
+    """The smallest backdoored share whose ASR reaches EFFECTIVE_ASR, None if none does."""
+    effective = [f for f, row in budget.items() if row["ASR (unseen digits)"] >= EFFECTIVE_ASR]
+    return min(effective) if effective else None
+
+
+def backdoor_verifications(budget: dict, training_size: int) -> int:
+    """How many disjoint providers a training set of `training_size` can hold, each with
+    the smallest effective backdoor (0 when no share in the budget is effective)."""
+    smallest = smallest_effective_share(budget)
+    return 0 if smallest is None else training_size // budget[smallest]["backdoored samples"]
+
+
+def verifiable(study: Study, before: dict) -> dict:
+    """For each SSIM level and tau: how many training samples phase 1, phase 2 and the
+    null reach above it."""
+    return {level: {"phase 1": int((before["phase1"] > level).sum()),
+                    "phase 2": int((before["phase2"] > level).sum()),
+                    "null": int((study.null > level).sum())}
+            for level in [*study.settings.ssim_levels, study.tau]}
+
+
+def verifiable_table(counts: dict) -> pd.DataFrame:
+    return pd.DataFrame(counts).T.rename_axis("SSIM threshold")
+
+
+def budget_summary(budget: dict, verified: int, verifications: int) -> str:
+    """The backdoor's budget against reconstruction's `verified` samples above tau."""
+    smallest = smallest_effective_share(budget)
+    needed = f"a {smallest:.0%}" if smallest is not None else "more than the largest"
+    return (f"The backdoor needs {needed} share of the training set for an ASR of at least "
+            f"{EFFECTIVE_ASR}, so the training set supports **{verifications}** such "
+            f"verifications; reconstruction verifies **{verified}** samples above tau (paper: "
+            f"255 above SSIM 0.15 against 10 backdoor verifications, over 40 times more).")
+
+
+def ssim_levels_figure(study: Study, before: dict):
+    """Figure 12: for each SSIM level, the reconstruction whose SSIM to its nearest training
+    sample is closest to the level, under that training sample."""
+    levels = study.settings.ssim_levels
+    candidate_ssim, nearest = nearest_training(before["candidates"], study.provider.images)
+    picked = torch.stack([torch.argmin((candidate_ssim - level).abs()) for level in levels])
+    return plots.image_grid(
+        torch.cat([study.provider.images[nearest[picked]], before["candidates"][picked]]),
+        [f"level {level}" for level in levels]
+        + [f"SSIM {candidate_ssim[i]:.2f}" for i in picked], columns=len(picked))
+
+
+# --- relabel fine-tuning (Figures 13-14) ----------------------------------------------------
+
+def relabel_unlearning(study: Study, trained: nn.Module) -> nn.Module:
+    """Relabel-based unlearning: `trained` fine-tuned on D with the unlearned class's
+    samples given random other labels."""
+    mask = study.class_forget.to(study.device)
+    relabelled = study.labels.clone()
+    relabelled[mask] = random_relabels(study.labels[mask].cpu(), study.data.num_classes,
+                                       study.settings.seed).to(study.device)
+    return fine_tune(trained, study.images, relabelled, study.recipes["relabel"], desc="relabel")
+
+
+def relabel_table(study: Study, trained: nn.Module, outcomes: dict) -> dict:
+    """For each outcome (name -> (model, its reconstruction scores)): the reconstructions the
+    trained model classifies as the unlearned class, scored against their nearest training
+    sample, the class's samples recovered and the model's accuracy on the class."""
+    c, mask = study.settings.unlearn_class, study.class_forget
+    rows = {}
+    for when, (model, scores) in outcomes.items():
+        candidates = scores["candidates"]
+        as_class = predictions(trained, candidates.to(study.device)).cpu() == c
+        best, _ = nearest_training(candidates[as_class], study.provider.images)
+        rows[when] = {"candidates classified as the class": int(as_class.sum()),
+                      "their mean SSIM to the nearest training sample": best.mean().item(),
+                      "above tau": int((best > study.tau).sum()),
+                      f"class-{c} samples recovered (> tau)":
+                          int((scores["phase2"][mask] > study.tau).sum()),
+                      "accuracy on the class": subset_accuracy(
+                          model, study.images[mask.to(study.device)],
+                          study.labels[mask.to(study.device)])}
+    return rows
+
+
+def relabel_figure(study: Study, scores_by_model: dict):
+    """Figure 13: the unlearned class's best SSIMs for each model."""
+    frame = pd.DataFrame([{"model": name, "SSIM": v} for name, scores in scores_by_model.items()
+                          for v in scores["phase2"][study.class_forget].tolist()])
+    return plots.box_panels(frame, ["SSIM"], ["model"])
+
+
+def relabel_pairs_figure(study: Study, relabel_scores: dict):
+    """Figure 14: samples of the unlearned class and their best reconstruction after
+    relabel fine-tuning."""
+    shown = first(study.class_forget, 4)
+    captions = [f"class {study.settings.unlearn_class}" for _ in shown]
+    return reconstruction_pairs(study, shown, captions, {"SSIM": relabel_scores})
+
+
+# --- the paper's claims ---------------------------------------------------------------------
+
+def _change(values: dict, scheme: str) -> str:
+    return f"{values['before'][scheme]:.2f} -> {values['after'][scheme]:.2f}"
+
+
+def mia_accuracy_claim(requested: dict) -> Claim:
+    """`requested`: when -> scheme -> value for the requested samples."""
+    b, a = requested["before"], requested["after"]
+    return Claim("mia_accuracy_unchanged",
+                 "sample level: MIA and accuracy do not change much for the requested samples",
+                 CLAIMS["mia_accuracy_unchanged"],
+                 f"INA {_change(requested, 'MIA')}, accuracy {_change(requested, 'Accuracy')}",
+                 verdict(abs(b["MIA"] - a["MIA"]) < 0.2
+                         and abs(b["Accuracy"] - a["Accuracy"]) < 0.2))
+
+
+def backdoor_claim(requested: dict) -> Claim:
+    b, a = requested["before"], requested["after"]
+    return Claim("backdoor_drops",
+                 "sample level: the backdoor ASR drops to near 0 for the requested samples",
+                 CLAIMS["backdoor_drops"], _change(requested, "Backdoor"),
+                 verdict(b["Backdoor"] > 0.8 and a["Backdoor"] < 0.2))
+
+
+def ssim_drop_claim(requested: dict, remaining: dict) -> Claim:
+    drop = requested["before"]["Ours"] - requested["after"]["Ours"]
+    remaining_drop = remaining["before"]["Ours"] - remaining["after"]["Ours"]
+    return Claim("ssim_drops",
+                 "sample level: our SSIM drops for the requested samples and not for the "
+                 "remaining", CLAIMS["ssim_drops"],
+                 f"requested {_change(requested, 'Ours')}, remaining {_change(remaining, 'Ours')}",
+                 verdict(drop > 0.05 and drop > 2 * abs(remaining_drop)))
+
+
+def recovery_claim(counts: dict, tau: float, paired: Tensor) -> Claim:
+    """`counts`: Algorithm 1's verdict counts for the requested samples; `paired`: the
+    paired reading's flags."""
+    return Claim("all_recovered",
+                 "verification: requested samples are recovered before and not after (Alg. 1)",
+                 CLAIMS["all_recovered"],
+                 ", ".join(f"{k}: {v}" for k, v in counts.items())
+                 + f" (tau {tau:.2f} from the null); paired reading: {int(paired.sum())}/"
+                 f"{len(paired)} unlearned",
+                 verdict(counts["unlearning executed"] > counts["not verifiable"]))
+
+
+def class_level_claim(unlearned_class: dict) -> Claim:
+    """`unlearned_class`: when -> scheme -> value for the unlearned class."""
+    b, a = unlearned_class["before"], unlearned_class["after"]
+    return Claim("class_level",
+                 "class level: MIA, accuracy and SSIM all change for the unlearned class",
+                 CLAIMS["class_level"],
+                 "; ".join(f"{s} {_change(unlearned_class, s)}" for s in CLASS_SCHEMES),
+                 verdict(all(b[s] - a[s] > 0.05 for s in CLASS_SCHEMES)))
+
+
+def robustness_claim(rows: dict, requested_after_ssim: float) -> Claim:
+    """`rows`: `robustness`'s rows; `requested_after_ssim`: the requested samples' mean SSIM
+    after honest retraining."""
+    changed = [rows[name] for name in ("pruned", "fine-tuned")]
+    return Claim("robustness",
+                 "robustness: pruning and fine-tuning break the backdoor but not the "
+                 "reconstruction", CLAIMS["robustness"],
+                 ", ".join(f"{k}: ASR {v['backdoor ASR (requested)']:.2f}, SSIM "
+                           f"{v['SSIM requested']:.2f}" for k, v in rows.items()),
+                 verdict(min(r["backdoor ASR (requested)"] for r in changed) < 0.5
+                         and min(r["SSIM requested"] for r in changed) > requested_after_ssim))
+
+
+def prior_claim(phase1: Tensor, phase2: Tensor) -> Claim:
+    """Each training sample's best SSIM after phase 1 and after phase 2."""
+    change = phase2 - phase1
+    return Claim("prior_helps", "the prior loss raises the reconstructions' SSIM",
+                 CLAIMS["prior_helps"],
+                 f"mean {phase1.mean():.3f} -> {phase2.mean():.3f}; "
+                 f"{int((change > 0).sum())}/{len(change)} samples improve",
+                 verdict(phase2.mean() > phase1.mean()))
+
+
+def verification_range_claim(verified: int, verifications: int) -> Claim:
+    """`verified`: samples above tau; `verifications`: the backdoor budget's count."""
+    return Claim("verification_range",
+                 "reconstruction supports many more verifications than the backdoor budget",
+                 CLAIMS["verification_range"],
+                 f"{verified} samples above tau vs. {verifications} backdoor verifications",
+                 verdict(verified > 2 * max(1, verifications)))
+
+
+def null_claim(phase2: Tensor, null: Tensor) -> Claim:
+    null_mean = null.mean().item()
+    return Claim("beats_null", "reconstructions beat unseen real data (our control)",
+                 "not examined", f"mean best SSIM {phase2.mean():.3f} vs. null {null_mean:.3f}",
+                 verdict(phase2.mean() > null_mean))
+
+
+def relabel_claim(rows: dict) -> Claim:
+    """`rows`: `relabel_table`'s rows."""
+    before, relabel = rows["before"]["above tau"], rows["after relabel fine-tuning"]["above tau"]
+    return Claim("relabel",
+                 "relabel fine-tuning leaves (or adds) recoverable samples of the unlearned class",
+                 CLAIMS["relabel"],
+                 f"{before} -> {relabel} candidates above tau (retraining: "
+                 f"{rows['after retraining']['above tau']})",
+                 verdict(relabel >= before > 0))
+
+
+def claims(study: Study, sample: dict, checked: Verification, classes: dict, robust: dict,
+           before: dict, counts: dict, verifications: int, relabel: dict) -> list[Claim]:
+    """The paper's claims, checked on the study's numbers, in the chapter's order."""
+    requested, remaining = sample["unlearning samples"], sample["remaining samples"]
+    return [mia_accuracy_claim(requested), backdoor_claim(requested),
+            ssim_drop_claim(requested, remaining),
+            recovery_claim(checked.requested.counts(), study.tau, checked.paired),
+            class_level_claim(classes[f"unlearning class {study.settings.unlearn_class}"]),
+            robustness_claim(robust, requested["after"]["Ours"]),
+            prior_claim(before["phase1"], before["phase2"]),
+            verification_range_claim(counts[study.tau]["phase 2"], verifications),
+            null_claim(before["phase2"], study.null), relabel_claim(relabel)]
+
+
+def reading(study: Study, before: dict, checked: Verification) -> str:
+    """"Reading the verdicts", from this run's numbers."""
+    phase2, null_mean = before["phase2"].mean().item(), study.null.mean().item()
+    marked, executed = int(checked.paired.sum()), checked.requested.counts()[EXECUTED]
+    change = ("What does carry the unlearning is the *change*" if marked > executed else
+              "The *change* carries no more than Eq. 1 here")
+    return (
+        "**Reading the verdicts.** The control decides most of them. On "
+        f"{study.settings.dataset}, unseen samples already reach a mean best SSIM of "
+        f"{null_mean:.3f} against the training samples, so a scheme that reads similarity "
+        "must beat that null before it says anything about membership; the paper compares "
+        "before and after but never against data the model never saw. Here the "
+        f"reconstructions' mean best SSIM is {phase2:.3f}: they "
+        + ("beat" if phase2 > null_mean else "do **not** beat") + " unseen real samples on "
+        f"average, and {int((before['phase2'] > study.tau).sum())} of {len(study.null)} "
+        f"training samples clear tau. {change}: the paired reading marks {marked} of "
+        f"{len(checked.paired)} requested samples as unlearned, where Eq. 1 marks {executed}. "
+        "The `paper` preset (50 samples per class, two 1000-unit layers, tens of thousands of "
+        "steps) is the scale at which Buzaglo et al. report faithful reconstructions.")
