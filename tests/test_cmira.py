@@ -2,6 +2,7 @@ import dataclasses
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -224,6 +225,269 @@ def test_a_smaller_probing_set_is_a_stratified_subset_of_the_test_split(mnist):
     assert torch.equal(study.probing_set(mnist, split, None, seed=0), split.test)
 
 
+# ---------------------------------------------------------------------------------------
+# Tables, figure data, claim rules and results on hand-made rows
+
+# (backbone, architecture, method): forget accuracy of M_U, P, P+U and P+U+A, the same in
+# each of the five forget classes, so every rate is worked out by hand.
+HAND = {("R", "resnet18", "retrain"): (0.8, 0.7, 0.8, 0.84),
+        ("R", "resnet18", "ga"): (0.4, 0.7, 0.5, 0.6),
+        ("V", "vgg16_bn", "retrain"): (0.8, 0.6, 0.8, 0.8),
+        ("V", "vgg16_bn", "ff"): (0.0, 0.6, 0.3, 0.5)}
+
+
+def hand_rows(stages=study.STAGES):
+    def scores(acc):
+        return {"acc": acc, "per_class": [acc] * 5, "confusion": torch.eye(3) * acc}
+
+    rows = [{"dataset": "digits", "backbone": backbone, "architecture": architecture,
+             "seed": 0, "method": method, "unlearned": scores(accuracies[0]),
+             "components": stage, "rounds": 2, "seconds": 1.5,
+             "attack": scores(accuracies[1 + study.STAGES.index(stage)])}
+            for (backbone, architecture, method), accuracies in HAND.items()
+            for stage in stages]
+    return study._with_recovery_metrics(pd.DataFrame(rows))
+
+
+def recovery_rows(*rows):
+    return pd.DataFrame(rows, columns=["dataset", "backbone", "method", "r_i", "r_r"])
+
+
+def test_formatting_beside_the_paper():
+    assert study.percent(0.5) == "50.00" and study.percent(float("inf")) == "∞"
+    assert study.with_arrow(40, 20) == "40.00 ↑ 20.00"
+    assert study.with_arrow(40, -5.5) == "40.00 ↓ 5.50"
+    assert study.paper_dataset("cifar100") == "cifar100"
+    assert study.paper_dataset("digits") == "fashion_mnist"
+
+
+def test_paper_area_recomputes_the_papers_a_r_from_its_own_classwise_rows():
+    # the chapter's note: CIFAR-10 ResNet-18 printed 11.20, 314.98, 44.68 for RT, FF, GA
+    rows = study.paper.CLASSWISE["cifar10"]["resnet18"]
+    assert study.paper_area(rows["retrain"]) == pytest.approx(10.05, abs=0.01)
+    assert study.paper_area(rows["ff"]) == pytest.approx(286.6, abs=0.05)
+    assert study.paper_area(rows["ga"]) == pytest.approx(45.66, abs=0.01)
+
+
+def test_table1_puts_our_rates_beside_the_papers():
+    table = study.table1(hand_rows())
+    assert list(table.index) == [("digits", b, m) for b, _, m in HAND]
+    ga = table.loc[("digits", "R", "ga")]
+    assert (ga[("here", "Acc_U")], ga[("here", "Acc_A")], ga[("here", "R_R")]) == \
+        ("40.00", "60.00", "50.00")
+    assert ga[("paper (fashion_mnist)", "Acc_U")] == 77.33
+    assert ga[("paper (cifar10)", "R_R")] == 20.69
+    ff = table.loc[("digits", "V", "ff")]
+    assert ff[("here", "R_R")] == "∞"  # Acc_U = 0
+    assert ff[("paper (fashion_mnist)", "Acc_A")] == "–"  # the paper's VGG-16 has no FF
+
+
+def test_classwise_table_gives_each_forget_class_its_gain_and_the_area():
+    names = {"digits": ["one", "three", "five", "seven", "nine"]}
+    table = study.classwise_table(hand_rows(), names)
+    ga = table.loc[("digits", "R", "ga")]
+    assert ga[("here", "#1 one")] == ga[("here", "#5 nine")] == "40.00 ↑ 20.00"
+    assert ga[("here", "A_R")] == "125.00"  # every radius x 1.5: area x 2.25
+    assert ga[("paper", "#1")] == "88.78 ↑ 10.52"  # FashionMNIST ResNet-18 GA
+    assert ga[("paper", "A_R printed")] == "51.41"
+    retrain = table.loc[("digits", "V", "retrain")]
+    assert retrain[("here", "#2 three")] == "80.00 ↑ 0.00"
+    assert table.loc[("digits", "V", "ff"), ("paper", "#1")] == "–"
+
+
+def test_ablation_table_lists_every_stage_beside_the_papers():
+    table = study.ablation_table(hand_rows())
+    ga = table.loc[("digits", "R", "ga")]
+    assert ga[("here", "baseline", "Acc")] == "40.00"
+    assert [ga[("here", s, "Acc")] for s in ("P", "P+U", "P+U+A")] == \
+        ["70.00", "50.00", "60.00"]
+    assert ga[("here", "P+U", "R_R")] == "25.00"
+    assert ga[("paper", "BASELINE", "Acc")] == "77.33"
+    assert ga[("paper", "P+U", "Acc")] == "81.84"
+    assert table.loc[("digits", "V", "ff"), ("paper", "P", "Acc")] == "–"
+    only_cmira = study.ablation_table(hand_rows(stages=("p+u+a",)))
+    assert ("here", "P", "Acc") not in only_cmira.columns
+
+
+def test_figure_data():
+    rows = hand_rows()
+    panel = study.r_i_panels(rows, ["retrain", "ga", "ff"])["digits"]
+    assert list(panel.columns) == ["retrain", "ga", "ff"] and list(panel.index) == ["R", "V"]
+    assert panel.loc["R", "ga"] == pytest.approx(20) and panel.loc["V", "ff"] == pytest.approx(50)
+    assert np.isnan(panel.loc["R", "ff"])
+    paper = study.paper_r_i_panels(["ga", "ff"])["cifar10"]
+    assert paper.loc["resnet18", "ga"] == pytest.approx(92.13 - 76.34)
+    assert np.isnan(paper.loc["vgg16_bn", "ff"])
+    polygons = study.radar_polygons(rows, "digits")
+    assert list(polygons) == ["R, retrain\nA_R 10.25%", "R, ga\nA_R 125.00%",
+                              "V, retrain\nA_R 0.00%", "V, ff\nA_R ∞%"]
+    assert list(polygons["R, ga\nA_R 125.00%"]["CMIRA"]) == pytest.approx([0.6] * 5)
+    matrices = study.confusion_panels(rows, "digits", "V", 0)
+    assert list(matrices) == ["RETRAIN", "FF"] and list(matrices["FF"]) == ["P", "P+U", "P+U+A"]
+    assert matrices["FF"]["P+U"][0, 0] == pytest.approx(0.3)
+    runs = study.box_runs(rows)
+    assert set(runs.components) == {"p+u+a"}
+    assert runs["R_R (%)"].iloc[1] == pytest.approx(50)
+
+
+def test_the_studies_name_the_forget_classes(digits):
+    found = study.Studies(hand_rows(), datasets={"digits": digits},
+                          forget_classes={"digits": [3, 1]})
+    assert found.forget_class_names() == {"digits": ["3", "1"]}
+    assert found.class_names_forget_first("digits")[:4] == ["3", "1", "0", "2"]
+
+
+def test_recovery_claims_hold_when_every_method_gains_and_exact_methods_gain_least():
+    ours = recovery_rows(("d", "resnet18", "retrain", 0.01, 0.02),
+                         ("d", "resnet18", "ft", 0.02, 0.03), ("d", "resnet18", "ga", 0.3, 0.6),
+                         ("d", "resnet18", "iu", 0.2, np.inf))
+    found = {c.id: c for c in study.recovery_claims(ours, ours)}
+    assert [c.verdict for c in found.values()] == ["held"] * 3
+    assert found["recovers_every_method"].here == "4/4 positive, lowest +1.00 (retrain)"
+    assert found["retrain_ft_least_to_recover"].here == "retrain 2.0, ft 3.0, ga 60.0, iu nan"
+
+
+def test_recovery_claims_fail_on_a_loss_and_on_a_large_exact_rate():
+    ours = recovery_rows(("d", "resnet18", "retrain", -0.01, -0.02),
+                         ("d", "resnet18", "ft", 0.2, 0.9), ("d", "resnet18", "ga", 0.3, 0.6),
+                         ("d", "resnet18", "iu", 0.0, 0.0))
+    found = {c.id: c for c in study.recovery_claims(ours, ours)}
+    assert found["recovers_every_method"].verdict == "did not hold"
+    assert found["recovers_every_method"].here == "2/4 positive, lowest -1.00 (retrain)"
+    assert found["recovers_every_method_but_retrain"].verdict == "did not hold"  # iu: 0
+    assert found["recovers_every_method_but_retrain"].here == "2/3"
+    assert found["retrain_ft_least_to_recover"].verdict == "did not hold"  # ft 0.9 > ga 0.6
+    # edge: a gain outside RT is all the second claim needs
+    only_retrain_lost = ours.assign(r_i=[-0.01, 0.2, 0.3, 0.1])
+    assert study.recovery_claims(only_retrain_lost, ours)[1].verdict == "held"
+
+
+def test_least_for_exact_needs_retrain_or_ft_and_another_method():
+    frame = recovery_rows(("d", "b", "ga", 0.1, 0.2), ("d", "b", "iu", 0.1, 0.3))
+    assert not study.least_for_exact(frame)  # neither RT nor FT ran
+    frame = recovery_rows(("d", "b", "retrain", 0.0, 0.0))
+    assert not study.least_for_exact(frame)  # nothing to compare with
+
+
+def test_the_papers_own_tables_under_our_rules():
+    paper = study.paper_recovery_frame()
+    assert len(paper) == 44  # 4 datasets x (6 ResNet-18 + 5 VGG-16 methods)
+    verdicts = {c.id: c.paper for c in study.recovery_claims(paper, paper)}
+    # CIFAR-100 ResNet-18 FT: 22.58 -> 22.49, the only loss in Table 1
+    assert verdicts["recovers_every_method"] == "did not hold: 43/44"
+    sequences = study.paper_ablation_sequences()
+    assert len(sequences) == 44
+    assert sequences[0] == [57.49, 66.27, 69.4]  # Table 3: CIFAR-10, ResNet-18, RT
+
+
+def test_ablation_claims_on_hand_made_sequences():
+    rising = [[0.5, 0.6, 0.7], [0.2, 0.3, 0.9]]
+    found = study.ablation_claims(rising, rising)
+    assert [c.id for c in found] == ["ablation_order_p_pu_pua", "pua_beats_pu", "pua_beats_p"]
+    assert [c.verdict for c in found] == ["held"] * 3
+    assert found[0].paper == "held (100% of rows)"
+    mixed = [[0.5, 0.6, 0.7], [0.7, 0.3, 0.6], [0.6, 0.6, 0.6]]
+    found = study.ablation_claims(mixed, rising)
+    assert [c.here for c in found] == ["33% of rows", "67% of rows", "33% of rows"]
+    assert [c.verdict for c in found] == ["did not hold"] * 3
+
+
+def test_ablation_claims_are_not_testable_without_the_ablation():
+    found = study.ablation_claims(None, study.paper_ablation_sequences())
+    assert [c.verdict for c in found] == ["not testable here"] * 3
+    assert [c.here for c in found] == ["not run"] * 3
+    assert found[0].paper == "did not hold (75% of rows)"
+
+
+def test_share_in_order_counts_strict_rises():
+    assert study.share_in_order([[1, 2, 3], [1, 3, 2], [1, 1, 2], [0, 1, 2]]) == 0.5
+    assert np.isnan(study.share_in_order([]))
+
+
+def test_backbone_claim_compares_the_median_rates():
+    ours = recovery_rows(("d", "resnet18", "ga", 0.1, 0.1), ("d", "resnet18", "iu", 0.1, 0.3),
+                         ("d", "vgg16_bn", "ga", 0.1, 0.25), ("d", "vgg16_bn", "iu", 0.1, 0.3))
+    claim, = study.backbone_claims(ours, ours)
+    assert (claim.verdict, claim.here) == ("held", "resnet18 20.0, vgg16_bn 27.5")
+    swapped = ours.assign(backbone=ours.backbone[::-1].to_numpy())
+    assert study.backbone_claims(swapped, ours)[0].verdict == "did not hold"
+    one_backbone = ours[ours.backbone == "vgg16_bn"]
+    assert study.backbone_claims(one_backbone, ours)[0].verdict == "did not hold"
+
+
+CLAIM_IDS = ["recovers_every_method", "recovers_every_method_but_retrain",
+             "retrain_ft_least_to_recover", "ablation_order_p_pu_pua", "pua_beats_pu",
+             "pua_beats_p", "vgg_more_susceptible"]
+
+
+def test_claims_of_a_run_keep_their_ids_with_and_without_the_ablation():
+    with_ablation = {c.id: c for c in study.claims(hand_rows())}
+    assert list(with_ablation) == CLAIM_IDS
+    assert with_ablation["ablation_order_p_pu_pua"].here == "25% of rows"
+    assert with_ablation["pua_beats_pu"].here == "75% of rows"  # V retrain: P+U = P+U+A
+    assert with_ablation["vgg_more_susceptible"].here == "resnet18 27.5, vgg16_bn inf"
+    assert with_ablation["vgg_more_susceptible"].verdict == "held"
+    assert with_ablation["recovers_every_method"].here == "3/4 positive, lowest +0.00 (retrain)"
+    without = {c.id: c for c in study.claims(hand_rows(stages=("p+u+a",)))}
+    assert list(without) == CLAIM_IDS
+    assert {without[i].verdict for i in CLAIM_IDS[3:6]} == {"not testable here"}
+
+
+def test_ablation_reading_states_this_runs_numbers():
+    text = study.ablation_reading(hand_rows())
+    assert "P reaches 65.0% on the forget set" in text
+    assert "above M_U for GA and FF and not above it for RETRAIN" in text
+    assert "P+U is below P for GA and FF; P+U+A is above P+U for RETRAIN, GA and FF" in text
+    assert "no ablation" in study.ablation_reading(hand_rows(stages=("p+u+a",)))
+
+
+def test_run_summary_and_results_records():
+    rows = hand_rows()
+    assert study.run_summary(rows).startswith("12 attacks on 3 methods x 2 backbones x "
+                                              "1 datasets x 1 seed(s), 18 s")
+    found = study.results(rows)
+    assert set(found) == {"table1", "table2_classwise", "table3_ablation", "runs"}
+    ff = [r for r in found["table1"] if r["method"] == "ff"][0]
+    assert ff["r_r"] is None and ff["acc_a"] == pytest.approx(0.5)  # infinite: None in JSON
+    assert found["table2_classwise"][1]["acc_a"] == pytest.approx([0.6] * 5)
+    assert len(found["table3_ablation"]) == 12 and len(found["runs"]) == 12
+    assert set(found["runs"][0]) == set(study.RUN_FIELDS)
+
+
+def test_recovery_studies_check_every_setting_before_loading_or_training(monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("a check came too late")
+
+    monkeypatch.setattr(study, "load", never)
+    monkeypatch.setattr(study, "recovery_study", never)
+    backbones = {"B": {"architecture": "cnn"}}
+    run = dict(methods=["ga"], seeds=[0], backbones=backbones, config=CMIRAConfig(),
+               recipe=Recipe(epochs=1), device="cpu")
+    with pytest.raises(ConfigError, match="forget_classes has no entry for"):
+        study.recovery_studies(["digits", "mnist5k"], {"digits": [1, 3]}, **run)
+    with pytest.raises(ConfigError, match="figure_backbone"):
+        study.recovery_studies(["digits"], {"digits": [1, 3]}, **run, figure_backbone="C")
+    with pytest.raises(ConfigError, match="figure_methods"):
+        study.recovery_studies(["digits"], {"digits": [1, 3]}, **run, figure_backbone="B",
+                               figure_methods=["ff"])
+    with pytest.raises(ConfigError, match="dataset"):
+        study.recovery_studies(["digitz"], {"digitz": [1, 3]}, **run)
+    with pytest.raises(ConfigError, match="unknown backbones"):
+        study.recovery_studies(["digits"], {"digits": [1, 3]}, **run,
+                               dataset_hyperparameters={"digits": {"C": {}}})
+
+
+def test_recovery_studies_check_every_dataset_before_training_any(monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("trained before every dataset was checked")
+
+    monkeypatch.setattr(study, "recovery_study", never)
+    with pytest.raises(ConfigError, match="class 12, out of range for .mnist5k."):
+        study.recovery_studies(["digits", "mnist5k"], {"digits": [1, 3], "mnist5k": [12]},
+                               ["ga"], [0], {"B": {"architecture": "cnn"}}, CMIRAConfig(),
+                               recipe=Recipe(epochs=1), device="cpu")
+
+
 def check_smoke_results(results, out):
     """The chapter's smoke-run results (tests/test_chapters.py runs it)."""
     r = results["results"]
@@ -240,5 +504,14 @@ def check_smoke_results(results, out):
     p_rows = [row["acc_a"] for row in r["table3_ablation"] if row["components"] == "p"
               and row["backbone"] == "VGG-16"]
     assert p_rows[0] == pytest.approx(p_rows[1])  # P never sees the unlearned model
-    assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}
+    claims = {c["id"]: c for c in r["claims"]}
+    assert list(claims) == CLAIM_IDS
+    assert {c["verdict"] for c in claims.values()} <= {"held", "did not hold"}  # ablation ran
+    assert [claims[i]["paper"] for i in CLAIM_IDS] == [
+        "did not hold: 43/44", "did not hold", "held", "did not hold (75% of rows)",
+        "98% of rows", "86% of rows", "held"]  # the paper's own tables under our rules
+    gains = [row["r_i"] for row in table1.values()]
+    assert (claims["recovers_every_method"]["verdict"] == "held") == all(g > 0 for g in gains)
+    assert claims["recovers_every_method"]["here"].startswith(
+        f"{sum(g > 0 for g in gains)}/4 positive")
     assert len(results["figures"]) == 6

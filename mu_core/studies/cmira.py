@@ -1,4 +1,5 @@
-"""CMIRA against the toolkit's unlearned models, over backbones, methods and seeds.
+"""CMIRA against the toolkit's unlearned models, over datasets, backbones, methods and seeds,
+with the chapter's tables, figure data, claim rules and results records.
 
 `recovery_study` unlearns the trained model of each (backbone, seed) with each method
 (through the cache, shared with the other chapters), pretrains one attack model per
@@ -6,32 +7,39 @@
 the inducing-recovery stage against every unlearned model and returns one row per
 (backbone, seed, method, components) with the forget accuracy of the unlearned model
 (Acc_U) and the attack model (Acc_A), per forget class, and the attack model's confusion.
+`recovery_studies` checks every dataset's setting, then runs `recovery_study` on each.
 
 The probing set is the test split, as in the paper (it is disjoint from training and
 drawn from the same source), or a class-stratified subset of it (`probe_size`).
+
+The tables put the paper's numbers (`papers.cmira`, percentages) beside ours; the claim
+rules apply the same test to the paper's tables and to this run.
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 import torch
 
-from .. import __version__
+from .. import __version__, features
 from ..attacks.cmira import CMIRAConfig, induce_recovery, lipsoftmax_model, pretrain
-from ..data import ImageData, stratified_holdout
-from ..errors import ConfigError, check_positive_int
+from ..claims import Claim, verdict
+from ..data import DATASETS, ImageData, load, stratified_holdout
+from ..errors import ConfigError, check_choice, check_positive_int
 from ..metrics import (accuracy, area_recovery_rate, confusion_matrix, per_class_accuracy,
                       recovery_improvement, recovery_rate)
 from ..splits import Split
 from ..train import Recipe, predict
+from ..papers import cmira as paper
 from ..zoo import cached_model_on, indices_digest, plan, unlearned_models
 
 ATTACK_SEED_OFFSET = 20_000  # the attack model never shares the trained model's init
+STAGES = ("p", "p+u", "p+u+a")  # the paper's attack models: P, P+U and P+U+A (CMIRA)
 
 
 def check_backbones(backbones: dict[str, dict]) -> dict[str, dict]:
@@ -158,7 +166,7 @@ def recovery_study(data: ImageData, split_spec: dict, methods, seeds,
     """
     backbones = check_study(data, split_spec, methods, seeds, backbones, config, hyperparameters,
                             probe_size)
-    stages = ("p", "p+u", "p+u+a") if ablation else ("p+u+a",)
+    stages = STAGES if ablation else ("p+u+a",)
     rows, kept = [], {}
     for name, backbone in backbones.items():
         priors = {}
@@ -220,3 +228,450 @@ def class_means(rows: pd.DataFrame, model: str, components: str = "p+u+a") -> pd
     table = pd.DataFrame(np.array([r["per_class"] for r in chosen[model]]),
                          index=pd.MultiIndex.from_frame(chosen[["dataset", "backbone", "method"]]))
     return table.groupby(level=[0, 1, 2], sort=False).mean()
+
+
+# ---------------------------------------------------------------------------------------
+# Every dataset of a chapter
+
+@dataclass
+class Studies:
+    """What `recovery_studies` found: one row per attack (`rows`), the first seed's models
+    of the figure backbone and methods per dataset (`kept`, as `recovery_study` keeps
+    them), the loaded `datasets` and their `forget_classes`."""
+
+    rows: pd.DataFrame
+    kept: dict[str, dict] = field(default_factory=dict)
+    datasets: dict[str, ImageData] = field(default_factory=dict)
+    forget_classes: dict[str, list[int]] = field(default_factory=dict)
+
+    def forget_class_names(self) -> dict[str, list[str]]:
+        """{dataset: the names of its forget classes, in the forget classes' order}."""
+        return {name: [data.classes[c] for c in self.forget_classes[name]]
+                for name, data in self.datasets.items()}
+
+    def class_names_forget_first(self, dataset: str) -> list[str]:
+        """A dataset's class names with the forget classes first (Figure 6's order)."""
+        data = self.datasets[dataset]
+        return [data.classes[c] for c in class_order(self.forget_classes[dataset],
+                                                     data.num_classes)]
+
+
+def _check_settings(dataset_names, forget_classes: dict, methods, backbones: dict,
+                    figure_backbone: str | None, figure_methods) -> None:
+    """The checks that need no data: dataset names, a forget-class list per dataset, the
+    figure backbone and methods among those run."""
+    for name in dataset_names:
+        check_choice("dataset", name, DATASETS)
+    missing = [name for name in dataset_names if name not in forget_classes]
+    if missing:
+        raise ConfigError(f"forget_classes has no entry for {missing}; give one list of classes "
+                          "per dataset in dataset_names.")
+    if figure_backbone is not None and figure_backbone not in backbones:
+        raise ConfigError(f"figure_backbone {figure_backbone!r} is not one of the backbones "
+                          f"{sorted(backbones)}.")
+    unknown = [method for method in figure_methods if method not in methods]
+    if unknown:
+        raise ConfigError(f"figure_methods {unknown} are not among the methods run: "
+                          f"{list(methods)}.")
+
+
+def recovery_studies(dataset_names, forget_classes: dict[str, list[int]], methods, seeds,
+                     backbones: dict[str, dict], config: CMIRAConfig, *, recipe: Recipe,
+                     device, forget_fraction: float = 0.5, val_fraction: float = 0.1,
+                     hyperparameters: dict | None = None,
+                     dataset_hyperparameters: dict | None = None, ablation: bool = True,
+                     probe_size: int | None = None, figure_backbone: str | None = None,
+                     figure_methods=()) -> Studies:
+    """`recovery_study` on every dataset, each with its forget classes and its own method
+    settings (`dataset_hyperparameters`: dataset -> backbone -> method -> settings, e.g.
+    Table A2), after checking every dataset's setting, so a bad one fails before any
+    training. The first seed's models of (`figure_backbone`, each of `figure_methods`)
+    are kept for the figures."""
+    _check_settings(dataset_names, forget_classes, methods, backbones, figure_backbone,
+                    figure_methods)
+    dataset_hyperparameters = dataset_hyperparameters or {}
+    specs = {name: {"forget_classes": forget_classes[name], "forget_fraction": forget_fraction,
+                    "val_fraction": val_fraction} for name in dataset_names}
+    per_dataset = {name: with_method_settings(backbones, dataset_hyperparameters.get(name, {}))
+                   for name in dataset_names}
+    loaded = {name: load(name).to(device) for name in dataset_names}
+    for name, data in loaded.items():
+        check_study(data, specs[name], methods, seeds, per_dataset[name], config,
+                    hyperparameters, probe_size)
+    keep = {(figure_backbone, method) for method in figure_methods}
+    found, kept = [], {}
+    for name, data in loaded.items():
+        rows, kept[name] = recovery_study(
+            data, specs[name], methods, seeds, per_dataset[name], config, recipe=recipe,
+            hyperparameters=hyperparameters, ablation=ablation, probe_size=probe_size,
+            keep=keep)
+        found.append(rows)
+    return Studies(pd.concat(found, ignore_index=True), kept, loaded,
+                   {name: list(forget_classes[name]) for name in dataset_names})
+
+
+def run_summary(rows: pd.DataFrame) -> str:
+    """One sentence on what ran: attacks, methods, backbones, datasets, seeds, time, rounds."""
+    return (f"{len(rows)} attacks on {rows.method.nunique()} methods x "
+            f"{rows.backbone.nunique()} backbones x {rows.dataset.nunique()} datasets x "
+            f"{rows.seed.nunique()} seed(s), {rows.seconds.sum():.0f} s of attack time in all; "
+            f"{rows.rounds.mean():.1f} rounds on average before the agreement stopped "
+            "improving.")
+
+
+# ---------------------------------------------------------------------------------------
+# Tables beside the paper (the paper's numbers are percentages)
+
+KEYS = ["dataset", "backbone", "method"]
+NO_PAPER_VALUE = "–"
+
+
+def stage_means(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean over seeds of acc_u, acc_a, R_R and A_R per (dataset, backbone, method,
+    components), in the order of the runs."""
+    return rows.groupby([*KEYS, "components"], sort=False)[["acc_u", "acc_a", "r_r",
+                                                            "a_r"]].mean()
+
+
+def architectures(rows: pd.DataFrame) -> dict[str, str]:
+    """{backbone display name: its architecture} (the paper's tables are by architecture)."""
+    return dict(zip(rows.backbone, rows.architecture))
+
+
+def paper_dataset(name: str) -> str:
+    """The paper's dataset shown beside ours: the same one where the paper ran it, else
+    FashionMNIST (greyscale 28 x 28, the closest to the offline digits)."""
+    return name if name in paper.TABLE1 else "fashion_mnist"
+
+
+def percent(value: float) -> str:
+    """A fraction as a percentage with two decimals; an infinite rate as ∞."""
+    return "∞" if np.isinf(value) else f"{100 * value:.2f}"
+
+
+def with_arrow(accuracy: float, gain: float) -> str:
+    """'Acc ↑ gain' (or ↓ for a loss), both in percent, as the paper's Table 2 prints it."""
+    return f"{accuracy:.2f} {'↑' if gain >= 0 else '↓'} {abs(gain):.2f}"
+
+
+def paper_area(entry: dict) -> float:
+    """A_R (%) recomputed with Eq. 14 from a Table A3 entry's per-class Acc_U and R_I."""
+    attack = np.add(entry["acc_u"], entry["r_i"]) / 100
+    return 100 * area_recovery_rate(attack, np.asarray(entry["acc_u"]) / 100)
+
+
+def _indexed(cells: dict) -> pd.DataFrame:
+    table = pd.DataFrame(cells).T
+    table.index.names = KEYS
+    return table
+
+
+def table1(rows: pd.DataFrame) -> pd.DataFrame:
+    """Table 1: Acc_U, Acc_A and R_R of CMIRA (P+U+A) per dataset, backbone and method, in
+    percent, beside the paper's for the paper dataset and CIFAR-10 (a dash: no such row)."""
+    architecture = architectures(rows)
+    table = {}
+    for (dataset, backbone, method), row in summary(rows).iterrows():
+        cells = {("here", "Acc_U"): percent(row.acc_u), ("here", "Acc_A"): percent(row.acc_a),
+                 ("here", "R_R"): percent(row.r_r)}
+        for reference in dict.fromkeys([paper_dataset(dataset), "cifar10"]):
+            entry = paper.TABLE1.get(reference, {}).get(architecture[backbone], {}).get(method)
+            for metric, key in (("Acc_U", "acc_u"), ("Acc_A", "acc_a"), ("R_R", "r_r")):
+                cells[(f"paper ({reference})", metric)] = (entry[key] if entry
+                                                           else NO_PAPER_VALUE)
+        table[(dataset, backbone, method)] = cells
+    return _indexed(table)
+
+
+def classwise_table(rows: pd.DataFrame, class_names: dict[str, list[str]]) -> pd.DataFrame:
+    """Table 2 / A3: per forget class Acc_U with CMIRA's R_I (arrows), then A_R, beside the
+    paper's rows with its A_R as printed and as recomputed from its own per-class numbers.
+    `class_names` gives each dataset's forget-class names in the forget classes' order."""
+    acc_u, acc_a = class_means(rows, "unlearned"), class_means(rows, "attack")
+    area, architecture = summary(rows).a_r, architectures(rows)
+    table = {}
+    for key in acc_u.index:
+        dataset, backbone, method = key
+        cells = {("here", f"#{i + 1} {name}"): with_arrow(100 * u, 100 * (a - u))
+                 for i, (name, u, a) in enumerate(zip(class_names[dataset], acc_u.loc[key],
+                                                      acc_a.loc[key]))}
+        cells[("here", "A_R")] = percent(area.loc[key])
+        entry = paper.CLASSWISE.get(paper_dataset(dataset), {}).get(
+            architecture[backbone], {}).get(method)
+        if entry:
+            cells.update({("paper", f"#{i + 1}"): with_arrow(u, g)
+                          for i, (u, g) in enumerate(zip(entry["acc_u"], entry["r_i"]))})
+            cells[("paper", "A_R printed")] = f"{entry['a_r']:.2f}"
+            cells[("paper", "A_R recomputed")] = f"{paper_area(entry):.2f}"
+        table[key] = cells
+    return _indexed(table).fillna(NO_PAPER_VALUE)
+
+
+def ablation_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Table 3 / A4-A5: forget accuracy of the unlearned model (baseline) and of each
+    attack model run, with its R_R and A_R, in percent, beside the paper's ablation."""
+    architecture, table = architectures(rows), {}
+    names = {"acc": "Acc", "r_r": "R_R", "a_r": "A_R"}
+    for (dataset, backbone, method), group in stage_means(rows).groupby(level=[0, 1, 2],
+                                                                        sort=False):
+        group = group.droplevel([0, 1, 2])
+        cells = {("here", "baseline", "Acc"): percent(group.acc_u.iloc[0])}
+        for stage in group.index:
+            for metric, column in (("Acc", "acc_a"), ("R_R", "r_r"), ("A_R", "a_r")):
+                cells[("here", stage.upper(), metric)] = percent(group.loc[stage, column])
+        entry = paper.ABLATION.get(paper_dataset(dataset), {}).get(
+            architecture[backbone], {}).get(method, {})
+        for stage, values in entry.items():
+            for metric, value in values.items():
+                cells[("paper", stage.upper(), names[metric])] = f"{value:.2f}"
+        table[(dataset, backbone, method)] = cells
+    return _indexed(table).fillna(NO_PAPER_VALUE)
+
+
+# ---------------------------------------------------------------------------------------
+# Figure data
+
+def r_i_panels(rows: pd.DataFrame, methods) -> dict[str, pd.DataFrame]:
+    """Figure 3, ours: {dataset: backbone x method R_I (%) of CMIRA}, mean over seeds."""
+    found = summary(rows)
+    return {dataset: (100 * found.loc[dataset].r_i).unstack("method").reindex(columns=methods)
+            for dataset in found.index.unique("dataset")}
+
+
+def paper_r_i_panels(methods) -> dict[str, pd.DataFrame]:
+    """Figure 3, the paper's: {dataset: architecture x method Acc_A - Acc_U (%)} from its
+    Table 1."""
+    return {dataset: pd.DataFrame({arch: {m: v["acc_a"] - v["acc_u"]
+                                          for m, v in per_method.items()}
+                                   for arch, per_method in per_arch.items()}
+                                  ).T.reindex(columns=methods)
+            for dataset, per_arch in paper.TABLE1.items()}
+
+
+def radar_polygons(rows: pd.DataFrame, dataset: str) -> dict[str, dict[str, list[float]]]:
+    """Figure 4 / A1: one polygon pair per backbone and method of a dataset, the per-class
+    forget accuracies of M_U and of CMIRA, titled with A_R."""
+    acc_u, acc_a = class_means(rows, "unlearned"), class_means(rows, "attack")
+    area = summary(rows).a_r
+    return {f"{backbone}, {method}\nA_R {percent(area.loc[(dataset, backbone, method)])}%":
+            {"M_U": acc_u.loc[(dataset, backbone, method)],
+             "CMIRA": acc_a.loc[(dataset, backbone, method)]}
+            for backbone, method in acc_u.loc[dataset].index}
+
+
+def tsne_panels(data: ImageData, kept: dict, points: int):
+    """Figure 5 / A2: t-SNE of the penultimate features of `points` forget and as many
+    probe images for M_U, P and CMIRA of every kept (backbone, method); returns the
+    arguments of `plots.embedding_grid` (panels, labels, forget mask, class names)."""
+    generator = torch.Generator().manual_seed(0)
+    some_run = next(iter(kept.values()))
+    forget, probe = (indices[torch.randperm(len(indices), generator=generator)[:points]]
+                     for indices in (some_run["split"].forget, some_run["probe"]))
+    indices = torch.cat([forget, probe])
+    panels = {}
+    for (_, method), models in kept.items():
+        panels[method.upper()] = {
+            title: features.tsne_embedding(features.penultimate_features(models[key], data,
+                                                                         indices))
+            for title, key in (("M_U", "unlearned"), ("P", "p"), ("CMIRA", "p+u+a"))
+            if key in models}
+    marked = np.arange(len(indices)) < len(forget)
+    return panels, data.targets(indices).cpu().numpy(), marked, list(data.classes)
+
+
+def confusion_panels(rows: pd.DataFrame, dataset: str, backbone: str,
+                     seed: int) -> dict[str, dict[str, torch.Tensor]]:
+    """Figure 6 / A6: {method: {stage: confusion on forget ∪ probe}} of one dataset,
+    backbone and seed (forget classes first)."""
+    chosen = rows[(rows.dataset == dataset) & (rows.backbone == backbone) & (rows.seed == seed)]
+    return {method.upper(): {r.components.upper(): r.attack["confusion"]
+                             for r in chosen[chosen.method == method].itertuples()}
+            for method in dict.fromkeys(chosen.method)}
+
+
+def box_runs(rows: pd.DataFrame) -> pd.DataFrame:
+    """Figures A3-A5: the CMIRA (P+U+A) runs with R_R (%) and A_R (%) columns."""
+    runs = rows[rows.components == "p+u+a"]
+    return runs.assign(**{"R_R (%)": 100 * runs.r_r, "A_R (%)": 100 * runs.a_r})
+
+
+# ---------------------------------------------------------------------------------------
+# The paper's claims: each rule is applied to the paper's tables ("paper") and to this run
+
+def recovery_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """This run's CMIRA rows for the claim rules: dataset, backbone (the architecture),
+    method, and R_I, R_R as fractions, means over seeds."""
+    found = summary(rows).reset_index()
+    return found.assign(backbone=found.backbone.map(architectures(rows)))
+
+
+def paper_recovery_frame() -> pd.DataFrame:
+    """The paper's Table 1 (all four datasets) as `recovery_frame` rows (fractions)."""
+    return pd.DataFrame([
+        {"dataset": d, "backbone": b, "method": m, "r_i": (v["acc_a"] - v["acc_u"]) / 100,
+         "r_r": v["r_r"] / 100}
+        for d, per_arch in paper.TABLE1.items() for b, per_method in per_arch.items()
+        for m, v in per_method.items()])
+
+
+def ablation_sequences(rows: pd.DataFrame) -> list[list[float]] | None:
+    """Forget accuracy of P, P+U and P+U+A per (dataset, backbone, method), means over
+    seeds; None when the ablation did not run."""
+    if not set(STAGES) <= set(rows.components):
+        return None
+    means = rows.groupby([*KEYS, "components"]).acc_a.mean().unstack("components")
+    return means[list(STAGES)].to_numpy().tolist()
+
+
+def paper_ablation_sequences() -> list[list[float]]:
+    """The paper's P, P+U, P+U+A forget accuracies (%), Tables A4-A5, every row."""
+    return [[entry[stage]["acc"] for stage in STAGES]
+            for per_arch in paper.ABLATION.values() for per_method in per_arch.values()
+            for entry in per_method.values()]
+
+
+def least_for_exact(frame: pd.DataFrame) -> bool:
+    """RT and FT have the lowest mean R_R: both below every other method's mean (infinite
+    rates left out)."""
+    means = frame.replace(np.inf, np.nan).groupby("method").r_r.mean()
+    exact = means.reindex(["retrain", "ft"]).dropna()
+    return bool(len(exact)) and exact.max() < means.drop(exact.index).min()
+
+
+def vgg_more_susceptible(frame: pd.DataFrame) -> bool:
+    """The median R_R over datasets and methods is higher for VGG-16 than ResNet-18."""
+    medians = frame.groupby("backbone").r_r.median()
+    return {"vgg16_bn", "resnet18"} <= set(medians.index) and medians.vgg16_bn > medians.resnet18
+
+
+def share_in_order(sequences) -> float:
+    """The share of (P, P+U, P+U+A) sequences that rise strictly; NaN for none."""
+    ordered = [all(a < b for a, b in zip(seq, seq[1:])) for seq in sequences]
+    return sum(ordered) / len(ordered) if ordered else float("nan")
+
+
+def recovery_claims(ours: pd.DataFrame, paper_rows: pd.DataFrame) -> list[Claim]:
+    """Which methods CMIRA recovers from, on `recovery_frame`-shaped rows (ours and the
+    paper's)."""
+    ours = ours.reset_index(drop=True)
+    gains, paper_gains = 100 * ours.r_i, paper_rows.r_i
+    not_retrain, paper_not_retrain = ours.method != "retrain", paper_rows.method != "retrain"
+    mean_rates = ours.replace(np.inf, np.nan).groupby("method", sort=False).r_r.mean()
+    return [
+        Claim("recovers_every_method",
+              "CMIRA recovers accuracy for every MU method (R_I > 0 for every dataset, "
+              "backbone and method).",
+              f"{verdict((paper_gains > 0).all())}: {(paper_gains > 0).sum()}/{len(paper_gains)}",
+              f"{(gains > 0).sum()}/{len(gains)} positive, lowest {gains.min():+.2f} "
+              f"({ours.loc[gains.idxmin(), 'method']})",
+              verdict((gains > 0).all())),
+        Claim("recovers_every_method_but_retrain",
+              "CMIRA recovers accuracy for every MU method except exact retraining (R_I > 0 "
+              "outside RT).",
+              verdict((paper_gains[paper_not_retrain] > 0).all()),
+              f"{(gains[not_retrain] > 0).sum()}/{not_retrain.sum()}",
+              verdict((gains[not_retrain] > 0).all())),
+        Claim("retrain_ft_least_to_recover",
+              "RT and FT leave the least to recover (their mean R_R is below every other "
+              "method's).",
+              verdict(least_for_exact(paper_rows)),
+              ", ".join(f"{m} {100 * v:.1f}" for m, v in mean_rates.items()),
+              verdict(least_for_exact(ours))),
+    ]
+
+
+def ablation_claims(ours: list | None, paper_sequences: list) -> list[Claim]:
+    """The P / P+U / P+U+A ordering, on (P, P+U, P+U+A) forget-accuracy sequences (ours and
+    the paper's); `ours` None (the ablation did not run) makes them not testable here."""
+    def beats(sequences, stage: int) -> float:  # % of rows where P+U+A beats `stage`
+        return 100 * np.mean([s[2] > s[stage] for s in sequences])
+
+    tested = ours is not None
+    paper_ordered, ordered = share_in_order(paper_sequences), tested and share_in_order(ours)
+    found = [Claim("ablation_order_p_pu_pua",
+                   "The full model beats the ablations: forget accuracy P < P+U < P+U+A.",
+                   f"{verdict(paper_ordered == 1)} ({100 * paper_ordered:.0f}% of rows)",
+                   f"{100 * ordered:.0f}% of rows" if tested else "not run",
+                   verdict(ordered == 1 if tested else None))]
+    for claim_id, claim, stage in (
+            ("pua_beats_pu", "P+U+A beats P+U (mutual distillation beats one-way "
+             "distillation).", 1),
+            ("pua_beats_p", "P+U+A beats P (mutual distillation adds to the probing prior).",
+             0)):
+        found.append(Claim(claim_id, claim, f"{beats(paper_sequences, stage):.0f}% of rows",
+                           f"{beats(ours, stage):.0f}% of rows" if tested else "not run",
+                           verdict(all(s[2] > s[stage] for s in ours) if tested else None)))
+    return found
+
+
+def backbone_claims(ours: pd.DataFrame, paper_rows: pd.DataFrame) -> list[Claim]:
+    """Which backbone is more susceptible, on `recovery_frame`-shaped rows."""
+    medians = ours.groupby("backbone").r_r.median()
+    return [Claim("vgg_more_susceptible",
+                  "VGG-16 is more susceptible than ResNet-18 (higher median R_R).",
+                  verdict(vgg_more_susceptible(paper_rows)),
+                  ", ".join(f"{b} {100 * v:.1f}" for b, v in medians.items()),
+                  verdict(vgg_more_susceptible(ours)))]
+
+
+def claims(rows: pd.DataFrame) -> list[Claim]:
+    """Every claim of the chapter, checked on this run's rows and on the paper's tables."""
+    ours, paper_rows = recovery_frame(rows), paper_recovery_frame()
+    return [*recovery_claims(ours, paper_rows),
+            *ablation_claims(ablation_sequences(rows), paper_ablation_sequences()),
+            *backbone_claims(ours, paper_rows)]
+
+
+def _listed(methods) -> str:
+    names = [m.upper() for m in methods]
+    if not names:
+        return "no method"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def ablation_reading(rows: pd.DataFrame) -> str:
+    """What this run says about where the recovery comes from: the forget accuracy of
+    P against M_U's, and where P+U and P+U+A stand, per method (means over datasets,
+    backbones and seeds)."""
+    if ablation_sequences(rows) is None:
+        return ("This run has no ablation (`ablation=False`): P and P+U were not run, so it "
+                "cannot say how much of the recovery the probing prior gives.")
+    means = stage_means(rows).groupby(["method", "components"]).mean()
+    methods = list(dict.fromkeys(rows.method))
+    attack = means.acc_a.unstack("components").reindex(methods)
+    unlearned = means.acc_u.unstack("components").reindex(methods)["p+u+a"]
+    prior = attack["p"]
+    return (f"In this run (means over datasets, backbones and seeds) the probing prior P "
+            f"reaches {100 * prior.mean():.1f}% on the forget set; it is above M_U for "
+            f"{_listed(prior.index[prior > unlearned])} and not above it for "
+            f"{_listed(prior.index[prior <= unlearned])}. P+U is below P for "
+            f"{_listed(prior.index[attack['p+u'] < prior])}; P+U+A is above P+U for "
+            f"{_listed(prior.index[attack['p+u+a'] > attack['p+u']])}.")
+
+
+# ---------------------------------------------------------------------------------------
+# The results file
+
+RUN_FIELDS = ("dataset", "backbone", "seed", "method", "components", "rounds", "seconds",
+              "acc_u", "acc_a", "r_i")
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """A table's rows as dicts, its index as columns, infinite rates as None (JSON)."""
+    return frame.reset_index().replace([np.inf, -np.inf], None).to_dict("records")
+
+
+def results(rows: pd.DataFrame) -> dict:
+    """The chapter's results: Table 1, the per-class Table 2, the ablation Table 3 and
+    every run (claims are added by the chapter)."""
+    found = summary(rows)
+    acc_u, acc_a = class_means(rows, "unlearned"), class_means(rows, "attack")
+    return {
+        "table1": records(found),
+        "table2_classwise": [{"dataset": d, "backbone": b, "method": m,
+                              "acc_u": list(acc_u.loc[(d, b, m)]),
+                              "acc_a": list(acc_a.loc[(d, b, m)]),
+                              "a_r": found.a_r.loc[(d, b, m)]} for d, b, m in acc_u.index],
+        "table3_ablation": records(stage_means(rows)),
+        "runs": [{key: run[key] for key in RUN_FIELDS} for run in rows.to_dict("records")],
+    }
