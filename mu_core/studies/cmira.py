@@ -530,18 +530,24 @@ def paper_ablation_sequences() -> list[list[float]]:
             for entry in per_method.values()]
 
 
-def least_for_exact(frame: pd.DataFrame) -> bool:
+def least_for_exact(frame: pd.DataFrame) -> bool | None:
     """RT and FT have the lowest mean R_R: both below every other method's mean (infinite
-    rates left out)."""
+    rates left out); None (not testable) without RT or FT or without another method."""
     means = frame.replace(np.inf, np.nan).groupby("method").r_r.mean()
     exact = means.reindex(["retrain", "ft"]).dropna()
-    return bool(len(exact)) and exact.max() < means.drop(exact.index).min()
+    others = means.drop(exact.index).dropna()
+    if exact.empty or others.empty:
+        return None
+    return bool(exact.max() < others.min())
 
 
-def vgg_more_susceptible(frame: pd.DataFrame) -> bool:
-    """The median R_R over datasets and methods is higher for VGG-16 than ResNet-18."""
+def vgg_more_susceptible(frame: pd.DataFrame) -> bool | None:
+    """The median R_R over datasets and methods is higher for VGG-16 than ResNet-18; None
+    (not testable) unless both backbones ran."""
     medians = frame.groupby("backbone").r_r.median()
-    return {"vgg16_bn", "resnet18"} <= set(medians.index) and medians.vgg16_bn > medians.resnet18
+    if not {"vgg16_bn", "resnet18"} <= set(medians.index):
+        return None
+    return bool(medians.vgg16_bn > medians.resnet18)
 
 
 def share_in_order(sequences) -> float:
@@ -570,7 +576,7 @@ def recovery_claims(ours: pd.DataFrame, paper_rows: pd.DataFrame) -> list[Claim]
               "outside RT).",
               verdict((paper_gains[paper_not_retrain] > 0).all()),
               f"{(gains[not_retrain] > 0).sum()}/{not_retrain.sum()}",
-              verdict((gains[not_retrain] > 0).all())),
+              verdict((gains[not_retrain] > 0).all() if not_retrain.any() else None)),
         Claim("retrain_ft_least_to_recover",
               "RT and FT leave the least to recover (their mean R_R is below every other "
               "method's).",
