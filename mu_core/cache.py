@@ -165,6 +165,7 @@ def cached_model(config: dict, create: Callable[[], nn.Module],
     if not enabled():
         model, meta = _built(create(), build)
         return model, {**meta, "cached": False}
+    check_writable()  # before building: a model trained now must not be lost
     with _exclusive(config):  # a second process asking for it waits, then loads it
         model = create()
         found = load(config)

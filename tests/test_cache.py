@@ -184,3 +184,12 @@ def test_temporaries_of_killed_processes_are_removed(cache_dir):
         path.write_bytes(b"half")
     cache.check_writable()
     assert not stale.exists() and live.exists()
+
+
+def test_an_unwritable_cache_fails_before_building(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("MU_CACHE_DIR", str(tmp_path / "file" / "cache"))
+    build = Builder()
+    with pytest.raises(cache.ConfigError, match="cannot be written"):
+        cache.cached_model(CONFIG, _net, build)
+    assert build.calls == 0
