@@ -36,6 +36,12 @@ def per_class_accuracy(predicted: Tensor, labels: Tensor, num_classes: int) -> T
                        torch.tensor(float("nan")))
 
 
+def accuracy_by_class(predicted: Tensor, labels: Tensor, num_classes: int) -> dict[int, float]:
+    """{class: accuracy within it} for each class present in `labels`, in class order."""
+    per_class = per_class_accuracy(predicted, labels, num_classes)
+    return {c: per_class[c].item() for c in torch.unique(labels.cpu()).tolist()}
+
+
 def mia_efficacy(model, data, split, *, feature: str = "confidence", seed: int = 0) -> float:
     """MIA-efficacy of `model` on `split`'s forget set; higher means more forgotten."""
     return unlearning_scores(model, data, split, feature=feature, seed=seed)["MIA"]

@@ -38,10 +38,11 @@
 # default), with the baselines chapter's hyper-parameters, which aim at retraining, our ULMs
 # keep most of the forget set (half of each forget class stays in the retain set), and there
 # would be little to recall. So in that preset FF, GA, IU and BU run with stronger settings
-# (the `hyperparameters` parameter) that bring them into the paper's regime. RL, L1-SP and SalUn fine-tune on the retain set, which still holds half
-# of each forget class; no setting we tried made them forget these classes on MNIST (RL and
-# SalUn with 8 epochs at learning rate 0.05 keep 0.92 forget accuracy), so they stay close to
-# the trained model and show what MRA does when there is almost nothing to recall.
+# (the `hyperparameters` parameter) that bring them into the paper's regime. RL, L1-SP and
+# SalUn fine-tune on the retain set, which still holds half of each forget class; no setting
+# we tried made them forget these classes on MNIST, so they stay close to the trained model
+# (Table 2's ULM rows and the reading of the verdicts give this run's forget accuracies) and
+# show what MRA does when there is almost nothing to recall.
 #
 # **Attack settings.** The paper's Tables 6-7 (alpha_x 0.2, alpha_y 0.75, gamma_l 0.01,
 # gamma_s 0.05, AdamW), with two changes for the small problem of the `cpu` preset (the

@@ -40,8 +40,9 @@
 # **A control the paper lacks.** MNIST digits resemble each other: a real digit the
 # model never saw is often close in SSIM to a training digit. Every SSIM figure below
 # therefore shows the **null**, each training sample's best SSIM against as many unseen
-# real test digits as there are candidates, and tau is the 95th percentile of that null:
-# a reconstruction only counts as "recovered" where it beats what unseen data reaches.
+# real test digits as there are candidates, and tau is that null's `null_quantile` quantile
+# (the 95th percentile by default): a reconstruction only counts as "recovered" where it
+# beats what unseen data reaches.
 
 # %% tags=["remove-cell"]
 import sys
@@ -99,10 +100,10 @@ display(Markdown(guard.describe(study)))
 # ## Models
 #
 # The trained model M, the retrained models for the two requests, and the backdoor
-# baseline's models: the data provider stamps a 4x4 trigger in the bottom-right corner on
-# the requested samples and labels them `backdoor_target`; to give the remaining samples
-# a backdoor of their own (Fig. 4), as many remaining samples carry a second trigger in
-# the top-left corner.
+# baseline's models: the data provider stamps a square trigger, `trigger_size` pixels a
+# side, in the bottom-right corner on the requested samples and labels them
+# `backdoor_target`; to give the remaining samples a backdoor of their own (Fig. 4), as
+# many remaining samples carry a second trigger in the top-left corner.
 
 # %%
 models = guard.train_models(study)
@@ -174,13 +175,13 @@ chapter.savefig(guard.class_pairs_figure(study, before, class_after), "fig8_clas
 # %% [markdown]
 # ## Robustness (Figures 9-10)
 #
-# After (1) pruning 20% of each layer's weights at random, (2) fine-tuning on the original
-# training data with the training recipe, and (3) unlearning (retraining) followed by
-# fine-tuning on the original data: the backdoor's ASR on the requested samples, and our
-# SSIM for the requested and the remaining samples. The paired reading against the
-# trained model doubles as a check of dishonest providers: one that returns the trained
-# model (first row) or fine-tunes instead of unlearning (third row) should have few
-# requested samples marked unlearned.
+# After (1) pruning a share `prune_fraction` of each layer's weights at random, (2)
+# fine-tuning on the original training data with the training recipe, and (3) unlearning
+# (retraining) followed by fine-tuning on the original data: the backdoor's ASR on the
+# requested samples, and our SSIM for the requested and the remaining samples. The paired
+# reading against the trained model doubles as a check of dishonest providers: one that
+# returns the trained model (first row) or fine-tunes instead of unlearning (third row)
+# should have few requested samples marked unlearned.
 
 # %%
 robustness, robust_scores = guard.robustness(study, models, before)
@@ -225,10 +226,11 @@ display(Markdown(guard.budget_summary(budget, verifiable[study.tau]["phase 2"],
 chapter.savefig(guard.ssim_levels_figure(study, before), "fig12_ssim_levels")
 
 # %% [markdown]
-# Figure 12: for SSIM levels 0.3, 0.2 and 0.15, the reconstruction whose SSIM to its
-# nearest training sample is closest to the level, under that training sample (every
-# candidate scored, so that low levels exist: on the `cpu` preset each training sample's
-# *best* candidate rarely falls below 0.35). The titles give the SSIM actually reached.
+# Figure 12: for each of the `ssim_levels`, the reconstruction whose SSIM to its nearest
+# training sample is closest to the level, under that training sample. Every candidate is
+# scored, not only each training sample's best one, so that the low levels exist: the
+# table above counts the training samples whose best candidate clears each level. The
+# titles give the SSIM actually reached.
 #
 # ## Fine-tuning is not a solution (Figures 13-14)
 #

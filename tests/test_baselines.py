@@ -57,6 +57,19 @@ def _class(**ua):
     return [("class", m, value, 1.0) for m, value in ua.items()]
 
 
+def test_forget_class_table_averages_each_class_over_the_seeds_in_methods_order():
+    runs = pd.DataFrame([
+        {"setting": "classwise", "method": m, "forget_class_accuracy": {1: a1, 3: a3}}
+        for m, a1, a3 in (("retrain", 0.2, 0.4), ("ft", 0.9, 0.8), ("retrain", 0.4, 0.6),
+                          ("ft", 0.7, 1.0))] + [
+        {"setting": "random", "method": "ga", "forget_class_accuracy": {0: 0.5}}])
+    table = baselines.forget_class_table(runs, "classwise")
+    assert list(table.index) == ["retrain", "ft"]
+    assert list(table.columns) == ["class 1", "class 3"]
+    assert table.loc["retrain"].tolist() == pytest.approx([0.3, 0.5])
+    assert table.loc["ft"].tolist() == pytest.approx([0.8, 0.9])
+
+
 def test_beside_paper_puts_the_paper_numbers_beside_ours():
     table = baselines.beside_paper(_summary(*_random(retrain=(0.1, 9.0), wp=(0.05, 2.0))),
                                    "random")
@@ -117,6 +130,7 @@ def test_ft_farthest_from_retraining_in_whole_class_forgetting():
     holds = _summary(*_class(retrain=1.0, ft=0.1, ga=0.9, ff=0.7, iu=0.6))
     claim = baselines.class_ft_farthest_from_retrain(holds)
     assert claim.verdict == "held" and claim.here == "here: farthest is ft (22.50)"
+    assert claim.paper == "paper: ft 37.84 (largest)"
     other = _summary(*_class(retrain=1.0, ft=0.5, ga=0.9, iu=0.2))
     assert baselines.class_ft_farthest_from_retrain(other).verdict == "did not hold"
     assert "farthest is iu (20.00)" in baselines.class_ft_farthest_from_retrain(other).here
@@ -126,6 +140,7 @@ def test_ga_fastest_reads_the_measured_run_time():
     holds = _summary(*_random(retrain=(0.1, 9.0), ft=(0.1, 2.0), ga=(0.1, 0.5)))
     claim = baselines.ga_fastest(holds)
     assert claim.verdict == "held" and claim.here.startswith("here: fastest is ga (0.50 s")
+    assert claim.paper == "paper: ga 0.37 min (fastest)"
     slower = _summary(*_random(retrain=(0.1, 9.0), ft=(0.1, 0.4), ga=(0.1, 0.5)))
     assert baselines.ga_fastest(slower).verdict == "did not hold"
     tie = _summary(*_random(retrain=(0.1, 9.0), ft=(0.1, 0.5), ga=(0.1, 0.5)))

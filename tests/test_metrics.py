@@ -40,6 +40,14 @@ def test_mia_efficacy_separates_members_from_non_members_of_an_overfitted_model(
     assert members < 0.05 and non_members > members + 0.1  # measured: 0.00 vs. 0.18
 
 
+def test_accuracy_by_class_covers_the_classes_present_in_order():
+    predicted = torch.tensor([3, 3, 0, 7, 1, 7])
+    labels = torch.tensor([7, 3, 3, 7, 1, 7])  # classes 1, 3, 7: 1 of 1, 1 of 2, 2 of 3
+    assert metrics.accuracy_by_class(predicted, labels, 10) == pytest.approx(
+        {1: 1.0, 3: 0.5, 7: 2 / 3})
+    assert list(metrics.accuracy_by_class(predicted, labels, 10)) == [1, 3, 7]
+
+
 def test_tow_and_average_disparity_worked_examples():
     assert metrics.tug_of_war({"forget": 0.9, "retain": 1.0, "test": 0.8},
                               {"forget": 0.7, "retain": 0.9, "test": 0.8}) == pytest.approx(0.72)

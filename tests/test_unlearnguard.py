@@ -10,6 +10,7 @@ from mu_core.attacks import backdoor
 from mu_core.attacks.inversion import class_representatives
 from mu_core.attacks.reconstruct import (ReconstructionConfig, SurrogateReLU, reconstruct,
                                          stationarity_loss)
+from mu_core.claims import HELD, NOT_HELD
 from mu_core.errors import ConfigError
 from mu_core.maxmargin import (MarginRecipe, homogeneous_mlp, margin_loss, margins, predictions,
                                prune_randomly, train_to_margin)
@@ -399,8 +400,6 @@ def schemes(before, after):
 
 
 def test_sample_level_claim_rules():
-    from mu_core.claims import HELD, NOT_HELD
-
     steady = schemes({"MIA": 0.6, "Accuracy": 1.0, "Backdoor": 1.0, "Ours": 0.6},
                      {"MIA": 0.45, "Accuracy": 0.85, "Backdoor": 0.1, "Ours": 0.4})
     assert study.mia_accuracy_claim(steady).verdict == HELD
@@ -422,8 +421,6 @@ def test_sample_level_claim_rules():
 
 
 def test_recovery_claim_needs_more_executed_than_unverifiable():
-    from mu_core.claims import HELD, NOT_HELD
-
     counts = {EXECUTED: 3, NOT_EXECUTED: 5, NOT_VERIFIABLE: 2}
     paired = torch.tensor([True, False, True])
     claim = study.recovery_claim(counts, 0.72, paired)
@@ -434,8 +431,6 @@ def test_recovery_claim_needs_more_executed_than_unverifiable():
 
 
 def test_class_level_claim_needs_every_scheme_to_fall():
-    from mu_core.claims import HELD, NOT_HELD
-
     falls = schemes({"MIA": 0.9, "Accuracy": 1.0, "Ours": 0.7},
                     {"MIA": 0.2, "Accuracy": 0.0, "Ours": 0.6})
     assert study.class_level_claim(falls).verdict == HELD
@@ -452,16 +447,12 @@ def robust_rows(pruned, tuned):
 
 
 def test_robustness_claim():
-    from mu_core.claims import HELD, NOT_HELD
-
     assert study.robustness_claim(robust_rows((0.3, 0.6), (0.9, 0.7)), 0.5).verdict == HELD
     assert study.robustness_claim(robust_rows((0.6, 0.6), (0.5, 0.7)), 0.5).verdict == NOT_HELD
     assert study.robustness_claim(robust_rows((0.3, 0.5), (0.1, 0.7)), 0.5).verdict == NOT_HELD
 
 
 def test_prior_null_range_and_relabel_claims():
-    from mu_core.claims import HELD, NOT_HELD
-
     phase1, phase2 = torch.tensor([0.5, 0.6, 0.7]), torch.tensor([0.6, 0.55, 0.75])
     claim = study.prior_claim(phase1, phase2)
     assert claim.verdict == HELD and claim.here == "mean 0.600 -> 0.633; 2/3 samples improve"

@@ -11,16 +11,16 @@ check that paper's observations on these baselines.
 from __future__ import annotations
 
 import pandas as pd
-import torch
 
 from .. import plots
 from ..claims import Claim, verdict
 from ..data import ImageData
-from ..metrics import (average_disparity, per_class_accuracy, scores_from_predictions,
+from ..metrics import (accuracy_by_class, average_disparity, scores_from_predictions,
                        subset_predictions)
 from ..papers.adversarial import TABLE1_CIFAR10
 from ..train import Recipe
 from ..zoo import unlearned_models
+from . import mean_by_method, mean_std
 
 SCORES = ("UA", "MIA", "RA", "TA")
 
@@ -43,24 +43,21 @@ def compare_methods(data: ImageData, settings: dict[str, dict], methods, seeds, 
             data, settings, methods, seeds, architecture=architecture, recipe=recipe,
             hyperparameters=hyperparameters, architecture_options=architecture_options):
         forget, retain, test = subset_predictions(model, data, split)
+        forget_probs, forget_labels = forget
         rows.append({"setting": setting, "seed": seed, "method": method,
                      **scores_from_predictions(forget, retain, test, seed=seed),
                      "seconds": meta["seconds"],
-                     "forget_class_accuracy": _forget_class_accuracy(*forget, data.num_classes)})
+                     "forget_class_accuracy": accuracy_by_class(
+                         forget_probs.argmax(1), forget_labels, data.num_classes)})
     return pd.DataFrame(rows)
-
-
-def _forget_class_accuracy(probs, labels, num_classes: int) -> dict[int, float]:
-    per_class = per_class_accuracy(probs.argmax(1), labels, num_classes)
-    return {int(c): per_class[c].item() for c in torch.unique(labels)}
 
 
 def forget_class_table(rows: pd.DataFrame, setting: str) -> pd.DataFrame:
     """Mean over seeds of each method's forget accuracy per forget class (methods x classes)."""
     chosen = rows[rows.setting == setting]
-    table = pd.DataFrame(list(chosen.forget_class_accuracy), index=chosen.method)
+    table = mean_by_method(chosen.forget_class_accuracy, chosen.method)
     table.columns = [f"class {c}" for c in table.columns]
-    return table.groupby(level=0, sort=False).mean()
+    return table
 
 
 def with_disparity(rows: pd.DataFrame) -> pd.DataFrame:
@@ -85,14 +82,12 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
                      axis=1)
 
 
-def formatted(summary: pd.DataFrame, setting: str, *, percent: bool = True) -> pd.DataFrame:
+def formatted(summary: pd.DataFrame, setting: str) -> pd.DataFrame:
     """One setting's summary as 'mean ± std' strings (scores in percent, like the papers)."""
     table = summary.loc[setting]
     out = pd.DataFrame(index=table.index)
     for column in [*SCORES, "disparity"]:
-        scale = 100 if percent else 1
-        out[column] = [f"{m * scale:.2f} ± {s * scale:.2f}" for m, s in
-                       zip(table[f"{column}_mean"], table[f"{column}_std"])]
+        out[column] = mean_std(table[f"{column}_mean"], table[f"{column}_std"], 2, scale=100)
     out["run time (s)"] = [f"{m:.1f}" for m in table["seconds_mean"]]
     return out
 
@@ -136,7 +131,7 @@ def _mean(summary: pd.DataFrame, setting: str, method: str, score: str) -> float
 
 
 def _run_in(summary: pd.DataFrame, setting: str) -> list[str]:
-    """The methods run in a setting, in the order of `methods`."""
+    """The methods run in a setting, in the summary's order (that of `methods`)."""
     if setting not in summary.index.get_level_values("setting"):
         return []
     return list(summary.loc[setting].index)
@@ -176,7 +171,8 @@ def class_ft_farthest_from_retrain(summary: pd.DataFrame) -> Claim:
         held, here = None, "here: needs retrain, ft and one of ga, ff, iu in `methods`"
     return Claim("class_ft_farthest_from_retrain",
                  "Whole-class forgetting: FT is the farthest from retraining of FT, GA, FF "
-                 "and IU (largest disparity).", "paper: ft 37.84 (largest)", here,
+                 "and IU (largest disparity).",
+                 f"paper: ft {TABLE1_CIFAR10['class']['ft']['disparity']:.2f} (largest)", here,
                  verdict(held))
 
 
@@ -193,7 +189,8 @@ def ga_fastest(summary: pd.DataFrame) -> Claim:
                 f"which varies with the machine)")
     else:
         held, here = None, "here: needs ga and another method in `methods`"
-    return Claim("ga_fastest", "GA is the fastest method.", "paper: ga 0.37 min (fastest)",
+    return Claim("ga_fastest", "GA is the fastest method.",
+                 f"paper: ga {TABLE1_CIFAR10['random']['ga']['minutes']:.2f} min (fastest)",
                  here, verdict(held))
 
 

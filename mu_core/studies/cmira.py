@@ -33,10 +33,11 @@ from ..data import DATASETS, ImageData, load, stratified_holdout
 from ..errors import ConfigError, check_choice, check_positive_int
 from ..metrics import (accuracy, area_recovery_rate, confusion_matrix, per_class_accuracy,
                       recovery_improvement, recovery_rate)
+from ..papers import cmira as paper
 from ..splits import Split
 from ..train import Recipe, predict
-from ..papers import cmira as paper
 from ..zoo import cached_model_on, indices_digest, plan, unlearned_models
+from . import spoken_list
 
 ATTACK_SEED_OFFSET = 20_000  # the attack model never shares the trained model's init
 STAGES = ("p", "p+u", "p+u+a")  # the paper's attack models: P, P+U and P+U+A (CMIRA)
@@ -629,10 +630,7 @@ def claims(rows: pd.DataFrame) -> list[Claim]:
 
 
 def _listed(methods) -> str:
-    names = [m.upper() for m in methods]
-    if not names:
-        return "no method"
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return spoken_list((m.upper() for m in methods), empty="no method")
 
 
 def ablation_reading(rows: pd.DataFrame) -> str:

@@ -22,11 +22,12 @@ from ..attacks.mra import MRAConfig, membership_recall
 from ..claims import Claim, verdict
 from ..data import ImageData
 from ..errors import ConfigError
-from ..metrics import accuracy, confusion_matrix, per_class_accuracy
+from ..metrics import accuracy, accuracy_by_class, confusion_matrix
 from ..papers.mra import CIFAR10_RCM, CIFAR10_TRAINED, CIFAR10_ULM, PET37_ABLATION
 from ..splits import Split
 from ..train import Recipe, predict
 from ..zoo import unlearned_models
+from . import mean_by_method, mean_std, spoken_list
 
 STUDENT_SEED_OFFSET = 10_000  # the attacker's student never shares the trained model's init
 SUBSETS = ("test", "forget")
@@ -75,13 +76,12 @@ def recall_scores(model, data: ImageData, split: Split) -> dict:
     test_pred = predict(model, data, split.test, output="logits").argmax(1)
     forget_pred = predict(model, data, split.forget, output="logits").argmax(1)
     forget_labels = data.targets(split.forget).cpu()
-    classes = sorted(torch.unique(forget_labels).tolist())
-    per_class = per_class_accuracy(forget_pred, forget_labels, data.num_classes)
+    per_class = accuracy_by_class(forget_pred, forget_labels, data.num_classes)
     confusion = confusion_matrix(forget_pred, forget_labels, data.num_classes, normalize=True)
     return {"test": accuracy(test_pred, data.targets(split.test)),
             "forget": accuracy(forget_pred, forget_labels),
-            "forget_per_class": {c: per_class[c].item() for c in classes},
-            "forget_confusion": confusion[classes]}
+            "forget_per_class": per_class,
+            "forget_confusion": confusion[list(per_class)]}
 
 
 def check_attacks(attacks: dict[str, dict], data: ImageData) -> dict[str, tuple]:
@@ -169,14 +169,7 @@ def forget_class_means(rows: pd.DataFrame, attack: str, model: str) -> pd.DataFr
     """Mean over seeds of the forget accuracy per forget class (methods x classes) of the
     unlearned (`model="ulm"`) or recalled (`"rcm"`) model."""
     chosen = rows[rows.attack == attack]
-    table = pd.DataFrame([r["forget_per_class"] for r in chosen[model]], index=chosen.method)
-    return table.groupby(level=0, sort=False).mean()
-
-
-def _mean_std(table: pd.DataFrame) -> pd.DataFrame:
-    """'mean ± std' strings of an `accuracy_table`."""
-    return table["mean"].map(lambda v: f"{v:.3f}") + " ± " + \
-        table["std"].map(lambda v: f"{v:.3f}")
+    return mean_by_method([r["forget_per_class"] for r in chosen[model]], chosen.method)
 
 
 def paper_accuracy_table(components: str, methods) -> pd.DataFrame:
@@ -196,7 +189,7 @@ def accuracy_beside_paper(rows: pd.DataFrame, attack: str, trained: dict) -> pd.
     """Tables 2 and 3: one attack's accuracies here (mean ± std over the seeds) beside the
     paper's CIFAR-10 numbers for the same components."""
     table = accuracy_table(rows, attack, trained)
-    ours = _mean_std(table)
+    ours = mean_std(table["mean"], table["std"], 3)
     components = rows.loc[rows.attack == attack, "components"].iloc[0]
     paper = paper_accuracy_table(components, [m for m in ours.columns if m in CIFAR10_ULM])
     paper = paper.reindex(index=ours.index, columns=ours.columns)
@@ -317,6 +310,7 @@ def ablation_ordered(table: pd.DataFrame) -> bool | None:
 
 
 def _listed(values: pd.Series) -> str:
+    """Signed values by method, 'ga +0.200, salun -0.100' (a claim's `here`)."""
     return ", ".join(f"{m} {v:+.3f}" for m, v in values.items())
 
 
@@ -382,12 +376,8 @@ def claims(rows: pd.DataFrame, ablation: pd.DataFrame, paper_ablation: pd.DataFr
             ablation_claim(ablation, paper_ablation), other_student_claim(rows, other_student)]
 
 
-def _names(methods) -> str:
-    methods = list(methods)
-    return methods[0] if len(methods) == 1 else f"{', '.join(methods[:-1])} and {methods[-1]}"
-
-
 def _span(values) -> str:
+    """The range of `values` to two places, 'low-high' (one number when they round alike)."""
     low, high = min(values), max(values)
     return f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}-{high:.2f}"
 
@@ -416,7 +406,7 @@ def reading_the_verdicts(rows: pd.DataFrame, trained: dict) -> str:
 
 def _forgot_little(rows: pd.DataFrame, kept: pd.Series, trm: float) -> str:
     gain = forget_gain(rows, "closed")[kept.index]
-    text = (f"{_names(kept.index)} forgot little here (ULM forget accuracy {_span(kept)} "
+    text = (f"{spoken_list(kept.index)} forgot little here (ULM forget accuracy {_span(kept)} "
             f"against the trained model's {trm:.2f}), so there is little to recall, and a "
             f"student that learns from the ULM's labels can even lower the accuracy it copies "
             f"(closed-source ΔAcc on forget: {_listed(gain)}).")
@@ -432,7 +422,7 @@ def _open_against_closed(rows: pd.DataFrame, forgot: list[str]) -> str:
     closed = forget_gain(rows, "closed")[forgot].mean()
     open_source = forget_gain(rows, "open")[forgot].mean()
     more = open_source > closed
-    text = (f"Where the ULM forgot ({_names(forgot)}), compare the ΔAcc rows of Tables 2 and "
+    text = (f"Where the ULM forgot ({spoken_list(forgot)}), compare the ΔAcc rows of Tables 2 and "
             f"3: the open-source attack, which trains the ULM itself on its confident "
             f"agreements, recalls {'more' if more else 'no more'} than the closed-source one "
             f"(mean ΔAcc on forget {open_source:+.3f} against {closed:+.3f})")

@@ -35,6 +35,7 @@ SAMPLE_SCHEMES = ["MIA", "Backdoor", "Accuracy", "Ours"]
 CLASS_SCHEMES = ["MIA", "Accuracy", "Ours"]  # the paper has no backdoor bars at class level
 WHEN = ("before", "after")
 EFFECTIVE_ASR = 0.9  # a backdoor counts as planted from this attack success rate
+KNOWN_NONMEMBERS = 200  # the MIA's known non-members: this many of the last test samples
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -66,6 +67,7 @@ def provider_splits(data: ImageData, per_class: int, forget_per_class: int, unle
 
 
 def provider(data: ImageData, indices: Tensor) -> Provider:
+    """The samples `indices` of `data` as a `Provider` (on the CPU)."""
     return Provider(pixels(data, indices), data.labels[indices.to(data.device)].cpu(),
                     indices.cpu())
 
@@ -238,8 +240,8 @@ class Study:
 
     @property
     def nonmembers(self) -> tuple[Tensor, Tensor]:
-        """The MIA's known non-members: the last 200 test samples."""
-        return self.test_images[-200:], self.test_labels[-200:]
+        """The MIA's known non-members: the last `KNOWN_NONMEMBERS` test samples."""
+        return self.test_images[-KNOWN_NONMEMBERS:], self.test_labels[-KNOWN_NONMEMBERS:]
 
     def train(self, images: Tensor, labels: Tensor, desc: str) -> nn.Module:
         """A fresh model trained to a large margin on (images, labels). Its input is centred
@@ -323,6 +325,7 @@ def backdoored_set(study: Study, second: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def train_models(study: Study) -> Models:
+    """The study's `Models`, each trained from scratch to a large margin."""
     images, labels, to = study.images, study.labels, study.device
     keep, class_keep = study.retain.to(to), (~study.class_forget).to(to)
     trained = study.train(images, labels, "trained")
@@ -353,7 +356,7 @@ def sample_level(study: Study, models: Models, before: dict, after: dict) -> dic
     s = study.settings
     everything = torch.ones_like(study.forget)
 
-    def values(model, bd_model, subset, corner, scores, trained_on):
+    def scheme_row(model, bd_model, subset, corner, scores, trained_on):
         row = scheme_values(model, study.images, study.labels, subset, trained_on & ~subset,
                             study.nonmembers, scores["phase2"])
         row["Backdoor"] = backdoor_asr(bd_model, study.provider.images[subset].to(study.device),
@@ -361,10 +364,10 @@ def sample_level(study: Study, models: Models, before: dict, after: dict) -> dic
                                        s.backdoor_target, s.trigger_size, corner)
         return row
 
-    return {name: {"before": values(models.trained, models.backdoored, subset, corner, before,
-                                    everything),
-                   "after": values(models.retrained, models.backdoored_retrained, subset,
-                                   corner, after, study.retain)}
+    return {name: {"before": scheme_row(models.trained, models.backdoored, subset, corner,
+                                        before, everything),
+                   "after": scheme_row(models.retrained, models.backdoored_retrained, subset,
+                                       corner, after, study.retain)}
             for name, subset, corner in (("unlearning samples", study.forget, "bottom-right"),
                                          ("remaining samples", models.second, "top-left"))}
 
@@ -433,7 +436,7 @@ def reconstruction_pairs(study: Study, shown: Tensor, captions: list[str], rows:
     return plots.image_grid(torch.cat(images), titles, columns=len(shown))
 
 
-def first(mask: Tensor, count: int) -> Tensor:
+def first_indices(mask: Tensor, count: int) -> Tensor:
     """The indices of the first `count` samples of a boolean mask."""
     return torch.nonzero(mask).view(-1)[:count]
 
@@ -441,8 +444,8 @@ def first(mask: Tensor, count: int) -> Tensor:
 def sample_pairs_figure(study: Study, before: dict, after: dict):
     """Figure 5: four requested samples and one remaining sample of each of classes 4-7."""
     labels = study.provider.labels
-    remaining = [first(study.retain & (labels == c), 1) for c in range(4, 8)]
-    shown = torch.cat([first(study.forget, 4), *remaining])
+    remaining = [first_indices(study.retain & (labels == c), 1) for c in range(4, 8)]
+    shown = torch.cat([first_indices(study.forget, 4), *remaining])
     captions = [f"{'req.' if study.forget[i] else 'rem.'} {labels[i].item()}" for i in shown]
     return reconstruction_pairs(study, shown, captions, {"before": before, "after": after})
 
@@ -501,7 +504,7 @@ def inversion_confidence(study: Study, trained: nn.Module, representatives: dict
 
 def class_pairs_figure(study: Study, before: dict, class_after: dict):
     """Figure 8: two samples of the unlearned class and two of the kept class."""
-    shown = torch.cat([first(study.class_forget, 2), first(study.class_kept, 2)])
+    shown = torch.cat([first_indices(study.class_forget, 2), first_indices(study.class_kept, 2)])
     captions = [f"class {study.provider.labels[i].item()}" for i in shown]
     return reconstruction_pairs(study, shown, captions, {"before": before, "after": class_after})
 
@@ -701,7 +704,7 @@ def relabel_figure(study: Study, scores_by_model: dict):
 def relabel_pairs_figure(study: Study, relabel_scores: dict):
     """Figure 14: samples of the unlearned class and their best reconstruction after
     relabel fine-tuning."""
-    shown = first(study.class_forget, 4)
+    shown = first_indices(study.class_forget, 4)
     captions = [f"class {study.settings.unlearn_class}" for _ in shown]
     return reconstruction_pairs(study, shown, captions, {"SSIM": relabel_scores})
 
