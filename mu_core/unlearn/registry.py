@@ -68,8 +68,9 @@ def check_request(name: str, split: Split, hyperparameters: dict) -> Method:
 
 def _check_like_default(label: str, value, default) -> None:
     """A hyper-parameter has its default's type (an int passes for a float) and numbers
-    are finite; ranges are checked by the method itself."""
-    if default is None:
+    are finite; ranges, and None where a method takes it (`max_samples=None`: all), are
+    checked by the method itself."""
+    if default is None or value is None:
         return
     if isinstance(default, float) and isinstance(value, numbers.Real) \
             and not isinstance(value, bool):
