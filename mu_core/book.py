@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from .cache import process_alive
-from .errors import ConfigError, MuError, describe
+from .errors import ConfigError, MuError, check_writable_folder, describe
 
 PRESETS = ("smoke", "cpu", "paper")
 BOOK_DIR = "book"
@@ -255,7 +255,8 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     import papermill
 
     params = chapter_parameters(root, chapter, preset, overrides)
-    out = _writable_folder(Path(out or output_dir(root)).resolve())
+    out = check_writable_folder(Path(out or output_dir(root)).resolve(), "the output folder",
+                               "pass a writable --out")
     env = {"MU_BOOK_PRESET": preset, "MU_PROGRESS": os.environ.get("MU_PROGRESS", "0")}
     remove_stale_runs(out)
     work = Path(tempfile.mkdtemp(dir=out, prefix=f"{RUNNING}{os.getpid()}-{chapter.slug}-"))
@@ -291,17 +292,6 @@ def remove_stale_runs(out: Path) -> None:
         pid = folder.name[len(RUNNING):].partition("-")[0]
         if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _writable_folder(folder: Path) -> Path:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise ConfigError(f"cannot write into the output folder {folder} "
-                          f"({error.strerror or error}); pass a writable --out.") from None
-    return folder
 
 
 def _publish(work: Path, out: Path, slug: str) -> Path:

@@ -23,7 +23,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .errors import ConfigError
+from .errors import ConfigError, check_writable_folder
 
 FORMAT = 2  # 2: entries carry a checksum of their tensors
 
@@ -49,15 +49,9 @@ def check_writable() -> None:
     be written (a model trained then would be lost)."""
     if not enabled():
         return
-    folder = cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-        remove_stale_temporaries(folder)
-    except OSError as error:
-        raise ConfigError(f"the model cache {folder} cannot be written ({error.strerror or error});"
-                          " set MU_CACHE_DIR to a writable folder or MU_CACHE=0.") from None
+    folder = check_writable_folder(cache_dir(), "the model cache",
+                                   "set MU_CACHE_DIR to a writable folder or MU_CACHE=0")
+    remove_stale_temporaries(folder)
 
 
 def remove_stale_temporaries(folder: Path) -> None:

@@ -1,6 +1,8 @@
 """Errors raised for bad input, each with one sentence saying what was wrong and what is accepted."""
 
 import math
+import tempfile
+from pathlib import Path
 
 
 class MuError(Exception):
@@ -54,3 +56,16 @@ def check_choice(name: str, value, choices) -> str:
     if value not in choices:
         raise ConfigError(f"unknown {name} {value!r}; accepted: {', '.join(map(str, choices))}.")
     return value
+
+
+def check_writable_folder(folder: Path, what: str, advice: str) -> Path:
+    """Create `folder` and write a scratch file in it, or raise ConfigError naming `what`
+    it is and the `advice` to follow."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ConfigError(f"{what} {folder} cannot be written ({error.strerror or error}); "
+                          f"{advice}.") from None
+    return folder
