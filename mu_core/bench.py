@@ -10,6 +10,8 @@
 * `mra_speed`: MRA rounds per second, closed and open source.
 * `reconstruction_speed`: UnlearnGuard's reconstruction steps per second for m = 100, 200
   and 400 candidates, one batched double back-propagation vs. a per-candidate loop.
+* `shadow_ensemble_speed`: LiRA's shadow models (RSU's MNIST CNN) trained as one vmap
+  ensemble vs. one after another on the same batches, at several batch sizes.
 """
 
 from __future__ import annotations
@@ -234,6 +236,38 @@ def reconstruction_speed(ms=(100, 200, 400), steps: int = 5, naive_steps: int = 
     return results
 
 
+def shadow_ensemble_speed(count: int = 16, batch_sizes=(16, 32, 128), pool_size: int = 2048,
+                          device: str = "auto") -> dict:
+    """Seconds for one epoch of `count` shadow models on random halves of `pool_size`
+    mnist5k samples, vectorised (one vmap) and one after another, per batch size; and the
+    largest weight difference between the two (they follow the same batches)."""
+    from .ensemble import fit_ensemble
+    from .attacks.mia import shadow_keep_masks
+    from .train import resolve_device
+
+    data = load("mnist5k").to(resolve_device(device))
+    pool = data.train[:pool_size]
+    keep = shadow_keep_masks(count, pool_size, seed=0)
+    results = {}
+    for batch_size in batch_sizes:
+        recipe = Recipe(epochs=1, lr=0.05, batch_size=batch_size)
+        seconds, ensembles = {}, {}
+        for vectorized in (True, False):
+            start = time.perf_counter()
+            ensembles[vectorized] = fit_ensemble(data, pool, keep, "cnn", recipe,
+                                                 seeds=list(range(count)),
+                                                 vectorized=vectorized, hidden=0)
+            if data.device.type == "cuda":
+                torch.cuda.synchronize()
+            seconds[vectorized] = time.perf_counter() - start
+        difference = max((ensembles[True].params[k] - ensembles[False].params[k]).abs().max().item()
+                         for k in ensembles[True].params)
+        results[batch_size] = {"vmap_s": seconds[True], "one_by_one_s": seconds[False],
+                               "ratio": seconds[False] / seconds[True],
+                               "max_weight_difference": difference}
+    return results
+
+
 def main(quick: bool = False, root: Path | None = None) -> dict:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
           f"CUDA: {torch.cuda.is_available()}")
@@ -265,6 +299,13 @@ def main(quick: bool = False, root: Path | None = None) -> dict:
               f"{r['loop_steps_per_s']:.2f} steps/s, ratio {r['ratio']:.1f}x (gradients agree "
               f"to {r['max_relative_difference']:.1e})" for m, r in recon.items()))
     results["reconstruction"] = recon
+    shadows = shadow_ensemble_speed(batch_sizes=(32,) if quick else (16, 32, 128))
+    print("LiRA shadow models (16 x RSU's MNIST CNN, one epoch on halves of 2,048 samples), "
+          "one vmap vs. one after another: " + ", ".join(
+              f"batch {b}: {r['vmap_s']:.1f} s vs. {r['one_by_one_s']:.1f} s, ratio "
+              f"{r['ratio']:.2f}x (weights agree to {r['max_weight_difference']:.1e})"
+              for b, r in shadows.items()) + " (fit_ensemble uses vmap on CUDA only)")
+    results["shadow_ensemble"] = shadows
     if root is not None:
         timing = chapter_cache(root)
         print(f"foundations chapter (cpu preset), whole run with kernel start: cold "

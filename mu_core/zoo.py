@@ -16,7 +16,9 @@ import hashlib
 from torch import Tensor, nn
 
 from . import __version__, cache, models
+from .attacks.mia import shadow_keep_masks
 from .data import ImageData
+from .ensemble import Ensemble, fit_ensemble
 from .errors import ConfigError
 from .splits import Split, make_split
 from .train import Recipe, fit, progress
@@ -86,6 +88,30 @@ def unlearned_model(data: ImageData, split: Split, method: str,
     return unlearned, {**meta, "config": config}
 
 
+def shadow_models(data: ImageData, pool: Tensor, arch: str, recipe: Recipe, *, count: int,
+                  seed: int = 0, **arch_options) -> tuple[Ensemble, Tensor, dict]:
+    """`count` shadow models, each trained on a random half of `pool` (LiRA; every sample in
+    exactly half of them), from the cache when they were built before.
+
+    Returns (the ensemble, its bool keep mask (count, len(pool)), meta)."""
+    keep = shadow_keep_masks(count, len(pool), seed=seed)
+    config = {"role": "shadow models", "mu_core": __version__, "dataset": data.name,
+              "pool": {"size": len(pool), "digest": indices_digest(pool)}, "count": count,
+              "model": {"name": arch, **arch_options}, "recipe": recipe.as_dict(), "seed": seed}
+    seeds = [seed * count + m for m in range(count)]
+
+    def create() -> nn.Module:
+        return nn.ModuleList(models.create_for(arch, data, seed=s, **arch_options) for s in seeds)
+
+    def build(members: nn.Module) -> None:
+        trained = fit_ensemble(data, pool, keep, arch, recipe, seeds=seeds, **arch_options)
+        for m, member in enumerate(members):
+            member.load_state_dict(trained.model(m).state_dict())
+
+    members, meta = cached_model_on(data, config, create, build)
+    return Ensemble.from_models(members), keep, {**meta, "config": config}
+
+
 def cached_model_on(data: ImageData, config: dict, create, build) -> tuple[nn.Module, dict]:
     """`cache.cached_model`, with the model returned in eval mode on the data's device."""
     model, meta = cache.cached_model(config, create, build)
@@ -96,7 +122,7 @@ def plan(data: ImageData, settings: dict[str, dict], methods, seeds,
          hyperparameters: dict) -> list[tuple[str, int, str, object]]:
     """Every (setting, seed, method, split) to run, all checked before any training; a
     method that does not support a setting's kind is left out of that setting."""
-    _check_plan_shape(methods, seeds, hyperparameters)
+    check_plan_shape(methods, seeds, hyperparameters)
     cache.check_writable()
     runs = []
     for setting, spec in settings.items():
@@ -110,7 +136,7 @@ def plan(data: ImageData, settings: dict[str, dict], methods, seeds,
     return runs
 
 
-def _check_plan_shape(methods, seeds, hyperparameters: dict) -> None:
+def check_plan_shape(methods, seeds, hyperparameters: dict) -> None:
     """Non-empty lists of methods and seeds, and {method: {setting: value}} settings."""
     for name, value in (("methods", methods), ("seeds", seeds)):
         if isinstance(value, (str, dict)) or not hasattr(value, "__iter__") or not list(value):
@@ -145,11 +171,12 @@ def unlearned_models(data: ImageData, settings: dict[str, dict], methods, seeds,
         trained = trained_models[key]
         settings_for_method = dict(hyperparameters.get(method, {}), seed=seed)
         if method == "retrain":
-            settings_for_method = {**_recipe_settings(recipe), **settings_for_method}
+            settings_for_method = {**recipe_settings(recipe), **settings_for_method}
         model, meta = unlearned_model(data, split, method, trained, **settings_for_method)
         yield setting, seed, method, split, trained, model, meta
 
 
-def _recipe_settings(recipe: Recipe) -> dict:
+def recipe_settings(recipe: Recipe) -> dict:
+    """The settings of `retrain` that repeat a trained model's recipe."""
     return {key: getattr(recipe, key) for key in
-            ("epochs", "lr", "batch_size", "optimizer", "weight_decay", "augment")}
+            ("epochs", "lr", "batch_size", "optimizer", "weight_decay", "schedule", "augment")}

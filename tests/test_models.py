@@ -54,10 +54,19 @@ def test_seeded_creation_is_reproducible():
     assert not torch.equal(next(a.parameters()), next(c.parameters()))
 
 
+def test_cnn_with_hidden_zero_has_two_convolutions_and_one_linear_layer():
+    model = models.create("cnn", 10, 1, 28, hidden=0)
+    layers = [type(m).__name__ for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert layers == ["Conv2d", "Conv2d", "Linear"]
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    with pytest.raises(ConfigError, match="hidden must be a non-negative integer"):
+        models.create("cnn", 10, 1, 28, hidden=-1)
+
+
 def test_unknown_names_and_options_fail_with_the_accepted_ones():
     with pytest.raises(ConfigError, match="unknown model 'resnet19'; accepted: cnn, mlp, resnet18"):
         models.create("resnet19", 10, 3, 32)
-    with pytest.raises(ConfigError, match="no option depth; accepted: width"):
+    with pytest.raises(ConfigError, match="no option depth; accepted: width, hidden"):
         models.create("cnn", 10, 1, 28, depth=3)
     with pytest.raises(ConfigError, match="num_classes must be a positive integer"):
         models.create("cnn", 0, 1, 28)

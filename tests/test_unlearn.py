@@ -34,9 +34,9 @@ def _scores(model, data, split):
             "other_retain": (predicted == data.labels[other]).float().mean().item()}
 
 
-def test_the_twelve_methods_are_registered():
+def test_the_thirteen_methods_are_registered():
     assert set(METHODS) == {"retrain", "ft", "ga", "rl", "ff", "iu", "wp", "l1_sparse", "bu",
-                            "salun", "unsc", "bad_teacher"}
+                            "salun", "unsc", "bad_teacher", "rsu"}
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))

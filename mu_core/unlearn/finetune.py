@@ -28,10 +28,11 @@ def random_wrong_labels(labels: Tensor, num_classes: int, seed: int) -> Tensor:
 @register("retrain", "Retrain from scratch on the retain set (the gold standard)")
 def retrain(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 8,
             lr: float = 0.05, batch_size: int = 128, optimizer: str = "sgd",
-            weight_decay: float = 5e-4, augment: str = "none", seed: int = 0) -> None:
+            weight_decay: float = 5e-4, schedule: str = "cosine", augment: str = "none",
+            seed: int = 0) -> None:
     # Same recipe as the trained model (pass it), from fresh weights drawn from `seed`.
     recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
-                    weight_decay=weight_decay, augment=augment)
+                    weight_decay=weight_decay, schedule=schedule, augment=augment)
     fit(reinitialize(model, seed), data, split.retain, recipe, seed=seed, desc="retrain")
 
 

@@ -22,6 +22,7 @@ class Method:
     run: Callable  # run(model, data, split, **hyperparameters), modifies model in place
     kinds: tuple[str, ...]  # forgetting kinds the method supports
     title: str
+    check: Callable | None = None  # check(split, hyperparameters): ranges, before training
 
     def hyperparameters(self) -> dict:
         """Names and defaults of the method's keyword-only hyper-parameters."""
@@ -32,9 +33,12 @@ class Method:
 METHODS: dict[str, Method] = {}
 
 
-def register(name: str, title: str, kinds: tuple[str, ...] = SPLIT_KINDS):
+def register(name: str, title: str, kinds: tuple[str, ...] = SPLIT_KINDS,
+             check: Callable | None = None):
+    """Register `run` as method `name`; `check(split, hyperparameters)` raises ConfigError
+    for values its run would refuse, so a plan of many runs fails before any training."""
     def decorate(run):
-        METHODS[name] = Method(name, run, kinds, title)
+        METHODS[name] = Method(name, run, kinds, title, check)
         return run
     return decorate
 
@@ -63,6 +67,8 @@ def check_request(name: str, split: Split, hyperparameters: dict) -> Method:
                           f"accepted: {', '.join(accepted)}.")
     for key, value in hyperparameters.items():
         _check_like_default(f"{name} {key}", value, accepted[key])
+    if method.check is not None:
+        method.check(split, hyperparameters)
     return method
 
 
