@@ -11,7 +11,7 @@ from mu_core.train import Recipe, evaluate, predict
 from mu_core.unlearn import METHODS, unlearn
 from mu_core.unlearn.pruning import omp_masks, prunable
 from mu_core.unlearn.saliency import saliency_masks
-from mu_core.zoo import trained_model
+from mu_core.zoo import plan, trained_model
 
 # The most any method may lower accuracy on retained samples of the classes that are not
 # being forgotten. (On the retained half of the forget classes, class-level methods such as
@@ -156,6 +156,28 @@ def test_bad_requests_fail_with_a_sentence(mnist, setting, call, message):
         split = make_split(mnist, random_fraction=0.1)
     with pytest.raises(ConfigError, match=message):
         unlearn(call.pop("name"), model, mnist, split, **call)
+
+
+@pytest.mark.parametrize("method, settings, message", [
+    ("ft", {"epochs": 0}, "ft epochs must be a positive integer"),
+    ("ga", {"epochs": 10**6}, "ga epochs must be at most 10000"),
+    ("rl", {"batch_size": -1}, "rl batch_size must be a positive integer"),
+    ("rl", {"weight_decay": -1e-4}, "rl weight_decay must be >= 0"),
+    ("l1_sparse", {"alpha": -1.0}, "l1_sparse alpha must be >= 0"),
+    ("ff", {"alpha": 0.0}, "alpha must be > 0"),
+    ("iu", {"fisher": "exact"}, "unknown fisher 'exact'"),
+    ("iu", {"max_samples": 0}, "iu max_samples must be a positive integer"),
+    ("bad_teacher", {"retain_fraction": 1.5}, r"bad_teacher retain_fraction must be in \(0, 1\]"),
+    ("salun", {"mask_fraction": 0.0}, r"salun mask_fraction must be in \(0, 1\]"),
+    ("retrain", {"schedule": "linear"}, "unknown retrain schedule 'linear'"),
+    ("retrain", {"augment": "rotate"}, "unknown retrain augment 'rotate'"),
+    ("bu", {"bound": -0.1}, "bu bound must be > 0"),
+])
+def test_out_of_range_settings_fail_in_the_plan_before_any_training(mnist, method, settings,
+                                                                    message, cache_dir):
+    with pytest.raises(ConfigError, match=message):
+        plan(mnist, {"class": {"forget_classes": [3]}}, [method], [0], {method: settings})
+    assert not list(cache_dir.glob("**/*.pt"))  # nothing was trained
 
 
 def test_unsc_updates_leave_the_retain_inputs_outputs_of_a_linear_layer_unchanged(mnist):

@@ -30,8 +30,19 @@ def classifier_parameter_names(model: nn.Module) -> set[str]:
     return {f"{last}.{p}" for p, _ in dict(model.named_modules())[last].named_parameters()}
 
 
+FISHERS = ("empirical", "expected")
+
+
+def check_fisher_settings(split: Split, hyperparameters: dict) -> None:
+    """Before any run: alpha scales noise or a step, so it must be positive (the registry
+    allows 0 for every method); `fisher` names a known Fisher."""
+    if "alpha" in hyperparameters:
+        check_positive_number("alpha", hyperparameters["alpha"])
+    check_choice("fisher", hyperparameters.get("fisher", "empirical"), FISHERS)
+
+
 @register("ff", "Fisher forgetting: retain-Fisher-shaped Gaussian noise (Becker & Liebig; "
-          "Unlearn-Sparse's fisher_new)")
+          "Unlearn-Sparse's fisher_new)", check=check_fisher_settings)
 def ff(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1e-6,
        max_samples: int | None = 500, seed: int = 0) -> None:
     # Following Unlearn-Sparse's fisher_new: variance alpha * min(1 / (F + 1e-8), 1e3)
@@ -71,7 +82,7 @@ def inverse_fisher_product(rows: Tensor, vector: Tensor, damping: float, samples
 
 
 @register("iu", "Influence unlearning: a WoodFisher Newton step that removes the forget set "
-          "(Koh & Liang; Izzo et al.; Unlearn-Sparse)")
+          "(Koh & Liang; Izzo et al.; Unlearn-Sparse)", check=check_fisher_settings)
 def iu(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1.0,
        damping: float = 1.0, weight_decay: float = 5e-4, fisher: str = "empirical",
        max_samples: int | None = 512, seed: int = 0) -> None:
@@ -90,7 +101,7 @@ def iu(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1.0,
     forget_gradient = flatten(gradient_sum(model, data, split.forget)).detach()
     direction = (forget_gradient + len(split.forget) * weight_decay * theta) / len(split.retain)
     retain = subsample(split.retain, max_samples, seed)
-    check_choice("fisher", fisher, ("empirical", "expected"))
+    check_choice("fisher", fisher, FISHERS)
     rows = fisher_rows(model, data, retain, kind=fisher)
     step = alpha * inverse_fisher_product(rows, direction, damping, len(retain))
     with torch.no_grad():

@@ -11,9 +11,11 @@ from typing import Callable
 
 from torch import nn
 
-from ..data import ImageData
-from ..errors import ConfigError, describe
+from ..data import AUGMENTATIONS, ImageData
+from ..errors import (ConfigError, check_choice, check_fraction, check_positive_int,
+                      check_positive_number, describe)
 from ..splits import SPLIT_KINDS, Split
+from ..train import MAX_EPOCHS, OPTIMIZERS, SCHEDULES
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,46 @@ def check_request(name: str, split: Split, hyperparameters: dict) -> Method:
                           f"accepted: {', '.join(accepted)}.")
     for key, value in hyperparameters.items():
         _check_like_default(f"{name} {key}", value, accepted[key])
+        if key in RANGES and value is not None:
+            RANGES[key](f"{name} {key}", value)
     if method.check is not None:
         method.check(split, hyperparameters)
     return method
+
+
+def _check_epochs(label: str, value) -> None:
+    check_positive_int(label, value)
+    if value > MAX_EPOCHS:
+        raise ConfigError(f"{label} must be at most {MAX_EPOCHS}, got {value}.")
+
+
+def _check_seed(label: str, value) -> None:
+    if value < 0:
+        raise ConfigError(f"{label} must be a non-negative integer, got {value}.")
+
+
+# A hyper-parameter's range by its name, the same in every method that has it (so a plan
+# of many runs fails before any training); a method with a narrower range checks it in
+# its `check` hook.
+RANGES = {
+    "epochs": _check_epochs,
+    "lr": check_positive_number,
+    "batch_size": check_positive_int,
+    "weight_decay": lambda label, v: check_positive_number(label, v, allow_zero=True),
+    "alpha": lambda label, v: check_positive_number(label, v, allow_zero=True),
+    "damping": check_positive_number,
+    "bound": check_positive_number,
+    "max_samples": check_positive_int,
+    "retain_fraction": check_fraction,
+    "energy": check_fraction,
+    "mask_fraction": check_fraction,
+    "sparsity": lambda label, v: check_fraction(label, v, allow_zero=True, allow_one=False),
+    "optimizer": lambda label, v: check_choice(label, v, OPTIMIZERS),
+    "schedule": lambda label, v: check_choice(label, v, SCHEDULES),
+    "augment": lambda label, v: check_choice(label, v, AUGMENTATIONS),
+    "rounds": check_positive_int,
+    "seed": _check_seed,
+}
 
 
 def _check_like_default(label: str, value, default) -> None:
