@@ -88,6 +88,10 @@ def unlearned_model(data: ImageData, split: Split, method: str,
     return unlearned, {**meta, "config": config}
 
 
+SHADOW_SEEDS = 1_000_000  # shadow models draw their weights from a stream of their own, so
+# none starts from the weights of a trained model of a small seed (its target)
+
+
 def shadow_models(data: ImageData, pool: Tensor, arch: str, recipe: Recipe, *, count: int,
                   seed: int = 0, **arch_options) -> tuple[Ensemble, Tensor, dict]:
     """`count` shadow models, each trained on a random half of `pool` (LiRA; every sample in
@@ -98,7 +102,7 @@ def shadow_models(data: ImageData, pool: Tensor, arch: str, recipe: Recipe, *, c
     config = {"role": "shadow models", "mu_core": __version__, "dataset": data.name,
               "pool": {"size": len(pool), "digest": indices_digest(pool)}, "count": count,
               "model": {"name": arch, **arch_options}, "recipe": recipe.as_dict(), "seed": seed}
-    seeds = [seed * count + m for m in range(count)]
+    seeds = [SHADOW_SEEDS + seed * count + m for m in range(count)]
 
     def create() -> nn.Module:
         return nn.ModuleList(models.create_for(arch, data, seed=s, **arch_options) for s in seeds)

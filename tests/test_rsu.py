@@ -1,22 +1,26 @@
 """RSU (Chen et al.): the Ranking and SeqUnlearn modules, the shadow-model ensemble, the
-study's claim rules and the chapter's smoke results."""
+study's measurements and claim rules on hand-made examples, and the chapter's smoke
+results."""
 
 import dataclasses
+import math
+from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
-import torch.nn.functional as F
+from torch import nn
 
 from mu_core import ensemble
+from mu_core.attacks.mia import leave_one_out_scores, lira_statistic, roc_summary
 from mu_core.errors import ConfigError
 from mu_core.splits import make_split
 from mu_core.studies import rsu
 from mu_core.train import Recipe
-from mu_core.unlearn import METHODS, unlearn
+from mu_core.unlearn import METHODS, sequence, unlearn
 from mu_core.unlearn.registry import Method
-from mu_core.unlearn.sequence import nested_subsets, self_paced_weights
-from mu_core.attacks.mia import leave_one_out_scores, lira_statistic, roc_summary
+from mu_core.unlearn.sequence import nested_subsets, sample_losses, self_paced_weights
 from mu_core.zoo import plan, shadow_models, trained_model
 
 
@@ -27,8 +31,23 @@ def trained(mnist):
     return model, split
 
 
+class ConstantLogits(nn.Module):
+    """A model whose logits are the same for every input (a hand-computable predictor)."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = nn.Parameter(torch.tensor(logits, dtype=torch.float32))
+
+    def forward(self, x):
+        return self.logits.expand(len(x), -1)
+
+
+def _one_hot_logits(value, classes=10):
+    return [value] + [0.0] * (classes - 1)
+
+
 # ---------------------------------------------------------------------------------------
-# Eq. 5 and the nested subsets
+# Eq. 5, the ranking and the nested subsets
 
 def test_self_paced_weights_select_the_losses_below_the_age():
     losses = torch.tensor([0.5, 0.1, 0.9, 0.6])
@@ -58,6 +77,15 @@ def test_nested_subsets_grow_by_equal_shares_and_end_with_everything():
         assert losses[added].min() > losses[smaller].max()
 
 
+def test_sample_losses_are_each_samples_cross_entropy(mnist):
+    # logits (2, 0, ..., 0): label 0 costs log(e^2 + 9) - 2, any other label log(e^2 + 9)
+    model = ConstantLogits(_one_hot_logits(2.0))
+    zeros, ones = mnist.train[mnist.labels[mnist.train] == 0][:2], mnist.train[-2:]
+    losses = sample_losses(model, mnist, torch.cat([zeros, ones]))
+    normaliser = math.log(math.exp(2) + 9)
+    assert losses.tolist() == pytest.approx([normaliser - 2] * 2 + [normaliser] * 2, abs=1e-5)
+
+
 # ---------------------------------------------------------------------------------------
 # The method
 
@@ -71,36 +99,6 @@ def test_rsu_with_one_round_is_its_base_method(mnist, trained):
         assert torch.equal(a, b), name
 
 
-def test_rsu_unlearns_the_lowest_loss_samples_first(mnist, trained, monkeypatch):
-    model, split = trained
-    seen = _recorder(monkeypatch, "ga")
-    unlearn("rsu", model, mnist, split, base="ga", rounds=3, seed=10)
-    with torch.no_grad():
-        model.eval()
-        losses = F.cross_entropy(model(mnist.inputs(split.forget)), mnist.targets(split.forget),
-                                 reduction="none")
-    by_loss = split.forget[torch.argsort(losses)].tolist()
-    n = len(by_loss)
-    expected = [sorted(by_loss[:-(-k * n // 3)]) for k in (1, 2, 3)]
-    assert [s.forget.tolist() for s, _ in seen] == expected
-    assert [seed for _, seed in seen] == [10, 11, 12]
-
-
-def test_rsu_reverse_order_starts_with_the_highest_losses(mnist, trained, monkeypatch):
-    model, split = trained
-    seen = _recorder(monkeypatch, "rl")
-    unlearn("rsu", model, mnist, split, base="rl", rounds=2, order="easy_first")
-    with torch.no_grad():
-        model.eval()
-        losses = F.cross_entropy(model(mnist.inputs(split.forget)), mnist.targets(split.forget),
-                                 reduction="none")
-    first = set(seen[0][0].forget.tolist())
-    rest = [i for i in split.forget.tolist() if i not in first]
-    loss_of = dict(zip(split.forget.tolist(), losses.tolist()))
-    assert min(loss_of[i] for i in first) >= max(loss_of[i] for i in rest)
-    assert all(torch.equal(s.retain, split.retain) for s, _ in seen)  # the retain never shrinks
-
-
 def _recorder(monkeypatch, name):
     """Replace method `name` by one that records the split and seed of every call."""
     seen = []
@@ -112,6 +110,33 @@ def _recorder(monkeypatch, name):
     return seen
 
 
+@pytest.fixture
+def five_forget(mnist, monkeypatch):
+    """A forget set of five samples whose losses are 0.3, 0.1, 0.4, 0.2, 0.5."""
+    split = make_split(mnist, forget_indices=mnist.train[[0, 10, 20, 30, 40]].tolist())
+    monkeypatch.setattr(sequence, "sample_losses",
+                        lambda model, data, indices: torch.tensor([0.3, 0.1, 0.4, 0.2, 0.5]))
+    return split
+
+
+def test_rsu_unlearns_the_lowest_loss_samples_first(mnist, trained, five_forget, monkeypatch):
+    seen = _recorder(monkeypatch, "ga")
+    unlearn("rsu", trained[0], mnist, five_forget, base="ga", rounds=3, seed=10)
+    f = five_forget.forget.tolist()
+    # ranks by loss: f[1] (0.1), f[3] (0.2), f[0] (0.3), f[2] (0.4), f[4] (0.5); ages 2, 4, 5
+    assert [s.forget.tolist() for s, _ in seen] == [[f[1], f[3]], [f[0], f[1], f[2], f[3]], f]
+    assert [seed for _, seed in seen] == [10, 11, 12]
+    assert all(torch.equal(s.retain, five_forget.retain) for s, _ in seen)  # never shrinks
+
+
+def test_rsu_reverse_order_starts_with_the_highest_losses(mnist, trained, five_forget,
+                                                          monkeypatch):
+    seen = _recorder(monkeypatch, "rl")
+    unlearn("rsu", trained[0], mnist, five_forget, base="rl", rounds=2, order="easy_first")
+    f = five_forget.forget.tolist()
+    assert [s.forget.tolist() for s, _ in seen] == [[f[0], f[2], f[4]], f]
+
+
 @pytest.mark.parametrize("settings, message", [
     ({"base": "retrain"}, "rsu base must be an unlearning method other than rsu and retrain"),
     ({"base": "gaa"}, "got 'gaa'"),
@@ -119,7 +144,8 @@ def _recorder(monkeypatch, name):
     ({"rounds": 10**6}, "at most the 80 forget samples"),
     ({"order": "random"}, "rsu order"),
     ({"base_settings": {"seed": 1}}, "without 'seed'"),
-    ({"base_settings": {"epochs": 1, "momentum": 0.9}}, "method 'ga' has no hyper-parameter momentum"),
+    ({"base_settings": {"epochs": 1, "momentum": 0.9}},
+     "method 'ga' has no hyper-parameter momentum"),
     ({"base_settings": {"lr": float("nan")}}, "ga lr must be a finite number"),
 ])
 def test_rsu_refuses_bad_settings_before_training(mnist, settings, message):
@@ -189,86 +215,270 @@ def test_ensemble_refuses_bad_requests(mnist):
     with pytest.raises(ConfigError, match="seeds must be 2 non-negative integers"):
         ensemble.fit_ensemble(mnist, pool, keep, "cnn", recipe, seeds=[0])
     with pytest.raises(ConfigError, match="plain SGD"):
-        ensemble.fit_ensemble(mnist, pool, keep, "cnn", dataclasses.replace(recipe, optimizer="adamw"),
-                              seeds=[0, 1])
+        ensemble.fit_ensemble(mnist, pool, keep, "cnn",
+                              dataclasses.replace(recipe, optimizer="adamw"), seeds=[0, 1])
     keep[1] = False
     with pytest.raises(ConfigError, match="a row of keep is all False"):
         ensemble.fit_ensemble(mnist, pool, keep, "cnn", recipe, seeds=[0, 1])
 
 
 # ---------------------------------------------------------------------------------------
-# Claim rules, on hand-made tables
+# The study's settings and checks
 
-def _risk_runs(high_forget, low_forget, high_gap=0.3, low_gap=0.1, relearn=(3.0, 1.0)):
+def test_setup_settings_repeat_the_recipe_for_retraining_only(mnist):
+    recipe = Recipe(epochs=7, lr=0.3, schedule="step")
+    setup = rsu.Setup(mnist, "cnn", {"hidden": 0}, recipe, {"ga": {"lr": 0.5}})
+    assert setup.settings("ga", 3) == {"lr": 0.5, "seed": 3}
+    assert setup.settings("ga", 3, {"epochs": 1}) == {"epochs": 1, "seed": 3}
+    retrain = setup.settings("retrain", 2)
+    assert (retrain["epochs"], retrain["lr"], retrain["schedule"], retrain["seed"]) == \
+        (7, 0.3, "step", 2)
+
+
+def test_sizes_and_shadow_counts_are_checked_before_training():
+    rsu.check_sizes(5, 10, 100)
+    with pytest.raises(ConfigError, match="at most inversion_candidates"):
+        rsu.check_sizes(11, 10, 100)
+    with pytest.raises(ConfigError, match="at most the 100 training samples"):
+        rsu.check_sizes(5, 101, 100)
+    # leave-one-out with a pooled variance needs some sample in and out of 3 models; with
+    # every sample in half of them, 6 models is the least
+    rsu.check_shadow_count(6, True)
+    rsu.check_shadow_count(6, False)
+    for fix_variance in (True, False):
+        with pytest.raises(ConfigError, match="shadow_count 4 is too few"):
+            rsu.check_shadow_count(4, fix_variance)
+
+
+def test_check_requests_refuses_bad_requests_before_any_training(mnist, cache_dir):
+    setup = rsu.Setup(mnist, "cnn", {"hidden": 0}, Recipe(epochs=1), {})
+    scenarios = {"class": {"forget_classes": [0]}, "random": {"random_fraction": 0.1}}
+    runs = rsu.scenario_variants(scenarios, ["ga"], {}, {}, 2, "ga")
+    sizes = {"candidates": 10, "shadow_count": 6, "fix_variance": True}
+    full = rsu.check_requests(setup, scenarios, runs, ["ga", "retrain"], [0], 5, **sizes)
+    assert torch.equal(full.train, mnist.train)  # the trained model's training set
+    with pytest.raises(ConfigError, match="at most inversion_candidates"):
+        rsu.check_requests(setup, scenarios, runs, ["ga"], [0], 11, **sizes)
+    with pytest.raises(ConfigError, match="shadow_count 4 is too few"):
+        rsu.check_requests(setup, scenarios, runs, ["ga"], [0], 5,
+                           **{**sizes, "shadow_count": 4})
+    bad_retrain = dataclasses.replace(setup, hyperparameters={"retrain": {"momentum": 0.9}})
+    with pytest.raises(ConfigError, match="'retrain' has no hyper-parameter momentum"):
+        rsu.check_requests(bad_retrain, scenarios, runs, ["ga"], [0], 5, **sizes)
+
+
+def test_paper_dataset_names_the_rows_beside_ours():
+    assert rsu.paper_dataset("cifar10") == ("cifar10", "the paper's cifar10 rows (ResNet-18)")
+    key, note = rsu.paper_dataset("mnist5k")
+    assert key == "mnist" and "has no mnist5k rows" in note
+
+
+# ---------------------------------------------------------------------------------------
+# Part one on hand-made risks
+
+def _risks(train, **fields):
+    """A `Risks` over `train` with every per-sample field zero unless given."""
+    n = len(train)
+    zeros = torch.zeros(n)
+    values = dict(asr=zeros, loss=zeros, confidence=zeros, entropy=zeros,
+                  shadow_stats=torch.zeros(4, n, dtype=torch.float64),
+                  shadow_in=torch.zeros(4, n, dtype=torch.bool), fix_variance=True, lira={},
+                  candidates=train, inversion_ssim=zeros, reconstructions=None)
+    return rsu.Risks(train=torch.as_tensor(train), **{**values, **fields})
+
+
+def test_positions_refuse_samples_outside_the_training_set():
+    risks = _risks(torch.tensor([2, 5, 9]))
+    assert risks.positions(torch.tensor([5, 9])).tolist() == [1, 2]
+    for outside in ([4], [10]):
+        with pytest.raises(ConfigError, match="must be training samples"):
+            risks.positions(torch.tensor(outside))
+
+
+def test_forget_sets_take_the_best_inverted_and_the_highest_asr():
+    train = torch.tensor([10, 20, 30, 40, 50, 60])
+    risks = _risks(train, asr=torch.tensor([0.1, 0.9, 0.5, 0.8, 0.2, 0.3]),
+                   candidates=torch.tensor([20, 40, 60]),
+                   inversion_ssim=torch.tensor([0.2, 0.7, 0.9]))
+    sets = rsu.forget_sets(risks, 2, seed=0)
+    assert sets["mi_high"].tolist() == [40, 60]
+    assert sets["mia_high"].tolist() == [20, 40]
+    assert len(sets["low"]) == 2 and set(sets["low"].tolist()) <= set(train.tolist())
+    assert torch.equal(sets["low"], rsu.forget_sets(risks, 2, seed=0)["low"])
+    with pytest.raises(ConfigError, match="at most the 3 inversion candidates"):
+        rsu.forget_sets(risks, 4, seed=0)
+
+
+def _lira_risks(train):
+    """Shadow statistics of 4 models on 4 samples, each in 2 of them: samples 0 and 1 score
+    about 5 when in and 0 when out, samples 2 and 3 about 10 when in and 5 when out."""
+    keep = torch.tensor([[1, 0, 1, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 1, 0, 1]]).bool()
+    in_mean = torch.tensor([5.0, 5.0, 10.0, 10.0])
+    noise = torch.tensor([[0.1, -0.1, 0.1, -0.1], [-0.1, 0.1, -0.1, 0.1]] * 2)
+    stats = torch.where(keep, in_mean, in_mean - 5) + noise
+    return _risks(train, shadow_stats=stats.double(), shadow_in=keep)
+
+
+def test_membership_share_is_the_share_lira_calls_members(mnist):
+    train = mnist.train[:4]
+    risks = _lira_risks(train)
+    # a logit gap of 5 is "in" for samples 0-1 and "out" for samples 2-3
+    share = rsu.membership_share(ConstantLogits(_one_hot_logits(5.0)), mnist, train, risks)
+    assert share == 0.5
+    assert rsu.membership_share(ConstantLogits(_one_hot_logits(10.0)), mnist, train, risks) == 1
+    assert rsu.membership_share(ConstantLogits(_one_hot_logits(0.0)), mnist, train, risks) == 0
+    assert rsu.membership_share(ConstantLogits(_one_hot_logits(5.0)), mnist, train[:2],
+                                risks) == 1
+
+
+def test_scores_are_the_accuracies_of_each_subset(mnist):
+    # always predicting class 0: each accuracy is the subset's share of label 0
+    zeros = mnist.train[mnist.labels[mnist.train] == 0]
+    split = make_split(mnist, forget_indices=zeros[:4].tolist())
+    risks = _lira_risks(zeros[:4])
+    measured = rsu.scores(ConstantLogits(_one_hot_logits(5.0)), mnist, split, risks)
+    share = {name: (mnist.labels[getattr(split, name)] == 0).float().mean().item()
+             for name in ("retain", "test")}
+    assert measured["forget"] == 1.0
+    assert measured["retain"] == pytest.approx(share["retain"])
+    assert measured["val"] == pytest.approx(share["test"])
+    assert measured["mia"] == 0.5
+
+
+def test_per_sample_predictions_on_a_constant_model(mnist):
+    model = ConstantLogits([math.log(0.5), math.log(0.25), math.log(0.25)] + [-1e4] * 7)
+    zero, one = (mnist.train[mnist.labels[mnist.train] == c][:1] for c in (0, 1))
+    loss, confidence, entropy = rsu.per_sample_predictions(model, mnist, torch.cat([zero, one]))
+    assert confidence.tolist() == pytest.approx([0.5, 0.25])
+    assert loss.tolist() == pytest.approx([math.log(2), math.log(4)])
+    assert entropy.tolist() == pytest.approx([1.5 * math.log(2)] * 2)
+
+
+def test_risk_profile_averages_each_set():
+    risks = _risks(torch.arange(4), asr=torch.tensor([0.2, 0.4, 0.6, 1.0]),
+                   loss=torch.tensor([1.0, 2.0, 3.0, 4.0]))
+    profile = rsu.risk_profile(risks, {"a": torch.tensor([0, 1]), "b": torch.tensor([2, 3])})
+    assert profile.loc["a", "ASR"] == pytest.approx(0.3)
+    assert profile.loc["b", "loss"] == pytest.approx(3.5)
+
+
+def test_inversion_figure_shows_the_best_and_the_worst(mnist):
+    risks = _risks(mnist.train[:6], candidates=mnist.train[:6],
+                   inversion_ssim=torch.tensor([0.1, 0.9, 0.5, 0.3, 0.7, 0.2]),
+                   reconstructions=torch.zeros(6, 1, 28, 28))
+    figure = rsu.inversion_figure(mnist, risks, 0.6, count=4)
+    titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
+    assert titles == ["0.90 ok", "0.70 ok", "0.20", "0.10"]
+
+
+def test_logit_distribution_splits_each_class_at_its_top_80_percent():
+    labels = torch.tensor([0] * 5 + [1] * 5)
+    data = SimpleNamespace(targets=lambda idx: labels[idx], num_classes=2)
+    confidence = torch.tensor([0.99, 0.98, 0.97, 0.96, 0.10, 0.9, 0.8, 0.7, 0.6, 0.5])
+    risks = _risks(torch.arange(10), confidence=confidence)
+    sets = {"mi_high": torch.tensor([4, 8, 9]), "low": torch.tensor([0, 1, 5])}
+    table = rsu.logit_distribution(data, risks, sets)
+    assert table.loc[0, "top 80%"] == "0.9900-0.9600"
+    assert table.loc[0, "bottom 20%"] == "0.1000-0.1000"
+    assert table.boundary.tolist() == pytest.approx([0.96, 0.6])
+    assert table["MI High median"].tolist() == pytest.approx([0.10, 0.55])  # mid of 0.6, 0.5
+    assert table["Low median"].tolist() == pytest.approx([0.985, 0.9])
+    assert table.loc[0, "paper MI High"] == 0.9981  # CIFAR-10, class 0
+
+
+def test_loss_intervals_and_correlation_on_a_hand_made_example():
+    loss = torch.tensor([0.5, 0.1, 0.3, 0.2, 0.4, 0.6])
+    risks = _risks(torch.arange(6), loss=loss, asr=torch.tensor([0.6, 0.2, 0.4, 0.3, 0.5, 0.7]))
+    intervals = rsu.loss_intervals(risks, 3)
+    assert intervals["mean ASR"].tolist() == pytest.approx([0.25, 0.45, 0.65])
+    assert intervals["loss to"].tolist() == pytest.approx([0.2, 0.4, 0.6])
+    assert rsu.loss_asr_correlation(risks) == pytest.approx(1.0)
+    reversed_risks = _risks(torch.arange(6), loss=loss, asr=1 - loss)
+    assert rsu.loss_asr_correlation(reversed_risks) == pytest.approx(-1.0)
+
+
+def _runs(high_forget=(0.8, 0.9), low_forget=(1.0, 1.0), high_gap=0.3, low_gap=0.1,
+          relearn=(3.0, 1.0), methods=("ga", "rl"), original_high=1.0):
+    """Rows of `risk_runs`: every method on both High sets and the Low set, and the
+    original model (Acc_Du `original_high` on the High sets, 1 on the Low set)."""
+    originals = {"mi_high": original_high, "mia_high": original_high, "low": 1.0}
     rows = []
-    for method, hf, lf in zip(("ga", "rl"), high_forget, low_forget):
+    for method, hf, lf in zip(methods, high_forget, low_forget):
         for name, forget, gap, epochs in (("mi_high", hf, high_gap, relearn[0]),
                                           ("mia_high", hf, high_gap, relearn[0]),
                                           ("low", lf, low_gap, relearn[1])):
-            rows.append({"set": name, "method": method, "forget": forget, "mia_gap": gap,
-                         "relearn": epochs})
-    rows.append({"set": "low", "method": "original", "forget": 1.0, "mia_gap": float("nan"),
-                 "relearn": 0.0})
+            rows.append({"set": name, "method": method, "retain": 0.5, "val": 0.4,
+                         "forget": forget, "forget_drop": originals[name] - forget,
+                         "mia_gap": gap, "relearn": epochs})
+    for name, forget in originals.items():
+        rows.append({"set": name, "method": "original", "retain": 0.6, "val": 0.5,
+                     "forget": forget, "forget_drop": 0.0, "mia_gap": float("nan"),
+                     "relearn": 0.0})
     return pd.DataFrame(rows)
 
 
-def test_high_vs_low_needs_every_method_strictly():
-    held, _ = rsu.high_vs_low(_risk_runs((0.8, 0.9), (1.0, 1.0)), "mi", "forget", higher=False)
-    assert held is True
-    held, here = rsu.high_vs_low(_risk_runs((0.8, 1.0), (1.0, 1.0)), "mi", "forget", higher=False)
-    assert held is False and "not for rl" in here  # equal is not lower
-    held, _ = rsu.high_vs_low(_risk_runs((0.8, 0.9), (1.0, 1.0)), "mia", "mia_gap", higher=True)
-    assert held is True
-    held, _ = rsu.high_vs_low(_risk_runs((0.8, 0.9), (1.0, 1.0), high_gap=0.1), "mia",
-                              "mia_gap", higher=True)
-    assert held is False
+def test_risk_table_puts_the_papers_row_beside_ours():
+    runs = _runs()
+    table = rsu.risk_table(runs, "mi", "mnist5k")
+    assert list(table.index) == [("ga", "low"), ("ga", "high"), ("rl", "low"), ("rl", "high"),
+                                 ("original", "low"), ("original", "high")]
+    assert table.loc[("ga", "high"), "Acc_Du"] == "80.00"
+    assert table.loc[("ga", "high"), "paper Acc_Du"] == "89.00"  # Table 1, MNIST, GA
+    assert table.loc[("rl", "low"), "paper MIA gap"] == "0.02"
+    assert table.loc[("ga", "high"), "MIA gap"] == "0.30"
+    assert table.loc[("original", "high"), "paper MIA gap"] == ""  # printed "-"
+    two = rsu.risk_table(runs, "mia", "cifar10")
+    assert two.loc[("ga", "high"), "paper Acc_Du"] == "80.00"  # Table 2, CIFAR10, GA
+    assert two.loc[("ga", "high"), "paper Acc_Dr"] == ""  # unreadable in print
+    assert two.loc[("ga", "low"), "paper Acc_val"] == "94.38"
 
 
-def test_relearn_claim_counts_beyond_the_budget_as_longest():
-    assert rsu.relearn_claim(_risk_runs((0, 0), (1, 1))).verdict == "held"
-    assert rsu.relearn_claim(_risk_runs((0, 0), (1, 1), relearn=(float("nan"), 4.0))).verdict \
-        == "held"
-    assert rsu.relearn_claim(_risk_runs((0, 0), (1, 1), relearn=(2.0, 2.0))).verdict \
-        == "did not hold"
-    assert rsu.relearn_claim(_risk_runs((0, 0), (1, 1), relearn=(2.0, float("nan")))).verdict \
-        == "did not hold"
-
-
-def test_tail_claim_needs_every_class():
-    frame = pd.DataFrame({"boundary": [0.9, 0.8], "mi_high": [0.5, 0.7], "low": [0.95, 0.8]})
-    assert rsu.tail_claim(frame).verdict == "held"  # low exactly at the boundary is in the top
-    frame.loc[1, "mi_high"] = 0.85
-    assert rsu.tail_claim(frame).verdict == "did not hold"
-    frame.loc[:, "low"] = float("nan")
-    assert rsu.tail_claim(frame).verdict == "not testable here"
-
-
-def _rsu_rows(tows):
-    """Rows of `rsu_runs` for GA and RL, two seeds: tows[(scenario, run)] = (seed0, seed1)."""
+def _rsu_rows(values, scenarios=None):
+    """Rows of `rsu_runs`: values[(scenario, run)] = per seed ToW (Acc_Dr and Acc_val
+    equal it)."""
     rows = []
-    for (scenario, run), values in tows.items():
-        for seed, tow in enumerate(values):
-            rows.append({"scenario": scenario, "seed": seed, "run": run, "tow": tow,
-                         "retain": tow, "val": tow, "forget": 0.0, "mia_gap": 0.0})
+    for (scenario, run), per_seed in values.items():
+        for seed, value in enumerate(per_seed):
+            rows.append({"scenario": scenario, "seed": seed, "run": run, "tow": value,
+                         "retain": value, "val": value, "forget": 0.0, "mia_gap": 0.0})
     return pd.DataFrame(rows)
 
 
-def test_rsu_claims_compare_paired_means_strictly():
-    tows = {("class", "ga"): (0.5, 0.6), ("class", "ga+rsu"): (0.7, 0.8),
-            ("class", "ga reverse"): (0.4, 0.5),
-            ("random", "ga"): (0.9, 0.9), ("random", "ga+rsu"): (0.95, 0.93)}
-    rows = _rsu_rows(tows)
-    claims = {c.id: c for c in rsu.rsu_claims(rows, rsu.gains(rows, ["ga"]), ["ga"], "ga")}
-    assert {i: c.verdict for i, c in claims.items()} == {
-        "rsu_improves_class": "held", "rsu_improves_random": "held",
-        "rsu_gain_larger_for_class": "held", "rsu_beats_original_and_reverse": "held"}
-    tows[("random", "ga+rsu")] = (0.9, 0.9)  # no gain is not an improvement
-    tows[("class", "ga reverse")] = (0.7, 0.8)  # a tie with reverse is not beating it
-    rows = _rsu_rows(tows)
-    claims = {c.id: c for c in rsu.rsu_claims(rows, rsu.gains(rows, ["ga"]), ["ga"], "ga")}
-    assert claims["rsu_improves_random"].verdict == "did not hold"
-    assert claims["rsu_beats_original_and_reverse"].verdict == "did not hold"
-    assert claims["rsu_gain_larger_for_class"].verdict == "held"
+def test_rsu_table_puts_the_papers_row_beside_ours():
+    rows = _rsu_rows({("class", "retrain"): (1.0, 1.0), ("class", "ga"): (0.5, 0.7),
+                      ("class", "ga+rsu"): (0.6, 0.6), ("random", "retrain"): (1.0, 1.0),
+                      ("random", "ga"): (0.9, 0.9), ("random", "ga+rsu"): (0.8, 1.0)})
+    table = rsu.rsu_table(rows, "class", ["ga"], "mnist5k")
+    assert list(table.index) == ["retrain", "ga", "ga+rsu"]
+    assert table.loc["ga", "Acc_Dr"] == "60.00 ± 10.00"
+    assert table.loc["ga+rsu", "ToW"] == "0.60 ± 0.00"
+    assert table.loc["ga", "paper Acc_Dr"] == "96.96"  # Table 5, MNIST, GA without
+    assert table.loc["ga+rsu", "paper Acc_val"] == "87.52"  # with RSU
+    assert table.loc["ga", "paper MIA gap"] == ""  # Table 5 has none
+    random = rsu.rsu_table(rows, "random", ["ga"], "mnist5k")
+    assert random.loc["ga+rsu", "ToW"] == "0.90 ± 0.10"
+    assert random.loc["ga", "paper MIA gap"] == "0.05"  # Table 6, MNIST, GA: 0.0502
+
+
+def test_scenario_settings_update_the_chapters_settings_in_their_scenario_only():
+    scenarios = {"class": {"forget_classes": [0]}, "random": {"random_fraction": 0.1}}
+    runs = rsu.scenario_variants(scenarios, ["ga"], {"ga": {"epochs": 2, "lr": 0.01}},
+                                 {"class": {"ga": {"lr": 0.005}}}, 3, "ga")
+    assert runs["class"]["ga"] == ("ga", {"epochs": 2, "lr": 0.005})
+    assert runs["random"]["ga"] == ("ga", {"epochs": 2, "lr": 0.01})
+    assert runs["class"]["ga+rsu"][1]["base_settings"] == {"epochs": 2, "lr": 0.005}
+    with pytest.raises(ConfigError, match="scenario_hyperparameters must map scenarios"):
+        rsu.scenario_variants(scenarios, ["ga"], {}, {"klass": {"ga": {}}}, 3, "ga")
+
+
+def test_variants_add_reverse_and_a_same_passes_control():
+    runs = rsu.variants(["ga", "rl"], {"ga": {"epochs": 2}}, 5, "ga")
+    assert runs["ga+rsu"] == ("rsu", {"base": "ga", "rounds": 5, "base_settings": {"epochs": 2}})
+    assert runs["ga reverse"][1]["order"] == "easy_first"
+    # five nested subsets of 1/5 .. 5/5 of the forget set: 3 passes per pass of one go
+    assert runs["ga same passes"] == ("ga", {"epochs": 6})
+    assert "rl reverse" not in runs
+    assert rsu.same_passes({}, "ga", 3) == 2 * METHODS["ga"].hyperparameters()["epochs"]
 
 
 def test_gains_pair_seeds_and_mark_gains_beyond_the_spread():
@@ -281,15 +491,167 @@ def test_gains_pair_seeds_and_mark_gains_beyond_the_spread():
     assert table.loc[("random", "tow"), "gain"] == pytest.approx(0.0)
     assert table.loc[("random", "tow"), "std"] == pytest.approx(0.2)
     assert not table.loc[("random", "tow"), "exceeds spread"]
+    text = rsu.gains_table(rsu.gains(rows, ["ga"]))
+    assert text.loc[("class", "ga"), "Acc_Dr"] == "+10.00 ± 0.00 (beyond spread)"
+    one_seed = _rsu_rows({("class", "ga"): (0.5,), ("class", "ga+rsu"): (0.9,)})
+    assert not rsu.gains(one_seed, ["ga"])["exceeds spread"].any()  # one seed, no spread
 
 
-def test_variants_add_reverse_and_a_same_passes_control():
-    runs = rsu.variants(["ga", "rl"], {"ga": {"epochs": 2}}, 5, "ga")
-    assert runs["ga+rsu"] == ("rsu", {"base": "ga", "rounds": 5, "base_settings": {"epochs": 2}})
-    assert runs["ga reverse"][1]["order"] == "easy_first"
-    # five nested subsets of 1/5 .. 5/5 of the forget set: 3 passes per pass of one go
-    assert runs["ga same passes"] == ("ga", {"epochs": 6})
-    assert "rl reverse" not in runs
+# ---------------------------------------------------------------------------------------
+# Claim rules, each on a hand-made example where it holds and one where it does not
+
+def test_strict_order_leaves_out_unknown_values_and_ties_fail():
+    pairs = {"a": (1.0, 2.0), "b": (1.0, 1.0), "c": (None, 3.0), "d": (float("nan"), 1.0)}
+    assert rsu.strict_order(pairs, higher=True) == (["a", "b"], ["b"])
+    assert rsu.strict_order(pairs, higher=False) == (["a", "b"], ["a", "b"])
+
+
+def test_high_vs_low_needs_every_method_strictly():
+    held, text = rsu.high_vs_low(_runs((0.8, 0.9), (1.0, 1.0)), "mi", "forget", higher=False)
+    assert held is True and "ga 100.00 → 80.00" in text
+    assert "not run: ft, retrain, bad_teacher and l1_sparse" in text
+    held, text = rsu.high_vs_low(_runs((0.8, 1.0), (1.0, 1.0)), "mi", "forget", higher=False)
+    assert held is False and "not for rl" in text  # equal is not lower
+    assert rsu.high_vs_low(_runs(), "mia", "mia_gap", higher=True)[0] is True
+    assert rsu.high_vs_low(_runs(high_gap=0.1), "mia", "mia_gap", higher=True)[0] is False
+    empty = _runs()[lambda r: r.set != "mia_high"]
+    assert rsu.high_vs_low(empty, "mia", "mia_gap", higher=True)[0] is None
+
+
+def test_risk_claims_read_the_papers_own_tables():
+    claim = rsu.risk_claim(_runs(), "mi", "forget", higher=False)
+    assert (claim.id, claim.verdict) == ("mi_high_forgotten_more", "held")
+    # Table 1 prints 24 (dataset, method) pairs; TinyImagenet Bad-T Low's Acc_Du is "720"
+    assert claim.paper == ("paper: Table 1, Acc_Du lower on High in 23 of 23 readable "
+                           "(dataset, method) cells; its example, retrain on cifar100: "
+                           "87.00 → 55.00")  # the text says they differ by 34%
+    # An original that already misses High samples: a lower Acc_Du without any drop from
+    # it is not "forgotten more" (here 0.8 -> 0.8 on High, 1.0 -> 1.0 on Low).
+    claim = rsu.risk_claim(_runs((0.8, 0.8), original_high=0.8), "mi", "forget", higher=False)
+    assert claim.verdict == "did not hold" and "Acc_Du drop from the original" in claim.here
+    claim = rsu.risk_claim(_runs((0.6, 0.7), original_high=0.8), "mi", "forget", higher=False)
+    assert claim.verdict == "held"
+    claim = rsu.risk_claim(_runs(high_gap=0.05), "mia", "mia_gap", higher=True)
+    assert (claim.id, claim.verdict) == ("mia_high_larger_mia_gap", "did not hold")
+    assert "24 of 24" in claim.paper and claim.paper.endswith("0.27 → 0.55")
+
+
+def test_compare_claim_needs_every_high_set_strictly_above_low():
+    profile = pd.DataFrame({"entropy": [0.5, 0.6, 0.4]}, index=["mi_high", "mia_high", "low"])
+    held = rsu.compare_claim("high_more_entropy", profile, "entropy", ["mi_high", "mia_high"],
+                             "Figs. 2b-c")
+    assert held.verdict == "held" and "no numbers" in held.paper
+    profile.loc["mia_high", "entropy"] = 0.4  # a tie is not higher
+    assert rsu.compare_claim("high_more_entropy", profile, "entropy", ["mi_high", "mia_high"],
+                             "Figs. 2b-c").verdict == "did not hold"
+    assert rsu.compare_claim("mi_high_higher_asr", profile.drop("low"), "entropy", ["mi_high"],
+                             "Fig. 2a").verdict == "not testable here"
+
+
+def test_tail_claim_needs_every_class():
+    frame = pd.DataFrame({"boundary": [0.9, 0.8, 0.7], "MI High median": [0.5, 0.7, np.nan],
+                          "Low median": [0.95, 0.8, 0.75]})
+    claim = rsu.tail_claim(frame)
+    assert claim.verdict == "held"  # Low exactly at the boundary is within the top 80%
+    assert "High in the tail in 2 of 2 classes, Low in the top 80% in 3 of 3" in claim.here
+    # the paper's own Table 3 bears it out in every class
+    assert claim.paper.endswith("MI High below the top 80% in 10 of 10 classes, MI Low "
+                                "within it in 10 of 10")
+    frame.loc[1, "MI High median"] = 0.85
+    assert rsu.tail_claim(frame).verdict == "did not hold"
+    frame.loc[:, "Low median"] = np.nan
+    assert rsu.tail_claim(frame).verdict == "not testable here"
+
+
+def test_relearn_claim_counts_beyond_the_budget_as_longest():
+    nan = float("nan")
+    assert rsu.relearn_claim(_runs()).verdict == "held"
+    assert rsu.relearn_claim(_runs(relearn=(nan, 4.0))).verdict == "held"
+    assert rsu.relearn_claim(_runs(relearn=(2.0, 2.0))).verdict == "did not hold"
+    assert rsu.relearn_claim(_runs(relearn=(2.0, nan))).verdict == "did not hold"
+    # both beyond the budget: the order is unknown
+    claim = rsu.relearn_claim(_runs(relearn=(nan, nan)))
+    assert claim.verdict == "not testable here"
+    assert "both beyond the budget: ga and rl" in claim.here
+    runs = _runs(relearn=(nan, nan))
+    runs.loc[(runs.method == "ga") & (runs.set == "mi_high"), "relearn"] = 0.0  # now fails
+    assert rsu.relearn_claim(runs).verdict == "did not hold"
+    assert rsu.relearn_claim(_runs()[lambda r: r.set != "low"]).verdict == "not testable here"
+
+
+def test_correlation_claim_needs_a_positive_correlation():
+    assert rsu.correlation_claim(0.2).verdict == "held"
+    assert rsu.correlation_claim(0.0).verdict == "did not hold"
+    assert rsu.correlation_claim(float("nan")).verdict == "not testable here"
+
+
+def _gain_rows(class_gains, random_gains, methods=("ga",)):
+    """Rows of `gains` with the same gain for every metric of a scenario and method."""
+    rows = []
+    for scenario, values in (("class", class_gains), ("random", random_gains)):
+        for method, gain in zip(methods, values):
+            for metric in ("retain", "val", "forget", "tow", "mia_gap"):
+                rows.append({"scenario": scenario, "method": method, "metric": metric,
+                             "gain": gain, "std": 0.0, "exceeds spread": True})
+    return pd.DataFrame(rows)
+
+
+def test_improvement_claims_need_a_strict_gain_for_every_method():
+    rows = _gain_rows((0.02, 0.01), (0.01, 0.0), methods=("ga", "bad_teacher"))
+    claim = rsu.improvement_claim(rows, "class", ["ga", "bad_teacher"])
+    assert claim.verdict == "held"
+    assert "ga Acc_Dr +2.00" in claim.here and claim.here.endswith("; not run: rl")
+    random = rsu.improvement_claim(rows, "random", ["ga", "bad_teacher"])
+    assert random.verdict == "did not hold"  # bad_teacher's ToW gain is 0: not an improvement
+    assert rsu.improvement_claim(rows[rows.scenario == "class"], "random",
+                                 ["ga"]).verdict == "not testable here"
+    # the paper's own tables: CIFAR10 GA's Acc_val falls with RSU in Table 5, and MNIST
+    # Bad-T's ToW is unchanged in Table 6
+    assert claim.paper == ("paper: Table 5, higher with RSU in 23 of 24 (dataset, method, "
+                           "metric) cells (not cifar10 ga Acc_val)")
+    assert random.paper.endswith("11 of 12 (dataset, method, metric) cells (not mnist "
+                                 "bad_teacher ToW)")
+
+
+def test_class_vs_random_claim_compares_mean_tow_gains():
+    claim = rsu.class_vs_random_claim(_gain_rows((0.1,), (0.05,)), ["ga"])
+    assert claim.verdict == "held" and "class +0.100, random +0.050" in claim.here
+    # Table 5's 12 ToW gains sum to 0.53, Table 6's to 0.27
+    assert claim.paper.startswith("paper: mean ToW gain Table 5 +0.044, Table 6 +0.02")
+    assert rsu.class_vs_random_claim(_gain_rows((0.05,), (0.05,)), ["ga"]).verdict == \
+        "did not hold"
+    only_class = _gain_rows((0.1,), (0.05,))[lambda r: r.scenario == "class"]
+    assert rsu.class_vs_random_claim(only_class, ["ga"]).verdict == "not testable here"
+
+
+def test_order_claim_needs_rsu_strictly_above_original_and_reverse():
+    values = {("class", "ga"): (0.5, 0.6), ("class", "ga+rsu"): (0.7, 0.8),
+              ("class", "ga reverse"): (0.4, 0.5), ("class", "ga same passes"): (0.9, 0.9)}
+    claim = rsu.order_claim(_rsu_rows(values), "ga")
+    assert claim.verdict == "held"  # the same-passes control is shown, not judged
+    assert "original 0.550, reverse 0.450, RSU 0.750; one go with RSU's passes 0.900" \
+        in claim.here
+    values[("class", "ga reverse")] = (0.7, 0.8)  # a tie with reverse is not beating it
+    assert rsu.order_claim(_rsu_rows(values), "ga").verdict == "did not hold"
+    del values[("class", "ga reverse")]
+    assert rsu.order_claim(_rsu_rows(values), "ga").verdict == "not testable here"
+
+
+def test_claims_keep_their_ids_and_order():
+    train = torch.arange(6)
+    risks = _risks(train, asr=torch.tensor([0.9, 0.8, 0.2, 0.1, 0.5, 0.5]),
+                   entropy=torch.tensor([0.9, 0.8, 0.2, 0.1, 0.5, 0.5]))
+    sets = {"mi_high": torch.tensor([0, 1]), "mia_high": torch.tensor([0, 1]),
+            "low": torch.tensor([2, 3])}
+    distribution = pd.DataFrame({"boundary": [0.9], "MI High median": [0.5],
+                                 "Low median": [0.95]})
+    rows = _rsu_rows({("class", "ga"): (0.5,), ("class", "ga+rsu"): (0.7,),
+                      ("class", "ga reverse"): (0.4,), ("random", "ga"): (0.9,),
+                      ("random", "ga+rsu"): (0.95,)})
+    found = rsu.claims(_runs(), risks, sets, distribution, 0.3, rows, rsu.gains(rows, ["ga"]),
+                       ["ga"], "ga")
+    assert [c.id for c in found] == EXPECTED_IDS
+    assert all(c.verdict == "held" for c in found)
 
 
 # ---------------------------------------------------------------------------------------
@@ -305,7 +667,8 @@ EXPECTED_IDS = ["mi_high_forgotten_more", "mi_high_larger_mia_gap", "mia_high_fo
 def check_smoke_results(results, out):
     r = results["results"]
     assert [c["id"] for c in r["claims"]] == EXPECTED_IDS
-    assert all(c["verdict"] != "not testable here" for c in r["claims"])
+    assert all(c["verdict"] != "not testable here" for c in r["claims"]
+               if c["id"] != "high_relearn_longer")  # both sets may exceed a short budget
     sets = r["forget_sets"]
     assert set(sets) == {"mi_high", "mia_high", "low"}
     assert all(len(v) == 12 for v in sets.values())

@@ -7,9 +7,15 @@ takes the loss as its proxy for privacy risk (its Fig. 5) and computes it once, 
 beginning of unlearning. SeqUnlearn: the self-paced weights v_i = 1[l_i < lambda] of Eq. 5,
 with the age lambda growing every round, select nested subsets D_1 ⊂ ... ⊂ D_n = D_u, and
 round k runs the base method on D_k (Algorithm 1, line 5), so the hardest samples are
-unlearned in every round and the easiest in the last one only. Each round runs the base
-method with its full settings: over n rounds the base method sees sum_k |D_k|, about
-(n + 1) / 2 times the forget set.
+unlearned in every round and the easiest in the last one only.
+
+The paper gives neither the number of rounds nor the ages; here round k's age is the
+k-th of n equal quantiles of the losses (Eq. 5 applied to loss ranks), so the subsets
+grow by equal shares. Each round runs the base method with its full settings: over n
+rounds the base method passes over sum_k |D_k|, about (n + 1) / 2 times the forget set,
+and a method that also trains on the retain set (RL, Bad-T, FT, ...) passes over it n
+times. Samples of D_u not yet in D_k are in neither the forget nor the retain set of
+round k.
 """
 
 from __future__ import annotations
