@@ -124,21 +124,24 @@ def area_recovery_rate(per_class_attack, per_class_unlearned) -> float:
 
 def relearn_time(model, data, split, reference_loss: float, *, lr: float = 0.01,
                  batch_size: int = 128, max_epochs: int = 20, seed: int = 0) -> int | None:
-    """Epochs of fine-tuning on the forget set until its mean loss falls to `reference_loss`
-    (the trained model's); None if `max_epochs` do not suffice. The model is not modified."""
+    """Epochs of fine-tuning on the forget set (SGD with momentum, one optimiser throughout)
+    until its mean loss falls to `reference_loss` (the trained model's); None if
+    `max_epochs` do not suffice. The model is not modified."""
     import copy
 
-    from .train import Recipe, fit, predict
+    from .train import Recipe, fit, make_optimizer, predict, prepare_model
 
-    model = copy.deepcopy(model)
+    model = prepare_model(copy.deepcopy(model), data.device)
     recipe = Recipe(epochs=1, lr=lr, batch_size=batch_size, schedule="constant", weight_decay=0)
+    optimizer = make_optimizer(model, recipe)
     labels = data.labels[split.forget.to(data.device)].cpu()
     for epoch in range(max_epochs + 1):
         logits = predict(model, data, split.forget, output="logits")
         if torch.nn.functional.cross_entropy(logits, labels).item() <= reference_loss:
             return epoch
         if epoch < max_epochs:
-            fit(model, data, split.forget, recipe, seed=seed + epoch, desc="relearn")
+            fit(model, data, split.forget, recipe, seed=seed + epoch, optimizer=optimizer,
+                desc="relearn")
     return None
 
 

@@ -228,13 +228,13 @@ distribution
 # ### Figures 3 and 4: relearn time
 #
 # Epochs of fine-tuning on the forget set (lr `relearn_lr`) until its loss falls back to the
-# original model's; a missing bar means more than `relearn_epochs`. The paper: the High
+# original model's; a bar at `relearn_epochs` + 1 means not within the budget. The paper: the High
 # sets take longer, so less of them is left in the model. A time beyond the budget counts
 # as longer than any within it; where both sets of a method are beyond it, their order is
 # unknown.
 
 # %%
-chapter.savefig(rsu.relearn_figure(risk_runs, risk_methods), "fig3_4_relearn")
+chapter.savefig(rsu.relearn_figure(risk_runs, risk_methods, relearn_epochs), "fig3_4_relearn")
 
 # %% [markdown]
 # ### Figure 5: the loss as a proxy for privacy risk

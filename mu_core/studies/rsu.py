@@ -472,22 +472,32 @@ def loss_asr_correlation(risks: Risks) -> float:
 
 
 def loss_figure(intervals: pd.DataFrame, correlation: float):
+    """Figure 5: the mean ASR of each loss interval (`loss_intervals`), lowest loss first."""
     labels = [f"{a:.0e}" for a in intervals["loss to"]]
-    return plots.grouped_bars({"mean ASR": intervals["mean ASR"]}, labels,
-                              ylabel="mean ASR", title=f"Fig. 5: loss interval (upper end) "
-                              f"vs. ASR, Spearman {correlation:.2f}")
+    fig = plots.grouped_bars({"mean ASR": intervals["mean ASR"]}, labels, ylabel="mean ASR",
+                             title=f"Fig. 5: loss interval (upper end) vs. ASR, Spearman "
+                             f"{correlation:.2f}")
+    fig.axes[0].tick_params(axis="x", labelrotation=45)
+    fig.tight_layout()
+    return fig
 
 
-def relearn_figure(runs: pd.DataFrame, methods):
-    """Figures 3-4: relearn time (epochs) of each method on the High and the Low sets."""
+def relearn_figure(runs: pd.DataFrame, methods, budget: int):
+    """Figures 3-4: relearn time (epochs) of each method on the High and the Low sets; a
+    model not relearned within the `budget` gets a bar at budget + 1."""
     panels = {}
     for risk in RISKS:
         series = {}
-        for name in (f"{risk}_high", "low"):
-            chosen = runs[runs.set == name].set_index("method")
-            series[name] = [chosen.relearn.get(m, np.nan) for m in methods]
+        for name, label in ((f"{risk}_high", "High"), ("low", "Low")):
+            chosen = runs[runs.set == name].set_index("method").relearn.fillna(budget + 1)
+            series[label] = [chosen.get(m, np.nan) for m in methods]
         panels[f"Fig. {3 if risk == 'mi' else 4}: {risk.upper()} High vs. Low"] = series
-    return plots.bar_panels(panels, list(methods), ylabel="relearn epochs", columns=2)
+    fig = plots.bar_panels(panels, list(methods), ylabel="relearn epochs", columns=2,
+                           title=f"relearn time (a bar at {budget + 1}: not within {budget} "
+                           "epochs)")
+    for ax in fig.axes:
+        ax.tick_params(axis="x", labelrotation=30)
+    return fig
 
 
 # ---------------------------------------------------------------------------------------
