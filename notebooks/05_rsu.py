@@ -89,7 +89,10 @@
 # named), "higher" and "improves" mean strictly, and the paper's "significantly" is read
 # as strictly; a claim whose runs are missing is "not testable here". Each claim's
 # `paper` field counts how many of the paper's own printed cells bear it out: its Tables
-# 5 and 6 contradict some of its own sentences.
+# 5 and 6 contradict some of its own sentences. "Forgotten more" (Tables 1-2) compares
+# the *drop* of Acc_Du from the original model: the paper's original classifies both sets
+# perfectly, so its lower Acc_Du is a larger drop, while ours already misses some of the
+# atypical High samples before any unlearning.
 
 # %% tags=["remove-cell"]
 import sys
