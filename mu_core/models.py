@@ -34,16 +34,16 @@ def cnn(num_classes: int, in_channels: int, image_size: int, width: int = 16,
                           f"{hidden!r}.")
     pooled = 4 if image_size >= 16 else 2
     features = 2 * width * pooled * pooled
-    head = [nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)] if hidden \
-        else [nn.Linear(features, num_classes)]
-    return nn.Sequential(
+    layers = [  # created in this order, which fixes the seeded initial weights
         nn.Conv2d(in_channels, width, 3, padding=1), nn.MaxPool2d(2), nn.BatchNorm2d(width),
         nn.ReLU(),
         nn.Conv2d(width, 2 * width, 3, padding=1), nn.MaxPool2d(2), nn.BatchNorm2d(2 * width),
         nn.ReLU(),
         nn.AdaptiveAvgPool2d(pooled), nn.Flatten(),
-        *head,
-    )
+    ]
+    if hidden:
+        layers += [nn.Linear(features, hidden), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Linear(hidden or features, num_classes))
 
 
 def mlp(num_classes: int, in_channels: int, image_size: int, hidden=(1000, 1000),

@@ -54,6 +54,16 @@ def test_seeded_creation_is_reproducible():
     assert not torch.equal(next(a.parameters()), next(c.parameters()))
 
 
+def test_cnn_draws_its_first_convolution_first_from_the_seed():
+    # The seeded weights of every cached and published cnn depend on the order in which
+    # its layers are created: the first convolution takes the first draws of the seed.
+    for hidden in (128, 0):
+        torch.manual_seed(7)
+        first = nn.Conv2d(1, 16, 3, padding=1)
+        model = models.create("cnn", 10, 1, 28, seed=7, hidden=hidden)
+        assert torch.equal(model[0].weight, first.weight)
+
+
 def test_cnn_with_hidden_zero_has_two_convolutions_and_one_linear_layer():
     model = models.create("cnn", 10, 1, 28, hidden=0)
     layers = [type(m).__name__ for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
