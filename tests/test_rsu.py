@@ -184,13 +184,16 @@ def test_ensemble_equals_training_each_model_alone(mnist):
     alone = ensemble.fit_ensemble(mnist, pool, keep, "cnn", recipe, seeds=[4, 5, 6],
                                   vectorized=False, hidden=0)
     for name, value in stacked.params.items():
-        assert torch.allclose(value, alone.params[name], atol=2e-4), name
+        # float sums in another order, amplified over 20 steps: ~5e-4 at most (weights of
+        # order 0.1-1); another batch order or seed would differ by the weights' own size
+        assert torch.allclose(value, alone.params[name], atol=2e-3, rtol=0), name
         assert not torch.allclose(value[0], value[1])  # the models differ
     logits = stacked.logits(mnist, mnist.test[:50])
     with torch.no_grad():
         each = torch.stack([alone.model(m)(mnist.inputs(mnist.test[:50])) for m in range(3)])
     assert logits.shape == (3, 50, 10)
-    assert torch.allclose(logits, each, atol=2e-3)
+    assert torch.allclose(logits, each, atol=2e-2, rtol=0)
+    assert torch.equal(logits.argmax(2), each.argmax(2))
 
 
 def test_online_lira_separates_members_of_real_shadow_models(mnist):
