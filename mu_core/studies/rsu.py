@@ -320,10 +320,16 @@ def forget_sets(risks: Risks, size: int, seed: int) -> dict[str, Tensor]:
 
 def membership_share(model: nn.Module, data: ImageData, indices: Tensor, risks: Risks) -> float:
     """The MIA score: the share of `indices` that online LiRA calls members of `model`."""
+    return share_called_members(predict(model, data, indices, output="logits"), indices,
+                                risks)
+
+
+def share_called_members(logits: Tensor, indices: Tensor, risks: Risks) -> float:
+    """`membership_share` from the model's logits on `indices` (already computed)."""
     if len(indices) == 0:
         return float("nan")
     positions = risks.positions(indices)
-    target = lira_statistic(predict(model, data, indices, output="logits"))
+    target = lira_statistic(logits)
     scores = lira_scores(risks.shadow_stats[:, positions], risks.shadow_in[:, positions],
                          target, fix_variance=risks.fix_variance)
     return (scores > 0).double().mean().item()
@@ -333,11 +339,12 @@ def scores(model: nn.Module, data: ImageData, split: Split, risks: Risks) -> dic
     """Acc_Dr, Acc_val (on the test split), Acc_Du and the MIA score on the forget set."""
     subsets = {"retain": split.retain, "val": split.test, "forget": split.forget}
     indices = torch.cat(list(subsets.values()))
-    predicted = predict(model, data, indices, output="logits").argmax(1)
-    correct = (predicted == data.targets(indices).cpu()).float()
+    logits = predict(model, data, indices, output="logits")  # one pass serves all four
+    correct = (logits.argmax(1) == data.targets(indices).cpu()).float()
     accuracies = correct.split([len(s) for s in subsets.values()])
+    forget_logits = logits[len(indices) - len(split.forget):]
     return {**{name: c.mean().item() for name, c in zip(subsets, accuracies)},
-            "mia": membership_share(model, data, split.forget, risks)}
+            "mia": share_called_members(forget_logits, split.forget, risks)}
 
 
 def risk_runs(setup: Setup, trained, sets: dict[str, Tensor], methods, risks: Risks, *,
