@@ -30,3 +30,16 @@ def tsne_embedding(features: Tensor, *, seed: int = 0) -> np.ndarray:
     perplexity = min(30.0, (len(features) - 1) / 3)
     return TSNE(2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(
         features.numpy())
+
+
+def logits_and_features(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
+    """The model's logits on a batch and the rows its last linear layer received (the
+    encoder's features D_enc(x)), both differentiable in the parameters."""
+    captured = []
+    hook = last_linear(model)[2].register_forward_hook(
+        lambda _module, inputs, _output: captured.append(inputs[0]))
+    try:
+        logits = model(x)
+    finally:
+        hook.remove()
+    return logits, captured[-1].flatten(1)

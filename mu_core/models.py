@@ -8,10 +8,12 @@ global-pool + linear classifier for VGG.
 from __future__ import annotations
 
 import inspect
+from types import SimpleNamespace
 from typing import Callable
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from .errors import ConfigError, check_positive_int
 
@@ -192,13 +194,27 @@ def _check_options(name: str, options: dict) -> None:
 
 
 def reinitialize(model: nn.Module, seed: int) -> nn.Module:
-    """Draw fresh initial weights (and reset batch-norm statistics) in place, from `seed`."""
+    """Draw fresh initial weights (and reset batch-norm statistics) in place, from `seed`.
+
+    A parametrised weight (a held pruning mask) is redrawn in its free parameter, and the
+    parametrisation kept: a sparse model stays sparse, with the same mask."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for module in model.modules():
             if hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+                _reset(module)
     return model
+
+
+def _reset(module: nn.Module) -> None:
+    if not parametrize.is_parametrized(module, "weight"):
+        module.reset_parameters()
+        return
+    # Redraw the free parameter through the layer's own reset, with the same draws as a
+    # plain layer. Removing the parametrisation instead would edit its class, which every
+    # copy of the model shares.
+    free = SimpleNamespace(weight=module.parametrizations.weight.original, bias=module.bias)
+    type(module).reset_parameters(free)
 
 
 def create_for(name: str, data, *, seed: int | None = None, **options) -> nn.Module:

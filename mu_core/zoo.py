@@ -19,10 +19,11 @@ from . import __version__, cache, models
 from .attacks.mia import shadow_keep_masks
 from .data import ImageData
 from .ensemble import Ensemble, fit_ensemble
-from .errors import ConfigError
+from .errors import ConfigError, check_fraction
 from .splits import Split, make_split
 from .train import Recipe, fit, progress
 from .unlearn import METHODS, check_request
+from .unlearn.pruning import hold_masks, omp_masks
 
 
 def indices_digest(indices: Tensor) -> str:
@@ -81,11 +82,33 @@ def unlearned_model(data: ImageData, split: Split, method: str,
     def create() -> nn.Module:
         return copy.deepcopy(model)
 
-    def build(copy_of_trained: nn.Module) -> None:  # in place: create() made the copy
-        registered.run(copy_of_trained, data, split, **hyperparameters)
+    def build(copy_of_trained: nn.Module) -> dict | None:  # in place: create() made the copy
+        return registered.run(copy_of_trained, data, split, **hyperparameters)  # a record, if any
 
     unlearned, meta = cached_model_on(data, config, create, build)
     return unlearned, {**meta, "config": config}
+
+
+def sparse_model(data: ImageData, split: Split, trained: tuple[nn.Module, dict], *,
+                 sparsity: float, recipe: Recipe, seed: int = 0) -> tuple[nn.Module, dict]:
+    """`trained` (a `trained_model` result) pruned by one-shot magnitude pruning of its
+    convolutions to `sparsity` (the Unlearn-Sparse reference's OMP) and fine-tuned on
+    `split.train` with `recipe`, the mask held by the model; from the cache when it was built
+    before. Returns (model, meta) like `trained_model`, so it can be unlearned the same way."""
+    model, trained_meta = trained
+    check_fraction("sparsity", sparsity, allow_one=False)
+    config = {"role": "sparse", "mu_core": __version__, "trained": trained_meta["config"],
+              "sparsity": sparsity, "layers": "conv", "recipe": recipe.as_dict(), "seed": seed}
+
+    def create() -> nn.Module:
+        masks = omp_masks(model, sparsity, layers="conv")  # overwritten by a cached state
+        return hold_masks(copy.deepcopy(model), masks)
+
+    def build(pruned: nn.Module) -> dict:
+        return {"history": fit(pruned, data, split.train, recipe, seed=seed, desc="sparse")}
+
+    pruned, meta = cached_model_on(data, config, create, build)
+    return pruned, {**meta, "config": config}
 
 
 SHADOW_SEEDS = 1_000_000  # shadow models draw their weights from a stream of their own, so
@@ -160,11 +183,18 @@ def check_plan_shape(methods, seeds, hyperparameters: dict) -> None:
 
 def unlearned_models(data: ImageData, settings: dict[str, dict], methods, seeds, *,
                      architecture: str, recipe: Recipe, hyperparameters: dict | None = None,
-                     architecture_options: dict | None = None):
+                     architecture_options: dict | None = None, sparsity: float = 0.0,
+                     sparse_recipe: Recipe | None = None):
     """Yield (setting, seed, method, split, trained, unlearned, meta) for every run of
     `plan`, all checked before any training; retrain uses the trained model's recipe unless
-    `hyperparameters['retrain']` says otherwise. `trained` is a `trained_model` result."""
+    `hyperparameters['retrain']` says otherwise. `trained` is a `trained_model` result, or
+    with `sparsity` > 0 its `sparse_model` (fine-tuned with `sparse_recipe`), which every
+    method then unlearns with the mask held (retrain redraws the weights, keeps the mask)."""
     hyperparameters = hyperparameters or {}
+    check_fraction("sparsity", sparsity, allow_zero=True, allow_one=False)
+    if sparsity and not isinstance(sparse_recipe, Recipe):
+        raise ConfigError("a sparse model needs sparse_recipe, the Recipe of its fine-tuning "
+                          "after pruning.")
     runs = plan(data, settings, methods, seeds, hyperparameters)
     trained_models = {}
     for setting, seed, method, split in progress(runs, desc="unlearning"):
@@ -172,6 +202,10 @@ def unlearned_models(data: ImageData, settings: dict[str, dict], methods, seeds,
         if key not in trained_models:
             trained_models[key] = trained_model(data, split, architecture, recipe, seed=seed,
                                                 **(architecture_options or {}))
+            if sparsity:
+                trained_models[key] = sparse_model(data, split, trained_models[key],
+                                                   sparsity=sparsity, recipe=sparse_recipe,
+                                                   seed=seed)
         trained = trained_models[key]
         settings_for_method = dict(hyperparameters.get(method, {}), seed=seed)
         if method == "retrain":

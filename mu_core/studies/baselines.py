@@ -60,24 +60,26 @@ def forget_class_table(rows: pd.DataFrame, setting: str) -> pd.DataFrame:
     return table
 
 
-def with_disparity(rows: pd.DataFrame) -> pd.DataFrame:
-    """Each row's average disparity (over UA, MIA, RA, TA) to retraining of the same setting
-    and seed; NaN where no retraining ran."""
-    retrain = rows[rows.method == "retrain"].set_index(["setting", "seed"])
+def with_disparity(rows: pd.DataFrame, by=("setting",)) -> pd.DataFrame:
+    """Each row's average disparity (over UA, MIA, RA, TA) to retraining of the same
+    configuration (the columns `by`, e.g. the setting) and seed; NaN where no retraining ran."""
+    keys = [*by, "seed"]
+    retrain = rows[rows.method == "retrain"].set_index(keys)
+
     def disparity(row):
-        key = (row.setting, row.seed)
+        key = tuple(row[k] for k in keys)
         if key not in retrain.index:
             return float("nan")
         return average_disparity(row[list(SCORES)], retrain.loc[key, list(SCORES)])
     return rows.assign(disparity=rows.apply(disparity, axis=1))
 
 
-def summarize(rows: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard deviation over seeds of each score, per setting and method, in
-    the methods' order of appearance."""
-    rows = with_disparity(rows)
-    columns = [*SCORES, "disparity", "seconds"]
-    grouped = rows.groupby(["setting", "method"], sort=False)[columns]
+def summarize(rows: pd.DataFrame, by=("setting",), extra=()) -> pd.DataFrame:
+    """Mean and standard deviation over seeds of each score (and the `extra` columns), per
+    configuration (`by`) and method, in the methods' order of appearance."""
+    rows = with_disparity(rows, by)
+    columns = [*SCORES, "disparity", "seconds", *extra]
+    grouped = rows.groupby([*by, "method"], sort=False)[columns]
     return pd.concat([grouped.mean().add_suffix("_mean"), grouped.std(ddof=0).add_suffix("_std")],
                      axis=1)
 

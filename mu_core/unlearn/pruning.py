@@ -1,30 +1,84 @@
-"""Weight pruning: one-shot magnitude pruning (OMP), then retain fine-tuning with the mask held."""
+"""Weight pruning: one-shot magnitude pruning (OMP), masks held by the model, and the `wp`
+method (OMP, then retain fine-tuning with the mask held).
+
+`hold_masks` makes a mask part of the model (a parametrisation: the layer's weight is its
+free parameter times the mask), so every method, optimiser and per-sample gradient that
+runs on the model afterwards leaves the pruned weights at zero, and the cache stores the
+mask with the weights.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
 
 from ..data import ImageData
-from ..errors import check_fraction
+from ..errors import check_choice, check_fraction
 from ..splits import Split
 from ..train import Recipe, fit
 from .registry import register
 
 
-def prunable(model: nn.Module) -> dict[str, Tensor]:
-    """The weights OMP prunes: those of convolutions and linear layers (not biases or norms)."""
+LAYERS = {"conv_linear": (nn.Conv2d, nn.Linear), "conv": (nn.Conv2d,)}
+
+
+def prunable(model: nn.Module, layers: str = "conv_linear") -> dict[str, Tensor]:
+    """The weights OMP prunes: those of convolutions and linear layers (not biases or norms),
+    or of the convolutions alone (`layers="conv"`, the Unlearn-Sparse reference's OMP)."""
+    kinds = LAYERS[check_choice("layers", layers, LAYERS)]
     return {f"{name}.weight": module.weight for name, module in model.named_modules()
-            if isinstance(module, (nn.Conv2d, nn.Linear))}
+            if isinstance(module, kinds)}
 
 
-def omp_masks(model: nn.Module, sparsity: float) -> dict[str, Tensor]:
-    """Global one-shot magnitude pruning: keep the largest (1 - sparsity) share of weights."""
-    weights = prunable(model)
+def omp_masks(model: nn.Module, sparsity: float, layers: str = "conv_linear") -> dict[str, Tensor]:
+    """Global one-shot magnitude pruning: keep exactly the round((1 - sparsity) n) largest
+    of the n prunable weights (ties broken by position), zero the rest."""
+    weights = prunable(model, layers)
     magnitudes = torch.cat([w.detach().abs().flatten() for w in weights.values()])
     kept = magnitudes.numel() - int(round(sparsity * magnitudes.numel()))
-    threshold = torch.topk(magnitudes, kept).values.min() if kept else float("inf")
-    return {name: (w.detach().abs() >= threshold).to(w.dtype) for name, w in weights.items()}
+    flat = torch.zeros_like(magnitudes)
+    flat[torch.topk(magnitudes, kept).indices] = 1
+    sizes = [w.numel() for w in weights.values()]
+    return {name: chunk.view_as(w).to(w.dtype) for (name, w), chunk in
+            zip(weights.items(), flat.split(sizes))}
+
+
+class _Mask(nn.Module):
+    def __init__(self, mask: Tensor):
+        super().__init__()
+        self.register_buffer("mask", mask)
+
+    def forward(self, weight: Tensor) -> Tensor:
+        return weight * self.mask
+
+
+def hold_masks(model: nn.Module, masks: dict[str, Tensor]) -> nn.Module:
+    """Make `masks` ({"<module path>.weight": 0/1 tensor}) part of the model, in place."""
+    for name, mask in masks.items():
+        module = model.get_submodule(name.removesuffix(".weight"))
+        if parametrize.is_parametrized(module, "weight"):
+            module.parametrizations.weight[0].mask.copy_(mask)
+        else:
+            parametrize.register_parametrization(module, "weight", _Mask(mask.detach().clone()))
+    return model
+
+
+def held_masks(model: nn.Module) -> dict[str, Tensor]:
+    """The masks a model holds, by weight name (empty for a dense model)."""
+    return {f"{name}.weight": module.parametrizations.weight[0].mask
+            for name, module in model.named_modules()
+            if parametrize.is_parametrized(module, "weight")}
+
+
+def sparsity_of(model: nn.Module) -> float:
+    """The share of zeros among the weights the model's masks cover (0 for a dense model)."""
+    masks = held_masks(model)
+    if not masks:
+        return 0.0
+    weights = [model.get_submodule(name.removesuffix(".weight")).weight for name in masks]
+    zeros = sum(int((w == 0).sum()) for w in weights)
+    return zeros / sum(w.numel() for w in weights)
 
 
 def apply_masks(model: nn.Module, masks: dict[str, Tensor]) -> None:

@@ -1,0 +1,230 @@
+"""Discriminative adversarial unlearning (Sharma et al.): a min-max game between the
+defender (the model) and a learned membership attacker, plus a Barlow Twins regulariser.
+
+Algorithm 1, one iteration per batch: the attacker takes one ascent step on
+L_A = mean log A(D(x_f)') + mean log(1 - A(D(x_v)')) (forget samples as members, validation
+samples as non-members), then the defender one descent step on
+L_D + alpha L_A + beta V_ss (Eq. 3): the cross-entropy on a retain batch, the attacker's
+objective on the same forget and validation batches, and V_ss (Eq. 2) between the encoder
+features of the forget and validation batches. Section 4.2's adjustments: the attacker is
+pre-trained (1,000 iterations in the paper) on the trained defender's outputs for D against
+D_v, and in class-wise forgetting alpha drops to 0 after 30 iterations.
+
+Choices the paper leaves open, named here: the attacker sees the defender as deployed
+(eval mode; the retain cross-entropy trains in train mode); its pre-training reads the
+inputs of D and D_v once, with one noise draw per sample, since the defender does not move
+then; the attacker trains with Adam (lr 1e-3, weight decay 5e-4, the reference attack's
+optimiser) and the defender with SGD (momentum 0.9, weight decay 5e-4) at a constant rate.
+`game="non_saturating"` is Section 3.3's variant: the defender maximises
+log(1 - A(D(x_f)')) + log A(D(x_v)') instead of minimising L_A. A pruning mask held by the
+model (`pruning.hold_masks`) stays in force, so a sparse defender stays sparse.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..attacks.mia import (SENSITIVITY_SAMPLES, SENSITIVITY_SCALE, attacker_features,
+                           attacker_inputs, membership_loss, new_attacker, paired_logits)
+from ..data import ImageData
+from ..errors import ConfigError, check_choice, check_positive_int, check_positive_number
+from ..features import logits_and_features
+from ..splits import Split
+from ..train import MAX_EPOCHS, as_model_input, prepare_model
+from .registry import register
+
+GAMES = ("minimax", "non_saturating")
+CLASS_ALPHA_ITERATIONS = 30  # Section 4.2: alpha = 0 after the first 30 iterations
+MAX_ITERATIONS = 1000 * MAX_EPOCHS  # a bound on a budget, refused before training
+
+
+def barlow_twins_loss(forget_features: Tensor, val_features: Tensor,
+                      redundancy_weight: float = 5e-3) -> Tensor:
+    """V_ss of Eq. (2): sum_i (1 - C_ii)^2 + lambda sum_{i != j} C_ij^2, with C the
+    cross-correlation (cosine over the batch) of the mean-centred features of a forget batch
+    and a validation batch of the same size, row b of one paired with row b of the other."""
+    if forget_features.shape != val_features.shape:
+        raise ConfigError(f"forget and validation features must have the same shape, got "
+                          f"{tuple(forget_features.shape)} and {tuple(val_features.shape)}.")
+    z_f = forget_features - forget_features.mean(0)
+    z_v = val_features - val_features.mean(0)
+    norms = z_f.norm(dim=0).unsqueeze(1) * z_v.norm(dim=0).unsqueeze(0)
+    correlation = (z_f.T @ z_v) / norms.clamp_min(1e-12)
+    diagonal = correlation.diagonal()
+    off_diagonal = correlation.pow(2).sum() - diagonal.pow(2).sum()
+    return (1 - diagonal).pow(2).sum() + redundancy_weight * off_diagonal
+
+
+def defender_attack_loss(member_logits: Tensor, nonmember_logits: Tensor, game: str) -> Tensor:
+    """The attacker's term in the defender's loss: L_A itself (Eq. 1: the defender minimises
+    the attacker's log-likelihood) or Section 3.3's non-saturating form, which minimises
+    -(log(1 - A(forget)) + log A(validation))."""
+    if game == "minimax":
+        return -membership_loss(member_logits, nonmember_logits)
+    return membership_loss(nonmember_logits, member_logits)
+
+
+def check_adversarial(split: Split, hyperparameters: dict) -> None:
+    """The game's ranges and its need for a validation set, before any training."""
+    if len(split.val) == 0:
+        raise ConfigError("the adversarial method needs a validation set D_v disjoint from "
+                          "the test set: make the split with val_fraction > 0.")
+    settings = hyperparameters
+    if "iterations" in settings:
+        check_positive_int("adversarial iterations", settings["iterations"])
+        if settings["iterations"] > MAX_ITERATIONS:
+            raise ConfigError(f"adversarial iterations must be at most {MAX_ITERATIONS}, got "
+                              f"{settings['iterations']}.")
+    for key in ("pretrain_iterations", "sensitivity_samples"):
+        if key in settings and settings[key] != 0:
+            check_positive_int(f"adversarial {key}", settings[key])
+    if settings.get("sensitivity_samples") == 0:
+        raise ConfigError("adversarial sensitivity_samples must be a positive integer, got 0.")
+    if settings.get("pretrain_iterations", 0) > MAX_ITERATIONS:
+        raise ConfigError(f"adversarial pretrain_iterations must be at most {MAX_ITERATIONS}.")
+    for key in ("beta", "redundancy_weight", "weight_decay"):
+        if key in settings:
+            check_positive_number(f"adversarial {key}", settings[key], allow_zero=True)
+    for key in ("attacker_lr", "sensitivity_scale"):
+        if key in settings:
+            check_positive_number(f"adversarial {key}", settings[key])
+    if "momentum" in settings and not 0 <= settings["momentum"] < 1:
+        raise ConfigError(f"adversarial momentum must be in [0, 1), got {settings['momentum']}.")
+    if "game" in settings:
+        check_choice("adversarial game", settings["game"], GAMES)
+    alpha_iterations = settings.get("alpha_iterations")
+    if alpha_iterations is not None and (isinstance(alpha_iterations, bool) or not isinstance(
+            alpha_iterations, int) or alpha_iterations < 0):
+        raise ConfigError(f"adversarial alpha_iterations must be None (the paper's rule) or a "
+                          f"non-negative integer, got {alpha_iterations!r}.")
+
+
+@register("adversarial", "Discriminative adversarial unlearning: min-max against a learned "
+          "MIA attacker with a Barlow Twins regulariser (Sharma et al.)",
+          check=check_adversarial)
+def adversarial(model: nn.Module, data: ImageData, split: Split, *, iterations: int = 300,
+                lr: float = 0.01, batch_size: int = 64, alpha: float = 0.9, beta: float = 0.001,
+                redundancy_weight: float = 5e-3, alpha_iterations: int | None = None,
+                game: str = "minimax", attacker_lr: float = 1e-3,
+                pretrain_iterations: int = 1000,
+                sensitivity_samples: int = SENSITIVITY_SAMPLES,
+                sensitivity_scale: float = SENSITIVITY_SCALE, momentum: float = 0.9,
+                weight_decay: float = 5e-4, seed: int = 0) -> dict:
+    """Unlearn in place; return the game's curve (one record per iteration).
+
+    `alpha_iterations` None is the paper's rule: alpha is switched off after 30 iterations
+    in whole-class forgetting and kept otherwise; an integer switches it off after that
+    many iterations in any setting."""
+    check_adversarial(split, {"iterations": iterations, "game": game,
+                              "alpha_iterations": alpha_iterations})
+    device = data.device
+    model = prepare_model(model, device)
+    generator = torch.Generator().manual_seed(seed)
+    noise = dict(samples=sensitivity_samples, scale=sensitivity_scale)
+    attacker = new_attacker(data.num_classes, seed=seed).to(device)
+    attacker_optimizer = torch.optim.Adam(attacker.parameters(), lr=attacker_lr,
+                                          weight_decay=5e-4)
+    pretrain_attacker(model, attacker, attacker_optimizer, data, split, pretrain_iterations,
+                      batch_size, seed=seed, **noise)
+    defender_optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum,
+                                         weight_decay=weight_decay)
+    if alpha_iterations is None:
+        alpha_iterations = CLASS_ALPHA_ITERATIONS if split.kind == "class" else iterations
+    pair_size = min(batch_size, len(split.forget), len(split.val))
+    streams = {name: _batches(indices, size, generator) for name, indices, size in (
+        ("retain", split.retain, min(batch_size, len(split.retain))), ("forget", split.forget, pair_size),
+        ("val", split.val, pair_size))}
+    curve = []
+    for iteration in range(iterations):
+        batch = {name: next(stream) for name, stream in streams.items()}
+        record = attacker_step(model, attacker, attacker_optimizer, data, batch, generator,
+                               **noise)
+        weight = alpha if iteration < alpha_iterations else 0.0
+        record.update(defender_step(model, attacker, defender_optimizer, data, batch, generator,
+                                    alpha=weight, beta=beta,
+                                    redundancy_weight=redundancy_weight, game=game, **noise))
+        curve.append({"iteration": iteration, **record})
+    model.eval()
+    return {"curve": curve}
+
+
+def pretrain_attacker(model: nn.Module, attacker: nn.Module, optimizer, data: ImageData,
+                      split: Split, iterations: int, batch_size: int, *, seed: int,
+                      samples: int, scale: float) -> None:
+    """Section 4.2: the attacker learns D (members) against D_v (non-members) on the trained
+    defender's outputs before the game starts."""
+    if iterations == 0:
+        return
+    members = attacker_features(model, data, split.train, seed=seed, samples=samples,
+                                scale=scale)
+    nonmembers = attacker_features(model, data, split.val, seed=seed + 1, samples=samples,
+                                   scale=scale)
+    generator = torch.Generator().manual_seed(seed)
+    half = max(batch_size // 2, 1)
+    attacker.train()
+    for _ in range(iterations):
+        pick = lambda rows: rows[torch.randint(len(rows), (half,), generator=generator)]  # noqa: E731
+        loss = membership_loss(*paired_logits(attacker, pick(members).to(data.device),
+                                              pick(nonmembers).to(data.device)))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+
+def attacker_step(model: nn.Module, attacker: nn.Module, optimizer, data: ImageData,
+                  batch: dict, generator: torch.Generator, *, samples: int,
+                  scale: float) -> dict:
+    """One ascent step of the attacker on L_A (Algorithm 1, line 7); returns its accuracy on
+    the forget and validation batches it stepped on (before the step)."""
+    model.eval()
+    with torch.no_grad():
+        rows = [attacker_inputs(model, as_model_input(data.inputs(batch[name])),
+                                data.targets(batch[name]), samples=samples, scale=scale,
+                                generator=generator) for name in ("forget", "val")]
+    attacker.train()
+    member_logits, nonmember_logits = paired_logits(attacker, *rows)
+    loss = membership_loss(member_logits, nonmember_logits)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return {"attacker_loss": loss.item(),
+            "attacker_forget_accuracy": (member_logits > 0).double().mean().item(),
+            "attacker_val_accuracy": (nonmember_logits <= 0).double().mean().item()}
+
+
+def defender_step(model: nn.Module, attacker: nn.Module, optimizer, data: ImageData,
+                  batch: dict, generator: torch.Generator, *, alpha: float, beta: float,
+                  redundancy_weight: float, game: str, samples: int, scale: float) -> dict:
+    """One descent step of the defender on L_D + alpha L_A + beta V_ss (Algorithm 1, line 8)."""
+    model.train()
+    retain_loss = F.cross_entropy(model(as_model_input(data.inputs(batch["retain"]))).float(),
+                                  data.targets(batch["retain"]))
+    model.eval()  # the attacker queries the deployed model
+    attacker.eval()
+    rows, features = [], []
+    for name in ("forget", "val"):
+        x = as_model_input(data.inputs(batch[name]))
+        logits, encoded = logits_and_features(model, x)
+        rows.append(attacker_inputs(model, x, data.targets(batch[name]), logits=logits,
+                                    samples=samples, scale=scale, generator=generator))
+        features.append(encoded.float())
+    attack_loss = defender_attack_loss(*paired_logits(attacker, *rows), game)
+    similarity = barlow_twins_loss(*features, redundancy_weight)
+    loss = retain_loss + alpha * attack_loss + beta * similarity
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    attacker.zero_grad(set_to_none=True)  # the defender's loss must not reach the attacker
+    return {"retain_loss": retain_loss.item(), "attack_loss": attack_loss.item(),
+            "barlow_twins": similarity.item()}
+
+
+def _batches(indices: Tensor, size: int, generator: torch.Generator):
+    """Endless shuffled batches of `size` from `indices` (a partial last batch is dropped,
+    so paired forget and validation batches always match)."""
+    while True:
+        order = indices[torch.randperm(len(indices), generator=generator)]
+        for start in range(0, len(order) - size + 1, size):
+            yield order[start:start + size]

@@ -1,0 +1,191 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Discriminative adversarial unlearning: forgetting by beating a membership attacker
+#
+# Sharma et al. {cite:p}`sharma2024adversarial` turn unlearning into a game. A learned
+# membership attacker A (Yuan & Zhang's: the defender's softmax output, its sensitivity to
+# input noise and the one-hot label, read by a small transformer) learns to tell the
+# forget set D_f from a validation set D_v the model never saw; the model, the defender D,
+# learns to defeat it while keeping its cross-entropy on the retain set low, and a Barlow
+# Twins term V_ss makes the encoder's features of D_f look like those of D_v (their
+# Eqs. 1-3 and Algorithm 1). If the attacker cannot tell D_f from unseen data, the model
+# has forgotten D_f, as far as membership can tell.
+#
+# **How we run it.** The paper trains ResNet-18 on CIFAR-10 and CIFAR-100; by default we
+# run the toolkit's small CNN on the offline `mnist5k` (the `paper` preset runs CIFAR-10 on
+# ResNet-18). The paper has no MNIST rows, so its CIFAR-10 numbers stand beside ours as the
+# reference shape of the results, not as values to match. Our choices where the paper is
+# silent or differs, in words:
+#
+# * **Sensitivity** follows the attack's reference code: per class, the mean over n = 10
+#   noisy copies x + s u (u ~ N(0, I), s = 1e-3) of |D(x) - D(x + s u)| / s. The paper
+#   writes one norm over classes with unit noise; the attacker's encoder reads one token
+#   per class, so it needs the per-class vector.
+# * **The game** runs `iterations` iterations of Algorithm 1, one batch of D_r, D_f and D_v
+#   each; the attacker sees the defender in eval mode (as deployed) and trains with Adam,
+#   the defender with SGD (momentum 0.9) at the paper's per-configuration learning rates.
+#   The attacker is pre-trained on D against D_v (the paper: 1,000 iterations; we take
+#   `pretrain_iterations` from the preset). In whole-class forgetting alpha drops to 0
+#   after 30 iterations (Section 4.2).
+# * **Sparse models**: one-shot magnitude pruning of the convolutions to `sparsity`
+#   (the reference OMP of Jia et al.), then `sparse_epochs` of fine-tuning on D with the
+#   mask held; every method, retraining included, keeps the mask.
+# * **Scores** as in the paper's Section 4.1; in whole-class forgetting TA is read on the
+#   test samples of the remaining classes (the papers' retrain TA of 94.81 on CIFAR-10 is
+#   impossible otherwise), and the forgotten class's test accuracy is its own column.
+#   MIA-efficacy is the confidence-SVC attack (Unlearn-Sparse's definition); Figure 2 adds
+#   the correctness, entropy and modified-entropy SVCs.
+# * **Baselines** use the toolkit's settings for this network (the baselines chapter
+#   discusses them); **seeds**: `seeds` where the paper has 5.
+# * **A side door we leave open**: inputs are normalised with the mean and std of the
+#   whole training split, forget samples included (a project-wide choice).
+#
+# **Claims.** "Every configuration" means every (setting, density) that ran, "higher",
+# "lower" and "closest" are strict, and run-time verdicts depend on the machine.
+
+# %% tags=["remove-cell"]
+import sys
+
+if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere it is there
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mu-core @ git+https://github.com/mu-privacy/mu-book"], check=True)
+
+# %% tags=["parameters"]
+dataset = "mnist5k"
+architecture = "cnn"
+epochs = 8
+lr = 0.05
+batch_size = 128
+train_size = 2000
+sparsity = 0.95
+sparse_epochs = 4
+random_fraction = 0.1
+forget_class = 3
+val_fraction = 0.1
+methods = ["retrain", "ft", "ga", "ff", "iu", "adversarial"]
+seeds = [0, 1, 2]
+hyperparameters = {"adversarial": {"iterations": 60, "pretrain_iterations": 200,
+                                   "batch_size": 32}}
+configuration_hyperparameters = {"random/dense": {"adversarial": {"lr": 0.01}},
+                                 "random/sparse": {"adversarial": {"lr": 0.03}},
+                                 "class/dense": {"adversarial": {"lr": 0.02}},
+                                 "class/sparse": {"adversarial": {"lr": 0.02}}}
+attack_epochs = 10
+device = "auto"
+
+# %%
+import pandas as pd
+from IPython.display import Markdown, display
+
+from mu_core import data as datasets
+from mu_core.chapter import Chapter
+from mu_core.studies import adversarial
+from mu_core.train import Recipe
+from mu_core.zoo import plan
+
+chapter = Chapter("06_adversarial", globals())  # records every parameter above
+recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size)
+sparse_recipe = Recipe(epochs=sparse_epochs, lr=lr, batch_size=batch_size)
+data = datasets.load(dataset).to(chapter.device)
+settings = adversarial.forget_settings(random_fraction, forget_class, val_fraction, train_size)
+for key in configuration_hyperparameters:  # checks every request before any training
+    setting = key.split("/")[0]
+    plan(data, {setting: settings[setting]}, methods, seeds,
+         adversarial.merged_hyperparameters(hyperparameters, configuration_hyperparameters,
+                                            *key.split("/"), {}))
+pd.DataFrame(settings).T.fillna("")
+
+# %%
+rows, curves = adversarial.compare(
+    data, settings, methods, seeds, architecture=architecture, recipe=recipe,
+    sparsity=sparsity, sparse_recipe=sparse_recipe, hyperparameters=hyperparameters,
+    configuration_hyperparameters=configuration_hyperparameters, attack_epochs=attack_epochs)
+summary = adversarial.summary_of(rows)
+
+# %% [markdown]
+# ## Table 1: random forgetting
+#
+# Ours (mean ± std over the seeds, %) beside the paper's CIFAR-10 / ResNet-18 numbers
+# (5 seeds; run time in minutes on an RTX A6000, ours in seconds on this machine).
+
+# %%
+adversarial.table1(summary, "random", "dense")
+
+# %%
+adversarial.table1(summary, "random", "sparse")
+
+# %% [markdown]
+# ## Table 1: whole-class forgetting
+
+# %%
+adversarial.table1(summary, "class", "dense")
+
+# %%
+adversarial.table1(summary, "class", "sparse")
+
+# %% [markdown]
+# ## Table 2: the ablation without V_ss
+#
+# The adversarial method with beta = 0, random forgetting, beside the paper's rows.
+
+# %%
+adversarial.table2(summary)
+
+# %% [markdown]
+# ## Figure 2: robustness to the metric attacks
+#
+# The MIA-efficacy under each metric attack (an SVC on the correctness, confidence,
+# entropy or modified entropy of the prediction, fitted on retain against test samples).
+# The target is retraining's bar, not the highest one.
+
+# %%
+chapter.savefig(adversarial.robustness_figure(summary, ["retrain", *methods[1:]]), "fig2_robustness")
+
+# %% [markdown]
+# ## The game
+#
+# The attacker's accuracy on the forget and validation batches it steps on, a moving
+# average over ten iterations, first seed. The paper's equilibrium is 0.5: the attacker
+# can no longer tell D_f from D_v. Below it, a fresh attacker's held-out AUC on D_f vs
+# D_v against the trained, retrained and unlearned models (random forgetting).
+
+# %%
+chapter.savefig(adversarial.curve_figure(curves), "game")
+
+# %%
+auc = summary["attacker_auc_mean"].dropna().unstack("method")
+auc.round(3)
+
+# %% [markdown]
+# ## The paper's claims, checked
+
+# %%
+chapter.add_claims(adversarial.claims(summary))
+
+# %% [markdown]
+# ## Results and provenance
+
+# %%
+chapter.save_results({
+    "summary": summary.reset_index().to_dict("records"),
+    "runs": rows.to_dict("records"),
+    "curves": [{"setting": s, "density": d, "seed": seed, "curve": c}
+               for (s, d, seed), c in curves.items()],
+})
+pd.Series(chapter.provenance()).to_frame("value")
