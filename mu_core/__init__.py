@@ -10,11 +10,13 @@ One idea per module:
 * `cache` (the content-addressed model store), `zoo` (the trained, unlearned and shadow
   models all studies share, and the plan of unlearning runs), `ensemble` (many models of
   one architecture trained together: LiRA's shadow models);
-* `unlearn/` (the unlearning registry, a file per family), `attacks/` (`mia`, `mra`,
-  `cmira`, `reconstruct`, `inversion`, `backdoor`), `verify` (UnlearnGuard's protocol),
+* `unlearn/` (the unlearning registry, a file per family), `attacks/` (`mia/` with its
+  `metric`, `lira` and `learned` attacks, `mra`, `cmira`, `reconstruct`, `inversion`,
+  `backdoor`), `verify` (UnlearnGuard's protocol),
   `metrics`, `plots`;
 * `papers/` (the numbers each paper reports, one module per paper slug), `studies/` (one
-  study per chapter slug: `baselines`, `mra`, `cmira`, `unlearnguard`, `rsu`), `claims` (checked
+  study per chapter slug: `baselines`, `mra`, `cmira`, `unlearnguard`, `rsu`,
+  `adversarial`), `claims` (checked
   claims as data), `chapter` (a chapter run's parameters, provenance, figures, claims and
   results);
 * `book` and `cli` (the `mu-book` pipeline), `bench` (benchmarks).

@@ -12,6 +12,8 @@
   and 400 candidates, one batched double back-propagation vs. a per-candidate loop.
 * `shadow_ensemble_speed`: LiRA's shadow models (RSU's MNIST CNN) trained as one vmap
   ensemble vs. one after another on the same batches, at several batch sizes.
+* `sensitivity_speed`: the learned attacker's inputs (softmax, sensitivity over n = 10
+  perturbations, label) with all perturbations in one forward vs. a loop over them.
 """
 
 from __future__ import annotations
@@ -268,6 +270,46 @@ def shadow_ensemble_speed(count: int = 16, batch_sizes=(16, 32, 128), pool_size:
     return results
 
 
+def _sensitivity_by_loop(model, x, samples: int, scale: float, generator) -> torch.Tensor:
+    """The naive way: one forward per perturbation."""
+    probs = model(x).softmax(1)
+    total = torch.zeros_like(probs)
+    for _ in range(samples):
+        noise = torch.randn(x.shape, generator=generator).to(x.device)
+        total += (model(x + scale * noise).softmax(1) - probs).abs()
+    return total / samples / scale
+
+
+def sensitivity_speed(batch: int = 256, repeats: int = 3, device: str = "auto") -> dict:
+    """Seconds (best of `repeats`) for the sensitivity of `batch` mnist5k digits under the
+    cnn, batched and looped, and the largest difference between the two (same noise)."""
+    from .attacks.mia import attacker_inputs
+    from .train import as_model_input, resolve_device
+
+    data = load("mnist5k").to(resolve_device(device))
+    model = models.create_for("cnn", data, seed=0).to(data.device).eval()
+    x = as_model_input(data.inputs(data.train[:batch]))
+    labels = data.targets(data.train[:batch])
+    timings, values = {}, {}
+    with torch.no_grad():
+        for name, run in (
+                ("batched", lambda g: attacker_inputs(model, x, labels, generator=g)[:, 10:20]),
+                ("loop", lambda g: _sensitivity_by_loop(model, x, 10, 1e-3, g))):
+            best = float("inf")
+            for _ in range(repeats):
+                start = time.perf_counter()
+                values[name] = run(torch.Generator().manual_seed(0))
+                if data.device.type == "cuda":
+                    torch.cuda.synchronize()
+                best = min(best, time.perf_counter() - start)
+            timings[name] = best
+    # the loop draws one (B, ...) noise per perturbation, the batch one (n, B, ...) tensor:
+    # the same numbers from the same generator, in the same order
+    difference = (values["batched"] - values["loop"]).abs().max().item()
+    return {"batched_s": timings["batched"], "loop_s": timings["loop"],
+            "ratio": timings["loop"] / timings["batched"], "max_difference": difference}
+
+
 def main(quick: bool = False, root: Path | None = None) -> dict:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
           f"CUDA: {torch.cuda.is_available()}")
@@ -306,6 +348,12 @@ def main(quick: bool = False, root: Path | None = None) -> dict:
               f"{r['ratio']:.2f}x (weights agree to {r['max_weight_difference']:.1e})"
               for b, r in shadows.items()) + " (fit_ensemble uses vmap on CUDA only)")
     results["shadow_ensemble"] = shadows
+    sensitivity = sensitivity_speed(repeats=1 if quick else 3)
+    print(f"learned attacker's sensitivity (cnn, 256 digits, n = 10): one batched forward "
+          f"{sensitivity['batched_s'] * 1000:.0f} ms, a loop over perturbations "
+          f"{sensitivity['loop_s'] * 1000:.0f} ms, ratio {sensitivity['ratio']:.2f}x (values "
+          f"agree to {sensitivity['max_difference']:.1e})")
+    results["sensitivity"] = sensitivity
     if root is not None:
         timing = chapter_cache(root)
         print(f"foundations chapter (cpu preset), whole run with kernel start: cold "

@@ -119,11 +119,28 @@ def adversarial(model: nn.Module, data: ImageData, split: Split, *, iterations: 
     many iterations in any setting."""
     check_adversarial(split, {"iterations": iterations, "game": game,
                               "alpha_iterations": alpha_iterations})
-    device = data.device
-    model = prepare_model(model, device)
+    model = prepare_model(model, data.device)
+    devices = [data.device] if data.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)  # the attacker's dropout: the same run for the same seed
+        curve = _play(model, data, split, iterations=iterations, lr=lr, batch_size=batch_size,
+                      alpha=alpha, beta=beta, redundancy_weight=redundancy_weight,
+                      alpha_iterations=alpha_iterations, game=game, attacker_lr=attacker_lr,
+                      pretrain_iterations=pretrain_iterations, momentum=momentum,
+                      weight_decay=weight_decay, seed=seed,
+                      noise=dict(samples=sensitivity_samples, scale=sensitivity_scale))
+    model.eval()
+    return {"curve": curve}
+
+
+def _play(model: nn.Module, data: ImageData, split: Split, *, iterations: int, lr: float,
+          batch_size: int, alpha: float, beta: float, redundancy_weight: float,
+          alpha_iterations: int | None, game: str, attacker_lr: float,
+          pretrain_iterations: int, momentum: float, weight_decay: float, seed: int,
+          noise: dict) -> list[dict]:
+    """Algorithm 1 after the pre-training of the attacker; the curve, one record per step."""
     generator = torch.Generator().manual_seed(seed)
-    noise = dict(samples=sensitivity_samples, scale=sensitivity_scale)
-    attacker = new_attacker(data.num_classes, seed=seed).to(device)
+    attacker = new_attacker(data.num_classes, seed=seed).to(data.device)
     attacker_optimizer = torch.optim.Adam(attacker.parameters(), lr=attacker_lr,
                                           weight_decay=5e-4)
     pretrain_attacker(model, attacker, attacker_optimizer, data, split, pretrain_iterations,
@@ -134,8 +151,8 @@ def adversarial(model: nn.Module, data: ImageData, split: Split, *, iterations: 
         alpha_iterations = CLASS_ALPHA_ITERATIONS if split.kind == "class" else iterations
     pair_size = min(batch_size, len(split.forget), len(split.val))
     streams = {name: _batches(indices, size, generator) for name, indices, size in (
-        ("retain", split.retain, min(batch_size, len(split.retain))), ("forget", split.forget, pair_size),
-        ("val", split.val, pair_size))}
+        ("retain", split.retain, min(batch_size, len(split.retain))),
+        ("forget", split.forget, pair_size), ("val", split.val, pair_size))}
     curve = []
     for iteration in range(iterations):
         batch = {name: next(stream) for name, stream in streams.items()}
@@ -146,28 +163,30 @@ def adversarial(model: nn.Module, data: ImageData, split: Split, *, iterations: 
                                     alpha=weight, beta=beta,
                                     redundancy_weight=redundancy_weight, game=game, **noise))
         curve.append({"iteration": iteration, **record})
-    model.eval()
-    return {"curve": curve}
+    return curve
 
 
 def pretrain_attacker(model: nn.Module, attacker: nn.Module, optimizer, data: ImageData,
                       split: Split, iterations: int, batch_size: int, *, seed: int,
                       samples: int, scale: float) -> None:
     """Section 4.2: the attacker learns D (members) against D_v (non-members) on the trained
-    defender's outputs before the game starts."""
+    defender's outputs before the game starts. The batches are drawn first, and the inputs
+    of the samples they hold computed once (the defender does not move meanwhile)."""
     if iterations == 0:
         return
-    members = attacker_features(model, data, split.train, seed=seed, samples=samples,
-                                scale=scale)
-    nonmembers = attacker_features(model, data, split.val, seed=seed + 1, samples=samples,
-                                   scale=scale)
     generator = torch.Generator().manual_seed(seed)
     half = max(batch_size // 2, 1)
+    picks, rows = [], []
+    for offset, pool in enumerate((split.train, split.val)):
+        drawn = torch.randint(len(pool), (iterations, half), generator=generator)
+        needed, positions = drawn.unique(return_inverse=True)
+        picks.append(positions)
+        rows.append(attacker_features(model, data, pool[needed], seed=seed + offset,
+                                      samples=samples, scale=scale).to(data.device))
     attacker.train()
-    for _ in range(iterations):
-        pick = lambda rows: rows[torch.randint(len(rows), (half,), generator=generator)]  # noqa: E731
-        loss = membership_loss(*paired_logits(attacker, pick(members).to(data.device),
-                                              pick(nonmembers).to(data.device)))
+    for step in range(iterations):
+        loss = membership_loss(*paired_logits(attacker, rows[0][picks[0][step]],
+                                              rows[1][picks[1][step]]))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

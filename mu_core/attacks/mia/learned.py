@@ -116,12 +116,15 @@ def fit_attacker(members: Tensor, nonmembers: Tensor, *, epochs: int = 30, lr: f
     generator = torch.Generator().manual_seed(seed)
     steps = epochs * -(-max(len(members), len(nonmembers)) // half)
     attacker.train()
-    for _ in range(steps):
-        pick = lambda rows: rows[torch.randint(len(rows), (half,), generator=generator)]  # noqa: E731
-        loss = membership_loss(*paired_logits(attacker, pick(members), pick(nonmembers)))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+    devices = [members.device] if members.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)  # dropout: the same attacker for the same seed
+        for _ in range(steps):
+            pick = lambda rows: rows[torch.randint(len(rows), (half,), generator=generator)]  # noqa: E731
+            loss = membership_loss(*paired_logits(attacker, pick(members), pick(nonmembers)))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
     return attacker.eval()
 
 

@@ -1,0 +1,408 @@
+"""Discriminative adversarial unlearning: the learned attacker's inputs, Barlow Twins, the
+min-max steps, sparse models, the study's tables and claim rules, and the chapter."""
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from mu_core import models
+from mu_core.attacks.mia import (attacker_inputs, fit_attacker,
+                                 learned_attack, membership_loss, new_attacker, paired_logits)
+from mu_core.errors import ConfigError
+from mu_core.metrics import average_disparity
+from mu_core.papers.adversarial import TABLE1, TABLE2
+from mu_core.splits import make_split
+from mu_core.studies import adversarial as study
+from mu_core.train import Recipe, fit
+from mu_core.unlearn import METHODS, check_request, unlearn
+from mu_core.unlearn.adversarial import attacker_step, barlow_twins_loss, defender_step
+from mu_core.unlearn.pruning import held_masks, hold_masks, omp_masks, sparsity_of
+
+
+# ---------------------------------------------------------------------------------------
+# The attacker's inputs
+
+def _linear(weight: torch.Tensor) -> nn.Module:
+    model = nn.Sequential(nn.Flatten(), nn.Linear(weight.shape[1], weight.shape[0], bias=False))
+    with torch.no_grad():
+        model[1].weight.copy_(weight)
+    return model
+
+
+def test_sensitivity_is_zero_for_a_constant_model():
+    model = _linear(torch.zeros(3, 4))
+    x = torch.randn(5, 1, 2, 2)
+    rows = attacker_inputs(model, x, torch.tensor([0, 1, 2, 0, 1]))
+    assert torch.equal(rows[:, 3:6], torch.zeros(5, 3))
+    assert torch.allclose(rows[:, :3], torch.full((5, 3), 1 / 3))
+    assert torch.equal(rows[:, 6:], torch.eye(3)[[0, 1, 2, 0, 1]])
+
+
+def test_sensitivity_matches_the_expected_slope_of_a_logistic_model():
+    # Two classes with logits (a.x, 0): p = sigmoid(a.x). For small noise s u the change of
+    # either probability is p (1 - p) |a.u| s, and E|a.u| = ||a|| sqrt(2 / pi).
+    a = torch.tensor([0.5, -1.0, 2.0, 0.25])
+    model = _linear(torch.stack([a, torch.zeros(4)]))
+    x = torch.tensor([0.3, 0.1, -0.2, 0.4]).view(1, 1, 2, 2)
+    p = torch.sigmoid(a @ x.flatten())
+    rows = attacker_inputs(model, x, torch.tensor([0]), samples=20000, scale=1e-4,
+                           generator=torch.Generator().manual_seed(0))
+    expected = p * (1 - p) * a.norm() * math.sqrt(2 / math.pi)
+    assert rows[0, 2].item() == pytest.approx(expected.item(), rel=0.03)
+    assert rows[0, 3].item() == pytest.approx(expected.item(), rel=0.03)
+
+
+def test_all_perturbations_go_through_the_model_in_one_batch():
+    model = _linear(torch.randn(3, 4))
+    sizes = []
+    model.register_forward_hook(lambda _m, inputs, _o: sizes.append(len(inputs[0])))
+    attacker_inputs(model, torch.randn(6, 1, 2, 2), torch.zeros(6, dtype=torch.long),
+                    samples=10)
+    assert sizes == [6, 60]
+
+
+def test_the_attacker_reads_one_token_per_class():
+    attacker = new_attacker(7, seed=0).eval()
+    assert attacker(torch.randn(5, 21)).shape == (5,)
+    layers = attacker.encoder.layers
+    assert len(layers) == 3 and layers[0].self_attn.num_heads == 4
+
+
+def test_the_learned_attacker_separates_a_planted_signal_and_not_noise():
+    generator = torch.Generator().manual_seed(0)
+    members = torch.randn(200, 30, generator=generator)
+    members[:, 0] += 3.0  # the first class's probability is higher for members
+    nonmembers = torch.randn(200, 30, generator=generator)
+    attacker = fit_attacker(members[:100], nonmembers[:100], epochs=20, seed=0)
+    with torch.no_grad():
+        member_logits, nonmember_logits = paired_logits(attacker, members[100:], nonmembers[100:])
+    accuracy = ((member_logits > 0).double().mean() + (nonmember_logits <= 0).double().mean()) / 2
+    assert accuracy > 0.9
+
+
+def test_learned_attack_refuses_bad_indices(mnist):
+    model = models.create_for("cnn", mnist, seed=0)
+    with pytest.raises(ConfigError, match="1-d int64"):
+        learned_attack(model, mnist, [1, 2, 3], mnist.test[:10])
+    with pytest.raises(ConfigError, match="at least 2"):
+        learned_attack(model, mnist, mnist.train[:1], mnist.test[:10])
+    with pytest.raises(ConfigError, match="train_fraction"):
+        learned_attack(model, mnist, mnist.train[:10], mnist.test[:10], train_fraction=1.0)
+
+
+# ---------------------------------------------------------------------------------------
+# Barlow Twins (Eq. 2), worked by hand
+
+_C1 = torch.tensor([1.0, 1.0, -1.0, -1.0])
+_C2 = torch.tensor([1.0, -1.0, 1.0, -1.0])
+
+
+def test_barlow_twins_is_zero_for_identical_decorrelated_standardised_features():
+    features = torch.stack([_C1, _C2], 1)
+    assert barlow_twins_loss(features, features.clone()).item() == pytest.approx(0, abs=1e-12)
+    # a shift and a scale of each column change nothing (centred, then normalised)
+    assert barlow_twins_loss(features * 3 + 2, features).item() == pytest.approx(0, abs=1e-12)
+
+
+def test_barlow_twins_by_hand():
+    twins = torch.stack([_C1, _C1], 1)  # both features identical: C = [[1, 1], [1, 1]]
+    assert barlow_twins_loss(twins, twins, 5e-3).item() == pytest.approx(2 * 5e-3)
+    # opposite features: C = -[[1, 1], [1, 1]]: diagonal (1 + 1)^2 twice, off-diagonal 1 twice
+    assert barlow_twins_loss(twins, -twins, 5e-3).item() == pytest.approx(8 + 2 * 5e-3)
+
+
+def test_barlow_twins_is_positive_for_unrelated_features():
+    generator = torch.Generator().manual_seed(0)
+    loss = barlow_twins_loss(torch.randn(64, 8, generator=generator),
+                             torch.randn(64, 8, generator=generator))
+    assert loss.item() > 1
+
+
+# ---------------------------------------------------------------------------------------
+# One min-max step (Algorithm 1, lines 7 and 8)
+
+def _rows(model, data, batch):
+    """Attacker inputs of the forget and validation batches (and the encoder's features),
+    with the noise the steps below draw (a generator seeded 7, forget first)."""
+    from mu_core.features import logits_and_features
+
+    model.eval()
+    generator = torch.Generator().manual_seed(7)
+    rows, features = [], []
+    for name in ("forget", "val"):
+        x = data.inputs(batch[name])
+        logits, encoded = logits_and_features(model, x)
+        rows.append(attacker_inputs(model, x, data.targets(batch[name]), logits=logits,
+                                    generator=generator))
+        features.append(encoded)
+    return rows, features
+
+
+def _attacker_objective(model, attacker, data, batch):
+    """L_A as the attacker's step sees it: in train mode, with the dropout of seed 3."""
+    rows, _ = _rows(model, data, batch)
+    attacker.train()
+    torch.manual_seed(3)
+    return -membership_loss(*paired_logits(attacker, *[r.detach() for r in rows])).item()
+
+
+def _defender_objective(model, attacker, data, batch, *, alpha, beta):
+    """L_D + alpha L_A + beta V_ss as the defender's step sees it (attacker in eval mode)."""
+    rows, features = _rows(model, data, batch)
+    attacker.eval()
+    retain = torch.nn.functional.cross_entropy(model(data.inputs(batch["retain"])),
+                                               data.targets(batch["retain"]))
+    attack = -membership_loss(*paired_logits(attacker, *rows))
+    return (retain + alpha * attack + beta * barlow_twins_loss(*features)).item()
+
+
+def test_one_step_moves_the_attacker_up_and_the_defender_down(mnist):
+    torch.manual_seed(0)
+    model = models.create_for("mlp", mnist, seed=0, hidden=[32])  # no batch norm: one mode
+    split = make_split(mnist, random_fraction=0.1, val_fraction=0.1, seed=0)
+    fit(model, mnist, split.train[torch.randperm(len(split.train))[:500]], Recipe(epochs=2))
+    batch = {"retain": split.retain[:64], "forget": split.forget[:32], "val": split.val[:32]}
+    attacker = new_attacker(10, seed=0)
+    before = _attacker_objective(model, attacker, mnist, batch)
+    torch.manual_seed(3)  # the same dropout as in the objective
+    attacker_step(model, attacker, torch.optim.SGD(attacker.parameters(), lr=1e-3), mnist,
+                  batch, torch.Generator().manual_seed(7), samples=10, scale=1e-3)
+    assert _attacker_objective(model, attacker, mnist, batch) > before  # ascent on L_A
+    before = _defender_objective(model, attacker, mnist, batch, alpha=0.9, beta=0.001)
+    defender_step(model, attacker, torch.optim.SGD(model.parameters(), lr=1e-3), mnist, batch,
+                  torch.Generator().manual_seed(7), alpha=0.9, beta=0.001,
+                  redundancy_weight=5e-3, game="minimax", samples=10, scale=1e-3)
+    after = _defender_objective(model, attacker, mnist, batch, alpha=0.9, beta=0.001)
+    assert after < before  # descent on L_D + alpha L_A + beta V_ss
+    assert all(p.grad is None for p in attacker.parameters())  # the defender's loss stays out
+
+
+# ---------------------------------------------------------------------------------------
+# Sparse models
+
+def test_omp_prunes_exactly_the_share_asked_for_and_the_zeros_stay(mnist):
+    model = models.create_for("cnn", mnist, seed=0)
+    masks = omp_masks(model, 0.95, layers="conv")
+    assert set(masks) == {"0.weight", "4.weight"}  # convolutions only (the reference OMP)
+    total = sum(m.numel() for m in masks.values())
+    assert sum(int((m == 0).sum()) for m in masks.values()) == round(0.95 * total)
+    kept = torch.cat([w.detach().abs().flatten()[m.flatten() == 1] for w, m in
+                      zip((model[0].weight, model[4].weight), masks.values())])
+    cut = torch.cat([w.detach().abs().flatten()[m.flatten() == 0] for w, m in
+                     zip((model[0].weight, model[4].weight), masks.values())])
+    assert kept.min() >= cut.max()  # the largest magnitudes survive
+    hold_masks(model, masks)
+    split = make_split(mnist, random_fraction=0.05, val_fraction=0.1, train_size=600, seed=0)
+    for method, settings in (("ft", {"epochs": 1}), ("retrain", {"epochs": 1}),
+                             ("adversarial", {"iterations": 3, "pretrain_iterations": 2,
+                                              "batch_size": 8})):
+        unlearned = unlearn(method, model, mnist, split, **settings)
+        assert sparsity_of(unlearned) == round(0.95 * total) / total, method
+        assert all(torch.equal(a, b) for a, b in zip(held_masks(unlearned).values(),
+                                                     masks.values()))
+
+
+def test_a_sparse_model_comes_back_from_the_cache_with_its_mask(mnist, cache_dir):
+    from mu_core.zoo import sparse_model, trained_model
+
+    split = make_split(mnist, random_fraction=0.1, train_size=400, seed=0)
+    trained = trained_model(mnist, split, "cnn", Recipe(epochs=1), seed=0)
+    built, meta = sparse_model(mnist, split, trained, sparsity=0.9, recipe=Recipe(epochs=1))
+    loaded, again = sparse_model(mnist, split, trained, sparsity=0.9, recipe=Recipe(epochs=1))
+    assert not meta["cached"] and again["cached"]
+    assert sparsity_of(loaded) == sparsity_of(built) > 0.89
+    x = mnist.inputs(split.test[:8])
+    assert torch.equal(loaded(x), built(x))
+
+
+# ---------------------------------------------------------------------------------------
+# The method: requests refused before training, and the game on a leaky model
+
+def test_adversarial_requests_are_checked_before_training(mnist):
+    without_val = make_split(mnist, random_fraction=0.1, seed=0)
+    with pytest.raises(ConfigError, match="validation set"):
+        check_request("adversarial", without_val, {})
+    split = make_split(mnist, random_fraction=0.1, val_fraction=0.1, seed=0)
+    for bad, message in (({"game": "wgan"}, "game"), ({"alpha_iterations": -1}, "alpha_iterations"),
+                         ({"iterations": 0}, "iterations"), ({"beta": -1.0}, "beta"),
+                         ({"sensitivity_samples": 0}, "sensitivity_samples")):
+        with pytest.raises(ConfigError, match=message):
+            check_request("adversarial", split, bad)
+
+
+def test_the_game_drives_the_attacker_towards_chance_and_keeps_most_of_the_retain_set(mnist):
+    # A CNN that overfits 500 training samples (train 100%, test about 93%, like the
+    # paper's CIFAR-10 ResNet-18) leaks membership; 30% of them are forgotten.
+    from mu_core.metrics import unlearning_scores
+
+    split = make_split(mnist, random_fraction=0.3, val_fraction=0.1, train_size=500, seed=0)
+    model = models.create_for("cnn", mnist, seed=0)
+    fit(model, mnist, split.train, Recipe(epochs=30, lr=0.05), seed=0)
+    before = learned_attack(model.eval(), mnist, split.forget, split.val, epochs=20)["auc"]
+    unlearned = unlearn("adversarial", model, mnist, split, iterations=100, lr=0.005,
+                        pretrain_iterations=100, batch_size=32)
+    after = learned_attack(unlearned, mnist, split.forget, split.val, epochs=20)["auc"]
+    assert before > 0.55  # the trained model leaks (measured 0.58)
+    assert abs(after - 0.5) < abs(before - 0.5) - 0.04  # measured: 0.082 -> 0.025
+    trained_ra = unlearning_scores(model, mnist, split)["RA"]
+    assert unlearning_scores(unlearned, mnist, split)["RA"] > trained_ra - 0.1  # measured -0.074
+    # (at lr 0.01 the same game costs 54 points of RA: the game is fragile)
+
+
+def test_alpha_goes_off_after_30_iterations_in_class_forgetting_only(mnist):
+    def curve(split, alpha_iterations):
+        # a large alpha makes every step with the attacker's term visible in the retain loss
+        record = METHODS["adversarial"].run(
+            models.create_for("cnn", mnist, seed=0), mnist, split, iterations=32,
+            pretrain_iterations=0, batch_size=8, alpha=50.0, alpha_iterations=alpha_iterations)
+        return torch.tensor([r["retain_loss"] for r in record["curve"]])
+
+    def same(a, b):  # CPU kernels are not bit-reproducible across runs; 1e-4 is far below
+        return torch.allclose(a, b, atol=1e-4)  # the effect of one step with alpha on
+
+    whole_class = make_split(mnist, forget_classes=[3], val_fraction=0.1, train_size=300, seed=0)
+    assert same(curve(whole_class, None), curve(whole_class, 30))  # the paper's rule: 30
+    random = make_split(mnist, random_fraction=0.1, val_fraction=0.1, train_size=300, seed=0)
+    kept_on = curve(random, None)
+    assert same(kept_on, curve(random, 32))  # never off in random forgetting
+    assert (kept_on[31] - curve(random, 30)[31]).abs() > 1e-2
+
+
+# ---------------------------------------------------------------------------------------
+# The study: scored splits, tables and claim rules on hand-made summaries
+
+def test_whole_class_forgetting_scores_ta_on_the_remaining_classes(mnist):
+    split = make_split(mnist, forget_classes=[3], val_fraction=0.1, seed=0)
+    scored, forgotten = study.scored_split(mnist, split)
+    labels = mnist.labels[scored.test].cpu()
+    assert 3 not in labels.tolist() and len(scored.test) + len(forgotten) == len(split.test)
+    assert set(mnist.labels[forgotten].cpu().tolist()) == {3}
+    random = make_split(mnist, random_fraction=0.1, val_fraction=0.1, seed=0)
+    assert study.scored_split(mnist, random)[0] is random
+
+
+def test_moving_average_by_hand():
+    assert study.moving_average([1, 2, 3, 4], 2).tolist() == [1, 1.5, 2.5, 3.5]
+
+
+def test_the_papers_disparities_follow_from_its_own_scores_in_cifar10_dense():
+    # An independent check of the transcription where the paper is self-consistent: each
+    # CIFAR-10 dense row's average disparity, recomputed from its UA, MIA, RA and TA,
+    # matches the printed one to rounding (IU random excepted: 4.66 recomputed, 4.96 printed).
+    rows_checked = 0
+    for setting in ("random", "class"):
+        rows = TABLE1["cifar10"][setting]["dense"]
+        for method, row in rows.items():
+            if (setting, method) == ("random", "iu"):
+                continue
+            assert average_disparity(row, rows["retrain"]) == pytest.approx(
+                row["disparity"], abs=0.06), (setting, method)
+            rows_checked += 1
+    assert rows_checked == 11
+    consistent, legible = study.paper_disparity_consistency()
+    assert legible == 40 and consistent == 24  # elsewhere the paper's sums do not add up
+    assert TABLE2["cifar10"]["dense"]["ours"] is TABLE1["cifar10"]["random"]["dense"]["ours"]
+
+
+def _row(setting, density, method, seed=0, **scores):
+    base = {"UA": 0.5, "MIA": 0.5, "RA": 0.9, "TA": 0.9, "seconds": 1.0, "TA_forgotten": 0.0,
+            "attacker_auc": float("nan"), **{c: 0.5 for c in study.METRIC_COLUMNS}}
+    return {"setting": setting, "density": density, "seed": seed, "method": method,
+            **base, **scores}
+
+
+def _summary(*rows):
+    return study.summary_of(pd.DataFrame(rows))
+
+
+def test_lowest_disparity_rule():
+    near = _summary(_row("random", "dense", "retrain", UA=0.05),
+                    _row("random", "dense", "ft", UA=0.0),
+                    _row("random", "dense", "adversarial", UA=0.04))
+    assert study.lowest_disparity(near).verdict == "held"
+    far = _summary(_row("random", "dense", "retrain", UA=0.05),
+                   _row("random", "dense", "ft", UA=0.04),
+                   _row("random", "dense", "adversarial", UA=0.04))  # a tie is not lower
+    assert study.lowest_disparity(far).verdict == "did not hold"
+    assert study.lowest_disparity(_summary(_row("random", "dense", "ft"))).verdict == \
+        "not testable here"
+
+
+def test_flawless_rule_needs_every_seed_at_100():
+    flawless = _summary(*(_row("class", d, "adversarial", seed=s, UA=1.0, MIA=1.0)
+                          for d in ("dense", "sparse") for s in (0, 1)))
+    assert study.flawless_class_forgetting(flawless).verdict == "held"
+    one_miss = _summary(_row("class", "dense", "adversarial", seed=0, UA=1.0, MIA=1.0),
+                        _row("class", "dense", "adversarial", seed=1, UA=0.999, MIA=1.0))
+    assert study.flawless_class_forgetting(one_miss).verdict == "did not hold"
+
+
+def test_vss_rule_is_strict_in_both_scores():
+    def summary(mia_without):
+        return _summary(_row("random", "dense", "adversarial", UA=0.1, MIA=0.2),
+                        _row("random", "dense", study.ABLATION, UA=0.05, MIA=mia_without))
+    assert study.vss_raises_forgetting(summary(0.1)).verdict == "held"
+    assert study.vss_raises_forgetting(summary(0.2)).verdict == "did not hold"
+
+
+def test_five_times_faster_rule():
+    def summary(ours):
+        return _summary(_row("random", "dense", "retrain", seconds=5.0),
+                        _row("random", "dense", "adversarial", seconds=ours))
+    assert study.five_times_faster(summary(1.0)).verdict == "held"
+    assert study.five_times_faster(summary(1.01)).verdict == "did not hold"
+
+
+def test_metric_attack_rule_needs_every_attack():
+    columns = {c: 0.3 for c in study.METRIC_COLUMNS}
+    close = _summary(_row("random", "dense", "retrain", **columns),
+                     _row("random", "dense", "adversarial", **{c: 0.31 for c in columns}),
+                     _row("random", "dense", "ga", **{c: 0.1 for c in columns}))
+    assert study.closest_under_metric_attacks(close).verdict == "held"
+    one_off = dict({c: 0.31 for c in columns}, MIA_entropy=0.9)
+    missed = _summary(_row("random", "dense", "retrain", **columns),
+                      _row("random", "dense", "adversarial", **one_off),
+                      _row("random", "dense", "ga", **{c: 0.1 for c in columns}))
+    claim = study.closest_under_metric_attacks(missed)
+    assert claim.verdict == "did not hold" and "entropy" in claim.here
+
+
+def test_attacker_to_chance_rule():
+    def summary(after):
+        return _summary(_row("random", "dense", "trained", attacker_auc=0.7),
+                        _row("random", "dense", "retrain"),
+                        _row("random", "dense", "adversarial", attacker_auc=after))
+    assert study.attacker_driven_to_chance(summary(0.55)).verdict == "held"
+    assert study.attacker_driven_to_chance(summary(0.25)).verdict == "did not hold"
+
+
+def test_table1_sets_the_papers_numbers_beside_ours():
+    summary = _summary(_row("random", "dense", "retrain", UA=0.05),
+                       _row("random", "dense", "adversarial", UA=0.04))
+    table = study.table1(summary, "random", "dense")
+    assert table.loc["adversarial", "paper UA"] == 3.46
+    assert table.loc["adversarial", "UA"] == "4.00 ± 0.00"
+    assert table.loc["ff", "UA"] == "" and table.loc["ff", "paper UA"] == 6.96
+
+
+# ---------------------------------------------------------------------------------------
+# The chapter's smoke run (called by test_chapters)
+
+def check_smoke_results(results, out):
+    r = results["results"]
+    summary = pd.DataFrame(r["summary"])
+    configurations = set(zip(summary.setting, summary.density))
+    assert configurations == {(s, d) for s in ("random", "class") for d in ("dense", "sparse")}
+    assert {"adversarial", study.ABLATION, "trained"} <= set(summary.method)
+    assert {c["id"] for c in r["claims"]} == {
+        "lowest_disparity_everywhere", "flawless_class_forgetting", "vss_raises_ua_and_mia",
+        "five_times_faster_than_retrain", "closest_under_metric_attacks",
+        "attacker_driven_to_chance"}
+    assert len(r["curves"]) == 4 * len(results["params"]["seeds"])  # settings x densities
+    assert all(len(c["curve"]) == results["params"]["hyperparameters"]["adversarial"]
+               ["iterations"] for c in r["curves"])
+    class_rows = summary[summary.setting == "class"]
+    assert (class_rows.TA_forgotten_mean.between(0, 1)).all()
