@@ -26,7 +26,7 @@ from ..metrics import accuracy, average_disparity, scores_from_predictions, subs
 from ..papers.adversarial import TABLE1, TABLE2
 from ..splits import Split
 from ..train import Recipe
-from ..zoo import unlearned_models
+from ..zoo import sparse_model, unlearned_models
 from . import spoken_list
 from .baselines import SCORES, formatted, summarize
 
@@ -77,35 +77,65 @@ def compare(data: ImageData, settings: dict, methods, seeds, *, architecture: st
             configuration_hyperparameters: dict, attack_epochs: int,
             ablation: bool = True) -> tuple[pd.DataFrame, dict]:
     """One row per (setting, density, seed, method), the ablation's rows named `ABLATION`,
-    and the adversarial runs' curves by (setting, density, seed)."""
-    rows, curves = [], {}
+    and the adversarial runs' curves by (setting, density, seed).
+
+    Sparse retraining is the sparse pipeline run on D_r alone: the dense retrained model,
+    pruned by OMP and fine-tuned on D_r, so neither its mask nor its weights saw D_f."""
+    rows, curves, retrained = [], {}, {}
     for density in DENSITIES:
         for setting, spec in settings.items():
             variants = [(methods, {})]
             if ablation and setting == "random" and "adversarial" in methods:
                 variants.append((["adversarial"], {"beta": 0.0}))
+            configuration, splits = [], {}
             for variant_methods, override in variants:
                 chosen = merged_hyperparameters(hyperparameters, configuration_hyperparameters,
                                                 setting, density, override)
+                if density == "sparse":
+                    variant_methods = [m for m in variant_methods if m != "retrain"]
                 for _, seed, method, split, trained, model, meta in unlearned_models(
                         data, {setting: spec}, variant_methods, seeds,
                         architecture=architecture, recipe=recipe, hyperparameters=chosen,
                         sparsity=sparsity if density == "sparse" else 0.0,
                         sparse_recipe=sparse_recipe):
                     name = ABLATION if override else method
+                    splits[seed] = split
+                    if name == "retrain":
+                        retrained[(setting, seed)] = (model, meta)
                     row = {"setting": setting, "density": density, "seed": seed,
                            "method": name, **score(model, data, split, seed),
                            "seconds": meta["seconds"], "attacker_auc": float("nan")}
                     if setting == "random" and name in ("retrain", "adversarial"):
                         row["attacker_auc"] = attacker_auc(model, data, split, seed,
                                                            attack_epochs)
-                        if name == "adversarial":
-                            rows.append(trained_row(trained[0], data, split, seed, density,
-                                                    attack_epochs))
+                    if setting == "random" and name == "adversarial":
+                        configuration.append(trained_row(trained[0], data, split, seed,
+                                                         density, attack_epochs))
                     if name == "adversarial":
                         curves[(setting, density, seed)] = meta["curve"]
-                    rows.append(row)
+                    configuration.append(row)
+            if density == "sparse":
+                configuration[:0] = [
+                    sparse_retrain_row(data, splits[seed], setting, seed,
+                                       retrained[(setting, seed)], sparsity, sparse_recipe,
+                                       attack_epochs)
+                    for seed in seeds if (setting, seed) in retrained and seed in splits]
+            rows += configuration
     return pd.DataFrame(rows), curves
+
+
+def sparse_retrain_row(data: ImageData, split: Split, setting: str, seed: int, retrained,
+                       sparsity: float, sparse_recipe: Recipe, attack_epochs: int) -> dict:
+    """The dense retrained model pruned and fine-tuned on D_r, scored (its run time: the
+    dense retraining's plus the fine-tuning's)."""
+    model, meta = sparse_model(data, replace(split, train=split.retain), retrained,
+                               sparsity=sparsity, recipe=sparse_recipe, seed=seed)
+    row = {"setting": setting, "density": "sparse", "seed": seed, "method": "retrain",
+           **score(model, data, split, seed), "seconds": retrained[1]["seconds"] + meta["seconds"],
+           "attacker_auc": float("nan")}
+    if setting == "random":
+        row["attacker_auc"] = attacker_auc(model, data, split, seed, attack_epochs)
+    return row
 
 
 def trained_row(model, data: ImageData, split: Split, seed: int, density: str,
@@ -116,9 +146,14 @@ def trained_row(model, data: ImageData, split: Split, seed: int, density: str,
             "attacker_auc": attacker_auc(model, data, split, seed, attack_epochs)}
 
 
+EVALUATION_SEEDS = 10_000  # the evaluation attacker draws from its own stream, so it
+# starts from other weights and noise than the game's attacker of the same seed
+
+
 def attacker_auc(model, data: ImageData, split: Split, seed: int, epochs: int) -> float:
     """Held-out AUC of a fresh learned attacker on D_f (members) against D_v."""
-    return learned_attack(model, data, split.forget, split.val, epochs=epochs, seed=seed)["auc"]
+    return learned_attack(model, data, split.forget, split.val, epochs=epochs,
+                          seed=EVALUATION_SEEDS + seed)["auc"]
 
 
 def merged_hyperparameters(hyperparameters: dict, per_configuration: dict, setting: str,
@@ -216,7 +251,8 @@ def moving_average(values, window: int) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------
 # Claim rules. Each reads `summary_of`'s table (means over seeds); "all" means every
-# configuration and method that ran, "higher" and "faster" strictly.
+# configuration and method that ran, "higher" and "lower" strictly; "at least 5x faster"
+# is "at most a fifth of the time" (the paper's conclusion; its run times give 6.2x-10.3x).
 
 BASELINES = ("ft", "ga", "ff", "iu")
 
@@ -242,18 +278,19 @@ def paper_disparity_consistency(tolerance: float = 0.06) -> tuple[int, int]:
     to rounding; rows with all four scores legible) in the paper's Table 1."""
     results = [abs(average_disparity(row, rows["retrain"]) - row["disparity"]) <= tolerance
                for settings in TABLE1.values() for densities in settings.values()
-               for rows in densities.values() for row in rows.values()
-               if all(row[k] is not None for k in SCORES)]
+               for rows in densities.values() for method, row in rows.items()
+               if method != "retrain" and all(row[k] is not None for k in SCORES)]
     return sum(results), len(results)
 
 
 def paper_disparity_note() -> str:
     """A sentence on how far the paper's average-disparity column follows from its scores."""
     consistent, legible = paper_disparity_consistency()
-    return (f"The paper's average disparity is the mean of the four gaps to retraining in "
-            f"{consistent} of its {legible} legible rows (to rounding); in the others, "
-            f"mostly CIFAR-100 and the sparse columns, its printed value differs from that "
-            f"mean. Ours is always that mean.")
+    return (f"The paper's average disparity is the mean of the four gaps between a method's "
+            f"scores and retraining's in {consistent} of its {legible} legible rows (to "
+            f"rounding, retraining's own rows left out); in the others, almost all of them "
+            f"CIFAR-100, the printed value differs from that mean. Ours is that mean for each "
+            f"seed (against the retraining of the same seed), then averaged over the seeds.")
 
 
 def paper_speedups() -> str:
@@ -364,15 +401,16 @@ def five_times_faster(summary: pd.DataFrame) -> Claim:
 
 
 def closest_under_metric_attacks(summary: pd.DataFrame) -> Claim:
-    """Under each metric attack, in every configuration, the adversarial method's
-    MIA-efficacy is strictly the closest to retraining's of all methods that ran."""
+    """Under each metric attack, in every configuration, no baseline that ran is strictly
+    closer to retraining's MIA-efficacy than the adversarial method (a tie counts as
+    closest: in whole-class forgetting several methods often reach retraining's 100%)."""
     checks, misses = [], []
     for setting, density in _configurations(summary):
         ran = [m for m in BASELINES if (setting, density, m) in summary.index]
         for column in METRIC_COLUMNS:
             target = _value(summary, setting, density, "retrain", column)
             gap = lambda m: abs(_value(summary, setting, density, m, column) - target)  # noqa: E731,B023
-            ok = all(gap("adversarial") < gap(m) for m in ran)
+            ok = all(gap("adversarial") <= gap(m) for m in ran)
             checks.append(ok)
             if not ok:
                 misses.append(f"{setting} {density} {column.removeprefix('MIA_')}")

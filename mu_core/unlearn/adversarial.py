@@ -13,8 +13,11 @@ D_v, and in class-wise forgetting alpha drops to 0 after 30 iterations.
 Choices the paper leaves open, named here: the attacker sees the defender as deployed
 (eval mode; the retain cross-entropy trains in train mode); its pre-training reads the
 inputs of D and D_v once, with one noise draw per sample, since the defender does not move
-then; the attacker trains with Adam (lr 1e-3, weight decay 5e-4, the reference attack's
-optimiser) and the defender with SGD (momentum 0.9, weight decay 5e-4) at a constant rate.
+then; the attacker trains with Adam (lr 1e-3, weight decay 5e-4: our choice; the reference
+attack trains with SGD at lr 1e-3 over many epochs, too slow for a game of a few hundred
+steps) and the defender with SGD (momentum 0.9, weight decay 5e-4) at a constant rate.
+In whole-class forgetting D_v holds every class while D_f is one class, so the attacker
+can tell them apart by the label alone: the paper's game, kept as it is.
 `game="non_saturating"` is Section 3.3's variant: the defender maximises
 log(1 - A(D(x_f)')) + log A(D(x_v)') instead of minimising L_A. A pruning mask held by the
 model (`pruning.hold_masks`) stays in force, so a sparse defender stays sparse.
@@ -175,7 +178,7 @@ def pretrain_attacker(model: nn.Module, attacker: nn.Module, optimizer, data: Im
     if iterations == 0:
         return
     generator = torch.Generator().manual_seed(seed)
-    half = max(batch_size // 2, 1)
+    half = batch_size  # per group, as in the game
     picks, rows = [], []
     for offset, pool in enumerate((split.train, split.val)):
         drawn = torch.randint(len(pool), (iterations, half), generator=generator)

@@ -38,7 +38,7 @@ def omp_masks(model: nn.Module, sparsity: float, layers: str = "conv_linear") ->
     magnitudes = torch.cat([w.detach().abs().flatten() for w in weights.values()])
     kept = magnitudes.numel() - int(round(sparsity * magnitudes.numel()))
     flat = torch.zeros_like(magnitudes)
-    flat[torch.topk(magnitudes, kept).indices] = 1
+    flat[torch.sort(magnitudes, descending=True, stable=True).indices[:kept]] = 1
     sizes = [w.numel() for w in weights.values()]
     return {name: chunk.view_as(w).to(w.dtype) for (name, w), chunk in
             zip(weights.items(), flat.split(sizes))}
