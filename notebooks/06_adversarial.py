@@ -104,18 +104,15 @@ from mu_core import data as datasets
 from mu_core.chapter import Chapter
 from mu_core.studies import adversarial
 from mu_core.train import Recipe
-from mu_core.zoo import plan
 
 chapter = Chapter("06_adversarial", globals())  # records every parameter above
 recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size)
 sparse_recipe = Recipe(epochs=sparse_epochs, lr=lr, batch_size=batch_size)
 data = datasets.load(dataset).to(chapter.device)
 settings = adversarial.forget_settings(random_fraction, forget_class, val_fraction, train_size)
-for key in configuration_hyperparameters:  # checks every request before any training
-    setting = key.split("/")[0]
-    plan(data, {setting: settings[setting]}, methods, seeds,
-         adversarial.merged_hyperparameters(hyperparameters, configuration_hyperparameters,
-                                            *key.split("/"), {}))
+runs = adversarial.check_requests(data, settings, methods, seeds, hyperparameters,
+                                  configuration_hyperparameters)  # before any training
+display(Markdown(f"{runs} unlearning runs (without the ablation), dense and sparse."))
 pd.DataFrame(settings).T.fillna("")
 
 # %%

@@ -439,3 +439,19 @@ def check_smoke_results(results, out):
     assert (retrained.TA_forgotten_mean == 0).all()  # it never saw the class
     sparse = summary[(summary.density == "sparse") & (summary.method == "retrain")]
     assert (sparse.seconds_mean > 0).all()
+
+
+def test_sparse_retraining_never_sees_the_forget_set(mnist, cache_dir):
+    from mu_core.zoo import unlearned_models
+
+    runs = list(unlearned_models(
+        mnist, {"random": {"random_fraction": 0.2, "train_size": 300}}, ["retrain"], [0],
+        architecture="cnn", recipe=Recipe(epochs=1), sparsity=0.9,
+        sparse_recipe=Recipe(epochs=1)))
+    (_, _, _, split, trained, retrained, meta), = runs
+    # its mask is chosen by OMP of a model retrained on D_r, not the mask chosen on D
+    assert not all(torch.equal(a, b) for a, b in zip(held_masks(retrained).values(),
+                                                     held_masks(trained[0]).values()))
+    assert sparsity_of(retrained) == pytest.approx(0.9, abs=1e-3)
+    assert meta["config"]["trained"]["role"] == "unlearned"  # pruned from the dense retrain
+    assert meta["config"]["trained"]["trained"]["role"] == "trained"  # of the dense model

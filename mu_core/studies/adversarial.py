@@ -25,8 +25,8 @@ from ..data import ImageData
 from ..metrics import accuracy, average_disparity, scores_from_predictions, subset_predictions
 from ..papers.adversarial import TABLE1, TABLE2
 from ..splits import Split
-from ..train import Recipe
-from ..zoo import sparse_model, unlearned_models
+from ..train import Recipe, predict
+from ..zoo import plan, unlearned_models
 from . import spoken_list
 from .baselines import SCORES, formatted, summarize
 
@@ -64,8 +64,8 @@ def score(model, data: ImageData, split: Split, seed: int) -> dict:
     row = scores_from_predictions(forget, retain, test, seed=seed)
     row["TA_forgotten"] = float("nan")
     if len(forgotten_test):
-        _, _, (probs, labels) = subset_predictions(model, data, replace(scored, test=forgotten_test))
-        row["TA_forgotten"] = accuracy(probs.argmax(1), labels)
+        row["TA_forgotten"] = accuracy(predict(model, data, forgotten_test).argmax(1),
+                                       data.targets(forgotten_test).cpu())
     for feature, column in zip(MIA_FEATURES, METRIC_COLUMNS):
         row[column] = mia_efficacy_from_predictions(retain, test, forget, feature=feature,
                                                     seed=seed)
@@ -79,29 +79,22 @@ def compare(data: ImageData, settings: dict, methods, seeds, *, architecture: st
     """One row per (setting, density, seed, method), the ablation's rows named `ABLATION`,
     and the adversarial runs' curves by (setting, density, seed).
 
-    Sparse retraining is the sparse pipeline run on D_r alone: the dense retrained model,
-    pruned by OMP and fine-tuned on D_r, so neither its mask nor its weights saw D_f."""
-    rows, curves, retrained = [], {}, {}
+    Sparse retraining is `zoo.sparse_retrained`: the sparse pipeline on D_r alone."""
+    rows, curves = [], {}
     for density in DENSITIES:
         for setting, spec in settings.items():
             variants = [(methods, {})]
             if ablation and setting == "random" and "adversarial" in methods:
                 variants.append((["adversarial"], {"beta": 0.0}))
-            configuration, splits = [], {}
             for variant_methods, override in variants:
                 chosen = merged_hyperparameters(hyperparameters, configuration_hyperparameters,
                                                 setting, density, override)
-                if density == "sparse":
-                    variant_methods = [m for m in variant_methods if m != "retrain"]
                 for _, seed, method, split, trained, model, meta in unlearned_models(
                         data, {setting: spec}, variant_methods, seeds,
                         architecture=architecture, recipe=recipe, hyperparameters=chosen,
                         sparsity=sparsity if density == "sparse" else 0.0,
                         sparse_recipe=sparse_recipe):
                     name = ABLATION if override else method
-                    splits[seed] = split
-                    if name == "retrain":
-                        retrained[(setting, seed)] = (model, meta)
                     row = {"setting": setting, "density": density, "seed": seed,
                            "method": name, **score(model, data, split, seed),
                            "seconds": meta["seconds"], "attacker_auc": float("nan")}
@@ -109,33 +102,12 @@ def compare(data: ImageData, settings: dict, methods, seeds, *, architecture: st
                         row["attacker_auc"] = attacker_auc(model, data, split, seed,
                                                            attack_epochs)
                     if setting == "random" and name == "adversarial":
-                        configuration.append(trained_row(trained[0], data, split, seed,
-                                                         density, attack_epochs))
+                        rows.append(trained_row(trained[0], data, split, seed, density,
+                                                attack_epochs))
                     if name == "adversarial":
                         curves[(setting, density, seed)] = meta["curve"]
-                    configuration.append(row)
-            if density == "sparse":
-                configuration[:0] = [
-                    sparse_retrain_row(data, splits[seed], setting, seed,
-                                       retrained[(setting, seed)], sparsity, sparse_recipe,
-                                       attack_epochs)
-                    for seed in seeds if (setting, seed) in retrained and seed in splits]
-            rows += configuration
+                    rows.append(row)
     return pd.DataFrame(rows), curves
-
-
-def sparse_retrain_row(data: ImageData, split: Split, setting: str, seed: int, retrained,
-                       sparsity: float, sparse_recipe: Recipe, attack_epochs: int) -> dict:
-    """The dense retrained model pruned and fine-tuned on D_r, scored (its run time: the
-    dense retraining's plus the fine-tuning's)."""
-    model, meta = sparse_model(data, replace(split, train=split.retain), retrained,
-                               sparsity=sparsity, recipe=sparse_recipe, seed=seed)
-    row = {"setting": setting, "density": "sparse", "seed": seed, "method": "retrain",
-           **score(model, data, split, seed), "seconds": retrained[1]["seconds"] + meta["seconds"],
-           "attacker_auc": float("nan")}
-    if setting == "random":
-        row["attacker_auc"] = attacker_auc(model, data, split, seed, attack_epochs)
-    return row
 
 
 def trained_row(model, data: ImageData, split: Split, seed: int, density: str,
@@ -166,6 +138,19 @@ def merged_hyperparameters(hyperparameters: dict, per_configuration: dict, setti
     if override:
         merged.setdefault("adversarial", {}).update(override)
     return merged
+
+
+def check_requests(data: ImageData, settings: dict, methods, seeds, hyperparameters: dict,
+                   configuration_hyperparameters: dict) -> int:
+    """Check every run of every configuration before any training (`zoo.plan` raises on the
+    first bad request); return how many unlearning runs the chapter makes."""
+    count = 0
+    for density in DENSITIES:
+        for setting, spec in settings.items():
+            chosen = merged_hyperparameters(hyperparameters, configuration_hyperparameters,
+                                            setting, density, {})
+            count += len(plan(data, {setting: spec}, methods, seeds, chosen))
+    return count
 
 
 def summary_of(rows: pd.DataFrame) -> pd.DataFrame:

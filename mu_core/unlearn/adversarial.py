@@ -32,15 +32,14 @@ from torch import Tensor, nn
 from ..attacks.mia import (SENSITIVITY_SAMPLES, SENSITIVITY_SCALE, attacker_features,
                            attacker_inputs, membership_loss, new_attacker, paired_logits)
 from ..data import ImageData
-from ..errors import ConfigError, check_choice, check_positive_int, check_positive_number
+from ..errors import ConfigError, check_choice
 from ..features import logits_and_features
 from ..splits import Split
-from ..train import MAX_EPOCHS, as_model_input, prepare_model
+from ..train import as_model_input, prepare_model
 from .registry import register
 
 GAMES = ("minimax", "non_saturating")
 CLASS_ALPHA_ITERATIONS = 30  # Section 4.2: alpha = 0 after the first 30 iterations
-MAX_ITERATIONS = 1000 * MAX_EPOCHS  # a bound on a budget, refused before training
 
 
 def barlow_twins_loss(forget_features: Tensor, val_features: Tensor,
@@ -70,31 +69,12 @@ def defender_attack_loss(member_logits: Tensor, nonmember_logits: Tensor, game: 
 
 
 def check_adversarial(split: Split, hyperparameters: dict) -> None:
-    """The game's ranges and its need for a validation set, before any training."""
+    """The game's need for a validation set and its own choices, before any training (the
+    ranges of its numbers are the registry's, by name)."""
     if len(split.val) == 0:
         raise ConfigError("the adversarial method needs a validation set D_v disjoint from "
                           "the test set: make the split with val_fraction > 0.")
     settings = hyperparameters
-    if "iterations" in settings:
-        check_positive_int("adversarial iterations", settings["iterations"])
-        if settings["iterations"] > MAX_ITERATIONS:
-            raise ConfigError(f"adversarial iterations must be at most {MAX_ITERATIONS}, got "
-                              f"{settings['iterations']}.")
-    for key in ("pretrain_iterations", "sensitivity_samples"):
-        if key in settings and settings[key] != 0:
-            check_positive_int(f"adversarial {key}", settings[key])
-    if settings.get("sensitivity_samples") == 0:
-        raise ConfigError("adversarial sensitivity_samples must be a positive integer, got 0.")
-    if settings.get("pretrain_iterations", 0) > MAX_ITERATIONS:
-        raise ConfigError(f"adversarial pretrain_iterations must be at most {MAX_ITERATIONS}.")
-    for key in ("beta", "redundancy_weight", "weight_decay"):
-        if key in settings:
-            check_positive_number(f"adversarial {key}", settings[key], allow_zero=True)
-    for key in ("attacker_lr", "sensitivity_scale"):
-        if key in settings:
-            check_positive_number(f"adversarial {key}", settings[key])
-    if "momentum" in settings and not 0 <= settings["momentum"] < 1:
-        raise ConfigError(f"adversarial momentum must be in [0, 1), got {settings['momentum']}.")
     if "game" in settings:
         check_choice("adversarial game", settings["game"], GAMES)
     alpha_iterations = settings.get("alpha_iterations")
@@ -120,8 +100,7 @@ def adversarial(model: nn.Module, data: ImageData, split: Split, *, iterations: 
     `alpha_iterations` None is the paper's rule: alpha is switched off after 30 iterations
     in whole-class forgetting and kept otherwise; an integer switches it off after that
     many iterations in any setting."""
-    check_adversarial(split, {"iterations": iterations, "game": game,
-                              "alpha_iterations": alpha_iterations})
+    check_adversarial(split, {"game": game, "alpha_iterations": alpha_iterations})
     model = prepare_model(model, data.device)
     devices = [data.device] if data.device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):

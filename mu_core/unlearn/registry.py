@@ -82,6 +82,21 @@ def _check_epochs(label: str, value) -> None:
         raise ConfigError(f"{label} must be at most {MAX_EPOCHS}, got {value}.")
 
 
+MAX_ITERATIONS = 1000 * MAX_EPOCHS  # a bound on step budgets, refused before training
+
+
+def _check_iterations(label: str, value, allow_zero: bool = False) -> None:
+    if not (allow_zero and value == 0):
+        check_positive_int(label, value)
+    if value > MAX_ITERATIONS:
+        raise ConfigError(f"{label} must be at most {MAX_ITERATIONS}, got {value}.")
+
+
+def _check_momentum(label: str, value) -> None:
+    if not 0 <= value < 1:
+        raise ConfigError(f"{label} must be in [0, 1), got {value}.")
+
+
 def _check_seed(label: str, value) -> None:
     if value < 0:
         raise ConfigError(f"{label} must be a non-negative integer, got {value}.")
@@ -108,6 +123,14 @@ RANGES = {
     "augment": lambda label, v: check_choice(label, v, AUGMENTATIONS),
     "rounds": check_positive_int,
     "seed": _check_seed,
+    "iterations": _check_iterations,
+    "pretrain_iterations": lambda label, v: _check_iterations(label, v, allow_zero=True),
+    "sensitivity_samples": check_positive_int,
+    "sensitivity_scale": check_positive_number,
+    "attacker_lr": check_positive_number,
+    "beta": lambda label, v: check_positive_number(label, v, allow_zero=True),
+    "redundancy_weight": lambda label, v: check_positive_number(label, v, allow_zero=True),
+    "momentum": _check_momentum,
 }
 
 
