@@ -260,6 +260,7 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     env = {"MU_BOOK_PRESET": preset, "MU_PROGRESS": os.environ.get("MU_PROGRESS", "0")}
     remove_stale_runs(out)
     work = Path(tempfile.mkdtemp(dir=out, prefix=f"{RUNNING}{os.getpid()}-{chapter.slug}-"))
+    kernel_files = kernel_folder()
     try:
         source, executed = work / "source.ipynb", work / f"{chapter.slug}.ipynb"
         nbformat.write(read_notebook(chapter.source), source)
@@ -268,28 +269,57 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
                 papermill.execute_notebook(str(source), str(executed), parameters=params,
                                            cwd=str(work), kernel_name="python3",
                                            language="python", progress_bar=False,
-                                           log_output=False)
+                                           log_output=False, config=kernel_config(kernel_files),
+                                           shutdown_kernel="immediate")
         except papermill.PapermillExecutionError as error:
             failed = out / f"{chapter.slug}.failed.ipynb"
             os.replace(executed, failed)
-            raise ChapterFailed(_failure_message(chapter, failed, error),
-                                bad_input=error.ename in BAD_INPUT_ERRORS) from None
+            if error.ename in BAD_INPUT_ERRORS:
+                raise ChapterFailed(f"chapter {chapter.slug} refused its parameters: "
+                                    f"{error.evalue}", bad_input=True) from None
+            raise ChapterFailed(_failure_message(chapter, failed, error)) from None
         if not (work / f"{chapter.slug}.results.json").exists():
             raise ChapterFailed(f"chapter {chapter.slug} ran but wrote no results JSON; its "
                                 "last cell must call chapter.save_results(...).")
         return _publish(work, out, chapter.slug)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(kernel_files, ignore_errors=True)
+
+
+def kernel_config(folder: Path):
+    """Kernel-manager settings that put the kernel's connection file (it holds the HMAC key)
+    and sockets in `folder`, a private folder removed after the run or, after a kill, by
+    the next run. Unix sockets (IPC) instead of TCP: no port is open to other users of the
+    machine (and ipykernel has nothing to warn about)."""
+    from traitlets.config import Config
+
+    transport = "ipc" if os.name == "posix" else "tcp"
+    return Config({"KernelManager": {"transport": transport,
+                                     "connection_file": str(folder / "kernel.json")}})
+
+
+def kernel_folder() -> Path:
+    """A private folder for a run's kernel files, its path short enough for Unix sockets
+    (at most 107 bytes with the socket's name): in the temp folder, or /tmp when that is
+    too deep."""
+    base = Path(tempfile.gettempdir())
+    if len(str(base)) > 60 and Path("/tmp").is_dir():
+        base = Path("/tmp")
+    remove_stale_runs(base, KERNEL_FOLDER)
+    return Path(tempfile.mkdtemp(dir=base, prefix=f"{KERNEL_FOLDER}{os.getpid()}-"))
 
 
 BAD_INPUT_ERRORS = ("ConfigError", "DatasetUnavailable")  # raised by the chapter's checks
 RUNNING = ".running-"  # a run's private folder in the output folder: .running-<pid>-<slug>-*
+KERNEL_FOLDER = "mu-book-kernel-"  # a run's kernel files in the temp folder: ...-<pid>-*
 
 
-def remove_stale_runs(out: Path) -> None:
-    """Remove the private folders that killed runs left in `out` (their process is gone)."""
-    for folder in out.glob(f"{RUNNING}*"):
-        pid = folder.name[len(RUNNING):].partition("-")[0]
+def remove_stale_runs(out: Path, prefix: str = RUNNING) -> None:
+    """Remove the private folders `prefix<pid>-*` that killed runs left in `out` (their
+    process is gone)."""
+    for folder in out.glob(f"{prefix}*"):
+        pid = folder.name[len(prefix):].partition("-")[0]
         if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -90,9 +90,10 @@ def _run_all(root, selected, preset, overrides, out) -> int:
         except book.ChapterFailed as error:
             print(f"mu-book: error: {error}", file=sys.stderr)
             failures.append((chapter.slug, error))
-    if failures:
+    if len(failures) > 1:
         print(f"mu-book: {len(failures)} chapter(s) failed: "
               f"{', '.join(slug for slug, _ in failures)}", file=sys.stderr)
+    if failures:
         return 2 if all(error.bad_input for _, error in failures) else 1
     return 0
 

@@ -41,6 +41,24 @@ def check_positive_int(name: str, value) -> int:
     return value
 
 
+# Bounds on budgets, refused before any work: typing mistakes such as epochs=10**9 would
+# otherwise start a run that never ends. No paper in the book comes within 1% of them.
+MAX_EPOCHS = 10_000
+MAX_STEPS = 10_000_000  # optimisation steps or iterations of one run
+MAX_ROUNDS = 1_000  # rounds of an attack or of sequential unlearning
+MAX_MODELS = 1_000  # models trained for one statistic (LiRA's shadow models)
+
+
+def check_budget(name: str, value, maximum: int, *, allow_zero: bool = False) -> int:
+    """Return `value` if it is an integer in [1, maximum] ([0, maximum] with `allow_zero`),
+    else raise ConfigError."""
+    low = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= maximum:
+        raise ConfigError(f"{name} must be an integer from {low} to {maximum}, got "
+                          f"{describe(value)}.")
+    return value
+
+
 def check_positive_number(name: str, value, *, allow_zero: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{name} must be a number, got {describe(value)}.")

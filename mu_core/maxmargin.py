@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 import torch.nn.functional as F
 
-from .errors import ConfigError, check_fraction, check_positive_int, check_positive_number
+from .errors import MAX_STEPS, ConfigError, check_budget, check_fraction, check_positive_number
 from .train import progress
 
 
@@ -40,6 +40,7 @@ def homogeneous_mlp(mean_image: Tensor, num_outputs: int, hidden=(1000,), *,
     `num_outputs` 1 gives a binary classifier (the sign of its output)."""
     from .models import mlp
 
+    check_positive_number("init_scale", init_scale)
     channels, size = mean_image.shape[0], mean_image.shape[-1]
     generator = torch.Generator().manual_seed(seed)
     network = mlp(num_outputs, channels, size, hidden=tuple(hidden), bias=False)
@@ -78,7 +79,7 @@ class MarginRecipe:
     max_boost: float = 1000.0
 
     def __post_init__(self):
-        check_positive_int("steps", self.steps)
+        check_budget("steps", self.steps, MAX_STEPS)
         for name in ("lr", "loss_scale", "max_boost"):
             check_positive_number(name, getattr(self, name))
 

@@ -18,12 +18,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .data import AUGMENTATIONS, ImageData, batch_indices
-from .errors import (ConfigError, check_choice, check_positive_int, check_positive_number,
-                     describe)
+from .errors import (MAX_EPOCHS, ConfigError, check_budget, check_choice,
+                     check_positive_int, check_positive_number, describe)
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("cosine", "step", "constant")
-MAX_EPOCHS = 10_000  # a bound on typing mistakes; no paper trains longer than 200 epochs
 
 
 @dataclass(frozen=True)
@@ -41,9 +40,7 @@ class Recipe:
     augment: str = "none"
 
     def __post_init__(self):
-        check_positive_int("epochs", self.epochs)
-        if self.epochs > MAX_EPOCHS:
-            raise ConfigError(f"epochs must be at most {MAX_EPOCHS}, got {self.epochs}.")
+        check_budget("epochs", self.epochs, MAX_EPOCHS)
         check_positive_number("lr", self.lr)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_positive_number("momentum", self.momentum, allow_zero=True)

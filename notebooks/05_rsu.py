@@ -151,7 +151,8 @@ runs = rsu.scenario_variants(scenarios, rsu_methods, hyperparameters,
                              scenario_hyperparameters, rounds, ablation_method)
 full = rsu.check_requests(setup, scenarios, runs, risk_methods, seeds, subset_size,
                           candidates=inversion_candidates, shadow_count=shadow_count,
-                          fix_variance=lira_fix_variance)
+                          fix_variance=lira_fix_variance, inversion_steps=inversion_steps,
+                          relearn_lr=relearn_lr, relearn_epochs=relearn_epochs)
 paper_key, paper_note = rsu.paper_dataset(dataset)
 display(Markdown(f"Beside our numbers: {paper_note}."))
 rsu.differences(setup, chapter.params)

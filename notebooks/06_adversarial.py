@@ -111,7 +111,8 @@ sparse_recipe = Recipe(epochs=sparse_epochs, lr=lr, batch_size=batch_size)
 data = datasets.load(dataset).to(chapter.device)
 settings = adversarial.forget_settings(random_fraction, forget_class, val_fraction, train_size)
 runs = adversarial.check_requests(data, settings, methods, seeds, hyperparameters,
-                                  configuration_hyperparameters)  # before any training
+                                  configuration_hyperparameters,
+                                  attack_epochs=attack_epochs)  # before any training
 display(Markdown(f"{runs} unlearning runs (without the ablation), dense and sparse."))
 pd.DataFrame(settings).T.fillna("")
 

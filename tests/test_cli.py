@@ -1,5 +1,6 @@
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -17,10 +18,18 @@ lr = 0.1
 name = "demo"
 classes = [1, 2]
 fail = False
+marker = ""  # a file the kernel creates before it waits `wait` seconds
+wait = 0.0
 
 # %%
 from mu_core.chapter import Chapter
 chapter = Chapter("00_demo", globals())
+
+# %%
+import pathlib, time
+if marker:
+    pathlib.Path(marker).touch()
+time.sleep(wait)
 
 # %%
 if fail:
@@ -65,7 +74,7 @@ def test_run_executes_with_preset_and_overrides_and_writes_results(project, tmp_
     results = json.loads((out / "00_demo.results.json").read_text())
     assert results["results"] == {"epochs_times_lr": 1.5, "claims": []}
     assert results["params"] == {"epochs": 3, "lr": 0.5, "name": "demo", "classes": [1, 2],
-                                 "fail": False}  # every parameter, read from the kernel
+                                 "fail": False, "marker": "", "wait": 0.0}  # read from the kernel
     assert results["provenance"]["preset"] == "smoke"
     assert set(results["provenance"]) >= {"mu_core", "git", "torch", "device", "seeds"}
     assert (out / "00_demo.ipynb").exists()
@@ -98,7 +107,8 @@ def test_a_chapter_that_refuses_its_parameters_exits_2(project, tmp_path, capsys
     out = tmp_path / "out"
     assert _run(project, "run", "demo", "--preset", "smoke", "-p", "epochs=1000",
                 "--out", str(out)) == 2
-    assert "ConfigError: epochs must be at most 100, got 1000" in capsys.readouterr().err
+    assert capsys.readouterr().err == ("mu-book: error: chapter 00_demo refused its parameters: "
+                                       "epochs must be at most 100, got 1000.\n")
 
 
 def test_an_unwritable_output_folder_is_refused_before_running(project, tmp_path, capsys):
@@ -221,3 +231,99 @@ def test_a_killed_runs_private_folder_is_removed_by_the_next_run(project, tmp_pa
     (stale / "half.ipynb").write_text("{}")
     assert _run(project, "run", "demo", "--preset", "smoke", "--out", str(out)) == 0
     assert not stale.exists() and [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+# --- real processes: signals, kills and two runs at once -----------------------------------
+
+@pytest.fixture
+def short_tmp():
+    """A temp folder short enough to hold a kernel's Unix sockets, private to the test."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(dir="/tmp", prefix="mu-test-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _mu_book(project, tmpdir, *args, marker=None, wait=0.0):
+    """`mu-book run demo` in its own process, with its own temp folder `tmpdir` (where its
+    kernel's files go)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, TMPDIR=str(tmpdir))
+    extra = ["-p", f"marker={marker}", "-p", f"wait={wait}"] if marker else []
+    return subprocess.Popen(
+        [sys.executable, "-m", "mu_core.cli", "--root", str(project), "run", "demo",
+         "--preset", "smoke", *extra, *args], env=env, cwd=project, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(path, process, seconds=60):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.1)
+
+
+def _kernel_folders(tmpdir):
+    return sorted(tmpdir.glob(f"{book.KERNEL_FOLDER}*"))
+
+
+def test_sigterm_mid_chapter_is_one_line_exit_130_and_leaves_no_kernel_files(project, tmp_path,
+                                                                             short_tmp):
+    import signal
+
+    marker, out = tmp_path / "started", tmp_path / "out"
+    process = _mu_book(project, short_tmp, "--out", str(out), marker=marker, wait=60)
+    _wait_for(marker, process)
+    (kernel,) = _kernel_folders(short_tmp)  # the connection file lives there while it runs
+    assert (kernel / "kernel.json").exists()
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr == "mu-book: interrupted; finished chapters and cached models are kept.\n"
+    assert list(short_tmp.iterdir()) == []
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_sigkilled_runs_kernel_files_are_removed_by_the_next_run(project, tmp_path,
+                                                                     short_tmp):
+    import signal
+
+    marker = tmp_path / "started"
+    process = _mu_book(project, short_tmp, marker=marker, wait=60)
+    _wait_for(marker, process)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    (left,) = _kernel_folders(short_tmp)  # what a kill cannot clean: the HMAC key is in it
+    assert (left / "kernel.json").exists()
+    again = _mu_book(project, short_tmp)
+    stdout, stderr = again.communicate(timeout=120)
+    assert again.returncode == 0 and stderr == "", stderr  # no kernel warning either
+    assert list(short_tmp.iterdir()) == []
+
+
+def test_two_runs_into_one_output_folder_both_publish_complete_results(project, tmp_path,
+                                                                        short_tmp):
+    """The first run is still executing when the second starts and finishes: each publishes
+    complete results, neither deletes the other's, and no private folder is left."""
+    out, marker = tmp_path / "out", tmp_path / "first"
+    first = _mu_book(project, short_tmp, "--out", str(out), "-p", "lr=0.5", marker=marker,
+                     wait=15)
+    _wait_for(marker, first)
+    second = _mu_book(project, short_tmp, "--out", str(out), "-p", "lr=0.25")
+    assert second.wait(timeout=120) == 0, second.communicate()
+    assert first.poll() is None  # still running
+    assert json.loads((out / "00_demo.results.json").read_text())["results"][
+        "epochs_times_lr"] == 0.75
+    assert first.wait(timeout=120) == 0, first.communicate()
+    assert json.loads((out / "00_demo.results.json").read_text())["results"][
+        "epochs_times_lr"] == 1.5
+    assert book.unfinished(out, "00_demo") is None
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []

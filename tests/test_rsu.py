@@ -257,7 +257,8 @@ def test_check_requests_refuses_bad_requests_before_any_training(mnist, cache_di
     setup = rsu.Setup(mnist, "cnn", {"hidden": 0}, Recipe(epochs=1), {})
     scenarios = {"class": {"forget_classes": [0]}, "random": {"random_fraction": 0.1}}
     runs = rsu.scenario_variants(scenarios, ["ga"], {}, {}, 2, "ga")
-    sizes = {"candidates": 10, "shadow_count": 6, "fix_variance": True}
+    sizes = {"candidates": 10, "shadow_count": 6, "fix_variance": True, "inversion_steps": 5,
+             "relearn_lr": 0.01, "relearn_epochs": 3}
     full = rsu.check_requests(setup, scenarios, runs, ["ga", "retrain"], [0], 5, **sizes)
     assert torch.equal(full.train, mnist.train)  # the trained model's training set
     with pytest.raises(ConfigError, match="at most inversion_candidates"):
@@ -265,6 +266,13 @@ def test_check_requests_refuses_bad_requests_before_any_training(mnist, cache_di
     with pytest.raises(ConfigError, match="shadow_count 4 is too few"):
         rsu.check_requests(setup, scenarios, runs, ["ga"], [0], 5,
                            **{**sizes, "shadow_count": 4})
+    for budget, value in [("relearn_epochs", 10**9), ("inversion_steps", 0),
+                          ("shadow_count", 10**6)]:
+        with pytest.raises(ConfigError, match=f"{budget} must be an integer from"):
+            rsu.check_requests(setup, scenarios, runs, ["ga"], [0], 5,
+                               **{**sizes, budget: value})
+    with pytest.raises(ConfigError, match="relearn_lr must be > 0"):
+        rsu.check_requests(setup, scenarios, runs, ["ga"], [0], 5, **{**sizes, "relearn_lr": 0})
     bad_retrain = dataclasses.replace(setup, hyperparameters={"retrain": {"momentum": 0.9}})
     with pytest.raises(ConfigError, match="'retrain' has no hyper-parameter momentum"):
         rsu.check_requests(bad_retrain, scenarios, runs, ["ga"], [0], 5, **sizes)

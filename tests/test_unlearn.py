@@ -167,7 +167,7 @@ def test_bad_requests_fail_with_a_sentence(mnist, setting, call, message):
 
 @pytest.mark.parametrize("method, settings, message", [
     ("ft", {"epochs": 0}, "ft epochs must be a positive integer"),
-    ("ga", {"epochs": 10**6}, "ga epochs must be at most 10000"),
+    ("ga", {"epochs": 10**6}, "ga epochs must be an integer from 1 to 10000"),
     ("rl", {"batch_size": -1}, "rl batch_size must be a positive integer"),
     ("rl", {"weight_decay": -1e-4}, "rl weight_decay must be >= 0"),
     ("l1_sparse", {"alpha": -1.0}, "l1_sparse alpha must be >= 0"),

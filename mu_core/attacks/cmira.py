@@ -33,8 +33,8 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from .. import models
 from ..data import ImageData
-from ..errors import ConfigError, check_choice, check_fraction, check_positive_int, \
-    check_positive_number
+from ..errors import (MAX_EPOCHS, MAX_ROUNDS, ConfigError, check_budget, check_choice,
+                      check_fraction, check_positive_int, check_positive_number)
 from ..train import Recipe, fit, predict, prepare_model
 
 COMPONENTS = ("p", "p+u", "p+u+a")
@@ -60,8 +60,11 @@ class CMIRAConfig:
     components: str = "p+u+a"
 
     def __post_init__(self):
-        for name in ("pretrain_epochs", "rounds", "round_epochs", "batch_size", "patience",
-                     "head_width"):
+        for name in ("pretrain_epochs", "round_epochs"):
+            check_budget(name, getattr(self, name), MAX_EPOCHS)
+        for name in ("rounds", "patience"):
+            check_budget(name, getattr(self, name), MAX_ROUNDS)
+        for name in ("batch_size", "head_width"):
             check_positive_int(name, getattr(self, name))
         for name in ("pretrain_lr", "lr", "mixup_alpha"):
             check_positive_number(name, getattr(self, name))

@@ -35,7 +35,8 @@ from torch import Tensor, nn
 from torch.func import functional_call, grad, vmap
 
 from ..data import ImageData, pixels
-from ..errors import ConfigError, check_choice, check_positive_int, check_positive_number
+from ..errors import (MAX_STEPS, ConfigError, check_budget, check_choice, check_positive_int,
+                      check_positive_number)
 from ..metrics import ssim
 from ..persample import _buffers, flatten, trainable
 
@@ -46,7 +47,7 @@ def class_representatives(model: nn.Module, start: Tensor, classes, *, steps: in
     classes in one batch; projected onto [0, 1] after every step. The start gets a little
     seeded noise: a bias-free network on centred inputs has a zero gradient at the mean
     image itself."""
-    steps = check_positive_int("inversion_steps", steps)
+    steps = check_budget("inversion_steps", steps, MAX_STEPS)
     lr = check_positive_number("inversion_lr", lr)
     classes = torch.as_tensor(list(classes))
     generator = torch.Generator().manual_seed(seed)
@@ -101,7 +102,7 @@ def gradient_mismatch(rec: Tensor, true: Tensor, objective: str) -> Tensor:
 
 def _check_inversion(indices: Tensor, steps, lr, tv_weight, objective, chunk_size) -> Tensor:
     check_choice("objective", objective, OBJECTIVES)
-    check_positive_int("steps", steps)
+    check_budget("steps", steps, MAX_STEPS)
     check_positive_number("lr", lr)
     check_positive_number("tv_weight", tv_weight, allow_zero=True)
     check_positive_int("chunk_size", chunk_size)

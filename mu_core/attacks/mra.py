@@ -28,8 +28,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data import ImageData, batch_indices
-from ..errors import ConfigError, check_choice, check_fraction, check_positive_int, \
-    check_positive_number
+from ..errors import (MAX_EPOCHS, MAX_ROUNDS, ConfigError, check_budget, check_choice,
+                      check_fraction, check_positive_int, check_positive_number)
 from ..train import Recipe, as_model_input, autocast, fit, predict, prepare_model, progress
 
 COMPONENTS = ("dst", "dst+stu", "dst+stu+tch")
@@ -56,8 +56,10 @@ class MRAConfig:
     components: str = "dst+stu"
 
     def __post_init__(self):
-        for name in ("rounds", "distill_epochs", "recall_epochs", "batch_size"):
-            check_positive_int(name, getattr(self, name))
+        check_budget("rounds", self.rounds, MAX_ROUNDS)
+        for name in ("distill_epochs", "recall_epochs"):
+            check_budget(name, getattr(self, name), MAX_EPOCHS)
+        check_positive_int("batch_size", self.batch_size)
         for name in ("lr_student", "lr_unlearned", "alpha_x", "alpha_y"):
             check_positive_number(name, getattr(self, name))
         for name in ("weight_decay", "gamma_l"):

@@ -43,7 +43,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-from ..errors import ConfigError, check_choice, check_positive_int, check_positive_number
+from ..errors import (MAX_STEPS, ConfigError, check_budget, check_choice, check_positive_int,
+                      check_positive_number)
 from ..maxmargin import Centre, margins
 from ..models import last_linear
 from ..train import progress
@@ -146,11 +147,9 @@ class ReconstructionConfig:
 
     def __post_init__(self):
         check_positive_int("candidates_per_class", self.candidates_per_class)
-        check_positive_int("steps", self.steps)
+        check_budget("steps", self.steps, MAX_STEPS)
         check_choice("pairs", self.pairs, PAIRS)
-        if isinstance(self.prior_steps, bool) or not isinstance(self.prior_steps, int) \
-                or self.prior_steps < 0:
-            raise ConfigError(f"prior_steps must be an integer >= 0, got {self.prior_steps!r}.")
+        check_budget("prior_steps", self.prior_steps, MAX_STEPS, allow_zero=True)
         for name in ("lr", "lambda_lr", "init_scale", "relu_alpha", "alpha_stationary"):
             check_positive_number(name, getattr(self, name))
         for name in ("lambda_min", "alpha_lambda", "alpha_prior", "eps"):

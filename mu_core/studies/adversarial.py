@@ -22,6 +22,7 @@ from .. import plots
 from ..attacks.mia import MIA_FEATURES, learned_attack, mia_efficacy_from_predictions
 from ..claims import Claim, verdict
 from ..data import ImageData
+from ..errors import MAX_EPOCHS, check_budget
 from ..metrics import accuracy, average_disparity, scores_from_predictions, subset_predictions
 from ..papers.adversarial import TABLE1, TABLE2
 from ..splits import Split
@@ -141,9 +142,11 @@ def merged_hyperparameters(hyperparameters: dict, per_configuration: dict, setti
 
 
 def check_requests(data: ImageData, settings: dict, methods, seeds, hyperparameters: dict,
-                   configuration_hyperparameters: dict) -> int:
-    """Check every run of every configuration before any training (`zoo.plan` raises on the
-    first bad request); return how many unlearning runs the chapter makes."""
+                   configuration_hyperparameters: dict, *, attack_epochs: int) -> int:
+    """Check every run of every configuration and the evaluation attacker's budget before any
+    training (`zoo.plan` raises on the first bad request); return how many unlearning runs
+    the chapter makes."""
+    check_budget("attack_epochs", attack_epochs, MAX_EPOCHS)
     count = 0
     for density in DENSITIES:
         for setting, spec in settings.items():

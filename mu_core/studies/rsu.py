@@ -35,7 +35,8 @@ from ..attacks.mia import (leave_one_out_scores, lira_scores, lira_statistic, pr
                            roc_summary, shadow_keep_masks)
 from ..claims import Claim, verdict
 from ..data import ImageData, pixels
-from ..errors import ConfigError, check_positive_int
+from ..errors import (MAX_EPOCHS, MAX_MODELS, MAX_STEPS, ConfigError, check_budget,
+                      check_positive_int, check_positive_number)
 from ..metrics import relearn_time, tug_of_war
 from ..papers import rsu as paper
 from ..splits import Split, make_split
@@ -93,7 +94,8 @@ class Setup:
 def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict],
                    risk_methods, seeds,
                    subset_size: int, *, candidates: int, shadow_count: int,
-                   fix_variance: bool) -> Split:
+                   fix_variance: bool, inversion_steps: int, relearn_lr: float,
+                   relearn_epochs: int) -> Split:
     """Check every unlearning request and size of the chapter before any training. Returns
     a split whose training set is the trained model's (the whole training split)."""
     check_plan_shape(risk_methods, seeds, setup.hyperparameters)
@@ -106,6 +108,9 @@ def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dic
     train = setup.data.train
     check_sizes(subset_size, candidates, len(train))
     check_shadow_count(shadow_count, fix_variance)
+    check_budget("inversion_steps", inversion_steps, MAX_STEPS)
+    check_positive_number("relearn_lr", relearn_lr)
+    check_budget("relearn_epochs", relearn_epochs, MAX_EPOCHS)
     stand_in = make_split(setup.data, seed=seeds[0], forget_indices=train[:subset_size].tolist())
     for method in risk_methods:
         check_request(method, stand_in, setup.settings(method, seeds[0]))
@@ -125,7 +130,7 @@ def check_sizes(subset_size: int, candidates: int, train_size: int) -> None:
 
 def check_shadow_count(shadow_count: int, fix_variance: bool) -> None:
     """Enough shadow models for the leave-one-out privacy scores (each sample in half)."""
-    check_positive_int("shadow_count", shadow_count)
+    check_budget("shadow_count", shadow_count, MAX_MODELS)
     try:
         keep = shadow_keep_masks(shadow_count, 2, seed=0)
         privacy_scores(torch.zeros(keep.shape, dtype=torch.float64), keep,

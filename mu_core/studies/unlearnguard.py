@@ -17,13 +17,13 @@ import torch
 from torch import Tensor, nn
 
 from .. import plots
-from ..attacks.backdoor import backdoor_asr, poison
+from ..attacks.backdoor import backdoor_asr, poison, stamp_trigger
 from ..attacks.inversion import class_representatives
 from ..attacks.mia import membership_ina
 from ..attacks.reconstruct import ReconstructionConfig, minmax_scale
 from ..claims import Claim, verdict
 from ..data import ImageData, load, pixels, require_classes
-from ..errors import ConfigError, check_fraction, check_positive_int
+from ..errors import MAX_STEPS, ConfigError, check_budget, check_fraction, check_positive_int
 from ..maxmargin import (MarginRecipe, homogeneous_mlp, margins, predictions, prune_randomly,
                          train_to_margin)
 from ..metrics import accuracy, nearest_ssim
@@ -114,6 +114,23 @@ def check_class(name: str, data: ImageData, value, other: int) -> int:
     if value == other:
         raise ConfigError(f"{name} must differ from unlearn_class ({other}), got {value}.")
     return value
+
+
+def check_settings(s: "Settings", data: ImageData) -> None:
+    """The parameters that are used only after training, checked before it."""
+    check_class("keep_class", data, s.keep_class, s.unlearn_class)
+    check_fractions(s.backdoor_fractions)
+    require_classes(data, [s.backdoor_target], "backdoor_target")
+    stamp_trigger(pixels(data, data.train[:1]), s.trigger_size)
+    homogeneous_mlp(torch.zeros(data.images.shape[1:]), data.num_classes, s.hidden,
+                    init_scale=s.init_scale)
+    check_fraction("prune_fraction", s.prune_fraction, allow_zero=True, allow_one=False)
+    if not isinstance(s.ssim_levels, (list, tuple)):
+        raise ConfigError(f"ssim_levels must be a list of SSIM levels in (0, 1], got "
+                          f"{s.ssim_levels!r}.")
+    for level in s.ssim_levels:
+        check_fraction("ssim_levels entry", level)
+    check_budget("inversion_steps", s.inversion_steps, MAX_STEPS)
 
 
 def check_fractions(fractions) -> list[float]:
@@ -272,8 +289,7 @@ def setup(params: dict, device: torch.device) -> Study:
     data = load(s.dataset)
     samples_split, _ = provider_splits(data, s.per_class, s.forget_per_class, s.unlearn_class,
                                        s.seed)
-    check_class("keep_class", data, s.keep_class, s.unlearn_class)
-    check_fractions(s.backdoor_fractions)
+    check_settings(s, data)
     training = provider(data, samples_split.train)
     unseen = provider(data, data.test[: s.candidates_per_class * data.num_classes])
     test = provider(data, data.test)

@@ -12,10 +12,10 @@ from typing import Callable
 from torch import nn
 
 from ..data import AUGMENTATIONS, ImageData
-from ..errors import (ConfigError, check_choice, check_fraction, check_positive_int,
-                      check_positive_number, describe)
+from ..errors import (MAX_EPOCHS, MAX_STEPS, ConfigError, check_budget, check_choice,
+                      check_fraction, check_positive_int, check_positive_number, describe)
 from ..splits import SPLIT_KINDS, Split
-from ..train import MAX_EPOCHS, OPTIMIZERS, SCHEDULES
+from ..train import OPTIMIZERS, SCHEDULES
 
 
 @dataclass(frozen=True)
@@ -77,19 +77,11 @@ def check_request(name: str, split: Split, hyperparameters: dict) -> Method:
 
 
 def _check_epochs(label: str, value) -> None:
-    check_positive_int(label, value)
-    if value > MAX_EPOCHS:
-        raise ConfigError(f"{label} must be at most {MAX_EPOCHS}, got {value}.")
-
-
-MAX_ITERATIONS = 1000 * MAX_EPOCHS  # a bound on step budgets, refused before training
+    check_budget(label, value, MAX_EPOCHS)
 
 
 def _check_iterations(label: str, value, allow_zero: bool = False) -> None:
-    if not (allow_zero and value == 0):
-        check_positive_int(label, value)
-    if value > MAX_ITERATIONS:
-        raise ConfigError(f"{label} must be at most {MAX_ITERATIONS}, got {value}.")
+    check_budget(label, value, MAX_STEPS, allow_zero=allow_zero)
 
 
 def _check_momentum(label: str, value) -> None:

@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mu_core.errors import (ConfigError, check_fraction, check_positive_int,
-                            check_positive_number, describe)
+from mu_core.errors import (MAX_EPOCHS, ConfigError, check_budget, check_fraction,
+                            check_positive_int, check_positive_number, describe)
 
 from .lira import roc_summary
 
@@ -109,7 +109,7 @@ def fit_attacker(members: Tensor, nonmembers: Tensor, *, epochs: int = 30, lr: f
     100 epochs); each batch draws as many of each."""
     _check_rows("members", members)
     _check_rows("nonmembers", nonmembers)
-    check_positive_int("epochs", epochs)
+    check_budget("epochs", epochs, MAX_EPOCHS)
     check_positive_number("lr", lr)
     half = check_positive_int("batch_size", batch_size) // 2 or 1
     attacker = new_attacker(members.shape[1] // 3, seed=seed).to(members.device)
