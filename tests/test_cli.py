@@ -293,7 +293,7 @@ def test_sigterm_mid_chapter_is_one_line_exit_130_and_leaves_no_kernel_files(pro
 
 
 def test_a_sigkilled_runs_kernel_files_are_removed_by_the_next_run(project, tmp_path,
-                                                                     short_tmp):
+                                                                     short_tmp, capsys):
     import signal
 
     marker = tmp_path / "started"
@@ -303,6 +303,8 @@ def test_a_sigkilled_runs_kernel_files_are_removed_by_the_next_run(project, tmp_
     process.communicate(timeout=60)
     (left,) = _kernel_folders(short_tmp)  # what a kill cannot clean: the HMAC key is in it
     assert (left / "kernel.json").exists()
+    assert _run(project, "build", "--no-run") == 2  # nothing of the killed run is published
+    assert "00_demo has not been executed" in capsys.readouterr().err
     again = _mu_book(project, short_tmp)
     stdout, stderr = again.communicate(timeout=120)
     assert again.returncode == 0 and stderr == "", stderr  # no kernel warning either
