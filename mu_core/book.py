@@ -9,6 +9,7 @@ Chapters are the ``notebooks/NN_slug`` entries of ``_toc.yml``; their sources ar
 from __future__ import annotations
 
 import ast
+import json
 import math
 import os
 import re
@@ -21,11 +22,13 @@ from pathlib import Path
 
 import yaml
 
+from . import dryrun
 from .cache import process_alive
 from .errors import ConfigError, MuError, check_writable_folder, describe
 
 PRESETS = ("smoke", "cpu", "paper")
 BOOK_DIR = "book"
+DRY_DIR = "dry-runs"  # where dry runs go by default: never part of the book
 
 
 class ChapterFailed(MuError):
@@ -242,7 +245,8 @@ def output_dir(root: Path) -> Path:
 
 
 def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
-                overrides: list[str] = (), out: Path | None = None) -> Path:
+                overrides: list[str] = (), out: Path | None = None, *,
+                dry_run: bool = False) -> Path:
     """Execute one chapter with papermill; return its results JSON path.
 
     The chapter runs in a private folder inside `out`; only a run that finishes publishes
@@ -250,17 +254,28 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     or concurrent run never removes or overwrites the results of a finished one. Raises
     ChapterFailed naming the cell that failed; that notebook, with the traceback, is kept
     as ``<slug>.failed.ipynb``.
+
+    `dry_run` executes the preset on synthetic data with every budget cut (`dryrun`), with
+    a private model cache, into `dry-runs/` by default; its results JSON is marked and
+    carries the estimated cost of the real run, and the book never publishes it.
     """
     import nbformat
     import papermill
 
     params = chapter_parameters(root, chapter, preset, overrides)
-    out = check_writable_folder(Path(out or output_dir(root)).resolve(), "the output folder",
+    default_out = root / DRY_DIR if dry_run else output_dir(root)
+    out = check_writable_folder(Path(out or default_out).resolve(), "the output folder",
                                "pass a writable --out")
     env = {"MU_BOOK_PRESET": preset, "MU_PROGRESS": os.environ.get("MU_PROGRESS", "0")}
     remove_stale_runs(out)
     work = Path(tempfile.mkdtemp(dir=out, prefix=f"{RUNNING}{os.getpid()}-{chapter.slug}-"))
     kernel_files = kernel_folder()
+    if dry_run:
+        import torch
+
+        params = dryrun.dry_parameters(params, cuda=torch.cuda.is_available())
+        env.update({dryrun.ENV: "1", dryrun.LEDGER_ENV: str(work / "ledger.jsonl"),
+                    "MU_CACHE_DIR": str(work / "cache")})
     try:
         source, executed = work / "source.ipynb", work / f"{chapter.slug}.ipynb"
         nbformat.write(read_notebook(chapter.source), source)
@@ -281,6 +296,8 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
         if not (work / f"{chapter.slug}.results.json").exists():
             raise ChapterFailed(f"chapter {chapter.slug} ran but wrote no results JSON; its "
                                 "last cell must call chapter.save_results(...).")
+        if dry_run:
+            _add_estimate(work / f"{chapter.slug}.results.json", work / "ledger.jsonl")
         return _publish(work, out, chapter.slug)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -308,6 +325,18 @@ def kernel_folder() -> Path:
         base = Path("/tmp")
     remove_stale_runs(base, KERNEL_FOLDER)
     return Path(tempfile.mkdtemp(dir=base, prefix=f"{KERNEL_FOLDER}{os.getpid()}-"))
+
+
+def _add_estimate(results: Path, ledger: Path) -> None:
+    """Store the dry run's cost estimate of the real run in its results JSON."""
+    found = json.loads(results.read_text())
+    found["dry_run_estimate"] = dryrun.estimate(ledger)
+    results.write_text(json.dumps(found, indent=1))
+
+
+def dry_run_summary(results: Path) -> str:
+    """The cost estimate sentence of a dry run's results JSON."""
+    return dryrun.describe(json.loads(results.read_text())["dry_run_estimate"])
 
 
 BAD_INPUT_ERRORS = ("ConfigError", "DatasetUnavailable")  # raised by the chapter's checks
@@ -360,7 +389,16 @@ def unfinished(out: Path, slug: str) -> str | None:
     if executed.metadata.get("papermill", {}).get("exception") or \
             any(status != "completed" for status in statuses):
         return "did not finish executing"
+    if _is_dry_run(results):
+        return "holds a dry run's results (synthetic data, cut budgets)"
     return None
+
+
+def _is_dry_run(results: Path) -> bool:
+    try:
+        return bool(json.loads(results.read_text()).get("provenance", {}).get("dry_run"))
+    except (OSError, ValueError):
+        return False
 
 
 def _failure_message(chapter: ChapterSource, executed: Path, error) -> str:

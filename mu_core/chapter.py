@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import dryrun
 from .claims import Claim, table
 from .errors import ConfigError
 from .train import resolve_device
@@ -95,6 +96,7 @@ class Chapter:
             "device": device_name(self.device),
             "seeds": self.seeds,
             "preset": os.environ.get("MU_BOOK_PRESET", "none"),
+            "dry_run": dryrun.active(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
             "seconds": round(time.time() - self.started, 2),
         }

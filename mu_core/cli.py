@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import book
-from .errors import MuError
+from .errors import MuError, check_choice
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--preset", default="cpu", help=f"one of {', '.join(book.PRESETS)}")
     run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
                      help="override a parameter (value read as YAML); repeatable")
-    run.add_argument("--out", help="where executed notebooks go (default: book/notebooks)")
+    run.add_argument("--out", help="where executed notebooks go (default: book/notebooks; "
+                                   "dry runs: dry-runs/)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="the preset on synthetic data of its datasets' shapes with every "
+                          "budget cut: proves it runs and estimates the real run's cost")
     run.set_defaults(handler=_run)
 
     build = commands.add_parser("build", help="run every chapter, then build the HTML book")
@@ -50,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-run", action="store_true",
                        help="build from the chapters already executed")
     build.set_defaults(handler=_build)
+
+    data = commands.add_parser("data", help="datasets for real runs")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    download = data_commands.add_parser(
+        "download", help="fetch datasets into $MU_DATA_DIR ahead of a run (for Colab, and "
+                         "for clusters whose GPU nodes are offline)")
+    download.add_argument("names", nargs="+", help="dataset names, e.g. cifar10 svhn")
+    download.set_defaults(handler=_download)
 
     bench = commands.add_parser("bench", help="benchmarks: ratios measured side by side")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -77,16 +89,20 @@ def _run(args) -> int:
     selected = _selected(root, args.chapters)
     for chapter in selected:  # every chapter's parameters are checked before any runs
         book.chapter_parameters(root, chapter, args.preset, args.param)
-    return _run_all(root, selected, args.preset, args.param, args.out)
+    return _run_all(root, selected, args.preset, args.param, args.out, dry_run=args.dry_run)
 
 
-def _run_all(root, selected, preset, overrides, out) -> int:
+def _run_all(root, selected, preset, overrides, out, *, dry_run: bool = False) -> int:
     failures = []
     for chapter in selected:
-        print(f"running {chapter.slug} ({preset}) ...", flush=True)
+        kind = f"{preset}, dry run" if dry_run else preset
+        print(f"running {chapter.slug} ({kind}) ...", flush=True)
         try:
-            results = book.run_chapter(root, chapter, preset, overrides, Path(out) if out else None)
+            results = book.run_chapter(root, chapter, preset, overrides,
+                                       Path(out) if out else None, dry_run=dry_run)
             print(f"  done: {results}")
+            if dry_run:
+                print(f"  {book.dry_run_summary(results)}")
         except book.ChapterFailed as error:
             print(f"mu-book: error: {error}", file=sys.stderr)
             failures.append((chapter.slug, error))
@@ -119,6 +135,18 @@ def _build(args) -> int:
         return 2
     index = book.build_html(root)
     print(f"book built: {index}")
+    return 0
+
+
+def _download(args) -> int:
+    from . import data
+
+    for name in args.names:  # every name is checked before anything is fetched
+        check_choice("dataset", name, data.DATASETS)
+    for name in args.names:
+        loaded = data.load(name, download=True)
+        print(f"{name}: {len(loaded.train)} training and {len(loaded.test)} test images in "
+              f"{data.data_root()}")
     return 0
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from . import dryrun
 from .errors import ConfigError, DatasetUnavailable, check_choice, check_positive_int
 
 OFFLINE_DATASETS = ("mnist5k", "digits")  # ship inside a dependency: no network needed
@@ -82,6 +83,8 @@ def load(name: str, *, root: str | os.PathLike | None = None, download: bool = T
     check_choice("dataset", name, DATASETS)
     if image_size is not None:
         check_positive_int("image_size", image_size)
+    if dryrun.active() and name in dryrun.SHAPES:
+        return dryrun.synthetic(name, image_size)
     root = Path(root) if root is not None else data_root()
     if name in OFFLINE_DATASETS:
         return DATASETS[name](root, download, image_size)
@@ -89,8 +92,10 @@ def load(name: str, *, root: str | os.PathLike | None = None, download: bool = T
         return DATASETS[name](root, download, image_size)
     except (OSError, RuntimeError, urllib.error.URLError) as error:
         raise DatasetUnavailable(
-            f"could not load or download {name!r} into {root} ({error}); with no network "
-            f"use one of the offline defaults: {', '.join(OFFLINE_DATASETS)}."
+            f"could not load or download {name!r} into {root} ({error}); fetch it ahead "
+            f"of the run on a machine with network (`mu-book data download {name}`, with "
+            f"MU_DATA_DIR set as on the machine that runs), or use one of the offline "
+            f"defaults: {', '.join(OFFLINE_DATASETS)}."
         ) from error
 
 

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from . import dryrun
 from .errors import ConfigError, check_positive_int
 
 SMALL_INPUT = 64  # at or below this size a model gets its small-input stem
@@ -137,8 +138,9 @@ def vgg16_bn(num_classes: int, in_channels: int, image_size: int, pretrained: bo
 
 
 def efficientnet(num_classes: int, in_channels: int, image_size: int,
-                 variant: str = "efficientnetv2_s", pretrained: bool = False):
-    """timm EfficientNet (MRA's "EFN, small version": EfficientNetV2-S by default)."""
+                 variant: str = "tf_efficientnetv2_s.in21k_ft_in1k", pretrained: bool = False):
+    """timm EfficientNet (MRA's "EFN, small version": EfficientNetV2-S by default, the
+    variant with ImageNet weights; timm's `efficientnetv2_s` has none)."""
     import timm
 
     return timm.create_model(variant, pretrained=pretrained, num_classes=num_classes,
@@ -178,11 +180,35 @@ def create(name: str, num_classes: int, in_channels: int, image_size: int, *,
                          ("image_size", image_size)):
         check_positive_int(label, value)
     _check_options(name, options)
+    if options.get("pretrained") and dryrun.active():
+        check_pretrained(name, options)
+        options = {**options, "pretrained": False}  # a dry run downloads nothing
     if seed is None:
         return MODELS[name](num_classes, in_channels, image_size, **options)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return MODELS[name](num_classes, in_channels, image_size, **options)
+
+
+def check_pretrained(name: str, options: dict) -> None:
+    """Raise ConfigError unless `name` (with its `variant`) has pretrained weights to
+    download; reads the model libraries' registries, downloads nothing."""
+    variant = options.get("variant") or _default_variant(name)
+    if variant is None:
+        raise ConfigError(f"model {name!r} has no pretrained weights; drop pretrained.")
+    if name in ("efficientnet", "swinv2_tiny"):
+        import timm
+
+        if not timm.list_pretrained(f"{variant}*"):
+            raise ConfigError(f"timm has no pretrained weights for {variant!r}; pass a variant "
+                              "that has them (timm.list_pretrained() lists them).")
+
+
+def _default_variant(name: str) -> str | None:
+    if name in ("cnn", "mlp"):
+        return None
+    parameter = inspect.signature(MODELS[name]).parameters.get("variant")
+    return parameter.default if parameter is not None else name
 
 
 def _check_options(name: str, options: dict) -> None:

@@ -7,6 +7,7 @@ under bf16 autocast; on the CPU it is deterministic for a seed.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from dataclasses import asdict, dataclass
@@ -17,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from . import dryrun
 from .data import AUGMENTATIONS, ImageData, batch_indices
 from .errors import (MAX_EPOCHS, ConfigError, check_budget, check_choice,
                      check_positive_int, check_positive_number, describe)
@@ -150,7 +152,9 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
         targets = F.one_hot(targets, data.num_classes).float()
     model = prepare_model(model, device)
     optimizer = optimizer or make_optimizer(model, recipe)
-    steps = recipe.epochs * math.ceil(len(indices) / recipe.batch_size)
+    dry = dryrun.active()  # a dry run: a couple of batches, timed, and the real budget noted
+    batch_size = dryrun.batch_size(recipe.batch_size, device) if dry else recipe.batch_size
+    steps = recipe.epochs * math.ceil(len(indices) / batch_size)
     generator = torch.Generator().manual_seed(seed)
     history, step = [], 0
     model.train()
@@ -158,39 +162,50 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
         for module in model.modules():
             if isinstance(module, nn.modules.batchnorm._BatchNorm):
                 module.eval()
+
+    def train_step(positions: Tensor) -> Tensor:
+        batch = indices[positions]
+        for group in optimizer.param_groups:
+            group["lr"] = recipe.lr * lr_factor(recipe.schedule, step / steps)
+        x = data.inputs(batch, recipe.augment, generator)
+        batch_targets = targets[positions.to(device)]
+        if mixup_alpha:
+            x, batch_targets = mixup(x, batch_targets, mixup_alpha, generator)
+        with autocast(device):
+            logits = model(as_model_input(x))
+        if loss_fn is None:
+            loss = F.cross_entropy(logits.float(), batch_targets,
+                                   label_smoothing=recipe.label_smoothing)
+        else:
+            loss = loss_fn(logits.float(), batch_targets)
+        if regularizer is not None:
+            loss = loss + regularizer(model, step / steps)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if step_hook is not None:
+            step_hook(model)
+        return loss.detach()
+
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        for _ in progress(range(recipe.epochs), desc=desc):
+        for _ in progress(range(1 if dry else recipe.epochs), desc=desc):
             total, count = torch.zeros((), device=device), 0
-            for positions in batch_indices(torch.arange(len(indices)), recipe.batch_size,
+            for positions in batch_indices(torch.arange(len(indices)), batch_size,
                                            shuffle=True, generator=generator):
                 if len(positions) == 1 < len(indices):
                     continue  # a lone leftover sample: batch norm cannot train on it
-                batch = indices[positions]
-                for group in optimizer.param_groups:
-                    group["lr"] = recipe.lr * lr_factor(recipe.schedule, step / steps)
-                x = data.inputs(batch, recipe.augment, generator)
-                batch_targets = targets[positions.to(device)]
-                if mixup_alpha:
-                    x, batch_targets = mixup(x, batch_targets, mixup_alpha, generator)
-                with autocast(device):
-                    logits = model(as_model_input(x))
-                if loss_fn is None:
-                    loss = F.cross_entropy(logits.float(), batch_targets,
-                                           label_smoothing=recipe.label_smoothing)
-                else:
-                    loss = loss_fn(logits.float(), batch_targets)
-                if regularizer is not None:
-                    loss = loss + regularizer(model, step / steps)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                if step_hook is not None:
-                    step_hook(model)
-                total += loss.detach() * len(batch)
-                count += len(batch)
+                if dry and step == dryrun.BATCHES:
+                    break
+                with dryrun.Timer(device) if dry else contextlib.nullcontext() as timer:
+                    loss = train_step(positions)
+                total += loss * len(positions)
+                count += len(positions)
                 step += 1
             history.append(float(total) / count)
+    if dry:
+        dryrun.record(desc, recipe.epochs * len(indices) * dryrun.scale(data),
+                      timer.seconds / len(positions), device)
     model.eval()
     return history
 

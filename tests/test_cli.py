@@ -18,8 +18,8 @@ lr = 0.1
 name = "demo"
 classes = [1, 2]
 fail = False
-marker = ""  # a file the kernel creates before it waits `wait` seconds
-wait = 0.0
+marker = ""  # a file the kernel creates, then it waits until the file `release` exists
+release = ""
 
 # %%
 from mu_core.chapter import Chapter
@@ -29,7 +29,8 @@ chapter = Chapter("00_demo", globals())
 import pathlib, time
 if marker:
     pathlib.Path(marker).touch()
-time.sleep(wait)
+while release and not pathlib.Path(release).exists():
+    time.sleep(0.05)
 
 # %%
 if fail:
@@ -74,7 +75,7 @@ def test_run_executes_with_preset_and_overrides_and_writes_results(project, tmp_
     results = json.loads((out / "00_demo.results.json").read_text())
     assert results["results"] == {"epochs_times_lr": 1.5, "claims": []}
     assert results["params"] == {"epochs": 3, "lr": 0.5, "name": "demo", "classes": [1, 2],
-                                 "fail": False, "marker": "", "wait": 0.0}  # read from the kernel
+                                 "fail": False, "marker": "", "release": ""}  # read from the kernel
     assert results["provenance"]["preset"] == "smoke"
     assert set(results["provenance"]) >= {"mu_core", "git", "torch", "device", "seeds"}
     assert (out / "00_demo.ipynb").exists()
@@ -246,7 +247,7 @@ def short_tmp():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _mu_book(project, tmpdir, *args, marker=None, wait=0.0):
+def _mu_book(project, tmpdir, *args, marker=None, release="never"):
     """`mu-book run demo` in its own process, with its own temp folder `tmpdir` (where its
     kernel's files go)."""
     import os
@@ -254,7 +255,7 @@ def _mu_book(project, tmpdir, *args, marker=None, wait=0.0):
     import sys
 
     env = dict(os.environ, TMPDIR=str(tmpdir))
-    extra = ["-p", f"marker={marker}", "-p", f"wait={wait}"] if marker else []
+    extra = ["-p", f"marker={marker}", "-p", f"release={release}"] if marker else []
     return subprocess.Popen(
         [sys.executable, "-m", "mu_core.cli", "--root", str(project), "run", "demo",
          "--preset", "smoke", *extra, *args], env=env, cwd=project, stdout=subprocess.PIPE,
@@ -280,7 +281,8 @@ def test_sigterm_mid_chapter_is_one_line_exit_130_and_leaves_no_kernel_files(pro
     import signal
 
     marker, out = tmp_path / "started", tmp_path / "out"
-    process = _mu_book(project, short_tmp, "--out", str(out), marker=marker, wait=60)
+    process = _mu_book(project, short_tmp, "--out", str(out), marker=marker,
+                       release=tmp_path / "never")
     _wait_for(marker, process)
     (kernel,) = _kernel_folders(short_tmp)  # the connection file lives there while it runs
     assert (kernel / "kernel.json").exists()
@@ -297,7 +299,8 @@ def test_a_sigkilled_runs_kernel_files_are_removed_by_the_next_run(project, tmp_
     import signal
 
     marker = tmp_path / "started"
-    process = _mu_book(project, short_tmp, marker=marker, wait=60)
+    process = _mu_book(project, short_tmp, marker=marker,
+                       release=tmp_path / "never")
     _wait_for(marker, process)
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=60)
@@ -316,16 +319,49 @@ def test_two_runs_into_one_output_folder_both_publish_complete_results(project, 
     """The first run is still executing when the second starts and finishes: each publishes
     complete results, neither deletes the other's, and no private folder is left."""
     out, marker = tmp_path / "out", tmp_path / "first"
+    release = tmp_path / "release"
     first = _mu_book(project, short_tmp, "--out", str(out), "-p", "lr=0.5", marker=marker,
-                     wait=15)
+                     release=release)
     _wait_for(marker, first)
     second = _mu_book(project, short_tmp, "--out", str(out), "-p", "lr=0.25")
     assert second.wait(timeout=120) == 0, second.communicate()
-    assert first.poll() is None  # still running
+    assert first.poll() is None  # still running: it waits for `release`
     assert json.loads((out / "00_demo.results.json").read_text())["results"][
         "epochs_times_lr"] == 0.75
+    release.touch()
     assert first.wait(timeout=120) == 0, first.communicate()
     assert json.loads((out / "00_demo.results.json").read_text())["results"][
         "epochs_times_lr"] == 1.5
     assert book.unfinished(out, "00_demo") is None
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_dry_run_lands_apart_from_the_book_and_the_build_refuses_it(project, capsys):
+    assert _run(project, "run", "demo", "--preset", "smoke", "--dry-run") == 0
+    output = capsys.readouterr().out
+    assert "dry run: no training loop ran" in output  # the demo trains nothing
+    results = json.loads((project / book.DRY_DIR / "00_demo.results.json").read_text())
+    assert results["provenance"]["dry_run"] is True
+    assert results["dry_run_estimate"]["training_loops"] == 0
+    assert not (book.output_dir(project) / "00_demo.results.json").exists()
+    dry = project / book.DRY_DIR
+    assert book.unfinished(dry, "00_demo") == \
+        "holds a dry run's results (synthetic data, cut budgets)"
+
+
+def test_data_download_checks_every_name_first_and_a_missing_dataset_names_it(
+        project, tmp_path, monkeypatch, capsys):
+    from mu_core import data
+
+    assert _run(project, "data", "download", "mnist5k", "cifar11") == 2
+    assert "unknown dataset 'cifar11'" in capsys.readouterr().err
+    assert _run(project, "data", "download", "digits") == 0
+    assert "digits: 1438 training and 359 test images" in capsys.readouterr().out
+    monkeypatch.setenv("MU_DATA_DIR", str(tmp_path / "empty"))
+
+    def offline(root, download, image_size):
+        raise OSError("no network")
+
+    monkeypatch.setitem(data.DATASETS, "svhn", offline)
+    with pytest.raises(data.DatasetUnavailable, match="mu-book data download svhn"):
+        data.load("svhn")

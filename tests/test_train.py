@@ -87,7 +87,7 @@ def test_predict_and_evaluate_agree(mnist, split):
     ({"lr": float("nan")}, "lr must be a finite number, got nan"),
     ({"weight_decay": float("inf")}, "weight_decay must be a finite number, got inf"),
     ({"lr": "0.1"}, "lr must be a number, got str '0.1'"),
-    ({"epochs": 0}, "epochs must be a positive integer"),
+    ({"epochs": 0}, "epochs must be an integer from 1 to 10000"),
     ({"optimizer": "adam"}, "unknown optimizer 'adam'; accepted: sgd, adamw"),
     ({"schedule": "linear"}, "unknown schedule"),
     ({"label_smoothing": 1.0}, "label_smoothing must be below 1"),

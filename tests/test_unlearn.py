@@ -166,7 +166,7 @@ def test_bad_requests_fail_with_a_sentence(mnist, setting, call, message):
 
 
 @pytest.mark.parametrize("method, settings, message", [
-    ("ft", {"epochs": 0}, "ft epochs must be a positive integer"),
+    ("ft", {"epochs": 0}, "ft epochs must be an integer from 1 to 10000"),
     ("ga", {"epochs": 10**6}, "ga epochs must be an integer from 1 to 10000"),
     ("rl", {"batch_size": -1}, "rl batch_size must be a positive integer"),
     ("rl", {"weight_decay": -1e-4}, "rl weight_decay must be >= 0"),
@@ -198,7 +198,49 @@ def test_unsc_updates_leave_the_retain_inputs_outputs_of_a_linear_layer_unchange
     model, _ = trained_model(mnist, split, "mlp", Recipe(epochs=2), hidden=(64,))
     probe = subsample(split.retain, 300, seed=0)  # the samples the basis is built from
     unlearned = unlearn("unsc", model, mnist, split, energy=0.999, max_samples=300)
-    x = layer_inputs(model, mnist, probe)[model[1]].T
+    x = layer_inputs(model, mnist, probe)[model[1]][0].T
     moved = (unlearned[1](x) - model[1](x)).norm() / model[1](x).norm()
     assert moved < 0.05
     assert (unlearned[1].weight - model[1].weight).norm() > 0  # it did change
+
+
+def test_unsc_projects_a_depthwise_convolution_group_by_group(digits):
+    # A depthwise convolution's filters each see one channel, so its null space is one
+    # per group (EfficientNet has 30 such layers). After unlearning, the response of both
+    # convolutions to the retain samples the bases were built from barely moves.
+    from torch import nn
+
+    from mu_core.train import fit
+    from mu_core.unlearn.fisher import subsample
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(),
+                          nn.Conv2d(4, 8, 3, padding=1, groups=4), nn.ReLU(),
+                          nn.Flatten(), nn.Linear(8 * 8 * 8, 10))
+    split = make_split(digits, forget_classes=[3], forget_fraction=1.0)
+    fit(model, digits, split.train, Recipe(epochs=3, batch_size=64))
+    unlearned = unlearn("unsc", model, digits, split, energy=0.999, max_samples=300, lr=0.05)
+    probe = digits.inputs(subsample(split.retain, 300, seed=0))
+    before, after = model[:3](probe), unlearned[:3](probe)
+    assert (after - before).norm() / before.norm() < 0.05
+
+
+def test_the_null_space_of_a_grouped_convolution_is_taken_per_group(digits):
+    # With 5 patches per group (fewer than the 2 x 3 x 3 = 18 dimensions of a group's
+    # filter), the projected gradient is exactly orthogonal to the group's own patches:
+    # the layer's output on them cannot move. Mixing up groups breaks this.
+    from torch import nn
+
+    from mu_core.unlearn.nullspace import layer_inputs, principal_projector, project_out
+
+    torch.manual_seed(0)
+    grouped = nn.Conv2d(4, 6, 3, padding=1, groups=2)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), grouped)
+    patches = layer_inputs(model, digits, digits.train[:40], max_columns=5)[grouped]
+    assert patches.shape == (2, 18, 5)
+    gradient = torch.randn_like(grouped.weight)
+    projected = project_out(principal_projector(patches, 1 - 1e-9))(gradient)
+    response = projected.reshape(2, 3, 18) @ patches  # (group, its filters, its patches)
+    assert response.abs().max() < 1e-4 * gradient.abs().max()
+    assert (gradient.reshape(2, 3, 18) @ patches).abs().max() > 0.1
+    assert projected.norm() > 0.5 * gradient.norm()  # 13 of 18 directions remain free

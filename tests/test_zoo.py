@@ -37,7 +37,7 @@ def test_an_unwritable_cache_is_refused_before_training(mnist, tmp_path, monkeyp
     (lambda: models.create("cnn", 10, 1, 28, width=0), "width must be a positive integer"),
     (lambda: models.create("cnn", 10, 1, 28, width=-3), "width must be a positive integer"),
     (lambda: models.create("mlp", 10, 1, 28, hidden=[0]), "hidden must be a list of positive"),
-    (lambda: Recipe(epochs=10**9), "epochs must be at most 10000"),
+    (lambda: Recipe(epochs=10**9), "epochs must be an integer from 1 to 10000"),
     (lambda: resolve_device("meta"), "device must be 'auto', 'cpu' or 'cuda"),
     (lambda: resolve_device("mps"), "device must be 'auto', 'cpu' or 'cuda|"),
 ])

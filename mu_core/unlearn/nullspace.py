@@ -22,18 +22,26 @@ from .registry import register
 
 def layer_inputs(model: nn.Module, data: ImageData, indices: Tensor, *,
                  max_columns: int = 4096, seed: int = 0) -> dict[nn.Module, Tensor]:
-    """For each Conv2d / Linear layer, a matrix whose columns are inputs the layer sees on
-    `indices`: image patches (in * kh * kw, as the weight is laid out) for convolutions, at
-    most `max_columns` of them drawn at random."""
+    """For each Conv2d / Linear layer, a (groups, d, m) tensor whose columns are inputs the
+    layer sees on `indices`: image patches for convolutions (d = in / groups * kh * kw, as
+    the weight is laid out; a grouped or depthwise convolution has one set of patches per
+    group, since each group's filters see only its own channels), at most `max_columns`
+    of them drawn at random. Linear layers have one group."""
     layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     captured: dict[nn.Module, Tensor] = {}
+    generator = torch.Generator().manual_seed(seed)
 
     def capture(module, inputs, _output):
         x = inputs[0].detach().float()
+        groups = 1
         if isinstance(module, nn.Conv2d):
             x = F.unfold(x, module.kernel_size, module.dilation, module.padding, module.stride)
             x = x.transpose(1, 2).reshape(-1, x.shape[1])
-        captured[module] = x.reshape(len(x), -1).cpu()
+            groups = module.groups
+        x = x.reshape(len(x), -1)
+        chosen = torch.randperm(len(x), generator=generator)[:max_columns].to(x.device)
+        # rows are channel-major (channel, kh, kw), so each group's patch is a block of d
+        captured[module] = x[chosen].reshape(len(chosen), groups, -1).permute(1, 2, 0).cpu()
 
     handles = [layer.register_forward_hook(capture) for layer in layers]
     try:
@@ -41,27 +49,30 @@ def layer_inputs(model: nn.Module, data: ImageData, indices: Tensor, *,
     finally:
         for handle in handles:
             handle.remove()
-    generator = torch.Generator().manual_seed(seed)
-    return {layer: x[torch.randperm(len(x), generator=generator)[:max_columns]].T
-            for layer, x in captured.items()}
+    return captured
 
 
-def principal_basis(columns: Tensor, energy: float) -> Tensor:
-    """The leading left singular vectors that hold `energy` of the columns' squared norm
-    (the gradient projection memory of Saha et al. 2021, which UNSC builds on)."""
+def principal_projector(columns: Tensor, energy: float) -> Tensor:
+    """For each group of `columns` (groups, d, m), the projector onto its leading left
+    singular vectors that hold `energy` of the columns' squared norm (the gradient
+    projection memory of Saha et al. 2021, which UNSC builds on): (groups, d, d)."""
     u, s, _ = torch.linalg.svd(columns, full_matrices=False)
-    share = (s ** 2).cumsum(0) / (s ** 2).sum().clamp_min(1e-30)
-    rank = int((share < energy).sum().item()) + 1
-    return u[:, :rank]
+    share = (s ** 2).cumsum(-1) / (s ** 2).sum(-1, keepdim=True).clamp_min(1e-30)
+    rank = (share < energy).sum(-1, keepdim=True) + 1  # (groups, 1)
+    kept = torch.arange(u.shape[-1]) < rank  # (groups, k): the leading `rank` vectors
+    basis = u * kept.unsqueeze(1)
+    return basis @ basis.transpose(1, 2)
 
 
-def project_out(basis: Tensor):
-    """A gradient hook removing the component of a weight's input dimension in `basis`."""
-    projector = basis @ basis.T
+def project_out(projector: Tensor):
+    """A gradient hook removing, group by group, the component of a weight's input
+    dimension in the span its `projector` (groups, d, d) projects onto."""
 
     def hook(gradient: Tensor) -> Tensor:
-        flat = gradient.reshape(gradient.shape[0], -1)
-        return (flat - flat @ projector.to(flat.device, flat.dtype)).view_as(gradient)
+        groups, d = projector.shape[0], projector.shape[-1]
+        flat = gradient.reshape(groups, -1, d)  # out channels are grouped in order
+        moved = flat @ projector.to(flat.device, flat.dtype)
+        return (flat - moved).view_as(gradient)
     return hook
 
 
@@ -85,7 +96,7 @@ def unsc(model: nn.Module, data: ImageData, split: Split, *, energy: float = 0.9
     inputs = layer_inputs(model, data, subsample(split.retain, max_samples, seed), seed=seed)
     handles = []
     for layer, columns in inputs.items():
-        handles.append(layer.weight.register_hook(project_out(principal_basis(columns, energy))))
+        handles.append(layer.weight.register_hook(project_out(principal_projector(columns, energy))))
         if layer.bias is not None:
             handles.append(layer.bias.register_hook(torch.zeros_like))
     for module in model.modules():

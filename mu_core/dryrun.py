@@ -1,0 +1,187 @@
+"""Dry runs: a chapter's preset (above all `paper`) proved on any machine in minutes.
+
+`mu-book run CHAPTER --preset paper --dry-run` executes the chapter with the preset's
+architectures, widths, class counts, methods and hyper-parameters, but
+
+* every dataset is deterministic synthetic data of the real dataset's shape (channels,
+  image size, classes; a few samples per class), so nothing is downloaded;
+* every training loop (`train.fit`) runs a couple of batches and records how many samples
+  the real run would have trained on, at the real dataset's size, and the measured time
+  per sample; the other budgets (rounds, steps, iterations, samples, seeds) are cut in the
+  parameters by `dry_parameters`;
+* pretrained weights are checked to exist, but not downloaded.
+
+The kernel appends one JSON line per training loop to the ledger `$MU_DRY_LEDGER`;
+`estimate` turns the ledger into the real run's training cost on the device it ran on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+
+import torch
+
+ENV = "MU_DRY_RUN"
+LEDGER_ENV = "MU_DRY_LEDGER"
+BATCHES = 2  # batches a dry training loop runs; the last one is timed
+CPU_BATCH = 32  # on a CPU, a dry loop's batches hold at most this many samples
+
+# name -> (channels, image size, classes, training samples, test samples) of the real data
+SHAPES = {
+    "mnist": (1, 28, 10, 60_000, 10_000),
+    "fashion_mnist": (1, 28, 10, 60_000, 10_000),
+    "cifar10": (3, 32, 10, 50_000, 10_000),
+    "cifar100": (3, 32, 100, 50_000, 10_000),
+    "svhn": (3, 32, 10, 73_257, 26_032),
+    "oxford_pets": (3, 224, 37, 3_680, 3_669),
+    "flowers102": (3, 224, 102, 2_040, 6_149),
+    "tiny_imagenet": (3, 64, 200, 100_000, 10_000),
+}
+
+# Budgets the dry run cuts in the parameters (by name, at any depth): loops other than
+# `train.fit`, which cuts itself. Lists of seeds keep their first seed.
+CUTS = {
+    "rounds": 2, "patience": 1, "steps": 3, "prior_steps": 2, "train_steps": 3,
+    "finetune_steps": 2, "relabel_steps": 2, "inversion_steps": 2, "iterations": 2,
+    "pretrain_iterations": 2, "max_samples": 16, "shadow_count": 8,
+    "inversion_candidates": 40, "subset_size": 10, "tsne_points": 40,
+    "candidates_per_class": 2, "relearn_epochs": 1, "attack_epochs": 1, "per_class": 10,
+    "forget_per_class": 2,
+}
+SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
+
+
+def active() -> bool:
+    return os.environ.get(ENV) == "1"
+
+
+def dry_parameters(params: dict, cuda: bool) -> dict:
+    """The chapter's parameters with the budgets of `CUTS` lowered (never raised), seed
+    lists cut to their first seed, and a CUDA device replaced by the CPU without CUDA."""
+    cut = {key: _cut(key, value) for key, value in params.items()}
+    if not cuda and str(cut.get("device", "")).startswith("cuda"):
+        cut["device"] = "cpu"
+    return cut
+
+
+def _cut(key, value):
+    if isinstance(value, dict):
+        return {k: _cut(k, v) for k, v in value.items()}
+    if key in SEED_LISTS and isinstance(value, list) and value:
+        return value[:1]
+    if key in CUTS and isinstance(value, int) and not isinstance(value, bool):
+        return min(value, CUTS[key])
+    return value
+
+
+def per_class(classes: int) -> tuple[int, int]:
+    """Synthetic training and test samples per class: enough for every chapter's requests
+    (UnlearnGuard's 10 per class, RSU's 40 inversion candidates), fewer with many
+    classes."""
+    return (12, 6) if classes <= 10 else (4, 2)
+
+
+def synthetic(name: str, image_size: int | None = None):
+    """Deterministic data of dataset `name`'s shape: each class a smooth random prototype
+    plus noise, so that models can learn it and every code path sees distinct classes."""
+    from .data import _from_parts
+
+    channels, size, classes, _, _ = SHAPES[name]
+    size = image_size or size
+    generator = torch.Generator().manual_seed(sum(map(ord, name)))
+    prototypes = torch.rand(classes, channels, 4, 4, generator=generator)
+    prototypes = torch.nn.functional.interpolate(prototypes, size=size, mode="bilinear")
+    parts = []
+    for count in per_class(classes):
+        labels = torch.arange(classes).repeat_interleave(count)
+        noise = torch.randn(len(labels), channels, size, size, generator=generator) * 0.15
+        images = (prototypes[labels] + noise).clamp(0, 1).mul(255).round().to(torch.uint8)
+        parts.append((images, labels))
+    return _from_parts(name, parts, [f"class {c}" for c in range(classes)])
+
+
+def scale(data) -> float:
+    """Real training samples per synthetic one (1 for real data)."""
+    if not active() or data.name not in SHAPES:
+        return 1.0
+    return SHAPES[data.name][3] / len(data.train)
+
+
+def batch_size(asked: int, device: torch.device) -> int:
+    return asked if device.type == "cuda" else min(asked, CPU_BATCH)
+
+
+def record(desc: str, samples: float, seconds_per_sample: float, device: torch.device) -> None:
+    """Append a training loop's real budget (samples it would train on) and measured cost
+    to the ledger."""
+    ledger = os.environ.get(LEDGER_ENV)
+    if not ledger:
+        return
+    entry = {"loop": desc, "samples": samples, "seconds_per_sample": seconds_per_sample,
+             "device": device_name(device)}
+    with open(ledger, "a") as file:
+        file.write(json.dumps(entry) + "\n")
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"CPU ({torch.get_num_threads()} threads)"
+
+
+class Timer:
+    """Wall time of a block, synchronising CUDA so that queued kernels are counted."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+
+    def __enter__(self):
+        self._sync()
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self._sync()
+        self.seconds = time.perf_counter() - self.start
+
+    def _sync(self):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+
+def estimate(ledger_path) -> dict:
+    """The real run's training cost from a dry run's ledger: hours per device and loop."""
+    entries = []
+    if os.path.exists(ledger_path):
+        with open(ledger_path) as file:
+            entries = [json.loads(line) for line in file if line.strip()]
+    seconds = sum(e["samples"] * e["seconds_per_sample"] for e in entries)
+    devices = sorted({e["device"] for e in entries})
+    by_loop: dict[str, float] = {}
+    for e in entries:
+        by_loop[e["loop"]] = by_loop.get(e["loop"], 0.0) + e["samples"] * e["seconds_per_sample"]
+    return {"training_loops": len(entries), "hours": seconds / 3600, "devices": devices,
+            "hours_by_loop": {k: v / 3600 for k, v in sorted(by_loop.items(),
+                                                            key=lambda kv: -kv[1])}}
+
+
+def describe(found: dict) -> str:
+    """One sentence for the command line."""
+    if not found["training_loops"]:
+        return "dry run: no training loop ran, so there is no cost estimate."
+    where = ", ".join(found["devices"])
+    top = "; ".join(f"{loop} {hours:.1f} h" for loop, hours in
+                    list(found["hours_by_loop"].items())[:3])
+    return (f"dry run: the real run's training ({found['training_loops']} loops at the "
+            f"preset's epochs and dataset sizes) would take about {_hours(found['hours'])} "
+            f"on {where} (largest: {top}); rounds, steps and iterations of attacks and "
+            "reconstruction, cut in the dry run, add to it.")
+
+
+def _hours(hours: float) -> str:
+    if hours < 1:
+        return f"{max(1, math.ceil(hours * 60))} minutes"
+    return f"{hours:.0f} hours" if hours >= 10 else f"{hours:.1f} hours"

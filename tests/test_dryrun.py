@@ -1,0 +1,80 @@
+"""Dry runs: budgets cut by name, synthetic data of the real shapes, the training loop's
+real budget recorded, and the cost estimate worked by hand."""
+
+import json
+
+import pytest
+import torch
+
+from mu_core import dryrun
+from mu_core.train import Recipe, fit
+
+
+@pytest.fixture
+def dry(monkeypatch, tmp_path):
+    ledger = tmp_path / "ledger.jsonl"
+    monkeypatch.setenv(dryrun.ENV, "1")
+    monkeypatch.setenv(dryrun.LEDGER_ENV, str(ledger))
+    return ledger
+
+
+def test_dry_parameters_cut_budgets_by_name_at_any_depth_and_never_raise_them():
+    params = {"epochs": 100, "rounds": 20, "seeds": [3, 1, 2], "device": "cuda",
+              "hyperparameters": {"iu": {"max_samples": 1000}, "adversarial":
+                                  {"iterations": 2000, "lr": 0.01}},
+              "shadow_count": 4, "methods": ["ga", "ft"], "steps": True}
+    assert dryrun.dry_parameters(params, cuda=False) == {
+        "epochs": 100,  # train.fit cuts epochs itself and records the real budget
+        "rounds": 2, "seeds": [3], "device": "cpu",
+        "hyperparameters": {"iu": {"max_samples": 16}, "adversarial":
+                            {"iterations": 2, "lr": 0.01}},
+        "shadow_count": 4, "methods": ["ga", "ft"], "steps": True}
+    assert dryrun.dry_parameters({"device": "cuda"}, cuda=True) == {"device": "cuda"}
+
+
+def test_synthetic_data_has_the_real_shape_and_is_deterministic(dry):
+    from mu_core.data import load
+
+    data = load("cifar100")
+    assert data.images.shape[1:] == (3, 32, 32) and data.num_classes == 100
+    assert torch.bincount(data.labels[data.train]).tolist() == [4] * 100
+    assert torch.equal(load("cifar100").images, data.images)
+    assert load("oxford_pets", image_size=64).images.shape[1:] == (3, 64, 64)
+    assert dryrun.scale(data) == 50_000 / 400
+
+
+def test_a_dry_training_loop_runs_two_batches_and_records_the_real_budget(dry):
+    from mu_core.data import load
+    from mu_core.models import create_for
+
+    data = load("cifar10")  # 120 synthetic training samples stand for 50,000
+    model = create_for("cnn", data, seed=0)
+    before = [p.detach().clone() for p in model.parameters()]
+    history = fit(model, data, data.train[:100], Recipe(epochs=7, batch_size=256))
+    assert len(history) == 1 and any(not torch.equal(a, b) for a, b in
+                                     zip(before, model.parameters()))
+    (entry,) = [json.loads(line) for line in dry.read_text().splitlines()]
+    assert entry["loop"] == "train"
+    assert entry["samples"] == pytest.approx(7 * 100 * 50_000 / 120)
+    assert 0 < entry["seconds_per_sample"] < 1
+
+
+def test_the_estimate_adds_samples_times_seconds_per_sample(tmp_path):
+    ledger = tmp_path / "ledger.jsonl"
+    rows = [{"loop": "train", "samples": 7200, "seconds_per_sample": 1.0, "device": "X"},
+            {"loop": "ga", "samples": 3600, "seconds_per_sample": 0.5, "device": "X"}]
+    ledger.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    found = dryrun.estimate(ledger)
+    assert found["hours"] == pytest.approx(2.5)
+    assert found["hours_by_loop"] == {"train": 2.0, "ga": 0.5}
+    assert "about 2.5 hours on X" in dryrun.describe(found)
+
+
+def test_pretrained_weights_are_checked_but_not_downloaded(dry):
+    from mu_core.errors import ConfigError
+    from mu_core.models import create
+
+    model = create("efficientnet", 10, 3, 32, pretrained=True)  # offline: no download
+    assert model.conv_stem.weight.shape[1] == 3
+    with pytest.raises(ConfigError, match="no pretrained weights for 'efficientnetv2_s'"):
+        create("efficientnet", 10, 3, 32, pretrained=True, variant="efficientnetv2_s")
