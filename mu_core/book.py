@@ -9,7 +9,9 @@ Chapters are the ``notebooks/NN_slug`` entries of ``_toc.yml``; their sources ar
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
+import logging
 import math
 import os
 import re
@@ -261,6 +263,7 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     """
     import nbformat
     import papermill
+    from nbclient.exceptions import DeadKernelError
 
     params = chapter_parameters(root, chapter, preset, overrides)
     default_out = root / DRY_DIR if dry_run else output_dir(root)
@@ -280,12 +283,17 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
         source, executed = work / "source.ipynb", work / f"{chapter.slug}.ipynb"
         nbformat.write(read_notebook(chapter.source), source)
         try:
-            with environment(env):
+            with environment(env), quiet_logger("papermill"):
                 papermill.execute_notebook(str(source), str(executed), parameters=params,
                                            cwd=str(work), kernel_name="python3",
                                            language="python", progress_bar=False,
                                            log_output=False, config=kernel_config(kernel_files),
                                            shutdown_kernel="immediate")
+        except DeadKernelError:
+            raise ChapterFailed(
+                f"chapter {chapter.slug}: its kernel died (killed from outside, or out of "
+                f"memory: the system log says which); nothing of this run was published."
+            ) from None
         except papermill.PapermillExecutionError as error:
             failed = out / f"{chapter.slug}.failed.ipynb"
             os.replace(executed, failed)
@@ -415,6 +423,19 @@ def _failure_message(chapter: ChapterSource, executed: Path, error) -> str:
             f"(execution count {error.exec_count}, starting {first_line!r}): "
             f"{error.ename}: {error.evalue.rstrip('.')}; the executed notebook with the "
             f"traceback is {executed}.")
+
+
+@contextlib.contextmanager
+def quiet_logger(name: str):
+    """Silence a library's log for a block: papermill logs a dead kernel or a failing cell
+    before raising, and `mu-book` says it once, in its own sentence."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 class environment:

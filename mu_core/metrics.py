@@ -160,9 +160,11 @@ def ssim(images: Tensor, references: Tensor) -> Tensor:
 
 
 def nearest_ssim(queries: Tensor, candidates: Tensor, chunk: int = 4096) -> tuple[Tensor, Tensor]:
-    """For each query image, the largest SSIM over all candidates and that candidate's index."""
-    pairs_q = torch.arange(len(queries)).repeat_interleave(len(candidates))
-    pairs_c = torch.arange(len(candidates)).repeat(len(queries))
+    """For each query image, the largest SSIM over all candidates and that candidate's index
+    (on the queries' device: reconstructions come back on the CPU, samples may be on CUDA)."""
+    candidates = candidates.to(queries.device)
+    pairs_q = torch.arange(len(queries), device=queries.device).repeat_interleave(len(candidates))
+    pairs_c = torch.arange(len(candidates), device=queries.device).repeat(len(queries))
     scores = torch.cat([ssim(queries[q], candidates[c])
                         for q, c in zip(pairs_q.split(chunk), pairs_c.split(chunk))])
     best, index = scores.view(len(queries), len(candidates)).max(1)

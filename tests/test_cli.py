@@ -365,3 +365,20 @@ def test_data_download_checks_every_name_first_and_a_missing_dataset_names_it(
     monkeypatch.setitem(data.DATASETS, "svhn", offline)
     with pytest.raises(data.DatasetUnavailable, match="mu-book data download svhn"):
         data.load("svhn")
+
+
+def test_a_kernel_killed_from_outside_is_one_sentence_and_exit_1(project, tmp_path, short_tmp):
+    import signal
+
+    marker = tmp_path / "started"
+    process = _mu_book(project, short_tmp, marker=marker, release=tmp_path / "never")
+    _wait_for(marker, process)
+    (kernel,) = _kernel_folders(short_tmp)
+    pid = int(__import__("subprocess").run(
+        ["pgrep", "-f", str(kernel / "kernel.json")], capture_output=True, text=True
+    ).stdout.split()[0])
+    __import__("os").kill(pid, signal.SIGKILL)  # as the out-of-memory killer does
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert stderr.startswith("mu-book: error: chapter 00_demo: its kernel died") and \
+        "Traceback" not in stderr, stderr
