@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from . import models
+from . import dryrun, models
 from .data import ImageData
 from .errors import ConfigError, describe
 from .train import Recipe, autocast, lr_factor, predict, progress
@@ -89,12 +89,21 @@ def fit_ensemble(data: ImageData, pool: Tensor, keep: Tensor, architecture: str,
     members = [models.create_for(architecture, data, seed=s, **architecture_options)
                for s in seeds]
     streams = batch_streams(keep, recipe.epochs, recipe.batch_size, seeds)
+    dry = dryrun.active()
+    if dry:  # a couple of batches, timed; the real budget goes to the ledger
+        streams = streams[:dryrun.BATCHES, :, :dryrun.batch_size(recipe.batch_size, data.device)]
     targets = [pool[row] for row in streams.unbind(1)]  # per model: (steps, batch) indices
-    if vectorized:
-        return _fit_stacked(members, data, torch.stack(targets, 1), recipe)
-    for member, batches in zip(progress(members, desc="shadow models"), targets):
-        _fit_alone(member, data, batches, recipe)
-    return Ensemble.from_models(members)
+    with dryrun.Timer(data.device) as timer:
+        if vectorized:
+            ensemble = _fit_stacked(members, data, torch.stack(targets, 1), recipe)
+        else:
+            for member, batches in zip(progress(members, desc="shadow models"), targets):
+                _fit_alone(member, data, batches, recipe)
+            ensemble = Ensemble.from_models(members)
+    if dry:
+        real = len(seeds) * recipe.epochs * keep.sum(1).float().mean().item() * dryrun.scale(data)
+        dryrun.record("shadow models", real, timer.seconds / streams.numel(), data.device)
+    return ensemble
 
 
 def batch_streams(keep: Tensor, epochs: int, batch_size: int, seeds) -> Tensor:
