@@ -6,6 +6,9 @@
 * `chapter_cache`: the foundations chapter with a cold and a warm model cache.
 * `fisher_diagonal_speed`: the retain-set Fisher diagonal from `torch.func` (vmap of grad,
   in chunks) vs. the per-sample `autograd.grad` loop of the public reference.
+* `iu_memory`: influence unlearning's Newton step solved with the whole matrix of
+  per-sample gradients (Woodbury) and matrix-free by conjugate gradient, each in a fresh
+  process: peak memory, time and the largest relative difference of the two steps.
 * `method_run_times`: each unlearning method's run time relative to `retrain`.
 * `mra_speed`: MRA rounds per second, closed and open source.
 * `reconstruction_speed`: UnlearnGuard's reconstruction steps per second for m = 100, 200
@@ -19,6 +22,9 @@
 from __future__ import annotations
 
 import json
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -137,6 +143,69 @@ def fisher_diagonal_speed(samples: int = 512) -> dict:
     difference = max(((fast[k] - slow[k]).abs().max() / slow[k].abs().max()).item() for k in slow)
     return {"torch_func_s": vectorised, "loop_s": loop, "ratio": loop / vectorised,
             "max_relative_difference": difference}
+
+
+def _peak_rss_bytes() -> int:
+    """This process's peak resident memory (ru_maxrss: kibibytes on Linux, bytes on macOS)."""
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+def _iu_setting():
+    """mnist5k, 5 classes x 50% forgotten, and the cnn trained on it (method_run_times')."""
+    from .splits import make_split
+    from .zoo import trained_model
+
+    data = load("mnist5k")
+    split = make_split(data, forget_classes=[1, 3, 5, 7, 9], forget_fraction=0.5)
+    model, _ = trained_model(data, split, "cnn", Recipe(epochs=8))
+    return data, split, model
+
+
+def _iu_run(solver: str, kind: str, samples: int, out: str) -> None:
+    """In a fresh process: IU's step with `solver`; prints its seconds and its peak memory
+    above the peak after loading data and model, and saves the step to `out`."""
+    from .unlearn import unlearn
+
+    data, split, model = _iu_setting()
+    baseline = _peak_rss_bytes()
+    start = time.perf_counter()
+    unlearned = unlearn("iu", model, data, split, fisher=kind, max_samples=samples, solver=solver)
+    seconds = time.perf_counter() - start
+    peak = _peak_rss_bytes() - baseline
+    torch.save(torch.cat([(a - b).detach().flatten() for a, b in
+                          zip(unlearned.parameters(), model.parameters())]), out)
+    print(json.dumps({"seconds": seconds, "peak_mib": peak / 2**20}))
+
+
+def _iu_in_fresh_process(solver: str, kind: str, samples: int, out: Path) -> dict:
+    call = (f"from mu_core.bench import _iu_run; "
+            f"_iu_run({solver!r}, {kind!r}, {samples}, {str(out)!r})")
+    done = subprocess.run([sys.executable, "-c", call], capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def iu_memory(samples: int = 512, kinds=("empirical", "expected")) -> dict:
+    """Per Fisher kind: seconds and peak memory (MiB above the loaded data and model) of IU
+    on the trained mnist5k cnn with `samples` retain samples, solved with the whole matrix
+    of Fisher rows (Woodbury) and matrix-free (conjugate gradient), and the largest
+    difference of the two steps relative to the step's largest entry."""
+    _iu_setting()  # trains the model into the cache once, before the measured processes
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for kind in kinds:
+            runs, steps = {}, {}
+            for solver in ("woodbury", "cg"):
+                out = Path(folder) / f"{kind}_{solver}.pt"
+                runs[solver] = _iu_in_fresh_process(solver, kind, samples, out)
+                steps[solver] = torch.load(out)
+            difference = (steps["cg"] - steps["woodbury"]).abs().max() / \
+                steps["woodbury"].abs().max()
+            results[kind] = {f"{solver}_{key}": value for solver, run in runs.items()
+                             for key, value in run.items()}
+            results[kind]["max_relative_difference"] = difference.item()
+    return results
 
 
 def method_run_times(seed: int = 0) -> dict:
@@ -324,6 +393,16 @@ def main(quick: bool = False, root: Path | None = None) -> dict:
           f"autograd.grad loop {fisher['loop_s']:.2f} s, ratio {fisher['ratio']:.1f}x (target "
           f">= 10x); results agree to {fisher['max_relative_difference']:.1e}")
     results["fisher_diagonal"] = fisher
+    solves = iu_memory(samples=128 if quick else 512,
+                       kinds=("empirical",) if quick else ("empirical", "expected"))
+    print(f"influence unlearning's step (cnn, mnist5k, {128 if quick else 512} retain samples), "
+          f"whole matrix (Woodbury) vs. matrix-free conjugate gradient, each in a fresh "
+          f"process: " + ", ".join(
+              f"{kind} Fisher: peak {r['woodbury_peak_mib']:.0f} MiB vs. "
+              f"{r['cg_peak_mib']:.0f} MiB, {r['woodbury_seconds']:.1f} s vs. "
+              f"{r['cg_seconds']:.1f} s (steps agree to {r['max_relative_difference']:.1e})"
+              for kind, r in solves.items()))
+    results["iu_memory"] = solves
     times = method_run_times()
     print("unlearning run time relative to retrain (cnn, mnist5k, 5 classes x 50%): " +
           ", ".join(f"{n} {t['relative_to_retrain']:.2f}x ({t['seconds']:.1f} s)"

@@ -28,6 +28,7 @@ import torch
 from . import dryrun
 from .claims import Claim, table
 from .errors import ConfigError
+from .persample import memory_budget
 from .train import resolve_device
 
 _PLAIN_DATA = (bool, int, float, str, list, dict, tuple, type(None))
@@ -53,6 +54,7 @@ class Chapter:
         self.slug = slug
         self.params = parameters_in(namespace)
         self.device = resolve_device(device or self.params.get("device", "auto"))
+        memory_budget()  # a malformed $MU_MEMORY_BUDGET is refused before any training
         if seeds is None:
             seeds = self.params.get("seeds", [self.params.get("seed", 0)])
         self.seeds = list(seeds)

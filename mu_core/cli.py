@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import book
 from .errors import MuError, check_choice
+from .persample import memory_budget
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +87,7 @@ def _selected(root: Path, names: list[str]) -> list[book.ChapterSource]:
 
 def _run(args) -> int:
     root = _root(args)
+    memory_budget()  # a malformed $MU_MEMORY_BUDGET is refused before any chapter runs
     selected = _selected(root, args.chapters)
     for chapter in selected:  # every chapter's parameters are checked before any runs
         book.chapter_parameters(root, chapter, args.preset, args.param)
@@ -117,6 +119,7 @@ def _run_all(root, selected, preset, overrides, out, *, dry_run: bool = False) -
 def _build(args) -> int:
     root = _root(args)
     if not args.no_run:
+        memory_budget()
         selected = book.chapters(root)
         for chapter in selected:
             book.chapter_parameters(root, chapter, args.preset)

@@ -84,3 +84,15 @@ def test_bad_input_exits_2_with_one_sentence_before_any_training(tmp_path, chapt
     assert "Traceback" not in error
     models = [p for p in cache.rglob("*") if p.is_file() and "locks" not in p.parts]
     assert models == [], "a model was trained before the input was refused"
+
+
+def test_a_malformed_memory_budget_exits_2_with_one_sentence(tmp_path):
+    env = dict(os.environ, MU_CACHE_DIR=str(tmp_path / "cache"), MU_MEMORY_BUDGET="2GB")
+    completed = subprocess.run(
+        [sys.executable, "-m", "mu_core.cli", "--root", str(ROOT), "run", "00", "--preset",
+         "smoke", "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True,
+        timeout=180)
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stderr == ("mu-book: error: MU_MEMORY_BUDGET must be a positive whole "
+                                "number of bytes, got '2GB'.\n")
+    assert not (tmp_path / "out").exists()
