@@ -2,7 +2,7 @@
 
 Chapters are the ``notebooks/NN_slug`` entries of ``_toc.yml``; their sources are
 ``notebooks/NN_slug.py`` (jupytext percent format), their presets
-``notebooks/params/<preset>/NN_slug.yaml``. An executed chapter lands in the book tree at
+``mu_core/presets/<preset>/NN_slug.yaml`` (`presets`). An executed chapter lands in the book tree at
 ``book/notebooks/NN_slug.ipynb`` with ``NN_slug.results.json`` and ``figures/`` beside it.
 """
 
@@ -24,11 +24,10 @@ from pathlib import Path
 
 import yaml
 
-from . import dryrun
+from . import dryrun, presets
 from .cache import process_alive
 from .errors import ConfigError, MuError, check_writable_folder, describe
 
-PRESETS = ("smoke", "cpu", "paper")
 BOOK_DIR = "book"
 DRY_DIR = "dry-runs"  # where dry runs go by default: never part of the book
 
@@ -49,11 +48,13 @@ class ChapterSource:
     slug: str  # NN_slug
     source: Path  # notebooks/NN_slug.py
 
-    def preset_path(self, root: Path, preset: str) -> Path:
-        return root / "notebooks" / "params" / preset / f"{self.slug}.yaml"
-
     def presets(self, root: Path) -> list[str]:
-        return [p for p in PRESETS if self.preset_path(root, p).exists()]
+        return presets.available(self.slug, preset_folder(root))
+
+
+def preset_folder(root: Path) -> Path:
+    """The project's presets: ``mu_core/presets`` of the project at `root`."""
+    return root / "mu_core" / "presets"
 
 
 def project_root(start: str | os.PathLike | None = None) -> Path:
@@ -215,24 +216,24 @@ def _coerce(name: str, default, value, origin: str):
 
 def chapter_parameters(root: Path, chapter: ChapterSource, preset: str,
                        overrides: list[str] = ()) -> dict:
-    """The preset's parameters plus overrides, all checked before anything runs."""
-    if preset not in PRESETS:
-        raise ConfigError(f"unknown preset {preset!r}; accepted: {', '.join(PRESETS)}.")
+    """The preset's parameters plus overrides, all checked before anything runs; a chapter
+    with a ``preset`` parameter is also told the preset's name."""
+    presets.check_preset(preset)
     defaults = notebook_parameters(read_notebook(chapter.source))
-    preset_file = chapter.preset_path(root, preset)
-    if not preset_file.exists():
-        raise ConfigError(f"chapter {chapter.slug} has no {preset!r} preset ({preset_file}); "
-                          f"it has: {', '.join(chapter.presets(root)) or 'none'}.")
-    preset_values = read_yaml(_read_text(preset_file), str(preset_file)) or {}
-    if not isinstance(preset_values, dict):
-        raise ConfigError(f"{preset_file} must map parameter names to values.")
-    params = check_parameters(defaults, preset_values, str(preset_file))
-    params.update(check_parameters(defaults, dict(map(parse_override, overrides)),
-                                   "the command line"))
+    preset_values = presets.values(chapter.slug, preset, preset_folder(root))
+    origin = str(presets.path(chapter.slug, preset, preset_folder(root)))
+    params = check_parameters(defaults, preset_values, origin)
+    given = dict(map(parse_override, overrides))
+    if "preset" in given:
+        raise ConfigError("the preset is chosen with --preset, not with -p preset=...; "
+                          f"accepted: --preset {' | '.join(presets.PRESETS)}.")
+    params.update(check_parameters(defaults, given, "the command line"))
+    if "preset" in defaults:
+        params["preset"] = preset
     return params
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -269,7 +270,7 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     default_out = root / DRY_DIR if dry_run else output_dir(root)
     out = check_writable_folder(Path(out or default_out).resolve(), "the output folder",
                                "pass a writable --out")
-    env = {"MU_BOOK_PRESET": preset, "MU_PROGRESS": os.environ.get("MU_PROGRESS", "0")}
+    env = {presets.RESOLVED_ENV: preset, "MU_PROGRESS": os.environ.get("MU_PROGRESS", "0")}
     remove_stale_runs(out)
     work = Path(tempfile.mkdtemp(dir=out, prefix=f"{RUNNING}{os.getpid()}-{chapter.slug}-"))
     kernel_files = kernel_folder()

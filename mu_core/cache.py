@@ -23,7 +23,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .errors import ConfigError, check_writable_folder
+from .errors import check_writable_folder
 
 FORMAT = 2  # 2: entries carry a checksum of their tensors
 

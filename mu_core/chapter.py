@@ -5,7 +5,8 @@ A chapter writes into its working directory (``mu-book run`` sets it to the book
 ``<slug>.results.json`` and ``figures/<slug>/<name>.png``. It is created right after the
 parameters cell with ``Chapter("NN_slug", globals())``: every plain-data global defined by
 then (the parameters cell and papermill's injected values) is recorded as a parameter, so
-no parameter is listed twice and none can be left out of the provenance.
+no parameter is listed twice and none can be left out of the provenance. A chapter's
+``preset`` parameter is applied first (`presets.apply`): one value switches its scale.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import dryrun
+from . import dryrun, presets
 from .claims import Claim, table
 from .errors import ConfigError
 from .persample import memory_budget
@@ -46,12 +47,14 @@ def parameters_in(namespace: dict) -> dict:
 class Chapter:
     """One run of a chapter: its parameters, device, seeds, figures, claims and results.
 
-    `namespace` is the notebook's `globals()` (or any dict of parameters). The device is
+    `namespace` is the notebook's `globals()` (or any dict of parameters); the preset it
+    names in ``preset`` is applied to it (`presets.apply`) before anything else. The device is
     its `device` parameter and the seeds its `seeds` (or `[seed]`) unless given here.
     """
 
     def __init__(self, slug: str, namespace: dict, *, device: str | None = None, seeds=None):
         self.slug = slug
+        presets.apply(slug, namespace)
         self.params = parameters_in(namespace)
         self.device = resolve_device(device or self.params.get("device", "auto"))
         memory_budget()  # a malformed $MU_MEMORY_BUDGET is refused before any training
@@ -97,7 +100,8 @@ class Chapter:
             "python": platform.python_version(),
             "device": device_name(self.device),
             "seeds": self.seeds,
-            "preset": os.environ.get("MU_BOOK_PRESET", "none"),
+            "preset": self.params.get("preset",
+                                      os.environ.get(presets.RESOLVED_ENV, "none")),
             "dry_run": dryrun.active(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
             "seconds": round(time.time() - self.started, 2),

@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from . import book
+from . import book, presets
 from .errors import MuError, check_choice
 from .persample import memory_budget
 
@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="execute chapters with a preset")
     run.add_argument("chapters", nargs="*", help="slug, number or name (default: all)")
-    run.add_argument("--preset", default="cpu", help=f"one of {', '.join(book.PRESETS)}")
+    run.add_argument("--preset", default="cpu", help=f"one of {', '.join(presets.PRESETS)}")
     run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
                      help="override a parameter (value read as YAML); repeatable")
     run.add_argument("--out", help="where executed notebooks go (default: book/notebooks; "
@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     build = commands.add_parser("build", help="run every chapter, then build the HTML book")
-    build.add_argument("--preset", default="cpu", help=f"one of {', '.join(book.PRESETS)}")
+    build.add_argument("--preset", default="cpu", help=f"one of {', '.join(presets.PRESETS)}")
     build.add_argument("--no-run", action="store_true",
                        help="build from the chapters already executed")
     build.set_defaults(handler=_build)

@@ -41,6 +41,7 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
                     "mu-core @ git+https://github.com/mu-privacy/mu-book"], check=True)
 
 # %% tags=["parameters"]
+preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset = "mnist5k"
 architecture = "cnn"
 epochs = 8
@@ -65,7 +66,7 @@ from mu_core.splits import make_split
 from mu_core.train import Recipe, evaluate, predict
 from mu_core.zoo import trained_model
 
-chapter = Chapter("00_foundations", globals())  # records every parameter above
+chapter = Chapter("00_foundations", globals())  # applies the preset, records every parameter
 recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
                 weight_decay=weight_decay, augment=augment)  # checked before any work
 data = datasets.load(dataset).to(chapter.device)

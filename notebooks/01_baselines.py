@@ -57,6 +57,7 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
                     "mu-core @ git+https://github.com/mu-privacy/mu-book"], check=True)
 
 # %% tags=["parameters"]
+preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset = "mnist5k"
 architecture = "cnn"
 epochs = 8
@@ -83,7 +84,7 @@ from mu_core.studies import baselines
 from mu_core.train import Recipe
 from mu_core.zoo import plan
 
-chapter = Chapter("01_baselines", globals())  # records every parameter above
+chapter = Chapter("01_baselines", globals())  # applies the preset, records every parameter
 recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, augment=augment)
 data = datasets.load(dataset).to(chapter.device)
 settings = baselines.forget_settings(forget_classes, forget_fraction, random_fraction,

@@ -61,6 +61,7 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
                     "mu-core @ git+https://github.com/mu-privacy/mu-book"], check=True)
 
 # %% tags=["parameters"]
+preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset = "mnist5k"
 architecture = "cnn"
 epochs = 8
@@ -104,7 +105,7 @@ from mu_core.chapter import Chapter
 from mu_core.studies import mra
 from mu_core.train import Recipe
 
-chapter = Chapter("02_mra", globals())  # records every parameter above
+chapter = Chapter("02_mra", globals())  # applies the preset, records every parameter
 recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, augment=augment)
 attacks = mra.attack_settings(chapter.params)  # the five attacks, named
 data = datasets.load(dataset).to(chapter.device)

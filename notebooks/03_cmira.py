@@ -63,6 +63,7 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
                     "mu-core @ git+https://github.com/mu-privacy/mu-book"], check=True)
 
 # %% tags=["parameters"]
+preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset_names = ["mnist5k", "digits"]
 forget_classes = {"mnist5k": [1, 3, 5, 7, 9], "digits": [1, 3, 5, 7, 9]}
 forget_fraction = 0.5
@@ -103,7 +104,7 @@ from mu_core.chapter import Chapter
 from mu_core.studies import cmira as study
 from mu_core.train import Recipe
 
-chapter = Chapter("03_cmira", globals())  # records every parameter above
+chapter = Chapter("03_cmira", globals())  # applies the preset, records every parameter
 config = CMIRAConfig(pretrain_epochs=pretrain_epochs, pretrain_lr=pretrain_lr, rounds=rounds,
                      round_epochs=round_epochs, lr=attack_lr, tau=tau, mixup_alpha=mixup_alpha,
                      patience=patience, head_width=head_width)

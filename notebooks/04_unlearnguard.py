@@ -54,6 +54,7 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
                     "mu-core @ git+https://github.com/mu-privacy/mu-book"], check=True)
 
 # %% tags=["parameters"]
+preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset = "mnist5k"
 per_class = 5  # the provider's training set: per_class samples of every class
 forget_per_class = 1  # sample-level request: this many samples of every class
@@ -92,7 +93,7 @@ from IPython.display import Markdown, display
 from mu_core.chapter import Chapter
 from mu_core.studies import unlearnguard as guard
 
-chapter = Chapter("04_unlearnguard", globals())  # records every parameter above
+chapter = Chapter("04_unlearnguard", globals())  # applies the preset, records every parameter
 study = guard.setup(chapter.params, chapter.device)  # checks every parameter before any work
 display(Markdown(guard.describe(study)))
 

@@ -104,6 +104,7 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
                     "mu-core @ git+https://github.com/mu-privacy/mu-book"], check=True)
 
 # %% tags=["parameters"]
+preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset = "mnist5k"
 architecture = "cnn"
 architecture_options = {"hidden": 0}
@@ -141,7 +142,7 @@ from mu_core.chapter import Chapter
 from mu_core.studies import rsu
 from mu_core.train import Recipe
 
-chapter = Chapter("05_rsu", globals())  # records every parameter above
+chapter = Chapter("05_rsu", globals())  # applies the preset, records every parameter
 recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, schedule=schedule)
 data = datasets.load(dataset).to(chapter.device)
 setup = rsu.Setup(data, architecture, architecture_options, recipe, hyperparameters)

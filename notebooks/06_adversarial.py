@@ -74,6 +74,7 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
                     "mu-core @ git+https://github.com/mu-privacy/mu-book"], check=True)
 
 # %% tags=["parameters"]
+preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset = "mnist5k"
 architecture = "cnn"
 epochs = 8
@@ -105,7 +106,7 @@ from mu_core.chapter import Chapter
 from mu_core.studies import adversarial
 from mu_core.train import Recipe
 
-chapter = Chapter("06_adversarial", globals())  # records every parameter above
+chapter = Chapter("06_adversarial", globals())  # applies the preset, records every parameter
 recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size)
 sparse_recipe = Recipe(epochs=sparse_epochs, lr=lr, batch_size=batch_size)
 data = datasets.load(dataset).to(chapter.device)

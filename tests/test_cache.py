@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from mu_core import cache, models, zoo
+from mu_core import cache, zoo
 from mu_core.splits import make_split
 from mu_core.train import Recipe
 

@@ -7,7 +7,7 @@ import jupytext
 import nbformat
 import pytest
 
-from mu_core import book
+from mu_core import book, presets
 from mu_core.claims import VERDICTS
 
 from conftest import ROOT
@@ -72,6 +72,6 @@ def test_paired_notebook_is_in_sync_and_output_free(chapter):
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.slug for c in CHAPTERS])
 def test_every_preset_fits_the_parameters_cell(chapter):
-    assert set(chapter.presets(ROOT)) == set(book.PRESETS)
-    for preset in book.PRESETS:
+    assert set(chapter.presets(ROOT)) == set(presets.PRESETS)
+    for preset in presets.PRESETS:
         book.chapter_parameters(ROOT, chapter, preset)  # raises on unknown names or types

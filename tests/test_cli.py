@@ -46,7 +46,8 @@ chapter.save_results({"epochs_times_lr": epochs * lr})
 
 @pytest.fixture
 def project(tmp_path):
-    (tmp_path / "notebooks" / "params" / "smoke").mkdir(parents=True)
+    (tmp_path / "mu_core" / "presets" / "smoke").mkdir(parents=True)
+    (tmp_path / "notebooks").mkdir()
     (tmp_path / "_toc.yml").write_text(textwrap.dedent("""\
         format: jb-book
         root: intro
@@ -56,7 +57,7 @@ def project(tmp_path):
               - file: notebooks/00_demo
         """))
     (tmp_path / "notebooks" / "00_demo.py").write_text(DEMO)
-    (tmp_path / "notebooks" / "params" / "smoke" / "00_demo.yaml").write_text("epochs: 3\n")
+    (tmp_path / "mu_core" / "presets" / "smoke" / "00_demo.yaml").write_text("epochs: 3\n")
     return tmp_path
 
 
@@ -144,7 +145,7 @@ def test_bad_input_fails_before_anything_runs(project, capsys, args, message):
 
 
 def test_a_preset_with_a_wrong_type_is_refused(project, capsys):
-    (project / "notebooks" / "params" / "smoke" / "00_demo.yaml").write_text("lr: fast\n")
+    (project / "mu_core" / "presets" / "smoke" / "00_demo.yaml").write_text("lr: fast\n")
     assert _run(project, "run", "demo", "--preset", "smoke") == 2
     assert "parameter lr in" in capsys.readouterr().err
 
@@ -169,7 +170,7 @@ def test_values_are_read_as_yaml_and_ints_pass_as_floats():
     (None, "cannot be read"),  # a directory where the preset file belongs
 ])
 def test_a_bad_preset_file_is_refused_with_a_sentence(project, capsys, content, message):
-    preset = project / "notebooks" / "params" / "smoke" / "00_demo.yaml"
+    preset = project / "mu_core" / "presets" / "smoke" / "00_demo.yaml"
     preset.unlink()
     if content is None:
         preset.mkdir()

@@ -22,6 +22,7 @@ CASES = [
     ("00", ["-p", "lr=.nan"], "finite numbers only"),
     ("00", ["-p", "forget_classes=[1, .inf]"], "finite numbers only"),
     ("00", ["-p", "lr"], "key=value"),
+    ("00", ["-p", "preset=paper"], "the preset is chosen with --preset"),
     ("00", ["-p", "seed=!!python/name:os.system"], "not readable YAML"),
     ("01", ["-p", "hyperparameters={ga: {lr: 1}, ga: {lr: 2}}"], "given twice"),
     # the chapters' own checks, run before any training

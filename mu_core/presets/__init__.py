@@ -1,0 +1,84 @@
+"""Presets: named sets of a chapter's parameters, shipped with the package.
+
+``<preset>/NN_slug.yaml`` sets the parameters of chapter NN_slug that the preset changes:
+
+* ``smoke``: seconds, for the tests;
+* ``cpu``: the published book, the values of each chapter's parameters cell;
+* ``paper``: the papers' datasets, architectures and budgets, on a CUDA GPU.
+
+A chapter switches scale with one value: its parameters cell starts with
+``preset = "cpu"``. Set to ``"paper"`` (in Colab, in Jupyter, or with ``papermill -p
+preset paper``), `apply` gives every parameter the preset lists the preset's value, unless
+the parameter was changed from its published (``cpu``) value: a changed value is the
+reader's and is kept. ``mu-book run --preset`` resolves the preset before the kernel starts,
+with its ``-p`` values always winning, and the kernel then leaves the values alone.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import ConfigError
+
+PRESETS = ("smoke", "cpu", "paper")
+PUBLISHED = "cpu"  # the preset whose values are the parameters cells' defaults
+FOLDER = Path(__file__).resolve().parent
+# Set by `mu-book run` to the preset whose values it injected into the kernel.
+RESOLVED_ENV = "MU_BOOK_PRESET"
+
+
+def check_preset(preset) -> str:
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; accepted: {', '.join(PRESETS)}.")
+    return preset
+
+
+def path(slug: str, preset: str, folder: Path = FOLDER) -> Path:
+    """The YAML file of `preset` for chapter `slug` under `folder` (the package's presets
+    unless a project gives its own)."""
+    return folder / check_preset(preset) / f"{slug}.yaml"
+
+
+def available(slug: str, folder: Path = FOLDER) -> list[str]:
+    return [p for p in PRESETS if path(slug, p, folder).exists()]
+
+
+def values(slug: str, preset: str, folder: Path = FOLDER) -> dict:
+    """The parameters that `preset` sets for chapter `slug`, as written in its YAML file."""
+    from ..book import read_text, read_yaml  # the book's YAML rules (1e-3 is a number)
+
+    file = path(slug, preset, folder)
+    if not file.exists():
+        raise ConfigError(f"chapter {slug} has no {preset!r} preset ({file}); it has: "
+                          f"{', '.join(available(slug, folder)) or 'none'}.")
+    found = read_yaml(read_text(file), str(file)) or {}
+    if not isinstance(found, dict):
+        raise ConfigError(f"{file} must map parameter names to values.")
+    return found
+
+
+def apply(slug: str, namespace: dict) -> dict:
+    """Give the parameters in `namespace` (a notebook's globals) the values of the preset it
+    names in ``preset``, except those changed from their published value; returns the
+    values that differ from the published ones. Nothing is done without a ``preset``
+    parameter, for the published preset, or when ``mu-book run`` already resolved it."""
+    preset = namespace.get("preset")
+    if preset is None:
+        return {}
+    check_preset(preset)
+    if preset == PUBLISHED or os.environ.get(RESOLVED_ENV) == preset:
+        return {}
+    published = values(slug, PUBLISHED)
+    changed = {}
+    for name, value in values(slug, preset).items():
+        if name not in namespace:
+            raise ConfigError(f"the {preset!r} preset of {slug} sets {name!r}, which is not "
+                              f"a parameter of the chapter.")
+        if name not in published:
+            raise ConfigError(f"the {preset!r} preset of {slug} sets {name!r}, which the "
+                              f"{PUBLISHED!r} preset does not list, so a changed value "
+                              f"cannot be told from the default.")
+        if namespace[name] == published[name] != value:
+            namespace[name] = changed[name] = value
+    return changed

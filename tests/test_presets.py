@@ -1,0 +1,98 @@
+"""One value switches a chapter's scale: `preset = "paper"` in its parameters cell (Colab,
+Jupyter, papermill), with the presets shipped inside the package."""
+
+import json
+
+import papermill
+import pytest
+
+from mu_core import book, presets
+from mu_core.chapter import Chapter
+from mu_core.errors import ConfigError
+
+from conftest import ROOT
+
+CHAPTERS = book.chapters(ROOT)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.slug for c in CHAPTERS])
+def test_the_published_preset_holds_the_parameters_cell_values_of_every_preset_name(chapter):
+    defaults = book.notebook_parameters(book.read_notebook(chapter.source))
+    assert defaults["preset"] == presets.PUBLISHED
+    published = presets.values(chapter.slug, presets.PUBLISHED)
+    assert {name: defaults[name] for name in published} == published
+    for preset in presets.PRESETS:
+        assert set(presets.values(chapter.slug, preset)) <= set(published), preset
+
+
+def test_the_presets_are_found_beside_the_installed_package():
+    assert presets.FOLDER == (ROOT / "mu_core" / "presets").resolve()
+    assert presets.available("02_mra") == list(presets.PRESETS)
+
+
+# A hand-worked namespace for chapter 00: the published values, with seed and lr changed.
+PUBLISHED_00 = {"preset": "cpu", "dataset": "mnist5k", "architecture": "cnn", "epochs": 8,
+                "lr": 0.05, "batch_size": 128, "optimizer": "sgd", "weight_decay": 0.0005,
+                "augment": "none", "forget_classes": [1, 3, 5, 7, 9],
+                "forget_fraction": 0.5, "seed": 0, "device": "auto"}
+
+
+def test_the_paper_preset_sets_every_unchanged_value_and_keeps_the_changed_ones(monkeypatch):
+    monkeypatch.delenv(presets.RESOLVED_ENV, raising=False)
+    namespace = {**PUBLISHED_00, "preset": "paper", "lr": 0.01, "seed": 3}
+    changed = presets.apply("00_foundations", namespace)
+    assert namespace == {**PUBLISHED_00, "preset": "paper", "dataset": "cifar10",
+                         "architecture": "resnet18", "epochs": 100, "lr": 0.01,
+                         "batch_size": 256, "augment": "flip_crop", "seed": 3,
+                         "device": "cuda"}
+    assert set(changed) == {"dataset", "architecture", "epochs", "batch_size", "augment",
+                            "device"}
+
+
+def test_the_chapter_records_the_parameters_after_its_preset(monkeypatch):
+    monkeypatch.delenv(presets.RESOLVED_ENV, raising=False)
+    namespace = {**PUBLISHED_00, "preset": "smoke"}
+    chapter = Chapter("00_foundations", namespace, device="cpu")
+    assert chapter.params["epochs"] == namespace["epochs"] == 2
+    assert chapter.provenance()["preset"] == "smoke"
+
+
+def test_nothing_changes_for_the_published_preset_or_a_preset_mu_book_resolved(monkeypatch):
+    monkeypatch.delenv(presets.RESOLVED_ENV, raising=False)
+    namespace = dict(PUBLISHED_00)
+    assert presets.apply("00_foundations", namespace) == {} and namespace == PUBLISHED_00
+    assert presets.apply("00_foundations", {"seed": 0}) == {}  # no preset parameter
+    monkeypatch.setenv(presets.RESOLVED_ENV, "paper")
+    resolved = {**PUBLISHED_00, "preset": "paper", "device": "auto"}  # -p device=auto
+    assert presets.apply("00_foundations", resolved) == {} and resolved["device"] == "auto"
+
+
+def test_an_unknown_preset_is_refused_with_a_sentence(monkeypatch):
+    monkeypatch.delenv(presets.RESOLVED_ENV, raising=False)
+    with pytest.raises(ConfigError, match=r"^unknown preset 'gpu'; accepted: smoke, cpu, "
+                                          r"paper\.$"):
+        presets.apply("00_foundations", {**PUBLISHED_00, "preset": "gpu"})
+
+
+def test_a_preset_naming_a_parameter_the_chapter_lacks_is_refused(monkeypatch, tmp_path):
+    monkeypatch.delenv(presets.RESOLVED_ENV, raising=False)
+    with pytest.raises(ConfigError, match="sets 'dataset', which is not a parameter"):
+        presets.apply("00_foundations", {"preset": "paper", "seed": 0})
+
+
+@pytest.mark.chapter
+def test_papermill_switches_a_chapter_to_a_preset_with_one_value(tmp_path, monkeypatch):
+    """The Colab and plain-papermill path: no mu-book, only `preset` injected."""
+    monkeypatch.delenv(presets.RESOLVED_ENV, raising=False)
+    source = tmp_path / "00_foundations.ipynb"
+    import nbformat
+
+    chapter = book.find_chapter(ROOT, "00")
+    nbformat.write(book.read_notebook(chapter.source), source)
+    papermill.execute_notebook(str(source), str(tmp_path / "run.ipynb"),
+                               parameters={"preset": "smoke", "seed": 1}, cwd=str(tmp_path),
+                               kernel_name="python3", progress_bar=False)
+    results = json.loads((tmp_path / "00_foundations.results.json").read_text())
+    smoke = presets.values("00_foundations", "smoke")
+    assert {name: results["params"][name] for name in smoke} == smoke
+    assert results["params"]["seed"] == 1 and results["provenance"]["preset"] == "smoke"
