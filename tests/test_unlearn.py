@@ -244,3 +244,33 @@ def test_the_null_space_of_a_grouped_convolution_is_taken_per_group(digits):
     assert response.abs().max() < 1e-4 * gradient.abs().max()
     assert (gradient.reshape(2, 3, 18) @ patches).abs().max() > 0.1
     assert projected.norm() > 0.5 * gradient.norm()  # 13 of 18 directions remain free
+
+
+@pytest.mark.parametrize("stride, size", [(1, 7), (2, 7), (2, 8)])
+def test_layer_inputs_are_the_patches_a_same_padded_convolution_sees(stride, size):
+    # timm's TF-style Conv2dSame (EfficientNet-V2's tf_ weights) pads inside forward, and
+    # padding="same" is a string: the captured patches times the flattened filters must
+    # give the convolution's own output, pixel for pixel.
+    from timm.layers import Conv2dSame
+    from torch import nn
+
+    from mu_core.data import ImageData
+    from mu_core.unlearn.nullspace import layer_inputs
+
+    torch.manual_seed(0)
+    same = Conv2dSame(3, 4, 3, stride=stride, bias=False)
+    layers = [same] + ([nn.Conv2d(4, 4, 3, padding="same", bias=False)] if stride == 1 else [])
+    model = nn.Sequential(*layers)
+    images = torch.randint(0, 256, (2, 3, size, size), dtype=torch.uint8)
+    data = ImageData("tiny", images, torch.tensor([0, 1]), torch.arange(2), torch.arange(0),
+                     ("a", "b"), (0.5,) * 3, (0.25,) * 3)
+    captured = layer_inputs(model, data, torch.arange(2), max_columns=10**6, seed=0)
+    x = data.inputs(torch.arange(2))
+    for layer in layers:
+        output = layer(x).detach()
+        patches = captured[layer][0].T  # (columns, d), rows in a random order
+        products = patches @ layer.weight.reshape(4, -1).T.detach()
+        expected = output.permute(0, 2, 3, 1).reshape(-1, 4)
+        assert products.shape == expected.shape
+        assert torch.allclose(products.sort(0).values, expected.sort(0).values, atol=1e-5)
+        x = output

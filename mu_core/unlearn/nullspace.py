@@ -35,7 +35,8 @@ def layer_inputs(model: nn.Module, data: ImageData, indices: Tensor, *,
         x = inputs[0].detach().float()
         groups = 1
         if isinstance(module, nn.Conv2d):
-            x = F.unfold(x, module.kernel_size, module.dilation, module.padding, module.stride)
+            x, padding = conv_input(module, x)
+            x = F.unfold(x, module.kernel_size, module.dilation, padding, module.stride)
             x = x.transpose(1, 2).reshape(-1, x.shape[1])
             groups = module.groups
         x = x.reshape(len(x), -1)
@@ -50,6 +51,30 @@ def layer_inputs(model: nn.Module, data: ImageData, indices: Tensor, *,
         for handle in handles:
             handle.remove()
     return captured
+
+
+def conv_input(conv: nn.Conv2d, x: Tensor) -> tuple[Tensor, tuple | int]:
+    """`x` as the convolution's kernel sees it, and the padding still to apply: a
+    convolution that pads "same" itself (padding="same", or timm's TF-style Conv2dSame,
+    whose padding depends on the input size) gets its input padded here as it pads it."""
+    if conv.padding == "valid":
+        return x, 0
+    if conv.padding == "same" or _pads_in_forward(conv):
+        pads = []
+        for size, k, s, d in zip(reversed(x.shape[-2:]), reversed(conv.kernel_size),
+                                 reversed(conv.stride), reversed(conv.dilation)):
+            total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
+            pads += [total // 2, total - total // 2]
+        return F.pad(x, pads), 0
+    return x, conv.padding
+
+
+def _pads_in_forward(conv: nn.Conv2d) -> bool:
+    try:
+        from timm.layers import Conv2dSame
+    except ImportError:
+        return False
+    return isinstance(conv, Conv2dSame)
 
 
 def principal_projector(columns: Tensor, energy: float) -> Tensor:
