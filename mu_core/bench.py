@@ -3,6 +3,9 @@
 * `training_throughput`: `mu_core.train.fit` on device-resident tensors vs. the same model,
   optimiser and memory format fed by a plain `torch.utils.data.DataLoader` over a
   torchvision-style dataset (uint8 storage, PIL conversion and ToTensor/Normalize per item).
+* `gpu_training_throughput`: ResNet-18 training on 32-pixel images (synthetic, on the GPU)
+  in fp32 eager, bf16 + channels_last, and bf16 + channels_last + `torch.compile`: images
+  per second and the ratios to fp32 (CUDA only; skipped on a CPU).
 * `chapter_cache`: the foundations chapter with a cold and a warm model cache.
 * `fisher_diagonal_speed`: the retain-set Fisher diagonal from `torch.func` (vmap of grad,
   in chunks) vs. the per-sample `autograd.grad` loop of the public reference.
@@ -92,6 +95,60 @@ def training_throughput(epochs: int = 2, repeats: int = 2, architecture: str = "
     ours, naive = (samples / min(timings[k]) for k in ("device_resident", "dataloader"))
     return {"device_resident_samples_per_s": ours, "dataloader_samples_per_s": naive,
             "ratio": ours / naive}
+
+
+# name -> (bf16 autocast and channels_last, torch.compile)
+TRAINING_VARIANTS = {"fp32_eager": (False, False), "bf16_channels_last": (True, False),
+                     "bf16_channels_last_compiled": (True, True)}
+
+
+def _training_step(model, optimizer, x, y, fast: bool):
+    with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16, enabled=fast):
+        loss = F.cross_entropy(model(x), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def _images_per_second(variant: str, device: torch.device, batch: int, steps: int,
+                       warmup: int) -> float:
+    fast, compiled = TRAINING_VARIANTS[variant]
+    memory_format = torch.channels_last if fast else torch.contiguous_format
+    model = models.create("resnet18", 10, 3, 32, seed=0).to(device, memory_format=memory_format)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    generator = torch.Generator(device=device).manual_seed(0)
+    x = torch.randn(batch, 3, 32, 32, device=device, generator=generator)
+    x = x.contiguous(memory_format=memory_format)
+    y = torch.randint(0, 10, (batch,), device=device, generator=generator)
+    model.train()
+    step = torch.compile(_training_step) if compiled else _training_step
+    for _ in range(warmup):  # compilation and cuDNN's autotuning happen here
+        step(model, optimizer, x, y, fast)
+    _synchronize(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(model, optimizer, x, y, fast)
+    _synchronize(device)
+    return steps * batch / (time.perf_counter() - start)
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def gpu_training_throughput(device: str = "cuda", batch: int = 512, steps: int = 50,
+                            warmup: int = 10, variants=tuple(TRAINING_VARIANTS)) -> dict:
+    """Images per second of a ResNet-18 training step on 32-pixel synthetic images resident
+    on `device`, per variant, and each variant's ratio to fp32 eager (measured in this run).
+    None when `device` is CUDA and none is available."""
+    if device == "cuda" and not torch.cuda.is_available():
+        return None
+    device = torch.device(device)
+    rates = {v: _images_per_second(v, device, batch, steps, warmup) for v in variants}
+    baseline = rates.get("fp32_eager")
+    return {v: {"images_per_s": r, "ratio_to_fp32": r / baseline if baseline else None}
+            for v, r in rates.items()}
 
 
 def chapter_cache(root: Path, chapter: str = "00_foundations", preset: str = "cpu") -> dict:
@@ -388,6 +445,15 @@ def main(quick: bool = False, root: Path | None = None) -> dict:
           f"{throughput['dataloader_samples_per_s']:.0f} samples/s, ratio "
           f"{throughput['ratio']:.2f}x (target >= 1.5x)")
     results = {"training_throughput": throughput}
+    gpu = gpu_training_throughput(steps=20 if quick else 50)
+    if gpu is None:
+        print("GPU training throughput (ResNet-18, 32 px): skipped, no CUDA device")
+    else:
+        print(f"GPU training throughput (ResNet-18, 32 px, batch 512, "
+              f"{torch.cuda.get_device_name()}): " + ", ".join(
+                  f"{v} {r['images_per_s']:.0f} img/s ({r['ratio_to_fp32']:.2f}x fp32)"
+                  for v, r in gpu.items()))
+    results["gpu_training_throughput"] = gpu
     fisher = fisher_diagonal_speed(samples=128 if quick else 512)
     print(f"retain Fisher diagonal (cnn): torch.func {fisher['torch_func_s']:.2f} s, per-sample "
           f"autograd.grad loop {fisher['loop_s']:.2f} s, ratio {fisher['ratio']:.1f}x (target "
