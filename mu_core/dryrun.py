@@ -21,12 +21,14 @@ import json
 import math
 import os
 import time
+from contextlib import contextmanager
 
 import torch
 
 ENV = "MU_DRY_RUN"
 LEDGER_ENV = "MU_DRY_LEDGER"
 BATCHES = 2  # batches a dry training loop runs; the last one is timed
+SAMPLES = 2  # samples dry per-sample work (Fisher, influence) runs on, timed
 CPU_BATCH = 32  # on a CPU, a dry loop's batches hold at most this many samples
 
 # name -> (channels, image size, classes, training samples, test samples) of the real data
@@ -124,6 +126,26 @@ def record(desc: str, samples: float, seconds_per_sample: float, device: torch.d
              "device": device_name(device)}
     with open(ledger, "a") as file:
         file.write(json.dumps(entry) + "\n")
+
+
+@contextmanager
+def per_sample_work(desc: str, pool, data, max_samples: int | None = None):
+    """Per-sample work over `pool` (drawn down to `max_samples` by the caller): yields the
+    pool, or in a dry run its first SAMPLES samples, timed, recording the real run's count
+    (the pool at the real dataset's size, capped at `max_samples`)."""
+    if not active() or len(pool) <= SAMPLES:
+        yield pool
+        return
+    with Timer(data.device) as timer:
+        yield pool[:SAMPLES]
+    record(desc, real_count(pool, data, max_samples), timer.seconds / SAMPLES, data.device)
+
+
+def real_count(pool, data, max_samples: int | None = None) -> float:
+    """Samples the real run draws from `pool`: its size at the real dataset's size (outside a
+    dry run, its size), capped at `max_samples`."""
+    real = len(pool) * scale(data)
+    return min(real, max_samples) if max_samples else real
 
 
 def device_name(device: torch.device) -> str:

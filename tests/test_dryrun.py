@@ -59,6 +59,28 @@ def test_a_dry_training_loop_runs_two_batches_and_records_the_real_budget(dry):
     assert 0 < entry["seconds_per_sample"] < 1
 
 
+@pytest.mark.parametrize("method, settings, loop, real", [
+    # 120 synthetic training samples stand for 50,000; the retain set is 100 of them
+    ("ff", {"max_samples": None}, "ff Fisher", 100 * 50_000 / 120),
+    ("ff", {"max_samples": 500}, "ff Fisher", 500),
+    ("iu", {"max_samples": 512, "solver": "cg"}, "iu Fisher (cg)", 512),
+])
+def test_dry_per_sample_work_runs_two_samples_and_records_the_real_count(
+        dry, method, settings, loop, real):
+    from mu_core.data import load
+    from mu_core.models import create_for
+    from mu_core.splits import make_split
+    from mu_core.unlearn import unlearn
+
+    data = load("cifar10")
+    split = make_split(data, forget_indices=data.train[100:].tolist())
+    assert len(split.retain) == 100
+    unlearn(method, create_for("cnn", data, seed=0), data, split, **settings)
+    (entry,) = [e for e in map(json.loads, dry.read_text().splitlines()) if e["loop"] == loop]
+    assert entry["samples"] == pytest.approx(real)
+    assert entry["seconds_per_sample"] > 0
+
+
 def test_the_estimate_adds_samples_times_seconds_per_sample(tmp_path):
     ledger = tmp_path / "ledger.jsonl"
     rows = [{"loop": "train", "samples": 7200, "seconds_per_sample": 1.0, "device": "X"},

@@ -12,6 +12,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
+from .. import dryrun
 from ..data import ImageData
 from ..errors import check_choice, check_positive_int, check_positive_number
 from ..persample import (fisher_diagonal, fisher_product, fisher_rows, flatten, gradient_sum,
@@ -59,7 +60,8 @@ def ff(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1e-6,
     # diagonal of the expected Fisher of the retain set, from per-sample gradients (the
     # reference approximates it with batch-mean gradients).
     check_positive_number("alpha", alpha)
-    fisher = fisher_diagonal(model, data, subsample(split.retain, max_samples, seed))
+    with dryrun.per_sample_work("ff Fisher", split.retain, data, max_samples) as pool:
+        fisher = fisher_diagonal(model, data, subsample(pool, max_samples, seed))
     head = classifier_parameter_names(model)
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -172,18 +174,21 @@ def iu(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1.0,
     check_positive_number("alpha", alpha)
     check_positive_number("damping", damping)
     check_positive_number("weight_decay", weight_decay, allow_zero=True)
+    check_choice("fisher", fisher, FISHERS)
+    check_choice("solver", solver, SOLVERS)
     params = trainable(model)
     theta = flatten(params)
     forget_gradient = flatten(gradient_sum(model, data, split.forget)).detach()
     direction = (forget_gradient + len(split.forget) * weight_decay * theta) / len(split.retain)
     retain = subsample(split.retain, max_samples, seed)
-    check_choice("fisher", fisher, FISHERS)
-    check_choice("solver", solver, SOLVERS)
-    if chosen_solver(solver, model, data, len(retain), fisher) == "woodbury":
-        rows = fisher_rows(model, data, retain, kind=fisher)
-        step = alpha * inverse_fisher_product(rows, direction, damping, len(retain))
-    else:
-        step = alpha * damped_fisher_solve(model, data, retain, direction, damping, fisher)
+    real_samples = int(dryrun.real_count(split.retain, data, max_samples))
+    solver = chosen_solver(solver, model, data, real_samples, fisher)
+    with dryrun.per_sample_work(f"iu Fisher ({solver})", retain, data, max_samples) as retain:
+        if solver == "woodbury":
+            rows = fisher_rows(model, data, retain, kind=fisher)
+            step = alpha * inverse_fisher_product(rows, direction, damping, len(retain))
+        else:
+            step = alpha * damped_fisher_solve(model, data, retain, direction, damping, fisher)
     with torch.no_grad():
         for name, delta in unflatten(step, params).items():
             dict(model.named_parameters())[name].add_(delta)
