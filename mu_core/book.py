@@ -218,7 +218,7 @@ def chapter_parameters(root: Path, chapter: ChapterSource, preset: str,
                        overrides: list[str] = ()) -> dict:
     """The preset's parameters plus overrides, all checked before anything runs; a chapter
     with a ``preset`` parameter is also told the preset's name."""
-    presets.check_preset(preset)
+    presets.check_preset(preset, preset_folder(root))
     defaults = notebook_parameters(read_notebook(chapter.source))
     preset_values = presets.values(chapter.slug, preset, preset_folder(root))
     origin = str(presets.path(chapter.slug, preset, preset_folder(root)))
@@ -226,7 +226,7 @@ def chapter_parameters(root: Path, chapter: ChapterSource, preset: str,
     given = dict(map(parse_override, overrides))
     if "preset" in given:
         raise ConfigError("the preset is chosen with --preset, not with -p preset=...; "
-                          f"accepted: --preset {' | '.join(presets.PRESETS)}.")
+                          f"accepted: --preset {' | '.join(presets.known(preset_folder(root)))}.")
     params.update(check_parameters(defaults, given, "the command line"))
     if "preset" in defaults:
         params["preset"] = preset

@@ -12,6 +12,9 @@ from .errors import MuError, check_choice
 from .persample import memory_budget
 
 
+PRESET_HELP = f"{', '.join(presets.PRESETS)}, or a variant that `mu-book list` shows"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)  # clean up like Ctrl-C: finished work is kept
@@ -40,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="execute chapters with a preset")
     run.add_argument("chapters", nargs="*", help="slug, number or name (default: all)")
-    run.add_argument("--preset", default="cpu", help=f"one of {', '.join(presets.PRESETS)}")
+    run.add_argument("--preset", default="cpu", help=PRESET_HELP)
     run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
                      help="override a parameter (value read as YAML); repeatable")
     run.add_argument("--out", help="where executed notebooks go (default: book/notebooks; "
@@ -51,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     build = commands.add_parser("build", help="run every chapter, then build the HTML book")
-    build.add_argument("--preset", default="cpu", help=f"one of {', '.join(presets.PRESETS)}")
+    build.add_argument("--preset", default="cpu", help=PRESET_HELP)
     build.add_argument("--no-run", action="store_true",
                        help="build from the chapters already executed")
     build.set_defaults(handler=_build)

@@ -324,13 +324,14 @@ def class_counts(data: ImageData, idx: Tensor) -> Tensor:
 
 
 def require_classes(data: ImageData, classes, name: str = "forget_classes") -> tuple[int, ...]:
-    """Validate a list of class ids against the dataset; return them as a tuple of ints."""
+    """Validate a list of class ids or class names against the dataset; return the ids as a
+    tuple of ints. A name matches ignoring case, and "_" matches " " ("basset_hound")."""
     if isinstance(classes, (int, str)) or not hasattr(classes, "__iter__"):
-        raise ConfigError(f"{name} must be a list of class ids, got {classes!r}.")
-    classes = tuple(classes)
+        raise ConfigError(f"{name} must be a list of class ids or names, got {classes!r}.")
+    classes = tuple(class_id(data, c, name) if isinstance(c, str) else c for c in classes)
     for c in classes:
         if isinstance(c, bool) or not isinstance(c, (int, np.integer)):
-            raise ConfigError(f"{name} must hold integer class ids, got {c!r}.")
+            raise ConfigError(f"{name} must hold integer class ids or class names, got {c!r}.")
         if not 0 <= c < data.num_classes:
             raise ConfigError(
                 f"{name} holds class {c}, out of range for {data.name!r}: class ids are "
@@ -338,3 +339,16 @@ def require_classes(data: ImageData, classes, name: str = "forget_classes") -> t
     if len(set(classes)) != len(classes):
         raise ConfigError(f"{name} holds a class twice: {list(classes)}.")
     return tuple(int(c) for c in classes)
+
+
+def _class_key(text: str) -> str:
+    return " ".join(text.replace("_", " ").lower().split())
+
+
+def class_id(data: ImageData, class_name: str, name: str = "forget_classes") -> int:
+    """The id of the class called `class_name` in `data` (see `require_classes`)."""
+    keys = [_class_key(c) for c in data.classes]
+    if _class_key(class_name) not in keys:
+        raise ConfigError(f"{name} names class {class_name!r}, which {data.name!r} does not "
+                          f"have; its classes: {', '.join(data.classes)}.")
+    return keys.index(_class_key(class_name))

@@ -43,6 +43,17 @@ SHAPES = {
     "tiny_imagenet": (3, 64, 200, 100_000, 10_000),
 }
 
+# Class names of the synthetic data where a preset names classes (elsewhere "class N"):
+# Oxford-IIIT Pet's breeds, which MRA's Table 5 names.
+CLASS_NAMES = {"oxford_pets": (
+    "Abyssinian", "American Bulldog", "American Pit Bull Terrier", "Basset Hound", "Beagle",
+    "Bengal", "Birman", "Bombay", "Boxer", "British Shorthair", "Chihuahua", "Egyptian Mau",
+    "English Cocker Spaniel", "English Setter", "German Shorthaired", "Great Pyrenees",
+    "Havanese", "Japanese Chin", "Keeshond", "Leonberger", "Maine Coon",
+    "Miniature Pinscher", "Newfoundland", "Persian", "Pomeranian", "Pug", "Ragdoll",
+    "Russian Blue", "Saint Bernard", "Samoyed", "Scottish Terrier", "Shiba Inu", "Siamese",
+    "Sphynx", "Staffordshire Bull Terrier", "Wheaten Terrier", "Yorkshire Terrier")}
+
 # Budgets the dry run cuts in the parameters (by name, at any depth): loops other than
 # `train.fit`, which cuts itself. Lists of seeds keep their first seed.
 CUTS = {
@@ -102,7 +113,8 @@ def synthetic(name: str, image_size: int | None = None):
         noise = torch.randn(len(labels), channels, size, size, generator=generator) * 0.15
         images = (prototypes[labels] + noise).clamp(0, 1).mul(255).round().to(torch.uint8)
         parts.append((images, labels))
-    return _from_parts(name, parts, [f"class {c}" for c in range(classes)])
+    names = CLASS_NAMES.get(name) or [f"class {c}" for c in range(classes)]
+    return _from_parts(name, parts, list(names))
 
 
 def scale(data) -> float:

@@ -64,6 +64,7 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
 preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset = "mnist5k"
 architecture = "cnn"
+architecture_options = {}
 epochs = 8
 lr = 0.05
 batch_size = 128
@@ -112,7 +113,7 @@ data = datasets.load(dataset).to(chapter.device)
 rows, trained = mra.recall_study(
     data, {"forget_classes": forget_classes, "forget_fraction": forget_fraction}, methods,
     seeds, attacks, architecture=architecture, recipe=recipe, hyperparameters=hyperparameters,
-    restrict=mra.attack_restrictions(chapter.params))
+    restrict=mra.attack_restrictions(chapter.params), architecture_options=architecture_options)
 display(Markdown(f"{len(rows)} attacks on {len(methods)} methods x {len(seeds)} seeds, "
                  f"{rows.seconds.sum():.0f} s of attack time in all."))
 

@@ -21,13 +21,42 @@ def test_the_published_preset_holds_the_parameters_cell_values_of_every_preset_n
     assert defaults["preset"] == presets.PUBLISHED
     published = presets.values(chapter.slug, presets.PUBLISHED)
     assert {name: defaults[name] for name in published} == published
-    for preset in presets.PRESETS:
+    for preset in presets.available(chapter.slug):
         assert set(presets.values(chapter.slug, preset)) <= set(published), preset
 
 
 def test_the_presets_are_found_beside_the_installed_package():
     assert presets.FOLDER == (ROOT / "mu_core" / "presets").resolve()
-    assert presets.available("02_mra") == list(presets.PRESETS)
+    assert presets.available("02_mra") == [*presets.PRESETS, "paper_cifar100",
+                                           "paper_flowers102", "paper_oxford_pets"]
+
+
+def test_a_variant_extends_the_paper_preset_and_overrides_what_it_lists():
+    paper = presets.values("02_mra", "paper")
+    pets = presets.values("02_mra", "paper_oxford_pets")
+    assert pets["dataset"] == "oxford_pets" and pets["tau_closed"] == 0.05
+    assert pets["rounds"] == paper["rounds"] == 20  # not listed: the paper preset's
+    assert "extends" not in pets
+
+
+def test_a_preset_that_extends_itself_in_a_circle_is_refused(tmp_path):
+    for name, base in (("paper", "paper_a"), ("paper_a", "paper")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "00_x.yaml").write_text(f"extends: {base}\nseed: 1\n")
+    with pytest.raises(ConfigError, match="extends 'paper', which extends it in turn"):
+        presets.values("00_x", "paper", tmp_path)
+
+
+def test_the_pet_breeds_table_5_names_resolve_to_class_ids():
+    from mu_core import dryrun
+    from mu_core.data import require_classes
+
+    pets = dryrun.synthetic("oxford_pets", 32)
+    named = presets.values("02_mra", "paper_oxford_pets")["forget_classes"]
+    assert require_classes(pets, named) == (5, 26, 3, 4, 17)
+    assert require_classes(pets, ["basset_hound", "japanese chin"]) == (3, 17)
+    with pytest.raises(ConfigError, match="names class 'Sphinx', which 'oxford_pets' does not"):
+        require_classes(pets, ["Sphinx"])
 
 
 # A hand-worked namespace for chapter 00: the published values, with seed and lr changed.
@@ -70,8 +99,15 @@ def test_nothing_changes_for_the_published_preset_or_a_preset_mu_book_resolved(m
 def test_an_unknown_preset_is_refused_with_a_sentence(monkeypatch):
     monkeypatch.delenv(presets.RESOLVED_ENV, raising=False)
     with pytest.raises(ConfigError, match=r"^unknown preset 'gpu'; accepted: smoke, cpu, "
-                                          r"paper\.$"):
+                                          r"paper, paper_cifar100, .*\.$"):
         presets.apply("00_foundations", {**PUBLISHED_00, "preset": "gpu"})
+
+
+def test_a_variant_the_chapter_lacks_is_refused(monkeypatch):
+    monkeypatch.delenv(presets.RESOLVED_ENV, raising=False)
+    with pytest.raises(ConfigError, match="chapter 00_foundations has no 'paper_cifar100' "
+                                          "preset; it has: smoke, cpu, paper."):
+        presets.apply("00_foundations", {**PUBLISHED_00, "preset": "paper_cifar100"})
 
 
 def test_a_preset_naming_a_parameter_the_chapter_lacks_is_refused(monkeypatch, tmp_path):

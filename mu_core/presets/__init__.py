@@ -4,7 +4,9 @@
 
 * ``smoke``: seconds, for the tests;
 * ``cpu``: the published book, the values of each chapter's parameters cell;
-* ``paper``: the papers' datasets, architectures and budgets, on a CUDA GPU.
+* ``paper``: the papers' datasets, architectures and budgets, on a CUDA GPU;
+* ``paper_<dataset>``, where a chapter has it: the paper's setting for another of its
+  datasets. Its file starts with ``extends: paper`` and lists what differs.
 
 A chapter switches scale with one value: its parameters cell starts with
 ``preset = "cpu"``. Set to ``"paper"`` (in Colab, in Jupyter, or with ``papermill -p
@@ -21,31 +23,40 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-PRESETS = ("smoke", "cpu", "paper")
+PRESETS = ("smoke", "cpu", "paper")  # every chapter has these
+EXTENDS = "extends"  # a preset file's key naming the preset it starts from
 PUBLISHED = "cpu"  # the preset whose values are the parameters cells' defaults
 FOLDER = Path(__file__).resolve().parent
 # Set by `mu-book run` to the preset whose values it injected into the kernel.
 RESOLVED_ENV = "MU_BOOK_PRESET"
 
 
-def check_preset(preset) -> str:
-    if preset not in PRESETS:
-        raise ConfigError(f"unknown preset {preset!r}; accepted: {', '.join(PRESETS)}.")
+def known(folder: Path = FOLDER) -> list[str]:
+    """Every preset name: the three of PRESETS, then the variants some chapters have."""
+    variants = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in PRESETS
+                      and not p.name.startswith(("_", ".")))
+    return [*PRESETS, *variants]
+
+
+def check_preset(preset, folder: Path = FOLDER) -> str:
+    if preset not in known(folder):
+        raise ConfigError(f"unknown preset {preset!r}; accepted: {', '.join(known(folder))}.")
     return preset
 
 
 def path(slug: str, preset: str, folder: Path = FOLDER) -> Path:
     """The YAML file of `preset` for chapter `slug` under `folder` (the package's presets
     unless a project gives its own)."""
-    return folder / check_preset(preset) / f"{slug}.yaml"
+    return folder / check_preset(preset, folder) / f"{slug}.yaml"
 
 
 def available(slug: str, folder: Path = FOLDER) -> list[str]:
-    return [p for p in PRESETS if path(slug, p, folder).exists()]
+    return [p for p in known(folder) if path(slug, p, folder).exists()]
 
 
-def values(slug: str, preset: str, folder: Path = FOLDER) -> dict:
-    """The parameters that `preset` sets for chapter `slug`, as written in its YAML file."""
+def values(slug: str, preset: str, folder: Path = FOLDER, seen: tuple = ()) -> dict:
+    """The parameters that `preset` sets for chapter `slug`: its YAML file's, over those of
+    the preset it extends."""
     from ..book import read_text, read_yaml  # the book's YAML rules (1e-3 is a number)
 
     file = path(slug, preset, folder)
@@ -55,7 +66,12 @@ def values(slug: str, preset: str, folder: Path = FOLDER) -> dict:
     found = read_yaml(read_text(file), str(file)) or {}
     if not isinstance(found, dict):
         raise ConfigError(f"{file} must map parameter names to values.")
-    return found
+    if EXTENDS not in found:
+        return found
+    base = found.pop(EXTENDS)
+    if base in (*seen, preset):
+        raise ConfigError(f"{file} extends {base!r}, which extends it in turn.")
+    return {**values(slug, check_preset(base, folder), folder, (*seen, preset)), **found}
 
 
 def apply(slug: str, namespace: dict) -> dict:
@@ -67,6 +83,9 @@ def apply(slug: str, namespace: dict) -> dict:
     if preset is None:
         return {}
     check_preset(preset)
+    if preset not in available(slug):
+        raise ConfigError(f"chapter {slug} has no {preset!r} preset; it has: "
+                          f"{', '.join(available(slug))}.")
     if preset == PUBLISHED or os.environ.get(RESOLVED_ENV) == preset:
         return {}
     published = values(slug, PUBLISHED)

@@ -109,8 +109,10 @@ def check_attacks(attacks: dict[str, dict], data: ImageData) -> dict[str, tuple]
 
 def recall_study(data: ImageData, split_spec: dict, methods, seeds, attacks: dict[str, dict], *,
                  architecture: str, recipe: Recipe, hyperparameters: dict | None = None,
-                 restrict: dict[str, dict] | None = None) -> tuple[pd.DataFrame, dict]:
-    """Run every attack on every (seed, method) unlearned model.
+                 restrict: dict[str, dict] | None = None,
+                 architecture_options: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """Run every attack on every (seed, method) unlearned model, the trained model built as
+    `architecture` with `architecture_options` (e.g. ``{"pretrained": True}``).
 
     `restrict[attack]` may limit an attack to some `methods` and `seeds` (the ablation runs
     on four methods, for example).
@@ -125,7 +127,8 @@ def recall_study(data: ImageData, split_spec: dict, methods, seeds, attacks: dic
     rows, trained_scores = [], {}
     for _, seed, method, split, trained, unlearned, _ in unlearned_models(
             data, {"recall": split_spec}, methods, seeds, architecture=architecture,
-            recipe=recipe, hyperparameters=hyperparameters):
+            recipe=recipe, hyperparameters=hyperparameters,
+            architecture_options=architecture_options):
         if seed not in trained_scores:
             trained_scores[seed] = recall_scores(trained[0], data, split)
         ulm = recall_scores(unlearned, data, split)

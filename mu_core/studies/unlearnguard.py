@@ -211,6 +211,9 @@ class Settings:
 
     @classmethod
     def from_params(cls, params: dict) -> "Settings":
+        """The settings from a chapter's parameters; `preset`, which only chose them, is not
+        one of them."""
+        params = {name: value for name, value in params.items() if name != "preset"}
         names = [f.name for f in fields(cls)]
         unknown = sorted(set(params) - set(names))
         missing = [n for n in names if n not in params]
