@@ -60,6 +60,15 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "mu-core @ git+https://github.com/mu-privacy/mu-book"], check=True)
 
+# %% [markdown]
+# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
+# (in Colab, on a GPU runtime) or run `mu-book run 02 --preset paper`: every value that
+# preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 02 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there. The
+# paper's other datasets have their own presets: `paper_cifar100`, `paper_oxford_pets` and
+# `paper_flowers102` (Tables 5-7's settings for each).
+
 # %% tags=["parameters"]
 preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset = "mnist5k"
