@@ -29,7 +29,7 @@ ENV = "MU_DRY_RUN"
 LEDGER_ENV = "MU_DRY_LEDGER"
 BATCHES = 2  # batches a dry training loop runs; the last one is timed
 SAMPLES = 2  # samples dry per-sample work (Fisher, influence) runs on, timed
-CPU_BATCH = 32  # on a CPU, a dry loop's batches hold at most this many samples
+CPU_BATCH = 8  # on a CPU, a dry run's batches hold at most this many samples
 
 # name -> (channels, image size, classes, training samples, test samples) of the real data
 SHAPES = {
@@ -65,6 +65,8 @@ CUTS = {
     "forget_per_class": 2,
 }
 SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
+# Batch sizes outside `train.fit` (which cuts its own), cut to CPU_BATCH on a CPU only.
+BATCH_NAMES = ("batch_size", "attack_batch_size")
 
 
 def active() -> bool:
@@ -73,20 +75,22 @@ def active() -> bool:
 
 def dry_parameters(params: dict, cuda: bool) -> dict:
     """The chapter's parameters with the budgets of `CUTS` lowered (never raised), seed
-    lists cut to their first seed, and a CUDA device replaced by the CPU without CUDA."""
-    cut = {key: _cut(key, value) for key, value in params.items()}
+    lists cut to their first seed, and a CUDA device replaced by the CPU without CUDA, where
+    batch sizes are cut too."""
+    cuts = CUTS if cuda else {**CUTS, **dict.fromkeys(BATCH_NAMES, CPU_BATCH)}
+    cut = {key: _cut(key, value, cuts) for key, value in params.items()}
     if not cuda and str(cut.get("device", "")).startswith("cuda"):
         cut["device"] = "cpu"
     return cut
 
 
-def _cut(key, value):
+def _cut(key, value, cuts: dict):
     if isinstance(value, dict):
-        return {k: _cut(k, v) for k, v in value.items()}
+        return {k: _cut(k, v, cuts) for k, v in value.items()}
     if key in SEED_LISTS and isinstance(value, list) and value:
         return value[:1]
-    if key in CUTS and isinstance(value, int) and not isinstance(value, bool):
-        return min(value, CUTS[key])
+    if key in cuts and isinstance(value, int) and not isinstance(value, bool):
+        return min(value, cuts[key])
     return value
 
 

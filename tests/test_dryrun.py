@@ -30,6 +30,12 @@ def test_dry_parameters_cut_budgets_by_name_at_any_depth_and_never_raise_them():
                             {"iterations": 2, "lr": 0.01}},
         "shadow_count": 4, "methods": ["ga", "ft"], "steps": True}
     assert dryrun.dry_parameters({"device": "cuda"}, cuda=True) == {"device": "cuda"}
+    batches = {"batch_size": 128, "attack_batch_size": 4, "hyperparameters": {
+        "adversarial": {"batch_size": 64}}}
+    assert dryrun.dry_parameters(batches, cuda=True) == batches  # cut on a CPU only
+    assert dryrun.dry_parameters(batches, cuda=False) == {
+        "batch_size": 8, "attack_batch_size": 4, "hyperparameters": {
+            "adversarial": {"batch_size": 8}}}
 
 
 def test_synthetic_data_has_the_real_shape_and_is_deterministic(dry):
