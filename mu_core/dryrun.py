@@ -64,6 +64,8 @@ CUTS = {
     "candidates_per_class": 2, "relearn_epochs": 1, "attack_epochs": 1, "per_class": 10,
     "forget_per_class": 2,
 }
+# Budgets inside the library that no parameter sets, cut in a dry run by `cut`.
+INTERNAL_CUTS = {"max_columns": 256}
 SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
 # Batch sizes outside `train.fit` (which cuts its own), cut to CPU_BATCH on a CPU only.
 BATCH_NAMES = ("batch_size", "attack_batch_size")
@@ -71,6 +73,11 @@ BATCH_NAMES = ("batch_size", "attack_batch_size")
 
 def active() -> bool:
     return os.environ.get(ENV) == "1"
+
+
+def cut(name: str, value: int) -> int:
+    """An internal budget (`INTERNAL_CUTS`): `value`, or in a dry run at most the cut."""
+    return min(value, INTERNAL_CUTS[name]) if active() else value
 
 
 def dry_parameters(params: dict, cuda: bool) -> dict:

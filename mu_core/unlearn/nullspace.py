@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .. import dryrun
 from ..data import ImageData
 from ..errors import check_fraction
 from ..splits import Split
@@ -20,8 +21,12 @@ from .fisher import subsample
 from .registry import register
 
 
+# Inputs per layer that UNSC's basis is built from (its SVD is the costly part).
+MAX_COLUMNS = 4096
+
+
 def layer_inputs(model: nn.Module, data: ImageData, indices: Tensor, *,
-                 max_columns: int = 4096, seed: int = 0) -> dict[nn.Module, Tensor]:
+                 max_columns: int = MAX_COLUMNS, seed: int = 0) -> dict[nn.Module, Tensor]:
     """For each Conv2d / Linear layer, a (groups, d, m) tensor whose columns are inputs the
     layer sees on `indices`: image patches for convolutions (d = in / groups * kh * kw, as
     the weight is laid out; a grouped or depthwise convolution has one set of patches per
@@ -118,7 +123,8 @@ def unsc(model: nn.Module, data: ImageData, split: Split, *, energy: float = 0.9
     # frozen, batch norm in eval mode, plain SGD without weight decay.
     check_fraction("energy", energy)
     targets = pseudo_labels(model, data, split)
-    inputs = layer_inputs(model, data, subsample(split.retain, max_samples, seed), seed=seed)
+    inputs = layer_inputs(model, data, subsample(split.retain, max_samples, seed), seed=seed,
+                          max_columns=dryrun.cut("max_columns", MAX_COLUMNS))
     handles = []
     for layer, columns in inputs.items():
         handles.append(layer.weight.register_hook(project_out(principal_projector(columns, energy))))
