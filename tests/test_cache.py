@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from mu_core import cache, zoo
+from mu_core.errors import ConfigError
 from mu_core.splits import make_split
 from mu_core.train import Recipe
 
@@ -190,6 +191,6 @@ def test_an_unwritable_cache_fails_before_building(tmp_path, monkeypatch):
     (tmp_path / "file").write_text("not a folder")
     monkeypatch.setenv("MU_CACHE_DIR", str(tmp_path / "file" / "cache"))
     build = Builder()
-    with pytest.raises(cache.ConfigError, match="cannot be written"):
+    with pytest.raises(ConfigError, match="cannot be written"):
         cache.cached_model(CONFIG, _net, build)
     assert build.calls == 0

@@ -259,7 +259,9 @@ def _mu_book(project, tmpdir, *args, marker=None, release="never"):
     extra = ["-p", f"marker={marker}", "-p", f"release={release}"] if marker else []
     return subprocess.Popen(
         [sys.executable, "-m", "mu_core.cli", "--root", str(project), "run", "demo",
-         "--preset", "smoke", *extra, *args], env=env, cwd=project, stdout=subprocess.PIPE,
+         "--preset", "smoke", *extra, *args], env=env, stdout=subprocess.PIPE,
+        # not the project folder: its mu_core/presets would shadow the package on sys.path
+        cwd=project / "notebooks",
         stderr=subprocess.PIPE, text=True)
 
 
