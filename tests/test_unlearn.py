@@ -274,3 +274,19 @@ def test_layer_inputs_are_the_patches_a_same_padded_convolution_sees(stride, siz
         assert products.shape == expected.shape
         assert torch.allclose(products.sort(0).values, expected.sort(0).values, atol=1e-5)
         x = output
+
+
+def test_patches_are_drawn_chunk_by_chunk_as_one_unfold_of_the_batch_would_draw_them():
+    # 40 images, more than PATCH_CHUNK: the rows must be those a single unfold of the
+    # whole batch and one random draw over its (image, position) rows give, in order.
+    from torch import nn
+
+    from mu_core.unlearn import nullspace
+
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 4, 3, stride=2, padding=1, groups=1)
+    x = torch.randn(40, 3, 9, 9)
+    drawn = nullspace.sampled_patches(conv, x, 70, torch.Generator().manual_seed(5))
+    whole = torch.nn.functional.unfold(x, 3, 1, 1, 2).transpose(1, 2).reshape(-1, 27)
+    chosen = torch.randperm(len(whole), generator=torch.Generator().manual_seed(5))[:70]
+    assert nullspace.PATCH_CHUNK < 40 and torch.equal(drawn, whole[chosen])

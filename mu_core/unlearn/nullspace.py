@@ -40,14 +40,13 @@ def layer_inputs(model: nn.Module, data: ImageData, indices: Tensor, *,
         x = inputs[0].detach().float()
         groups = 1
         if isinstance(module, nn.Conv2d):
-            x, padding = conv_input(module, x)
-            x = F.unfold(x, module.kernel_size, module.dilation, padding, module.stride)
-            x = x.transpose(1, 2).reshape(-1, x.shape[1])
+            rows = sampled_patches(module, x, max_columns, generator)
             groups = module.groups
-        x = x.reshape(len(x), -1)
-        chosen = torch.randperm(len(x), generator=generator)[:max_columns].to(x.device)
+        else:
+            x = x.reshape(len(x), -1)
+            rows = x[torch.randperm(len(x), generator=generator)[:max_columns].to(x.device)]
         # rows are channel-major (channel, kh, kw), so each group's patch is a block of d
-        captured[module] = x[chosen].reshape(len(chosen), groups, -1).permute(1, 2, 0).cpu()
+        captured[module] = rows.reshape(len(rows), groups, -1).permute(1, 2, 0).cpu()
 
     handles = [layer.register_forward_hook(capture) for layer in layers]
     try:
@@ -56,6 +55,34 @@ def layer_inputs(model: nn.Module, data: ImageData, indices: Tensor, *,
         for handle in handles:
             handle.remove()
     return captured
+
+
+# Images unfolded at once when sampling patches: memory is bounded by this many images'
+# patches, not by the whole batch's (3.6 GB for 500 images in a ResNet-18 layer at 224 px).
+PATCH_CHUNK = 16
+
+
+def sampled_patches(conv: nn.Conv2d, x: Tensor, count: int,
+                    generator: torch.Generator) -> Tensor:
+    """`count` of the patches the convolution sees in the batch `x`, drawn at random without
+    replacement over (image, position): (count, in / groups * kh * kw). The draw is the one
+    a single unfold of the whole batch would make; the unfolding goes PATCH_CHUNK images at
+    a time."""
+    x, padding = conv_input(conv, x)
+
+    def unfold(images):
+        return F.unfold(images, conv.kernel_size, conv.dilation, padding, conv.stride)
+
+    positions = unfold(x[:1]).shape[-1]
+    chosen = torch.randperm(len(x) * positions, generator=generator)[:count].to(x.device)
+    images, places = chosen // positions, chosen % positions
+    rows = x.new_empty(len(chosen), x.shape[1] * conv.kernel_size[0] * conv.kernel_size[1])
+    for start in range(0, len(x), PATCH_CHUNK):
+        inside = (images >= start) & (images < start + PATCH_CHUNK)
+        if inside.any():
+            patches = unfold(x[start:start + PATCH_CHUNK])
+            rows[inside] = patches[images[inside] - start, :, places[inside]]
+    return rows
 
 
 def conv_input(conv: nn.Conv2d, x: Tensor) -> tuple[Tensor, tuple | int]:
