@@ -7,6 +7,7 @@ global-pool + linear classifier for VGG.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from types import SimpleNamespace
 from typing import Callable
@@ -184,10 +185,16 @@ def create(name: str, num_classes: int, in_channels: int, image_size: int, *,
         check_pretrained(name, options)
         options = {**options, "pretrained": False}  # a dry run downloads nothing
     if seed is None:
-        return MODELS[name](num_classes, in_channels, image_size, **options)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return MODELS[name](num_classes, in_channels, image_size, **options)
+        model = MODELS[name](num_classes, in_channels, image_size, **options)
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = MODELS[name](num_classes, in_channels, image_size, **options)
+    if options.get("pretrained"):
+        # how `restart` draws this model's starting point again: pretrained weights, new head
+        model.starting_point = functools.partial(create, name, num_classes, in_channels,
+                                                 image_size, **options)
+    return model
 
 
 def check_pretrained(name: str, options: dict) -> None:
@@ -229,6 +236,24 @@ def reinitialize(model: nn.Module, seed: int) -> nn.Module:
         for module in model.modules():
             if hasattr(module, "reset_parameters"):
                 _reset(module)
+    return model
+
+
+def restart(model: nn.Module, seed: int) -> nn.Module:
+    """The model's starting point drawn again from `seed`, in place (retraining from
+    scratch): a model built from pretrained weights gets them back, with its other weights
+    (the new head) drawn from `seed`; any other model is `reinitialize`d. A held pruning
+    mask is kept either way."""
+    build = getattr(model, "starting_point", None)
+    if build is None:
+        return reinitialize(model, seed)
+    fresh = build(seed=seed).state_dict()
+    with torch.no_grad():
+        for name, tensor in model.state_dict(keep_vars=True).items():
+            if ".parametrizations." not in name:
+                tensor.copy_(fresh[name])
+            elif name.endswith(".original"):  # the free weight; the mask beside it is kept
+                tensor.copy_(fresh[name.replace(".parametrizations.", ".")[:-len(".original")]])
     return model
 
 

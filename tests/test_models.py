@@ -82,3 +82,34 @@ def test_unknown_names_and_options_fail_with_the_accepted_ones():
         models.create("cnn", 0, 1, 28)
     with pytest.raises(ConfigError, match="divisible by 32"):
         models.create("swinv2_tiny", 10, 3, 28)
+
+
+def test_retraining_a_pretrained_model_restarts_from_its_pretrained_weights(monkeypatch):
+    # A stand-in for a pretrained network: its body is a constant "downloaded" weight when
+    # pretrained, its head random. Retraining from scratch starts where training started:
+    # the pretrained body again, a head drawn from the retrain seed; a pruning mask stays.
+    from mu_core.unlearn.pruning import hold_masks
+
+    def build(num_classes, in_channels, image_size, pretrained=False):
+        body = nn.Linear(in_channels * image_size * image_size, 6)
+        if pretrained:
+            nn.init.constant_(body.weight, 0.5)
+        return nn.Sequential(nn.Flatten(), body, nn.Linear(6, num_classes))
+
+    monkeypatch.setitem(models.MODELS, "toy", build)
+    model = models.create("toy", 3, 1, 2, seed=0, pretrained=True)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)  # training moves every weight
+    models.restart(model, seed=7)
+    assert torch.all(model[1].weight == 0.5)
+    assert not torch.equal(model[2].weight, start["2.weight"])  # a head from seed 7
+    assert torch.equal(model[2].weight, models.create("toy", 3, 1, 2, seed=7,
+                                                      pretrained=True)[2].weight)
+    hold_masks(model, {"1.weight": torch.tensor([[1.0, 0, 1, 0]] * 6)})
+    model[1].parametrizations.weight.original.data.add_(1.0)
+    models.restart(model, seed=7)
+    assert torch.equal(model[1].weight, torch.tensor([[0.5, 0, 0.5, 0]] * 6))
+    plain = models.create("toy", 3, 1, 2, seed=0)  # not pretrained: fresh weights
+    assert not hasattr(plain, "starting_point")

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from ..data import ImageData
 from ..errors import check_positive_number
-from ..models import reinitialize
+from ..models import restart
 from ..splits import Split
 from ..train import Recipe, fit
 from .registry import register
@@ -30,10 +30,11 @@ def retrain(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 8,
             lr: float = 0.05, batch_size: int = 128, optimizer: str = "sgd",
             weight_decay: float = 5e-4, schedule: str = "cosine", augment: str = "none",
             seed: int = 0) -> None:
-    # Same recipe as the trained model (pass it), from fresh weights drawn from `seed`.
+    # Same recipe as the trained model (pass it), from its starting point drawn again from
+    # `seed`: fresh weights, or its pretrained weights with a fresh head (`models.restart`).
     recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
                     weight_decay=weight_decay, schedule=schedule, augment=augment)
-    fit(reinitialize(model, seed), data, split.retain, recipe, seed=seed, desc="retrain")
+    fit(restart(model, seed), data, split.retain, recipe, seed=seed, desc="retrain")
 
 
 @register("ft", "Fine-tune on the retain set (Warnecke et al.)")
