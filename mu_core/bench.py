@@ -37,6 +37,7 @@ import torch.nn.functional as F
 
 from . import book, models
 from .data import ImageData, load
+from .dryrun import Timer
 from .train import Recipe, fit, make_optimizer, prepare_model
 
 
@@ -124,17 +125,10 @@ def _images_per_second(variant: str, device: torch.device, batch: int, steps: in
     step = torch.compile(_training_step) if compiled else _training_step
     for _ in range(warmup):  # compilation and cuDNN's autotuning happen here
         step(model, optimizer, x, y, fast)
-    _synchronize(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step(model, optimizer, x, y, fast)
-    _synchronize(device)
-    return steps * batch / (time.perf_counter() - start)
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    with Timer(device) as timer:
+        for _ in range(steps):
+            step(model, optimizer, x, y, fast)
+    return steps * batch / timer.seconds
 
 
 def gpu_training_throughput(device: str = "cuda", batch: int = 512, steps: int = 50,
@@ -208,14 +202,14 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
-def _iu_setting():
-    """mnist5k, 5 classes x 50% forgotten, and the cnn trained on it (method_run_times')."""
+def _unlearning_setting(seed: int = 0):
+    """mnist5k, 5 classes x 50% forgotten, and the cnn trained on it (from the cache)."""
     from .splits import make_split
     from .zoo import trained_model
 
     data = load("mnist5k")
-    split = make_split(data, forget_classes=[1, 3, 5, 7, 9], forget_fraction=0.5)
-    model, _ = trained_model(data, split, "cnn", Recipe(epochs=8))
+    split = make_split(data, forget_classes=[1, 3, 5, 7, 9], forget_fraction=0.5, seed=seed)
+    model, _ = trained_model(data, split, "cnn", Recipe(epochs=8), seed=seed)
     return data, split, model
 
 
@@ -224,7 +218,7 @@ def _iu_run(solver: str, kind: str, samples: int, out: str) -> None:
     above the peak after loading data and model, and saves the step to `out`."""
     from .unlearn import unlearn
 
-    data, split, model = _iu_setting()
+    data, split, model = _unlearning_setting()
     baseline = _peak_rss_bytes()
     start = time.perf_counter()
     unlearned = unlearn("iu", model, data, split, fisher=kind, max_samples=samples, solver=solver)
@@ -248,7 +242,7 @@ def iu_memory(samples: int = 512, kinds=("empirical", "expected")) -> dict:
     on the trained mnist5k cnn with `samples` retain samples, solved with the whole matrix
     of Fisher rows (Woodbury) and matrix-free (conjugate gradient), and the largest
     difference of the two steps relative to the step's largest entry."""
-    _iu_setting()  # trains the model into the cache once, before the measured processes
+    _unlearning_setting()  # trains the model into the cache once, before the measured processes
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         for kind in kinds:
@@ -268,13 +262,9 @@ def iu_memory(samples: int = 512, kinds=("empirical", "expected")) -> dict:
 def method_run_times(seed: int = 0) -> dict:
     """Seconds of every unlearning method on mnist5k (5 classes x 50%, cnn) and the ratio to
     retraining, measured in one run."""
-    from .splits import make_split
     from .unlearn import METHODS, unlearn
-    from .zoo import trained_model
 
-    data = load("mnist5k")
-    split = make_split(data, forget_classes=[1, 3, 5, 7, 9], forget_fraction=0.5, seed=seed)
-    model, _ = trained_model(data, split, "cnn", Recipe(epochs=8), seed=seed)
+    data, split, model = _unlearning_setting(seed)
     seconds = {}
     for name in METHODS:
         start = time.perf_counter()

@@ -235,9 +235,9 @@ def fisher_rows(model: nn.Module, data: ImageData, indices: Tensor, *, kind: str
 def woodbury_bytes(model: nn.Module, data: ImageData, samples: int, kind: str) -> int:
     """Bytes of the whole-matrix solve: the Fisher rows of `samples` samples and their Gram
     matrix."""
-    params = list(trainable(model).values())
     rows = samples * rows_per_sample(kind, data.num_classes)
-    return rows * (sum(p.numel() for p in params) + rows) * params[0].element_size()
+    gram_bytes = rows * next(iter(trainable(model).values())).element_size()
+    return rows * (parameter_bytes(model) + gram_bytes)
 
 
 def _output_cotangent(kind: str, logits: Tensor, tangent: Tensor, labels: Tensor) -> Tensor:
@@ -256,10 +256,11 @@ def _output_cotangent(kind: str, logits: Tensor, tangent: Tensor, labels: Tensor
 PRODUCT_ACTIVATION_COPIES = 3
 
 
-def product_chunk(model: nn.Module, data: ImageData, indices: Tensor) -> int:
-    """Chunk size of `fisher_product`: the budget divided by a sample's activations."""
+def activation_chunk(model: nn.Module, data: ImageData, indices: Tensor, copies: int) -> int:
+    """Samples per chunk of a batched pass that holds `copies` of each sample's activations
+    (measured on the first sample) and no per-sample gradient: at most CHUNK["empirical"]."""
     activations = activation_bytes(model, data.inputs(indices[:1]))
-    return chunk_for(PRODUCT_ACTIVATION_COPIES * activations, CHUNK["empirical"])
+    return chunk_for(copies * activations, CHUNK["empirical"])
 
 
 def fisher_product(model: nn.Module, data: ImageData, indices: Tensor, *,
@@ -272,7 +273,7 @@ def fisher_product(model: nn.Module, data: ImageData, indices: Tensor, *,
     check_kind(kind)
     model.eval()
     params, buffers = trainable(model), _buffers(model)
-    chunk_size = chunk_size or product_chunk(model, data, indices)
+    chunk_size = chunk_size or activation_chunk(model, data, indices, PRODUCT_ACTIVATION_COPIES)
 
     def product(vector: Tensor) -> Tensor:
         direction = unflatten(vector, params)
@@ -299,9 +300,8 @@ def gradient_sum(model: nn.Module, data: ImageData, indices: Tensor, *,
     """Sum over `indices` of each sample's cross-entropy gradient (one batched pass), in
     chunks of 256 samples or as many as the memory budget holds."""
     model.eval()
-    if chunk_size is None:
-        activations = activation_bytes(model, data.inputs(indices[:1]))
-        chunk_size = chunk_for(BACKWARD_ACTIVATION_COPIES * activations, CHUNK["empirical"])
+    chunk_size = chunk_size or activation_chunk(model, data, indices,
+                                                BACKWARD_ACTIVATION_COPIES)
     params = [p for p in model.parameters() if p.requires_grad]
     total = [torch.zeros_like(p) for p in params]
     for chunk in indices.split(chunk_size):

@@ -133,7 +133,9 @@ def test_a_large_model_gets_a_small_chunk_and_a_small_model_todays_chunk(mnist):
         rows = persample.rows_per_sample(kind, 10)
         assert 1 <= chunk < persample.CHUNK[kind]
         assert chunk * rows * persample.parameter_bytes(large) <= persample.memory_budget()
-    assert persample.product_chunk(large, data, data.train) < persample.CHUNK["empirical"]
+    product_chunk = persample.activation_chunk(large, data, data.train,
+                                               persample.PRODUCT_ACTIVATION_COPIES)
+    assert product_chunk < persample.CHUNK["empirical"]
 
 
 def test_the_budget_is_read_from_the_environment_at_each_call(monkeypatch):

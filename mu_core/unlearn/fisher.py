@@ -15,8 +15,8 @@ from torch import Tensor, nn
 from .. import dryrun
 from ..data import ImageData
 from ..errors import check_choice, check_positive_int, check_positive_number
-from ..persample import (fisher_diagonal, fisher_product, fisher_rows, flatten, gradient_sum,
-                         memory_budget, trainable, unflatten, woodbury_bytes)
+from ..persample import (FISHER_KINDS, fisher_diagonal, fisher_product, fisher_rows, flatten,
+                         gradient_sum, memory_budget, trainable, unflatten, woodbury_bytes)
 from ..splits import Split
 from .registry import register
 
@@ -36,9 +36,7 @@ def classifier_parameter_names(model: nn.Module) -> set[str]:
     return {f"{last}.{p}" for p, _ in dict(model.named_modules())[last].named_parameters()}
 
 
-FISHERS = ("empirical", "expected")
-# Solvers of iu's Newton step (registry.RANGES lists the same names).
-SOLVERS = ("auto", "woodbury", "cg")
+SOLVERS = ("auto", "woodbury", "cg")  # of iu's Newton step
 
 
 def check_fisher_settings(split: Split, hyperparameters: dict) -> None:
@@ -46,8 +44,8 @@ def check_fisher_settings(split: Split, hyperparameters: dict) -> None:
     allows 0 for every method); `fisher` names a known Fisher."""
     if "alpha" in hyperparameters:
         check_positive_number("alpha", hyperparameters["alpha"])
-    check_choice("fisher", hyperparameters.get("fisher", "empirical"), FISHERS)
-    check_choice("solver", hyperparameters.get("solver", "auto"), SOLVERS)
+    check_choice("fisher", hyperparameters.get("fisher", "empirical"), FISHER_KINDS)
+    check_choice("iu solver", hyperparameters.get("solver", "auto"), SOLVERS)
 
 
 @register("ff", "Fisher forgetting: retain-Fisher-shaped Gaussian noise (Becker & Liebig; "
@@ -174,8 +172,8 @@ def iu(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1.0,
     check_positive_number("alpha", alpha)
     check_positive_number("damping", damping)
     check_positive_number("weight_decay", weight_decay, allow_zero=True)
-    check_choice("fisher", fisher, FISHERS)
-    check_choice("solver", solver, SOLVERS)
+    check_choice("fisher", fisher, FISHER_KINDS)
+    check_choice("iu solver", solver, SOLVERS)
     params = trainable(model)
     theta = flatten(params)
     forget_gradient = flatten(gradient_sum(model, data, split.forget)).detach()

@@ -123,7 +123,6 @@ RANGES = {
     "beta": lambda label, v: check_positive_number(label, v, allow_zero=True),
     "redundancy_weight": lambda label, v: check_positive_number(label, v, allow_zero=True),
     "momentum": _check_momentum,
-    "solver": lambda label, v: check_choice(label, v, ("auto", "woodbury", "cg")),
 }
 
 
