@@ -38,9 +38,10 @@ class ChapterFailed(MuError):
     `bad_input` tells that the chapter refused its parameters (a ConfigError raised by its
     checks) rather than crashing: the command then exits 2, like any other bad input."""
 
-    def __init__(self, message: str, *, bad_input: bool = False):
+    def __init__(self, message: str, *, bad_input: bool = False, cell: int | None = None):
         super().__init__(message)
         self.bad_input = bad_input
+        self.cell = cell  # the index of the cell that raised, when one did
 
 
 @dataclass(frozen=True)
@@ -300,8 +301,10 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
             os.replace(executed, failed)
             if error.ename in BAD_INPUT_ERRORS:
                 raise ChapterFailed(f"chapter {chapter.slug} refused its parameters: "
-                                    f"{error.evalue}", bad_input=True) from None
-            raise ChapterFailed(_failure_message(chapter, failed, error)) from None
+                                    f"{error.evalue}", bad_input=True,
+                                    cell=error.cell_index) from None
+            raise ChapterFailed(_failure_message(chapter, failed, error),
+                                cell=error.cell_index) from None
         if not (work / f"{chapter.slug}.results.json").exists():
             raise ChapterFailed(f"chapter {chapter.slug} ran but wrote no results JSON; its "
                                 "last cell must call chapter.save_results(...).")

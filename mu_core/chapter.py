@@ -107,15 +107,18 @@ class Chapter:
             "seconds": round(time.time() - self.started, 2),
         }
 
-    def save_results(self, results: dict) -> Path:
+    def save_results(self, results: dict, headline=None) -> Path:
         """Write <slug>.results.json (atomically): parameters, provenance, figures, results,
-        with the recorded claims as ``results["claims"]``."""
+        with the recorded claims as ``results["claims"]``, and the chapter's `headline`
+        numbers (a {name: number} dict, or the study's function of the results that gives
+        one): what a sweep gathers for every point."""
         if "claims" in results:
             raise ConfigError("record claims with chapter.add_claims, not in the results.")
+        numbers = headline_numbers(headline(results) if callable(headline) else headline or {})
         results = {**results, "claims": [asdict(c) for c in self.claims]}
         document = {"chapter": self.slug, "params": self.params,
                     "provenance": self.provenance(), "figures": self.figures,
-                    "results": results}
+                    "headline": numbers, "results": results}
         path = self.directory / f"{self.slug}.results.json"
         text = json.dumps(jsonable(document), indent=2, allow_nan=False)
         handle, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
@@ -123,6 +126,24 @@ class Chapter:
             file.write(text)
         os.replace(tmp, path)
         return path
+
+
+def headline_numbers(numbers) -> dict[str, float | None]:
+    """`numbers` checked: a dict of names to numbers (NaN, e.g. a metric without a value at
+    this setting, becomes None)."""
+    if not isinstance(numbers, dict):
+        raise ConfigError(f"a chapter's headline is a dict of name -> number, got "
+                          f"{type(numbers).__name__}.")
+    checked = {}
+    for name, value in numbers.items():
+        if isinstance(value, (torch.Tensor, np.generic)):
+            value = value.item()
+        if not isinstance(name, str) or isinstance(value, bool) or \
+                not isinstance(value, (int, float, type(None))):
+            raise ConfigError(f"a chapter's headline maps names to numbers, got "
+                              f"{name!r}: {type(value).__name__}.")
+        checked[name] = None if value is None or not math.isfinite(value) else value
+    return checked
 
 
 def jsonable(value):

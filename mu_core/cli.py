@@ -59,6 +59,31 @@ def _parser() -> argparse.ArgumentParser:
                        help="build from the chapters already executed")
     build.set_defaults(handler=_build)
 
+    sweep = commands.add_parser(
+        "sweep", help="run a chapter at every point of a parameter grid (resumable)")
+    sweep.add_argument("chapter", help="slug, number or name")
+    sweep.add_argument("--preset", default="cpu", help=PRESET_HELP)
+    sweep.add_argument("-g", "--grid", action="append", default=[], metavar="KEY=V1,V2",
+                       help="a parameter's values (each read as YAML); the points are the "
+                            "Cartesian product of every -g; repeatable")
+    sweep.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                       help="a value fixed for every point; repeatable")
+    sweep.add_argument("--engine", default="local",
+                       help="local (one point after another, the default) or ray")
+    sweep.add_argument("--address", help="join the Ray cluster at this address (--engine "
+                                         "ray; default: start a local Ray instance)")
+    sweep.add_argument("--cpus-per-run", type=int, default=1, metavar="N",
+                       help="CPU threads of each point, on every engine (default 1: a "
+                            "point's numbers do not depend on where it ran)")
+    sweep.add_argument("--gpus-per-run", type=float, default=None, metavar="N",
+                       help="GPUs Ray reserves per point (default: 1 when the cluster has "
+                            "GPUs, else 0; 0.5 puts two points on one GPU)")
+    sweep.add_argument("--name", help="the sweep's folder sweeps/NAME (default: "
+                                      "<chapter>-<preset>)")
+    sweep.add_argument("--out", help="where the sweep's folder goes (default: sweeps/ in "
+                                     "the project; on a cluster, a shared filesystem)")
+    sweep.set_defaults(handler=_sweep)
+
     data = commands.add_parser("data", help="datasets for real runs")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     download = data_commands.add_parser(
@@ -142,6 +167,21 @@ def _build(args) -> int:
     index = book.build_html(root)
     print(f"book built: {index}")
     return 0
+
+
+def _sweep(args) -> int:
+    from . import sweep
+
+    memory_budget()
+    planned = sweep.plan(_root(args), args.chapter, args.preset, args.grid, args.param,
+                         name=args.name, out=args.out, engine=args.engine,
+                         address=args.address,
+                         cpus=args.cpus_per_run, gpus=args.gpus_per_run)
+    print(f"sweep {planned.folder}: {len(planned.points)} point(s) of {planned.chapter.slug} "
+          f"({args.preset}) on the {args.engine} engine", flush=True)
+    statuses = sweep.run(planned)
+    print(sweep.summary(planned, statuses))
+    return 0 if all(s in ("finished", "skipped") for s in statuses.values()) else 1
 
 
 def _download(args) -> int:

@@ -151,5 +151,7 @@ path = chapter.save_results({
     "other_class_test_accuracy": other_class_accuracy,
     "train_seconds": meta["seconds"],
     "from_cache": meta["cached"],
-})
+}, headline={"test_accuracy": accuracy["test"], "train_accuracy": accuracy["train"],
+             "forget_class_test_accuracy": forget_class_accuracy,
+             "other_class_test_accuracy": other_class_accuracy})
 pd.Series(chapter.provenance()).to_frame("value")

@@ -164,5 +164,5 @@ chapter.save_results({
     "settings": {name: baselines.summary_rows(summary, name) for name in settings},
     "runs": rows.drop(columns=["forget_class_accuracy"]).to_dict("records"),
     "forget_class_accuracy": per_class.to_dict("index"),
-})
+}, headline=baselines.headline)
 pd.Series(chapter.provenance()).to_frame("value")

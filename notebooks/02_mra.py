@@ -222,5 +222,5 @@ display(Markdown(mra.reading_the_verdicts(rows, trained)))
 # ## Results and provenance
 
 # %%
-chapter.save_results(mra.results(rows, trained, ablation))
+chapter.save_results(mra.results(rows, trained, ablation), headline=mra.headline)
 pd.Series(chapter.provenance()).to_frame("value")

@@ -269,5 +269,5 @@ display(Markdown(study.ablation_reading(rows)))
 # ## Results and provenance
 
 # %%
-chapter.save_results(study.results(rows))
+chapter.save_results(study.results(rows), headline=study.headline)
 pd.Series(chapter.provenance()).to_frame("value")

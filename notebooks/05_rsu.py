@@ -320,5 +320,5 @@ chapter.save_results({
     "loss_asr_spearman": correlation,
     "rsu_runs": rsu_rows.to_dict("records"),
     "gains": gains.to_dict("records"),
-})
+}, headline=rsu.headline)
 pd.Series(chapter.provenance()).to_frame("value")

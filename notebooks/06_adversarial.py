@@ -201,5 +201,5 @@ chapter.save_results({
     "runs": rows.to_dict("records"),
     "curves": [{"setting": s, "density": d, "seed": seed, "curve": c}
                for (s, d, seed), c in curves.items()],
-})
+}, headline=adversarial.headline)
 pd.Series(chapter.provenance()).to_frame("value")

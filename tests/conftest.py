@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from demo_project import project  # noqa: F401  (the demo book project fixture)
+
 # Quiet progress bars and a private model cache for the whole session (chapter kernels
 # inherit the environment).
 os.environ["MU_PROGRESS"] = "0"

@@ -32,6 +32,26 @@ def check_claims(claims):
     assert {c["verdict"] for c in claims} <= set(VERDICTS)
 
 
+def numbers_in(value):
+    """Every number anywhere in a JSON value."""
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in numbers_in(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in numbers_in(v)]
+    return [value] if isinstance(value, (int, float)) and not isinstance(value, bool) else []
+
+
+def check_headline(results):
+    """The headline a sweep gathers: named numbers, most of them measured, each one a
+    number the chapter reported in its results."""
+    headline = results["headline"]
+    assert headline and all(isinstance(name, str) for name in headline)
+    measured = [v for v in headline.values() if v is not None]
+    assert len(measured) >= len(headline) / 2
+    reported = set(numbers_in(results["results"]))
+    assert all(value in reported for value in measured)
+
+
 def smoke_check(slug: str):
     """The results check of a chapter: `check_smoke_results` in tests/test_<name>.py, where
     <name> is the slug without its number (00_foundations's check is above)."""
@@ -50,6 +70,7 @@ def test_chapter_smoke_run(chapter, tmp_path):
     parameters = book.notebook_parameters(book.read_notebook(chapter.source))
     assert set(results["params"]) == set(parameters), "Chapter(...) must record every parameter"
     check_claims(results["results"]["claims"])
+    check_headline(results)
     for figure in results["figures"]:
         assert (tmp_path / figure).stat().st_size > 1000
     executed = nbformat.read(path.with_name(f"{chapter.slug}.ipynb"), as_version=4)

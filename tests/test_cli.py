@@ -1,5 +1,4 @@
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -8,57 +7,7 @@ from mu_core import book
 from mu_core.cli import main
 from mu_core.errors import ConfigError
 
-DEMO = '''\
-# %% [markdown]
-# # A demo chapter
-
-# %% tags=["parameters"]
-epochs = 2
-lr = 0.1
-name = "demo"
-classes = [1, 2]
-fail = False
-marker = ""  # a file the kernel creates, then it waits until the file `release` exists
-release = ""
-
-# %%
-from mu_core.chapter import Chapter
-chapter = Chapter("00_demo", globals())
-
-# %%
-import pathlib, time
-if marker:
-    pathlib.Path(marker).touch()
-while release and not pathlib.Path(release).exists():
-    time.sleep(0.05)
-
-# %%
-if fail:
-    raise ValueError("the demo was asked to fail")
-if epochs > 100:
-    from mu_core.errors import ConfigError
-    raise ConfigError(f"epochs must be at most 100, got {epochs}.")
-
-# %%
-chapter.save_results({"epochs_times_lr": epochs * lr})
-'''
-
-
-@pytest.fixture
-def project(tmp_path):
-    (tmp_path / "mu_core" / "presets" / "smoke").mkdir(parents=True)
-    (tmp_path / "notebooks").mkdir()
-    (tmp_path / "_toc.yml").write_text(textwrap.dedent("""\
-        format: jb-book
-        root: intro
-        parts:
-          - caption: Demo
-            chapters:
-              - file: notebooks/00_demo
-        """))
-    (tmp_path / "notebooks" / "00_demo.py").write_text(DEMO)
-    (tmp_path / "mu_core" / "presets" / "smoke" / "00_demo.yaml").write_text("epochs: 3\n")
-    return tmp_path
+from demo_project import DEMO
 
 
 def _run(project, *args):
@@ -74,7 +23,10 @@ def test_run_executes_with_preset_and_overrides_and_writes_results(project, tmp_
     out = tmp_path / "out"
     assert _run(project, "run", "demo", "--preset", "smoke", "-p", "lr=0.5", "--out", str(out)) == 0
     results = json.loads((out / "00_demo.results.json").read_text())
-    assert results["results"] == {"epochs_times_lr": 1.5, "claims": []}
+    assert results["results"]["epochs_times_lr"] == 1.5
+    assert [(c["id"], c["verdict"]) for c in results["results"]["claims"]] == [
+        ("small_step", "did not hold")]  # lr 0.5 is not below 0.3
+    assert results["headline"] == {"epochs_times_lr": 1.5}
     assert results["params"] == {"epochs": 3, "lr": 0.5, "name": "demo", "classes": [1, 2],
                                  "fail": False, "marker": "", "release": ""}  # read from the kernel
     assert results["provenance"]["preset"] == "smoke"

@@ -29,3 +29,10 @@ def spoken_list(names, empty: str = "none") -> str:
     if not names:
         return empty
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def named_numbers(records, keys, numbers) -> dict[str, float]:
+    """Headline numbers from a table's records: each record's `numbers`, named by its
+    `keys`' values and the number's name ('digits/ResNet-18/ga/r_i')."""
+    return {"/".join([*(str(record[key]) for key in keys), number]): record[number]
+            for record in records for number in numbers}

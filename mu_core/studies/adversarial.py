@@ -28,7 +28,7 @@ from ..papers.adversarial import TABLE1, TABLE2
 from ..splits import Split
 from ..train import Recipe, predict
 from ..zoo import plan, unlearned_models
-from . import spoken_list
+from . import named_numbers, spoken_list
 from .baselines import SCORES, formatted, summarize
 
 DENSITIES = ("dense", "sparse")
@@ -436,3 +436,11 @@ def claims(summary: pd.DataFrame) -> list[Claim]:
     return [lowest_disparity(summary), flawless_class_forgetting(summary),
             vss_raises_forgetting(summary), five_times_faster(summary),
             closest_under_metric_attacks(summary), attacker_driven_to_chance(summary)]
+
+
+def headline(results: dict) -> dict[str, float]:
+    """The chapter's headline numbers (what a sweep gathers): every method's mean scores
+    and average disparity, per forgetting setting and density."""
+    return named_numbers(results["summary"], ("setting", "density", "method"),
+                         ("UA_mean", "RA_mean", "TA_mean", "MIA_mean", "disparity_mean",
+                          "attacker_auc_mean"))

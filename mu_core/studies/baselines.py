@@ -20,7 +20,7 @@ from ..metrics import (accuracy_by_class, average_disparity, scores_from_predict
 from ..papers.adversarial import TABLE1_CIFAR10
 from ..train import Recipe
 from ..zoo import unlearned_models
-from . import mean_by_method, mean_std
+from . import mean_by_method, mean_std, named_numbers
 
 SCORES = ("UA", "MIA", "RA", "TA")
 
@@ -200,3 +200,12 @@ def claims(summary: pd.DataFrame) -> list[Claim]:
     """Every claim of the baselines chapter, in its order (the same ids whatever ran)."""
     return [random_baselines_forget_less(summary), class_ft_farthest_from_retrain(summary),
             ga_fastest(summary)]
+
+
+def headline(results: dict) -> dict[str, float]:
+    """The chapter's headline numbers (what a sweep gathers): every method's mean UA, RA,
+    TA, MIA-efficacy and average disparity in every forgetting setting."""
+    return named_numbers(
+        [{**row, "setting": setting} for setting, rows in results["settings"].items()
+         for row in rows], ("setting", "method"),
+        ("UA_mean", "RA_mean", "TA_mean", "MIA_mean", "disparity_mean"))

@@ -37,7 +37,7 @@ from ..papers import cmira as paper
 from ..splits import Split
 from ..train import Recipe, predict
 from ..zoo import cached_model_on, indices_digest, plan, unlearned_models
-from . import spoken_list
+from . import named_numbers, spoken_list
 
 ATTACK_SEED_OFFSET = 20_000  # the attack model never shares the trained model's init
 STAGES = ("p", "p+u", "p+u+a")  # the paper's attack models: P, P+U and P+U+A (CMIRA)
@@ -679,3 +679,10 @@ def results(rows: pd.DataFrame) -> dict:
         "table3_ablation": records(stage_means(rows)),
         "runs": [{key: run[key] for key in RUN_FIELDS} for run in rows.to_dict("records")],
     }
+
+
+def headline(results: dict) -> dict[str, float]:
+    """The chapter's headline numbers (what a sweep gathers): Table 1's accuracies and
+    recovery ratios per dataset, backbone and method."""
+    return named_numbers(results["table1"], ("dataset", "backbone", "method"),
+                         ("acc_u", "acc_a", "r_i", "a_r"))

@@ -464,3 +464,13 @@ def results(rows: pd.DataFrame, trained: dict, ablation: pd.DataFrame) -> dict:
                           for case, attack in OTHER_STUDENT.items()},
         "runs": run_records(rows),
     }
+
+
+def headline(results: dict) -> dict[str, float]:
+    """The chapter's headline numbers (what a sweep gathers): the unlearned and the
+    recalled models' mean accuracy on the forget and test sets, per attack and method."""
+    records = [{**row, "attack": attack} for attack, table in
+               (("closed", "table2_closed"), ("open", "table3_open"))
+               for row in results[table] if row["model"] in ("ULM", "RCM")]
+    return {f"{r['attack']}/{r['method']}/{r['model']}/{r['subset']}": r["mean"]
+            for r in records}

@@ -44,7 +44,7 @@ from ..train import Recipe, predict, progress
 from ..unlearn import check_request
 from ..zoo import (check_plan_shape, recipe_settings, shadow_models, trained_model,
                    unlearned_model)
-from . import mean_std, spoken_list
+from . import mean_std, named_numbers, spoken_list
 
 LABELS = {"retain": "Acc_Dr", "val": "Acc_val", "forget": "Acc_Du", "mia_gap": "MIA gap",
           "forget_drop": "Acc_Du drop from the original",
@@ -921,3 +921,12 @@ def order_claim(rows: pd.DataFrame, method: str, scenario: str = "class") -> Cla
         here += f"; one go with RSU's passes {chosen[f'{method} same passes']:.3f}"
     return Claim(claim_id, paper.CLAIMS[claim_id], theirs, here,
                  verdict(ours > original and ours > reverse))
+
+
+def headline(results: dict) -> dict[str, float]:
+    """The chapter's headline numbers (what a sweep gathers): the risk profile of each
+    forget set, every RSU gain, and the loss-ASR rank correlation."""
+    profile = [{**row, "set": name} for name, row in results["risk_profile"].items()]
+    return {**named_numbers(profile, ("set",), ("ASR", "entropy", "confidence", "loss")),
+            **named_numbers(results["gains"], ("scenario", "method", "metric"), ("gain",)),
+            "loss_asr_spearman": results["loss_asr_spearman"]}
