@@ -160,6 +160,37 @@ def chapter_cache(root: Path, chapter: str = "00_foundations", preset: str = "cp
     return result
 
 
+def sweep_engines(root: Path, points: int = 4, chapter: str = "00_foundations",
+                  preset: str = "smoke") -> dict | None:
+    """Wall time of one sweep of `points` seeds of a chapter on the local engine, then on a
+    local Ray instance (its start-up included), each with a cold model cache; whether the
+    two gave the same numbers. None without Ray."""
+    import pandas as pd
+
+    from . import sweep
+
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return None
+    grid = ["seed=" + ",".join(map(str, range(points)))]
+    result, tables = {}, {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for engine in ("local", "ray"):
+            with book.environment({"MU_CACHE_DIR": str(Path(scratch) / f"cache-{engine}")}):
+                planned = sweep.plan(root, chapter, preset, grid, [], name=engine,
+                                     out=scratch, engine=engine)
+                start = time.perf_counter()
+                statuses = sweep.run(planned)
+                result[f"{engine}_s"] = time.perf_counter() - start
+            if set(statuses.values()) != {"finished"}:
+                raise RuntimeError(f"the {engine} sweep did not finish: {statuses}")
+            tables[engine] = pd.read_csv(planned.folder / "results.csv")
+    result["ray_over_local"] = result["ray_s"] / result["local_s"]
+    result["identical"] = tables["local"].equals(tables["ray"])
+    return result
+
+
 def _fisher_by_loop(model, data, indices) -> dict:
     """The reference's way: one autograd.grad call per sample, squares summed."""
     model.eval()
@@ -497,6 +528,16 @@ def main(quick: bool = False, root: Path | None = None) -> dict:
               f"{timing['warm_chapter_s']:.1f} s (target <= 10 s); cold/warm "
               f"{timing['cold_over_warm']:.2f}x")
         results["chapter_cache"] = timing
+        engines = sweep_engines(root, points=2 if quick else 4)
+        if engines is None:
+            print("sweep engines: skipped, Ray is not installed (pip install -e \".[sweep]\")")
+        else:
+            print(f"sweep of the foundations chapter (smoke preset, {2 if quick else 4} seeds, "
+                  f"1 thread per point, cold caches): local engine {engines['local_s']:.1f} s, "
+                  f"local Ray {engines['ray_s']:.1f} s (start-up included), ratio "
+                  f"{engines['ray_over_local']:.2f}x (target <= 1.3x); identical numbers: "
+                  f"{engines['identical']}")
+        results["sweep_engines"] = engines
     return results
 
 

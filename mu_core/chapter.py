@@ -161,8 +161,14 @@ def jsonable(value):
     return value
 
 
+REVISION_ENV = "MU_GIT_REVISION"  # set by a sweep for workers that run a copy of the code
+
+
 def git_revision() -> str:
-    """The git revision of the mu_core checkout (with '+dirty'), or 'unknown' outside one."""
+    """The git revision of the mu_core checkout (with '+dirty'), or 'unknown' outside one;
+    $MU_GIT_REVISION when set (a Ray worker runs the driver's code from a copy without git)."""
+    if os.environ.get(REVISION_ENV):
+        return os.environ[REVISION_ENV]
     here = Path(__file__).resolve().parent
     try:
         revision = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here,

@@ -174,6 +174,10 @@ def test_two_processes_sharing_a_cold_cache_build_the_model_once(cache_dir, tmp_
     outputs = sorted(run.communicate(timeout=120)[0].strip() for run in runs)
     assert all(run.returncode == 0 for run in runs)
     assert log.read_text().splitlines() == ["built"] and outputs == ["False", "True"]
+    entries = list(cache_dir.glob("*.pt"))  # one valid entry, no temporary left behind
+    assert len(entries) == 1 and not list(cache_dir.glob("*.tmp"))
+    state, _ = cache.load({"role": "concurrency test"})
+    assert (state["weight"] == 7).all()
 
 
 def test_temporaries_of_killed_processes_are_removed(cache_dir):

@@ -163,6 +163,7 @@ def test_the_ray_engine_without_its_extra_names_the_install_command(project, tmp
 
 # The engines give the same numbers
 
+@pytest.mark.xdist_group("ray")  # one Ray test at a time
 def test_local_and_ray_engines_give_identical_numbers_for_the_foundations(tmp_path,
                                                                            monkeypatch):
     pytest.importorskip("ray")
@@ -206,3 +207,48 @@ def test_a_headline_keeps_numbers_and_turns_nan_into_none():
 
     assert headline_numbers({"a": np.float32(0.5), "b": float("nan"), "c": 3}) == {
         "a": 0.5, "b": None, "c": 3}
+
+
+@pytest.fixture
+def ray_cluster(monkeypatch):
+    """A one-node Ray cluster started with `ray start --head` (what a cluster's head node
+    runs), stopped when the test ends; its address."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # a test cluster of one machine
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ray = Path(sys.executable).parent / "ray"
+    head = subprocess.Popen([str(ray), "start", "--head", "--block", "--num-cpus", "1",
+                             "--port", str(port), "--include-dashboard", "false",
+                             "--disable-usage-stats"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in head.stdout:
+            if "Ray runtime started" in line:
+                break
+        time.sleep(1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        head.terminate()
+        head.wait(timeout=60)
+
+
+@pytest.mark.xdist_group("ray")
+def test_a_sweep_joins_a_ray_cluster_which_runs_the_shipped_project(project, tmp_path,
+                                                                   ray_cluster):
+    import shutil
+
+    shutil.copytree(ROOT / "mu_core", project / "mu_core", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))  # a project holds its code
+    assert _sweep(project, tmp_path / "out", "-g", "lr=0.1", "--engine", "ray",
+                  "--address", ray_cluster) == 0
+    results = json.loads((tmp_path / "out" / "s" / "lr=0.1" / "00_demo.results.json").read_text())
+    assert results["headline"] == {"epochs_times_lr": pytest.approx(0.3)}
+    assert results["provenance"]["git"] != "unknown"  # the driver's revision, told to the worker

@@ -18,6 +18,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .. import book
+from ..chapter import REVISION_ENV, git_revision
 from ..errors import (ConfigError, check_choice, check_positive_int, check_positive_number,
                       check_writable_folder)
 from . import engines, gather
@@ -53,6 +54,7 @@ class Sweep:
         env = {key: os.environ[key] for key in FORWARDED_ENV if key in os.environ}
         threads = str(self.cpus)
         env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, MU_PROGRESS="0")
+        env[REVISION_ENV] = git_revision()  # the code every point runs is this checkout's
         return env
 
 
