@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--name", help="the sweep's folder sweeps/NAME (default: "
                                       "<chapter>-<preset>)")
     sweep.add_argument("--out", help="where the sweep's folder goes (default: sweeps/ in "
-                                     "the project; on a cluster, a shared filesystem)")
+                                     "the project)")
     sweep.set_defaults(handler=_sweep)
 
     data = commands.add_parser("data", help="datasets for real runs")

@@ -209,6 +209,7 @@ def estimate(ledger_path) -> dict:
     for e in entries:
         by_loop[e["loop"]] = by_loop.get(e["loop"], 0.0) + e["samples"] * e["seconds_per_sample"]
     return {"training_loops": len(entries), "hours": seconds / 3600, "devices": devices,
+            "samples": sum(e["samples"] for e in entries),  # training images the real run sees
             "hours_by_loop": {k: v / 3600 for k, v in sorted(by_loop.items(),
                                                             key=lambda kv: -kv[1])}}
 

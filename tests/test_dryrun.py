@@ -95,6 +95,7 @@ def test_the_estimate_adds_samples_times_seconds_per_sample(tmp_path):
     found = dryrun.estimate(ledger)
     assert found["hours"] == pytest.approx(2.5)
     assert found["hours_by_loop"] == {"train": 2.0, "ga": 0.5}
+    assert found["samples"] == 10800  # training images the real run sees
     assert "about 2.5 hours on X" in dryrun.describe(found)
 
 
