@@ -250,7 +250,7 @@ def output_dir(root: Path) -> Path:
 
 def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
                 overrides: list[str] = (), out: Path | None = None, *,
-                dry_run: bool = False) -> Path:
+                dry_run: bool = False, progress: bool = False) -> Path:
     """Execute one chapter with papermill; return its results JSON path.
 
     The chapter runs in a private folder inside `out`; only a run that finishes publishes
@@ -262,6 +262,8 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     `dry_run` executes the preset on synthetic data with every budget cut (`dryrun`), with
     a private model cache, into `dry-runs/` by default; its results JSON is marked and
     carries the estimated cost of the real run, and the book never publishes it.
+
+    `progress` shows a bar over the cells, named by the section being run (`progress`).
     """
     import nbformat
     import papermill
@@ -288,9 +290,10 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
             with environment(env), quiet_logger("papermill"):
                 papermill.execute_notebook(str(source), str(executed), parameters=params,
                                            cwd=str(work), kernel_name="python3",
-                                           language="python", progress_bar=False,
-                                           log_output=False, config=kernel_config(kernel_files),
-                                           shutdown_kernel="immediate")
+                                           language="python", log_output=False,
+                                           config=kernel_config(kernel_files),
+                                           shutdown_kernel="immediate",
+                                           **progress_options(progress))
         except DeadKernelError:
             raise ChapterFailed(
                 f"chapter {chapter.slug}: its kernel died (killed from outside, or out of "
@@ -314,6 +317,15 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(kernel_files, ignore_errors=True)
+
+
+def progress_options(shown: bool) -> dict:
+    """papermill's options for a bar over the cells named by section, or for none."""
+    if not shown:
+        return {"progress_bar": False}
+    from .progress import register_engine
+
+    return {"progress_bar": {"unit": "cell", "leave": False}, "engine_name": register_engine()}
 
 
 def kernel_config(folder: Path):

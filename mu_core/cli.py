@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
 from pathlib import Path
 
 from . import book, presets
@@ -123,19 +124,28 @@ def _run(args) -> int:
 
 
 def _run_all(root, selected, preset, overrides, out, *, dry_run: bool = False) -> int:
-    failures = []
+    from .progress import Outcome, summary_table
+
+    failures, outcomes = [], []
     for chapter in selected:
         kind = f"{preset}, dry run" if dry_run else preset
         print(f"running {chapter.slug} ({kind}) ...", flush=True)
+        start = time.perf_counter()
         try:
             results = book.run_chapter(root, chapter, preset, overrides,
-                                       Path(out) if out else None, dry_run=dry_run)
+                                       Path(out) if out else None, dry_run=dry_run,
+                                       progress=True)
             print(f"  done: {results}")
             if dry_run:
                 print(f"  {book.dry_run_summary(results)}")
+            outcome = ("finished", str(results))
         except book.ChapterFailed as error:
             print(f"mu-book: error: {error}", file=sys.stderr)
             failures.append((chapter.slug, error))
+            outcome = ("refused" if error.bad_input else "failed", "none")
+        outcomes.append(Outcome(chapter.slug, kind, time.perf_counter() - start, *outcome))
+    if len(outcomes) > 1:
+        print(summary_table(outcomes))
     if len(failures) > 1:
         print(f"mu-book: {len(failures)} chapter(s) failed: "
               f"{', '.join(slug for slug, _ in failures)}", file=sys.stderr)

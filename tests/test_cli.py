@@ -337,3 +337,26 @@ def test_a_kernel_killed_from_outside_is_one_sentence_and_exit_1(project, tmp_pa
     assert process.returncode == 1
     assert stderr.startswith("mu-book: error: chapter 00_demo: its kernel died") and \
         "Traceback" not in stderr, stderr
+
+
+def test_a_run_shows_a_bar_named_by_section_and_a_summary_table(project, tmp_path, capsys):
+    assert _run(project, "run", "demo", "demo", "--preset", "smoke", "--out",
+                str(tmp_path / "out")) == 0
+    captured = capsys.readouterr()
+    assert "Executing 'A demo chapter'" in captured.err
+    table = [line.split() for line in captured.out.splitlines()[-3:]]
+    assert table[0] == ["chapter", "preset", "seconds", "status", "results"]
+    assert [row[:2] + row[3:4] for row in table[1:]] == [["00_demo", "smoke", "finished"]] * 2
+    assert table[1][4] == str(tmp_path / "out" / "00_demo.results.json")
+
+
+def test_section_titles_follow_the_last_heading_above_each_cell():
+    from mu_core.progress import section_titles
+
+    cells = [{"cell_type": "code", "source": "x = 1"},
+             {"cell_type": "markdown", "source": "# Title\n\ntext\n\n## First part"},
+             {"cell_type": "code", "source": "# a comment, not a heading"},
+             {"cell_type": "markdown", "source": "just text"},
+             {"cell_type": "markdown", "source": "### Second part  "}]
+    assert section_titles(cells) == ["", "First part", "First part", "First part",
+                                     "Second part"]
