@@ -36,6 +36,9 @@
 # 50 per class, 1000-1000 hidden units; the `paper` preset). The unlearning method is
 # retraining from scratch, as in the paper. How the models are trained faster than the
 # reference's 10^6 steps without leaving gradient flow's path is in `mu_core.maxmargin`.
+# Each model's input is centred on the mean image of the data *it* trained on (the
+# reference's `data_reduce_mean`), and its reconstruction starts from that centre: a
+# retrained model carries no statistic of the samples it unlearned.
 #
 # **A control the paper lacks.** MNIST digits resemble each other: a real digit the
 # model never saw is often close in SSIM to a training digit. Every SSIM figure below

@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from mu_core.studies import unlearnguard as study
 from mu_core.attacks import backdoor
 from mu_core.attacks.inversion import class_representatives
-from mu_core.attacks.reconstruct import (ReconstructionConfig, SurrogateReLU, reconstruct,
-                                         stationarity_loss)
+from mu_core.attacks.reconstruct import (ReconstructionConfig, SurrogateReLU, centre_of,
+                                         reconstruct, stationarity_loss)
 from mu_core.claims import HELD, NOT_HELD
 from mu_core.errors import ConfigError
 from mu_core.maxmargin import (MarginRecipe, homogeneous_mlp, margin_loss, margins, predictions,
@@ -208,12 +208,12 @@ def test_relabels_always_change_the_class():
 def test_provider_that_does_not_unlearn_is_caught_on_mnist5k(mnist):
     samples, _ = study.provider_splits(mnist, 3, 1, 3, seed=0)
     provider = study.provider(mnist, samples.train)
-    model = study.train_model(provider.images, provider.labels, provider.images.mean(0), 10,
+    model = study.train_model(provider.images, provider.labels, 10,
                               hidden=(200,), init_scale=1e-3,
                               recipe=MarginRecipe(steps=600), seed=0)
     forget = torch.isin(provider.indices, samples.forget)
     retrained = study.train_model(provider.images[~forget], provider.labels[~forget],
-                                  provider.images.mean(0), 10, hidden=(200,), init_scale=1e-3,
+                                  10, hidden=(200,), init_scale=1e-3,
                                   recipe=MarginRecipe(steps=600), seed=0)
     config = ReconstructionConfig(candidates_per_class=6, steps=300, prior_steps=50)
     from mu_core.verify import recovery_ssim
@@ -254,7 +254,7 @@ def test_colour_images_run_through_the_whole_pipeline():
     generator = torch.Generator().manual_seed(3)
     images = torch.rand(6, 3, 32, 32, generator=generator)
     labels = torch.tensor([0, 1, 2, 0, 1, 2])
-    model = study.train_model(images, labels, images.mean(0), 3, hidden=(32,), init_scale=1e-2,
+    model = study.train_model(images, labels, 3, hidden=(32,), init_scale=1e-2,
                               recipe=MarginRecipe(steps=200, lr=0.5), seed=0)
     assert (predictions(model, images) == labels).all()
     scores = recovery_ssim(model, images, ReconstructionConfig(candidates_per_class=2, steps=20,
@@ -309,6 +309,26 @@ def test_setup_masks_the_two_requests_and_checks_before_any_training():
         study.setup(chapter_params(keep_class=3), torch.device("cpu"))
     with pytest.raises(ConfigError, match="backdoor_fractions"):
         study.setup(chapter_params(backdoor_fractions=[0.5, 1.0]), torch.device("cpu"))
+
+
+def test_every_model_is_centred_on_its_own_training_data_and_reconstructed_from_it():
+    guard = study.setup(chapter_params(train_steps=1), torch.device("cpu"))
+    models = study.train_models(guard)
+    images = guard.provider.images.double()
+    mean_of = lambda mask: images[mask].sum(0) / int(mask.sum())  # noqa: E731
+    everything = torch.ones_like(guard.forget)
+    for model, trained_on in ((models.trained, everything), (models.retrained, guard.retain),
+                              (models.class_retrained, ~guard.class_forget)):
+        centre = centre_of(model).mean_image.double()
+        assert torch.allclose(centre, mean_of(trained_on), atol=1e-6)
+    for model in (models.retrained, models.class_retrained):
+        assert (centre_of(model).mean_image.double() - mean_of(everything)).abs().max() > 1e-2
+    # the reconstruction starts at the model's own centre: with no room to move, it stays
+    still = ReconstructionConfig(candidates_per_class=1, steps=1, prior_steps=0, lr=1e-12,
+                                 lambda_lr=1e-12, init_scale=1e-7)
+    start = reconstruct(models.retrained, still).phase1.double()
+    assert (start - mean_of(guard.retain)).abs().max() < 1e-5
+    assert (start - mean_of(everything)).abs().max() > 1e-2
 
 
 def test_second_trigger_samples_are_remaining_samples_as_many_as_requested():

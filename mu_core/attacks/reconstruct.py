@@ -171,7 +171,7 @@ class Reconstruction:
 def reconstruct(model: nn.Module, config: ReconstructionConfig = ReconstructionConfig(), *,
                 desc: str = "reconstruct") -> Reconstruction:
     """Algorithm 2 on a trained network built by `maxmargin.homogeneous_mlp`."""
-    centre = _centre_of(model)
+    centre = centre_of(model)
     device = centre.mean_image.device
     num_classes = last_linear(model)[2].out_features
     surrogate = with_surrogate_relu(model, config.relu_alpha)
@@ -263,7 +263,8 @@ def _multiplier_mask(labels: Tensor, num_classes: int, pairs: str) -> Tensor:
     return 1 - torch.nn.functional.one_hot(labels, num_classes).float()
 
 
-def _centre_of(model: nn.Module) -> Centre:
+def centre_of(model: nn.Module) -> Centre:
+    """The model's `Centre` layer, whose mean image the reconstruction starts from."""
     for module in model.modules():
         if isinstance(module, Centre):
             return module

@@ -20,7 +20,7 @@ from .. import plots
 from ..attacks.backdoor import backdoor_asr, poison, stamp_trigger
 from ..attacks.inversion import class_representatives
 from ..attacks.mia import membership_ina
-from ..attacks.reconstruct import ReconstructionConfig, minmax_scale
+from ..attacks.reconstruct import ReconstructionConfig, centre_of, minmax_scale
 from ..claims import Claim, verdict
 from ..data import ImageData, load, pixels, require_classes
 from ..errors import MAX_STEPS, ConfigError, check_budget, check_fraction, check_positive_int
@@ -72,11 +72,14 @@ def provider(data: ImageData, indices: Tensor) -> Provider:
                     indices.cpu())
 
 
-def train_model(images: Tensor, labels: Tensor, mean_image: Tensor, num_outputs: int, *,
-                hidden, init_scale: float, recipe: MarginRecipe, seed: int,
+def train_model(images: Tensor, labels: Tensor, num_outputs: int, *, hidden,
+                init_scale: float, recipe: MarginRecipe, seed: int,
                 desc: str = "train") -> nn.Module:
-    """A fresh homogeneous MLP trained to a large margin on (images, labels)."""
-    model = homogeneous_mlp(mean_image, num_outputs, hidden, init_scale=init_scale, seed=seed)
+    """A fresh homogeneous MLP trained to a large margin on (images, labels), its input
+    centred on the mean of these images and of no others: a model retrained without the
+    requested samples carries no statistic of them."""
+    model = homogeneous_mlp(images.mean(0), num_outputs, hidden, init_scale=init_scale,
+                            seed=seed)
     train_to_margin(model, images, labels, recipe, desc=desc)
     return model.eval()
 
@@ -245,7 +248,6 @@ class Study:
     forget: Tensor  # the sample-level request
     class_forget: Tensor  # the class-level request: every sample of unlearn_class
     class_kept: Tensor  # the samples of keep_class, a remaining class
-    mean_image: Tensor
     unseen: Provider
     test_images: Tensor
     test_labels: Tensor
@@ -264,11 +266,11 @@ class Study:
         return self.test_images[-KNOWN_NONMEMBERS:], self.test_labels[-KNOWN_NONMEMBERS:]
 
     def train(self, images: Tensor, labels: Tensor, desc: str) -> nn.Module:
-        """A fresh model trained to a large margin on (images, labels). Its input is centred
-        on the mean of the whole of D."""
+        """A fresh model trained to a large margin on (images, labels), centred on their
+        mean (`train_model`)."""
         s, to = self.settings, self.device
-        return train_model(images.to(to), labels.to(to), self.mean_image.to(to),
-                           self.data.num_classes, hidden=s.hidden, init_scale=s.init_scale,
+        return train_model(images.to(to), labels.to(to), self.data.num_classes,
+                           hidden=s.hidden, init_scale=s.init_scale,
                            recipe=self.recipes["train"], seed=s.seed, desc=desc)
 
     def test_accuracy(self, model: nn.Module) -> float:
@@ -302,7 +304,7 @@ def setup(params: dict, device: torch.device) -> Study:
                  images=training.images.to(device), labels=labels.to(device),
                  forget=torch.isin(training.indices, samples_split.forget),
                  class_forget=labels == s.unlearn_class, class_kept=labels == s.keep_class,
-                 mean_image=training.images.mean(0), unseen=unseen,
+                 unseen=unseen,
                  test_images=test.images.to(device), test_labels=test.labels.to(device),
                  config=config, recipes=recipes, tau=tau, null=null)
 
@@ -501,7 +503,7 @@ def inversions(study: Study, models: Models) -> dict[str, Tensor]:
     """Model inversion's representatives of the unlearned and the kept class, from the
     trained model ("before") and the class-retrained one ("after")."""
     s = study.settings
-    return {when: class_representatives(model, study.mean_image.to(study.device),
+    return {when: class_representatives(model, centre_of(model).mean_image,
                                         [s.unlearn_class, s.keep_class],
                                         steps=s.inversion_steps).cpu()
             for when, model in (("before", models.trained), ("after", models.class_retrained))}
