@@ -14,3 +14,6 @@ CLAIMS = {
                           "verifications (10% of 500 each): over 40x (Fig. 11c)",
     "relabel": "more recovered samples after relabel fine-tuning (Figs. 13-14)",
 }
+# Section V-D's counts: samples above SSIM 0.15 (Fig. 11a) and backdoor verifications that
+# 500 training samples support (Fig. 11c); the text calls their ratio "over 40 times".
+RANGE_COUNTS = {"verified": 255, "backdoor_verifications": 10}
