@@ -160,6 +160,17 @@ ssim_table.round(3)
 # %%
 display(Markdown(guard.paired_summary(study, verification)))
 
+# %% [markdown]
+# The paper's theory (Eqs. 18-20) reads the same change as a distance: D_i = ||x_i - x'_i||
+# between the reconstructions most similar to training sample i from the trained and from
+# the retrained model, and unlearning is effective when E[D | i in F] > E[D | i not in F]
+# for the unlearned set F. The permutation test's p asks whether the gap beats a random
+# split of the samples; the unchanged model, reconstructed again, is the noise floor.
+
+# %%
+distances = guard.distance_table(study, before, after, again)
+pd.DataFrame(distances).T.round(3)
+
 # %%
 chapter.savefig(guard.sample_pairs_figure(study, before, after), "fig5_samples")
 
@@ -204,6 +215,13 @@ chapter.savefig(guard.class_pairs_figure(study, before, class_after), "fig8_clas
 robustness, robust_scores = guard.robustness(study, models, before, again)
 display(chapter.savefig(guard.robustness_figure(study, robustness), "fig9_10_robustness"))
 pd.DataFrame(robustness).T.round(3)
+
+# %%
+chapter.savefig(guard.robustness_pairs_figure(study, before, robust_scores), "fig10_robust_samples")
+
+# %% [markdown]
+# Figure 10: the samples of Figure 5 and their most similar reconstruction from the
+# trained (10b), pruned (10c), fine-tuned (10d) and unlearned-then-fine-tuned (10e) model.
 
 # %% [markdown]
 # **Dishonest providers.** Algorithm 1 must tell an honest provider (it retrains) from
@@ -282,8 +300,10 @@ chapter.savefig(guard.relabel_pairs_figure(study, relabel_scores), "fig14_relabe
 # in our copy of its figures, so its column quotes what its text states.
 
 # %%
-chapter.add_claims(guard.claims(study, sample_level, verification, class_level, robustness,
-                                before, verifiable, backdoor_verifications, relabel))
+chapter.add_claims(guard.claims(
+    study, sample_level, verification, class_level, robustness, before, verifiable,
+    backdoor_verifications, relabel, distances=distances, budget=budget,
+    trained_accuracy=accuracy_table.loc["trained", "test"]))
 
 # %%
 display(Markdown(guard.reading(study, before, verification)))
@@ -316,6 +336,7 @@ display(Markdown(guard.reading(study, before, verification)))
 chapter.save_results({
     "tau": study.tau, "null": study.null.tolist(), "accuracy": accuracy_table.to_dict(),
     "sample_level": sample_level, "verification": verification.table().to_dict(),
+    "distances": distances,
     "ssim_table": ssim_table.to_dict(), "class_level": class_level,
     "paired": {"threshold": verification.paired_threshold,
                "unlearned": verification.paired.tolist(),

@@ -290,9 +290,10 @@ def test_colour_images_run_through_the_whole_pipeline():
 
 # --- the study: settings, masks and the study's steps on hand-made inputs ------------------
 
-SMOKE_IDS = ["mia_accuracy_unchanged", "backdoor_drops", "ssim_drops", "all_recovered",
-             "class_level", "robustness", "prior_helps", "verification_range", "beats_null",
-             "relabel"]
+SMOKE_IDS = ["mia_accuracy_unchanged", "backdoor_drops", "ssim_drops", "remaining_unchanged",
+             "all_recovered", "unlearned_move_more", "class_level", "remaining_class_unchanged",
+             "robustness", "backdoor_misses_relearning", "prior_helps", "verification_range",
+             "backdoor_costs_accuracy", "beats_null", "relabel"]
 
 
 def chapter_params(preset="smoke", **changes):
@@ -543,6 +544,65 @@ def test_null_range_and_relabel_claims():
     assert study.relabel_claim(relabel(2, 1)).verdict == NOT_HELD
 
 
+def test_remaining_claims_need_every_scheme_unchanged():
+    steady = schemes({"MIA": 0.9, "Backdoor": 1.0, "Accuracy": 1.0, "Ours": 0.6},
+                     {"MIA": 0.75, "Backdoor": 0.85, "Accuracy": 0.95, "Ours": 0.57})
+    assert study.remaining_claim(steady).verdict == HELD
+    assert study.remaining_class_claim(steady).verdict == HELD
+    backdoor_moves = schemes(steady["before"], {**steady["after"], "Backdoor": 0.7})
+    assert study.remaining_claim(backdoor_moves).verdict == NOT_HELD  # a fall of 0.3
+    assert study.remaining_class_claim(backdoor_moves).verdict == HELD  # no backdoor there
+    ssim_moves = schemes(steady["before"], {**steady["after"], "Ours": 0.66})
+    assert study.remaining_claim(ssim_moves).verdict == NOT_HELD  # a rise of 0.06 too
+    assert study.remaining_class_claim(ssim_moves).verdict == NOT_HELD
+
+
+def test_relearning_claim_needs_a_missed_backdoor_and_a_recovered_sample():
+    assert study.relearning_claim(robust_rows((1, 1), (1, 1)), 0.25).verdict == HELD  # 0, 0.3
+    assert study.relearning_claim(robust_rows((1, 1), (1, 1)), 0.3).verdict == NOT_HELD
+    rows = robust_rows((1, 1), (1, 1))
+    rows["unlearned + fine-tuned"]["backdoor ASR (requested)"] = 0.5
+    assert study.relearning_claim(rows, 0.25).verdict == NOT_HELD
+
+
+def test_backdoor_cost_claim():
+    budget = budget_rows((0.1, 5, 1.0), (0.4, 20, 1.0))
+    budget[0.4]["clean test accuracy"] = 0.5
+    claim = study.backdoor_cost_claim(budget, 0.8)
+    assert claim.verdict == HELD and claim.here == "0.50 with 40% backdoored vs. 0.80 clean"
+    assert study.backdoor_cost_claim(budget, 0.55).verdict == NOT_HELD  # no real fall
+    budget[0.4]["clean test accuracy"] = 0.3  # a fall, but far below the paper's 44%
+    assert study.backdoor_cost_claim(budget, 0.8).verdict == NOT_HELD
+    assert study.backdoor_cost_claim(budget_rows((0.1, 5, 1.0)), 0.8).verdict \
+        == "not testable here"
+
+
+def test_recovered_distance_worked_example():
+    first = {"candidates": torch.tensor([[[[0.0, 0.0]]], [[[1.0, 1.0]]]]),
+             "index": torch.tensor([0, 1, 1])}
+    second = {"candidates": torch.tensor([[[[0.0, 0.0]]], [[[0.6, 0.0]]], [[[3.0, 4.0]]]]),
+              "index": torch.tensor([2, 1, 0])}
+    distances = study.recovered_distance(first, second)
+    assert distances.tolist() == pytest.approx([5.0, (0.16 + 1) ** 0.5, 2 ** 0.5])
+
+
+def test_permutation_p_worked_example():
+    group = torch.tensor([True, True, True, False, False, False, False, False])
+    apart = torch.tensor([5.0, 6.0, 7.0, 1.0, 2.0, 3.0, 4.0, 0.0])
+    assert study.permutation_p(apart, group) == pytest.approx(1 / 56, abs=0.004)  # C(8, 3)
+    assert study.permutation_p(-apart, group) == 1.0  # the observed split is the lowest
+    assert study.permutation_p(torch.ones(8), group) == 1.0  # every split ties
+
+
+def test_distance_claim_needs_a_larger_and_significant_gap():
+    def rows(f, not_f, p):
+        row = {"E[D | requested]": f, "E[D | remaining]": not_f, "p (permutation)": p}
+        return {"retrained": row, "unchanged (reconstructed again)": row}
+    assert study.distance_claim(rows(3.0, 2.0, 0.01)).verdict == HELD
+    assert study.distance_claim(rows(3.0, 2.0, 0.2)).verdict == NOT_HELD
+    assert study.distance_claim(rows(2.0, 2.0, 0.01)).verdict == NOT_HELD
+
+
 def test_reading_follows_the_numbers():
     forget = torch.tensor([True, True, False])
     guard = fake_study([0.5, 0.5, 0.5], tau=0.6, forget=forget)
@@ -591,4 +651,5 @@ def check_smoke_results(results, out):
     assert requested["before"]["Backdoor"] == 1.0
     assert verdicts["backdoor_drops"] == ("held" if requested["after"]["Backdoor"] < 0.2
                                           else "did not hold")
-    assert len(results["figures"]) == 11
+    assert set(r["distances"]) == {"retrained", "unchanged (reconstructed again)"}
+    assert len(results["figures"]) == 12

@@ -28,7 +28,7 @@ from ..errors import MAX_STEPS, ConfigError, check_budget, check_fraction, check
 from ..maxmargin import (MarginRecipe, homogeneous_mlp, margins, predictions, prune_randomly,
                          train_to_margin)
 from ..metrics import accuracy, nearest_ssim
-from ..papers.unlearnguard import CLAIMS, RANGE_COUNTS
+from ..papers.unlearnguard import BACKDOOR_COST, CLAIMS, RANGE_COUNTS
 from ..splits import Split, make_split
 from ..verify import (EXECUTED, NOT_VERIFIABLE, VerificationReport, null_threshold,
                       paired_reading, recovery_ssim)
@@ -480,13 +480,61 @@ def first_indices(mask: Tensor, count: int) -> Tensor:
     return torch.nonzero(mask).view(-1)[:count]
 
 
-def sample_pairs_figure(study: Study, before: dict, after: dict):
-    """Figure 5: four requested samples and one remaining sample of each of classes 4-7."""
+def sample_columns(study: Study) -> tuple[Tensor, list[str]]:
+    """Four requested samples and one remaining sample of each of classes 4-7, captioned."""
     labels = study.provider.labels
     remaining = [first_indices(study.retain & (labels == c), 1) for c in range(4, 8)]
     shown = torch.cat([first_indices(study.forget, 4), *remaining])
-    captions = [f"{'req.' if study.forget[i] else 'rem.'} {labels[i].item()}" for i in shown]
-    return reconstruction_pairs(study, shown, captions, {"before": before, "after": after})
+    return shown, [f"{'req.' if study.forget[i] else 'rem.'} {labels[i].item()}" for i in shown]
+
+
+def sample_pairs_figure(study: Study, before: dict, after: dict):
+    """Figure 5: the `sample_columns` and their reconstructions before and after."""
+    return reconstruction_pairs(study, *sample_columns(study), {"before": before, "after": after})
+
+
+# --- the recovered samples' distance (Eqs. 18-20) -------------------------------------------
+
+def recovered_distance(first: dict, second: dict) -> Tensor:
+    """D_i = ||x_i - x'_i|| (Eq. 18): for each training sample, the L2 distance between its
+    most similar reconstruction from one model (`first`'s scores) and from another."""
+    x = first["candidates"][first["index"]].flatten(1)
+    x_prime = second["candidates"][second["index"]].flatten(1)
+    return (x - x_prime).norm(dim=1)
+
+
+PERMUTATIONS = 10_000
+
+
+def mean_gaps(values: Tensor, masks: Tensor) -> Tensor:
+    """mean(values[mask]) - mean(values[~mask]) for each boolean mask (the last dimension)."""
+    inside = masks.double()
+    return ((inside * values).sum(-1) / inside.sum(-1)
+            - ((1 - inside) * values).sum(-1) / (1 - inside).sum(-1))
+
+
+def permutation_p(values: Tensor, group: Tensor, seed: int = 0) -> float:
+    """One-sided permutation test of mean(values[group]) > mean(values[~group]): the share of
+    PERMUTATIONS seeded relabellings, and the observed one, whose gap reaches the observed."""
+    values = values.double()
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.rand(PERMUTATIONS, len(values), generator=generator).argsort(1)
+    observed = mean_gaps(values, group)
+    reached = (mean_gaps(values, group[order]) >= observed - 1e-12).sum().item()
+    return (1 + reached) / (1 + PERMUTATIONS)
+
+
+def distance_table(study: Study, before: dict, after: dict, again: dict) -> dict:
+    """Eqs. 18-20: E[D | requested] and E[D | remaining] with the permutation test's p, for
+    the retrained model and, as the noise floor, for the unchanged model reconstructed again."""
+    rows = {}
+    for name, other in (("retrained", after), ("unchanged (reconstructed again)", again)):
+        distance = recovered_distance(before, other)
+        rows[name] = {"E[D | requested]": distance[study.forget].mean().item(),
+                      "E[D | remaining]": distance[study.retain].mean().item(),
+                      "p (permutation)": permutation_p(distance, study.forget,
+                                                       study.settings.seed)}
+    return rows
 
 
 # --- class-level requests (Figures 6-8) -----------------------------------------------------
@@ -587,6 +635,15 @@ def robustness(study: Study, models: Models, before: dict, again: dict) -> tuple
                 before["phase2"], scores["phase2"], study.forget, s.null_quantile)[0].sum()),
             "test accuracy": study.test_accuracy(model)}
     return rows, scores_of
+
+
+def robustness_pairs_figure(study: Study, before: dict, robust_scores: dict):
+    """Figure 10: the `sample_columns` and their most similar reconstruction after training
+    (10b), pruning (10c), fine-tuning (10d) and unlearning then fine-tuning (10e)."""
+    rows = {"trained": before, "pruned": robust_scores["pruned"],
+            "tuned": robust_scores["fine-tuned"],
+            "unl.+tuned": robust_scores["unlearned + fine-tuned"]}
+    return reconstruction_pairs(study, *sample_columns(study), rows)
 
 
 def robustness_figure(study: Study, rows: dict):
@@ -766,15 +823,47 @@ def _change(values: dict, scheme: str) -> str:
     return f"{values['before'][scheme]:.2f} -> {values['after'][scheme]:.2f}"
 
 
+# The largest change that counts as none: 0.2 for the rates (INA, ASR, accuracy), 0.05 for
+# SSIM (what ssim_drop_claim and class_level_claim count as a drop).
+NO_CHANGE = {"MIA": 0.2, "Backdoor": 0.2, "Accuracy": 0.2, "Ours": 0.05}
+
+
+def unchanged(values: dict, schemes) -> bool:
+    """Whether every scheme's value (when -> scheme -> value) moved by less than NO_CHANGE."""
+    return all(abs(values["after"][s] - values["before"][s]) < NO_CHANGE[s] for s in schemes)
+
+
 def mia_accuracy_claim(requested: dict) -> Claim:
     """`requested`: when -> scheme -> value for the requested samples."""
-    b, a = requested["before"], requested["after"]
     return Claim("mia_accuracy_unchanged",
                  "sample level: MIA and accuracy do not change much for the requested samples",
                  CLAIMS["mia_accuracy_unchanged"],
                  f"INA {_change(requested, 'MIA')}, accuracy {_change(requested, 'Accuracy')}",
-                 verdict(abs(b["MIA"] - a["MIA"]) < 0.2
-                         and abs(b["Accuracy"] - a["Accuracy"]) < 0.2))
+                 verdict(unchanged(requested, ("MIA", "Accuracy"))))
+
+
+def remaining_claim(remaining: dict) -> Claim:
+    """`remaining`: when -> scheme -> value for the remaining (second-trigger) samples."""
+    return Claim("remaining_unchanged",
+                 "sample level: no scheme changes for the remaining samples",
+                 CLAIMS["remaining_unchanged"],
+                 "; ".join(f"{s} {_change(remaining, s)}" for s in SAMPLE_SCHEMES),
+                 verdict(unchanged(remaining, SAMPLE_SCHEMES)))
+
+
+def distance_claim(rows: dict) -> Claim:
+    """`rows`: `distance_table`'s rows. Held when the requested samples' reconstructions
+    move further than the remaining ones' between the trained and the retrained model,
+    beyond chance (permutation p below SIGN_TEST_LEVEL)."""
+    r, u = rows["retrained"], rows["unchanged (reconstructed again)"]
+    return Claim("unlearned_move_more",
+                 "Eq. 20: reconstructions of unlearned samples move further than the others'",
+                 CLAIMS["unlearned_move_more"],
+                 f"E[D|F] {r['E[D | requested]']:.2f} vs. E[D|not F] "
+                 f"{r['E[D | remaining]']:.2f} (p = {r['p (permutation)']:.3f}); unchanged "
+                 f"model: {u['E[D | requested]']:.2f} vs. {u['E[D | remaining]']:.2f}",
+                 verdict(r["E[D | requested]"] > r["E[D | remaining]"]
+                         and r["p (permutation)"] < SIGN_TEST_LEVEL))
 
 
 def backdoor_claim(requested: dict) -> Claim:
@@ -819,6 +908,15 @@ def class_level_claim(unlearned_class: dict) -> Claim:
                  verdict(all(b[s] - a[s] > 0.05 for s in CLASS_SCHEMES)))
 
 
+def remaining_class_claim(kept_class: dict) -> Claim:
+    """`kept_class`: when -> scheme -> value for the remaining class."""
+    return Claim("remaining_class_unchanged",
+                 "class level: MIA, accuracy and SSIM do not change for a remaining class",
+                 CLAIMS["remaining_class_unchanged"],
+                 "; ".join(f"{s} {_change(kept_class, s)}" for s in CLASS_SCHEMES),
+                 verdict(unchanged(kept_class, CLASS_SCHEMES)))
+
+
 def robustness_claim(rows: dict, requested_after_ssim: float) -> Claim:
     """`rows`: `robustness`'s rows; `requested_after_ssim`: the requested samples' mean SSIM
     after honest retraining."""
@@ -840,6 +938,20 @@ def sign_test(improved: int, worsened: int) -> float:
     improved + worsened changes that are up or down with even odds (ties left out)."""
     n = improved + worsened
     return sum(math.comb(n, k) for k in range(improved, n + 1)) / 2 ** n
+
+
+def relearning_claim(rows: dict, requested_after_ssim: float) -> Claim:
+    """`rows`: `robustness`'s rows. Unlearning then fine-tuning on D re-learns the requested
+    samples: the backdoor misses that (ASR below 0.5), reconstruction sees it (the requested
+    samples' SSIM above its level after honest retraining)."""
+    row = rows["unlearned + fine-tuned"]
+    return Claim("backdoor_misses_relearning",
+                 "unlearned then fine-tuned on D: the backdoor misses the re-learned requested "
+                 "samples, reconstruction recovers them", CLAIMS["backdoor_misses_relearning"],
+                 f"ASR {row['backdoor ASR (requested)']:.2f}, SSIM requested "
+                 f"{row['SSIM requested']:.2f} (after retraining: {requested_after_ssim:.2f})",
+                 verdict(row["backdoor ASR (requested)"] < 0.5
+                         and row["SSIM requested"] > requested_after_ssim))
 
 
 def prior_claim(control: Tensor, phase2: Tensor) -> Claim:
@@ -872,6 +984,29 @@ def verification_range_claim(verified: int, verifications: int) -> Claim:
                  verdict(verified > RANGE_FACTOR * max(1, verifications)))
 
 
+ACCURACY_DROP = 0.1  # a fall in test accuracy this large counts as significant
+NUMBER_TOLERANCE = 0.1  # how far from the paper's accuracy still counts as "about" it
+
+
+def backdoor_cost_claim(budget: dict, trained_accuracy: float) -> Claim:
+    """`budget`: `backdoor_budget`'s rows; `trained_accuracy`: the clean model's test
+    accuracy. Held when the paper's backdoored share leaves a test accuracy that is both
+    ACCURACY_DROP below the clean model's and within NUMBER_TOLERANCE of the paper's."""
+    share, paper = BACKDOOR_COST["backdoored_share"], BACKDOOR_COST["clean_accuracy"]
+    found = [f for f in budget if abs(f - share) < 1e-9]
+    claim = ("backdoor budget: with 40% of the training set backdoored the clean test "
+             "accuracy falls to about 44%")
+    if not found:
+        return Claim("backdoor_costs_accuracy", claim, CLAIMS["backdoor_costs_accuracy"],
+                     f"backdoor_fractions has no {share:.0%} share", verdict(None))
+    accuracy_left = budget[found[0]]["clean test accuracy"]
+    return Claim("backdoor_costs_accuracy", claim, CLAIMS["backdoor_costs_accuracy"],
+                 f"{accuracy_left:.2f} with {share:.0%} backdoored vs. {trained_accuracy:.2f} "
+                 "clean",
+                 verdict(accuracy_left < trained_accuracy - ACCURACY_DROP
+                         and abs(accuracy_left - paper) <= NUMBER_TOLERANCE))
+
+
 def null_claim(phase2: Tensor, null: Tensor) -> Claim:
     null_mean = null.mean().item()
     return Claim("beats_null", "reconstructions beat unseen real data (our control)",
@@ -891,17 +1026,23 @@ def relabel_claim(rows: dict) -> Claim:
 
 
 def claims(study: Study, sample: dict, checked: Verification, classes: dict, robust: dict,
-           before: dict, counts: dict, verifications: int, relabel: dict) -> list[Claim]:
+           before: dict, counts: dict, verifications: int, relabel: dict, *, distances: dict,
+           budget: dict, trained_accuracy: float) -> list[Claim]:
     """The paper's claims, checked on the study's numbers, in the chapter's order."""
+    s = study.settings
     requested, remaining = sample["unlearning samples"], sample["remaining samples"]
+    requested_after = requested["after"]["Ours"]
     return [mia_accuracy_claim(requested), backdoor_claim(requested),
-            ssim_drop_claim(requested, remaining),
+            ssim_drop_claim(requested, remaining), remaining_claim(remaining),
             recovery_claim(checked.requested.counts(), study.tau, checked.paired,
                            checked.false_alarms),
-            class_level_claim(classes[f"unlearning class {study.settings.unlearn_class}"]),
-            robustness_claim(robust, requested["after"]["Ours"]),
+            distance_claim(distances),
+            class_level_claim(classes[f"unlearning class {s.unlearn_class}"]),
+            remaining_class_claim(classes[f"remaining class {s.keep_class}"]),
+            robustness_claim(robust, requested_after), relearning_claim(robust, requested_after),
             prior_claim(before["control"], before["phase2"]),
             verification_range_claim(counts[study.tau]["phase 2"], verifications),
+            backdoor_cost_claim(budget, trained_accuracy),
             null_claim(before["phase2"], study.null), relabel_claim(relabel)]
 
 
