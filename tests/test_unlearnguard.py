@@ -433,6 +433,15 @@ def test_verification_tables_and_providers_on_a_worked_example():
                              "paired: marked unlearned": 0}
 
 
+def test_prior_table_sets_phase_2_beside_its_prior_free_control():
+    guard = fake_study([0.1, 0.2, 0.3], tau=0.5)
+    before = {"phase1": torch.tensor([0.4, 0.6, 0.2]), "control": torch.tensor([0.5, 0.7, 0.6]),
+              "phase2": torch.tensor([0.6, 0.4, 0.2])}
+    table = study.prior_table(guard, before)
+    assert table["above tau"].tolist() == [1, 2, 1]
+    assert table["mean best SSIM"].tolist() == pytest.approx([0.4, 0.6, 0.4])
+
+
 def test_scheme_table_has_a_column_per_subset_and_moment():
     values = {"a": {"before": {"MIA": 0.5, "Ours": 0.6}, "after": {"MIA": 0.4, "Ours": 0.2}},
               "b": {"before": {"MIA": 0.1, "Ours": 0.3}, "after": {"MIA": 0.1, "Ours": 0.3}}}

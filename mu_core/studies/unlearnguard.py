@@ -38,6 +38,7 @@ CLASS_SCHEMES = ["MIA", "Accuracy", "Ours"]  # the paper has no backdoor bars at
 WHEN = ("before", "after")
 EFFECTIVE_ASR = 0.9  # a backdoor counts as planted from this attack success rate
 KNOWN_NONMEMBERS = 200  # the MIA's known non-members: this many of the last test samples
+SIGNIFICANCE = 0.05  # the level of the claims' sign and permutation tests
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -683,9 +684,9 @@ def prior_table(study: Study, before: dict) -> pd.DataFrame:
     phases = {"phase 1 (KKT loss)": before["phase1"],
               "phase 2 without the prior (control)": before["control"],
               "phase 2 with the prior (ours)": before["phase2"]}
-    return pd.DataFrame({name: {"mean best SSIM": v.mean().item(),
-                                "above tau": int((v > study.tau).sum())}
-                         for name, v in phases.items()}).T
+    return pd.DataFrame.from_dict({name: {"mean best SSIM": v.mean().item(),
+                                          "above tau": int((v > study.tau).sum())}
+                                   for name, v in phases.items()}, orient="index")
 
 
 def prior_figure(study: Study, before: dict, distance: Tensor):
@@ -854,7 +855,7 @@ def remaining_claim(remaining: dict) -> Claim:
 def distance_claim(rows: dict) -> Claim:
     """`rows`: `distance_table`'s rows. Held when the requested samples' reconstructions
     move further than the remaining ones' between the trained and the retrained model,
-    beyond chance (permutation p below SIGN_TEST_LEVEL)."""
+    beyond chance (permutation p below SIGNIFICANCE)."""
     r, u = rows["retrained"], rows["unchanged (reconstructed again)"]
     return Claim("unlearned_move_more",
                  "Eq. 20: reconstructions of unlearned samples move further than the others'",
@@ -863,7 +864,7 @@ def distance_claim(rows: dict) -> Claim:
                  f"{r['E[D | remaining]']:.2f} (p = {r['p (permutation)']:.3f}); unchanged "
                  f"model: {u['E[D | requested]']:.2f} vs. {u['E[D | remaining]']:.2f}",
                  verdict(r["E[D | requested]"] > r["E[D | remaining]"]
-                         and r["p (permutation)"] < SIGN_TEST_LEVEL))
+                         and r["p (permutation)"] < SIGNIFICANCE))
 
 
 def backdoor_claim(requested: dict) -> Claim:
@@ -930,9 +931,6 @@ def robustness_claim(rows: dict, requested_after_ssim: float) -> Claim:
                          and min(r["SSIM requested"] for r in changed) > requested_after_ssim))
 
 
-SIGN_TEST_LEVEL = 0.05
-
-
 def sign_test(improved: int, worsened: int) -> float:
     """One-sided sign test: the chance of at least `improved` improvements among
     improved + worsened changes that are up or down with even odds (ties left out)."""
@@ -957,7 +955,7 @@ def relearning_claim(rows: dict, requested_after_ssim: float) -> Claim:
 def prior_claim(control: Tensor, phase2: Tensor) -> Claim:
     """Each training sample's best SSIM after phase 2 without the prior (`control`: the same
     steps in the same eps box) and with it. Held when more samples gain than lose and a
-    sign test rules out chance at SIGN_TEST_LEVEL."""
+    sign test rules out chance at SIGNIFICANCE."""
     change = phase2 - control
     improved, worsened = int((change > 0).sum()), int((change < 0).sum())
     p = sign_test(improved, worsened)
@@ -965,7 +963,7 @@ def prior_claim(control: Tensor, phase2: Tensor) -> Claim:
                  "phase 2 without it", CLAIMS["prior_helps"],
                  f"mean {control.mean():.3f} without the prior -> {phase2.mean():.3f} with it; "
                  f"{improved} samples gain, {worsened} lose (sign test p = {p:.3f})",
-                 verdict(improved > worsened and p < SIGN_TEST_LEVEL))
+                 verdict(improved > worsened and p < SIGNIFICANCE))
 
 
 RANGE_FACTOR = 40  # the paper: "over 40 times the number of verifications"
