@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from .attacks.mia import mia_efficacy_from_predictions
@@ -145,18 +146,46 @@ def relearn_time(model, data, split, reference_loss: float, *, lr: float = 0.01,
     return None
 
 
-def ssim(images: Tensor, references: Tensor) -> Tensor:
-    """SSIM of each image with its reference (N, C, H, W in [0, 1]), by torchmetrics: a
-    Gaussian window of 11, sigma 1.5; on images smaller than 11 pixels the largest odd
-    window that fits, with sigma scaled alike (torchmetrics sizes a Gaussian window from
-    sigma alone, int(3.5 sigma + 0.5) * 2 + 1, and ignores `kernel_size`)."""
-    from torchmetrics.functional.image import structural_similarity_index_measure
+SSIM_WINDOW, SSIM_SIGMA = 11, 1.5  # Wang et al. (2004): an 11-tap Gaussian, sigma 1.5
+SSIM_K1, SSIM_K2 = 0.01, 0.03
 
-    size = min(images.shape[-2:])
-    kernel = min(11, size if size % 2 else size - 1)
-    return structural_similarity_index_measure(
-        images.float(), references.float(), data_range=1.0, kernel_size=kernel,
-        sigma=1.5 * kernel / 11, reduction="none")
+
+def ssim_window(size: int) -> tuple[int, float]:
+    """The Gaussian window (taps, sigma) for images whose shorter side is `size` pixels:
+    Wang et al.'s 11 taps and sigma 1.5, or on images under 11 pixels the largest odd
+    window that fits, with sigma scaled alike (so that 3.5 sigma still spans it)."""
+    if size < 1:
+        raise ValueError(f"SSIM needs images of at least 1 pixel a side, got {size}.")
+    taps = min(SSIM_WINDOW, size if size % 2 else size - 1)
+    return taps, SSIM_SIGMA * taps / SSIM_WINDOW
+
+
+def _gaussian_kernel(taps: int, sigma: float, channels: int, like: Tensor) -> Tensor:
+    """A normalised 2-D Gaussian, one copy per channel, for a grouped convolution."""
+    x = torch.arange(taps, dtype=like.dtype, device=like.device) - (taps - 1) / 2
+    line = torch.exp(-x ** 2 / (2 * sigma ** 2))
+    line = line / line.sum()
+    return torch.outer(line, line).expand(channels, 1, taps, taps)
+
+
+def ssim(images: Tensor, references: Tensor) -> Tensor:
+    """SSIM of each image with its reference (N, C, H, W in [0, 1]), as Wang et al. (2004)
+    and scikit-image define it: Gaussian-weighted local statistics (no sample covariance)
+    over every window that lies inside the image, averaged over those windows and the
+    channels. The window is `ssim_window`'s."""
+    if images.shape != references.shape or images.dim() != 4:
+        raise ValueError(f"ssim takes two (N, C, H, W) batches of the same shape, got "
+                         f"{tuple(images.shape)} and {tuple(references.shape)}.")
+    x, y = images.float(), references.float()
+    channels = x.shape[1]
+    kernel = _gaussian_kernel(*ssim_window(min(x.shape[-2:])), channels, x)
+    stats = F.conv2d(torch.cat([x, y, x * x, y * y, x * y]), kernel, groups=channels)
+    mu_x, mu_y, xx, yy, xy = stats.split(len(x))
+    var_x, var_y, cov = xx - mu_x ** 2, yy - mu_y ** 2, xy - mu_x * mu_y
+    c1, c2 = SSIM_K1 ** 2, SSIM_K2 ** 2  # data range 1
+    local = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)
+             / ((mu_x ** 2 + mu_y ** 2 + c1) * (var_x + var_y + c2)))
+    return local.flatten(1).mean(1)
 
 
 def nearest_ssim(queries: Tensor, candidates: Tensor, chunk: int = 4096) -> tuple[Tensor, Tensor]:

@@ -84,6 +84,54 @@ def test_ssim_window_fits_images_smaller_than_eleven_pixels():
         assert metrics.ssim(images, images).tolist() == pytest.approx([1] * 4, abs=1e-5)
         scores = metrics.ssim(images, torch.rand(4, 1, size, size, generator=generator))
         assert (scores < 0.9).all()
+    assert metrics.ssim_window(28) == (11, 1.5)
+    assert metrics.ssim_window(8) == (7, pytest.approx(1.5 * 7 / 11))
+    assert metrics.ssim_window(3) == (3, pytest.approx(1.5 * 3 / 11))
+    assert metrics.ssim_window(1) == (1, pytest.approx(1.5 / 11))
+
+
+def skimage_ssim(images, references, sigma=1.5):
+    """scikit-image's SSIM of each pair (Wang et al.'s Gaussian-weighted form), the
+    reference our ssim is held to."""
+    from skimage.metrics import structural_similarity
+
+    colour = {"channel_axis": 2} if images.shape[1] > 1 else {}
+    return torch.tensor([structural_similarity(
+        x.permute(1, 2, 0).squeeze(2).double().numpy(),
+        y.permute(1, 2, 0).squeeze(2).double().numpy(), gaussian_weights=True, sigma=sigma,
+        use_sample_covariance=False, data_range=1.0, **colour)
+        for x, y in zip(images, references)])
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)], ids=["grey28", "colour32"])
+def test_ssim_agrees_with_scikit_image(shape):
+    generator = torch.Generator().manual_seed(1)
+    images = torch.rand(12, *shape, generator=generator)
+    unrelated = torch.rand(12, *shape, generator=generator)
+    similar = (images + 0.2 * torch.randn(12, *shape, generator=generator)).clamp(0, 1)
+    for references in (unrelated, similar):
+        ours, reference = metrics.ssim(images, references).double(), skimage_ssim(images, references)
+        assert (ours - reference).abs().max() < 0.005, (ours, reference)
+    # the two sets span the scale, so the agreement is not one of two near-constants
+    assert skimage_ssim(images, unrelated).max() < 0.2 < 0.5 < skimage_ssim(images, similar).min()
+
+
+def test_ssim_on_small_images_agrees_with_scikit_image_at_the_scaled_sigma():
+    generator = torch.Generator().manual_seed(2)
+    for size in (3, 5, 8):  # scikit-image sizes the window from sigma: 3, 5 and 7 taps
+        images, references = (torch.rand(6, 1, size, size, generator=generator) for _ in "ab")
+        reference = skimage_ssim(images, references, sigma=1.5 * (size - 1 + size % 2) / 11)
+        assert (metrics.ssim(images, references).double() - reference).abs().max() < 0.005
+
+
+def test_ssim_hand_checks():
+    images = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(3))
+    assert metrics.ssim(images, images).tolist() == pytest.approx([1, 1, 1], abs=1e-6)
+    # flat images a and b: no variance, so SSIM = (2ab + C1) / (a^2 + b^2 + C1), C1 = 0.01^2
+    flat = metrics.ssim(torch.full((1, 1, 16, 16), 0.2), torch.full((1, 1, 16, 16), 0.6))
+    assert flat.item() == pytest.approx((0.24 + 1e-4) / (0.4 + 1e-4), abs=1e-3)  # float32
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.ssim(images, images[:, :, :27])
 
 
 def test_relearn_time_is_zero_before_unlearning_and_positive_after(mnist):

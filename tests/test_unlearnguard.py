@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from mu_core.studies import unlearnguard as study
 from mu_core.attacks import backdoor
 from mu_core.attacks.inversion import class_representatives
-from mu_core.attacks.reconstruct import (ReconstructionConfig, SurrogateReLU, reconstruct,
-                                         stationarity_loss)
+from mu_core.attacks.reconstruct import (ReconstructionConfig, SurrogateReLU, centre_of,
+                                         prior_loss, reconstruct, stationarity_loss)
 from mu_core.claims import HELD, NOT_HELD
 from mu_core.errors import ConfigError
 from mu_core.maxmargin import (MarginRecipe, homogeneous_mlp, margin_loss, margins, predictions,
@@ -102,6 +102,25 @@ def test_reconstruction_lowers_the_kkt_loss_and_phase2_stays_in_its_eps_box():
     assert len(result.losses["prior"]) == 40
 
 
+def test_the_prior_free_control_runs_phase_2_from_phase_1_in_the_same_box():
+    model, *_ = toy_problem(outputs=2)
+    config = ReconstructionConfig(candidates_per_class=4, steps=150, prior_steps=40, lr=0.01,
+                                  lambda_lr=0.01, eps=0.05, init_scale=0.1, alpha_prior=5.0)
+    result = reconstruct(model, config, control=True)
+    assert (result.control - result.phase1).abs().max() <= 0.05 + 1e-6
+    assert not torch.equal(result.control, result.phase1)  # it moved, within the box
+    assert not torch.allclose(result.control, result.phase2, atol=1e-4)  # the prior matters
+    with torch.no_grad():  # ... and does its job: larger |logits| than the control's
+        assert prior_loss(model, result.phase2) < prior_loss(model, result.control) - 0.1
+    assert len(result.losses["stationary"]) == 190  # the control's steps are not logged
+    # with the prior switched off, phase 2 is the control
+    no_prior = reconstruct(model, ReconstructionConfig(**{**config.__dict__, "alpha_prior": 0}),
+                           control=True)
+    assert torch.allclose(no_prior.phase2, no_prior.control, atol=1e-6)
+    assert torch.equal(no_prior.phase1, result.phase1)
+    assert reconstruct(model, config).control is None
+
+
 def test_a_diverging_reconstruction_backs_off_and_an_unstable_one_fails_with_a_reason():
     model, *_ = toy_problem(outputs=2)
     with pytest.warns(UserWarning, match="diverges"):
@@ -148,9 +167,9 @@ def test_verify_unlearning_runs_algorithm_1_end_to_end():
     model, images, *_ = toy_problem(outputs=2, hidden=(32,), steps=300)
     config = ReconstructionConfig(candidates_per_class=2, steps=30, prior_steps=5, lr=0.01,
                                   lambda_lr=0.01)
-    # the provider returns the trained model: the same candidates, the same SSIMs
+    # the provider returns the trained model; post-verification reconstructs it anew
     report = verify_unlearning(model, model, images[:3], tau=-1.0, config=config)
-    assert torch.equal(report.ssim_before, report.ssim_after)
+    assert not torch.equal(report.ssim_before, report.ssim_after)  # another seed
     assert report.counts() == {EXECUTED: 0, NOT_EXECUTED: 3, NOT_VERIFIABLE: 0}
     assert verify_unlearning(model, model, images[:3], tau=1.0, config=config).counts() \
         == {EXECUTED: 0, NOT_EXECUTED: 0, NOT_VERIFIABLE: 3}
@@ -208,12 +227,12 @@ def test_relabels_always_change_the_class():
 def test_provider_that_does_not_unlearn_is_caught_on_mnist5k(mnist):
     samples, _ = study.provider_splits(mnist, 3, 1, 3, seed=0)
     provider = study.provider(mnist, samples.train)
-    model = study.train_model(provider.images, provider.labels, provider.images.mean(0), 10,
+    model = study.train_model(provider.images, provider.labels, 10,
                               hidden=(200,), init_scale=1e-3,
                               recipe=MarginRecipe(steps=600), seed=0)
     forget = torch.isin(provider.indices, samples.forget)
     retrained = study.train_model(provider.images[~forget], provider.labels[~forget],
-                                  provider.images.mean(0), 10, hidden=(200,), init_scale=1e-3,
+                                  10, hidden=(200,), init_scale=1e-3,
                                   recipe=MarginRecipe(steps=600), seed=0)
     config = ReconstructionConfig(candidates_per_class=6, steps=300, prior_steps=50)
     from mu_core.verify import recovery_ssim
@@ -254,7 +273,7 @@ def test_colour_images_run_through_the_whole_pipeline():
     generator = torch.Generator().manual_seed(3)
     images = torch.rand(6, 3, 32, 32, generator=generator)
     labels = torch.tensor([0, 1, 2, 0, 1, 2])
-    model = study.train_model(images, labels, images.mean(0), 3, hidden=(32,), init_scale=1e-2,
+    model = study.train_model(images, labels, 3, hidden=(32,), init_scale=1e-2,
                               recipe=MarginRecipe(steps=200, lr=0.5), seed=0)
     assert (predictions(model, images) == labels).all()
     scores = recovery_ssim(model, images, ReconstructionConfig(candidates_per_class=2, steps=20,
@@ -271,9 +290,10 @@ def test_colour_images_run_through_the_whole_pipeline():
 
 # --- the study: settings, masks and the study's steps on hand-made inputs ------------------
 
-SMOKE_IDS = ["mia_accuracy_unchanged", "backdoor_drops", "ssim_drops", "all_recovered",
-             "class_level", "robustness", "prior_helps", "verification_range", "beats_null",
-             "relabel"]
+SMOKE_IDS = ["mia_accuracy_unchanged", "backdoor_drops", "ssim_drops", "remaining_unchanged",
+             "all_recovered", "unlearned_move_more", "class_level", "remaining_class_unchanged",
+             "robustness", "backdoor_misses_relearning", "prior_helps", "verification_range",
+             "backdoor_costs_accuracy", "beats_null", "relabel"]
 
 
 def chapter_params(preset="smoke", **changes):
@@ -309,6 +329,26 @@ def test_setup_masks_the_two_requests_and_checks_before_any_training():
         study.setup(chapter_params(keep_class=3), torch.device("cpu"))
     with pytest.raises(ConfigError, match="backdoor_fractions"):
         study.setup(chapter_params(backdoor_fractions=[0.5, 1.0]), torch.device("cpu"))
+
+
+def test_every_model_is_centred_on_its_own_training_data_and_reconstructed_from_it():
+    guard = study.setup(chapter_params(train_steps=1), torch.device("cpu"))
+    models = study.train_models(guard)
+    images = guard.provider.images.double()
+    mean_of = lambda mask: images[mask].sum(0) / int(mask.sum())  # noqa: E731
+    everything = torch.ones_like(guard.forget)
+    for model, trained_on in ((models.trained, everything), (models.retrained, guard.retain),
+                              (models.class_retrained, ~guard.class_forget)):
+        centre = centre_of(model).mean_image.double()
+        assert torch.allclose(centre, mean_of(trained_on), atol=1e-6)
+    for model in (models.retrained, models.class_retrained):
+        assert (centre_of(model).mean_image.double() - mean_of(everything)).abs().max() > 1e-2
+    # the reconstruction starts at the model's own centre: with no room to move, it stays
+    still = ReconstructionConfig(candidates_per_class=1, steps=1, prior_steps=0, lr=1e-12,
+                                 lambda_lr=1e-12, init_scale=1e-7)
+    start = reconstruct(models.retrained, still).phase1.double()
+    assert (start - mean_of(guard.retain)).abs().max() < 1e-5
+    assert (start - mean_of(everything)).abs().max() > 1e-2
 
 
 def test_second_trigger_samples_are_remaining_samples_as_many_as_requested():
@@ -368,14 +408,21 @@ def test_verification_tables_and_providers_on_a_worked_example():
     guard = fake_study([0.1, 0.2, 0.3, 0.4, 0.5], tau=0.5, forget=forget)
     before = {"phase2": torch.tensor([0.9, 0.4, 0.8, 0.7, 0.6])}
     after = {"phase2": torch.tensor([0.2, 0.4, 0.75, 0.7, 0.7])}
-    checked = study.verification(guard, before, after)
+    again = {"phase2": torch.tensor([0.85, 0.3, 0.8, 0.75, 0.6])}  # requested drops .05, .1
+    checked = study.verification(guard, before, after, again)
     assert checked.table().loc["requested samples"].to_dict() == {
         EXECUTED: 1, NOT_EXECUTED: 0, NOT_VERIFIABLE: 1}
     assert checked.table().loc["remaining samples"].to_dict() == {
         EXECUTED: 0, NOT_EXECUTED: 3, NOT_VERIFIABLE: 0}
     assert checked.paired.tolist() == [True, False]  # remaining drops at most 0.05
     assert checked.paired_threshold == pytest.approx(0.05)
-    assert "**1 of 2**" in study.paired_summary(guard, checked)
+    # unchanged model: the remaining samples drop at most 0 (quantile 1), so both
+    # requested drops of 0.05 and 0.1 are false alarms
+    assert checked.false_alarms.tolist() == [True, True]
+    assert checked.false_alarm_rate == 1.0
+    summary = study.paired_summary(guard, checked)
+    assert "**1 of 2** requested" in summary and "marks **2 of 2** (false-alarm rate 1.00)" \
+        in summary
     table = study.ssim_table(guard, before, after)
     assert table.loc["requested"].tolist() == pytest.approx([0.15, 0.65, 0.3])
     assert table.loc["remaining"].tolist() == pytest.approx([0.4, 0.7, 0.7166667])
@@ -384,6 +431,15 @@ def test_verification_tables_and_providers_on_a_worked_example():
                               "paired: marked unlearned": 1}
     assert rows["skips"] == {EXECUTED: 0, NOT_EXECUTED: 1, NOT_VERIFIABLE: 1,
                              "paired: marked unlearned": 0}
+
+
+def test_prior_table_sets_phase_2_beside_its_prior_free_control():
+    guard = fake_study([0.1, 0.2, 0.3], tau=0.5)
+    before = {"phase1": torch.tensor([0.4, 0.6, 0.2]), "control": torch.tensor([0.5, 0.7, 0.6]),
+              "phase2": torch.tensor([0.6, 0.4, 0.2])}
+    table = study.prior_table(guard, before)
+    assert table["above tau"].tolist() == [1, 2, 1]
+    assert table["mean best SSIM"].tolist() == pytest.approx([0.4, 0.6, 0.4])
 
 
 def test_scheme_table_has_a_column_per_subset_and_moment():
@@ -420,14 +476,17 @@ def test_sample_level_claim_rules():
         "INA 0.60 -> 0.45, accuracy 1.00 -> 0.85"
 
 
-def test_recovery_claim_needs_more_executed_than_unverifiable():
-    counts = {EXECUTED: 3, NOT_EXECUTED: 5, NOT_VERIFIABLE: 2}
-    paired = torch.tensor([True, False, True])
-    claim = study.recovery_claim(counts, 0.72, paired)
-    assert claim.verdict == HELD and claim.here.endswith("paired reading: 2/3 unlearned")
-    assert study.recovery_claim({**counts, NOT_VERIFIABLE: 3}, 0.72, paired).verdict == NOT_HELD
+def test_recovery_claim_needs_every_requested_sample_recovered_before():
+    paired, alarms = torch.tensor([True, False, True]), torch.tensor([False, False, True])
+    recovered = {EXECUTED: 1, NOT_EXECUTED: 2, NOT_VERIFIABLE: 0}
+    claim = study.recovery_claim(recovered, 0.72, paired, alarms)
+    assert claim.verdict == HELD  # all 3 recovered before, whatever happens after
+    assert claim.here.endswith("paired reading: 2/3 unlearned, 1/3 on the unchanged model")
+    # many executed do not make up for one sample not recovered before unlearning
+    one_missing = {EXECUTED: 8, NOT_EXECUTED: 0, NOT_VERIFIABLE: 1}
+    assert study.recovery_claim(one_missing, 0.72, paired, alarms).verdict == NOT_HELD
     assert study.recovery_claim({EXECUTED: 0, NOT_EXECUTED: 0, NOT_VERIFIABLE: 0}, 0.5,
-                                paired[:0]).verdict == NOT_HELD
+                                paired[:0], alarms[:0]).verdict == NOT_HELD
 
 
 def test_class_level_claim_needs_every_scheme_to_fall():
@@ -446,41 +505,129 @@ def robust_rows(pruned, tuned):
             "unlearned + fine-tuned": row(0.0, 0.3)}
 
 
-def test_robustness_claim():
-    assert study.robustness_claim(robust_rows((0.3, 0.6), (0.9, 0.7)), 0.5).verdict == HELD
-    assert study.robustness_claim(robust_rows((0.6, 0.6), (0.5, 0.7)), 0.5).verdict == NOT_HELD
+def test_robustness_claim_needs_both_changes_to_break_the_backdoor():
+    assert study.robustness_claim(robust_rows((0.3, 0.6), (0.1, 0.7)), 0.5).verdict == HELD
+    # pruning breaks it, fine-tuning does not: not both
+    assert study.robustness_claim(robust_rows((0.3, 0.6), (0.9, 0.7)), 0.5).verdict == NOT_HELD
+    assert study.robustness_claim(robust_rows((0.6, 0.6), (0.1, 0.7)), 0.5).verdict == NOT_HELD
+    # the backdoor breaks but reconstruction falls to the retrained level
     assert study.robustness_claim(robust_rows((0.3, 0.5), (0.1, 0.7)), 0.5).verdict == NOT_HELD
 
 
-def test_prior_null_range_and_relabel_claims():
+def test_sign_test_worked_examples():
+    assert study.sign_test(9, 1) == pytest.approx(11 / 1024)  # C(10,9) + C(10,10)
+    assert study.sign_test(7, 3) == pytest.approx((120 + 45 + 10 + 1) / 1024)
+    assert study.sign_test(0, 0) == 1.0
+
+
+def test_prior_claim_needs_a_significant_gain_over_the_prior_free_control():
+    control = torch.full((10,), 0.5)
+    nine_gain = torch.tensor([0.6] * 9 + [0.4])  # p = 11/1024
+    claim = study.prior_claim(control, nine_gain)
+    assert claim.verdict == HELD
+    assert claim.here == ("mean 0.500 without the prior -> 0.580 with it; 9 samples gain, "
+                          "1 lose (sign test p = 0.011)")
+    seven_gain = torch.tensor([0.9] * 7 + [0.45] * 3)  # a large mean gain, p = 0.17
+    assert study.prior_claim(control, seven_gain).verdict == NOT_HELD
+    assert study.prior_claim(control, control).verdict == NOT_HELD  # all ties
+    ties_and_one = torch.tensor([0.5] * 9 + [0.9])  # one gain alone: p = 0.5
+    assert study.prior_claim(control, ties_and_one).verdict == NOT_HELD
+
+
+def test_null_range_and_relabel_claims():
     phase1, phase2 = torch.tensor([0.5, 0.6, 0.7]), torch.tensor([0.6, 0.55, 0.75])
-    claim = study.prior_claim(phase1, phase2)
-    assert claim.verdict == HELD and claim.here == "mean 0.600 -> 0.633; 2/3 samples improve"
-    assert study.prior_claim(phase1, phase1).verdict == NOT_HELD
     assert study.null_claim(phase2, torch.tensor([0.6, 0.6, 0.6])).verdict == HELD
     assert study.null_claim(phase1, torch.tensor([0.6, 0.6, 0.6])).verdict == NOT_HELD
-    assert study.verification_range_claim(21, 10).verdict == HELD
-    assert study.verification_range_claim(20, 10).verdict == NOT_HELD
-    assert study.verification_range_claim(3, 0).verdict == HELD  # no backdoor counts as 1
+    assert study.verification_range_claim(401, 10).verdict == HELD  # over 40 x 10
+    assert study.verification_range_claim(400, 10).verdict == NOT_HELD
+    assert study.verification_range_claim(255, 10).verdict == NOT_HELD  # the paper's 25.5x
+    assert study.verification_range_claim(41, 0).verdict == HELD  # no backdoor counts as 1
+    assert study.verification_range_claim(40, 0).verdict == NOT_HELD
+    assert "is 25.5 times" in study.verification_range_claim(41, 0).here
     relabel = lambda b, r: {"before": {"above tau": b},  # noqa: E731
                             "after relabel fine-tuning": {"above tau": r},
                             "after retraining": {"above tau": 0}}
-    assert study.relabel_claim(relabel(2, 2)).verdict == HELD
+    assert study.relabel_claim(relabel(2, 3)).verdict == HELD
+    assert study.relabel_claim(relabel(0, 4)).verdict == HELD
+    assert study.relabel_claim(relabel(2, 2)).verdict == NOT_HELD  # no increase
     assert study.relabel_claim(relabel(2, 1)).verdict == NOT_HELD
-    assert study.relabel_claim(relabel(0, 4)).verdict == NOT_HELD  # nothing to leave
+
+
+def test_remaining_claims_need_every_scheme_unchanged():
+    steady = schemes({"MIA": 0.9, "Backdoor": 1.0, "Accuracy": 1.0, "Ours": 0.6},
+                     {"MIA": 0.75, "Backdoor": 0.85, "Accuracy": 0.95, "Ours": 0.57})
+    assert study.remaining_claim(steady).verdict == HELD
+    assert study.remaining_class_claim(steady).verdict == HELD
+    backdoor_moves = schemes(steady["before"], {**steady["after"], "Backdoor": 0.7})
+    assert study.remaining_claim(backdoor_moves).verdict == NOT_HELD  # a fall of 0.3
+    assert study.remaining_class_claim(backdoor_moves).verdict == HELD  # no backdoor there
+    ssim_moves = schemes(steady["before"], {**steady["after"], "Ours": 0.66})
+    assert study.remaining_claim(ssim_moves).verdict == NOT_HELD  # a rise of 0.06 too
+    assert study.remaining_class_claim(ssim_moves).verdict == NOT_HELD
+
+
+def test_relearning_claim_needs_a_missed_backdoor_and_a_recovered_sample():
+    assert study.relearning_claim(robust_rows((1, 1), (1, 1)), 0.25).verdict == HELD  # 0, 0.3
+    assert study.relearning_claim(robust_rows((1, 1), (1, 1)), 0.3).verdict == NOT_HELD
+    rows = robust_rows((1, 1), (1, 1))
+    rows["unlearned + fine-tuned"]["backdoor ASR (requested)"] = 0.5
+    assert study.relearning_claim(rows, 0.25).verdict == NOT_HELD
+
+
+def test_backdoor_cost_claim():
+    budget = budget_rows((0.1, 5, 1.0), (0.4, 20, 1.0))
+    budget[0.4]["clean test accuracy"] = 0.5
+    claim = study.backdoor_cost_claim(budget, 0.8)
+    assert claim.verdict == HELD and claim.here == "0.50 with 40% backdoored vs. 0.80 clean"
+    assert study.backdoor_cost_claim(budget, 0.55).verdict == NOT_HELD  # no real fall
+    budget[0.4]["clean test accuracy"] = 0.3  # a fall, but far below the paper's 44%
+    assert study.backdoor_cost_claim(budget, 0.8).verdict == NOT_HELD
+    assert study.backdoor_cost_claim(budget_rows((0.1, 5, 1.0)), 0.8).verdict \
+        == "not testable here"
+
+
+def test_recovered_distance_worked_example():
+    first = {"candidates": torch.tensor([[[[0.0, 0.0]]], [[[1.0, 1.0]]]]),
+             "index": torch.tensor([0, 1, 1])}
+    second = {"candidates": torch.tensor([[[[0.0, 0.0]]], [[[0.6, 0.0]]], [[[3.0, 4.0]]]]),
+              "index": torch.tensor([2, 1, 0])}
+    distances = study.recovered_distance(first, second)
+    assert distances.tolist() == pytest.approx([5.0, (0.16 + 1) ** 0.5, 2 ** 0.5])
+
+
+def test_permutation_p_worked_example():
+    group = torch.tensor([True, True, True, False, False, False, False, False])
+    apart = torch.tensor([5.0, 6.0, 7.0, 1.0, 2.0, 3.0, 4.0, 0.0])
+    assert study.permutation_p(apart, group) == pytest.approx(1 / 56, abs=0.004)  # C(8, 3)
+    assert study.permutation_p(-apart, group) == 1.0  # the observed split is the lowest
+    assert study.permutation_p(torch.ones(8), group) == 1.0  # every split ties
+
+
+def test_distance_claim_needs_a_larger_and_significant_gap():
+    def rows(f, not_f, p):
+        row = {"E[D | requested]": f, "E[D | remaining]": not_f, "p (permutation)": p}
+        return {"retrained": row, "unchanged (reconstructed again)": row}
+    assert study.distance_claim(rows(3.0, 2.0, 0.01)).verdict == HELD
+    assert study.distance_claim(rows(3.0, 2.0, 0.2)).verdict == NOT_HELD
+    assert study.distance_claim(rows(2.0, 2.0, 0.01)).verdict == NOT_HELD
 
 
 def test_reading_follows_the_numbers():
     forget = torch.tensor([True, True, False])
     guard = fake_study([0.5, 0.5, 0.5], tau=0.6, forget=forget)
     checked = study.Verification(VerificationReport(torch.ones(2), torch.zeros(2), 0.6),
-                                 None, torch.tensor([True, True]), 0.1)
+                                 None, torch.tensor([True, True]), 0.1,
+                                 torch.tensor([False, False]))
     text = study.reading(guard, {"phase2": torch.tensor([0.7, 0.4, 0.55])}, checked)
     assert "they beat unseen" in text and "1 of 3 training samples clear tau" in text
     assert "The *change* carries no more than Eq. 1" in text  # 2 marked, 2 executed
+    assert "on an unchanged model it marks 0 (false-alarm rate 0.00)" in text
     checked.paired = torch.tensor([True, True, True])
     text = study.reading(guard, {"phase2": torch.tensor([0.3, 0.4, 0.55])}, checked)
     assert "do **not** beat" in text and "What does carry the unlearning" in text
+    checked.false_alarms = torch.tensor([True, True, True])  # as many marks on no change
+    text = study.reading(guard, {"phase2": torch.tensor([0.3, 0.4, 0.55])}, checked)
+    assert "no more than the reconstruction's noise" in text
 
 
 def check_smoke_results(results, out):
@@ -496,11 +643,14 @@ def check_smoke_results(results, out):
     assert class_rows["before"]["Accuracy"] == 1.0 and class_rows["after"]["Accuracy"] == 0.0
     assert len(r["prior"]["phase1"]) == len(r["prior"]["phase2"]) == 30
     assert set(r["robustness"]) == {"trained", "pruned", "fine-tuned", "unlearned + fine-tuned"}
-    # a provider that returns the trained model shows no drop: nothing is marked unlearned
-    assert r["robustness"]["trained"]["paired: requested marked unlearned"] == 0
-    skipped = r["providers"]["skips unlearning"]
-    assert skipped["unlearning executed"] == 0 and skipped["paired: marked unlearned"] == 0
+    # the unchanged model is reconstructed independently: its paired marks are the false
+    # alarms, measured, not zero by construction
+    alarms = r["paired"]["false_alarms"]
+    assert len(alarms) == 10 and r["paired"]["false_alarm_rate"] == pytest.approx(sum(alarms) / 10)
+    assert r["providers"]["skips unlearning"]["paired: marked unlearned"] == sum(alarms)
+    assert r["robustness"]["trained"]["paired: requested marked unlearned"] == sum(alarms)
     assert len(r["paired"]["unlearned"]) == 10 and -1 <= r["paired"]["threshold"] <= 1
+    assert len(r["prior"]["control"]) == 30
     assert [c["id"] for c in r["claims"]] == SMOKE_IDS
     verdicts = {c["id"]: c["verdict"] for c in r["claims"]}
     assert set(verdicts.values()) <= {"held", "did not hold"}  # every claim is testable here
@@ -510,4 +660,5 @@ def check_smoke_results(results, out):
     assert requested["before"]["Backdoor"] == 1.0
     assert verdicts["backdoor_drops"] == ("held" if requested["after"]["Backdoor"] < 0.2
                                           else "did not hold")
-    assert len(results["figures"]) == 11
+    assert set(r["distances"]) == {"retrained", "unchanged (reconstructed again)"}
+    assert len(results["figures"]) == 12

@@ -166,12 +166,16 @@ class Reconstruction:
     lambdas: Tensor
     losses: dict[str, list[float]] = field(default_factory=dict)
     halvings: list[int] = field(default_factory=list)  # steps where divergence halved the lr
+    control: Tensor | None = None  # phase 2 without the prior: same start, steps and eps box
 
 
 def reconstruct(model: nn.Module, config: ReconstructionConfig = ReconstructionConfig(), *,
-                desc: str = "reconstruct") -> Reconstruction:
-    """Algorithm 2 on a trained network built by `maxmargin.homogeneous_mlp`."""
-    centre = _centre_of(model)
+                desc: str = "reconstruct", control: bool = False) -> Reconstruction:
+    """Algorithm 2 on a trained network built by `maxmargin.homogeneous_mlp`. With
+    `control`, phase 2 also runs without the prior loss from the same phase-1 state, for the
+    same steps and in the same eps box, so that the prior's effect can be told from that of
+    more steps in the box (`Reconstruction.control`)."""
+    centre = centre_of(model)
     device = centre.mean_image.device
     num_classes = last_linear(model)[2].out_features
     surrogate = with_surrogate_relu(model, config.relu_alpha)
@@ -192,18 +196,19 @@ def reconstruct(model: nn.Module, config: ReconstructionConfig = ReconstructionC
                  lambda_loss(lambdas * mask, config.lambda_min)]
         return terms + [prior_loss(surrogate, candidates)] if prior else terms
 
-    def run(steps: int, prior: bool, low: Tensor, high: Tensor):
+    def run(phase: str, steps: int, prior: bool, low: Tensor, high: Tensor, log: dict,
+            halved: list):
         scale = 1.0
         optimisers = _optimisers(candidates, lambdas, config, scale)
         best = (float("inf"), candidates.detach().clone(), lambdas.detach().clone())
-        for step in progress(range(steps), desc=f"{desc} ({'phase 2' if prior else 'phase 1'})"):
+        for step in progress(range(steps), desc=f"{desc} ({phase})"):
             terms = terms_of(prior)
             loss = sum(weight * term for weight, term in zip(weights, terms))
             kkt = (weights[0] * terms[0] + weights[1] * terms[1]).item()
             if not (math.isfinite(loss.item()) and kkt <= DIVERGENCE * best[0]):
                 # diverging: back to the lowest KKT loss so far, with half the learning rates
                 scale = _halved(scale, step, desc, config)
-                halvings.append(len(losses["stationary"]))
+                halved.append(len(log["stationary"]))
                 with torch.no_grad():
                     candidates.copy_(best[1])
                     lambdas.copy_(best[2])
@@ -218,17 +223,26 @@ def reconstruct(model: nn.Module, config: ReconstructionConfig = ReconstructionC
                 optimiser.step()
             with torch.no_grad():
                 candidates.copy_(torch.maximum(torch.minimum(candidates, high), low))
-            for name, term in zip(losses, terms):
-                losses[name].append(term.item())
+            for name, term in zip(log, terms):
+                log[name].append(term.item())
 
     zeros, ones = torch.zeros((), device=device), torch.ones((), device=device)
-    run(config.steps, False, zeros, ones)
-    phase1 = candidates.detach().clone()
+    run("phase 1", config.steps, False, zeros, ones, losses, halvings)
+    phase1, phase1_lambdas = candidates.detach().clone(), lambdas.detach().clone()
+    box = ((phase1 - config.eps).clamp_min(0), (phase1 + config.eps).clamp_max(1))
     if config.prior_steps:
-        run(config.prior_steps, True, (phase1 - config.eps).clamp_min(0),
-            (phase1 + config.eps).clamp_max(1))
-    return Reconstruction(phase1.cpu(), candidates.detach().cpu(), labels.cpu(),
-                          (lambdas * mask).detach().cpu(), losses, halvings)
+        run("phase 2", config.prior_steps, True, *box, losses, halvings)
+    # clones: on the CPU, .cpu() would share storage with the candidates the control reuses
+    result = Reconstruction(phase1.cpu().clone(), candidates.detach().cpu().clone(),
+                            labels.cpu(), (lambdas * mask).detach().cpu(), losses, halvings)
+    if control:
+        with torch.no_grad():
+            candidates.copy_(phase1)
+            lambdas.copy_(phase1_lambdas)
+        run("phase 2 without the prior", config.prior_steps, False, *box,
+            {"stationary": [], "lambda": []}, [])
+        result.control = candidates.detach().cpu()
+    return result
 
 
 def _optimisers(candidates: Tensor, lambdas: Tensor, config: ReconstructionConfig,
@@ -263,7 +277,8 @@ def _multiplier_mask(labels: Tensor, num_classes: int, pairs: str) -> Tensor:
     return 1 - torch.nn.functional.one_hot(labels, num_classes).float()
 
 
-def _centre_of(model: nn.Module) -> Centre:
+def centre_of(model: nn.Module) -> Centre:
+    """The model's `Centre` layer, whose mean image the reconstruction starts from."""
     for module in model.modules():
         if isinstance(module, Centre):
             return module

@@ -10,7 +10,8 @@ Every step is seeded: the same settings give the same numbers, whatever order th
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, fields
+import math
+from dataclasses import dataclass, fields, replace
 
 import pandas as pd
 import torch
@@ -20,22 +21,24 @@ from .. import plots
 from ..attacks.backdoor import backdoor_asr, poison, stamp_trigger
 from ..attacks.inversion import class_representatives
 from ..attacks.mia import membership_ina
-from ..attacks.reconstruct import ReconstructionConfig, minmax_scale
+from ..attacks.reconstruct import ReconstructionConfig, centre_of, minmax_scale
 from ..claims import Claim, verdict
 from ..data import ImageData, load, pixels, require_classes
 from ..errors import MAX_STEPS, ConfigError, check_budget, check_fraction, check_positive_int
 from ..maxmargin import (MarginRecipe, homogeneous_mlp, margins, predictions, prune_randomly,
                          train_to_margin)
 from ..metrics import accuracy, nearest_ssim
-from ..papers.unlearnguard import CLAIMS
+from ..papers.unlearnguard import BACKDOOR_COST, CLAIMS, RANGE_COUNTS
 from ..splits import Split, make_split
-from ..verify import EXECUTED, VerificationReport, null_threshold, paired_reading, recovery_ssim
+from ..verify import (EXECUTED, NOT_VERIFIABLE, VerificationReport, null_threshold,
+                      paired_reading, recovery_ssim)
 
 SAMPLE_SCHEMES = ["MIA", "Backdoor", "Accuracy", "Ours"]
 CLASS_SCHEMES = ["MIA", "Accuracy", "Ours"]  # the paper has no backdoor bars at class level
 WHEN = ("before", "after")
 EFFECTIVE_ASR = 0.9  # a backdoor counts as planted from this attack success rate
 KNOWN_NONMEMBERS = 200  # the MIA's known non-members: this many of the last test samples
+SIGNIFICANCE = 0.05  # the level of the claims' sign and permutation tests
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -72,11 +75,14 @@ def provider(data: ImageData, indices: Tensor) -> Provider:
                     indices.cpu())
 
 
-def train_model(images: Tensor, labels: Tensor, mean_image: Tensor, num_outputs: int, *,
-                hidden, init_scale: float, recipe: MarginRecipe, seed: int,
+def train_model(images: Tensor, labels: Tensor, num_outputs: int, *, hidden,
+                init_scale: float, recipe: MarginRecipe, seed: int,
                 desc: str = "train") -> nn.Module:
-    """A fresh homogeneous MLP trained to a large margin on (images, labels)."""
-    model = homogeneous_mlp(mean_image, num_outputs, hidden, init_scale=init_scale, seed=seed)
+    """A fresh homogeneous MLP trained to a large margin on (images, labels), its input
+    centred on the mean of these images and of no others: a model retrained without the
+    requested samples carries no statistic of them."""
+    model = homogeneous_mlp(images.mean(0), num_outputs, hidden, init_scale=init_scale,
+                            seed=seed)
     train_to_margin(model, images, labels, recipe, desc=desc)
     return model.eval()
 
@@ -245,7 +251,6 @@ class Study:
     forget: Tensor  # the sample-level request
     class_forget: Tensor  # the class-level request: every sample of unlearn_class
     class_kept: Tensor  # the samples of keep_class, a remaining class
-    mean_image: Tensor
     unseen: Provider
     test_images: Tensor
     test_labels: Tensor
@@ -264,21 +269,24 @@ class Study:
         return self.test_images[-KNOWN_NONMEMBERS:], self.test_labels[-KNOWN_NONMEMBERS:]
 
     def train(self, images: Tensor, labels: Tensor, desc: str) -> nn.Module:
-        """A fresh model trained to a large margin on (images, labels). Its input is centred
-        on the mean of the whole of D."""
+        """A fresh model trained to a large margin on (images, labels), centred on their
+        mean (`train_model`)."""
         s, to = self.settings, self.device
-        return train_model(images.to(to), labels.to(to), self.mean_image.to(to),
-                           self.data.num_classes, hidden=s.hidden, init_scale=s.init_scale,
+        return train_model(images.to(to), labels.to(to), self.data.num_classes,
+                           hidden=s.hidden, init_scale=s.init_scale,
                            recipe=self.recipes["train"], seed=s.seed, desc=desc)
 
     def test_accuracy(self, model: nn.Module) -> float:
         return subset_accuracy(model, self.test_images, self.test_labels)
 
-    def recover(self, model: nn.Module, desc: str) -> dict[str, Tensor]:
+    def recover(self, model: nn.Module, desc: str, *, control: bool = False,
+                seed_offset: int = 0) -> dict[str, Tensor]:
         """The third party's reconstruction from `model` and each training sample's best SSIM
-        after phase 1 and phase 2 (`verify.recovery_ssim`), on the CPU."""
-        scores = recovery_ssim(model, self.provider.images.to(self.device), self.config,
-                               desc=desc)
+        after phase 1 and phase 2 (`verify.recovery_ssim`, with its prior-free `control`),
+        on the CPU; `seed_offset` draws an independent reconstruction."""
+        config = replace(self.config, seed=self.config.seed + seed_offset)
+        scores = recovery_ssim(model, self.provider.images.to(self.device), config, desc=desc,
+                               control=control)
         return {key: value.cpu() for key, value in scores.items()}
 
 
@@ -302,7 +310,7 @@ def setup(params: dict, device: torch.device) -> Study:
                  images=training.images.to(device), labels=labels.to(device),
                  forget=torch.isin(training.indices, samples_split.forget),
                  class_forget=labels == s.unlearn_class, class_kept=labels == s.keep_class,
-                 mean_image=training.images.mean(0), unseen=unseen,
+                 unseen=unseen,
                  test_images=test.images.to(device), test_labels=test.labels.to(device),
                  config=config, recipes=recipes, tau=tau, null=null)
 
@@ -405,25 +413,35 @@ def sample_level_figure(values: dict):
 
 @dataclass
 class Verification:
-    """Eq. 1 with the null's tau for the requested and the remaining samples, and the paired
-    reading of the request (`verify.paired_reading`)."""
+    """Eq. 1 with the null's tau for the requested and the remaining samples, the paired
+    reading of the request (`verify.paired_reading`), and the paired reading's false alarms:
+    its flags when the model did not change (the trained model reconstructed again with
+    another seed)."""
 
     requested: VerificationReport
     remaining: VerificationReport
     paired: Tensor
     paired_threshold: float
+    false_alarms: Tensor
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return self.false_alarms.float().mean().item() if len(self.false_alarms) else math.nan
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame({"requested samples": self.requested.counts(),
                              "remaining samples": self.remaining.counts()}).T
 
 
-def verification(study: Study, before: dict, after: dict) -> Verification:
-    b, a = before["phase2"], after["phase2"]
-    paired, threshold = paired_reading(b, a, study.forget, study.settings.null_quantile)
+def verification(study: Study, before: dict, after: dict, again: dict) -> Verification:
+    """`before`, `after`: the trained and the retrained model's scores; `again`: the trained
+    model's, from an independent reconstruction."""
+    b, a, quantile = before["phase2"], after["phase2"], study.settings.null_quantile
+    paired, threshold = paired_reading(b, a, study.forget, quantile)
+    false_alarms, _ = paired_reading(b, again["phase2"], study.forget, quantile)
     return Verification(VerificationReport(b[study.forget], a[study.forget], study.tau),
                         VerificationReport(b[study.retain], a[study.retain], study.tau),
-                        paired, threshold)
+                        paired, threshold, false_alarms)
 
 
 def ssim_table(study: Study, before: dict, after: dict) -> pd.DataFrame:
@@ -441,7 +459,10 @@ def paired_summary(study: Study, checked: Verification) -> str:
             f"samples' {study.settings.null_quantile:.0%} quantile) marks "
             f"**{int(checked.paired.sum())} of {len(checked.paired)}** requested samples as "
             f"unlearned; Eq. 1 with tau {study.tau:.2f} marks "
-            f"{checked.requested.counts()[EXECUTED]}.")
+            f"{checked.requested.counts()[EXECUTED]}. On the unchanged trained model, "
+            f"reconstructed again with another seed, the paired reading marks "
+            f"**{int(checked.false_alarms.sum())} of {len(checked.false_alarms)}** (false-alarm "
+            f"rate {checked.false_alarm_rate:.2f}).")
 
 
 def reconstruction_pairs(study: Study, shown: Tensor, captions: list[str], rows: dict):
@@ -460,13 +481,61 @@ def first_indices(mask: Tensor, count: int) -> Tensor:
     return torch.nonzero(mask).view(-1)[:count]
 
 
-def sample_pairs_figure(study: Study, before: dict, after: dict):
-    """Figure 5: four requested samples and one remaining sample of each of classes 4-7."""
+def sample_columns(study: Study) -> tuple[Tensor, list[str]]:
+    """Four requested samples and one remaining sample of each of classes 4-7, captioned."""
     labels = study.provider.labels
     remaining = [first_indices(study.retain & (labels == c), 1) for c in range(4, 8)]
     shown = torch.cat([first_indices(study.forget, 4), *remaining])
-    captions = [f"{'req.' if study.forget[i] else 'rem.'} {labels[i].item()}" for i in shown]
-    return reconstruction_pairs(study, shown, captions, {"before": before, "after": after})
+    return shown, [f"{'req.' if study.forget[i] else 'rem.'} {labels[i].item()}" for i in shown]
+
+
+def sample_pairs_figure(study: Study, before: dict, after: dict):
+    """Figure 5: the `sample_columns` and their reconstructions before and after."""
+    return reconstruction_pairs(study, *sample_columns(study), {"before": before, "after": after})
+
+
+# --- the recovered samples' distance (Eqs. 18-20) -------------------------------------------
+
+def recovered_distance(first: dict, second: dict) -> Tensor:
+    """D_i = ||x_i - x'_i|| (Eq. 18): for each training sample, the L2 distance between its
+    most similar reconstruction from one model (`first`'s scores) and from another."""
+    x = first["candidates"][first["index"]].flatten(1)
+    x_prime = second["candidates"][second["index"]].flatten(1)
+    return (x - x_prime).norm(dim=1)
+
+
+PERMUTATIONS = 10_000
+
+
+def mean_gaps(values: Tensor, masks: Tensor) -> Tensor:
+    """mean(values[mask]) - mean(values[~mask]) for each boolean mask (the last dimension)."""
+    inside = masks.double()
+    return ((inside * values).sum(-1) / inside.sum(-1)
+            - ((1 - inside) * values).sum(-1) / (1 - inside).sum(-1))
+
+
+def permutation_p(values: Tensor, group: Tensor, seed: int = 0) -> float:
+    """One-sided permutation test of mean(values[group]) > mean(values[~group]): the share of
+    PERMUTATIONS seeded relabellings, and the observed one, whose gap reaches the observed."""
+    values = values.double()
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.rand(PERMUTATIONS, len(values), generator=generator).argsort(1)
+    observed = mean_gaps(values, group)
+    reached = (mean_gaps(values, group[order]) >= observed - 1e-12).sum().item()
+    return (1 + reached) / (1 + PERMUTATIONS)
+
+
+def distance_table(study: Study, before: dict, after: dict, again: dict) -> dict:
+    """Eqs. 18-20: E[D | requested] and E[D | remaining] with the permutation test's p, for
+    the retrained model and, as the noise floor, for the unchanged model reconstructed again."""
+    rows = {}
+    for name, other in (("retrained", after), ("unchanged (reconstructed again)", again)):
+        distance = recovered_distance(before, other)
+        rows[name] = {"E[D | requested]": distance[study.forget].mean().item(),
+                      "E[D | remaining]": distance[study.retain].mean().item(),
+                      "p (permutation)": permutation_p(distance, study.forget,
+                                                       study.settings.seed)}
+    return rows
 
 
 # --- class-level requests (Figures 6-8) -----------------------------------------------------
@@ -501,7 +570,7 @@ def inversions(study: Study, models: Models) -> dict[str, Tensor]:
     """Model inversion's representatives of the unlearned and the kept class, from the
     trained model ("before") and the class-retrained one ("after")."""
     s = study.settings
-    return {when: class_representatives(model, study.mean_image.to(study.device),
+    return {when: class_representatives(model, centre_of(model).mean_image,
                                         [s.unlearn_class, s.keep_class],
                                         steps=s.inversion_steps).cpu()
             for when, model in (("before", models.trained), ("after", models.class_retrained))}
@@ -546,16 +615,17 @@ def changed_models(study: Study, models: Models) -> dict[str, tuple[nn.Module, n
     }
 
 
-def robustness(study: Study, models: Models, before: dict) -> tuple[dict, dict]:
+def robustness(study: Study, models: Models, before: dict, again: dict) -> tuple[dict, dict]:
     """For each changed model: the backdoor's ASR on the requested samples, our SSIM, the
     recovered count, the paired reading against the trained model and the test accuracy;
-    also each changed model's reconstruction scores."""
+    also each changed model's reconstruction scores. The unchanged model ("trained") is
+    scored by `again`, its independent reconstruction, not by `before` itself."""
     s = study.settings
     requested = (study.provider.images[study.forget].to(study.device),
                  study.provider.labels[study.forget].to(study.device))
     rows, scores_of = {}, {}
     for name, (model, bd_model) in changed_models(study, models).items():
-        scores = scores_of[name] = before if name == "trained" else study.recover(model, name)
+        scores = scores_of[name] = again if name == "trained" else study.recover(model, name)
         rows[name] = {
             "backdoor ASR (requested)": backdoor_asr(bd_model, *requested, s.backdoor_target,
                                                      s.trigger_size),
@@ -566,6 +636,15 @@ def robustness(study: Study, models: Models, before: dict) -> tuple[dict, dict]:
                 before["phase2"], scores["phase2"], study.forget, s.null_quantile)[0].sum()),
             "test accuracy": study.test_accuracy(model)}
     return rows, scores_of
+
+
+def robustness_pairs_figure(study: Study, before: dict, robust_scores: dict):
+    """Figure 10: the `sample_columns` and their most similar reconstruction after training
+    (10b), pruning (10c), fine-tuning (10d) and unlearning then fine-tuning (10e)."""
+    rows = {"trained": before, "pruned": robust_scores["pruned"],
+            "tuned": robust_scores["fine-tuned"],
+            "unl.+tuned": robust_scores["unlearned + fine-tuned"]}
+    return reconstruction_pairs(study, *sample_columns(study), rows)
 
 
 def robustness_figure(study: Study, rows: dict):
@@ -597,6 +676,17 @@ def boundary_distance(study: Study, trained: nn.Module) -> Tensor:
     """Each training sample's Delta M = M_y(x) - max_{j != y} M_j(x) on the trained model."""
     with torch.no_grad():
         return margins(trained(study.images), study.labels).cpu()
+
+
+def prior_table(study: Study, before: dict) -> pd.DataFrame:
+    """Mean best SSIM and samples above tau after phase 1, after phase 2 without the prior
+    (the control: the same steps in the same eps box) and after phase 2 with it."""
+    phases = {"phase 1 (KKT loss)": before["phase1"],
+              "phase 2 without the prior (control)": before["control"],
+              "phase 2 with the prior (ours)": before["phase2"]}
+    return pd.DataFrame.from_dict({name: {"mean best SSIM": v.mean().item(),
+                                          "above tau": int((v > study.tau).sum())}
+                                   for name, v in phases.items()}, orient="index")
 
 
 def prior_figure(study: Study, before: dict, distance: Tensor):
@@ -734,15 +824,47 @@ def _change(values: dict, scheme: str) -> str:
     return f"{values['before'][scheme]:.2f} -> {values['after'][scheme]:.2f}"
 
 
+# The largest change that counts as none: 0.2 for the rates (INA, ASR, accuracy), 0.05 for
+# SSIM (what ssim_drop_claim and class_level_claim count as a drop).
+NO_CHANGE = {"MIA": 0.2, "Backdoor": 0.2, "Accuracy": 0.2, "Ours": 0.05}
+
+
+def unchanged(values: dict, schemes) -> bool:
+    """Whether every scheme's value (when -> scheme -> value) moved by less than NO_CHANGE."""
+    return all(abs(values["after"][s] - values["before"][s]) < NO_CHANGE[s] for s in schemes)
+
+
 def mia_accuracy_claim(requested: dict) -> Claim:
     """`requested`: when -> scheme -> value for the requested samples."""
-    b, a = requested["before"], requested["after"]
     return Claim("mia_accuracy_unchanged",
                  "sample level: MIA and accuracy do not change much for the requested samples",
                  CLAIMS["mia_accuracy_unchanged"],
                  f"INA {_change(requested, 'MIA')}, accuracy {_change(requested, 'Accuracy')}",
-                 verdict(abs(b["MIA"] - a["MIA"]) < 0.2
-                         and abs(b["Accuracy"] - a["Accuracy"]) < 0.2))
+                 verdict(unchanged(requested, ("MIA", "Accuracy"))))
+
+
+def remaining_claim(remaining: dict) -> Claim:
+    """`remaining`: when -> scheme -> value for the remaining (second-trigger) samples."""
+    return Claim("remaining_unchanged",
+                 "sample level: no scheme changes for the remaining samples",
+                 CLAIMS["remaining_unchanged"],
+                 "; ".join(f"{s} {_change(remaining, s)}" for s in SAMPLE_SCHEMES),
+                 verdict(unchanged(remaining, SAMPLE_SCHEMES)))
+
+
+def distance_claim(rows: dict) -> Claim:
+    """`rows`: `distance_table`'s rows. Held when the requested samples' reconstructions
+    move further than the remaining ones' between the trained and the retrained model,
+    beyond chance (permutation p below SIGNIFICANCE)."""
+    r, u = rows["retrained"], rows["unchanged (reconstructed again)"]
+    return Claim("unlearned_move_more",
+                 "Eq. 20: reconstructions of unlearned samples move further than the others'",
+                 CLAIMS["unlearned_move_more"],
+                 f"E[D|F] {r['E[D | requested]']:.2f} vs. E[D|not F] "
+                 f"{r['E[D | remaining]']:.2f} (p = {r['p (permutation)']:.3f}); unchanged "
+                 f"model: {u['E[D | requested]']:.2f} vs. {u['E[D | remaining]']:.2f}",
+                 verdict(r["E[D | requested]"] > r["E[D | remaining]"]
+                         and r["p (permutation)"] < SIGNIFICANCE))
 
 
 def backdoor_claim(requested: dict) -> Claim:
@@ -763,16 +885,18 @@ def ssim_drop_claim(requested: dict, remaining: dict) -> Claim:
                  verdict(drop > 0.05 and drop > 2 * abs(remaining_drop)))
 
 
-def recovery_claim(counts: dict, tau: float, paired: Tensor) -> Claim:
+def recovery_claim(counts: dict, tau: float, paired: Tensor, false_alarms: Tensor) -> Claim:
     """`counts`: Algorithm 1's verdict counts for the requested samples; `paired`: the
-    paired reading's flags."""
+    paired reading's flags, `false_alarms` its flags on the unchanged model. Held when every
+    requested sample is recovered before unlearning (none is "not verifiable")."""
     return Claim("all_recovered",
-                 "verification: requested samples are recovered before and not after (Alg. 1)",
+                 "verification: every requested sample is recovered before unlearning (Alg. 1)",
                  CLAIMS["all_recovered"],
                  ", ".join(f"{k}: {v}" for k, v in counts.items())
                  + f" (tau {tau:.2f} from the null); paired reading: {int(paired.sum())}/"
-                 f"{len(paired)} unlearned",
-                 verdict(counts["unlearning executed"] > counts["not verifiable"]))
+                 f"{len(paired)} unlearned, {int(false_alarms.sum())}/{len(false_alarms)} on "
+                 "the unchanged model",
+                 verdict(sum(counts.values()) > 0 and counts[NOT_VERIFIABLE] == 0))
 
 
 def class_level_claim(unlearned_class: dict) -> Claim:
@@ -785,6 +909,15 @@ def class_level_claim(unlearned_class: dict) -> Claim:
                  verdict(all(b[s] - a[s] > 0.05 for s in CLASS_SCHEMES)))
 
 
+def remaining_class_claim(kept_class: dict) -> Claim:
+    """`kept_class`: when -> scheme -> value for the remaining class."""
+    return Claim("remaining_class_unchanged",
+                 "class level: MIA, accuracy and SSIM do not change for a remaining class",
+                 CLAIMS["remaining_class_unchanged"],
+                 "; ".join(f"{s} {_change(kept_class, s)}" for s in CLASS_SCHEMES),
+                 verdict(unchanged(kept_class, CLASS_SCHEMES)))
+
+
 def robustness_claim(rows: dict, requested_after_ssim: float) -> Claim:
     """`rows`: `robustness`'s rows; `requested_after_ssim`: the requested samples' mean SSIM
     after honest retraining."""
@@ -794,27 +927,82 @@ def robustness_claim(rows: dict, requested_after_ssim: float) -> Claim:
                  "reconstruction", CLAIMS["robustness"],
                  ", ".join(f"{k}: ASR {v['backdoor ASR (requested)']:.2f}, SSIM "
                            f"{v['SSIM requested']:.2f}" for k, v in rows.items()),
-                 verdict(min(r["backdoor ASR (requested)"] for r in changed) < 0.5
+                 verdict(max(r["backdoor ASR (requested)"] for r in changed) < 0.5
                          and min(r["SSIM requested"] for r in changed) > requested_after_ssim))
 
 
-def prior_claim(phase1: Tensor, phase2: Tensor) -> Claim:
-    """Each training sample's best SSIM after phase 1 and after phase 2."""
-    change = phase2 - phase1
-    return Claim("prior_helps", "the prior loss raises the reconstructions' SSIM",
-                 CLAIMS["prior_helps"],
-                 f"mean {phase1.mean():.3f} -> {phase2.mean():.3f}; "
-                 f"{int((change > 0).sum())}/{len(change)} samples improve",
-                 verdict(phase2.mean() > phase1.mean()))
+def sign_test(improved: int, worsened: int) -> float:
+    """One-sided sign test: the chance of at least `improved` improvements among
+    improved + worsened changes that are up or down with even odds (ties left out)."""
+    n = improved + worsened
+    return sum(math.comb(n, k) for k in range(improved, n + 1)) / 2 ** n
+
+
+def relearning_claim(rows: dict, requested_after_ssim: float) -> Claim:
+    """`rows`: `robustness`'s rows. Unlearning then fine-tuning on D re-learns the requested
+    samples: the backdoor misses that (ASR below 0.5), reconstruction sees it (the requested
+    samples' SSIM above its level after honest retraining)."""
+    row = rows["unlearned + fine-tuned"]
+    return Claim("backdoor_misses_relearning",
+                 "unlearned then fine-tuned on D: the backdoor misses the re-learned requested "
+                 "samples, reconstruction recovers them", CLAIMS["backdoor_misses_relearning"],
+                 f"ASR {row['backdoor ASR (requested)']:.2f}, SSIM requested "
+                 f"{row['SSIM requested']:.2f} (after retraining: {requested_after_ssim:.2f})",
+                 verdict(row["backdoor ASR (requested)"] < 0.5
+                         and row["SSIM requested"] > requested_after_ssim))
+
+
+def prior_claim(control: Tensor, phase2: Tensor) -> Claim:
+    """Each training sample's best SSIM after phase 2 without the prior (`control`: the same
+    steps in the same eps box) and with it. Held when more samples gain than lose and a
+    sign test rules out chance at SIGNIFICANCE."""
+    change = phase2 - control
+    improved, worsened = int((change > 0).sum()), int((change < 0).sum())
+    p = sign_test(improved, worsened)
+    return Claim("prior_helps", "the prior loss raises the reconstructions' SSIM, against "
+                 "phase 2 without it", CLAIMS["prior_helps"],
+                 f"mean {control.mean():.3f} without the prior -> {phase2.mean():.3f} with it; "
+                 f"{improved} samples gain, {worsened} lose (sign test p = {p:.3f})",
+                 verdict(improved > worsened and p < SIGNIFICANCE))
+
+
+RANGE_FACTOR = 40  # the paper: "over 40 times the number of verifications"
 
 
 def verification_range_claim(verified: int, verifications: int) -> Claim:
-    """`verified`: samples above tau; `verifications`: the backdoor budget's count."""
+    """`verified`: samples above tau; `verifications`: the backdoor budget's count (a
+    budget with no effective share counts as one verification)."""
+    paper = RANGE_COUNTS
     return Claim("verification_range",
-                 "reconstruction supports many more verifications than the backdoor budget",
-                 CLAIMS["verification_range"],
-                 f"{verified} samples above tau vs. {verifications} backdoor verifications",
-                 verdict(verified > 2 * max(1, verifications)))
+                 f"reconstruction supports over {RANGE_FACTOR} times the backdoor budget's "
+                 "verifications", CLAIMS["verification_range"],
+                 f"{verified} samples above tau vs. {verifications} backdoor verifications "
+                 f"(the paper's own {paper['verified']} vs. {paper['backdoor_verifications']} "
+                 f"is {paper['verified'] / paper['backdoor_verifications']:g} times)",
+                 verdict(verified > RANGE_FACTOR * max(1, verifications)))
+
+
+ACCURACY_DROP = 0.1  # a fall in test accuracy this large counts as significant
+NUMBER_TOLERANCE = 0.1  # how far from the paper's accuracy still counts as "about" it
+
+
+def backdoor_cost_claim(budget: dict, trained_accuracy: float) -> Claim:
+    """`budget`: `backdoor_budget`'s rows; `trained_accuracy`: the clean model's test
+    accuracy. Held when the paper's backdoored share leaves a test accuracy that is both
+    ACCURACY_DROP below the clean model's and within NUMBER_TOLERANCE of the paper's."""
+    share, paper = BACKDOOR_COST["backdoored_share"], BACKDOOR_COST["clean_accuracy"]
+    found = [f for f in budget if abs(f - share) < 1e-9]
+    claim = ("backdoor budget: with 40% of the training set backdoored the clean test "
+             "accuracy falls to about 44%")
+    if not found:
+        return Claim("backdoor_costs_accuracy", claim, CLAIMS["backdoor_costs_accuracy"],
+                     f"backdoor_fractions has no {share:.0%} share", verdict(None))
+    accuracy_left = budget[found[0]]["clean test accuracy"]
+    return Claim("backdoor_costs_accuracy", claim, CLAIMS["backdoor_costs_accuracy"],
+                 f"{accuracy_left:.2f} with {share:.0%} backdoored vs. {trained_accuracy:.2f} "
+                 "clean",
+                 verdict(accuracy_left < trained_accuracy - ACCURACY_DROP
+                         and abs(accuracy_left - paper) <= NUMBER_TOLERANCE))
 
 
 def null_claim(phase2: Tensor, null: Tensor) -> Claim:
@@ -828,24 +1016,31 @@ def relabel_claim(rows: dict) -> Claim:
     """`rows`: `relabel_table`'s rows."""
     before, relabel = rows["before"]["above tau"], rows["after relabel fine-tuning"]["above tau"]
     return Claim("relabel",
-                 "relabel fine-tuning leaves (or adds) recoverable samples of the unlearned class",
+                 "relabel fine-tuning increases the recoverable samples of the unlearned class",
                  CLAIMS["relabel"],
                  f"{before} -> {relabel} candidates above tau (retraining: "
                  f"{rows['after retraining']['above tau']})",
-                 verdict(relabel >= before > 0))
+                 verdict(relabel > before))
 
 
 def claims(study: Study, sample: dict, checked: Verification, classes: dict, robust: dict,
-           before: dict, counts: dict, verifications: int, relabel: dict) -> list[Claim]:
+           before: dict, counts: dict, verifications: int, relabel: dict, *, distances: dict,
+           budget: dict, trained_accuracy: float) -> list[Claim]:
     """The paper's claims, checked on the study's numbers, in the chapter's order."""
+    s = study.settings
     requested, remaining = sample["unlearning samples"], sample["remaining samples"]
+    requested_after = requested["after"]["Ours"]
     return [mia_accuracy_claim(requested), backdoor_claim(requested),
-            ssim_drop_claim(requested, remaining),
-            recovery_claim(checked.requested.counts(), study.tau, checked.paired),
-            class_level_claim(classes[f"unlearning class {study.settings.unlearn_class}"]),
-            robustness_claim(robust, requested["after"]["Ours"]),
-            prior_claim(before["phase1"], before["phase2"]),
+            ssim_drop_claim(requested, remaining), remaining_claim(remaining),
+            recovery_claim(checked.requested.counts(), study.tau, checked.paired,
+                           checked.false_alarms),
+            distance_claim(distances),
+            class_level_claim(classes[f"unlearning class {s.unlearn_class}"]),
+            remaining_class_claim(classes[f"remaining class {s.keep_class}"]),
+            robustness_claim(robust, requested_after), relearning_claim(robust, requested_after),
+            prior_claim(before["control"], before["phase2"]),
             verification_range_claim(counts[study.tau]["phase 2"], verifications),
+            backdoor_cost_claim(budget, trained_accuracy),
             null_claim(before["phase2"], study.null), relabel_claim(relabel)]
 
 
@@ -853,8 +1048,12 @@ def reading(study: Study, before: dict, checked: Verification) -> str:
     """"Reading the verdicts", from this run's numbers."""
     phase2, null_mean = before["phase2"].mean().item(), study.null.mean().item()
     marked, executed = int(checked.paired.sum()), checked.requested.counts()[EXECUTED]
-    change = ("What does carry the unlearning is the *change*" if marked > executed else
-              "The *change* carries no more than Eq. 1 here")
+    if marked <= int(checked.false_alarms.sum()):
+        change = "The *change* carries no more than the reconstruction's noise here"
+    elif marked > executed:
+        change = "What does carry the unlearning is the *change*"
+    else:
+        change = "The *change* carries no more than Eq. 1 here"
     return (
         "**Reading the verdicts.** The control decides most of them. On "
         f"{study.settings.dataset}, unseen samples already reach a mean best SSIM of "
@@ -865,6 +1064,8 @@ def reading(study: Study, before: dict, checked: Verification) -> str:
         + ("beat" if phase2 > null_mean else "do **not** beat") + " unseen real samples on "
         f"average, and {int((before['phase2'] > study.tau).sum())} of {len(study.null)} "
         f"training samples clear tau. {change}: the paired reading marks {marked} of "
-        f"{len(checked.paired)} requested samples as unlearned, where Eq. 1 marks {executed}. "
+        f"{len(checked.paired)} requested samples as unlearned, where Eq. 1 marks {executed}; "
+        f"on an unchanged model it marks {int(checked.false_alarms.sum())} (false-alarm rate "
+        f"{checked.false_alarm_rate:.2f}). "
         "The `paper` preset (50 samples per class, two 1000-unit layers, tens of thousands of "
         "steps) is the scale at which Buzaglo et al. report faithful reconstructions.")
