@@ -349,5 +349,5 @@ chapter.save_results({
     "prior": {"phase1": before["phase1"].tolist(), "phase2": before["phase2"].tolist(),
               "control": before["control"].tolist(), "distance": distance.tolist()},
     "relabel": relabel,
-})
+}, headline=guard.headline)
 chapter.provenance()

@@ -1069,3 +1069,15 @@ def reading(study: Study, before: dict, checked: Verification) -> str:
         f"{checked.false_alarm_rate:.2f}). "
         "The `paper` preset (50 samples per class, two 1000-unit layers, tens of thousands of "
         "steps) is the scale at which Buzaglo et al. report faithful reconstructions.")
+
+
+def headline(results: dict) -> dict[str, float]:
+    """The chapter's headline numbers (what a sweep gathers): tau, the mean SSIMs of
+    Table 2's layout, the verification counts, the paired reading's false-alarm rate and
+    every model's accuracy."""
+    tables = {"ssim": results["ssim_table"], "verification": results["verification"],
+              "accuracy": results["accuracy"]}
+    numbers = {f"{name}/{column}/{row}": value for name, table in tables.items()
+               for column, rows in table.items() for row, value in rows.items()}
+    return {"tau": results["tau"],
+            "paired_false_alarm_rate": results["paired"]["false_alarm_rate"], **numbers}
