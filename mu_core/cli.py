@@ -134,7 +134,7 @@ def _run_all(root, selected, preset, overrides, out, *, dry_run: bool = False) -
         try:
             results = book.run_chapter(root, chapter, preset, overrides,
                                        Path(out) if out else None, dry_run=dry_run,
-                                       progress=True)
+                                       progress=sys.stderr.isatty())  # not in logs
             print(f"  done: {results}")
             if dry_run:
                 print(f"  {book.dry_run_summary(results)}")

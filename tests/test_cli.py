@@ -339,11 +339,18 @@ def test_a_kernel_killed_from_outside_is_one_sentence_and_exit_1(project, tmp_pa
         "Traceback" not in stderr, stderr
 
 
-def test_a_run_shows_a_bar_named_by_section_and_a_summary_table(project, tmp_path, capsys):
+def test_a_run_shows_a_bar_named_by_section(project, tmp_path, capsys):
+    book.run_chapter(project, book.find_chapter(project, "demo"), "smoke", out=tmp_path,
+                     progress=True)
+    assert "Executing 'A demo chapter'" in capsys.readouterr().err
+
+
+def test_runs_end_with_a_summary_table_and_no_bar_outside_a_terminal(project, tmp_path,
+                                                                      capsys):
     assert _run(project, "run", "demo", "demo", "--preset", "smoke", "--out",
                 str(tmp_path / "out")) == 0
     captured = capsys.readouterr()
-    assert "Executing 'A demo chapter'" in captured.err
+    assert "Executing" not in captured.err
     table = [line.split() for line in captured.out.splitlines()[-3:]]
     assert table[0] == ["chapter", "preset", "seconds", "status", "results"]
     assert [row[:2] + row[3:4] for row in table[1:]] == [["00_demo", "smoke", "finished"]] * 2

@@ -42,8 +42,8 @@ def start_ray(root: Path, address: str | None):
     options = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     if address:
         options["runtime_env"] = {"working_dir": str(root), "excludes": RAY_EXCLUDES}
-    try:
-        ray.init(address=address, **options)
+    try:  # "local": a new instance, even where `ray start` left a cluster's address behind
+        ray.init(address=address or "local", **options)
     except (ConnectionError, RuntimeError, ValueError) as error:
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         raise ConfigError(f"could not start or join {where} ({error}); check --address.") \
