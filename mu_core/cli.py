@@ -93,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     download.add_argument("names", nargs="+", help="dataset names, e.g. cifar10 svhn")
     download.set_defaults(handler=_download)
 
+    colab = commands.add_parser(
+        "sync-colab", help="rewrite every chapter's Colab install cell from _config.yml's "
+                           "repository url and branch")
+    colab.set_defaults(handler=_sync_colab)
+
     bench = commands.add_parser("bench", help="benchmarks: ratios measured side by side")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
     bench.set_defaults(handler=_bench)
@@ -203,6 +208,17 @@ def _download(args) -> int:
         loaded = data.load(name, download=True)
         print(f"{name}: {len(loaded.train)} training and {len(loaded.test)} test images in "
               f"{data.data_root()}")
+    return 0
+
+
+def _sync_colab(args) -> int:
+    from . import colab
+
+    root = _root(args)
+    changed = colab.sync(root)
+    url, branch = colab.repository(root)
+    print(f"install cells from {url}@{branch}: " +
+          (f"rewrote {', '.join(changed)}" if changed else "every chapter already matched"))
     return 0
 
 

@@ -58,7 +58,7 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
     import subprocess
 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mu-core @ git+https://github.com/mu-privacy/mu-book"], check=True)
+                    "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
 
 # %% [markdown]
 # **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
