@@ -2,16 +2,21 @@ import math
 
 import pandas as pd
 import pytest
+import torch
+from torch import nn
 
 from mu_core import zoo
+from mu_core.attacks.mia import metric
+from mu_core.data import ImageData
 from mu_core.studies import baselines
 from mu_core.errors import ConfigError
+from mu_core.splits import make_split, scored_split
 
 
 def _rows():
     def row(setting, seed, method, ua, mia, ra, ta):
         return {"setting": setting, "seed": seed, "method": method, "UA": ua, "MIA": mia,
-                "RA": ra, "TA": ta, "seconds": 1.0 + seed}
+                "RA": ra, "TA": ta, "TA_forgotten": math.nan, "seconds": 1.0 + seed}
     return pd.DataFrame([
         row("random", 0, "retrain", 0.10, 0.20, 1.00, 0.90),
         row("random", 0, "ft", 0.02, 0.04, 1.00, 0.90),
@@ -46,7 +51,8 @@ def _summary(*runs):
     are those of retraining, so a method's disparity is |UA - retrain's UA| / 4."""
     return baselines.summarize(pd.DataFrame([
         {"setting": setting, "seed": 0, "method": method, "UA": ua, "MIA": 0.5, "RA": 1.0,
-         "TA": 0.9, "seconds": seconds} for setting, method, ua, seconds in runs]))
+         "TA": 0.9, "TA_forgotten": 0.0 if setting == "class" else math.nan,
+         "seconds": seconds} for setting, method, ua, seconds in runs]))
 
 
 def _random(**ua_and_seconds):
@@ -105,6 +111,93 @@ def test_forget_accuracy_figure_has_a_group_per_forget_class():
     figure = baselines.forget_accuracy_figure(per_class)
     assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["class 1", "class 3"]
     assert [b.get_height() for b in figure.axes[0].containers[1]] == [0.9, 0.8]
+
+
+# ---------------------------------------------------------------------------------------
+# Whole-class forgetting: TA and the MIA's non-members read the remaining classes only
+
+def _tiny_data():
+    """12 training and 6 test one-pixel images whose pixel is their index and whose label is
+    the index mod 3: the test samples 12..17 have labels 0, 1, 2, 0, 1, 2."""
+    images = torch.arange(18, dtype=torch.uint8).view(18, 1, 1, 1)
+    return ImageData("tiny", images, torch.arange(18) % 3, torch.arange(12),
+                     torch.arange(12, 18), ("a", "b", "c"), (0.0,), (1.0,))
+
+
+def _always_class_0():
+    """logits (1 + 10 x, 0, 0) for the pixel x = index / 255: every prediction is class 0,
+    and the probability of class 0 tells which sample it was."""
+    model = nn.Linear(1, 3)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[10.0], [0.0], [0.0]]))
+        model.bias.copy_(torch.tensor([1.0, 0.0, 0.0]))
+    return nn.Sequential(nn.Flatten(), model)
+
+
+def _class_0_probability(indices):
+    x = torch.tensor(indices, dtype=torch.float64) / 255
+    return torch.exp(1 + 10 * x) / (torch.exp(1 + 10 * x) + 2)
+
+
+def test_whole_class_forgetting_scores_the_test_samples_of_the_remaining_classes():
+    data = _tiny_data()
+    split = make_split(data, forget_classes=[2], forget_fraction=1.0)
+    scored, forgotten = scored_split(data, split)
+    assert scored.test.tolist() == [12, 13, 15, 16] and forgotten.tolist() == [14, 17]
+    assert scored.forget.tolist() == [2, 5, 8, 11] and torch.equal(scored.retain, split.retain)
+    random = make_split(data, random_fraction=0.25)
+    assert scored_split(data, random)[0].test.tolist() == list(range(12, 18))
+    assert scored_split(data, random)[1].tolist() == []
+
+
+def test_whole_class_scores_and_the_mias_shadow_sets_by_hand(monkeypatch):
+    data = _tiny_data()
+    shadow = {}
+
+    def recording(member_probs, member_labels, nonmember_probs, nonmember_labels,
+                  target_probs, target_labels, *, feature):
+        shadow.update(members=member_probs[:, 0], nonmembers=nonmember_probs[:, 0],
+                      nonmember_labels=nonmember_labels, targets=target_probs[:, 0])
+        return torch.zeros(len(target_labels))  # every forget sample called a non-member
+    monkeypatch.setattr(metric, "membership_predictions", recording)
+    row = baselines.score(_always_class_0(), data, make_split(data, forget_classes=[2]), seed=0)
+    # class 0 is right on 12, 15 of the remaining 12, 13, 15, 16, wrong on 14, 17 (class 2)
+    assert row["TA"] == 0.5 and row["TA_forgotten"] == 0.0  # the whole test set: 2/6
+    assert row["UA"] == 1.0 and row["RA"] == 0.5 and row["MIA"] == 1.0
+    assert row["forget_class_accuracy"] == {2: 0.0}
+    # 4 non-members (the remaining classes' 4 test samples) and as many of the 8 retain ones
+    assert sorted(shadow["nonmembers"].tolist()) == pytest.approx(
+        _class_0_probability([12, 13, 15, 16]).tolist(), abs=1e-6)
+    assert sorted(shadow["nonmember_labels"].tolist()) == [0, 0, 1, 1]
+    retain_probabilities = _class_0_probability([0, 1, 3, 4, 6, 7, 9, 10])
+    assert len(shadow["members"]) == 4 and all(
+        torch.isclose(retain_probabilities, p.double(), atol=1e-6).any()
+        for p in shadow["members"])
+    assert shadow["targets"].tolist() == pytest.approx(
+        _class_0_probability([2, 5, 8, 11]).tolist(), abs=1e-6)
+
+
+def test_random_forgetting_keeps_the_whole_test_set_and_no_forgotten_class():
+    data = _tiny_data()
+    row = baselines.score(_always_class_0(), data, make_split(data, random_fraction=0.25),
+                          seed=0)
+    assert row["TA"] == pytest.approx(2 / 6) and math.isnan(row["TA_forgotten"])
+
+
+def test_the_whole_class_table_has_the_forgotten_class_beside_ta():
+    summary = baselines.summarize(pd.DataFrame([
+        {"setting": "class", "seed": seed, "method": method, "UA": 1.0, "MIA": 1.0, "RA": 1.0,
+         "TA": 0.95, "TA_forgotten": forgotten, "seconds": 1.0}
+        for seed, method, forgotten in ((0, "retrain", 0.0), (0, "ft", 0.2), (1, "retrain", 0.0),
+                                        (1, "ft", 0.4))]))
+    table = baselines.beside_paper(summary, "class")
+    assert list(table.columns[:6]) == ["UA", "MIA", "RA", "TA", "TA forgotten class",
+                                       "disparity"]
+    assert table.loc["ft", "TA forgotten class"] == "30.00 ± 10.00"
+    assert table.loc["retrain", "TA forgotten class"] == "0.00 ± 0.00"
+    results = {"settings": {"class": baselines.summary_rows(summary, "class")}}
+    assert baselines.headline(results)["class/ft/TA_forgotten_mean"] == pytest.approx(0.3)
+    assert baselines.headline(results)["class/ft/TA_mean"] == pytest.approx(0.95)
 
 
 def _verdicts(summary):
