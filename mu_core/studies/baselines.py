@@ -22,6 +22,7 @@ from ..metrics import (accuracy_by_class, accuracy_on, average_disparity,
 from ..papers.adversarial import TABLE1_CIFAR10
 from ..splits import Split, scored_split
 from ..train import Recipe
+from ..unlearn import METHODS
 from ..zoo import unlearned_models
 from . import mean_by_method, mean_std, named_numbers
 
@@ -142,6 +143,42 @@ def forget_accuracy_figure(per_class: pd.DataFrame):
     return plots.grouped_bars({m: per_class.loc[m] for m in per_class.index},
                               list(per_class.columns), ylabel="forget accuracy",
                               title="forget accuracy per forget class")
+
+
+# How each method follows its reference implementation (issue 15, item 2): the methods, the
+# one whose defaults fill "our choice", what the reference does, our choice, and why.
+REFERENCE_CHOICES = (
+    ("ga", "ga", "Unlearn-Sparse: SGD with momentum 0.9 and weight decay 5e-4",
+     "SGD, momentum {momentum}, weight decay {weight_decay}",
+     "aligned; momentum=0.0, weight_decay=0.0 give the former plain SGD"),
+    ("ft, rl, l1_sparse, wp, salun, bu", "ft", "Unlearn-Sparse, SalUn: a constant rate "
+     "over the few unlearning epochs (their step milestones lie beyond them)",
+     "{schedule} rate", "aligned; schedule='cosine' gives the former decay (retrain keeps "
+     "the trained model's recipe)"),
+    ("l1_sparse", "l1_sparse", "Unlearn-Sparse: penalty alpha (1 - epoch / epochs), constant within an "
+     "epoch, with weight decay 5e-4", "decay per epoch, weight decay {weight_decay}",
+     "aligned"),
+    ("wp", "wp", "Unlearn-Sparse: OMP prunes the convolutions only", "layers={layers!r}",
+     "aligned; layers='conv_linear' also prunes linear layers (needed without convolutions)"),
+    ("rl", "rl", "wrong labels redrawn per batch, uniformly (may hit the true label)",
+     "a wrong label per sample, drawn once", "not aligned yet"),
+    ("bu", "bu", "label: the argmax class of the FGSM neighbour, recomputed per batch",
+     "a forced wrong label, fixed once before training", "not aligned yet"),
+    ("ff", "ff", "Fisher from squared batch-mean gradients; class-wise forgetting zeroes the "
+     "forgotten class's head row", "the exact per-sample Fisher, no head row zeroed",
+     "not aligned yet (so alpha does not transfer)"),
+    ("bad_teacher", "bad_teacher", "Adam, lr 1e-4, one epoch", "AdamW, lr {lr}, {epochs} epoch(s)",
+     "not aligned yet"),
+)
+
+
+def reference_table() -> pd.DataFrame:
+    """REFERENCE_CHOICES as a table, "our choice" filled from the registered defaults."""
+    return pd.DataFrame(
+        [{"method": methods, "reference": reference,
+          "our choice": ours.format(**METHODS[defaults_of].hyperparameters()), "why": why}
+         for methods, defaults_of, reference, ours, why in REFERENCE_CHOICES]
+    ).set_index("method")
 
 
 # The adversarial-unlearning paper's observations on these baselines (its Table 1). Each
