@@ -74,6 +74,15 @@ def subset_predictions(model, data, split) -> tuple[tuple[Tensor, Tensor], ...]:
     return tuple(zip(probs, labels))
 
 
+def accuracy_on(model, data, indices: Tensor) -> float:
+    """`model`'s accuracy on the samples `indices` of `data`; NaN where there are none."""
+    if len(indices) == 0:
+        return float("nan")
+    from .train import predict
+
+    return accuracy(predict(model, data, indices).argmax(1), data.targets(indices).cpu())
+
+
 def unlearning_scores(model, data, split, *, feature: str = "confidence",
                       seed: int = 0) -> dict[str, float]:
     """UA = 1 - forget accuracy, MIA-efficacy, RA and TA (fractions, not percentages)."""

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -94,6 +94,18 @@ def make_split(data: ImageData, *, forget_classes=None, forget_fraction=1.0,
     retain = train[~torch.isin(train, forget)]
     spec.update(dataset=data.name, val_fraction=val_fraction, train_size=train_size, seed=seed)
     return Split(train, forget, retain, data.test.clone(), val, kind, classes, spec)
+
+
+def scored_split(data: ImageData, split: Split) -> tuple[Split, Tensor]:
+    """The split whose test set the unlearning scores read and the test samples of the
+    forgotten classes. In whole-class forgetting the papers score TA (and draw the MIA's
+    non-members) on the test samples of the remaining classes only, since no model that
+    never saw a class can classify it; other kinds keep the whole test set."""
+    if split.kind != "class":
+        return split, split.test[:0]
+    forgotten = torch.isin(data.labels[split.test.to(data.device)].cpu(),
+                           torch.tensor(split.forget_classes))
+    return replace(split, test=split.test[~forgotten]), split.test[forgotten]
 
 
 def _hold_out_validation(data: ImageData, fraction: float, seed: int) -> tuple[Tensor, Tensor]:

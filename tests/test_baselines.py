@@ -2,16 +2,21 @@ import math
 
 import pandas as pd
 import pytest
+import torch
+from torch import nn
 
 from mu_core import zoo
+from mu_core.attacks.mia import metric
+from mu_core.data import ImageData
 from mu_core.studies import baselines
 from mu_core.errors import ConfigError
+from mu_core.splits import make_split, scored_split
 
 
 def _rows():
     def row(setting, seed, method, ua, mia, ra, ta):
         return {"setting": setting, "seed": seed, "method": method, "UA": ua, "MIA": mia,
-                "RA": ra, "TA": ta, "seconds": 1.0 + seed}
+                "RA": ra, "TA": ta, "TA_forgotten": math.nan, "seconds": 1.0 + seed}
     return pd.DataFrame([
         row("random", 0, "retrain", 0.10, 0.20, 1.00, 0.90),
         row("random", 0, "ft", 0.02, 0.04, 1.00, 0.90),
@@ -46,7 +51,8 @@ def _summary(*runs):
     are those of retraining, so a method's disparity is |UA - retrain's UA| / 4."""
     return baselines.summarize(pd.DataFrame([
         {"setting": setting, "seed": 0, "method": method, "UA": ua, "MIA": 0.5, "RA": 1.0,
-         "TA": 0.9, "seconds": seconds} for setting, method, ua, seconds in runs]))
+         "TA": 0.9, "TA_forgotten": 0.0 if setting == "class" else math.nan,
+         "seconds": seconds} for setting, method, ua, seconds in runs]))
 
 
 def _random(**ua_and_seconds):
@@ -105,6 +111,93 @@ def test_forget_accuracy_figure_has_a_group_per_forget_class():
     figure = baselines.forget_accuracy_figure(per_class)
     assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["class 1", "class 3"]
     assert [b.get_height() for b in figure.axes[0].containers[1]] == [0.9, 0.8]
+
+
+# ---------------------------------------------------------------------------------------
+# Whole-class forgetting: TA and the MIA's non-members read the remaining classes only
+
+def _tiny_data():
+    """12 training and 6 test one-pixel images whose pixel is their index and whose label is
+    the index mod 3: the test samples 12..17 have labels 0, 1, 2, 0, 1, 2."""
+    images = torch.arange(18, dtype=torch.uint8).view(18, 1, 1, 1)
+    return ImageData("tiny", images, torch.arange(18) % 3, torch.arange(12),
+                     torch.arange(12, 18), ("a", "b", "c"), (0.0,), (1.0,))
+
+
+def _always_class_0():
+    """logits (1 + 10 x, 0, 0) for the pixel x = index / 255: every prediction is class 0,
+    and the probability of class 0 tells which sample it was."""
+    model = nn.Linear(1, 3)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[10.0], [0.0], [0.0]]))
+        model.bias.copy_(torch.tensor([1.0, 0.0, 0.0]))
+    return nn.Sequential(nn.Flatten(), model)
+
+
+def _class_0_probability(indices):
+    x = torch.tensor(indices, dtype=torch.float64) / 255
+    return torch.exp(1 + 10 * x) / (torch.exp(1 + 10 * x) + 2)
+
+
+def test_whole_class_forgetting_scores_the_test_samples_of_the_remaining_classes():
+    data = _tiny_data()
+    split = make_split(data, forget_classes=[2], forget_fraction=1.0)
+    scored, forgotten = scored_split(data, split)
+    assert scored.test.tolist() == [12, 13, 15, 16] and forgotten.tolist() == [14, 17]
+    assert scored.forget.tolist() == [2, 5, 8, 11] and torch.equal(scored.retain, split.retain)
+    random = make_split(data, random_fraction=0.25)
+    assert scored_split(data, random)[0].test.tolist() == list(range(12, 18))
+    assert scored_split(data, random)[1].tolist() == []
+
+
+def test_whole_class_scores_and_the_mias_shadow_sets_by_hand(monkeypatch):
+    data = _tiny_data()
+    shadow = {}
+
+    def recording(member_probs, member_labels, nonmember_probs, nonmember_labels,
+                  target_probs, target_labels, *, feature):
+        shadow.update(members=member_probs[:, 0], nonmembers=nonmember_probs[:, 0],
+                      nonmember_labels=nonmember_labels, targets=target_probs[:, 0])
+        return torch.zeros(len(target_labels))  # every forget sample called a non-member
+    monkeypatch.setattr(metric, "membership_predictions", recording)
+    row = baselines.score(_always_class_0(), data, make_split(data, forget_classes=[2]), seed=0)
+    # class 0 is right on 12, 15 of the remaining 12, 13, 15, 16, wrong on 14, 17 (class 2)
+    assert row["TA"] == 0.5 and row["TA_forgotten"] == 0.0  # the whole test set: 2/6
+    assert row["UA"] == 1.0 and row["RA"] == 0.5 and row["MIA"] == 1.0
+    assert row["forget_class_accuracy"] == {2: 0.0}
+    # 4 non-members (the remaining classes' 4 test samples) and as many of the 8 retain ones
+    assert sorted(shadow["nonmembers"].tolist()) == pytest.approx(
+        _class_0_probability([12, 13, 15, 16]).tolist(), abs=1e-6)
+    assert sorted(shadow["nonmember_labels"].tolist()) == [0, 0, 1, 1]
+    retain_probabilities = _class_0_probability([0, 1, 3, 4, 6, 7, 9, 10])
+    assert len(shadow["members"]) == 4 and all(
+        torch.isclose(retain_probabilities, p.double(), atol=1e-6).any()
+        for p in shadow["members"])
+    assert shadow["targets"].tolist() == pytest.approx(
+        _class_0_probability([2, 5, 8, 11]).tolist(), abs=1e-6)
+
+
+def test_random_forgetting_keeps_the_whole_test_set_and_no_forgotten_class():
+    data = _tiny_data()
+    row = baselines.score(_always_class_0(), data, make_split(data, random_fraction=0.25),
+                          seed=0)
+    assert row["TA"] == pytest.approx(2 / 6) and math.isnan(row["TA_forgotten"])
+
+
+def test_the_whole_class_table_has_the_forgotten_class_beside_ta():
+    summary = baselines.summarize(pd.DataFrame([
+        {"setting": "class", "seed": seed, "method": method, "UA": 1.0, "MIA": 1.0, "RA": 1.0,
+         "TA": 0.95, "TA_forgotten": forgotten, "seconds": 1.0}
+        for seed, method, forgotten in ((0, "retrain", 0.0), (0, "ft", 0.2), (1, "retrain", 0.0),
+                                        (1, "ft", 0.4))]))
+    table = baselines.beside_paper(summary, "class")
+    assert list(table.columns[:6]) == ["UA", "MIA", "RA", "TA", "TA forgotten class",
+                                       "disparity"]
+    assert table.loc["ft", "TA forgotten class"] == "30.00 ± 10.00"
+    assert table.loc["retrain", "TA forgotten class"] == "0.00 ± 0.00"
+    results = {"settings": {"class": baselines.summary_rows(summary, "class")}}
+    assert baselines.headline(results)["class/ft/TA_forgotten_mean"] == pytest.approx(0.3)
+    assert baselines.headline(results)["class/ft/TA_mean"] == pytest.approx(0.95)
 
 
 def _verdicts(summary):
@@ -186,3 +279,147 @@ def check_smoke_results(results, out):
     # every method ran, so every claim is testable
     assert [c["id"] for c in r["claims"]] == CLAIM_IDS
     assert {c["verdict"] for c in r["claims"]} <= {"held", "did not hold"}
+
+
+# ---------------------------------------------------------------------------------------
+# The methods aligned with their references (issue 15, item 2)
+
+def _linear_on_one_pixel(weight, bias):
+    model = nn.Linear(1, 3)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor(weight).view(3, 1))
+        model.bias.copy_(torch.tensor(bias))
+    return nn.Sequential(nn.Flatten(), model)
+
+
+def _sgd_by_hand(weight, bias, pixels, labels, *, lr, momentum, weight_decay, l1_weights=(0,),
+                 ascent=False, steps=None):
+    """Full-batch SGD (momentum buffer, coupled weight decay) on the mean cross-entropy of a
+    linear model of one input, descending (ascending with `ascent`), plus l1_weights[k] times
+    the l1 norm of all parameters at step k; in float64."""
+    w, b = torch.tensor(weight, dtype=torch.float64), torch.tensor(bias, dtype=torch.float64)
+    x = torch.tensor(pixels, dtype=torch.float64) / 255
+    onehot = torch.eye(3, dtype=torch.float64)[torch.tensor(labels)]
+    buffers = None
+    for step in range(steps or len(l1_weights)):
+        p = torch.softmax(x[:, None] * w[None] + b[None], dim=1)
+        dz = (p - onehot) / len(x) * (-1 if ascent else 1)  # d(+-CE)/dz, batch mean
+        l1 = l1_weights[step % len(l1_weights)]
+        steps_w = dz.T @ x + l1 * w.sign() + weight_decay * w
+        steps_b = dz.sum(0) + l1 * b.sign() + weight_decay * b
+        if buffers is None:
+            buffers = [steps_w, steps_b]
+        else:
+            buffers = [momentum * buffers[0] + steps_w, momentum * buffers[1] + steps_b]
+        w, b = w - lr * buffers[0], b - lr * buffers[1]
+    return w, b
+
+
+def test_ga_takes_the_references_sgd_steps_with_momentum_and_weight_decay():
+    from mu_core.unlearn import unlearn
+
+    data = _tiny_data()
+    weight, bias = [6.0, -4.0, 2.0], [1.0, 0.5, -1.0]
+    split = make_split(data, forget_indices=[4, 7])  # labels 1 and 1, pixels 4 and 7
+    unlearned = unlearn("ga", _linear_on_one_pixel(weight, bias), data, split, lr=0.5,
+                        epochs=3, batch_size=2)
+    layer = unlearned[1]
+    w, b = _sgd_by_hand(weight, bias, [4, 7], [1, 1], lr=0.5, steps=3, momentum=0.9,
+                        weight_decay=5e-4, ascent=True)
+    assert layer.weight.view(-1).tolist() == pytest.approx(w.tolist(), abs=1e-5)
+    assert layer.bias.tolist() == pytest.approx(b.tolist(), abs=1e-5)
+    plain_w, _ = _sgd_by_hand(weight, bias, [4, 7], [1, 1], lr=0.5, steps=3, momentum=0.0,
+                              weight_decay=0.0, ascent=True)
+    assert (plain_w - w).abs().max() > 1e-3  # the old plain SGD is told apart
+    plain = unlearn("ga", _linear_on_one_pixel(weight, bias), data, split, lr=0.5, epochs=3,
+                    batch_size=2, momentum=0.0, weight_decay=0.0)  # the named option
+    assert plain[1].weight.view(-1).tolist() == pytest.approx(plain_w.tolist(), abs=1e-5)
+
+
+@pytest.mark.parametrize("method", ["ft", "ga", "rl", "l1_sparse", "wp", "salun", "bu"])
+def test_unlearning_runs_keep_their_learning_rate_constant(monkeypatch, method):
+    from mu_core import train
+    from mu_core.unlearn import unlearn
+
+    used = []
+
+    class RecordingSGD(torch.optim.SGD):
+        def step(self, closure=None):
+            used.append(self.param_groups[0]["lr"])
+            return super().step(closure)
+    monkeypatch.setattr(train, "make_optimizer", lambda model, recipe: RecordingSGD(
+        model.parameters(), lr=recipe.lr, momentum=recipe.momentum))
+    data = _tiny_data()
+    split = make_split(data, forget_classes=[2], forget_fraction=0.5)
+    unlearn(method, _conv_model(), data, split, lr=0.01, epochs=3, batch_size=2)
+    assert len(used) >= 3 and used == [0.01] * len(used)
+    used.clear()
+    unlearn(method, _conv_model(), data, split, lr=0.01, epochs=3, batch_size=2,
+            schedule="cosine")  # the named option for the old schedule
+    assert used[0] == 0.01 and used[-1] < 0.01
+
+
+def _conv_model(conv=(0.3, -0.1, 0.5, -0.2), linear=0.01):
+    """A 1x1 convolution to 4 channels, then a linear layer to 3 classes, of given weights."""
+    model = nn.Sequential(nn.Conv2d(1, 4, 1), nn.Flatten(), nn.Linear(4, 3))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor(conv).view(4, 1, 1, 1))
+        model[2].weight.fill_(linear)
+    return model
+
+
+def test_wp_prunes_the_convolutions_only_like_the_references_omp():
+    from mu_core.unlearn import unlearn
+
+    data = _tiny_data()
+    split = make_split(data, forget_indices=[0])
+    pruned = unlearn("wp", _conv_model(), data, split, sparsity=0.5, epochs=1, lr=1e-3)
+    assert (pruned[0].weight.view(-1) == 0).tolist() == [False, True, False, True]
+    assert (pruned[2].weight != 0).all()  # its 0.01 weights are the smallest, yet kept
+    both = unlearn("wp", _conv_model(), data, split, sparsity=0.5, epochs=1, lr=1e-3,
+                   layers="conv_linear")  # the named option: 8 of the 16 weights, all linear
+    assert (both[0].weight != 0).all() and int((both[2].weight == 0).sum()) == 8
+    with pytest.raises(ConfigError, match="wp with layers='conv' finds no layer to prune"):
+        unlearn("wp", _always_class_0(), data, split, epochs=1)
+    with pytest.raises(ConfigError, match="wp layers"):
+        zoo.plan(data, {"random": {"random_fraction": 0.25}}, ["wp"], [0],
+                 {"wp": {"layers": "linear"}})
+
+
+def test_l1_sparse_decays_its_penalty_per_epoch():
+    from mu_core.unlearn.finetune import l1_weight
+
+    fractions = [step / 6 for step in range(6)]  # 2 epochs of 3 steps
+    assert [l1_weight(0.4, f, 2) for f in fractions] == pytest.approx([0.4] * 3 + [0.2] * 3)
+    fractions = [step / 9 for step in range(9)]  # 3 epochs of 3 steps
+    assert [l1_weight(0.3, f, 3) for f in fractions] == pytest.approx(
+        [0.3] * 3 + [0.2] * 3 + [0.1] * 3)
+
+
+def test_l1_sparse_steps_by_hand_with_the_references_weight_decay():
+    from mu_core.unlearn import unlearn
+
+    data = _tiny_data()
+    weight, bias = [6.0, -4.0, 2.0], [1.0, 0.5, -1.0]
+    split = make_split(data, forget_indices=[0])  # retain: 1..11, one batch of 11
+    unlearned = unlearn("l1_sparse", _linear_on_one_pixel(weight, bias), data, split,
+                        lr=0.5, epochs=2, batch_size=11, alpha=0.05)
+    retain = list(range(1, 12))
+    w, b = _sgd_by_hand(weight, bias, retain, [i % 3 for i in retain], lr=0.5, momentum=0.9,
+                        weight_decay=5e-4, l1_weights=(0.05, 0.025))
+    assert unlearned[1].weight.view(-1).tolist() == pytest.approx(w.tolist(), abs=1e-5)
+    assert unlearned[1].bias.tolist() == pytest.approx(b.tolist(), abs=1e-5)
+
+
+def test_the_reference_table_reads_our_choices_from_the_registered_defaults():
+    from mu_core.unlearn import METHODS
+
+    table = baselines.reference_table()
+    assert table.loc["ga", "our choice"] == "SGD, momentum 0.9, weight decay 0.0005"
+    assert table.loc["wp", "our choice"] == "layers='conv'"
+    assert table.loc["ft, rl, l1_sparse, wp, salun, bu", "our choice"] == "constant rate"
+    assert table.loc["bad_teacher", "our choice"] == "AdamW, lr 0.0005, 1 epoch(s)"
+    named = {m for label in table.index for m in label.split(", ")}
+    assert named <= set(METHODS)
+    for method in ("ft", "rl", "l1_sparse", "wp", "salun", "bu"):  # the schedule row's claim
+        assert METHODS[method].hyperparameters()["schedule"] == "constant"

@@ -12,11 +12,8 @@ attacker on D_f against D_v. The ablation is the adversarial method with beta = 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
-import torch
 
 from .. import plots
 from ..attacks.mia import MIA_FEATURES, learned_attack, mia_efficacy_from_predictions
@@ -25,7 +22,7 @@ from ..data import ImageData
 from ..errors import MAX_EPOCHS, check_budget
 from ..metrics import accuracy, average_disparity, scores_from_predictions, subset_predictions
 from ..papers.adversarial import TABLE1, TABLE2
-from ..splits import Split
+from ..splits import Split, scored_split
 from ..train import Recipe, predict
 from ..zoo import plan, unlearned_models
 from . import named_numbers, spoken_list
@@ -45,16 +42,6 @@ def forget_settings(random_fraction: float, forget_class: int, val_fraction: flo
     common = {"val_fraction": val_fraction, "train_size": train_size}
     return {"random": {"random_fraction": random_fraction, **common},
             "class": {"forget_classes": [forget_class], **common}}
-
-
-def scored_split(data: ImageData, split: Split) -> tuple[Split, torch.Tensor]:
-    """The split whose test set the scores read (whole-class forgetting: the test samples of
-    the remaining classes) and the test samples of the forgotten classes."""
-    if split.kind != "class":
-        return split, split.test[:0]
-    forgotten = torch.isin(data.labels[split.test.to(data.device)].cpu(),
-                           torch.tensor(split.forget_classes))
-    return replace(split, test=split.test[~forgotten]), split.test[forgotten]
 
 
 def score(model, data: ImageData, split: Split, seed: int) -> dict:

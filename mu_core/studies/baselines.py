@@ -1,7 +1,9 @@
 """Every unlearning method over forgetting settings and seeds, scored against retraining.
 
 `compare_methods` returns one row per (setting, seed, method) with UA, MIA-efficacy, RA,
-TA, the method's run time and the forget accuracy per forget class; `summarize` adds the
+TA, the forgotten class's test accuracy (whole-class forgetting, where TA and the MIA's
+non-members are the remaining classes' test samples, as the papers score them), the
+method's run time and the forget accuracy per forget class; `summarize` adds the
 average disparity to retraining of the same seed and reduces the seeds to mean and std.
 Trained and unlearned models go through the cache, so a rerun only evaluates. The tables
 set the summary beside the adversarial-unlearning paper's Table 1, and the claim rules
@@ -15,14 +17,17 @@ import pandas as pd
 from .. import plots
 from ..claims import Claim, verdict
 from ..data import ImageData
-from ..metrics import (accuracy_by_class, average_disparity, scores_from_predictions,
-                       subset_predictions)
+from ..metrics import (accuracy_by_class, accuracy_on, average_disparity,
+                       scores_from_predictions, subset_predictions)
 from ..papers.adversarial import TABLE1_CIFAR10
+from ..splits import Split, scored_split
 from ..train import Recipe
+from ..unlearn import METHODS
 from ..zoo import unlearned_models
 from . import mean_by_method, mean_std, named_numbers
 
 SCORES = ("UA", "MIA", "RA", "TA")
+FORGOTTEN_TA = "TA_forgotten"  # the forgotten classes' test accuracy (whole-class forgetting)
 
 
 def forget_settings(forget_classes, forget_fraction: float, random_fraction: float,
@@ -42,14 +47,24 @@ def compare_methods(data: ImageData, settings: dict[str, dict], methods, seeds, 
     for setting, seed, method, split, _, model, meta in unlearned_models(
             data, settings, methods, seeds, architecture=architecture, recipe=recipe,
             hyperparameters=hyperparameters, architecture_options=architecture_options):
-        forget, retain, test = subset_predictions(model, data, split)
-        forget_probs, forget_labels = forget
         rows.append({"setting": setting, "seed": seed, "method": method,
-                     **scores_from_predictions(forget, retain, test, seed=seed),
-                     "seconds": meta["seconds"],
-                     "forget_class_accuracy": accuracy_by_class(
-                         forget_probs.argmax(1), forget_labels, data.num_classes)})
+                     **score(model, data, split, seed), "seconds": meta["seconds"]})
     return pd.DataFrame(rows)
+
+
+def score(model, data: ImageData, split: Split, seed: int) -> dict:
+    """UA, MIA-efficacy, RA, TA, the forgotten classes' test accuracy (NaN unless whole
+    classes are forgotten) and the forget accuracy per forget class of one model.
+
+    In whole-class forgetting TA and the MIA's non-member shadow set are the test samples of
+    the remaining classes (`splits.scored_split`)."""
+    scored, forgotten_test = scored_split(data, split)
+    forget, retain, test = subset_predictions(model, data, scored)
+    forget_probs, forget_labels = forget
+    return {**scores_from_predictions(forget, retain, test, seed=seed),
+            FORGOTTEN_TA: accuracy_on(model, data, forgotten_test),
+            "forget_class_accuracy": accuracy_by_class(forget_probs.argmax(1), forget_labels,
+                                                       data.num_classes)}
 
 
 def forget_class_table(rows: pd.DataFrame, setting: str) -> pd.DataFrame:
@@ -74,7 +89,7 @@ def with_disparity(rows: pd.DataFrame, by=("setting",)) -> pd.DataFrame:
     return rows.assign(disparity=rows.apply(disparity, axis=1))
 
 
-def summarize(rows: pd.DataFrame, by=("setting",), extra=()) -> pd.DataFrame:
+def summarize(rows: pd.DataFrame, by=("setting",), extra=(FORGOTTEN_TA,)) -> pd.DataFrame:
     """Mean and standard deviation over seeds of each score (and the `extra` columns), per
     configuration (`by`) and method, in the methods' order of appearance."""
     rows = with_disparity(rows, by)
@@ -99,7 +114,13 @@ def beside_paper(summary: pd.DataFrame, setting: str) -> pd.DataFrame:
     it; a method run on only one side has blanks on the other."""
     paper = pd.DataFrame(TABLE1_CIFAR10[setting]).T[[*SCORES, "disparity"]]
     paper.columns = [f"paper {c}" for c in paper.columns]
-    return formatted(summary, setting).join(paper, how="outer").astype(object).fillna("")
+    ours = formatted(summary, setting)
+    if setting == "class":  # TA reads the remaining classes; the forgotten one has its own
+        table = summary.loc[setting]
+        ours.insert(ours.columns.get_loc("TA") + 1, "TA forgotten class",
+                    mean_std(table[f"{FORGOTTEN_TA}_mean"], table[f"{FORGOTTEN_TA}_std"], 2,
+                             scale=100))
+    return ours.join(paper, how="outer").astype(object).fillna("")
 
 
 def summary_rows(summary: pd.DataFrame, setting: str) -> list[dict]:
@@ -122,6 +143,42 @@ def forget_accuracy_figure(per_class: pd.DataFrame):
     return plots.grouped_bars({m: per_class.loc[m] for m in per_class.index},
                               list(per_class.columns), ylabel="forget accuracy",
                               title="forget accuracy per forget class")
+
+
+# How each method follows its reference implementation (issue 15, item 2): the methods, the
+# one whose defaults fill "our choice", what the reference does, our choice, and why.
+REFERENCE_CHOICES = (
+    ("ga", "ga", "Unlearn-Sparse: SGD with momentum 0.9 and weight decay 5e-4",
+     "SGD, momentum {momentum}, weight decay {weight_decay}",
+     "aligned; momentum=0.0, weight_decay=0.0 give the former plain SGD"),
+    ("ft, rl, l1_sparse, wp, salun, bu", "ft", "Unlearn-Sparse, SalUn: a constant rate "
+     "over the few unlearning epochs (their step milestones lie beyond them)",
+     "{schedule} rate", "aligned; schedule='cosine' gives the former decay (retrain keeps "
+     "the trained model's recipe)"),
+    ("l1_sparse", "l1_sparse", "Unlearn-Sparse: penalty alpha (1 - epoch / epochs), constant within an "
+     "epoch, with weight decay 5e-4", "decay per epoch, weight decay {weight_decay}",
+     "aligned"),
+    ("wp", "wp", "Unlearn-Sparse: OMP prunes the convolutions only", "layers={layers!r}",
+     "aligned; layers='conv_linear' also prunes linear layers (needed without convolutions)"),
+    ("rl", "rl", "wrong labels redrawn per batch, uniformly (may hit the true label)",
+     "a wrong label per sample, drawn once", "not aligned yet"),
+    ("bu", "bu", "label: the argmax class of the FGSM neighbour, recomputed per batch",
+     "a forced wrong label, fixed once before training", "not aligned yet"),
+    ("ff", "ff", "Fisher from squared batch-mean gradients; class-wise forgetting zeroes the "
+     "forgotten class's head row", "the exact per-sample Fisher, no head row zeroed",
+     "not aligned yet (so alpha does not transfer)"),
+    ("bad_teacher", "bad_teacher", "Adam, lr 1e-4, one epoch", "AdamW, lr {lr}, {epochs} epoch(s)",
+     "not aligned yet"),
+)
+
+
+def reference_table() -> pd.DataFrame:
+    """REFERENCE_CHOICES as a table, "our choice" filled from the registered defaults."""
+    return pd.DataFrame(
+        [{"method": methods, "reference": reference,
+          "our choice": ours.format(**METHODS[defaults_of].hyperparameters()), "why": why}
+         for methods, defaults_of, reference, ours, why in REFERENCE_CHOICES]
+    ).set_index("method")
 
 
 # The adversarial-unlearning paper's observations on these baselines (its Table 1). Each
@@ -204,8 +261,12 @@ def claims(summary: pd.DataFrame) -> list[Claim]:
 
 def headline(results: dict) -> dict[str, float]:
     """The chapter's headline numbers (what a sweep gathers): every method's mean UA, RA,
-    TA, MIA-efficacy and average disparity in every forgetting setting."""
-    return named_numbers(
+    TA, MIA-efficacy and average disparity in every forgetting setting, and in whole-class
+    forgetting its mean test accuracy on the forgotten class."""
+    numbers = named_numbers(
         [{**row, "setting": setting} for setting, rows in results["settings"].items()
          for row in rows], ("setting", "method"),
         ("UA_mean", "RA_mean", "TA_mean", "MIA_mean", "disparity_mean"))
+    whole_class = [{**row, "setting": "class"} for row in results["settings"].get("class", [])
+                   if f"{FORGOTTEN_TA}_mean" in row]
+    return numbers | named_numbers(whole_class, ("setting", "method"), (f"{FORGOTTEN_TA}_mean",))

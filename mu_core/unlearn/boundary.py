@@ -42,8 +42,10 @@ def nearest_wrong_labels(frozen: nn.Module, data: ImageData, indices: Tensor, bo
 @register("bu", "Boundary unlearning (boundary shrink, Chen et al. 2023)",
           kinds=("class", "classwise"))
 def bu(model: nn.Module, data: ImageData, split: Split, *, bound: float = 0.1, epochs: int = 3,
-       lr: float = 2e-3, batch_size: int = 64, seed: int = 0) -> None:
+       lr: float = 2e-3, batch_size: int = 64, schedule: str = "constant",
+       seed: int = 0) -> None:
     check_positive_number("bound", bound)
     targets = nearest_wrong_labels(copy.deepcopy(model), data, split.forget, bound)
-    recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=0.0)
+    recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=0.0,
+                    schedule=schedule)
     fit(model, data, split.forget, recipe, targets=targets, seed=seed, desc="bu")

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
 from ..data import ImageData
-from ..errors import check_choice, check_fraction
+from ..errors import ConfigError, check_choice, check_fraction
 from ..splits import Split
 from ..train import Recipe, fit
 from .registry import register
@@ -88,14 +88,25 @@ def apply_masks(model: nn.Module, masks: dict[str, Tensor]) -> None:
             weights[name].mul_(mask.to(weights[name].device))
 
 
+def check_wp_settings(split: Split, hyperparameters: dict) -> None:
+    """Before any run: `layers` names the layers OMP prunes."""
+    check_choice("wp layers", hyperparameters.get("layers", "conv"), LAYERS)
+
+
 @register("wp", "Weight pruning: OMP to a sparsity, then retain fine-tuning with the mask held "
-          "(Jia et al. 2023)")
+          "(Jia et al. 2023)", check=check_wp_settings)
 def wp(model: nn.Module, data: ImageData, split: Split, *, sparsity: float = 0.9,
        epochs: int = 4, lr: float = 0.05, batch_size: int = 128, weight_decay: float = 5e-4,
-       seed: int = 0) -> None:
+       schedule: str = "constant", layers: str = "conv", seed: int = 0) -> None:
+    # The reference's OMP prunes convolutions only; layers="conv_linear" prunes the linear
+    # layers too.
     check_fraction("sparsity", sparsity, allow_zero=True, allow_one=False)
-    masks = omp_masks(model, sparsity)
+    if not prunable(model, check_choice("wp layers", layers, LAYERS)):
+        raise ConfigError(f"wp with layers={layers!r} finds no layer to prune in this model; "
+                          "use layers='conv_linear' for a model without convolutions.")
+    masks = omp_masks(model, sparsity, layers)
     apply_masks(model, masks)
-    recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay)
+    recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
+                    schedule=schedule)
     fit(model, data, split.retain, recipe, seed=seed, desc="wp",
         step_hook=lambda net: apply_masks(net, masks))

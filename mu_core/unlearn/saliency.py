@@ -45,10 +45,11 @@ def hold_outside(masks: dict[str, Tensor], model: nn.Module):
 @register("salun", "SalUn: saliency-masked random-label unlearning (Fan et al. 2024)")
 def salun(model: nn.Module, data: ImageData, split: Split, *, mask_fraction: float = 0.5,
           epochs: int = 3, lr: float = 0.02, batch_size: int = 128,
-          weight_decay: float = 5e-4, seed: int = 0) -> None:
+          weight_decay: float = 5e-4, schedule: str = "constant", seed: int = 0) -> None:
     check_fraction("mask_fraction", mask_fraction)
     masks = saliency_masks(model, data, split, mask_fraction)
     indices, targets = relabelled_forget_and_retain(data, split, seed)
-    recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay)
+    recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
+                    schedule=schedule)
     fit(model, data, indices, recipe, targets=targets, seed=seed, desc="salun",
         step_hook=hold_outside(masks, model))
