@@ -82,8 +82,8 @@ forget_classes = [1, 3, 5, 7, 9]
 forget_fraction = 0.5
 methods = ["ff", "rl", "ga", "iu", "bu", "l1_sparse", "salun", "unsc"]
 seeds = [0, 1, 2]
-hyperparameters = {"ff": {"alpha": 5e-05}, "ga": {"lr": 0.004}, "iu": {"alpha": 10.0},
-                   "bu": {"epochs": 5, "lr": 0.005}}
+hyperparameters = {"ff": {"alpha": 5e-05}, "iu": {"alpha": 10.0}, "bu": {"epochs": 5, "lr": 0.005},
+                   "ga": {"lr": 0.004, "momentum": 0.0, "weight_decay": 0.0}}  # GA as tuned: plain SGD (issue 15)
 student = "cnn"
 student_options = {}
 heterogeneous_student = "mlp"

@@ -83,7 +83,8 @@ batch_size = 128
 augment = "none"
 methods = ["retrain", "ft", "ff", "ga", "iu", "wp"]
 seeds = [0]
-hyperparameters = {"ff": {"alpha": 1e-05}, "ga": {"lr": 0.003}, "iu": {"alpha": 3.0}}
+hyperparameters = {"ff": {"alpha": 1e-05}, "iu": {"alpha": 3.0},
+                   "ga": {"lr": 0.003, "momentum": 0.0, "weight_decay": 0.0}}  # GA as tuned: plain SGD (issue 15)
 dataset_hyperparameters = {}  # dataset -> backbone -> method -> settings (Table A2)
 pretrain_epochs = 15
 pretrain_lr = 0.1

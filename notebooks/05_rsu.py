@@ -136,7 +136,8 @@ forget_class = 0
 random_fraction = 0.1
 seeds = [0, 1, 2]
 hyperparameters = {}
-scenario_hyperparameters = {"class": {"ga": {"epochs": 5, "lr": 0.005},
+scenario_hyperparameters = {"class": {"ga": {"epochs": 5, "lr": 0.005, "momentum": 0.0,  # as tuned:
+                                             "weight_decay": 0.0},  # plain SGD (issue 15)
                                       "bad_teacher": {"epochs": 5, "lr": 0.0005}}}
 device = "auto"
 
