@@ -144,8 +144,8 @@ def test_rsu_reverse_order_starts_with_the_highest_losses(mnist, trained, five_f
     ({"rounds": 10**6}, "at most the 80 forget samples"),
     ({"order": "random"}, "rsu order"),
     ({"base_settings": {"seed": 1}}, "without 'seed'"),
-    ({"base_settings": {"epochs": 1, "momentum": 0.9}},
-     "method 'ga' has no hyper-parameter momentum"),
+    ({"base_settings": {"epochs": 1, "nesterov": True}},
+     "method 'ga' has no hyper-parameter nesterov"),
     ({"base_settings": {"lr": float("nan")}}, "ga lr must be a finite number"),
 ])
 def test_rsu_refuses_bad_settings_before_training(mnist, settings, message):
