@@ -280,6 +280,7 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     if dry_run:
         import torch
 
+        seeds = len(params["seeds"]) if isinstance(params.get("seeds"), list) else 1
         params = dryrun.dry_parameters(params, cuda=torch.cuda.is_available())
         env.update({dryrun.ENV: "1", dryrun.LEDGER_ENV: str(work / "ledger.jsonl"),
                     "MU_CACHE_DIR": str(work / "cache")})
@@ -312,7 +313,7 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
             raise ChapterFailed(f"chapter {chapter.slug} ran but wrote no results JSON; its "
                                 "last cell must call chapter.save_results(...).")
         if dry_run:
-            _add_estimate(work / f"{chapter.slug}.results.json", work / "ledger.jsonl")
+            _add_estimate(work / f"{chapter.slug}.results.json", work / "ledger.jsonl", seeds)
         return _publish(work, out, chapter.slug)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -351,10 +352,11 @@ def kernel_folder() -> Path:
     return Path(tempfile.mkdtemp(dir=base, prefix=f"{KERNEL_FOLDER}{os.getpid()}-"))
 
 
-def _add_estimate(results: Path, ledger: Path) -> None:
-    """Store the dry run's cost estimate of the real run in its results JSON."""
+def _add_estimate(results: Path, ledger: Path, seeds: int) -> None:
+    """Store the dry run's cost estimate of the real run (all its `seeds`) in its results
+    JSON."""
     found = json.loads(results.read_text())
-    found["dry_run_estimate"] = dryrun.estimate(ledger)
+    found["dry_run_estimate"] = dryrun.estimate(ledger, seeds)
     results.write_text(json.dumps(found, indent=1))
 
 

@@ -197,19 +197,22 @@ class Timer:
             torch.cuda.synchronize(self.device)
 
 
-def estimate(ledger_path) -> dict:
-    """The real run's training cost from a dry run's ledger: hours per device and loop."""
+def estimate(ledger_path, seeds: int = 1) -> dict:
+    """The real run's training cost from a dry run's ledger: hours per device and loop, for
+    `seeds` seeds (the dry run trains for the first of the preset's `seeds` only, and every
+    loop repeats per seed)."""
     entries = []
     if os.path.exists(ledger_path):
         with open(ledger_path) as file:
             entries = [json.loads(line) for line in file if line.strip()]
-    seconds = sum(e["samples"] * e["seconds_per_sample"] for e in entries)
-    devices = sorted({e["device"] for e in entries})
     by_loop: dict[str, float] = {}
     for e in entries:
-        by_loop[e["loop"]] = by_loop.get(e["loop"], 0.0) + e["samples"] * e["seconds_per_sample"]
-    return {"training_loops": len(entries), "hours": seconds / 3600, "devices": devices,
-            "samples": sum(e["samples"] for e in entries),  # training images the real run sees
+        seconds = seeds * e["samples"] * e["seconds_per_sample"]
+        by_loop[e["loop"]] = by_loop.get(e["loop"], 0.0) + seconds
+    return {"training_loops": len(entries), "seeds": seeds,
+            "hours": sum(by_loop.values()) / 3600,
+            "devices": sorted({e["device"] for e in entries}),
+            "samples": seeds * sum(e["samples"] for e in entries),  # training images seen
             "hours_by_loop": {k: v / 3600 for k, v in sorted(by_loop.items(),
                                                             key=lambda kv: -kv[1])}}
 
@@ -221,8 +224,10 @@ def describe(found: dict) -> str:
     where = ", ".join(found["devices"])
     top = "; ".join(f"{loop} {hours:.1f} h" for loop, hours in
                     list(found["hours_by_loop"].items())[:3])
-    return (f"dry run: the real run's training ({found['training_loops']} loops at the "
-            f"preset's epochs and dataset sizes) would take about {_hours(found['hours'])} "
+    seeds = found.get("seeds", 1)
+    per_seed = f" per seed, times {seeds} seeds" if seeds > 1 else ""
+    return (f"dry run: the real run's training ({found['training_loops']} loops{per_seed} at "
+            f"the preset's epochs and dataset sizes) would take about {_hours(found['hours'])} "
             f"on {where} (largest: {top}); rounds, steps and iterations of attacks and "
             "reconstruction, cut in the dry run, add to it.")
 

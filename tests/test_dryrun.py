@@ -96,6 +96,10 @@ def test_the_estimate_adds_samples_times_seconds_per_sample(tmp_path):
     assert found["hours"] == pytest.approx(2.5)
     assert found["hours_by_loop"] == {"train": 2.0, "ga": 0.5}
     assert found["samples"] == 10800  # training images the real run sees
+    three = dryrun.estimate(ledger, seeds=3)  # every loop repeats per seed
+    assert three["hours"] == pytest.approx(7.5) and three["samples"] == 32400
+    assert three["hours_by_loop"] == {"train": 6.0, "ga": 1.5}
+    assert "per seed, times 3 seeds" in dryrun.describe(three)
     assert "about 2.5 hours on X" in dryrun.describe(found)
 
 

@@ -843,13 +843,18 @@ def mia_accuracy_claim(requested: dict) -> Claim:
                  verdict(unchanged(requested, ("MIA", "Accuracy"))))
 
 
+def _unchanged_claim(claim_id: str, claim: str, values: dict, schemes) -> Claim:
+    """Held when no scheme of `schemes` changes `values` (when -> scheme -> value)."""
+    return Claim(claim_id, claim, CLAIMS[claim_id],
+                 "; ".join(f"{s} {_change(values, s)}" for s in schemes),
+                 verdict(unchanged(values, schemes)))
+
+
 def remaining_claim(remaining: dict) -> Claim:
     """`remaining`: when -> scheme -> value for the remaining (second-trigger) samples."""
-    return Claim("remaining_unchanged",
-                 "sample level: no scheme changes for the remaining samples",
-                 CLAIMS["remaining_unchanged"],
-                 "; ".join(f"{s} {_change(remaining, s)}" for s in SAMPLE_SCHEMES),
-                 verdict(unchanged(remaining, SAMPLE_SCHEMES)))
+    return _unchanged_claim("remaining_unchanged",
+                            "sample level: no scheme changes for the remaining samples",
+                            remaining, SAMPLE_SCHEMES)
 
 
 def distance_claim(rows: dict) -> Claim:
@@ -911,11 +916,10 @@ def class_level_claim(unlearned_class: dict) -> Claim:
 
 def remaining_class_claim(kept_class: dict) -> Claim:
     """`kept_class`: when -> scheme -> value for the remaining class."""
-    return Claim("remaining_class_unchanged",
-                 "class level: MIA, accuracy and SSIM do not change for a remaining class",
-                 CLAIMS["remaining_class_unchanged"],
-                 "; ".join(f"{s} {_change(kept_class, s)}" for s in CLASS_SCHEMES),
-                 verdict(unchanged(kept_class, CLASS_SCHEMES)))
+    return _unchanged_claim(
+        "remaining_class_unchanged",
+        "class level: MIA, accuracy and SSIM do not change for a remaining class",
+        kept_class, CLASS_SCHEMES)
 
 
 def robustness_claim(rows: dict, requested_after_ssim: float) -> Claim:
