@@ -20,10 +20,11 @@ from ..attacks.mia import MIA_FEATURES, learned_attack, mia_efficacy_from_predic
 from ..claims import Claim, verdict
 from ..data import ImageData
 from ..errors import MAX_EPOCHS, check_budget
-from ..metrics import accuracy, average_disparity, scores_from_predictions, subset_predictions
+from ..metrics import (accuracy_on, average_disparity, scores_from_predictions,
+                       subset_predictions)
 from ..papers.adversarial import TABLE1, TABLE2
 from ..splits import Split, scored_split
-from ..train import Recipe, predict
+from ..train import Recipe
 from ..zoo import plan, unlearned_models
 from . import named_numbers, spoken_list
 from .baselines import SCORES, formatted, summarize
@@ -50,10 +51,7 @@ def score(model, data: ImageData, split: Split, seed: int) -> dict:
     scored, forgotten_test = scored_split(data, split)
     forget, retain, test = subset_predictions(model, data, scored)
     row = scores_from_predictions(forget, retain, test, seed=seed)
-    row["TA_forgotten"] = float("nan")
-    if len(forgotten_test):
-        row["TA_forgotten"] = accuracy(predict(model, data, forgotten_test).argmax(1),
-                                       data.targets(forgotten_test).cpu())
+    row["TA_forgotten"] = accuracy_on(model, data, forgotten_test)
     for feature, column in zip(MIA_FEATURES, METRIC_COLUMNS):
         row[column] = mia_efficacy_from_predictions(retain, test, forget, feature=feature,
                                                     seed=seed)

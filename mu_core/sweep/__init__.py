@@ -44,9 +44,8 @@ class Sweep:
     cpus: int
     gpus: float | None
 
-    def task(self, point: Point) -> tuple:
-        return (str(self.root), self.chapter.slug, self.preset, list(point.overrides),
-                self.environment())
+    def task(self, point: Point, env: dict) -> tuple:
+        return str(self.root), self.chapter.slug, self.preset, list(point.overrides), env
 
     def environment(self) -> dict:
         """Each point runs on `cpus` threads on every engine: the thread count changes a
@@ -121,7 +120,8 @@ def run(sweep: Sweep) -> dict[str, str]:
 
 
 def _execute(sweep: Sweep, todo: list[Point], done) -> None:
-    tasks = [sweep.task(point) for point in todo]
+    env = sweep.environment()
+    tasks = [sweep.task(point, env) for point in todo]
     if sweep.engine == "local":
         engines.run_local(tasks, done)
         return

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .point import status_of
+from .point import results_of, status_of
 
 TABLES = ("results.csv", "claims.csv", "points.csv")
 
@@ -25,7 +25,7 @@ def write(folder: Path, slug: str, points) -> None:
         where = {"point": point.name, **{k: _cell(v) for k, v in point.values.items()}}
         status = status_of(folder / point.name) or {"status": "not run"}
         statuses.append({**where, **{k: status.get(k) for k in ("status", "seconds", "error")}})
-        document = _results(folder / point.name, slug) if status["status"] == "finished" else None
+        document = results_of(folder / point.name, slug) if status["status"] == "finished" else None
         if document is None:
             continue
         for number, value in document.get("headline", {}).items():
@@ -36,13 +36,6 @@ def write(folder: Path, slug: str, points) -> None:
     _write_csv(folder / "results.csv", numbers, [*columns, "number", "value"])
     _write_csv(folder / "claims.csv", claims, [*columns, "claim", "verdict"])
     _write_csv(folder / "points.csv", statuses, [*columns, "status", "seconds", "error"])
-
-
-def _results(folder: Path, slug: str) -> dict | None:
-    try:
-        return json.loads((folder / f"{slug}.results.json").read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def _cell(value):

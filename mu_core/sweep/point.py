@@ -92,14 +92,26 @@ def store(folder: Path, point, outcome: dict) -> None:
     os.replace(incoming, folder)
 
 
+def read_json(path: Path) -> dict | None:
+    """The JSON object in `path`, or None when it is missing, cut short or not an object."""
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def results_of(folder: Path, slug: str) -> dict | None:
+    return read_json(folder / f"{slug}.results.json")
+
+
 def finished(folder: Path, slug: str, params: dict) -> bool:
     """Whether `folder` holds a complete results JSON of chapter `slug` run with `params`
     (a half-written, failed or differently parametrised run is redone)."""
-    try:
-        document = json.loads((folder / f"{slug}.results.json").read_text())
-    except (OSError, ValueError):
+    document = results_of(folder, slug)
+    if document is None:
         return False
-    recorded = document.get("params", {}) if isinstance(document, dict) else {}
+    recorded = document.get("params", {})
     return (document.get("chapter") == slug and "results" in document
             and not document.get("provenance", {}).get("dry_run")
             and all(_same(recorded.get(key), value) for key, value in params.items()))
@@ -111,7 +123,4 @@ def _same(recorded, planned) -> bool:
 
 
 def status_of(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / STATUS).read_text())
-    except (OSError, ValueError):
-        return None
+    return read_json(folder / STATUS)
