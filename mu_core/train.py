@@ -90,7 +90,28 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 
 def prepare_model(model: nn.Module, device: torch.device) -> nn.Module:
     """Move a model to `device`, in channels_last memory."""
-    return model.to(device=device, memory_format=torch.channels_last)
+    model = model.to(device=device, memory_format=torch.channels_last)
+    if device.type == "cpu":
+        _keep_strided_1x1_convolutions_contiguous(model)
+    return model
+
+
+def _keep_strided_1x1_convolutions_contiguous(model: nn.Module) -> None:
+    """oneDNN's single-threaded AVX2 channels_last kernel for a 1x1 convolution with stride
+    above 1 and input channels not a multiple of 8 corrupts the heap (torch 2.14: the
+    downsample of a ResNet-18 of width 4 or 12 aborts the process). Those layers run on
+    contiguous inputs and weights; the rest of the model stays channels_last."""
+    for module in model.modules():
+        if (isinstance(module, nn.Conv2d) and module.kernel_size == (1, 1)
+                and max(module.stride) > 1 and module.in_channels % 8):
+            module.to(memory_format=torch.contiguous_format)
+            if not getattr(module, "_contiguous_input", False):
+                module.register_forward_pre_hook(_contiguous_inputs)
+                module._contiguous_input = True
+
+
+def _contiguous_inputs(_module: nn.Module, inputs: tuple) -> tuple:
+    return tuple(x.contiguous() for x in inputs)
 
 
 def autocast(device: torch.device):

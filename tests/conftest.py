@@ -3,6 +3,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import torch
 
 from demo_project import project  # noqa: F401  (the demo book project fixture)
 
@@ -10,6 +11,15 @@ from demo_project import project  # noqa: F401  (the demo book project fixture)
 # inherit the environment).
 os.environ["MU_PROGRESS"] = "0"
 os.environ["MU_CACHE_DIR"] = tempfile.mkdtemp(prefix="mu_cache_tests_")
+
+# One share of the cores per xdist worker, for it and the chapter kernels it starts (which
+# inherit the environment): torch's default of every core in every worker oversubscribes
+# the machine, and the suite ran 3x slower for it.
+_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+THREADS = max(1, (os.cpu_count() or 1) // _workers)
+for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, str(THREADS))
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 ROOT = Path(__file__).resolve().parents[1]
 

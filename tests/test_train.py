@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 import math
 
 import pytest
@@ -107,3 +110,18 @@ def test_bad_targets_and_devices(mnist):
             resolve_device("cuda")
     with pytest.raises(ConfigError, match="device must be"):
         resolve_device("gpu0")
+
+
+def test_a_narrow_resnet_trains_on_one_cpu_thread():
+    # Width 4 gives 1x1 stride-2 downsamples with 4 and 8 input channels; in channels_last
+    # memory oneDNN's single-threaded kernel for the 4-channel one corrupts the heap and the
+    # process aborts. It runs in its own process, on one thread.
+    script = ("import torch; from mu_core import models; from mu_core.data import load; "
+              "from mu_core.train import Recipe, fit; d = load('digits'); "
+              "m = models.create_for('resnet18', d, seed=0, width=4); "
+              "[fit(m, d, torch.arange(256), Recipe(epochs=2, lr=0.05, batch_size=64)) "
+              "for _ in range(3)]")
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "MU_PROGRESS": "0"}
+    done = subprocess.run([sys.executable, "-c", script], env=environment,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
