@@ -89,6 +89,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from mu_core import data as datasets
+from mu_core import explorer
 from mu_core.chapter import Chapter
 from mu_core.studies import baselines
 from mu_core.train import Recipe
@@ -153,6 +154,21 @@ baselines.beside_paper(summary, "class")
 
 # %%
 chapter.savefig(baselines.disparity_figure(summary, methods), "disparity")
+
+# %% [markdown]
+# ## Explore the results
+#
+# Opened in Jupyter or Colab, the next cell gives a setting, a score and the methods to
+# pick; the bar chart (mean over seeds, the std as error bars) and its table follow every
+# change. The HTML book shows the view it starts from below it: UA in class-wise partial
+# forgetting, for every method.
+
+# %% tags=["remove-cell"]
+explorer.explorer(summary, score="UA", scale=100, unit="(%)")
+
+# %% tags=["remove-input"]
+chapter.savefig(explorer.view(summary, "classwise", "UA", methods, scale=100, unit="(%)"),
+                "explorer_start")
 
 # %% [markdown]
 # ## Forget accuracy per forget class (class-wise partial forgetting)
