@@ -314,10 +314,25 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
                                 "last cell must call chapter.save_results(...).")
         if dry_run:
             _add_estimate(work / f"{chapter.slug}.results.json", work / "ledger.jsonl", seeds)
+        nbformat.write(collapse_parameters(nbformat.read(executed, as_version=4)), executed)
         return _publish(work, out, chapter.slug)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(kernel_files, ignore_errors=True)
+
+
+PARAMETER_TAGS = ("parameters", "injected-parameters")
+
+
+def collapse_parameters(notebook):
+    """Tag the parameters cell and papermill's injected one `hide-input`: the book shows
+    each as a toggle, so a chapter's first screen holds its story and results, not its
+    settings twice."""
+    for cell in notebook.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if any(tag in tags for tag in PARAMETER_TAGS) and "hide-input" not in tags:
+            cell.setdefault("metadata", {})["tags"] = [*tags, "hide-input"]
+    return notebook
 
 
 def progress_options(shown: bool) -> dict:

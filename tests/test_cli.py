@@ -31,7 +31,11 @@ def test_run_executes_with_preset_and_overrides_and_writes_results(project, tmp_
                                  "fail": False, "marker": "", "release": ""}  # read from the kernel
     assert results["provenance"]["preset"] == "smoke"
     assert set(results["provenance"]) >= {"mu_core", "git", "torch", "device", "seeds"}
-    assert (out / "00_demo.ipynb").exists()
+    executed = json.loads((out / "00_demo.ipynb").read_text())
+    tags = [c["metadata"].get("tags", []) for c in executed["cells"]]
+    collapsed = [t for t in tags if "parameters" in t or "injected-parameters" in t]
+    assert len(collapsed) == 2 and all("hide-input" in t for t in collapsed)
+    assert sum("hide-input" in t for t in tags) == 2  # the book shows the other cells whole
 
 
 def test_a_failing_chapter_exits_non_zero_and_names_the_cell(project, tmp_path, capsys):
