@@ -59,10 +59,10 @@ CLASS_NAMES = {"oxford_pets": (
 CUTS = {
     "rounds": 2, "patience": 1, "steps": 3, "prior_steps": 2, "train_steps": 3,
     "finetune_steps": 2, "relabel_steps": 2, "inversion_steps": 2, "iterations": 2,
-    "pretrain_iterations": 2, "max_samples": 16, "shadow_count": 8,
-    "inversion_candidates": 40, "subset_size": 10, "tsne_points": 40,
-    "candidates_per_class": 2, "relearn_epochs": 1, "attack_epochs": 1, "per_class": 10,
-    "forget_per_class": 2,
+    "pretrain_iterations": 2, "max_samples": 16, "shadow_count": 6,
+    "inversion_candidates": 8, "subset_size": 4, "tsne_points": 20,
+    "candidates_per_class": 2, "relearn_epochs": 1, "attack_epochs": 1, "per_class": 4,
+    "forget_per_class": 1,
 }
 # Budgets inside the library that no parameter sets, cut in a dry run by `cut`.
 INTERNAL_CUTS = {"max_columns": 256}
@@ -103,9 +103,9 @@ def _cut(key, value, cuts: dict):
 
 def per_class(classes: int) -> tuple[int, int]:
     """Synthetic training and test samples per class: enough for every chapter's requests
-    (UnlearnGuard's 10 per class, RSU's 40 inversion candidates), fewer with many
-    classes."""
-    return (12, 6) if classes <= 10 else (4, 2)
+    (UnlearnGuard's 4 per class, RSU's 8 inversion candidates), fewer with many classes.
+    Every model of a dry run is evaluated on all of them, which is most of its time."""
+    return (6, 3) if classes <= 10 else (4, 2)
 
 
 def synthetic(name: str, image_size: int | None = None):

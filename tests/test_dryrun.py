@@ -53,21 +53,21 @@ def test_a_dry_training_loop_runs_two_batches_and_records_the_real_budget(dry):
     from mu_core.data import load
     from mu_core.models import create_for
 
-    data = load("cifar10")  # 120 synthetic training samples stand for 50,000
+    data = load("cifar10")  # 60 synthetic training samples stand for 50,000
     model = create_for("cnn", data, seed=0)
     before = [p.detach().clone() for p in model.parameters()]
-    history = fit(model, data, data.train[:100], Recipe(epochs=7, batch_size=256))
+    history = fit(model, data, data.train[:50], Recipe(epochs=7, batch_size=256))
     assert len(history) == 1 and any(not torch.equal(a, b) for a, b in
                                      zip(before, model.parameters()))
     (entry,) = [json.loads(line) for line in dry.read_text().splitlines()]
     assert entry["loop"] == "train"
-    assert entry["samples"] == pytest.approx(7 * 100 * 50_000 / 120)
+    assert entry["samples"] == pytest.approx(7 * 50 * 50_000 / 60)
     assert 0 < entry["seconds_per_sample"] < 1
 
 
 @pytest.mark.parametrize("method, settings, loop, real", [
-    # 120 synthetic training samples stand for 50,000; the retain set is 100 of them
-    ("ff", {"max_samples": None}, "ff Fisher", 100 * 50_000 / 120),
+    # 60 synthetic training samples stand for 50,000; the retain set is 50 of them
+    ("ff", {"max_samples": None}, "ff Fisher", 50 * 50_000 / 60),
     ("ff", {"max_samples": 500}, "ff Fisher", 500),
     ("iu", {"max_samples": 512, "solver": "cg"}, "iu Fisher (cg)", 512),
 ])
@@ -79,8 +79,8 @@ def test_dry_per_sample_work_runs_two_samples_and_records_the_real_count(
     from mu_core.unlearn import unlearn
 
     data = load("cifar10")
-    split = make_split(data, forget_indices=data.train[100:].tolist())
-    assert len(split.retain) == 100
+    split = make_split(data, forget_indices=data.train[50:].tolist())
+    assert len(split.retain) == 50
     unlearn(method, create_for("cnn", data, seed=0), data, split, **settings)
     (entry,) = [e for e in map(json.loads, dry.read_text().splitlines()) if e["loop"] == loop]
     assert entry["samples"] == pytest.approx(real)
