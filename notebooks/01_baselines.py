@@ -45,9 +45,9 @@
 # the papers score them {cite:p}`jia2023sparsity,sharma2024adversarial`: a model that never
 # saw a class cannot classify it, so the forgotten class's test accuracy is its own column.
 #
-# **Settings**: MRA/CMIRA's class-wise partial forgetting (by default 5 classes x 50%),
-# random forgetting (by default 10% of the training set), and whole-class forgetting; the
-# table below the parameters shows this run's. `bu` and `unsc` are class-level methods and
+# **Settings**: MRA/CMIRA's class-wise partial forgetting (a share of each of several
+# classes), random forgetting (a random share of the training set), and whole-class
+# forgetting; the table below the parameters shows this run's classes and shares. `bu` and `unsc` are class-level methods and
 # are not run with random forgetting.
 
 # %% tags=["remove-cell"]

@@ -40,7 +40,8 @@
 #   each; the attacker sees the defender in eval mode (as deployed) and trains with Adam,
 #   the defender with SGD (momentum 0.9) at the paper's per-configuration learning rates.
 #   The attacker is pre-trained on D against D_v (the paper: 1,000 iterations; the cpu
-#   preset takes 50 and a 40-iteration game, to fit its time on 2 CPU cores). In
+#   preset takes far fewer, and a shorter game, to fit its time on 2 CPU cores: the
+#   parameters show this run's `pretrain_iterations` and `iterations`). In
 #   whole-class forgetting alpha drops to 0 after 30 iterations (Section 4.2).
 # * **Sparse models**: one-shot magnitude pruning of the convolutions to `sparsity` (the
 #   reference OMP of Jia et al. {cite:p}`jia2023sparsity`), then `sparse_epochs` of
