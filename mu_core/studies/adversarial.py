@@ -27,7 +27,7 @@ from ..splits import Split, scored_split
 from ..train import Recipe
 from ..zoo import plan, unlearned_models
 from . import named_numbers, spoken_list
-from .baselines import SCORES, formatted, summarize
+from .baselines import SCORES, formatted, of_setting, summarize
 
 DENSITIES = ("dense", "sparse")
 ABLATION = "no_vss"  # the adversarial method with beta = 0 (Table 2)
@@ -159,7 +159,7 @@ def table1(summary: pd.DataFrame, setting: str, density: str,
     ours = formatted(summary, (setting, density)).drop(index=[ABLATION, "trained"],
                                                        errors="ignore")
     if setting == "class":
-        key = summary.loc[(setting, density)]
+        key = of_setting(summary, (setting, density))
         ours.insert(4, "TA forgotten class", [f"{100 * v:.2f}" for v in key["TA_forgotten_mean"]])
     paper = _paper_columns(TABLE1[paper_dataset][setting][density])
     return ours.join(paper, how="outer").astype(object).fillna("").reindex(

@@ -12,6 +12,7 @@ check that paper's observations on these baselines.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import plots
@@ -99,9 +100,19 @@ def summarize(rows: pd.DataFrame, by=("setting",), extra=(FORGOTTEN_TA,)) -> pd.
                      axis=1)
 
 
+def of_setting(summary: pd.DataFrame, setting) -> pd.DataFrame:
+    """The rows of a summary under `setting`, a key of its first index level or a tuple of
+    keys of its first levels, without those levels (a boolean mask: the summary keeps the
+    methods' order, so it is not sorted, and `.loc` on it warns)."""
+    key = setting if isinstance(setting, tuple) else (setting,)
+    mask = np.logical_and.reduce([summary.index.get_level_values(level) == value
+                                  for level, value in enumerate(key)])
+    return summary[mask].droplevel(list(range(len(key))))
+
+
 def formatted(summary: pd.DataFrame, setting: str) -> pd.DataFrame:
     """One setting's summary as 'mean ± std' strings (scores in percent, like the papers)."""
-    table = summary.loc[setting]
+    table = of_setting(summary, setting)
     out = pd.DataFrame(index=table.index)
     for column in [*SCORES, "disparity"]:
         out[column] = mean_std(table[f"{column}_mean"], table[f"{column}_std"], 2, scale=100)
@@ -116,7 +127,7 @@ def beside_paper(summary: pd.DataFrame, setting: str) -> pd.DataFrame:
     paper.columns = [f"paper {c}" for c in paper.columns]
     ours = formatted(summary, setting)
     if setting == "class":  # TA reads the remaining classes; the forgotten one has its own
-        table = summary.loc[setting]
+        table = of_setting(summary, setting)
         ours.insert(ours.columns.get_loc("TA") + 1, "TA forgotten class",
                     mean_std(table[f"{FORGOTTEN_TA}_mean"], table[f"{FORGOTTEN_TA}_std"], 2,
                              scale=100))
@@ -125,7 +136,7 @@ def beside_paper(summary: pd.DataFrame, setting: str) -> pd.DataFrame:
 
 def summary_rows(summary: pd.DataFrame, setting: str) -> list[dict]:
     """One setting's summary as one record per method (the results file's form)."""
-    table = summary.loc[setting]
+    table = of_setting(summary, setting)
     return [{"method": m, **{c: table.loc[m, c] for c in table.columns}} for m in table.index]
 
 
@@ -193,7 +204,7 @@ def _run_in(summary: pd.DataFrame, setting: str) -> list[str]:
     """The methods run in a setting, in the summary's order (that of `methods`)."""
     if setting not in summary.index.get_level_values("setting"):
         return []
-    return list(summary.loc[setting].index)
+    return list(of_setting(summary, setting).index)
 
 
 def random_baselines_forget_less(summary: pd.DataFrame) -> Claim:
