@@ -606,6 +606,12 @@ def check_smoke_results(results, out):
                 rcm = _mean(run[f"rcm_{subset}"] for run in mine)
                 assert 0 <= ulm <= 1 and cells[(method, subset, "ULM")] == pytest.approx(ulm)
                 assert cells[(method, subset, "RCM")] == pytest.approx(rcm)
+                assert cells[(method, subset, "ΔAcc")] == pytest.approx(rcm - ulm)
+        # One trained model (one seed) for every method: two epochs of the CNN, as chapter
+        # 00's smoke run, which reaches 0.9 test accuracy.
+        for subset in ("test", "forget"):
+            assert len({cells[(m, subset, "TRM")] for m in SMOKE_METHODS}) == 1
+        assert cells[("ga", "test", "TRM")] > 0.9
     # Figure 7's diagonals: the five forget classes are the same size, so the mean of a
     # model's diagonal is its forget accuracy, measured apart (Table 4 and the runs).
     ablation, diagonals = r["table4_ablation"], r["fig7_diagonals"]

@@ -14,6 +14,7 @@ HETEROGENEOUS = "flowers102"
 # The ablation of each dataset (Table 4 is Pet-37's, shortened to four methods).
 ABLATION_TABLES = {"cifar10": "Table 8", "cifar100": "Table 9", "oxford_pets": "Tables 4, 10",
                    "flowers102": "Table 11"}
+FORGET_CLASSES = 5  # forget classes in every dataset (Appendix B.1)
 # Table 1: classes, training and test images, and forget images (per forget class where the
 # paper gives them as "n x 5"; Flower-102's 224 is a total).
 SPLITS = {

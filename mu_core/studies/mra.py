@@ -205,16 +205,19 @@ def _forget_count(total: int, per_class) -> str:
     return f"{total:,}"
 
 
+def _split_row(entry: dict, per_class) -> dict[str, str]:
+    return {"classes": f"{entry['classes']:,}", "train (D_tr)": f"{entry['train']:,}",
+            "test (D_ts)": f"{entry['test']:,}",
+            "forget (D_f)": _forget_count(entry["forget"], per_class)}
+
+
 def split_table(sizes: dict, dataset: str) -> pd.DataFrame:
     """Table 1: this run's `split_sizes` above the paper's four datasets."""
-    def row(entry, per_class):
-        return {"classes": f"{entry['classes']:,}", "train (D_tr)": f"{entry['train']:,}",
-                "test (D_ts)": f"{entry['test']:,}",
-                "forget (D_f)": _forget_count(entry["forget"], per_class)}
-    table = {f"here ({dataset})": row(sizes, sizes["forget_per_class"])}
+    table = {f"here ({dataset})": _split_row(sizes, sizes["forget_per_class"])}
     for key, entry in paper.SPLITS.items():
-        per_class = [entry["forget_per_class"]] * 5 if entry["forget_per_class"] else None
-        table[f"paper ({paper.DATASETS[key]})"] = row(entry, per_class)
+        count = entry["forget_per_class"]
+        per_class = [count] * paper.FORGET_CLASSES if count else None
+        table[f"paper ({paper.DATASETS[key]})"] = _split_row(entry, per_class)
     return pd.DataFrame(table).T
 
 
