@@ -8,7 +8,9 @@ import torch
 from mu_core import models
 from mu_core.attacks.mra import (MRAConfig, balanced_top_k, confident_agreement,
                                  laplace_smooth, membership_recall, smoothed_one_hot)
+from mu_core.data import ImageData
 from mu_core.errors import ConfigError
+from mu_core.papers import mra as paper
 from mu_core.splits import make_split
 from mu_core.studies import mra
 from mu_core.train import Recipe, evaluate
@@ -134,10 +136,11 @@ def _row(attack, method, ulm, rcm, seed=0, test=(0.5, 0.6)):
             "ulm": _scores(test[0], ulm), "rcm": _scores(test[1], rcm)}
 
 
-def _rows(forget: dict) -> pd.DataFrame:
-    """Rows of seed 0 from {(attack, method): (ulm_forget, rcm_forget)}."""
-    return pd.DataFrame([_row(attack, method, *values)
-                         for (attack, method), values in forget.items()])
+def _rows(accuracies: dict) -> pd.DataFrame:
+    """Rows of seed 0 from {(attack, method): (ulm_forget, rcm_forget)}, or with the test
+    accuracies too: (ulm_forget, rcm_forget, ulm_test, rcm_test)."""
+    return pd.DataFrame([_row(attack, method, *values[:2], test=values[2:] or (0.5, 0.6))
+                         for (attack, method), values in accuracies.items()])
 
 
 def _gains(**gains) -> pd.Series:
@@ -173,22 +176,121 @@ def test_attack_restrictions_limit_the_ablation_and_the_other_student():
         "closed, other student": {"seeds": [1]}, "open, other student": {"seeds": [1]}}
 
 
+# The paper's numbers (mu_core.papers.mra) and the columns that show them.
+
+def test_the_papers_printed_gains_match_its_accuracies_within_rounding():
+    # Tables 2-3 print ΔAcc beside ULM and RCM: each printed gain is RCM - ULM to within the
+    # rounding of three printed numbers, so a mistyped number shows.
+    checked = 0
+    for dataset, printed in paper.DELTA.items():
+        for components, methods in printed.items():
+            for method, gains in methods.items():
+                for subset, gain in gains.items():
+                    difference = (paper.RCM[dataset][components][method][subset]
+                                  - paper.ULM[dataset][method][subset])
+                    assert abs(gain - difference) <= 0.0015, (dataset, components, method)
+                    checked += 1
+    assert checked == (4 * 8 - 1) * 2 * 2  # Flower-102 has no UNSC (it does not run on Swin-T)
+    assert all(set(paper.RCM[d]["dst"]) == set(paper.ULM[d]) for d in paper.DATASETS)
+
+
+def test_no_ulm_of_the_paper_keeps_more_than_forgot_little_of_its_forget_accuracy():
+    kept = [ulm[m]["forget"] / paper.TRAINED[d]["forget"] for d, ulm in paper.ULM.items()
+            for m in ulm]
+    assert max(kept) == pytest.approx(0.340)  # Flower-102's BU
+    assert max(kept) < mra.FORGOT_LITTLE
+
+
+def test_the_paper_column_follows_the_dataset_and_says_when_the_paper_has_no_rows():
+    assert mra.paper_dataset("cifar100") == "cifar100"
+    assert mra.paper_dataset("mnist5k") == "cifar10"
+    assert mra.paper_label("oxford_pets") == "paper (Pet-37)"
+    assert mra.paper_label("mnist5k", "Table 8") == \
+        "paper (CIFAR-10, Table 8; it has no mnist5k rows)"
+    assert mra.paper_rows_note("flowers102") == \
+        "The paper columns hold the paper's Flower-102 rows (Swin-T teacher, ResNet student)."
+    assert mra.paper_rows_note("digits").startswith(
+        "The paper has no digits rows: its columns hold the paper's CIFAR-10 rows")
+
+
+def _tiny_data(train_counts, test_count=3):
+    """Three classes with `train_counts` training images each and `test_count` test images."""
+    labels = torch.tensor([c for c, n in enumerate(train_counts) for _ in range(n)]
+                          + [0] * test_count)
+    n, train = len(labels), sum(train_counts)
+    return ImageData("tiny", torch.zeros(n, 1, 2, 2, dtype=torch.uint8), labels,
+                     torch.arange(train), torch.arange(train, n), ("a", "b", "c"), (0.0,), (1.0,))
+
+
+def test_split_sizes_count_a_hand_made_split():
+    # Half of class 1's six and of class 2's two training images are forgotten.
+    sizes = mra.split_sizes(_tiny_data([4, 6, 2]), {"forget_classes": [2, 1],
+                                                    "forget_fraction": 0.5})
+    assert sizes == {"classes": 3, "train": 12, "test": 3, "forget": 4,
+                     "forget_per_class": [3, 1]}
+    with pytest.raises(ConfigError, match="forget_classes"):
+        mra.split_sizes(_tiny_data([4, 6, 2]), {"forget_classes": [7]})
+
+
+def test_split_table_puts_this_run_above_the_papers_four_datasets():
+    even = {"classes": 10, "train": 4000, "test": 1000, "forget": 1000,
+            "forget_per_class": [200] * 5}
+    table = mra.split_table(even, "mnist5k")
+    assert list(table.index) == ["here (mnist5k)", "paper (CIFAR-10)", "paper (CIFAR-100)",
+                                 "paper (Pet-37)", "paper (Flower-102)"]
+    assert table.loc["here (mnist5k)"].tolist() == ["10", "4,000", "1,000", "200×5"]
+    assert table.loc["paper (CIFAR-10)"].tolist() == ["10", "50,000", "10,000", "2,500×5"]
+    assert table.loc["paper (Pet-37)"].tolist() == ["37", "3,680", "3,669", "50×5"]
+    assert table.loc["paper (Flower-102)", "forget (D_f)"] == "224"  # a total in Table 1
+    uneven = dict(even, forget=4, forget_per_class=[3, 1])
+    assert mra.split_table(uneven, "tiny").loc["here (tiny)", "forget (D_f)"] == "4"
+
+
 def test_accuracy_beside_paper_puts_mean_and_std_beside_the_papers_numbers():
     rows = pd.DataFrame([_row("closed", "ga", 0.2, 0.5, seed=0),
                          _row("closed", "ga", 0.4, 0.6, seed=1),
                          _row("closed", "retrain", 0.9, 0.9, seed=0),
                          _row("closed", "retrain", 0.9, 0.9, seed=1),
                          _row("open", "ga", 0.2, 0.9)])
-    table = mra.accuracy_beside_paper(rows, "closed", TRAINED)
-    here, paper = table["here"], table["paper (CIFAR-10)"]
+    table = mra.accuracy_beside_paper(rows, "closed", TRAINED, "mnist5k")
+    here, theirs = table["here"], table["paper (CIFAR-10; it has no mnist5k rows)"]
     assert here.loc[("forget", "ULM"), "ga"] == "0.300 ± 0.100"
     assert here.loc[("forget", "ΔAcc"), "ga"] == "0.250 ± 0.050"
     assert here.loc[("test", "TRM"), "ga"] == "0.850 ± 0.050"
-    assert paper.loc[("forget", "ΔAcc"), "ga"] == "0.091"  # Table 2: 0.358 - 0.267
-    assert paper.loc[("test", "RCM"), "ga"] == "0.528"
-    assert paper.loc[("test", "RCM"), "retrain"] == "nan"  # not in the paper
-    open_table = mra.accuracy_beside_paper(rows, "open", TRAINED)["paper (CIFAR-10)"]
-    assert open_table.loc[("forget", "RCM"), "ga"] == "0.509"  # Table 3
+    assert theirs.loc[("forget", "ΔAcc"), "ga"] == "0.091"  # Table 2: 0.358 - 0.267
+    assert theirs.loc[("test", "RCM"), "ga"] == "0.528"
+    assert theirs.loc[("test", "RCM"), "retrain"] == "–"  # not in the paper
+    hundred = mra.accuracy_beside_paper(rows, "closed", TRAINED, "cifar100")["paper (CIFAR-100)"]
+    # Table 2 prints ΔAcc 0.070 for CIFAR-100's GA, beside 0.270 - 0.201 = 0.069.
+    assert [hundred.loc[("forget", m), "ga"] for m in ("ULM", "RCM", "ΔAcc")] == \
+        ["0.201", "0.270", "0.070"]
+    assert hundred.loc[("test", "TRM"), "ga"] == "0.643"
+    pets = mra.accuracy_beside_paper(rows, "open", TRAINED, "oxford_pets")["paper (Pet-37)"]
+    assert pets.loc[("forget", "RCM"), "ga"] == "0.952"  # Table 3
+
+
+def test_paper_gains_are_the_printed_delta_and_the_open_lead_table_3_minus_table_2():
+    assert mra.paper_gain("dst+stu", ["ga", "retrain"], "cifar100").to_dict() == {"ga": 0.070}
+    assert mra.paper_gain("dst+stu+tch", ["iu"], "mnist5k", "test").to_dict() == {"iu": 0.584}
+    assert mra.paper_gain("dst+stu", ["unsc"], "flowers102").empty
+    # CIFAR-10 test: RL's open-source RCM 0.471 is below its closed-source 0.479.
+    lead = mra.paper_open_lead(["rl", "ga"], "cifar10", "test")
+    assert lead.to_dict() == pytest.approx({"rl": -0.008, "ga": 0.054})
+
+
+def test_the_papers_ablation_follows_the_dataset():
+    ten = mra.paper_ablation_table(["ga", "salun"], "mnist5k")  # CIFAR-10's Table 8
+    assert ten[("salun", "forget")].tolist() == [0.027, 0.615, 0.997]
+    assert ten[("ga", "test")].tolist() == [0.501, 0.528, 0.582]
+    pets = mra.paper_ablation_table(["salun", "retrain"], "oxford_pets")
+    assert list(pets.columns) == [("salun", "test"), ("salun", "forget")]
+    assert pets[("salun", "forget")].tolist() == [0.108, 0.712, 0.948]  # Table 4
+    assert mra.paper_ablation_table(["unsc"], "flowers102").empty  # no UNSC on Swin-T
+    both = mra.ablation_beside_paper(pets, pets, "oxford_pets")
+    assert list(both.index.get_level_values(0).unique()) == ["here",
+                                                             "paper (Pet-37, Tables 4, 10)"]
+    labels = mra.ablation_beside_paper(ten, ten, "mnist5k").index.get_level_values(0).unique()
+    assert labels[1] == "paper (CIFAR-10, Table 8; it has no mnist5k rows)"
 
 
 def test_student_table_has_both_students_in_both_cases_for_the_chosen_seeds():
@@ -219,14 +321,6 @@ def test_ablation_table_reads_each_stages_attack_for_the_chosen_methods_and_seed
     assert table[("salun", "test")].tolist() == pytest.approx([0.6, 0.6, 0.6])
 
 
-def test_paper_ablation_keeps_the_methods_of_the_papers_table_4():
-    paper = mra.paper_ablation_table(["ga", "salun"])
-    assert list(paper.columns) == [("salun", "test"), ("salun", "forget")]
-    assert paper[("salun", "forget")].tolist() == [0.108, 0.712, 0.948]
-    both = mra.ablation_beside_paper(mra.paper_ablation_table(["salun"]), paper)
-    assert list(both.index.get_level_values(0).unique()) == ["here", "paper (Pet-37)"]
-
-
 def test_forget_confusions_are_the_ulm_and_each_stages_rcm_of_one_seed():
     marks = {"ulm": torch.full((2, 4), 0.1), "dst": torch.full((2, 4), 0.2),
              "closed": torch.full((2, 4), 0.3), "open": torch.full((2, 4), 0.4)}
@@ -243,6 +337,37 @@ def test_per_class_figure_has_a_panel_per_method():
     rows = _rows({("closed", "ga"): (0.2, 0.4), ("closed", "salun"): (0.9, 0.8)})
     fig = mra.per_class_figure(rows, "closed", [str(c) for c in range(10)], "closed")
     assert [ax.get_title() for ax in fig.axes if ax.axison] == ["ga", "salun"]
+
+
+def test_confusion_diagonals_read_each_forget_class_at_its_own_column():
+    # Forget classes 1 and 3 of four: row 0 is class 1's, row 1 class 3's.
+    matrix = torch.tensor([[0.1, 0.6, 0.2, 0.1], [0.3, 0.0, 0.0, 0.7]])
+    diagonals = mra.confusion_diagonals({"ff": {"ULM": matrix, "DST": matrix / 2}}, [1, 3],
+                                        ["a", "b", "c", "d"])
+    assert list(diagonals.columns) == ["b", "d"]
+    assert list(diagonals.index) == [("ff", "ULM"), ("ff", "DST")]
+    assert diagonals.loc[("ff", "ULM")].tolist() == pytest.approx([0.6, 0.7])
+    assert diagonals.loc[("ff", "DST")].tolist() == pytest.approx([0.3, 0.35])
+
+
+def _diagonals(values: dict) -> pd.DataFrame:
+    """Figure 7's diagonals from {method: (ULM, DST, DST+STU, DST+STU+TCH)}, each stage's
+    entries for the forget classes b and d."""
+    return pd.DataFrame({(m, stage): entries for m, stages in values.items()
+                         for stage, entries in zip(["ULM", *mra.STAGES], stages)},
+                        index=["b", "d"]).T
+
+
+def test_diagonal_rises_needs_every_class_to_rise_at_each_stage_for_every_method():
+    rising = ((0.1, 0.1), (0.0, 0.2), (0.5, 0.3), (0.9, 0.4))
+    assert mra.diagonal_rises(_diagonals({"ff": rising})) is True
+    # The ULM is no stage of the attack: a high ULM diagonal does not matter.
+    assert mra.diagonal_rises(_diagonals({"ff": ((0.9, 0.9), *rising[1:])})) is True
+    stalls = ((0.0, 0.0), (0.1, 0.2), (0.5, 0.2), (0.9, 0.4))  # class d: DST = DST+STU
+    assert mra.diagonal_rises(_diagonals({"ff": rising, "bu": stalls})) is False
+    falls = ((0.0, 0.0), (0.1, 0.2), (0.5, 0.3), (0.4, 0.4))  # class b falls at TCH
+    assert mra.diagonal_rises(_diagonals({"ff": falls})) is False
+    assert mra.diagonal_rises(pd.DataFrame()) is None
 
 
 def test_all_positive_needs_every_value_strictly_above_zero():
@@ -267,9 +392,12 @@ def test_l1_among_hardest_asks_for_the_lower_half_of_the_gains():
     assert mra.l1_among_hardest(_gains(l1_sparse=0.2)) is None
 
 
-def _ablation(forget: dict) -> pd.DataFrame:
-    return pd.DataFrame({(m, s): dict(zip(mra.STAGES, values))
-                         for m, values in forget.items() for s in ("test", "forget")})
+def _ablation(forget: dict, test: dict | None = None) -> pd.DataFrame:
+    """An ablation table from {method: (DST, DST+STU, DST+STU+TCH)} forget accuracies, and
+    test accuracies (the same unless given)."""
+    test = test or forget
+    return pd.DataFrame({(m, s): dict(zip(mra.STAGES, (test if s == "test" else forget)[m]))
+                         for m in forget for s in ("test", "forget")})
 
 
 def test_ablation_ordered_needs_a_strict_rise_at_each_stage_for_every_method():
@@ -278,38 +406,95 @@ def test_ablation_ordered_needs_a_strict_rise_at_each_stage_for_every_method():
                                            "bu": (0.2, 0.5, 0.4)})) is False
     assert mra.ablation_ordered(_ablation({"ff": (0.1, 0.1, 0.9)})) is False
     assert mra.ablation_ordered(pd.DataFrame()) is None
-    assert mra.ablation_ordered(mra.paper_ablation_table(["ff", "bu", "salun", "unsc"]))
+    assert mra.ablation_ordered(mra.paper_ablation_table(["ff", "bu", "salun", "unsc"],
+                                                         "oxford_pets"))  # Table 4
+    # CIFAR-10's IU (Table 8): DST 0.101 on forget, DST+STU 0.096.
+    assert mra.ablation_ordered(mra.paper_ablation_table(["iu"], "cifar10")) is False
 
 
-EXPECTED_IDS = ["recall_every_method_closed", "recall_every_method_open", "open_beats_closed",
-                "precise_unlearning_easiest", "l1_sparse_among_hardest", "ablation_order",
-                "other_student_recalls"]
+def test_ablation_ordered_reads_the_subset_it_is_asked_for():
+    table = _ablation({"ff": (0.1, 0.5, 0.9)}, test={"ff": (0.5, 0.6, 0.55)})
+    assert mra.ablation_ordered(table) is True
+    assert mra.ablation_ordered(table, "test") is False
+    swapped = _ablation({"ff": (0.5, 0.6, 0.55)}, test={"ff": (0.1, 0.5, 0.9)})
+    assert mra.ablation_ordered(swapped, "test") is True
 
 
-def test_claims_have_stable_ids_and_verdicts_computed_from_the_rows():
-    rows = _rows({("closed", "ga"): (0.2, 0.4), ("closed", "salun"): (0.9, 0.8),
-                  ("open", "ga"): (0.2, 0.7), ("open", "salun"): (0.9, 0.95),
-                  ("closed, other student", "ga"): (0.2, 0.3),
-                  ("closed, other student", "salun"): (0.9, 0.91)})
-    ablation = _ablation({"salun": (0.1, 0.8, 0.95)})
-    found = mra.claims(rows, ablation, mra.paper_ablation_table(["salun"]),
-                       other_student="mlp")
+EXPECTED_IDS = ["recall_every_method_closed", "recall_every_method_closed_test",
+                "recall_every_method_open", "recall_every_method_open_test",
+                "open_beats_closed", "open_beats_closed_test",
+                "precise_unlearning_easiest", "precise_unlearning_easiest_test",
+                "l1_sparse_among_hardest", "l1_sparse_among_hardest_test",
+                "ablation_order", "ablation_order_test", "confusion_diagonal_rises",
+                "other_student_recalls", "other_student_recalls_test"]
+# (ulm_forget, rcm_forget, ulm_test, rcm_test) of hand-made runs.
+CLAIM_ROWS = {("closed", "ga"): (0.2, 0.4, 0.5, 0.45), ("closed", "rl"): (0.15, 0.3, 0.4, 0.5),
+              ("closed", "salun"): (0.9, 0.8, 0.5, 0.6),
+              ("open", "ga"): (0.2, 0.7, 0.5, 0.7), ("open", "rl"): (0.15, 0.5, 0.4, 0.45),
+              ("open", "salun"): (0.9, 0.95, 0.5, 0.55),
+              ("closed, other student", "ga"): (0.2, 0.3, 0.5, 0.6),
+              ("closed, other student", "salun"): (0.9, 0.91, 0.5, 0.55)}
+
+
+def _claims(dataset: str) -> dict:
+    ablation = _ablation({"salun": (0.1, 0.8, 0.95)}, test={"salun": (0.5, 0.6, 0.55)})
+    diagonals = _diagonals({"salun": ((0.1, 0.1), (0.2, 0.3), (0.5, 0.3), (0.9, 0.4))})
+    found = mra.claims(_rows(CLAIM_ROWS), ablation,
+                       mra.paper_ablation_table(["salun"], dataset), diagonals,
+                       other_student="mlp", dataset=dataset)
     assert [c.id for c in found] == EXPECTED_IDS
-    by_id = {c.id: c for c in found}
-    assert by_id["recall_every_method_closed"].verdict == "did not hold"  # salun -0.1
-    assert by_id["recall_every_method_closed"].here == "ga +0.200, salun -0.100"
-    assert by_id["recall_every_method_open"].verdict == "held"
-    assert by_id["open_beats_closed"].verdict == "held"
-    assert by_id["open_beats_closed"].here == "ga +0.300, salun +0.150"
-    # Paper: salun +0.498 against ga +0.091; here salun -0.1 against ga +0.2.
-    assert (by_id["precise_unlearning_easiest"].paper,
-            by_id["precise_unlearning_easiest"].verdict) == ("held", "did not hold")
-    assert (by_id["l1_sparse_among_hardest"].paper,
-            by_id["l1_sparse_among_hardest"].verdict) == ("not testable here",) * 2
-    assert by_id["ablation_order"].verdict == "held"
-    assert by_id["ablation_order"].here == "salun: 0.100 < 0.800 < 0.950"
-    assert by_id["other_student_recalls"].verdict == "held"
+    return {c.id: c for c in found}
+
+
+def test_claims_check_forget_and_test_with_verdicts_computed_from_the_rows():
+    by_id = _claims("mnist5k")
+    verdicts = {i: c.verdict for i, c in by_id.items()}
+    assert verdicts == {
+        "recall_every_method_closed": "did not hold",  # salun -0.1 on forget
+        "recall_every_method_closed_test": "did not hold",  # ga -0.05 on test
+        "recall_every_method_open": "held", "recall_every_method_open_test": "held",
+        "open_beats_closed": "held",
+        "open_beats_closed_test": "did not hold",  # rl 0.45 open, 0.5 closed
+        "precise_unlearning_easiest": "did not hold",  # salun -0.1, the others +0.175
+        "precise_unlearning_easiest_test": "held",  # salun +0.1, the others +0.025
+        "l1_sparse_among_hardest": "not testable here",
+        "l1_sparse_among_hardest_test": "not testable here",
+        "ablation_order": "held", "ablation_order_test": "did not hold",  # 0.6 then 0.55
+        "confusion_diagonal_rises": "did not hold",  # class d: 0.3, 0.3, 0.4
+        "other_student_recalls": "held", "other_student_recalls_test": "held"}
+    assert by_id["recall_every_method_closed"].here == "ga +0.200, rl +0.150, salun -0.100"
+    assert by_id["recall_every_method_closed_test"].here == "ga -0.050, rl +0.100, salun +0.100"
+    assert by_id["open_beats_closed_test"].here == "ga +0.250, rl -0.050, salun -0.050"
+    assert by_id["ablation_order_test"].here == "salun: 0.500 → 0.600 → 0.550"
+    assert by_id["confusion_diagonal_rises"].here.endswith("salun 1/2")
     assert "(mlp)" in by_id["other_student_recalls"].claim
+    assert "test accuracy" in by_id["recall_every_method_open_test"].claim
+
+
+def test_claims_apply_each_rule_to_the_papers_rows_of_the_dataset_that_ran():
+    # mnist5k: the paper has no rows, so its CIFAR-10 rows (Tables 2, 3 and 8) stand in.
+    by_id = _claims("mnist5k")
+    assert by_id["recall_every_method_closed"].paper == \
+        "held on CIFAR-10: ga +0.091, rl +0.175, salun +0.498"
+    # RL's open-source test accuracy, 0.471, is below its closed-source 0.479.
+    assert by_id["open_beats_closed_test"].paper == \
+        "did not hold on CIFAR-10: ga +0.054, rl -0.008, salun +0.132"
+    assert by_id["precise_unlearning_easiest"].paper.startswith("held on CIFAR-10")
+    assert by_id["l1_sparse_among_hardest"].paper.startswith("not testable here on CIFAR-10")
+    assert by_id["ablation_order_test"].paper == \
+        "held on CIFAR-10 (Table 8): salun: 0.451 → 0.697 → 0.829"
+    assert by_id["confusion_diagonal_rises"].paper == "Figure 7 (matrices drawn, no numbers)"
+    # The other student: the paper's only such rows are Flower-102's, whatever ran.
+    assert by_id["other_student_recalls"].paper == \
+        "held on Flower-102 (Swin-T teacher, ResNet student): ga +0.113, salun +0.162"
+    hundred = _claims("cifar100")
+    assert hundred["recall_every_method_closed"].paper == \
+        "held on CIFAR-100: ga +0.070, rl +0.451, salun +0.130"
+    assert hundred["open_beats_closed_test"].paper.startswith("did not hold on CIFAR-100")
+    assert hundred["ablation_order"].paper == \
+        "held on CIFAR-100 (Table 9): salun: 0.142 → 0.358 → 0.945"
+    assert hundred["other_student_recalls_test"].paper == \
+        _claims("oxford_pets")["other_student_recalls_test"].paper
 
 
 def test_the_reading_names_the_methods_that_forgot_little_and_compares_the_cases():
@@ -317,38 +502,46 @@ def test_the_reading_names_the_methods_that_forgot_little_and_compares_the_cases
     rows = _rows({("closed", "ga"): (0.2, 0.4), ("closed", "rl"): (0.95, 0.9),
                   ("closed", "salun"): (0.6, 0.61), ("open", "ga"): (0.2, 0.8),
                   ("open", "rl"): (0.95, 0.97), ("open", "salun"): (0.6, 0.99)})
-    text = mra.reading_the_verdicts(rows, TRAINED)
+    text = mra.reading_the_verdicts(rows, TRAINED, "mnist5k")
     assert "rl and salun forgot little here (ULM forget accuracy 0.60-0.95 against the " \
            "trained model's 1.00)" in text
     assert "rl -0.050, salun +0.010" in text
-    assert "forget accuracy 0.12-0.15 against 1.00" in text  # the paper's RL and SalUn ULMs
+    assert "In the paper's CIFAR-10 rows these methods had forgotten (forget accuracy " \
+           "0.12-0.15 against 1.00)" in text
     assert "Where the ULM forgot (ga)" in text
     assert "recalls more than the closed-source one (mean ΔAcc on forget +0.600 against " \
-           "+0.200), as in the paper." in text
+           "+0.200), as in the paper's CIFAR-10 rows." in text
+    pets = mra.reading_the_verdicts(rows, TRAINED, "oxford_pets")
+    assert "In the paper's Pet-37 rows these methods had forgotten (forget accuracy " \
+           "0.13-0.33 against 1.00)" in pets
 
 
 def test_the_reading_says_when_every_ulm_forgot_and_open_source_did_not_help():
     rows = _rows({("closed", "ga"): (0.2, 0.5), ("closed", "iu"): (0.5, 0.6),
                   ("open", "ga"): (0.2, 0.3), ("open", "iu"): (0.5, 0.55)})
-    text = mra.reading_the_verdicts(rows, TRAINED)
+    text = mra.reading_the_verdicts(rows, TRAINED, "mnist5k")
     assert "forgot little" not in text
     assert "Every ULM here keeps at most half of the trained model's forget accuracy " \
            "(0.20-0.50 against 1.00)" in text
     assert "recalls no more than the closed-source one" in text
-    assert text.endswith("unlike the paper.")
+    assert text.endswith("unlike the paper's CIFAR-10 rows.")
 
 
 def test_results_keep_the_tables_and_one_record_per_run():
     rows = _rows({(attack, "ga"): (0.2, 0.4) for attack in COMPONENTS})
     ablation = _ablation({"ga": (0.1, 0.4, 0.8)})
-    found = mra.results(rows, TRAINED, ablation)
-    assert list(found) == ["table2_closed", "table3_open", "table4_ablation", "heterogeneous",
-                           "runs"]
+    splits = {"classes": 10, "train": 40, "test": 10, "forget": 10, "forget_per_class": [2] * 5}
+    diagonals = _diagonals({"ga": ((0.1, 0.2), (0.3, 0.4), (0.5, 0.6), (0.7, 0.8))})
+    found = mra.results(rows, TRAINED, ablation, splits=splits, diagonals=diagonals)
+    assert list(found) == ["table1_splits", "table2_closed", "table3_open", "table4_ablation",
+                           "fig7_diagonals", "heterogeneous", "runs"]
+    assert found["table1_splits"] == splits
     assert {"method": "ga", "subset": "forget", "model": "TRM", "mean": 1.0, "std": 0.0} in \
         found["table2_closed"]
     assert len(found["table3_open"]) == 8  # 2 subsets x TRM, ULM, RCM, ΔAcc
     assert found["table4_ablation"]["ga/forget"] == {"DST": 0.1, "DST+STU": 0.4,
                                                      "DST+STU+TCH": 0.8}
+    assert found["fig7_diagonals"]["ga/DST+STU"] == {"b": 0.5, "d": 0.6}
     assert list(found["heterogeneous"]) == ["closed", "open"]
     assert found["runs"][3] == {"seed": 0, "method": "ga", "attack": "closed, other student",
                                 "components": "dst+stu", "student": "mlp", "seconds": 2.0,
@@ -356,26 +549,101 @@ def test_results_keep_the_tables_and_one_record_per_run():
                                 "rcm_forget": 0.4}
 
 
+# The chapter's smoke run, checked against what is known without it: the mnist5k split, the
+# per-run records and the paper's numbers worked by hand.
+
+SMOKE_METHODS = ["ga", "iu", "salun", "unsc"]
+# The paper's verdicts for the smoke preset's methods on its CIFAR-10 rows (it has no mnist5k
+# rows), by hand from Tables 2, 3 and 8, and on its Flower-102 rows (no UNSC) for the other
+# student: every gain and every rise is positive there.
+SMOKE_PAPER = {
+    "recall_every_method_closed": "held on CIFAR-10: ga +0.091, iu +0.005, salun +0.498, "
+                                  "unsc +0.482",
+    "recall_every_method_closed_test": "held on CIFAR-10: ga +0.023, iu +0.010, salun +0.211, "
+                                       "unsc +0.375",
+    "recall_every_method_open": "held on CIFAR-10: ga +0.242, iu +0.668, salun +0.880, "
+                                "unsc +0.890",
+    "open_beats_closed_test": "held on CIFAR-10: ga +0.054, iu +0.574, salun +0.132, "
+                              "unsc +0.206",
+    "ablation_order": "held on CIFAR-10 (Table 8): salun: 0.027 → 0.615 → 0.997; "
+                      "unsc: 0.030 → 0.513 → 0.921",
+    "other_student_recalls_test": "held on Flower-102 (Swin-T teacher, ResNet student): "
+                                  "ga +0.196, iu +0.077, salun +0.103",
+}
+
+
+def _mean(values) -> float:
+    values = list(values)
+    return sum(values) / len(values)
+
+
+def _smoke_gains(runs, attack: str, subset: str) -> dict[str, float]:
+    """Each method's gain on `subset` from the per-run records (the smoke run has one seed)."""
+    return {run["method"]: run[f"rcm_{subset}"] - run[f"ulm_{subset}"]
+            for run in runs if run["attack"] == attack}
+
+
+def _expected(held: bool) -> str:
+    return "held" if held else "did not hold"
+
+
 def check_smoke_results(results, out):
     """The chapter's smoke-run results (tests/test_chapters.py runs it)."""
     r = results["results"]
-    closed = {(row["method"], row["subset"], row["model"]): row["mean"]
-              for row in r["table2_closed"]}
-    assert {m for m, _, _ in closed} == {"ga", "iu", "salun", "unsc"}
-    for method in ("ga", "iu", "salun", "unsc"):
-        gain = closed[(method, "forget", "RCM")] - closed[(method, "forget", "ULM")]
-        assert gain == pytest.approx(closed[(method, "forget", "ΔAcc")])
-        assert 0 <= closed[(method, "forget", "ULM")] <= 1
-    assert set(r["table4_ablation"]) == {"salun/test", "salun/forget", "unsc/test", "unsc/forget"}
-    attacks = {run["attack"] for run in r["runs"]}
-    assert attacks == {"closed", "open", "dst", "closed, other student", "open, other student"}
+    # mnist5k holds 500 digits a class, 400 of them for training: five classes x 50%.
+    assert r["table1_splits"] == {"classes": 10, "train": 4000, "test": 1000, "forget": 1000,
+                                  "forget_per_class": [200] * 5}
+    runs = r["runs"]
+    assert {run["attack"] for run in runs} == {"closed", "open", "dst", "closed, other student",
+                                               "open, other student"}
+    for table, attack in (("table2_closed", "closed"), ("table3_open", "open")):
+        cells = {(row["method"], row["subset"], row["model"]): row["mean"] for row in r[table]}
+        assert sorted({m for m, _, _ in cells}) == SMOKE_METHODS
+        for method in SMOKE_METHODS:
+            mine = [run for run in runs if (run["attack"], run["method"]) == (attack, method)]
+            for subset in ("test", "forget"):
+                ulm = _mean(run[f"ulm_{subset}"] for run in mine)
+                rcm = _mean(run[f"rcm_{subset}"] for run in mine)
+                assert 0 <= ulm <= 1 and cells[(method, subset, "ULM")] == pytest.approx(ulm)
+                assert cells[(method, subset, "RCM")] == pytest.approx(rcm)
+                assert cells[(method, subset, "ΔAcc")] == pytest.approx(rcm - ulm)
+        # One trained model (one seed) for every method: two epochs of the CNN, as chapter
+        # 00's smoke run, which reaches 0.9 test accuracy.
+        for subset in ("test", "forget"):
+            assert len({cells[(m, subset, "TRM")] for m in SMOKE_METHODS}) == 1
+        assert cells[("ga", "test", "TRM")] > 0.9
+    # Figure 7's diagonals: the five forget classes are the same size, so the mean of a
+    # model's diagonal is its forget accuracy, measured apart (Table 4 and the runs).
+    ablation, diagonals = r["table4_ablation"], r["fig7_diagonals"]
+    assert set(ablation) == {"salun/test", "salun/forget", "unsc/test", "unsc/forget"}
+    for method in ("salun", "unsc"):
+        for stage in mra.STAGES:
+            assert _mean(diagonals[f"{method}/{stage}"].values()) == \
+                pytest.approx(ablation[f"{method}/forget"][stage], abs=1e-6)
+        ulm = [run["ulm_forget"] for run in runs if (run["attack"], run["method"]) ==
+               ("closed", method)]
+        assert _mean(diagonals[f"{method}/ULM"].values()) == pytest.approx(ulm[0], abs=1e-6)
     claims = {c["id"]: c for c in r["claims"]}
     assert list(claims) == EXPECTED_IDS
-    # L1-SP is not among the smoke preset's methods; every other claim is testable.
-    assert (claims["l1_sparse_among_hardest"]["paper"],
-            claims["l1_sparse_among_hardest"]["verdict"]) == ("not testable here",) * 2
-    assert all(c["verdict"] in ("held", "did not hold") for i, c in claims.items()
-               if i != "l1_sparse_among_hardest")
-    # The paper's own numbers for the smoke preset's methods.
-    assert claims["precise_unlearning_easiest"]["paper"] == "held"
-    assert claims["ablation_order"]["paper"] == "held"
+    for claim_id, paper_cell in SMOKE_PAPER.items():
+        assert claims[claim_id]["paper"] == paper_cell
+    # Here: each verdict from the per-run records and the tables, outside the study's code.
+    for subset, suffix in (("forget", ""), ("test", "_test")):
+        for attack in ("closed", "open"):
+            gains = _smoke_gains(runs, attack, subset)
+            assert claims[f"recall_every_method_{attack}{suffix}"]["verdict"] == \
+                _expected(all(g > 0 for g in gains.values()))
+        other = _smoke_gains(runs, "closed, other student", subset)
+        assert claims[f"other_student_recalls{suffix}"]["verdict"] == \
+            _expected(all(g > 0 for g in other.values()))
+        closed = _smoke_gains(runs, "closed", subset)
+        precise = _mean(closed[m] for m in ("salun", "unsc")) > \
+            _mean(closed[m] for m in ("ga", "iu"))
+        assert claims[f"precise_unlearning_easiest{suffix}"]["verdict"] == _expected(precise)
+        assert claims[f"l1_sparse_among_hardest{suffix}"]["verdict"] == "not testable here"
+        rises = all(a < b < c for m in ("salun", "unsc")
+                    for a, b, c in [ablation[f"{m}/{subset}"].values()])
+        assert claims[f"ablation_order{suffix}"]["verdict"] == _expected(rises)
+    classes_rise = all(a < b < c for m in ("salun", "unsc") for a, b, c in
+                       zip(*(diagonals[f"{m}/{stage}"].values() for stage in mra.STAGES)))
+    assert claims["confusion_diagonal_rises"]["verdict"] == _expected(classes_rise)

@@ -8,6 +8,11 @@ model (ULM) and the recalled model (RCM), per forget class and as confusion rows
 chapter runs five attacks (`attack_settings`): the closed-source attack (DST+STU), the
 open-source one (DST+STU+TCH), DST alone for the ablation, and the two cases again with a
 student of another architecture.
+
+The paper's numbers (`mu_core.papers.mra`) stand beside ours for the dataset that runs, or
+for CIFAR-10 where the paper has no rows for it (`paper_dataset`); each claim rule is
+applied to them as to ours, on the forget set and on the test set where the paper claims
+both.
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ from ..claims import Claim, verdict
 from ..data import ImageData
 from ..errors import ConfigError
 from ..metrics import accuracy, accuracy_by_class, confusion_matrix
-from ..papers.mra import CIFAR10_RCM, CIFAR10_TRAINED, CIFAR10_ULM, PET37_ABLATION
-from ..splits import Split
+from ..papers import mra as paper
+from ..splits import Split, make_split
 from ..train import Recipe, predict
 from ..zoo import unlearned_models
 from . import mean_by_method, mean_std, spoken_list
@@ -37,9 +42,18 @@ STAGES = {"DST": "dst", "DST+STU": "closed", "DST+STU+TCH": "open"}
 STAGE_COMPONENTS = {"DST": "dst", "DST+STU": "dst+stu", "DST+STU+TCH": "dst+stu+tch"}
 OTHER_STUDENT = {"closed": "closed, other student", "open": "open, other student"}
 PRECISE_METHODS = ("salun", "unsc")  # the paper's "precise unlearning"
+CASES = {"closed": "closed source", "open": "open source"}
+# The paper claims its gains on both subsets (Section 5.2); a claim on test has its forget
+# twin's id with this suffix.
+SUBSETS_CLAIMED = ("forget", "test")
+ID_SUFFIX = {"forget": "", "test": "_test"}
 # A ULM that keeps more than this share of the trained model's forget accuracy forgot little
-# (the paper's ULMs keep at most 0.27 of it).
+# (no ULM of the paper's Tables 2-3 keeps more than 0.35 of it).
 FORGOT_LITTLE = 0.5
+# The paper's rows beside a dataset it did not run: CIFAR-10, the dataset of its Figures 3
+# and 5 (and, like the offline digits, ten classes of small images).
+FALLBACK_DATASET = "cifar10"
+NO_PAPER_VALUE = "–"
 # The chapter's parameters shared by every attack, by their MRAConfig names.
 SHARED_ATTACK_SETTINGS = ("rounds", "distill_epochs", "recall_epochs", "lr_student",
                           "lr_unlearned", "alpha_x", "alpha_y", "gamma_l", "gamma_s")
@@ -149,6 +163,64 @@ def recall_study(data: ImageData, split_spec: dict, methods, seeds, attacks: dic
     return pd.DataFrame(rows), trained_scores
 
 
+def paper_dataset(dataset: str) -> str:
+    """The paper's dataset whose numbers sit beside ours: the same one where the paper ran
+    it, else CIFAR-10 (`FALLBACK_DATASET`)."""
+    return dataset if dataset in paper.DATASETS else FALLBACK_DATASET
+
+
+def paper_label(dataset: str, table: str = "") -> str:
+    """The header of the paper's column for a run on `dataset`: 'paper (CIFAR-100)', or
+    'paper (CIFAR-10; it has no mnist5k rows)' where the paper did not run it."""
+    key = paper_dataset(dataset)
+    name = paper.DATASETS[key] + (f", {table}" if table else "")
+    return f"paper ({name})" if key == dataset else f"paper ({name}; it has no {dataset} rows)"
+
+
+def paper_rows_note(dataset: str) -> str:
+    """The sentence that says whose numbers the paper columns hold."""
+    key = paper_dataset(dataset)
+    rows = f"{paper.DATASETS[key]} rows ({paper.ARCHITECTURES[key]})"
+    if key == dataset:
+        return f"The paper columns hold the paper's {rows}."
+    return (f"The paper has no {dataset} rows: its columns hold the paper's {rows}, the dataset "
+            f"of its Figures 3 and 5.")
+
+
+def split_sizes(data: ImageData, split_spec: dict) -> dict:
+    """Table 1 here: the classes, training, test and forget images of the split (seed 0's;
+    a class-wise split has the same sizes for every seed), and the forget images per
+    forget class."""
+    split = make_split(data, seed=0, **split_spec)
+    counts = torch.bincount(data.targets(split.forget).cpu(), minlength=data.num_classes)
+    return {"classes": data.num_classes, "train": len(split.train), "test": len(split.test),
+            "forget": len(split.forget),
+            "forget_per_class": counts[list(split.forget_classes)].tolist()}
+
+
+def _forget_count(total: int, per_class) -> str:
+    """Forget images as Table 1 prints them: 'n×k' for k classes of n each, else the total."""
+    if per_class and len(set(per_class)) == 1:
+        return f"{per_class[0]:,}×{len(per_class)}"
+    return f"{total:,}"
+
+
+def _split_row(entry: dict, per_class) -> dict[str, str]:
+    return {"classes": f"{entry['classes']:,}", "train (D_tr)": f"{entry['train']:,}",
+            "test (D_ts)": f"{entry['test']:,}",
+            "forget (D_f)": _forget_count(entry["forget"], per_class)}
+
+
+def split_table(sizes: dict, dataset: str) -> pd.DataFrame:
+    """Table 1: this run's `split_sizes` above the paper's four datasets."""
+    table = {f"here ({dataset})": _split_row(sizes, sizes["forget_per_class"])}
+    for key, entry in paper.SPLITS.items():
+        count = entry["forget_per_class"]
+        per_class = [count] * paper.FORGET_CLASSES if count else None
+        table[f"paper ({paper.DATASETS[key]})"] = _split_row(entry, per_class)
+    return pd.DataFrame(table).T
+
+
 def accuracy_table(rows: pd.DataFrame, attack: str, trained: dict) -> pd.DataFrame:
     """Table 2/3 form for one attack: TRM, ULM, RCM and their gain on test and forget, as
     mean and std over seeds (columns: methods)."""
@@ -175,29 +247,35 @@ def forget_class_means(rows: pd.DataFrame, attack: str, model: str) -> pd.DataFr
     return mean_by_method([r["forget_per_class"] for r in chosen[model]], chosen.method)
 
 
-def paper_accuracy_table(components: str, methods) -> pd.DataFrame:
-    """The paper's CIFAR-10 numbers in `accuracy_table`'s layout (rows: subset x TRM, ULM,
-    RCM, ΔAcc; columns: `methods`) for the attack with these `components`."""
-    paper = {}
+def paper_accuracy_table(components: str, methods, dataset: str) -> pd.DataFrame:
+    """The paper's Table 2 (`components` "dst+stu") or Table 3 ("dst+stu+tch") rows for
+    `dataset` (see `paper_dataset`) in `accuracy_table`'s layout (rows: subset x TRM, ULM,
+    RCM, ΔAcc as printed; columns: the `methods` it reports)."""
+    key = paper_dataset(dataset)
+    cells = {}
     for subset in SUBSETS:
-        for method in methods:
-            ulm, rcm = CIFAR10_ULM[method][subset], CIFAR10_RCM[components][method][subset]
-            paper[(subset, "TRM", method)] = CIFAR10_TRAINED[subset]
-            paper[(subset, "ULM", method)], paper[(subset, "RCM", method)] = ulm, rcm
-            paper[(subset, "ΔAcc", method)] = rcm - ulm
-    return pd.Series(paper).unstack()
+        for method in (m for m in methods if m in paper.ULM[key]):
+            cells[(subset, "TRM", method)] = paper.TRAINED[key][subset]
+            cells[(subset, "ULM", method)] = paper.ULM[key][method][subset]
+            cells[(subset, "RCM", method)] = paper.RCM[key][components][method][subset]
+            cells[(subset, "ΔAcc", method)] = paper.DELTA[key][components][method][subset]
+    return pd.Series(cells, dtype=float).unstack() if cells else pd.DataFrame()
 
 
-def accuracy_beside_paper(rows: pd.DataFrame, attack: str, trained: dict) -> pd.DataFrame:
+def accuracy_beside_paper(rows: pd.DataFrame, attack: str, trained: dict,
+                          dataset: str) -> pd.DataFrame:
     """Tables 2 and 3: one attack's accuracies here (mean ± std over the seeds) beside the
-    paper's CIFAR-10 numbers for the same components."""
+    paper's for the same components and `dataset` (a dash where it has no number)."""
     table = accuracy_table(rows, attack, trained)
     ours = mean_std(table["mean"], table["std"], 3)
     components = rows.loc[rows.attack == attack, "components"].iloc[0]
-    paper = paper_accuracy_table(components, [m for m in ours.columns if m in CIFAR10_ULM])
-    paper = paper.reindex(index=ours.index, columns=ours.columns)
-    return pd.concat({"here": ours, "paper (CIFAR-10)": paper.map(lambda v: f"{v:.3f}")},
-                     axis=1)
+    theirs = paper_accuracy_table(components, ours.columns, dataset)
+    theirs = theirs.reindex(index=ours.index, columns=ours.columns)
+    return pd.concat({"here": ours, paper_label(dataset): theirs.map(_paper_number)}, axis=1)
+
+
+def _paper_number(value: float) -> str:
+    return NO_PAPER_VALUE if pd.isna(value) else f"{value:.3f}"
 
 
 def per_class_figure(rows: pd.DataFrame, attack: str, class_names, title: str):
@@ -234,17 +312,21 @@ def ablation_table(rows: pd.DataFrame, trained: dict, methods, seeds) -> pd.Data
                          for method in methods for subset in SUBSETS})
 
 
-def paper_ablation_table(methods) -> pd.DataFrame:
-    """The paper's Pet-37 Table 4 in `ablation_table`'s layout, for the `methods` it has."""
+def paper_ablation_table(methods, dataset: str) -> pd.DataFrame:
+    """The paper's ablation for `dataset` (Tables 8-11, see `paper_dataset`) in
+    `ablation_table`'s layout, for the `methods` it has."""
+    key = paper_dataset(dataset)
     return pd.DataFrame({
-        (method, subset): {stage: PET37_ABLATION[components][method][subset]
+        (method, subset): {stage: paper.RCM[key][components][method][subset]
                            for stage, components in STAGE_COMPONENTS.items()}
-        for method in methods if method in PET37_ABLATION["dst"] for subset in SUBSETS})
+        for method in methods if method in paper.RCM[key]["dst"] for subset in SUBSETS})
 
 
-def ablation_beside_paper(ablation: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
-    """Table 4 here (rounded to 3 places) above the paper's."""
-    return pd.concat({"here": ablation.round(3), "paper (Pet-37)": paper}, axis=0)
+def ablation_beside_paper(ablation: pd.DataFrame, paper_ablation: pd.DataFrame,
+                          dataset: str) -> pd.DataFrame:
+    """Table 4 here (rounded to 3 places) above the paper's for `dataset`."""
+    label = paper_label(dataset, paper.ABLATION_TABLES[paper_dataset(dataset)])
+    return pd.concat({"here": ablation.round(3), label: paper_ablation}, axis=0)
 
 
 def forget_confusions(rows: pd.DataFrame, methods, seed: int) -> dict[str, dict]:
@@ -260,23 +342,47 @@ def forget_confusions(rows: pd.DataFrame, methods, seed: int) -> dict[str, dict]
     return matrices
 
 
-def forget_means(rows: pd.DataFrame, attack: str, model: str) -> pd.Series:
-    """Mean over the seeds of the forget accuracy of the ULM (`model="ulm"`) or the RCM
+def forget_class_ids(rows: pd.DataFrame) -> list[int]:
+    """The forget classes, in the order of the confusion matrices' rows."""
+    return list(rows.iloc[0].ulm["forget_per_class"])
+
+
+def confusion_diagonals(matrices: dict[str, dict], class_ids, class_names) -> pd.DataFrame:
+    """Figure 7's diagonals: each forget class's share predicted as itself (row i, column
+    `class_ids[i]` of each row-normalised matrix); rows (method, model), columns classes."""
+    columns = [class_names[c] for c in class_ids]
+    return pd.DataFrame({(method, model): [matrix[i, c].item() for i, c in enumerate(class_ids)]
+                         for method, models_ in matrices.items()
+                         for model, matrix in models_.items()}, index=columns).T
+
+
+def accuracy_means(rows: pd.DataFrame, attack: str, model: str,
+                   subset: str = "forget") -> pd.Series:
+    """Mean over the seeds of the `subset` accuracy of the ULM (`model="ulm"`) or the RCM
     (`"rcm"`) under one attack, per method."""
     chosen = rows[rows.attack == attack]
-    return chosen.assign(value=[r["forget"] for r in chosen[model]]) \
+    return chosen.assign(value=[r[subset] for r in chosen[model]]) \
         .groupby("method", sort=False).value.mean()
 
 
-def forget_gain(rows: pd.DataFrame, attack: str) -> pd.Series:
-    """ΔAcc on forget per method: the RCM's mean forget accuracy minus the ULM's."""
-    return forget_means(rows, attack, "rcm") - forget_means(rows, attack, "ulm")
+def accuracy_gain(rows: pd.DataFrame, attack: str, subset: str = "forget") -> pd.Series:
+    """ΔAcc on `subset` per method: the RCM's mean accuracy minus the ULM's."""
+    return accuracy_means(rows, attack, "rcm", subset) - accuracy_means(rows, attack, "ulm", subset)
 
 
-def paper_forget_gain(components: str, methods) -> pd.Series:
-    """The paper's CIFAR-10 ΔAcc on forget, for the `methods` it reports."""
-    return pd.Series({m: CIFAR10_RCM[components][m]["forget"] - CIFAR10_ULM[m]["forget"]
-                      for m in methods if m in CIFAR10_ULM})
+def paper_gain(components: str, methods, dataset: str, subset: str = "forget") -> pd.Series:
+    """The paper's ΔAcc on `subset` as printed in Table 2 (`components` "dst+stu") or 3
+    ("dst+stu+tch") for `dataset`'s rows, for the `methods` it reports."""
+    printed = paper.DELTA[paper_dataset(dataset)][components]
+    return pd.Series({m: printed[m][subset] for m in methods if m in printed}, dtype=float)
+
+
+def paper_open_lead(methods, dataset: str, subset: str = "forget") -> pd.Series:
+    """The paper's open-source RCM accuracy on `subset` minus its closed-source one (Table 3
+    minus Table 2), for the `methods` it reports."""
+    rcm = paper.RCM[paper_dataset(dataset)]
+    return pd.Series({m: rcm["dst+stu+tch"][m][subset] - rcm["dst+stu"][m][subset]
+                      for m in methods if m in rcm["dst+stu"]}, dtype=float)
 
 
 def all_positive(values: pd.Series) -> bool | None:
@@ -302,14 +408,29 @@ def l1_among_hardest(gain: pd.Series) -> bool | None:
     return bool(gain.rank()["l1_sparse"] <= len(gain) / 2)
 
 
-def ablation_ordered(table: pd.DataFrame) -> bool | None:
-    """Forget accuracy rises strictly at each stage, DST < DST+STU < DST+STU+TCH, for every
-    method of an `ablation_table`; None for an empty table."""
+def ablation_ordered(table: pd.DataFrame, subset: str = "forget") -> bool | None:
+    """Accuracy on `subset` rises strictly at each stage, DST < DST+STU < DST+STU+TCH, for
+    every method of an `ablation_table`; None for an empty table."""
     if table.empty:
         return None
-    forget = table.xs("forget", axis=1, level=1)
-    return bool((forget.loc["DST"] < forget.loc["DST+STU"]).all()
-                and (forget.loc["DST+STU"] < forget.loc["DST+STU+TCH"]).all())
+    values = table.xs(subset, axis=1, level=1)
+    return bool((values.loc["DST"] < values.loc["DST+STU"]).all()
+                and (values.loc["DST+STU"] < values.loc["DST+STU+TCH"]).all())
+
+
+def diagonal_rises(diagonals: pd.DataFrame) -> bool | None:
+    """In every forget class's row, for every method of `confusion_diagonals`, the diagonal
+    entry rises strictly at each stage, DST < DST+STU < DST+STU+TCH; None when empty."""
+    if diagonals.empty:
+        return None
+    return all(_rising_classes(diagonals, method) == diagonals.shape[1]
+               for method in diagonals.index.unique(0))
+
+
+def _rising_classes(diagonals: pd.DataFrame, method: str) -> int:
+    """How many forget classes' diagonal entries rise strictly at each stage for `method`."""
+    stages = diagonals.loc[method].loc[list(STAGES)]
+    return int(((stages.iloc[0] < stages.iloc[1]) & (stages.iloc[1] < stages.iloc[2])).sum())
 
 
 def _listed(values: pd.Series) -> str:
@@ -317,66 +438,118 @@ def _listed(values: pd.Series) -> str:
     return ", ".join(f"{m} {v:+.3f}" for m, v in values.items())
 
 
-def recall_claims(rows: pd.DataFrame) -> list[Claim]:
-    """The attack recalls, for every method, in both cases, and more when open source."""
-    closed, open_source = forget_gain(rows, "closed"), forget_gain(rows, "open")
-    open_lead = forget_means(rows, "open", "rcm") - forget_means(rows, "closed", "rcm")
-    return [
-        Claim("recall_every_method_closed",
-              "RCM improves forget accuracy for every MU method (closed source).",
-              "all ΔAcc > 0", _listed(closed), verdict(all_positive(closed))),
-        Claim("recall_every_method_open",
-              "RCM improves forget accuracy for every MU method (open source).",
-              "all ΔAcc > 0", _listed(open_source), verdict(all_positive(open_source))),
-        Claim("open_beats_closed",
-              "Open-source recall beats closed-source recall, for every method (forget "
-              "accuracy).", "held for all 8 on CIFAR-10", _listed(open_lead),
-              verdict(all_positive(open_lead))),
-    ]
+def _paper_cell(held, rows: str, evidence: str) -> str:
+    """A claim's `paper`: the verdict of its rule on the paper's `rows`, with the evidence."""
+    return f"{verdict(held)} on {rows}: {evidence or 'none of these methods'}"
 
 
-def method_claims(rows: pd.DataFrame) -> list[Claim]:
-    """Which methods are easiest and hardest to recall (closed source); each rule is also
-    applied to the paper's CIFAR-10 gains of the same methods."""
-    gain = forget_gain(rows, "closed")
-    paper = paper_forget_gain("dst+stu", gain.index)
-    return [
-        Claim("precise_unlearning_easiest",
-              "Precise unlearning (SalUn, UNSC) is the easiest to recall: their mean "
-              "closed-source ΔAcc on forget exceeds the other methods' mean.",
-              verdict(precise_easiest(paper)), _listed(gain), verdict(precise_easiest(gain))),
-        Claim("l1_sparse_among_hardest",
-              "L1-SP is among the hardest to recall: its closed-source ΔAcc on forget is in "
-              "the lower half.", verdict(l1_among_hardest(paper)), _listed(gain),
-              verdict(l1_among_hardest(gain))),
-    ]
+def _gain_claim(claim_id: str, claim: str, rule, ours: pd.Series, theirs: pd.Series,
+                rows: str) -> Claim:
+    """A claim whose `rule` reads per-method values, applied here and to the paper's."""
+    return Claim(claim_id, claim, _paper_cell(rule(theirs), rows, _listed(theirs)),
+                 _listed(ours), verdict(rule(ours)))
 
 
-def ablation_claim(ablation: pd.DataFrame, paper_ablation: pd.DataFrame) -> Claim:
-    """Each component of the attack adds forget accuracy (Table 4)."""
-    methods = ablation.columns.get_level_values(0).unique()
-    here = "; ".join(f"{m}: " + " < ".join(f"{ablation.loc[s, (m, 'forget')]:.3f}"
-                                            for s in STAGES) for m in methods)
-    return Claim("ablation_order",
-                 "Each ablation component adds forget accuracy: DST < DST+STU < DST+STU+TCH.",
-                 verdict(ablation_ordered(paper_ablation)), here,
-                 verdict(ablation_ordered(ablation)))
+def recall_claims(rows: pd.DataFrame, dataset: str) -> list[Claim]:
+    """The attack recalls, for every method, in both cases, and more when open source; each
+    on the forget set and on the test set (the paper claims both)."""
+    key = paper_dataset(dataset)
+    found = []
+    for attack, components in (("closed", "dst+stu"), ("open", "dst+stu+tch")):
+        for subset in SUBSETS_CLAIMED:
+            ours = accuracy_gain(rows, attack, subset)
+            found.append(_gain_claim(
+                f"recall_every_method_{attack}{ID_SUFFIX[subset]}",
+                f"RCM improves {subset} accuracy for every MU method ({CASES[attack]}).",
+                all_positive, ours, paper_gain(components, ours.index, key, subset),
+                paper.DATASETS[key]))
+    for subset in SUBSETS_CLAIMED:
+        lead = accuracy_means(rows, "open", "rcm", subset) - \
+            accuracy_means(rows, "closed", "rcm", subset)
+        found.append(_gain_claim(
+            f"open_beats_closed{ID_SUFFIX[subset]}",
+            f"Open-source recall beats closed-source recall, for every method ({subset} "
+            f"accuracy of the RCM).", all_positive, lead,
+            paper_open_lead(lead.index, key, subset), paper.DATASETS[key]))
+    return found
 
 
-def other_student_claim(rows: pd.DataFrame, other_student: str) -> Claim:
-    """A student of another architecture than the ULM still recalls (closed source)."""
-    gain = forget_gain(rows, OTHER_STUDENT["closed"])
-    return Claim("other_student_recalls",
-                 f"A student of another architecture ({other_student}) still recalls (closed "
-                 "source, every method).", "Flower-102, Swin-T to ResNet-18: all ΔAcc > 0",
-                 _listed(gain), verdict(all_positive(gain)))
+def method_claims(rows: pd.DataFrame, dataset: str) -> list[Claim]:
+    """Which methods are easiest and hardest to recall (closed source), on forget and on
+    test; each rule is also applied to the paper's gains of the same methods."""
+    key = paper_dataset(dataset)
+    found = []
+    for claim_id, claim, rule in (
+            ("precise_unlearning_easiest", "Precise unlearning (SalUn, UNSC) is the easiest to "
+             "recall: their mean closed-source ΔAcc on {} exceeds the other methods' mean.",
+             precise_easiest),
+            ("l1_sparse_among_hardest", "L1-SP is among the hardest to recall: its "
+             "closed-source ΔAcc on {} is in the lower half.", l1_among_hardest)):
+        for subset in SUBSETS_CLAIMED:
+            ours = accuracy_gain(rows, "closed", subset)
+            found.append(_gain_claim(claim_id + ID_SUFFIX[subset], claim.format(subset), rule,
+                                     ours, paper_gain("dst+stu", ours.index, key, subset),
+                                     paper.DATASETS[key]))
+    return found
 
 
-def claims(rows: pd.DataFrame, ablation: pd.DataFrame, paper_ablation: pd.DataFrame, *,
-           other_student: str) -> list[Claim]:
-    """The paper's claims checked on this run, in the chapter's order."""
-    return [*recall_claims(rows), *method_claims(rows),
-            ablation_claim(ablation, paper_ablation), other_student_claim(rows, other_student)]
+def _stage_sequences(table: pd.DataFrame, subset: str) -> str:
+    """'ff: 0.100 → 0.500 → 0.900; bu: ...' of an ablation table (a claim's evidence)."""
+    methods = table.columns.get_level_values(0).unique()
+    return "; ".join(f"{m}: " + " → ".join(f"{table.loc[s, (m, subset)]:.3f}" for s in STAGES)
+                     for m in methods)
+
+
+def ablation_claims(ablation: pd.DataFrame, paper_ablation: pd.DataFrame,
+                    dataset: str) -> list[Claim]:
+    """Each component of the attack adds accuracy (Table 4), on forget and on test."""
+    key = paper_dataset(dataset)
+    rows = f"{paper.DATASETS[key]} ({paper.ABLATION_TABLES[key]})"
+    return [Claim(f"ablation_order{ID_SUFFIX[subset]}",
+                  f"Each ablation component adds {subset} accuracy: DST < DST+STU < "
+                  f"DST+STU+TCH, for every method.",
+                  _paper_cell(ablation_ordered(paper_ablation, subset), rows,
+                              _stage_sequences(paper_ablation, subset)),
+                  _stage_sequences(ablation, subset), verdict(ablation_ordered(ablation, subset)))
+            for subset in SUBSETS_CLAIMED]
+
+
+def diagonal_claim(diagonals: pd.DataFrame) -> Claim:
+    """Figure 7: the confusion matrices' diagonals grow more noticeable stage by stage."""
+    here = ", ".join(f"{m} {_rising_classes(diagonals, m)}/{diagonals.shape[1]}"
+                     for m in diagonals.index.unique(0)) if not diagonals.empty else ""
+    return Claim("confusion_diagonal_rises",
+                 "Figure 7: the diagonals of the forget set's confusion matrices become more "
+                 "noticeable at each stage, DST < DST+STU < DST+STU+TCH, in every forget "
+                 "class's row, for every method.",
+                 "Figure 7 (matrices drawn, no numbers)",
+                 f"forget classes whose diagonal entry rises at each stage: {here}",
+                 verdict(diagonal_rises(diagonals)))
+
+
+def other_student_claims(rows: pd.DataFrame, other_student: str) -> list[Claim]:
+    """A student of another architecture than the ULM still recalls (closed source), on
+    forget and on test; the paper's evidence is its Flower-102 rows."""
+    key = paper.HETEROGENEOUS
+    found = []
+    for subset in SUBSETS_CLAIMED:
+        ours = accuracy_gain(rows, OTHER_STUDENT["closed"], subset)
+        found.append(_gain_claim(
+            f"other_student_recalls{ID_SUFFIX[subset]}",
+            f"A student of another architecture ({other_student}) still recalls: it improves "
+            f"{subset} accuracy for every method (closed source).", all_positive, ours,
+            paper_gain("dst+stu", ours.index, key, subset),
+            f"{paper.DATASETS[key]} ({paper.ARCHITECTURES[key]})"))
+    return found
+
+
+def claims(rows: pd.DataFrame, ablation: pd.DataFrame, paper_ablation: pd.DataFrame,
+           diagonals: pd.DataFrame, *, other_student: str, dataset: str) -> list[Claim]:
+    """The paper's claims checked on this run, in the chapter's order; the paper's own
+    numbers are those of `dataset` (see `paper_dataset`)."""
+    return [*recall_claims(rows, dataset), *method_claims(rows, dataset),
+            *ablation_claims(ablation, paper_ablation, dataset), diagonal_claim(diagonals),
+            *other_student_claims(rows, other_student)]
 
 
 def _span(values) -> str:
@@ -385,55 +558,56 @@ def _span(values) -> str:
     return f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}-{high:.2f}"
 
 
-def reading_the_verdicts(rows: pd.DataFrame, trained: dict) -> str:
+def reading_the_verdicts(rows: pd.DataFrame, trained: dict, dataset: str) -> str:
     """The paragraph that reads the verdicts, from this run's numbers: which ULMs forgot
     little (they keep more than `FORGOT_LITTLE` of the trained model's forget accuracy, so
     there is little to recall) and, where the ULM forgot, whether the open-source attack
-    recalls more than the closed-source one."""
-    ulm = forget_means(rows, "closed", "ulm")
+    recalls more than the closed-source one (each beside the paper's rows for `dataset`)."""
+    ulm = accuracy_means(rows, "closed", "ulm")
     closed_seeds = rows.loc[rows.attack == "closed", "seed"].unique()
     trm = sum(trained[s]["forget"] for s in closed_seeds) / len(closed_seeds)
     kept = ulm[ulm > FORGOT_LITTLE * trm]
     forgot = [m for m in ulm.index if m not in kept.index]
     text = ["**Reading the verdicts.** MRA can only recall what the ULM forgot."]
     if len(kept):
-        text.append(_forgot_little(rows, kept, trm))
+        text.append(_forgot_little(rows, kept, trm, paper_dataset(dataset)))
     else:
         text.append(f"Every ULM here keeps at most half of the trained model's forget "
                     f"accuracy ({_span(ulm)} against {trm:.2f}), the regime the paper's claims "
                     f"are about.")
     if forgot:
-        text.append(_open_against_closed(rows, forgot))
+        text.append(_open_against_closed(rows, forgot, paper_dataset(dataset)))
     return " ".join(text)
 
 
-def _forgot_little(rows: pd.DataFrame, kept: pd.Series, trm: float) -> str:
-    gain = forget_gain(rows, "closed")[kept.index]
+def _forgot_little(rows: pd.DataFrame, kept: pd.Series, trm: float, key: str) -> str:
+    gain = accuracy_gain(rows, "closed")[kept.index]
     text = (f"{spoken_list(kept.index)} forgot little here (ULM forget accuracy {_span(kept)} "
             f"against the trained model's {trm:.2f}), so there is little to recall, and a "
             f"student that learns from the ULM's labels can even lower the accuracy it copies "
             f"(closed-source ΔAcc on forget: {_listed(gain)}).")
-    paper = [CIFAR10_ULM[m]["forget"] for m in kept.index if m in CIFAR10_ULM]
-    if paper:
-        text += (f" In the paper these methods had forgotten (forget accuracy {_span(paper)} "
-                 f"against {CIFAR10_TRAINED['forget']:.2f}), which is the regime the claims "
-                 f"are about.")
+    theirs = [paper.ULM[key][m]["forget"] for m in kept.index if m in paper.ULM[key]]
+    if theirs:
+        text += (f" In the paper's {paper.DATASETS[key]} rows these methods had forgotten "
+                 f"(forget accuracy {_span(theirs)} against {paper.TRAINED[key]['forget']:.2f}), "
+                 f"which is the regime the claims are about.")
     return text
 
 
-def _open_against_closed(rows: pd.DataFrame, forgot: list[str]) -> str:
-    closed = forget_gain(rows, "closed")[forgot].mean()
-    open_source = forget_gain(rows, "open")[forgot].mean()
+def _open_against_closed(rows: pd.DataFrame, forgot: list[str], key: str) -> str:
+    closed = accuracy_gain(rows, "closed")[forgot].mean()
+    open_source = accuracy_gain(rows, "open")[forgot].mean()
     more = open_source > closed
     text = (f"Where the ULM forgot ({spoken_list(forgot)}), compare the ΔAcc rows of Tables 2 and "
             f"3: the open-source attack, which trains the ULM itself on its confident "
             f"agreements, recalls {'more' if more else 'no more'} than the closed-source one "
             f"(mean ΔAcc on forget {open_source:+.3f} against {closed:+.3f})")
-    paper_closed = paper_forget_gain("dst+stu", forgot)
+    paper_closed = paper_gain("dst+stu", forgot, key)
     if paper_closed.empty:
         return text + "."
-    paper_more = paper_forget_gain("dst+stu+tch", forgot).mean() > paper_closed.mean()
-    return text + (", as in the paper." if paper_more == more else ", unlike the paper.")
+    paper_more = paper_gain("dst+stu+tch", forgot, key).mean() > paper_closed.mean()
+    return text + (f", as in the paper's {paper.DATASETS[key]} rows." if paper_more == more
+                   else f", unlike the paper's {paper.DATASETS[key]} rows.")
 
 
 def accuracy_records(rows: pd.DataFrame, attack: str, trained: dict) -> list[dict]:
@@ -453,13 +627,17 @@ def run_records(rows: pd.DataFrame) -> list[dict]:
             for r in rows.to_dict("records")]
 
 
-def results(rows: pd.DataFrame, trained: dict, ablation: pd.DataFrame) -> dict:
-    """The chapter's results (claims apart): Tables 2-4, the other student's tables and
-    every run."""
+def results(rows: pd.DataFrame, trained: dict, ablation: pd.DataFrame, *, splits: dict,
+            diagonals: pd.DataFrame) -> dict:
+    """The chapter's results (claims apart): Table 1's split sizes, Tables 2-4, Figure 7's
+    diagonals, the other student's tables and every run."""
     return {
+        "table1_splits": splits,
         "table2_closed": accuracy_records(rows, "closed", trained),
         "table3_open": accuracy_records(rows, "open", trained),
         "table4_ablation": {f"{m}/{s}": ablation[(m, s)].to_dict() for m, s in ablation.columns},
+        "fig7_diagonals": {f"{m}/{model}": diagonals.loc[(m, model)].to_dict()
+                           for m, model in diagonals.index},
         "heterogeneous": {case: accuracy_records(rows, attack, trained)
                           for case, attack in OTHER_STUDENT.items()},
         "runs": run_records(rows),
