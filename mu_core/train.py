@@ -105,9 +105,8 @@ def _keep_strided_1x1_convolutions_contiguous(model: nn.Module) -> None:
         if (isinstance(module, nn.Conv2d) and module.kernel_size == (1, 1)
                 and max(module.stride) > 1 and module.in_channels % 8):
             module.to(memory_format=torch.contiguous_format)
-            if not getattr(module, "_contiguous_input", False):
+            if _contiguous_inputs not in module._forward_pre_hooks.values():
                 module.register_forward_pre_hook(_contiguous_inputs)
-                module._contiguous_input = True
 
 
 def _contiguous_inputs(_module: nn.Module, inputs: tuple) -> tuple:
