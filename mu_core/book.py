@@ -281,7 +281,8 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
         import torch
 
         seeds = len(params["seeds"]) if isinstance(params.get("seeds"), list) else 1
-        params = dryrun.dry_parameters(params, cuda=torch.cuda.is_available())
+        real, params = params, dryrun.dry_parameters(params, cuda=torch.cuda.is_available())
+        ratios = dryrun.cut_ratios(real, params)
         env.update({dryrun.ENV: "1", dryrun.LEDGER_ENV: str(work / "ledger.jsonl"),
                     "MU_CACHE_DIR": str(work / "cache")})
     try:
@@ -313,7 +314,8 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
             raise ChapterFailed(f"chapter {chapter.slug} ran but wrote no results JSON; its "
                                 "last cell must call chapter.save_results(...).")
         if dry_run:
-            _add_estimate(work / f"{chapter.slug}.results.json", work / "ledger.jsonl", seeds)
+            _add_estimate(work / f"{chapter.slug}.results.json", work / "ledger.jsonl", seeds,
+                          ratios)
         nbformat.write(collapse_parameters(nbformat.read(executed, as_version=4)), executed)
         return _publish(work, out, chapter.slug)
     finally:
@@ -367,11 +369,11 @@ def kernel_folder() -> Path:
     return Path(tempfile.mkdtemp(dir=base, prefix=f"{KERNEL_FOLDER}{os.getpid()}-"))
 
 
-def _add_estimate(results: Path, ledger: Path, seeds: int) -> None:
-    """Store the dry run's cost estimate of the real run (all its `seeds`) in its results
-    JSON."""
+def _add_estimate(results: Path, ledger: Path, seeds: int, ratios: dict[str, float]) -> None:
+    """Store the dry run's cost estimate of the real run (all its `seeds`, every cut budget
+    at its `ratios`) in its results JSON."""
     found = json.loads(results.read_text())
-    found["dry_run_estimate"] = dryrun.estimate(ledger, seeds)
+    found["dry_run_estimate"] = dryrun.estimate(ledger, seeds, ratios)
     results.write_text(json.dumps(found, indent=1))
 
 

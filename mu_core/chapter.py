@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import dryrun, presets
+from . import dryrun, presets, prose
 from .claims import Claim, table
 from .errors import ConfigError
 from .persample import memory_budget
@@ -56,6 +56,9 @@ class Chapter:
         self.slug = slug
         presets.apply(slug, namespace)
         self.params = parameters_in(namespace)
+        prose.quote(prose.scalars(self.params))  # the prose may quote any parameter
+        if presets.path(slug, "paper").exists():  # and the paper's scale
+            prose.quote(prose.scalars(presets.values(slug, "paper"), prefix="paper_"))
         self.device = resolve_device(device or self.params.get("device", "auto"))
         memory_budget()  # a malformed $MU_MEMORY_BUDGET is refused before any training
         if seeds is None:
@@ -65,6 +68,10 @@ class Chapter:
         self.figures: list[str] = []
         self.claims: list[Claim] = []
         self.directory = Path.cwd()
+
+    def quote(self, values: dict) -> None:
+        """Glue `values` (a study's `quoted()`) for the prose to paste (`prose.quote`)."""
+        prose.quote(values)
 
     def add_claims(self, claims) -> pd.DataFrame:
         """Record checked claims (`claims.Claim`s from a study's claim rules); returns the

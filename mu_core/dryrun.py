@@ -12,7 +12,10 @@ architectures, widths, class counts, methods and hyper-parameters, but
 * pretrained weights are checked to exist, but not downloaded.
 
 The kernel appends one JSON line per training loop to the ledger `$MU_DRY_LEDGER`;
-`estimate` turns the ledger into the real run's training cost on the device it ran on.
+`estimate` turns the ledger into the real run's training cost on the device it ran on. A
+loop that runs once per unit of a cut budget (a round of an attack, an iteration of a game)
+is recorded inside `repeated(budget)`, and the estimate multiplies it by the budget's real /
+cut ratio (`cut_ratios`); loops outside `train.fit` record themselves through `timed`.
 """
 
 from __future__ import annotations
@@ -71,6 +74,9 @@ SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
 BATCH_NAMES = ("batch_size", "attack_batch_size")
 
 
+_REPEATED: list[str] = []  # the cut budgets whose loops enclose the code running now
+
+
 def active() -> bool:
     return os.environ.get(ENV) == "1"
 
@@ -89,6 +95,34 @@ def dry_parameters(params: dict, cuda: bool) -> dict:
     if not cuda and str(cut.get("device", "")).startswith("cuda"):
         cut["device"] = "cpu"
     return cut
+
+
+def cut_ratios(real: dict, dry: dict) -> dict[str, float]:
+    """real / dry of every number `dry_parameters` cut, by name at any depth (the largest
+    where a name recurs): how many times the real run repeats what the dry one did once."""
+    ratios: dict[str, float] = {}
+
+    def walk(a, b, key=None):
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in a.keys() & b.keys():
+                walk(a[k], b[k], k)
+        elif (isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool)
+              and 0 < b < a):
+            ratios[key] = max(ratios.get(key, 1.0), a / b)
+
+    walk(real, dry)
+    return ratios
+
+
+@contextmanager
+def repeated(budget: str):
+    """A block run once per unit of the cut budget `budget` (a `CUTS` name such as
+    "rounds"): the loops it records count real / cut times in the estimate."""
+    _REPEATED.append(budget)
+    try:
+        yield
+    finally:
+        _REPEATED.pop()
 
 
 def _cut(key, value, cuts: dict):
@@ -146,7 +180,7 @@ def record(desc: str, samples: float, seconds_per_sample: float, device: torch.d
     if not ledger:
         return
     entry = {"loop": desc, "samples": samples, "seconds_per_sample": seconds_per_sample,
-             "device": device_name(device)}
+             "device": device_name(device), "repeated": list(_REPEATED)}
     with open(ledger, "a") as file:
         file.write(json.dumps(entry) + "\n")
 
@@ -162,6 +196,19 @@ def per_sample_work(desc: str, pool, data, max_samples: int | None = None):
     with Timer(data.device) as timer:
         yield pool[:SAMPLES]
     record(desc, real_count(pool, data, max_samples), timer.seconds / SAMPLES, data.device)
+
+
+@contextmanager
+def timed(desc: str, samples: int, device: torch.device, real_samples: float | None = None):
+    """A training loop outside `train.fit` over `samples` samples (`real_samples` in the real
+    run; default the same): in a dry run, timed and recorded; otherwise just run."""
+    if not active() or samples <= 0:
+        yield
+        return
+    with Timer(device) as timer:
+        yield
+    record(desc, samples if real_samples is None else real_samples, timer.seconds / samples,
+           device)
 
 
 def real_count(pool, data, max_samples: int | None = None) -> float:
@@ -197,22 +244,26 @@ class Timer:
             torch.cuda.synchronize(self.device)
 
 
-def estimate(ledger_path, seeds: int = 1) -> dict:
+def estimate(ledger_path, seeds: int = 1, ratios: dict[str, float] | None = None) -> dict:
     """The real run's training cost from a dry run's ledger: hours per device and loop, for
     `seeds` seeds (the dry run trains for the first of the preset's `seeds` only, and every
-    loop repeats per seed)."""
+    loop repeats per seed), each loop times the `ratios` (`cut_ratios`) of the budgets it
+    was repeated over."""
+    ratios = ratios or {}
     entries = []
     if os.path.exists(ledger_path):
         with open(ledger_path) as file:
             entries = [json.loads(line) for line in file if line.strip()]
+    real = [e["samples"] * math.prod(ratios.get(b, 1.0) for b in e.get("repeated", []))
+            for e in entries]  # samples each loop sees at the preset's budgets
     by_loop: dict[str, float] = {}
-    for e in entries:
-        seconds = seeds * e["samples"] * e["seconds_per_sample"]
+    for e, samples in zip(entries, real):
+        seconds = seeds * samples * e["seconds_per_sample"]
         by_loop[e["loop"]] = by_loop.get(e["loop"], 0.0) + seconds
     return {"training_loops": len(entries), "seeds": seeds,
             "hours": sum(by_loop.values()) / 3600,
             "devices": sorted({e["device"] for e in entries}),
-            "samples": seeds * sum(e["samples"] for e in entries),  # training images seen
+            "samples": seeds * sum(real),  # training images seen
             "hours_by_loop": {k: v / 3600 for k, v in sorted(by_loop.items(),
                                                             key=lambda kv: -kv[1])}}
 
@@ -228,11 +279,12 @@ def describe(found: dict) -> str:
     per_seed = f" per seed, times {seeds} seeds" if seeds > 1 else ""
     return (f"dry run: the real run's training ({found['training_loops']} loops{per_seed} at "
             f"the preset's epochs and dataset sizes) would take about {_hours(found['hours'])} "
-            f"on {where} (largest: {top}); rounds, steps and iterations of attacks and "
-            "reconstruction, cut in the dry run, add to it.")
+            f"on {where} (largest: {top}), attack rounds and game iterations at the preset's "
+            "budgets; the steps of reconstruction and inversion, cut in the dry run, add to "
+            "it.")
 
 
 def _hours(hours: float) -> str:
     if hours < 1:
         return f"{max(1, math.ceil(hours * 60))} minutes"
-    return f"{hours:.0f} hours" if hours >= 10 else f"{hours:.1f} hours"
+    return f"{hours:,.0f} hours" if hours >= 10 else f"{hours:.1f} hours"

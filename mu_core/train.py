@@ -23,7 +23,7 @@ from .data import AUGMENTATIONS, ImageData, batch_indices
 from .errors import (MAX_EPOCHS, ConfigError, check_budget, check_choice,
                      check_positive_int, check_positive_number, describe)
 
-OPTIMIZERS = ("sgd", "adamw")
+OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("cosine", "step", "constant")
 
 
@@ -129,6 +129,8 @@ def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
     if recipe.optimizer == "sgd":
         return torch.optim.SGD(params, lr=recipe.lr, momentum=recipe.momentum,
                                weight_decay=recipe.weight_decay)
+    if recipe.optimizer == "adam":  # weight decay coupled to the gradient, as in SGD
+        return torch.optim.Adam(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
     return torch.optim.AdamW(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
 
 
@@ -146,20 +148,26 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
         loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
         regularizer: Callable[[nn.Module, float], Tensor] | None = None,
         step_hook: Callable[[nn.Module], None] | None = None,
+        relabel: Callable[[Tensor, Tensor, Tensor, torch.Generator], Tensor] | None = None,
         frozen_norms: bool = False, optimizer: torch.optim.Optimizer | None = None,
-        mixup_alpha: float = 0.0, desc: str = "train") -> list[float]:
+        mixup_alpha: float = 0.0, drop_last: bool = False, desc: str = "train") -> list[float]:
     """Train `model` in place on `data` at `indices`; return the mean loss of each epoch.
 
     `targets` (aligned with `indices`) replaces the dataset labels: class ids, or rows of
     class probabilities (soft labels). `loss_fn(logits, targets)` replaces the
     cross-entropy (gradient ascent negates it); `regularizer(model, fraction_done)` is added
     to every batch loss; `step_hook(model)` runs after every optimiser step (to re-apply a
-    pruning mask, for example); `frozen_norms` keeps batch-norm layers in eval mode (their
-    running statistics are used and left unchanged). `indices` may repeat a sample. An
+    pruning mask, for example); `relabel(x, targets, positions, generator)` returns each
+    batch's targets from its inputs, its targets and its positions in `indices`, drawing any
+    randomness from `generator` (fit's own, so a run stays a function of its seed);
+    `frozen_norms` keeps batch-norm layers in eval mode (their running statistics are used
+    and left unchanged). `indices` may repeat a sample. An
     `optimizer` built by the caller (kept across calls, with its state) replaces the
     recipe's; its learning rate still follows the recipe's `lr` and schedule. With
     `mixup_alpha` > 0 every sample is mixed, images and label rows alike, with a random
     partner from its batch by lambda ~ Beta(alpha, alpha) (Zhang et al. 2018).
+    `drop_last` skips each epoch's last, incomplete batch when there is a full one (a lone
+    leftover sample is always skipped: batch norm cannot train on it).
     """
     if not isinstance(recipe, Recipe):
         raise ConfigError(f"recipe must be a mu_core.train.Recipe, got {describe(recipe)}.")
@@ -174,7 +182,9 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
     optimizer = optimizer or make_optimizer(model, recipe)
     dry = dryrun.active()  # a dry run: a couple of batches, timed, and the real budget noted
     batch_size = dryrun.batch_size(recipe.batch_size, device) if dry else recipe.batch_size
-    steps = recipe.epochs * math.ceil(len(indices) / batch_size)
+    drop_last = drop_last and len(indices) >= batch_size
+    steps = recipe.epochs * (len(indices) // batch_size if drop_last
+                             else math.ceil(len(indices) / batch_size))
     generator = torch.Generator().manual_seed(seed)
     history, step = [], 0
     model.train()
@@ -189,6 +199,8 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
             group["lr"] = recipe.lr * lr_factor(recipe.schedule, step / steps)
         x = data.inputs(batch, recipe.augment, generator)
         batch_targets = targets[positions.to(device)]
+        if relabel is not None:
+            batch_targets = relabel(x, batch_targets, positions, generator)
         if mixup_alpha:
             x, batch_targets = mixup(x, batch_targets, mixup_alpha, generator)
         with autocast(device):
@@ -213,8 +225,9 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
             total, count = torch.zeros((), device=device), 0
             for positions in batch_indices(torch.arange(len(indices)), batch_size,
                                            shuffle=True, generator=generator):
-                if len(positions) == 1 < len(indices):
-                    continue  # a lone leftover sample: batch norm cannot train on it
+                if len(positions) == 1 < len(indices) or (drop_last
+                                                          and len(positions) < batch_size):
+                    continue  # a lone leftover sample, or the incomplete last batch
                 if dry and step == dryrun.BATCHES:
                     break
                 with dryrun.Timer(device) if dry else contextlib.nullcontext() as timer:

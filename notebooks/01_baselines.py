@@ -36,7 +36,7 @@
 # | `unsc` | updates in the null space of the retain inputs, pseudo-label calibration {cite:p}`chen2024unsc` |
 # | `bad_teacher` | distils from the trained model on retain and a random one on forget {cite:p}`chundawat2023badteacher` |
 #
-# **Scores** (all in percent): UA = 100 - forget accuracy; MIA-efficacy, the share of the
+# **Scores** (all in percent): UA, the forget set's error rate; MIA-efficacy, the share of the
 # forget set that a confidence-based SVC, trained on retain (members) vs. test
 # (non-members), calls non-members {cite:p}`jia2023sparsity,song2021systematic`; RA and TA,
 # the retain and test accuracies; the **average disparity**, the mean absolute gap of those
@@ -131,8 +131,8 @@ baselines.formatted(summary, "classwise")
 # %% [markdown]
 # ## Random forgetting
 #
-# Ours (mean ± std over the seeds) next to the paper's CIFAR-10 / ResNet-18 numbers
-# (dense models, 5 seeds, run time in minutes on an RTX A6000).
+# Ours (mean ± std over the seeds, "here") with the paper's CIFAR-10 / ResNet-18 row under
+# each method (dense models, 5 seeds; its run times, minutes on an RTX A6000, are left out).
 
 # %%
 baselines.beside_paper(summary, "random")

@@ -32,10 +32,11 @@
 #
 # **Setting.** As in the paper's Section V-D, which follows Buzaglo et al.: a bias-free
 # MLP trained full-batch from a small initialisation to a large margin on a small
-# training set, by default 5 samples per class of the offline `mnist5k` (the paper and Buzaglo:
-# 50 per class, 1000-1000 hidden units; the `paper` preset). The unlearning method is
-# retraining from scratch, as in the paper. How the models are trained faster than the
-# reference's 10^6 steps without leaving gradient flow's path is in `mu_core.maxmargin`.
+# training set: here {glue:text}`per_class` samples per class of {glue:text}`dataset` and
+# hidden layers of {glue:text}`hidden` units (the paper and Buzaglo: {glue:text}`paper_per_class`
+# per class, {glue:text}`paper_hidden` hidden units; the `paper` preset). The unlearning
+# method is retraining from scratch, as in the paper. How the models are trained faster
+# than the reference's $10^6$ steps without leaving gradient flow's path is in `mu_core.maxmargin`.
 # Each model's input is centred on the mean image of the data *it* trained on (the
 # reference's `data_reduce_mean`), and its reconstruction starts from that centre: a
 # retrained model carries no statistic of the samples it unlearned.
@@ -44,7 +45,7 @@
 # model never saw is often close in SSIM to a training digit. Every SSIM figure below
 # therefore shows the **null**, each training sample's best SSIM against as many unseen
 # real test digits as there are candidates, and tau is that null's `null_quantile` quantile
-# (the 95th percentile by default): a reconstruction only counts as "recovered" where it
+# ({glue:text}`null_quantile` in this run): a reconstruction only counts as "recovered" where it
 # beats what unseen data reaches.
 
 # %% tags=["remove-cell"]
@@ -320,7 +321,7 @@ display(Markdown(guard.reading(study, before, verification)))
 # * plain `F.cross_entropy` with a fixed step size stalls far from a KKT point;
 # * `pairs="all"` (Eq. 21) fits theta better, but the candidates superimpose digits;
 # * a binary odd/even head reaches a small KKT loss with many blob candidates;
-# * two 1000-unit layers from a small initialisation stay on the initial loss plateau for
+# * two hidden layers of the paper's width from a small initialisation stay on the initial loss plateau for
 #   thousands of steps (why the `paper` preset trains far longer), and from a larger one
 #   the reconstruction diverges (why `reconstruct` halves its rate when it does).
 #

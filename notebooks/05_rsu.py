@@ -151,6 +151,7 @@ from mu_core.studies import rsu
 from mu_core.train import Recipe
 
 chapter = Chapter("05_rsu", globals())  # applies the preset, records every parameter
+chapter.quote(rsu.quoted())  # the values the prose quotes
 recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, schedule=schedule)
 data = datasets.load(dataset).to(chapter.device)
 setup = rsu.Setup(data, architecture, architecture_options, recipe, hyperparameters)
@@ -227,8 +228,9 @@ chapter.savefig(rsu.risk_figure(risks, sets), "fig2_asr_entropy")
 #
 # The paper calls its values a "logit distribution", but they all lie between 0 and 1, so
 # they are softmax probabilities; we read them as the confidence p_y, the probability of
-# the true label. Per class: its range over the top 80% and the bottom 20% of the class's
-# training samples, the boundary (the lowest confidence of the top 80%), and the *median*
+# the true label. Per class: its range over the top {glue:text}`top_share:.0%` and the bottom
+# {glue:text}`tail_share:.0%` of the class's training samples, the boundary (the lowest
+# confidence of the top share), and the *median*
 # confidence of the class's MI High and of its Low samples. A median, because a set's
 # mean is dragged below any boundary by a single sample deep in the tail. The paper's
 # values are for CIFAR-10.

@@ -32,17 +32,19 @@
 # reference shape of the results, not as values to match. Our choices where the paper is
 # silent or differs, in words:
 #
-# * **Sensitivity** follows the attack's reference code: per class, the mean over n = 10
-#   noisy copies x + s u (u ~ N(0, I), s = 1e-3) of |D(x) - D(x + s u)| / s. The paper
+# * **Sensitivity** follows the attack's reference code: per class, the mean over n =
+#   {glue:text}`sensitivity_samples` noisy copies x + s u (u ~ N(0, I), s =
+#   {glue:text}`sensitivity_scale:g`) of |D(x) - D(x + s u)| / s. The paper
 #   writes one norm over classes with unit noise; the attacker's encoder reads one token
 #   per class, so it needs the per-class vector.
 # * **The game** runs `iterations` iterations of Algorithm 1, one batch of D_r, D_f and D_v
 #   each; the attacker sees the defender in eval mode (as deployed) and trains with Adam,
-#   the defender with SGD (momentum 0.9) at the paper's per-configuration learning rates.
-#   The attacker is pre-trained on D against D_v (the paper: 1,000 iterations; the cpu
-#   preset takes far fewer, and a shorter game, to fit its time on 2 CPU cores: the
+#   the defender with SGD (momentum {glue:text}`defender_momentum`) at the paper's
+#   per-configuration learning rates. The attacker is pre-trained on D against D_v (the
+#   paper: {glue:text}`paper_attacker_pretraining:,d` iterations; the cpu preset takes far fewer, and a shorter game, to fit its time on 2 CPU cores: the
 #   parameters show this run's `pretrain_iterations` and `iterations`). In
-#   whole-class forgetting alpha drops to 0 after 30 iterations (Section 4.2).
+#   whole-class forgetting alpha drops to 0 after {glue:text}`class_alpha_iterations`
+#   iterations (Section 4.2).
 # * **Sparse models**: one-shot magnitude pruning of the convolutions to `sparsity` (the
 #   reference OMP of Jia et al. {cite:p}`jia2023sparsity`), then `sparse_epochs` of
 #   fine-tuning on D with the mask held; every unlearning method keeps that mask. Sparse
@@ -51,9 +53,9 @@
 # * **Whole-class forgetting**: D_f is one class, D_v holds every class, and the attacker
 #   reads the label, so it can tell the two apart whatever the defender does; the game
 #   then mainly pushes the class's outputs and features towards the other classes'. This
-#   is the paper's game as written; its 0.5 equilibrium is out of reach there.
+#   is the paper's game as written; its equilibrium at chance is out of reach there.
 # * **Scores** as in the paper's Section 4.1; in whole-class forgetting TA is read on the
-#   test samples of the remaining classes (the papers' retrain TA of 94.81 on CIFAR-10 is
+#   test samples of the remaining classes (the papers' retrain TA of {glue:text}`paper_class_retrain_ta:.2f` on CIFAR-10 is
 #   impossible otherwise), and the forgotten class's test accuracy is its own column.
 #   MIA-efficacy is the confidence-SVC attack (Unlearn-Sparse's definition); Figure 2 adds
 #   the correctness, entropy and modified-entropy SVCs.
@@ -115,6 +117,7 @@ from mu_core.studies import adversarial
 from mu_core.train import Recipe
 
 chapter = Chapter("06_adversarial", globals())  # applies the preset, records every parameter
+chapter.quote(adversarial.quoted())  # the values the prose quotes
 recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size)
 sparse_recipe = Recipe(epochs=sparse_epochs, lr=lr, batch_size=batch_size)
 data = datasets.load(dataset).to(chapter.device)
@@ -135,8 +138,9 @@ summary = adversarial.summary_of(rows)
 # %% [markdown]
 # ## Table 1: random forgetting
 #
-# Ours (mean ± std over the seeds, %) beside the paper's CIFAR-10 / ResNet-18 numbers
-# (5 seeds; run time in minutes on an RTX A6000, ours in seconds on this machine).
+# Ours (mean ± std over the seeds, %, "here") with the paper's CIFAR-10 / ResNet-18 row
+# under each method (5 seeds; its run times, minutes on an RTX A6000, are left out; ours
+# are seconds on this machine).
 
 # %%
 display(Markdown(adversarial.paper_disparity_note()))
@@ -157,7 +161,7 @@ adversarial.table1(summary, "class", "sparse")
 # %% [markdown]
 # ## Table 2: the ablation without V_ss
 #
-# The adversarial method with beta = 0, random forgetting, beside the paper's rows.
+# The adversarial method with beta = 0, random forgetting, above the paper's rows.
 
 # %%
 adversarial.table2(summary)
@@ -176,8 +180,8 @@ chapter.savefig(adversarial.robustness_figure(summary, ["retrain", *methods[1:]]
 # ## The game
 #
 # The attacker's accuracy on the forget and validation batches it steps on, a moving
-# average over ten iterations, first seed. The paper's equilibrium is 0.5: the attacker
-# can no longer tell D_f from D_v. Below it, a fresh attacker's held-out AUC on D_f vs
+# average over ten iterations, first seed. The paper's equilibrium is chance level: the
+# attacker can no longer tell D_f from D_v. Below it, a fresh attacker's held-out AUC on D_f vs
 # D_v against the trained, retrained and unlearned models (random forgetting).
 
 # %%

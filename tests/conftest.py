@@ -14,12 +14,15 @@ os.environ["MU_CACHE_DIR"] = tempfile.mkdtemp(prefix="mu_cache_tests_")
 
 # One share of the cores per xdist worker, for it and the chapter kernels it starts (which
 # inherit the environment): torch's default of every core in every worker oversubscribes
-# the machine, and the suite ran 3x slower for it.
+# the machine, and the suite ran 3x slower for it. A caller's OMP_NUM_THREADS wins. The
+# caller's value is kept aside because xdist's controller imports this file first and its
+# workers inherit the environment it leaves.
+os.environ.setdefault("MU_TESTS_CALLER_THREADS", os.environ.get("OMP_NUM_THREADS", ""))
 _workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-THREADS = max(1, (os.cpu_count() or 1) // _workers)
+THREADS = os.environ["MU_TESTS_CALLER_THREADS"] or str(max(1, (os.cpu_count() or 1) // _workers))
 for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, str(THREADS))
-torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+    os.environ[_name] = THREADS
+torch.set_num_threads(int(THREADS))
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -414,9 +414,9 @@ def test_table1_sets_the_papers_numbers_beside_ours():
     summary = _summary(_row("random", "dense", "retrain", UA=0.05),
                        _row("random", "dense", "adversarial", UA=0.04))
     table = study.table1(summary, "random", "dense")
-    assert table.loc["adversarial", "paper UA"] == 3.46
-    assert table.loc["adversarial", "UA"] == "4.00 ± 0.00"
-    assert table.loc["ff", "UA"] == "" and table.loc["ff", "paper UA"] == 6.96
+    assert table.loc[("adversarial", "paper"), "UA"] == 3.46
+    assert table.loc[("adversarial", "here"), "UA"] == "4.00\u00a0±\u00a00.00"
+    assert table.loc[("ff", "paper"), "UA"] == 6.96 and ("ff", "here") not in table.index
 
 
 # ---------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ def test_summary_reduces_seeds_to_mean_and_std():
     assert summary.loc[("random", "ft"), "UA_std"] == pytest.approx(0.01)
     assert summary.loc[("random", "ft"), "disparity_mean"] == pytest.approx((0.06 + 0.09) / 2)
     table = baselines.formatted(summary, "random")
-    assert table.loc["ft", "UA"] == "3.00 ± 1.00" and list(table.index) == ["retrain", "ft"]
+    assert table.loc["ft", "UA"] == "3.00\u00a0±\u00a01.00" and list(table.index) == ["retrain", "ft"]
 
 
 def test_a_missing_retrain_gives_no_disparity():
@@ -76,15 +76,16 @@ def test_forget_class_table_averages_each_class_over_the_seeds_in_methods_order(
     assert table.loc["ft"].tolist() == pytest.approx([0.8, 0.9])
 
 
-def test_beside_paper_puts_the_paper_numbers_beside_ours():
+def test_beside_paper_puts_the_paper_row_under_ours():
     table = baselines.beside_paper(_summary(*_random(retrain=(0.1, 9.0), wp=(0.05, 2.0))),
                                    "random")
-    assert table.loc["wp", "UA"] == "5.00 ± 0.00" and table.loc["wp", "paper UA"] == ""
-    assert table.loc["ga", "paper UA"] == 0.0 and table.loc["ga", "UA"] == ""
-    assert table.loc["retrain", "paper disparity"] == 0.0
-    assert list(table.columns) == ["UA", "MIA", "RA", "TA", "disparity", "run time (s)",
-                                   "paper UA", "paper MIA", "paper RA", "paper TA",
-                                   "paper disparity"]
+    assert table.loc[("wp", "here"), "UA"] == "5.00\u00a0±\u00a00.00"
+    assert ("wp", "paper") not in table.index  # the paper did not run WP
+    assert table.loc[("ga", "paper"), "UA"] == 0.0 and ("ga", "here") not in table.index
+    assert table.loc[("retrain", "paper"), "disparity"] == 0.0
+    assert table.loc[("retrain", "paper"), "run time (s)"] == "–"  # the paper's is minutes
+    assert list(table.index[:3]) == [("retrain", "here"), ("retrain", "paper"), ("wp", "here")]
+    assert list(table.columns) == ["UA", "MIA", "RA", "TA", "disparity", "run time (s)"]
 
 
 def test_summary_rows_are_one_record_per_method():
@@ -193,8 +194,8 @@ def test_the_whole_class_table_has_the_forgotten_class_beside_ta():
     table = baselines.beside_paper(summary, "class")
     assert list(table.columns[:6]) == ["UA", "MIA", "RA", "TA", "TA forgotten class",
                                        "disparity"]
-    assert table.loc["ft", "TA forgotten class"] == "30.00 ± 10.00"
-    assert table.loc["retrain", "TA forgotten class"] == "0.00 ± 0.00"
+    assert table.loc[("ft", "here"), "TA forgotten class"] == "30.00\u00a0±\u00a010.00"
+    assert table.loc[("retrain", "here"), "TA forgotten class"] == "0.00\u00a0±\u00a00.00"
     results = {"settings": {"class": baselines.summary_rows(summary, "class")}}
     assert baselines.headline(results)["class/ft/TA_forgotten_mean"] == pytest.approx(0.3)
     assert baselines.headline(results)["class/ft/TA_mean"] == pytest.approx(0.95)
@@ -417,9 +418,167 @@ def test_the_reference_table_reads_our_choices_from_the_registered_defaults():
     table = baselines.reference_table()
     assert table.loc["ga", "our choice"] == "SGD, momentum 0.9, weight decay 0.0005"
     assert table.loc["wp", "our choice"] == "layers='conv'"
+    assert table.loc["rl", "our choice"].startswith("labels='redrawn': drawn anew")
+    assert table.loc["bu", "our choice"] == "labels='neighbour', bound 0.1, recomputed per batch"
+    assert table.loc["ff", "our choice"] == ("fisher='batch_mean', batches of 32, "
+                                             "zero_forgotten_rows=True, 500 retain samples")
+    assert not any("not aligned" in why for why in table["why"])
     assert table.loc["ft, rl, l1_sparse, wp, salun, bu", "our choice"] == "constant rate"
-    assert table.loc["bad_teacher", "our choice"] == "AdamW, lr 0.0005, 1 epoch(s)"
+    assert table.loc["bad_teacher", "our choice"] == ("Adam, lr 0.0001, 1 epoch(s) of batches of "
+                                                      "256, 30% of the retain set")
     named = {m for label in table.index for m in label.split(", ")}
     assert named <= set(METHODS)
     for method in ("ft", "rl", "l1_sparse", "wp", "salun", "bu"):  # the schedule row's claim
         assert METHODS[method].hyperparameters()["schedule"] == "constant"
+
+
+
+def test_bad_teacher_takes_the_references_adam_rate_epoch_batch_and_retain_share(monkeypatch):
+    from mu_core import train
+    from mu_core.unlearn import METHODS, distill, unlearn
+
+    runs = []
+    monkeypatch.setattr(distill, "fit", lambda model, data, indices, recipe, **kwargs:
+                        runs.append((indices, recipe)))
+    data = _tiny_data()
+    split = make_split(data, forget_indices=[0, 1])  # 10 retain samples: int(0.3 x 10) drawn
+    unlearn("bad_teacher", _linear_on_one_pixel([1.0, 0.0, -1.0], [0.0, 0.0, 0.0]), data, split)
+    ((indices, recipe),) = runs
+    assert len(indices) == 3 + 2 and indices[-2:].tolist() == [0, 1]
+    assert (recipe.optimizer, recipe.lr, recipe.weight_decay, recipe.epochs,
+            recipe.batch_size) == ("adam", 1e-4, 0.0, 1, 256)
+    assert type(train.make_optimizer(nn.Linear(1, 3), recipe)) is torch.optim.Adam
+    assert METHODS["bad_teacher"].hyperparameters()["lr"] == 1e-4
+
+
+def _recording_relabel(monkeypatch, module, factory_name):
+    """Wrap `module.<factory_name>`'s relabel hooks so each call's (positions, targets) is
+    recorded."""
+    calls, factory = [], getattr(module, factory_name)
+
+    def recording_factory(*args, **kwargs):
+        relabel = factory(*args, **kwargs)
+
+        def recorded(x, targets, positions, generator):
+            out = relabel(x, targets, positions, generator)
+            calls.append((positions.clone(), out.cpu().clone()))
+            return out
+        return recorded
+    monkeypatch.setattr(module, factory_name, recording_factory)
+    return calls
+
+
+def test_rl_redraws_each_forget_label_uniformly_over_all_classes_every_epoch(monkeypatch):
+    from mu_core.unlearn import finetune, unlearn
+
+    calls = _recording_relabel(monkeypatch, finetune, "uniform_labels_below")
+    data = _tiny_data()
+    split = make_split(data, forget_indices=[0, 1, 2, 3])  # labels 0, 1, 2, 0
+    epochs = 300
+    model = _linear_on_one_pixel([1.0, 0.0, -1.0], [0.0, 0.0, 0.0])
+    first = unlearn("rl", model, data, split, epochs=epochs, batch_size=4, lr=1e-3)
+    drawn = {position: [] for position in range(12)}  # forget first, then retain
+    for positions, targets in calls:
+        for position, target in zip(positions.tolist(), targets.tolist()):
+            drawn[position].append(target)
+    assert all(len(labels) == epochs for labels in drawn.values())  # once an epoch each
+    truth = data.labels[torch.cat([split.forget, split.retain])].tolist()
+    for position in range(4, 12):  # retain samples keep their labels
+        assert set(drawn[position]) == {truth[position]}
+    forget = [label == truth[p] for p in range(4) for label in drawn[p]]
+    assert all(set(drawn[p]) == {0, 1, 2} for p in range(4))  # they vary
+    # the true label comes up at rate 1/3 (the old wrong labels never hit it): within four
+    # binomial standard deviations of 1200 draws
+    n, rate = len(forget), 1 / 3
+    assert abs(sum(forget) - n * rate) < 4 * math.sqrt(n * rate * (1 - rate))
+    again = unlearn("rl", model, data, split, epochs=epochs, batch_size=4, lr=1e-3)
+    assert torch.equal(first[1].weight, again[1].weight)  # a function of the seed
+
+
+def test_rl_keeps_one_wrong_label_per_forget_sample_as_a_named_option(monkeypatch):
+    from mu_core.unlearn import finetune, unlearn
+
+    runs = []
+    monkeypatch.setattr(finetune, "fit", lambda model, data, indices, recipe, **kwargs:
+                        runs.append((indices, kwargs)))
+    data = _tiny_data()
+    split = make_split(data, forget_indices=[0, 1, 2, 3])
+    unlearn("rl", _always_class_0(), data, split, labels="fixed_wrong")
+    ((indices, kwargs),) = runs
+    assert kwargs["relabel"] is None and indices[:4].tolist() == [0, 1, 2, 3]
+    assert (kwargs["targets"][:4] != data.labels[:4]).all()
+    assert torch.equal(kwargs["targets"][4:], data.labels[indices[4:]])
+    with pytest.raises(ConfigError, match="rl labels"):
+        zoo.plan(data, {"random": {"random_fraction": 0.25}}, ["rl"], [0],
+                 {"rl": {"labels": "fixed"}})
+
+
+def test_bu_labels_every_batch_by_the_frozen_original_models_fgsm_neighbour(monkeypatch):
+    from mu_core.unlearn import boundary, unlearn
+
+    data = _tiny_data()
+    split = make_split(data, forget_classes=[0, 1])  # samples 0, 1, 3, 4, 6, 7, 9, 10
+    # Logits (3 - 10 x, 1, 10 x - 3) at the pixel x = index / 255 (at most 0.04 here): class
+    # 0 below x = 0.2, class 1 up to 0.4. The loss gradient moves a sample of class 0 up and
+    # one of class 1 down (to 0, class 0).
+    original = _linear_on_one_pixel([-10.0, 0.0, 10.0], [3.0, 1.0, -3.0])
+    neighbour_labels = boundary.neighbour_labels
+
+    def neighbour(model, bound, **kwargs):
+        relabel = neighbour_labels(model.eval(), data, bound, **kwargs)
+        return relabel(data.inputs(split.forget), data.targets(split.forget), None, None).tolist()
+    assert neighbour(original, 0.05) == [0] * 8  # up by 0.05 stays in class 0: kept
+    assert neighbour(original, 0.05, wrong=True) == [1, 0] * 4  # the former forced label
+    assert neighbour(original, 0.25) == [1, 0] * 4  # up by 0.25 crosses into class 1
+    calls = _recording_relabel(monkeypatch, boundary, "neighbour_labels")
+    # a large rate, so that the model being trained soon labels the neighbours otherwise
+    unlearned = unlearn("bu", original, data, split, bound=0.25, lr=5.0, epochs=3, batch_size=4)
+    assert len(calls) == 3 * 2  # an attack per batch
+    by_position = [1, 0] * 4
+    for positions, labels in calls:
+        assert labels.tolist() == [by_position[p] for p in positions]
+    assert neighbour(unlearned, 0.25) != by_position
+    with pytest.raises(ConfigError, match="bu labels"):
+        unlearn("bu", original, data, split, labels="wrong")
+
+
+def test_ff_restarts_the_forgotten_classs_head_row_in_whole_class_forgetting():
+    from mu_core.unlearn import unlearn
+    from mu_core.unlearn.fisher import FORGOTTEN_ROW_VARIANCE
+
+    data = _tiny_data()
+    split = make_split(data, forget_classes=[2])
+    model, other = _conv_model(), _conv_model()
+    with torch.no_grad():
+        other[2].weight[2] = 5.0
+        other[2].bias[2] = -3.0
+    tiny = 1e-10  # alpha: noise of standard deviation at most 3e-4 elsewhere
+    restarted, restarted_other = (unlearn("ff", m, data, split, alpha=tiny) for m in (model, other))
+    # the row is drawn afresh around zero, whatever it was: the same draw for both models
+    assert torch.equal(restarted[2].weight[2], restarted_other[2].weight[2])
+    assert torch.equal(restarted[2].bias[2], restarted_other[2].bias[2])
+    assert restarted_other[2].weight[2].abs().max() < 6 * math.sqrt(10 * FORGOTTEN_ROW_VARIANCE)
+    assert torch.allclose(restarted_other[2].weight[:2], other[2].weight[:2], atol=1e-2)
+    kept = unlearn("ff", other, data, split, alpha=tiny, zero_forgotten_rows=False)
+    partial = make_split(data, forget_classes=[2], forget_fraction=0.5)  # not the whole class
+    for unlearned in (kept, unlearn("ff", other, data, partial, alpha=tiny)):
+        assert torch.allclose(unlearned[2].weight[2], other[2].weight[2], atol=1e-2)
+        assert torch.allclose(unlearned[2].bias[2], other[2].bias[2], atol=1e-2)
+    with pytest.raises(ConfigError, match="ff fisher"):
+        unlearn("ff", model, data, split, fisher="exact")
+
+
+def test_ff_takes_the_batch_mean_fisher_by_default_and_the_per_sample_one_by_name(monkeypatch):
+    from mu_core.unlearn import fisher, unlearn
+
+    used = []
+    for name in ("batch_mean_fisher_diagonal", "fisher_diagonal"):
+        def recording(*args, _real=getattr(fisher, name), _name=name, **kwargs):
+            used.append((_name, kwargs))
+            return _real(*args, **kwargs)
+        monkeypatch.setattr(fisher, name, recording)
+    data = _tiny_data()
+    split = make_split(data, forget_indices=[0])
+    unlearn("ff", _conv_model(), data, split)
+    unlearn("ff", _conv_model(), data, split, fisher="per_sample")
+    assert used == [("batch_mean_fisher_diagonal", {"batch_size": 32}), ("fisher_diagonal", {})]

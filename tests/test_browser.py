@@ -148,6 +148,7 @@ def test_every_page_loads_whole_without_errors(browser, site, page_path):
     assert not error_outputs, f"{page_path}: error outputs: {error_outputs}"
     text = visit.evaluate("document.querySelector('main, article, body').innerText")
     assert "Traceback (most recent call last)" not in text, f"{page_path} shows a traceback"
+    assert "{glue" not in text, f"{page_path} shows a glue role that was not filled in"
     assert not visit.errors, f"{page_path}: {visit.errors}"
     visit.page.close()
 
@@ -177,13 +178,7 @@ def test_table_of_contents_lists_every_chapter(browser, site):
 
 
 # chapter -> why a table of it is still wider than the column (strict: it fails once fixed)
-TOO_WIDE = {"notebooks/03_cmira": "CMIRA's here-and-paper tables (issue 20, item 7): their "
-                                  "column groups need the methods-as-rows layout"}
-
-
-@pytest.mark.parametrize("page_path", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=TOO_WIDE[p])) if p in TOO_WIDE
-    else p for p in chapter_pages()])
+@pytest.mark.parametrize("page_path", chapter_pages())
 def test_no_table_is_wider_than_the_content_column(browser, site, page_path):
     visit = Visit(browser, site, page_path)
     too_wide = visit.evaluate("""(() => {

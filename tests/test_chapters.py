@@ -11,6 +11,7 @@ from mu_core import book, presets
 from mu_core.claims import VERDICTS
 
 from conftest import ROOT
+from test_prose_numbers import glued_names_stored, glued_names_used
 
 CHAPTERS = book.chapters(ROOT)
 
@@ -77,6 +78,8 @@ def test_chapter_smoke_run(chapter, tmp_path):
     shown = sum("image/png" in output.get("data", {})
                 for cell in executed.cells for output in cell.get("outputs", []))
     assert shown >= len(results["figures"]), "a saved figure is not displayed in the book"
+    unglued = glued_names_used(executed) - glued_names_stored(executed)
+    assert not unglued, f"the prose pastes values the run never glued: {sorted(unglued)}"
     smoke_check(chapter.slug)(results, tmp_path)
 
 

@@ -103,6 +103,40 @@ def test_the_estimate_adds_samples_times_seconds_per_sample(tmp_path):
     assert "about 2.5 hours on X" in dryrun.describe(found)
 
 
+def test_cut_ratios_say_how_often_the_real_run_repeats_what_the_dry_one_did():
+    real = {"rounds": 200, "epochs": 100, "seeds": [0, 1, 2], "flag": True, "patience": 1,
+            "hyperparameters": {"adversarial": {"iterations": 2000, "batch_size": 64}},
+            "batch_size": 256}
+    dry = dryrun.dry_parameters(real, cuda=False)
+    assert dryrun.cut_ratios(real, dry) == {"rounds": 100.0, "iterations": 1000.0,
+                                            "batch_size": 32.0}  # 256 / 8, the larger
+
+
+def test_loops_repeated_over_a_cut_budget_count_at_the_real_budget(dry):
+    with dryrun.repeated("rounds"):
+        with dryrun.timed("M_A", 4, torch.device("cpu"), real_samples=40):
+            pass
+        with dryrun.repeated("batch_size"):
+            dryrun.record("game", 2, 1.0, torch.device("cpu"))
+    dryrun.record("train", 10, 1.0, torch.device("cpu"))
+    entries = [json.loads(line) for line in dry.read_text().splitlines()]
+    assert [(e["loop"], e["samples"], e["repeated"]) for e in entries] == [
+        ("M_A", 40, ["rounds"]), ("game", 2, ["rounds", "batch_size"]), ("train", 10, [])]
+    found = dryrun.estimate(dry, ratios={"rounds": 100.0, "batch_size": 4.0})
+    # game: 2 samples x 100 rounds x 4 (batch) x 1 s; train: 10 x 1 s, never repeated
+    assert found["hours_by_loop"]["game"] == pytest.approx(800 / 3600)
+    assert found["hours_by_loop"]["train"] == pytest.approx(10 / 3600)
+    assert found["samples"] == pytest.approx(40 * 100 + 800 + 10)
+
+
+def test_timed_records_nothing_outside_a_dry_run(tmp_path, monkeypatch):
+    monkeypatch.delenv(dryrun.ENV, raising=False)
+    monkeypatch.setenv(dryrun.LEDGER_ENV, str(tmp_path / "ledger.jsonl"))
+    with dryrun.timed("loop", 4, torch.device("cpu")):
+        pass
+    assert not (tmp_path / "ledger.jsonl").exists()
+
+
 def test_pretrained_weights_are_checked_but_not_downloaded(dry):
     from mu_core.errors import ConfigError
     from mu_core.models import create

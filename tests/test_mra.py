@@ -246,6 +246,28 @@ def test_split_table_puts_this_run_above_the_papers_four_datasets():
     assert mra.split_table(uneven, "tiny").loc["here (tiny)", "forget (D_f)"] == "4"
 
 
+def test_settings_table_sets_tables_6_7_of_the_dataset_that_runs_beside_this_run():
+    params = {"alpha_x": 0.2, "alpha_y": 0.5, "gamma_l": 0.01, "gamma_s": 0.05,
+              "tau_closed": 0.6, "tau_open": 0.3, "lr_student": 1e-3, "lr_unlearned": 2e-3,
+              "attack_batch_size": 128, "student_options": {}}
+    pets = mra.settings_table(params, "oxford_pets")
+    paper = "paper (Pet-37, Tables 6-7)"
+    # Pet-37's rows of Table 6 (closed) and Table 7 (open), read from the paper
+    assert pets.loc["tau, closed source", paper] == "0.05"
+    assert pets.loc["LR_U, open source", paper] == "0.0001"
+    assert pets.loc["batch size", paper] == "64"
+    assert pets.loc["alpha_y (mixup)", "here"] == "0.5"
+    assert pets.loc["tau, open source", "here"] == "0.3"
+    assert pets.loc["student starts from", "here"] == "random weights"
+    flowers = mra.settings_table(dict(params, student_options={"pretrained": True}),
+                                 "flowers102")
+    paper = "paper (Flower-102, Tables 6-7)"
+    assert flowers.loc[["LR_S, closed source", "LR_S, open source"], paper].tolist() == [
+        "0.0002", "0.0001"]
+    assert flowers.loc["student starts from", "here"] == "ImageNet weights"
+    assert "it has no mnist5k rows" in mra.settings_table(params, "mnist5k").columns[0]
+
+
 def test_accuracy_beside_paper_puts_mean_and_std_beside_the_papers_numbers():
     rows = pd.DataFrame([_row("closed", "ga", 0.2, 0.5, seed=0),
                          _row("closed", "ga", 0.4, 0.6, seed=1),
@@ -254,9 +276,9 @@ def test_accuracy_beside_paper_puts_mean_and_std_beside_the_papers_numbers():
                          _row("open", "ga", 0.2, 0.9)])
     table = mra.accuracy_beside_paper(rows, "closed", TRAINED, "mnist5k")
     here, theirs = table["here"], table["paper (CIFAR-10; it has no mnist5k rows)"]
-    assert here.loc[("forget", "ULM"), "ga"] == "0.300 ± 0.100"
-    assert here.loc[("forget", "ΔAcc"), "ga"] == "0.250 ± 0.050"
-    assert here.loc[("test", "TRM"), "ga"] == "0.850 ± 0.050"
+    assert here.loc[("forget", "ULM"), "ga"] == "0.300\u00a0±\u00a00.100"
+    assert here.loc[("forget", "ΔAcc"), "ga"] == "0.250\u00a0±\u00a00.050"
+    assert here.loc[("test", "TRM"), "ga"] == "0.850\u00a0±\u00a00.050"
     assert theirs.loc[("forget", "ΔAcc"), "ga"] == "0.091"  # Table 2: 0.358 - 0.267
     assert theirs.loc[("test", "RCM"), "ga"] == "0.528"
     assert theirs.loc[("test", "RCM"), "retrain"] == "–"  # not in the paper

@@ -160,6 +160,23 @@ def test_the_fisher_diagonal_does_not_depend_on_the_chunk_the_budget_picks(digit
         assert torch.allclose(single[name], default[name], rtol=1e-5, atol=1e-12), name
 
 
+def test_the_batch_mean_fisher_takes_as_many_classes_per_backward_as_the_budget_holds(
+        digits, monkeypatch):
+    model, indices = _tiny_model(), digits.train[:20]
+    assert persample.class_chunk_for(model, digits, indices, 32) == 10  # all at once
+    default = persample.batch_mean_fisher_diagonal(model, digits, indices, batch_size=8)
+    monkeypatch.setenv("MU_MEMORY_BUDGET", "1")  # one class per backward
+    assert persample.class_chunk_for(model, digits, indices, 8) == 1
+    single = persample.batch_mean_fisher_diagonal(model, digits, indices, batch_size=8)
+    for name in default:
+        assert torch.allclose(single[name], default[name], rtol=1e-5, atol=1e-12), name
+    monkeypatch.delenv("MU_MEMORY_BUDGET")
+    data = synthetic_images(8)
+    large = models.create("resnet18", 10, 3, 32, seed=0)
+    chunk = persample.class_chunk_for(large, data, data.train, 32)
+    assert chunk * persample.parameter_bytes(large) <= persample.memory_budget()
+
+
 # (d) IU on ResNet-18 with 512 samples at 32 px: the memory claim, in a fresh process.
 
 PEAK_CHILD = textwrap.dedent("""

@@ -461,13 +461,13 @@ def test_rsu_table_puts_the_papers_row_beside_ours():
                       ("random", "ga"): (0.9, 0.9), ("random", "ga+rsu"): (0.8, 1.0)})
     table = rsu.rsu_table(rows, "class", ["ga"], "mnist5k")
     assert list(table.index) == ["retrain", "ga", "ga+rsu"]
-    assert table.loc["ga", "Acc_Dr"] == "60.00 ± 10.00"
-    assert table.loc["ga+rsu", "ToW"] == "0.60 ± 0.00"
+    assert table.loc["ga", "Acc_Dr"] == "60.00\u00a0±\u00a010.00"
+    assert table.loc["ga+rsu", "ToW"] == "0.60\u00a0±\u00a00.00"
     assert table.loc["ga", "paper Acc_Dr"] == "96.96"  # Table 5, MNIST, GA without
     assert table.loc["ga+rsu", "paper Acc_val"] == "87.52"  # with RSU
     assert table.loc["ga", "paper MIA gap"] == ""  # Table 5 has none
     random = rsu.rsu_table(rows, "random", ["ga"], "mnist5k")
-    assert random.loc["ga+rsu", "ToW"] == "0.90 ± 0.10"
+    assert random.loc["ga+rsu", "ToW"] == "0.90\u00a0±\u00a00.10"
     assert random.loc["ga", "paper MIA gap"] == "0.05"  # Table 6, MNIST, GA: 0.0502
 
 
@@ -503,7 +503,7 @@ def test_gains_pair_seeds_and_mark_gains_beyond_the_spread():
     assert table.loc[("random", "tow"), "std"] == pytest.approx(0.2)
     assert not table.loc[("random", "tow"), "exceeds spread"]
     text = rsu.gains_table(rsu.gains(rows, ["ga"]))
-    assert text.loc[("class", "ga"), "Acc_Dr"] == "+10.00 ± 0.00 (beyond spread)"
+    assert text.loc[("class", "ga"), "Acc_Dr"] == "+10.00\u00a0±\u00a00.00 (beyond spread)"
     one_seed = _rsu_rows({("class", "ga"): (0.5,), ("class", "ga+rsu"): (0.9,)})
     assert not rsu.gains(one_seed, ["ga"])["exceeds spread"].any()  # one seed, no spread
 

@@ -9,7 +9,8 @@ import torch
 from mu_core import models
 from mu_core.errors import ConfigError
 from mu_core.splits import make_split
-from mu_core.train import Recipe, evaluate, fit, lr_factor, predict, resolve_device
+from mu_core.train import (Recipe, evaluate, fit, lr_factor, make_optimizer, predict,
+                           resolve_device)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +66,28 @@ def test_step_hook_runs_after_every_optimiser_step(mnist):
     assert len(calls) == 2 * math.ceil(250 / 100)
 
 
+def test_drop_last_skips_the_incomplete_batch_only_when_a_full_one_exists(mnist):
+    def steps(count, drop_last):
+        calls = []
+        fit(_fresh(mnist), mnist, mnist.train[:count], Recipe(epochs=2, batch_size=100),
+            drop_last=drop_last, step_hook=lambda model: calls.append(model))
+        return len(calls)
+
+    assert steps(202, drop_last=False) == 2 * 3  # batches of 100, 100 and 2
+    assert steps(202, drop_last=True) == 2 * 2  # the 2 left over are skipped
+    assert steps(60, drop_last=True) == 2 * 1  # no full batch: the short one trains
+
+
+@pytest.mark.parametrize("name, kind", [("sgd", torch.optim.SGD), ("adam", torch.optim.Adam),
+                                        ("adamw", torch.optim.AdamW)])
+def test_make_optimizer_builds_the_named_optimizer_with_the_recipes_rate_and_decay(name, kind):
+    model = torch.nn.Linear(2, 3)
+    optimizer = make_optimizer(model, Recipe(optimizer=name, lr=1e-4, weight_decay=0.1))
+    assert type(optimizer) is kind  # Adam is not AdamW: its weight decay joins the gradient
+    assert optimizer.param_groups[0]["lr"] == 1e-4
+    assert optimizer.param_groups[0]["weight_decay"] == 0.1
+
+
 def test_lr_schedules():
     assert lr_factor("cosine", 0.0) == 1.0 and lr_factor("cosine", 0.5) == pytest.approx(0.5)
     assert lr_factor("cosine", 1.0) == pytest.approx(0.0, abs=1e-12)
@@ -91,7 +114,7 @@ def test_predict_and_evaluate_agree(mnist, split):
     ({"weight_decay": float("inf")}, "weight_decay must be a finite number, got inf"),
     ({"lr": "0.1"}, "lr must be a number, got str '0.1'"),
     ({"epochs": 0}, "epochs must be an integer from 1 to 10000"),
-    ({"optimizer": "adam"}, "unknown optimizer 'adam'; accepted: sgd, adamw"),
+    ({"optimizer": "adagrad"}, "unknown optimizer 'adagrad'; accepted: sgd, adam, adamw"),
     ({"schedule": "linear"}, "unknown schedule"),
     ({"label_smoothing": 1.0}, "label_smoothing must be below 1"),
 ])

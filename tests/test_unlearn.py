@@ -118,6 +118,29 @@ def test_fisher_diagonal_from_torch_func_equals_a_per_sample_loop(digits, kind):
         assert torch.allclose(fast[name], slow[name], rtol=1e-4, atol=1e-10), name
 
 
+def test_batch_mean_fisher_squares_batch_mean_gradients_like_unlearn_sparse(digits):
+    model = models.create("cnn", 10, 1, 8, width=4, seed=0).eval()
+    indices = digits.train[:30]
+    fast = persample.batch_mean_fisher_diagonal(model, digits, indices, batch_size=8,
+                                                class_chunk=3)
+    slow = {name: torch.zeros_like(p) for name, p in model.named_parameters()}
+    batches = indices.split(8)  # 8, 8, 8 and 6 samples
+    for batch in batches:  # the reference's loop: a backward per batch and class
+        log_probs = model(digits.inputs(batch)).log_softmax(-1)
+        for c in range(10):
+            weight = log_probs[:, c].exp().mean().item()
+            grads = torch.autograd.grad(log_probs[:, c].mean(), list(model.parameters()),
+                                        retain_graph=True)
+            for (name, _), g in zip(model.named_parameters(), grads):
+                slow[name] += weight * g.pow(2) / len(batches)
+    exact = persample.fisher_diagonal(model, digits, indices, kind="expected")
+    single = persample.batch_mean_fisher_diagonal(model, digits, indices, batch_size=1)
+    for name in slow:
+        assert torch.allclose(fast[name], slow[name], rtol=1e-4, atol=1e-10), name
+        assert torch.allclose(single[name], exact[name], rtol=1e-4, atol=1e-10), name
+    assert fast["0.weight"].sum() < 0.5 * exact["0.weight"].sum()  # not the per-sample one
+
+
 def test_salun_leaves_masked_out_weights_bit_identical(mnist, setting):
     model, split, _ = setting
     masks = saliency_masks(model, mnist, split, 0.5)

@@ -18,6 +18,10 @@ agreement rate between the two models on X_f (the quantity the rounds build up, 
 agreement between M_A and M_U as much as possible") has not improved for `patience`
 rounds. Forget labels are never read here.
 
+The rounds drop each epoch's last, incomplete batch, as MixMatch's loaders do: the round's
+training set has any size, and a leftover of two mixed images through batch norm (the
+last VGG blocks see 1 x 1 maps) wrecked the attack model in one step.
+
 `components` is the ablation switch: "p" (the pretrained attack model), "p+u" (M_U frozen,
 only M_A learns: one-way distillation) and "p+u+a" (the full mutual distillation).
 """
@@ -31,7 +35,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .. import models
+from .. import dryrun, models
 from ..data import ImageData
 from ..errors import (MAX_EPOCHS, MAX_ROUNDS, ConfigError, check_budget, check_choice,
                       check_fraction, check_positive_int, check_positive_number)
@@ -198,13 +202,16 @@ def induce_recovery(unlearned: nn.Module, attack: nn.Module, data: ImageData, pr
         round_seed = seed * 1_000 + round_
         indices, rows = training_set(probe, probe_labels, forget, agree, agree_labels,
                                      confident_u, probs_u[confident_u], data.num_classes)
-        fit(attack, data, indices, recipe, targets=rows, optimizer=optimizer_a,
-            mixup_alpha=config.mixup_alpha, seed=round_seed, desc="M_A")
+        with dryrun.repeated("rounds"):  # a dry run's estimate counts the preset's rounds
+            fit(attack, data, indices, recipe, targets=rows, optimizer=optimizer_a,
+                mixup_alpha=config.mixup_alpha, drop_last=True, seed=round_seed, desc="M_A")
         if mutual:
             indices, rows = training_set(probe, probe_labels, forget, agree, agree_labels,
                                          confident_a, probs_a[confident_a], data.num_classes)
-            fit(target, data, indices, recipe, targets=rows, optimizer=optimizer_u,
-                mixup_alpha=config.mixup_alpha, seed=round_seed + 500, desc="M_U")
+            with dryrun.repeated("rounds"):
+                fit(target, data, indices, recipe, targets=rows, optimizer=optimizer_u,
+                    mixup_alpha=config.mixup_alpha, drop_last=True, seed=round_seed + 500,
+                    desc="M_U")
             probs_u = predict(target, data, forget).float().cpu()
     return CMIRAResult(attack.eval(), target.eval(), history)
 

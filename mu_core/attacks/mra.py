@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .. import dryrun
 from ..data import ImageData, batch_indices
 from ..errors import (MAX_EPOCHS, MAX_ROUNDS, ConfigError, check_budget, check_choice,
                       check_fraction, check_positive_int, check_positive_number)
@@ -142,16 +143,25 @@ def membership_recall(unlearned: nn.Module, data: ImageData, prediction: Tensor,
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         for round_ in progress(range(config.rounds), desc="MRA"):
-            record = {"distill_loss": _distill(teacher, student, student_optimizer, data,
-                                               prediction, config, generator,
-                                               warmup=round_ == 0)}
+            with dryrun.repeated("rounds"), _timed_epochs("MRA DST", config.distill_epochs,
+                                                          data, prediction):
+                record = {"distill_loss": _distill(teacher, student, student_optimizer, data,
+                                                   prediction, config, generator,
+                                                   warmup=round_ == 0)}
             if config.components != "dst":
-                record.update(_recall(teacher, student, student_optimizer, teacher_optimizer,
-                                      data, prediction, config, generator,
-                                      fixed_teacher_probs))
+                with dryrun.repeated("rounds"):  # its training is `fit`'s, recorded there
+                    record.update(_recall(teacher, student, student_optimizer,
+                                          teacher_optimizer, data, prediction, config,
+                                          generator, fixed_teacher_probs))
             history.append(record)
     teacher.eval(), student.eval()
     return MRAResult(teacher if open_source else student, student, teacher, history)
+
+
+def _timed_epochs(desc: str, epochs: int, data: ImageData, prediction: Tensor):
+    """`epochs` passes over the prediction set, recorded in a dry run at the real size."""
+    samples = epochs * len(prediction)
+    return dryrun.timed(desc, samples, data.device, samples * dryrun.scale(data))
 
 
 def _adamw(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:

@@ -27,6 +27,24 @@ SPLITS = {
     "flowers102": {"classes": 102, "train": 3_074, "test": 1_020, "forget": 224,
                    "forget_per_class": None},
 }
+# Tables 6-7: the attack's settings per dataset, closed source (Table 6) and open source
+# (Table 7); mixup (alpha_x, alpha_y) and smoothing (gamma_l, gamma_s) are the same in both.
+# The optimiser is AdamW throughout; LR_U (the ULM's rate) exists in the open case only.
+_MIXUP_AND_SMOOTHING = {"alpha_x": 0.20, "alpha_y": 0.75, "gamma_l": 0.01, "gamma_s": 0.05}
+ATTACK_SETTINGS = {
+    "cifar10": {**_MIXUP_AND_SMOOTHING, "tau_closed": 0.60, "tau_open": 0.05,
+                "lr_student_closed": 1e-4, "lr_student_open": 1e-4, "lr_unlearned": 5e-5,
+                "batch_size": 256},
+    "cifar100": {**_MIXUP_AND_SMOOTHING, "tau_closed": 0.60, "tau_open": 0.05,
+                 "lr_student_closed": 2e-4, "lr_student_open": 2e-4, "lr_unlearned": 1e-4,
+                 "batch_size": 256},
+    "oxford_pets": {**_MIXUP_AND_SMOOTHING, "tau_closed": 0.05, "tau_open": 0.05,
+                    "lr_student_closed": 2e-4, "lr_student_open": 2e-4, "lr_unlearned": 1e-4,
+                    "batch_size": 64},
+    "flowers102": {**_MIXUP_AND_SMOOTHING, "tau_closed": 0.05, "tau_open": 0.05,
+                   "lr_student_closed": 2e-4, "lr_student_open": 1e-4, "lr_unlearned": 1e-4,
+                   "batch_size": 32},
+}
 # Tables 2-3: accuracy of the trained model (TRM).
 TRAINED = {"cifar10": {"test": 0.833, "forget": 1.000},
            "cifar100": {"test": 0.643, "forget": 1.000},

@@ -12,21 +12,26 @@ attacker on D_f against D_v. The ablation is the adversarial method with beta = 
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 
 from .. import plots
-from ..attacks.mia import MIA_FEATURES, learned_attack, mia_efficacy_from_predictions
+from ..attacks.mia import (MIA_FEATURES, SENSITIVITY_SAMPLES, SENSITIVITY_SCALE, learned_attack,
+                           mia_efficacy_from_predictions)
 from ..claims import Claim, verdict
 from ..data import ImageData
 from ..errors import MAX_EPOCHS, check_budget
 from ..metrics import (accuracy_on, average_disparity, scores_from_predictions,
                        subset_predictions)
-from ..papers.adversarial import TABLE1, TABLE2
+from ..papers.adversarial import SETTINGS, TABLE1, TABLE2
 from ..splits import Split, scored_split
 from ..train import Recipe
+from ..unlearn.adversarial import CLASS_ALPHA_ITERATIONS
+from ..unlearn.adversarial import adversarial as adversarial_method
 from ..zoo import plan, unlearned_models
-from . import named_numbers, spoken_list
+from . import here_above_paper, named_numbers, spoken_list
 from .baselines import SCORES, formatted, of_setting, summarize
 
 DENSITIES = ("dense", "sparse")
@@ -34,6 +39,18 @@ ABLATION = "no_vss"  # the adversarial method with beta = 0 (Table 2)
 METRIC_COLUMNS = tuple(f"MIA_{feature}" for feature in MIA_FEATURES)
 EXTRA = ("TA_forgotten", "attacker_auc", *METRIC_COLUMNS)
 
+
+
+def quoted() -> dict:
+    """The values the chapter's prose quotes: the sensitivity's noise, the defender's
+    momentum, when class-wise forgetting drops alpha, the paper's class-wise retrain TA and
+    its attacker's pre-training."""
+    return {"sensitivity_samples": SENSITIVITY_SAMPLES, "sensitivity_scale": SENSITIVITY_SCALE,
+            "defender_momentum": inspect.signature(adversarial_method).parameters[
+                "momentum"].default,
+            "class_alpha_iterations": CLASS_ALPHA_ITERATIONS,
+            "paper_class_retrain_ta": TABLE1["cifar10"]["class"]["dense"]["retrain"]["TA"],
+            "paper_attacker_pretraining": SETTINGS["pretrain_iterations"]}
 
 def forget_settings(random_fraction: float, forget_class: int, val_fraction: float,
                     train_size: int | None = None) -> dict:
@@ -149,7 +166,6 @@ def summary_of(rows: pd.DataFrame) -> pd.DataFrame:
 def _paper_columns(rows: dict, columns=(*SCORES, "disparity")) -> pd.DataFrame:
     paper = pd.DataFrame(rows).T.reindex(columns=list(columns))
     paper.index = ["adversarial" if m == "ours" else m for m in paper.index]
-    paper.columns = [f"paper {c}" for c in paper.columns]
     return paper
 
 
@@ -161,24 +177,21 @@ def table1(summary: pd.DataFrame, setting: str, density: str,
     if setting == "class":
         key = of_setting(summary, (setting, density))
         ours.insert(4, "TA forgotten class", [f"{100 * v:.2f}" for v in key["TA_forgotten_mean"]])
-    paper = _paper_columns(TABLE1[paper_dataset][setting][density])
-    return ours.join(paper, how="outer").astype(object).fillna("").reindex(
-        [*ours.index, *(m for m in paper.index if m not in ours.index)])
+    return here_above_paper(ours, _paper_columns(TABLE1[paper_dataset][setting][density]))
 
 
 def table2(summary: pd.DataFrame, paper_dataset: str = "cifar10") -> pd.DataFrame:
     """Table 2: the adversarial method with and without V_ss, random forgetting, beside the
     paper's rows, one block per density."""
-    blocks = []
+    blocks = {}
     for density in DENSITIES:
         key = ("random", density)
         if key not in summary.index.droplevel("method"):
             continue
         ours = formatted(summary, key).reindex(["retrain", "adversarial", ABLATION]).dropna()
         paper = _paper_columns(TABLE2[paper_dataset][density]).rename(index={"no_vss": ABLATION})
-        blocks.append(ours.join(paper, how="left").fillna("").assign(density=density))
-    return pd.concat(blocks).set_index("density", append=True).swaplevel() if blocks else \
-        pd.DataFrame()
+        blocks[density] = here_above_paper(ours, paper.reindex(ours.index))
+    return pd.concat(blocks, names=["density"]) if blocks else pd.DataFrame()
 
 
 def robustness_figure(summary: pd.DataFrame, methods):

@@ -25,7 +25,7 @@ from ..splits import Split, scored_split
 from ..train import Recipe
 from ..unlearn import METHODS
 from ..zoo import unlearned_models
-from . import mean_by_method, mean_std, named_numbers
+from . import here_above_paper, mean_by_method, mean_std, named_numbers
 
 SCORES = ("UA", "MIA", "RA", "TA")
 FORGOTTEN_TA = "TA_forgotten"  # the forgotten classes' test accuracy (whole-class forgetting)
@@ -121,17 +121,16 @@ def formatted(summary: pd.DataFrame, setting: str) -> pd.DataFrame:
 
 
 def beside_paper(summary: pd.DataFrame, setting: str) -> pd.DataFrame:
-    """One setting's `formatted` summary with the paper's CIFAR-10 Table 1 numbers beside
-    it; a method run on only one side has blanks on the other."""
+    """One setting's `formatted` summary with the paper's CIFAR-10 Table 1 row under each
+    method (`here_above_paper`)."""
     paper = pd.DataFrame(TABLE1_CIFAR10[setting]).T[[*SCORES, "disparity"]]
-    paper.columns = [f"paper {c}" for c in paper.columns]
     ours = formatted(summary, setting)
     if setting == "class":  # TA reads the remaining classes; the forgotten one has its own
         table = of_setting(summary, setting)
         ours.insert(ours.columns.get_loc("TA") + 1, "TA forgotten class",
                     mean_std(table[f"{FORGOTTEN_TA}_mean"], table[f"{FORGOTTEN_TA}_std"], 2,
                              scale=100))
-    return ours.join(paper, how="outer").astype(object).fillna("")
+    return here_above_paper(ours, paper)
 
 
 def summary_rows(summary: pd.DataFrame, setting: str) -> list[dict]:
@@ -171,15 +170,30 @@ REFERENCE_CHOICES = (
      "aligned"),
     ("wp", "wp", "Unlearn-Sparse: OMP prunes the convolutions only", "layers={layers!r}",
      "aligned; layers='conv_linear' also prunes linear layers (needed without convolutions)"),
-    ("rl", "rl", "wrong labels redrawn per batch, uniformly (may hit the true label)",
-     "a wrong label per sample, drawn once", "not aligned yet"),
-    ("bu", "bu", "label: the argmax class of the FGSM neighbour, recomputed per batch",
-     "a forced wrong label, fixed once before training", "not aligned yet"),
-    ("ff", "ff", "Fisher from squared batch-mean gradients; class-wise forgetting zeroes the "
-     "forgotten class's head row", "the exact per-sample Fisher, no head row zeroed",
-     "not aligned yet (so alpha does not transfer)"),
-    ("bad_teacher", "bad_teacher", "Adam, lr 1e-4, one epoch", "AdamW, lr {lr}, {epochs} epoch(s)",
-     "not aligned yet"),
+    ("rl", "rl", "Unlearn-Sparse: forget labels redrawn uniformly over all classes every "
+     "epoch (so they may be the true one), forget and retain shuffled together",
+     "labels={labels!r}: drawn anew each time a forget sample is trained on",
+     "aligned (a sample comes once an epoch); labels='fixed_wrong' gives the former wrong "
+     "label per sample, drawn once"),
+    ("bu", "bu", "Boundary-Unlearning-Code, SalUn: each batch labelled by the class the "
+     "frozen original model gives its FGSM neighbour (bound 0.1, 8-bit pixels), even the "
+     "true one",
+     "labels={labels!r}, bound {bound}, recomputed per batch",
+     "aligned; labels='wrong_neighbour' gives the former forced wrong label"),
+    ("ff", "ff", "Unlearn-Sparse's fisher_new: the Fisher from squared batch-mean gradients "
+     "(batches of 32, each class weighted by its batch-mean probability) of every retain "
+     "sample; whole-class forgetting restarts the forgotten class's head row at zero",
+     "fisher={fisher!r}, batches of {batch_size}, zero_forgotten_rows={zero_forgotten_rows}, "
+     "{max_samples} retain samples", "aligned (the paper presets take every retain "
+     "sample); fisher='per_sample', zero_forgotten_rows=False give the former exact Fisher "
+     "(alpha does not transfer: on the mnist5k CNN the batch-mean Fisher is about 4x the "
+     "exact one, so the same alpha adds less noise)"),
+    ("bad_teacher", "bad_teacher", "bad-teaching-unlearning: Adam, lr 1e-4, one epoch of "
+     "batches of 256, KL at temperature 1, a random 30% of the retain set",
+     "Adam, lr {lr}, {epochs} epoch(s) of batches of {batch_size}, {retain_fraction:.0%} of "
+     "the retain set",
+     "aligned; lr=5e-4, batch_size=128 give the former run (its AdamW without weight decay "
+     "is Adam)"),
 )
 
 

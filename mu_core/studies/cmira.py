@@ -5,8 +5,9 @@ with the chapter's tables, figure data, claim rules and results records.
 (through the cache, shared with the other chapters), pretrains one attack model per
 (backbone, seed) on the probing set (cached too: it does not depend on the method), runs
 the inducing-recovery stage against every unlearned model and returns one row per
-(backbone, seed, method, components) with the forget accuracy of the unlearned model
-(Acc_U) and the attack model (Acc_A), per forget class, and the attack model's confusion.
+(backbone, seed, method, components) with the forget accuracy of the trained model
+(acc_t), the probing prior (acc_p), the unlearned model (Acc_U) and the attack model
+(Acc_A), per forget class, and the attack model's confusion.
 `recovery_studies` checks every dataset's setting, then runs `recovery_study` on each.
 
 The probing set is the test split, as in the paper (it is disjoint from training and
@@ -31,8 +32,8 @@ from ..attacks.cmira import CMIRAConfig, induce_recovery, lipsoftmax_model, pret
 from ..claims import Claim, verdict
 from ..data import DATASETS, ImageData, load, stratified_holdout
 from ..errors import ConfigError, check_choice, check_positive_int
-from ..metrics import (accuracy, area_recovery_rate, confusion_matrix, per_class_accuracy,
-                      recovery_improvement, recovery_rate)
+from ..metrics import (accuracy, accuracy_on, area_recovery_rate, confusion_matrix,
+                      per_class_accuracy, recovery_improvement, recovery_rate)
 from ..papers import cmira as paper
 from ..splits import Split
 from ..train import Recipe, predict
@@ -41,6 +42,31 @@ from . import named_numbers, spoken_list
 
 ATTACK_SEED_OFFSET = 20_000  # the attack model never shares the trained model's init
 STAGES = ("p", "p+u", "p+u+a")  # the paper's attack models: P, P+U and P+U+A (CMIRA)
+
+
+# The rule that chose the cpu preset's probe_size (see the chapter): priors pretrained on
+# these subset sizes, each for as many image presentations as this many epochs of the
+# whole mnist5k test split.
+PROBE_SIZES_TRIED = (50, 100, 200, 400)
+PROBE_RULE_EPOCHS = 15
+# Table A3's rows whose printed A_R the chapter compares with Eq. 14 (CIFAR-10, ResNet-18).
+AREA_CHECKED = ("retrain", "ff", "ga")
+
+
+def quoted() -> dict:
+    """The values the chapter's prose quotes: the probe-size rule, the range of the
+    paper's Acc_U (Table 1) on CIFAR-10 and FashionMNIST, and A_R printed vs. recomputed."""
+    values = {"probe_sizes_tried": PROBE_SIZES_TRIED, "probe_rule_epochs": PROBE_RULE_EPOCHS}
+    for dataset in ("cifar10", "fashion_mnist"):
+        accuracies = [row["acc_u"] for backbone in paper.TABLE1[dataset].values()
+                      for row in backbone.values() if row.get("acc_u") is not None]
+        values[f"paper_acc_u_low_{dataset}"] = min(accuracies)
+        values[f"paper_acc_u_high_{dataset}"] = max(accuracies)
+    for method in AREA_CHECKED:
+        entry = paper.CLASSWISE["cifar10"]["resnet18"][method]
+        values[f"paper_a_r_printed_{method}"] = entry["a_r"]
+        values[f"paper_a_r_recomputed_{method}"] = paper_area(entry)
+    return values
 
 
 def check_backbones(backbones: dict[str, dict]) -> dict[str, dict]:
@@ -82,10 +108,13 @@ def with_method_settings(backbones: dict[str, dict], overrides: dict[str, dict])
     return checked
 
 
-def forget_scores(model, data: ImageData, split: Split, probe: torch.Tensor) -> dict:
-    """Forget accuracy, per forget class (in `split.forget_classes` order), and the
-    row-normalised confusion of forget ∪ probe with the forget classes first."""
-    indices = torch.cat([split.forget, probe])
+def forget_scores(model, data: ImageData, split: Split, held_out: torch.Tensor) -> dict:
+    """Forget accuracy, per forget class (in `split.forget_classes` order), and Figure 6's
+    row-normalised confusion with the forget classes first: their rows on D_f, the other
+    classes' rows on the `held_out` images of those classes (no model trained on them)."""
+    forget_classes = torch.tensor(split.forget_classes)
+    others = held_out[~torch.isin(data.targets(held_out).cpu(), forget_classes)]
+    indices = torch.cat([split.forget, others])
     predicted = predict(model, data, indices, output="logits").argmax(1).cpu()
     labels = data.targets(indices).cpu()
     on_forget = slice(0, len(split.forget))
@@ -95,6 +124,12 @@ def forget_scores(model, data: ImageData, split: Split, probe: torch.Tensor) -> 
     return {"acc": accuracy(predicted[on_forget], labels[on_forget]),
             "per_class": [per_class[c].item() for c in split.forget_classes],
             "confusion": confusion[order][:, order]}
+
+
+def held_out_images(split: Split, probe: torch.Tensor) -> torch.Tensor:
+    """The labelled images that neither the trained, the unlearned nor the attack model
+    learned from: the validation split and the test images left out of D_p."""
+    return torch.cat([split.val, split.test[~torch.isin(split.test, probe)]])
 
 
 def class_order(forget_classes, num_classes: int) -> list[int]:
@@ -141,6 +176,10 @@ def check_study(data: ImageData, split_spec: dict, methods, seeds, backbones: di
         raise ConfigError(f"config must be a CMIRAConfig, got {type(config).__name__}.")
     if probe_size is not None:
         check_positive_int("probe_size", probe_size)
+        if probe_size < data.num_classes:
+            raise ConfigError(f"probe_size {probe_size} cannot hold an image of each of the "
+                              f"{data.num_classes} classes of {data.name!r}; give at least "
+                              f"{data.num_classes}, or None for the whole test split.")
     checked = {}
     for name, backbone in check_backbones(backbones).items():
         merged = merge_method_settings(hyperparameters or {}, backbone["hyperparameters"])
@@ -171,19 +210,23 @@ def recovery_study(data: ImageData, split_spec: dict, methods, seeds,
     rows, kept = [], {}
     for name, backbone in backbones.items():
         priors = {}
-        for _, seed, method, split, _, unlearned, _ in unlearned_models(
+        for _, seed, method, split, (trained, _), unlearned, _ in unlearned_models(
                 data, {"cmira": split_spec}, methods, seeds,
                 architecture=backbone["architecture"], recipe=recipe,
                 hyperparameters=backbone["hyperparameters"],
                 architecture_options=backbone["options"]):
             if seed not in priors:
                 probe = probing_set(data, split, probe_size, seed)
+                held_out = held_out_images(split, probe)
                 prior = probe_prior(data, probe, backbone, config, seed)
-                priors[seed] = probe, prior, forget_scores(prior, data, split, probe)
-            probe, prior, prior_scores = priors[seed]
+                priors[seed] = (probe, held_out, prior,
+                                forget_scores(prior, data, split, held_out),
+                                accuracy_on(trained, data, split.forget))
+            probe, held_out, prior, prior_scores, acc_t = priors[seed]
             base = {"dataset": data.name, "backbone": name,
                     "architecture": backbone["architecture"], "seed": seed, "method": method,
-                    "unlearned": forget_scores(unlearned, data, split, probe)}
+                    "acc_t": acc_t, "acc_p": prior_scores["acc"],
+                    "unlearned": forget_scores(unlearned, data, split, held_out)}
             keeping = (name, method) in keep and seed == seeds[0]
             if keeping:
                 kept[(name, method)] = {"unlearned": unlearned, "split": split, "probe": probe}
@@ -193,7 +236,7 @@ def recovery_study(data: ImageData, split_spec: dict, methods, seeds,
                                          split.forget, replace(config, components=stage),
                                          seed=seed)
                 scores = prior_scores if stage == "p" else forget_scores(result.attack, data,
-                                                                         split, probe)
+                                                                         split, held_out)
                 rows.append({**base, "components": stage, "rounds": len(result.history),
                              "seconds": time.perf_counter() - start, "attack": scores})
                 if keeping:
@@ -311,13 +354,17 @@ def recovery_studies(dataset_names, forget_classes: dict[str, list[int]], method
                    {name: list(forget_classes[name]) for name in dataset_names})
 
 
-def run_summary(rows: pd.DataFrame) -> str:
-    """One sentence on what ran: attacks, methods, backbones, datasets, seeds, time, rounds."""
+def run_summary(rows: pd.DataFrame, max_rounds: int) -> str:
+    """One sentence on what ran: attacks, methods, backbones, datasets, seeds, time, and
+    the rounds of the attacks that have them (P has none): on average, and how many used
+    all `max_rounds` the budget allows."""
+    rounds = rows.rounds[rows.components != "p"]
     return (f"{len(rows)} attacks on {rows.method.nunique()} methods x "
             f"{rows.backbone.nunique()} backbones x {rows.dataset.nunique()} datasets x "
             f"{rows.seed.nunique()} seed(s), {rows.seconds.sum():.0f} s of attack time in all; "
-            f"{rows.rounds.mean():.1f} rounds on average before the agreement stopped "
-            "improving.")
+            f"{rounds.mean():.1f} rounds on average, and {(rounds >= max_rounds).sum()} of the "
+            f"{len(rounds)} attacks with rounds used all {max_rounds} that `rounds` allows "
+            "(the agreement stops them earlier when it stops improving).")
 
 
 # ---------------------------------------------------------------------------------------
@@ -384,26 +431,25 @@ def table1(rows: pd.DataFrame) -> pd.DataFrame:
     return _indexed(table)
 
 
-def classwise_table(rows: pd.DataFrame, class_names: dict[str, list[str]]) -> pd.DataFrame:
-    """Table 2 / A3: per forget class Acc_U with CMIRA's R_I (arrows), then A_R, beside the
-    paper's rows with its A_R as printed and as recomputed from its own per-class numbers.
-    `class_names` gives each dataset's forget-class names in the forget classes' order."""
+def classwise_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Table 2 / A3: per forget class (#1, #2, ... in the order of `forget_classes`) Acc_U
+    with CMIRA's R_I (arrows), then A_R, beside the paper's rows with its A_R as printed
+    and as recomputed from its own per-class numbers (A_R by Eq. 14)."""
     acc_u, acc_a = class_means(rows, "unlearned"), class_means(rows, "attack")
     area, architecture = summary(rows).a_r, architectures(rows)
     table = {}
     for key in acc_u.index:
         dataset, backbone, method = key
-        cells = {("here", f"#{i + 1} {name}"): with_arrow(100 * u, 100 * (a - u))
-                 for i, (name, u, a) in enumerate(zip(class_names[dataset], acc_u.loc[key],
-                                                      acc_a.loc[key]))}
+        cells = {("here", f"#{i + 1}"): with_arrow(100 * u, 100 * (a - u))
+                 for i, (u, a) in enumerate(zip(acc_u.loc[key], acc_a.loc[key]))}
         cells[("here", "A_R")] = percent(area.loc[key])
         entry = paper.CLASSWISE.get(paper_dataset(dataset), {}).get(
             architecture[backbone], {}).get(method)
         if entry:
             cells.update({("paper", f"#{i + 1}"): with_arrow(u, g)
                           for i, (u, g) in enumerate(zip(entry["acc_u"], entry["r_i"]))})
-            cells[("paper", "A_R printed")] = f"{entry['a_r']:.2f}"
-            cells[("paper", "A_R recomputed")] = f"{paper_area(entry):.2f}"
+            cells[("paper", "A_R")] = f"{entry['a_r']:.2f}"  # as printed
+            cells[("paper", "A_R by Eq. 14")] = f"{paper_area(entry):.2f}"
         table[key] = cells
     return _indexed(table).fillna(NO_PAPER_VALUE)
 
@@ -424,9 +470,45 @@ def ablation_table(rows: pd.DataFrame) -> pd.DataFrame:
             architecture[backbone], {}).get(method, {})
         for stage, values in entry.items():
             for metric, value in values.items():
-                cells[("paper", stage.upper(), names[metric])] = f"{value:.2f}"
+                label = stage if stage == "baseline" else stage.upper()  # as ours
+                cells[("paper", label, names[metric])] = f"{value:.2f}"
         table[(dataset, backbone, method)] = cells
     return _indexed(table).fillna(NO_PAPER_VALUE)
+
+
+def prior_regime(rows: pd.DataFrame) -> pd.DataFrame:
+    """Where the probing prior P stands, per dataset and backbone: the forget accuracy (%)
+    of the trained model M_T and of P, P's ratio to the retrained model's (P / RT), and
+    the methods whose unlearned model is above P; beside the paper's (Table 3 / A4-A5,
+    for the paper dataset and CIFAR-10, over the methods run here; it reports no M_T)."""
+    architecture, table = architectures(rows), {}
+    means = rows.groupby([*KEYS], sort=False)[["acc_t", "acc_p", "acc_u"]].mean()
+    for (dataset, backbone), group in means.groupby(level=[0, 1], sort=False):
+        group = group.droplevel([0, 1])
+        prior, unlearned = group.acc_p.iloc[0], group.acc_u
+        cells = {("here", "M_T"): percent(group.acc_t.iloc[0]), ("here", "P"): percent(prior),
+                 ("here", "P / RT"): ratio(prior, unlearned.get("retrain")),
+                 ("here", "M_U above P"): _listed(unlearned.index[unlearned > prior])}
+        for reference in dict.fromkeys([paper_dataset(dataset), "cifar10"]):
+            entry = paper.ABLATION.get(reference, {}).get(architecture[backbone], {})
+            paper_u = pd.Series({m: entry[m]["baseline"]["acc"] for m in group.index
+                                 if m in entry})
+            if paper_u.empty:
+                continue
+            paper_p = next(iter(entry.values()))["p"]["acc"]  # the same for every method
+            column = f"paper ({reference})"
+            cells.update({(column, "P"): f"{paper_p:.2f}",
+                          (column, "P / RT"): ratio(paper_p, paper_u.get("retrain")),
+                          (column, "M_U above P"): _listed(paper_u.index[paper_u > paper_p])})
+        table[(dataset, backbone)] = cells
+    found = pd.DataFrame(table).T.fillna(NO_PAPER_VALUE)
+    found.index.names = ["dataset", "backbone"]
+    return found
+
+
+def ratio(value: float, reference: float | None) -> str:
+    """value / reference with two decimals; a dash without a reference."""
+    return f"{value / reference:.2f}" if reference else NO_PAPER_VALUE
 
 
 # ---------------------------------------------------------------------------------------
@@ -531,6 +613,38 @@ def paper_ablation_sequences() -> list[list[float]]:
             for entry in per_method.values()]
 
 
+def classwise_gains(rows: pd.DataFrame) -> pd.DataFrame:
+    """CMIRA's R_I per forget class (fractions, columns #1..#5), means over seeds; index
+    (dataset, backbone, method)."""
+    gains = class_means(rows, "attack") - class_means(rows, "unlearned")
+    return gains.rename(columns=lambda i: f"#{i + 1}")
+
+
+def paper_classwise_gains() -> pd.DataFrame:
+    """The paper's R_I per forget class (%), Table A3 (Table 2 is its CIFAR-10 part)."""
+    return pd.DataFrame({(d, b, m): dict(enumerate(entry["r_i"]))
+                         for d, per_arch in paper.CLASSWISE.items()
+                         for b, per_method in per_arch.items()
+                         for m, entry in per_method.items()}).T.rename(
+        columns=lambda i: f"#{i + 1}")
+
+
+CLAIMED_RANKING = ("iu", "ga", "ff", "wp", "ft", "retrain")  # Appendix D.2, highest R_I first
+
+
+def claimed_method_gains(frame: pd.DataFrame) -> pd.Series:
+    """Mean R_I over datasets and backbones of the ranked methods that ran, in the
+    claimed order."""
+    return frame.groupby("method").r_i.mean().reindex(CLAIMED_RANKING).dropna()
+
+
+def ranked_as_claimed(frame: pd.DataFrame) -> bool | None:
+    """The mean R_I falls strictly in the order IU > GA > FF > WP > FT > RT over the
+    methods of that list that ran; None (not testable) unless two of them ran."""
+    means = claimed_method_gains(frame).to_numpy()
+    return bool((means[:-1] > means[1:]).all()) if len(means) >= 2 else None
+
+
 def least_for_exact(frame: pd.DataFrame) -> bool | None:
     """RT and FT have the lowest mean R_R: both below every other method's mean (infinite
     rates left out); None (not testable) without RT or FT or without another method."""
@@ -584,7 +698,39 @@ def recovery_claims(ours: pd.DataFrame, paper_rows: pd.DataFrame) -> list[Claim]
               verdict(least_for_exact(paper_rows)),
               ", ".join(f"{m} {100 * v:.1f}" for m, v in mean_rates.items()),
               verdict(least_for_exact(ours))),
+        Claim("ranking_iu_ga_ff_wp_ft_rt",
+              "The recovery improvement ranks the methods IU > GA > FF > WP > FT > RT "
+              "(mean R_I, over the methods run).",
+              f"{verdict(ranked_as_claimed(paper_rows))}: "
+              f"{_ranked(100 * claimed_method_gains(paper_rows))}",
+              _ranked(100 * claimed_method_gains(ours)),
+              verdict(ranked_as_claimed(ours))),
     ]
+
+
+def _ranked(means: pd.Series) -> str:
+    """'IU 47.1 > GA 42.2 > ...': the methods by their mean, highest first."""
+    ordered = means.sort_values(ascending=False, kind="stable")
+    return " > ".join(f"{m.upper()} {v:.1f}" for m, v in ordered.items())
+
+
+def classwise_claims(ours: pd.DataFrame, paper_gains: pd.DataFrame) -> list[Claim]:
+    """R_I > 0 in every forget class, on per-class gains (`classwise_gains`, fractions; the
+    paper's in %), rows (dataset, backbone, method)."""
+    cells, paper_cells = ours.stack(), paper_gains.to_numpy()
+    table2 = paper_gains[paper_gains.index.get_level_values(0) == "cifar10"].to_numpy()
+    evidence = (f"{verdict((paper_cells > 0).all())}: "
+                f"{(paper_cells > 0).sum()}/{paper_cells.size} cells")
+    if table2.size:
+        evidence += f" (CIFAR-10, Table 2: {(table2 > 0).sum()}/{table2.size})"
+    _, backbone, method, column = cells.idxmin()
+    return [Claim("recovers_every_forget_class",
+                  "R_I > 0 in every forget class, for every dataset, backbone and method "
+                  "(Table 2: 'consistently positive across all classes'; Table A3).",
+                  evidence,
+                  f"{(cells > 0).sum()}/{cells.size} cells, lowest {100 * cells.min():+.2f} "
+                  f"({method}, {backbone}, {column})",
+                  verdict((cells > 0).all()))]
 
 
 def ablation_claims(ours: list | None, paper_sequences: list) -> list[Claim]:
@@ -625,6 +771,7 @@ def claims(rows: pd.DataFrame) -> list[Claim]:
     """Every claim of the chapter, checked on this run's rows and on the paper's tables."""
     ours, paper_rows = recovery_frame(rows), paper_recovery_frame()
     return [*recovery_claims(ours, paper_rows),
+            *classwise_claims(classwise_gains(rows), paper_classwise_gains()),
             *ablation_claims(ablation_sequences(rows), paper_ablation_sequences()),
             *backbone_claims(ours, paper_rows)]
 
@@ -650,7 +797,8 @@ def ablation_reading(rows: pd.DataFrame) -> str:
             f"{_listed(prior.index[prior > unlearned])} and not above it for "
             f"{_listed(prior.index[prior <= unlearned])}. P+U is below P for "
             f"{_listed(prior.index[attack['p+u'] < prior])}; P+U+A is above P+U for "
-            f"{_listed(prior.index[attack['p+u+a'] > attack['p+u']])}.")
+            f"{_listed(prior.index[attack['p+u+a'] > attack['p+u']])} and above P for "
+            f"{_listed(prior.index[attack['p+u+a'] > prior])}.")
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import time
 import pandas as pd
 import torch
 
-from .. import models, plots
+from .. import dryrun, models, plots
 from ..attacks.mra import MRAConfig, membership_recall
 from ..claims import Claim, verdict
 from ..data import ImageData
@@ -185,6 +185,43 @@ def paper_rows_note(dataset: str) -> str:
         return f"The paper columns hold the paper's {rows}."
     return (f"The paper has no {dataset} rows: its columns hold the paper's {rows}, the dataset "
             f"of its Figures 3 and 5.")
+
+
+# The rows of the settings table: (label, the paper's key, this run's parameter); the
+# student's learning rate is one parameter here for both cases.
+SETTING_ROWS = (("alpha_x (mixup)", "alpha_x", "alpha_x"),
+                ("alpha_y (mixup)", "alpha_y", "alpha_y"),
+                ("gamma_l (smoothing)", "gamma_l", "gamma_l"),
+                ("gamma_s (smoothing)", "gamma_s", "gamma_s"),
+                ("tau, closed source", "tau_closed", "tau_closed"),
+                ("tau, open source", "tau_open", "tau_open"),
+                ("LR_S, closed source", "lr_student_closed", "lr_student"),
+                ("LR_S, open source", "lr_student_open", "lr_student"),
+                ("LR_U, open source", "lr_unlearned", "lr_unlearned"),
+                ("batch size", "batch_size", "attack_batch_size"))
+
+
+def settings_table(params: dict, dataset: str) -> pd.DataFrame:
+    """The attack's settings, the paper's Tables 6-7 (for `paper_dataset`) beside this
+    run's parameters, with the student's initialisation (AdamW in both)."""
+    theirs = paper.ATTACK_SETTINGS[paper_dataset(dataset)]
+    column = paper_label(dataset, "Tables 6-7")
+    rows = {label: {column: f"{theirs[key]:g}", "here": f"{params[name]:g}"}
+            for label, key, name in SETTING_ROWS}
+    pretrained = params["student_options"].get("pretrained", False)
+    rows["student starts from"] = {column: "ImageNet weights (reference code)",
+                                   "here": "ImageNet weights" if pretrained else "random weights"}
+    return pd.DataFrame(rows).T
+
+
+def quoted() -> dict:
+    """The values the chapter's prose quotes: Flower-102's training and test images in the
+    paper's Table 1 and in the official split (train and validation sets, test set) that
+    `data.load("flowers102")` reads."""
+    _, _, _, train, test = dryrun.SHAPES["flowers102"]
+    return {"paper_flowers_train": paper.SPLITS["flowers102"]["train"],
+            "paper_flowers_test": paper.SPLITS["flowers102"]["test"],
+            "official_flowers_train": train, "official_flowers_test": test}
 
 
 def split_sizes(data: ImageData, split_spec: dict) -> dict:

@@ -44,7 +44,7 @@ from ..train import Recipe, predict, progress
 from ..unlearn import check_request
 from ..zoo import (check_plan_shape, recipe_settings, shadow_models, trained_model,
                    unlearned_model)
-from . import mean_std, named_numbers, spoken_list
+from . import PLUS_MINUS, mean_std, named_numbers, spoken_list
 
 LABELS = {"retain": "Acc_Dr", "val": "Acc_val", "forget": "Acc_Du", "mia_gap": "MIA gap",
           "forget_drop": "Acc_Du drop from the original",
@@ -58,6 +58,11 @@ RSU_BASES = tuple(paper.TABLE5["mnist"])  # the methods of Tables 5-6: GA, RL, B
 TOP_SHARE = 0.8  # Table 3: the top 80% of a class's confidences, the bottom 20% the tail
 LOSS_INTERVALS = 10  # Fig. 5: "the loss values of 10 different intervals"
 FIGURE1_IMAGES = 10  # Fig. 1: "10 images" per dataset
+
+
+def quoted() -> dict:
+    """The values the chapter's prose quotes: Table 3's top and tail shares of a class."""
+    return {"top_share": TOP_SHARE, "tail_share": 1 - TOP_SHARE}
 
 
 def scale(metric: str) -> float:
@@ -611,7 +616,7 @@ def gains_table(gain_rows: pd.DataFrame) -> pd.DataFrame:
     def text(row):
         factor = scale(row.metric)
         mark = " (beyond spread)" if row["exceeds spread"] else ""
-        return f"{row.gain * factor:+.2f} ± {row['std'] * factor:.2f}{mark}"
+        return f"{row.gain * factor:+.2f}{PLUS_MINUS}{row['std'] * factor:.2f}{mark}"
     frame = gain_rows.assign(text=gain_rows.apply(text, axis=1),
                              metric=gain_rows.metric.map(LABELS))
     return frame.pivot(index=["scenario", "method"], columns="metric", values="text")[

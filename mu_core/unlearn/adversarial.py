@@ -25,10 +25,13 @@ model (`pruning.hold_masks`) stays in force, so a sparse defender stays sparse.
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .. import dryrun
 from ..attacks.mia import (SENSITIVITY_SAMPLES, SENSITIVITY_SCALE, attacker_features,
                            attacker_inputs, membership_loss, new_attacker, paired_logits)
 from ..data import ImageData
@@ -136,16 +139,28 @@ def _play(model: nn.Module, data: ImageData, split: Split, *, iterations: int, l
         ("retain", split.retain, min(batch_size, len(split.retain))),
         ("forget", split.forget, pair_size), ("val", split.val, pair_size))}
     curve = []
-    for iteration in range(iterations):
-        batch = {name: next(stream) for name, stream in streams.items()}
-        record = attacker_step(model, attacker, attacker_optimizer, data, batch, generator,
-                               **noise)
-        weight = alpha if iteration < alpha_iterations else 0.0
-        record.update(defender_step(model, attacker, defender_optimizer, data, batch, generator,
-                                    alpha=weight, beta=beta,
-                                    redundancy_weight=redundancy_weight, game=game, **noise))
-        curve.append({"iteration": iteration, **record})
+    with _timed_iterations("adversarial game", "iterations", iterations,
+                           len(split.retain[:batch_size]) + 2 * pair_size, data.device):
+        for iteration in range(iterations):
+            batch = {name: next(stream) for name, stream in streams.items()}
+            record = attacker_step(model, attacker, attacker_optimizer, data, batch,
+                                   generator, **noise)
+            weight = alpha if iteration < alpha_iterations else 0.0
+            record.update(defender_step(model, attacker, defender_optimizer, data, batch,
+                                        generator, alpha=weight, beta=beta,
+                                        redundancy_weight=redundancy_weight, game=game,
+                                        **noise))
+            curve.append({"iteration": iteration, **record})
     return curve
+
+
+@contextlib.contextmanager
+def _timed_iterations(desc: str, budget: str, iterations: int, batch_samples: int, device):
+    """`iterations` steps on batches of `batch_samples` samples: a dry run records them for
+    its estimate, at the preset's `budget` of iterations and batch size."""
+    with dryrun.repeated(budget), dryrun.repeated("batch_size"), \
+            dryrun.timed(desc, iterations * batch_samples, device):
+        yield
 
 
 def pretrain_attacker(model: nn.Module, attacker: nn.Module, optimizer, data: ImageData,
@@ -166,12 +181,14 @@ def pretrain_attacker(model: nn.Module, attacker: nn.Module, optimizer, data: Im
         rows.append(attacker_features(model, data, pool[needed], seed=seed + offset,
                                       samples=samples, scale=scale).to(data.device))
     attacker.train()
-    for step in range(iterations):
-        loss = membership_loss(*paired_logits(attacker, rows[0][picks[0][step]],
-                                              rows[1][picks[1][step]]))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+    with _timed_iterations("attacker pre-training", "pretrain_iterations", iterations,
+                           2 * half, data.device):
+        for step in range(iterations):
+            loss = membership_loss(*paired_logits(attacker, rows[0][picks[0][step]],
+                                                  rows[1][picks[1][step]]))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
 
 
 def attacker_step(model: nn.Module, attacker: nn.Module, optimizer, data: ImageData,

@@ -9,43 +9,65 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data import ImageData
-from ..errors import check_positive_number
+from ..errors import check_choice, check_positive_number
 from ..splits import Split
-from ..train import Recipe, fit
+from ..train import Recipe, as_model_input, fit, prepare_model
 from .registry import register
 
+BU_LABELS = ("neighbour", "wrong_neighbour")
 
-def nearest_wrong_labels(frozen: nn.Module, data: ImageData, indices: Tensor, bound: float,
-                         batch_size: int = 256) -> Tensor:
-    """The class of each sample's FGSM neighbour under `frozen` (pixel bound `bound`).
 
-    Where the attack does not cross the boundary, the neighbour's most likely class other
-    than the true one is taken: boundary shrink needs a wrong label for every sample.
-    """
-    frozen.eval()
-    std = torch.tensor(data.std, device=data.device).view(1, -1, 1, 1)
-    mean = torch.tensor(data.mean, device=data.device).view(1, -1, 1, 1)
-    low, high = (0 - mean) / std, (1 - mean) / std  # valid pixels in normalised units
-    labels = []
-    for chunk in indices.split(batch_size):
-        x = data.inputs(chunk).requires_grad_(True)
-        y = data.targets(chunk)
-        (gradient,) = torch.autograd.grad(F.cross_entropy(frozen(x), y), x)
-        neighbour = torch.clamp(x + bound / std * gradient.sign(), low, high).detach()
+def fgsm_neighbours(frozen: nn.Module, data: ImageData, x: Tensor, labels: Tensor,
+                    bound: float) -> Tensor:
+    """The FGSM neighbours under `frozen` of the normalised images `x` of `labels`: every
+    pixel moved by `bound` (in [0, 1] units) along the sign of the loss gradient, then kept
+    in [0, 1] and rounded to the 8-bit grid, as the reference's attack does; normalised."""
+    mean = torch.tensor(data.mean, device=x.device).view(1, -1, 1, 1)
+    std = torch.tensor(data.std, device=x.device).view(1, -1, 1, 1)
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        loss = F.cross_entropy(frozen(as_model_input(x)).float(), labels)
+        (gradient,) = torch.autograd.grad(loss, x)
+    pixels = (x.detach() * std + mean + bound * gradient.sign()).clamp(0, 1)
+    return (torch.round(pixels * 255) / 255 - mean) / std
+
+
+def neighbour_labels(frozen: nn.Module, data: ImageData, bound: float, wrong: bool = False):
+    """A `fit` relabel hook: each sample's label becomes the class `frozen` gives its FGSM
+    neighbour, which may be its own class; with `wrong`, the neighbour's most likely class
+    other than its own."""
+    def relabel(x: Tensor, targets: Tensor, positions: Tensor,
+                generator: torch.Generator) -> Tensor:
+        neighbours = fgsm_neighbours(frozen, data, x, targets, bound)
         with torch.no_grad():
-            logits = frozen(neighbour)
-        logits[torch.arange(len(y)), y] = float("-inf")
-        labels.append(logits.argmax(1).cpu())
-    return torch.cat(labels)
+            logits = frozen(as_model_input(neighbours)).float()
+        if wrong:
+            logits[torch.arange(len(targets)), targets] = float("-inf")
+        return logits.argmax(1)
+    return relabel
+
+
+def check_bu_settings(split: Split, hyperparameters: dict) -> None:
+    """Before any run: `labels` names a way of labelling the forget set."""
+    check_choice("bu labels", hyperparameters.get("labels", "neighbour"), BU_LABELS)
 
 
 @register("bu", "Boundary unlearning (boundary shrink, Chen et al. 2023)",
-          kinds=("class", "classwise"))
+          kinds=("class", "classwise"), check=check_bu_settings)
 def bu(model: nn.Module, data: ImageData, split: Split, *, bound: float = 0.1, epochs: int = 3,
        lr: float = 2e-3, batch_size: int = 64, schedule: str = "constant",
-       seed: int = 0) -> None:
+       labels: str = "neighbour", seed: int = 0) -> None:
+    # As in the reference (and SalUn's copy of it), every batch of forget samples is
+    # labelled by the class that the original model, frozen, gives its FGSM neighbour, even
+    # where that is the true class. The frozen model and unaugmented inputs make these the
+    # same labels every epoch, at the reference's cost of an attack per batch. The attack
+    # works in the data's own normalisation (the reference's un-normalises CIFAR-10 with
+    # statistics other than those its data was normalised with).
+    # labels="wrong_neighbour" forces a wrong label, as before.
     check_positive_number("bound", bound)
-    targets = nearest_wrong_labels(copy.deepcopy(model), data, split.forget, bound)
+    check_choice("bu labels", labels, BU_LABELS)
+    frozen = prepare_model(copy.deepcopy(model), data.device).eval().requires_grad_(False)
     recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=0.0,
                     schedule=schedule)
-    fit(model, data, split.forget, recipe, targets=targets, seed=seed, desc="bu")
+    fit(model, data, split.forget, recipe, seed=seed, desc="bu",
+        relabel=neighbour_labels(frozen, data, bound, wrong=labels == "wrong_neighbour"))

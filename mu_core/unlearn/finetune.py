@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data import ImageData
-from ..errors import check_positive_number
+from ..errors import check_choice, check_positive_number
 from ..models import restart
 from ..splits import Split
 from ..train import Recipe, fit
@@ -60,14 +60,44 @@ def ga(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 2, lr: 
         loss_fn=lambda logits, targets: -F.cross_entropy(logits, targets))
 
 
-@register("rl", "Random labels on the forget set, with the retain set (Golatkar et al.)")
+RL_LABELS = ("redrawn", "fixed_wrong")
+
+
+def check_rl_settings(split: Split, hyperparameters: dict) -> None:
+    """Before any run: `labels` names a way of drawing the forget set's labels."""
+    check_choice("rl labels", hyperparameters.get("labels", "redrawn"), RL_LABELS)
+
+
+@register("rl", "Random labels on the forget set, with the retain set (Golatkar et al.)",
+          check=check_rl_settings)
 def rl(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 3, lr: float = 0.02,
        batch_size: int = 128, weight_decay: float = 5e-4, schedule: str = "constant",
-       seed: int = 0) -> None:
-    indices, targets = relabelled_forget_and_retain(data, split, seed)
+       labels: str = "redrawn", seed: int = 0) -> None:
+    # As in Unlearn-Sparse's RL, forget and retain samples are shuffled together and a forget
+    # sample's label is drawn uniformly over all classes anew each time it is trained on:
+    # once an epoch, like the reference's fresh draw for the whole forget set every epoch.
+    # labels="fixed_wrong" draws one wrong label per forget sample before training instead.
+    check_choice("rl labels", labels, RL_LABELS)
     recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
                     schedule=schedule)
-    fit(model, data, indices, recipe, targets=targets, seed=seed, desc="rl")
+    if labels == "fixed_wrong":
+        (indices, targets), relabel = relabelled_forget_and_retain(data, split, seed), None
+    else:
+        indices, targets = torch.cat([split.forget, split.retain]), None
+        relabel = uniform_labels_below(len(split.forget), data.num_classes)
+    fit(model, data, indices, recipe, targets=targets, relabel=relabel, seed=seed, desc="rl")
+
+
+def uniform_labels_below(count: int, num_classes: int):
+    """A `fit` relabel hook: the samples at positions below `count` get labels drawn
+    uniformly over all `num_classes` classes (their true one included), the others keep
+    theirs."""
+    def relabel(x: Tensor, targets: Tensor, positions: Tensor,
+                generator: torch.Generator) -> Tensor:
+        drawn = torch.randint(num_classes, positions.shape, generator=generator)
+        chosen = (positions < count).to(targets.device)
+        return torch.where(chosen, drawn.to(targets.device), targets)
+    return relabel
 
 
 def relabelled_forget_and_retain(data: ImageData, split: Split, seed: int) -> tuple[Tensor, Tensor]:
