@@ -133,13 +133,16 @@ def _fit_stacked(members: list[nn.Module], data: ImageData, batches: Tensor,
     optimizer = torch.optim.SGD(list(params.values()), lr=recipe.lr, momentum=recipe.momentum,
                                 weight_decay=recipe.weight_decay)
     losses = vmap(_member_loss(ensemble))
+    # bf16 batch norm under vmap fails in backward on CUDA (running_mean stays float32)
+    has_batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm)
+                         for m in architecture.modules())
     steps, count, batch = batches.shape
     for step in progress(range(steps), desc="shadow models"):
         _set_lr(optimizer, recipe, step / steps)
         flat = batches[step].flatten()
         x = data.inputs(flat).view(count, batch, *data.images.shape[1:])
         y = data.targets(flat).view(count, batch)
-        with autocast(device):
+        with autocast(device, enabled=not has_batch_norm):
             loss = losses(params, buffers, x, y).sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -36,7 +36,8 @@ class Centre(nn.Module):
 
 def homogeneous_mlp(mean_image: Tensor, num_outputs: int, hidden=(1000,), *,
                     init_scale: float = 1e-3, seed: int = 0) -> nn.Sequential:
-    """Bias-free ReLU MLP on centred [0, 1] images, weights drawn N(0, init_scale^2).
+    """Bias-free ReLU MLP on centred [0, 1] images, weights drawn N(0, init_scale^2) (on the
+    CPU, so every device starts from the same weights), on `mean_image`'s device.
     `num_outputs` 1 gives a binary classifier (the sign of its output)."""
     from .models import mlp
 
@@ -49,7 +50,7 @@ def homogeneous_mlp(mean_image: Tensor, num_outputs: int, hidden=(1000,), *,
             if isinstance(layer, nn.Linear):
                 layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator)
                                    * init_scale)
-    return nn.Sequential(Centre(mean_image), network)
+    return nn.Sequential(Centre(mean_image), network).to(mean_image.device)
 
 
 def margins(logits: Tensor, labels: Tensor) -> Tensor:

@@ -113,10 +113,10 @@ def _contiguous_inputs(_module: nn.Module, inputs: tuple) -> tuple:
     return tuple(x.contiguous() for x in inputs)
 
 
-def autocast(device: torch.device):
-    """bf16 autocast on CUDA, a no-op elsewhere."""
+def autocast(device: torch.device, enabled: bool = True):
+    """bf16 autocast on CUDA (unless `enabled` is False), a no-op elsewhere."""
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16,
-                          enabled=device.type == "cuda")
+                          enabled=enabled and device.type == "cuda")
 
 
 def as_model_input(x: Tensor) -> Tensor:
@@ -221,7 +221,11 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
 
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        for _ in progress(range(1 if dry else recipe.epochs), desc=desc):
+        # a dry run passes over its few samples until it has run BATCHES steps (on a GPU
+        # one batch can hold them all, and a first step, which warms up, is not timed)
+        for _ in progress(range(dryrun.BATCHES if dry else recipe.epochs), desc=desc):
+            if dry and step == dryrun.BATCHES:
+                break
             total, count = torch.zeros((), device=device), 0
             for positions in batch_indices(torch.arange(len(indices)), batch_size,
                                            shuffle=True, generator=generator):
@@ -232,13 +236,14 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
                     break
                 with dryrun.Timer(device) if dry else contextlib.nullcontext() as timer:
                     loss = train_step(positions)
+                timed_batch = len(positions)
                 total += loss * len(positions)
                 count += len(positions)
                 step += 1
             history.append(float(total) / count)
     if dry:
         dryrun.record(desc, recipe.epochs * len(indices) * dryrun.scale(data),
-                      timer.seconds / len(positions), device)
+                      timer.seconds / timed_batch, device)
     model.eval()
     return history
 

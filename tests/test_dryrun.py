@@ -65,6 +65,21 @@ def test_a_dry_training_loop_runs_two_batches_and_records_the_real_budget(dry):
     assert 0 < entry["seconds_per_sample"] < 1
 
 
+def test_a_dry_training_loop_whose_batch_holds_every_sample_still_times_a_second_step(dry):
+    """On a GPU a batch holds all of a dry run's few samples: the timed step must not be the
+    first one, which warms up (it made a GPU estimate 25x too large)."""
+    from mu_core.data import load
+    from mu_core.models import create_for
+
+    data = load("cifar10")
+    steps = []
+    fit(create_for("cnn", data, seed=0), data, data.train[:6], Recipe(epochs=3, batch_size=256),
+        step_hook=lambda model: steps.append(1))
+    assert len(steps) == dryrun.BATCHES == 2
+    (entry,) = [json.loads(line) for line in dry.read_text().splitlines()]
+    assert entry["samples"] == pytest.approx(3 * 6 * 50_000 / 60)
+
+
 @pytest.mark.parametrize("method, settings, loop, real", [
     # 60 synthetic training samples stand for 50,000; the retain set is 50 of them
     ("ff", {"max_samples": None}, "ff Fisher", 50 * 50_000 / 60),

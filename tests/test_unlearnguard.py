@@ -662,3 +662,9 @@ def check_smoke_results(results, out):
                                           else "did not hold")
     assert set(r["distances"]) == {"retrained", "unchanged (reconstructed again)"}
     assert len(results["figures"]) == 12
+
+
+def test_a_margin_model_is_built_on_the_device_of_its_mean_image():
+    """On CUDA its weights were left on the CPU (found on an H100)."""
+    model = homogeneous_mlp(torch.zeros(1, 4, 4, device="meta"), 3, hidden=(5,))
+    assert {t.device.type for t in [*model.parameters(), *model.buffers()]} == {"meta"}
