@@ -68,7 +68,7 @@ CUTS = {
     "forget_per_class": 1,
 }
 # Budgets inside the library that no parameter sets, cut in a dry run by `cut`.
-INTERNAL_CUTS = {"max_columns": 256}
+INTERNAL_CUTS = {"max_columns": 256, "cg_iterations": 4}
 SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
 # Batch sizes outside `train.fit` (which cuts its own), cut to CPU_BATCH on a CPU only.
 BATCH_NAMES = ("batch_size", "attack_batch_size")

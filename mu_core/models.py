@@ -111,6 +111,24 @@ def _narrow_resnet(model: nn.Module, width: int) -> None:
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
 
 
+def _vgg_without_large_classifier(features: nn.Sequential) -> nn.Module:
+    """torchvision's VGG on `features`, initialised as torchvision does, without allocating
+    its 224-pixel classifier (120M weights, about 1.5 s to draw), which small inputs replace."""
+    import torchvision.models as tvm
+
+    with torch.device("meta"):
+        model = tvm.vgg.VGG(nn.Identity(), init_weights=False)
+    model.features = features
+    for module in features.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+    return model
+
+
 def vgg16_bn(num_classes: int, in_channels: int, image_size: int, pretrained: bool = False,
              width: int = 64):
     """torchvision VGG-16-BN; small inputs use global pooling and one linear classifier
@@ -119,10 +137,12 @@ def vgg16_bn(num_classes: int, in_channels: int, image_size: int, pretrained: bo
     import torchvision.models as tvm
 
     _check_width("vgg16_bn", width, pretrained)
-    if width == 64:
+    config = [v if v == "M" else v * width // 64 for v in tvm.vgg.cfgs["D"]]
+    if image_size <= SMALL_INPUT and not pretrained:
+        model = _vgg_without_large_classifier(tvm.vgg.make_layers(config, batch_norm=True))
+    elif width == 64:
         model = tvm.vgg16_bn(weights="DEFAULT" if pretrained else None)
     else:
-        config = [v if v == "M" else v * width // 64 for v in tvm.vgg.cfgs["D"]]
         model = tvm.vgg.VGG(tvm.vgg.make_layers(config, batch_norm=True))
         model.classifier[0] = nn.Linear(8 * width * 7 * 7, 4096)
     if in_channels != 3:

@@ -170,8 +170,9 @@ def damped_fisher_solve(model: nn.Module, data: ImageData, retain: Tensor, vecto
     """
     product = fisher_product(model, data, retain, kind=kind)
     x, iterations, residual = conjugate_gradient(lambda v: damping * v + product(v), vector,
-                                                 CG_TOLERANCE, CG_MAX_ITERATIONS)
-    if residual > CG_TOLERANCE:
+                                                 CG_TOLERANCE,
+                                                 dryrun.cut("cg_iterations", CG_MAX_ITERATIONS))
+    if residual > CG_TOLERANCE and not dryrun.active():
         warnings.warn(f"iu's conjugate-gradient solve stopped at its cap of {iterations} "
                       f"iterations with relative residual {residual:.1e}, short of "
                       f"{CG_TOLERANCE:.0e}, so its step is shorter than the exact one (a "
