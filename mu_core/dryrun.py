@@ -115,14 +115,14 @@ def cut_ratios(real: dict, dry: dict) -> dict[str, float]:
 
 
 @contextmanager
-def repeated(budget: str):
-    """A block run once per unit of the cut budget `budget` (a `CUTS` name such as
-    "rounds"): the loops it records count real / cut times in the estimate."""
-    _REPEATED.append(budget)
+def repeated(*budgets: str):
+    """A block run once per unit of each cut budget in `budgets` (`CUTS` names such as
+    "rounds"): the loops it records count real / cut times each in the estimate."""
+    _REPEATED.extend(budgets)
     try:
         yield
     finally:
-        _REPEATED.pop()
+        del _REPEATED[len(_REPEATED) - len(budgets):]
 
 
 def _cut(key, value, cuts: dict):
@@ -279,9 +279,8 @@ def describe(found: dict) -> str:
     per_seed = f" per seed, times {seeds} seeds" if seeds > 1 else ""
     return (f"dry run: the real run's training ({found['training_loops']} loops{per_seed} at "
             f"the preset's epochs and dataset sizes) would take about {_hours(found['hours'])} "
-            f"on {where} (largest: {top}), attack rounds and game iterations at the preset's "
-            "budgets; the steps of reconstruction and inversion, cut in the dry run, add to "
-            "it.")
+            f"on {where} (largest: {top}), with attack rounds, game iterations and the steps "
+            "of reconstruction and inversion at the preset's budgets.")
 
 
 def _hours(hours: float) -> str:

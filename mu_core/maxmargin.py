@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 import torch.nn.functional as F
 
+from . import dryrun
 from .errors import MAX_STEPS, ConfigError, check_budget, check_fraction, check_positive_number
 from .train import progress
 
@@ -78,6 +79,9 @@ class MarginRecipe:
     lr: float = 0.5
     loss_scale: float = 0.01  # below this loss the step grows as lr * loss_scale / loss
     max_boost: float = 1000.0
+    # the chapter parameters a real run's cost of this training scales with (its steps,
+    # its sample count): a dry run's estimate multiplies by their real / cut ratios
+    budgets: tuple[str, ...] = ()
 
     def __post_init__(self):
         check_budget("steps", self.steps, MAX_STEPS)
@@ -94,15 +98,23 @@ def train_to_margin(model: nn.Module, images: Tensor, labels: Tensor,
     parameters = list(model.parameters())
     optimizer = torch.optim.SGD(parameters, lr=recipe.lr)
     history = []
-    for _ in progress(range(recipe.steps), desc=desc):
-        loss = margin_loss(model(images), labels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        boost = min(recipe.max_boost, max(1.0, recipe.loss_scale / max(loss.item(), 1e-38)))
-        optimizer.param_groups[0]["lr"] = recipe.lr * boost
-        optimizer.step()
-        history.append(loss.item())
+    with dryrun.repeated(*recipe.budgets), dryrun.timed(desc, len(images) * recipe.steps,
+                                                        images.device):
+        for _ in progress(range(recipe.steps), desc=desc):
+            history.append(_margin_step(model, images, labels, optimizer, recipe))
     return history
+
+
+def _margin_step(model: nn.Module, images: Tensor, labels: Tensor,
+                 optimizer: torch.optim.Optimizer, recipe: MarginRecipe) -> float:
+    """One full-batch step; returns its loss."""
+    loss = margin_loss(model(images), labels)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    boost = min(recipe.max_boost, max(1.0, recipe.loss_scale / max(loss.item(), 1e-38)))
+    optimizer.param_groups[0]["lr"] = recipe.lr * boost
+    optimizer.step()
+    return loss.item()
 
 
 def predictions(model: nn.Module, images: Tensor) -> Tensor:

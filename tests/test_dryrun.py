@@ -80,6 +80,31 @@ def test_a_dry_training_loop_whose_batch_holds_every_sample_still_times_a_second
     assert entry["samples"] == pytest.approx(3 * 6 * 50_000 / 60)
 
 
+def test_margin_training_and_reconstruction_steps_are_priced_at_the_presets_budgets(dry):
+    """UnlearnGuard's loops run full-batch steps (margin training) or steps over all
+    candidates (reconstruction): each records candidates-or-samples x steps, repeated over
+    the budgets that the real run raises."""
+    from mu_core.attacks.reconstruct import ReconstructionConfig, reconstruct
+    from mu_core.maxmargin import MarginRecipe, homogeneous_mlp, train_to_margin
+
+    images, labels = torch.rand(6, 1, 4, 4), torch.tensor([0, 1, 2, 0, 1, 2])
+    model = homogeneous_mlp(images.mean(0), 3, hidden=(5,))
+    train_to_margin(model, images, labels,
+                    MarginRecipe(steps=3, budgets=("per_class", "train_steps")), desc="trained")
+    reconstruct(model, ReconstructionConfig(candidates_per_class=1, steps=2, prior_steps=1))
+    entries = [json.loads(line) for line in dry.read_text().splitlines()]
+    assert [(e["loop"], e["samples"], e["repeated"]) for e in entries] == [
+        ("trained", 6 * 3, ["per_class", "train_steps"]),
+        ("reconstruction (phase 1)", 3 * 2, ["candidates_per_class", "steps"]),
+        ("reconstruction (phase 2)", 3 * 1, ["candidates_per_class", "prior_steps"])]
+    # the preset: 10x the samples per class, 1,000x the training steps, 5x the candidates,
+    # 100x phase 1's steps and 300x phase 2's
+    found = dryrun.estimate(dry, ratios={"per_class": 10, "train_steps": 1000,
+                                         "candidates_per_class": 5, "steps": 100,
+                                         "prior_steps": 300})
+    assert found["samples"] == pytest.approx(18 * 10_000 + 6 * 500 + 3 * 1500)
+
+
 @pytest.mark.parametrize("method, settings, loop, real", [
     # 60 synthetic training samples stand for 50,000; the retain set is 50 of them
     ("ff", {"max_samples": None}, "ff Fisher", 50 * 50_000 / 60),

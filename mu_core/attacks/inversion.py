@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, grad, vmap
 
+from .. import dryrun
 from ..data import ImageData, pixels
 from ..errors import (MAX_STEPS, ConfigError, check_budget, check_choice, check_positive_int,
                       check_positive_number)
@@ -56,14 +57,16 @@ def class_representatives(model: nn.Module, start: Tensor, classes, *, steps: in
     images = images.requires_grad_(True)
     optimizer = torch.optim.Adam([images], lr=lr)
     model = model.eval()
-    for _ in range(steps):
-        log_probs = model(images).log_softmax(1)
-        loss = -log_probs.gather(1, classes.view(-1, 1).to(images.device)).sum()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        with torch.no_grad():
-            images.clamp_(0, 1)
+    with dryrun.repeated("inversion_steps"), \
+            dryrun.timed("class inversion", len(classes) * steps, images.device):
+        for _ in range(steps):
+            log_probs = model(images).log_softmax(1)
+            loss = -log_probs.gather(1, classes.view(-1, 1).to(images.device)).sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                images.clamp_(0, 1)
     return images.detach()
 
 

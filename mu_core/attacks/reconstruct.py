@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
+from .. import dryrun
 from ..errors import (MAX_STEPS, ConfigError, check_budget, check_choice, check_positive_int,
                       check_positive_number)
 from ..maxmargin import Centre, margins
@@ -201,30 +202,33 @@ def reconstruct(model: nn.Module, config: ReconstructionConfig = ReconstructionC
         scale = 1.0
         optimisers = _optimisers(candidates, lambdas, config, scale)
         best = (float("inf"), candidates.detach().clone(), lambdas.detach().clone())
-        for step in progress(range(steps), desc=f"{desc} ({phase})"):
-            terms = terms_of(prior)
-            loss = sum(weight * term for weight, term in zip(weights, terms))
-            kkt = (weights[0] * terms[0] + weights[1] * terms[1]).item()
-            if not (math.isfinite(loss.item()) and kkt <= DIVERGENCE * best[0]):
-                # diverging: back to the lowest KKT loss so far, with half the learning rates
-                scale = _halved(scale, step, desc, config)
-                halved.append(len(log["stationary"]))
+        budget = "steps" if phase == "phase 1" else "prior_steps"
+        with dryrun.repeated("candidates_per_class", budget), \
+                dryrun.timed(f"reconstruction ({phase})", len(labels) * steps, device):
+            for step in progress(range(steps), desc=f"{desc} ({phase})"):
+                terms = terms_of(prior)
+                loss = sum(weight * term for weight, term in zip(weights, terms))
+                kkt = (weights[0] * terms[0] + weights[1] * terms[1]).item()
+                if not (math.isfinite(loss.item()) and kkt <= DIVERGENCE * best[0]):
+                    # diverging: back to the lowest KKT loss so far, at half the rates
+                    scale = _halved(scale, step, desc, config)
+                    halved.append(len(log["stationary"]))
+                    with torch.no_grad():
+                        candidates.copy_(best[1])
+                        lambdas.copy_(best[2])
+                    optimisers = _optimisers(candidates, lambdas, config, scale)
+                    continue
+                if kkt < best[0]:
+                    best = (kkt, candidates.detach().clone(), lambdas.detach().clone())
+                for optimiser in optimisers:
+                    optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                for optimiser in optimisers:
+                    optimiser.step()
                 with torch.no_grad():
-                    candidates.copy_(best[1])
-                    lambdas.copy_(best[2])
-                optimisers = _optimisers(candidates, lambdas, config, scale)
-                continue
-            if kkt < best[0]:
-                best = (kkt, candidates.detach().clone(), lambdas.detach().clone())
-            for optimiser in optimisers:
-                optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            for optimiser in optimisers:
-                optimiser.step()
-            with torch.no_grad():
-                candidates.copy_(torch.maximum(torch.minimum(candidates, high), low))
-            for name, term in zip(log, terms):
-                log[name].append(term.item())
+                    candidates.copy_(torch.maximum(torch.minimum(candidates, high), low))
+                for name, term in zip(log, terms):
+                    log[name].append(term.item())
 
     zeros, ones = torch.zeros((), device=device), torch.ones((), device=device)
     run("phase 1", config.steps, False, zeros, ones, losses, halvings)

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .. import cache, plots
+from .. import cache, dryrun, plots
 from ..attacks.inversion import easiest_to_invert, inversion_quality
 from ..attacks.mia import (leave_one_out_scores, lira_scores, lira_statistic, privacy_scores,
                            roc_summary, shadow_keep_masks)
@@ -280,9 +280,11 @@ def privacy_risks(setup: Setup, split: Split, trained: nn.Module, *, shadow_coun
     stats = lira_statistic(ensemble.logits(data, train))
     loss, confidence, entropy = per_sample_predictions(trained, data, train)
     pool = _random_subset(train, candidates, seed)
-    quality, reconstructions = inversion_quality(  # one batch: every candidate alike
-        trained, data, pool, steps=inversion_steps, seed=seed, chunk_size=len(pool),
-        precision=inversion_precision)
+    with dryrun.repeated("inversion_candidates", "inversion_steps"), \
+            dryrun.timed("gradient inversion", len(pool) * inversion_steps, data.device):
+        quality, reconstructions = inversion_quality(  # one batch: every candidate alike
+            trained, data, pool, steps=inversion_steps, seed=seed, chunk_size=len(pool),
+            precision=inversion_precision)
     return Risks(train, privacy_scores(stats, keep, fix_variance=fix_variance), loss,
                  confidence, entropy, stats, keep, fix_variance,
                  _leave_one_out_roc(stats, keep, fix_variance), pool, quality, reconstructions)

@@ -294,9 +294,9 @@ def setup(params: dict, device: torch.device) -> Study:
     """The study from the chapter's parameters, every one checked before any training."""
     s = Settings.from_params(params)
     config = s.reconstruction()
-    recipes = {"train": MarginRecipe(steps=s.train_steps, lr=s.train_lr),
-               "finetune": MarginRecipe(steps=s.finetune_steps, lr=s.train_lr),
-               "relabel": MarginRecipe(steps=s.relabel_steps, lr=s.train_lr)}
+    recipes = {kind: MarginRecipe(steps=getattr(s, f"{kind}_steps"), lr=s.train_lr,
+                                  budgets=("per_class", f"{kind}_steps"))
+               for kind in ("train", "finetune", "relabel")}
     data = load(s.dataset)
     samples_split, _ = provider_splits(data, s.per_class, s.forget_per_class, s.unlearn_class,
                                        s.seed)
