@@ -277,10 +277,10 @@ def describe(found: dict) -> str:
                     list(found["hours_by_loop"].items())[:3])
     seeds = found.get("seeds", 1)
     per_seed = f" per seed, times {seeds} seeds" if seeds > 1 else ""
-    return (f"dry run: the real run's training ({found['training_loops']} loops{per_seed} at "
-            f"the preset's epochs and dataset sizes) would take about {_hours(found['hours'])} "
-            f"on {where} (largest: {top}), with attack rounds, game iterations and the steps "
-            "of reconstruction and inversion at the preset's budgets.")
+    return (f"dry run: the real run's {found['training_loops']} timed loops{per_seed} "
+            f"(training at the preset's epochs and dataset sizes; attack rounds, game "
+            f"iterations and reconstruction and inversion steps at its budgets) would take "
+            f"about {_hours(found['hours'])} on {where} (largest: {top}).")
 
 
 def _hours(hours: float) -> str:
