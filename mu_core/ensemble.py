@@ -90,20 +90,27 @@ def fit_ensemble(data: ImageData, pool: Tensor, keep: Tensor, architecture: str,
                for s in seeds]
     streams = batch_streams(keep, recipe.epochs, recipe.batch_size, seeds)
     dry = dryrun.active()
-    if dry:  # a couple of batches, timed; the real budget goes to the ledger
+    if dry:  # a warm-up step, then timed ones; the real budget goes to the ledger
         streams = streams[:dryrun.BATCHES, :, :dryrun.batch_size(recipe.batch_size, data.device)]
-    targets = [pool[row] for row in streams.unbind(1)]  # per model: (steps, batch) indices
+        _train_members(members, data, pool[streams[:1]], recipe, vectorized)
+        streams = streams[1:]
     with dryrun.Timer(data.device) as timer:
-        if vectorized:
-            ensemble = _fit_stacked(members, data, torch.stack(targets, 1), recipe)
-        else:
-            for member, batches in zip(progress(members, desc="shadow models"), targets):
-                _fit_alone(member, data, batches, recipe)
-            ensemble = Ensemble.from_models(members)
+        ensemble = _train_members(members, data, pool[streams], recipe, vectorized)
     if dry:
         real = len(seeds) * recipe.epochs * keep.sum(1).float().mean().item() * dryrun.scale(data)
         dryrun.record("shadow models", real, timer.seconds / streams.numel(), data.device)
     return ensemble
+
+
+def _train_members(members: list[nn.Module], data: ImageData, batches: Tensor, recipe: Recipe,
+                   vectorized: bool) -> Ensemble:
+    """Train each member on its batches (steps, models, batch) of sample indices: all in
+    one vmap, or one after another."""
+    if vectorized:
+        return _fit_stacked(members, data, batches, recipe)
+    for member, own in zip(progress(members, desc="shadow models"), batches.unbind(1)):
+        _fit_alone(member, data, own, recipe)
+    return Ensemble.from_models(members)
 
 
 def batch_streams(keep: Tensor, epochs: int, batch_size: int, seeds) -> Tensor:
