@@ -486,14 +486,17 @@ EXPECTED_IDS = ["every_method_forgot", "recall_every_method_closed", "recall_eve
                 "l1_sparse_among_hardest", "l1_sparse_among_hardest_test",
                 "ablation_order", "ablation_order_test", "dst_near_ulm", "dst_near_ulm_test",
                 "confusion_diagonal_rises",
-                "other_student_recalls", "other_student_recalls_test"]
+                "other_student_recalls", "other_student_recalls_test",
+                "other_student_recalls_open", "other_student_recalls_open_test"]
 # (ulm_forget, rcm_forget, ulm_test, rcm_test) of hand-made runs.
 CLAIM_ROWS = {("closed", "ga"): (0.2, 0.4, 0.5, 0.45), ("closed", "rl"): (0.15, 0.3, 0.4, 0.5),
               ("closed", "salun"): (0.9, 0.8, 0.5, 0.6),
               ("open", "ga"): (0.2, 0.7, 0.5, 0.7), ("open", "rl"): (0.15, 0.5, 0.4, 0.45),
               ("open", "salun"): (0.9, 0.95, 0.5, 0.55),
               ("closed, other student", "ga"): (0.2, 0.3, 0.5, 0.6),
-              ("closed, other student", "salun"): (0.9, 0.91, 0.5, 0.55)}
+              ("closed, other student", "salun"): (0.9, 0.91, 0.5, 0.55),
+              ("open, other student", "ga"): (0.2, 0.6, 0.5, 0.6),
+              ("open, other student", "salun"): (0.9, 0.85, 0.5, 0.5)}
 
 
 def _claims(dataset: str) -> dict:
@@ -528,7 +531,10 @@ def test_claims_check_forget_and_test_with_verdicts_computed_from_the_rows():
         # forget: DST 0.05 from the ULM, DST+STU 0.75; test: DST 0.08 from it, DST+STU 0.02
         "dst_near_ulm": "held", "dst_near_ulm_test": "did not hold",
         "confusion_diagonal_rises": "did not hold",  # class d: 0.3, 0.3, 0.4
-        "other_student_recalls": "held", "other_student_recalls_test": "held"}
+        "other_student_recalls": "held", "other_student_recalls_test": "held",
+        # open source: salun -0.05 on forget, +0.0 on test (not a gain)
+        "other_student_recalls_open": "did not hold",
+        "other_student_recalls_open_test": "did not hold"}
     assert by_id["recall_every_method_closed"].here == "ga +0.200, rl +0.150, salun -0.100"
     assert by_id["recall_every_method_closed_test"].here == "ga -0.050, rl +0.100, salun +0.100"
     assert by_id["open_beats_closed_test"].here == "ga +0.250, rl -0.050, salun -0.050"
@@ -564,6 +570,9 @@ def test_claims_apply_each_rule_to_the_papers_rows_of_the_dataset_that_ran():
     # The other student: the paper's only such rows are Flower-102's, whatever ran.
     assert by_id["other_student_recalls"].paper == \
         "held on Flower-102 (Swin-T teacher, ResNet student): ga +0.113, salun +0.162"
+    assert by_id["other_student_recalls_open"].paper == \
+        "held on Flower-102 (Swin-T teacher, ResNet student): ga +0.470, salun +0.648"
+    assert "(open source)" in by_id["other_student_recalls_open"].claim
     hundred = _claims("cifar100")
     assert hundred["recall_every_method_closed"].paper == \
         "held on CIFAR-100: ga +0.070, rl +0.451, salun +0.130"
@@ -720,9 +729,10 @@ def check_smoke_results(results, out):
             gains = _smoke_gains(runs, attack, subset)
             assert claims[f"recall_every_method_{attack}{suffix}"]["verdict"] == \
                 _expected(all(g > 0 for g in gains.values()))
-        other = _smoke_gains(runs, "closed, other student", subset)
-        assert claims[f"other_student_recalls{suffix}"]["verdict"] == \
-            _expected(all(g > 0 for g in other.values()))
+        for attack, case in (("closed", ""), ("open", "_open")):
+            other = _smoke_gains(runs, f"{attack}, other student", subset)
+            assert claims[f"other_student_recalls{case}{suffix}"]["verdict"] == \
+                _expected(all(g > 0 for g in other.values()))
         rcm = {attack: {run["method"]: run[f"rcm_{subset}"] for run in runs
                         if run["attack"] == attack} for attack in ("closed", "open")}
         assert claims[f"open_beats_closed{suffix}"]["verdict"] == \
