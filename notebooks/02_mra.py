@@ -64,10 +64,11 @@
 # repository Appendix A names) does. Eq. 1 mixes an image with "another image of X_p"; we
 # draw the partner from the same shuffled batch (so it is a random image of X_p, rarely
 # the image itself). Elsewhere we follow the paper's equations where the reference code
-# differs from them: K = ⌈tau N / C⌉ (the code rounds), the teacher's labels alone in the
-# first distillation epoch, then Beta(alpha_y, alpha_y) mixing (the code averages teacher
-# and student), and in each recall epoch the student trains before the teacher, as in
-# Algorithm 1 (the code trains the teacher first).
+# differs from them: Eq. 1's Beta(alpha_x, alpha_x) (the code draws with another parameter
+# and always gives the first image the larger share), K = ⌈tau N / C⌉ (the code rounds),
+# the teacher's labels alone in the first distillation epoch, then Beta(alpha_y, alpha_y)
+# mixing (the code averages teacher and student), and in each recall epoch the student
+# trains before the teacher, as in Algorithm 1 (the code trains the teacher first).
 
 # %% tags=["remove-cell"]
 import sys
