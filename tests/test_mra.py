@@ -411,6 +411,27 @@ def test_precise_easiest_compares_the_precise_methods_mean_with_the_others():
     assert mra.precise_easiest(_gains(salun=0.5, unsc=0.1)) is None  # no other method
 
 
+def test_iu_turns_around_needs_iu_in_the_lowest_two_closed_and_the_top_two_open():
+    closed = _gains(iu=0.1, ga=0.05, ff=0.3, bu=0.4)
+    assert mra.iu_turns_around(closed, _gains(iu=0.5, ga=0.1, ff=0.6, bu=0.2)) is True
+    assert mra.iu_turns_around(closed, _gains(iu=0.3, ga=0.1, ff=0.6, bu=0.4)) is False
+    third = _gains(iu=0.35, ga=0.05, ff=0.3, bu=0.4)  # third lowest closed source
+    assert mra.iu_turns_around(third, _gains(iu=0.9, ga=0.1, ff=0.6, bu=0.2)) is False
+    tied = _gains(iu=0.3, ga=0.3, ff=0.3, bu=0.4)  # IU ties for the lowest three: not in two
+    assert mra.iu_turns_around(tied, _gains(iu=0.9, ga=0.1, ff=0.6, bu=0.2)) is False
+    assert mra.iu_turns_around(_gains(iu=0.1, ga=0.2, ff=0.3),
+                               _gains(iu=0.9, ga=0.1, ff=0.2)) is None  # three methods
+    assert mra.iu_turns_around(_gains(ga=0.1, ff=0.2, bu=0.3, rl=0.4),
+                               _gains(ga=0.1, ff=0.2, bu=0.3, rl=0.4)) is None
+    # The paper's CIFAR-10 rows: on test IU's 0.010 is the second lowest of Table 2 and its
+    # 0.584 the highest of Table 3; on forget its 0.668 is only fifth of eight in Table 3.
+    methods = list(paper.ULM["cifar10"])
+    gains = {s: [mra.paper_gain(c, methods, "cifar10", s) for c in ("dst+stu", "dst+stu+tch")]
+             for s in ("test", "forget")}
+    assert mra.iu_turns_around(*gains["test"]) is True
+    assert mra.iu_turns_around(*gains["forget"]) is False
+
+
 def test_l1_among_hardest_asks_for_the_lower_half_of_the_gains():
     assert mra.l1_among_hardest(_gains(l1_sparse=0.1, ga=0.2, iu=0.3, ff=0.4)) is True
     assert mra.l1_among_hardest(_gains(l1_sparse=0.3, ga=0.2, iu=0.1, ff=0.4)) is False
@@ -484,6 +505,7 @@ EXPECTED_IDS = ["every_method_forgot", "recall_every_method_closed", "recall_eve
                 "precise_unlearning_easiest", "precise_unlearning_easiest_test",
                 "precise_unlearning_easiest_open", "precise_unlearning_easiest_open_test",
                 "l1_sparse_among_hardest", "l1_sparse_among_hardest_test",
+                "iu_lowest_closed_top_open", "iu_lowest_closed_top_open_test",
                 "ablation_order", "ablation_order_test", "dst_near_ulm", "dst_near_ulm_test",
                 "confusion_diagonal_rises",
                 "other_student_recalls", "other_student_recalls_test",
@@ -527,6 +549,8 @@ def test_claims_check_forget_and_test_with_verdicts_computed_from_the_rows():
         "precise_unlearning_easiest_open_test": "did not hold",
         "l1_sparse_among_hardest": "not testable here",
         "l1_sparse_among_hardest_test": "not testable here",
+        "iu_lowest_closed_top_open": "not testable here",  # no IU
+        "iu_lowest_closed_top_open_test": "not testable here",
         "ablation_order": "held", "ablation_order_test": "did not hold",  # 0.6 then 0.55
         # forget: DST 0.05 from the ULM, DST+STU 0.75; test: DST 0.08 from it, DST+STU 0.02
         "dst_near_ulm": "held", "dst_near_ulm_test": "did not hold",
@@ -744,6 +768,12 @@ def check_smoke_results(results, out):
             assert claims[f"precise_unlearning_easiest{case}{suffix}"]["verdict"] == \
                 _expected(precise)
         assert claims[f"l1_sparse_among_hardest{suffix}"]["verdict"] == "not testable here"
+        closed, open_gains = (_smoke_gains(runs, attack, subset) for attack in ("closed", "open"))
+        # ties count against IU: at most two gains (IU's own included) at or below it, or
+        # at or above it
+        turns = sum(g <= closed["iu"] for g in closed.values()) <= 2 and \
+            sum(g >= open_gains["iu"] for g in open_gains.values()) <= 2
+        assert claims[f"iu_lowest_closed_top_open{suffix}"]["verdict"] == _expected(turns)
         stages = {m: [ablation[f"{m}/{subset}"][stage] for stage in mra.STAGES]
                   for m in ("salun", "unsc")}
         rises = all(a < b < c for a, b, c in stages.values())

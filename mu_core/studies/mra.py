@@ -485,6 +485,18 @@ def every_method_forgot(ulm_forget: pd.Series, trained_forget: float) -> bool | 
     return bool((ulm_forget <= FORGOT_LITTLE * trained_forget).all())
 
 
+def iu_turns_around(closed: pd.Series, open_source: pd.Series) -> bool | None:
+    """IU's gain is among the lowest two of the closed-source case and among the highest two
+    of the open-source case (ties count against it); None without IU or with fewer than four
+    methods (the two pairs would overlap)."""
+    methods = closed.index.intersection(open_source.index)
+    if "iu" not in methods or len(methods) < 4:
+        return None
+    low = closed[methods].rank(method="max")["iu"] <= 2
+    high = open_source[methods].rank(method="min")["iu"] >= len(methods) - 1
+    return bool(low and high)
+
+
 def diagonal_rises(diagonals: pd.DataFrame) -> bool | None:
     """In every forget class's row, for every method of `confusion_diagonals`, the diagonal
     entry rises strictly at each stage, DST < DST+STU < DST+STU+TCH; None when empty."""
@@ -591,6 +603,26 @@ def method_claims(rows: pd.DataFrame, dataset: str) -> list[Claim]:
     return found
 
 
+def iu_claims(rows: pd.DataFrame, dataset: str) -> list[Claim]:
+    """Section 5.3: IU turns from among the lowest-2 gains (closed source) to among the
+    top-2 (open source), on forget and on test."""
+    key = paper_dataset(dataset)
+    found = []
+    for subset in SUBSETS_CLAIMED:
+        closed, open_source = (accuracy_gain(rows, attack, subset) for attack in CASES)
+        theirs = [paper_gain(CASES_COMPONENTS[attack], closed.index, key, subset)
+                  for attack in CASES]
+        found.append(Claim(
+            f"iu_lowest_closed_top_open{ID_SUFFIX[subset]}",
+            f"IU's ΔAcc on {subset} is among the lowest two closed source and among the top "
+            f"two open source.",
+            _paper_cell(iu_turns_around(*theirs), paper.DATASETS[key],
+                        f"closed {_listed(theirs[0])}; open {_listed(theirs[1])}"),
+            f"closed {_listed(closed)}; open {_listed(open_source)}",
+            verdict(iu_turns_around(closed, open_source))))
+    return found
+
+
 def _stage_sequences(table: pd.DataFrame, subset: str, stages=tuple(STAGES)) -> str:
     """'ff: 0.100 → 0.500 → 0.900; bu: ...' of an ablation table's `stages` (a claim's
     evidence)."""
@@ -659,7 +691,7 @@ def claims(rows: pd.DataFrame, trained: dict, ablation: pd.DataFrame,
     """The paper's claims checked on this run, in the chapter's order; the paper's own
     numbers are those of `dataset` (see `paper_dataset`)."""
     return [forgetting_claim(rows, trained, dataset), *recall_claims(rows, dataset),
-            *method_claims(rows, dataset),
+            *method_claims(rows, dataset), *iu_claims(rows, dataset),
             *ablation_claims(ablation, paper_ablation, dataset), diagonal_claim(diagonals),
             *other_student_claims(rows, other_student)]
 
