@@ -272,7 +272,7 @@ diagonals.round(3)
 # Each verdict is computed from the tables above, on the forget set and, where the paper
 # claims it too, on the test set (the claim's id then ends in `_test`). The same rule is
 # applied to the paper's own numbers for the same methods (those of the dataset that runs,
-# as in the tables; the other-student claim reads the paper's Flower-102 rows, its only
+# as in the tables; the other-student claims read the paper's Flower-102 rows, its only
 # rows with a student of another architecture than the ULM), so a claim that does not even
 # hold in the paper's own tables shows as such. A claim whose inputs this run lacks (say,
 # L1-SP was not among the `methods`) is "not testable here". The first claim is the premise
