@@ -247,7 +247,7 @@ def test_split_table_puts_this_run_above_the_papers_four_datasets():
 
 
 def test_settings_table_sets_tables_6_7_of_the_dataset_that_runs_beside_this_run():
-    params = {"alpha_x": 0.2, "alpha_y": 0.5, "gamma_l": 0.01, "gamma_s": 0.05,
+    params = {"rounds": 4, "distill_epochs": 1, "recall_epochs": 2, "alpha_x": 0.2, "alpha_y": 0.5, "gamma_l": 0.01, "gamma_s": 0.05,
               "tau_closed": 0.6, "tau_open": 0.3, "lr_student": 1e-3, "lr_unlearned": 2e-3,
               "attack_batch_size": 128, "student_options": {}}
     pets = mra.settings_table(params, "oxford_pets")
@@ -259,6 +259,10 @@ def test_settings_table_sets_tables_6_7_of_the_dataset_that_runs_beside_this_run
     assert pets.loc["alpha_y (mixup)", "here"] == "0.5"
     assert pets.loc["tau, open source", "here"] == "0.3"
     assert pets.loc["student starts from", "here"] == "random weights"
+    # Algorithm 1's epoch counts and AdamW's weight decay are not in Tables 6-7.
+    assert pets.loc[["rounds K_E", "recall epochs K_R", "AdamW weight decay"], paper].tolist() \
+        == ["not given"] * 3
+    assert pets.loc[["rounds K_E", "AdamW weight decay"], "here"].tolist() == ["4", "0.01"]
     flowers = mra.settings_table(dict(params, student_options={"pretrained": True}),
                                  "flowers102")
     paper = "paper (Flower-102, Tables 6-7)"
@@ -302,11 +306,12 @@ def test_paper_gains_are_the_printed_delta_and_the_open_lead_table_3_minus_table
 
 def test_the_papers_ablation_follows_the_dataset():
     ten = mra.paper_ablation_table(["ga", "salun"], "mnist5k")  # CIFAR-10's Table 8
-    assert ten[("salun", "forget")].tolist() == [0.027, 0.615, 0.997]
-    assert ten[("ga", "test")].tolist() == [0.501, 0.528, 0.582]
+    # The ULM row is Table 2's, then Table 8's DST, DST+STU and DST+STU+TCH.
+    assert ten[("salun", "forget")].tolist() == [0.117, 0.027, 0.615, 0.997]
+    assert ten[("ga", "test")].tolist() == [0.505, 0.501, 0.528, 0.582]
     pets = mra.paper_ablation_table(["salun", "retrain"], "oxford_pets")
     assert list(pets.columns) == [("salun", "test"), ("salun", "forget")]
-    assert pets[("salun", "forget")].tolist() == [0.108, 0.712, 0.948]  # Table 4
+    assert pets[("salun", "forget")].tolist() == [0.128, 0.108, 0.712, 0.948]  # Tables 2, 4
     assert mra.paper_ablation_table(["unsc"], "flowers102").empty  # no UNSC on Swin-T
     both = mra.ablation_beside_paper(pets, pets, "oxford_pets")
     assert list(both.index.get_level_values(0).unique()) == ["here",
@@ -337,10 +342,10 @@ def test_ablation_table_reads_each_stages_attack_for_the_chosen_methods_and_seed
                          for method in ("salun", "ga") for seed in (0, 1)])
     rows.loc[rows.seed == 1, "rcm"] = [_scores(0.6, 0.0)] * 6  # an excluded seed
     table = mra.ablation_table(rows, TRAINED, ["salun"], [0])
-    assert list(table.index) == ["DST", "DST+STU", "DST+STU+TCH"]
+    assert list(table.index) == ["ULM", "DST", "DST+STU", "DST+STU+TCH"]
     assert list(table.columns) == [("salun", "test"), ("salun", "forget")]
-    assert table[("salun", "forget")].tolist() == pytest.approx([0.2, 0.5, 0.9])
-    assert table[("salun", "test")].tolist() == pytest.approx([0.6, 0.6, 0.6])
+    assert table[("salun", "forget")].tolist() == pytest.approx([0.1, 0.2, 0.5, 0.9])
+    assert table[("salun", "test")].tolist() == pytest.approx([0.5, 0.6, 0.6, 0.6])
 
 
 def test_forget_confusions_are_the_ulm_and_each_stages_rcm_of_one_seed():
@@ -406,6 +411,27 @@ def test_precise_easiest_compares_the_precise_methods_mean_with_the_others():
     assert mra.precise_easiest(_gains(salun=0.5, unsc=0.1)) is None  # no other method
 
 
+def test_iu_turns_around_needs_iu_in_the_lowest_two_closed_and_the_top_two_open():
+    closed = _gains(iu=0.1, ga=0.05, ff=0.3, bu=0.4)
+    assert mra.iu_turns_around(closed, _gains(iu=0.5, ga=0.1, ff=0.6, bu=0.2)) is True
+    assert mra.iu_turns_around(closed, _gains(iu=0.3, ga=0.1, ff=0.6, bu=0.4)) is False
+    third = _gains(iu=0.35, ga=0.05, ff=0.3, bu=0.4)  # third lowest closed source
+    assert mra.iu_turns_around(third, _gains(iu=0.9, ga=0.1, ff=0.6, bu=0.2)) is False
+    tied = _gains(iu=0.3, ga=0.3, ff=0.3, bu=0.4)  # IU ties for the lowest three: not in two
+    assert mra.iu_turns_around(tied, _gains(iu=0.9, ga=0.1, ff=0.6, bu=0.2)) is False
+    assert mra.iu_turns_around(_gains(iu=0.1, ga=0.2, ff=0.3),
+                               _gains(iu=0.9, ga=0.1, ff=0.2)) is None  # three methods
+    assert mra.iu_turns_around(_gains(ga=0.1, ff=0.2, bu=0.3, rl=0.4),
+                               _gains(ga=0.1, ff=0.2, bu=0.3, rl=0.4)) is None
+    # The paper's CIFAR-10 rows: on test IU's 0.010 is the second lowest of Table 2 and its
+    # 0.584 the highest of Table 3; on forget its 0.668 is only fifth of eight in Table 3.
+    methods = list(paper.ULM["cifar10"])
+    gains = {s: [mra.paper_gain(c, methods, "cifar10", s) for c in ("dst+stu", "dst+stu+tch")]
+             for s in ("test", "forget")}
+    assert mra.iu_turns_around(*gains["test"]) is True
+    assert mra.iu_turns_around(*gains["forget"]) is False
+
+
 def test_l1_among_hardest_asks_for_the_lower_half_of_the_gains():
     assert mra.l1_among_hardest(_gains(l1_sparse=0.1, ga=0.2, iu=0.3, ff=0.4)) is True
     assert mra.l1_among_hardest(_gains(l1_sparse=0.3, ga=0.2, iu=0.1, ff=0.4)) is False
@@ -414,11 +440,14 @@ def test_l1_among_hardest_asks_for_the_lower_half_of_the_gains():
     assert mra.l1_among_hardest(_gains(l1_sparse=0.2)) is None
 
 
-def _ablation(forget: dict, test: dict | None = None) -> pd.DataFrame:
-    """An ablation table from {method: (DST, DST+STU, DST+STU+TCH)} forget accuracies, and
-    test accuracies (the same unless given)."""
-    test = test or forget
-    return pd.DataFrame({(m, s): dict(zip(mra.STAGES, (test if s == "test" else forget)[m]))
+def _ablation(forget: dict, test: dict | None = None, ulm: dict | None = None) -> pd.DataFrame:
+    """An ablation table from {method: (DST, DST+STU, DST+STU+TCH)} forget accuracies, test
+    accuracies (the same unless given) and the ULM's {method: (forget, test)} (0 unless
+    given)."""
+    test, ulm = test or forget, ulm or {}
+    return pd.DataFrame({(m, s): dict(zip(["ULM", *mra.STAGES],
+                                          (ulm.get(m, (0.0, 0.0))[s == "test"],
+                                           *(test if s == "test" else forget)[m])))
                          for m in forget for s in ("test", "forget")})
 
 
@@ -442,26 +471,61 @@ def test_ablation_ordered_reads_the_subset_it_is_asked_for():
     assert mra.ablation_ordered(swapped, "test") is True
 
 
-EXPECTED_IDS = ["recall_every_method_closed", "recall_every_method_closed_test",
+def test_dst_near_ulm_needs_dst_nearer_the_ulm_than_dst_stu_for_every_method():
+    near = _ablation({"ff": (0.15, 0.5, 0.9)}, ulm={"ff": (0.1, 0.1)})  # 0.05 against 0.4
+    assert mra.dst_near_ulm(near) is True
+    # bu: DST moves 0.3 from the ULM, DST+STU 0.2 (it may fall below the ULM: distances count)
+    far = _ablation({"ff": (0.15, 0.5, 0.9), "bu": (0.5, 0.0, 0.9)}, ulm={"ff": (0.1, 0.1),
+                                                                         "bu": (0.2, 0.2)})
+    assert mra.dst_near_ulm(far) is False
+    tie = _ablation({"ff": (0.3, 0.5, 0.9)}, ulm={"ff": (0.4, 0.4)})  # 0.1 against 0.1
+    assert mra.dst_near_ulm(tie) is False
+    assert mra.dst_near_ulm(near, "test") is True
+    assert mra.dst_near_ulm(_ablation({"ff": (0.15, 0.5, 0.9)}, test={"ff": (0.6, 0.2, 0.9)},
+                                      ulm={"ff": (0.1, 0.1)}), "test") is False
+    assert mra.dst_near_ulm(pd.DataFrame()) is None
+    # The paper's own tables: CIFAR-10's IU (Tables 2, 8) has ULM 0.090, DST 0.101 and
+    # DST+STU 0.096 on forget, so the rule fails there and holds on Pet-37's Table 4.
+    assert mra.dst_near_ulm(mra.paper_ablation_table(["iu"], "cifar10")) is False
+    assert mra.dst_near_ulm(mra.paper_ablation_table(["ff", "bu", "salun", "unsc"],
+                                                     "oxford_pets")) is True
+
+
+def test_every_method_forgot_needs_each_ulm_at_most_half_the_trained_forget_accuracy():
+    assert mra.every_method_forgot(_gains(ga=0.2, iu=0.45), 0.9) is True  # 0.45 is half
+    assert mra.every_method_forgot(_gains(ga=0.2, rl=0.46), 0.9) is False
+    assert mra.every_method_forgot(_gains(), 1.0) is None
+    theirs = {d: _gains(**{m: ulm[m]["forget"] for m in ulm}) for d, ulm in paper.ULM.items()}
+    assert all(mra.every_method_forgot(theirs[d], paper.TRAINED[d]["forget"]) for d in theirs)
+
+
+EXPECTED_IDS = ["every_method_forgot", "recall_every_method_closed", "recall_every_method_closed_test",
                 "recall_every_method_open", "recall_every_method_open_test",
                 "open_beats_closed", "open_beats_closed_test",
                 "precise_unlearning_easiest", "precise_unlearning_easiest_test",
+                "precise_unlearning_easiest_open", "precise_unlearning_easiest_open_test",
                 "l1_sparse_among_hardest", "l1_sparse_among_hardest_test",
-                "ablation_order", "ablation_order_test", "confusion_diagonal_rises",
-                "other_student_recalls", "other_student_recalls_test"]
+                "iu_lowest_closed_top_open", "iu_lowest_closed_top_open_test",
+                "ablation_order", "ablation_order_test", "dst_near_ulm", "dst_near_ulm_test",
+                "confusion_diagonal_rises",
+                "other_student_recalls", "other_student_recalls_test",
+                "other_student_recalls_open", "other_student_recalls_open_test"]
 # (ulm_forget, rcm_forget, ulm_test, rcm_test) of hand-made runs.
 CLAIM_ROWS = {("closed", "ga"): (0.2, 0.4, 0.5, 0.45), ("closed", "rl"): (0.15, 0.3, 0.4, 0.5),
               ("closed", "salun"): (0.9, 0.8, 0.5, 0.6),
               ("open", "ga"): (0.2, 0.7, 0.5, 0.7), ("open", "rl"): (0.15, 0.5, 0.4, 0.45),
               ("open", "salun"): (0.9, 0.95, 0.5, 0.55),
               ("closed, other student", "ga"): (0.2, 0.3, 0.5, 0.6),
-              ("closed, other student", "salun"): (0.9, 0.91, 0.5, 0.55)}
+              ("closed, other student", "salun"): (0.9, 0.91, 0.5, 0.55),
+              ("open, other student", "ga"): (0.2, 0.6, 0.5, 0.6),
+              ("open, other student", "salun"): (0.9, 0.85, 0.5, 0.5)}
 
 
 def _claims(dataset: str) -> dict:
-    ablation = _ablation({"salun": (0.1, 0.8, 0.95)}, test={"salun": (0.5, 0.6, 0.55)})
+    ablation = _ablation({"salun": (0.1, 0.8, 0.95)}, test={"salun": (0.5, 0.6, 0.55)},
+                         ulm={"salun": (0.05, 0.58)})
     diagonals = _diagonals({"salun": ((0.1, 0.1), (0.2, 0.3), (0.5, 0.3), (0.9, 0.4))})
-    found = mra.claims(_rows(CLAIM_ROWS), ablation,
+    found = mra.claims(_rows(CLAIM_ROWS), TRAINED, ablation,
                        mra.paper_ablation_table(["salun"], dataset), diagonals,
                        other_student="mlp", dataset=dataset)
     assert [c.id for c in found] == EXPECTED_IDS
@@ -472,6 +536,7 @@ def test_claims_check_forget_and_test_with_verdicts_computed_from_the_rows():
     by_id = _claims("mnist5k")
     verdicts = {i: c.verdict for i, c in by_id.items()}
     assert verdicts == {
+        "every_method_forgot": "did not hold",  # salun keeps 0.9 of the TRM's 1.0
         "recall_every_method_closed": "did not hold",  # salun -0.1 on forget
         "recall_every_method_closed_test": "did not hold",  # ga -0.05 on test
         "recall_every_method_open": "held", "recall_every_method_open_test": "held",
@@ -479,15 +544,27 @@ def test_claims_check_forget_and_test_with_verdicts_computed_from_the_rows():
         "open_beats_closed_test": "did not hold",  # rl 0.45 open, 0.5 closed
         "precise_unlearning_easiest": "did not hold",  # salun -0.1, the others +0.175
         "precise_unlearning_easiest_test": "held",  # salun +0.1, the others +0.025
+        # open source: salun +0.05 against +0.425 on forget, +0.05 against +0.125 on test
+        "precise_unlearning_easiest_open": "did not hold",
+        "precise_unlearning_easiest_open_test": "did not hold",
         "l1_sparse_among_hardest": "not testable here",
         "l1_sparse_among_hardest_test": "not testable here",
+        "iu_lowest_closed_top_open": "not testable here",  # no IU
+        "iu_lowest_closed_top_open_test": "not testable here",
         "ablation_order": "held", "ablation_order_test": "did not hold",  # 0.6 then 0.55
+        # forget: DST 0.05 from the ULM, DST+STU 0.75; test: DST 0.08 from it, DST+STU 0.02
+        "dst_near_ulm": "held", "dst_near_ulm_test": "did not hold",
         "confusion_diagonal_rises": "did not hold",  # class d: 0.3, 0.3, 0.4
-        "other_student_recalls": "held", "other_student_recalls_test": "held"}
+        "other_student_recalls": "held", "other_student_recalls_test": "held",
+        # open source: salun -0.05 on forget, +0.0 on test (not a gain)
+        "other_student_recalls_open": "did not hold",
+        "other_student_recalls_open_test": "did not hold"}
     assert by_id["recall_every_method_closed"].here == "ga +0.200, rl +0.150, salun -0.100"
     assert by_id["recall_every_method_closed_test"].here == "ga -0.050, rl +0.100, salun +0.100"
     assert by_id["open_beats_closed_test"].here == "ga +0.250, rl -0.050, salun -0.050"
     assert by_id["ablation_order_test"].here == "salun: 0.500 → 0.600 → 0.550"
+    assert by_id["dst_near_ulm_test"].here == "salun: 0.580 → 0.500 → 0.600"
+    assert by_id["every_method_forgot"].here == "TRM 1.000; ga 0.200, rl 0.150, salun 0.900"
     assert by_id["confusion_diagonal_rises"].here.endswith("salun 1/2")
     assert "(mlp)" in by_id["other_student_recalls"].claim
     assert "test accuracy" in by_id["recall_every_method_open_test"].claim
@@ -502,13 +579,24 @@ def test_claims_apply_each_rule_to_the_papers_rows_of_the_dataset_that_ran():
     assert by_id["open_beats_closed_test"].paper == \
         "did not hold on CIFAR-10: ga +0.054, rl -0.008, salun +0.132"
     assert by_id["precise_unlearning_easiest"].paper.startswith("held on CIFAR-10")
+    # Table 3's ΔAcc on forget: SalUn 0.880 against GA's 0.242 and RL's 0.197.
+    assert by_id["precise_unlearning_easiest_open"].paper == \
+        "held on CIFAR-10: ga +0.242, rl +0.197, salun +0.880"
     assert by_id["l1_sparse_among_hardest"].paper.startswith("not testable here on CIFAR-10")
     assert by_id["ablation_order_test"].paper == \
         "held on CIFAR-10 (Table 8): salun: 0.451 → 0.697 → 0.829"
     assert by_id["confusion_diagonal_rises"].paper == "Figure 7 (matrices drawn, no numbers)"
+    # Tables 2 and 8: SalUn's ULM 0.117 on forget, DST 0.027, DST+STU 0.615.
+    assert by_id["dst_near_ulm"].paper == \
+        "held on CIFAR-10 (Table 8): salun: 0.117 → 0.027 → 0.615"
+    assert by_id["every_method_forgot"].paper == \
+        "held on CIFAR-10: TRM 1.000; ga 0.267, rl 0.153, salun 0.117"
     # The other student: the paper's only such rows are Flower-102's, whatever ran.
     assert by_id["other_student_recalls"].paper == \
         "held on Flower-102 (Swin-T teacher, ResNet student): ga +0.113, salun +0.162"
+    assert by_id["other_student_recalls_open"].paper == \
+        "held on Flower-102 (Swin-T teacher, ResNet student): ga +0.470, salun +0.648"
+    assert "(open source)" in by_id["other_student_recalls_open"].claim
     hundred = _claims("cifar100")
     assert hundred["recall_every_method_closed"].paper == \
         "held on CIFAR-100: ga +0.070, rl +0.451, salun +0.130"
@@ -561,7 +649,7 @@ def test_results_keep_the_tables_and_one_record_per_run():
     assert {"method": "ga", "subset": "forget", "model": "TRM", "mean": 1.0, "std": 0.0} in \
         found["table2_closed"]
     assert len(found["table3_open"]) == 8  # 2 subsets x TRM, ULM, RCM, ΔAcc
-    assert found["table4_ablation"]["ga/forget"] == {"DST": 0.1, "DST+STU": 0.4,
+    assert found["table4_ablation"]["ga/forget"] == {"ULM": 0.0, "DST": 0.1, "DST+STU": 0.4,
                                                      "DST+STU+TCH": 0.8}
     assert found["fig7_diagonals"]["ga/DST+STU"] == {"b": 0.5, "d": 0.6}
     assert list(found["heterogeneous"]) == ["closed", "open"]
@@ -579,6 +667,8 @@ SMOKE_METHODS = ["ga", "iu", "salun", "unsc"]
 # rows), by hand from Tables 2, 3 and 8, and on its Flower-102 rows (no UNSC) for the other
 # student: every gain and every rise is positive there.
 SMOKE_PAPER = {
+    "every_method_forgot": "held on CIFAR-10: TRM 1.000; ga 0.267, iu 0.090, salun 0.117, "
+                           "unsc 0.031",
     "recall_every_method_closed": "held on CIFAR-10: ga +0.091, iu +0.005, salun +0.498, "
                                   "unsc +0.482",
     "recall_every_method_closed_test": "held on CIFAR-10: ga +0.023, iu +0.010, salun +0.211, "
@@ -589,6 +679,8 @@ SMOKE_PAPER = {
                               "unsc +0.206",
     "ablation_order": "held on CIFAR-10 (Table 8): salun: 0.027 → 0.615 → 0.997; "
                       "unsc: 0.030 → 0.513 → 0.921",
+    "dst_near_ulm": "held on CIFAR-10 (Table 8): salun: 0.117 → 0.027 → 0.615; "
+                    "unsc: 0.031 → 0.030 → 0.513",
     "other_student_recalls_test": "held on Flower-102 (Swin-T teacher, ResNet student): "
                                   "ga +0.196, iu +0.077, salun +0.103",
 }
@@ -645,27 +737,51 @@ def check_smoke_results(results, out):
         ulm = [run["ulm_forget"] for run in runs if (run["attack"], run["method"]) ==
                ("closed", method)]
         assert _mean(diagonals[f"{method}/ULM"].values()) == pytest.approx(ulm[0], abs=1e-6)
+        assert ablation[f"{method}/forget"]["ULM"] == pytest.approx(ulm[0])
     claims = {c["id"]: c for c in r["claims"]}
     assert list(claims) == EXPECTED_IDS
     for claim_id, paper_cell in SMOKE_PAPER.items():
         assert claims[claim_id]["paper"] == paper_cell
     # Here: each verdict from the per-run records and the tables, outside the study's code.
+    (trained_forget,) = {row["mean"] for row in r["table2_closed"]
+                         if (row["subset"], row["model"]) == ("forget", "TRM")}
+    forgot = all(run["ulm_forget"] <= mra.FORGOT_LITTLE * trained_forget for run in runs
+                 if run["attack"] == "closed")
+    assert claims["every_method_forgot"]["verdict"] == _expected(forgot)
     for subset, suffix in (("forget", ""), ("test", "_test")):
         for attack in ("closed", "open"):
             gains = _smoke_gains(runs, attack, subset)
             assert claims[f"recall_every_method_{attack}{suffix}"]["verdict"] == \
                 _expected(all(g > 0 for g in gains.values()))
-        other = _smoke_gains(runs, "closed, other student", subset)
-        assert claims[f"other_student_recalls{suffix}"]["verdict"] == \
-            _expected(all(g > 0 for g in other.values()))
-        closed = _smoke_gains(runs, "closed", subset)
-        precise = _mean(closed[m] for m in ("salun", "unsc")) > \
-            _mean(closed[m] for m in ("ga", "iu"))
-        assert claims[f"precise_unlearning_easiest{suffix}"]["verdict"] == _expected(precise)
+        for attack, case in (("closed", ""), ("open", "_open")):
+            other = _smoke_gains(runs, f"{attack}, other student", subset)
+            assert claims[f"other_student_recalls{case}{suffix}"]["verdict"] == \
+                _expected(all(g > 0 for g in other.values()))
+        rcm = {attack: {run["method"]: run[f"rcm_{subset}"] for run in runs
+                        if run["attack"] == attack} for attack in ("closed", "open")}
+        assert claims[f"open_beats_closed{suffix}"]["verdict"] == \
+            _expected(all(rcm["open"][m] > rcm["closed"][m] for m in SMOKE_METHODS))
+        for attack, case in (("closed", ""), ("open", "_open")):
+            gains = _smoke_gains(runs, attack, subset)
+            precise = _mean(gains[m] for m in ("salun", "unsc")) > \
+                _mean(gains[m] for m in ("ga", "iu"))
+            assert claims[f"precise_unlearning_easiest{case}{suffix}"]["verdict"] == \
+                _expected(precise)
         assert claims[f"l1_sparse_among_hardest{suffix}"]["verdict"] == "not testable here"
-        rises = all(a < b < c for m in ("salun", "unsc")
-                    for a, b, c in [ablation[f"{m}/{subset}"].values()])
+        closed, open_gains = (_smoke_gains(runs, attack, subset) for attack in ("closed", "open"))
+        # ties count against IU: at most two gains (IU's own included) at or below it, or
+        # at or above it
+        turns = sum(g <= closed["iu"] for g in closed.values()) <= 2 and \
+            sum(g >= open_gains["iu"] for g in open_gains.values()) <= 2
+        assert claims[f"iu_lowest_closed_top_open{suffix}"]["verdict"] == _expected(turns)
+        stages = {m: [ablation[f"{m}/{subset}"][stage] for stage in mra.STAGES]
+                  for m in ("salun", "unsc")}
+        rises = all(a < b < c for a, b, c in stages.values())
         assert claims[f"ablation_order{suffix}"]["verdict"] == _expected(rises)
+        ulm = {run["method"]: run[f"ulm_{subset}"] for run in runs if run["attack"] == "closed"}
+        near = all(abs(dst - ulm[m]) < abs(closed - ulm[m])
+                   for m, (dst, closed, _) in stages.items())
+        assert claims[f"dst_near_ulm{suffix}"]["verdict"] == _expected(near)
     classes_rise = all(a < b < c for m in ("salun", "unsc") for a, b, c in
                        zip(*(diagonals[f"{m}/{stage}"].values() for stage in mra.STAGES)))
     assert claims["confusion_diagonal_rises"]["verdict"] == _expected(classes_rise)

@@ -43,6 +43,7 @@ STAGE_COMPONENTS = {"DST": "dst", "DST+STU": "dst+stu", "DST+STU+TCH": "dst+stu+
 OTHER_STUDENT = {"closed": "closed, other student", "open": "open, other student"}
 PRECISE_METHODS = ("salun", "unsc")  # the paper's "precise unlearning"
 CASES = {"closed": "closed source", "open": "open source"}
+CASES_COMPONENTS = {"closed": "dst+stu", "open": "dst+stu+tch"}
 # The paper claims its gains on both subsets (Section 5.2); a claim on test has its forget
 # twin's id with this suffix.
 SUBSETS_CLAIMED = ("forget", "test")
@@ -54,6 +55,7 @@ FORGOT_LITTLE = 0.5
 # and 5 (and, like the offline digits, ten classes of small images).
 FALLBACK_DATASET = "cifar10"
 NO_PAPER_VALUE = "–"
+NOT_GIVEN = "not given"
 # The chapter's parameters shared by every attack, by their MRAConfig names.
 SHARED_ATTACK_SETTINGS = ("rounds", "distill_epochs", "recall_epochs", "lr_student",
                           "lr_unlearned", "alpha_x", "alpha_y", "gamma_l", "gamma_s")
@@ -188,8 +190,12 @@ def paper_rows_note(dataset: str) -> str:
 
 
 # The rows of the settings table: (label, the paper's key, this run's parameter); the
-# student's learning rate is one parameter here for both cases.
-SETTING_ROWS = (("alpha_x (mixup)", "alpha_x", "alpha_x"),
+# student's learning rate is one parameter here for both cases. Algorithm 1's epoch counts
+# are inputs that Tables 6-7 do not give (key None).
+SETTING_ROWS = (("rounds K_E", None, "rounds"),
+                ("distillation epochs K_D", None, "distill_epochs"),
+                ("recall epochs K_R", None, "recall_epochs"),
+                ("alpha_x (mixup)", "alpha_x", "alpha_x"),
                 ("alpha_y (mixup)", "alpha_y", "alpha_y"),
                 ("gamma_l (smoothing)", "gamma_l", "gamma_l"),
                 ("gamma_s (smoothing)", "gamma_s", "gamma_s"),
@@ -206,8 +212,10 @@ def settings_table(params: dict, dataset: str) -> pd.DataFrame:
     run's parameters, with the student's initialisation (AdamW in both)."""
     theirs = paper.ATTACK_SETTINGS[paper_dataset(dataset)]
     column = paper_label(dataset, "Tables 6-7")
-    rows = {label: {column: f"{theirs[key]:g}", "here": f"{params[name]:g}"}
+    rows = {label: {column: f"{theirs[key]:g}" if key else NOT_GIVEN,
+                    "here": f"{params[name]:g}"}
             for label, key, name in SETTING_ROWS}
+    rows["AdamW weight decay"] = {column: NOT_GIVEN, "here": f"{MRAConfig.weight_decay:g}"}
     pretrained = params["student_options"].get("pretrained", False)
     rows["student starts from"] = {column: "ImageNet weights (reference code)",
                                    "here": "ImageNet weights" if pretrained else "random weights"}
@@ -340,22 +348,25 @@ def student_table(rows: pd.DataFrame, trained: dict, seeds, *, student: str,
 
 
 def ablation_table(rows: pd.DataFrame, trained: dict, methods, seeds) -> pd.DataFrame:
-    """Table 4 here: the RCM's mean accuracy over `seeds` after each stage (rows: DST,
-    DST+STU, DST+STU+TCH; columns: (method, subset))."""
+    """Table 4 here: the ULM's mean accuracy over `seeds`, then the RCM's after each stage
+    (rows: ULM, DST, DST+STU, DST+STU+TCH; columns: (method, subset))."""
     chosen = rows[rows.method.isin(methods) & rows.seed.isin(seeds)]
     tables = {stage: accuracy_table(chosen, attack, trained) for stage, attack in STAGES.items()}
-    return pd.DataFrame({(method, subset): {stage: table.loc[(subset, "RCM"), ("mean", method)]
-                                            for stage, table in tables.items()}
-                         for method in methods for subset in SUBSETS})
+    ulm = tables["DST+STU"]  # every attack on a (seed, method) reads the same ULM
+    return pd.DataFrame({(method, subset): {
+        "ULM": ulm.loc[(subset, "ULM"), ("mean", method)],
+        **{stage: table.loc[(subset, "RCM"), ("mean", method)] for stage, table in tables.items()}}
+        for method in methods for subset in SUBSETS})
 
 
 def paper_ablation_table(methods, dataset: str) -> pd.DataFrame:
     """The paper's ablation for `dataset` (Tables 8-11, see `paper_dataset`) in
-    `ablation_table`'s layout, for the `methods` it has."""
+    `ablation_table`'s layout, for the `methods` it has; its ULM row is Tables 2-3's."""
     key = paper_dataset(dataset)
     return pd.DataFrame({
-        (method, subset): {stage: paper.RCM[key][components][method][subset]
-                           for stage, components in STAGE_COMPONENTS.items()}
+        (method, subset): {"ULM": paper.ULM[key][method][subset],
+                           **{stage: paper.RCM[key][components][method][subset]
+                              for stage, components in STAGE_COMPONENTS.items()}}
         for method in methods if method in paper.RCM[key]["dst"] for subset in SUBSETS})
 
 
@@ -455,6 +466,37 @@ def ablation_ordered(table: pd.DataFrame, subset: str = "forget") -> bool | None
                 and (values.loc["DST+STU"] < values.loc["DST+STU+TCH"]).all())
 
 
+def dst_near_ulm(table: pd.DataFrame, subset: str = "forget") -> bool | None:
+    """DST alone stays near the ULM: for every method of an `ablation_table`, DST's accuracy
+    on `subset` is nearer the ULM's than DST+STU's is; None for an empty table."""
+    if table.empty:
+        return None
+    values = table.xs(subset, axis=1, level=1)
+    dst_moves = (values.loc["DST"] - values.loc["ULM"]).abs()
+    recall_moves = (values.loc["DST+STU"] - values.loc["ULM"]).abs()
+    return bool((dst_moves < recall_moves).all())
+
+
+def every_method_forgot(ulm_forget: pd.Series, trained_forget: float) -> bool | None:
+    """Every ULM keeps at most `FORGOT_LITTLE` of the trained model's forget accuracy (None
+    when no method ran)."""
+    if ulm_forget.empty:
+        return None
+    return bool((ulm_forget <= FORGOT_LITTLE * trained_forget).all())
+
+
+def iu_turns_around(closed: pd.Series, open_source: pd.Series) -> bool | None:
+    """IU's gain is among the lowest two of the closed-source case and among the highest two
+    of the open-source case (ties count against it); None without IU or with fewer than four
+    methods (the two pairs would overlap)."""
+    methods = closed.index.intersection(open_source.index)
+    if "iu" not in methods or len(methods) < 4:
+        return None
+    low = closed[methods].rank(method="max")["iu"] <= 2
+    high = open_source[methods].rank(method="min")["iu"] >= len(methods) - 1
+    return bool(low and high)
+
+
 def diagonal_rises(diagonals: pd.DataFrame) -> bool | None:
     """In every forget class's row, for every method of `confusion_diagonals`, the diagonal
     entry rises strictly at each stage, DST < DST+STU < DST+STU+TCH; None when empty."""
@@ -487,6 +529,33 @@ def _gain_claim(claim_id: str, claim: str, rule, ours: pd.Series, theirs: pd.Ser
                  _listed(ours), verdict(rule(ours)))
 
 
+def _unsigned(values: pd.Series) -> str:
+    """Values by method, 'ga 0.200, salun 0.900' (a claim's `here`)."""
+    return ", ".join(f"{m} {v:.3f}" for m, v in values.items())
+
+
+def _trained_forget(rows: pd.DataFrame, trained: dict) -> float:
+    """The trained models' mean forget accuracy over the seeds of the closed-source runs."""
+    seeds = rows.loc[rows.attack == "closed", "seed"].unique()
+    return sum(trained[s]["forget"] for s in seeds) / len(seeds)
+
+
+def forgetting_claim(rows: pd.DataFrame, trained: dict, dataset: str) -> Claim:
+    """Section 5.2: every MU method drops the forget accuracy from the TRM's to a low one."""
+    key = paper_dataset(dataset)
+    ours = accuracy_means(rows, "closed", "ulm")
+    theirs = pd.Series({m: paper.ULM[key][m]["forget"] for m in ours.index
+                        if m in paper.ULM[key]}, dtype=float)
+    trm, paper_trm = _trained_forget(rows, trained), paper.TRAINED[key]["forget"]
+    evidence = f"TRM {paper_trm:.3f}; {_unsigned(theirs)}" if len(theirs) else ""
+    return Claim("every_method_forgot",
+                 f"Every MU method forgets: the ULM's forget accuracy drops from the TRM's to "
+                 f"at most {FORGOT_LITTLE:g} of it.",
+                 _paper_cell(every_method_forgot(theirs, paper_trm), paper.DATASETS[key],
+                             evidence),
+                 f"TRM {trm:.3f}; {_unsigned(ours)}", verdict(every_method_forgot(ours, trm)))
+
+
 def recall_claims(rows: pd.DataFrame, dataset: str) -> list[Claim]:
     """The attack recalls, for every method, in both cases, and more when open source; each
     on the forget set and on the test set (the paper claims both)."""
@@ -512,28 +581,53 @@ def recall_claims(rows: pd.DataFrame, dataset: str) -> list[Claim]:
 
 
 def method_claims(rows: pd.DataFrame, dataset: str) -> list[Claim]:
-    """Which methods are easiest and hardest to recall (closed source), on forget and on
-    test; each rule is also applied to the paper's gains of the same methods."""
+    """Which methods are easiest and hardest to recall, on forget and on test: the precise
+    methods in both cases (Sections 5.2 and 5.3), L1-SP in the closed-source case (Section
+    5.2); each rule is also applied to the paper's gains of the same methods."""
     key = paper_dataset(dataset)
     found = []
-    for claim_id, claim, rule in (
+    for claim_id, claim, rule, attack in (
             ("precise_unlearning_easiest", "Precise unlearning (SalUn, UNSC) is the easiest to "
              "recall: their mean closed-source ΔAcc on {} exceeds the other methods' mean.",
-             precise_easiest),
+             precise_easiest, "closed"),
+            ("precise_unlearning_easiest_open", "Open source too, precise unlearning (SalUn, "
+             "UNSC) is the easiest to recall: their mean open-source ΔAcc on {} exceeds the "
+             "other methods' mean.", precise_easiest, "open"),
             ("l1_sparse_among_hardest", "L1-SP is among the hardest to recall: its "
-             "closed-source ΔAcc on {} is in the lower half.", l1_among_hardest)):
+             "closed-source ΔAcc on {} is in the lower half.", l1_among_hardest, "closed")):
         for subset in SUBSETS_CLAIMED:
-            ours = accuracy_gain(rows, "closed", subset)
+            ours = accuracy_gain(rows, attack, subset)
+            theirs = paper_gain(CASES_COMPONENTS[attack], ours.index, key, subset)
             found.append(_gain_claim(claim_id + ID_SUFFIX[subset], claim.format(subset), rule,
-                                     ours, paper_gain("dst+stu", ours.index, key, subset),
-                                     paper.DATASETS[key]))
+                                     ours, theirs, paper.DATASETS[key]))
     return found
 
 
-def _stage_sequences(table: pd.DataFrame, subset: str) -> str:
-    """'ff: 0.100 → 0.500 → 0.900; bu: ...' of an ablation table (a claim's evidence)."""
+def iu_claims(rows: pd.DataFrame, dataset: str) -> list[Claim]:
+    """Section 5.3: IU turns from among the lowest-2 gains (closed source) to among the
+    top-2 (open source), on forget and on test."""
+    key = paper_dataset(dataset)
+    found = []
+    for subset in SUBSETS_CLAIMED:
+        closed, open_source = (accuracy_gain(rows, attack, subset) for attack in CASES)
+        theirs = [paper_gain(CASES_COMPONENTS[attack], closed.index, key, subset)
+                  for attack in CASES]
+        found.append(Claim(
+            f"iu_lowest_closed_top_open{ID_SUFFIX[subset]}",
+            f"IU's ΔAcc on {subset} is among the lowest two closed source and among the top "
+            f"two open source.",
+            _paper_cell(iu_turns_around(*theirs), paper.DATASETS[key],
+                        f"closed {_listed(theirs[0])}; open {_listed(theirs[1])}"),
+            f"closed {_listed(closed)}; open {_listed(open_source)}",
+            verdict(iu_turns_around(closed, open_source))))
+    return found
+
+
+def _stage_sequences(table: pd.DataFrame, subset: str, stages=tuple(STAGES)) -> str:
+    """'ff: 0.100 → 0.500 → 0.900; bu: ...' of an ablation table's `stages` (a claim's
+    evidence)."""
     methods = table.columns.get_level_values(0).unique()
-    return "; ".join(f"{m}: " + " → ".join(f"{table.loc[s, (m, subset)]:.3f}" for s in STAGES)
+    return "; ".join(f"{m}: " + " → ".join(f"{table.loc[s, (m, subset)]:.3f}" for s in stages)
                      for m in methods)
 
 
@@ -542,13 +636,23 @@ def ablation_claims(ablation: pd.DataFrame, paper_ablation: pd.DataFrame,
     """Each component of the attack adds accuracy (Table 4), on forget and on test."""
     key = paper_dataset(dataset)
     rows = f"{paper.DATASETS[key]} ({paper.ABLATION_TABLES[key]})"
-    return [Claim(f"ablation_order{ID_SUFFIX[subset]}",
-                  f"Each ablation component adds {subset} accuracy: DST < DST+STU < "
-                  f"DST+STU+TCH, for every method.",
-                  _paper_cell(ablation_ordered(paper_ablation, subset), rows,
-                              _stage_sequences(paper_ablation, subset)),
-                  _stage_sequences(ablation, subset), verdict(ablation_ordered(ablation, subset)))
-            for subset in SUBSETS_CLAIMED]
+    near = ("ULM", "DST", "DST+STU")
+    return [*(Claim(f"ablation_order{ID_SUFFIX[subset]}",
+                    f"Each ablation component adds {subset} accuracy: DST < DST+STU < "
+                    f"DST+STU+TCH, for every method.",
+                    _paper_cell(ablation_ordered(paper_ablation, subset), rows,
+                                _stage_sequences(paper_ablation, subset)),
+                    _stage_sequences(ablation, subset),
+                    verdict(ablation_ordered(ablation, subset)))
+              for subset in SUBSETS_CLAIMED),
+            *(Claim(f"dst_near_ulm{ID_SUFFIX[subset]}",
+                    f"Section 5.4: the {subset} accuracy of DST alone is close to the ULM's: "
+                    f"nearer it than DST+STU's, for every method (ULM → DST → DST+STU).",
+                    _paper_cell(dst_near_ulm(paper_ablation, subset), rows,
+                                _stage_sequences(paper_ablation, subset, near)),
+                    _stage_sequences(ablation, subset, near),
+                    verdict(dst_near_ulm(ablation, subset)))
+              for subset in SUBSETS_CLAIMED)]
 
 
 def diagonal_claim(diagonals: pd.DataFrame) -> Claim:
@@ -565,26 +669,29 @@ def diagonal_claim(diagonals: pd.DataFrame) -> Claim:
 
 
 def other_student_claims(rows: pd.DataFrame, other_student: str) -> list[Claim]:
-    """A student of another architecture than the ULM still recalls (closed source), on
-    forget and on test; the paper's evidence is its Flower-102 rows."""
+    """A student of another architecture than the ULM still recalls, in both cases, on
+    forget and on test; the paper's evidence is its Flower-102 rows (Tables 2 and 3)."""
     key = paper.HETEROGENEOUS
     found = []
-    for subset in SUBSETS_CLAIMED:
-        ours = accuracy_gain(rows, OTHER_STUDENT["closed"], subset)
-        found.append(_gain_claim(
-            f"other_student_recalls{ID_SUFFIX[subset]}",
-            f"A student of another architecture ({other_student}) still recalls: it improves "
-            f"{subset} accuracy for every method (closed source).", all_positive, ours,
-            paper_gain("dst+stu", ours.index, key, subset),
-            f"{paper.DATASETS[key]} ({paper.ARCHITECTURES[key]})"))
+    for case, id_case in (("closed", ""), ("open", "_open")):
+        for subset in SUBSETS_CLAIMED:
+            ours = accuracy_gain(rows, OTHER_STUDENT[case], subset)
+            found.append(_gain_claim(
+                f"other_student_recalls{id_case}{ID_SUFFIX[subset]}",
+                f"A student of another architecture ({other_student}) still recalls: it "
+                f"improves {subset} accuracy for every method ({CASES[case]}).", all_positive,
+                ours, paper_gain(CASES_COMPONENTS[case], ours.index, key, subset),
+                f"{paper.DATASETS[key]} ({paper.ARCHITECTURES[key]})"))
     return found
 
 
-def claims(rows: pd.DataFrame, ablation: pd.DataFrame, paper_ablation: pd.DataFrame,
-           diagonals: pd.DataFrame, *, other_student: str, dataset: str) -> list[Claim]:
+def claims(rows: pd.DataFrame, trained: dict, ablation: pd.DataFrame,
+           paper_ablation: pd.DataFrame, diagonals: pd.DataFrame, *, other_student: str,
+           dataset: str) -> list[Claim]:
     """The paper's claims checked on this run, in the chapter's order; the paper's own
     numbers are those of `dataset` (see `paper_dataset`)."""
-    return [*recall_claims(rows, dataset), *method_claims(rows, dataset),
+    return [forgetting_claim(rows, trained, dataset), *recall_claims(rows, dataset),
+            *method_claims(rows, dataset), *iu_claims(rows, dataset),
             *ablation_claims(ablation, paper_ablation, dataset), diagonal_claim(diagonals),
             *other_student_claims(rows, other_student)]
 
@@ -601,8 +708,7 @@ def reading_the_verdicts(rows: pd.DataFrame, trained: dict, dataset: str) -> str
     there is little to recall) and, where the ULM forgot, whether the open-source attack
     recalls more than the closed-source one (each beside the paper's rows for `dataset`)."""
     ulm = accuracy_means(rows, "closed", "ulm")
-    closed_seeds = rows.loc[rows.attack == "closed", "seed"].unique()
-    trm = sum(trained[s]["forget"] for s in closed_seeds) / len(closed_seeds)
+    trm = _trained_forget(rows, trained)
     kept = ulm[ulm > FORGOT_LITTLE * trm]
     forgot = [m for m in ulm.index if m not in kept.index]
     text = ["**Reading the verdicts.** MRA can only recall what the ULM forgot."]
