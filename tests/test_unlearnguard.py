@@ -382,6 +382,10 @@ def test_backdoor_verifications_use_the_smallest_effective_share():
     assert study.backdoor_verifications(never, 30) == 0
     assert "more than the largest share" in study.budget_summary(never, 4, 0)
     assert "a 10% share" in study.budget_summary(budget, 4, 10)
+    # the paper's numbers come from mu_core.papers, as Section V-D states them
+    assert study.budget_summary(budget, 4, 10).endswith(
+        "(paper: 255 above SSIM 0.15 against 10 backdoor verifications, called over 40 times "
+        "more).")
 
 
 def fake_study(null, tau=0.5, forget=None, quantile=1.0, levels=(0.3,)):
@@ -579,6 +583,8 @@ def test_backdoor_cost_claim():
     budget[0.4]["clean test accuracy"] = 0.5
     claim = study.backdoor_cost_claim(budget, 0.8)
     assert claim.verdict == HELD and claim.here == "0.50 with 40% backdoored vs. 0.80 clean"
+    assert claim.claim.endswith("with 40% of the training set backdoored the clean test "
+                                "accuracy falls to about 44%")
     assert study.backdoor_cost_claim(budget, 0.55).verdict == NOT_HELD  # no real fall
     budget[0.4]["clean test accuracy"] = 0.3  # a fall, but far below the paper's 44%
     assert study.backdoor_cost_claim(budget, 0.8).verdict == NOT_HELD

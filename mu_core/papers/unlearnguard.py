@@ -27,5 +27,7 @@ CLAIMS = {
 # Fig. 11c's point: the share of backdoored samples and the clean accuracy it leaves.
 BACKDOOR_COST = {"backdoored_share": 0.4, "clean_accuracy": 0.44}
 # Section V-D's counts: samples above SSIM 0.15 (Fig. 11a) and backdoor verifications that
-# 500 training samples support (Fig. 11c); the text calls their ratio "over 40 times".
-RANGE_COUNTS = {"verified": 255, "backdoor_verifications": 10}
+# 500 training samples support (Fig. 11c); the text calls their ratio "over 40 times"
+# (their own quotient is 25.5).
+RANGE_COUNTS = {"verified": 255, "ssim_level": 0.15, "backdoor_verifications": 10,
+                "claimed_factor": 40}

@@ -752,10 +752,13 @@ def budget_summary(budget: dict, verified: int, verifications: int) -> str:
     """The backdoor's budget against reconstruction's `verified` samples above tau."""
     smallest = smallest_effective_share(budget)
     needed = f"a {smallest:.0%}" if smallest is not None else "more than the largest"
+    paper = RANGE_COUNTS
     return (f"The backdoor needs {needed} share of the training set for an ASR of at least "
             f"{EFFECTIVE_ASR}, so the training set supports **{verifications}** such "
             f"verifications; reconstruction verifies **{verified}** samples above tau (paper: "
-            f"255 above SSIM 0.15 against 10 backdoor verifications, over 40 times more).")
+            f"{paper['verified']} above SSIM {paper['ssim_level']} against "
+            f"{paper['backdoor_verifications']} backdoor verifications, called over "
+            f"{paper['claimed_factor']} times more).")
 
 
 def ssim_levels_figure(study: Study, before: dict):
@@ -970,7 +973,7 @@ def prior_claim(control: Tensor, phase2: Tensor) -> Claim:
                  verdict(improved > worsened and p < SIGNIFICANCE))
 
 
-RANGE_FACTOR = 40  # the paper: "over 40 times the number of verifications"
+RANGE_FACTOR = RANGE_COUNTS["claimed_factor"]  # "over 40 times the number of verifications"
 
 
 def verification_range_claim(verified: int, verifications: int) -> Claim:
@@ -996,8 +999,8 @@ def backdoor_cost_claim(budget: dict, trained_accuracy: float) -> Claim:
     ACCURACY_DROP below the clean model's and within NUMBER_TOLERANCE of the paper's."""
     share, paper = BACKDOOR_COST["backdoored_share"], BACKDOOR_COST["clean_accuracy"]
     found = [f for f in budget if abs(f - share) < 1e-9]
-    claim = ("backdoor budget: with 40% of the training set backdoored the clean test "
-             "accuracy falls to about 44%")
+    claim = (f"backdoor budget: with {share:.0%} of the training set backdoored the clean "
+             f"test accuracy falls to about {paper:.0%}")
     if not found:
         return Claim("backdoor_costs_accuracy", claim, CLAIMS["backdoor_costs_accuracy"],
                      f"backdoor_fractions has no {share:.0%} share", verdict(None))
