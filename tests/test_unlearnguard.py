@@ -189,8 +189,15 @@ def test_paired_drop_verification_worked_example():
     requested = torch.arange(8) >= 5
     flags, threshold = paired_reading(before, after, requested, quantile=1.0)
     assert flags.tolist() == [True, False, False] and threshold == pytest.approx(0.05)
-    # a provider that returns the same model: no drop anywhere, nothing marked unlearned
-    assert not paired_reading(before, before, requested)[0].any()
+    # a provider that returns the same model, reconstructed anew: the controls move by
+    # -0.02 .. 0.03, so requested drops of at most 0.03 are noise and one of 0.04 is not
+    noise = torch.tensor([0.01, -0.02, 0.03, 0.0, 0.02])
+    again = torch.cat([control_before - noise, torch.tensor([0.59, 0.62, 0.58])])
+    flags, threshold = paired_reading(before, again, requested, quantile=1.0)
+    assert threshold == pytest.approx(0.03) and not flags.any()
+    again[7] = 0.56
+    assert paired_reading(before, again, requested, quantile=1.0)[0].tolist() == \
+        [False, False, True]
 
 
 def test_backdoor_trigger_and_asr_worked_example():
@@ -225,26 +232,37 @@ def test_relabels_always_change_the_class():
 
 
 def test_provider_that_does_not_unlearn_is_caught_on_mnist5k(mnist):
-    samples, _ = study.provider_splits(mnist, 3, 1, 3, seed=0)
-    provider = study.provider(mnist, samples.train)
-    model = study.train_model(provider.images, provider.labels, 10,
-                              hidden=(200,), init_scale=1e-3,
-                              recipe=MarginRecipe(steps=600), seed=0)
-    forget = torch.isin(provider.indices, samples.forget)
-    retrained = study.train_model(provider.images[~forget], provider.labels[~forget],
-                                  10, hidden=(200,), init_scale=1e-3,
-                                  recipe=MarginRecipe(steps=600), seed=0)
-    config = ReconstructionConfig(candidates_per_class=6, steps=300, prior_steps=50)
+    # The provider that skips unlearning returns the trained model; the third party
+    # reconstructs it anew (another seed), so "no drop" is measured, not built in.
+    from dataclasses import replace
+
     from mu_core.verify import recovery_ssim
 
-    trained_ssim = recovery_ssim(model, provider.images[forget], config)["phase2"]
-    retrained_ssim = recovery_ssim(retrained, provider.images[forget], config)["phase2"]
-    tau = trained_ssim.median().item()  # half the requested samples are verifiable
-    skipped = VerificationReport(trained_ssim, trained_ssim, tau).counts()
-    assert skipped[EXECUTED] == 0 and skipped[NOT_EXECUTED] >= 1
-    honest = VerificationReport(trained_ssim, retrained_ssim, tau)
-    assert retrained_ssim.mean() < trained_ssim.mean()
-    assert honest.counts()[EXECUTED] >= 1
+    samples, _ = study.provider_splits(mnist, 3, 1, 3, seed=0)
+    provider = study.provider(mnist, samples.train)
+    forget = torch.isin(provider.indices, samples.forget)
+    budget = dict(hidden=(200,), init_scale=1e-3, recipe=MarginRecipe(steps=600), seed=0)
+    model = study.train_model(provider.images, provider.labels, 10, **budget)
+    retrained = study.train_model(provider.images[~forget], provider.labels[~forget], 10,
+                                  **budget)
+    config = ReconstructionConfig(candidates_per_class=6, steps=300, prior_steps=50)
+    images = provider.images
+    before = recovery_ssim(model, images, config)["phase2"]
+    again = recovery_ssim(model, images, replace(config, seed=1))["phase2"]
+    after = recovery_ssim(retrained, images, config)["phase2"]
+    assert not torch.equal(before, again)  # an independent reconstruction
+    tau = before[forget].median().item()  # half the requested samples are verifiable
+    skipped = VerificationReport(before[forget], again[forget], tau).counts()
+    honest = VerificationReport(before[forget], after[forget], tau).counts()
+    # measured: skipped 1 executed / 4 not, honest 5 executed / 0 not
+    assert skipped[EXECUTED] < honest[EXECUTED] and skipped[NOT_EXECUTED] > honest[NOT_EXECUTED]
+    # the unchanged model's requested samples keep their SSIM (0.53 -> 0.51), the
+    # retrained model's fall (-> 0.28)
+    assert abs(again[forget].mean() - before[forget].mean()) < 0.1
+    assert before[forget].mean() - after[forget].mean() > 0.15
+    # the paired reading marks fewer requested samples on the unchanged model (3 vs 8)
+    assert paired_reading(before, again, forget)[0].sum() < \
+        paired_reading(before, after, forget)[0].sum()
 
 
 def test_bad_input_fails_before_any_work(mnist):
@@ -430,11 +448,13 @@ def test_verification_tables_and_providers_on_a_worked_example():
     table = study.ssim_table(guard, before, after)
     assert table.loc["requested"].tolist() == pytest.approx([0.15, 0.65, 0.3])
     assert table.loc["remaining"].tolist() == pytest.approx([0.4, 0.7, 0.7166667])
-    rows = study.providers(guard, before, {"honest": after, "skips": before})
+    # the provider that skips unlearning is scored by the unchanged model's independent
+    # reconstruction: Eq. 1 keeps sample 0 (0.85 > tau), the paired reading false-alarms
+    rows = study.providers(guard, before, {"honest": after, "skips": again})
     assert rows["honest"] == {EXECUTED: 1, NOT_EXECUTED: 0, NOT_VERIFIABLE: 1,
                               "paired: marked unlearned": 1}
     assert rows["skips"] == {EXECUTED: 0, NOT_EXECUTED: 1, NOT_VERIFIABLE: 1,
-                             "paired: marked unlearned": 0}
+                             "paired: marked unlearned": 2}
 
 
 def test_prior_table_sets_phase_2_beside_its_prior_free_control():
@@ -660,12 +680,10 @@ def check_smoke_results(results, out):
     assert [c["id"] for c in r["claims"]] == SMOKE_IDS
     verdicts = {c["id"]: c["verdict"] for c in r["claims"]}
     assert set(verdicts.values()) <= {"held", "did not hold"}  # every claim is testable here
-    # the backdoored model learnt both triggers on its training samples; retraining without
-    # the requested samples leaves their trigger unlearnt
+    # the backdoored model is trained to a margin on the requested samples with their
+    # trigger: it has learnt it (the claim's verdict after retraining is measured, not known)
     requested = r["sample_level"]["unlearning samples"]
     assert requested["before"]["Backdoor"] == 1.0
-    assert verdicts["backdoor_drops"] == ("held" if requested["after"]["Backdoor"] < 0.2
-                                          else "did not hold")
     assert set(r["distances"]) == {"retrained", "unchanged (reconstructed again)"}
     assert len(results["figures"]) == 12
 
