@@ -521,6 +521,10 @@ def test_class_level_claim_needs_every_scheme_to_fall():
     assert study.class_level_claim(flat).verdict == NOT_HELD  # 0.05 is not more than 0.05
     rises = schemes(falls["before"], {**falls["after"], "MIA": 1.0})
     assert study.class_level_claim(rises).verdict == NOT_HELD
+    # an INA fall of 0.1 is what the remaining-class claim calls no change: not significant
+    small_mia = schemes(falls["before"], {**falls["after"], "MIA": 0.8})
+    assert study.class_level_claim(small_mia).verdict == NOT_HELD
+    assert study.remaining_class_claim(small_mia).verdict == NOT_HELD  # the others fell
 
 
 def robust_rows(pruned, tuned):
@@ -530,12 +534,14 @@ def robust_rows(pruned, tuned):
 
 
 def test_robustness_claim_needs_both_changes_to_break_the_backdoor():
-    assert study.robustness_claim(robust_rows((0.3, 0.6), (0.1, 0.7)), 0.5).verdict == HELD
+    assert study.robustness_claim(robust_rows((0.1, 0.6), (0.15, 0.7)), 0.5).verdict == HELD
     # pruning breaks it, fine-tuning does not: not both
-    assert study.robustness_claim(robust_rows((0.3, 0.6), (0.9, 0.7)), 0.5).verdict == NOT_HELD
+    assert study.robustness_claim(robust_rows((0.1, 0.6), (0.9, 0.7)), 0.5).verdict == NOT_HELD
     assert study.robustness_claim(robust_rows((0.6, 0.6), (0.1, 0.7)), 0.5).verdict == NOT_HELD
+    # an ASR of 0.3 is lower, but not the paper's "near 0"
+    assert study.robustness_claim(robust_rows((0.3, 0.6), (0.1, 0.7)), 0.5).verdict == NOT_HELD
     # the backdoor breaks but reconstruction falls to the retrained level
-    assert study.robustness_claim(robust_rows((0.3, 0.5), (0.1, 0.7)), 0.5).verdict == NOT_HELD
+    assert study.robustness_claim(robust_rows((0.1, 0.5), (0.1, 0.7)), 0.5).verdict == NOT_HELD
 
 
 def test_sign_test_worked_examples():

@@ -828,13 +828,19 @@ def _change(values: dict, scheme: str) -> str:
 
 
 # The largest change that counts as none: 0.2 for the rates (INA, ASR, accuracy), 0.05 for
-# SSIM (what ssim_drop_claim and class_level_claim count as a drop).
+# SSIM. A significant drop is one beyond it, so that no change is both.
 NO_CHANGE = {"MIA": 0.2, "Backdoor": 0.2, "Accuracy": 0.2, "Ours": 0.05}
+NEAR_ZERO = 0.2  # an ASR below this is "near 0%" (the paper's words for a broken backdoor)
 
 
 def unchanged(values: dict, schemes) -> bool:
     """Whether every scheme's value (when -> scheme -> value) moved by less than NO_CHANGE."""
     return all(abs(values["after"][s] - values["before"][s]) < NO_CHANGE[s] for s in schemes)
+
+
+def dropped(values: dict, scheme: str) -> bool:
+    """Whether the scheme's value (when -> scheme -> value) fell by more than NO_CHANGE."""
+    return values["before"][scheme] - values["after"][scheme] > NO_CHANGE[scheme]
 
 
 def mia_accuracy_claim(requested: dict) -> Claim:
@@ -880,17 +886,19 @@ def backdoor_claim(requested: dict) -> Claim:
     return Claim("backdoor_drops",
                  "sample level: the backdoor ASR drops to near 0 for the requested samples",
                  CLAIMS["backdoor_drops"], _change(requested, "Backdoor"),
-                 verdict(b["Backdoor"] > 0.8 and a["Backdoor"] < 0.2))
+                 verdict(b["Backdoor"] > 1 - NEAR_ZERO and a["Backdoor"] < NEAR_ZERO))
 
 
 def ssim_drop_claim(requested: dict, remaining: dict) -> Claim:
+    """Held when the requested samples' SSIM drops (beyond NO_CHANGE) and by more than twice
+    the remaining samples' change."""
     drop = requested["before"]["Ours"] - requested["after"]["Ours"]
     remaining_drop = remaining["before"]["Ours"] - remaining["after"]["Ours"]
     return Claim("ssim_drops",
                  "sample level: our SSIM drops for the requested samples and not for the "
                  "remaining", CLAIMS["ssim_drops"],
                  f"requested {_change(requested, 'Ours')}, remaining {_change(remaining, 'Ours')}",
-                 verdict(drop > 0.05 and drop > 2 * abs(remaining_drop)))
+                 verdict(dropped(requested, "Ours") and drop > 2 * abs(remaining_drop)))
 
 
 def recovery_claim(counts: dict, tau: float, paired: Tensor, false_alarms: Tensor) -> Claim:
@@ -908,13 +916,14 @@ def recovery_claim(counts: dict, tau: float, paired: Tensor, false_alarms: Tenso
 
 
 def class_level_claim(unlearned_class: dict) -> Claim:
-    """`unlearned_class`: when -> scheme -> value for the unlearned class."""
-    b, a = unlearned_class["before"], unlearned_class["after"]
+    """`unlearned_class`: when -> scheme -> value for the unlearned class. Held when every
+    scheme drops by more than NO_CHANGE (a change `remaining_class_claim` would call none
+    is not significant)."""
     return Claim("class_level",
                  "class level: MIA, accuracy and SSIM all change for the unlearned class",
                  CLAIMS["class_level"],
                  "; ".join(f"{s} {_change(unlearned_class, s)}" for s in CLASS_SCHEMES),
-                 verdict(all(b[s] - a[s] > 0.05 for s in CLASS_SCHEMES)))
+                 verdict(all(dropped(unlearned_class, s) for s in CLASS_SCHEMES)))
 
 
 def remaining_class_claim(kept_class: dict) -> Claim:
@@ -927,14 +936,16 @@ def remaining_class_claim(kept_class: dict) -> Claim:
 
 def robustness_claim(rows: dict, requested_after_ssim: float) -> Claim:
     """`rows`: `robustness`'s rows; `requested_after_ssim`: the requested samples' mean SSIM
-    after honest retraining."""
+    after honest retraining. Held when both pruning and fine-tuning leave the backdoor's ASR
+    near 0 (below NEAR_ZERO, the paper's "near 0") and both leave the requested samples'
+    SSIM above its level after retraining."""
     changed = [rows[name] for name in ("pruned", "fine-tuned")]
     return Claim("robustness",
                  "robustness: pruning and fine-tuning break the backdoor but not the "
                  "reconstruction", CLAIMS["robustness"],
                  ", ".join(f"{k}: ASR {v['backdoor ASR (requested)']:.2f}, SSIM "
                            f"{v['SSIM requested']:.2f}" for k, v in rows.items()),
-                 verdict(max(r["backdoor ASR (requested)"] for r in changed) < 0.5
+                 verdict(max(r["backdoor ASR (requested)"] for r in changed) < NEAR_ZERO
                          and min(r["SSIM requested"] for r in changed) > requested_after_ssim))
 
 
