@@ -466,6 +466,36 @@ def test_prior_table_sets_phase_2_beside_its_prior_free_control():
     assert table["mean best SSIM"].tolist() == pytest.approx([0.4, 0.6, 0.4])
 
 
+class FirstPixelSaysClass3(torch.nn.Module):
+    """Class 3 when an image's top-left pixel is above 0.5, class 0 otherwise."""
+
+    def forward(self, images):
+        logits = torch.zeros(len(images), 10)
+        logits[:, 3] = images[:, 0, 0, 0] - 0.5
+        return logits
+
+
+def test_figure_13_scores_the_candidates_classified_as_the_unlearned_class():
+    from types import SimpleNamespace
+
+    generator = torch.Generator().manual_seed(4)
+    first, second = torch.rand(2, 1, 12, 12, generator=generator)
+    first[0, 0, 0], first[0, -1, -1], second[0, 0, 0], second[0, -1, -1] = 1, 0, 0, 1
+    guard = SimpleNamespace(device=torch.device("cpu"), settings=SimpleNamespace(unlearn_class=3),
+                            provider=SimpleNamespace(images=torch.stack([first, second])))
+    noise = torch.rand(1, 12, 12, generator=generator)
+    noise[0, 0, 0] = 1
+    # the first training sample itself (class 3), the second at half contrast (class 0:
+    # left out), noise (class 3)
+    scores = {"candidates": torch.stack([first, 0.5 * second, noise])}
+    ssim = study.class_candidates_ssim(guard, FirstPixelSaysClass3(), scores)
+    assert len(ssim) == 2 and ssim[0].item() == pytest.approx(1.0, abs=1e-5)
+    assert ssim[1] < 0.3  # noise resembles neither training sample
+    figure = study.relabel_figure(guard, FirstPixelSaysClass3(),
+                                  {"some": scores, "none": {"candidates": scores["candidates"][1:2]}})
+    assert len(figure.axes) == 1
+
+
 def test_scheme_table_has_a_column_per_subset_and_moment():
     values = {"a": {"before": {"MIA": 0.5, "Ours": 0.6}, "after": {"MIA": 0.4, "Ours": 0.2}},
               "b": {"before": {"MIA": 0.1, "Ours": 0.3}, "after": {"MIA": 0.1, "Ours": 0.3}}}
