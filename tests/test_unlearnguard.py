@@ -496,6 +496,19 @@ def test_figure_13_scores_the_candidates_classified_as_the_unlearned_class():
     assert len(figure.axes) == 1
 
 
+def test_reconstruction_figures_show_candidates_as_their_ssim_scores_them():
+    from types import SimpleNamespace
+
+    sample = torch.linspace(0, 1, 16).view(1, 1, 4, 4)
+    guard = SimpleNamespace(provider=SimpleNamespace(images=sample))
+    faint = 0.25 + 0.5 * sample  # a low-contrast reconstruction: min-max scaled, the sample
+    scores = {"candidates": faint, "index": torch.tensor([0]), "phase2": torch.tensor([1.0])}
+    figure = study.reconstruction_pairs(guard, torch.tensor([0]), ["sample"], {"r": scores})
+    shown = figure.axes[1].images[0].get_array()
+    assert torch.allclose(torch.as_tensor(shown.data).float(), sample[0, 0], atol=1e-6)
+    assert figure.axes[1].get_title() == "r 1.00"
+
+
 def test_scheme_table_has_a_column_per_subset_and_moment():
     values = {"a": {"before": {"MIA": 0.5, "Ours": 0.6}, "after": {"MIA": 0.4, "Ours": 0.2}},
               "b": {"before": {"MIA": 0.1, "Ours": 0.3}, "after": {"MIA": 0.1, "Ours": 0.3}}}
@@ -630,8 +643,10 @@ def test_relearning_claim_needs_a_missed_backdoor_and_a_recovered_sample():
     assert study.relearning_claim(robust_rows((1, 1), (1, 1)), 0.25).verdict == HELD  # 0, 0.3
     assert study.relearning_claim(robust_rows((1, 1), (1, 1)), 0.3).verdict == NOT_HELD
     rows = robust_rows((1, 1), (1, 1))
-    rows["unlearned + fine-tuned"]["backdoor ASR (requested)"] = 0.5
-    assert study.relearning_claim(rows, 0.25).verdict == NOT_HELD
+    rows["unlearned + fine-tuned"]["backdoor ASR (requested)"] = 0.25  # not near zero: the
+    assert study.relearning_claim(rows, 0.25).verdict == NOT_HELD  # backdoor still sees some
+    rows["unlearned + fine-tuned"]["backdoor ASR (requested)"] = 0.15
+    assert study.relearning_claim(rows, 0.25).verdict == HELD
 
 
 def test_backdoor_cost_claim():

@@ -468,9 +468,10 @@ def paired_summary(study: Study, checked: Verification) -> str:
 def reconstruction_pairs(study: Study, shown: Tensor, captions: list[str], rows: dict):
     """The training samples `shown` (first row, captioned) and, one row per entry of `rows`
     (name -> scores of `Study.recover`), each one's most similar reconstruction titled with
-    the name and its SSIM."""
+    the name and its SSIM; reconstructions are min-max scaled, as their SSIM scores them."""
     images = [study.provider.images[shown]]
-    images += [scores["candidates"][scores["index"][shown]] for scores in rows.values()]
+    images += [minmax_scale(scores["candidates"][scores["index"][shown]])
+               for scores in rows.values()]
     titles = captions + [f"{name} {scores['phase2'][i]:.2f}"
                          for name, scores in rows.items() for i in shown]
     return plots.image_grid(torch.cat(images), titles, columns=len(shown))
@@ -768,7 +769,8 @@ def ssim_levels_figure(study: Study, before: dict):
     candidate_ssim, nearest = nearest_training(before["candidates"], study.provider.images)
     picked = torch.stack([torch.argmin((candidate_ssim - level).abs()) for level in levels])
     return plots.image_grid(
-        torch.cat([study.provider.images[nearest[picked]], before["candidates"][picked]]),
+        torch.cat([study.provider.images[nearest[picked]],
+                   minmax_scale(before["candidates"][picked])]),
         [f"level {level}" for level in levels]
         + [f"SSIM {candidate_ssim[i]:.2f}" for i in picked], columns=len(picked))
 
@@ -970,15 +972,16 @@ def sign_test(improved: int, worsened: int) -> float:
 
 def relearning_claim(rows: dict, requested_after_ssim: float) -> Claim:
     """`rows`: `robustness`'s rows. Unlearning then fine-tuning on D re-learns the requested
-    samples: the backdoor misses that (ASR below 0.5), reconstruction sees it (the requested
-    samples' SSIM above its level after honest retraining)."""
+    samples: the backdoor misses that (its ASR near zero, below NEAR_ZERO: it reads as
+    unlearned, as in `backdoor_claim`), reconstruction sees it (the requested samples' SSIM
+    above its level after honest retraining)."""
     row = rows["unlearned + fine-tuned"]
     return Claim("backdoor_misses_relearning",
                  "unlearned then fine-tuned on D: the backdoor misses the re-learned requested "
                  "samples, reconstruction recovers them", CLAIMS["backdoor_misses_relearning"],
                  f"ASR {row['backdoor ASR (requested)']:.2f}, SSIM requested "
                  f"{row['SSIM requested']:.2f} (after retraining: {requested_after_ssim:.2f})",
-                 verdict(row["backdoor ASR (requested)"] < 0.5
+                 verdict(row["backdoor ASR (requested)"] < NEAR_ZERO
                          and row["SSIM requested"] > requested_after_ssim))
 
 
