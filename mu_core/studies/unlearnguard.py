@@ -1100,8 +1100,8 @@ def reading(study: Study, before: dict, checked: Verification) -> str:
         f"{len(checked.paired)} requested samples as unlearned, where Eq. 1 marks {executed}; "
         f"on an unchanged model it marks {int(checked.false_alarms.sum())} (false-alarm rate "
         f"{checked.false_alarm_rate:.2f}). "
-        "The `paper` preset (50 samples per class, two 1000-unit layers, tens of thousands of "
-        "steps) is the scale at which Buzaglo et al. report faithful reconstructions.")
+        "The `paper` preset (its sizes are in the Setting above) is the scale at which "
+        "Buzaglo et al. report faithful reconstructions.")
 
 
 def quoted() -> dict:
