@@ -309,7 +309,7 @@ def test_colour_images_run_through_the_whole_pipeline():
 # --- the study: settings, masks and the study's steps on hand-made inputs ------------------
 
 SMOKE_IDS = ["mia_accuracy_unchanged", "backdoor_drops", "ssim_drops", "remaining_unchanged",
-             "all_recovered", "unlearned_move_more", "class_level", "remaining_class_unchanged",
+             "all_recovered", "unlearned_not_recovered", "unlearned_move_more", "class_level", "remaining_class_unchanged",
              "robustness", "backdoor_misses_relearning", "prior_helps", "verification_range",
              "backdoor_costs_accuracy", "beats_null", "relabel"]
 
@@ -554,6 +554,24 @@ def test_recovery_claim_needs_every_requested_sample_recovered_before():
     assert study.recovery_claim(one_missing, 0.72, paired, alarms).verdict == NOT_HELD
     assert study.recovery_claim({EXECUTED: 0, NOT_EXECUTED: 0, NOT_VERIFIABLE: 0}, 0.5,
                                 paired[:0], alarms[:0]).verdict == NOT_HELD
+
+
+def test_verdicts_claim_needs_every_requested_sample_lost_and_no_remaining_one():
+    def counts(executed, not_executed, not_verifiable):
+        return {EXECUTED: executed, NOT_EXECUTED: not_executed, NOT_VERIFIABLE: not_verifiable}
+
+    claim = study.verdicts_claim(counts(3, 0, 0), counts(0, 5, 2))
+    assert claim.verdict == HELD
+    assert claim.here == ("requested: 3 of 3 executed; remaining: 0 of 5 recovered before "
+                          "are lost")
+    # one requested sample still recovered after retraining: not all
+    assert study.verdicts_claim(counts(2, 1, 0), counts(0, 5, 2)).verdict == NOT_HELD
+    # one requested sample never recovered: its unlearning is not shown
+    assert study.verdicts_claim(counts(2, 0, 1), counts(0, 5, 2)).verdict == NOT_HELD
+    # a remaining sample lost as well: the verdict does not single out the request
+    assert study.verdicts_claim(counts(3, 0, 0), counts(1, 4, 2)).verdict == NOT_HELD
+    # no remaining sample recovered before: nothing shows they stay recovered
+    assert study.verdicts_claim(counts(3, 0, 0), counts(0, 0, 7)).verdict == NOT_HELD
 
 
 def test_class_level_claim_needs_every_scheme_to_fall():

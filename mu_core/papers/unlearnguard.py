@@ -7,6 +7,9 @@ CLAIMS = {
     "backdoor_drops": "ASR drops to nearly 0% for unlearned samples (Fig. 3)",
     "ssim_drops": "SSIM decreases significantly for unlearned, stays high for others (Figs. 3-4)",
     "all_recovered": "before unlearning all samples recovered (Fig. 5)",
+    "unlearned_not_recovered": "after unlearning, reconstructions most similar to the "
+                               "unlearned samples no longer contain them; the remaining "
+                               "samples are still recovered (Fig. 5)",
     "class_level": "MIA, accuracy and ours all change significantly (Fig. 6)",
     "robustness": "backdoor near 0 after pruning/fine-tuning; ours still recovers (Figs. 9-10)",
     "prior_helps": "a larger proportion of samples with greater similarity (Fig. 11a-b)",

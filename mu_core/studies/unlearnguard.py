@@ -30,8 +30,8 @@ from ..maxmargin import (MarginRecipe, homogeneous_mlp, margins, predictions, pr
 from ..metrics import accuracy, nearest_ssim
 from ..papers.unlearnguard import BACKDOOR_COST, CLAIMS, RANGE_COUNTS
 from ..splits import Split, make_split
-from ..verify import (EXECUTED, NOT_VERIFIABLE, VerificationReport, null_threshold,
-                      paired_reading, recovery_ssim)
+from ..verify import (EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE, VerificationReport,
+                      null_threshold, paired_reading, recovery_ssim)
 
 SAMPLE_SCHEMES = ["MIA", "Backdoor", "Accuracy", "Ours"]
 CLASS_SCHEMES = ["MIA", "Accuracy", "Ours"]  # the paper has no backdoor bars at class level
@@ -929,6 +929,23 @@ def recovery_claim(counts: dict, tau: float, paired: Tensor, false_alarms: Tenso
                  verdict(sum(counts.values()) > 0 and counts[NOT_VERIFIABLE] == 0))
 
 
+def verdicts_claim(requested: dict, remaining: dict) -> Claim:
+    """Algorithm 1's verdict counts for the requested and the remaining samples after honest
+    retraining. Held when every requested sample is recovered before and not after
+    ("unlearning executed" for all of them) and no remaining sample recovered before is lost
+    after (none of them "executed")."""
+    return Claim("unlearned_not_recovered",
+                 "verification: after retraining every requested sample reads as unlearned "
+                 "and no remaining sample does (Alg. 1)", CLAIMS["unlearned_not_recovered"],
+                 f"requested: {requested[EXECUTED]} of {sum(requested.values())} executed; "
+                 f"remaining: {remaining[EXECUTED]} of "
+                 f"{remaining[EXECUTED] + remaining[NOT_EXECUTED]} recovered before are lost",
+                 verdict(sum(requested.values()) > 0
+                         and requested[EXECUTED] == sum(requested.values())
+                         and remaining[EXECUTED] + remaining[NOT_EXECUTED] > 0
+                         and remaining[EXECUTED] == 0))
+
+
 def class_level_claim(unlearned_class: dict) -> Claim:
     """`unlearned_class`: when -> scheme -> value for the unlearned class. Held when every
     scheme drops by more than NO_CHANGE (a change `remaining_class_claim` would call none
@@ -1067,6 +1084,7 @@ def claims(study: Study, sample: dict, checked: Verification, classes: dict, rob
             ssim_drop_claim(requested, remaining), remaining_claim(remaining),
             recovery_claim(checked.requested.counts(), study.tau, checked.paired,
                            checked.false_alarms),
+            verdicts_claim(checked.requested.counts(), checked.remaining.counts()),
             distance_claim(distances),
             class_level_claim(classes[f"unlearning class {s.unlearn_class}"]),
             remaining_class_claim(classes[f"remaining class {s.keep_class}"]),
