@@ -320,6 +320,9 @@ chapter.savefig(guard.relabel_pairs_figure(study, relabel_scores), "fig14_relabe
 # {glue:text}`no_change_rate` and an SSIM that moves by less than {glue:text}`no_change_ssim`
 # count as "no significant change", and a significant change is a fall beyond them, so
 # that no change is both; a backdoor ASR below {glue:text}`near_zero_asr` is "near zero".
+# Our SSIM "drops for the requested samples and stays high for the others" when the
+# requested samples' mean falls beyond that and by more than twice the remaining samples'
+# change, so that a shift of every sample is not read as unlearning.
 # "All" means every requested sample, "both" means pruning and fine-tuning each. The
 # verification range counts the training samples above tau, not above the paper's SSIM
 # {glue:text}`paper_range_level`, which unseen digits reach here; its "over
