@@ -175,6 +175,17 @@ def test_verify_unlearning_runs_algorithm_1_end_to_end():
         == {EXECUTED: 0, NOT_EXECUTED: 0, NOT_VERIFIABLE: 3}
 
 
+def test_the_null_scores_unseen_samples_as_reconstructions_are_scored():
+    from mu_core.verify import null_threshold
+
+    sample = torch.linspace(0, 1, 144).view(1, 1, 12, 12)
+    # an unseen image that is the sample at a third of its contrast: a reconstruction like
+    # it would score 1 after min-max scaling, so the null must score it 1 as well
+    faint = 0.3 + sample / 3
+    tau, null = null_threshold(sample, faint, quantile=1.0)
+    assert null.tolist() == pytest.approx([1.0], abs=1e-5) and tau == pytest.approx(1.0, abs=1e-5)
+
+
 def test_paired_drop_verification_worked_example():
     control_before = torch.tensor([0.5, 0.6, 0.7, 0.5, 0.6])
     control_after = torch.tensor([0.52, 0.55, 0.7, 0.45, 0.6])  # drops -0.02 .. 0.05
