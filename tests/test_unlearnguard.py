@@ -321,7 +321,7 @@ def test_colour_images_run_through_the_whole_pipeline():
 
 SMOKE_IDS = ["mia_accuracy_unchanged", "backdoor_drops", "ssim_drops", "remaining_unchanged",
              "all_recovered", "unlearned_not_recovered", "unlearned_move_more", "class_level",
-             "remaining_class_unchanged", "robustness", "backdoor_misses_relearning",
+             "inversion_loses_class", "remaining_class_unchanged", "robustness", "backdoor_misses_relearning",
              "prior_helps", "verification_range",
              "backdoor_costs_accuracy", "beats_null", "relabel"]
 
@@ -584,6 +584,20 @@ def test_verdicts_claim_needs_every_requested_sample_lost_and_no_remaining_one()
     assert study.verdicts_claim(counts(3, 0, 0), counts(1, 4, 2)).verdict == NOT_HELD
     # no remaining sample recovered before: nothing shows they stay recovered
     assert study.verdicts_claim(counts(3, 0, 0), counts(0, 0, 7)).verdict == NOT_HELD
+
+
+def test_inversion_claim_needs_the_class_gone_from_the_representative_after():
+    claim = study.inversion_claim({"before": [0.98, 0.01], "after": [0.2, 0.03]})
+    assert claim.verdict == HELD
+    assert claim.here == "the trained model's probability of the class: 0.98 before -> 0.20 after"
+    # the retrained model's representative still reads as the class: not lost
+    assert study.inversion_claim({"before": [0.98, 0.01], "after": [0.7, 0.0]}).verdict \
+        == NOT_HELD
+    # the kept class's representative (second entry) does not count
+    assert study.inversion_claim({"before": [0.98, 0.9], "after": [0.6, 0.0]}).verdict \
+        == NOT_HELD
+    assert study.inversion_claim({"before": [0.4, 0.0], "after": [0.1, 0.0]}).verdict \
+        == NOT_HELD  # the inversion never found the class
 
 
 def test_class_level_claim_needs_every_scheme_to_fall():

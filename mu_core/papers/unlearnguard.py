@@ -20,6 +20,9 @@ CLAIMS = {
                            "samples (Fig. 4)",
     "unlearned_move_more": "E[D_i | i in F] > E[D_i | i not in F], D_i = ||x_i - x'_i|| "
                            "(Eqs. 18-20)",
+    "inversion_loses_class": "model inversion: representatives of the unlearning class "
+                             "before, dark and jumbled with almost no information about it "
+                             "after (Fig. 7)",
     "remaining_class_unchanged": "no significant change for the remaining class across all "
                                  "schemes (Fig. 6c-d)",
     "backdoor_misses_relearning": "after unlearning then fine-tuning on the unlearned samples "

@@ -957,6 +957,20 @@ def class_level_claim(unlearned_class: dict) -> Claim:
                  verdict(all(dropped(unlearned_class, s) for s in CLASS_SCHEMES)))
 
 
+def inversion_claim(confidence: dict) -> Claim:
+    """`confidence`: `inversion_confidence` (when -> the trained model's probability of the
+    unlearned class for the representatives of the unlearned and the kept class). Held when
+    the trained model sees the unlearned class in the representative inverted from it
+    before (probability above one half) and not in the one inverted from the retrained
+    model after (below one half)."""
+    before, after = confidence["before"][0], confidence["after"][0]
+    return Claim("inversion_loses_class",
+                 "class level: model inversion's representative of the unlearned class loses "
+                 "the class after retraining", CLAIMS["inversion_loses_class"],
+                 f"the trained model's probability of the class: {before:.2f} before -> "
+                 f"{after:.2f} after", verdict(before > 0.5 > after))
+
+
 def remaining_class_claim(kept_class: dict) -> Claim:
     """`kept_class`: when -> scheme -> value for the remaining class."""
     return _unchanged_claim(
@@ -1075,7 +1089,7 @@ def relabel_claim(rows: dict) -> Claim:
 
 def claims(study: Study, sample: dict, checked: Verification, classes: dict, robust: dict,
            before: dict, counts: dict, verifications: int, relabel: dict, *, distances: dict,
-           budget: dict, trained_accuracy: float) -> list[Claim]:
+           budget: dict, trained_accuracy: float, inversion: dict) -> list[Claim]:
     """The paper's claims, checked on the study's numbers, in the chapter's order."""
     s = study.settings
     requested, remaining = sample["unlearning samples"], sample["remaining samples"]
@@ -1087,6 +1101,7 @@ def claims(study: Study, sample: dict, checked: Verification, classes: dict, rob
             verdicts_claim(checked.requested.counts(), checked.remaining.counts()),
             distance_claim(distances),
             class_level_claim(classes[f"unlearning class {s.unlearn_class}"]),
+            inversion_claim(inversion),
             remaining_class_claim(classes[f"remaining class {s.keep_class}"]),
             robustness_claim(robust, requested_after), relearning_claim(robust, requested_after),
             prior_claim(before["control"], before["phase2"]),
