@@ -23,7 +23,6 @@ from torch import Tensor, nn
 
 from .attacks.reconstruct import ReconstructionConfig, nearest_reconstruction, reconstruct
 from .errors import check_fraction
-from .metrics import nearest_ssim
 
 EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE = (
     "unlearning executed", "unlearning not executed", "not verifiable")
@@ -44,9 +43,10 @@ def verdict(before: bool, after: bool) -> str:
 
 def null_threshold(samples: Tensor, unseen: Tensor, quantile: float = 0.95) -> tuple[float, Tensor]:
     """tau from the null: the `quantile` of each sample's best SSIM against real samples
-    the model never saw; also returns those best SSIMs."""
+    the model never saw, scored as reconstructions are (min-max scaled: an unseen image
+    must not lose to a candidate only by its contrast); also returns those best SSIMs."""
     quantile = check_fraction("null_quantile", quantile)
-    best, _ = nearest_ssim(samples.float(), unseen.float())
+    best, _ = nearest_reconstruction(samples, unseen)
     return torch.quantile(best.double(), quantile).item(), best
 
 

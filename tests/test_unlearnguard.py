@@ -175,6 +175,17 @@ def test_verify_unlearning_runs_algorithm_1_end_to_end():
         == {EXECUTED: 0, NOT_EXECUTED: 0, NOT_VERIFIABLE: 3}
 
 
+def test_the_null_scores_unseen_samples_as_reconstructions_are_scored():
+    from mu_core.verify import null_threshold
+
+    sample = torch.linspace(0, 1, 144).view(1, 1, 12, 12)
+    # an unseen image that is the sample at a third of its contrast: a reconstruction like
+    # it would score 1 after min-max scaling, so the null must score it 1 as well
+    faint = 0.3 + sample / 3
+    tau, null = null_threshold(sample, faint, quantile=1.0)
+    assert null.tolist() == pytest.approx([1.0], abs=1e-5) and tau == pytest.approx(1.0, abs=1e-5)
+
+
 def test_paired_drop_verification_worked_example():
     control_before = torch.tensor([0.5, 0.6, 0.7, 0.5, 0.6])
     control_after = torch.tensor([0.52, 0.55, 0.7, 0.45, 0.6])  # drops -0.02 .. 0.05
@@ -189,8 +200,15 @@ def test_paired_drop_verification_worked_example():
     requested = torch.arange(8) >= 5
     flags, threshold = paired_reading(before, after, requested, quantile=1.0)
     assert flags.tolist() == [True, False, False] and threshold == pytest.approx(0.05)
-    # a provider that returns the same model: no drop anywhere, nothing marked unlearned
-    assert not paired_reading(before, before, requested)[0].any()
+    # a provider that returns the same model, reconstructed anew: the controls move by
+    # -0.02 .. 0.03, so requested drops of at most 0.03 are noise and one of 0.04 is not
+    noise = torch.tensor([0.01, -0.02, 0.03, 0.0, 0.02])
+    again = torch.cat([control_before - noise, torch.tensor([0.59, 0.62, 0.58])])
+    flags, threshold = paired_reading(before, again, requested, quantile=1.0)
+    assert threshold == pytest.approx(0.03) and not flags.any()
+    again[7] = 0.56
+    assert paired_reading(before, again, requested, quantile=1.0)[0].tolist() == \
+        [False, False, True]
 
 
 def test_backdoor_trigger_and_asr_worked_example():
@@ -225,26 +243,37 @@ def test_relabels_always_change_the_class():
 
 
 def test_provider_that_does_not_unlearn_is_caught_on_mnist5k(mnist):
-    samples, _ = study.provider_splits(mnist, 3, 1, 3, seed=0)
-    provider = study.provider(mnist, samples.train)
-    model = study.train_model(provider.images, provider.labels, 10,
-                              hidden=(200,), init_scale=1e-3,
-                              recipe=MarginRecipe(steps=600), seed=0)
-    forget = torch.isin(provider.indices, samples.forget)
-    retrained = study.train_model(provider.images[~forget], provider.labels[~forget],
-                                  10, hidden=(200,), init_scale=1e-3,
-                                  recipe=MarginRecipe(steps=600), seed=0)
-    config = ReconstructionConfig(candidates_per_class=6, steps=300, prior_steps=50)
+    # The provider that skips unlearning returns the trained model; the third party
+    # reconstructs it anew (another seed), so "no drop" is measured, not built in.
+    from dataclasses import replace
+
     from mu_core.verify import recovery_ssim
 
-    trained_ssim = recovery_ssim(model, provider.images[forget], config)["phase2"]
-    retrained_ssim = recovery_ssim(retrained, provider.images[forget], config)["phase2"]
-    tau = trained_ssim.median().item()  # half the requested samples are verifiable
-    skipped = VerificationReport(trained_ssim, trained_ssim, tau).counts()
-    assert skipped[EXECUTED] == 0 and skipped[NOT_EXECUTED] >= 1
-    honest = VerificationReport(trained_ssim, retrained_ssim, tau)
-    assert retrained_ssim.mean() < trained_ssim.mean()
-    assert honest.counts()[EXECUTED] >= 1
+    samples, _ = study.provider_splits(mnist, 3, 1, 3, seed=0)
+    provider = study.provider(mnist, samples.train)
+    forget = torch.isin(provider.indices, samples.forget)
+    budget = dict(hidden=(200,), init_scale=1e-3, recipe=MarginRecipe(steps=600), seed=0)
+    model = study.train_model(provider.images, provider.labels, 10, **budget)
+    retrained = study.train_model(provider.images[~forget], provider.labels[~forget], 10,
+                                  **budget)
+    config = ReconstructionConfig(candidates_per_class=6, steps=300, prior_steps=50)
+    images = provider.images
+    before = recovery_ssim(model, images, config)["phase2"]
+    again = recovery_ssim(model, images, replace(config, seed=1))["phase2"]
+    after = recovery_ssim(retrained, images, config)["phase2"]
+    assert not torch.equal(before, again)  # an independent reconstruction
+    tau = before[forget].median().item()  # half the requested samples are verifiable
+    skipped = VerificationReport(before[forget], again[forget], tau).counts()
+    honest = VerificationReport(before[forget], after[forget], tau).counts()
+    # measured: skipped 1 executed / 4 not, honest 5 executed / 0 not
+    assert skipped[EXECUTED] < honest[EXECUTED] and skipped[NOT_EXECUTED] > honest[NOT_EXECUTED]
+    # the unchanged model's requested samples keep their SSIM (0.53 -> 0.51), the
+    # retrained model's fall (-> 0.28)
+    assert abs(again[forget].mean() - before[forget].mean()) < 0.1
+    assert before[forget].mean() - after[forget].mean() > 0.15
+    # the paired reading marks fewer requested samples on the unchanged model (3 vs 8)
+    assert paired_reading(before, again, forget)[0].sum() < \
+        paired_reading(before, after, forget)[0].sum()
 
 
 def test_bad_input_fails_before_any_work(mnist):
@@ -291,8 +320,9 @@ def test_colour_images_run_through_the_whole_pipeline():
 # --- the study: settings, masks and the study's steps on hand-made inputs ------------------
 
 SMOKE_IDS = ["mia_accuracy_unchanged", "backdoor_drops", "ssim_drops", "remaining_unchanged",
-             "all_recovered", "unlearned_move_more", "class_level", "remaining_class_unchanged",
-             "robustness", "backdoor_misses_relearning", "prior_helps", "verification_range",
+             "all_recovered", "unlearned_not_recovered", "unlearned_move_more", "class_level",
+             "inversion_loses_class", "remaining_class_unchanged", "robustness", "backdoor_misses_relearning",
+             "prior_helps", "verification_range",
              "backdoor_costs_accuracy", "beats_null", "relabel"]
 
 
@@ -382,6 +412,10 @@ def test_backdoor_verifications_use_the_smallest_effective_share():
     assert study.backdoor_verifications(never, 30) == 0
     assert "more than the largest share" in study.budget_summary(never, 4, 0)
     assert "a 10% share" in study.budget_summary(budget, 4, 10)
+    # the paper's numbers come from mu_core.papers, as Section V-D states them
+    assert study.budget_summary(budget, 4, 10).endswith(
+        "(paper: 255 above SSIM 0.15 against 10 backdoor verifications, called over 40 times "
+        "more).")
 
 
 def fake_study(null, tau=0.5, forget=None, quantile=1.0, levels=(0.3,)):
@@ -426,11 +460,13 @@ def test_verification_tables_and_providers_on_a_worked_example():
     table = study.ssim_table(guard, before, after)
     assert table.loc["requested"].tolist() == pytest.approx([0.15, 0.65, 0.3])
     assert table.loc["remaining"].tolist() == pytest.approx([0.4, 0.7, 0.7166667])
-    rows = study.providers(guard, before, {"honest": after, "skips": before})
+    # the provider that skips unlearning is scored by the unchanged model's independent
+    # reconstruction: Eq. 1 keeps sample 0 (0.85 > tau), the paired reading false-alarms
+    rows = study.providers(guard, before, {"honest": after, "skips": again})
     assert rows["honest"] == {EXECUTED: 1, NOT_EXECUTED: 0, NOT_VERIFIABLE: 1,
                               "paired: marked unlearned": 1}
     assert rows["skips"] == {EXECUTED: 0, NOT_EXECUTED: 1, NOT_VERIFIABLE: 1,
-                             "paired: marked unlearned": 0}
+                             "paired: marked unlearned": 2}
 
 
 def test_prior_table_sets_phase_2_beside_its_prior_free_control():
@@ -440,6 +476,49 @@ def test_prior_table_sets_phase_2_beside_its_prior_free_control():
     table = study.prior_table(guard, before)
     assert table["above tau"].tolist() == [1, 2, 1]
     assert table["mean best SSIM"].tolist() == pytest.approx([0.4, 0.6, 0.4])
+
+
+class FirstPixelSaysClass3(torch.nn.Module):
+    """Class 3 when an image's top-left pixel is above 0.5, class 0 otherwise."""
+
+    def forward(self, images):
+        logits = torch.zeros(len(images), 10)
+        logits[:, 3] = images[:, 0, 0, 0] - 0.5
+        return logits
+
+
+def test_figure_13_scores_the_candidates_classified_as_the_unlearned_class():
+    from types import SimpleNamespace
+
+    generator = torch.Generator().manual_seed(4)
+    first, second = torch.rand(2, 1, 12, 12, generator=generator)
+    first[0, 0, 0], first[0, -1, -1], second[0, 0, 0], second[0, -1, -1] = 1, 0, 0, 1
+    guard = SimpleNamespace(device=torch.device("cpu"), settings=SimpleNamespace(unlearn_class=3),
+                            provider=SimpleNamespace(images=torch.stack([first, second])))
+    noise = torch.rand(1, 12, 12, generator=generator)
+    noise[0, 0, 0] = 1
+    # the first training sample itself (class 3), the second at half contrast (class 0:
+    # left out), noise (class 3)
+    scores = {"candidates": torch.stack([first, 0.5 * second, noise])}
+    ssim = study.class_candidates_ssim(guard, FirstPixelSaysClass3(), scores)
+    assert len(ssim) == 2 and ssim[0].item() == pytest.approx(1.0, abs=1e-5)
+    assert ssim[1] < 0.3  # noise resembles neither training sample
+    none = {"candidates": scores["candidates"][1:2]}  # no candidate of class 3
+    figure = study.relabel_figure(guard, FirstPixelSaysClass3(), {"some": scores, "none": none})
+    assert len(figure.axes) == 1
+
+
+def test_reconstruction_figures_show_candidates_as_their_ssim_scores_them():
+    from types import SimpleNamespace
+
+    sample = torch.linspace(0, 1, 16).view(1, 1, 4, 4)
+    guard = SimpleNamespace(provider=SimpleNamespace(images=sample))
+    faint = 0.25 + 0.5 * sample  # a low-contrast reconstruction: min-max scaled, the sample
+    scores = {"candidates": faint, "index": torch.tensor([0]), "phase2": torch.tensor([1.0])}
+    figure = study.reconstruction_pairs(guard, torch.tensor([0]), ["sample"], {"r": scores})
+    shown = figure.axes[1].images[0].get_array()
+    assert torch.allclose(torch.as_tensor(shown.data).float(), sample[0, 0], atol=1e-6)
+    assert figure.axes[1].get_title() == "r 1.00"
 
 
 def test_scheme_table_has_a_column_per_subset_and_moment():
@@ -489,6 +568,38 @@ def test_recovery_claim_needs_every_requested_sample_recovered_before():
                                 paired[:0], alarms[:0]).verdict == NOT_HELD
 
 
+def test_verdicts_claim_needs_every_requested_sample_lost_and_no_remaining_one():
+    def counts(executed, not_executed, not_verifiable):
+        return {EXECUTED: executed, NOT_EXECUTED: not_executed, NOT_VERIFIABLE: not_verifiable}
+
+    claim = study.verdicts_claim(counts(3, 0, 0), counts(0, 5, 2))
+    assert claim.verdict == HELD
+    assert claim.here == ("requested: 3 of 3 executed; remaining: 0 of 5 recovered before "
+                          "are lost")
+    # one requested sample still recovered after retraining: not all
+    assert study.verdicts_claim(counts(2, 1, 0), counts(0, 5, 2)).verdict == NOT_HELD
+    # one requested sample never recovered: its unlearning is not shown
+    assert study.verdicts_claim(counts(2, 0, 1), counts(0, 5, 2)).verdict == NOT_HELD
+    # a remaining sample lost as well: the verdict does not single out the request
+    assert study.verdicts_claim(counts(3, 0, 0), counts(1, 4, 2)).verdict == NOT_HELD
+    # no remaining sample recovered before: nothing shows they stay recovered
+    assert study.verdicts_claim(counts(3, 0, 0), counts(0, 0, 7)).verdict == NOT_HELD
+
+
+def test_inversion_claim_needs_the_class_gone_from_the_representative_after():
+    claim = study.inversion_claim({"before": [0.98, 0.01], "after": [0.2, 0.03]})
+    assert claim.verdict == HELD
+    assert claim.here == "the trained model's probability of the class: 0.98 before -> 0.20 after"
+    # the retrained model's representative still reads as the class: not lost
+    assert study.inversion_claim({"before": [0.98, 0.01], "after": [0.7, 0.0]}).verdict \
+        == NOT_HELD
+    # the kept class's representative (second entry) does not count
+    assert study.inversion_claim({"before": [0.98, 0.9], "after": [0.6, 0.0]}).verdict \
+        == NOT_HELD
+    assert study.inversion_claim({"before": [0.4, 0.0], "after": [0.1, 0.0]}).verdict \
+        == NOT_HELD  # the inversion never found the class
+
+
 def test_class_level_claim_needs_every_scheme_to_fall():
     falls = schemes({"MIA": 0.9, "Accuracy": 1.0, "Ours": 0.7},
                     {"MIA": 0.2, "Accuracy": 0.0, "Ours": 0.6})
@@ -497,6 +608,10 @@ def test_class_level_claim_needs_every_scheme_to_fall():
     assert study.class_level_claim(flat).verdict == NOT_HELD  # 0.05 is not more than 0.05
     rises = schemes(falls["before"], {**falls["after"], "MIA": 1.0})
     assert study.class_level_claim(rises).verdict == NOT_HELD
+    # an INA fall of 0.1 is what the remaining-class claim calls no change: not significant
+    small_mia = schemes(falls["before"], {**falls["after"], "MIA": 0.8})
+    assert study.class_level_claim(small_mia).verdict == NOT_HELD
+    assert study.remaining_class_claim(small_mia).verdict == NOT_HELD  # the others fell
 
 
 def robust_rows(pruned, tuned):
@@ -506,12 +621,14 @@ def robust_rows(pruned, tuned):
 
 
 def test_robustness_claim_needs_both_changes_to_break_the_backdoor():
-    assert study.robustness_claim(robust_rows((0.3, 0.6), (0.1, 0.7)), 0.5).verdict == HELD
+    assert study.robustness_claim(robust_rows((0.1, 0.6), (0.15, 0.7)), 0.5).verdict == HELD
     # pruning breaks it, fine-tuning does not: not both
-    assert study.robustness_claim(robust_rows((0.3, 0.6), (0.9, 0.7)), 0.5).verdict == NOT_HELD
+    assert study.robustness_claim(robust_rows((0.1, 0.6), (0.9, 0.7)), 0.5).verdict == NOT_HELD
     assert study.robustness_claim(robust_rows((0.6, 0.6), (0.1, 0.7)), 0.5).verdict == NOT_HELD
+    # an ASR of 0.3 is lower, but not the paper's "near 0"
+    assert study.robustness_claim(robust_rows((0.3, 0.6), (0.1, 0.7)), 0.5).verdict == NOT_HELD
     # the backdoor breaks but reconstruction falls to the retrained level
-    assert study.robustness_claim(robust_rows((0.3, 0.5), (0.1, 0.7)), 0.5).verdict == NOT_HELD
+    assert study.robustness_claim(robust_rows((0.1, 0.5), (0.1, 0.7)), 0.5).verdict == NOT_HELD
 
 
 def test_sign_test_worked_examples():
@@ -570,8 +687,10 @@ def test_relearning_claim_needs_a_missed_backdoor_and_a_recovered_sample():
     assert study.relearning_claim(robust_rows((1, 1), (1, 1)), 0.25).verdict == HELD  # 0, 0.3
     assert study.relearning_claim(robust_rows((1, 1), (1, 1)), 0.3).verdict == NOT_HELD
     rows = robust_rows((1, 1), (1, 1))
-    rows["unlearned + fine-tuned"]["backdoor ASR (requested)"] = 0.5
-    assert study.relearning_claim(rows, 0.25).verdict == NOT_HELD
+    rows["unlearned + fine-tuned"]["backdoor ASR (requested)"] = 0.25  # not near zero: the
+    assert study.relearning_claim(rows, 0.25).verdict == NOT_HELD  # backdoor still sees some
+    rows["unlearned + fine-tuned"]["backdoor ASR (requested)"] = 0.15
+    assert study.relearning_claim(rows, 0.25).verdict == HELD
 
 
 def test_backdoor_cost_claim():
@@ -579,6 +698,8 @@ def test_backdoor_cost_claim():
     budget[0.4]["clean test accuracy"] = 0.5
     claim = study.backdoor_cost_claim(budget, 0.8)
     assert claim.verdict == HELD and claim.here == "0.50 with 40% backdoored vs. 0.80 clean"
+    assert claim.claim.endswith("with 40% of the training set backdoored the clean test "
+                                "accuracy falls to about 44%")
     assert study.backdoor_cost_claim(budget, 0.55).verdict == NOT_HELD  # no real fall
     budget[0.4]["clean test accuracy"] = 0.3  # a fall, but far below the paper's 44%
     assert study.backdoor_cost_claim(budget, 0.8).verdict == NOT_HELD
@@ -654,12 +775,10 @@ def check_smoke_results(results, out):
     assert [c["id"] for c in r["claims"]] == SMOKE_IDS
     verdicts = {c["id"]: c["verdict"] for c in r["claims"]}
     assert set(verdicts.values()) <= {"held", "did not hold"}  # every claim is testable here
-    # the backdoored model learnt both triggers on its training samples; retraining without
-    # the requested samples leaves their trigger unlearnt
+    # the backdoored model is trained to a margin on the requested samples with their
+    # trigger: it has learnt it (the claim's verdict after retraining is measured, not known)
     requested = r["sample_level"]["unlearning samples"]
     assert requested["before"]["Backdoor"] == 1.0
-    assert verdicts["backdoor_drops"] == ("held" if requested["after"]["Backdoor"] < 0.2
-                                          else "did not hold")
     assert set(r["distances"]) == {"retrained", "unchanged (reconstructed again)"}
     assert len(results["figures"]) == 12
 

@@ -7,6 +7,9 @@ CLAIMS = {
     "backdoor_drops": "ASR drops to nearly 0% for unlearned samples (Fig. 3)",
     "ssim_drops": "SSIM decreases significantly for unlearned, stays high for others (Figs. 3-4)",
     "all_recovered": "before unlearning all samples recovered (Fig. 5)",
+    "unlearned_not_recovered": "after unlearning, reconstructions most similar to the "
+                               "unlearned samples no longer contain them; the remaining "
+                               "samples are still recovered (Fig. 5)",
     "class_level": "MIA, accuracy and ours all change significantly (Fig. 6)",
     "robustness": "backdoor near 0 after pruning/fine-tuning; ours still recovers (Figs. 9-10)",
     "prior_helps": "a larger proportion of samples with greater similarity (Fig. 11a-b)",
@@ -17,6 +20,9 @@ CLAIMS = {
                            "samples (Fig. 4)",
     "unlearned_move_more": "E[D_i | i in F] > E[D_i | i not in F], D_i = ||x_i - x'_i|| "
                            "(Eqs. 18-20)",
+    "inversion_loses_class": "model inversion: representatives of the unlearning class "
+                             "before, dark and jumbled with almost no information about it "
+                             "after (Fig. 7)",
     "remaining_class_unchanged": "no significant change for the remaining class across all "
                                  "schemes (Fig. 6c-d)",
     "backdoor_misses_relearning": "after unlearning then fine-tuning on the unlearned samples "
@@ -27,5 +33,7 @@ CLAIMS = {
 # Fig. 11c's point: the share of backdoored samples and the clean accuracy it leaves.
 BACKDOOR_COST = {"backdoored_share": 0.4, "clean_accuracy": 0.44}
 # Section V-D's counts: samples above SSIM 0.15 (Fig. 11a) and backdoor verifications that
-# 500 training samples support (Fig. 11c); the text calls their ratio "over 40 times".
-RANGE_COUNTS = {"verified": 255, "backdoor_verifications": 10}
+# 500 training samples support (Fig. 11c); the text calls their ratio "over 40 times"
+# (their own quotient is 25.5).
+RANGE_COUNTS = {"verified": 255, "ssim_level": 0.15, "backdoor_verifications": 10,
+                "claimed_factor": 40}

@@ -30,8 +30,8 @@ from ..maxmargin import (MarginRecipe, homogeneous_mlp, margins, predictions, pr
 from ..metrics import accuracy, nearest_ssim
 from ..papers.unlearnguard import BACKDOOR_COST, CLAIMS, RANGE_COUNTS
 from ..splits import Split, make_split
-from ..verify import (EXECUTED, NOT_VERIFIABLE, VerificationReport, null_threshold,
-                      paired_reading, recovery_ssim)
+from ..verify import (EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE, VerificationReport,
+                      null_threshold, paired_reading, recovery_ssim)
 
 SAMPLE_SCHEMES = ["MIA", "Backdoor", "Accuracy", "Ours"]
 CLASS_SCHEMES = ["MIA", "Accuracy", "Ours"]  # the paper has no backdoor bars at class level
@@ -468,9 +468,10 @@ def paired_summary(study: Study, checked: Verification) -> str:
 def reconstruction_pairs(study: Study, shown: Tensor, captions: list[str], rows: dict):
     """The training samples `shown` (first row, captioned) and, one row per entry of `rows`
     (name -> scores of `Study.recover`), each one's most similar reconstruction titled with
-    the name and its SSIM."""
+    the name and its SSIM; reconstructions are min-max scaled, as their SSIM scores them."""
     images = [study.provider.images[shown]]
-    images += [scores["candidates"][scores["index"][shown]] for scores in rows.values()]
+    images += [minmax_scale(scores["candidates"][scores["index"][shown]])
+               for scores in rows.values()]
     titles = captions + [f"{name} {scores['phase2'][i]:.2f}"
                          for name, scores in rows.items() for i in shown]
     return plots.image_grid(torch.cat(images), titles, columns=len(shown))
@@ -752,10 +753,13 @@ def budget_summary(budget: dict, verified: int, verifications: int) -> str:
     """The backdoor's budget against reconstruction's `verified` samples above tau."""
     smallest = smallest_effective_share(budget)
     needed = f"a {smallest:.0%}" if smallest is not None else "more than the largest"
+    paper = RANGE_COUNTS
     return (f"The backdoor needs {needed} share of the training set for an ASR of at least "
             f"{EFFECTIVE_ASR}, so the training set supports **{verifications}** such "
             f"verifications; reconstruction verifies **{verified}** samples above tau (paper: "
-            f"255 above SSIM 0.15 against 10 backdoor verifications, over 40 times more).")
+            f"{paper['verified']} above SSIM {paper['ssim_level']} against "
+            f"{paper['backdoor_verifications']} backdoor verifications, called over "
+            f"{paper['claimed_factor']} times more).")
 
 
 def ssim_levels_figure(study: Study, before: dict):
@@ -765,7 +769,8 @@ def ssim_levels_figure(study: Study, before: dict):
     candidate_ssim, nearest = nearest_training(before["candidates"], study.provider.images)
     picked = torch.stack([torch.argmin((candidate_ssim - level).abs()) for level in levels])
     return plots.image_grid(
-        torch.cat([study.provider.images[nearest[picked]], before["candidates"][picked]]),
+        torch.cat([study.provider.images[nearest[picked]],
+                   minmax_scale(before["candidates"][picked])]),
         [f"level {level}" for level in levels]
         + [f"SSIM {candidate_ssim[i]:.2f}" for i in picked], columns=len(picked))
 
@@ -782,6 +787,16 @@ def relabel_unlearning(study: Study, trained: nn.Module) -> nn.Module:
     return fine_tune(trained, study.images, relabelled, study.recipes["relabel"], desc="relabel")
 
 
+def class_candidates_ssim(study: Study, trained: nn.Module, scores: dict) -> Tensor:
+    """The paper's Figure 13 selection: the reconstructions of `scores` that the trained
+    model classifies as the unlearned class, each scored by its SSIM to its nearest
+    training sample."""
+    candidates = scores["candidates"]
+    as_class = predictions(trained, candidates.to(study.device)).cpu() \
+        == study.settings.unlearn_class
+    return nearest_training(candidates[as_class], study.provider.images)[0]
+
+
 def relabel_table(study: Study, trained: nn.Module, outcomes: dict) -> dict:
     """For each outcome (name -> (model, its reconstruction scores)): the reconstructions the
     trained model classifies as the unlearned class, scored against their nearest training
@@ -789,10 +804,8 @@ def relabel_table(study: Study, trained: nn.Module, outcomes: dict) -> dict:
     c, mask = study.settings.unlearn_class, study.class_forget
     rows = {}
     for when, (model, scores) in outcomes.items():
-        candidates = scores["candidates"]
-        as_class = predictions(trained, candidates.to(study.device)).cpu() == c
-        best, _ = nearest_training(candidates[as_class], study.provider.images)
-        rows[when] = {"candidates classified as the class": int(as_class.sum()),
+        best = class_candidates_ssim(study, trained, scores)
+        rows[when] = {"candidates classified as the class": len(best),
                       "their mean SSIM to the nearest training sample": best.mean().item(),
                       "above tau": int((best > study.tau).sum()),
                       f"class-{c} samples recovered (> tau)":
@@ -803,10 +816,14 @@ def relabel_table(study: Study, trained: nn.Module, outcomes: dict) -> dict:
     return rows
 
 
-def relabel_figure(study: Study, scores_by_model: dict):
-    """Figure 13: the unlearned class's best SSIMs for each model."""
-    frame = pd.DataFrame([{"model": name, "SSIM": v} for name, scores in scores_by_model.items()
-                          for v in scores["phase2"][study.class_forget].tolist()])
+def relabel_figure(study: Study, trained: nn.Module, scores_by_model: dict):
+    """Figure 13: for each model, the SSIMs of `class_candidates_ssim` (the paper's
+    selection: reconstructions the trained model classifies as the unlearned class, against
+    their nearest training sample); a model with none has an empty box."""
+    frame = pd.DataFrame([{"model": name, "SSIM": v}
+                          for name, scores in scores_by_model.items()
+                          for v in class_candidates_ssim(study, trained, scores).tolist()
+                          or [math.nan]])
     return plots.box_panels(frame, ["SSIM"], ["model"])
 
 
@@ -825,13 +842,19 @@ def _change(values: dict, scheme: str) -> str:
 
 
 # The largest change that counts as none: 0.2 for the rates (INA, ASR, accuracy), 0.05 for
-# SSIM (what ssim_drop_claim and class_level_claim count as a drop).
+# SSIM. A significant drop is one beyond it, so that no change is both.
 NO_CHANGE = {"MIA": 0.2, "Backdoor": 0.2, "Accuracy": 0.2, "Ours": 0.05}
+NEAR_ZERO = 0.2  # an ASR below this is "near 0%" (the paper's words for a broken backdoor)
 
 
 def unchanged(values: dict, schemes) -> bool:
     """Whether every scheme's value (when -> scheme -> value) moved by less than NO_CHANGE."""
     return all(abs(values["after"][s] - values["before"][s]) < NO_CHANGE[s] for s in schemes)
+
+
+def dropped(values: dict, scheme: str) -> bool:
+    """Whether the scheme's value (when -> scheme -> value) fell by more than NO_CHANGE."""
+    return values["before"][scheme] - values["after"][scheme] > NO_CHANGE[scheme]
 
 
 def mia_accuracy_claim(requested: dict) -> Claim:
@@ -877,17 +900,19 @@ def backdoor_claim(requested: dict) -> Claim:
     return Claim("backdoor_drops",
                  "sample level: the backdoor ASR drops to near 0 for the requested samples",
                  CLAIMS["backdoor_drops"], _change(requested, "Backdoor"),
-                 verdict(b["Backdoor"] > 0.8 and a["Backdoor"] < 0.2))
+                 verdict(b["Backdoor"] > 1 - NEAR_ZERO and a["Backdoor"] < NEAR_ZERO))
 
 
 def ssim_drop_claim(requested: dict, remaining: dict) -> Claim:
+    """Held when the requested samples' SSIM drops (beyond NO_CHANGE) and by more than twice
+    the remaining samples' change."""
     drop = requested["before"]["Ours"] - requested["after"]["Ours"]
     remaining_drop = remaining["before"]["Ours"] - remaining["after"]["Ours"]
     return Claim("ssim_drops",
                  "sample level: our SSIM drops for the requested samples and not for the "
                  "remaining", CLAIMS["ssim_drops"],
                  f"requested {_change(requested, 'Ours')}, remaining {_change(remaining, 'Ours')}",
-                 verdict(drop > 0.05 and drop > 2 * abs(remaining_drop)))
+                 verdict(dropped(requested, "Ours") and drop > 2 * abs(remaining_drop)))
 
 
 def recovery_claim(counts: dict, tau: float, paired: Tensor, false_alarms: Tensor) -> Claim:
@@ -904,14 +929,46 @@ def recovery_claim(counts: dict, tau: float, paired: Tensor, false_alarms: Tenso
                  verdict(sum(counts.values()) > 0 and counts[NOT_VERIFIABLE] == 0))
 
 
+def verdicts_claim(requested: dict, remaining: dict) -> Claim:
+    """Algorithm 1's verdict counts for the requested and the remaining samples after honest
+    retraining. Held when every requested sample is recovered before and not after
+    ("unlearning executed" for all of them) and no remaining sample recovered before is lost
+    after (none of them "executed")."""
+    return Claim("unlearned_not_recovered",
+                 "verification: after retraining every requested sample reads as unlearned "
+                 "and no remaining sample does (Alg. 1)", CLAIMS["unlearned_not_recovered"],
+                 f"requested: {requested[EXECUTED]} of {sum(requested.values())} executed; "
+                 f"remaining: {remaining[EXECUTED]} of "
+                 f"{remaining[EXECUTED] + remaining[NOT_EXECUTED]} recovered before are lost",
+                 verdict(sum(requested.values()) > 0
+                         and requested[EXECUTED] == sum(requested.values())
+                         and remaining[EXECUTED] + remaining[NOT_EXECUTED] > 0
+                         and remaining[EXECUTED] == 0))
+
+
 def class_level_claim(unlearned_class: dict) -> Claim:
-    """`unlearned_class`: when -> scheme -> value for the unlearned class."""
-    b, a = unlearned_class["before"], unlearned_class["after"]
+    """`unlearned_class`: when -> scheme -> value for the unlearned class. Held when every
+    scheme drops by more than NO_CHANGE (a change `remaining_class_claim` would call none
+    is not significant)."""
     return Claim("class_level",
                  "class level: MIA, accuracy and SSIM all change for the unlearned class",
                  CLAIMS["class_level"],
                  "; ".join(f"{s} {_change(unlearned_class, s)}" for s in CLASS_SCHEMES),
-                 verdict(all(b[s] - a[s] > 0.05 for s in CLASS_SCHEMES)))
+                 verdict(all(dropped(unlearned_class, s) for s in CLASS_SCHEMES)))
+
+
+def inversion_claim(confidence: dict) -> Claim:
+    """`confidence`: `inversion_confidence` (when -> the trained model's probability of the
+    unlearned class for the representatives of the unlearned and the kept class). Held when
+    the trained model sees the unlearned class in the representative inverted from it
+    before (probability above one half) and not in the one inverted from the retrained
+    model after (below one half)."""
+    before, after = confidence["before"][0], confidence["after"][0]
+    return Claim("inversion_loses_class",
+                 "class level: model inversion's representative of the unlearned class loses "
+                 "the class after retraining", CLAIMS["inversion_loses_class"],
+                 f"the trained model's probability of the class: {before:.2f} before -> "
+                 f"{after:.2f} after", verdict(before > 0.5 > after))
 
 
 def remaining_class_claim(kept_class: dict) -> Claim:
@@ -924,14 +981,16 @@ def remaining_class_claim(kept_class: dict) -> Claim:
 
 def robustness_claim(rows: dict, requested_after_ssim: float) -> Claim:
     """`rows`: `robustness`'s rows; `requested_after_ssim`: the requested samples' mean SSIM
-    after honest retraining."""
+    after honest retraining. Held when both pruning and fine-tuning leave the backdoor's ASR
+    near 0 (below NEAR_ZERO, the paper's "near 0") and both leave the requested samples'
+    SSIM above its level after retraining."""
     changed = [rows[name] for name in ("pruned", "fine-tuned")]
     return Claim("robustness",
                  "robustness: pruning and fine-tuning break the backdoor but not the "
                  "reconstruction", CLAIMS["robustness"],
                  ", ".join(f"{k}: ASR {v['backdoor ASR (requested)']:.2f}, SSIM "
                            f"{v['SSIM requested']:.2f}" for k, v in rows.items()),
-                 verdict(max(r["backdoor ASR (requested)"] for r in changed) < 0.5
+                 verdict(max(r["backdoor ASR (requested)"] for r in changed) < NEAR_ZERO
                          and min(r["SSIM requested"] for r in changed) > requested_after_ssim))
 
 
@@ -944,15 +1003,16 @@ def sign_test(improved: int, worsened: int) -> float:
 
 def relearning_claim(rows: dict, requested_after_ssim: float) -> Claim:
     """`rows`: `robustness`'s rows. Unlearning then fine-tuning on D re-learns the requested
-    samples: the backdoor misses that (ASR below 0.5), reconstruction sees it (the requested
-    samples' SSIM above its level after honest retraining)."""
+    samples: the backdoor misses that (its ASR near zero, below NEAR_ZERO: it reads as
+    unlearned, as in `backdoor_claim`), reconstruction sees it (the requested samples' SSIM
+    above its level after honest retraining)."""
     row = rows["unlearned + fine-tuned"]
     return Claim("backdoor_misses_relearning",
                  "unlearned then fine-tuned on D: the backdoor misses the re-learned requested "
                  "samples, reconstruction recovers them", CLAIMS["backdoor_misses_relearning"],
                  f"ASR {row['backdoor ASR (requested)']:.2f}, SSIM requested "
                  f"{row['SSIM requested']:.2f} (after retraining: {requested_after_ssim:.2f})",
-                 verdict(row["backdoor ASR (requested)"] < 0.5
+                 verdict(row["backdoor ASR (requested)"] < NEAR_ZERO
                          and row["SSIM requested"] > requested_after_ssim))
 
 
@@ -970,7 +1030,7 @@ def prior_claim(control: Tensor, phase2: Tensor) -> Claim:
                  verdict(improved > worsened and p < SIGNIFICANCE))
 
 
-RANGE_FACTOR = 40  # the paper: "over 40 times the number of verifications"
+RANGE_FACTOR = RANGE_COUNTS["claimed_factor"]  # "over 40 times the number of verifications"
 
 
 def verification_range_claim(verified: int, verifications: int) -> Claim:
@@ -996,8 +1056,8 @@ def backdoor_cost_claim(budget: dict, trained_accuracy: float) -> Claim:
     ACCURACY_DROP below the clean model's and within NUMBER_TOLERANCE of the paper's."""
     share, paper = BACKDOOR_COST["backdoored_share"], BACKDOOR_COST["clean_accuracy"]
     found = [f for f in budget if abs(f - share) < 1e-9]
-    claim = ("backdoor budget: with 40% of the training set backdoored the clean test "
-             "accuracy falls to about 44%")
+    claim = (f"backdoor budget: with {share:.0%} of the training set backdoored the clean "
+             f"test accuracy falls to about {paper:.0%}")
     if not found:
         return Claim("backdoor_costs_accuracy", claim, CLAIMS["backdoor_costs_accuracy"],
                      f"backdoor_fractions has no {share:.0%} share", verdict(None))
@@ -1029,7 +1089,7 @@ def relabel_claim(rows: dict) -> Claim:
 
 def claims(study: Study, sample: dict, checked: Verification, classes: dict, robust: dict,
            before: dict, counts: dict, verifications: int, relabel: dict, *, distances: dict,
-           budget: dict, trained_accuracy: float) -> list[Claim]:
+           budget: dict, trained_accuracy: float, inversion: dict) -> list[Claim]:
     """The paper's claims, checked on the study's numbers, in the chapter's order."""
     s = study.settings
     requested, remaining = sample["unlearning samples"], sample["remaining samples"]
@@ -1038,8 +1098,10 @@ def claims(study: Study, sample: dict, checked: Verification, classes: dict, rob
             ssim_drop_claim(requested, remaining), remaining_claim(remaining),
             recovery_claim(checked.requested.counts(), study.tau, checked.paired,
                            checked.false_alarms),
+            verdicts_claim(checked.requested.counts(), checked.remaining.counts()),
             distance_claim(distances),
             class_level_claim(classes[f"unlearning class {s.unlearn_class}"]),
+            inversion_claim(inversion),
             remaining_class_claim(classes[f"remaining class {s.keep_class}"]),
             robustness_claim(robust, requested_after), relearning_claim(robust, requested_after),
             prior_claim(before["control"], before["phase2"]),
@@ -1071,8 +1133,20 @@ def reading(study: Study, before: dict, checked: Verification) -> str:
         f"{len(checked.paired)} requested samples as unlearned, where Eq. 1 marks {executed}; "
         f"on an unchanged model it marks {int(checked.false_alarms.sum())} (false-alarm rate "
         f"{checked.false_alarm_rate:.2f}). "
-        "The `paper` preset (50 samples per class, two 1000-unit layers, tens of thousands of "
-        "steps) is the scale at which Buzaglo et al. report faithful reconstructions.")
+        "The `paper` preset (its sizes are in the Setting above) is the scale at which "
+        "Buzaglo et al. report faithful reconstructions.")
+
+
+def quoted() -> dict:
+    """The values the chapter's prose quotes: the claim rules' thresholds and the paper's
+    Section V-D counts."""
+    paper = RANGE_COUNTS
+    return {"no_change_rate": NO_CHANGE["MIA"], "no_change_ssim": NO_CHANGE["Ours"],
+            "near_zero_asr": NEAR_ZERO, "paper_range_level": paper["ssim_level"],
+            "paper_range_verified": paper["verified"],
+            "paper_range_backdoor": paper["backdoor_verifications"],
+            "paper_range_factor": paper["claimed_factor"],
+            "paper_range_quotient": paper["verified"] / paper["backdoor_verifications"]}
 
 
 def headline(results: dict) -> dict[str, float]:
