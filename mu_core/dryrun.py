@@ -199,16 +199,19 @@ def per_sample_work(desc: str, pool, data, max_samples: int | None = None):
 
 
 @contextmanager
-def timed(desc: str, samples: int, device: torch.device, real_samples: float | None = None):
+def timed(desc: str, samples: int, device: torch.device, real_samples: float | None = None, *,
+          over: tuple[str, ...] = ()):
     """A training loop outside `train.fit` over `samples` samples (`real_samples` in the real
-    run; default the same): in a dry run, timed and recorded; otherwise just run."""
+    run; default the same), run once per unit of the cut budgets `over` (as in `repeated`):
+    in a dry run, timed and recorded; otherwise just run."""
     if not active() or samples <= 0:
         yield
         return
-    with Timer(device) as timer:
-        yield
-    record(desc, samples if real_samples is None else real_samples, timer.seconds / samples,
-           device)
+    with repeated(*over):
+        with Timer(device) as timer:
+            yield
+        record(desc, samples if real_samples is None else real_samples,
+               timer.seconds / samples, device)
 
 
 def real_count(pool, data, max_samples: int | None = None) -> float:

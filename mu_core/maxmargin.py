@@ -98,8 +98,7 @@ def train_to_margin(model: nn.Module, images: Tensor, labels: Tensor,
     parameters = list(model.parameters())
     optimizer = torch.optim.SGD(parameters, lr=recipe.lr)
     history = []
-    with dryrun.repeated(*recipe.budgets), dryrun.timed(desc, len(images) * recipe.steps,
-                                                        images.device):
+    with dryrun.timed(desc, len(images) * recipe.steps, images.device, over=recipe.budgets):
         for _ in progress(range(recipe.steps), desc=desc):
             history.append(_margin_step(model, images, labels, optimizer, recipe))
     return history

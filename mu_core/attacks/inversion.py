@@ -57,8 +57,8 @@ def class_representatives(model: nn.Module, start: Tensor, classes, *, steps: in
     images = images.requires_grad_(True)
     optimizer = torch.optim.Adam([images], lr=lr)
     model = model.eval()
-    with dryrun.repeated("inversion_steps"), \
-            dryrun.timed("class inversion", len(classes) * steps, images.device):
+    with dryrun.timed("class inversion", len(classes) * steps, images.device,
+                      over=("inversion_steps",)):
         for _ in range(steps):
             log_probs = model(images).log_softmax(1)
             loss = -log_probs.gather(1, classes.view(-1, 1).to(images.device)).sum()

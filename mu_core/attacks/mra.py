@@ -143,8 +143,7 @@ def membership_recall(unlearned: nn.Module, data: ImageData, prediction: Tensor,
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         for round_ in progress(range(config.rounds), desc="MRA"):
-            with dryrun.repeated("rounds"), _timed_epochs("MRA DST", config.distill_epochs,
-                                                          data, prediction):
+            with _timed_epochs("MRA DST", config.distill_epochs, data, prediction):
                 record = {"distill_loss": _distill(teacher, student, student_optimizer, data,
                                                    prediction, config, generator,
                                                    warmup=round_ == 0)}
@@ -159,9 +158,11 @@ def membership_recall(unlearned: nn.Module, data: ImageData, prediction: Tensor,
 
 
 def _timed_epochs(desc: str, epochs: int, data: ImageData, prediction: Tensor):
-    """`epochs` passes over the prediction set, recorded in a dry run at the real size."""
+    """`epochs` passes over the prediction set in a round, recorded in a dry run at the real
+    size and the preset's rounds."""
     samples = epochs * len(prediction)
-    return dryrun.timed(desc, samples, data.device, samples * dryrun.scale(data))
+    return dryrun.timed(desc, samples, data.device, samples * dryrun.scale(data),
+                        over=("rounds",))
 
 
 def _adamw(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:

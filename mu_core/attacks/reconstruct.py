@@ -203,8 +203,8 @@ def reconstruct(model: nn.Module, config: ReconstructionConfig = ReconstructionC
         optimisers = _optimisers(candidates, lambdas, config, scale)
         best = (float("inf"), candidates.detach().clone(), lambdas.detach().clone())
         budget = "steps" if phase == "phase 1" else "prior_steps"
-        with dryrun.repeated("candidates_per_class", budget), \
-                dryrun.timed(f"reconstruction ({phase})", len(labels) * steps, device):
+        with dryrun.timed(f"reconstruction ({phase})", len(labels) * steps, device,
+                          over=("candidates_per_class", budget)):
             for step in progress(range(steps), desc=f"{desc} ({phase})"):
                 terms = terms_of(prior)
                 loss = sum(weight * term for weight, term in zip(weights, terms))

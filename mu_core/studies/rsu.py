@@ -280,8 +280,8 @@ def privacy_risks(setup: Setup, split: Split, trained: nn.Module, *, shadow_coun
     stats = lira_statistic(ensemble.logits(data, train))
     loss, confidence, entropy = per_sample_predictions(trained, data, train)
     pool = _random_subset(train, candidates, seed)
-    with dryrun.repeated("inversion_candidates", "inversion_steps"), \
-            dryrun.timed("gradient inversion", len(pool) * inversion_steps, data.device):
+    with dryrun.timed("gradient inversion", len(pool) * inversion_steps, data.device,
+                      over=("inversion_candidates", "inversion_steps")):
         quality, reconstructions = inversion_quality(  # one batch: every candidate alike
             trained, data, pool, steps=inversion_steps, seed=seed, chunk_size=len(pool),
             precision=inversion_precision)

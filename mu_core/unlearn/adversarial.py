@@ -25,8 +25,6 @@ model (`pruning.hold_masks`) stays in force, so a sparse defender stays sparse.
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -135,12 +133,13 @@ def _play(model: nn.Module, data: ImageData, split: Split, *, iterations: int, l
     if alpha_iterations is None:
         alpha_iterations = CLASS_ALPHA_ITERATIONS if split.kind == "class" else iterations
     pair_size = min(batch_size, len(split.forget), len(split.val))
-    streams = {name: _batches(indices, size, generator) for name, indices, size in (
-        ("retain", split.retain, min(batch_size, len(split.retain))),
-        ("forget", split.forget, pair_size), ("val", split.val, pair_size))}
+    sizes = {"retain": min(batch_size, len(split.retain)), "forget": pair_size, "val": pair_size}
+    streams = {name: _batches(indices, sizes[name], generator) for name, indices in (
+        ("retain", split.retain), ("forget", split.forget), ("val", split.val))}
     curve = []
-    with _timed_iterations("adversarial game", "iterations", iterations,
-                           len(split.retain[:batch_size]) + 2 * pair_size, data.device):
+    # a dry run prices the game at the preset's iterations and batch size
+    with dryrun.timed("adversarial game", iterations * sum(sizes.values()), data.device,
+                      over=("iterations", "batch_size")):
         for iteration in range(iterations):
             batch = {name: next(stream) for name, stream in streams.items()}
             record = attacker_step(model, attacker, attacker_optimizer, data, batch,
@@ -152,15 +151,6 @@ def _play(model: nn.Module, data: ImageData, split: Split, *, iterations: int, l
                                         **noise))
             curve.append({"iteration": iteration, **record})
     return curve
-
-
-@contextlib.contextmanager
-def _timed_iterations(desc: str, budget: str, iterations: int, batch_samples: int, device):
-    """`iterations` steps on batches of `batch_samples` samples: a dry run records them for
-    its estimate, at the preset's `budget` of iterations and batch size."""
-    with dryrun.repeated(budget), dryrun.repeated("batch_size"), \
-            dryrun.timed(desc, iterations * batch_samples, device):
-        yield
 
 
 def pretrain_attacker(model: nn.Module, attacker: nn.Module, optimizer, data: ImageData,
@@ -181,8 +171,8 @@ def pretrain_attacker(model: nn.Module, attacker: nn.Module, optimizer, data: Im
         rows.append(attacker_features(model, data, pool[needed], seed=seed + offset,
                                       samples=samples, scale=scale).to(data.device))
     attacker.train()
-    with _timed_iterations("attacker pre-training", "pretrain_iterations", iterations,
-                           2 * half, data.device):
+    with dryrun.timed("attacker pre-training", iterations * 2 * half, data.device,
+                      over=("pretrain_iterations", "batch_size")):
         for step in range(iterations):
             loss = membership_loss(*paired_logits(attacker, rows[0][picks[0][step]],
                                                   rows[1][picks[1][step]]))
