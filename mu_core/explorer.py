@@ -10,6 +10,7 @@ the HTML book shows.
 
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 import matplotlib.pyplot as plt
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
+from .presets import RESOLVED_ENV
 
 
 def scores_of(summary: pd.DataFrame) -> list[str]:
@@ -54,7 +56,11 @@ def view(summary: pd.DataFrame, configuration: str, score: str, methods: Sequenc
 def explorer(summary: pd.DataFrame, *, score: str | None = None, scale: float = 1,
              unit: str = ""):
     """The widgets: a configuration and a score to pick, methods to select, and the chart
-    and table for the current choice, redrawn on every change."""
+    and table for the current choice, redrawn on every change. None in a `mu-book` run,
+    which executes the chapter with nobody to play with them, and where nbclient can block
+    for good on the widgets' messages (jupyter/nbclient#312): the book shows `view`."""
+    if os.environ.get(RESOLVED_ENV):
+        return None
     import ipywidgets as widgets
     from IPython.display import display
 

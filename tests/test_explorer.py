@@ -62,3 +62,13 @@ def test_the_widgets_redraw_on_every_change(monkeypatch):
     methods.value = ("ga",)
     assert drawn[1:] == [("random", "TA", ("retrain", "ga")), ("random", "UA", ("retrain", "ga")),
                          ("random", "UA", ("ga",))]
+
+
+def test_a_mu_book_run_builds_no_widgets(monkeypatch):
+    """nbclient can block for good on widget messages (jupyter/nbclient#312): a chapter
+    smoke run hung in the explorer cell, so headless runs get no widgets."""
+    import ipywidgets
+
+    monkeypatch.setenv("MU_BOOK_PRESET", "smoke")
+    monkeypatch.setattr(ipywidgets, "Dropdown", None)  # any widget built would fail
+    assert explorer.explorer(hand_made_summary(), score="UA") is None
