@@ -33,8 +33,8 @@ class ImageData:
     train: Tensor  # int64 indices of the official training split
     test: Tensor  # int64 indices of the official test split
     classes: tuple[str, ...]
-    mean: tuple[float, ...]  # per channel, of the training split, in [0, 1] units
-    std: tuple[float, ...]
+    mean: tuple[float, ...]  # per channel, in [0, 1] units: `fixed_normaliser`, no statistic
+    std: tuple[float, ...]  # of these images
 
     @property
     def num_classes(self) -> int:
@@ -124,11 +124,27 @@ def stratified_holdout(labels: Tensor, fraction: float, seed: int) -> tuple[Tens
     return (torch.from_numpy(np.sort(order[~held])), torch.from_numpy(np.sort(order[held])))
 
 
+# ImageNet's per-channel statistics: what the pretrained backbones expect, and close to
+# CIFAR's and SVHN's own.
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def fixed_normaliser(channels: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The inputs' per-channel (mean, std): constants, never statistics of the training
+    split. A normaliser fitted to the training split carries every sample in it, the ones a
+    model is later asked to forget included, into every model, retrained ones too (a side
+    door). Colour images take ImageNet's published statistics (Tiny-ImageNet's images are
+    among the 1.28M they average), one-channel images map [0, 1] to [-1, 1]. Where batch
+    norm follows the first convolution (the small CNN, the ResNets) the constants change
+    only the zero-padded borders and the first layer's gradient scale."""
+    if channels == 3:
+        return IMAGENET_MEAN, IMAGENET_STD
+    return (0.5,) * channels, (0.5,) * channels
+
+
 def _assemble(name: str, images: Tensor, labels: Tensor, train: Tensor, test: Tensor,
               classes) -> ImageData:
-    train_float = images[train].float().div(255)
-    mean = tuple(train_float.mean(dim=(0, 2, 3)).tolist())
-    std = tuple(train_float.std(dim=(0, 2, 3)).clamp_min(1e-3).tolist())
+    mean, std = fixed_normaliser(images.shape[1])
     return ImageData(name, images.contiguous(), labels.long(), train.long(), test.long(),
                      tuple(str(c) for c in classes), mean, std)
 

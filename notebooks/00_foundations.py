@@ -27,6 +27,12 @@
 #   training samples of five chosen classes, so the model still sees the other half of
 #   those classes: a harder and more realistic setting than forgetting whole classes.
 #
+# * Nothing of a forget sample reaches a model that never trained on it: inputs are
+#   normalised with fixed constants (ImageNet's per-channel statistics for colour images,
+#   [0, 1] to [-1, 1] for one channel; `data.fixed_normaliser`), not with the training
+#   split's mean and standard deviation as most reference code does, since those would
+#   carry every forget sample into the retrained model.
+#
 # The trained model is stored in `mu_core`'s cache under a key made of everything that
 # determines it (dataset, exact training indices, architecture, recipe, seed), so the later
 # chapters reuse it instead of training it again.

@@ -81,9 +81,9 @@
 #   all classes* (the table quotes both); its Acc_Du near zero in every row fits whole
 #   classes, and on a ten-class dataset one class is the text's share. **Random
 #   forgetting** (Table 6) forgets `random_fraction` of the training set.
-# * **A side door we leave open:** the inputs are normalised with the mean and std of the
-#   whole training split, forget samples included, in every model here (a project-wide
-#   choice); everything else a retrained or shadow model sees is its own training set.
+# * **No side door:** the inputs are normalised with fixed constants (`data.fixed_normaliser`),
+#   not with statistics of the training split, and everything else a retrained or shadow
+#   model sees is its own training set.
 #
 # **Claims.** "All" means every method that ran (the paper's methods that did not are
 # named), "higher" and "improves" mean strictly, and the paper's "significantly" is read

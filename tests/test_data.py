@@ -42,10 +42,30 @@ def test_stratified_holdout_worked_example():
     assert sorted(kept.tolist() + held.tolist()) == list(range(15))
 
 
-def test_inputs_are_normalised_with_the_training_statistics(mnist):
-    x = mnist.inputs(mnist.train)
+def test_inputs_are_normalised_with_constants_worked_by_hand(mnist):
+    x = mnist.inputs(torch.tensor([0]))
     assert x.dtype == torch.float32
-    assert abs(x.mean().item()) < 1e-3 and abs(x.std().item() - 1) < 1e-2
+    pixel = mnist.images[0, 0, 14, 14].item()  # one-channel: (p / 255 - 0.5) / 0.5
+    assert x[0, 0, 14, 14].item() == pytest.approx(pixel / 127.5 - 1, abs=1e-6)
+    assert x[0, 0, 0, 0].item() == -1.0  # MNIST's corners are black
+    colour = D.ImageData("rgb", torch.full((1, 3, 1, 1), 255, dtype=torch.uint8),
+                         torch.tensor([0]), torch.arange(1), torch.arange(0), ("a",),
+                         *D.fixed_normaliser(3))
+    assert colour.inputs(torch.tensor([0])).flatten().tolist() == pytest.approx(
+        [(1 - 0.485) / 0.229, (1 - 0.456) / 0.224, (1 - 0.406) / 0.225])
+
+
+def test_the_normaliser_carries_no_statistic_of_the_training_split():
+    # A model retrained without some samples must not see them through the normaliser:
+    # two datasets that differ only in their training images normalise alike.
+    labels = torch.tensor([0, 1, 0, 1])
+    dark = torch.zeros(4, 1, 2, 2, dtype=torch.uint8)
+    bright = dark.clone()
+    bright[:2] = 250
+    one, two = (D._assemble("t", images, labels, torch.arange(2), torch.arange(2, 4), "ab")
+                for images in (dark, bright))
+    assert (one.mean, one.std) == (two.mean, two.std) == ((0.5,), (0.5,))
+    assert torch.equal(one.inputs(torch.arange(2, 4)), two.inputs(torch.arange(2, 4)))
 
 
 def test_unknown_dataset_lists_the_accepted_names():

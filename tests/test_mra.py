@@ -147,7 +147,8 @@ def _gains(**gains) -> pd.Series:
     return pd.Series(gains, dtype=float)
 
 
-PARAMS = dict(rounds=2, distill_epochs=1, recall_epochs=3, lr_student=1e-3, lr_unlearned=5e-4,
+PARAMS = dict(rounds=2, distill_epochs=1, recall_epochs=3, lr_student_closed=2e-3,
+              lr_student_open=1e-3, lr_unlearned=5e-4,
               attack_batch_size=64, alpha_x=0.2, alpha_y=0.75, gamma_l=0.01, gamma_s=0.05,
               tau_closed=0.6, tau_open=0.3, student="cnn", student_options={},
               heterogeneous_student="mlp", heterogeneous_options={"hidden": [32]},
@@ -164,6 +165,10 @@ def test_attack_settings_names_the_five_attacks_from_the_parameters():
         "dst": ("dst", 0.6, "cnn"), "closed, other student": ("dst+stu", 0.6, "mlp"),
         "open, other student": ("dst+stu+tch", 0.3, "mlp")}
     assert attacks["open, other student"]["student_options"] == {"hidden": [32]}
+    # Tables 6-7 give each case its own LR_S; DST alone is the closed-source ablation
+    assert {n: a["lr_student"] for n, a in attacks.items()} == {
+        "closed": 2e-3, "open": 1e-3, "dst": 2e-3, "closed, other student": 2e-3,
+        "open, other student": 1e-3}
     for spec in attacks.values():
         config = MRAConfig(**{k: v for k, v in spec.items()
                               if k not in ("student", "student_options")})
@@ -248,7 +253,8 @@ def test_split_table_puts_this_run_above_the_papers_four_datasets():
 
 def test_settings_table_sets_tables_6_7_of_the_dataset_that_runs_beside_this_run():
     params = {"rounds": 4, "distill_epochs": 1, "recall_epochs": 2, "alpha_x": 0.2, "alpha_y": 0.5, "gamma_l": 0.01, "gamma_s": 0.05,
-              "tau_closed": 0.6, "tau_open": 0.3, "lr_student": 1e-3, "lr_unlearned": 2e-3,
+              "tau_closed": 0.6, "tau_open": 0.3, "lr_student_closed": 3e-3,
+              "lr_student_open": 1e-3, "lr_unlearned": 2e-3,
               "attack_batch_size": 128, "student_options": {}}
     pets = mra.settings_table(params, "oxford_pets")
     paper = "paper (Pet-37, Tables 6-7)"
@@ -258,6 +264,8 @@ def test_settings_table_sets_tables_6_7_of_the_dataset_that_runs_beside_this_run
     assert pets.loc["batch size", paper] == "64"
     assert pets.loc["alpha_y (mixup)", "here"] == "0.5"
     assert pets.loc["tau, open source", "here"] == "0.3"
+    assert pets.loc[["LR_S, closed source", "LR_S, open source"], "here"].tolist() == [
+        "0.003", "0.001"]
     assert pets.loc["student starts from", "here"] == "random weights"
     # Algorithm 1's epoch counts and AdamW's weight decay are not in Tables 6-7.
     assert pets.loc[["rounds K_E", "recall epochs K_R", "AdamW weight decay"], paper].tolist() \

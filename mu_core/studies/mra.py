@@ -57,24 +57,27 @@ FALLBACK_DATASET = "cifar10"
 NO_PAPER_VALUE = "–"
 NOT_GIVEN = "not given"
 # The chapter's parameters shared by every attack, by their MRAConfig names.
-SHARED_ATTACK_SETTINGS = ("rounds", "distill_epochs", "recall_epochs", "lr_student",
-                          "lr_unlearned", "alpha_x", "alpha_y", "gamma_l", "gamma_s")
+SHARED_ATTACK_SETTINGS = ("rounds", "distill_epochs", "recall_epochs", "lr_unlearned",
+                          "alpha_x", "alpha_y", "gamma_l", "gamma_s")
 
 
 def attack_settings(params: dict) -> dict[str, dict]:
     """The chapter's five named attacks (`recall_study`'s `attacks`) from its parameters:
-    "closed" (DST+STU, `tau_closed`) and "open" (DST+STU+TCH, `tau_open`) with the
-    `student`, "dst" (DST alone, for the ablation) and the two cases again with the
-    `heterogeneous_student` ("closed, other student", "open, other student")."""
+    "closed" (DST+STU, `tau_closed`, `lr_student_closed`) and "open" (DST+STU+TCH,
+    `tau_open`, `lr_student_open`) with the `student`, "dst" (DST alone, for the ablation,
+    as closed) and the two cases again with the `heterogeneous_student` ("closed, other
+    student", "open, other student")."""
     shared = {name: params[name] for name in SHARED_ATTACK_SETTINGS}
     shared["batch_size"] = params["attack_batch_size"]
-    closed = dict(shared, components="dst+stu", tau=params["tau_closed"])
-    open_source = dict(shared, components="dst+stu+tch", tau=params["tau_open"])
+    closed = dict(shared, components="dst+stu", tau=params["tau_closed"],
+                  lr_student=params["lr_student_closed"])
+    open_source = dict(shared, components="dst+stu+tch", tau=params["tau_open"],
+                       lr_student=params["lr_student_open"])
     student = dict(student=params["student"], student_options=params["student_options"])
     other = dict(student=params["heterogeneous_student"],
                  student_options=params["heterogeneous_options"])
     return {"closed": closed | student, "open": open_source | student,
-            "dst": dict(shared, components="dst", tau=params["tau_closed"]) | student,
+            "dst": closed | student | {"components": "dst"},
             OTHER_STUDENT["closed"]: closed | other, OTHER_STUDENT["open"]: open_source | other}
 
 
@@ -189,8 +192,8 @@ def paper_rows_note(dataset: str) -> str:
             f"of its Figures 3 and 5.")
 
 
-# The rows of the settings table: (label, the paper's key, this run's parameter); the
-# student's learning rate is one parameter here for both cases. Algorithm 1's epoch counts
+# The rows of the settings table: (label, the paper's key, this run's parameter).
+# Algorithm 1's epoch counts
 # are inputs that Tables 6-7 do not give (key None).
 SETTING_ROWS = (("rounds K_E", None, "rounds"),
                 ("distillation epochs K_D", None, "distill_epochs"),
@@ -201,8 +204,8 @@ SETTING_ROWS = (("rounds K_E", None, "rounds"),
                 ("gamma_s (smoothing)", "gamma_s", "gamma_s"),
                 ("tau, closed source", "tau_closed", "tau_closed"),
                 ("tau, open source", "tau_open", "tau_open"),
-                ("LR_S, closed source", "lr_student_closed", "lr_student"),
-                ("LR_S, open source", "lr_student_open", "lr_student"),
+                ("LR_S, closed source", "lr_student_closed", "lr_student_closed"),
+                ("LR_S, open source", "lr_student_open", "lr_student_open"),
                 ("LR_U, open source", "lr_unlearned", "lr_unlearned"),
                 ("batch size", "batch_size", "attack_batch_size"))
 
