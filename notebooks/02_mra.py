@@ -192,7 +192,11 @@ mra.accuracy_beside_paper(rows, "open", trained, dataset)
 # %% [markdown]
 # ## Figures 3 and 5: accuracy per forget class, ULM vs. RCM
 #
-# Mean over the seeds, one panel per unlearning method.
+# Mean over the seeds, one panel per unlearning method. The paper reads these figures per
+# class: SalUn recalls the most and L1-SP little in every forget class (closed source), and
+# open source the methods' gains lie closer together. The claims `salun_recalled_most_per_class`,
+# `l1_sparse_recalled_little_per_class` and `open_gaps_narrow_per_class` below check these
+# readings on the bars here; the paper's figures print no numbers to apply them to.
 
 # %%
 chapter.savefig(mra.per_class_figure(rows, "closed", data.classes, "closed source (DST+STU)"),

@@ -513,6 +513,8 @@ EXPECTED_IDS = ["every_method_forgot", "recall_every_method_closed", "recall_eve
                 "precise_unlearning_easiest", "precise_unlearning_easiest_test",
                 "precise_unlearning_easiest_open", "precise_unlearning_easiest_open_test",
                 "l1_sparse_among_hardest", "l1_sparse_among_hardest_test",
+                "salun_recalled_most_per_class", "l1_sparse_recalled_little_per_class",
+                "open_gaps_narrow_per_class",
                 "iu_lowest_closed_top_open", "iu_lowest_closed_top_open_test",
                 "ablation_order", "ablation_order_test", "dst_near_ulm", "dst_near_ulm_test",
                 "confusion_diagonal_rises",
@@ -557,6 +559,11 @@ def test_claims_check_forget_and_test_with_verdicts_computed_from_the_rows():
         "precise_unlearning_easiest_open_test": "did not hold",
         "l1_sparse_among_hardest": "not testable here",
         "l1_sparse_among_hardest_test": "not testable here",
+        # per class (class 1 gains the run's, class 3 half of them): salun -0.1 and -0.05
+        "salun_recalled_most_per_class": "did not hold",
+        "l1_sparse_recalled_little_per_class": "not testable here",
+        # spread over the methods, class 1: 0.3 closed, 0.45 open
+        "open_gaps_narrow_per_class": "did not hold",
         "iu_lowest_closed_top_open": "not testable here",  # no IU
         "iu_lowest_closed_top_open_test": "not testable here",
         "ablation_order": "held", "ablation_order_test": "did not hold",  # 0.6 then 0.55
@@ -573,6 +580,9 @@ def test_claims_check_forget_and_test_with_verdicts_computed_from_the_rows():
     assert by_id["ablation_order_test"].here == "salun: 0.500 → 0.600 → 0.550"
     assert by_id["dst_near_ulm_test"].here == "salun: 0.580 → 0.500 → 0.600"
     assert by_id["every_method_forgot"].here == "TRM 1.000; ga 0.200, rl 0.150, salun 0.900"
+    assert by_id["salun_recalled_most_per_class"].here == "class 1: ga +0.200; class 3: ga +0.100"
+    assert by_id["open_gaps_narrow_per_class"].here == (
+        "spread closed → open: class 1 0.300 → 0.450; class 3 0.150 → 0.225")
     assert by_id["confusion_diagonal_rises"].here.endswith("salun 1/2")
     assert "(mlp)" in by_id["other_student_recalls"].claim
     assert "test accuracy" in by_id["recall_every_method_open_test"].claim
@@ -793,3 +803,46 @@ def check_smoke_results(results, out):
     classes_rise = all(a < b < c for m in ("salun", "unsc") for a, b, c in
                        zip(*(diagonals[f"{m}/{stage}"].values() for stage in mra.STAGES)))
     assert claims["confusion_diagonal_rises"]["verdict"] == _expected(classes_rise)
+
+
+# Figures 3-5 read per forget class: hand-made gains (methods x forget classes).
+
+def _per_class(gains: dict) -> pd.DataFrame:
+    return pd.DataFrame(gains, index=[1, 3]).T
+
+
+def test_salun_largest_in_every_class_needs_strictly_the_largest_gain_in_each():
+    assert mra.largest_in_every_class(_per_class({"ga": [0.2, 0.1], "salun": [0.5, 0.3]}),
+                                      "salun") is True
+    # the largest in class 1 only; a tie is not "the most"
+    assert mra.largest_in_every_class(_per_class({"ga": [0.2, 0.4], "salun": [0.5, 0.3]}),
+                                      "salun") is False
+    assert mra.largest_in_every_class(_per_class({"ga": [0.5, 0.1], "salun": [0.5, 0.3]}),
+                                      "salun") is False
+    assert mra.largest_in_every_class(_per_class({"ga": [0.5, 0.1]}), "salun") is None
+
+
+def test_l1_sparse_in_the_lower_half_of_every_class():
+    four = {"ga": [0.5, 0.5], "rl": [0.4, 0.4], "salun": [0.3, 0.1], "l1_sparse": [0.1, 0.2]}
+    assert mra.lower_half_in_every_class(_per_class(four), "l1_sparse") is True  # ranks 1, 2
+    third_in_class_3 = dict(four, l1_sparse=[0.1, 0.45])
+    assert mra.lower_half_in_every_class(_per_class(third_in_class_3), "l1_sparse") is False
+    tied_across_the_middle = dict(four, l1_sparse=[0.1, 0.4])  # ranks 2-3 of 4 in class 3
+    assert mra.lower_half_in_every_class(_per_class(tied_across_the_middle), "l1_sparse") is False
+    assert mra.lower_half_in_every_class(_per_class({"ga": [0.5, 0.5]}), "l1_sparse") is None
+
+
+def test_open_gaps_narrow_needs_a_strictly_smaller_spread_in_every_class():
+    closed = _per_class({"ga": [0.1, 0.0], "salun": [0.6, 0.4], "rl": [0.3, 0.2]})  # 0.5, 0.4
+    narrower = _per_class({"ga": [0.5, 0.5], "salun": [0.7, 0.6], "rl": [0.6, 0.55]})  # 0.2, 0.1
+    assert mra.spread_narrows(closed, narrower) is True
+    wider_in_class_3 = _per_class({"ga": [0.5, 0.0], "salun": [0.75, 0.5], "rl": [0.5, 0.25]})
+    assert mra.spread_narrows(closed, wider_in_class_3) is False  # 0.5 against 0.4
+    assert mra.spread_narrows(closed.loc[["ga"]], narrower) is None  # one method in common
+
+
+def test_per_class_gain_is_the_rcms_class_accuracy_minus_the_ulms_over_the_seeds():
+    rows = pd.DataFrame([_row("closed", "ga", 0.2, 0.6, seed=0), _row("closed", "ga", 0.4, 0.6, seed=1)])
+    # class 1 reads the forget accuracy, class 3 half of it: seeds' gains 0.4, 0.2 and 0.2, 0.1
+    gains = mra.per_class_gain(rows, "closed")
+    assert gains.loc["ga"].tolist() == pytest.approx([0.3, 0.15])

@@ -515,6 +515,41 @@ def _rising_classes(diagonals: pd.DataFrame, method: str) -> int:
     return int(((stages.iloc[0] < stages.iloc[1]) & (stages.iloc[1] < stages.iloc[2])).sum())
 
 
+def per_class_gain(rows: pd.DataFrame, attack: str) -> pd.DataFrame:
+    """Figures 3-5: ΔAcc per forget class, the RCM's mean forget accuracy on the class
+    minus the ULM's (methods x classes)."""
+    return forget_class_means(rows, attack, "rcm") - forget_class_means(rows, attack, "ulm")
+
+
+def largest_in_every_class(gains: pd.DataFrame, method: str) -> bool | None:
+    """`method`'s gain is strictly the largest of the methods in every forget class; None
+    without it or without another method."""
+    if method not in gains.index or len(gains) < 2:
+        return None
+    return bool((gains.loc[method] > gains.drop(method).max()).all())
+
+
+def lower_half_in_every_class(gains: pd.DataFrame, method: str) -> bool | None:
+    """`method`'s gain ranks in the lower half of the methods in every forget class (a tie
+    takes the higher rank); None without it or another method."""
+    if method not in gains.index or len(gains) < 2:
+        return None
+    return bool((gains.rank(method="max").loc[method] <= len(gains) / 2).all())
+
+
+def spread_narrows(closed: pd.DataFrame, open_source: pd.DataFrame) -> bool | None:
+    """In every forget class, the spread of the gains over the methods (max - min) is
+    strictly smaller open source than closed source; None with fewer than two methods."""
+    methods = closed.index.intersection(open_source.index)
+    if len(methods) < 2:
+        return None
+    return bool((_spread(open_source.loc[methods]) < _spread(closed.loc[methods])).all())
+
+
+def _spread(gains: pd.DataFrame) -> pd.Series:
+    return gains.max() - gains.min()
+
+
 def _listed(values: pd.Series) -> str:
     """Signed values by method, 'ga +0.200, salun -0.100' (a claim's `here`)."""
     return ", ".join(f"{m} {v:+.3f}" for m, v in values.items())
@@ -606,6 +641,58 @@ def method_claims(rows: pd.DataFrame, dataset: str) -> list[Claim]:
     return found
 
 
+def per_class_claims(rows: pd.DataFrame) -> list[Claim]:
+    """Figures 3-5, read per forget class: SalUn recalled most and L1-SP little in every
+    class (closed source), and the methods' gains lie closer together open source. The
+    figures print no numbers, so the paper's cell says so."""
+    closed, open_source = per_class_gain(rows, "closed"), per_class_gain(rows, "open")
+    figures = "Figures 3-5 (bars, no numbers printed)"
+    return [
+        Claim("salun_recalled_most_per_class",
+              "Figures 3-4: in every forget class, SalUn's closed-source ΔAcc is the largest "
+              "of the methods (\"the improvement for each class after MRA is the most "
+              "significant\").", figures, _per_class_leaders(closed),
+              verdict(largest_in_every_class(closed, "salun"))),
+        Claim("l1_sparse_recalled_little_per_class",
+              "Figures 3-4: in every forget class, L1-SP's closed-source ΔAcc is in the lower "
+              "half of the methods (\"relatively small\").", figures,
+              _per_class_values(closed, "l1_sparse"),
+              verdict(lower_half_in_every_class(closed, "l1_sparse"))),
+        Claim("open_gaps_narrow_per_class",
+              "Figure 5 against Figure 3: in every forget class, the methods' ΔAcc lie closer "
+              "together open source than closed source (a smaller spread, max - min).",
+              figures, _spreads(closed, open_source),
+              verdict(spread_narrows(closed, open_source))),
+    ]
+
+
+def _per_class_leaders(gains: pd.DataFrame) -> str:
+    """'class 1: salun +0.400; class 3: ga +0.300' (the largest gain in each class)."""
+    if gains.empty:
+        return ""
+    return "; ".join(f"class {c}: {gains[c].idxmax()} {gains[c].max():+.3f}"
+                     for c in gains.columns)
+
+
+def _per_class_values(gains: pd.DataFrame, method: str) -> str:
+    """'l1_sparse: class 1 +0.100 (rank 2 of 8); ...' (a method's gain in each class)."""
+    if method not in gains.index:
+        return f"{method} did not run"
+    ranks = gains.rank(ascending=False, method="min").loc[method]
+    return f"{method}: " + "; ".join(f"class {c} {gains.loc[method, c]:+.3f} (rank "
+                                      f"{ranks[c]:.0f} of {len(gains)})" for c in gains.columns)
+
+
+def _spreads(closed: pd.DataFrame, open_source: pd.DataFrame) -> str:
+    """'spread closed → open: class 1 0.500 → 0.200; ...'."""
+    methods = closed.index.intersection(open_source.index)
+    if closed.empty or open_source.empty:
+        return ""
+    before, after = _spread(closed.loc[methods]), _spread(open_source.loc[methods])
+    return "spread closed → open: " + "; ".join(f"class {c} {before[c]:.3f} → {after[c]:.3f}"
+                                                for c in before.index)
+
+
 def iu_claims(rows: pd.DataFrame, dataset: str) -> list[Claim]:
     """Section 5.3: IU turns from among the lowest-2 gains (closed source) to among the
     top-2 (open source), on forget and on test."""
@@ -694,7 +781,7 @@ def claims(rows: pd.DataFrame, trained: dict, ablation: pd.DataFrame,
     """The paper's claims checked on this run, in the chapter's order; the paper's own
     numbers are those of `dataset` (see `paper_dataset`)."""
     return [forgetting_claim(rows, trained, dataset), *recall_claims(rows, dataset),
-            *method_claims(rows, dataset), *iu_claims(rows, dataset),
+            *method_claims(rows, dataset), *per_class_claims(rows), *iu_claims(rows, dataset),
             *ablation_claims(ablation, paper_ablation, dataset), diagonal_claim(diagonals),
             *other_student_claims(rows, other_student)]
 
