@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -28,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         print("mu-book: interrupted; finished chapters and cached models are kept.",
               file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left (`mu-book list | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 def _interrupt(signum, frame):

@@ -19,6 +19,20 @@ def test_list_shows_chapters_and_presets(project, capsys):
     assert capsys.readouterr().out.split() == ["00_demo", "presets:", "smoke"]
 
 
+def test_a_reader_that_leaves_early_stops_mu_book_quietly(project):
+    # `mu-book list | head -0`: the pipe is closed before mu-book writes anything
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "mu_core.cli", "--root", str(project),
+                                "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               cwd=project / "notebooks")
+    process.stdout.close()
+    error = process.stderr.read().decode()
+    assert process.wait() == 128 + signal.SIGPIPE and error == ""
+
+
 def test_run_executes_with_preset_and_overrides_and_writes_results(project, tmp_path):
     out = tmp_path / "out"
     assert _run(project, "run", "demo", "--preset", "smoke", "-p", "lr=0.5", "--out", str(out)) == 0
