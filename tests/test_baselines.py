@@ -582,3 +582,52 @@ def test_ff_takes_the_batch_mean_fisher_by_default_and_the_per_sample_one_by_nam
     unlearn("ff", _conv_model(), data, split)
     unlearn("ff", _conv_model(), data, split, fisher="per_sample")
     assert used == [("batch_mean_fisher_diagonal", {"batch_size": 32}), ("fisher_diagonal", {})]
+
+
+# ---------------------------------------------------------------------------------------
+# The paper's numbers: every cell of Table 1's CIFAR-10 rows against the paper's own text
+
+from pathlib import Path  # noqa: E402
+import re  # noqa: E402
+
+from mu_core.papers.adversarial import TABLE1  # noqa: E402
+
+PAPER = Path(__file__).resolve().parents[2] / "shared" / "papers" / "adversarial_unlearning.md"
+_LABELS = {"Retrain": "retrain", "FT": "ft", "GA": "ga", "FF": "ff", "IU": "iu", "Ours": "ours"}
+# a row's cells after the method: UA, MIA, RA, TA, disparity (dense, then 95% sparse), minutes
+_COLUMNS = [(key, density) for key in ("UA", "MIA", "RA", "TA", "disparity")
+            for density in ("dense", "sparse")] + [("minutes", "dense"), ("minutes", "sparse")]
+
+
+def _printed_cifar10_rows(text: str, title: str) -> dict[str, list]:
+    """The six method rows printed after `title`: each cell's first number (its mean), None
+    for an empty cell; the run-time cell is the same for both densities."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if title in line)
+    rows = {}
+    for line in lines[start:]:
+        cells = line.split("\t")
+        if cells[0] in _LABELS and _LABELS[cells[0]] not in rows:
+            numbers = [re.search(r"\d+\.\d+", cell) for cell in cells[1:12]]
+            values = [float(n.group()) if n else None for n in numbers]
+            rows[_LABELS[cells[0]]] = values + values[-1:]
+        if len(rows) == len(_LABELS):
+            return rows
+    raise AssertionError(f"fewer than six rows after {title!r}")
+
+
+@pytest.mark.parametrize("setting, title", [("random", "Cifar-10 Random Forgetting"),
+                                            ("class", "Cifar-10 Class-wise Forgetting")])
+def test_table1_cifar10_holds_every_cell_the_paper_prints(setting, title):
+    if not PAPER.exists():
+        pytest.skip(f"the paper's text is not at {PAPER}")
+    printed = _printed_cifar10_rows(PAPER.read_text(), title)
+    ours = TABLE1["cifar10"][setting]
+    compared = 0
+    for method, values in printed.items():
+        for (key, density), value in zip(_COLUMNS, values):
+            assert ours[density][method][key] == value, (setting, method, key, density)
+            compared += 1
+    assert compared == 6 * 12
+    # the chapter's rows are the dense ones
+    assert baselines.TABLE1_CIFAR10[setting] is ours["dense"]
