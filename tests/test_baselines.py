@@ -734,3 +734,40 @@ def test_table1_cifar10_holds_every_cell_the_paper_prints(setting, title):
     assert compared == 6 * 12
     # the chapter's rows are the dense ones
     assert baselines.TABLE1_CIFAR10[setting] is ours["dense"]
+
+
+def test_salun_redraws_forget_labels_like_its_reference_and_holds_the_unsalient_weights(
+        monkeypatch):
+    from mu_core.unlearn import saliency, unlearn
+
+    calls = _recording_relabel(monkeypatch, saliency, "uniform_labels_below")
+    data = _tiny_data()
+    split = make_split(data, forget_indices=[0, 1, 2, 3])  # labels 0, 1, 2, 0
+    model = _linear_on_one_pixel([1.0, 0.0, -1.0], [0.0, 0.0, 0.0])
+    masks = saliency.saliency_masks(model, data, split, 0.5)
+    unlearned = unlearn("salun", model, data, split, epochs=60, batch_size=4, lr=0.1)
+    drawn = {position: set() for position in range(12)}  # forget first, then retain
+    for positions, targets in calls:
+        for position, target in zip(positions.tolist(), targets.tolist()):
+            drawn[position].add(target)
+    truth = data.labels[torch.cat([split.forget, split.retain])].tolist()
+    assert all(drawn[p] == {0, 1, 2} for p in range(4))  # the true label among them
+    assert all(drawn[p] == {truth[p]} for p in range(4, 12))
+    moved = 0
+    for name, p in unlearned.named_parameters():  # the weights outside the mask stay put
+        before = dict(model.named_parameters())[name]
+        assert torch.equal(p[~masks[name]], before[~masks[name]])
+        moved += int((p[masks[name]] != before[masks[name]]).sum())
+    assert moved == sum(int(m.sum()) for m in masks.values()) == 3  # half of the 6
+    calls.clear()
+    unlearn("salun", model, data, split, epochs=1, labels="fixed_wrong")  # the named option
+    assert calls == []
+    with pytest.raises(ConfigError, match="salun labels"):
+        zoo.plan(data, {"random": {"random_fraction": 0.25}}, ["salun"], [0],
+                 {"salun": {"labels": "fixed"}})
+
+
+def test_the_reference_table_names_salun_and_its_labels():
+    table = baselines.reference_table()
+    assert table.loc["salun", "our choice"] == ("labels='redrawn', mask_fraction 0.5, the "
+                                                "others held")

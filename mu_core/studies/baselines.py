@@ -175,6 +175,13 @@ REFERENCE_CHOICES = (
      "labels={labels!r}: drawn anew each time a forget sample is trained on",
      "aligned (a sample comes once an epoch); labels='fixed_wrong' gives the former wrong "
      "label per sample, drawn once"),
+    ("salun", "salun", "Unlearn-Saliency: RL's labels (drawn uniformly over all classes anew, "
+     "so they may be the true one) on the weights of the half with the largest forget-loss "
+     "gradient; the others held at their values",
+     "labels={labels!r}, mask_fraction {mask_fraction}, the others held",
+     "aligned (forget and retain shuffled together, as its CIFAR-100 branch; its CIFAR-10 "
+     "branch runs an epoch's forget batches first); labels='fixed_wrong' gives the former "
+     "wrong label per sample, drawn once"),
     ("bu", "bu", "Boundary-Unlearning-Code, SalUn: each batch labelled by the class the "
      "frozen original model gives its FGSM neighbour (bound 0.1, 8-bit pixels), even the "
      "true one",
