@@ -771,3 +771,13 @@ def test_the_reference_table_names_salun_and_its_labels():
     table = baselines.reference_table()
     assert table.loc["salun", "our choice"] == ("labels='redrawn', mask_fraction 0.5, the "
                                                 "others held")
+
+
+def test_the_cpu_preset_keeps_the_paper_presets_unlearning_rates_relative_to_training():
+    from mu_core import presets
+
+    cpu, paper = presets.values("01_baselines", "cpu"), presets.values("01_baselines", "paper")
+    ratio = cpu["lr"] / paper["lr"]
+    for method, values in cpu["hyperparameters"].items():
+        assert values["lr"] == pytest.approx(paper["hyperparameters"][method]["lr"] * ratio)
+    assert set(cpu["hyperparameters"]) == {"ft", "ga", "rl", "l1_sparse", "wp", "salun"}
