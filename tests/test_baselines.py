@@ -773,6 +773,14 @@ def test_the_reference_table_names_salun_and_its_labels():
                                                 "others held")
 
 
+def test_the_reference_table_names_ius_deliberate_difference():
+    table = baselines.reference_table()
+    assert table.loc["iu", "our choice"] == (
+        "alpha 1.0 x (damping 1.0 I + F)^-1 (forget gradients summed, plus their weight-decay "
+        "term) / retain size, F from 512 per-sample retain gradients (empirical), solved exactly")
+    assert table.loc["iu", "why"].startswith("a deliberate difference")
+
+
 def test_the_cpu_preset_keeps_the_paper_presets_unlearning_rates_relative_to_training():
     from mu_core import presets
 
