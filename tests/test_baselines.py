@@ -789,3 +789,21 @@ def test_the_cpu_preset_keeps_the_paper_presets_unlearning_rates_relative_to_tra
     for method, values in cpu["hyperparameters"].items():
         assert values["lr"] == pytest.approx(paper["hyperparameters"][method]["lr"] * ratio)
     assert set(cpu["hyperparameters"]) == {"ft", "ga", "rl", "l1_sparse", "wp", "salun"}
+
+
+def test_ff_variance_follows_fisher_news_rules_by_hand():
+    from mu_core.unlearn.fisher import FORGOTTEN_ROW_VARIANCE, ff_variance
+
+    assert FORGOTTEN_ROW_VARIANCE == 1e-4  # the reference's value for a forgotten row
+    fisher = torch.tensor([[1e-8, 1.0], [0.5, 1e-3]])  # 1 / (F + 1e-8): ~5e7, 1, 2, ~1e3
+    alpha = 0.01
+    # a hidden weight: 1/F clamped at 1e3, times alpha, averaged over the row
+    hidden = ff_variance(fisher, alpha, is_head=False, forgotten_rows=[])
+    assert hidden.view(-1).tolist() == pytest.approx([alpha * (1e3 + 1) / 2,
+                                                      alpha * (2 + 1e3 / (1 + 1e-5)) / 2])
+    # the head: clamped at 1e2, a forgotten row at 1e-4 (not scaled by alpha), all times 10
+    head = ff_variance(fisher, alpha, is_head=True, forgotten_rows=[1])
+    assert head.view(-1).tolist() == pytest.approx([10 * alpha * (1e2 + 1) / 2, 10 * 1e-4])
+    # a bias or norm (one axis): no averaging, times 10
+    bias = ff_variance(torch.tensor([1e-8, 4.0]), alpha, is_head=False, forgotten_rows=[])
+    assert bias.tolist() == pytest.approx([10 * alpha * 1e3, 10 * alpha * 0.25])
