@@ -81,7 +81,8 @@ whole_classes = [3]
 methods = ["retrain", "ft", "ga", "rl", "ff", "iu", "wp", "l1_sparse", "bu", "salun", "unsc",
            "bad_teacher"]
 seeds = [0, 1, 2]
-hyperparameters = {}
+hyperparameters = {"ft": {"lr": 0.005}, "ga": {"lr": 0.00005}, "rl": {"lr": 0.005},
+                   "l1_sparse": {"lr": 0.005}, "wp": {"lr": 0.005}, "salun": {"lr": 0.005}}
 device = "auto"
 
 # %%
@@ -112,11 +113,24 @@ summary = baselines.summarize(rows)
 
 # %% [markdown]
 # **How each method follows its reference.** Where our implementation differs from the
-# reference code, the difference is a named option; the rows marked "not aligned yet" still
-# differ by default.
+# reference code, the difference is a named option; a row says so where the difference is
+# deliberate.
 
 # %%
 baselines.reference_table()
+
+# %% [markdown]
+# **Unlearning rates.** The references tune each method's rate for their ResNet-18 trained
+# at a rate of {glue:text}`paper_lr` (the `paper` preset repeats the Unlearn-Sparse
+# README's: FT, RL, l1-sparse, WP and SalUn at a tenth of the training rate, GA at a
+# thousandth). The `cpu` preset keeps those ratios to its own training rate (`lr` above),
+# the same rule for every method that has a reference rate; `bu`, `bad_teacher`, `unsc`,
+# `ff` and `iu` keep their defaults. The methods' own defaults were set for a decaying
+# schedule: at the references' constant rate, FT at its default would run at the trained
+# model's peak rate, spend about as much summed step size as the whole training run, and
+# leave RA and TA below the trained model's, which a fine-tuning on the retain set should
+# not do. The unlearning runs keep fewer epochs than the references' so that the chapter
+# runs in minutes.
 
 # %% [markdown]
 # ## Class-wise partial forgetting
@@ -180,12 +194,56 @@ chapter.savefig(baselines.forget_accuracy_figure(per_class), "forget_accuracy_pe
 # %% [markdown]
 # ## The adversarial-unlearning paper's observations on these baselines
 #
-# Each statement is checked on our numbers; the verdicts are computed, not written. A
-# statement about methods this run left out is "not testable here". Which method is the
-# fastest depends on the measured run time, so that verdict can change with the machine.
+# Each statement is checked on our numbers; the verdicts are computed, not written. They
+# come from Table 1 and the text of its Section 4.3: in random forgetting FT, GA and IU
+# forget less than retraining, the four baselines have a lower MIA-efficacy than
+# retraining, and FF's RA and TA fall well below retraining's; in whole-class forgetting FT
+# is the farthest from retraining; GA is the fastest of the paper's methods and every
+# baseline runs faster than retraining. A statement needs every method it names: if this
+# run left one out, it is "not testable here". An ordering is strict, so a tie does not
+# hold. The two run-time statements read the measured run time, so their verdicts can
+# change with the machine and its load.
 
 # %%
 chapter.add_claims(baselines.claims(summary))
+
+# %% [markdown]
+# **Why two observations do not hold in the published run.** The `cpu` preset's small CNN
+# barely memorises mnist5k: its error on its own training samples is close to its test
+# error, so every score lies within a few points of retraining's, and which method comes
+# out ahead is often within the spread over seeds (the std columns above).
+#
+# * *FT farthest in whole-class forgetting.* FT, GA and IU all leave most of the forgotten
+#   class recognised (see the "TA forgotten class" column), so their disparities are close
+#   to one another's, and GA's, not FT's, comes out largest. In the paper GA forgets the
+#   class; with the Unlearn-Sparse README's settings (the `paper` preset) that takes about a
+#   hundred steps on a CIFAR-10 class, while here GA's epochs on one mnist5k class are
+#   little more than a dozen steps at the same relative rate. IU takes the influence step as
+#   derived (the reference table), shorter than the reference's tuned one.
+# * *FF's utility gap.* Fisher forgetting's noise scale `alpha` is the method's default for
+#   this model, not one tuned on CIFAR-10 (the reference table: it does not transfer between
+#   Fisher estimates or models), and here it costs little RA and TA.
+#
+# These are results of the small offline regime and of the named choices above, not of a
+# defect that we know of; the `paper` preset runs the paper's setting.
+#
+# ## What differs from the paper
+#
+# * Data and model: the `cpu` preset runs the small CNN on mnist5k, not ResNet-18 on
+#   CIFAR-10 and CIFAR-100 (the `paper` preset runs CIFAR-10); three seeds, not five.
+# * Dense models only: Table 1's sparse (OMP) columns are not reproduced here.
+# * Run times are seconds on this machine's CPU, the paper's minutes on an RTX A6000; the
+#   tables leave the paper's out, and the run-time claims compare methods within one run.
+# * Unlearning rates and epochs: scaled as said above; FF's Fisher reads a subsample of the
+#   retain set on the `cpu` preset (every retain sample on the `paper` preset).
+# * IU: the Newton step as derived, not the reference's tuned step (the reference table).
+# * MIA-efficacy: the SVC's members are a random subset of the retain set as large as the
+#   test set (the reference takes the retain set's first samples).
+# * Methods the paper does not run (RL, WP, l1-sparse, BU, SalUn, UNSC, Bad Teacher) have
+#   no paper row, and the paper's own adversarial method is the subject of its own chapter.
+# * Section 4.3 also says that on CIFAR-10 class-wise forgetting "a high UA metric is
+#   observed across the methods"; its own Table 1 gives FT a low UA there, so we do not
+#   check that sentence.
 
 # %% [markdown]
 # ## Results and provenance

@@ -6,11 +6,11 @@ import torch
 from torch import Tensor, nn
 
 from ..data import ImageData
-from ..errors import check_fraction
+from ..errors import check_choice, check_fraction
 from ..persample import gradient_sum
 from ..splits import Split
 from ..train import Recipe, fit
-from .finetune import relabelled_forget_and_retain
+from .finetune import RL_LABELS, relabelled_forget_and_retain, uniform_labels_below
 from .registry import register
 
 
@@ -42,14 +42,32 @@ def hold_outside(masks: dict[str, Tensor], model: nn.Module):
     return restore
 
 
-@register("salun", "SalUn: saliency-masked random-label unlearning (Fan et al. 2024)")
+def check_salun_settings(split: Split, hyperparameters: dict) -> None:
+    """Before any run: `labels` names a way of drawing the forget set's labels."""
+    check_choice("salun labels", hyperparameters.get("labels", "redrawn"), RL_LABELS)
+
+
+@register("salun", "SalUn: saliency-masked random-label unlearning (Fan et al. 2024)",
+          check=check_salun_settings)
 def salun(model: nn.Module, data: ImageData, split: Split, *, mask_fraction: float = 0.5,
           epochs: int = 3, lr: float = 0.02, batch_size: int = 128,
-          weight_decay: float = 5e-4, schedule: str = "constant", seed: int = 0) -> None:
+          weight_decay: float = 5e-4, schedule: str = "constant", labels: str = "redrawn",
+          seed: int = 0) -> None:
+    # As SalUn's RL (Unlearn-Saliency): the forget samples' labels are drawn uniformly over
+    # all classes anew each time they are trained on (so they may be the true one), forget
+    # and retain shuffled together (its CIFAR-100 branch; its CIFAR-10 branch runs the
+    # forget batches of an epoch before the retain ones), and the weights outside the mask
+    # stay at their values. labels="fixed_wrong" draws one wrong label per forget sample
+    # before training, as before.
     check_fraction("mask_fraction", mask_fraction)
+    check_choice("salun labels", labels, RL_LABELS)
     masks = saliency_masks(model, data, split, mask_fraction)
-    indices, targets = relabelled_forget_and_retain(data, split, seed)
+    if labels == "fixed_wrong":
+        (indices, targets), relabel = relabelled_forget_and_retain(data, split, seed), None
+    else:
+        indices, targets = torch.cat([split.forget, split.retain]), None
+        relabel = uniform_labels_below(len(split.forget), data.num_classes)
     recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
                     schedule=schedule)
-    fit(model, data, indices, recipe, targets=targets, seed=seed, desc="salun",
-        step_hook=hold_outside(masks, model))
+    fit(model, data, indices, recipe, targets=targets, relabel=relabel, seed=seed,
+        desc="salun", step_hook=hold_outside(masks, model))
