@@ -1,7 +1,8 @@
 """Content-addressed store of model states, keyed by the canonical JSON of their config.
 
 A config holds everything that determines a model (dataset, split, architecture, method,
-hyper-parameters, seed), so chapters that ask for the same model share one file. Writes
+hyper-parameters, seed), so chapters that ask for the same model share one file; the key
+also hashes mu_core's sources, so code that changed never loads an older entry. Writes
 are atomic (temporary file, then rename); reads use ``weights_only=True``; a corrupt,
 partial or mismatching file, or one whose tensors do not match the checksum stored with
 them (a flipped byte), is reported, removed and rebuilt.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -89,7 +91,22 @@ def _jsonable(value):
 
 
 def config_key(config: dict) -> str:
-    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:32]
+    """The entry's name: a hash of the config and of the code that builds models
+    (`code_fingerprint`), so an entry built by other code is never loaded."""
+    keyed = canonical_json(config) + code_fingerprint()
+    return hashlib.sha256(keyed.encode()).hexdigest()[:32]
+
+
+@functools.cache
+def code_fingerprint(package: Path = Path(__file__).parent) -> str:
+    """SHA-256 of the Python sources under `package` (mu_core): its version does not change
+    between commits, so a cache keyed on the version alone served models that older code
+    had trained. Any change to the sources starts a fresh set of entries."""
+    digest = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        digest.update(f"{source.relative_to(package).as_posix()}\0".encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def path_for(config: dict) -> Path:

@@ -34,8 +34,9 @@
 #   carry every forget sample into the retrained model.
 #
 # The trained model is stored in `mu_core`'s cache under a key made of everything that
-# determines it (dataset, exact training indices, architecture, recipe, seed), so the later
-# chapters reuse it instead of training it again.
+# determines it (dataset, exact training indices, architecture, recipe, seed, and
+# `mu_core`'s own source code), so the later chapters reuse it instead of training it again,
+# and a changed library never loads a model its older code trained.
 
 # %% tags=["remove-cell"]
 import sys

@@ -40,6 +40,26 @@ def test_canonical_json_ignores_key_order_and_tuple_vs_list():
     assert cache.config_key(a) != cache.config_key({**a, "b": 2})
 
 
+def test_the_key_changes_with_the_code_that_builds_models(monkeypatch, tmp_path):
+    package = tmp_path / "pkg"
+    (package / "unlearn").mkdir(parents=True)
+    (package / "train.py").write_text("LR = 0.1\n")
+    (package / "unlearn" / "ga.py").write_text("STEPS = 5\n")
+    (package / "notes.yaml").write_text("not code\n")
+    before = cache.code_fingerprint(package)
+    (package / "notes.yaml").write_text("changed, still not code\n")
+    assert cache.code_fingerprint.__wrapped__(package) == before
+    (package / "unlearn" / "ga.py").write_text("STEPS = 6\n")
+    assert cache.code_fingerprint.__wrapped__(package) != before
+    # the same bytes under another name are other code
+    (package / "unlearn" / "ga.py").rename(package / "unlearn" / "rl.py")
+    (package / "unlearn" / "rl.py").write_text("STEPS = 5\n")
+    assert cache.code_fingerprint.__wrapped__(package) != before
+    key = cache.config_key(CONFIG)
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "other code")
+    assert cache.config_key(CONFIG) != key
+
+
 def test_location_from_the_environment_or_a_per_user_default(monkeypatch, tmp_path):
     monkeypatch.setenv("MU_CACHE_DIR", str(tmp_path / "x"))
     assert cache.cache_dir() == tmp_path / "x"
