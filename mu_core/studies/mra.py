@@ -193,8 +193,7 @@ def paper_rows_note(dataset: str) -> str:
 
 
 # The rows of the settings table: (label, the paper's key, this run's parameter).
-# Algorithm 1's epoch counts
-# are inputs that Tables 6-7 do not give (key None).
+# Algorithm 1's epoch counts are inputs that Tables 6-7 do not give (key None).
 SETTING_ROWS = (("rounds K_E", None, "rounds"),
                 ("distillation epochs K_D", None, "distill_epochs"),
                 ("recall epochs K_R", None, "recall_epochs"),
