@@ -166,7 +166,9 @@ runs = rsu.scenario_variants(scenarios, rsu_methods, hyperparameters,
 full = rsu.check_requests(setup, scenarios, runs, risk_methods, seeds, subset_size,
                           candidates=inversion_candidates, shadow_count=shadow_count,
                           fix_variance=lira_fix_variance, inversion_steps=inversion_steps,
-                          relearn_lr=relearn_lr, relearn_epochs=relearn_epochs)
+                          relearn_lr=relearn_lr, relearn_epochs=relearn_epochs,
+                          inversion_precision=inversion_precision,
+                          inversion_success=inversion_success)
 paper_key, paper_note = rsu.paper_dataset(dataset)
 display(Markdown(f"Beside our numbers: {paper_note}."))
 rsu.differences(setup, chapter.params)
@@ -208,7 +210,9 @@ chapter.savefig(rsu.inversion_figure(data, risks, inversion_success), "fig1_inve
 
 # %%
 risk_runs = rsu.risk_runs(setup, trained, sets, risk_methods, risks, seed=seeds[0],
-                          relearn_lr=relearn_lr, relearn_epochs=relearn_epochs)
+                          relearn_lr=relearn_lr, relearn_epochs=relearn_epochs,
+                          inversion_precision=inversion_precision,
+                          inversion_success=inversion_success)
 rsu.risk_table(risk_runs, "mi", dataset)
 
 # %%

@@ -309,6 +309,15 @@ def test_check_requests_refuses_bad_requests_before_any_training(mnist, cache_di
                                **{**sizes, budget: value})
     with pytest.raises(ConfigError, match="relearn_lr must be > 0"):
         rsu.check_requests(setup, scenarios, runs, ["ga"], [0], 5, **{**sizes, "relearn_lr": 0})
+    for key, value, message in [("inversion_precision", "float16", "unknown "
+                                 "inversion_precision 'float16'; accepted: float64, float32"),
+                                ("inversion_success", 1.5, "SSIM threshold from -1 to 1"),
+                                ("fix_variance", "yes", "lira_fix_variance must be True")]:
+        with pytest.raises(ConfigError, match=message):
+            rsu.check_requests(setup, scenarios, runs, ["ga"], [0], 5, **{**sizes, key: value})
+    with pytest.raises(ConfigError, match="ablation_method must be one of rsu_methods "
+                                          r"\(ga\), got 'rl'"):
+        rsu.scenario_variants(scenarios, ["ga"], {}, {}, 2, "rl")
     bad_retrain = dataclasses.replace(setup, hyperparameters={"retrain": {"momentum": 0.9}})
     with pytest.raises(ConfigError, match="'retrain' has no hyper-parameter momentum"):
         rsu.check_requests(bad_retrain, scenarios, runs, ["ga"], [0], 5, **sizes)

@@ -30,13 +30,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import cache, dryrun, plots
-from ..attacks.inversion import easiest_to_invert, inversion_quality
+from ..attacks.inversion import PRECISIONS, easiest_to_invert, inversion_quality
 from ..attacks.mia import (leave_one_out_scores, lira_scores, lira_statistic, privacy_scores,
                            roc_summary, shadow_keep_masks)
 from ..claims import Claim, verdict
 from ..data import ImageData, pixels
 from ..errors import (MAX_EPOCHS, MAX_MODELS, MAX_STEPS, ConfigError, check_budget,
-                      check_positive_int, check_positive_number)
+                      check_choice, check_positive_int, check_positive_number)
 from ..metrics import relearn_time, tug_of_war
 from ..papers import rsu as paper
 from ..splits import Split, make_split
@@ -100,10 +100,18 @@ def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dic
                    risk_methods, seeds,
                    subset_size: int, *, candidates: int, shadow_count: int,
                    fix_variance: bool, inversion_steps: int, relearn_lr: float,
-                   relearn_epochs: int) -> Split:
+                   relearn_epochs: int, inversion_precision: str = "float64",
+                   inversion_success: float = 0.3) -> Split:
     """Check every unlearning request and size of the chapter before any training. Returns
     a split whose training set is the trained model's (the whole training split)."""
     check_plan_shape(risk_methods, seeds, setup.hyperparameters)
+    check_choice("inversion_precision", inversion_precision, PRECISIONS)
+    if isinstance(fix_variance, bool) is False:
+        raise ConfigError(f"lira_fix_variance must be True or False, got {fix_variance!r}.")
+    if isinstance(inversion_success, bool) or not isinstance(inversion_success, (int, float)) \
+            or not -1 <= inversion_success <= 1:
+        raise ConfigError("inversion_success must be an SSIM threshold from -1 to 1, got "
+                          f"{inversion_success!r}.")
     cache.check_writable()
     for name, spec in scenarios.items():
         for seed in seeds:
@@ -550,6 +558,9 @@ def scenario_variants(scenarios, methods, hyperparameters: dict,
     """`variants` for each scenario, with the chapter's `hyperparameters` updated by the
     scenario's own in `scenario_hyperparameters` ({scenario: {method: settings}}): the
     paper tunes every method per scenario."""
+    if ablation_method not in methods:
+        raise ConfigError(f"ablation_method must be one of rsu_methods ({', '.join(methods)}), "
+                          f"got {ablation_method!r}.")
     unknown = sorted(set(scenario_hyperparameters) - set(scenarios))
     if unknown or not all(isinstance(v, dict) and all(isinstance(x, dict) for x in v.values())
                           for v in scenario_hyperparameters.values()):
