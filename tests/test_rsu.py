@@ -323,6 +323,22 @@ def test_check_requests_refuses_bad_requests_before_any_training(mnist, cache_di
         rsu.check_requests(bad_retrain, scenarios, runs, ["ga"], [0], 5, **sizes)
 
 
+def test_differences_name_the_rounds_and_the_scenario_settings(mnist):
+    setup = rsu.Setup(mnist, "cnn", {"hidden": 0}, Recipe(epochs=8, lr=0.1, schedule="step"),
+                      {"ga": {"epochs": 5}})
+    params = {"risk_methods": ["ga"], "rsu_methods": ["ga"], "subset_size": 50,
+              "forget_class": 0, "random_fraction": 0.1, "rounds": 5, "shadow_count": 16,
+              "lira_fix_variance": True, "inversion_candidates": 200, "inversion_steps": 150,
+              "inversion_precision": "float32", "seeds": [0, 1, 2],
+              "scenario_hyperparameters": {"class": {"ga": {"lr": 0.005}}}}
+    table = rsu.differences(setup, params)
+    assert table.loc["RSU rounds", "here"].startswith("5, sharing the method's epochs")
+    assert table.loc["unlearning in class forgetting", "here"] == "ga: lr 0.005 (the rest as " \
+                                                                   "above)"
+    assert "epochs 5" in table.loc["unlearning: ga", "here"]
+    assert table.loc["unlearning: ga", "paper"] == "5 epochs, lr tuned in [0.0001, 0.01]"
+
+
 def test_paper_dataset_names_the_rows_beside_ours():
     assert rsu.paper_dataset("cifar10") == ("cifar10", "the paper's cifar10 rows (ResNet-18)")
     key, note = rsu.paper_dataset("mnist5k")

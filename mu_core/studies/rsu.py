@@ -174,6 +174,12 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
         "training": (_paper_training(), _recipe_text(setup.recipe)),
         **{f"unlearning: {m}": (_paper_unlearning(m), _settings_text(setup, m))
            for m in dict.fromkeys([*params["risk_methods"], *params["rsu_methods"]])},
+        **{f"unlearning in {scenario} forgetting": (
+            "tuned per scenario inside the ranges above",
+            "; ".join(f"{m}: " + ", ".join(f"{k} {v}" for k, v in hp.items())
+                      for m, hp in overrides.items()) + " (the rest as above)")
+           for scenario, overrides in params.get("scenario_hyperparameters", {}).items()
+           if overrides},
         "risk sets (Tables 1-2)": (
             f"{paper.SUBSET_SIZE} samples; the Low columns differ between the two tables",
             f"{params['subset_size']} samples; one Low set for both tables"),
