@@ -60,9 +60,9 @@
 #   Low columns differ, so it seems to draw one per table; one shared set makes the two
 #   controls identical. MI High is the top of a random pool, MIA High of the whole
 #   training set.
-# * **Unlearning settings.** The methods run for the paper's epochs (GA and Bad-T 5, RL,
-#   FT and l1-sparse 10) with the toolkit's learning rates for this network, each inside
-#   the paper's range (`hyperparameters`); the paper tunes the rate of each within its
+# * **Unlearning settings.** The methods run for the epochs of the paper's Experiment
+#   Setup with the toolkit's learning rates for this network, each inside the paper's
+#   range (`hyperparameters`; the differences table lists both); the paper tunes the rate of each within its
 #   range, which we do not. Whole-class forgetting needs a stronger GA and Bad-T than the
 #   toolkit's rates, which leave most of the class recognised: `scenario_hyperparameters`
 #   gives them learning rates inside the paper's ranges, chosen once so that GA and Bad-T
