@@ -315,6 +315,10 @@ def test_check_requests_refuses_bad_requests_before_any_training(mnist, cache_di
                                 ("fix_variance", "yes", "lira_fix_variance must be True")]:
         with pytest.raises(ConfigError, match=message):
             rsu.check_requests(setup, scenarios, runs, ["ga"], [0], 5, **{**sizes, key: value})
+    for methods in (["gaa"], ["retrain"], [], "ga"):
+        with pytest.raises(ConfigError, match="rsu_methods must be a non-empty list of methods "
+                                              "RSU can sequence"):
+            rsu.scenario_variants(scenarios, methods, {}, {}, 2, "ga")
     with pytest.raises(ConfigError, match="ablation_method must be one of rsu_methods "
                                           r"\(ga\), got 'rl'"):
         rsu.scenario_variants(scenarios, ["ga"], {}, {}, 2, "rl")
@@ -487,6 +491,35 @@ def _runs(high_forget=(0.8, 0.9), low_forget=(1.0, 1.0), high_gap=0.3, low_gap=0
                      "forget": forget, "forget_drop": 0.0, "mia_gap": float("nan"),
                      "relearn": 0.0})
     return pd.DataFrame(rows)
+
+
+def test_risk_runs_score_each_set_against_the_original(mnist, monkeypatch):
+    # The original always says 0 with a logit gap of 5, the unlearned model always says 1
+    # with a gap of 10. On a set of four zeros: Acc_Du 1 -> 0 (a drop of 1); LiRA calls
+    # samples 0-1 members at a gap of 5 and all four at 10 (`_lira_risks`): MIA 0.5 -> 1.
+    zeros = mnist.train[mnist.labels[mnist.train] == 0][:4]
+    original, unlearned = ConstantLogits(_one_hot_logits(5.0)), \
+        ConstantLogits([0.0, 10.0] + [0.0] * 8)
+    calls = []
+
+    def fake_unlearned(split, trained, method, settings, seed):
+        calls.append((method, split.forget.tolist(), seed))
+        return unlearned, {"seconds": 2.0}
+
+    setup = SimpleNamespace(data=mnist, unlearned=fake_unlearned)
+    relearn = {"ga": None, "rl": 3}
+    monkeypatch.setattr(rsu, "relearn_time", lambda model, data, split, reference, **kw:
+                        relearn[calls[-1][0]])
+    runs = rsu.risk_runs(setup, (original, {}), {"low": zeros}, ["ga", "rl"],
+                         _lira_risks(zeros), seed=7, relearn_lr=0.01, relearn_epochs=5)
+    assert calls == [("ga", zeros.tolist(), 7), ("rl", zeros.tolist(), 7)]
+    rows = runs.set_index("method")
+    assert rows.loc["original", "forget"] == 1.0 and rows.loc["original", "mia"] == 0.5
+    assert rows.loc["ga", "forget"] == 0.0 and rows.loc["ga", "forget_drop"] == 1.0
+    assert rows.loc["ga", "mia"] == 1.0 and rows.loc["ga", "mia_gap"] == 0.5
+    assert np.isnan(rows.loc["ga", "relearn"]) and rows.loc["rl", "relearn"] == 3.0
+    share_of_ones = (mnist.labels[mnist.test] == 1).float().mean().item()
+    assert rows.loc["rl", "val"] == pytest.approx(share_of_ones)
 
 
 def test_risk_table_puts_the_papers_row_beside_ours():

@@ -564,6 +564,12 @@ def scenario_variants(scenarios, methods, hyperparameters: dict,
     """`variants` for each scenario, with the chapter's `hyperparameters` updated by the
     scenario's own in `scenario_hyperparameters` ({scenario: {method: settings}}): the
     paper tunes every method per scenario."""
+    from ..unlearn.sequence import accepted_bases
+
+    unknown = [m for m in methods if m not in accepted_bases()]
+    if isinstance(methods, (str, dict)) or not list(methods) or unknown:
+        raise ConfigError(f"rsu_methods must be a non-empty list of methods RSU can sequence "
+                          f"({', '.join(accepted_bases())}), got {methods!r}.")
     if ablation_method not in methods:
         raise ConfigError(f"ablation_method must be one of rsu_methods ({', '.join(methods)}), "
                           f"got {ablation_method!r}.")

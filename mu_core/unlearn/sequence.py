@@ -97,12 +97,17 @@ def rounds_of(base: str, settings: dict, rounds: int | None) -> int:
     return check_positive_int("rsu rounds", rounds)
 
 
+def accepted_bases() -> list[str]:
+    """The methods RSU can sequence: those that train for epochs, but retraining and RSU."""
+    return [name for name, method in METHODS.items()
+            if name not in NOT_A_BASE and "epochs" in method.hyperparameters()]
+
+
 def check_rsu(split: Split, hyperparameters: dict) -> None:
     """The base method exists, is not retraining or RSU itself, trains for epochs, accepts
     its settings, and has at least as many epochs as RSU has rounds."""
     base = hyperparameters.get("base", "ga")
-    accepted = [name for name, method in METHODS.items()
-                if name not in NOT_A_BASE and "epochs" in method.hyperparameters()]
+    accepted = accepted_bases()
     if base not in accepted:
         raise ConfigError(f"rsu base must be an unlearning method that trains for epochs, "
                           f"other than {' and '.join(NOT_A_BASE)}, got {base!r}; accepted: "
