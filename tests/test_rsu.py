@@ -771,6 +771,20 @@ def test_order_claim_needs_rsu_strictly_above_original_and_reverse():
     assert rsu.order_claim(_rsu_rows(values), "ga").verdict == "not testable here"
 
 
+def test_order_figure_shows_the_mean_of_each_order():
+    values = {("class", "ga"): (0.5, 0.7), ("class", "ga+rsu"): (0.9, 0.9),
+              ("class", "ga reverse"): (0.2, 0.4), ("class", "ga same passes"): (0.1, 0.1),
+              ("random", "ga"): (0.0, 0.0)}
+    figure = rsu.order_figure(_rsu_rows(values), "ga")
+    ax = figure.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Acc_Dr", "Acc_val", "Acc_Du",
+                                                            "ToW"]
+    heights = [round(bar.get_height(), 6) for bar in ax.patches]
+    # four bars per order (Acc_Dr, Acc_val and ToW equal the per-seed value, Acc_Du 0)
+    assert heights == [0.6, 0.6, 0.0, 0.6, 0.1, 0.1, 0.0, 0.1, 0.3, 0.3, 0.0, 0.3,
+                       0.9, 0.9, 0.0, 0.9]
+
+
 def test_claims_keep_their_ids_and_order():
     train = torch.arange(6)
     risks = _risks(train, asr=torch.tensor([0.9, 0.8, 0.2, 0.1, 0.5, 0.5]),
