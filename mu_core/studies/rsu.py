@@ -106,7 +106,7 @@ def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dic
     a split whose training set is the trained model's (the whole training split)."""
     check_plan_shape(risk_methods, seeds, setup.hyperparameters)
     check_choice("inversion_precision", inversion_precision, PRECISIONS)
-    if isinstance(fix_variance, bool) is False:
+    if not isinstance(fix_variance, bool):
         raise ConfigError(f"lira_fix_variance must be True or False, got {fix_variance!r}.")
     if isinstance(inversion_success, bool) or not isinstance(inversion_success, (int, float)) \
             or not -1 <= inversion_success <= 1:

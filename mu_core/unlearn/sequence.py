@@ -14,8 +14,8 @@ algorithm, and the paper's lambda "determines the proportion of the easiest sele
 examples at each training epoch": the rounds share the base method's epochs, they do not
 each repeat them. So by default (`budget="shared"`) RSU with the base method's settings
 trains for exactly the base method's epochs, split over `rounds` rounds as evenly as whole
-epochs allow (one epoch a round when `rounds` equals the epochs), and `rounds` may not
-exceed the epochs. `budget="per_round"` gives every round the base method's full epochs
+epochs allow (one epoch a round when `rounds` equals the epochs, as it does by default),
+and `rounds` may not exceed the epochs. `budget="per_round"` gives every round the base method's full epochs
 instead (the book's earlier reading): about (n + 1) / 2 times the passes over the forget
 set, and n times over the retain set for a method that trains on it. What the
 paper leaves open, chosen here: the number of rounds and the ages (round k's age is the
