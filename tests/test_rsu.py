@@ -99,12 +99,12 @@ def test_rsu_with_one_round_is_its_base_method(mnist, trained):
         assert torch.equal(a, b), name
 
 
-def _recorder(monkeypatch, name):
-    """Replace method `name` by one that records the split and seed of every call."""
+def _recorder(monkeypatch, name, default_epochs=3):
+    """Replace method `name` by one that records the split, seed and epochs of every call."""
     seen = []
 
-    def record(model, data, split, *, seed: int = 0):
-        seen.append((split, seed))
+    def record(model, data, split, *, epochs: int = default_epochs, seed: int = 0):
+        seen.append((split, seed, epochs))
 
     monkeypatch.setitem(METHODS, name, Method(name, record, METHODS[name].kinds, "recorder"))
     return seen
@@ -124,9 +124,42 @@ def test_rsu_unlearns_the_lowest_loss_samples_first(mnist, trained, five_forget,
     unlearn("rsu", trained[0], mnist, five_forget, base="ga", rounds=3, seed=10)
     f = five_forget.forget.tolist()
     # ranks by loss: f[1] (0.1), f[3] (0.2), f[0] (0.3), f[2] (0.4), f[4] (0.5); ages 2, 4, 5
-    assert [s.forget.tolist() for s, _ in seen] == [[f[1], f[3]], [f[0], f[1], f[2], f[3]], f]
-    assert [seed for _, seed in seen] == [10, 11, 12]
-    assert all(torch.equal(s.retain, five_forget.retain) for s, _ in seen)  # never shrinks
+    assert [s.forget.tolist() for s, _, _ in seen] == [[f[1], f[3]], [f[0], f[1], f[2], f[3]],
+                                                       f]
+    assert [seed for _, seed, _ in seen] == [10, 11, 12]
+    assert [epochs for _, _, epochs in seen] == [1, 1, 1]  # the base's 3 epochs, shared
+    assert all(torch.equal(s.retain, five_forget.retain) for s, _, _ in seen)  # never shrinks
+
+
+def test_rsu_rounds_share_the_base_methods_epochs(mnist, trained, five_forget, monkeypatch):
+    # Algorithm 1: T iterations in all, the age grown every epoch. 5 epochs over 2 rounds
+    # are 2 + 3; by default one round per epoch; "per_round" repeats all of them.
+    seen = _recorder(monkeypatch, "ga")
+    unlearn("rsu", trained[0], mnist, five_forget, base="ga", rounds=2,
+            base_settings={"epochs": 5})
+    assert [epochs for _, _, epochs in seen] == [2, 3]
+    seen.clear()
+    unlearn("rsu", trained[0], mnist, five_forget, base="ga", base_settings={"epochs": 4})
+    assert [len(s.forget) for s, _, _ in seen] == [2, 3, 4, 5]  # ages ceil(5k/4)
+    assert [epochs for _, _, epochs in seen] == [1, 1, 1, 1]
+    seen.clear()
+    unlearn("rsu", trained[0], mnist, five_forget, base="ga", rounds=2, budget="per_round",
+            base_settings={"epochs": 5})
+    assert [epochs for _, _, epochs in seen] == [5, 5]
+
+
+def test_round_epochs_on_hand_made_examples():
+    assert sequence.round_epochs(5, 5) == [1, 1, 1, 1, 1]
+    assert sequence.round_epochs(5, 2) == [2, 3]
+    assert sequence.round_epochs(10, 4) == [2, 3, 2, 3]
+    assert sequence.round_epochs(7, 1) == [7]
+    assert sequence.round_epochs(2, 3, "per_round") == [2, 2, 2]
+    with pytest.raises(ConfigError, match="rsu rounds must be at most the base method's 2 "
+                                          "epochs"):
+        sequence.round_epochs(2, 3)
+    with pytest.raises(ConfigError, match="unknown rsu budget 'all'; accepted: shared, "
+                                          "per_round"):
+        sequence.round_epochs(2, 1, "all")
 
 
 def test_rsu_reverse_order_starts_with_the_highest_losses(mnist, trained, five_forget,
@@ -134,13 +167,16 @@ def test_rsu_reverse_order_starts_with_the_highest_losses(mnist, trained, five_f
     seen = _recorder(monkeypatch, "rl")
     unlearn("rsu", trained[0], mnist, five_forget, base="rl", rounds=2, order="easy_first")
     f = five_forget.forget.tolist()
-    assert [s.forget.tolist() for s, _ in seen] == [[f[0], f[2], f[4]], f]
+    assert [s.forget.tolist() for s, _, _ in seen] == [[f[0], f[2], f[4]], f]
 
 
 @pytest.mark.parametrize("settings, message", [
-    ({"base": "retrain"}, "rsu base must be an unlearning method other than rsu and retrain"),
+    ({"base": "retrain"}, "other than rsu and retrain, got .retrain.; accepted: bu, "),
     ({"base": "gaa"}, "got 'gaa'"),
+    ({"base": "ff"}, "rsu base must be an unlearning method that trains for epochs"),
     ({"rounds": 0}, "rsu rounds must be a positive integer"),
+    ({"rounds": 3}, "rsu rounds must be at most the base method's 2 epochs"),  # GA's default
+    ({"rounds": 3, "base_settings": {"epochs": 3}, "budget": "all"}, "unknown rsu budget"),
     ({"rounds": 10**6}, "at most the 80 forget samples"),
     ({"order": "random"}, "rsu order"),
     ({"base_settings": {"seed": 1}}, "without 'seed'"),
@@ -273,9 +309,38 @@ def test_check_requests_refuses_bad_requests_before_any_training(mnist, cache_di
                                **{**sizes, budget: value})
     with pytest.raises(ConfigError, match="relearn_lr must be > 0"):
         rsu.check_requests(setup, scenarios, runs, ["ga"], [0], 5, **{**sizes, "relearn_lr": 0})
+    for key, value, message in [("inversion_precision", "float16", "unknown "
+                                 "inversion_precision 'float16'; accepted: float64, float32"),
+                                ("inversion_success", 1.5, "SSIM threshold from -1 to 1"),
+                                ("fix_variance", "yes", "lira_fix_variance must be True")]:
+        with pytest.raises(ConfigError, match=message):
+            rsu.check_requests(setup, scenarios, runs, ["ga"], [0], 5, **{**sizes, key: value})
+    for methods in (["gaa"], ["retrain"], [], "ga"):
+        with pytest.raises(ConfigError, match="rsu_methods must be a non-empty list of methods "
+                                              "RSU can sequence"):
+            rsu.scenario_variants(scenarios, methods, {}, {}, 2, "ga")
+    with pytest.raises(ConfigError, match="ablation_method must be one of rsu_methods "
+                                          r"\(ga\), got 'rl'"):
+        rsu.scenario_variants(scenarios, ["ga"], {}, {}, 2, "rl")
     bad_retrain = dataclasses.replace(setup, hyperparameters={"retrain": {"momentum": 0.9}})
     with pytest.raises(ConfigError, match="'retrain' has no hyper-parameter momentum"):
         rsu.check_requests(bad_retrain, scenarios, runs, ["ga"], [0], 5, **sizes)
+
+
+def test_differences_name_the_rounds_and_the_scenario_settings(mnist):
+    setup = rsu.Setup(mnist, "cnn", {"hidden": 0}, Recipe(epochs=8, lr=0.1, schedule="step"),
+                      {"ga": {"epochs": 5}})
+    params = {"risk_methods": ["ga"], "rsu_methods": ["ga"], "subset_size": 50,
+              "forget_class": 0, "random_fraction": 0.1, "rounds": 5, "shadow_count": 16,
+              "lira_fix_variance": True, "inversion_candidates": 200, "inversion_steps": 150,
+              "inversion_precision": "float32", "seeds": [0, 1, 2],
+              "scenario_hyperparameters": {"class": {"ga": {"lr": 0.005}}}}
+    table = rsu.differences(setup, params)
+    assert table.loc["RSU rounds", "here"].startswith("5, sharing the method's epochs")
+    assert table.loc["unlearning in class forgetting", "here"] == "ga: lr 0.005 (the rest as " \
+                                                                   "above)"
+    assert "epochs 5" in table.loc["unlearning: ga", "here"]
+    assert table.loc["unlearning: ga", "paper"] == "5 epochs, lr tuned in [0.0001, 0.01]"
 
 
 def test_paper_dataset_names_the_rows_beside_ours():
@@ -428,6 +493,35 @@ def _runs(high_forget=(0.8, 0.9), low_forget=(1.0, 1.0), high_gap=0.3, low_gap=0
     return pd.DataFrame(rows)
 
 
+def test_risk_runs_score_each_set_against_the_original(mnist, monkeypatch):
+    # The original always says 0 with a logit gap of 5, the unlearned model always says 1
+    # with a gap of 10. On a set of four zeros: Acc_Du 1 -> 0 (a drop of 1); LiRA calls
+    # samples 0-1 members at a gap of 5 and all four at 10 (`_lira_risks`): MIA 0.5 -> 1.
+    zeros = mnist.train[mnist.labels[mnist.train] == 0][:4]
+    original, unlearned = ConstantLogits(_one_hot_logits(5.0)), \
+        ConstantLogits([0.0, 10.0] + [0.0] * 8)
+    calls = []
+
+    def fake_unlearned(split, trained, method, settings, seed):
+        calls.append((method, split.forget.tolist(), seed))
+        return unlearned, {"seconds": 2.0}
+
+    setup = SimpleNamespace(data=mnist, unlearned=fake_unlearned)
+    relearn = {"ga": None, "rl": 3}
+    monkeypatch.setattr(rsu, "relearn_time", lambda model, data, split, reference, **kw:
+                        relearn[calls[-1][0]])
+    runs = rsu.risk_runs(setup, (original, {}), {"low": zeros}, ["ga", "rl"],
+                         _lira_risks(zeros), seed=7, relearn_lr=0.01, relearn_epochs=5)
+    assert calls == [("ga", zeros.tolist(), 7), ("rl", zeros.tolist(), 7)]
+    rows = runs.set_index("method")
+    assert rows.loc["original", "forget"] == 1.0 and rows.loc["original", "mia"] == 0.5
+    assert rows.loc["ga", "forget"] == 0.0 and rows.loc["ga", "forget_drop"] == 1.0
+    assert rows.loc["ga", "mia"] == 1.0 and rows.loc["ga", "mia_gap"] == 0.5
+    assert np.isnan(rows.loc["ga", "relearn"]) and rows.loc["rl", "relearn"] == 3.0
+    share_of_ones = (mnist.labels[mnist.test] == 1).float().mean().item()
+    assert rows.loc["rl", "val"] == pytest.approx(share_of_ones)
+
+
 def test_risk_table_puts_the_papers_row_beside_ours():
     runs = _runs()
     table = rsu.risk_table(runs, "mi", "mnist5k")
@@ -473,23 +567,26 @@ def test_rsu_table_puts_the_papers_row_beside_ours():
 
 def test_scenario_settings_update_the_chapters_settings_in_their_scenario_only():
     scenarios = {"class": {"forget_classes": [0]}, "random": {"random_fraction": 0.1}}
-    runs = rsu.scenario_variants(scenarios, ["ga"], {"ga": {"epochs": 2, "lr": 0.01}},
+    runs = rsu.scenario_variants(scenarios, ["ga"], {"ga": {"epochs": 3, "lr": 0.01}},
                                  {"class": {"ga": {"lr": 0.005}}}, 3, "ga")
-    assert runs["class"]["ga"] == ("ga", {"epochs": 2, "lr": 0.005})
-    assert runs["random"]["ga"] == ("ga", {"epochs": 2, "lr": 0.01})
-    assert runs["class"]["ga+rsu"][1]["base_settings"] == {"epochs": 2, "lr": 0.005}
+    assert runs["class"]["ga"] == ("ga", {"epochs": 3, "lr": 0.005})
+    assert runs["random"]["ga"] == ("ga", {"epochs": 3, "lr": 0.01})
+    assert runs["class"]["ga+rsu"][1]["base_settings"] == {"epochs": 3, "lr": 0.005}
     with pytest.raises(ConfigError, match="scenario_hyperparameters must map scenarios"):
         rsu.scenario_variants(scenarios, ["ga"], {}, {"klass": {"ga": {}}}, 3, "ga")
 
 
 def test_variants_add_reverse_and_a_same_passes_control():
-    runs = rsu.variants(["ga", "rl"], {"ga": {"epochs": 2}}, 5, "ga")
-    assert runs["ga+rsu"] == ("rsu", {"base": "ga", "rounds": 5, "base_settings": {"epochs": 2}})
+    runs = rsu.variants(["ga", "rl"], {"ga": {"epochs": 5}}, 5, "ga")
+    assert runs["ga+rsu"] == ("rsu", {"base": "ga", "rounds": 5, "base_settings": {"epochs": 5}})
     assert runs["ga reverse"][1]["order"] == "easy_first"
-    # five nested subsets of 1/5 .. 5/5 of the forget set: 3 passes per pass of one go
-    assert runs["ga same passes"] == ("ga", {"epochs": 6})
+    # five rounds of one epoch on 1/5 .. 5/5 of the forget set: 3 passes over it in all
+    assert runs["ga same passes"] == ("ga", {"epochs": 3})
     assert "rl reverse" not in runs
-    assert rsu.same_passes({}, "ga", 3) == 2 * METHODS["ga"].hyperparameters()["epochs"]
+    # 6 epochs in 3 rounds of 2 on 1/3, 2/3, 3/3: 2/3 + 4/3 + 2 = 4 passes
+    assert rsu.same_passes({"epochs": 6}, "ga", 3) == 4
+    # GA's default 2 epochs, 2 rounds of 1 on 1/2 and 2/2: 1.5 passes, rounded to 2
+    assert rsu.same_passes({}, "ga", 2) == 2 == METHODS["ga"].hyperparameters()["epochs"]
 
 
 def test_gains_pair_seeds_and_mark_gains_beyond_the_spread():
@@ -624,6 +721,32 @@ def test_improvement_claims_need_a_strict_gain_for_every_method():
                                  "bad_teacher ToW)")
 
 
+def test_closer_to_retrain_claim_needs_a_strict_tow_gain_in_class_forgetting():
+    rows = _gain_rows((0.02, 0.01), (-0.5, -0.5), methods=("ga", "rl"))
+    rows.loc[(rows.scenario == "class") & (rows.metric != "tow"), "gain"] = -1.0  # not read
+    claim = rsu.improvement_claim(rows, "class_tow", ["ga", "rl"])
+    assert (claim.id, claim.verdict) == ("rsu_closer_to_retrain_class", "held")
+    assert claim.here == "here (gain): ga ToW +0.02, rl ToW +0.01; not run: bad_teacher"
+    rows.loc[(rows.scenario == "class") & (rows.method == "rl") & (rows.metric == "tow"),
+             "gain"] = 0.0  # unchanged is not closer
+    assert rsu.improvement_claim(rows, "class_tow", ["ga", "rl"]).verdict == "did not hold"
+    # Table 5's ToW: 11 of 12 rise with RSU, MNIST RL stays at 0.99
+    assert claim.paper == ("paper: Table 5, higher with RSU in 11 of 12 (dataset, method, "
+                           "metric) cells (not mnist rl ToW)")
+
+
+def test_reverse_claim_needs_reverse_strictly_below_original():
+    values = {("class", "ga"): (0.5, 0.6), ("class", "ga reverse"): (0.4, 0.6),
+              ("random", "ga"): (0.1, 0.1), ("random", "ga reverse"): (0.9, 0.9)}
+    claim = rsu.reverse_claim(_rsu_rows(values), "ga")  # class: 0.50 < 0.55
+    assert (claim.id, claim.verdict) == ("reverse_can_be_worse", "held")
+    assert claim.here == "here (ga, ToW, the one case): original 0.550, reverse 0.500"
+    values[("class", "ga reverse")] = (0.5, 0.6)  # a tie is not worse
+    assert rsu.reverse_claim(_rsu_rows(values), "ga").verdict == "did not hold"
+    del values[("class", "ga reverse")]
+    assert rsu.reverse_claim(_rsu_rows(values), "ga").verdict == "not testable here"
+
+
 def test_class_vs_random_claim_compares_mean_tow_gains():
     claim = rsu.class_vs_random_claim(_gain_rows((0.1,), (0.05,)), ["ga"])
     assert claim.verdict == "held" and "class +0.100, random +0.050" in claim.here
@@ -646,6 +769,20 @@ def test_order_claim_needs_rsu_strictly_above_original_and_reverse():
     assert rsu.order_claim(_rsu_rows(values), "ga").verdict == "did not hold"
     del values[("class", "ga reverse")]
     assert rsu.order_claim(_rsu_rows(values), "ga").verdict == "not testable here"
+
+
+def test_order_figure_shows_the_mean_of_each_order():
+    values = {("class", "ga"): (0.5, 0.7), ("class", "ga+rsu"): (0.9, 0.9),
+              ("class", "ga reverse"): (0.2, 0.4), ("class", "ga same passes"): (0.1, 0.1),
+              ("random", "ga"): (0.0, 0.0)}
+    figure = rsu.order_figure(_rsu_rows(values), "ga")
+    ax = figure.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Acc_Dr", "Acc_val", "Acc_Du",
+                                                            "ToW"]
+    heights = [round(bar.get_height(), 6) for bar in ax.patches]
+    # four bars per order (Acc_Dr, Acc_val and ToW equal the per-seed value, Acc_Du 0)
+    assert heights == [0.6, 0.6, 0.0, 0.6, 0.1, 0.1, 0.0, 0.1, 0.3, 0.3, 0.0, 0.3,
+                       0.9, 0.9, 0.0, 0.9]
 
 
 def test_claims_keep_their_ids_and_order():
@@ -671,8 +808,9 @@ def test_claims_keep_their_ids_and_order():
 EXPECTED_IDS = ["mi_high_forgotten_more", "mi_high_larger_mia_gap", "mia_high_forgotten_more",
                 "mia_high_larger_mia_gap", "mi_high_higher_asr", "high_more_entropy",
                 "high_in_tail", "high_relearn_longer", "loss_correlates_with_asr",
-                "rsu_improves_class", "rsu_improves_random", "rsu_gain_larger_for_class",
-                "rsu_beats_original_and_reverse"]
+                "rsu_improves_class", "rsu_closer_to_retrain_class", "rsu_improves_random",
+                "rsu_gain_larger_for_class", "rsu_beats_original_and_reverse",
+                "reverse_can_be_worse"]
 
 
 def check_smoke_results(results, out):

@@ -370,6 +370,10 @@ CLAIMS = {
         "RSU framework improves Acc_Dr and Acc_val for three different unlearning "
         "algorithms and on four different datasets (Comparison experiments in class "
         "forgetting, Table 5)",
+    "rsu_closer_to_retrain_class":
+        "In particular, the performance gap between each approximate unlearning method and "
+        "Retrain reduces with RSU framework (Comparison experiments in class forgetting, "
+        "Table 5; ToW measures the gap)",
     "rsu_improves_random":
         "for three different unlearning algorithms and on four different datasets, "
         "unlearning with RSU outperforms original unlearning (Comparison experiments in "
@@ -380,4 +384,8 @@ CLAIMS = {
     "rsu_beats_original_and_reverse":
         "for the GA unlearning algorithm and on four different datasets, RSU significantly "
         "outperforms Original and Reverse (Ablation Study, Fig. 7)",
+    "reverse_can_be_worse":
+        "Interestingly, in some cases, Reverse actually performs worse than Original, "
+        "indicating that the difficulty of the problem may increase rather than decrease "
+        "given a poor order strategy (Ablation Study, Fig. 7)",
 }

@@ -30,13 +30,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import cache, dryrun, plots
-from ..attacks.inversion import easiest_to_invert, inversion_quality
+from ..attacks.inversion import PRECISIONS, easiest_to_invert, inversion_quality
 from ..attacks.mia import (leave_one_out_scores, lira_scores, lira_statistic, privacy_scores,
                            roc_summary, shadow_keep_masks)
 from ..claims import Claim, verdict
 from ..data import ImageData, pixels
 from ..errors import (MAX_EPOCHS, MAX_MODELS, MAX_STEPS, ConfigError, check_budget,
-                      check_positive_int, check_positive_number)
+                      check_choice, check_positive_int, check_positive_number)
 from ..metrics import relearn_time, tug_of_war
 from ..papers import rsu as paper
 from ..splits import Split, make_split
@@ -100,10 +100,18 @@ def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dic
                    risk_methods, seeds,
                    subset_size: int, *, candidates: int, shadow_count: int,
                    fix_variance: bool, inversion_steps: int, relearn_lr: float,
-                   relearn_epochs: int) -> Split:
+                   relearn_epochs: int, inversion_precision: str = "float64",
+                   inversion_success: float = 0.3) -> Split:
     """Check every unlearning request and size of the chapter before any training. Returns
     a split whose training set is the trained model's (the whole training split)."""
     check_plan_shape(risk_methods, seeds, setup.hyperparameters)
+    check_choice("inversion_precision", inversion_precision, PRECISIONS)
+    if not isinstance(fix_variance, bool):
+        raise ConfigError(f"lira_fix_variance must be True or False, got {fix_variance!r}.")
+    if isinstance(inversion_success, bool) or not isinstance(inversion_success, (int, float)) \
+            or not -1 <= inversion_success <= 1:
+        raise ConfigError("inversion_success must be an SSIM threshold from -1 to 1, got "
+                          f"{inversion_success!r}.")
     cache.check_writable()
     for name, spec in scenarios.items():
         for seed in seeds:
@@ -166,6 +174,12 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
         "training": (_paper_training(), _recipe_text(setup.recipe)),
         **{f"unlearning: {m}": (_paper_unlearning(m), _settings_text(setup, m))
            for m in dict.fromkeys([*params["risk_methods"], *params["rsu_methods"]])},
+        **{f"unlearning in {scenario} forgetting": (
+            "tuned per scenario inside the ranges above",
+            "; ".join(f"{m}: " + ", ".join(f"{k} {v}" for k, v in hp.items())
+                      for m, hp in overrides.items()) + " (the rest as above)")
+           for scenario, overrides in params.get("scenario_hyperparameters", {}).items()
+           if overrides},
         "risk sets (Tables 1-2)": (
             f"{paper.SUBSET_SIZE} samples; the Low columns differ between the two tables",
             f"{params['subset_size']} samples; one Low set for both tables"),
@@ -176,7 +190,9 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
             f"the whole class {params['forget_class']}"),
         "random forgetting (Table 6)": (f"{share} of the training data",
                                         f"{params['random_fraction']:.0%}"),
-        "RSU rounds": ("not given", f"{params['rounds']}, each with the method's full settings"),
+        "RSU rounds": ("not given (Algorithm 1: T iterations, the age grown every epoch)",
+                       f"{params['rounds']}, sharing the method's epochs (as many in all as "
+                       "the method alone), each round restarting its optimiser"),
         "LiRA": ("shadow models (how many is not given), logit gap",
                  f"{params['shadow_count']} shadow models, logit gap, "
                  + ("one variance per Gaussian" if params["lira_fix_variance"]
@@ -548,6 +564,15 @@ def scenario_variants(scenarios, methods, hyperparameters: dict,
     """`variants` for each scenario, with the chapter's `hyperparameters` updated by the
     scenario's own in `scenario_hyperparameters` ({scenario: {method: settings}}): the
     paper tunes every method per scenario."""
+    from ..unlearn.sequence import accepted_bases
+
+    unknown = [m for m in methods if m not in accepted_bases()]
+    if isinstance(methods, (str, dict)) or not list(methods) or unknown:
+        raise ConfigError(f"rsu_methods must be a non-empty list of methods RSU can sequence "
+                          f"({', '.join(accepted_bases())}), got {methods!r}.")
+    if ablation_method not in methods:
+        raise ConfigError(f"ablation_method must be one of rsu_methods ({', '.join(methods)}), "
+                          f"got {ablation_method!r}.")
     unknown = sorted(set(scenario_hyperparameters) - set(scenarios))
     if unknown or not all(isinstance(v, dict) and all(isinstance(x, dict) for x in v.values())
                           for v in scenario_hyperparameters.values()):
@@ -565,11 +590,13 @@ def _updated(settings: dict, updates: dict) -> dict:
 
 def same_passes(settings: dict, method: str, rounds: int) -> int:
     """Epochs of one go that pass over the forget set as often as RSU's `rounds` nested
-    subsets of 1/n, 2/n, ..., n/n of it: (n + 1) / 2 times the method's epochs, rounded."""
-    from ..unlearn import METHODS
+    subsets of 1/n, 2/n, ..., n/n of it, each trained for its share of the method's
+    epochs (`sequence.round_epochs`): sum_k e_k k / n, rounded (at least 1); with one
+    epoch a round, (n + 1) / 2."""
+    from ..unlearn.sequence import base_epochs, round_epochs
 
-    epochs = settings.get("epochs", METHODS[method].hyperparameters()["epochs"])
-    return int(round(epochs * (rounds + 1) / 2))
+    shares = round_epochs(base_epochs(method, settings), rounds)
+    return max(1, int(round(sum(e * k / rounds for k, e in enumerate(shares, start=1)))))
 
 
 def rsu_runs(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict], seeds,
@@ -647,14 +674,16 @@ def rsu_table(rows: pd.DataFrame, scenario: str, methods, dataset: str) -> pd.Da
 
 
 def order_figure(rows: pd.DataFrame, method: str, scenario: str = "class"):
-    """Figure 7: Acc_Dr, Acc_val and ToW of `method` in one go, one go with RSU's number of
-    passes, Reverse order and RSU order (mean over seeds)."""
+    """Figure 7: Acc_Dr, Acc_val, Acc_Du and ToW of `method` in one go, one go with RSU's
+    number of passes, Reverse order and RSU order (mean over seeds). Acc_Du shows how much
+    of the forget set each order leaves recognised (retraining's is beside it in Table 5)."""
     labels = {method: "original", f"{method} same passes": "original, same passes",
               f"{method} reverse": "reverse", f"{method}+rsu": "RSU"}
+    metrics = ("retain", "val", "forget", "tow")
     chosen = rows[(rows.scenario == scenario) & rows.run.isin(labels)]
     mean = chosen.groupby("run").mean(numeric_only=True).reindex(list(labels))
-    series = {labels[r]: [mean.loc[r, m] for m in ("retain", "val", "tow")] for r in labels}
-    return plots.grouped_bars(series, ["Acc_Dr", "Acc_val", "ToW"], title=f"Fig. 7: order of "
+    series = {labels[r]: [mean.loc[r, m] for m in metrics] for r in labels}
+    return plots.grouped_bars(series, [LABELS[m] for m in metrics], title=f"Fig. 7: order of "
                               f"forgetting, {method}, {scenario} forgetting")
 
 
@@ -759,9 +788,11 @@ def claims(runs: pd.DataFrame, risks: Risks, sets: dict[str, Tensor], distributi
     out.append(relearn_claim(runs))
     out.append(correlation_claim(correlation))
     out.append(improvement_claim(gain_rows, "class", methods))
+    out.append(improvement_claim(gain_rows, "class_tow", methods))
     out.append(improvement_claim(gain_rows, "random", methods))
     out.append(class_vs_random_claim(gain_rows, methods))
     out.append(order_claim(rsu_rows, ablation_method))
+    out.append(reverse_claim(rsu_rows, ablation_method))
     return out
 
 
@@ -855,14 +886,16 @@ def _gain(gain_rows: pd.DataFrame, scenario: str, method: str, metric: str) -> f
 
 
 # Tables 5-6 by scenario: the claim's id, the metrics RSU must improve, the paper's table
+# (the class scenario twice: Acc_Dr and Acc_val, then the gap to retraining, ToW)
 IMPROVES = {"class": ("rsu_improves_class", ("retain", "val"), paper.TABLE5, 5),
+            "class_tow": ("rsu_closer_to_retrain_class", ("tow",), paper.TABLE5, 5),
             "random": ("rsu_improves_random", ("tow",), paper.TABLE6, 6)}
 
 
-def paper_improvement(scenario: str) -> str:
+def paper_improvement(claim: str) -> str:
     """How many of Table 5's (class) or 6's (random) cells of the claim's metrics are
     strictly higher with RSU than without."""
-    _, metrics, table, number = IMPROVES[scenario]
+    _, metrics, table, number = IMPROVES[claim]
     pairs = {f"{dataset} {method} {LABELS[k]}": (cells["without"][k], cells["with"][k])
              for dataset, methods in table.items() for method, cells in methods.items()
              for k in metrics}
@@ -870,11 +903,13 @@ def paper_improvement(scenario: str) -> str:
     return f"paper: Table {number}, higher with RSU in {counted}"
 
 
-def improvement_claim(gain_rows: pd.DataFrame, scenario: str, methods) -> Claim:
+def improvement_claim(gain_rows: pd.DataFrame, claim: str, methods) -> Claim:
     """Tables 5-6: RSU's mean gain over seeds is strictly positive for every method run,
-    in Acc_Dr and Acc_val (class forgetting) or in ToW (random forgetting, the paper's
+    in Acc_Dr and Acc_val (`claim` 'class'), in ToW, the gap to retraining, in class
+    forgetting ('class_tow'), or in ToW in random forgetting ('random', the paper's
     "outperforms")."""
-    claim_id, metrics, _, _ = IMPROVES[scenario]
+    claim_id, metrics, _, _ = IMPROVES[claim]
+    scenario = claim.removesuffix("_tow")
     gains_of = {(m, k): _gain(gain_rows, scenario, m, k) for m in methods for k in metrics}
     known, failing = strict_order({key: (0.0, g) for key, g in gains_of.items()}, True)
     if not known:
@@ -883,7 +918,7 @@ def improvement_claim(gain_rows: pd.DataFrame, scenario: str, methods) -> Claim:
         held = not failing
         here = "here (gain): " + ", ".join(f"{m} {LABELS[k]} {gains_of[m, k] * scale(k):+.2f}"
                                            for m, k in known) + _not_run(methods, RSU_BASES)
-    return Claim(claim_id, paper.CLAIMS[claim_id], paper_improvement(scenario), here,
+    return Claim(claim_id, paper.CLAIMS[claim_id], paper_improvement(claim), here,
                  verdict(held))
 
 
@@ -928,6 +963,25 @@ def order_claim(rows: pd.DataFrame, method: str, scenario: str = "class") -> Cla
         here += f"; one go with RSU's passes {chosen[f'{method} same passes']:.3f}"
     return Claim(claim_id, paper.CLAIMS[claim_id], theirs, here,
                  verdict(ours > original and ours > reverse))
+
+
+def reverse_claim(rows: pd.DataFrame, method: str, scenario: str = "class") -> Claim:
+    """Figure 7, "in some cases": the Reverse order's mean ToW is strictly below the
+    original's in at least one case; here there is one case (one dataset, one method, the
+    class scenario), so the rule is that one comparison."""
+    claim_id = "reverse_can_be_worse"
+    chosen = rows[rows.scenario == scenario].groupby("run").tow.mean()
+    theirs = (f"paper: Fig. 7 (a plot, no numbers), GA on {len(paper.DATASETS)} datasets, "
+              "'in some cases'")
+    labels = [method, f"{method} reverse"]
+    if not all(label in chosen.index for label in labels):
+        return Claim(claim_id, paper.CLAIMS[claim_id], theirs,
+                     f"here: needs {method} and its reverse runs in {scenario} forgetting",
+                     verdict(None))
+    original, reverse = (chosen[label] for label in labels)
+    return Claim(claim_id, paper.CLAIMS[claim_id], theirs,
+                 f"here ({method}, ToW, the one case): original {original:.3f}, reverse "
+                 f"{reverse:.3f}", verdict(bool(reverse < original)))
 
 
 def headline(results: dict) -> dict[str, float]:
