@@ -46,7 +46,7 @@ def test_the_fourteen_methods_are_registered():
 
 # RSU runs its base method once per round on nested subsets, (n + 1) / 2 passes over the
 # forget set per base epoch: three rounds of one GA epoch match GA's default two epochs.
-SETTINGS = {"rsu": {"rounds": 3, "base_settings": {"epochs": 1}}, "ff": {"alpha": 3e-6}}
+SETTINGS = {"rsu": {"rounds": 3, "base_settings": {"epochs": 3}}, "ff": {"alpha": 3e-6}}  # rsu: an epoch a round
 
 
 # The adversarial method needs a validation set and aims at membership, not at forget
