@@ -16,7 +16,7 @@ any training step does (batch norm on each batch's statistics). Computing the at
 and V_ss in eval mode instead (an earlier version) lets the descent move the model through
 batch norm's running statistics, which the retain cross-entropy, normalised per batch, never
 sees: on mnist5k the deployed model collapsed (RA 0.11-0.55 in class forgetting) while the
-train-mode retain loss stayed low. Only the retain batch updates batch norm's running
+train-mode retain loss mostly stayed low. Only the retain batch updates batch norm's running
 statistics: the forward passes of D_f and D_v (and their noisy copies) use their batch's
 statistics and leave the running ones as they were, so that D_f (one class, in class-wise
 forgetting) does not make up much of what the deployed model normalises with. The
