@@ -218,6 +218,7 @@ def test_the_defender_step_trains_every_term_through_batch_norm_in_train_mode(mn
     assert not torch.allclose(model[1].weight, weight)  # the step did move the layer
     assert torch.allclose(model[1].bias, bias, atol=1e-5)  # but not the bias batch norm cancels
 
+
 def test_only_the_retain_batch_moves_the_running_statistics(mnist):
     # Batch norm's running mean after one step is 0.9 old + 0.1 (the mean over the retain
     # batch of the layer's input), worked out from the weights before the step: the forget
