@@ -199,6 +199,44 @@ def test_one_step_moves_the_attacker_up_and_the_defender_down(mnist):
     assert all(p.grad is None for p in attacker.parameters())  # the defender's loss stays out
 
 
+def test_the_defender_step_trains_every_term_through_batch_norm_in_train_mode(mnist):
+    # Batch norm in train mode subtracts each batch's mean, so a bias just before it changes
+    # no output of a training forward: every term of a training step gives it zero gradient.
+    # In eval mode the running mean is a constant and the bias moves the outputs. A step
+    # that computed the attack term or V_ss on the eval-mode model would move this bias,
+    # optimising the deployed model where the retain loss, normalised per batch, cannot see.
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 8), nn.BatchNorm1d(8, affine=False),
+                          nn.ReLU(), nn.Linear(8, 10))
+    split = make_split(mnist, random_fraction=0.1, val_fraction=0.1, seed=0)
+    batch = {"retain": split.retain[:64], "forget": split.forget[:32], "val": split.val[:32]}
+    attacker = new_attacker(10, seed=0)
+    bias, weight = model[1].bias.detach().clone(), model[1].weight.detach().clone()
+    defender_step(model, attacker, torch.optim.SGD(model.parameters(), lr=1.0), mnist, batch,
+                  torch.Generator().manual_seed(7), alpha=0.9, beta=0.001,
+                  redundancy_weight=5e-3, game="minimax", samples=10, scale=1e-3)
+    assert not torch.allclose(model[1].weight, weight)  # the step did move the layer
+    assert torch.allclose(model[1].bias, bias, atol=1e-5)  # but not the bias batch norm cancels
+
+
+def test_only_the_retain_batch_moves_the_running_statistics(mnist):
+    # Batch norm's running mean after one step is 0.9 old + 0.1 (the mean over the retain
+    # batch of the layer's input), worked out from the weights before the step: the forget
+    # and validation forwards (and their noisy copies) must leave it alone.
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 8), nn.BatchNorm1d(8),
+                          nn.ReLU(), nn.Linear(8, 10))
+    split = make_split(mnist, random_fraction=0.1, val_fraction=0.1, seed=0)
+    batch = {"retain": split.retain[:64], "forget": split.forget[:32], "val": split.val[:32]}
+    with torch.no_grad():
+        model[2].running_mean.fill_(3.0)
+        inputs = mnist.inputs(batch["retain"]).flatten(1)
+        expected = 0.9 * 3.0 + 0.1 * (inputs @ model[1].weight.T + model[1].bias).mean(0)
+    defender_step(model, new_attacker(10, seed=0), torch.optim.SGD(model.parameters(), lr=0.1),
+                  mnist, batch, torch.Generator().manual_seed(7), alpha=0.9, beta=0.001,
+                  redundancy_weight=5e-3, game="minimax", samples=10, scale=1e-3)
+    assert torch.allclose(model[2].running_mean, expected, atol=1e-5)
+
 # ---------------------------------------------------------------------------------------
 # Sparse models
 
