@@ -329,6 +329,13 @@ def class_ft_farthest_from_retrain(summary: pd.DataFrame) -> Claim:
                  verdict(held))
 
 
+def _run_times(summary: pd.DataFrame, settings) -> str:
+    """Table 1's methods' mean run times here, per setting (a run-time claim's `here`)."""
+    return "here (s, measured, varies with the machine): " + "; ".join(
+        f"{s} " + ", ".join(f"{m} {_mean(summary, s, m, 'seconds'):.2f}" for m in PAPER_METHODS)
+        for s in settings)
+
+
 def ga_fastest(summary: pd.DataFrame) -> Claim:
     """In random and in whole-class forgetting, GA's mean run time is strictly shorter than
     each of retrain's, FT's, FF's and IU's (the methods of Table 1; others run here are not
@@ -338,9 +345,7 @@ def ga_fastest(summary: pd.DataFrame) -> Claim:
     if all(_all_ran(summary, s, PAPER_METHODS) for s in settings):
         held = all(_mean(summary, s, "ga", "seconds") < _mean(summary, s, m, "seconds")
                    for s in settings for m in PAPER_METHODS if m != "ga")
-        here = "here (s, measured, varies with the machine): " + "; ".join(
-            f"{s} " + ", ".join(f"{m} {_mean(summary, s, m, 'seconds'):.2f}"
-                                for m in PAPER_METHODS) for s in settings)
+        here = _run_times(summary, settings)
     else:
         held, here = None, "here: needs retrain, ft, ga, ff and iu in `methods`"
     return Claim("ga_fastest",
@@ -358,9 +363,7 @@ def baselines_faster_than_retrain(summary: pd.DataFrame) -> Claim:
     if all(_all_ran(summary, s, PAPER_METHODS) for s in settings):
         held = all(_mean(summary, s, m, "seconds") < _mean(summary, s, "retrain", "seconds")
                    for s in settings for m in PAPER_BASELINES)
-        here = "here (s, measured, varies with the machine): " + "; ".join(
-            f"{s} " + ", ".join(f"{m} {_mean(summary, s, m, 'seconds'):.2f}"
-                                for m in PAPER_METHODS) for s in settings)
+        here = _run_times(summary, settings)
     else:
         held, here = None, "here: needs retrain, ft, ga, ff and iu in `methods`"
     return Claim("baselines_faster_than_retrain",
