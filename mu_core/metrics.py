@@ -4,6 +4,8 @@ recovery metrics, relearn time, SSIM."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -92,7 +94,14 @@ def unlearning_scores(model, data, split, *, feature: str = "confidence",
 
 def scores_from_predictions(forget, retain, test, *, feature: str = "confidence",
                             seed: int = 0) -> dict[str, float]:
-    """`unlearning_scores` from the (probabilities, labels) of forget, retain and test."""
+    """`unlearning_scores` from the (probabilities, labels) of forget, retain and test; all
+    NaN, with a warning, when the probabilities are not finite (a diverged unlearning run:
+    its argmax and its attack features mean nothing, and the other runs' scores must not be
+    lost to the SVC's error)."""
+    if not all(torch.isfinite(probs).all() for probs, _ in (forget, retain, test)):
+        warnings.warn("a model's probabilities are not finite (its unlearning diverged): its "
+                      "UA, MIA-efficacy, RA and TA are NaN.", RuntimeWarning, stacklevel=2)
+        return dict.fromkeys(("UA", "MIA", "RA", "TA"), float("nan"))
     return {"UA": 1 - accuracy(forget[0].argmax(1), forget[1]),
             "MIA": mia_efficacy_from_predictions(retain, test, forget, feature=feature, seed=seed),
             "RA": accuracy(retain[0].argmax(1), retain[1]),

@@ -150,3 +150,18 @@ def test_unlearning_scores_of_retraining_forget_a_whole_class(mnist):
     model, _ = trained_model(mnist, split, "cnn", Recipe(epochs=4))
     scores = metrics.unlearning_scores(unlearn("retrain", model, mnist, split, epochs=4), mnist, split)
     assert scores["UA"] == 1.0 and scores["MIA"] > 0.9 and scores["RA"] > 0.95
+
+
+def test_a_diverged_models_scores_are_nan_and_the_others_unchanged():
+    labels = torch.tensor([0, 1, 0, 1])
+    right = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.4, 0.6]])
+    wrong_on_two = torch.tensor([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.4, 0.6]])
+    scores = metrics.scores_from_predictions((wrong_on_two, labels), (right, labels),
+                                             (right, labels))
+    assert (scores["UA"], scores["RA"], scores["TA"]) == (0.5, 1.0, 1.0)
+    diverged = right.clone()
+    diverged[2] = float("nan")
+    with pytest.warns(RuntimeWarning, match="not finite"):
+        nan_scores = metrics.scores_from_predictions((right, labels), (diverged, labels),
+                                                     (right, labels))
+    assert all(math.isnan(v) for v in nan_scores.values()) and len(nan_scores) == 4
