@@ -329,48 +329,48 @@ def class_ft_farthest_from_retrain(summary: pd.DataFrame) -> Claim:
                  verdict(held))
 
 
-def _run_times(summary: pd.DataFrame, settings) -> str:
-    """Table 1's methods' mean run times here, per setting (a run-time claim's `here`)."""
-    return "here (s, measured, varies with the machine): " + "; ".join(
-        f"{s} " + ", ".join(f"{m} {_mean(summary, s, m, 'seconds'):.2f}" for m in PAPER_METHODS)
-        for s in settings)
+RUN_TIME_SETTINGS = ("random", "class")  # Table 1 lists run times in both
+
+
+def _run_time_claim(summary: pd.DataFrame, claim_id: str, claim: str, holds) -> Claim:
+    """A claim on Table 1's run times, in random and in whole-class forgetting: held when
+    `holds(seconds)` is true in both settings, where `seconds(method)` is the method's mean
+    run time in that setting. Measured wall time, so the verdict can change with the machine
+    and its load. Needs retrain, FT, GA, FF and IU in both settings."""
+    if all(_all_ran(summary, s, PAPER_METHODS) for s in RUN_TIME_SETTINGS):
+        held = all(holds(lambda m, s=s: _mean(summary, s, m, "seconds"))
+                   for s in RUN_TIME_SETTINGS)
+        here = "here (s, measured, varies with the machine): " + "; ".join(
+            f"{s} " + _seconds(summary, s) for s in RUN_TIME_SETTINGS)
+    else:
+        held, here = None, "here: needs retrain, ft, ga, ff and iu in `methods`"
+    paper = "paper (min): " + "; ".join(f"{s} " + _paper(s, PAPER_METHODS, "minutes")
+                                        for s in RUN_TIME_SETTINGS)
+    return Claim(claim_id, claim, paper, here, verdict(held))
+
+
+def _seconds(summary: pd.DataFrame, setting: str) -> str:
+    return ", ".join(f"{m} {_mean(summary, setting, m, 'seconds'):.2f}" for m in PAPER_METHODS)
 
 
 def ga_fastest(summary: pd.DataFrame) -> Claim:
-    """In random and in whole-class forgetting, GA's mean run time is strictly shorter than
-    each of retrain's, FT's, FF's and IU's (the methods of Table 1; others run here are not
-    part of the claim). Measured wall time, so the verdict can change with the machine and
-    its load. Needs the five methods in both settings."""
-    settings = ("random", "class")
-    if all(_all_ran(summary, s, PAPER_METHODS) for s in settings):
-        held = all(_mean(summary, s, "ga", "seconds") < _mean(summary, s, m, "seconds")
-                   for s in settings for m in PAPER_METHODS if m != "ga")
-        here = _run_times(summary, settings)
-    else:
-        held, here = None, "here: needs retrain, ft, ga, ff and iu in `methods`"
-    return Claim("ga_fastest",
-                 "GA is the fastest of retrain, FT, GA, FF and IU, in random and in "
-                 "whole-class forgetting.",
-                 "paper (min): " + "; ".join(f"{s} " + _paper(s, PAPER_METHODS, "minutes")
-                                             for s in settings), here, verdict(held))
+    """GA's mean run time is strictly shorter than each of retrain's, FT's, FF's and IU's
+    (the methods of Table 1; others run here are not part of the claim), in random and in
+    whole-class forgetting."""
+    return _run_time_claim(
+        summary, "ga_fastest", "GA is the fastest of retrain, FT, GA, FF and IU, in random "
+        "and in whole-class forgetting.",
+        lambda seconds: all(seconds("ga") < seconds(m) for m in PAPER_METHODS if m != "ga"))
 
 
 def baselines_faster_than_retrain(summary: pd.DataFrame) -> Claim:
-    """In random and in whole-class forgetting, each of FT, GA, FF and IU has a strictly
-    shorter mean run time than retraining (Table 1's run times; Section 4.1's efficiency
-    criterion). Measured wall time. Needs the five methods in both settings."""
-    settings = ("random", "class")
-    if all(_all_ran(summary, s, PAPER_METHODS) for s in settings):
-        held = all(_mean(summary, s, m, "seconds") < _mean(summary, s, "retrain", "seconds")
-                   for s in settings for m in PAPER_BASELINES)
-        here = _run_times(summary, settings)
-    else:
-        held, here = None, "here: needs retrain, ft, ga, ff and iu in `methods`"
-    return Claim("baselines_faster_than_retrain",
-                 "FT, GA, FF and IU each run faster than retraining, in random and in "
-                 "whole-class forgetting.",
-                 "paper (min): " + "; ".join(f"{s} " + _paper(s, PAPER_METHODS, "minutes")
-                                             for s in settings), here, verdict(held))
+    """Each of FT, GA, FF and IU has a strictly shorter mean run time than retraining
+    (Table 1's run times; Section 4.1's efficiency criterion), in random and in whole-class
+    forgetting."""
+    return _run_time_claim(
+        summary, "baselines_faster_than_retrain", "FT, GA, FF and IU each run faster than "
+        "retraining, in random and in whole-class forgetting.",
+        lambda seconds: all(seconds(m) < seconds("retrain") for m in PAPER_BASELINES))
 
 
 def claims(summary: pd.DataFrame) -> list[Claim]:
