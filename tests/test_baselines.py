@@ -738,9 +738,9 @@ def test_table1_cifar10_holds_every_cell_the_paper_prints(setting, title):
 
 def test_salun_redraws_forget_labels_like_its_reference_and_holds_the_unsalient_weights(
         monkeypatch):
-    from mu_core.unlearn import saliency, unlearn
+    from mu_core.unlearn import finetune, saliency, unlearn
 
-    calls = _recording_relabel(monkeypatch, saliency, "uniform_labels_below")
+    calls = _recording_relabel(monkeypatch, finetune, "uniform_labels_below")
     data = _tiny_data()
     split = make_split(data, forget_indices=[0, 1, 2, 3])  # labels 0, 1, 2, 0
     model = _linear_on_one_pixel([1.0, 0.0, -1.0], [0.0, 0.0, 0.0])

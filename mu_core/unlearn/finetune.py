@@ -63,13 +63,16 @@ def ga(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 2, lr: 
 RL_LABELS = ("redrawn", "fixed_wrong")
 
 
-def check_rl_settings(split: Split, hyperparameters: dict) -> None:
-    """Before any run: `labels` names a way of drawing the forget set's labels."""
-    check_choice("rl labels", hyperparameters.get("labels", "redrawn"), RL_LABELS)
+def labels_check(method: str):
+    """A registry check, before any run: the method's `labels` names a way of drawing the
+    forget set's labels (RL_LABELS)."""
+    def check(split: Split, hyperparameters: dict) -> None:
+        check_choice(f"{method} labels", hyperparameters.get("labels", "redrawn"), RL_LABELS)
+    return check
 
 
 @register("rl", "Random labels on the forget set, with the retain set (Golatkar et al.)",
-          check=check_rl_settings)
+          check=labels_check("rl"))
 def rl(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 3, lr: float = 0.02,
        batch_size: int = 128, weight_decay: float = 5e-4, schedule: str = "constant",
        labels: str = "redrawn", seed: int = 0) -> None:
@@ -80,12 +83,19 @@ def rl(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 3, lr: 
     check_choice("rl labels", labels, RL_LABELS)
     recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
                     schedule=schedule)
-    if labels == "fixed_wrong":
-        (indices, targets), relabel = relabelled_forget_and_retain(data, split, seed), None
-    else:
-        indices, targets = torch.cat([split.forget, split.retain]), None
-        relabel = uniform_labels_below(len(split.forget), data.num_classes)
+    indices, targets, relabel = random_label_training(data, split, labels, seed)
     fit(model, data, indices, recipe, targets=targets, relabel=relabel, seed=seed, desc="rl")
+
+
+def random_label_training(data: ImageData, split: Split, labels: str, seed: int):
+    """`fit`'s (indices, targets, relabel) for training on forget and retain together with
+    random forget labels: drawn anew each time a sample is trained on (`labels` "redrawn",
+    a relabel hook), or one wrong label per sample drawn once ("fixed_wrong", targets)."""
+    if labels == "fixed_wrong":
+        indices, targets = relabelled_forget_and_retain(data, split, seed)
+        return indices, targets, None
+    relabel = uniform_labels_below(len(split.forget), data.num_classes)
+    return torch.cat([split.forget, split.retain]), None, relabel
 
 
 def uniform_labels_below(count: int, num_classes: int):

@@ -10,7 +10,7 @@ from ..errors import check_choice, check_fraction
 from ..persample import gradient_sum
 from ..splits import Split
 from ..train import Recipe, fit
-from .finetune import RL_LABELS, relabelled_forget_and_retain, uniform_labels_below
+from .finetune import RL_LABELS, labels_check, random_label_training
 from .registry import register
 
 
@@ -42,13 +42,8 @@ def hold_outside(masks: dict[str, Tensor], model: nn.Module):
     return restore
 
 
-def check_salun_settings(split: Split, hyperparameters: dict) -> None:
-    """Before any run: `labels` names a way of drawing the forget set's labels."""
-    check_choice("salun labels", hyperparameters.get("labels", "redrawn"), RL_LABELS)
-
-
 @register("salun", "SalUn: saliency-masked random-label unlearning (Fan et al. 2024)",
-          check=check_salun_settings)
+          check=labels_check("salun"))
 def salun(model: nn.Module, data: ImageData, split: Split, *, mask_fraction: float = 0.5,
           epochs: int = 3, lr: float = 0.02, batch_size: int = 128,
           weight_decay: float = 5e-4, schedule: str = "constant", labels: str = "redrawn",
@@ -62,11 +57,7 @@ def salun(model: nn.Module, data: ImageData, split: Split, *, mask_fraction: flo
     check_fraction("mask_fraction", mask_fraction)
     check_choice("salun labels", labels, RL_LABELS)
     masks = saliency_masks(model, data, split, mask_fraction)
-    if labels == "fixed_wrong":
-        (indices, targets), relabel = relabelled_forget_and_retain(data, split, seed), None
-    else:
-        indices, targets = torch.cat([split.forget, split.retain]), None
-        relabel = uniform_labels_below(len(split.forget), data.num_classes)
+    indices, targets, relabel = random_label_training(data, split, labels, seed)
     recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
                     schedule=schedule)
     fit(model, data, indices, recipe, targets=targets, relabel=relabel, seed=seed,
