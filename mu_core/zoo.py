@@ -38,7 +38,6 @@ def trained_config(data: ImageData, split: Split, arch: str, recipe: Recipe, see
         "mu_core": __version__,
         "dataset": data.name,
         "image_size": data.image_size,
-        "normaliser": {"mean": list(data.mean), "std": list(data.std)},
         "train": {"size": len(split.train), "digest": indices_digest(split.train)},
         "model": {"name": arch, **arch_options},
         "recipe": recipe.as_dict(),

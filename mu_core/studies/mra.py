@@ -529,11 +529,11 @@ def largest_in_every_class(gains: pd.DataFrame, method: str) -> bool | None:
 
 
 def lower_half_in_every_class(gains: pd.DataFrame, method: str) -> bool | None:
-    """`method`'s gain ranks in the lower half of the methods in every forget class (a tie
-    takes the higher rank); None without it or another method."""
+    """`method`'s gain ranks in the lower half of the methods in every forget class (ties
+    share their mean rank, as in `l1_among_hardest`); None without it or another method."""
     if method not in gains.index or len(gains) < 2:
         return None
-    return bool((gains.rank(method="max").loc[method] <= len(gains) / 2).all())
+    return bool((gains.rank().loc[method] <= len(gains) / 2).all())
 
 
 def spread_narrows(closed: pd.DataFrame, open_source: pd.DataFrame) -> bool | None:
