@@ -492,8 +492,21 @@ class environment:
                 os.environ[key] = value
 
 
+def write_verdicts_page(root: Path) -> Path | None:
+    """The verdicts page from the executed chapters' results, where _toc.yml lists it."""
+    from . import verdicts
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    if verdicts.PAGE not in list(_toc_files(toc)):
+        return None
+    return verdicts.write_page(root / BOOK_DIR, output_dir(root),
+                               [c.slug for c in chapters(root)])
+
+
 def build_html(root: Path) -> Path:
-    """jupyter-book build of the book tree, execution off, warnings as errors, offline."""
+    """jupyter-book build of the book tree, execution off, warnings as errors, offline
+    (the verdicts page written first, from the executed chapters)."""
+    write_verdicts_page(root)
     executable = Path(sys.executable).parent / "jupyter-book"
     command = [str(executable) if executable.exists() else shutil.which("jupyter-book") or
                "jupyter-book", "build", str(root / BOOK_DIR), "--config", str(root / "_config.yml"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import time
@@ -57,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="the preset on synthetic data of its datasets' shapes with every "
                           "budget cut: proves it runs and estimates the real run's cost")
     run.set_defaults(handler=_run)
+
+    claims = commands.add_parser(
+        "claims", help="every executed chapter's claims and verdicts, from its results JSON")
+    claims.add_argument("chapters", nargs="*", help="slug, number or name (default: all)")
+    claims.add_argument("--out", help="where the executed chapters are (default: "
+                                      "book/notebooks)")
+    claims.set_defaults(handler=_claims)
 
     build = commands.add_parser("build", help="run every chapter, then build the HTML book")
     build.add_argument("--preset", default="cpu", help=PRESET_HELP)
@@ -161,6 +169,16 @@ def _run_all(root, selected, preset, overrides, out, *, dry_run: bool = False) -
     if failures:
         return 2 if all(error.bad_input for _, error in failures) else 1
     return 0
+
+
+def _claims(args) -> int:
+    from . import verdicts
+
+    root = _root(args)
+    out = Path(args.out) if args.out else book.output_dir(root)
+    found = verdicts.gather(out, [c.slug for c in _selected(root, args.chapters)])
+    print(verdicts.terminal(found, width=max(60, shutil.get_terminal_size().columns - 22)))
+    return 0 if any(claims is not None for claims in found.values()) else 1
 
 
 def _build(args) -> int:

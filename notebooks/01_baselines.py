@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -192,6 +192,7 @@ per_class = baselines.forget_class_table(rows, "classwise")
 chapter.savefig(baselines.forget_accuracy_figure(per_class), "forget_accuracy_per_class")
 
 # %% [markdown]
+# (claims-01_baselines)=
 # ## The adversarial-unlearning paper's observations on these baselines
 #
 # Each statement is checked on our numbers; the verdicts are computed, not written. They

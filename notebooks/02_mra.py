@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -272,6 +272,7 @@ diagonals = mra.confusion_diagonals(matrices, mra.forget_class_ids(rows), data.c
 diagonals.round(3)
 
 # %% [markdown]
+# (claims-02_mra)=
 # ## The paper's claims, checked
 #
 # Each verdict is computed from the tables above, on the forget set and, where the paper

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -272,6 +272,7 @@ chapter.savefig(plots.box_panels(study.box_runs(rows), ["R_R (%)", "A_R (%)"],
                 "figA3_A5_boxplots")
 
 # %% [markdown]
+# (claims-03_cmira)=
 # ## The paper's claims, checked
 #
 # Each verdict is computed from the numbers above; the same rule applied to the paper's

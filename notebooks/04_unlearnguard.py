@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -314,6 +314,7 @@ pd.DataFrame(relabel).T.round(3)
 chapter.savefig(guard.relabel_pairs_figure(study, relabel_scores), "fig14_relabel_samples")
 
 # %% [markdown]
+# (claims-04_unlearnguard)=
 # ## The paper's claims, checked
 #
 # Each verdict is computed from the numbers above. The paper's bar values are not legible

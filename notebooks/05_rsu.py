@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -317,6 +317,7 @@ rsu.gains_table(gains)
 chapter.savefig(rsu.order_figure(rsu_rows, ablation_method), "fig7_order")
 
 # %% [markdown]
+# (claims-05_rsu)=
 # ## The paper's claims, checked
 #
 # Each verdict is computed from the numbers above by a claim rule of `mu_core.studies.rsu`,

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -221,6 +221,7 @@ auc = summary["attacker_auc_mean"].dropna().unstack("method")
 auc.round(3)
 
 # %% [markdown]
+# (claims-06_adversarial)=
 # ## The paper's claims, checked
 #
 # What to expect on the cpu preset, and why, before the verdicts (mean over the seeds; the

@@ -156,8 +156,9 @@ def test_the_fisher_diagonal_does_not_depend_on_the_chunk_the_budget_picks(digit
     default = persample.fisher_diagonal(model, digits, indices, kind=kind)
     monkeypatch.setenv("MU_MEMORY_BUDGET", "1")  # one sample per chunk
     single = persample.fisher_diagonal(model, digits, indices, kind=kind)
-    for name in default:
-        assert torch.allclose(single[name], default[name], rtol=1e-5, atol=1e-12), name
+    for name in default:  # float32 sums in another order: equal to rounding, on any CPU
+        scale = default[name].abs().max().item()
+        assert torch.allclose(single[name], default[name], rtol=1e-4, atol=1e-6 * scale), name
 
 
 def test_the_batch_mean_fisher_takes_as_many_classes_per_backward_as_the_budget_holds(
@@ -168,8 +169,9 @@ def test_the_batch_mean_fisher_takes_as_many_classes_per_backward_as_the_budget_
     monkeypatch.setenv("MU_MEMORY_BUDGET", "1")  # one class per backward
     assert persample.class_chunk_for(model, digits, indices, 8) == 1
     single = persample.batch_mean_fisher_diagonal(model, digits, indices, batch_size=8)
-    for name in default:
-        assert torch.allclose(single[name], default[name], rtol=1e-5, atol=1e-12), name
+    for name in default:  # float32 sums in another order: equal to rounding, on any CPU
+        scale = default[name].abs().max().item()
+        assert torch.allclose(single[name], default[name], rtol=1e-4, atol=1e-6 * scale), name
     monkeypatch.delenv("MU_MEMORY_BUDGET")
     data = synthetic_images(8)
     large = models.create("resnet18", 10, 3, 32, seed=0)

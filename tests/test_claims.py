@@ -1,0 +1,187 @@
+"""The statistics every claim rule decides with, against hand-worked values and published
+examples, and the four verdicts on hand-made intervals."""
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from mu_core import claims
+from mu_core.claims import (HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, Claim, Interval,
+                            all_of, any_of, side)
+from mu_core.errors import ConfigError
+
+T_975_2DF = 4.302652729911275  # Student t, 97.5% quantile, 2 degrees of freedom
+Z_975 = 1.959963984540054
+
+
+def test_mean_interval_is_the_student_t_interval():
+    ci = claims.mean_interval([1.0, 2.0, 3.0])  # mean 2, sd 1
+    half = T_975_2DF / math.sqrt(3)
+    assert ci.estimate == 2.0
+    assert ci.low == pytest.approx(2 - half) and ci.high == pytest.approx(2 + half)
+    assert ci.n == "3 seeds"
+
+
+def test_mean_interval_of_one_value_is_unbounded_and_of_equal_values_a_point():
+    one = claims.mean_interval([0.4])
+    assert one.low == -math.inf and one.high == math.inf
+    same = claims.mean_interval([0.4, 0.4, 0.4])
+    assert (same.low, same.high) == (0.4, 0.4)
+
+
+def test_paired_difference_reads_the_differences_not_the_groups():
+    # The groups overlap widely, their differences (2, 3, 4) do not straddle zero.
+    ci = claims.paired_difference([3.0, 5.0, 7.0], [1.0, 2.0, 3.0])
+    half = T_975_2DF / math.sqrt(3)
+    assert ci.estimate == 3.0 and ci.low == pytest.approx(3 - half)
+    assert ci.n == "3 seeds, paired"
+    with pytest.raises(ConfigError, match="as many runs"):
+        claims.paired_difference([1, 2], [1, 2, 3])
+
+
+def test_welch_difference_matches_the_welch_satterthwaite_formula():
+    a, b = np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.0, 4.0, 6.0])
+    va, vb = a.var(ddof=1) / 4, b.var(ddof=1) / 3  # 0.41667, 1.33333
+    df = (va + vb) ** 2 / (va ** 2 / 3 + vb ** 2 / 2)
+    from scipy.stats import t
+    half = t.ppf(0.975, df) * math.sqrt(va + vb)
+    ci = claims.welch_difference(a, b)
+    assert ci.estimate == pytest.approx(-1.5)
+    assert ci.low == pytest.approx(-1.5 - half) and ci.high == pytest.approx(-1.5 + half)
+
+
+def test_wilson_interval_of_8_in_10():
+    ci = claims.wilson(8, 10)  # the textbook value: 0.490 to 0.943
+    assert ci.estimate == 0.8
+    assert ci.low == pytest.approx(0.4902, abs=1e-4) and ci.high == pytest.approx(0.9433, abs=1e-4)
+
+
+def test_rate_difference_is_newcombes_method_10():
+    # Newcombe (1998), Statistics in Medicine 17, Table II, example (a): 56/70 - 48/80.
+    ci = claims.rate_difference(56, 70, 48, 80)
+    assert ci.estimate == pytest.approx(0.2)
+    assert ci.low == pytest.approx(0.0524, abs=1e-4) and ci.high == pytest.approx(0.3339, abs=1e-4)
+
+
+def test_bootstrap_difference_agrees_with_normal_theory_and_is_seeded():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(1.0, 1.0, 400), rng.normal(0.0, 1.0, 400)
+    ci = claims.bootstrap_difference(a, b)
+    half = Z_975 * math.sqrt(a.var(ddof=1) / 400 + b.var(ddof=1) / 400)
+    assert ci.estimate == pytest.approx(a.mean() - b.mean())
+    assert (ci.high - ci.low) / 2 == pytest.approx(half, rel=0.15)
+    assert ci.low < ci.estimate < ci.high
+    assert claims.bootstrap_difference(a, b) == ci
+    median = claims.bootstrap_difference([5, 6, 7, 100], [1, 2, 3, 4], statistic="median")
+    assert median.estimate == 6.5 - 2.5
+    with pytest.raises(ConfigError, match="statistic must be one of mean, median"):
+        claims.bootstrap_difference(a, b, statistic="mode")
+
+
+def test_auc_interval_by_hand_delong():
+    members, non_members = [0.9, 0.8, 0.4], [0.5, 0.3]
+    ci = claims.auc_interval(members, non_members)
+    # placements: rows 1, 1, 1/2 (var 1/12); columns 2/3, 1 (var 1/18): V = 1/36 + 1/36
+    assert ci.estimate == pytest.approx(5 / 6)
+    assert ci.estimate == pytest.approx(roc_auc_score([1, 1, 1, 0, 0], members + non_members))
+    assert ci.low == pytest.approx(5 / 6 - Z_975 * math.sqrt(1 / 18))
+    assert ci.high == 1.0  # clipped
+
+
+def test_auc_interval_counts_ties_one_half_and_matches_sklearn():
+    rng = np.random.default_rng(0)
+    members, non_members = rng.integers(0, 5, 60), rng.integers(0, 4, 50)
+    ci = claims.auc_interval(members, non_members)
+    labels = np.r_[np.ones(60), np.zeros(50)]
+    assert ci.estimate == pytest.approx(roc_auc_score(labels, np.r_[members, non_members]))
+
+
+def test_spearman_interval_is_fisher_z_with_the_fieller_error():
+    x = np.arange(30, dtype=float)
+    y = x.copy()
+    y[::3] = y[::3][::-1]  # a partial reversal: rho below one
+    d = x - y  # ranks are the values themselves
+    rho = 1 - 6 * (d ** 2).sum() / (30 * (30 ** 2 - 1))
+    half = Z_975 * math.sqrt(1.06 / 27)
+    ci = claims.spearman_interval(x, y)
+    assert ci.estimate == pytest.approx(rho)
+    assert ci.low == pytest.approx(math.tanh(math.atanh(rho) - half))
+    assert ci.high == pytest.approx(math.tanh(math.atanh(rho) + half))
+
+
+@pytest.mark.parametrize("low, high, above, expected", [
+    (0.01, 0.2, True, HELD), (-0.2, -0.01, True, NOT_HELD), (-0.1, 0.1, True, INCONCLUSIVE),
+    (-0.2, 0.0, True, NOT_HELD),  # touching: a strict claim is refuted
+    (0.0, 0.2, True, INCONCLUSIVE),
+    (-0.2, -0.01, False, HELD), (0.01, 0.2, False, NOT_HELD), (-0.1, 0.1, False, INCONCLUSIVE),
+])
+def test_side_of_the_boundary(low, high, above, expected):
+    assert side(Interval((low + high) / 2, low, high, "3 seeds"), above=above) == expected
+
+
+def test_side_reads_the_boundary_not_zero():
+    ci = Interval(0.6, 0.55, 0.65, "100 samples")
+    assert side(ci, 0.5) == HELD and side(ci, 0.7) == NOT_HELD and side(ci, 0.6) == INCONCLUSIVE
+    assert side(ci, 0.7, above=False) == HELD
+    assert side(Interval(math.nan, -math.inf, math.inf, "0 seeds")) == NOT_TESTABLE
+
+
+def test_conjunction_and_disjunction():
+    assert all_of([HELD, HELD]) == HELD
+    assert all_of([HELD, INCONCLUSIVE]) == INCONCLUSIVE
+    assert all_of([INCONCLUSIVE, NOT_HELD, NOT_TESTABLE]) == NOT_HELD
+    assert all_of([HELD, NOT_TESTABLE, INCONCLUSIVE]) == NOT_TESTABLE
+    assert all_of([]) == NOT_TESTABLE
+    assert any_of([NOT_HELD, HELD]) == HELD
+    assert any_of([NOT_HELD, NOT_HELD]) == NOT_HELD
+    assert any_of([NOT_HELD, INCONCLUSIVE]) == INCONCLUSIVE
+    assert any_of([NOT_TESTABLE]) == NOT_TESTABLE
+
+
+def test_judge_names_a_failed_precondition_instead_of_deciding():
+    strong = Interval(0.3, 0.2, 0.4, "3 seeds, paired")
+    no_signal = claims.attack_signal(Interval(0.51, 0.47, 0.55, "50 + 50 samples"), "LiRA")
+    assert no_signal.startswith("LiRA has no signal on the trained model: AUC 0.510")
+    claim = claims.judge("c", "claim", "paper", strong, label="ASR gain",
+                         unmet_reasons=[None, no_signal])
+    assert claim.verdict == NOT_TESTABLE and claim.here == no_signal
+    claim = claims.judge("c", "claim", "paper", strong, label="ASR gain", unmet_reasons=[None])
+    assert claim.verdict == HELD
+    assert claim.here == "ASR gain: +0.300 [+0.200, +0.400], 3 seeds, paired"
+    assert claims.attack_signal(Interval(0.6, 0.55, 0.65, "n"), "LiRA") is None
+
+
+def test_forgot_needs_the_whole_interval_below_the_trained_accuracy_by_the_margin():
+    trained = 0.99
+    assert claims.forgot("ga", Interval(0.5, 0.4, 0.6, "3 seeds"), trained, 0.05) is None
+    reason = claims.forgot("l1_sparse", Interval(0.97, 0.95, 0.99, "3 seeds"), trained, 0.05)
+    assert reason.startswith("l1_sparse did not forget: forget accuracy 0.970")
+    # a mean drop beyond the margin whose interval reaches back within it
+    assert claims.forgot("ga", Interval(0.8, 0.5, 0.97, "3 seeds"), trained, 0.05)
+
+
+def test_judge_each_is_the_conjunction_and_lists_every_effect():
+    effects = {"ft": Interval(0.1, 0.05, 0.15, "3 seeds, paired"),
+               "ga": Interval(0.1, -0.05, 0.25, "3 seeds, paired")}
+    claim = claims.judge_each("c", "claim", "paper", effects, label="UA gap")
+    assert claim.verdict == INCONCLUSIVE
+    assert claim.here.startswith("UA gap: ft +0.100 [+0.050, +0.150], 3 seeds, paired; ga ")
+    effects["ga"] = Interval(-0.1, -0.2, -0.05, "3 seeds, paired")
+    assert claims.judge_each("c", "claim", "paper", effects, label="x").verdict == NOT_HELD
+
+
+def test_the_claims_table_never_truncates_and_escapes():
+    long_here = "here: " + ", ".join(f"method{i} +0.{i:03d}" for i in range(20)) + " <end>"
+    table = claims.table([Claim("a_b", "claim", "paper", long_here, NOT_HELD)])
+    page = table._repr_html_()
+    assert "&lt;end&gt;" in page and "method19 +0.019" in page
+    assert 'class="mu-verdict-did-not-hold"' in page
+    assert long_here in repr(table)
+    assert claims.counts(table.frame.to_dict("records"))[NOT_HELD] == 1
+
+
+def test_a_claim_refuses_an_unknown_verdict():
+    with pytest.raises(ConfigError, match="inconclusive"):
+        Claim("a", "c", "p", "h", "maybe")
