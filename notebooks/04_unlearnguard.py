@@ -155,7 +155,9 @@ chapter.savefig(guard.sample_level_figure(sample_level), "fig3_4_sample_level")
 
 # %% [markdown]
 # The "Ours" bars are means over the subset; the verification itself is per sample
-# (Eq. 1, Algorithm 1). The null's tau turns each sample's SSIM into V before and after:
+# (Eq. 1, Algorithm 1). The null's tau turns each sample's SSIM into V before and after;
+# the rows "own null" use each sample's own null (its best SSIM to any unseen digit) as
+# its tau instead, which unseen digits beat for no sample by construction:
 
 # %%
 verification = guard.verification(study, before, after, again)
@@ -317,27 +319,59 @@ chapter.savefig(guard.relabel_pairs_figure(study, relabel_scores), "fig14_relabe
 # (claims-04_unlearnguard)=
 # ## The paper's claims, checked
 #
-# Each verdict is computed from the numbers above. The paper's bar values are not legible
-# in our copy of its figures, so its column quotes what its text states. Its words become
-# thresholds: a rate (INA, ASR, accuracy) that moves by less than
-# {glue:text}`no_change_rate` and an SSIM that moves by less than {glue:text}`no_change_ssim`
-# count as "no significant change", and a significant change is a fall beyond them, so
-# that no change is both; a backdoor ASR below {glue:text}`near_zero_asr` is "near zero".
-# Our SSIM "drops for the requested samples and stays high for the others" when the
-# requested samples' mean falls beyond that and by more than twice the remaining samples'
-# change, so that a shift of every sample is not read as unlearning.
-# "All" means every requested sample, "both" means pruning and fine-tuning each. The
-# verification range counts the training samples above tau, not above the paper's SSIM
-# {glue:text}`paper_range_level`, which unseen digits reach here; its "over
-# {glue:text}`paper_range_factor` times" is tested as stated, although the paper's own
-# counts ({glue:text}`paper_range_verified` samples against {glue:text}`paper_range_backdoor`
-# backdoor verifications) give {glue:text}`paper_range_quotient` times.
+# Each verdict is computed from the numbers above and from the per-sample scores behind
+# them, never from two bare means. The paper's bar values are not legible in our copy of
+# its figures, so its column quotes what its text states. Every rule builds a 95% interval
+# and reads which side of the claim's boundary it lies on: rates over samples (INA, ASR,
+# accuracy) with Wilson's interval and their before/after differences with Newcombe's;
+# per-sample SSIM changes with a t interval over the samples (paired: the same sample from
+# two models) or a bootstrap between two groups of samples. The four verdicts mean:
+#
+# * **held** / **did not hold**: the interval lies wholly on one side of the boundary;
+# * **inconclusive**: it straddles the boundary. Most rates here count the requested
+#   samples or one class's samples, a handful each at this scale, and a Wilson interval
+#   over so few samples is wide: "no change" (a change inside a band of
+#   {glue:text}`no_change_rate` for the rates and {glue:text}`no_change_ssim` for SSIM)
+#   and "near zero" (an ASR whose interval lies below {glue:text}`near_zero_asr`) need
+#   more samples than the `cpu` preset has, whatever the method does. The `paper`
+#   preset has them;
+# * **not testable here**: something the claim presupposes failed, named with its number:
+#   a claim about what unlearning hid from the reconstruction needs the reconstruction to
+#   see the training samples on the trained model (each sample's best SSIM above its own
+#   null, as an interval over samples); a claim about the MIA needs the MIA to call the
+#   requested samples members more often than unseen digits; a claim about the backdoor
+#   needs it planted (ASR before above {glue:text}`planted_asr`); the relabel claim needs
+#   relabel fine-tuning to have unlearned by the accuracy measure.
+#
+# **Each sample's own null.** Eq. 1's tau is one threshold for all samples, and unseen
+# digits clear it as often as its quantile says, so "k samples above tau" means little
+# until it is set beside the null's own count. Each training sample has its own null too:
+# the best SSIM any unseen digit reaches to it. A reconstruction that holds nothing of a
+# sample beats that null about half the time ({glue:text}`chance_share`), so the rules
+# count a sample as recovered where it beats its own null, and the verification table
+# shows Algorithm 1 with both thresholds.
+#
+# Three claims are rewritten to what the paper can be held to. "All samples recovered"
+# (Fig. 5) becomes "the requested samples are recovered": no count of samples gives an
+# interval above one. The verification range tests whether reconstruction verifies more
+# samples than the backdoor budget supports, counting the samples beyond chance that beat
+# their own null; the paper's "over {glue:text}`paper_range_factor` times" is not what its
+# own counts give ({glue:text}`paper_range_verified` samples above SSIM
+# {glue:text}`paper_range_level` against {glue:text}`paper_range_backdoor` backdoor
+# verifications: {glue:text}`paper_range_quotient` times), and the factor grows with the
+# training set, so no fixed factor belongs to the method. The relabel claim compares the
+# share of the reconstruction's candidates above tau before and after, so a count that
+# moves by one is inconclusive.
 
 # %%
-chapter.add_claims(guard.claims(
-    study, sample_level, verification, class_level, robustness, before, verifiable,
-    backdoor_verifications, relabel, distances=distances, budget=budget,
-    trained_accuracy=accuracy_table.loc["trained", "test"], inversion=inversion_confidence))
+results = guard.collect(
+    study, models, {"before": before, "after": after, "again": again,
+                    "class after": class_after, **robust_scores},
+    sample_level=sample_level, class_level=class_level, robustness=robustness,
+    inversion=inversion_confidence, budget=budget, relabel=relabel,
+    backdoor_verifications=backdoor_verifications,
+    trained_accuracy=accuracy_table.loc["trained", "test"])
+chapter.add_claims(guard.claims(results))
 
 # %%
 display(Markdown(guard.reading(study, before, verification)))
@@ -349,8 +383,8 @@ display(Markdown(guard.reading(study, before, verification)))
 # chapter's `cpu` setting. What the search taught, in words (its numbers were measured with
 # an earlier SSIM and centring, so they are not quoted here):
 #
-# * several times more training steps or reconstruction steps did not lift the mean best
-#   SSIM above the null at this scale: the plateau is the method's, not the optimiser's;
+# * several times more training steps or reconstruction steps moved the mean best SSIM
+#   little at this scale: the plateau is the method's, not the optimiser's;
 # * plain `F.cross_entropy` with a fixed step size stalls far from a KKT point;
 # * `pairs="all"` (Eq. 21) fits theta better, but the candidates superimpose digits;
 # * a binary odd/even head reaches a small KKT loss with many blob candidates;
@@ -364,20 +398,16 @@ display(Markdown(guard.reading(study, before, verification)))
 
 # %%
 chapter.save_results({
-    "tau": study.tau, "null": study.null.tolist(), "accuracy": accuracy_table.to_dict(),
-    "sample_level": sample_level, "verification": verification.table().to_dict(),
-    "distances": distances,
-    "ssim_table": ssim_table.to_dict(), "class_level": class_level,
+    **results.to_json(), "accuracy": accuracy_table.to_dict(),
+    "verification": verification.table().to_dict(), "distance_table": distances,
+    "ssim_table": ssim_table.to_dict(),
     "paired": {"threshold": verification.paired_threshold,
                "unlearned": verification.paired.tolist(),
                "false_alarms": verification.false_alarms.tolist(),
                "false_alarm_rate": verification.false_alarm_rate},
-    "inversion_confidence": inversion_confidence, "robustness": robustness,
     "providers": providers, "backdoor_budget": {str(k): v for k, v in budget.items()},
     "verifiable": {str(k): v for k, v in verifiable.items()},
-    "backdoor_verifications": backdoor_verifications,
     "prior": {"phase1": before["phase1"].tolist(), "phase2": before["phase2"].tolist(),
               "control": before["control"].tolist(), "distance": distance.tolist()},
-    "relabel": relabel,
 }, headline=guard.headline)
 chapter.provenance()

@@ -1,6 +1,11 @@
 """UnlearnGuard: max-margin training, Algorithm 2's losses and projection, the protocol's
 truth table, the baselines, and bad input."""
 
+import copy
+import re
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -10,7 +15,8 @@ from mu_core.attacks import backdoor
 from mu_core.attacks.inversion import class_representatives
 from mu_core.attacks.reconstruct import (ReconstructionConfig, SurrogateReLU, centre_of,
                                          prior_loss, reconstruct, stationarity_loss)
-from mu_core.claims import HELD, NOT_HELD
+from mu_core.claims import (HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, VERDICTS, Interval,
+                             wilson)
 from mu_core.errors import ConfigError
 from mu_core.maxmargin import (MarginRecipe, homogeneous_mlp, margin_loss, margins, predictions,
                                prune_randomly, train_to_margin)
@@ -320,7 +326,7 @@ def test_colour_images_run_through_the_whole_pipeline():
 # --- the study: settings, masks and the study's steps on hand-made inputs ------------------
 
 SMOKE_IDS = ["mia_accuracy_unchanged", "backdoor_drops", "ssim_drops", "remaining_unchanged",
-             "all_recovered", "unlearned_not_recovered", "unlearned_move_more", "class_level",
+             "recovered_before", "unlearned_not_recovered", "unlearned_move_more", "class_level",
              "inversion_loses_class", "remaining_class_unchanged", "robustness", "backdoor_misses_relearning",
              "prior_helps", "verification_range",
              "backdoor_costs_accuracy", "beats_null", "relabel"]
@@ -448,6 +454,12 @@ def test_verification_tables_and_providers_on_a_worked_example():
         EXECUTED: 1, NOT_EXECUTED: 0, NOT_VERIFIABLE: 1}
     assert checked.table().loc["remaining samples"].to_dict() == {
         EXECUTED: 0, NOT_EXECUTED: 3, NOT_VERIFIABLE: 0}
+    # beside Eq. 1, each sample's own null as its tau: sample 1 (0.4 before, null 0.2) is
+    # recovered and stays (0.4 after); sample 0 stays above its null 0.1 too
+    assert checked.table().loc["requested, own null"].to_dict() == {
+        EXECUTED: 0, NOT_EXECUTED: 2, NOT_VERIFIABLE: 0}
+    assert checked.table().loc["remaining, own null"].to_dict() == {
+        EXECUTED: 0, NOT_EXECUTED: 3, NOT_VERIFIABLE: 0}
     assert checked.paired.tolist() == [True, False]  # remaining drops at most 0.05
     assert checked.paired_threshold == pytest.approx(0.05)
     # unchanged model: the remaining samples drop at most 0 (quantile 1), so both
@@ -530,181 +542,297 @@ def test_scheme_table_has_a_column_per_subset_and_moment():
     assert table.loc["Ours", ("a", "after")] == 0.2
 
 
-def schemes(before, after):
-    return {"before": before, "after": after}
+# --- the claim rules, on hand-made Results: every verdict each rule can give ----------------
+
+N = 80  # samples: the first half requested, the second half remaining
 
 
-def test_sample_level_claim_rules():
-    steady = schemes({"MIA": 0.6, "Accuracy": 1.0, "Backdoor": 1.0, "Ours": 0.6},
-                     {"MIA": 0.45, "Accuracy": 0.85, "Backdoor": 0.1, "Ours": 0.4})
-    assert study.mia_accuracy_claim(steady).verdict == HELD
-    assert study.backdoor_claim(steady).verdict == HELD
-    moved = schemes({**steady["before"], "MIA": 0.9}, {**steady["after"], "MIA": 0.7})
-    assert study.mia_accuracy_claim(moved).verdict == NOT_HELD  # |0.2| is not below 0.2
-    assert study.backdoor_claim(schemes({"Backdoor": 0.8}, {"Backdoor": 0.0})).verdict == NOT_HELD
-    assert study.backdoor_claim(schemes({"Backdoor": 1.0}, {"Backdoor": 0.2})).verdict == NOT_HELD
-    remaining = schemes({"Ours": 0.5}, {"Ours": 0.45})
-    assert study.ssim_drop_claim(steady, remaining).verdict == HELD  # 0.2 > 2 x 0.05
-    rising = schemes({"Ours": 0.5}, {"Ours": 0.61})
-    assert study.ssim_drop_claim(steady, rising).verdict == NOT_HELD  # 0.2 < 2 x 0.11
-    small = schemes({"Ours": 0.5}, {"Ours": 0.46})
-    assert study.ssim_drop_claim(small, schemes({"Ours": 0.5}, {"Ours": 0.5})).verdict \
-        == NOT_HELD  # a drop of 0.04 is not a drop
-    claim = study.mia_accuracy_claim(steady)
-    assert claim.id == "mia_accuracy_unchanged" and claim.here == \
-        "INA 0.60 -> 0.45, accuracy 1.00 -> 0.85"
+def base_results(**changes):
+    """A run where every claim holds: the reconstruction and the MIA see the training
+    samples, retraining hides the requested samples and the unlearned class, pruning and
+    fine-tuning break the backdoor but not the reconstruction."""
+    requested = [i < N // 2 for i in range(N)]
+    class_forget = [i % 4 == 0 for i in range(N)]
+    class_kept = [i % 4 == 1 for i in range(N)]
+    before = [0.8 + 0.01 * (i % 5) for i in range(N)]
+    null = [0.5 + 0.01 * (i % 3) for i in range(N)]
+    after = [0.4 + 0.01 * (i % 7) if r else b + 0.002 * (i % 3 - 1)
+             for i, (r, b) in enumerate(zip(requested, before))]
+    class_after = [0.4 + 0.01 * (i % 7) if c else b + 0.002 * (i % 3 - 1)
+                   for i, (c, b) in enumerate(zip(class_forget, before))]
+    same = [b + 0.003 * (i % 2) for i, b in enumerate(before)]
+    rates = lambda **v: {"MIA": 1.0, "Accuracy": 1.0, "Backdoor": 1.0, **v}  # noqa: E731
+    class_size = sum(class_forget)
+    values = dict(
+        tau=0.7, null=null, requested=requested, second=[not r for r in requested],
+        class_forget=class_forget, class_kept=class_kept,
+        ssim={"before": before, "after": after, "again": same, "class after": class_after,
+              "pruned": same, "fine-tuned": same, "unlearned + fine-tuned": same,
+              "phase1": [0.6] * N, "control": [b - 0.05 for b in before]},
+        sample_level={"unlearning samples": {"before": rates(), "after": rates(Backdoor=0.0)},
+                      "remaining samples": {"before": rates(), "after": rates()}},
+        class_level={"unlearning class 3": {"before": rates(),
+                                            "after": rates(MIA=0.0, Accuracy=0.0)},
+                     "remaining class 9": {"before": rates(), "after": rates()}},
+        trials={"unlearning samples": rates(MIA=40, Accuracy=40, Backdoor=40),
+                "remaining samples": rates(MIA=40, Accuracy=40, Backdoor=40),
+                "unlearning class 3": rates(MIA=class_size, Accuracy=class_size),
+                "remaining class 9": rates(MIA=class_size, Accuracy=class_size)},
+        mia_signal={"requested": [40, 40], "unseen": [0, 40]},
+        distances={"retrained": [5.0 + 0.1 * (i % 3) if r else 1.0 + 0.1 * (i % 3)
+                                 for i, r in enumerate(requested)],
+                   "unchanged (reconstructed again)": [1.0 + 0.1 * (i % 3) for i in range(N)]},
+        inversion={"before": [0.9, 0.95, 0.92, 0.97, 0.9], "after": [0.1, 0.05, 0.2, 0.1, 0.1]},
+        robustness={name: {"backdoor ASR (requested)": asr, "SSIM requested": 0.8}
+                    for name, asr in (("trained", 1.0), ("pruned", 0.0), ("fine-tuned", 0.0),
+                                      ("unlearned + fine-tuned", 0.0))},
+        backdoor_cost={"clean accuracy": 0.9, "backdoored accuracy": 0.44, "test_size": 1000},
+        backdoor_verifications=10,
+        relabel={"before": {"above tau": 2, "accuracy on the class": 1.0},
+                 "after relabel fine-tuning": {"above tau": 30, "accuracy on the class": 0.0},
+                 "after retraining": {"above tau": 0, "accuracy on the class": 0.0}},
+        candidates=100, unlearn_class=3, keep_class=9)
+    values.update(changes)
+    return study.Results(**values)
 
 
-def test_recovery_claim_needs_every_requested_sample_recovered_before():
-    paired, alarms = torch.tensor([True, False, True]), torch.tensor([False, False, True])
-    recovered = {EXECUTED: 1, NOT_EXECUTED: 2, NOT_VERIFIABLE: 0}
-    claim = study.recovery_claim(recovered, 0.72, paired, alarms)
-    assert claim.verdict == HELD  # all 3 recovered before, whatever happens after
-    assert claim.here.endswith("paired reading: 2/3 unlearned, 1/3 on the unchanged model")
-    # many executed do not make up for one sample not recovered before unlearning
-    one_missing = {EXECUTED: 8, NOT_EXECUTED: 0, NOT_VERIFIABLE: 1}
-    assert study.recovery_claim(one_missing, 0.72, paired, alarms).verdict == NOT_HELD
-    assert study.recovery_claim({EXECUTED: 0, NOT_EXECUTED: 0, NOT_VERIFIABLE: 0}, 0.5,
-                                paired[:0], alarms[:0]).verdict == NOT_HELD
+def with_ssim(results, **models):
+    """`results` with the per-sample SSIM of some models replaced."""
+    return replace(results, ssim={**results.ssim, **models})
 
 
-def test_verdicts_claim_needs_every_requested_sample_lost_and_no_remaining_one():
-    def counts(executed, not_executed, not_verifiable):
-        return {EXECUTED: executed, NOT_EXECUTED: not_executed, NOT_VERIFIABLE: not_verifiable}
-
-    claim = study.verdicts_claim(counts(3, 0, 0), counts(0, 5, 2))
-    assert claim.verdict == HELD
-    assert claim.here == ("requested: 3 of 3 executed; remaining: 0 of 5 recovered before "
-                          "are lost")
-    # one requested sample still recovered after retraining: not all
-    assert study.verdicts_claim(counts(2, 1, 0), counts(0, 5, 2)).verdict == NOT_HELD
-    # one requested sample never recovered: its unlearning is not shown
-    assert study.verdicts_claim(counts(2, 0, 1), counts(0, 5, 2)).verdict == NOT_HELD
-    # a remaining sample lost as well: the verdict does not single out the request
-    assert study.verdicts_claim(counts(3, 0, 0), counts(1, 4, 2)).verdict == NOT_HELD
-    # no remaining sample recovered before: nothing shows they stay recovered
-    assert study.verdicts_claim(counts(3, 0, 0), counts(0, 0, 7)).verdict == NOT_HELD
+def with_rate(results, level, subset, when, **rates):
+    table = copy.deepcopy(getattr(results, level))
+    table[subset][when].update(rates)
+    return replace(results, **{level: table})
 
 
-def test_inversion_claim_needs_the_class_gone_from_the_representative_after():
-    claim = study.inversion_claim({"before": [0.98, 0.01], "after": [0.2, 0.03]})
-    assert claim.verdict == HELD
-    assert claim.here == "the trained model's probability of the class: 0.98 before -> 0.20 after"
-    # the retrained model's representative still reads as the class: not lost
-    assert study.inversion_claim({"before": [0.98, 0.01], "after": [0.7, 0.0]}).verdict \
-        == NOT_HELD
-    # the kept class's representative (second entry) does not count
-    assert study.inversion_claim({"before": [0.98, 0.9], "after": [0.6, 0.0]}).verdict \
-        == NOT_HELD
-    assert study.inversion_claim({"before": [0.4, 0.0], "after": [0.1, 0.0]}).verdict \
-        == NOT_HELD  # the inversion never found the class
+def no_reconstruction_signal(results):
+    """The trained model's reconstructions no better than unseen digits: before = null."""
+    return with_ssim(results, before=list(results.null))
 
 
-def test_class_level_claim_needs_every_scheme_to_fall():
-    falls = schemes({"MIA": 0.9, "Accuracy": 1.0, "Ours": 0.7},
-                    {"MIA": 0.2, "Accuracy": 0.0, "Ours": 0.6})
-    assert study.class_level_claim(falls).verdict == HELD
-    flat = schemes(falls["before"], {**falls["after"], "Ours": 0.65})
-    assert study.class_level_claim(flat).verdict == NOT_HELD  # 0.05 is not more than 0.05
-    rises = schemes(falls["before"], {**falls["after"], "MIA": 1.0})
-    assert study.class_level_claim(rises).verdict == NOT_HELD
-    # an INA fall of 0.1 is what the remaining-class claim calls no change: not significant
-    small_mia = schemes(falls["before"], {**falls["after"], "MIA": 0.8})
-    assert study.class_level_claim(small_mia).verdict == NOT_HELD
-    assert study.remaining_class_claim(small_mia).verdict == NOT_HELD  # the others fell
+def verdicts(rule, *results):
+    return [rule(r).verdict for r in results]
 
 
-def robust_rows(pruned, tuned):
-    row = lambda asr, ssim: {"backdoor ASR (requested)": asr, "SSIM requested": ssim}  # noqa
-    return {"trained": row(1.0, 0.7), "pruned": row(*pruned), "fine-tuned": row(*tuned),
-            "unlearned + fine-tuned": row(0.0, 0.3)}
+def test_the_base_run_holds_every_claim_and_round_trips_through_json():
+    results = base_results()
+    assert {c.id: c.verdict for c in study.claims(results)} == dict.fromkeys(SMOKE_IDS, HELD)
+    assert study.Results.from_json({**results.to_json(), "other": 1}) == results
 
 
-def test_robustness_claim_needs_both_changes_to_break_the_backdoor():
-    assert study.robustness_claim(robust_rows((0.1, 0.6), (0.15, 0.7)), 0.5).verdict == HELD
-    # pruning breaks it, fine-tuning does not: not both
-    assert study.robustness_claim(robust_rows((0.1, 0.6), (0.9, 0.7)), 0.5).verdict == NOT_HELD
-    assert study.robustness_claim(robust_rows((0.6, 0.6), (0.1, 0.7)), 0.5).verdict == NOT_HELD
-    # an ASR of 0.3 is lower, but not the paper's "near 0"
-    assert study.robustness_claim(robust_rows((0.3, 0.6), (0.1, 0.7)), 0.5).verdict == NOT_HELD
-    # the backdoor breaks but reconstruction falls to the retrained level
-    assert study.robustness_claim(robust_rows((0.1, 0.5), (0.1, 0.7)), 0.5).verdict == NOT_HELD
+def test_within_is_held_inside_the_band_only():
+    assert study.within(Interval(0.0, -0.1, 0.1, "n"), 0.2) == HELD
+    assert study.within(Interval(0.0, -0.1, 0.2, "n"), 0.2) == INCONCLUSIVE  # touches it
+    assert study.within(Interval(0.3, 0.2, 0.4, "n"), 0.2) == NOT_HELD
+    assert study.within(Interval(-0.3, -0.4, -0.2, "n"), 0.2) == NOT_HELD
+    assert study.within(Interval(0.0, -0.5, 0.5, "n"), 0.2) == INCONCLUSIVE
 
 
-def test_sign_test_worked_examples():
-    assert study.sign_test(9, 1) == pytest.approx(11 / 1024)  # C(10,9) + C(10,10)
-    assert study.sign_test(7, 3) == pytest.approx((120 + 45 + 10 + 1) / 1024)
-    assert study.sign_test(0, 0) == 1.0
+def test_verified_count_removes_the_chance_share():
+    # 30 of 40 beat their null: (0.75 - 0.5) / 0.5 = half of the 40 samples held
+    interval = study.verified_count(30, 40)
+    assert interval.estimate == pytest.approx(20.0)
+    assert interval.low == pytest.approx(80 * (wilson(30, 40).low - 0.5))
 
 
-def test_prior_claim_needs_a_significant_gain_over_the_prior_free_control():
-    control = torch.full((10,), 0.5)
-    nine_gain = torch.tensor([0.6] * 9 + [0.4])  # p = 11/1024
-    claim = study.prior_claim(control, nine_gain)
-    assert claim.verdict == HELD
-    assert claim.here == ("mean 0.500 without the prior -> 0.580 with it; 9 samples gain, "
-                          "1 lose (sign test p = 0.011)")
-    seven_gain = torch.tensor([0.9] * 7 + [0.45] * 3)  # a large mean gain, p = 0.17
-    assert study.prior_claim(control, seven_gain).verdict == NOT_HELD
-    assert study.prior_claim(control, control).verdict == NOT_HELD  # all ties
-    ties_and_one = torch.tensor([0.5] * 9 + [0.9])  # one gain alone: p = 0.5
-    assert study.prior_claim(control, ties_and_one).verdict == NOT_HELD
+def test_mia_accuracy_claim():
+    rule, r = study.mia_accuracy_claim, base_results()
+    fell = with_rate(r, "sample_level", "unlearning samples", "after", MIA=0.2)  # 1.0 -> 0.2
+    unclear = with_rate(r, "sample_level", "unlearning samples", "after", Accuracy=0.7)
+    blind = replace(r, mia_signal={"requested": [20, 40], "unseen": [20, 40]})
+    assert verdicts(rule, r, fell, unclear, blind) == [HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+    assert rule(blind).here.startswith("the MIA has no signal on the trained model")
+    assert rule(r).here.startswith("INA fall +0.000 [")
 
 
-def test_null_range_and_relabel_claims():
-    phase1, phase2 = torch.tensor([0.5, 0.6, 0.7]), torch.tensor([0.6, 0.55, 0.75])
-    assert study.null_claim(phase2, torch.tensor([0.6, 0.6, 0.6])).verdict == HELD
-    assert study.null_claim(phase1, torch.tensor([0.6, 0.6, 0.6])).verdict == NOT_HELD
-    assert study.verification_range_claim(401, 10).verdict == HELD  # over 40 x 10
-    assert study.verification_range_claim(400, 10).verdict == NOT_HELD
-    assert study.verification_range_claim(255, 10).verdict == NOT_HELD  # the paper's 25.5x
-    assert study.verification_range_claim(41, 0).verdict == HELD  # no backdoor counts as 1
-    assert study.verification_range_claim(40, 0).verdict == NOT_HELD
-    assert "is 25.5 times" in study.verification_range_claim(41, 0).here
-    relabel = lambda b, r: {"before": {"above tau": b},  # noqa: E731
-                            "after relabel fine-tuning": {"above tau": r},
-                            "after retraining": {"above tau": 0}}
-    assert study.relabel_claim(relabel(2, 3)).verdict == HELD
-    assert study.relabel_claim(relabel(0, 4)).verdict == HELD
-    assert study.relabel_claim(relabel(2, 2)).verdict == NOT_HELD  # no increase
-    assert study.relabel_claim(relabel(2, 1)).verdict == NOT_HELD
+def test_backdoor_claim():
+    rule, r = study.backdoor_claim, base_results()
+    kept = with_rate(r, "sample_level", "unlearning samples", "after", Backdoor=0.9)
+    unclear = with_rate(r, "sample_level", "unlearning samples", "after", Backdoor=0.15)
+    small = replace(r, trials={**r.trials, "unlearning samples": {"MIA": 10, "Accuracy": 10,
+                                                                  "Backdoor": 10}})
+    never = with_rate(r, "sample_level", "unlearning samples", "before", Backdoor=0.3)
+    assert verdicts(rule, r, kept, unclear, small, never) == \
+        [HELD, NOT_HELD, INCONCLUSIVE, INCONCLUSIVE, NOT_TESTABLE]  # 0 of 10: [0, 0.28]
 
 
-def test_remaining_claims_need_every_scheme_unchanged():
-    steady = schemes({"MIA": 0.9, "Backdoor": 1.0, "Accuracy": 1.0, "Ours": 0.6},
-                     {"MIA": 0.75, "Backdoor": 0.85, "Accuracy": 0.95, "Ours": 0.57})
-    assert study.remaining_claim(steady).verdict == HELD
-    assert study.remaining_class_claim(steady).verdict == HELD
-    backdoor_moves = schemes(steady["before"], {**steady["after"], "Backdoor": 0.7})
-    assert study.remaining_claim(backdoor_moves).verdict == NOT_HELD  # a fall of 0.3
-    assert study.remaining_class_claim(backdoor_moves).verdict == HELD  # no backdoor there
-    ssim_moves = schemes(steady["before"], {**steady["after"], "Ours": 0.66})
-    assert study.remaining_claim(ssim_moves).verdict == NOT_HELD  # a rise of 0.06 too
-    assert study.remaining_class_claim(ssim_moves).verdict == NOT_HELD
+def test_ssim_drop_claim():
+    rule, r = study.ssim_drop_claim, base_results()
+    requested = r.mask("requested")
+    # every sample falls alike: the requested samples are not singled out
+    everyone = with_ssim(r, after=[b - 0.4 for b in r.ssim["before"]])
+    # the requested samples rise
+    rise = with_ssim(r, after=[b + 0.05 if q else a for b, a, q in
+                               zip(r.ssim["before"], r.ssim["after"], requested)])
+    mixed = with_ssim(r, after=[b + (0.3 if i % 2 else -0.32) if q else b
+                                for i, (b, q) in enumerate(zip(r.ssim["before"], requested))])
+    assert verdicts(rule, r, rise, mixed, no_reconstruction_signal(r)) == \
+        [HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+    assert rule(everyone).verdict in (NOT_HELD, INCONCLUSIVE)  # a shift of all is no drop
 
 
-def test_relearning_claim_needs_a_missed_backdoor_and_a_recovered_sample():
-    assert study.relearning_claim(robust_rows((1, 1), (1, 1)), 0.25).verdict == HELD  # 0, 0.3
-    assert study.relearning_claim(robust_rows((1, 1), (1, 1)), 0.3).verdict == NOT_HELD
-    rows = robust_rows((1, 1), (1, 1))
-    rows["unlearned + fine-tuned"]["backdoor ASR (requested)"] = 0.25  # not near zero: the
-    assert study.relearning_claim(rows, 0.25).verdict == NOT_HELD  # backdoor still sees some
-    rows["unlearned + fine-tuned"]["backdoor ASR (requested)"] = 0.15
-    assert study.relearning_claim(rows, 0.25).verdict == HELD
+def test_remaining_claim():
+    rule, r = study.remaining_claim, base_results()
+    fell = with_rate(r, "sample_level", "remaining samples", "after", Backdoor=0.0)
+    unclear = with_rate(r, "sample_level", "remaining samples", "after", Accuracy=0.85)
+    moved = with_ssim(r, after=[a - 0.3 if not q else a
+                                for a, q in zip(r.ssim["after"], r.mask("requested"))])
+    assert verdicts(rule, r, fell, moved, unclear, no_reconstruction_signal(r)) == \
+        [HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+
+
+def test_recovery_claim_reads_each_samples_own_null():
+    rule, r = study.recovery_claim, base_results()
+    lost_all = with_ssim(r, before=[n - 0.01 for n in r.null])
+    half = with_ssim(r, before=[n + (0.01 if i % 2 else -0.01) for i, n in enumerate(r.null)])
+    assert verdicts(rule, r, lost_all, half) == [HELD, NOT_HELD, INCONCLUSIVE]
+    # no precondition: this claim is itself the signal on the requested samples
+    assert "Eq. 1 with tau 0.700: 40 of 40" in rule(r).here
+
+
+def test_verdicts_claim_compares_lost_rates():
+    rule, r = study.verdicts_claim, base_results()
+    requested = r.mask("requested")
+    # the remaining samples are lost, the requested ones stay: the request is not seen
+    swapped = with_ssim(r, after=[b if q else 0.3 for b, q in zip(r.ssim["before"], requested)])
+    few = with_ssim(r, after=[0.3 if q and i < 3 else b for i, (b, q) in
+                              enumerate(zip(r.ssim["before"], requested))])
+    assert verdicts(rule, r, swapped, few, no_reconstruction_signal(r)) == \
+        [HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+    # every sample lost alike: no difference, and an interval that cannot exclude one
+    assert rule(with_ssim(r, after=[0.3] * N)).verdict == INCONCLUSIVE
+    assert study.lost(r, requested, "after") == (40, 40)
+
+
+def test_distance_claim():
+    rule, r = study.distance_claim, base_results()
+    flat = replace(r, distances={**r.distances, "retrained": [1.0] * N})
+    reversed_ = replace(r, distances={**r.distances,
+                                      "retrained": [1.0 if q else 5.0 for q in r.requested]})
+    noisy = replace(r, distances={**r.distances, "retrained": [
+        (9.0 if i % 2 else 0.0) if q else 4.0 for i, q in enumerate(r.requested)]})
+    assert verdicts(rule, r, reversed_, flat, noisy, no_reconstruction_signal(r)) == \
+        [HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+    assert "unchanged model: -0.002 [" in rule(r).here  # the noise floor, shown beside
+
+
+def test_class_level_claim():
+    rule, r = study.class_level_claim, base_results()
+    subset = "unlearning class 3"
+    kept = with_rate(with_rate(r, "class_level", subset, "before", MIA=0.0),
+                     "class_level", subset, "after", MIA=1.0)  # the INA rises
+    unclear = with_rate(r, "class_level", subset, "after", MIA=0.9)
+    assert verdicts(rule, r, kept, unclear, no_reconstruction_signal(r)) == \
+        [HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+    ssim_kept = with_ssim(r, **{"class after": r.ssim["before"]})
+    assert rule(ssim_kept).verdict == NOT_HELD  # the SSIM part must fall too
+
+
+def test_inversion_claim():
+    rule, r = study.inversion_claim, base_results()
+    stays = replace(r, inversion={"before": r.inversion["before"], "after": [0.8, 0.9, 0.85]})
+    unclear = replace(r, inversion={"before": r.inversion["before"],
+                                    "after": [0.1, 0.9, 0.2, 0.8]})
+    never = replace(r, inversion={"before": [0.1, 0.2, 0.15], "after": [0.1, 0.1, 0.2]})
+    assert verdicts(rule, r, stays, unclear, never) == [HELD, NOT_HELD, INCONCLUSIVE, NOT_HELD]
+    single = replace(r, inversion={"before": [0.99], "after": [0.01]})
+    assert rule(single).verdict == INCONCLUSIVE  # one restart has no interval
+
+
+def test_remaining_class_claim():
+    rule, r = study.remaining_class_claim, base_results()
+    fell = with_rate(r, "class_level", "remaining class 9", "after", Accuracy=0.0)
+    unclear = with_rate(r, "class_level", "remaining class 9", "after", MIA=0.8)
+    blind = replace(r, mia_signal={"requested": [40, 40], "unseen": [38, 40]})
+    assert verdicts(rule, r, fell, unclear, blind) == [HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+
+
+def robust(results, name, asr=None, ssim=None):
+    rows = copy.deepcopy(results.robustness)
+    if asr is not None:
+        rows[name]["backdoor ASR (requested)"] = asr
+    changed = replace(results, robustness=rows)
+    return with_ssim(changed, **{name: ssim}) if ssim is not None else changed
+
+
+def test_robustness_claim_needs_both_changes():
+    rule, r = study.robustness_claim, base_results()
+    tuned_keeps = robust(r, "fine-tuned", asr=0.9)  # the backdoor survives fine-tuning
+    pruned_loses = robust(r, "pruned", ssim=r.ssim["after"])  # reconstruction at retrained level
+    unclear = robust(r, "pruned", asr=0.15)
+    never = with_rate(r, "sample_level", "unlearning samples", "before", Backdoor=0.2)
+    assert verdicts(rule, r, tuned_keeps, pruned_loses, unclear, never) == \
+        [HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+
+
+def test_relearning_claim():
+    rule, r = study.relearning_claim, base_results()
+    model = "unlearned + fine-tuned"
+    seen = robust(r, model, asr=1.0)  # the backdoor sees the relearning
+    lost_ = robust(r, model, ssim=r.ssim["after"])
+    unclear = robust(r, model, asr=0.15)
+    assert verdicts(rule, r, seen, lost_, unclear, no_reconstruction_signal(r)) == \
+        [HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+
+
+def test_prior_claim_is_a_sign_test_as_an_interval():
+    rule, r = study.prior_claim, base_results()
+    worse = with_ssim(r, control=[b + 0.05 for b in r.ssim["before"]])
+    ties = with_ssim(r, control=r.ssim["before"])
+    split = with_ssim(r, control=[b + (0.05 if i % 2 else -0.05)
+                                  for i, b in enumerate(r.ssim["before"])])
+    assert verdicts(rule, r, worse, split, ties) == [HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+    assert rule(r).here.startswith("share that gain +1.000 [")
+
+
+def test_verification_range_claim():
+    rule, r = study.verification_range_claim, base_results()
+    few = replace(r, backdoor_verifications=100)  # more than 80 samples can ever verify
+    near = with_ssim(r, before=[n + (0.01 if i % 8 else -0.01) for i, n in enumerate(r.null)])
+    unclear = replace(near, backdoor_verifications=60)  # 70 of 80 beat: [~45, ~73] samples
+    assert verdicts(rule, r, few, unclear) == [HELD, NOT_HELD, INCONCLUSIVE]
+    assert "the paper: 255 vs. 10, 25.5 times" in rule(r).here
 
 
 def test_backdoor_cost_claim():
-    budget = budget_rows((0.1, 5, 1.0), (0.4, 20, 1.0))
-    budget[0.4]["clean test accuracy"] = 0.5
-    claim = study.backdoor_cost_claim(budget, 0.8)
-    assert claim.verdict == HELD and claim.here == "0.50 with 40% backdoored vs. 0.80 clean"
-    assert claim.claim.endswith("with 40% of the training set backdoored the clean test "
-                                "accuracy falls to about 44%")
-    assert study.backdoor_cost_claim(budget, 0.55).verdict == NOT_HELD  # no real fall
-    budget[0.4]["clean test accuracy"] = 0.3  # a fall, but far below the paper's 44%
-    assert study.backdoor_cost_claim(budget, 0.8).verdict == NOT_HELD
-    assert study.backdoor_cost_claim(budget_rows((0.1, 5, 1.0)), 0.8).verdict \
-        == "not testable here"
+    rule, r = study.backdoor_cost_claim, base_results()
+    cost = lambda **v: replace(r, backdoor_cost={**r.backdoor_cost, **v})  # noqa: E731
+    no_fall = cost(**{"clean accuracy": 0.46})
+    far = cost(**{"backdoored accuracy": 0.2})
+    unclear = cost(**{"backdoored accuracy": 0.52, "test_size": 100})
+    missing = cost(**{"backdoored accuracy": None})
+    assert verdicts(rule, r, no_fall, far, unclear, missing) == \
+        [HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+    assert rule(missing).here == "backdoor_fractions has no 40% share"
+
+
+def test_null_claim():
+    rule, r = study.null_claim, base_results()
+    below = with_ssim(r, before=[n - 0.1 for n in r.null])
+    mixed = with_ssim(r, before=[n + (0.1 if i % 2 else -0.1) for i, n in enumerate(r.null)])
+    nothing = with_ssim(r, before=[float("nan")] * N)
+    assert verdicts(rule, r, below, mixed, nothing) == [HELD, NOT_HELD, INCONCLUSIVE,
+                                                       NOT_TESTABLE]
+
+
+def test_relabel_claim_needs_more_than_two_to_three_of_sixteen():
+    rule, r = study.relabel_claim, base_results()
+    relabel = lambda before, after, accuracy=0.0: replace(r, relabel={  # noqa: E731
+        **r.relabel, "before": {"above tau": before, "accuracy on the class": 1.0},
+        "after relabel fine-tuning": {"above tau": after, "accuracy on the class": accuracy}})
+    fewer = relabel(30, 2)
+    two_to_three = replace(relabel(2, 3), candidates=16)  # the issue's case
+    kept_class = relabel(2, 30, accuracy=1.0)  # relabel fine-tuning did not unlearn
+    assert verdicts(rule, r, fewer, two_to_three, kept_class, no_reconstruction_signal(r)) == \
+        [HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE, NOT_TESTABLE]
+    assert rule(kept_class).here.startswith("relabel fine-tuning did not forget")
+
+
+def test_claims_are_one_argument_and_keep_the_chapter_order():
+    ids = [c.id for c in study.claims(base_results())]
+    assert ids == SMOKE_IDS and len(set(ids)) == len(ids)
 
 
 def test_recovered_distance_worked_example():
@@ -722,33 +850,6 @@ def test_permutation_p_worked_example():
     assert study.permutation_p(apart, group) == pytest.approx(1 / 56, abs=0.004)  # C(8, 3)
     assert study.permutation_p(-apart, group) == 1.0  # the observed split is the lowest
     assert study.permutation_p(torch.ones(8), group) == 1.0  # every split ties
-
-
-def test_distance_claim_needs_a_larger_and_significant_gap():
-    def rows(f, not_f, p):
-        row = {"E[D | requested]": f, "E[D | remaining]": not_f, "p (permutation)": p}
-        return {"retrained": row, "unchanged (reconstructed again)": row}
-    assert study.distance_claim(rows(3.0, 2.0, 0.01)).verdict == HELD
-    assert study.distance_claim(rows(3.0, 2.0, 0.2)).verdict == NOT_HELD
-    assert study.distance_claim(rows(2.0, 2.0, 0.01)).verdict == NOT_HELD
-
-
-def test_reading_follows_the_numbers():
-    forget = torch.tensor([True, True, False])
-    guard = fake_study([0.5, 0.5, 0.5], tau=0.6, forget=forget)
-    checked = study.Verification(VerificationReport(torch.ones(2), torch.zeros(2), 0.6),
-                                 None, torch.tensor([True, True]), 0.1,
-                                 torch.tensor([False, False]))
-    text = study.reading(guard, {"phase2": torch.tensor([0.7, 0.4, 0.55])}, checked)
-    assert "they beat unseen" in text and "1 of 3 training samples clear tau" in text
-    assert "The *change* carries no more than Eq. 1" in text  # 2 marked, 2 executed
-    assert "on an unchanged model it marks 0 (false-alarm rate 0.00)" in text
-    checked.paired = torch.tensor([True, True, True])
-    text = study.reading(guard, {"phase2": torch.tensor([0.3, 0.4, 0.55])}, checked)
-    assert "do **not** beat" in text and "What does carry the unlearning" in text
-    checked.false_alarms = torch.tensor([True, True, True])  # as many marks on no change
-    text = study.reading(guard, {"phase2": torch.tensor([0.3, 0.4, 0.55])}, checked)
-    assert "no more than the reconstruction's noise" in text
 
 
 def check_smoke_results(results, out):
@@ -774,7 +875,12 @@ def check_smoke_results(results, out):
     assert len(r["prior"]["control"]) == 30
     assert [c["id"] for c in r["claims"]] == SMOKE_IDS
     verdicts = {c["id"]: c["verdict"] for c in r["claims"]}
-    assert set(verdicts.values()) <= {"held", "did not hold"}  # every claim is testable here
+    assert set(verdicts.values()) <= set(VERDICTS)
+    # every claim that is not testable names the precondition that failed, with its number
+    for claim in r["claims"]:
+        if claim["verdict"] == NOT_TESTABLE:
+            assert claim["here"] and any(ch.isdigit() for ch in claim["here"])
+    assert study.Results.from_json(r).requested == r["requested"]
     # the backdoored model is trained to a margin on the requested samples with their
     # trigger: it has learnt it (the claim's verdict after retraining is measured, not known)
     requested = r["sample_level"]["unlearning samples"]
@@ -787,3 +893,27 @@ def test_a_margin_model_is_built_on_the_device_of_its_mean_image():
     """On CUDA its weights were left on the CPU (found on an H100)."""
     model = homogeneous_mlp(torch.zeros(1, 4, 4, device="meta"), 3, hidden=(5,))
     assert {t.device.type for t in [*model.parameters(), *model.buffers()]} == {"meta"}
+
+
+PAPER = Path(__file__).resolve().parents[2] / "shared" / "papers" / "unlearnguard.md"
+
+
+def test_the_papers_counts_are_its_texts():
+    """`papers.unlearnguard`'s numbers against the paper's Section V-D sentences."""
+    from mu_core.papers.unlearnguard import BACKDOOR_COST, CLAIMS, RANGE_COUNTS
+
+    if not PAPER.exists():
+        pytest.skip(f"the paper's text is not at {PAPER}")
+    text = " ".join(PAPER.read_text().split())
+    counts = RANGE_COUNTS
+    assert (f"approximately {counts['verified']} samples have an SSIM greater than "
+            f"{counts['ssim_level']}") in text
+    assert f"over {counts['claimed_factor']} times the number of verifications" in text
+    assert f"it only supports {counts['backdoor_verifications']} times" in text
+    clean = round(100 * (1 - BACKDOOR_COST["backdoored_share"]))
+    accuracy = round(100 * BACKDOOR_COST["clean_accuracy"])
+    assert re.search(rf"when only {clean}% training samples for original task training, the "
+                     rf"performance of the trained model will decrease to only {accuracy}%",
+                     text)
+    assert "255 of 500" in CLAIMS["verification_range"] and "44%" in \
+        CLAIMS["backdoor_costs_accuracy"]

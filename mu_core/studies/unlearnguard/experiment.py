@@ -2,7 +2,8 @@
 to a large margin on it, the reconstructions a trusted third party makes from their weights,
 and the paper's four verification schemes (membership inference INA, backdoor ASR,
 accuracy, reconstruction SSIM) at sample and class level, under model changes, against the
-backdoor's budget and after relabel fine-tuning; the tables, figures and claim rules.
+backdoor's budget and after relabel fine-tuning: the steps, tables and figures, and the
+`Results` the claim rules (`rules`) read.
 
 Every step is seeded: the same settings give the same numbers, whatever order the steps run.
 """
@@ -17,20 +18,21 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from .. import plots
-from ..attacks.backdoor import backdoor_asr, poison, stamp_trigger
-from ..attacks.inversion import class_representatives
-from ..attacks.mia import membership_ina
-from ..attacks.reconstruct import ReconstructionConfig, centre_of, minmax_scale
-from ..claims import Claim, verdict
-from ..data import ImageData, load, pixels, require_classes
-from ..errors import MAX_STEPS, ConfigError, check_budget, check_fraction, check_positive_int
-from ..maxmargin import (MarginRecipe, homogeneous_mlp, margins, predictions, prune_randomly,
+from ... import plots
+from ...attacks.backdoor import backdoor_asr, poison, stamp_trigger
+from ...attacks.inversion import class_representatives
+from ...attacks.mia import membership_ina
+from ...attacks.reconstruct import ReconstructionConfig, centre_of, minmax_scale
+from ...claims import mean_interval, rate_difference
+from ...data import ImageData, load, pixels, require_classes
+from ...errors import MAX_STEPS, ConfigError, check_budget, check_fraction, check_positive_int
+from ...maxmargin import (MarginRecipe, homogeneous_mlp, margins, predictions, prune_randomly,
                          train_to_margin)
-from ..metrics import accuracy, nearest_ssim
-from ..papers.unlearnguard import BACKDOOR_COST, CLAIMS, RANGE_COUNTS
-from ..splits import Split, make_split
-from ..verify import (EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE, VerificationReport,
+from ...metrics import accuracy, nearest_ssim
+from ...papers.unlearnguard import BACKDOOR_COST, RANGE_COUNTS
+from ...splits import Split, make_split
+from .rules import Results
+from ...verify import (EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE, VerificationReport,
                       null_threshold, paired_reading, recovery_ssim)
 
 SAMPLE_SCHEMES = ["MIA", "Backdoor", "Accuracy", "Ours"]
@@ -38,7 +40,7 @@ CLASS_SCHEMES = ["MIA", "Accuracy", "Ours"]  # the paper has no backdoor bars at
 WHEN = ("before", "after")
 EFFECTIVE_ASR = 0.9  # a backdoor counts as planted from this attack success rate
 KNOWN_NONMEMBERS = 200  # the MIA's known non-members: this many of the last test samples
-SIGNIFICANCE = 0.05  # the level of the claims' sign and permutation tests
+INVERSION_RESTARTS = 5  # model inversion's representatives per class, each from its own start
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -423,14 +425,22 @@ class Verification:
     paired: Tensor
     paired_threshold: float
     false_alarms: Tensor
+    requested_own: VerificationReport | None = None
+    remaining_own: VerificationReport | None = None
 
     @property
     def false_alarm_rate(self) -> float:
         return self.false_alarms.float().mean().item() if len(self.false_alarms) else math.nan
 
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame({"requested samples": self.requested.counts(),
-                             "remaining samples": self.remaining.counts()}).T
+        """Algorithm 1's verdict counts with Eq. 1's tau and, beside them, with each
+        sample's own null as its tau (issue: a count above tau means little when unseen
+        digits clear tau as often)."""
+        rows = {"requested samples": self.requested, "remaining samples": self.remaining,
+                "requested, own null": self.requested_own,
+                "remaining, own null": self.remaining_own}
+        return pd.DataFrame({name: report.counts() for name, report in rows.items()
+                             if report is not None}).T
 
 
 def verification(study: Study, before: dict, after: dict, again: dict) -> Verification:
@@ -439,9 +449,12 @@ def verification(study: Study, before: dict, after: dict, again: dict) -> Verifi
     b, a, quantile = before["phase2"], after["phase2"], study.settings.null_quantile
     paired, threshold = paired_reading(b, a, study.forget, quantile)
     false_alarms, _ = paired_reading(b, again["phase2"], study.forget, quantile)
-    return Verification(VerificationReport(b[study.forget], a[study.forget], study.tau),
-                        VerificationReport(b[study.retain], a[study.retain], study.tau),
-                        paired, threshold, false_alarms)
+    forget, retain, null = study.forget, study.retain, study.null
+    return Verification(VerificationReport(b[forget], a[forget], study.tau),
+                        VerificationReport(b[retain], a[retain], study.tau),
+                        paired, threshold, false_alarms,
+                        VerificationReport(b[forget], a[forget], null[forget]),
+                        VerificationReport(b[retain], a[retain], null[retain]))
 
 
 def ssim_table(study: Study, before: dict, after: dict) -> pd.DataFrame:
@@ -569,26 +582,32 @@ def scheme_table(values: dict) -> pd.DataFrame:
 
 def inversions(study: Study, models: Models) -> dict[str, Tensor]:
     """Model inversion's representatives of the unlearned and the kept class, from the
-    trained model ("before") and the class-retrained one ("after")."""
+    trained model ("before") and the class-retrained one ("after"): INVERSION_RESTARTS of
+    each class, each from its own seeded start (the unlearned class's first)."""
     s = study.settings
-    return {when: class_representatives(model, centre_of(model).mean_image,
-                                        [s.unlearn_class, s.keep_class],
-                                        steps=s.inversion_steps).cpu()
+    classes = [s.unlearn_class] * INVERSION_RESTARTS + [s.keep_class] * INVERSION_RESTARTS
+    return {when: class_representatives(model, centre_of(model).mean_image, classes,
+                                        steps=s.inversion_steps, seed=s.seed).cpu()
             for when, model in (("before", models.trained), ("after", models.class_retrained))}
 
 
 def inversion_figure(study: Study, representatives: dict):
-    s = study.settings
-    return plots.image_grid(torch.cat([representatives["before"], representatives["after"]]),
+    """Fig. 7: the first representative of the unlearned and of the kept class, before
+    and after."""
+    s, first = study.settings, [0, INVERSION_RESTARTS]
+    return plots.image_grid(torch.cat([representatives["before"][first],
+                                       representatives["after"][first]]),
                             [f"{when}: {c}" for when in WHEN
                              for c in (s.unlearn_class, s.keep_class)], columns=4)
 
 
 def inversion_confidence(study: Study, trained: nn.Module, representatives: dict) -> dict:
-    """The trained model's probability of the unlearned class for each representative."""
+    """The trained model's probability of the unlearned class for each representative of
+    the unlearned class (one per restart)."""
     with torch.no_grad():
-        return {when: trained(r.to(study.device)).softmax(1)[:, study.settings.unlearn_class]
-                .tolist() for when, r in representatives.items()}
+        return {when: trained(r[:INVERSION_RESTARTS].to(study.device)).softmax(1)
+                [:, study.settings.unlearn_class].tolist()
+                for when, r in representatives.items()}
 
 
 def class_pairs_figure(study: Study, before: dict, class_after: dict):
@@ -835,318 +854,105 @@ def relabel_pairs_figure(study: Study, relabel_scores: dict):
     return reconstruction_pairs(study, shown, captions, {"SSIM": relabel_scores})
 
 
-# --- the paper's claims ---------------------------------------------------------------------
 
-def _change(values: dict, scheme: str) -> str:
-    return f"{values['before'][scheme]:.2f} -> {values['after'][scheme]:.2f}"
+# --- the evidence the claims read ----------------------------------------------------------
 
-
-# The largest change that counts as none: 0.2 for the rates (INA, ASR, accuracy), 0.05 for
-# SSIM. A significant drop is one beyond it, so that no change is both.
-NO_CHANGE = {"MIA": 0.2, "Backdoor": 0.2, "Accuracy": 0.2, "Ours": 0.05}
-NEAR_ZERO = 0.2  # an ASR below this is "near 0%" (the paper's words for a broken backdoor)
-
-
-def unchanged(values: dict, schemes) -> bool:
-    """Whether every scheme's value (when -> scheme -> value) moved by less than NO_CHANGE."""
-    return all(abs(values["after"][s] - values["before"][s]) < NO_CHANGE[s] for s in schemes)
-
-
-def dropped(values: dict, scheme: str) -> bool:
-    """Whether the scheme's value (when -> scheme -> value) fell by more than NO_CHANGE."""
-    return values["before"][scheme] - values["after"][scheme] > NO_CHANGE[scheme]
+def mia_signal(study: Study, models: Models) -> dict:
+    """The MIA on the trained model, fitted as for the requested samples' "before" bar (on
+    the remaining training samples and the known non-members): [called members, n] for the
+    requested samples (members) and for unseen digits (the null's, never trained on)."""
+    retain, to = study.retain.to(study.device), study.device
+    members = (study.images[retain], study.labels[retain])
+    counts = {}
+    for name, images, labels in (
+            ("requested", study.images[study.forget.to(to)], study.labels[study.forget.to(to)]),
+            ("unseen", study.unseen.images.to(to), study.unseen.labels.to(to))):
+        rate = membership_ina(models.trained, members, study.nonmembers, (images, labels))
+        counts[name] = [int(round(rate * len(labels))), len(labels)]
+    return counts
 
 
-def mia_accuracy_claim(requested: dict) -> Claim:
-    """`requested`: when -> scheme -> value for the requested samples."""
-    return Claim("mia_accuracy_unchanged",
-                 "sample level: MIA and accuracy do not change much for the requested samples",
-                 CLAIMS["mia_accuracy_unchanged"],
-                 f"INA {_change(requested, 'MIA')}, accuracy {_change(requested, 'Accuracy')}",
-                 verdict(unchanged(requested, ("MIA", "Accuracy"))))
+def trials(study: Study, models: Models) -> dict:
+    """subset -> scheme -> how many samples its rate counts: the subset, and for the
+    backdoor the subset's samples not already labelled `backdoor_target`."""
+    s, labels = study.settings, study.provider.labels
+    subsets = {"unlearning samples": study.forget, "remaining samples": models.second,
+               f"unlearning class {s.unlearn_class}": study.class_forget,
+               f"remaining class {s.keep_class}": study.class_kept}
+    return {name: {"MIA": int(mask.sum()), "Accuracy": int(mask.sum()),
+                   "Backdoor": int((mask & (labels != s.backdoor_target)).sum())}
+            for name, mask in subsets.items()}
 
 
-def _unchanged_claim(claim_id: str, claim: str, values: dict, schemes) -> Claim:
-    """Held when no scheme of `schemes` changes `values` (when -> scheme -> value)."""
-    return Claim(claim_id, claim, CLAIMS[claim_id],
-                 "; ".join(f"{s} {_change(values, s)}" for s in schemes),
-                 verdict(unchanged(values, schemes)))
-
-
-def remaining_claim(remaining: dict) -> Claim:
-    """`remaining`: when -> scheme -> value for the remaining (second-trigger) samples."""
-    return _unchanged_claim("remaining_unchanged",
-                            "sample level: no scheme changes for the remaining samples",
-                            remaining, SAMPLE_SCHEMES)
-
-
-def distance_claim(rows: dict) -> Claim:
-    """`rows`: `distance_table`'s rows. Held when the requested samples' reconstructions
-    move further than the remaining ones' between the trained and the retrained model,
-    beyond chance (permutation p below SIGNIFICANCE)."""
-    r, u = rows["retrained"], rows["unchanged (reconstructed again)"]
-    return Claim("unlearned_move_more",
-                 "Eq. 20: reconstructions of unlearned samples move further than the others'",
-                 CLAIMS["unlearned_move_more"],
-                 f"E[D|F] {r['E[D | requested]']:.2f} vs. E[D|not F] "
-                 f"{r['E[D | remaining]']:.2f} (p = {r['p (permutation)']:.3f}); unchanged "
-                 f"model: {u['E[D | requested]']:.2f} vs. {u['E[D | remaining]']:.2f}",
-                 verdict(r["E[D | requested]"] > r["E[D | remaining]"]
-                         and r["p (permutation)"] < SIGNIFICANCE))
-
-
-def backdoor_claim(requested: dict) -> Claim:
-    b, a = requested["before"], requested["after"]
-    return Claim("backdoor_drops",
-                 "sample level: the backdoor ASR drops to near 0 for the requested samples",
-                 CLAIMS["backdoor_drops"], _change(requested, "Backdoor"),
-                 verdict(b["Backdoor"] > 1 - NEAR_ZERO and a["Backdoor"] < NEAR_ZERO))
-
-
-def ssim_drop_claim(requested: dict, remaining: dict) -> Claim:
-    """Held when the requested samples' SSIM drops (beyond NO_CHANGE) and by more than twice
-    the remaining samples' change."""
-    drop = requested["before"]["Ours"] - requested["after"]["Ours"]
-    remaining_drop = remaining["before"]["Ours"] - remaining["after"]["Ours"]
-    return Claim("ssim_drops",
-                 "sample level: our SSIM drops for the requested samples and not for the "
-                 "remaining", CLAIMS["ssim_drops"],
-                 f"requested {_change(requested, 'Ours')}, remaining {_change(remaining, 'Ours')}",
-                 verdict(dropped(requested, "Ours") and drop > 2 * abs(remaining_drop)))
-
-
-def recovery_claim(counts: dict, tau: float, paired: Tensor, false_alarms: Tensor) -> Claim:
-    """`counts`: Algorithm 1's verdict counts for the requested samples; `paired`: the
-    paired reading's flags, `false_alarms` its flags on the unchanged model. Held when every
-    requested sample is recovered before unlearning (none is "not verifiable")."""
-    return Claim("all_recovered",
-                 "verification: every requested sample is recovered before unlearning (Alg. 1)",
-                 CLAIMS["all_recovered"],
-                 ", ".join(f"{k}: {v}" for k, v in counts.items())
-                 + f" (tau {tau:.2f} from the null); paired reading: {int(paired.sum())}/"
-                 f"{len(paired)} unlearned, {int(false_alarms.sum())}/{len(false_alarms)} on "
-                 "the unchanged model",
-                 verdict(sum(counts.values()) > 0 and counts[NOT_VERIFIABLE] == 0))
-
-
-def verdicts_claim(requested: dict, remaining: dict) -> Claim:
-    """Algorithm 1's verdict counts for the requested and the remaining samples after honest
-    retraining. Held when every requested sample is recovered before and not after
-    ("unlearning executed" for all of them) and no remaining sample recovered before is lost
-    after (none of them "executed")."""
-    return Claim("unlearned_not_recovered",
-                 "verification: after retraining every requested sample reads as unlearned "
-                 "and no remaining sample does (Alg. 1)", CLAIMS["unlearned_not_recovered"],
-                 f"requested: {requested[EXECUTED]} of {sum(requested.values())} executed; "
-                 f"remaining: {remaining[EXECUTED]} of "
-                 f"{remaining[EXECUTED] + remaining[NOT_EXECUTED]} recovered before are lost",
-                 verdict(sum(requested.values()) > 0
-                         and requested[EXECUTED] == sum(requested.values())
-                         and remaining[EXECUTED] + remaining[NOT_EXECUTED] > 0
-                         and remaining[EXECUTED] == 0))
-
-
-def class_level_claim(unlearned_class: dict) -> Claim:
-    """`unlearned_class`: when -> scheme -> value for the unlearned class. Held when every
-    scheme drops by more than NO_CHANGE (a change `remaining_class_claim` would call none
-    is not significant)."""
-    return Claim("class_level",
-                 "class level: MIA, accuracy and SSIM all change for the unlearned class",
-                 CLAIMS["class_level"],
-                 "; ".join(f"{s} {_change(unlearned_class, s)}" for s in CLASS_SCHEMES),
-                 verdict(all(dropped(unlearned_class, s) for s in CLASS_SCHEMES)))
-
-
-def inversion_claim(confidence: dict) -> Claim:
-    """`confidence`: `inversion_confidence` (when -> the trained model's probability of the
-    unlearned class for the representatives of the unlearned and the kept class). Held when
-    the trained model sees the unlearned class in the representative inverted from it
-    before (probability above one half) and not in the one inverted from the retrained
-    model after (below one half)."""
-    before, after = confidence["before"][0], confidence["after"][0]
-    return Claim("inversion_loses_class",
-                 "class level: model inversion's representative of the unlearned class loses "
-                 "the class after retraining", CLAIMS["inversion_loses_class"],
-                 f"the trained model's probability of the class: {before:.2f} before -> "
-                 f"{after:.2f} after", verdict(before > 0.5 > after))
-
-
-def remaining_class_claim(kept_class: dict) -> Claim:
-    """`kept_class`: when -> scheme -> value for the remaining class."""
-    return _unchanged_claim(
-        "remaining_class_unchanged",
-        "class level: MIA, accuracy and SSIM do not change for a remaining class",
-        kept_class, CLASS_SCHEMES)
-
-
-def robustness_claim(rows: dict, requested_after_ssim: float) -> Claim:
-    """`rows`: `robustness`'s rows; `requested_after_ssim`: the requested samples' mean SSIM
-    after honest retraining. Held when both pruning and fine-tuning leave the backdoor's ASR
-    near 0 (below NEAR_ZERO, the paper's "near 0") and both leave the requested samples'
-    SSIM above its level after retraining."""
-    changed = [rows[name] for name in ("pruned", "fine-tuned")]
-    return Claim("robustness",
-                 "robustness: pruning and fine-tuning break the backdoor but not the "
-                 "reconstruction", CLAIMS["robustness"],
-                 ", ".join(f"{k}: ASR {v['backdoor ASR (requested)']:.2f}, SSIM "
-                           f"{v['SSIM requested']:.2f}" for k, v in rows.items()),
-                 verdict(max(r["backdoor ASR (requested)"] for r in changed) < NEAR_ZERO
-                         and min(r["SSIM requested"] for r in changed) > requested_after_ssim))
-
-
-def sign_test(improved: int, worsened: int) -> float:
-    """One-sided sign test: the chance of at least `improved` improvements among
-    improved + worsened changes that are up or down with even odds (ties left out)."""
-    n = improved + worsened
-    return sum(math.comb(n, k) for k in range(improved, n + 1)) / 2 ** n
-
-
-def relearning_claim(rows: dict, requested_after_ssim: float) -> Claim:
-    """`rows`: `robustness`'s rows. Unlearning then fine-tuning on D re-learns the requested
-    samples: the backdoor misses that (its ASR near zero, below NEAR_ZERO: it reads as
-    unlearned, as in `backdoor_claim`), reconstruction sees it (the requested samples' SSIM
-    above its level after honest retraining)."""
-    row = rows["unlearned + fine-tuned"]
-    return Claim("backdoor_misses_relearning",
-                 "unlearned then fine-tuned on D: the backdoor misses the re-learned requested "
-                 "samples, reconstruction recovers them", CLAIMS["backdoor_misses_relearning"],
-                 f"ASR {row['backdoor ASR (requested)']:.2f}, SSIM requested "
-                 f"{row['SSIM requested']:.2f} (after retraining: {requested_after_ssim:.2f})",
-                 verdict(row["backdoor ASR (requested)"] < NEAR_ZERO
-                         and row["SSIM requested"] > requested_after_ssim))
-
-
-def prior_claim(control: Tensor, phase2: Tensor) -> Claim:
-    """Each training sample's best SSIM after phase 2 without the prior (`control`: the same
-    steps in the same eps box) and with it. Held when more samples gain than lose and a
-    sign test rules out chance at SIGNIFICANCE."""
-    change = phase2 - control
-    improved, worsened = int((change > 0).sum()), int((change < 0).sum())
-    p = sign_test(improved, worsened)
-    return Claim("prior_helps", "the prior loss raises the reconstructions' SSIM, against "
-                 "phase 2 without it", CLAIMS["prior_helps"],
-                 f"mean {control.mean():.3f} without the prior -> {phase2.mean():.3f} with it; "
-                 f"{improved} samples gain, {worsened} lose (sign test p = {p:.3f})",
-                 verdict(improved > worsened and p < SIGNIFICANCE))
-
-
-RANGE_FACTOR = RANGE_COUNTS["claimed_factor"]  # "over 40 times the number of verifications"
-
-
-def verification_range_claim(verified: int, verifications: int) -> Claim:
-    """`verified`: samples above tau; `verifications`: the backdoor budget's count (a
-    budget with no effective share counts as one verification)."""
-    paper = RANGE_COUNTS
-    return Claim("verification_range",
-                 f"reconstruction supports over {RANGE_FACTOR} times the backdoor budget's "
-                 "verifications", CLAIMS["verification_range"],
-                 f"{verified} samples above tau vs. {verifications} backdoor verifications "
-                 f"(the paper's own {paper['verified']} vs. {paper['backdoor_verifications']} "
-                 f"is {paper['verified'] / paper['backdoor_verifications']:g} times)",
-                 verdict(verified > RANGE_FACTOR * max(1, verifications)))
-
-
-ACCURACY_DROP = 0.1  # a fall in test accuracy this large counts as significant
-NUMBER_TOLERANCE = 0.1  # how far from the paper's accuracy still counts as "about" it
-
-
-def backdoor_cost_claim(budget: dict, trained_accuracy: float) -> Claim:
-    """`budget`: `backdoor_budget`'s rows; `trained_accuracy`: the clean model's test
-    accuracy. Held when the paper's backdoored share leaves a test accuracy that is both
-    ACCURACY_DROP below the clean model's and within NUMBER_TOLERANCE of the paper's."""
-    share, paper = BACKDOOR_COST["backdoored_share"], BACKDOOR_COST["clean_accuracy"]
+def backdoor_cost(study: Study, budget: dict, trained_accuracy: float) -> dict:
+    """The clean test accuracy with the paper's backdoored share (None when the budget has
+    no such share) beside the clean model's, over the test digits."""
+    share = BACKDOOR_COST["backdoored_share"]
     found = [f for f in budget if abs(f - share) < 1e-9]
-    claim = (f"backdoor budget: with {share:.0%} of the training set backdoored the clean "
-             f"test accuracy falls to about {paper:.0%}")
-    if not found:
-        return Claim("backdoor_costs_accuracy", claim, CLAIMS["backdoor_costs_accuracy"],
-                     f"backdoor_fractions has no {share:.0%} share", verdict(None))
-    accuracy_left = budget[found[0]]["clean test accuracy"]
-    return Claim("backdoor_costs_accuracy", claim, CLAIMS["backdoor_costs_accuracy"],
-                 f"{accuracy_left:.2f} with {share:.0%} backdoored vs. {trained_accuracy:.2f} "
-                 "clean",
-                 verdict(accuracy_left < trained_accuracy - ACCURACY_DROP
-                         and abs(accuracy_left - paper) <= NUMBER_TOLERANCE))
+    return {"clean accuracy": trained_accuracy, "test_size": len(study.test_labels),
+            "backdoored accuracy": budget[found[0]]["clean test accuracy"] if found else None}
 
 
-def null_claim(phase2: Tensor, null: Tensor) -> Claim:
-    null_mean = null.mean().item()
-    return Claim("beats_null", "reconstructions beat unseen real data (our control)",
-                 "not examined", f"mean best SSIM {phase2.mean():.3f} vs. null {null_mean:.3f}",
-                 verdict(phase2.mean() > null_mean))
+def collect(study: Study, models: Models, scores: dict, *, sample_level: dict,
+            class_level: dict, robustness: dict, inversion: dict, budget: dict,
+            backdoor_verifications: int, relabel: dict, trained_accuracy: float) -> Results:
+    """The run's `Results` for the claim rules. `scores`: model name -> `Study.recover`'s
+    scores, for "before" (with the control), "after", "again", "class after" and the
+    changed models of `robustness`."""
+    s, before = study.settings, scores["before"]
+    ssim = {name: value["phase2"].tolist() for name, value in scores.items()}
+    ssim.update(phase1=before["phase1"].tolist(), control=before["control"].tolist())
+    distances = {name: recovered_distance(before, scores[key]).tolist()
+                 for name, key in (("retrained", "after"),
+                                   ("unchanged (reconstructed again)", "again"))}
+    return Results(
+        tau=study.tau, null=study.null.tolist(), requested=study.forget.tolist(),
+        second=models.second.tolist(), class_forget=study.class_forget.tolist(),
+        class_kept=study.class_kept.tolist(), ssim=ssim, sample_level=sample_level,
+        class_level=class_level, trials=trials(study, models),
+        mia_signal=mia_signal(study, models), distances=distances, inversion=inversion,
+        robustness=robustness, backdoor_cost=backdoor_cost(study, budget, trained_accuracy),
+        backdoor_verifications=backdoor_verifications, relabel=relabel,
+        candidates=len(before["candidates"]), unlearn_class=s.unlearn_class,
+        keep_class=s.keep_class)
 
 
-def relabel_claim(rows: dict) -> Claim:
-    """`rows`: `relabel_table`'s rows."""
-    before, relabel = rows["before"]["above tau"], rows["after relabel fine-tuning"]["above tau"]
-    return Claim("relabel",
-                 "relabel fine-tuning increases the recoverable samples of the unlearned class",
-                 CLAIMS["relabel"],
-                 f"{before} -> {relabel} candidates above tau (retraining: "
-                 f"{rows['after retraining']['above tau']})",
-                 verdict(relabel > before))
-
-
-def claims(study: Study, sample: dict, checked: Verification, classes: dict, robust: dict,
-           before: dict, counts: dict, verifications: int, relabel: dict, *, distances: dict,
-           budget: dict, trained_accuracy: float, inversion: dict) -> list[Claim]:
-    """The paper's claims, checked on the study's numbers, in the chapter's order."""
-    s = study.settings
-    requested, remaining = sample["unlearning samples"], sample["remaining samples"]
-    requested_after = requested["after"]["Ours"]
-    return [mia_accuracy_claim(requested), backdoor_claim(requested),
-            ssim_drop_claim(requested, remaining), remaining_claim(remaining),
-            recovery_claim(checked.requested.counts(), study.tau, checked.paired,
-                           checked.false_alarms),
-            verdicts_claim(checked.requested.counts(), checked.remaining.counts()),
-            distance_claim(distances),
-            class_level_claim(classes[f"unlearning class {s.unlearn_class}"]),
-            inversion_claim(inversion),
-            remaining_class_claim(classes[f"remaining class {s.keep_class}"]),
-            robustness_claim(robust, requested_after), relearning_claim(robust, requested_after),
-            prior_claim(before["control"], before["phase2"]),
-            verification_range_claim(counts[study.tau]["phase 2"], verifications),
-            backdoor_cost_claim(budget, trained_accuracy),
-            null_claim(before["phase2"], study.null), relabel_claim(relabel)]
+# --- reading the run ---------------------------------------------------------------------
 
 
 def reading(study: Study, before: dict, checked: Verification) -> str:
-    """"Reading the verdicts", from this run's numbers."""
-    phase2, null_mean = before["phase2"].mean().item(), study.null.mean().item()
-    marked, executed = int(checked.paired.sum()), checked.requested.counts()[EXECUTED]
-    if marked <= int(checked.false_alarms.sum()):
-        change = "The *change* carries no more than the reconstruction's noise here"
-    elif marked > executed:
-        change = "What does carry the unlearning is the *change*"
+    """"Reading the verdicts", from this run's numbers: whether the reconstructions beat
+    each sample's own null (a t interval over the samples) and whether the paired reading
+    marks more requested samples than it does on an unchanged model (Newcombe)."""
+    phase2, null = before["phase2"], study.null
+    signal = mean_interval((phase2 - null).tolist(), "samples")
+    if signal.low > 0:
+        beat = "beat"
+    elif signal.high <= 0:
+        beat = "do **not** beat"
     else:
-        change = "The *change* carries no more than Eq. 1 here"
+        beat = "cannot be told apart from"
+    n = len(checked.paired)
+    marked, alarms = int(checked.paired.sum()), int(checked.false_alarms.sum())
+    change = rate_difference(marked, n, alarms, n)
+    told = ("tells the change from the reconstruction's noise" if change.low > 0 else
+            "does not tell the change from the reconstruction's noise at this size")
     return (
         "**Reading the verdicts.** The control decides most of them. On "
         f"{study.settings.dataset}, unseen samples already reach a mean best SSIM of "
-        f"{null_mean:.3f} against the training samples, so a scheme that reads similarity "
-        "must beat that null before it says anything about membership; the paper compares "
-        "before and after but never against data the model never saw. Here the "
-        f"reconstructions' mean best SSIM is {phase2:.3f}: they "
-        + ("beat" if phase2 > null_mean else "do **not** beat") + " unseen real samples on "
-        f"average, and {int((before['phase2'] > study.tau).sum())} of {len(study.null)} "
-        f"training samples clear tau. {change}: the paired reading marks {marked} of "
-        f"{len(checked.paired)} requested samples as unlearned, where Eq. 1 marks {executed}; "
-        f"on an unchanged model it marks {int(checked.false_alarms.sum())} (false-alarm rate "
-        f"{checked.false_alarm_rate:.2f}). "
+        f"{null.mean().item():.3f} against the training samples, so a scheme that reads "
+        "similarity must beat that null before it says anything about membership; the paper "
+        "compares before and after but never against data the model never saw. Here each "
+        "training sample's best SSIM minus its own null is "
+        f"{signal.text()}: the reconstructions {beat} unseen real samples; "
+        f"{int((phase2 > null).sum())} of {len(null)} training samples beat their own null, "
+        f"while {int((phase2 > study.tau).sum())} clear tau, which "
+        f"{int((null > study.tau).sum())} of the null's own values clear too. The paired "
+        f"reading marks {marked} of {n} requested samples as unlearned, where Eq. 1 marks "
+        f"{checked.requested.counts()[EXECUTED]}; on an unchanged model it marks {alarms}: "
+        f"{change.text()}, so it {told}. "
         "The `paper` preset (its sizes are in the Setting above) is the scale at which "
         "Buzaglo et al. report faithful reconstructions.")
-
-
-def quoted() -> dict:
-    """The values the chapter's prose quotes: the claim rules' thresholds and the paper's
-    Section V-D counts."""
-    paper = RANGE_COUNTS
-    return {"no_change_rate": NO_CHANGE["MIA"], "no_change_ssim": NO_CHANGE["Ours"],
-            "near_zero_asr": NEAR_ZERO, "paper_range_level": paper["ssim_level"],
-            "paper_range_verified": paper["verified"],
-            "paper_range_backdoor": paper["backdoor_verifications"],
-            "paper_range_factor": paper["claimed_factor"],
-            "paper_range_quotient": paper["verified"] / paper["backdoor_verifications"]}
 
 
 def headline(results: dict) -> dict[str, float]:
