@@ -275,18 +275,38 @@ diagonals.round(3)
 # (claims-02_mra)=
 # ## The paper's claims, checked
 #
-# Each verdict is computed from the tables above, on the forget set and, where the paper
-# claims it too, on the test set (the claim's id then ends in `_test`). The same rule is
-# applied to the paper's own numbers for the same methods (those of the dataset that runs,
-# as in the tables; the other-student claims read the paper's Flower-102 rows, its only
-# rows with a student of another architecture than the ULM), so a claim that does not even
-# hold in the paper's own tables shows as such. A claim whose inputs this run lacks (say,
-# L1-SP was not among the `methods`) is "not testable here". The first claim is the premise
-# of the others (Section 5.2: every MU method dropped the forget accuracy far below the
-# TRM's); where it fails, the recall claims are read on ULMs that had little to forget.
+# Each verdict is computed from the attack runs above, on the forget set and, where the
+# paper claims it too, on the test set (the claim's id then ends in `_test`). Every verdict
+# reads the seeds' runs, not their means: an effect of several seeds has its
+# {glue:text}`confidence:.0%` t interval over the seeds (paired: every attack on a seed reads
+# the same ULM), and an accuracy difference of a single seed (the other student and the
+# ablation run on fewer seeds) Newcombe's interval over the images it was measured on.
+# A claim **held** when the whole interval lies on the claim's side of zero, **did not
+# hold** when it lies on the other side, and is **inconclusive** when it straddles zero:
+# at this scale the run cannot tell. A statistic across methods (a mean, a median, a rank,
+# a spread) of one seed has no interval, so it is never more than inconclusive.
+#
+# A claim is **not testable here** when what it presupposes failed, and says what failed
+# with the measured number. MRA recalls what a ULM forgot, so every claim on a method's
+# recall (that it recalls, that it is easiest or hardest to recall, that each stage adds)
+# is tested only where that method's ULM forgot: its forget accuracy below the trained
+# model's by more than {glue:text}`forgot_margin`, over the seeds. A ULM that kept the forget
+# set has nothing to give back, and a small gain there says nothing about how hard it is to
+# recall (this is why, before these rules, L1-SP's "hardest to recall" claims held: L1-SP had
+# not forgotten). "For every method" is the conjunction: it did not hold if one method's
+# part did not hold, and is otherwise not testable or inconclusive if one part is. The
+# comparisons between methods (easiest, hardest, largest, spread, IU's turn) read only the
+# methods that forgot. The first claim is the paper's premise (Section 5.2: every MU method
+# dropped the forget accuracy to at most {glue:text}`forgot_little` of the TRM's).
+#
+# The same rule is applied to the paper's own numbers for the same methods (those of the
+# dataset that runs, as in the tables; the other-student claims read the paper's Flower-102
+# rows, its only rows with a student of another architecture than the ULM). The paper prints
+# means without a spread, so its column reads them as printed: a claim that does not hold
+# even in the paper's own tables shows as such.
 
 # %%
-chapter.add_claims(mra.claims(rows, trained, ablation, paper_ablation, diagonals,
+chapter.add_claims(mra.claims(rows, trained, paper_ablation,
                               other_student=heterogeneous_student, dataset=dataset))
 
 # %%

@@ -104,6 +104,7 @@ mixup_alpha = 0.75
 patience = 2
 head_width = 128
 probe_size = 100  # D_p: a class-stratified subset of the test split; None: all of it
+anchor_size = None  # the rounds' labelled anchor: a subset of the test split; None: all of it
 ablation = True
 figure_backbone = "VGG-16"
 figure_methods = ["ga", "ff"]
@@ -132,8 +133,8 @@ found = study.recovery_studies(
     dataset_names, forget_classes, methods, seeds, backbones, config, recipe=recipe,
     device=chapter.device, forget_fraction=forget_fraction, val_fraction=val_fraction,
     hyperparameters=hyperparameters, dataset_hyperparameters=dataset_hyperparameters,
-    ablation=ablation, probe_size=probe_size, figure_backbone=figure_backbone,
-    figure_methods=figure_methods)
+    ablation=ablation, probe_size=probe_size, anchor_size=anchor_size,
+    figure_backbone=figure_backbone, figure_methods=figure_methods)
 rows = found.rows
 display(Markdown(study.run_summary(rows, rounds)))
 

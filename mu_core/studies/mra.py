@@ -17,14 +17,18 @@ both.
 
 from __future__ import annotations
 
+import math
 import time
 
+import numpy as np
 import pandas as pd
 import torch
 
 from .. import dryrun, models, plots
 from ..attacks.mra import MRAConfig, membership_recall
-from ..claims import Claim, verdict
+from ..claims import (CONFIDENCE, HELD, NOT_HELD, NOT_TESTABLE, Claim, Interval, all_of,
+                      forgot, judge, judge_each, mean_interval, paired_difference,
+                      rate_difference, side, unmet, verdict, wilson)
 from ..data import ImageData
 from ..errors import ConfigError
 from ..metrics import accuracy, accuracy_by_class, confusion_matrix
@@ -48,9 +52,12 @@ CASES_COMPONENTS = {"closed": "dst+stu", "open": "dst+stu+tch"}
 # twin's id with this suffix.
 SUBSETS_CLAIMED = ("forget", "test")
 ID_SUFFIX = {"forget": "", "test": "_test"}
-# A ULM that keeps more than this share of the trained model's forget accuracy forgot little
-# (no ULM of the paper's Tables 2-3 keeps more than 0.35 of it).
+# The paper's premise (Section 5.2): a ULM keeps at most this share of the trained model's
+# forget accuracy (no ULM of the paper's Tables 2-3 keeps more than 0.35 of it).
 FORGOT_LITTLE = 0.5
+# A claim on what a method's ULM hid is tested only where it forgot: its forget accuracy
+# below the trained model's by more than this (`claims.forgot`, interval over the seeds).
+FORGOT_MARGIN = 0.2
 # The paper's rows beside a dataset it did not run: CIFAR-10, the dataset of its Figures 3
 # and 5 (and, like the offline digits, ten classes of small images).
 FALLBACK_DATASET = "cifar10"
@@ -90,17 +97,22 @@ def attack_restrictions(params: dict) -> dict[str, dict]:
 
 
 def recall_scores(model, data: ImageData, split: Split) -> dict:
-    """Accuracy on test and forget, per forget class, and the row-normalised confusion of
-    the forget set (rows: the forget classes; columns: every class)."""
+    """Accuracy on test and forget, per forget class, the row-normalised confusion of the
+    forget set (rows: the forget classes; columns: every class), and how many images each
+    accuracy was measured on (`count`: test, forget and per forget class; a one-seed
+    claim's interval is over them)."""
     test_pred = predict(model, data, split.test, output="logits").argmax(1)
     forget_pred = predict(model, data, split.forget, output="logits").argmax(1)
     forget_labels = data.targets(split.forget).cpu()
     per_class = accuracy_by_class(forget_pred, forget_labels, data.num_classes)
     confusion = confusion_matrix(forget_pred, forget_labels, data.num_classes, normalize=True)
+    class_counts = torch.bincount(forget_labels, minlength=data.num_classes)
     return {"test": accuracy(test_pred, data.targets(split.test)),
             "forget": accuracy(forget_pred, forget_labels),
             "forget_per_class": per_class,
-            "forget_confusion": confusion[list(per_class)]}
+            "forget_confusion": confusion[list(per_class)],
+            "count": {"test": len(split.test), "forget": len(split.forget),
+                      "per_class": {c: int(class_counts[c]) for c in per_class}}}
 
 
 def check_attacks(attacks: dict[str, dict], data: ImageData) -> dict[str, tuple]:
@@ -227,11 +239,14 @@ def settings_table(params: dict, dataset: str) -> pd.DataFrame:
 def quoted() -> dict:
     """The values the chapter's prose quotes: Flower-102's training and test images in the
     paper's Table 1 and in the official split (train and validation sets, test set) that
-    `data.load("flowers102")` reads."""
+    `data.load("flowers102")` reads; the claims' confidence level, the margin by which a
+    ULM must have forgotten, and the paper's premise (`FORGOT_LITTLE`)."""
     _, _, _, train, test = dryrun.SHAPES["flowers102"]
     return {"paper_flowers_train": paper.SPLITS["flowers102"]["train"],
             "paper_flowers_test": paper.SPLITS["flowers102"]["test"],
-            "official_flowers_train": train, "official_flowers_test": test}
+            "official_flowers_train": train, "official_flowers_test": test,
+            "confidence": CONFIDENCE, "forgot_margin": FORGOT_MARGIN,
+            "forgot_little": FORGOT_LITTLE}
 
 
 def split_sizes(data: ImageData, split_spec: dict) -> dict:
@@ -406,20 +421,6 @@ def confusion_diagonals(matrices: dict[str, dict], class_ids, class_names) -> pd
                          for model, matrix in models_.items()}, index=columns).T
 
 
-def accuracy_means(rows: pd.DataFrame, attack: str, model: str,
-                   subset: str = "forget") -> pd.Series:
-    """Mean over the seeds of the `subset` accuracy of the ULM (`model="ulm"`) or the RCM
-    (`"rcm"`) under one attack, per method."""
-    chosen = rows[rows.attack == attack]
-    return chosen.assign(value=[r[subset] for r in chosen[model]]) \
-        .groupby("method", sort=False).value.mean()
-
-
-def accuracy_gain(rows: pd.DataFrame, attack: str, subset: str = "forget") -> pd.Series:
-    """ΔAcc on `subset` per method: the RCM's mean accuracy minus the ULM's."""
-    return accuracy_means(rows, attack, "rcm", subset) - accuracy_means(rows, attack, "ulm", subset)
-
-
 def paper_gain(components: str, methods, dataset: str, subset: str = "forget") -> pd.Series:
     """The paper's ΔAcc on `subset` as printed in Table 2 (`components` "dst+stu") or 3
     ("dst+stu+tch") for `dataset`'s rows, for the `methods` it reports."""
@@ -436,13 +437,14 @@ def paper_open_lead(methods, dataset: str, subset: str = "forget") -> pd.Series:
 
 
 def all_positive(values: pd.Series) -> bool | None:
-    """Every value is > 0 (None, not testable, when there is none)."""
+    """Every value is > 0 (None, not testable, when there is none): the rule on the paper's
+    printed gains, which carry no spread."""
     return None if values.empty else bool((values > 0).all())
 
 
 def precise_easiest(gain: pd.Series) -> bool | None:
     """The precise methods' (SalUn, UNSC) mean gain exceeds the other methods' mean; None
-    when either group did not run."""
+    when either group did not run (the rule on the paper's printed gains)."""
     precise = [m for m in PRECISE_METHODS if m in gain.index]
     others = gain.drop(precise)
     if not precise or others.empty:
@@ -452,7 +454,7 @@ def precise_easiest(gain: pd.Series) -> bool | None:
 
 def l1_among_hardest(gain: pd.Series) -> bool | None:
     """L1-SP's gain ranks in the lower half; None when L1-SP, or any other method, did not
-    run."""
+    run (the rule on the paper's printed gains)."""
     if "l1_sparse" not in gain.index or len(gain) < 2:
         return None
     return bool(gain.rank()["l1_sparse"] <= len(gain) / 2)
@@ -460,7 +462,8 @@ def l1_among_hardest(gain: pd.Series) -> bool | None:
 
 def ablation_ordered(table: pd.DataFrame, subset: str = "forget") -> bool | None:
     """Accuracy on `subset` rises strictly at each stage, DST < DST+STU < DST+STU+TCH, for
-    every method of an `ablation_table`; None for an empty table."""
+    every method of an `ablation_table`; None for an empty table (the paper's Tables 4,
+    8-11)."""
     if table.empty:
         return None
     values = table.xs(subset, axis=1, level=1)
@@ -470,7 +473,8 @@ def ablation_ordered(table: pd.DataFrame, subset: str = "forget") -> bool | None
 
 def dst_near_ulm(table: pd.DataFrame, subset: str = "forget") -> bool | None:
     """DST alone stays near the ULM: for every method of an `ablation_table`, DST's accuracy
-    on `subset` is nearer the ULM's than DST+STU's is; None for an empty table."""
+    on `subset` is nearer the ULM's than DST+STU's is; None for an empty table (the paper's
+    Tables 4, 8-11)."""
     if table.empty:
         return None
     values = table.xs(subset, axis=1, level=1)
@@ -481,7 +485,7 @@ def dst_near_ulm(table: pd.DataFrame, subset: str = "forget") -> bool | None:
 
 def every_method_forgot(ulm_forget: pd.Series, trained_forget: float) -> bool | None:
     """Every ULM keeps at most `FORGOT_LITTLE` of the trained model's forget accuracy (None
-    when no method ran)."""
+    when no method ran; the rule on the paper's printed accuracies)."""
     if ulm_forget.empty:
         return None
     return bool((ulm_forget <= FORGOT_LITTLE * trained_forget).all())
@@ -490,7 +494,7 @@ def every_method_forgot(ulm_forget: pd.Series, trained_forget: float) -> bool | 
 def iu_turns_around(closed: pd.Series, open_source: pd.Series) -> bool | None:
     """IU's gain is among the lowest two of the closed-source case and among the highest two
     of the open-source case (ties count against it); None without IU or with fewer than four
-    methods (the two pairs would overlap)."""
+    methods (the two pairs would overlap). The rule on the paper's printed gains."""
     methods = closed.index.intersection(open_source.index)
     if "iu" not in methods or len(methods) < 4:
         return None
@@ -499,290 +503,480 @@ def iu_turns_around(closed: pd.Series, open_source: pd.Series) -> bool | None:
     return bool(low and high)
 
 
-def diagonal_rises(diagonals: pd.DataFrame) -> bool | None:
-    """In every forget class's row, for every method of `confusion_diagonals`, the diagonal
-    entry rises strictly at each stage, DST < DST+STU < DST+STU+TCH; None when empty."""
-    if diagonals.empty:
-        return None
-    return all(_rising_classes(diagonals, method) == diagonals.shape[1]
-               for method in diagonals.index.unique(0))
-
-
-def _rising_classes(diagonals: pd.DataFrame, method: str) -> int:
-    """How many forget classes' diagonal entries rise strictly at each stage for `method`."""
-    stages = diagonals.loc[method].loc[list(STAGES)]
-    return int(((stages.iloc[0] < stages.iloc[1]) & (stages.iloc[1] < stages.iloc[2])).sum())
-
-
-def per_class_gain(rows: pd.DataFrame, attack: str) -> pd.DataFrame:
-    """Figures 3-5: ΔAcc per forget class, the RCM's mean forget accuracy on the class
-    minus the ULM's (methods x classes)."""
-    return forget_class_means(rows, attack, "rcm") - forget_class_means(rows, attack, "ulm")
-
-
-def largest_in_every_class(gains: pd.DataFrame, method: str) -> bool | None:
-    """`method`'s gain is strictly the largest of the methods in every forget class; None
-    without it or without another method."""
-    if method not in gains.index or len(gains) < 2:
-        return None
-    return bool((gains.loc[method] > gains.drop(method).max()).all())
-
-
-def lower_half_in_every_class(gains: pd.DataFrame, method: str) -> bool | None:
-    """`method`'s gain ranks in the lower half of the methods in every forget class (ties
-    share their mean rank, as in `l1_among_hardest`); None without it or another method."""
-    if method not in gains.index or len(gains) < 2:
-        return None
-    return bool((gains.rank().loc[method] <= len(gains) / 2).all())
-
-
-def spread_narrows(closed: pd.DataFrame, open_source: pd.DataFrame) -> bool | None:
-    """In every forget class, the spread of the gains over the methods (max - min) is
-    strictly smaller open source than closed source; None with fewer than two methods."""
-    methods = closed.index.intersection(open_source.index)
-    if len(methods) < 2:
-        return None
-    return bool((_spread(open_source.loc[methods]) < _spread(closed.loc[methods])).all())
-
-
-def _spread(gains: pd.DataFrame) -> pd.Series:
-    return gains.max() - gains.min()
+def _spread(gains):
+    """max - min of the methods' gains (over the columns of a seeds x methods table)."""
+    return gains.max(axis=1) - gains.min(axis=1)
 
 
 def _listed(values: pd.Series) -> str:
-    """Signed values by method, 'ga +0.200, salun -0.100' (a claim's `here`)."""
+    """Signed values by method, 'ga +0.200, salun -0.100' (the paper's cell)."""
     return ", ".join(f"{m} {v:+.3f}" for m, v in values.items())
 
 
 def _paper_cell(held, rows: str, evidence: str) -> str:
-    """A claim's `paper`: the verdict of its rule on the paper's `rows`, with the evidence."""
+    """A claim's `paper`: the verdict of its rule on the paper's `rows` (printed means, no
+    spread: an exact reading of the table), with the evidence."""
     return f"{verdict(held)} on {rows}: {evidence or 'none of these methods'}"
 
 
-def _gain_claim(claim_id: str, claim: str, rule, ours: pd.Series, theirs: pd.Series,
-                rows: str) -> Claim:
-    """A claim whose `rule` reads per-method values, applied here and to the paper's."""
-    return Claim(claim_id, claim, _paper_cell(rule(theirs), rows, _listed(theirs)),
-                 _listed(ours), verdict(rule(ours)))
-
-
 def _unsigned(values: pd.Series) -> str:
-    """Values by method, 'ga 0.200, salun 0.900' (a claim's `here`)."""
+    """Values by method, 'ga 0.200, salun 0.900' (the paper's cell)."""
     return ", ".join(f"{m} {v:.3f}" for m, v in values.items())
 
 
-def _trained_forget(rows: pd.DataFrame, trained: dict) -> float:
-    """The trained models' mean forget accuracy over the seeds of the closed-source runs."""
-    seeds = rows.loc[rows.attack == "closed", "seed"].unique()
-    return sum(trained[s]["forget"] for s in seeds) / len(seeds)
+# ---------------------------------------------------------------------------------------
+# The evidence of this run's claims: per-seed rows, intervals, and the precondition that a
+# method forgot. Every claim reads the seeds' accuracies, never their bare means; an effect
+# of two or more seeds has a t interval over the seeds (paired: every attack on a seed
+# reads the same ULM), an accuracy difference of one seed Newcombe's interval over the
+# samples it was measured on.
 
+def seed_accuracies(rows: pd.DataFrame, attack: str, model: str,
+                    subset: str = "forget") -> pd.DataFrame:
+    """The `subset` accuracy of the ULM (`model="ulm"`) or RCM (`"rcm"`) under one attack,
+    seeds x methods (methods in the order they ran)."""
+    chosen = rows[rows.attack == attack]
+    table = pd.DataFrame({"seed": chosen.seed.to_numpy(), "method": chosen.method.to_numpy(),
+                          "value": [r[subset] for r in chosen[model]]})
+    return table.pivot(index="seed", columns="method", values="value") \
+        .reindex(columns=list(dict.fromkeys(chosen.method)))
+
+
+def seed_gains(rows: pd.DataFrame, attack: str, subset: str = "forget") -> pd.DataFrame:
+    """ΔAcc = RCM - ULM on `subset` under one attack, seeds x methods."""
+    return seed_accuracies(rows, attack, "rcm", subset) - seed_accuracies(rows, attack, "ulm",
+                                                                          subset)
+
+
+def seed_class_accuracies(rows: pd.DataFrame, attack: str, model: str) -> dict:
+    """{forget class: seeds x methods accuracy of the ULM or RCM on that class's forget
+    images} under one attack."""
+    chosen = rows[rows.attack == attack]
+    if chosen.empty:
+        return {}
+    classes = list(chosen.iloc[0][model]["forget_per_class"])
+    return {c: seed_accuracies(chosen.assign(**{model: [
+        {"forget": r["forget_per_class"][c]} for r in chosen[model]]}), attack, model)
+        for c in classes}
+
+
+def seed_class_gains(rows: pd.DataFrame, attack: str) -> dict:
+    """{forget class: seeds x methods ΔAcc on that class} under one attack."""
+    rcm, ulm = (seed_class_accuracies(rows, attack, model) for model in ("rcm", "ulm"))
+    return {c: rcm[c] - ulm[c] for c in rcm}
+
+
+def sample_count(rows: pd.DataFrame, subset: str = "forget", forget_class=None) -> int | None:
+    """How many images an accuracy of the rows was measured on (`subset`, or one forget
+    class's forget images); None when the rows do not say."""
+    if rows.empty:
+        return None
+    counts = rows.iloc[0]["ulm"].get("count", {})
+    return counts.get("per_class", {}).get(forget_class) if forget_class is not None \
+        else counts.get(subset)
+
+
+def accuracy_difference(a: pd.Series, b: pd.Series, count: int | None) -> Interval:
+    """a - b over the seeds both ran: the paired t interval with two seeds or more; with one
+    seed, Newcombe's interval over the `count` images each accuracy was measured on (it
+    ignores that both read the same images, so it is wider than the paired one would be);
+    unbounded with one seed and no count."""
+    seeds = a.dropna().index.intersection(b.dropna().index)
+    a, b = a[seeds], b[seeds]
+    if len(seeds) != 1 or not count:
+        return paired_difference(a.to_numpy(), b.to_numpy())
+    return rate_difference(round(a.iloc[0] * count), count, round(b.iloc[0] * count), count,
+                           unit="images, 1 seed")
+
+
+def accuracy_level(values: pd.Series, count: int | None) -> Interval:
+    """An accuracy over the seeds (t interval), or of one seed (Wilson over `count`)."""
+    values = values.dropna()
+    if len(values) != 1 or not count:
+        return mean_interval(values.to_numpy())
+    return wilson(round(values.iloc[0] * count), count, unit="images, 1 seed")
+
+
+def _shifted(interval: Interval, by: float) -> Interval:
+    return Interval(interval.estimate + by, interval.low + by, interval.high + by, interval.n)
+
+
+def trained_forget(rows: pd.DataFrame, trained: dict, seeds=None) -> pd.Series:
+    """The trained model's forget accuracy per seed (the closed-source runs' seeds)."""
+    seeds = seeds if seeds is not None else seed_accuracies(rows, "closed", "ulm").index
+    return pd.Series({s: trained[s]["forget"] for s in seeds}, dtype=float)
+
+
+def forgetting_reasons(rows: pd.DataFrame, trained: dict) -> dict[str, str | None]:
+    """For each method, why claims on what its ULM hid cannot be tested (`claims.forgot`):
+    its forget accuracy (over the seeds, closed-source rows: every attack reads the same
+    ULM) is not below the trained model's by more than `FORGOT_MARGIN`; None when it
+    forgot."""
+    ulm = seed_accuracies(rows, "closed", "ulm")
+    count, trm = sample_count(rows), trained_forget(rows, trained).mean()
+    return {m: forgot(m, accuracy_level(ulm[m], count), trm, FORGOT_MARGIN) for m in ulm}
+
+
+def methods_that_forgot(reasons: dict, among=None) -> list[str]:
+    return [m for m, reason in reasons.items() if not reason and (among is None or m in among)]
+
+
+def judge_methods(claim_id: str, claim: str, paper_text: str, effects: dict[str, Interval],
+                  reasons: dict, *, label: str, above: bool = True) -> Claim:
+    """A claim on every named effect (`effects`: name -> interval, boundary 0), each with its
+    own precondition (`reasons`: name -> reason or None): a part whose precondition failed
+    is not testable and says why, the others take their side of 0, and the claim is their
+    conjunction (`all_of`: one part that did not hold decides)."""
+    if not effects:
+        return Claim(claim_id, claim, paper_text, f"{label}: nothing ran", NOT_TESTABLE)
+    parts, outcomes = [], []
+    for name, effect in effects.items():
+        if reasons.get(name):
+            parts.append(f"{name} not testable ({reasons[name]})")
+            outcomes.append(NOT_TESTABLE)
+        else:
+            parts.append(f"{name} {effect.text()}")
+            outcomes.append(side(effect, above=above))
+    return Claim(claim_id, claim, paper_text, f"{label}: " + "; ".join(parts), all_of(outcomes))
+
+
+def _seed_effect(values: pd.Series) -> Interval:
+    """The mean of a per-seed statistic with its t interval over the seeds."""
+    return mean_interval(values.dropna().to_numpy())
+
+
+def _others_that_forgot(reasons: dict, table: pd.DataFrame, method: str) -> list[str]:
+    return [m for m in methods_that_forgot(reasons, table.columns) if m != method]
+
+
+# ---------------------------------------------------------------------------------------
+# The claims
 
 def forgetting_claim(rows: pd.DataFrame, trained: dict, dataset: str) -> Claim:
-    """Section 5.2: every MU method drops the forget accuracy from the TRM's to a low one."""
+    """Section 5.2: every MU method drops the forget accuracy from the TRM's to at most
+    `FORGOT_LITTLE` of it. Per method, ULM forget accuracy minus `FORGOT_LITTLE` x the
+    TRM's, paired by seed: held when the interval is below 0 for every method."""
     key = paper_dataset(dataset)
-    ours = accuracy_means(rows, "closed", "ulm")
-    theirs = pd.Series({m: paper.ULM[key][m]["forget"] for m in ours.index
+    ulm = seed_accuracies(rows, "closed", "ulm")
+    trm = trained_forget(rows, trained)
+    count = sample_count(rows)
+    if len(ulm) == 1:  # one seed: Wilson's interval on the ULM, the TRM as measured
+        effects = {m: _shifted(accuracy_level(ulm[m], count), -FORGOT_LITTLE * trm.iloc[0])
+                   for m in ulm}
+    else:
+        effects = {m: _seed_effect(ulm[m] - FORGOT_LITTLE * trm) for m in ulm}
+    theirs = pd.Series({m: paper.ULM[key][m]["forget"] for m in ulm.columns
                         if m in paper.ULM[key]}, dtype=float)
-    trm, paper_trm = _trained_forget(rows, trained), paper.TRAINED[key]["forget"]
+    paper_trm = paper.TRAINED[key]["forget"]
     evidence = f"TRM {paper_trm:.3f}; {_unsigned(theirs)}" if len(theirs) else ""
-    return Claim("every_method_forgot",
-                 f"Every MU method forgets: the ULM's forget accuracy drops from the TRM's to "
-                 f"at most {FORGOT_LITTLE:g} of it.",
-                 _paper_cell(every_method_forgot(theirs, paper_trm), paper.DATASETS[key],
-                             evidence),
-                 f"TRM {trm:.3f}; {_unsigned(ours)}", verdict(every_method_forgot(ours, trm)))
+    return judge_methods(
+        "every_method_forgot",
+        f"Every MU method forgets: the ULM's forget accuracy drops from the TRM's to at most "
+        f"{FORGOT_LITTLE:g} of it.",
+        _paper_cell(every_method_forgot(theirs, paper_trm), paper.DATASETS[key], evidence),
+        effects, {}, label=f"ULM forget accuracy - {FORGOT_LITTLE:g} x TRM's "
+                           f"({trm.mean():.3f})", above=False)
 
 
-def recall_claims(rows: pd.DataFrame, dataset: str) -> list[Claim]:
-    """The attack recalls, for every method, in both cases, and more when open source; each
-    on the forget set and on the test set (the paper claims both)."""
+def _gain_effects(rows: pd.DataFrame, attack: str, subset: str) -> dict[str, Interval]:
+    rcm, ulm = (seed_accuracies(rows, attack, model, subset) for model in ("rcm", "ulm"))
+    return {m: accuracy_difference(rcm[m], ulm[m], sample_count(rows, subset)) for m in ulm}
+
+
+def recall_claims(rows: pd.DataFrame, dataset: str, reasons: dict) -> list[Claim]:
+    """The attack recalls, for every method that forgot, in both cases, and more when open
+    source; each on the forget set and on the test set (the paper claims both). A method
+    that did not forget (`reasons`) leaves its part not testable: there is nothing to
+    recall."""
     key = paper_dataset(dataset)
     found = []
     for attack, components in (("closed", "dst+stu"), ("open", "dst+stu+tch")):
         for subset in SUBSETS_CLAIMED:
-            ours = accuracy_gain(rows, attack, subset)
-            found.append(_gain_claim(
+            effects = _gain_effects(rows, attack, subset)
+            theirs = paper_gain(components, effects, key, subset)
+            found.append(judge_methods(
                 f"recall_every_method_{attack}{ID_SUFFIX[subset]}",
                 f"RCM improves {subset} accuracy for every MU method ({CASES[attack]}).",
-                all_positive, ours, paper_gain(components, ours.index, key, subset),
-                paper.DATASETS[key]))
+                _paper_cell(all_positive(theirs), paper.DATASETS[key], _listed(theirs)),
+                effects, reasons, label="ΔAcc = RCM - ULM"))
     for subset in SUBSETS_CLAIMED:
-        lead = accuracy_means(rows, "open", "rcm", subset) - \
-            accuracy_means(rows, "closed", "rcm", subset)
-        found.append(_gain_claim(
+        open_rcm, closed_rcm = (seed_accuracies(rows, attack, "rcm", subset)
+                                for attack in ("open", "closed"))
+        effects = {m: accuracy_difference(open_rcm[m], closed_rcm[m], sample_count(rows, subset))
+                   for m in closed_rcm if m in open_rcm}
+        theirs = paper_open_lead(effects, key, subset)
+        found.append(judge_methods(
             f"open_beats_closed{ID_SUFFIX[subset]}",
             f"Open-source recall beats closed-source recall, for every method ({subset} "
-            f"accuracy of the RCM).", all_positive, lead,
-            paper_open_lead(lead.index, key, subset), paper.DATASETS[key]))
+            f"accuracy of the RCM).",
+            _paper_cell(all_positive(theirs), paper.DATASETS[key], _listed(theirs)),
+            effects, reasons, label="open RCM - closed RCM"))
     return found
 
 
-def method_claims(rows: pd.DataFrame, dataset: str) -> list[Claim]:
+def precise_claim(claim_id: str, claim: str, paper_text: str, gains: pd.DataFrame,
+                  reasons: dict) -> Claim:
+    """The precise methods (SalUn, UNSC) are the easiest to recall: per seed, their mean
+    gain minus the mean gain of the other methods that forgot, above 0 over the seeds.
+    Needs each precise method run and forgotten, and another method that forgot."""
+    precise = [m for m in PRECISE_METHODS if m in gains]
+    others = [m for m in methods_that_forgot(reasons, gains.columns) if m not in PRECISE_METHODS]
+    unmet_reasons = [unmet(bool(precise), "neither SalUn nor UNSC ran"),
+                     *(reasons.get(m) for m in precise),
+                     unmet(bool(others), "no other method forgot")]
+    effect = _seed_effect(gains[precise].mean(axis=1) - gains[others].mean(axis=1)) \
+        if precise and others else Interval(math.nan, -math.inf, math.inf, "0 seeds")
+    return judge(claim_id, claim, paper_text, effect, unmet_reasons=unmet_reasons,
+                 label=f"mean ΔAcc of {', '.join(precise)} - mean of {', '.join(others)}")
+
+
+def hardest_claim(claim_id: str, claim: str, paper_text: str, gains: pd.DataFrame,
+                  reasons: dict, method: str = "l1_sparse") -> Claim:
+    """`method` is among the hardest to recall: per seed, its gain minus the median gain of
+    the other methods that forgot, below 0 over the seeds (the lower half). Needs the
+    method run and forgotten: one that did not forget is not hard to recall, it has
+    nothing to give back."""
+    others = _others_that_forgot(reasons, gains, method)
+    unmet_reasons = [unmet(method in gains, f"{method} did not run"), reasons.get(method),
+                     unmet(len(others) >= 2, "fewer than two other methods forgot")]
+    effect = _seed_effect(gains[method] - gains[others].median(axis=1)) \
+        if not any(unmet_reasons) else Interval(math.nan, -math.inf, math.inf, "0 seeds")
+    return judge(claim_id, claim, paper_text, effect, unmet_reasons=unmet_reasons, above=False,
+                 label=f"ΔAcc of {method} - median of the others that forgot "
+                       f"({', '.join(others)})")
+
+
+def method_claims(rows: pd.DataFrame, dataset: str, reasons: dict) -> list[Claim]:
     """Which methods are easiest and hardest to recall, on forget and on test: the precise
     methods in both cases (Sections 5.2 and 5.3), L1-SP in the closed-source case (Section
-    5.2); each rule is also applied to the paper's gains of the same methods."""
+    5.2); each rule is also applied to the paper's printed gains of the same methods."""
     key = paper_dataset(dataset)
     found = []
-    for claim_id, claim, rule, attack in (
+    for claim_id, claim, rule, judged, attack in (
             ("precise_unlearning_easiest", "Precise unlearning (SalUn, UNSC) is the easiest to "
              "recall: their mean closed-source ΔAcc on {} exceeds the other methods' mean.",
-             precise_easiest, "closed"),
+             precise_easiest, precise_claim, "closed"),
             ("precise_unlearning_easiest_open", "Open source too, precise unlearning (SalUn, "
              "UNSC) is the easiest to recall: their mean open-source ΔAcc on {} exceeds the "
-             "other methods' mean.", precise_easiest, "open"),
+             "other methods' mean.", precise_easiest, precise_claim, "open"),
             ("l1_sparse_among_hardest", "L1-SP is among the hardest to recall: its "
-             "closed-source ΔAcc on {} is in the lower half.", l1_among_hardest, "closed")):
+             "closed-source ΔAcc on {} is in the lower half.", l1_among_hardest,
+             hardest_claim, "closed")):
         for subset in SUBSETS_CLAIMED:
-            ours = accuracy_gain(rows, attack, subset)
-            theirs = paper_gain(CASES_COMPONENTS[attack], ours.index, key, subset)
-            found.append(_gain_claim(claim_id + ID_SUFFIX[subset], claim.format(subset), rule,
-                                     ours, theirs, paper.DATASETS[key]))
+            gains = seed_gains(rows, attack, subset)
+            theirs = paper_gain(CASES_COMPONENTS[attack], gains.columns, key, subset)
+            found.append(judged(claim_id + ID_SUFFIX[subset], claim.format(subset),
+                                _paper_cell(rule(theirs), paper.DATASETS[key], _listed(theirs)),
+                                gains, reasons))
     return found
 
 
-def per_class_claims(rows: pd.DataFrame) -> list[Claim]:
-    """Figures 3-5, read per forget class: SalUn recalled most and L1-SP little in every
-    class (closed source), and the methods' gains lie closer together open source. The
-    figures print no numbers, so the paper's cell says so."""
-    closed, open_source = per_class_gain(rows, "closed"), per_class_gain(rows, "open")
-    figures = "Figures 3-5 (bars, no numbers printed)"
-    return [
-        Claim("salun_recalled_most_per_class",
-              "Figures 3-4: in every forget class, SalUn's closed-source ΔAcc is the largest "
-              "of the methods (\"the improvement for each class after MRA is the most "
-              "significant\").", figures, _per_class_leaders(closed),
-              verdict(largest_in_every_class(closed, "salun"))),
-        Claim("l1_sparse_recalled_little_per_class",
-              "Figures 3-4: in every forget class, L1-SP's closed-source ΔAcc is in the lower "
-              "half of the methods (\"relatively small\").", figures,
-              _per_class_values(closed, "l1_sparse"),
-              verdict(lower_half_in_every_class(closed, "l1_sparse"))),
-        Claim("open_gaps_narrow_per_class",
-              "Figure 5 against Figure 3: in every forget class, the methods' ΔAcc lie closer "
-              "together open source than closed source (a smaller spread, max - min).",
-              figures, _spreads(closed, open_source),
-              verdict(spread_narrows(closed, open_source))),
-    ]
+FIGURES = "Figures 3-5 (bars, no numbers printed)"
 
 
-def _per_class_leaders(gains: pd.DataFrame) -> str:
-    """'class 1: salun +0.400; class 3: ga +0.300' (the largest gain in each class)."""
-    if gains.empty:
-        return ""
-    return "; ".join(f"class {c}: {gains[c].idxmax()} {gains[c].max():+.3f}"
-                     for c in gains.columns)
+def per_class_claims(rows: pd.DataFrame, reasons: dict) -> list[Claim]:
+    """Figures 3-5, read per forget class, each over the seeds and judged in every class
+    (`judge_each`): SalUn recalled most (its gain minus the largest other gain, above 0)
+    and L1-SP little (its gain minus the others' median, below 0) closed source, each
+    among the methods that forgot and only if it forgot; and the methods' gains lie closer
+    together open source (the spread max - min of the methods that forgot, closed minus
+    open, above 0)."""
+    closed, open_source = seed_class_gains(rows, "closed"), seed_class_gains(rows, "open")
+    found = []
+    for claim_id, claim, method, compare, above in (
+            ("salun_recalled_most_per_class",
+             "Figures 3-4: in every forget class, SalUn's closed-source ΔAcc is the largest "
+             "of the methods (\"the improvement for each class after MRA is the most "
+             "significant\").", "salun", "max", True),
+            ("l1_sparse_recalled_little_per_class",
+             "Figures 3-4: in every forget class, L1-SP's closed-source ΔAcc is in the lower "
+             "half of the methods (\"relatively small\").", "l1_sparse", "median", False)):
+        some = next(iter(closed.values()), pd.DataFrame())
+        others = _others_that_forgot(reasons, some, method)
+        unmet_reasons = [unmet(method in some, f"{method} did not run"), reasons.get(method),
+                         unmet(bool(others), "no other method forgot")]
+        effects = {} if any(unmet_reasons) else {
+            f"class {c}": _seed_effect(g[method] - getattr(g[others], compare)(axis=1))
+            for c, g in closed.items()}
+        found.append(judge_each(claim_id, claim, FIGURES, effects, above=above,
+                                unmet_reasons=unmet_reasons,
+                                label=f"ΔAcc of {method} - {compare} of {', '.join(others)}"))
+    some = next(iter(closed.values()), pd.DataFrame())
+    forgot_here = methods_that_forgot(reasons, some.columns)
+    effects = {f"class {c}": _seed_effect(_spread(closed[c][forgot_here])
+                                          - _spread(open_source[c][forgot_here]))
+               for c in closed if c in open_source} if len(forgot_here) >= 2 else {}
+    found.append(judge_each(
+        "open_gaps_narrow_per_class",
+        "Figure 5 against Figure 3: in every forget class, the methods' ΔAcc lie closer "
+        "together open source than closed source (a smaller spread, max - min).", FIGURES,
+        effects, unmet_reasons=[unmet(len(forgot_here) >= 2, "fewer than two methods forgot")],
+        label=f"spread closed - spread open ({', '.join(forgot_here)})"))
+    return found
 
 
-def _per_class_values(gains: pd.DataFrame, method: str) -> str:
-    """'l1_sparse: class 1 +0.100 (rank 2 of 8); ...' (a method's gain in each class)."""
-    if method not in gains.index:
-        return f"{method} did not run"
-    ranks = gains.rank(ascending=False, method="min").loc[method]
-    return f"{method}: " + "; ".join(f"class {c} {gains.loc[method, c]:+.3f} (rank "
-                                      f"{ranks[c]:.0f} of {len(gains)})" for c in gains.columns)
+def _second(table: pd.DataFrame, largest: bool) -> pd.Series:
+    """Per seed, the second largest (or smallest) value over the columns."""
+    ordered = np.sort(table.to_numpy(), axis=1)
+    return pd.Series(ordered[:, -2] if largest else ordered[:, 1], index=table.index)
 
 
-def _spreads(closed: pd.DataFrame, open_source: pd.DataFrame) -> str:
-    """'spread closed → open: class 1 0.500 → 0.200; ...'."""
-    methods = closed.index.intersection(open_source.index)
-    if closed.empty or open_source.empty:
-        return ""
-    before, after = _spread(closed.loc[methods]), _spread(open_source.loc[methods])
-    return "spread closed → open: " + "; ".join(f"class {c} {before[c]:.3f} → {after[c]:.3f}"
-                                                for c in before.index)
-
-
-def iu_claims(rows: pd.DataFrame, dataset: str) -> list[Claim]:
+def iu_claims(rows: pd.DataFrame, dataset: str, reasons: dict) -> list[Claim]:
     """Section 5.3: IU turns from among the lowest-2 gains (closed source) to among the
-    top-2 (open source), on forget and on test."""
+    top-2 (open source), on forget and on test, among the methods that forgot: per seed,
+    the second lowest other gain minus IU's (closed) and IU's minus the second highest
+    other gain (open), each above 0 over the seeds. Needs IU forgotten and three others."""
     key = paper_dataset(dataset)
     found = []
     for subset in SUBSETS_CLAIMED:
-        closed, open_source = (accuracy_gain(rows, attack, subset) for attack in CASES)
-        theirs = [paper_gain(CASES_COMPONENTS[attack], closed.index, key, subset)
+        closed, open_source = (seed_gains(rows, attack, subset) for attack in CASES)
+        others = [m for m in _others_that_forgot(reasons, closed, "iu") if m in open_source]
+        unmet_reasons = [unmet("iu" in closed and "iu" in open_source, "IU did not run"),
+                         reasons.get("iu"),
+                         unmet(len(others) >= 3, "fewer than three other methods forgot")]
+        effects = {} if any(unmet_reasons) else {
+            "closed (second lowest other - IU)": _seed_effect(
+                _second(closed[others], largest=False) - closed["iu"]),
+            "open (IU - second highest other)": _seed_effect(
+                open_source["iu"] - _second(open_source[others], largest=True))}
+        theirs = [paper_gain(CASES_COMPONENTS[attack], closed.columns, key, subset)
                   for attack in CASES]
-        found.append(Claim(
+        found.append(judge_each(
             f"iu_lowest_closed_top_open{ID_SUFFIX[subset]}",
             f"IU's ΔAcc on {subset} is among the lowest two closed source and among the top "
             f"two open source.",
             _paper_cell(iu_turns_around(*theirs), paper.DATASETS[key],
                         f"closed {_listed(theirs[0])}; open {_listed(theirs[1])}"),
-            f"closed {_listed(closed)}; open {_listed(open_source)}",
-            verdict(iu_turns_around(closed, open_source))))
+            effects, unmet_reasons=unmet_reasons, label=f"ΔAcc among {', '.join(others)}"))
     return found
 
 
 def _stage_sequences(table: pd.DataFrame, subset: str, stages=tuple(STAGES)) -> str:
-    """'ff: 0.100 → 0.500 → 0.900; bu: ...' of an ablation table's `stages` (a claim's
+    """'ff: 0.100 → 0.500 → 0.900; bu: ...' of an ablation table's `stages` (the paper's
     evidence)."""
     methods = table.columns.get_level_values(0).unique()
     return "; ".join(f"{m}: " + " → ".join(f"{table.loc[s, (m, subset)]:.3f}" for s in stages)
                      for m in methods)
 
 
-def ablation_claims(ablation: pd.DataFrame, paper_ablation: pd.DataFrame,
-                    dataset: str) -> list[Claim]:
-    """Each component of the attack adds accuracy (Table 4), on forget and on test."""
+def stage_accuracies(rows: pd.DataFrame, subset: str = "forget") -> dict[str, pd.DataFrame]:
+    """{"ULM", "DST", "DST+STU", "DST+STU+TCH": seeds x methods accuracy on `subset`}, on the
+    methods and seeds the ablation (the DST attack) ran."""
+    dst = rows[rows.attack == STAGES["DST"]]
+    chosen = rows[rows.method.isin(dst.method) & rows.seed.isin(dst.seed)]
+    methods = list(dict.fromkeys(dst.method))
+    found = {"ULM": seed_accuracies(chosen, "closed", "ulm", subset)}
+    found |= {stage: seed_accuracies(chosen, attack, "rcm", subset)
+              for stage, attack in STAGES.items()}
+    return {stage: table.reindex(columns=methods) for stage, table in found.items()}
+
+
+def _step_effects(stages: dict, count, reasons: dict, prefix: str = ""):
+    """Each method's two steps, DST → DST+STU and DST+STU → DST+STU+TCH, as accuracy
+    differences, with the method's forgetting precondition for each."""
+    effects, step_reasons = {}, {}
+    names = list(STAGES)
+    for method in stages["DST"].columns:
+        for before, after in zip(names, names[1:]):
+            name = f"{method}{prefix} {before} → {after}"
+            effects[name] = accuracy_difference(stages[after][method], stages[before][method],
+                                                count)
+            step_reasons[name] = reasons.get(method)
+    return effects, step_reasons
+
+
+def ablation_claims(rows: pd.DataFrame, paper_ablation: pd.DataFrame, dataset: str,
+                    reasons: dict) -> list[Claim]:
+    """Each component of the attack adds accuracy (Table 4), on forget and on test: both
+    steps of every ablated method that forgot above 0; and DST alone stays near the ULM
+    (Section 5.4): per seed, |DST+STU - ULM| - |DST - ULM| above 0 over the seeds."""
     key = paper_dataset(dataset)
-    rows = f"{paper.DATASETS[key]} ({paper.ABLATION_TABLES[key]})"
+    paper_rows = f"{paper.DATASETS[key]} ({paper.ABLATION_TABLES[key]})"
     near = ("ULM", "DST", "DST+STU")
-    return [*(Claim(f"ablation_order{ID_SUFFIX[subset]}",
-                    f"Each ablation component adds {subset} accuracy: DST < DST+STU < "
-                    f"DST+STU+TCH, for every method.",
-                    _paper_cell(ablation_ordered(paper_ablation, subset), rows,
-                                _stage_sequences(paper_ablation, subset)),
-                    _stage_sequences(ablation, subset),
-                    verdict(ablation_ordered(ablation, subset)))
-              for subset in SUBSETS_CLAIMED),
-            *(Claim(f"dst_near_ulm{ID_SUFFIX[subset]}",
-                    f"Section 5.4: the {subset} accuracy of DST alone is close to the ULM's: "
-                    f"nearer it than DST+STU's, for every method (ULM → DST → DST+STU).",
-                    _paper_cell(dst_near_ulm(paper_ablation, subset), rows,
-                                _stage_sequences(paper_ablation, subset, near)),
-                    _stage_sequences(ablation, subset, near),
-                    verdict(dst_near_ulm(ablation, subset)))
-              for subset in SUBSETS_CLAIMED)]
+    found = []
+    for subset in SUBSETS_CLAIMED:
+        stages = stage_accuracies(rows, subset)
+        effects, step_reasons = _step_effects(stages, sample_count(rows, subset), reasons)
+        found.append(judge_methods(
+            f"ablation_order{ID_SUFFIX[subset]}",
+            f"Each ablation component adds {subset} accuracy: DST < DST+STU < DST+STU+TCH, "
+            f"for every method.",
+            _paper_cell(ablation_ordered(paper_ablation, subset), paper_rows,
+                        _stage_sequences(paper_ablation, subset)),
+            effects, step_reasons, label="accuracy gained at each step"))
+    for subset in SUBSETS_CLAIMED:
+        stages = stage_accuracies(rows, subset)
+        moves = {m: _seed_effect((stages["DST+STU"][m] - stages["ULM"][m]).abs()
+                                 - (stages["DST"][m] - stages["ULM"][m]).abs())
+                 for m in stages["DST"].columns}
+        found.append(judge_methods(
+            f"dst_near_ulm{ID_SUFFIX[subset]}",
+            f"Section 5.4: the {subset} accuracy of DST alone is close to the ULM's: "
+            f"nearer it than DST+STU's, for every method (ULM → DST → DST+STU).",
+            _paper_cell(dst_near_ulm(paper_ablation, subset), paper_rows,
+                        _stage_sequences(paper_ablation, subset, near)),
+            moves, reasons, label="|DST+STU - ULM| - |DST - ULM|"))
+    return found
 
 
-def diagonal_claim(diagonals: pd.DataFrame) -> Claim:
-    """Figure 7: the confusion matrices' diagonals grow more noticeable stage by stage."""
-    here = ", ".join(f"{m} {_rising_classes(diagonals, m)}/{diagonals.shape[1]}"
-                     for m in diagonals.index.unique(0)) if not diagonals.empty else ""
-    return Claim("confusion_diagonal_rises",
-                 "Figure 7: the diagonals of the forget set's confusion matrices become more "
-                 "noticeable at each stage, DST < DST+STU < DST+STU+TCH, in every forget "
-                 "class's row, for every method.",
-                 "Figure 7 (matrices drawn, no numbers)",
-                 f"forget classes whose diagonal entry rises at each stage: {here}",
-                 verdict(diagonal_rises(diagonals)))
+def diagonal_claim(rows: pd.DataFrame, reasons: dict) -> Claim:
+    """Figure 7: the confusion matrices' diagonals grow more noticeable stage by stage. A
+    diagonal entry of a forget class's row is that class's forget accuracy, so every step
+    of every forget class of every ablated method that forgot must be above 0 (per-class
+    accuracy differences over the ablation seeds)."""
+    dst = rows[rows.attack == STAGES["DST"]]
+    chosen = rows[rows.method.isin(dst.method) & rows.seed.isin(dst.seed)]
+    per_class = {stage: seed_class_accuracies(chosen, attack, "rcm")
+                 for stage, attack in STAGES.items()}
+    effects, step_reasons = {}, {}
+    for c in per_class["DST"]:
+        stages = {stage: table[c].reindex(columns=list(dict.fromkeys(dst.method)))
+                  for stage, table in per_class.items()}
+        found, found_reasons = _step_effects(stages, sample_count(rows, forget_class=c),
+                                             reasons, prefix=f" class {c}")
+        effects |= found
+        step_reasons |= found_reasons
+    judged = judge_methods("confusion_diagonal_rises",
+                           "Figure 7: the diagonals of the forget set's confusion matrices "
+                           "become more noticeable at each stage, DST < DST+STU < "
+                           "DST+STU+TCH, in every forget class's row, for every method.",
+                           "Figure 7 (matrices drawn, no numbers)", effects, step_reasons,
+                           label="diagonal entry gained at each step")
+    return judged
 
 
-def other_student_claims(rows: pd.DataFrame, other_student: str) -> list[Claim]:
+def other_student_claims(rows: pd.DataFrame, other_student: str, reasons: dict) -> list[Claim]:
     """A student of another architecture than the ULM still recalls, in both cases, on
-    forget and on test; the paper's evidence is its Flower-102 rows (Tables 2 and 3)."""
+    forget and on test, for every method that forgot; the paper's evidence is its
+    Flower-102 rows (Tables 2 and 3)."""
     key = paper.HETEROGENEOUS
     found = []
     for case, id_case in (("closed", ""), ("open", "_open")):
         for subset in SUBSETS_CLAIMED:
-            ours = accuracy_gain(rows, OTHER_STUDENT[case], subset)
-            found.append(_gain_claim(
+            effects = _gain_effects(rows, OTHER_STUDENT[case], subset)
+            theirs = paper_gain(CASES_COMPONENTS[case], effects, key, subset)
+            found.append(judge_methods(
                 f"other_student_recalls{id_case}{ID_SUFFIX[subset]}",
                 f"A student of another architecture ({other_student}) still recalls: it "
-                f"improves {subset} accuracy for every method ({CASES[case]}).", all_positive,
-                ours, paper_gain(CASES_COMPONENTS[case], ours.index, key, subset),
-                f"{paper.DATASETS[key]} ({paper.ARCHITECTURES[key]})"))
+                f"improves {subset} accuracy for every method ({CASES[case]}).",
+                _paper_cell(all_positive(theirs),
+                            f"{paper.DATASETS[key]} ({paper.ARCHITECTURES[key]})",
+                            _listed(theirs)),
+                effects, reasons, label="ΔAcc = RCM - ULM"))
     return found
 
 
-def claims(rows: pd.DataFrame, trained: dict, ablation: pd.DataFrame,
-           paper_ablation: pd.DataFrame, diagonals: pd.DataFrame, *, other_student: str,
-           dataset: str) -> list[Claim]:
+def claims(rows: pd.DataFrame, trained: dict, paper_ablation: pd.DataFrame, *,
+           other_student: str, dataset: str) -> list[Claim]:
     """The paper's claims checked on this run, in the chapter's order; the paper's own
-    numbers are those of `dataset` (see `paper_dataset`)."""
-    return [forgetting_claim(rows, trained, dataset), *recall_claims(rows, dataset),
-            *method_claims(rows, dataset), *per_class_claims(rows), *iu_claims(rows, dataset),
-            *ablation_claims(ablation, paper_ablation, dataset), diagonal_claim(diagonals),
-            *other_student_claims(rows, other_student)]
+    numbers are those of `dataset` (see `paper_dataset`). Every claim on what a ULM hid
+    presupposes that it forgot (`forgetting_reasons`)."""
+    reasons = forgetting_reasons(rows, trained)
+    return [forgetting_claim(rows, trained, dataset), *recall_claims(rows, dataset, reasons),
+            *method_claims(rows, dataset, reasons), *per_class_claims(rows, reasons),
+            *iu_claims(rows, dataset, reasons),
+            *ablation_claims(rows, paper_ablation, dataset, reasons),
+            diagonal_claim(rows, reasons), *other_student_claims(rows, other_student, reasons)]
 
 
 def _span(values) -> str:
@@ -792,32 +986,33 @@ def _span(values) -> str:
 
 
 def reading_the_verdicts(rows: pd.DataFrame, trained: dict, dataset: str) -> str:
-    """The paragraph that reads the verdicts, from this run's numbers: which ULMs forgot
-    little (they keep more than `FORGOT_LITTLE` of the trained model's forget accuracy, so
-    there is little to recall) and, where the ULM forgot, whether the open-source attack
-    recalls more than the closed-source one (each beside the paper's rows for `dataset`)."""
-    ulm = accuracy_means(rows, "closed", "ulm")
-    trm = _trained_forget(rows, trained)
-    kept = ulm[ulm > FORGOT_LITTLE * trm]
-    forgot = [m for m in ulm.index if m not in kept.index]
-    text = ["**Reading the verdicts.** MRA can only recall what the ULM forgot."]
-    if len(kept):
-        text.append(_forgot_little(rows, kept, trm, paper_dataset(dataset)))
+    """The paragraph that reads the verdicts, from this run's numbers: which ULMs did not
+    forget (`forgetting_reasons`: their parts of the recall claims are not testable) and,
+    where the ULM forgot, how much more the open-source attack recalls than the
+    closed-source one (with its interval over the seeds; beside the paper's rows for
+    `dataset`)."""
+    reasons = forgetting_reasons(rows, trained)
+    ulm = seed_accuracies(rows, "closed", "ulm").mean()
+    trm = trained_forget(rows, trained).mean()
+    kept = [m for m, reason in reasons.items() if reason]
+    forgot_here = methods_that_forgot(reasons)
+    text = [f"**Reading the verdicts.** MRA can only recall what the ULM forgot, so a claim "
+            f"on a method's recall is tested only where its ULM forgot: forget accuracy below "
+            f"the trained model's by more than {FORGOT_MARGIN:g}, over the seeds."]
+    if kept:
+        text.append(_forgot_little(ulm[kept], trm, paper_dataset(dataset)))
     else:
-        text.append(f"Every ULM here keeps at most half of the trained model's forget "
-                    f"accuracy ({_span(ulm)} against {trm:.2f}), the regime the paper's claims "
-                    f"are about.")
-    if forgot:
-        text.append(_open_against_closed(rows, forgot, paper_dataset(dataset)))
+        text.append(f"Every ULM here forgot (forget accuracy {_span(ulm)} against the trained "
+                    f"model's {trm:.2f}).")
+    if forgot_here:
+        text.append(_open_against_closed(rows, forgot_here, paper_dataset(dataset)))
     return " ".join(text)
 
 
-def _forgot_little(rows: pd.DataFrame, kept: pd.Series, trm: float, key: str) -> str:
-    gain = accuracy_gain(rows, "closed")[kept.index]
-    text = (f"{spoken_list(kept.index)} forgot little here (ULM forget accuracy {_span(kept)} "
-            f"against the trained model's {trm:.2f}), so there is little to recall, and a "
-            f"student that learns from the ULM's labels can even lower the accuracy it copies "
-            f"(closed-source ΔAcc on forget: {_listed(gain)}).")
+def _forgot_little(kept: pd.Series, trm: float, key: str) -> str:
+    text = (f"{spoken_list(kept.index)} did not forget here (ULM forget accuracy "
+            f"{_span(kept)} against the trained model's {trm:.2f}): there is little to recall, "
+            f"so their parts of the recall claims are not testable here.")
     theirs = [paper.ULM[key][m]["forget"] for m in kept.index if m in paper.ULM[key]]
     if theirs:
         text += (f" In the paper's {paper.DATASETS[key]} rows these methods had forgotten "
@@ -826,19 +1021,21 @@ def _forgot_little(rows: pd.DataFrame, kept: pd.Series, trm: float, key: str) ->
     return text
 
 
-def _open_against_closed(rows: pd.DataFrame, forgot: list[str], key: str) -> str:
-    closed = accuracy_gain(rows, "closed")[forgot].mean()
-    open_source = accuracy_gain(rows, "open")[forgot].mean()
-    more = open_source > closed
-    text = (f"Where the ULM forgot ({spoken_list(forgot)}), compare the ΔAcc rows of Tables 2 and "
-            f"3: the open-source attack, which trains the ULM itself on its confident "
-            f"agreements, recalls {'more' if more else 'no more'} than the closed-source one "
-            f"(mean ΔAcc on forget {open_source:+.3f} against {closed:+.3f})")
-    paper_closed = paper_gain("dst+stu", forgot, key)
-    if paper_closed.empty:
+def _open_against_closed(rows: pd.DataFrame, forgot_here: list[str], key: str) -> str:
+    lead = (seed_gains(rows, "open")[forgot_here].mean(axis=1)
+            - seed_gains(rows, "closed")[forgot_here].mean(axis=1))
+    effect = _seed_effect(lead)
+    outcome = {HELD: "more", NOT_HELD: "no more"}.get(side(effect), "not clearly more")
+    text = (f"Where the ULM forgot ({spoken_list(forgot_here)}), compare the ΔAcc rows of "
+            f"Tables 2 and 3: the open-source attack, which trains the ULM itself on its "
+            f"confident agreements, recalls {outcome} than the closed-source one (their mean "
+            f"ΔAcc on forget, open minus closed: {effect.text()})")
+    paper_closed = paper_gain("dst+stu", forgot_here, key)
+    if paper_closed.empty or outcome == "not clearly more":
         return text + "."
-    paper_more = paper_gain("dst+stu+tch", forgot, key).mean() > paper_closed.mean()
-    return text + (f", as in the paper's {paper.DATASETS[key]} rows." if paper_more == more
+    paper_more = paper_gain("dst+stu+tch", forgot_here, key).mean() > paper_closed.mean()
+    return text + (f", as in the paper's {paper.DATASETS[key]} rows."
+                   if paper_more == (outcome == "more")
                    else f", unlike the paper's {paper.DATASETS[key]} rows.")
 
 
