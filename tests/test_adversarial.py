@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from mu_core import models
-from mu_core.attacks.mia import (attacker_inputs, fit_attacker,
+from mu_core.attacks.mia import (MIA_FEATURES, attacker_inputs, fit_attacker,
                                  learned_attack, membership_loss, new_attacker, paired_logits)
 from mu_core.errors import ConfigError
 from mu_core.metrics import average_disparity
@@ -376,9 +376,16 @@ def test_the_papers_disparities_follow_from_its_own_scores_in_cifar10_dense():
     assert (consistent, legible) == (16, 32)
 
 
+SEEDS = (0, 1, 2)
+_BASE = {"UA": 0.5, "MIA": 0.5, "RA": 0.9, "TA": 0.9, "seconds": 1.0, "TA_forgotten": 0.0,
+         "attacker_auc": float("nan"), "cached": False, **{c: 0.5 for c in study.METRIC_COLUMNS}}
+# the trained model: nothing forgotten, every attack with a clear signal on it
+_TRAINED = {"UA": 0.0, "seconds": float("nan"), "attacker_auc": 0.7,
+            **{f"signal_{f}": 0.7 for f in MIA_FEATURES}}
+
+
 def _row(setting, density, method, seed=0, **scores):
-    base = {"UA": 0.5, "MIA": 0.5, "RA": 0.9, "TA": 0.9, "seconds": 1.0, "TA_forgotten": 0.0,
-            "attacker_auc": float("nan"), **{c: 0.5 for c in study.METRIC_COLUMNS}}
+    base = {**_BASE, **(_TRAINED if method == "trained" else {})}
     return {"setting": setting, "density": density, "seed": seed, "method": method,
             **base, **scores}
 
@@ -387,65 +394,127 @@ def _summary(*rows):
     return study.summary_of(pd.DataFrame(rows))
 
 
-def test_lowest_disparity_rule():
-    near = _summary(_row("random", "dense", "retrain", UA=0.05),
-                    _row("random", "dense", "ft", UA=0.0),
-                    _row("random", "dense", "adversarial", UA=0.04))
-    assert study.lowest_disparity(near).verdict == "held"
-    far = _summary(_row("random", "dense", "retrain", UA=0.05),
-                   _row("random", "dense", "ft", UA=0.04),
-                   _row("random", "dense", "adversarial", UA=0.04))  # a tie is not lower
-    assert study.lowest_disparity(far).verdict == "did not hold"
-    assert study.lowest_disparity(_summary(_row("random", "dense", "ft"))).verdict == \
+def _runs(configurations):
+    """Per-seed runs: {(setting, density): {method: {score: value or [one per seed]}}},
+    each configuration with the trained model's rows first."""
+    rows = []
+    for (setting, density), methods in configurations.items():
+        for method, values in {"trained": {}, **methods}.items():
+            for seed in SEEDS:
+                rows.append(_row(setting, density, method, seed, **{
+                    k: v[seed] if isinstance(v, list) else v for k, v in values.items()}))
+    return pd.DataFrame(rows)
+
+
+RD, CD = ("random", "dense"), ("class", "dense")
+
+
+def test_lowest_disparity_rule_reads_the_paired_interval_and_needs_forgetting():
+    # disparity = |UA - retrain's| / 4; retraining drops forget accuracy by 6 points
+    def runs(ft_ua, ours_ua=(0.04, 0.05, 0.042)):
+        return _runs({RD: {"retrain": {"UA": 0.06}, "ft": {"UA": ft_ua},
+                           "adversarial": {"UA": list(ours_ua)}}})
+    claim = study.lowest_disparity(runs(0.0))
+    assert claim.verdict == "held"
+    assert claim.here.startswith("baseline's disparity - ours (points): random dense ft - ours "
+                                 "+1.10 [+0.77, +1.43], 3 seeds, paired")
+    assert study.lowest_disparity(runs([0.0, 0.1, 0.04])).verdict == "inconclusive"
+    # ft nearer retraining than ours on every seed (swapping the two would hold)
+    assert study.lowest_disparity(runs(0.06)).verdict == "did not hold"
+    not_forgotten = study.lowest_disparity(runs(0.0, ours_ua=(0.0, 0.01, 0.0)))
+    assert not_forgotten.verdict == "not testable here"
+    assert "adversarial (random) did not forget" in not_forgotten.here
+    assert study.lowest_disparity(_runs({RD: {"ft": {}}})).verdict == "not testable here"
+
+
+def test_flawless_rule_needs_ua_and_mia_above_99_percent_over_the_seeds():
+    def runs(ua, mia=1.0, signal=0.7):
+        return _runs({(c, d): {"adversarial": {"UA": ua, "MIA": mia}, "trained": {
+            "signal_confidence": signal}} for c in ("class",) for d in ("dense", "sparse")})
+    claim = study.flawless_class_forgetting(runs(1.0))
+    assert claim.verdict == "held"
+    assert claim.here.startswith("mean (%), above 99 to hold: dense UA +100.00 [+100.00, "
+                                 "+100.00], 3 seeds")
+    assert study.flawless_class_forgetting(runs([1.0, 1.0, 0.97])).verdict == "inconclusive"
+    assert study.flawless_class_forgetting(runs([0.9, 0.91, 0.92])).verdict == "did not hold"
+    no_signal = study.flawless_class_forgetting(runs(1.0, signal=[0.5, 0.49, 0.52]))
+    assert no_signal.verdict == "not testable here"
+    assert "dense MIA the confidence SVC has no signal" in no_signal.here
+    # UA misses on every seed: it fails whatever the attack (forgetting is the claim)
+    assert study.flawless_class_forgetting(
+        runs(0.5, signal=[0.5, 0.49, 0.52])).verdict == "did not hold"
+
+
+def test_vss_rule_needs_both_scores_higher_over_the_seeds():
+    def runs(mia_without, signal=0.7):
+        return _runs({RD: {"adversarial": {"UA": [0.1, 0.12, 0.11], "MIA": [0.2, 0.22, 0.21]},
+                           study.ABLATION: {"UA": 0.05, "MIA": mia_without},
+                           "trained": {"signal_confidence": signal}}})
+    claim = study.vss_raises_forgetting(runs(0.1))
+    assert claim.verdict == "held"
+    assert claim.here.startswith("with V_ss - without (points): dense UA +6.00 [+3.52, +8.48]")
+    assert study.vss_raises_forgetting(runs([0.1, 0.25, 0.2])).verdict == "inconclusive"
+    assert study.vss_raises_forgetting(runs(0.3)).verdict == "did not hold"  # sign matters
+    assert study.vss_raises_forgetting(runs(0.1, signal=0.5)).verdict == "not testable here"
+
+
+def test_five_times_faster_rule_compares_retraining_with_five_times_ours():
+    def runs(ours, cached=False):
+        return _runs({RD: {"retrain": {"seconds": [5.0, 5.2, 4.8], "cached": cached},
+                           "adversarial": {"seconds": ours, "cached": cached}}})
+    claim = study.five_times_faster(runs([0.8, 0.85, 0.75]))
+    assert claim.verdict == "held" and "measured in this run" in claim.here
+    assert "random dense +1.00 [+0.88, +1.12], 3 seeds, paired" in claim.here
+    assert "first build's seconds" in study.five_times_faster(runs(0.8, cached=True)).here
+    assert study.five_times_faster(runs([0.8, 1.2, 0.9])).verdict == "inconclusive"
+    assert study.five_times_faster(runs(1.2)).verdict == "did not hold"  # 6 > 5 on each seed
+    assert study.five_times_faster(_runs({RD: {"retrain": {}}})).verdict == \
         "not testable here"
 
 
-def test_flawless_rule_needs_every_seed_at_100():
-    flawless = _summary(*(_row("class", d, "adversarial", seed=s, UA=1.0, MIA=1.0)
-                          for d in ("dense", "sparse") for s in (0, 1)))
-    assert study.flawless_class_forgetting(flawless).verdict == "held"
-    one_miss = _summary(_row("class", "dense", "adversarial", seed=0, UA=1.0, MIA=1.0),
-                        _row("class", "dense", "adversarial", seed=1, UA=0.999, MIA=1.0))
-    assert study.flawless_class_forgetting(one_miss).verdict == "did not hold"
+def test_metric_attack_rule_counts_ties_as_closest_and_reads_every_attack():
+    retrain = {c: 0.3 for c in study.METRIC_COLUMNS}
+
+    def runs(ours, ga=0.1, signal=0.7):
+        return _runs({RD: {"retrain": {"UA": 0.05, **retrain},
+                           "adversarial": {"UA": 0.05, **ours},
+                           "ga": {c: ga for c in retrain},
+                           "trained": {"signal_entropy": signal}}})
+    claim = study.closest_under_metric_attacks(runs({c: 0.31 for c in retrain}))
+    assert claim.verdict == "held" and claim.here.startswith("held in 4 of 4 comparisons")
+    tie = study.closest_under_metric_attacks(runs({c: 0.1 for c in retrain}))
+    assert tie.verdict == "held"  # as close as ga on every seed
+    one_off = dict({c: 0.31 for c in retrain}, MIA_entropy=0.9)
+    claim = study.closest_under_metric_attacks(runs(one_off))
+    assert claim.verdict == "did not hold" and "entropy vs ga" in claim.here
+    scattered = dict({c: 0.31 for c in retrain}, MIA_entropy=[0.1, 0.6, 0.45])
+    assert study.closest_under_metric_attacks(runs(scattered)).verdict == "inconclusive"
+    claim = study.closest_under_metric_attacks(runs({c: 0.31 for c in retrain}, signal=0.5))
+    assert claim.verdict == "not testable here" and "entropy SVC has no signal" in claim.here
 
 
-def test_vss_rule_is_strict_in_both_scores():
-    def summary(mia_without):
-        return _summary(_row("random", "dense", "adversarial", UA=0.1, MIA=0.2),
-                        _row("random", "dense", study.ABLATION, UA=0.05, MIA=mia_without))
-    assert study.vss_raises_forgetting(summary(0.1)).verdict == "held"
-    assert study.vss_raises_forgetting(summary(0.2)).verdict == "did not hold"
+def test_attacker_to_chance_rule_needs_a_signal_on_the_trained_model():
+    def runs(after, before=0.7):
+        return _runs({RD: {"trained": {"attacker_auc": before}, "retrain": {},
+                           "adversarial": {"attacker_auc": after}}})
+    claim = study.attacker_driven_to_chance(runs([0.55, 0.52, 0.58]))
+    assert claim.verdict == "held"
+    assert claim.here == ("|AUC - 0.5| trained - unlearned: dense +0.150 [+0.075, +0.225], "
+                          "3 seeds, paired")
+    assert study.attacker_driven_to_chance(runs([0.55, 0.75, 0.65])).verdict == \
+        "inconclusive"
+    assert study.attacker_driven_to_chance(runs(0.25)).verdict == "did not hold"  # farther
+    claim = study.attacker_driven_to_chance(runs(0.5, before=[0.49, 0.53, 0.5]))
+    assert claim.verdict == "not testable here"
+    assert "the learned attacker has no signal" in claim.here
 
 
-def test_five_times_faster_rule():
-    def summary(ours):
-        return _summary(_row("random", "dense", "retrain", seconds=5.0),
-                        _row("random", "dense", "adversarial", seconds=ours))
-    assert study.five_times_faster(summary(1.0)).verdict == "held"
-    assert study.five_times_faster(summary(1.01)).verdict == "did not hold"
-
-
-def test_metric_attack_rule_needs_every_attack():
-    columns = {c: 0.3 for c in study.METRIC_COLUMNS}
-    close = _summary(_row("random", "dense", "retrain", **columns),
-                     _row("random", "dense", "adversarial", **{c: 0.31 for c in columns}),
-                     _row("random", "dense", "ga", **{c: 0.1 for c in columns}))
-    assert study.closest_under_metric_attacks(close).verdict == "held"
-    one_off = dict({c: 0.31 for c in columns}, MIA_entropy=0.9)
-    missed = _summary(_row("random", "dense", "retrain", **columns),
-                      _row("random", "dense", "adversarial", **one_off),
-                      _row("random", "dense", "ga", **{c: 0.1 for c in columns}))
-    claim = study.closest_under_metric_attacks(missed)
-    assert claim.verdict == "did not hold" and "entropy" in claim.here
-
-
-def test_attacker_to_chance_rule():
-    def summary(after):
-        return _summary(_row("random", "dense", "trained", attacker_auc=0.7),
-                        _row("random", "dense", "retrain"),
-                        _row("random", "dense", "adversarial", attacker_auc=after))
-    assert study.attacker_driven_to_chance(summary(0.55)).verdict == "held"
-    assert study.attacker_driven_to_chance(summary(0.25)).verdict == "did not hold"
+def test_every_claim_is_present_whatever_ran():
+    ids = [c.id for c in study.claims(_runs({RD: {"ft": {}}}))]
+    assert ids == ["lowest_disparity_everywhere", "flawless_class_forgetting",
+                   "vss_raises_ua_and_mia", "five_times_faster_than_retrain",
+                   "closest_under_metric_attacks", "attacker_driven_to_chance"]
+    assert {c.verdict for c in study.claims(_runs({RD: {"ft": {}}}))} == {"not testable here"}
 
 
 def test_table1_sets_the_papers_numbers_beside_ours():

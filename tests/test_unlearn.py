@@ -319,3 +319,31 @@ def test_patches_are_drawn_chunk_by_chunk_as_one_unfold_of_the_batch_would_draw_
     whole = torch.nn.functional.unfold(x, 3, 1, 1, 2).transpose(1, 2).reshape(-1, 27)
     chosen = torch.randperm(len(whole), generator=torch.Generator().manual_seed(5))[:70]
     assert nullspace.PATCH_CHUNK < 40 and torch.equal(drawn, whole[chosen])
+
+
+def test_unscs_pseudo_labels_keep_partly_retained_forget_classes_possible(mnist, monkeypatch):
+    # Each forget sample's label is its most likely class other than its own; classes
+    # forgotten whole are excluded too, partly retained ones are not (excluding every forget
+    # class in partial forgetting taught the model to abandon all of them: UA 100, TA 48).
+    from mu_core.unlearn import nullspace
+
+    def logits_of(split):
+        labels = mnist.targets(split.forget).cpu()
+        logits = torch.zeros(len(labels), 10)
+        logits[torch.arange(len(labels)), labels] = 9.0  # its own class first,
+        logits[:, 3] = 5.0  # then class 3 (a forget class) for every sample,
+        logits[:, 0] = 4.0  # then class 0
+        logits[labels == 3, 3] = 9.0
+        return labels, logits
+
+    partial = make_split(mnist, forget_classes=[1, 3], forget_fraction=0.5)
+    labels, logits = logits_of(partial)
+    monkeypatch.setattr(nullspace, "predict", lambda *args, **kwargs: logits.clone())
+    pseudo = nullspace.pseudo_labels(None, mnist, partial)
+    assert (pseudo != labels).all()
+    assert (pseudo[labels == 1] == 3).all()  # class 3 keeps samples: still a label
+    assert (pseudo[labels == 3] == 0).all()  # never its own
+    whole = make_split(mnist, forget_classes=[1, 3], forget_fraction=1.0)
+    labels, logits = logits_of(whole)
+    monkeypatch.setattr(nullspace, "predict", lambda *args, **kwargs: logits.clone())
+    assert (nullspace.pseudo_labels(None, mnist, whole) == 0).all()  # 1 and 3 are gone
