@@ -151,15 +151,27 @@ display(Markdown(study.run_summary(rows, rounds)))
 # the unlearned models of RT, FT, GA and IU and above those of FF and WP: the prior is
 # weak, and whatever CMIRA recovers beyond it comes from the unlearned model. On our
 # digits a prior trained on the whole test split is about as good as the retrained model
-# (`-p probe_size=null -p pretrain_epochs=15` shows it), so the ablation claims would be
-# tested in a regime the paper never had. The `cpu` preset therefore keeps a
-# class-stratified subset of `probe_size` test images as D_p, chosen by one rule before
-# any attack ran: we pretrained P alone on subsets of {glue:text}`probe_sizes_tried` images,
-# each for as many image presentations as {glue:text}`probe_rule_epochs` epochs on the whole mnist5k test split
-# (`pretrain_epochs` x `probe_size` fixed, enough for every P to fit its D_p), and kept
-# the size whose ratio P / Acc_U(RT), per dataset and backbone, came closest to the
-# paper's CIFAR-10 ratio for the same backbone (Table 3 for ResNet-18, Table A5 for
-# VGG-16). `mu-book run 03 -p probe_size=200 -p pretrain_epochs=75` runs another size.
+# (`-p probe_size=null -p pretrain_epochs=15` shows it), as on the paper's own
+# FashionMNIST rows (P / RT close to one there) but unlike its CIFAR-10 rows. The `cpu`
+# preset therefore keeps a class-stratified subset of `probe_size` test images as the
+# prior's D_p, chosen by one rule before any attack ran: we pretrained P alone on subsets
+# of {glue:text}`probe_sizes_tried` images, each for as many image presentations as
+# {glue:text}`probe_rule_epochs` epochs on the whole mnist5k test split (`pretrain_epochs` x
+# `probe_size` fixed, enough for every P to fit its D_p), and kept the size whose ratio
+# P / Acc_U(RT), per dataset and backbone, came closest to the paper's CIFAR-10 ratio for
+# the same backbone (Table 3 for ResNet-18, Table A5 for VGG-16).
+# `mu-book run 03 -p probe_size=200 -p pretrain_epochs=75` runs another size.
+#
+# In the paper the same D_p is also the labelled anchor of every round: each round trains
+# on D_p, the agreement set and the confident disagreements, so the test split is about
+# half of what a round learns from. A small D_p would also starve the rounds of labelled
+# images (a tenth of a round here), which is not the paper's regime, so the rounds have
+# their own anchor, `anchor_size` test images (the whole test split in the `cpu` and
+# `paper` presets; the prior's D_p lies inside it). The recovery claims below presuppose
+# this regime and check it from the run: the anchor is at least
+# {glue:text}`anchor_share_min` of what a round can train on (anchor and X_f), as in every
+# setting of the paper, and P knows less of the forget classes than the retrained model
+# (P / RT below one, as in every row of the paper's Tables A4-A5).
 #
 # The table gives, in percent, the forget accuracy of the trained model M_T (for scale;
 # the paper does not report it) and of P, the ratio P / RT, and the methods whose
@@ -276,10 +288,26 @@ chapter.savefig(plots.box_panels(study.box_runs(rows), ["R_R (%)", "A_R (%)"],
 # (claims-03_cmira)=
 # ## The paper's claims, checked
 #
-# Each verdict is computed from the numbers above; the same rule applied to the paper's
-# own tables (all four datasets) is in the "paper" column, so a claim its own tables do
-# not support shows as such. A claim on the ablation is not testable here when the
-# ablation was not run (`ablation = False`).
+# The `cpu` preset runs one seed, so the verdicts read the forget images: a claim on
+# recovery pools the runs it names (each method's, each forget class's, each stage's) over
+# their forget images and compares the forget accuracies before and after with Newcombe's
+# {glue:text}`confidence:.0%` interval; a claim that compares settings (RT and FT against the
+# other methods, the ranking, VGG-16 against ResNet-18) reads the matched runs (the same
+# dataset, backbone or method, and seed). A claim **held** when the interval lies wholly
+# on its side of the boundary, **did not hold** when it lies on the other side, and is
+# **inconclusive** when it straddles it: the run cannot separate the outcomes. It is
+# **not testable here** when the regime the paper's argument needs is not this run's (see
+# *Where the probing prior stands*), when the ablation did not run, or, for VGG-16's
+# susceptibility, when a backbone shows no recovery at all: a higher rate of recovery
+# means nothing when both rates are negative.
+#
+# The paper's Table 1 and Table 2 are read cell by cell in its text ("for all MU models
+# targeted", "consistently positive across all classes"); asking each of our cells
+# (dataset x backbone x method, and x forget class) for an interval above zero is out of
+# reach with one seed and a few hundred images a cell, so those two claims are checked
+# per method and per forget class over the cells. The "paper" column applies the same
+# rule to the paper's printed means (all four datasets), read exactly, so a claim its own
+# tables do not support shows as such.
 
 # %%
 chapter.add_claims(study.claims(rows))
@@ -292,23 +320,17 @@ chapter.add_claims(study.claims(rows))
 display(Markdown(study.ablation_reading(rows)))
 
 # %% [markdown]
-# What follows was written from the `cpu` preset run (the book as published: mnist5k and
-# digits, both backbones at width 8, one seed, a D_p of `probe_size` images) and describes
-# that run; a run with another preset can differ, and the lines above say how. With the
-# weaker prior the ablation is tested where the paper's Table 3 is: P is below most of the
-# models that keep the forget classes (RT, FT, WP) and above FF's. One-way distillation
-# (P+U) lifts M_A toward M_U where M_U knows more than P (the paper's reading in Section
-# 5.4.1), and pulls it toward M_U's *confident wrong* labels where the unlearning left
-# confident mistakes (Eqs. 8-9 trust confidence), so there it loses part of what P knew,
-# as the paper's own FF rows show. The mutual version (P+U+A) is above P+U in
-# most rows, but it mostly ends between P and M_U: below M_U for RT, FT and WP on most
-# datasets and backbones, which is why R_I is negative there and the recovery claims
-# fail. Every attack also used all of its `rounds` ({glue:text}`rounds` x {glue:text}`round_epochs` epoch here, up to
-# {glue:text}`paper_rounds` x {glue:text}`paper_round_epochs` in the paper; the summary line at the top counts them): the budget, not the agreement,
-# stopped the rounds. Whether the paper's budget changes the verdicts is for the `paper`
-# preset to show; on one gradient-ascent model, the test
-# `test_cmira_recovers_beyond_the_unlearned_model_and_the_probing_prior` sees ten rounds
-# lift P+U+A above both P and M_U.
+# How to read it: where P is above M_U, P+U+A starts from the prior and the rounds can
+# only keep what it knew or add what M_U knew; where M_U knows more, one-way distillation
+# (P+U) lifts M_A toward it (the paper's reading in Section 5.4.1), and pulls it toward M_U's
+# *confident wrong* labels where the unlearning left confident mistakes (Eqs. 8-9 trust
+# confidence), as the paper's own FF rows show. The summary line at the top counts the
+# rounds each attack used ({glue:text}`rounds` x {glue:text}`round_epochs` epoch here, up to
+# {glue:text}`paper_rounds` x {glue:text}`paper_round_epochs` in the paper); whether the
+# paper's budget changes the verdicts is for the `paper` preset to show. The test
+# `test_cmira_recovers_what_the_unlearned_model_still_knows` checks the rounds on a
+# teacher whose answer is known: a trained model, which forgot nothing, lifts a weak prior
+# to nearly its own forget accuracy on every attack seed.
 
 # %% [markdown]
 # ## Results and provenance

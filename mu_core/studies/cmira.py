@@ -33,7 +33,7 @@ import torch
 
 from .. import __version__, features
 from ..attacks.cmira import CMIRAConfig, induce_recovery, lipsoftmax_model, pretrain
-from ..claims import (HELD, Claim, Interval, judge, judge_each, paired_difference,
+from ..claims import (CONFIDENCE, HELD, Claim, Interval, judge, judge_each, paired_difference,
                       rate_difference, side, unmet, verdict, wilson)
 from ..data import DATASETS, ImageData, load, stratified_holdout
 from ..errors import ConfigError, check_choice, check_positive_int
@@ -59,9 +59,11 @@ AREA_CHECKED = ("retrain", "ff", "ga")
 
 
 def quoted() -> dict:
-    """The values the chapter's prose quotes: the probe-size rule, the range of the
-    paper's Acc_U (Table 1) on CIFAR-10 and FashionMNIST, and A_R printed vs. recomputed."""
-    values = {"probe_sizes_tried": PROBE_SIZES_TRIED, "probe_rule_epochs": PROBE_RULE_EPOCHS}
+    """The values the chapter's prose quotes: the probe-size rule, the claims' confidence
+    level and the regime they need (`ANCHOR_SHARE_MIN`), the range of the paper's Acc_U
+    (Table 1) on CIFAR-10 and FashionMNIST, and A_R printed vs. recomputed."""
+    values = {"probe_sizes_tried": PROBE_SIZES_TRIED, "probe_rule_epochs": PROBE_RULE_EPOCHS,
+              "confidence": CONFIDENCE, "anchor_share_min": ANCHOR_SHARE_MIN}
     for dataset in ("cifar10", "fashion_mnist"):
         accuracies = [row["acc_u"] for backbone in paper.TABLE1[dataset].values()
                       for row in backbone.values() if row.get("acc_u") is not None]
