@@ -852,6 +852,28 @@ def test_permutation_p_worked_example():
     assert study.permutation_p(torch.ones(8), group) == 1.0  # every split ties
 
 
+def test_reading_decides_with_intervals_not_bare_means():
+    null = [0.5 + 0.01 * (i % 3) for i in range(20)]
+    guard = fake_study(null, tau=0.6, forget=torch.tensor([True] * 10 + [False] * 10))
+    report = VerificationReport(torch.ones(10), torch.zeros(10), 0.6)
+    marked, quiet = torch.tensor([True] * 10), torch.tensor([False] * 10)
+    checked = study.Verification(report, None, marked, 0.1, quiet)
+    above = torch.tensor(null) + 0.2
+    text = study.reading(guard, {"phase2": above}, checked)
+    assert "the reconstructions beat unseen" in text and "20 of 20 training samples beat" in text
+    assert "so it tells the change from the reconstruction's noise" in text
+    assert "while 20 clear tau, which 0 of the null's own values clear too" in text
+    # a mean above the null's that the interval cannot separate from it
+    mixed = torch.tensor(null) + torch.tensor([0.3, -0.2] * 10)
+    text = study.reading(guard, {"phase2": mixed}, checked)
+    assert "cannot be told apart from unseen" in text
+    text = study.reading(guard, {"phase2": torch.tensor(null) - 0.1}, checked)
+    assert "do **not** beat" in text
+    checked.false_alarms = torch.tensor([True] * 8 + [False] * 2)  # 10 marks vs 8 on no change
+    text = study.reading(guard, {"phase2": above}, checked)
+    assert "does not tell the change from the reconstruction's noise" in text
+
+
 def check_smoke_results(results, out):
     """The chapter's smoke-run results (tests/test_chapters.py runs it)."""
     r = results["results"]
