@@ -1,0 +1,139 @@
+"""How much a chapter's trained model leaks membership: the regime its membership claims
+rest on.
+
+An attack at chance on the trained model cannot show that unlearning hid anything, so a
+chapter whose claims read membership opens with this table: the trained model's train and
+test accuracy, their gap, and online LiRA (Carlini et al. 2022) against it, with shadow
+models trained exactly like it (same architecture, recipe and training-set size) on random
+halves of a pool made of its training set and as many other training samples. Every pool
+sample is then a member of the trained model or not, so its AUC has an interval (DeLong)
+and its TPR at 1% FPR is read on the model the chapter attacks. The leave-one-out AUC over
+the shadow models (each in turn the target) says how strong the attack is on the recipe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+from torch import Tensor, nn
+
+from . import claims
+from .attacks.mia.lira import leave_one_out_scores, lira_scores, lira_statistic, roc_summary
+from .data import ImageData
+from .errors import ConfigError
+from .train import Recipe, predict
+from .splits import Split
+from .zoo import shadow_models, trained_model
+
+SHADOW_COUNT = 16  # the fewest the book trains (Carlini et al. show LiRA works from 16 on)
+MIN_AUC, MIN_TPR = 0.62, 0.05  # what issue 31 asks of a leaky cpu regime
+STATISTIC = "scaled_confidence"  # Carlini et al.'s log(p_y / (1 - p_y))
+
+
+@dataclass(frozen=True)
+class Leakage:
+    """The regime of one trained model (fractions, not percent)."""
+
+    train_accuracy: float
+    test_accuracy: float
+    auc: claims.Interval  # online LiRA on the trained model, members vs non-members
+    tpr_at_1pct_fpr: float
+    shadow_auc: float  # leave-one-out over the shadow models
+    shadow_tpr_at_1pct_fpr: float
+    shadow_count: int
+    pool_size: int
+
+    @property
+    def gap(self) -> float:
+        return self.train_accuracy - self.test_accuracy
+
+    def no_signal(self) -> str | None:
+        """Why membership claims cannot be tested on this model (None: LiRA's AUC interval
+        lies above chance)."""
+        return claims.attack_signal(self.auc, "online LiRA")
+
+    def quoted(self, prefix: str = "regime_") -> dict:
+        """The numbers the prose may quote."""
+        return {f"{prefix}auc": round(self.auc.estimate, 3),
+                f"{prefix}tpr": round(100 * self.tpr_at_1pct_fpr, 1),
+                f"{prefix}gap": round(100 * self.gap, 1)}
+
+
+def shadow_pool(data: ImageData, train: Tensor, seed: int) -> Tensor:
+    """The trained model's training samples and as many other samples of the training split
+    (never test samples: the chapters score on those), drawn with `seed`, sorted."""
+    train = torch.as_tensor(train).long().cpu()
+    others = data.train[~torch.isin(data.train, train)]
+    if len(others) < len(train):
+        raise ConfigError(f"a LiRA pool needs as many training-split samples outside the "
+                          f"trained model's {len(train)} as in it; {data.name} has "
+                          f"{len(others)} more. Use a train_size of at most "
+                          f"{len(data.train) // 2}.")
+    generator = torch.Generator().manual_seed(seed)
+    extra = others[torch.randperm(len(others), generator=generator)[:len(train)]]
+    return torch.cat([train, extra]).sort().values
+
+
+def measure(data: ImageData, train: Tensor, trained: nn.Module, architecture: str,
+            recipe: Recipe, *, seed: int = 0, shadow_count: int = SHADOW_COUNT,
+            **architecture_options) -> Leakage:
+    """The trained model's accuracies and online LiRA against it, from `shadow_count`
+    shadow models trained like it (`recipe`, `architecture`) on halves of `shadow_pool`
+    (one variance per Gaussian, as Carlini et al. advise below 64 shadow models)."""
+    pool = shadow_pool(data, train, seed)
+    if 2 * len(train) != len(pool):  # every shadow trains on as many samples as the target
+        raise ConfigError("the trained model's samples must be distinct.")
+    ensemble, keep, _ = shadow_models(data, pool, architecture, recipe, count=shadow_count,
+                                      seed=seed, **architecture_options)
+    labels = data.targets(pool).cpu()
+    stats = lira_statistic(ensemble.logits(data, pool), labels, kind=STATISTIC)
+    target_logits = predict(trained, data, pool, output="logits")
+    member = torch.isin(pool, torch.as_tensor(train).cpu())
+    scores = lira_scores(stats, keep, lira_statistic(target_logits, labels, kind=STATISTIC),
+                         online=True, fix_variance=True)
+    on_target = roc_summary(scores, member)
+    on_shadows = roc_summary(leave_one_out_scores(stats, keep, online=True,
+                                                  fix_variance=True), keep)
+    correct = target_logits.argmax(1) == labels
+    test_correct = predict(trained, data, data.test).argmax(1) == data.targets(data.test).cpu()
+    return Leakage(train_accuracy=correct[member].float().mean().item(),
+                   test_accuracy=test_correct.float().mean().item(),
+                   auc=claims.auc_interval(scores[member].numpy(), scores[~member].numpy()),
+                   tpr_at_1pct_fpr=on_target["tpr_at_1%_fpr"],
+                   shadow_auc=on_shadows["auc"],
+                   shadow_tpr_at_1pct_fpr=on_shadows["tpr_at_1%_fpr"],
+                   shadow_count=shadow_count, pool_size=len(pool))
+
+
+def of_trained(data: ImageData, split: Split, architecture: str, recipe: Recipe, *,
+                seed: int = 0, shadow_count: int = SHADOW_COUNT, **architecture_options) -> Leakage:
+    """`measure` on the model the zoo trains on `split.train` with this seed (the one the
+    chapter unlearns from, from the cache when it was built before)."""
+    trained, _ = trained_model(data, split, architecture, recipe, seed=seed,
+                               **architecture_options)
+    return measure(data, split.train, trained, architecture, recipe, seed=seed,
+                   shadow_count=shadow_count, **architecture_options)
+
+
+def table(leakage: Leakage, paper: dict | None = None) -> pd.DataFrame:
+    """The regime table: our numbers beside the paper's where it gives them (`paper`: any of
+    train_accuracy, test_accuracy, gap, auc, tpr in percent or AUC units)."""
+    paper = paper or {}
+    auc = leakage.auc
+    rows = {
+        "train accuracy (%)": (f"{100 * leakage.train_accuracy:.1f}", paper.get("train_accuracy")),
+        "test accuracy (%)": (f"{100 * leakage.test_accuracy:.1f}", paper.get("test_accuracy")),
+        "gap (points)": (f"{100 * leakage.gap:.1f}", paper.get("gap")),
+        "online LiRA AUC on the trained model":
+            (f"{auc.estimate:.3f} [{auc.low:.3f}, {auc.high:.3f}], {auc.n}", paper.get("auc")),
+        "TPR at 1% FPR (%)": (f"{100 * leakage.tpr_at_1pct_fpr:.1f}", paper.get("tpr")),
+        f"leave-one-out AUC over the {leakage.shadow_count} shadow models":
+            (f"{leakage.shadow_auc:.3f}", None),
+    }
+    frame = pd.DataFrame({"here": {k: v[0] for k, v in rows.items()},
+                          "paper": {k: "-" if v[1] is None else str(v[1])
+                                    for k, v in rows.items()}})
+    frame.index.name = "regime"
+    return frame

@@ -1,0 +1,58 @@
+"""The regime table: the pool LiRA's shadow models train on, and online LiRA against a
+model that memorised its training set versus one that never saw it."""
+
+import pytest
+import torch
+
+from mu_core import models, regime
+from mu_core.errors import ConfigError
+from mu_core.train import Recipe, fit
+
+RECIPE = Recipe(epochs=40, lr=0.05, batch_size=32)
+OPTIONS = {"hidden": [64]}
+
+
+def test_the_pool_is_the_training_set_and_as_many_other_training_samples(digits):
+    train = digits.train[:300]
+    pool = regime.shadow_pool(digits, train, seed=0)
+    assert len(pool) == 600 and torch.isin(train, pool).all()
+    assert not torch.isin(pool, digits.test).any()  # the chapters score on test samples
+    assert torch.equal(pool, regime.shadow_pool(digits, train, seed=0))
+    assert not torch.equal(pool, regime.shadow_pool(digits, train, seed=1))
+    with pytest.raises(ConfigError, match="train_size of at most"):
+        regime.shadow_pool(digits, digits.train[: len(digits.train) // 2 + 1], seed=0)
+
+
+@pytest.fixture(scope="module")
+def leakages(digits):
+    """LiRA against an MLP that memorised 150 digits, and against an untrained one."""
+    train = digits.train[:150]
+    memorised = models.create_for("mlp", digits, seed=3, **OPTIONS)
+    fit(memorised, digits, train, RECIPE, seed=3)
+    untrained = models.create_for("mlp", digits, seed=3, **OPTIONS)
+    return {name: regime.measure(digits, train, model, "mlp", RECIPE, shadow_count=8,
+                                 **OPTIONS)
+            for name, model in (("memorised", memorised), ("untrained", untrained))}
+
+
+def test_lira_finds_a_model_that_memorised(leakages):
+    found = leakages["memorised"]
+    assert found.train_accuracy == 1.0 and found.gap > 0.03
+    assert found.auc.low > 0.5 and found.no_signal() is None
+    assert found.auc.n == "150 + 150 samples"
+    assert found.shadow_auc > 0.55  # the recipe leaks on the shadow models too
+
+
+def test_lira_has_no_signal_on_a_model_that_never_trained(leakages):
+    found = leakages["untrained"]
+    assert found.auc.low < 0.5 < found.auc.high
+    assert found.no_signal().startswith("online LiRA has no signal on the trained model")
+
+
+def test_the_table_shows_the_interval_and_the_papers_numbers(leakages):
+    table = regime.table(leakages["memorised"], {"test_accuracy": 94.3})
+    auc = leakages["memorised"].auc
+    assert table.loc["online LiRA AUC on the trained model", "here"].startswith(
+        f"{auc.estimate:.3f} [{auc.low:.3f}, ")
+    assert table.loc["test accuracy (%)", "paper"] == "94.3"
+    assert table.loc["TPR at 1% FPR (%)", "paper"] == "-"
