@@ -53,7 +53,10 @@
 #   `inversion_candidates` random training samples from their own gradients, in
 #   `inversion_precision` and all in one batch: in float32 a reconstruction depends on its
 #   batch, so one batch treats every candidate alike; float64 removes the dependence at a
-#   multiple of the CPU time. The paper does not describe its inversion.
+#   multiple of the CPU time. The paper does not describe its inversion. Ours departs from
+#   Geiping et al.'s recipe: `inversion_steps` steps of plain Adam on the image (they take
+#   the sign of the gradient), one restart (they take the best of several) and no total
+#   variation prior, which makes it cheaper and weaker.
 # * **The forget sets.** The `subset_size` best rebuilt candidates (by SSIM) are **MI
 #   High**, the `subset_size` training samples with the highest ASR **MIA High**, and one
 #   random set of the same size is **Low**, the control of *both* tables. The paper's two
@@ -70,8 +73,11 @@
 #   gives them learning rates inside the paper's ranges, chosen once so that GA and Bad-T
 #   alone forget the class of the first seed's trained model (the same for every run with
 #   and without RSU). GA has a cliff here, and its place differs by seed: the rate that
-#   forgets the class on the first seed collapses the model on another and leaves half
-#   the class on a third; the tables show it as it is (the preset gives the grid).
+#   forgets the class on the first seed collapses the model on another and leaves part
+#   of the class recognised on a third; the tables show it as it is (the preset gives the
+#   grid). Part one runs every method with the chapter's `hyperparameters`: there the
+#   forget set is a single batch, so GA takes one small step an epoch and may forget
+#   nothing; its claims then say so instead of counting it.
 # * **Seeds.** Part one runs one seed (the paper reports single runs); part two runs
 #   `seeds` and reports mean ± std where the paper reports single numbers.
 # * **RSU** needs a number of rounds and an age schedule, which the paper does not give:
@@ -94,10 +100,38 @@
 # * **No side door:** the inputs are normalised with fixed constants (`data.fixed_normaliser`),
 #   not with statistics of the training split, and everything else a retrained or shadow
 #   model sees is its own training set.
+# * **Augmentation.** None, here or in the `paper` preset: the paper does not say whether
+#   it augments, and the shadow models train on fixed images, so the trained model does
+#   too.
 #
-# **Claims.** "All" means every method that ran (the paper's methods that did not are
-# named), "higher" and "improves" mean strictly, and the paper's "significantly" is read
-# as strictly; a claim whose runs are missing is "not testable here". Each claim's
+# **Claims, and the four verdicts.** Every claim is decided on an effect with its
+# {glue:text}`confidence:.0%` interval, never on two bare numbers. Part one runs one seed,
+# so its intervals run over the samples of the forget sets (a bootstrap of each set's
+# samples, Wilson's interval for a share, Fisher's for a rank correlation); part two runs
+# `seeds`, so its intervals run over the seeds, each seed's run with RSU paired with the
+# same seed's run without (a t interval). A claim **held** when the whole interval lies
+# on the claim's side of its boundary (above zero for "higher", "improves" and
+# "significantly"), **did not hold** when the whole interval lies on the other side, and
+# is **inconclusive** when the interval straddles the boundary: at this scale the run
+# cannot tell the outcomes apart, which says nothing for or against the paper. A claim is
+# **not testable here** when something it presupposes failed, and `here` names it with the
+# measured number:
+#
+# * *LiRA has a signal.* Every claim about membership (the MIA High set, the ASR, every
+#   MIA gap, the MIA half of the relearn and entropy claims) presupposes that LiRA tells
+#   members from non-members on the shadow models better than a coin: its AUC's interval
+#   lies above one half. Without it the ASR of every sample is noise and "the riskiest
+#   samples" are a random draw.
+# * *The method forgot.* A claim about what a method removed or how hard it is to recall
+#   presupposes that it removed something. In part one a method's accuracy on the High
+#   and the Low set together must fall measurably below the original's; in class
+#   forgetting a method must forget at least {glue:text}`class_forget_margin:.0%` of the
+#   class (its Acc_Du over seeds that far below the trained model's), with and without
+#   RSU, before its accuracies elsewhere count as an improvement: otherwise a higher
+#   Acc_Dr only says that less was removed.
+#
+# "Every method" is the conjunction: the claim held if it held for each method, did not
+# hold if it failed for any, and is otherwise inconclusive or not testable. Each claim's
 # `paper` field counts how many of the paper's own printed cells bear it out: its Tables
 # 5 and 6 contradict some of its own sentences. "Forgotten more" (Tables 1-2) compares
 # the *drop* of Acc_Du from the original model: the paper's original classifies both sets
@@ -186,7 +220,13 @@ rsu.differences(setup, chapter.params)
 # LiRA attack success rate; then gradient inversion of the candidates. The first table is
 # the attack's own strength: each shadow model in turn is the target of LiRA fitted on the
 # others (AUC and the true-positive rate at low false-positive rates, Carlini et al.'s
-# headline figures).
+# headline figures). The AUC's interval (DeLong's) comes from one score per training
+# sample, of a shadow model drawn at random, since a sample's scores on different shadow
+# models are not independent. An AUC of one half is a coin; a model that memorises its
+# training set lets LiRA reach well above it. The paper gives no AUC of its own: it only
+# ranks samples by their ASR. If the interval here does not clear one half, the trained
+# models of this preset leak too little membership for any claim about the MIA High set
+# or the MIA gaps, and those claims are not testable here rather than refuted.
 
 # %%
 trained = setup.trained(full, seeds[0])
@@ -195,7 +235,8 @@ risks = rsu.privacy_risks(setup, full, trained[0], shadow_count=shadow_count,
                           inversion_steps=inversion_steps, seed=seeds[0],
                           fix_variance=lira_fix_variance, inversion_precision=inversion_precision)
 sets = rsu.forget_sets(risks, subset_size, seeds[0])
-pd.Series(risks.lira).to_frame("LiRA, leave one shadow model out")
+pd.Series({**risks.lira, "AUC, 95% interval": risks.lira_auc.text()}).to_frame(
+    "LiRA, leave one shadow model out")
 
 # %% [markdown]
 # ### Figure 1: gradient inversion
@@ -214,8 +255,8 @@ chapter.savefig(rsu.inversion_figure(data, risks, inversion_success), "fig1_inve
 # MIA(original)|. The paper's claim: on the High sets, Acc_Du is lower and the MIA gap
 # larger than on the Low set, for every method. A set of `subset_size` samples is one
 # batch, so a method that trains on the forget set alone (GA) takes one small step an
-# epoch; where it leaves both sets as the original had them, its pair counts against the
-# claim.
+# epoch; where it leaves both sets as the original had them, it did not forget, and its
+# part of the claim is not testable (it is named).
 
 # %%
 risk_runs = rsu.risk_runs(setup, trained, sets, risk_methods, risks, seed=seeds[0],
@@ -232,7 +273,9 @@ rsu.risk_table(risk_runs, "mia", dataset)
 # paper: samples easy to invert have a higher ASR than random ones, and the risky samples
 # of both kinds a higher entropy (they are "informative": atypical, ambiguous). The paper
 # does not say of what it computes the entropy; we read it as the trained model's
-# predictive entropy, and compare the sets' means (the paper shows plots, no numbers).
+# predictive entropy. The claims compare the mean ASR and the *median* entropy (a box
+# plot's centre: a few ambiguous samples dominate a set's mean entropy), each with a
+# bootstrap interval over the samples; the paper shows plots, no numbers.
 
 # %%
 display(rsu.risk_profile(risks, sets))
@@ -248,7 +291,10 @@ chapter.savefig(rsu.risk_figure(risks, sets), "fig2_asr_entropy")
 # confidence of the top share), and the *median*
 # confidence of the class's MI High and of its Low samples. A median, because a set's
 # mean is dragged below any boundary by a single sample deep in the tail. The paper's
-# values are for CIFAR-10.
+# values are for CIFAR-10. A class holds a handful of each set's samples, too few to
+# decide anything per class, so the claim pools the classes: most MI High samples in
+# their class's tail and most Low samples in its top share, each share with its Wilson
+# interval against one half.
 
 # %%
 distribution = rsu.logit_distribution(data, risks, sets)
@@ -260,8 +306,9 @@ distribution
 # Epochs of fine-tuning on the forget set (lr `relearn_lr`) until its loss falls back to the
 # original model's; a bar at `relearn_epochs` + 1 means not within the budget. The paper: the High
 # sets take longer, so less of them is left in the model. A time beyond the budget counts
-# as longer than any within it; where both sets of a method are beyond it, their order is
-# unknown.
+# as one epoch beyond it; where both sets of a method are beyond it, their order is
+# unknown and the method is left out. Part one has one run per method and set, so the
+# claim's interval runs over the methods that forgot (High minus Low, paired by method).
 
 # %%
 chapter.savefig(rsu.relearn_figure(risk_runs, risk_methods, relearn_epochs), "fig3_4_relearn")
@@ -287,10 +334,14 @@ chapter.savefig(rsu.loss_figure(intervals, correlation), "fig5_loss_asr")
 # whole-class forgetting (class `forget_class`, the paper's Table 5) and random forgetting
 # (`random_fraction` of the training set, Table 6), each seed against its own retrained
 # model: ToW (Eq. 2) over forget, retain and validation (test split) accuracy, and the
-# MIA gap to retraining. The gain table pairs each seed's runs (with RSU minus without)
-# and says whether the mean gain exceeds the seed-to-seed spread; higher is better for
-# Acc_Dr, Acc_val and ToW, lower for the MIA gap, and Acc_Du is better the closer it is to
-# retraining's.
+# MIA gap to retraining. The trained model's row shows what each method forgets from.
+# The gain table pairs each seed's runs (with RSU minus without) and gives the mean gain
+# with its interval over seeds: an interval wholly above or below zero is a gain or a
+# loss the seeds bear out. Higher is better for Acc_Dr, Acc_val and ToW, lower for the
+# MIA gap, and Acc_Du is better the closer it is to retraining's. In class forgetting
+# Acc_val counts the forgotten class's test samples, which a method that failed to
+# forget still classifies: "Acc_val (kept classes)" leaves them out, and the claim on
+# Acc_val reads it.
 
 # %%
 rsu_rows = rsu.rsu_runs(setup, scenarios, runs, seeds, risks)
@@ -320,27 +371,32 @@ chapter.savefig(rsu.order_figure(rsu_rows, ablation_method), "fig7_order")
 # (claims-05_rsu)=
 # ## The paper's claims, checked
 #
-# Each verdict is computed from the numbers above by a claim rule of `mu_core.studies.rsu`,
-# read as set out at the top: "all" is every method that ran, comparisons are strict, and
-# the `paper` column counts the paper's own printed cells that bear the claim out.
+# Each verdict is computed from the runs above by a claim rule of `mu_core.studies.rsu`,
+# read as set out at the top: `here` gives each effect with its interval and what it runs
+# over, or the precondition that failed with the measured number, and the `paper` column
+# counts the paper's own printed cells that bear the claim out. At the cpu preset expect
+# many inconclusive verdicts: part one rests on one seed and sets of `subset_size`
+# samples, part two on `seeds` seeds, and a t interval over so few seeds is wide. An
+# inconclusive verdict asks for more seeds or larger sets, not for a different reading.
 
 # %%
-chapter.add_claims(rsu.claims(risk_runs, risks, sets, distribution, correlation, rsu_rows,
-                              gains, rsu_methods, ablation_method))
+results = rsu.Results.gather(data, risks, sets, risk_runs, rsu_rows, risk_methods=risk_methods,
+                             rsu_methods=rsu_methods, ablation_method=ablation_method,
+                             relearn_budget=relearn_epochs)
+chapter.add_claims(rsu.claims(results))
 
 # %% [markdown]
 # ## Results and provenance
 
 # %%
 chapter.save_results({
+    **results.to_json(),
     "lira": risks.lira,
     "forget_sets": {name: indices.tolist() for name, indices in sets.items()},
     "risk_profile": rsu.risk_profile(risks, sets).to_dict("index"),
-    "risk_runs": risk_runs.to_dict("records"),
     "logit_distribution": distribution.to_dict("index"),
     "loss_intervals": intervals.to_dict("records"),
     "loss_asr_spearman": correlation,
-    "rsu_runs": rsu_rows.to_dict("records"),
     "gains": gains.to_dict("records"),
 }, headline=rsu.headline)
 pd.Series(chapter.provenance()).to_frame("value")

@@ -14,13 +14,17 @@ Part two, Q2. GA, RL and Bad-T with and without RSU, in class and in random forg
 (Tables 5-6), each scored against retraining of the same seed (ToW, Eq. 2); and GA in
 three orders (Figure 7), with a one-go control given RSU's number of passes.
 
-Claim rules compare strictly ("higher" means >) over every method that ran, name the
-paper's methods that did not, and give "not testable here" where their runs are missing;
-each claim's `paper` field says how far the paper's own printed numbers bear it out.
+Claim rules (`claims`, reading one `Results`) decide each claim on a 95% interval: over
+the forget sets' samples in part one (one seed), over seeds, paired, in part two. A
+membership claim needs LiRA's signal on the shadow models (`lira_signal`), a claim on
+what a method removed needs the method to have forgotten; each names the paper's methods
+that did not run, and each claim's `paper` field says how far the paper's own printed
+numbers bear it out.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +37,10 @@ from .. import cache, dryrun, plots
 from ..attacks.inversion import PRECISIONS, easiest_to_invert, inversion_quality
 from ..attacks.mia import (leave_one_out_scores, lira_scores, lira_statistic, privacy_scores,
                            roc_summary, shadow_keep_masks)
-from ..claims import Claim, verdict
+from .. import claims as evidence
+from ..claims import (HELD, NOT_TESTABLE, Claim, Interval, all_of, attack_signal,
+                      auc_interval, bootstrap_difference, forgot, mean_interval,
+                      paired_difference, side, spearman_interval, wilson)
 from ..data import ImageData, pixels
 from ..errors import (MAX_EPOCHS, MAX_MODELS, MAX_STEPS, ConfigError, check_budget,
                       check_choice, check_positive_int, check_positive_number)
@@ -44,12 +51,14 @@ from ..train import Recipe, predict, progress
 from ..unlearn import check_request
 from ..zoo import (check_plan_shape, recipe_settings, shadow_models, trained_model,
                    unlearned_model)
-from . import PLUS_MINUS, mean_std, named_numbers, spoken_list
+from . import mean_std, named_numbers, spoken_list
 
-LABELS = {"retain": "Acc_Dr", "val": "Acc_val", "forget": "Acc_Du", "mia_gap": "MIA gap",
+LABELS = {"retain": "Acc_Dr", "val": "Acc_val", "val_kept": "Acc_val (kept classes)",
+          "forget": "Acc_Du", "mia_gap": "MIA gap",
           "forget_drop": "Acc_Du drop from the original",
           "tow": "ToW", "relearn": "relearn epochs"}
-PERCENT = ("retain", "val", "forget", "forget_drop")  # shown in %; the others as they are
+PERCENT = ("retain", "val", "val_kept", "forget", "forget_drop")  # in %; the others as they are
+PART_TWO_METRICS = ("retain", "val", "val_kept", "forget", "tow", "mia_gap")
 RISKS = ("mi", "mia")  # model inversion, membership inference
 PAPER_DATASETS = {"mnist5k": "mnist", "mnist": "mnist", "cifar10": "cifar10",
                   "cifar100": "cifar100", "tiny_imagenet": "tiny_imagenet"}
@@ -61,8 +70,10 @@ FIGURE1_IMAGES = 10  # Fig. 1: "10 images" per dataset
 
 
 def quoted() -> dict:
-    """The values the chapter's prose quotes: Table 3's top and tail shares of a class."""
-    return {"top_share": TOP_SHARE, "tail_share": 1 - TOP_SHARE}
+    """The values the chapter's prose quotes: Table 3's top and tail shares of a class,
+    the confidence of every interval and the share of a class a method must forget."""
+    return {"top_share": TOP_SHARE, "tail_share": 1 - TOP_SHARE,
+            "confidence": evidence.CONFIDENCE, "class_forget_margin": CLASS_FORGET_MARGIN}
 
 
 def scale(metric: str) -> float:
@@ -270,6 +281,7 @@ class Risks:
     candidates: Tensor
     inversion_ssim: Tensor
     reconstructions: Tensor
+    lira_auc: Interval | None = None  # `lira_signal`: the attack's AUC with its interval
 
     def positions(self, indices: Tensor) -> Tensor:
         """Positions in `train` of dataset indices; every one must be a training sample."""
@@ -301,9 +313,10 @@ def privacy_risks(setup: Setup, split: Split, trained: nn.Module, *, shadow_coun
         quality, reconstructions = inversion_quality(  # one batch: every candidate alike
             trained, data, pool, steps=inversion_steps, seed=seed, chunk_size=len(pool),
             precision=inversion_precision)
+    held_out = leave_one_out_scores(stats, keep, online=True, fix_variance=fix_variance)
     return Risks(train, privacy_scores(stats, keep, fix_variance=fix_variance), loss,
-                 confidence, entropy, stats, keep, fix_variance,
-                 _leave_one_out_roc(stats, keep, fix_variance), pool, quality, reconstructions)
+                 confidence, entropy, stats, keep, fix_variance, roc_summary(held_out, keep),
+                 pool, quality, reconstructions, lira_signal(held_out, keep, seed))
 
 
 def per_sample_predictions(model: nn.Module, data: ImageData,
@@ -318,11 +331,19 @@ def per_sample_predictions(model: nn.Module, data: ImageData,
             probs.gather(1, labels.view(-1, 1)).flatten(), entropy)
 
 
-def _leave_one_out_roc(stats: Tensor, keep: Tensor, fix_variance: bool) -> dict:
-    """The strength of the attack itself: every shadow model in turn is the target of
-    online LiRA fitted on the others (balanced, as for the privacy scores)."""
-    scores = leave_one_out_scores(stats, keep, online=True, fix_variance=fix_variance)
-    return roc_summary(scores, keep)
+def lira_signal(held_out: Tensor, keep: Tensor, seed: int) -> Interval:
+    """The attack's own strength with its 95% interval: the AUC of the leave-one-model-out
+    scores (`held_out`, (models, samples), each shadow model in turn the target of online
+    LiRA fitted on the others) with DeLong's interval, from one score per training sample,
+    of a shadow model drawn at random (seeded): a sample's scores on the other models are
+    not independent of it, so pooling all of them would narrow the interval falsely. The
+    membership claims presuppose that this interval lies above 0.5."""
+    held_out, keep = torch.as_tensor(held_out), torch.as_tensor(keep).bool()
+    generator = torch.Generator().manual_seed(seed)
+    model = torch.randint(len(held_out), (held_out.shape[1],), generator=generator)
+    columns = torch.arange(held_out.shape[1])
+    score, member = held_out[model, columns].numpy(), keep[model, columns].numpy()
+    return auc_interval(score[member], score[~member])
 
 
 def _random_subset(indices: Tensor, count: int, seed: int) -> Tensor:
@@ -341,55 +362,80 @@ def forget_sets(risks: Risks, size: int, seed: int) -> dict[str, Tensor]:
         raise ConfigError(f"subset_size must be at most the {len(risks.candidates)} inversion "
                           f"candidates, got {size}.")
     easiest = easiest_to_invert(risks.inversion_ssim, risks.candidates, size)
-    highest_asr = risks.train[torch.argsort(risks.asr, descending=True, stable=True)[:size]]
+    highest_asr = risks.train[highest(risks.asr, size, seed + 2)]
     return {"mi_high": easiest.sort().values, "mia_high": highest_asr.sort().values,
             "low": _random_subset(risks.train, size, seed + 1)}
 
 
+def highest(values: Tensor, count: int, seed: int) -> Tensor:
+    """Positions of the `count` highest `values`, ties broken at random (seeded): the ASR
+    takes few values (multiples of 1 / shadow models), so a tie at the cut is the rule,
+    and breaking it by position would pick the training set's first classes."""
+    generator = torch.Generator().manual_seed(seed)
+    shuffled = torch.randperm(len(values), generator=generator)
+    order = torch.argsort(torch.as_tensor(values)[shuffled], descending=True, stable=True)
+    return shuffled[order[:count]]
+
+
 def membership_share(model: nn.Module, data: ImageData, indices: Tensor, risks: Risks) -> float:
     """The MIA score: the share of `indices` that online LiRA calls members of `model`."""
-    return share_called_members(predict(model, data, indices, output="logits"), indices,
-                                risks)
+    calls = called_members(predict(model, data, indices, output="logits"), indices, risks)
+    return calls.double().mean().item() if len(calls) else float("nan")
 
 
-def share_called_members(logits: Tensor, indices: Tensor, risks: Risks) -> float:
-    """`membership_share` from the model's logits on `indices` (already computed)."""
+def called_members(logits: Tensor, indices: Tensor, risks: Risks) -> Tensor:
+    """Whether online LiRA calls each of `indices` a member, from the model's logits on
+    them (bool, aligned with `indices`)."""
     if len(indices) == 0:
-        return float("nan")
+        return torch.zeros(0, dtype=torch.bool)
     positions = risks.positions(indices)
     target = lira_statistic(logits)
     scores = lira_scores(risks.shadow_stats[:, positions], risks.shadow_in[:, positions],
                          target, fix_variance=risks.fix_variance)
-    return (scores > 0).double().mean().item()
+    return scores > 0
 
 
-def scores(model: nn.Module, data: ImageData, split: Split, risks: Risks) -> dict[str, float]:
-    """Acc_Dr, Acc_val (on the test split), Acc_Du and the MIA score on the forget set."""
-    subsets = {"retain": split.retain, "val": split.test, "forget": split.forget}
+def scores(model: nn.Module, data: ImageData, split: Split, risks: Risks, *,
+           per_sample: bool = False) -> dict:
+    """Acc_Dr, Acc_val (on the test split), Acc_val on the test samples of the classes
+    kept (all but the forgotten ones in whole-class forgetting, else all), Acc_Du and the MIA score
+    on the forget set; with `per_sample`, also each forget sample's correctness and
+    whether LiRA calls it a member (0/1 lists, in the forget set's order)."""
+    forgotten = split.forget_classes if split.kind == "class" else ()
+    kept = ~torch.isin(data.targets(split.test).cpu(), torch.tensor(forgotten, dtype=torch.long))
+    subsets = {"retain": split.retain, "val": split.test, "val_kept": split.test[kept],
+               "forget": split.forget}
     indices = torch.cat(list(subsets.values()))
-    logits = predict(model, data, indices, output="logits")  # one pass serves all four
+    logits = predict(model, data, indices, output="logits")  # one pass serves all five
     correct = (logits.argmax(1) == data.targets(indices).cpu()).float()
     accuracies = correct.split([len(s) for s in subsets.values()])
     forget_logits = logits[len(indices) - len(split.forget):]
-    return {**{name: c.mean().item() for name, c in zip(subsets, accuracies)},
-            "mia": share_called_members(forget_logits, split.forget, risks)}
+    members = called_members(forget_logits, split.forget, risks)
+    out = {**{name: c.mean().item() if len(c) else float("nan")
+              for name, c in zip(subsets, accuracies)},
+           "mia": members.double().mean().item() if len(members) else float("nan")}
+    if per_sample:
+        out.update(forget_correct=accuracies[-1].int().tolist(),
+                   member_calls=members.int().tolist())
+    return out
 
 
 def risk_runs(setup: Setup, trained, sets: dict[str, Tensor], methods, risks: Risks, *,
               seed: int, relearn_lr: float, relearn_epochs: int) -> pd.DataFrame:
     """Every method on every forget set, and the trained model itself ('original'): the
-    scores, the drop of Acc_Du and the MIA gap from the original, and the relearn time (epochs of fine-tuning on the
+    scores (with each forget sample's correctness and membership call), the drop of Acc_Du
+    and the MIA gap from the original, and the relearn time (epochs of fine-tuning on the
     forget set until its loss is back to the original's; NaN beyond `relearn_epochs`)."""
     rows = []
     for name, forget in progress(sets.items(), desc="forget sets"):
         split = make_split(setup.data, forget_indices=forget.tolist(), seed=seed)
-        original = scores(trained[0], setup.data, split, risks)
+        original = scores(trained[0], setup.data, split, risks, per_sample=True)
         reference = risks.loss[risks.positions(forget)].mean().item()
         rows.append({"set": name, "method": "original", **original, "forget_drop": 0.0,
                      "mia_gap": float("nan"), "relearn": 0.0, "seconds": 0.0})
         for method in methods:
             unlearned, meta = setup.unlearned(split, trained, method, None, seed)
-            measured = scores(unlearned, setup.data, split, risks)
+            measured = scores(unlearned, setup.data, split, risks, per_sample=True)
             epochs = relearn_time(unlearned, setup.data, split, reference, lr=relearn_lr,
                                   max_epochs=relearn_epochs, seed=seed)
             rows.append({"set": name, "method": method, **measured,
@@ -472,7 +518,7 @@ def logit_distribution(data: ImageData, risks: Risks, sets: dict[str, Tensor]) -
         conf = risks.confidence[labels == c].sort(descending=True).values
         if len(conf) == 0:
             continue
-        cut = int(np.ceil(TOP_SHARE * len(conf))) - 1  # the last sample of the top 80%
+        cut = _top_cut(len(conf))
         row = {"top 80%": f"{conf[0]:.4f}-{conf[cut]:.4f}",
                "bottom 20%": f"{conf[min(cut + 1, len(conf) - 1)]:.4f}-{conf[-1]:.4f}",
                "boundary": conf[cut].item()}
@@ -484,6 +530,25 @@ def logit_distribution(data: ImageData, risks: Risks, sets: dict[str, Tensor]) -
         row["paper MI High"], row["paper MI Low"] = theirs.get("mi_high"), theirs.get("mi_low")
         rows[c] = row
     return pd.DataFrame(rows).T
+
+
+def _top_cut(size: int) -> int:
+    """The position of the last of a class's `size` samples in its top 80% (sorted by
+    confidence, highest first)."""
+    return int(np.ceil(TOP_SHARE * size)) - 1
+
+
+def in_class_tail(data: ImageData, risks: Risks, indices: Tensor) -> Tensor:
+    """Whether each of `indices` lies in its class's tail: its confidence below the
+    class's boundary, the lowest confidence of the class's top 80% (as in
+    `logit_distribution`)."""
+    labels = data.targets(risks.train).cpu()
+    at = risks.positions(indices)
+    flags = []
+    for position in at.tolist():
+        conf = risks.confidence[labels == labels[position]].sort(descending=True).values
+        flags.append(bool(risks.confidence[position] < conf[_top_cut(len(conf))]))
+    return torch.tensor(flags, dtype=torch.bool)
 
 
 def loss_intervals(risks: Risks, intervals: int = LOSS_INTERVALS) -> pd.DataFrame:
@@ -601,8 +666,9 @@ def same_passes(settings: dict, method: str, rounds: int) -> int:
 
 def rsu_runs(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict], seeds,
              risks: Risks) -> pd.DataFrame:
-    """Every run of each scenario's `variants` (`scenario_variants`) and retraining, in
-    every seed, with ToW and the MIA gap to retraining of the same scenario and seed."""
+    """Every run of each scenario's `variants` (`scenario_variants`), retraining and the
+    trained model itself ('trained', what the forget accuracy drops from), in every seed,
+    with ToW and the MIA gap to retraining of the same scenario and seed."""
     rows = []
     for scenario, spec in scenarios.items():
         for seed in seeds:
@@ -612,8 +678,10 @@ def rsu_runs(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict], se
             reference = scores(retrained, setup.data, split, risks)
             rows.append({"scenario": scenario, "seed": seed, "run": "retrain", **reference,
                          "tow": 1.0, "mia_gap": 0.0, "seconds": np.nan})
+            models = {"trained": (trained[0], {"seconds": 0.0})}
             for label, (method, settings) in progress(runs[scenario].items(), desc=scenario):
-                model, meta = setup.unlearned(split, trained, method, settings, seed)
+                models[label] = setup.unlearned(split, trained, method, settings, seed)
+            for label, (model, meta) in models.items():
                 measured = scores(model, setup.data, split, risks)
                 rows.append({"scenario": scenario, "seed": seed, "run": label, **measured,
                              "tow": tug_of_war(measured, reference, ("forget", "retain", "val")),
@@ -624,51 +692,73 @@ def rsu_runs(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict], se
 
 def gains(rows: pd.DataFrame, methods) -> pd.DataFrame:
     """Per scenario and method, RSU's gain in each metric (with minus without, paired by
-    seed): mean and std over seeds, and whether the mean gain exceeds that std (never with
-    one seed, which has no spread)."""
+    seed): the mean over seeds with its 95% t interval (`claims.paired_difference`; one
+    seed has an unbounded interval)."""
     out = []
     for scenario in dict.fromkeys(rows.scenario):
-        chosen = rows[rows.scenario == scenario].set_index(["run", "seed"])
         for method in methods:
-            for metric in ("retain", "val", "forget", "tow", "mia_gap"):
-                diff = chosen.loc[f"{method}+rsu", metric] - chosen.loc[method, metric]
-                spread = diff.std(ddof=0)
+            for metric in PART_TWO_METRICS:
+                gain = seed_gain(rows, scenario, f"{method}+rsu", method, metric)
                 out.append({"scenario": scenario, "method": method, "metric": metric,
-                            "gain": diff.mean(), "std": spread,
-                            "exceeds spread": bool(len(diff) > 1 and abs(diff.mean()) > spread)})
+                            "gain": gain.estimate, "low": gain.low, "high": gain.high,
+                            "seeds": gain.n})
     return pd.DataFrame(out)
 
 
+def per_seed(rows: pd.DataFrame, scenario: str, run: str, metric: str) -> pd.Series:
+    """`metric` of `run` in `scenario`, by seed."""
+    chosen = rows[(rows.scenario == scenario) & (rows.run == run)]
+    return chosen.set_index("seed")[metric].sort_index()
+
+
+def seed_differences(rows: pd.DataFrame, scenario: str, run: str, baseline: str,
+                     metric: str) -> pd.Series:
+    """`metric` of `run` minus `baseline`'s, seed by seed (the seeds both ran)."""
+    first, second = (per_seed(rows, scenario, r, metric) for r in (run, baseline))
+    seeds = first.index.intersection(second.index)
+    return first[seeds] - second[seeds]
+
+
+def seed_gain(rows: pd.DataFrame, scenario: str, run: str, baseline: str,
+              metric: str) -> Interval:
+    """The mean of `seed_differences` with its paired t interval over seeds."""
+    differences = seed_differences(rows, scenario, run, baseline, metric)
+    return paired_difference(differences.to_numpy(), np.zeros(len(differences)))
+
+
 def gains_table(gain_rows: pd.DataFrame) -> pd.DataFrame:
-    """`gains` as 'gain ± std' per scenario and method (accuracies in points of %, ToW and
-    MIA gap as fractions), with a mark where the mean gain exceeds the seed spread."""
+    """`gains` as 'gain [low, high]' per scenario and method (accuracies in points of %,
+    ToW and MIA gap as fractions): an interval wholly above or below 0 is a gain or loss
+    the seeds bear out."""
     def text(row):
         factor = scale(row.metric)
-        mark = " (beyond spread)" if row["exceeds spread"] else ""
-        return f"{row.gain * factor:+.2f}{PLUS_MINUS}{row['std'] * factor:.2f}{mark}"
+        return Interval(row.gain, row.low, row.high, "").text(2, factor).removesuffix(", ")
     frame = gain_rows.assign(text=gain_rows.apply(text, axis=1),
                              metric=gain_rows.metric.map(LABELS))
     return frame.pivot(index=["scenario", "method"], columns="metric", values="text")[
-        [LABELS[m] for m in ("retain", "val", "forget", "tow", "mia_gap")]]
+        [LABELS[m] for m in PART_TWO_METRICS]]
 
 
 def rsu_table(rows: pd.DataFrame, scenario: str, methods, dataset: str) -> pd.DataFrame:
     """Table 5 (scenario 'class') or 6 ('random'): each method without and with RSU, mean ±
-    std over seeds (accuracies in %), retraining first, the paper's row beside each."""
+    std over seeds (accuracies in %), the trained model (where it was scored) and
+    retraining first, the paper's row beside each (it has no Acc_val on the kept classes)."""
     chosen = rows[rows.scenario == scenario]
     grouped = chosen.groupby("run", sort=False)
     mean, std = grouped.mean(numeric_only=True), grouped.std(ddof=0, numeric_only=True)
     table = paper.TABLE5 if scenario == "class" else paper.TABLE6
     key, _ = paper_dataset(dataset)
     out = []
-    for label in ["retrain", *[f"{m}{s}" for m in methods for s in ("", "+rsu")]]:
+    first = [r for r in ("trained", "retrain") if r in mean.index]
+    for label in [*first, *[f"{m}{s}" for m in methods for s in ("", "+rsu")]]:
         method, with_rsu = label.removesuffix("+rsu"), label.endswith("+rsu")
         theirs = table[key].get(method, {}).get("with" if with_rsu else "without", {})
         row = {"run": label}
-        for metric in ("retain", "val", "forget", "tow", "mia_gap"):
+        for metric in PART_TWO_METRICS:
             row[LABELS[metric]] = mean_std(mean.loc[[label], metric], std.loc[[label], metric],
                                            2, scale(metric)).iloc[0]
-            row[f"paper {LABELS[metric]}"] = _cell(theirs.get(metric), scale(metric))
+            if metric != "val_kept":
+                row[f"paper {LABELS[metric]}"] = _cell(theirs.get(metric), scale(metric))
         out.append(row)
     return pd.DataFrame(out).set_index("run")
 
@@ -688,13 +778,462 @@ def order_figure(rows: pd.DataFrame, method: str, scenario: str = "class"):
 
 
 # ---------------------------------------------------------------------------------------
-# Claim rules. Each reads the tables above and compares strictly; a claim whose runs are
-# missing is not testable. Each `paper` field counts how many of the paper's own printed
-# cells bear the claim out (its Tables 5-6 contradict some of its claims).
+# Claim rules. Each builds a 95% interval (over samples in part one, which runs one seed;
+# over seeds, paired, in part two) and decides by the side of the claim's boundary it lies
+# on (`claims.side`); "every method" is the conjunction (`claims.all_of`). A claim on
+# membership is not testable when LiRA has no signal on the shadow models; a claim on what
+# a method removed, when the method did not forget. Each `paper` field counts how many of
+# the paper's own printed cells bear the claim out (its Tables 5-6 contradict some of its
+# claims): exact counts of a transcription, not measurements.
+
+PART_ONE_MARGIN = 0.0  # part one: forget accuracy on High + Low measurably below the original's
+CLASS_FORGET_MARGIN = 0.5  # class forgetting: at least half the class forgotten
+BOOTSTRAP_SEED = 0  # every bootstrap interval of the chapter draws from this seed
+
+
+@dataclass
+class Results:
+    """What the claim rules read, from one run of the chapter: LiRA's AUC with its
+    interval (`lira_signal`), per-sample values of the trained model on each forget set
+    ('ASR', 'entropy', 'in_tail': below its class's top 80%), every training sample's
+    loss and ASR, the runs of part one (`risk_runs`, with per-sample correctness and
+    membership calls) and of part two (`rsu_runs`), the methods of each part, the
+    ablation method and the relearn budget (epochs)."""
+
+    lira_auc: Interval
+    set_samples: dict
+    loss: list
+    asr: list
+    risk_runs: pd.DataFrame
+    rsu_runs: pd.DataFrame
+    risk_methods: list
+    rsu_methods: list
+    ablation_method: str
+    relearn_budget: int
+
+    @classmethod
+    def gather(cls, data: ImageData, risks: Risks, sets: dict[str, Tensor],
+               risk_runs: pd.DataFrame, rsu_runs: pd.DataFrame, *, risk_methods,
+               rsu_methods, ablation_method: str, relearn_budget: int) -> "Results":
+        """The results of a run from what the chapter computed."""
+        samples = {}
+        for name, indices in sets.items():
+            at = risks.positions(indices)
+            samples[name] = {"ASR": risks.asr[at].tolist(),
+                             "entropy": risks.entropy[at].tolist(),
+                             "in_tail": in_class_tail(data, risks, indices).int().tolist()}
+        return cls(risks.lira_auc, samples, risks.loss.tolist(), risks.asr.tolist(),
+                   risk_runs, rsu_runs, list(risk_methods), list(rsu_methods),
+                   ablation_method, int(relearn_budget))
+
+    def to_json(self) -> dict:
+        """Plain lists and dicts (NaN stays NaN; the results file writes it as null)."""
+        return {"lira_auc": dataclasses.asdict(self.lira_auc), "set_samples": self.set_samples,
+                "loss": self.loss, "asr": self.asr,
+                "risk_runs": self.risk_runs.to_dict("records"),
+                "rsu_runs": self.rsu_runs.to_dict("records"),
+                "risk_methods": self.risk_methods, "rsu_methods": self.rsu_methods,
+                "ablation_method": self.ablation_method, "relearn_budget": self.relearn_budget}
+
+    @classmethod
+    def from_json(cls, document: dict) -> "Results":
+        """The inverse of `to_json`, also from a results file (null read back as NaN)."""
+        auc = {k: (float("nan") if v is None and k != "n" else v)
+               for k, v in document["lira_auc"].items()}
+        frames = {k: pd.DataFrame(document[k]).fillna(np.nan) for k in ("risk_runs", "rsu_runs")}
+        return cls(Interval(**auc), document["set_samples"],
+                   [np.nan if v is None else v for v in document["loss"]],
+                   [np.nan if v is None else v for v in document["asr"]],
+                   frames["risk_runs"], frames["rsu_runs"], document["risk_methods"],
+                   document["rsu_methods"], document["ablation_method"],
+                   document["relearn_budget"])
+
+
+def claims(results: Results) -> list[Claim]:
+    """Every claim of the RSU chapter, in its order (the same ids whatever ran)."""
+    return [risk_claim(results, "mi", "forget"), risk_claim(results, "mi", "mia_gap"),
+            risk_claim(results, "mia", "forget"), risk_claim(results, "mia", "mia_gap"),
+            asr_claim(results), entropy_claim(results), tail_claim(results),
+            relearn_claim(results), correlation_claim(results),
+            improvement_claim(results), tow_claim(results, "class"),
+            tow_claim(results, "random"), class_vs_random_claim(results),
+            order_claim(results), reverse_claim(results)]
+
+
+def _part(effect: Interval, *, reason: str | None = None, boundary: float = 0.0,
+          above: bool = True, digits: int = 3, factor: float = 1.0) -> tuple[str, str]:
+    """(verdict, text) of one part of a claim: not testable with the `reason`, else the
+    side of `boundary` the effect's interval lies on."""
+    if reason:
+        return NOT_TESTABLE, f"not testable ({reason})"
+    return side(effect, boundary, above=above), effect.text(digits, factor)
+
+
+def _combined(claim_id: str, theirs: str, label: str, parts: dict[str, tuple[str, str]],
+              reasons=(), suffix: str = "") -> Claim:
+    """A claim over named parts: not testable with the `reasons` when a precondition of
+    the whole claim failed, else the conjunction (`all_of`) of the parts' verdicts, with
+    every part's effect in `here`."""
+    reasons = [r for r in reasons if r]
+    if reasons:
+        return Claim(claim_id, paper.CLAIMS[claim_id], theirs, "; ".join(reasons), NOT_TESTABLE)
+    if not parts:
+        return Claim(claim_id, paper.CLAIMS[claim_id], theirs,
+                     f"{label}: nothing to compare{suffix}", NOT_TESTABLE)
+    here = f"{label}: " + "; ".join(f"{name} {text}" for name, (_, text) in parts.items())
+    return Claim(claim_id, paper.CLAIMS[claim_id], theirs, here + suffix,
+                 all_of(v for v, _ in parts.values()))
+
+
+def _lira_reason(results: Results) -> str | None:
+    return attack_signal(results.lira_auc, "LiRA (leave one shadow model out)",
+                         "the shadow models")
+
+
+# --- part one: over samples, one seed
+
+def _run_row(runs: pd.DataFrame, name: str, method: str) -> pd.Series | None:
+    chosen = runs[(runs.set == name) & (runs.method == method)]
+    return chosen.iloc[0] if len(chosen) else None
+
+
+def _per_sample(runs: pd.DataFrame, name: str, method: str, column: str) -> np.ndarray | None:
+    row = _run_row(runs, name, method)
+    if row is None or not isinstance(row.get(column), (list, tuple, np.ndarray)):
+        return None
+    return np.asarray(row[column], dtype=float)
+
+
+def _changes(runs: pd.DataFrame, name: str, method: str, column: str) -> np.ndarray | None:
+    """Per forget sample of set `name`, the original's `column` (0/1) minus the method's."""
+    before, after = (_per_sample(runs, name, m, column) for m in ("original", method))
+    return None if before is None or after is None else before - after
+
+
+def _both_sets(runs: pd.DataFrame, risk: str) -> list[str]:
+    """The methods that ran on the `risk` High set and the Low set, in the run's order."""
+    return [m for m in dict.fromkeys(runs.method) if m != "original"
+            and _run_row(runs, f"{risk}_high", m) is not None
+            and _run_row(runs, "low", m) is not None]
+
+
+def part_one_forgot(runs: pd.DataFrame, risk: str, method: str) -> str | None:
+    """Why `method` counts as not having forgotten in part one: its accuracy on the High
+    and the Low set together (Wilson interval over their samples) is not below the
+    original model's by more than `PART_ONE_MARGIN` (None when it forgot)."""
+    sets = (f"{risk}_high", "low")
+    before = [_per_sample(runs, name, "original", "forget_correct") for name in sets]
+    after = [_per_sample(runs, name, method, "forget_correct") for name in sets]
+    if any(v is None for v in before + after):
+        return f"{method}: no per-sample correctness was recorded"
+    after = np.concatenate(after)
+    return forgot(method, wilson(after.sum(), len(after)), float(np.concatenate(before).mean()),
+                  PART_ONE_MARGIN)
+
+
+def absolute_mean_difference(a, b, seed: int = BOOTSTRAP_SEED,
+                             unit: str = "samples") -> Interval:
+    """|mean(a)| - |mean(b)| for two independent samples, with a percentile bootstrap
+    interval drawn as `claims.bootstrap_difference` draws it (the MIA gap is the absolute
+    change of a share, so its per-sample changes are averaged before the absolute value)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    n = f"{len(a)} + {len(b)} {unit}"
+    if len(a) < 2 or len(b) < 2:
+        return Interval(float("nan"), -np.inf, np.inf, n)
+    estimate = float(abs(a.mean()) - abs(b.mean()))
+    rng = np.random.default_rng(seed)
+    draws = (np.abs(rng.choice(a, (evidence.BOOTSTRAP_RESAMPLES, len(a))).mean(1))
+             - np.abs(rng.choice(b, (evidence.BOOTSTRAP_RESAMPLES, len(b))).mean(1)))
+    tail = 100 * (1 - evidence.CONFIDENCE) / 2
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return Interval(estimate, float(low), float(high), n)
+
+
+def risk_claim(results: Results, risk: str, metric: str) -> Claim:
+    """Tables 1-2, per method: the drop of Acc_Du from the original model (`metric`
+    'forget') or the MIA gap ('mia_gap') is larger on the `risk` High set than on the Low
+    set, each method's difference with a bootstrap interval over the sets' samples; held
+    when it is above 0 for every method. The paper's original classifies both sets
+    perfectly, so its lower Acc_Du is a larger drop; ours may not (the High sets hold
+    atypical samples), so the rule compares what unlearning removed. A method that did
+    not forget (`part_one_forgot`) leaves its part not testable; the MIA High set and
+    every MIA gap need LiRA's signal."""
+    claim_id = f"{risk}_high_" + ("larger_mia_gap" if metric == "mia_gap" else "forgotten_more")
+    runs = results.risk_runs
+    column = "forget_correct" if metric == "forget" else "member_calls"
+    parts = {}
+    for method in _both_sets(runs, risk):
+        high, low = (_changes(runs, name, method, column) for name in (f"{risk}_high", "low"))
+        if high is None or low is None:
+            parts[method] = _part(None, reason="no per-sample values were recorded")
+            continue
+        if metric == "forget":
+            effect = bootstrap_difference(high, low, "mean", seed=BOOTSTRAP_SEED)
+        else:  # after minus before, so that the gap's sign does not matter
+            effect = absolute_mean_difference(-high, -low)
+        factor, digits = (100, 1) if metric == "forget" else (1, 3)
+        parts[method] = _part(effect, reason=part_one_forgot(runs, risk, method),
+                              digits=digits, factor=factor)
+    reasons = [_lira_reason(results)] if risk == "mia" or metric == "mia_gap" else []
+    measured = "Acc_Du drop (points)" if metric == "forget" else "MIA gap"
+    return _combined(claim_id, paper_high_vs_low(risk, metric, metric == "mia_gap"),
+                     f"{measured}, High minus Low", parts, reasons,
+                     _not_run(set(runs.method), RISK_METHODS))
+
+
+def _set_values(results: Results, name: str, column: str) -> np.ndarray | None:
+    values = results.set_samples.get(name, {}).get(column)
+    return None if values is None else np.asarray(values, dtype=float)
+
+
+def asr_claim(results: Results) -> Claim:
+    """Fig. 2a: the MI High samples' mean ASR is above the Low samples' (bootstrap over
+    the samples of both sets). Needs LiRA's signal: without it every ASR is a coin's."""
+    high, low = (_set_values(results, name, "ASR") for name in ("mi_high", "low"))
+    parts = {} if high is None or low is None else {
+        "MI High": _part(bootstrap_difference(high, low, "mean", seed=BOOTSTRAP_SEED))}
+    return _combined("mi_high_higher_asr", "paper: Fig. 2a (a plot, no numbers)",
+                     "mean ASR, High minus Low", parts, [_lira_reason(results)])
+
+
+def entropy_claim(results: Results) -> Claim:
+    """Figs. 2b-c: the median predictive entropy of the MI High and of the MIA High
+    samples is above the Low samples' (bootstrap over samples; medians, as the paper's
+    box plots show, because a few ambiguous samples dominate a set's mean entropy). The
+    MIA part needs LiRA's signal."""
+    low = _set_values(results, "low", "entropy")
+    parts = {}
+    for name, label, reason in (("mi_high", "MI High", None),
+                                ("mia_high", "MIA High", _lira_reason(results))):
+        high = _set_values(results, name, "entropy")
+        if high is not None and low is not None:
+            parts[label] = _part(bootstrap_difference(high, low, "median", seed=BOOTSTRAP_SEED),
+                                 reason=reason)
+    return _combined("high_more_entropy", "paper: Figs. 2b-c (plots, no numbers)",
+                     "median entropy (nats), High minus Low", parts)
+
+
+def paper_tail() -> str:
+    """How many classes of the paper's Table 3 have MI High below the top 80% and MI Low
+    within it."""
+    rows = paper.TABLE3.values()
+    high = sum(row["mi_high"] < row["top80"][1] for row in rows)
+    low = sum(row["mi_low"] >= row["top80"][1] for row in rows)
+    return (f"paper: Table 3 (CIFAR-10), MI High below the top 80% in {high} of {len(rows)} "
+            f"classes, MI Low within it in {low} of {len(rows)}")
+
+
+def tail_claim(results: Results) -> Claim:
+    """Table 3, pooled over classes: most MI High samples lie in their class's tail (the
+    bottom 20% of its confidences) and most Low samples in its top 80%: each share's
+    Wilson interval above one half. (Per class, as the paper's table reads, a handful of
+    samples per class could not separate anything.)"""
+    parts = {}
+    for name, label, tail in (("mi_high", "MI High in the tail", True),
+                              ("low", "Low in the top 80%", False)):
+        flags = _set_values(results, name, "in_tail")
+        if flags is not None:
+            count = int(flags.sum()) if tail else int(len(flags) - flags.sum())
+            parts[label] = _part(wilson(count, len(flags)), boundary=0.5)
+    return _combined("high_in_tail", paper_tail(), "share of the set", parts)
+
+
+def relearn_difference(results: Results, risk: str) -> tuple[Interval | None, str]:
+    """Relearn epochs on the `risk` High set minus the Low set over the methods that
+    forgot (`part_one_forgot`), paired by method, with its t interval: part one has one
+    run per method and set, so the methods are the replicates. A time beyond the budget
+    counts as budget + 1 (a lower bound, which understates a censored High set); a method
+    beyond it on both sets has no known order and is left out, named."""
+    runs, budget = results.risk_runs, results.relearn_budget
+    high, low, censored, idle = [], [], [], []
+    for method in _both_sets(runs, risk):
+        if part_one_forgot(runs, risk, method):
+            idle.append(method)
+            continue
+        times = [_run_row(runs, name, method).relearn for name in (f"{risk}_high", "low")]
+        if all(np.isnan(times)):
+            censored.append(method)
+            continue
+        high.append(np.nan_to_num(times[0], nan=budget + 1))
+        low.append(np.nan_to_num(times[1], nan=budget + 1))
+    notes = [f"left out, did not forget: {spoken_list(idle)}"] if idle else []
+    notes += [f"left out, both beyond {budget} epochs: {spoken_list(censored)}"] if censored \
+        else []
+    note = f" ({'; '.join(notes)})" if notes else ""
+    if len(high) < 2:
+        return None, f"not testable (fewer than 2 methods to compare{note})"
+    return paired_difference(high, low, unit="methods"), note
+
+
+def relearn_claim(results: Results) -> Claim:
+    """Figs. 3-4: relearning takes longer on both High sets than on the Low set
+    (`relearn_difference` above 0 for MI and for MIA; the MIA part needs LiRA's
+    signal)."""
+    parts = {}
+    for risk, reason in (("mi", None), ("mia", _lira_reason(results))):
+        effect, note = relearn_difference(results, risk)
+        if effect is None:
+            parts[risk.upper()] = (NOT_TESTABLE, note)
+        else:
+            verdict_, text = _part(effect, reason=reason, digits=2)
+            parts[risk.upper()] = (verdict_, text + (note if not reason else ""))
+    return _combined("high_relearn_longer", "paper: Figs. 3-4 (plots, no numbers)",
+                     "relearn epochs, High minus Low", parts,
+                     suffix=_not_run(set(results.risk_runs.method), RISK_METHODS))
+
+
+def correlation_claim(results: Results) -> Claim:
+    """Fig. 5: the trained model's loss and the ASR are positively correlated over the
+    training samples (Spearman's rho with a Fisher-z interval above 0; needs LiRA's
+    signal)."""
+    rho = spearman_interval(results.loss, results.asr)
+    return _combined("loss_correlates_with_asr", "paper: Fig. 5 (a plot of "
+                     f"{LOSS_INTERVALS} loss intervals, no numbers)",
+                     "Spearman's rho of loss and ASR", {"": _part(rho)}, [_lira_reason(results)])
+
+
+# --- part two: over seeds, paired
+
+def class_forgot(rows: pd.DataFrame, run: str) -> str | None:
+    """Why `run` did not forget the class: its Acc_Du over seeds (t interval) is not below
+    the trained model's mean by more than `CLASS_FORGET_MARGIN`."""
+    trained = per_seed(rows, "class", "trained", "forget")
+    if trained.empty:
+        return "the trained model was not scored in class forgetting"
+    return forgot(run, mean_interval(per_seed(rows, "class", run, "forget").to_numpy()),
+                  float(trained.mean()), CLASS_FORGET_MARGIN)
+
+
+def _consistent(rows: pd.DataFrame, scenario: str, run: str, baseline: str,
+                metric: str) -> tuple[str, str]:
+    """A gain that must hold on every seed ("consistently"): held when its interval is
+    above 0 and every seed's gain is; inconclusive when the interval is above 0 but a seed
+    disagrees."""
+    gain = seed_gain(rows, scenario, run, baseline, metric)
+    outcome, text = _part(gain, digits=2, factor=scale(metric))
+    worst = seed_differences(rows, scenario, run, baseline, metric).min()
+    if outcome == HELD and not worst > 0:
+        return evidence.INCONCLUSIVE, text + (f", not on every seed (least "
+                                              f"{worst * scale(metric):+.2f})")
+    return outcome, text
+
+
+def improvement_claim(results: Results) -> Claim:
+    """Table 5: with RSU, Acc_Dr and Acc_val improve for every method, consistently (on
+    every seed, and the paired interval over seeds above 0). Acc_val is read on the kept
+    classes: the test samples of the forgotten class reward a method that failed to
+    forget it. Both runs of a method must have forgotten the class (`class_forgot`),
+    else a higher accuracy only says that less was removed."""
+    rows, parts = results.rsu_runs, {}
+    for method in _ran(rows, "class", results.rsu_methods):
+        reason = class_forgot(rows, method) or class_forgot(rows, f"{method}+rsu")
+        for metric in ("retain", "val_kept"):
+            name = f"{method} {LABELS[metric]}"
+            parts[name] = (NOT_TESTABLE, f"not testable ({reason})") if reason else \
+                _consistent(rows, "class", f"{method}+rsu", method, metric)
+    return _combined("rsu_improves_class", paper_improvement("class"),
+                     "gain in points of %, with minus without RSU", parts,
+                     suffix=_not_run(results.rsu_methods, RSU_BASES))
+
+
+def _ran(rows: pd.DataFrame, scenario: str, methods) -> list[str]:
+    """The `methods` that ran with and without RSU in `scenario`."""
+    ran = set(rows[rows.scenario == scenario].run)
+    return [m for m in methods if m in ran and f"{m}+rsu" in ran]
+
+
+def tow_claim(results: Results, scenario: str) -> Claim:
+    """Tables 5-6: RSU brings every method closer to retraining in `scenario` ('class':
+    the gap to retraining reduces; 'random': RSU outperforms): ToW with RSU minus
+    without, paired over seeds, above 0 for every method."""
+    claim = "class_tow" if scenario == "class" else "random"
+    claim_id = IMPROVES[claim][0]
+    rows = results.rsu_runs
+    parts = {m: _part(seed_gain(rows, scenario, f"{m}+rsu", m, "tow"))
+             for m in _ran(rows, scenario, results.rsu_methods)}
+    return _combined(claim_id, paper_improvement(claim), "ToW gain, with minus without RSU",
+                     parts, suffix=_not_run(results.rsu_methods, RSU_BASES))
+
+
+# Tables 5-6: per claim, its id, its scenario, the metrics the paper's cells are counted on
+# and the paper's table (the class scenario twice: Acc_Dr and Acc_val, then ToW)
+IMPROVES = {"class": ("rsu_improves_class", "class", ("retain", "val"), paper.TABLE5, 5),
+            "class_tow": ("rsu_closer_to_retrain_class", "class", ("tow",), paper.TABLE5, 5),
+            "random": ("rsu_improves_random", "random", ("tow",), paper.TABLE6, 6)}
+
+
+def paper_improvement(claim: str) -> str:
+    """How many of Table 5's (class) or 6's (random) cells of the claim's metrics are
+    strictly higher with RSU than without."""
+    _, _, metrics, table, number = IMPROVES[claim]
+    pairs = {f"{dataset} {method} {LABELS[k]}": (cells["without"][k], cells["with"][k])
+             for dataset, methods in table.items() for method, cells in methods.items()
+             for k in metrics}
+    counted = _count(*strict_order(pairs, True), "(dataset, method, metric) cells")
+    return f"paper: Table {number}, higher with RSU in {counted}"
+
+
+def _mean_paper_tow_gain(table: dict) -> float:
+    return float(np.mean([cells["with"]["tow"] - cells["without"]["tow"]
+                          for methods in table.values() for cells in methods.values()]))
+
+
+def class_vs_random_claim(results: Results) -> Claim:
+    """Tables 5-6: RSU's ToW gain, averaged over the methods, is larger in class than in
+    random forgetting: per seed, the class gain minus the random gain, with its t
+    interval over the seeds above 0."""
+    rows = results.rsu_runs
+    methods = [m for m in _ran(rows, "class", results.rsu_methods)
+               if m in _ran(rows, "random", results.rsu_methods)]
+    theirs = (f"paper: mean ToW gain Table 5 {_mean_paper_tow_gain(paper.TABLE5):+.3f}, "
+              f"Table 6 {_mean_paper_tow_gain(paper.TABLE6):+.3f}")
+    if not methods:
+        return _combined("rsu_gain_larger_for_class", theirs, "needs both scenarios", {})
+    by_scenario = [pd.concat([seed_differences(rows, scenario, f"{m}+rsu", m, "tow")
+                              for m in methods], axis=1).mean(axis=1)
+                   for scenario in ("class", "random")]
+    seeds = by_scenario[0].index.intersection(by_scenario[1].index)
+    effect = paired_difference(by_scenario[0][seeds].to_numpy(),
+                               by_scenario[1][seeds].to_numpy())
+    return _combined("rsu_gain_larger_for_class", theirs,
+                     f"mean ToW gain over {spoken_list(methods)}, class minus random",
+                     {"": _part(effect)})
+
+
+def order_claim(results: Results, scenario: str = "class") -> Claim:
+    """Figure 7: RSU's ToW is above both the original (one go) and the Reverse order's,
+    each difference paired over seeds (the one go with RSU's passes is shown, not judged:
+    the paper has no such run; "significantly" is read as a 95% interval above 0)."""
+    method, rows = results.ablation_method, results.rsu_runs
+    theirs = (f"paper: Fig. 7 (a plot, no numbers), GA on {len(paper.DATASETS)} datasets")
+    ran = set(rows[rows.scenario == scenario].run)
+    labels = {"RSU minus original": (f"{method}+rsu", method),
+              "RSU minus reverse": (f"{method}+rsu", f"{method} reverse")}
+    parts = {name: _part(seed_gain(rows, scenario, run, baseline, "tow"))
+             for name, (run, baseline) in labels.items() if {run, baseline} <= ran}
+    if len(parts) < len(labels):
+        parts = {}
+    return _combined("rsu_beats_original_and_reverse", theirs, f"{method}, ToW", parts)
+
+
+def reverse_claim(results: Results, scenario: str = "class") -> Claim:
+    """Figure 7, "in some cases": the Reverse order's ToW is below the original's in at
+    least one case; here there is one case (one dataset, one method, the class scenario),
+    so the rule is that one difference, original minus reverse, paired over seeds."""
+    method, rows = results.ablation_method, results.rsu_runs
+    theirs = (f"paper: Fig. 7 (a plot, no numbers), GA on {len(paper.DATASETS)} datasets, "
+              "'in some cases'")
+    ran = set(rows[rows.scenario == scenario].run)
+    parts = {} if not {method, f"{method} reverse"} <= ran else {
+        "original minus reverse": _part(seed_gain(rows, scenario, method, f"{method} reverse",
+                                                  "tow"))}
+    return _combined("reverse_can_be_worse", theirs, f"{method}, ToW, the one case", parts)
+
 
 def strict_order(pairs: dict, higher: bool) -> tuple[list, list]:
     """(the labels of `pairs` whose (before, after) values are both known, those among
-    them where `after` is not strictly higher (`higher`) or lower than `before`)."""
+    them where `after` is not strictly higher (`higher`) or lower than `before`): for
+    counting the paper's own printed cells, which carry no spread."""
     known = [label for label, values in pairs.items()
              if not any(v is None or np.isnan(v) for v in values)]
     failing = [label for label in known
@@ -714,37 +1253,6 @@ def _not_run(ran, expected) -> str:
     return f"; not run: {spoken_list(missing)}" if missing else ""
 
 
-def _by(runs: pd.DataFrame, name: str, metric: str) -> dict[str, float]:
-    chosen = runs[(runs.set == name) & (runs.method != "original")]
-    return dict(zip(chosen.method, chosen[metric]))
-
-
-def _low_high_pairs(runs: pd.DataFrame, risk: str, metric: str) -> dict[str, tuple]:
-    """method -> (its `metric` on the Low set, on the `risk` High set)."""
-    high, low = _by(runs, f"{risk}_high", metric), _by(runs, "low", metric)
-    return {m: (low[m], high[m]) for m in high if m in low}
-
-
-def judge_pairs(pairs: dict[str, tuple], higher: bool, metric: str) -> tuple:
-    """(held, text) for 'in every pair (before, after) of known values, after is strictly
-    higher (`higher`) or lower than before'; held is None where no pair is known."""
-    known, failing = strict_order(pairs, higher)
-    if not known:
-        return None, "no method ran on both sets"
-    factor = scale(metric)
-    text = ", ".join(f"{m} {pairs[m][0] * factor:.2f} → {pairs[m][1] * factor:.2f}"
-                     for m in known)
-    return not failing, text + (f"; not for {spoken_list(failing)}" if failing else "")
-
-
-def high_vs_low(runs: pd.DataFrame, risk: str, metric: str, higher: bool) -> tuple:
-    """(held, text) for 'every method has a strictly higher (`higher`) or lower `metric`
-    on the `risk` High set than on the Low set', naming Tables 1-2's methods not run."""
-    pairs = _low_high_pairs(runs, risk, metric)
-    held, text = judge_pairs(pairs, higher, metric)
-    return held, text + _not_run(pairs, RISK_METHODS)
-
-
 def paper_high_vs_low(risk: str, metric: str, higher: bool) -> str:
     """How many of Table 1's (risk 'mi') or 2's readable (dataset, method) cells show the
     claimed order of `metric` between the High and the Low set."""
@@ -758,229 +1266,6 @@ def paper_high_vs_low(risk: str, metric: str, higher: bool) -> str:
             f"{_count(*strict_order(pairs, higher), 'readable (dataset, method) cells')}; its "
             f"example, retrain on cifar100: {low * scale(metric):.2f} → "
             f"{high * scale(metric):.2f}")
-
-
-def risk_claim(runs: pd.DataFrame, risk: str, metric: str, higher: bool) -> Claim:
-    """Tables 1-2: Acc_Du lower ('forget') or MIA gap higher ('mia_gap') on the High set.
-    The paper's original model classifies both sets perfectly, so its lower Acc_Du is a
-    larger drop; ours may not (the High sets hold atypical samples), so here the rule
-    compares the drop from the original, which is what unlearning did."""
-    claim_id = f"{risk}_high_" + ("larger_mia_gap" if metric == "mia_gap" else "forgotten_more")
-    measured, measured_higher = ("forget_drop", True) if metric == "forget" else (metric, higher)
-    held, text = high_vs_low(runs, risk, measured, measured_higher)
-    return Claim(claim_id, paper.CLAIMS[claim_id], paper_high_vs_low(risk, metric, higher),
-                 f"here ({LABELS[measured]}, Low → High): {text}", verdict(held))
-
-
-def claims(runs: pd.DataFrame, risks: Risks, sets: dict[str, Tensor], distribution: pd.DataFrame,
-           correlation: float, rsu_rows: pd.DataFrame, gain_rows: pd.DataFrame,
-           methods, ablation_method: str) -> list[Claim]:
-    """Every claim of the RSU chapter, in its order (the same ids whatever ran)."""
-    out = []
-    for risk in RISKS:
-        out.append(risk_claim(runs, risk, "forget", higher=False))
-        out.append(risk_claim(runs, risk, "mia_gap", higher=True))
-    profile = risk_profile(risks, sets)
-    out.append(compare_claim("mi_high_higher_asr", profile, "ASR", ["mi_high"], "Fig. 2a"))
-    out.append(compare_claim("high_more_entropy", profile, "entropy", ["mi_high", "mia_high"],
-                             "Figs. 2b-c"))
-    out.append(tail_claim(distribution))
-    out.append(relearn_claim(runs))
-    out.append(correlation_claim(correlation))
-    out.append(improvement_claim(gain_rows, "class", methods))
-    out.append(improvement_claim(gain_rows, "class_tow", methods))
-    out.append(improvement_claim(gain_rows, "random", methods))
-    out.append(class_vs_random_claim(gain_rows, methods))
-    out.append(order_claim(rsu_rows, ablation_method))
-    out.append(reverse_claim(rsu_rows, ablation_method))
-    return out
-
-
-def compare_claim(claim_id: str, profile: pd.DataFrame, column: str, highs,
-                  figure: str) -> Claim:
-    """Figs. 2a-c: the mean `column` of every High set in `highs` is strictly above the
-    Low set's (the paper shows a plot; it prints no numbers)."""
-    present = [h for h in highs if h in profile.index]
-    if "low" not in profile.index or not present:
-        held, here = None, "here: needs the High and Low sets"
-    else:
-        low = profile.loc["low", column]
-        held = all(profile.loc[h, column] > low for h in present)
-        here = ("here (mean): " + ", ".join(f"{h} {profile.loc[h, column]:.3f}" for h in present)
-                + f" vs. low {low:.3f}")
-    return Claim(claim_id, paper.CLAIMS[claim_id], f"paper: {figure} (a plot, no numbers)",
-                 here, verdict(held))
-
-
-def paper_tail() -> str:
-    """How many classes of the paper's Table 3 have MI High below the top 80% and MI Low
-    within it."""
-    rows = paper.TABLE3.values()
-    high = sum(row["mi_high"] < row["top80"][1] for row in rows)
-    low = sum(row["mi_low"] >= row["top80"][1] for row in rows)
-    return (f"paper: Table 3 (CIFAR-10), MI High below the top 80% in {high} of {len(rows)} "
-            f"classes, MI Low within it in {low} of {len(rows)}")
-
-
-def tail_claim(distribution: pd.DataFrame) -> Claim:
-    """Table 3: in every class with MI High samples their median confidence lies below the
-    class's top 80% (in the tail), and in every class with Low samples theirs lies within
-    it (at or above its lowest value)."""
-    high = distribution["MI High median"].astype(float).dropna()
-    low = distribution["Low median"].astype(float).dropna()
-    boundary = distribution.boundary.astype(float)
-    if high.empty or low.empty:
-        held, here = None, "here: needs classes with High and with Low samples"
-    else:
-        in_tail = high < boundary[high.index]
-        in_top = low >= boundary[low.index]
-        held = bool(in_tail.all() and in_top.all())
-        here = (f"here: High in the tail in {int(in_tail.sum())} of {len(high)} classes, Low "
-                f"in the top 80% in {int(in_top.sum())} of {len(low)}")
-    return Claim("high_in_tail", paper.CLAIMS["high_in_tail"], paper_tail(), here,
-                 verdict(held))
-
-
-def relearn_order(runs: pd.DataFrame, risk: str) -> tuple:
-    """(held, text) for 'every method takes strictly longer to relearn the `risk` High set
-    than the Low set'. A relearn time beyond the budget (NaN) is longer than any within
-    it; where both are beyond it their order is unknown, so held is then None unless
-    another method already fails."""
-    pairs = _low_high_pairs(runs, risk, "relearn")
-    if not pairs:
-        return None, "no method ran on both sets"
-    censored = [m for m, values in pairs.items() if np.isnan(values).all()]
-    known = {m: tuple(np.nan_to_num(values, nan=np.inf)) for m, values in pairs.items()
-             if m not in censored}
-    held, text = judge_pairs(known, True, "relearn") if known else (True, "")
-    if censored:
-        held = False if held is False else None
-        text += ("; " if text else "") + f"both beyond the budget: {spoken_list(censored)}"
-    return held, text
-
-
-def relearn_claim(runs: pd.DataFrame) -> Claim:
-    """Figs. 3-4: `relearn_order` holds for both High sets."""
-    results = [relearn_order(runs, risk) for risk in RISKS]
-    outcomes = [held for held, _ in results]
-    held = False if False in outcomes else (None if None in outcomes else True)
-    here = "; ".join(f"{risk.upper()}: {text}" for risk, (_, text) in zip(RISKS, results))
-    return Claim("high_relearn_longer", paper.CLAIMS["high_relearn_longer"],
-                 "paper: Figs. 3-4 (plots, no numbers)",
-                 f"here (epochs, Low → High): {here}{_not_run(set(runs.method), RISK_METHODS)}",
-                 verdict(held))
-
-
-def correlation_claim(correlation: float) -> Claim:
-    """Fig. 5: the loss and the ASR are positively correlated (Spearman > 0)."""
-    held = None if np.isnan(correlation) else bool(correlation > 0)
-    return Claim("loss_correlates_with_asr", paper.CLAIMS["loss_correlates_with_asr"],
-                 f"paper: Fig. 5 (a plot of {LOSS_INTERVALS} loss intervals, no numbers)",
-                 f"here: Spearman {correlation:.3f} over all training samples", verdict(held))
-
-
-def _gain(gain_rows: pd.DataFrame, scenario: str, method: str, metric: str) -> float:
-    chosen = gain_rows[(gain_rows.scenario == scenario) & (gain_rows.method == method)
-                       & (gain_rows.metric == metric)]
-    return float(chosen.gain.iloc[0]) if len(chosen) else float("nan")
-
-
-# Tables 5-6: per claim, its id, its scenario, the metrics RSU must improve and the paper's
-# table (the class scenario twice: Acc_Dr and Acc_val, then the gap to retraining, ToW)
-IMPROVES = {"class": ("rsu_improves_class", "class", ("retain", "val"), paper.TABLE5, 5),
-            "class_tow": ("rsu_closer_to_retrain_class", "class", ("tow",), paper.TABLE5, 5),
-            "random": ("rsu_improves_random", "random", ("tow",), paper.TABLE6, 6)}
-
-
-def paper_improvement(claim: str) -> str:
-    """How many of Table 5's (class) or 6's (random) cells of the claim's metrics are
-    strictly higher with RSU than without."""
-    _, _, metrics, table, number = IMPROVES[claim]
-    pairs = {f"{dataset} {method} {LABELS[k]}": (cells["without"][k], cells["with"][k])
-             for dataset, methods in table.items() for method, cells in methods.items()
-             for k in metrics}
-    counted = _count(*strict_order(pairs, True), "(dataset, method, metric) cells")
-    return f"paper: Table {number}, higher with RSU in {counted}"
-
-
-def improvement_claim(gain_rows: pd.DataFrame, claim: str, methods) -> Claim:
-    """Tables 5-6: RSU's mean gain over seeds is strictly positive for every method run,
-    in Acc_Dr and Acc_val (`claim` 'class'), in ToW, the gap to retraining, in class
-    forgetting ('class_tow'), or in ToW in random forgetting ('random', the paper's
-    "outperforms")."""
-    claim_id, scenario, metrics, _, _ = IMPROVES[claim]
-    gains_of = {(m, k): _gain(gain_rows, scenario, m, k) for m in methods for k in metrics}
-    known, failing = strict_order({key: (0.0, g) for key, g in gains_of.items()}, True)
-    if not known:
-        held, here = None, f"here: needs the {scenario} scenario"
-    else:
-        held = not failing
-        here = "here (gain): " + ", ".join(f"{m} {LABELS[k]} {gains_of[m, k] * scale(k):+.2f}"
-                                           for m, k in known) + _not_run(methods, RSU_BASES)
-    return Claim(claim_id, paper.CLAIMS[claim_id], paper_improvement(claim), here,
-                 verdict(held))
-
-
-def _mean_paper_tow_gain(table: dict) -> float:
-    return float(np.mean([cells["with"]["tow"] - cells["without"]["tow"]
-                          for methods in table.values() for cells in methods.values()]))
-
-
-def class_vs_random_claim(gain_rows: pd.DataFrame, methods) -> Claim:
-    """Tables 5-6: RSU's mean ToW gain over the methods is strictly larger in class than
-    in random forgetting."""
-    class_gain = [_gain(gain_rows, "class", m, "tow") for m in methods]
-    random_gain = [_gain(gain_rows, "random", m, "tow") for m in methods]
-    if not methods or np.isnan(class_gain + random_gain).any():
-        held, here = None, "here: needs both scenarios"
-    else:
-        held = bool(np.mean(class_gain) > np.mean(random_gain))
-        here = (f"here: mean ToW gain class {np.mean(class_gain):+.3f}, random "
-                f"{np.mean(random_gain):+.3f}")
-    theirs = (f"paper: mean ToW gain Table 5 {_mean_paper_tow_gain(paper.TABLE5):+.3f}, "
-              f"Table 6 {_mean_paper_tow_gain(paper.TABLE6):+.3f}")
-    return Claim("rsu_gain_larger_for_class", paper.CLAIMS["rsu_gain_larger_for_class"],
-                 theirs, here, verdict(held))
-
-
-def order_claim(rows: pd.DataFrame, method: str, scenario: str = "class") -> Claim:
-    """Figure 7: RSU's mean ToW is strictly above both the original and the reverse order
-    (the one go with RSU's passes is shown, not judged: the paper has no such run)."""
-    claim_id = "rsu_beats_original_and_reverse"
-    chosen = rows[rows.scenario == scenario].groupby("run").tow.mean()
-    labels = [method, f"{method} reverse", f"{method}+rsu"]
-    theirs = (f"paper: Fig. 7 (a plot, no numbers), GA on {len(paper.DATASETS)} datasets, "
-              "'significantly' read as strictly")
-    if not all(label in chosen.index for label in labels):
-        return Claim(claim_id, paper.CLAIMS[claim_id], theirs,
-                     f"here: needs {method}, its reverse and RSU runs in {scenario} forgetting",
-                     verdict(None))
-    original, reverse, ours = (chosen[label] for label in labels)
-    here = (f"here ({method}, ToW): original {original:.3f}, reverse {reverse:.3f}, "
-            f"RSU {ours:.3f}")
-    if f"{method} same passes" in chosen.index:
-        here += f"; one go with RSU's passes {chosen[f'{method} same passes']:.3f}"
-    return Claim(claim_id, paper.CLAIMS[claim_id], theirs, here,
-                 verdict(ours > original and ours > reverse))
-
-
-def reverse_claim(rows: pd.DataFrame, method: str, scenario: str = "class") -> Claim:
-    """Figure 7, "in some cases": the Reverse order's mean ToW is strictly below the
-    original's in at least one case; here there is one case (one dataset, one method, the
-    class scenario), so the rule is that one comparison."""
-    claim_id = "reverse_can_be_worse"
-    chosen = rows[rows.scenario == scenario].groupby("run").tow.mean()
-    theirs = (f"paper: Fig. 7 (a plot, no numbers), GA on {len(paper.DATASETS)} datasets, "
-              "'in some cases'")
-    labels = [method, f"{method} reverse"]
-    if not all(label in chosen.index for label in labels):
-        return Claim(claim_id, paper.CLAIMS[claim_id], theirs,
-                     f"here: needs {method} and its reverse runs in {scenario} forgetting",
-                     verdict(None))
-    original, reverse = (chosen[label] for label in labels)
-    return Claim(claim_id, paper.CLAIMS[claim_id], theirs,
-                 f"here ({method}, ToW, the one case): original {original:.3f}, reverse "
-                 f"{reverse:.3f}", verdict(bool(reverse < original)))
 
 
 def headline(results: dict) -> dict[str, float]:
