@@ -53,10 +53,11 @@
 #   `inversion_candidates` random training samples from their own gradients, in
 #   `inversion_precision` and all in one batch: in float32 a reconstruction depends on its
 #   batch, so one batch treats every candidate alike; float64 removes the dependence at a
-#   multiple of the CPU time. The paper does not describe its inversion. Ours departs from
-#   Geiping et al.'s recipe: `inversion_steps` steps of plain Adam on the image (they take
-#   the sign of the gradient), one restart (they take the best of several) and no total
-#   variation prior, which makes it cheaper and weaker.
+#   multiple of the CPU time. The paper does not describe its inversion. Ours keeps
+#   Geiping et al.'s cosine over all layers, total-variation prior and box projection, but
+#   departs from their reference code in three ways that make it cheaper and likely
+#   weaker: `inversion_steps` steps, plain Adam (they step along the gradient's sign), and
+#   one random start per candidate (they keep the best of several restarts).
 # * **The forget sets.** The `subset_size` best rebuilt candidates (by SSIM) are **MI
 #   High**, the `subset_size` training samples with the highest ASR **MIA High**, and one
 #   random set of the same size is **Low**, the control of *both* tables. The paper's two

@@ -981,6 +981,10 @@ def test_order_figure_shows_the_mean_of_each_order():
     # four bars per order (Acc_Dr, Acc_val and ToW equal the per-seed value, Acc_Du 0)
     assert heights == [0.6, 0.6, 0.0, 0.6, 0.1, 0.1, 0.0, 0.1, 0.3, 0.3, 0.0, 0.3,
                        0.9, 0.9, 0.0, 0.9]
+    # the legend sits right of the axes (inside, it covered the RSU bars)
+    figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1 - 1
 
 
 def _full_results():

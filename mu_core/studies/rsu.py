@@ -773,8 +773,12 @@ def order_figure(rows: pd.DataFrame, method: str, scenario: str = "class"):
     chosen = rows[(rows.scenario == scenario) & rows.run.isin(labels)]
     mean = chosen.groupby("run").mean(numeric_only=True).reindex(list(labels))
     series = {labels[r]: [mean.loc[r, m] for m in metrics] for r in labels}
-    return plots.grouped_bars(series, [LABELS[m] for m in metrics], title=f"Fig. 7: order of "
-                              f"forgetting, {method}, {scenario} forgetting")
+    fig = plots.grouped_bars(series, [LABELS[m] for m in metrics], title=f"Fig. 7: order of "
+                             f"forgetting, {method}, {scenario} forgetting")
+    ax = fig.axes[0]  # the legend beside the axes, where it covers no bar
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    return fig
 
 
 # ---------------------------------------------------------------------------------------
