@@ -372,7 +372,7 @@ chapter.savefig(rsu.order_figure(rsu_rows, ablation_method), "fig7_order")
 # (claims-05_rsu)=
 # ## The paper's claims, checked
 #
-# Each verdict is computed from the runs above by a claim rule of `mu_core.studies.rsu`,
+# Each verdict is computed from the runs above by a claim rule of `mu_core.studies.rsu.rules`,
 # read as set out at the top: `here` gives each effect with its interval and what it runs
 # over, or the precondition that failed with the measured number, and the `paper` column
 # counts the paper's own printed cells that bear the claim out. At the cpu preset expect

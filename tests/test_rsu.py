@@ -572,7 +572,7 @@ def test_risk_runs_score_each_set_against_the_original(mnist, monkeypatch):
 
     setup = SimpleNamespace(data=mnist, unlearned=fake_unlearned)
     relearn = {"ga": None, "rl": 3}
-    monkeypatch.setattr(rsu, "relearn_time", lambda model, data, split, reference, **kw:
+    monkeypatch.setattr(rsu.experiment, "relearn_time", lambda model, data, split, reference, **kw:
                         relearn[calls[-1][0]])
     runs = rsu.risk_runs(setup, (original, {}), {"low": zeros}, ["ga", "rl"],
                          _lira_risks(zeros), seed=7, relearn_lr=0.01, relearn_epochs=5)
