@@ -596,7 +596,11 @@ def test_the_reference_table_reads_our_choices_from_the_registered_defaults():
     assert table.loc["ga", "our choice"] == "SGD, momentum 0.9, weight decay 0.0005"
     assert table.loc["wp", "our choice"] == "layers='conv'"
     assert table.loc["rl", "our choice"].startswith("labels='redrawn': drawn anew")
-    assert table.loc["bu", "our choice"] == "labels='neighbour', bound 0.1, recomputed per batch"
+    assert table.loc["bu", "our choice"] == ("labels='neighbour', bound 0.1, recomputed per "
+                                             "batch; SGD at lr 0.002 for 3 epochs")
+    assert table.loc["unsc", "our choice"] == ("energy 0.97, one basis per layer from 500 "
+                                               "retain samples, SGD lr 0.02 with momentum "
+                                               "0.9, no weight decay, 5 epochs")
     assert table.loc["ff", "our choice"] == ("fisher='batch_mean', batches of 32, "
                                              "zero_forgotten_rows=True, 500 retain samples")
     assert not any("not aligned" in why for why in table["why"])

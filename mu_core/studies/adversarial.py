@@ -32,9 +32,9 @@ from ..train import Recipe
 from ..unlearn.adversarial import CLASS_ALPHA_ITERATIONS
 from ..unlearn.adversarial import adversarial as adversarial_method
 from ..zoo import plan, unlearned_models
-from . import here_above_paper, named_numbers, spoken_list
-from .baselines import (SCORES, TRAINED, _values, formatted, membership_signal,
-                        no_mia_signal, not_forgotten, of_setting, paired, run_time_label,
+from . import here_above_paper, named_numbers
+from .baselines import (SCORES, TRAINED, formatted, membership_signal, no_mia_signal,
+                        not_forgotten, of_setting, paired, per_seed, run_time_label,
                         summarize, with_disparity)
 from .baselines import quoted as baselines_quoted
 
@@ -483,7 +483,7 @@ def closest_under_metric_attacks(runs: pd.DataFrame) -> Claim:
 def _gap_difference(runs: pd.DataFrame, setting: str, method: str, column: str) -> Interval:
     """|ours - retrain| - |method - retrain| of `column`, paired over the seeds."""
     gaps = runs.assign(gap=np.nan)
-    retrain = _values(runs, setting, "retrain", column)
+    retrain = per_seed(runs, setting, "retrain", column)
     for name in ("adversarial", method):
         mask = (gaps.setting == setting) & (gaps.method == name)
         gaps.loc[mask, "gap"] = (gaps.loc[mask, column].to_numpy()
@@ -501,7 +501,7 @@ def attacker_driven_to_chance(runs: pd.DataFrame) -> Claim:
     parts = {}
     for setting, density in _configurations(runs, ("adversarial", TRAINED), "random"):
         chosen = configuration(runs, setting, density)
-        before = _values(chosen, setting, TRAINED, "attacker_auc")
+        before = per_seed(chosen, setting, TRAINED, "attacker_auc")
         reason = attack_signal(mean_interval(before), "the learned attacker")
         distance = chosen.assign(distance=(chosen.attacker_auc - 0.5).abs())
         parts[density] = _part(paired(distance, setting, TRAINED, "adversarial", "distance"),
