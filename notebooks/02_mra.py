@@ -213,14 +213,14 @@ chapter.savefig(mra.per_class_figure(rows, "open", data.classes, "open source (D
                 "fig5_per_class_open")
 
 # %% [markdown]
-# ## Heterogeneous architectures (Figures 4 and 6)
+# ## Heterogeneous architectures (our figures, drawn like Figures 3 and 5)
 #
 # The attack does not need the ULM's architecture: the paper's Flower-102 rows distil a
 # Swin-T ULM into a ResNet-18 student. Here the other student is the
 # `heterogeneous_student` (in the `cpu` preset a fully connected network, while the ULM is
-# the CNN). (The paper's Figures 4 and 6 show Pet-37; with one dataset in the `cpu` preset
-# we use those two figures for this case.) The table gives means over the
-# `heterogeneous_seeds`, for both students.
+# the CNN). The paper has no figure of this case (its Figures 4 and 6 show Pet-37's
+# classes); the two below are ours, drawn like Figures 3 and 5. The table gives means over
+# the `heterogeneous_seeds`, for both students.
 
 # %%
 mra.student_table(rows, trained, heterogeneous_seeds, student=student,
