@@ -28,9 +28,9 @@ EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE = (
     "unlearning executed", "unlearning not executed", "not verifiable")
 
 
-def contained(best_ssim: Tensor, tau: float) -> Tensor:
+def contained(best_ssim: Tensor, tau: float | Tensor) -> Tensor:
     """Eq. 1 from each sample's best SSIM over the candidates: the OR over candidates of
-    SSIM > tau is the best SSIM > tau."""
+    SSIM > tau is the best SSIM > tau (`tau` one number, or one per sample)."""
     return best_ssim > tau
 
 
@@ -68,11 +68,13 @@ def recovery_ssim(model: nn.Module, samples: Tensor, config: ReconstructionConfi
 
 @dataclass
 class VerificationReport:
-    """Algorithm 1 for each requested sample: V before, V after, and the verdict."""
+    """Algorithm 1 for each requested sample: V before, V after, and the verdict. `tau` is
+    Eq. 1's one threshold, or a tensor of one threshold per sample (each sample's own
+    null: the best SSIM of unseen real samples to it)."""
 
     ssim_before: Tensor
     ssim_after: Tensor
-    tau: float
+    tau: float | Tensor
 
     @property
     def before(self) -> Tensor:

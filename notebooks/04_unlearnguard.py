@@ -321,8 +321,8 @@ chapter.savefig(guard.relabel_pairs_figure(study, relabel_scores), "fig14_relabe
 #
 # Each verdict is computed from the numbers above and from the per-sample scores behind
 # them, never from two bare means. The paper's bar values are not legible in our copy of
-# its figures, so its column quotes what its text states. Every rule builds a 95% interval
-# and reads which side of the claim's boundary it lies on: rates over samples (INA, ASR,
+# its figures, so its column quotes what its text states. Every rule builds an interval at
+# confidence {glue:text}`confidence` and reads which side of the claim's boundary it lies on: rates over samples (INA, ASR,
 # accuracy) with Wilson's interval and their before/after differences with Newcombe's;
 # per-sample SSIM changes with a t interval over the samples (paired: the same sample from
 # two models) or a bootstrap between two groups of samples. The four verdicts mean:

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from ...claims import (HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, Claim, Interval, all_of,
+from ...claims import (CONFIDENCE, HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, Claim, Interval, all_of,
                        bootstrap_difference, forgot, mean_interval, rate_difference, side,
                        unmet, wilson)
 from ...papers.unlearnguard import BACKDOOR_COST, CLAIMS, RANGE_COUNTS
@@ -475,7 +475,7 @@ def quoted() -> dict:
     """The values the chapter's prose quotes: the claim rules' thresholds and the paper's
     Section V-D counts."""
     paper = RANGE_COUNTS
-    return {"no_change_rate": NO_CHANGE["MIA"], "no_change_ssim": NO_CHANGE["Ours"],
+    return {"confidence": CONFIDENCE, "no_change_rate": NO_CHANGE["MIA"], "no_change_ssim": NO_CHANGE["Ours"],
             "near_zero_asr": NEAR_ZERO, "planted_asr": PLANTED, "chance_share": CHANCE,
             "paper_range_level": paper["ssim_level"],
             "paper_range_verified": paper["verified"],
