@@ -643,7 +643,10 @@ def test_mia_accuracy_claim():
     unclear = with_rate(r, "sample_level", "unlearning samples", "after", Accuracy=0.7)
     blind = replace(r, mia_signal={"requested": [20, 40], "unseen": [20, 40]})
     assert verdicts(rule, r, fell, unclear, blind) == [HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
-    assert rule(blind).here.startswith("the MIA has no signal on the trained model")
+    assert rule(blind).here.startswith("INA fall: the MIA has no signal on the trained model")
+    # a part that cannot be tested does not save a part that did not hold
+    blind_fell = with_rate(blind, "sample_level", "unlearning samples", "after", Accuracy=0.2)
+    assert rule(blind_fell).verdict == NOT_HELD
     assert rule(r).here.startswith("INA fall +0.000 [")
 
 
@@ -765,6 +768,9 @@ def test_robustness_claim_needs_both_changes():
     never = with_rate(r, "sample_level", "unlearning samples", "before", Backdoor=0.2)
     assert verdicts(rule, r, tuned_keeps, pruned_loses, unclear, never) == \
         [HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+    # without a planted backdoor the reconstruction's parts still decide a failure
+    assert rule(robust(never, "pruned", ssim=r.ssim["after"])).verdict == NOT_HELD
+    assert "pruned: ASR: the backdoor is not planted" in rule(never).here
 
 
 def test_relearning_claim():

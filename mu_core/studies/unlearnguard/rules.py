@@ -110,8 +110,8 @@ def count(rate: float, trials: int) -> int:
     return int(round(rate * trials))
 
 
-def rate_interval(rate: float, trials: int) -> Interval:
-    return wilson(count(rate, trials), trials)
+def rate_interval(rate: float, trials: int, unit: str = "samples") -> Interval:
+    return wilson(count(rate, trials), trials, unit)
 
 
 def rate_change(before: float, after: float, trials: int) -> Interval:
@@ -138,16 +138,24 @@ def verified_count(beats: int, total: int) -> Interval:
                     scale * (p.high - CHANCE), p.n)
 
 
+def part(interval: Interval, outcome: str, unmet_reason: str | None = None) -> tuple:
+    """One part of a claim: its interval and verdict, or, when a precondition of this part
+    failed, its reason and `not testable here`."""
+    return (unmet_reason, NOT_TESTABLE) if unmet_reason else (interval, outcome)
+
+
 def judge_parts(claim_id: str, claim: str, parts: dict, *, unmet_reasons=(), note: str = "",
                 digits: int = 3) -> Claim:
-    """A claim on several named parts (name -> (interval, its verdict)): `not testable`
-    with the reasons when a precondition failed, else the conjunction of the parts'
-    verdicts; `here` lists each part's interval and then `note`."""
+    """A claim on several named parts (name -> `part`): `not testable` with the reasons
+    when a precondition of the whole claim failed, else the conjunction of the parts'
+    verdicts (one part that did not hold sinks it, even beside a part that could not be
+    tested); `here` lists each part's interval or unmet precondition, then `note`."""
     reasons = [r for r in unmet_reasons if r]
     if reasons:
         return Claim(claim_id, claim, CLAIMS[claim_id], "; ".join(reasons), NOT_TESTABLE)
-    here = "; ".join(f"{name} {interval.text(digits)} ({outcome})"
-                     for name, (interval, outcome) in parts.items())
+    here = "; ".join(f"{name}: {value} ({outcome})" if isinstance(value, str)
+                     else f"{name} {value.text(digits)} ({outcome})"
+                     for name, (value, outcome) in parts.items())
     return Claim(claim_id, claim, CLAIMS[claim_id], here + (f"; {note}" if note else ""),
                  all_of(outcome for _, outcome in parts.values()))
 
@@ -203,10 +211,11 @@ def mia_accuracy_claim(r: Results) -> Claim:
     each fall's interval lies below NO_CHANGE."""
     changes = _rate_changes(r, "unlearning samples", ("MIA", "Accuracy"))
     falls = {"INA": negated(changes["MIA"]), "accuracy": negated(changes["Accuracy"])}
-    parts = {f"{name} fall": (fall, side(fall, NO_CHANGE["MIA"], above=False))
-             for name, fall in falls.items()}
+    reasons = {"INA": mia_signal(r), "accuracy": None}
+    parts = {f"{name} fall": part(fall, side(fall, NO_CHANGE["MIA"], above=False),
+                                  reasons[name]) for name, fall in falls.items()}
     return judge_parts("mia_accuracy_unchanged", "sample level: MIA and accuracy do not fall "
-                       "much for the requested samples", parts, unmet_reasons=[mia_signal(r)])
+                       "much for the requested samples", parts)
 
 
 def backdoor_claim(r: Results) -> Claim:
@@ -235,17 +244,23 @@ def ssim_drop_claim(r: Results) -> Claim:
                        unmet_reasons=[reconstruction_signal(r)])
 
 
+def scheme_reasons(r: Results) -> dict:
+    """Each scheme's precondition: the reason it cannot be read here, or None."""
+    return {"MIA": mia_signal(r), "Backdoor": backdoor_planted(r), "Accuracy": None,
+            "Ours": reconstruction_signal(r)}
+
+
 def remaining_claim(r: Results) -> Claim:
     """Sample level, remaining samples: no scheme changes (every change's interval inside
     the NO_CHANGE band): the rates on the second-trigger samples, the SSIM on every sample
     not requested."""
     changes = _rate_changes(r, "remaining samples", ("MIA", "Backdoor", "Accuracy"))
     changes["Ours"] = _ssim_change(r, ~r.mask("requested"), "after")
+    reasons = scheme_reasons(r)
     return judge_parts("remaining_unchanged", "sample level: no scheme changes for the "
                        "remaining samples",
-                       {s: (c, within(c, NO_CHANGE[s])) for s, c in changes.items()},
-                       unmet_reasons=[mia_signal(r), backdoor_planted(r),
-                                      reconstruction_signal(r)])
+                       {s: part(c, within(c, NO_CHANGE[s]), reasons[s])
+                        for s, c in changes.items()})
 
 
 def beats_own_null(r: Results, model: str) -> np.ndarray:
@@ -309,10 +324,11 @@ def class_level_claim(r: Results) -> Claim:
     subset = f"unlearning class {r.unlearn_class}"
     changes = _rate_changes(r, subset, ("MIA", "Accuracy"), "class_level")
     changes["Ours"] = _ssim_change(r, r.mask("class_forget"), "class after")
+    reasons = scheme_reasons(r)
     return judge_parts("class_level", "class level: MIA, accuracy and SSIM all change for the "
                        "unlearned class",
-                       {f"{s} change": (c, side(c, 0.0, above=False)) for s, c in changes.items()},
-                       unmet_reasons=[mia_signal(r), reconstruction_signal(r)])
+                       {f"{s} change": part(c, side(c, 0.0, above=False), reasons[s])
+                        for s, c in changes.items()})
 
 
 def inversion_claim(r: Results) -> Claim:
@@ -332,22 +348,23 @@ def remaining_class_claim(r: Results) -> Claim:
     subset = f"remaining class {r.keep_class}"
     changes = _rate_changes(r, subset, ("MIA", "Accuracy"), "class_level")
     changes["Ours"] = _ssim_change(r, r.mask("class_kept"), "class after")
+    reasons = scheme_reasons(r)
     return judge_parts("remaining_class_unchanged", "class level: MIA, accuracy and SSIM do "
                        "not change for a remaining class",
-                       {s: (c, within(c, NO_CHANGE[s])) for s, c in changes.items()},
-                       unmet_reasons=[mia_signal(r), reconstruction_signal(r)])
+                       {s: part(c, within(c, NO_CHANGE[s]), reasons[s])
+                        for s, c in changes.items()})
 
 
-def _asr_near_zero(r: Results, model: str) -> tuple[Interval, str]:
+def _asr_near_zero(r: Results, model: str) -> tuple:
     asr = rate_interval(r.robustness[model]["backdoor ASR (requested)"],
                         r.trials["unlearning samples"]["Backdoor"])
-    return asr, side(asr, NEAR_ZERO, above=False)
+    return part(asr, side(asr, NEAR_ZERO, above=False), backdoor_planted(r))
 
 
-def _still_recovered(r: Results, model: str) -> tuple[Interval, str]:
+def _still_recovered(r: Results, model: str) -> tuple:
     """The requested samples' best SSIM from `model` minus from the retrained model."""
     gain = _ssim_change(r, r.mask("requested"), model, before="after")
-    return gain, side(gain, 0.0)
+    return part(gain, side(gain, 0.0), reconstruction_signal(r))
 
 
 def robustness_claim(r: Results) -> Claim:
@@ -358,8 +375,7 @@ def robustness_claim(r: Results) -> Claim:
         parts[f"{model}: ASR"] = _asr_near_zero(r, model)
         parts[f"{model}: SSIM minus retrained"] = _still_recovered(r, model)
     return judge_parts("robustness", "robustness: pruning and fine-tuning break the backdoor "
-                       "but not the reconstruction", parts,
-                       unmet_reasons=[backdoor_planted(r), reconstruction_signal(r)])
+                       "but not the reconstruction", parts)
 
 
 def relearning_claim(r: Results) -> Claim:
@@ -370,8 +386,7 @@ def relearning_claim(r: Results) -> Claim:
                        "backdoor misses the re-learned requested samples, reconstruction "
                        "recovers them",
                        {"ASR": _asr_near_zero(r, model),
-                        "SSIM minus retrained": _still_recovered(r, model)},
-                       unmet_reasons=[backdoor_planted(r), reconstruction_signal(r)])
+                        "SSIM minus retrained": _still_recovered(r, model)})
 
 
 def prior_claim(r: Results) -> Claim:
@@ -424,7 +439,7 @@ def backdoor_cost_claim(r: Results) -> Claim:
                      f"backdoor_fractions has no {share:.0%} share", NOT_TESTABLE)
     fall = rate_difference(count(cost["clean accuracy"], n), n,
                            count(cost["backdoored accuracy"], n), n, "test digits")
-    off = shifted(rate_interval(cost["backdoored accuracy"], n), paper)
+    off = shifted(rate_interval(cost["backdoored accuracy"], n, "test digits"), paper)
     return judge_parts("backdoor_costs_accuracy", claim,
                        {"accuracy fall": (fall, side(fall, ACCURACY_DROP)),
                         f"accuracy minus the paper's {paper:.2f}": (
