@@ -858,6 +858,29 @@ def test_permutation_p_worked_example():
     assert study.permutation_p(torch.ones(8), group) == 1.0  # every split ties
 
 
+def test_trials_count_each_subset_and_leave_the_backdoor_target_out_of_the_asr():
+    from types import SimpleNamespace
+
+    labels = torch.tensor([0, 1, 2, 3, 0, 3, 9, 9])
+    guard = SimpleNamespace(
+        settings=SimpleNamespace(unlearn_class=3, keep_class=9, backdoor_target=0),
+        provider=SimpleNamespace(labels=labels),
+        forget=torch.tensor([True, True, False, False, False, False, False, False]),
+        class_forget=labels == 3, class_kept=labels == 9)
+    models = SimpleNamespace(second=torch.tensor([False, False, True, False, True, False,
+                                                  False, False]))
+    counted = study.trials(guard, models)
+    assert counted["unlearning samples"] == {"MIA": 2, "Accuracy": 2, "Backdoor": 1}
+    assert counted["remaining samples"] == {"MIA": 2, "Accuracy": 2, "Backdoor": 1}
+    assert counted["unlearning class 3"]["Accuracy"] == 2
+    assert counted["remaining class 9"]["MIA"] == 2
+    cost = study.backdoor_cost(SimpleNamespace(test_labels=torch.zeros(7)),
+                               budget_rows((0.1, 5, 1.0), (0.4, 20, 1.0)), 0.8)
+    assert cost == {"clean accuracy": 0.8, "test_size": 7, "backdoored accuracy": 0.9}
+    assert study.backdoor_cost(SimpleNamespace(test_labels=torch.zeros(7)),
+                               budget_rows((0.1, 5, 1.0)), 0.8)["backdoored accuracy"] is None
+
+
 def test_reading_decides_with_intervals_not_bare_means():
     null = [0.5 + 0.01 * (i % 3) for i in range(20)]
     guard = fake_study(null, tau=0.6, forget=torch.tensor([True] * 10 + [False] * 10))
