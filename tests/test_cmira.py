@@ -10,8 +10,9 @@ from torch import nn
 from mu_core import features, models
 from mu_core.studies import cmira as study
 from mu_core.studies import sources_as_rows
-from mu_core.attacks.cmira import (CMIRAConfig, agreement_and_confident, constrained_layers,
-                                   induce_recovery, lipsoftmax_model, pretrain, training_set)
+from mu_core.attacks.cmira import (CMIRAConfig, CMIRAResult, agreement_and_confident,
+                                   constrained_layers, induce_recovery, lipsoftmax_model,
+                                   pretrain, training_set)
 from mu_core.claims import VERDICTS, all_of, rate_difference, side
 from mu_core.errors import ConfigError
 from mu_core.metrics import area_recovery_rate, polygon_area, recovery_rate
@@ -811,3 +812,38 @@ def check_smoke_results(results, out):
         "98% of rows", "86% of rows",
         "held (median R_R, Table 1)"]  # the paper's own tables under our rules
     assert len(results["figures"]) == 6
+
+
+@pytest.mark.parametrize("anchor_size", [None, 200])
+def test_the_rounds_learn_from_their_own_anchor_and_the_prior_from_d_p(digits, monkeypatch,
+                                                                        anchor_size):
+    """The prior learns `probe_size` test images, the rounds take `anchor_size` (the whole
+    test split by default, as the paper's D_p), and the prior's D_p lies inside it."""
+    split = make_split(digits, forget_classes=[1, 3, 5], forget_fraction=0.5,
+                       val_fraction=0.1)
+    model = models.create_for("cnn", digits, seed=0)
+    seen = {}
+
+    def unlearned_models(*args, **kwargs):
+        yield "cmira", 0, "ga", split, (model, {}), model, {}
+
+    def probe_prior(data, probe, *args):
+        seen["probe"] = probe
+        return model
+
+    def induce_recovery(unlearned, attack, data, anchor, forget, config, seed):
+        seen["anchor"] = anchor
+        return CMIRAResult(attack, unlearned, [])
+
+    monkeypatch.setattr(study, "unlearned_models", unlearned_models)
+    monkeypatch.setattr(study, "probe_prior", probe_prior)
+    monkeypatch.setattr(study, "induce_recovery", induce_recovery)
+    rows, _ = study.recovery_study(digits, {"forget_classes": [1, 3, 5]}, ["ga"], [0],
+                                   {"B": {"architecture": "cnn"}}, CMIRAConfig(),
+                                   recipe=Recipe(epochs=1), ablation=False, probe_size=50,
+                                   anchor_size=anchor_size)
+    assert len(seen["probe"]) == 50
+    assert abs(len(seen["anchor"]) - (anchor_size or len(split.test))) <= 5  # per-class rounding
+    assert set(seen["probe"].tolist()) <= set(seen["anchor"].tolist()) <= set(split.test.tolist())
+    assert rows.anchor_size.tolist() == [len(seen["anchor"])]
+    assert rows.probe_size.tolist() == [50] and rows.forget_size.tolist() == [len(split.forget)]
