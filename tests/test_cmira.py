@@ -668,11 +668,12 @@ def test_claims_of_a_run_keep_their_ids_with_and_without_the_ablation():
 
 
 def test_ablation_reading_states_this_runs_numbers():
+    # per method, pooled over its runs' 100 forget images each: RT's P 0.65 against M_U's
+    # 0.8 on 200 images is below it; GA's P+U+A 0.6 against P+U's 0.5 on 100 is not clear
     text = study.ablation_reading(hand_rows())
-    assert "P reaches 65.0% on the forget set" in text
-    assert "above M_U for GA and FF and not above it for RETRAIN" in text
-    assert ("P+U is below P for GA and FF; P+U+A is above P+U for RETRAIN, GA and FF and "
-            "above P for RETRAIN.") in text
+    assert ("the probing prior P is above M_U for GA and FF, below it for RETRAIN and not "
+            "clearly apart for no method. P+U is below P for GA and FF and above it for "
+            "RETRAIN; P+U+A is above P+U for FF and above P for RETRAIN.") in text
     assert "no ablation" in study.ablation_reading(hand_rows(stages=("p+u+a",)))
 
 

@@ -33,8 +33,9 @@ import torch
 
 from .. import __version__, features
 from ..attacks.cmira import CMIRAConfig, induce_recovery, lipsoftmax_model, pretrain
-from ..claims import (CONFIDENCE, HELD, Claim, Interval, judge, judge_each, paired_difference,
-                      rate_difference, side, unmet, verdict, wilson)
+from ..claims import (CONFIDENCE, HELD, INCONCLUSIVE, NOT_HELD, Claim, Interval, judge,
+                      judge_each, paired_difference, rate_difference, side, unmet, verdict,
+                      wilson)
 from ..data import DATASETS, ImageData, load, stratified_holdout
 from ..errors import ConfigError, check_choice, check_positive_int
 from ..metrics import (accuracy, accuracy_on, area_recovery_rate, confusion_matrix,
@@ -972,24 +973,35 @@ def _listed(methods) -> str:
 
 
 def ablation_reading(rows: pd.DataFrame) -> str:
-    """What this run says about where the recovery comes from: the forget accuracy of
-    P against M_U's, and where P+U and P+U+A stand, per method (means over datasets,
-    backbones and seeds)."""
+    """What this run says about where the recovery comes from, per method: P's forget
+    accuracy against M_U's, P+U's against P's, and P+U+A's against P+U's and P's, each
+    pooled over the method's runs and forget images and read by which side of 0 its
+    interval lies (`pooled_gain`), never by bare means."""
     if ablation_sequences(rows) is None:
         return ("This run has no ablation (`ablation=False`): P and P+U were not run, so it "
                 "cannot say how much of the recovery the probing prior gives.")
-    means = stage_means(rows).groupby(["method", "components"]).mean()
     methods = list(dict.fromkeys(rows.method))
-    attack = means.acc_a.unstack("components").reindex(methods)
-    unlearned = means.acc_u.unstack("components").reindex(methods)["p+u+a"]
-    prior = attack["p"]
-    return (f"In this run (means over datasets, backbones and seeds) the probing prior P "
-            f"reaches {100 * prior.mean():.1f}% on the forget set; it is above M_U for "
-            f"{_listed(prior.index[prior > unlearned])} and not above it for "
-            f"{_listed(prior.index[prior <= unlearned])}. P+U is below P for "
-            f"{_listed(prior.index[attack['p+u'] < prior])}; P+U+A is above P+U for "
-            f"{_listed(prior.index[attack['p+u+a'] > attack['p+u']])} and above P for "
-            f"{_listed(prior.index[attack['p+u+a'] > prior])}.")
+    stages = {stage: stage_runs(rows, stage) for stage in STAGES}
+
+    def sides(after: str, before: str, column_before: str = "acc_a") -> dict[str, list]:
+        found = {HELD: [], NOT_HELD: [], INCONCLUSIVE: []}
+        for method in methods:
+            gain = pooled_gain(stages[after][stages[after].method == method],
+                               stages[before][stages[before].method == method], "acc_a",
+                               column_before)
+            found.setdefault(side(gain), []).append(method)
+        return found
+
+    prior = sides("p", "p+u+a", "acc_u")  # P against M_U, on the same runs
+    one_way, full, full_prior = sides("p+u", "p"), sides("p+u+a", "p+u"), sides("p+u+a", "p")
+    return (f"In this run, pooling each method's runs (datasets, backbones and seeds) over "
+            f"their forget images and reading each comparison by its {CONFIDENCE:.0%} "
+            f"interval: the probing prior P is above M_U for "
+            f"{_listed(prior[HELD])}, below it for {_listed(prior[NOT_HELD])} and not "
+            f"clearly apart for {_listed(prior[INCONCLUSIVE])}. P+U is below P for "
+            f"{_listed(one_way[NOT_HELD])} and above it for {_listed(one_way[HELD])}; "
+            f"P+U+A is above P+U for {_listed(full[HELD])} and above P for "
+            f"{_listed(full_prior[HELD])}.")
 
 
 # ---------------------------------------------------------------------------------------
