@@ -517,6 +517,16 @@ def test_every_claim_is_present_whatever_ran():
     assert {c.verdict for c in study.claims(_runs({RD: {"ft": {}}}))} == {"not testable here"}
 
 
+def test_the_whole_class_table1_keeps_the_trained_row_beside_its_forgotten_class_accuracy():
+    summary = _summary(_row("class", "dense", "trained", TA_forgotten=0.9),
+                       _row("class", "dense", "retrain", UA=1.0, TA_forgotten=0.0),
+                       _row("class", "dense", "adversarial", UA=1.0, TA_forgotten=0.1))
+    table = study.table1(summary, "class", "dense")
+    assert table.loc[("trained", "here"), "TA forgotten class"] == "90.00"
+    assert table.loc[("adversarial", "here"), "TA forgotten class"] == "10.00"
+    assert ("trained", "paper") not in table.index
+
+
 def test_table1_sets_the_papers_numbers_beside_ours():
     summary = _summary(_row("random", "dense", "retrain", UA=0.05),
                        _row("random", "dense", "adversarial", UA=0.04))

@@ -197,11 +197,11 @@ def _paper_columns(rows: dict, columns=(*SCORES, "disparity")) -> pd.DataFrame:
 
 def table1(summary: pd.DataFrame, setting: str, density: str,
            paper_dataset: str = "cifar10") -> pd.DataFrame:
-    """Table 1 for one setting and density: ours (mean ± std, %) beside the paper's."""
-    ours = formatted(summary, (setting, density)).drop(index=[ABLATION, "trained"],
-                                                       errors="ignore")
+    """Table 1 for one setting and density: ours (mean ± std, %) beside the paper's, the
+    trained model's row (before unlearning) first."""
+    ours = formatted(summary, (setting, density)).drop(index=[ABLATION], errors="ignore")
     if setting == "class":
-        key = of_setting(summary, (setting, density))
+        key = of_setting(summary, (setting, density)).reindex(ours.index)
         ours.insert(4, "TA forgotten class", [f"{100 * v:.2f}" for v in key["TA_forgotten_mean"]])
     return here_above_paper(ours, _paper_columns(TABLE1[paper_dataset][setting][density]))
 
