@@ -62,6 +62,9 @@ def page(found: dict[str, list[dict] | None]) -> str:
         if claims is None:
             lines += ["This chapter has no results in this build.", ""]
             continue
+        if not claims:
+            lines += ["This chapter checks no claim of a paper.", ""]
+            continue
         link = f"{{ref}}`its claims section <{CLAIMS_LABEL.format(slug=slug)}>`"
         lines += [f"From {link}.", ""]
         rows = [[c["id"], c["verdict"], c["claim"], c["here"]] for c in claims]

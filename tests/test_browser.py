@@ -28,6 +28,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 WIDTH = 1400
+PHONE = 390  # a phone's viewport: claims tables must fit it too
 # Errors of the theme's own scripts, not of our content: Jupyter Book 1.x loads
 # sphinx-thebe's script twice, and the pydata theme logs its unset colour mode.
 THEME_NOISE = ("Identifier 'THEBE_JS_URL' has already been declared",
@@ -105,8 +106,8 @@ def browser(site):
 class Visit:
     """One page, opened: its console errors from our own origin, and failed requests."""
 
-    def __init__(self, browser, site: str, page_path: str):
-        self.page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    def __init__(self, browser, site: str, page_path: str, width: int = WIDTH):
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
         self.errors: list[str] = []
         origin = urlparse(site).netloc
         self.page.on("console", lambda m: self._console(m, origin))
@@ -174,6 +175,43 @@ def test_table_of_contents_lists_every_chapter(browser, site):
     for page_path in toc_pages()[1:]:
         assert any(path.endswith(f"/{page_path}.html") for path in linked), \
             f"the table of contents has no link to {page_path}"
+    visit.page.close()
+
+
+WIDER_THAN_COLUMN = """(selector => {
+    const column = document.querySelector('article.bd-article') || document.body;
+    const width = column.getBoundingClientRect().width;
+    return [...column.querySelectorAll(selector)]
+        .filter(t => t.getBoundingClientRect().width > width + 1)
+        .map(t => (t.querySelector('th') || t).innerText.slice(0, 60)
+                  + ' (' + Math.round(t.getBoundingClientRect().width) + ' > '
+                  + Math.round(width) + ' px)');
+})"""
+
+
+def test_the_verdicts_page_links_each_chapters_claims_and_fits_a_phone(browser, site):
+    visit = Visit(browser, site, "verdicts", width=PHONE)
+    links = set(visit.evaluate("""[...document.querySelectorAll('article a')]
+        .map(a => a.href).filter(h => h.includes('#claims-'))"""))
+    for page_path in chapter_pages()[1:]:  # every chapter after the foundations has claims
+        slug = page_path.split("/")[-1]
+        target = urljoin(site, f"{page_path}.html#claims-{slug.replace('_', '-')}")
+        assert target in links, f"the verdicts page has no link to {slug}'s claims"
+        chapter = Visit(browser, site, page_path)
+        assert chapter.evaluate(f"!!document.getElementById('claims-{slug.replace('_', '-')}')")
+        chapter.page.close()
+    assert not visit.evaluate(WIDER_THAN_COLUMN + "('table')")
+    assert visit.page.evaluate("document.documentElement.scrollWidth") <= PHONE + 1
+    visit.page.close()
+
+
+@pytest.mark.parametrize("page_path", chapter_pages()[1:])
+def test_claims_tables_fit_a_phone_whole(browser, site, page_path):
+    visit = Visit(browser, site, page_path, width=PHONE)
+    assert visit.evaluate("document.querySelectorAll('table.mu-claims').length") == 1
+    assert not visit.evaluate(WIDER_THAN_COLUMN + "('table.mu-claims')")
+    assert not visit.evaluate("""[...document.querySelectorAll('table.mu-claims td')]
+        .some(td => td.innerText.endsWith('...'))"""), "a claims cell is cut"
     visit.page.close()
 
 

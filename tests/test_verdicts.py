@@ -43,6 +43,12 @@ def test_the_page_holds_every_claim_whole_and_links_its_chapter(tmp_path):
     assert "| all | 2 | 1 | 1 | 1 | 5 |" in text
 
 
+def test_a_chapter_without_claims_links_no_section(tmp_path):
+    _results(tmp_path, "00_a", [])
+    text = verdicts.page(verdicts.gather(tmp_path, ["00_a"]))
+    assert "claims-00_a" not in text and "checks no claim" in text
+
+
 def test_the_terminal_table_wraps_and_counts(tmp_path):
     _two_chapters(tmp_path)
     text = verdicts.terminal(verdicts.gather(tmp_path, ["01_a", "02_b"]), width=60)
