@@ -351,6 +351,10 @@ chapter.savefig(guard.relabel_pairs_figure(study, relabel_scores), "fig14_relabe
 # count a sample as recovered where it beats its own null, and the verification table
 # shows Algorithm 1 with both thresholds.
 #
+# "Remaining samples" are two sets here, as above: the rates of Figures 3-4 read the
+# remaining samples that carry the second trigger (as many as the requested ones), the
+# SSIM rules read every sample that was not requested, as the SSIM table does.
+#
 # Three claims are rewritten to what the paper can be held to. "All samples recovered"
 # (Fig. 5) becomes "the requested samples are recovered": no count of samples gives an
 # interval above one. The verification range tests whether reconstruction verifies more
