@@ -135,9 +135,10 @@
 # hold if it failed for any, and is otherwise inconclusive or not testable. Each claim's
 # `paper` field counts how many of the paper's own printed cells bear it out: its Tables
 # 5 and 6 contradict some of its own sentences. "Forgotten more" (Tables 1-2) compares
-# the *drop* of Acc_Du from the original model: the paper's original classifies both sets
-# perfectly, so its lower Acc_Du is a larger drop, while ours already misses some of the
-# atypical High samples before any unlearning.
+# what unlearning removed: the share of the samples the original model classified right
+# that the unlearned model no longer does (Newcombe's interval). The paper's original
+# classifies both sets perfectly, so its lower Acc_Du is exactly that, while ours already
+# misses some of the atypical High samples before any unlearning.
 
 # %% tags=["remove-cell"]
 import sys

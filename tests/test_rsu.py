@@ -709,15 +709,18 @@ def test_absolute_mean_difference_draws_as_the_claims_bootstrap():
 
 
 def test_risk_claim_compares_what_each_method_removed_from_high_and_low():
-    # Acc_Du 1 -> 0.5 on High, 1 -> 0.9 on Low: a drop 40 points larger on High
+    # Acc_Du 1 -> 0.5 on High, 1 -> 0.9 on Low: 40 points more of High forgotten
     claim = rsu.risk_claim(_results(), "mi", "forget")
     assert (claim.id, claim.verdict) == ("mi_high_forgotten_more", "held")
-    assert claim.here.startswith("Acc_Du drop (points), High minus Low: ga +40.0 [")
+    assert claim.here.startswith("share forgotten (points), High minus Low: ga +40.0 [")
     assert "40 + 40 samples" in claim.here and "not run: ft, retrain" in claim.here
     swapped = _results(risk_runs=_runs(high_forget=(0.9, 0.95), low_forget=(0.5, 0.6)))
     assert rsu.risk_claim(swapped, "mi", "forget").verdict == "did not hold"
     close = _results(risk_runs=_runs(high_forget=(0.7, 0.7), low_forget=(0.75, 0.7)))
     assert rsu.risk_claim(close, "mi", "forget").verdict == "inconclusive"
+    # nothing of High forgotten, one Low sample: Newcombe's interval keeps a width
+    one = _results(risk_runs=_runs(high_forget=(1.0, 1.0), low_forget=(0.975, 0.975)))
+    assert rsu.forgotten_share_difference(one.risk_runs, "mi", "ga").high > 0.05
     # the paper's own tables, counted: Table 1 prints 24 (dataset, method) pairs, one
     # unreadable ("720")
     assert claim.paper == ("paper: Table 1, Acc_Du lower on High in 23 of 23 readable "

@@ -20,7 +20,8 @@ from torch import Tensor
 
 from ... import claims as evidence
 from ...claims import (HELD, NOT_TESTABLE, Claim, Interval, all_of, attack_signal,
-                       bootstrap_difference, forgot, mean_interval, paired_difference, side,
+                       bootstrap_difference, forgot, mean_interval, paired_difference,
+                       rate_difference, side,
                        spearman_interval, wilson)
 from ...data import ImageData
 from ...papers import rsu as paper
@@ -191,10 +192,24 @@ def absolute_mean_difference(a, b, seed: int = BOOTSTRAP_SEED,
     return Interval(estimate, float(low), float(high), n)
 
 
+def forgotten_share_difference(runs: pd.DataFrame, risk: str, method: str) -> Interval:
+    """Of the samples the original model classified right, the share `method` no longer
+    does, on the `risk` High set minus on the Low set, with Newcombe's interval: counts,
+    so a set where nothing was forgotten still has a width (a bootstrap of zeros has
+    none)."""
+    counts = []
+    for name in (f"{risk}_high", "low"):
+        before = _per_sample(runs, name, "original", "forget_correct") == 1
+        after = _per_sample(runs, name, method, "forget_correct") == 1
+        counts += [int((before & ~after).sum()), int(before.sum())]
+    return rate_difference(*counts)
+
+
 def risk_claim(results: Results, risk: str, metric: str) -> Claim:
-    """Tables 1-2, per method: the drop of Acc_Du from the original model (`metric`
-    'forget') or the MIA gap ('mia_gap') is larger on the `risk` High set than on the Low
-    set, each method's difference with a bootstrap interval over the sets' samples; held
+    """Tables 1-2, per method: the share forgotten of what the original model knew
+    (`metric` 'forget', `forgotten_share_difference`) or the MIA gap ('mia_gap', a
+    bootstrap over the sets' samples) is larger on the `risk` High set than on the Low
+    set; held
     when it is above 0 for every method. The paper's original classifies both sets
     perfectly, so its lower Acc_Du is a larger drop; ours may not (the High sets hold
     atypical samples), so the rule compares what unlearning removed. A method that did
@@ -210,14 +225,14 @@ def risk_claim(results: Results, risk: str, metric: str) -> Claim:
             parts[method] = _part(None, reason="no per-sample values were recorded")
             continue
         if metric == "forget":
-            effect = bootstrap_difference(high, low, "mean", seed=BOOTSTRAP_SEED)
+            effect = forgotten_share_difference(runs, risk, method)
         else:  # after minus before, so that the gap's sign does not matter
             effect = absolute_mean_difference(-high, -low)
         factor, digits = (100, 1) if metric == "forget" else (1, 3)
         parts[method] = _part(effect, reason=part_one_forgot(runs, risk, method),
                               digits=digits, factor=factor)
     reasons = [_lira_reason(results)] if risk == "mia" or metric == "mia_gap" else []
-    measured = "Acc_Du drop (points)" if metric == "forget" else "MIA gap"
+    measured = "share forgotten (points)" if metric == "forget" else "MIA gap"
     return _combined(claim_id, paper_high_vs_low(risk, metric, metric == "mia_gap"),
                      f"{measured}, High minus Low", parts, reasons,
                      _not_run(set(runs.method), RISK_METHODS))
