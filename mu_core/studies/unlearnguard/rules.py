@@ -318,13 +318,18 @@ def distance_claim(r: Results) -> Claim:
                        note=f"unchanged model: {floor.text()}")
 
 
+def _class_changes(r: Results, subset: str, mask: str) -> tuple[dict, dict]:
+    """Each scheme's change on a class-level subset (MIA and accuracy rates, our SSIM on
+    the samples of `mask`), and each scheme's unmet precondition."""
+    changes = _rate_changes(r, subset, ("MIA", "Accuracy"), "class_level")
+    changes["Ours"] = _ssim_change(r, r.mask(mask), "class after")
+    return changes, scheme_reasons(r)
+
+
 def class_level_claim(r: Results) -> Claim:
     """Class level, the unlearned class: the MIA's INA, the accuracy and our SSIM each fall
     after retraining without it (each fall's interval above 0)."""
-    subset = f"unlearning class {r.unlearn_class}"
-    changes = _rate_changes(r, subset, ("MIA", "Accuracy"), "class_level")
-    changes["Ours"] = _ssim_change(r, r.mask("class_forget"), "class after")
-    reasons = scheme_reasons(r)
+    changes, reasons = _class_changes(r, f"unlearning class {r.unlearn_class}", "class_forget")
     return judge_parts("class_level", "class level: MIA, accuracy and SSIM all change for the "
                        "unlearned class",
                        {f"{s} change": part(c, side(c, 0.0, above=False), reasons[s])
@@ -345,10 +350,7 @@ def inversion_claim(r: Results) -> Claim:
 
 def remaining_class_claim(r: Results) -> Claim:
     """Class level, a remaining class: no scheme changes (each change inside NO_CHANGE)."""
-    subset = f"remaining class {r.keep_class}"
-    changes = _rate_changes(r, subset, ("MIA", "Accuracy"), "class_level")
-    changes["Ours"] = _ssim_change(r, r.mask("class_kept"), "class after")
-    reasons = scheme_reasons(r)
+    changes, reasons = _class_changes(r, f"remaining class {r.keep_class}", "class_kept")
     return judge_parts("remaining_class_unchanged", "class level: MIA, accuracy and SSIM do "
                        "not change for a remaining class",
                        {s: part(c, within(c, NO_CHANGE[s]), reasons[s])
