@@ -7,6 +7,7 @@ they show exactly what the published chapters computed.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from .claims import CONFIDENCE, VERDICTS
 
 PAGE = "verdicts"  # book/verdicts.md, written by `mu-book build` before Jupyter Book runs
 CLAIMS_LABEL = "claims-{slug}"  # the MyST label above each chapter's claims section
+_MARKUP = re.compile(r"[\\`*_\[\]{}<>$|#~]")  # characters MyST reads as markup in a cell
 
 
 def gather(out: Path, slugs) -> dict[str, list[dict] | None]:
@@ -102,8 +104,8 @@ def terminal(found: dict[str, list[dict] | None], width: int = 100) -> str:
 
 
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    def cell(text: str) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
+    def cell(text: str) -> str:  # literal text: no markup, math, link or role of MyST's
+        return _MARKUP.sub(lambda m: "\\" + m.group(0), str(text)).replace("\n", " ")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)

@@ -37,9 +37,10 @@ def test_counts_per_chapter_and_verdict(tmp_path):
 def test_the_page_holds_every_claim_whole_and_links_its_chapter(tmp_path):
     _two_chapters(tmp_path)
     text = verdicts.page(verdicts.gather(tmp_path, ["01_a", "02_b"]))
-    assert LONG_HERE in text  # never truncated
+    assert verdicts._markdown_table(["h"], [[LONG_HERE]]).splitlines()[-1] in text  # whole
     assert "claim x \\| with a bar" in text  # a bar cannot break the markdown table
     assert "{ref}`its claims section <claims-01_a>`" in text
+    assert "\\[-0.01, +0.09\\]" in text and "method0 +0.00" in text  # literal, not a link
     assert "| all | 2 | 1 | 1 | 1 | 5 |" in text
 
 
@@ -76,4 +77,4 @@ def test_the_build_writes_the_page_only_where_the_toc_lists_it(project):
     toc["parts"].insert(0, {"caption": "Results", "chapters": [{"file": "verdicts"}]})
     (project / "_toc.yml").write_text(yaml.safe_dump(toc))
     page = book.write_verdicts_page(project)
-    assert page == project / "book" / "verdicts.md" and "small_step" in page.read_text()
+    assert page == project / "book" / "verdicts.md" and "small\\_step" in page.read_text()
