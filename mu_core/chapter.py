@@ -56,9 +56,10 @@ class Chapter:
         self.slug = slug
         presets.apply(slug, namespace)
         self.params = parameters_in(namespace)
-        prose.quote(prose.scalars(self.params))  # the prose may quote any parameter
+        self.quoted: set[str] = set()
+        self.quote(prose.scalars(self.params))  # the prose may quote any parameter
         if presets.path(slug, "paper").exists():  # and the paper's scale
-            prose.quote(prose.scalars(presets.values(slug, "paper"), prefix="paper_"))
+            self.quote(prose.scalars(presets.values(slug, "paper"), prefix="paper_"))
         self.device = resolve_device(device or self.params.get("device", "auto"))
         memory_budget()  # a malformed $MU_MEMORY_BUDGET is refused before any training
         if seeds is None:
@@ -70,7 +71,14 @@ class Chapter:
         self.directory = Path.cwd()
 
     def quote(self, values: dict) -> None:
-        """Glue `values` (a study's `quoted()`) for the prose to paste (`prose.quote`)."""
+        """Glue `values` (a study's `quoted()`) for the prose to paste (`prose.quote`). A name
+        glued twice is refused: the book build fails on it, and the prose could not say
+        which of the two values it meant."""
+        twice = sorted(self.quoted & set(values))
+        if twice:
+            raise ConfigError(f"{self.slug} glues {', '.join(twice)} twice (a parameter, its "
+                              f"paper_ value, or a study's quoted()); give each value its own name.")
+        self.quoted |= set(values)
         prose.quote(values)
 
     def add_claims(self, claims) -> pd.DataFrame:

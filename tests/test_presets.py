@@ -1,6 +1,7 @@
 """One value switches a chapter's scale: `preset = "paper"` in its parameters cell (Colab,
 Jupyter, papermill), with the presets shipped inside the package."""
 
+import importlib
 import json
 
 import papermill
@@ -84,6 +85,23 @@ def test_the_chapter_records_the_parameters_after_its_preset(monkeypatch):
     chapter = Chapter("00_foundations", namespace, device="cpu")
     assert chapter.params["epochs"] == namespace["epochs"] == 2
     assert chapter.provenance()["preset"] == "smoke"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS[1:], ids=[c.slug for c in CHAPTERS[1:]])
+def test_a_studys_quoted_values_take_no_name_the_chapter_already_glued(chapter, monkeypatch):
+    # the book build fails on a glue key stored twice (`paper_lr` was, in 01 and 06)
+    monkeypatch.delenv(presets.RESOLVED_ENV, raising=False)
+    namespace = book.notebook_parameters(book.read_notebook(chapter.source))
+    study = importlib.import_module(f"mu_core.studies.{chapter.slug.partition('_')[2]}")
+    Chapter(chapter.slug, namespace, device="cpu").quote(study.quoted())
+
+
+def test_a_name_glued_twice_is_refused_with_a_sentence(monkeypatch):
+    monkeypatch.delenv(presets.RESOLVED_ENV, raising=False)
+    chapter = Chapter("00_foundations", {**PUBLISHED_00, "preset": "smoke"}, device="cpu")
+    with pytest.raises(ConfigError, match=r"^00_foundations glues epochs, paper_lr twice "):
+        chapter.quote({"paper_lr": 0.1, "epochs": 3, "new": 1})
+    chapter.quote({"new": 1})
 
 
 def test_nothing_changes_for_the_published_preset_or_a_preset_mu_book_resolved(monkeypatch):

@@ -46,13 +46,11 @@ MEMBER_DIRECTION = {"correctness": 1.0, "confidence": 1.0, "entropy": -1.0,
                     "modified_entropy": -1.0}
 
 
-PAPER_TRAINING_LR = 0.1  # the references' training rate (Unlearn-Sparse's ResNet-18)
-
-
 def quoted() -> dict:
-    """The values the chapter's prose quotes: the references' training rate, the share of
-    retraining's forgetting that counts as forgetting, and the claims' confidence."""
-    return {"paper_lr": PAPER_TRAINING_LR, "forgot_share": f"{FORGOT_SHARE:.0%}",
+    """The values the chapter's prose quotes: the share of retraining's forgetting that counts
+    as forgetting, and the claims' confidence (the references' training rate is the `paper`
+    preset's `lr`, glued by `Chapter` as `paper_lr`)."""
+    return {"forgot_share": f"{FORGOT_SHARE:.0%}",
             "confidence": f"{CONFIDENCE:.0%}"}
 
 
