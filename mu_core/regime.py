@@ -24,12 +24,18 @@ from .attacks.mia.lira import leave_one_out_scores, lira_scores, lira_statistic,
 from .data import ImageData
 from .errors import ConfigError
 from .train import Recipe, predict
-from .splits import Split
+from .splits import Split, make_split
 from .zoo import shadow_models, trained_model
 
 SHADOW_COUNT = 16  # the fewest the book trains (Carlini et al. show LiRA works from 16 on)
 MIN_AUC, MIN_TPR = 0.62, 0.05  # what issue 31 asks of a leaky cpu regime
 STATISTIC = "scaled_confidence"  # Carlini et al.'s log(p_y / (1 - p_y))
+
+
+def quoted() -> dict:
+    """What a chapter's prose says of the regime before it is measured."""
+    return {"regime_shadow_count": SHADOW_COUNT, "regime_min_auc": MIN_AUC,
+            "regime_min_tpr": f"{MIN_TPR:.0%}"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,16 @@ class Leakage:
         """Why membership claims cannot be tested on this model (None: LiRA's AUC interval
         lies above chance)."""
         return claims.attack_signal(self.auc, "online LiRA")
+
+    def as_dict(self) -> dict:
+        """Plain numbers for a results JSON (the AUC with its interval's ends and n)."""
+        return {"train_accuracy": self.train_accuracy, "test_accuracy": self.test_accuracy,
+                "gap": self.gap, "auc": self.auc.estimate, "auc_low": float(self.auc.low),
+                "auc_high": float(self.auc.high), "auc_n": self.auc.n,
+                "tpr_at_1pct_fpr": self.tpr_at_1pct_fpr, "shadow_auc": self.shadow_auc,
+                "shadow_tpr_at_1pct_fpr": self.shadow_tpr_at_1pct_fpr,
+                "shadow_count": self.shadow_count, "pool_size": self.pool_size,
+                "no_signal": self.no_signal()}
 
     def quoted(self, prefix: str = "regime_") -> dict:
         """The numbers the prose may quote."""
@@ -117,6 +133,15 @@ def of_trained(data: ImageData, split: Split, architecture: str, recipe: Recipe,
                    shadow_count=shadow_count, **architecture_options)
 
 
+def of_setting(data: ImageData, spec: dict, architecture: str, recipe: Recipe, *,
+               seed: int = 0, shadow_count: int = SHADOW_COUNT,
+               **architecture_options) -> Leakage:
+    """`of_trained` on the split a chapter's forgetting setting `spec` (`make_split`'s
+    arguments) draws with this seed: the trained model the chapter unlearns from."""
+    return of_trained(data, make_split(data, seed=seed, **spec), architecture, recipe,
+                      seed=seed, shadow_count=shadow_count, **architecture_options)
+
+
 def table(leakage: Leakage, paper: dict | None = None) -> pd.DataFrame:
     """The regime table: our numbers beside the paper's where it gives them (`paper`: any of
     train_accuracy, test_accuracy, gap, auc, tpr in percent or AUC units)."""
@@ -131,6 +156,8 @@ def table(leakage: Leakage, paper: dict | None = None) -> pd.DataFrame:
         "TPR at 1% FPR (%)": (f"{100 * leakage.tpr_at_1pct_fpr:.1f}", paper.get("tpr")),
         f"leave-one-out AUC over the {leakage.shadow_count} shadow models":
             (f"{leakage.shadow_auc:.3f}", None),
+        "membership claims testable": (leakage.no_signal() or "yes: the AUC's interval "
+                                       "lies above 0.5", None),
     }
     frame = pd.DataFrame({"here": {k: v[0] for k, v in rows.items()},
                           "paper": {k: "-" if v[1] is None else str(v[1])

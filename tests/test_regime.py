@@ -56,3 +56,18 @@ def test_the_table_shows_the_interval_and_the_papers_numbers(leakages):
         f"{auc.estimate:.3f} [{auc.low:.3f}, ")
     assert table.loc["test accuracy (%)", "paper"] == "94.3"
     assert table.loc["TPR at 1% FPR (%)", "paper"] == "-"
+
+
+def test_the_table_says_whether_membership_claims_are_testable(leakages):
+    testable = "membership claims testable"
+    assert regime.table(leakages["memorised"]).loc[testable, "here"].startswith("yes")
+    assert "online LiRA" in regime.table(leakages["untrained"]).loc[testable, "here"]
+
+
+def test_a_results_json_gets_the_auc_with_its_interval(leakages):
+    found = leakages["memorised"].as_dict()
+    auc = leakages["memorised"].auc
+    assert (found["auc_low"], found["auc"], found["auc_high"]) == (auc.low, auc.estimate,
+                                                                   auc.high)
+    assert found["gap"] == pytest.approx(found["train_accuracy"] - found["test_accuracy"])
+    assert found["no_signal"] is None and found["shadow_count"] == 8
