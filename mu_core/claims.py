@@ -12,7 +12,9 @@ interval and n, or the precondition that failed) and one of four verdicts:
   it names did not run); `here` names it with the measured number.
 
 A rule builds its `Interval` with one of the primitives below (over seeds, over samples,
-for counts) and hands it to `judge`, never compares two bare means. Batch runs and the
+for counts) and hands it to `judge`, never compares two bare means. A claim on several
+effects at once ("for every method", "A and B") is a conjunction of named `Part`s, each with
+its own verdict or its own failed precondition, decided by `judge_parts`. Batch runs and the
 verdicts page read verdicts by id, so an id names the claim, not its position.
 """
 
@@ -220,6 +222,28 @@ def side(interval: Interval, boundary: float = 0.0, *, above: bool = True) -> st
     return INCONCLUSIVE
 
 
+def not_above(interval: Interval, boundary: float = 0.0) -> str:
+    """The verdict on "the effect is not above `boundary`" (at most it; a tie holds): held
+    when the whole interval is at or below it, did not hold when the whole interval is
+    strictly above, inconclusive when it straddles (`side` with the outcomes swapped)."""
+    outcome = side(interval, boundary)
+    return {HELD: NOT_HELD, NOT_HELD: HELD}.get(outcome, outcome)
+
+
+def within(interval: Interval, margin: float) -> str:
+    """The verdict on "the change is none" (|change| < `margin`): held when the whole
+    interval lies strictly inside (-margin, margin), did not hold when it lies wholly
+    outside on one side (touching a band edge counts there), inconclusive when it crosses
+    a band edge. An effect with no value is not testable."""
+    if not math.isfinite(interval.estimate):
+        return NOT_TESTABLE
+    if -margin < interval.low and interval.high < margin:
+        return HELD
+    if interval.low >= margin or interval.high <= -margin:
+        return NOT_HELD
+    return INCONCLUSIVE
+
+
 def all_of(verdicts) -> str:
     """The verdict of a conjunction ("each of the named methods"): did not hold if any part
     did not hold, not testable if any part could not be tested, inconclusive if any part is,
@@ -281,32 +305,112 @@ def forgot(method: str, forget_accuracy: Interval, trained_accuracy: float,
                  f"trained model's {trained_accuracy:.3f}, a drop not above {margin:g}")
 
 
+def reasons_text(reasons) -> str | None:
+    """The failed preconditions among `reasons` (strings or None) joined by "; ", or None
+    when every one held."""
+    return "; ".join(r for r in reasons if r) or None
+
+
+@dataclass(frozen=True)
+class Part:
+    """One named part of a conjunction (`judge_parts`): its `effect` and the `outcome` read
+    from it (`side`, `not_above`, `within`, ...), or, when a precondition of this part
+    failed, the `reason` (the part is then not testable, whatever `outcome` says, and
+    `effect` may be None). `note` follows the effect's interval in `here`."""
+
+    effect: Interval | None
+    outcome: str = NOT_TESTABLE
+    reason: str | None = None
+    note: str = ""
+
+    def __post_init__(self):
+        if self.outcome not in VERDICTS:
+            raise ConfigError(f"a part's outcome must be one of {', '.join(VERDICTS)}, got "
+                              f"{self.outcome!r}.")
+        if not self.reason and not isinstance(self.effect, Interval):
+            raise ConfigError("a part needs an effect (an Interval) or the reason it has none.")
+
+    @property
+    def verdict(self) -> str:
+        return NOT_TESTABLE if self.reason else self.outcome
+
+    def text(self, digits: int = 3, scale: float = 1.0) -> str:
+        """The effect's interval and the note, or "not testable (<reason>)"."""
+        if self.reason:
+            return f"not testable ({self.reason})"
+        return self.effect.text(digits, scale) + self.note
+
+
+def part(effect: Interval | None, boundary: float = 0.0, *, above: bool = True,
+         reason: str | None = None, note: str = "") -> Part:
+    """A `Part` on "the effect is above `boundary`" (below, `above=False`): the `side` of it
+    the effect's interval lies on, or not testable with `reason`."""
+    outcome = NOT_TESTABLE if reason else side(effect, boundary, above=above)
+    return Part(effect, outcome, reason, note)
+
+
+def judge_parts(claim_id: str, claim: str, paper: str, parts: dict[str, Part], *,
+                label: str = "", unmet_reasons=(), note: str = "", empty: str | None = None,
+                digits: int = 3, scale: float = 1.0, outcomes: bool = False,
+                brief: str = "") -> Claim:
+    """A claim on several named parts at once (`parts`: name -> `Part`).
+
+    The verdict: `not testable here` with the reasons when a precondition of the whole
+    claim failed (`unmet_reasons`: strings or None), or when there is no part; else the
+    conjunction (`all_of`) of the parts' verdicts, a part with a reason counting as not
+    testable. So the claim did not hold when any part did not hold, even beside parts that
+    could not be tested or were inconclusive (one counter-example decides a conjunction);
+    else it is not testable when any part could not be tested (no amount of data at this
+    scale would settle it); else inconclusive when any part straddles its boundary; held
+    only when every part held.
+
+    `here`: "<label>: <name> <interval>; <name> not testable (<reason>); ...; <note>"
+    (no "<label>: " without a label, and a part named "" shows its interval alone), each
+    interval with `digits` and times `scale`; with `outcomes`, each tested part's verdict
+    in parentheses after it. With `brief` (what the parts are, e.g. "comparisons"), `here`
+    opens with how many of them held and lists only the others, with their verdicts. With
+    no part, `here` is `empty` (default "<label>: nothing to compare")."""
+    reason = reasons_text(unmet_reasons)
+    if reason:
+        return Claim(claim_id, claim, paper, reason, NOT_TESTABLE)
+    prefix = f"{label}: " if label else ""
+    if not parts:
+        here = empty if empty is not None else f"{prefix}nothing to compare"
+        return Claim(claim_id, claim, paper, here + (f"; {note}" if note else ""),
+                     NOT_TESTABLE)
+
+    def shown(name: str, p: Part) -> str:
+        text = f"{name} {p.text(digits, scale)}" if name else p.text(digits, scale)
+        return text + (f" ({p.verdict})" if (outcomes or brief) and not p.reason else "")
+    listed = {n: p for n, p in parts.items() if not (brief and p.verdict == HELD)}
+    here = (prefix + "; ".join(shown(n, p) for n, p in listed.items())) if listed else ""
+    if brief:
+        held = sum(p.verdict == HELD for p in parts.values())
+        here = f"held in {held} of {len(parts)} {brief}" + (f"; {here}" if here else "")
+    return Claim(claim_id, claim, paper, here + (f"; {note}" if note else ""),
+                 all_of(p.verdict for p in parts.values()))
+
+
 def judge(claim_id: str, claim: str, paper: str, effect: Interval, *, label: str,
           boundary: float = 0.0, above: bool = True, unmet_reasons=(), digits: int = 3,
           scale: float = 1.0) -> Claim:
-    """A claim on one effect: `not testable here` with the reasons when any precondition
-    failed (`unmet_reasons`: strings or None), else the side of `boundary` the effect's
-    interval lies on. `here` reads "<label>: <estimate> [<low>, <high>], <n>"."""
-    reasons = [r for r in unmet_reasons if r]
-    if reasons:
-        return Claim(claim_id, claim, paper, "; ".join(reasons), NOT_TESTABLE)
-    here = f"{label}: {effect.text(digits, scale)}"
-    return Claim(claim_id, claim, paper, here, side(effect, boundary, above=above))
+    """A claim on one effect (`judge_parts` with one part): `not testable here` with the
+    reasons when any precondition failed (`unmet_reasons`: strings or None), else the side
+    of `boundary` the effect's interval lies on. `here` reads "<label>: <estimate> [<low>,
+    <high>], <n>"."""
+    return judge_parts(claim_id, claim, paper, {"": part(effect, boundary, above=above)},
+                       label=label, unmet_reasons=unmet_reasons, digits=digits, scale=scale)
 
 
 def judge_each(claim_id: str, claim: str, paper: str, effects: dict[str, Interval], *,
                label: str, boundary: float = 0.0, above: bool = True, unmet_reasons=(),
                digits: int = 3, scale: float = 1.0) -> Claim:
-    """A claim on every named effect at once (`effects`: name -> interval): the
-    conjunction (`all_of`) of each effect's side of `boundary`; `here` lists them all."""
-    reasons = [r for r in unmet_reasons if r]
-    if reasons:
-        return Claim(claim_id, claim, paper, "; ".join(reasons), NOT_TESTABLE)
-    if not effects:
-        return Claim(claim_id, claim, paper, f"{label}: nothing to compare", NOT_TESTABLE)
-    parts = "; ".join(f"{name} {effect.text(digits, scale)}" for name, effect in effects.items())
-    outcome = all_of(side(e, boundary, above=above) for e in effects.values())
-    return Claim(claim_id, claim, paper, f"{label}: {parts}", outcome)
+    """A claim on every named effect at once (`effects`: name -> interval), each on the same
+    side of `boundary`: `judge_parts` with no precondition of its own to any part; `here`
+    lists them all."""
+    parts = {name: part(effect, boundary, above=above) for name, effect in effects.items()}
+    return judge_parts(claim_id, claim, paper, parts, label=label,
+                       unmet_reasons=unmet_reasons, digits=digits, scale=scale)
 
 
 # ------------------------------------------------------------------------------- display

@@ -439,7 +439,7 @@ def test_flawless_rule_needs_ua_and_mia_above_99_percent_over_the_seeds():
     assert study.flawless_class_forgetting(runs([0.9, 0.91, 0.92])).verdict == "did not hold"
     no_signal = study.flawless_class_forgetting(runs(1.0, signal=[0.5, 0.49, 0.52]))
     assert no_signal.verdict == "not testable here"
-    assert "dense MIA the confidence SVC has no signal" in no_signal.here
+    assert "dense MIA not testable (the confidence SVC has no signal" in no_signal.here
     # UA misses on every seed: it fails whatever the attack (forgetting is the claim)
     assert study.flawless_class_forgetting(
         runs(0.5, signal=[0.5, 0.49, 0.52])).verdict == "did not hold"

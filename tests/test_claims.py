@@ -172,6 +172,122 @@ def test_judge_each_is_the_conjunction_and_lists_every_effect():
     assert claims.judge_each("c", "claim", "paper", effects, label="x").verdict == NOT_HELD
 
 
+def test_within_is_held_inside_the_band_only():
+    assert claims.within(Interval(0.0, -0.1, 0.1, "n"), 0.2) == HELD
+    assert claims.within(Interval(0.0, -0.1, 0.2, "n"), 0.2) == INCONCLUSIVE  # touches it
+    assert claims.within(Interval(0.0, -0.2, 0.1, "n"), 0.2) == INCONCLUSIVE  # either edge
+    assert claims.within(Interval(0.3, 0.2, 0.4, "n"), 0.2) == NOT_HELD
+    assert claims.within(Interval(-0.3, -0.4, -0.2, "n"), 0.2) == NOT_HELD
+    assert claims.within(Interval(0.0, -0.5, 0.5, "n"), 0.2) == INCONCLUSIVE
+    assert claims.within(Interval(math.nan, -math.inf, math.inf, "0 seeds"), 0.2) == \
+        NOT_TESTABLE
+
+
+def test_not_above_is_side_with_the_outcomes_swapped_so_a_tie_holds():
+    tie = Interval(0.0, 0.0, 0.0, "3 seeds, paired")  # side(above=False) calls this NOT_HELD
+    assert claims.not_above(tie) == HELD
+    assert claims.not_above(Interval(-0.2, -0.3, -0.1, "n")) == HELD
+    assert claims.not_above(Interval(0.2, 0.1, 0.3, "n"), 0.05) == NOT_HELD
+    assert claims.not_above(Interval(0.2, 0.1, 0.3, "n"), 0.3) == HELD  # reads the boundary
+    assert claims.not_above(Interval(0.0, -0.1, 0.1, "n")) == INCONCLUSIVE
+    assert claims.not_above(Interval(math.nan, -math.inf, math.inf, "0 seeds")) == NOT_TESTABLE
+
+
+ABOVE = Interval(0.3, 0.2, 0.4, "3 seeds, paired")  # above 0
+BELOW = Interval(-0.3, -0.4, -0.2, "3 seeds, paired")
+STRADDLES = Interval(0.1, -0.1, 0.3, "3 seeds, paired")
+
+
+def test_a_part_takes_the_side_of_its_boundary_unless_a_precondition_failed():
+    assert claims.part(ABOVE).verdict == HELD
+    assert claims.part(ABOVE, 0.5).verdict == NOT_HELD  # reads the boundary
+    assert claims.part(BELOW, above=False).verdict == HELD
+    untested = claims.part(ABOVE, reason="the method did not forget")
+    assert untested.verdict == NOT_TESTABLE and untested.effect == ABOVE
+    # a reason makes the part not testable whatever outcome it was given
+    assert claims.Part(ABOVE, HELD, "LiRA has no signal").verdict == NOT_TESTABLE
+    assert claims.Part(None, reason="nothing was recorded").verdict == NOT_TESTABLE
+    with pytest.raises(ConfigError, match="effect"):
+        claims.Part(None, HELD)
+    with pytest.raises(ConfigError, match="outcome"):
+        claims.Part(ABOVE, "maybe")
+
+
+def _verdict(*parts, **options) -> str:
+    return claims.judge_parts("c", "claim", "paper", {f"p{i}": p for i, p in enumerate(parts)},
+                              label="gap", **options).verdict
+
+
+def test_judge_parts_is_held_only_when_every_part_held():
+    assert _verdict(claims.part(ABOVE), claims.part(BELOW, above=False)) == HELD
+    assert _verdict(claims.part(ABOVE)) == HELD
+
+
+def test_judge_parts_did_not_hold_when_any_part_did_not_whatever_the_others():
+    failed = claims.part(BELOW)
+    assert _verdict(claims.part(ABOVE), failed) == NOT_HELD
+    # one counter-example decides the conjunction, even beside untested and unclear parts
+    assert _verdict(claims.part(ABOVE), claims.part(STRADDLES),
+                    claims.part(ABOVE, reason="no signal"), failed) == NOT_HELD
+
+
+def test_judge_parts_is_inconclusive_when_a_part_straddles_and_none_failed():
+    assert _verdict(claims.part(ABOVE), claims.part(STRADDLES)) == INCONCLUSIVE
+    assert _verdict(claims.Part(STRADDLES, claims.within(STRADDLES, 0.2))) == INCONCLUSIVE
+
+
+def test_judge_parts_is_not_testable_when_a_part_has_a_reason_and_none_failed():
+    # an untested part is not left out (that would make this held) ...
+    assert _verdict(claims.part(ABOVE), claims.part(ABOVE, reason="no signal")) == NOT_TESTABLE
+    # ... and outranks an unclear one: no more data at this scale would settle the claim
+    assert _verdict(claims.part(STRADDLES), claims.part(ABOVE, reason="no signal")) == \
+        NOT_TESTABLE
+    assert _verdict() == NOT_TESTABLE  # nothing to compare
+
+
+def test_judge_parts_names_a_claim_level_precondition_instead_of_deciding():
+    claim = claims.judge_parts("c", "claim", "paper", {"a": claims.part(BELOW)}, label="gap",
+                               unmet_reasons=[None, "LiRA has no signal", "nothing forgot"])
+    assert claim.verdict == NOT_TESTABLE  # not NOT_HELD: the part is not read at all
+    assert claim.here == "LiRA has no signal; nothing forgot"
+    assert _verdict(claims.part(ABOVE), unmet_reasons=[None]) == HELD
+
+
+def test_judge_parts_here_names_every_part_with_its_interval_or_reason():
+    parts = {"ga": claims.part(ABOVE),
+             "salun": claims.part(ABOVE, reason="salun did not forget"),
+             "ft": claims.part(STRADDLES, note=", not on every seed")}
+    claim = claims.judge_parts("c", "claim", "paper", parts, label="gain", note="not run: rl")
+    assert claim.here == ("gain: ga +0.300 [+0.200, +0.400], 3 seeds, paired; "
+                          "salun not testable (salun did not forget); "
+                          "ft +0.100 [-0.100, +0.300], 3 seeds, paired, not on every seed; "
+                          "not run: rl")
+    shown = claims.judge_parts("c", "claim", "paper", parts, outcomes=True, digits=1, scale=100)
+    assert shown.here == ("ga +30.0 [+20.0, +40.0], 3 seeds, paired (held); "
+                          "salun not testable (salun did not forget); "
+                          "ft +10.0 [-10.0, +30.0], 3 seeds, paired, not on every seed "
+                          "(inconclusive)")
+    one = claims.judge_parts("c", "claim", "paper", {"": claims.part(ABOVE)}, label="rho")
+    assert one.here == "rho: +0.300 [+0.200, +0.400], 3 seeds, paired"
+
+
+def test_judge_parts_brief_counts_the_held_parts_and_lists_the_others():
+    parts = {"a": claims.part(ABOVE), "b": claims.part(BELOW), "c": claims.part(ABOVE)}
+    claim = claims.judge_parts("c", "claim", "paper", parts, label="gap", brief="comparisons")
+    assert claim.here == ("held in 2 of 3 comparisons; "
+                          "gap: b -0.300 [-0.400, -0.200], 3 seeds, paired (did not hold)")
+    del parts["b"]
+    assert claims.judge_parts("c", "claim", "paper", parts, label="gap",
+                              brief="comparisons").here == "held in 2 of 2 comparisons"
+
+
+def test_judge_parts_with_nothing_to_compare_says_so():
+    claim = claims.judge_parts("c", "claim", "paper", {}, label="gain", note="not run: rl")
+    assert (claim.verdict, claim.here) == (NOT_TESTABLE, "gain: nothing to compare; not run: rl")
+    assert claims.judge_parts("c", "claim", "paper", {}, empty="needs the ablation").here == \
+        "needs the ablation"
+
+
 def test_the_claims_table_never_truncates_and_escapes():
     long_here = "here: " + ", ".join(f"method{i} +0.{i:03d}" for i in range(20)) + " <end>"
     table = claims.table([Claim("a_b", "claim", "paper", long_here, NOT_HELD)])

@@ -940,7 +940,7 @@ def test_class_vs_random_claim_pairs_the_mean_gains_by_seed():
               ("random", "ga"): (0.9, 0.9, 0.9), ("random", "ga+rsu"): (0.9, 0.91, 0.9)}
     claim = rsu.class_vs_random_claim(_part_two(values))
     assert (claim.id, claim.verdict) == ("rsu_gain_larger_for_class", "held")
-    assert "class minus random:  +0.103" in claim.here
+    assert "class minus random: +0.103" in claim.here
     # Table 5's 12 ToW gains sum to 0.53, Table 6's to 0.27
     assert claim.paper.startswith("paper: mean ToW gain Table 5 +0.044, Table 6 +0.02")
     values[("random", "ga+rsu")] = (1.1, 1.2, 1.2)

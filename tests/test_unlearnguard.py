@@ -15,8 +15,7 @@ from mu_core.attacks import backdoor
 from mu_core.attacks.inversion import class_representatives
 from mu_core.attacks.reconstruct import (ReconstructionConfig, SurrogateReLU, centre_of,
                                          prior_loss, reconstruct, stationarity_loss)
-from mu_core.claims import (HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, VERDICTS, Interval,
-                             wilson)
+from mu_core.claims import HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, VERDICTS, wilson
 from mu_core.errors import ConfigError
 from mu_core.maxmargin import (MarginRecipe, homogeneous_mlp, margin_loss, margins, predictions,
                                prune_randomly, train_to_margin)
@@ -622,14 +621,6 @@ def test_the_base_run_holds_every_claim_and_round_trips_through_json():
     assert study.Results.from_json({**results.to_json(), "other": 1}) == results
 
 
-def test_within_is_held_inside_the_band_only():
-    assert study.within(Interval(0.0, -0.1, 0.1, "n"), 0.2) == HELD
-    assert study.within(Interval(0.0, -0.1, 0.2, "n"), 0.2) == INCONCLUSIVE  # touches it
-    assert study.within(Interval(0.3, 0.2, 0.4, "n"), 0.2) == NOT_HELD
-    assert study.within(Interval(-0.3, -0.4, -0.2, "n"), 0.2) == NOT_HELD
-    assert study.within(Interval(0.0, -0.5, 0.5, "n"), 0.2) == INCONCLUSIVE
-
-
 def test_verified_count_removes_the_chance_share():
     # 30 of 40 beat their null: (0.75 - 0.5) / 0.5 = half of the 40 samples held
     interval = study.verified_count(30, 40)
@@ -643,7 +634,8 @@ def test_mia_accuracy_claim():
     unclear = with_rate(r, "sample_level", "unlearning samples", "after", Accuracy=0.7)
     blind = replace(r, mia_signal={"requested": [20, 40], "unseen": [20, 40]})
     assert verdicts(rule, r, fell, unclear, blind) == [HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
-    assert rule(blind).here.startswith("INA fall: the MIA has no signal on the trained model")
+    assert rule(blind).here.startswith("INA fall not testable (the MIA has no signal on the "
+                                       "trained model")
     # a part that cannot be tested does not save a part that did not hold
     blind_fell = with_rate(blind, "sample_level", "unlearning samples", "after", Accuracy=0.2)
     assert rule(blind_fell).verdict == NOT_HELD
@@ -770,7 +762,7 @@ def test_robustness_claim_needs_both_changes():
         [HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
     # without a planted backdoor the reconstruction's parts still decide a failure
     assert rule(robust(never, "pruned", ssim=r.ssim["after"])).verdict == NOT_HELD
-    assert "pruned: ASR: the backdoor is not planted" in rule(never).here
+    assert "pruned: ASR not testable (the backdoor is not planted" in rule(never).here
 
 
 def test_relearning_claim():

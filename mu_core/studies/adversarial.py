@@ -13,6 +13,7 @@ attacker on D_f against D_v. The ablation is the adversarial method with beta = 
 from __future__ import annotations
 
 import inspect
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,8 @@ import pandas as pd
 from .. import plots
 from ..attacks.mia import (MIA_FEATURES, SENSITIVITY_SAMPLES, SENSITIVITY_SCALE, learned_attack,
                            mia_efficacy_from_predictions)
-from ..claims import (HELD, NOT_HELD, NOT_TESTABLE, Claim, Interval, all_of, attack_signal,
-                      mean_interval, side)
+from ..claims import (Claim, Interval, Part, attack_signal, judge_parts, mean_interval,
+                      not_above, part, reasons_text)
 from ..data import ImageData
 from ..errors import MAX_EPOCHS, check_budget
 from ..metrics import (accuracy_on, average_disparity, scores_from_predictions,
@@ -265,7 +266,8 @@ def moving_average(values, window: int) -> np.ndarray:
 # Claim rules. Each reads the per-seed runs of `compare` (with the trained model's rows):
 # a comparison of two methods is their paired difference over the seeds both ran, decided
 # by which side of the claim's boundary its 95% interval lies (`claims`); "every
-# configuration" is the conjunction (`all_of`) over the (setting, density) pairs that ran.
+# configuration" is the conjunction (`claims.judge_parts`) over the (setting, density) pairs
+# that ran.
 # A part whose presupposition failed here (the attack has no signal on the trained model,
 # the method did not forget) is "not testable here" with the measured reason. "At least 5x
 # faster" is "at most a fifth of the time" (the paper's conclusion; its run times give
@@ -350,36 +352,8 @@ def _configurations(runs: pd.DataFrame, needed=("adversarial", "retrain"), setti
     return found
 
 
-def _part(interval: Interval, boundary: float = 0.0, reasons=(), *, at_most: bool = False):
-    """(verdict, interval) of one part of a claim: not testable with its reasons when one
-    is given, else the side of `boundary` the interval lies on ("above", or with `at_most`
-    "not above": a tie holds)."""
-    reasons = [r for r in reasons if r]
-    if reasons:
-        return NOT_TESTABLE, "; ".join(reasons)
-    outcome = side(interval, boundary)
-    if at_most:
-        outcome = {HELD: NOT_HELD, NOT_HELD: HELD}.get(outcome, outcome)
-    return outcome, interval
-
-
-def _combined(claim_id: str, claim: str, paper: str, label: str, parts: dict, *,
-              nothing: str, digits: int = 2, scale: float = 100, brief: bool = False) -> Claim:
-    """A claim on every part at once (`parts`: name -> (verdict, interval or reason)): the
-    conjunction of the parts' verdicts; `here` lists every part, or with `brief` counts the
-    held ones and lists the others."""
-    if not parts:
-        return Claim(claim_id, claim, paper, nothing, NOT_TESTABLE)
-
-    def text(name, value):
-        return f"{name} {value.text(digits, scale) if isinstance(value, Interval) else value}"
-    shown = {n: p for n, p in parts.items() if not (brief and p[0] == HELD)}
-    here = f"{label}: " + "; ".join(f"{text(n, v)} [{o}]" if brief else text(n, v)
-                                    for n, (o, v) in shown.items())
-    if brief:
-        held = sum(o == HELD for o, _ in parts.values())
-        here = f"held in {held} of {len(parts)} comparisons" + (f"; {here}" if shown else "")
-    return Claim(claim_id, claim, paper, here, all_of(o for o, _ in parts.values()))
+# Every claim here is a conjunction of parts (`claims.judge_parts`), shown in points of %
+_judge = partial(judge_parts, digits=2, scale=100)
 
 
 def lowest_disparity(runs: pd.DataFrame) -> Claim:
@@ -394,13 +368,13 @@ def lowest_disparity(runs: pd.DataFrame) -> Claim:
         reason = not_forgotten(chosen, setting, "adversarial")
         for m in BASELINES:
             if m in set(chosen.method):
-                parts[f"{setting} {density} {m} - ours"] = _part(
-                    paired(chosen, setting, m, "adversarial", "disparity"), reasons=[reason])
-    return _combined("lowest_disparity_everywhere",
-                     "The adversarial method is the closest to retraining (lowest average "
-                     "disparity) in every configuration.", paper_lowest_disparity(),
-                     "baseline's disparity - ours (points)", parts,
-                     nothing="needs retrain, adversarial and a baseline in a configuration")
+                parts[f"{setting} {density} {m} - ours"] = part(
+                    paired(chosen, setting, m, "adversarial", "disparity"), reason=reason)
+    return _judge("lowest_disparity_everywhere",
+                  "The adversarial method is the closest to retraining (lowest average "
+                  "disparity) in every configuration.", paper_lowest_disparity(), parts,
+                  label="baseline's disparity - ours (points)",
+                  empty="needs retrain, adversarial and a baseline in a configuration")
 
 
 def flawless_class_forgetting(runs: pd.DataFrame) -> Claim:
@@ -412,15 +386,15 @@ def flawless_class_forgetting(runs: pd.DataFrame) -> Claim:
     parts = {}
     for setting, density in _configurations(runs, ("adversarial",), "class"):
         chosen = configuration(runs, setting, density)
-        for score, reasons in (("UA", ()), ("MIA", [no_mia_signal(chosen, setting)])):
-            parts[f"{density} {score}"] = _part(
+        for score, reason in (("UA", None), ("MIA", no_mia_signal(chosen, setting))):
+            parts[f"{density} {score}"] = part(
                 mean_interval(chosen[chosen.method == "adversarial"][score]), FLAWLESS,
-                reasons)
-    return _combined("flawless_class_forgetting",
-                     "Whole-class forgetting: the adversarial method reaches UA and "
-                     "MIA-efficacy of 100%.", paper_flawless(),
-                     f"mean (%), above {100 * FLAWLESS:g} to hold", parts,
-                     nothing="needs the adversarial method in class forgetting")
+                reason=reason)
+    return _judge("flawless_class_forgetting",
+                  "Whole-class forgetting: the adversarial method reaches UA and "
+                  "MIA-efficacy of 100%.", paper_flawless(), parts,
+                  label=f"mean (%), above {100 * FLAWLESS:g} to hold",
+                  empty="needs the adversarial method in class forgetting")
 
 
 def vss_raises_forgetting(runs: pd.DataFrame) -> Claim:
@@ -430,13 +404,13 @@ def vss_raises_forgetting(runs: pd.DataFrame) -> Claim:
     parts = {}
     for setting, density in _configurations(runs, ("adversarial", ABLATION), "random"):
         chosen = configuration(runs, setting, density)
-        for score, reasons in (("UA", ()), ("MIA", [no_mia_signal(chosen, setting)])):
-            parts[f"{density} {score}"] = _part(
-                paired(chosen, setting, "adversarial", ABLATION, score), reasons=reasons)
-    return _combined("vss_raises_ua_and_mia",
-                     "V_ss raises UA and MIA-efficacy (random forgetting, with vs without "
-                     "V_ss).", paper_vss(), "with V_ss - without (points)", parts,
-                     nothing="needs the ablation")
+        for score, reason in (("UA", None), ("MIA", no_mia_signal(chosen, setting))):
+            parts[f"{density} {score}"] = part(
+                paired(chosen, setting, "adversarial", ABLATION, score), reason=reason)
+    return _judge("vss_raises_ua_and_mia",
+                  "V_ss raises UA and MIA-efficacy (random forgetting, with vs without "
+                  "V_ss).", paper_vss(), parts, label="with V_ss - without (points)",
+                  empty="needs the ablation")
 
 
 def five_times_faster(runs: pd.DataFrame) -> Claim:
@@ -445,13 +419,13 @@ def five_times_faster(runs: pd.DataFrame) -> Claim:
     parts = {}
     for setting, density in _configurations(runs):
         chosen = configuration(runs, setting, density)
-        parts[f"{setting} {density}"] = _part(
+        parts[f"{setting} {density}"] = part(
             paired(chosen, setting, "retrain", "adversarial", "seconds", scale=5))
-    return _combined("five_times_faster_than_retrain",
-                     "The adversarial method runs at least 5x faster than retraining.",
-                     paper_speedups(),
-                     "retrain - 5 x ours, " + run_time_label(runs, ("retrain", "adversarial")),
-                     parts, nothing="needs retrain and the adversarial method", scale=1)
+    return _judge("five_times_faster_than_retrain",
+                  "The adversarial method runs at least 5x faster than retraining.",
+                  paper_speedups(), parts,
+                  label="retrain - 5 x ours, " + run_time_label(runs, ("retrain", "adversarial")),
+                  empty="needs retrain and the adversarial method", scale=1)
 
 
 def closest_under_metric_attacks(runs: pd.DataFrame) -> Claim:
@@ -466,18 +440,18 @@ def closest_under_metric_attacks(runs: pd.DataFrame) -> Claim:
         chosen = configuration(runs, setting, density)
         forgot_reason = not_forgotten(chosen, setting, "adversarial")
         for feature, column in zip(MIA_FEATURES, METRIC_COLUMNS):
-            reasons = [forgot_reason, no_mia_signal(chosen, setting, feature)]
+            reason = reasons_text([forgot_reason, no_mia_signal(chosen, setting, feature)])
             for m in BASELINES:
                 if m in set(chosen.method):
-                    parts[f"{setting} {density} {feature} vs {m}"] = _part(
-                        _gap_difference(chosen, setting, m, column), reasons=reasons,
-                        at_most=True)
-    return _combined("closest_under_metric_attacks",
-                     "The method generalises to independently trained metric attackers: "
-                     "under each of them it is the closest to retraining (ties count).",
-                     "paper Figure 2 and Section 4.4 (qualitative)",
-                     "|ours - retrain| - |baseline - retrain| (points), not above 0 to hold",
-                     parts, nothing="needs retrain, adversarial and a baseline", brief=True)
+                    gap = _gap_difference(chosen, setting, m, column)
+                    parts[f"{setting} {density} {feature} vs {m}"] = Part(
+                        gap, not_above(gap), reason)
+    return _judge("closest_under_metric_attacks",
+                  "The method generalises to independently trained metric attackers: "
+                  "under each of them it is the closest to retraining (ties count).",
+                  "paper Figure 2 and Section 4.4 (qualitative)", parts,
+                  label="|ours - retrain| - |baseline - retrain| (points), not above 0 to hold",
+                  empty="needs retrain, adversarial and a baseline", brief="comparisons")
 
 
 def _gap_difference(runs: pd.DataFrame, setting: str, method: str, column: str) -> Interval:
@@ -504,14 +478,14 @@ def attacker_driven_to_chance(runs: pd.DataFrame) -> Claim:
         before = per_seed(chosen, setting, TRAINED, "attacker_auc")
         reason = attack_signal(mean_interval(before), "the learned attacker")
         distance = chosen.assign(distance=(chosen.attacker_auc - 0.5).abs())
-        parts[density] = _part(paired(distance, setting, TRAINED, "adversarial", "distance"),
-                               reasons=[reason])
-    return _combined("attacker_driven_to_chance",
-                     "The game drives the attacker towards chance on D_f vs D_v (the paper's "
-                     "equilibrium: predictions of 0.5).",
-                     "paper Section 3 (stated aim, no number)",
-                     "|AUC - 0.5| trained - unlearned", parts, digits=3, scale=1,
-                     nothing="needs the adversarial method in random forgetting")
+        parts[density] = part(paired(distance, setting, TRAINED, "adversarial", "distance"),
+                              reason=reason)
+    return _judge("attacker_driven_to_chance",
+                  "The game drives the attacker towards chance on D_f vs D_v (the paper's "
+                  "equilibrium: predictions of 0.5).",
+                  "paper Section 3 (stated aim, no number)", parts,
+                  label="|AUC - 0.5| trained - unlearned", digits=3, scale=1,
+                  empty="needs the adversarial method in random forgetting")
 
 
 def claims(runs: pd.DataFrame) -> list[Claim]:

@@ -26,8 +26,8 @@ import torch
 
 from .. import dryrun, models, plots
 from ..attacks.mra import MRAConfig, membership_recall
-from ..claims import (CONFIDENCE, HELD, NOT_HELD, NOT_TESTABLE, Claim, Interval, all_of,
-                      forgot, judge, judge_each, mean_interval, paired_difference,
+from ..claims import (CONFIDENCE, HELD, NOT_HELD, Claim, Interval, Part, forgot, judge,
+                      judge_each, judge_parts, mean_interval, paired_difference, part,
                       rate_difference, side, unmet, verdict, wilson)
 from ..data import ImageData
 from ..errors import ConfigError
@@ -621,23 +621,10 @@ def methods_that_forgot(reasons: dict, among=None) -> list[str]:
     return [m for m, reason in reasons.items() if not reason and (among is None or m in among)]
 
 
-def judge_methods(claim_id: str, claim: str, paper_text: str, effects: dict[str, Interval],
-                  reasons: dict, *, label: str, above: bool = True) -> Claim:
-    """A claim on every named effect (`effects`: name -> interval, boundary 0), each with its
-    own precondition (`reasons`: name -> reason or None): a part whose precondition failed
-    is not testable and says why, the others take their side of 0, and the claim is their
-    conjunction (`all_of`: one part that did not hold decides)."""
-    if not effects:
-        return Claim(claim_id, claim, paper_text, f"{label}: nothing ran", NOT_TESTABLE)
-    parts, outcomes = [], []
-    for name, effect in effects.items():
-        if reasons.get(name):
-            parts.append(f"{name} not testable ({reasons[name]})")
-            outcomes.append(NOT_TESTABLE)
-        else:
-            parts.append(f"{name} {effect.text()}")
-            outcomes.append(side(effect, above=above))
-    return Claim(claim_id, claim, paper_text, f"{label}: " + "; ".join(parts), all_of(outcomes))
+def _method_parts(effects: dict[str, Interval], reasons: dict) -> dict[str, Part]:
+    """Each method's effect above 0 as a part of a claim (`claims.judge_parts`), not
+    testable where the method did not forget (`reasons`: method -> reason or None)."""
+    return {m: part(effect, reason=reasons.get(m)) for m, effect in effects.items()}
 
 
 def _seed_effect(values: pd.Series) -> Interval:
@@ -669,13 +656,13 @@ def forgetting_claim(rows: pd.DataFrame, trained: dict, dataset: str) -> Claim:
                         if m in paper.ULM[key]}, dtype=float)
     paper_trm = paper.TRAINED[key]["forget"]
     evidence = f"TRM {paper_trm:.3f}; {_unsigned(theirs)}" if len(theirs) else ""
-    return judge_methods(
+    return judge_each(
         "every_method_forgot",
         f"Every MU method forgets: the ULM's forget accuracy drops from the TRM's to at most "
         f"{FORGOT_LITTLE:g} of it.",
         _paper_cell(every_method_forgot(theirs, paper_trm), paper.DATASETS[key], evidence),
-        effects, {}, label=f"ULM forget accuracy - {FORGOT_LITTLE:g} x TRM's "
-                           f"({trm.mean():.3f})", above=False)
+        effects, label=f"ULM forget accuracy - {FORGOT_LITTLE:g} x TRM's ({trm.mean():.3f})",
+        above=False)
 
 
 def _gain_effects(rows: pd.DataFrame, attack: str, subset: str) -> dict[str, Interval]:
@@ -694,23 +681,23 @@ def recall_claims(rows: pd.DataFrame, dataset: str, reasons: dict) -> list[Claim
         for subset in SUBSETS_CLAIMED:
             effects = _gain_effects(rows, attack, subset)
             theirs = paper_gain(components, effects, key, subset)
-            found.append(judge_methods(
+            found.append(judge_parts(
                 f"recall_every_method_{attack}{ID_SUFFIX[subset]}",
                 f"RCM improves {subset} accuracy for every MU method ({CASES[attack]}).",
                 _paper_cell(all_positive(theirs), paper.DATASETS[key], _listed(theirs)),
-                effects, reasons, label="ΔAcc = RCM - ULM"))
+                _method_parts(effects, reasons), label="ΔAcc = RCM - ULM"))
     for subset in SUBSETS_CLAIMED:
         open_rcm, closed_rcm = (seed_accuracies(rows, attack, "rcm", subset)
                                 for attack in ("open", "closed"))
         effects = {m: accuracy_difference(open_rcm[m], closed_rcm[m], sample_count(rows, subset))
                    for m in closed_rcm if m in open_rcm}
         theirs = paper_open_lead(effects, key, subset)
-        found.append(judge_methods(
+        found.append(judge_parts(
             f"open_beats_closed{ID_SUFFIX[subset]}",
             f"Open-source recall beats closed-source recall, for every method ({subset} "
             f"accuracy of the RCM).",
             _paper_cell(all_positive(theirs), paper.DATASETS[key], _listed(theirs)),
-            effects, reasons, label="open RCM - closed RCM"))
+            _method_parts(effects, reasons), label="open RCM - closed RCM"))
     return found
 
 
@@ -871,18 +858,17 @@ def stage_accuracies(rows: pd.DataFrame, subset: str = "forget") -> dict[str, pd
     return {stage: table.reindex(columns=methods) for stage, table in found.items()}
 
 
-def _step_effects(stages: dict, count, reasons: dict, prefix: str = ""):
+def _step_parts(stages: dict, count, reasons: dict, prefix: str = "") -> dict[str, Part]:
     """Each method's two steps, DST → DST+STU and DST+STU → DST+STU+TCH, as accuracy
-    differences, with the method's forgetting precondition for each."""
-    effects, step_reasons = {}, {}
+    differences above 0, each with the method's forgetting precondition."""
+    parts = {}
     names = list(STAGES)
     for method in stages["DST"].columns:
         for before, after in zip(names, names[1:]):
-            name = f"{method}{prefix} {before} → {after}"
-            effects[name] = accuracy_difference(stages[after][method], stages[before][method],
-                                                count)
-            step_reasons[name] = reasons.get(method)
-    return effects, step_reasons
+            parts[f"{method}{prefix} {before} → {after}"] = part(
+                accuracy_difference(stages[after][method], stages[before][method], count),
+                reason=reasons.get(method))
+    return parts
 
 
 def ablation_claims(rows: pd.DataFrame, paper_ablation: pd.DataFrame, dataset: str,
@@ -896,26 +882,26 @@ def ablation_claims(rows: pd.DataFrame, paper_ablation: pd.DataFrame, dataset: s
     found = []
     for subset in SUBSETS_CLAIMED:
         stages = stage_accuracies(rows, subset)
-        effects, step_reasons = _step_effects(stages, sample_count(rows, subset), reasons)
-        found.append(judge_methods(
+        found.append(judge_parts(
             f"ablation_order{ID_SUFFIX[subset]}",
             f"Each ablation component adds {subset} accuracy: DST < DST+STU < DST+STU+TCH, "
             f"for every method.",
             _paper_cell(ablation_ordered(paper_ablation, subset), paper_rows,
                         _stage_sequences(paper_ablation, subset)),
-            effects, step_reasons, label="accuracy gained at each step"))
+            _step_parts(stages, sample_count(rows, subset), reasons),
+            label="accuracy gained at each step"))
     for subset in SUBSETS_CLAIMED:
         stages = stage_accuracies(rows, subset)
         moves = {m: _seed_effect((stages["DST+STU"][m] - stages["ULM"][m]).abs()
                                  - (stages["DST"][m] - stages["ULM"][m]).abs())
                  for m in stages["DST"].columns}
-        found.append(judge_methods(
+        found.append(judge_parts(
             f"dst_near_ulm{ID_SUFFIX[subset]}",
             f"Section 5.4: the {subset} accuracy of DST alone is close to the ULM's: "
             f"nearer it than DST+STU's, for every method (ULM → DST → DST+STU).",
             _paper_cell(dst_near_ulm(paper_ablation, subset), paper_rows,
                         _stage_sequences(paper_ablation, subset, near)),
-            moves, reasons, label="|DST+STU - ULM| - |DST - ULM|"))
+            _method_parts(moves, reasons), label="|DST+STU - ULM| - |DST - ULM|"))
     return found
 
 
@@ -928,21 +914,18 @@ def diagonal_claim(rows: pd.DataFrame, reasons: dict) -> Claim:
     chosen = rows[rows.method.isin(dst.method) & rows.seed.isin(dst.seed)]
     per_class = {stage: seed_class_accuracies(chosen, attack, "rcm")
                  for stage, attack in STAGES.items()}
-    effects, step_reasons = {}, {}
+    parts = {}
     for c in per_class["DST"]:
         stages = {stage: table[c].reindex(columns=list(dict.fromkeys(dst.method)))
                   for stage, table in per_class.items()}
-        found, found_reasons = _step_effects(stages, sample_count(rows, forget_class=c),
-                                             reasons, prefix=f" class {c}")
-        effects |= found
-        step_reasons |= found_reasons
-    judged = judge_methods("confusion_diagonal_rises",
-                           "Figure 7: the diagonals of the forget set's confusion matrices "
-                           "become more noticeable at each stage, DST < DST+STU < "
-                           "DST+STU+TCH, in every forget class's row, for every method.",
-                           "Figure 7 (matrices drawn, no numbers)", effects, step_reasons,
-                           label="diagonal entry gained at each step")
-    return judged
+        parts |= _step_parts(stages, sample_count(rows, forget_class=c), reasons,
+                             prefix=f" class {c}")
+    return judge_parts("confusion_diagonal_rises",
+                       "Figure 7: the diagonals of the forget set's confusion matrices "
+                       "become more noticeable at each stage, DST < DST+STU < "
+                       "DST+STU+TCH, in every forget class's row, for every method.",
+                       "Figure 7 (matrices drawn, no numbers)", parts,
+                       label="diagonal entry gained at each step")
 
 
 def other_student_claims(rows: pd.DataFrame, other_student: str, reasons: dict) -> list[Claim]:
@@ -955,14 +938,14 @@ def other_student_claims(rows: pd.DataFrame, other_student: str, reasons: dict) 
         for subset in SUBSETS_CLAIMED:
             effects = _gain_effects(rows, OTHER_STUDENT[case], subset)
             theirs = paper_gain(CASES_COMPONENTS[case], effects, key, subset)
-            found.append(judge_methods(
+            found.append(judge_parts(
                 f"other_student_recalls{id_case}{ID_SUFFIX[subset]}",
                 f"A student of another architecture ({other_student}) still recalls: it "
                 f"improves {subset} accuracy for every method ({CASES[case]}).",
                 _paper_cell(all_positive(theirs),
                             f"{paper.DATASETS[key]} ({paper.ARCHITECTURES[key]})",
                             _listed(theirs)),
-                effects, reasons, label="ΔAcc = RCM - ULM"))
+                _method_parts(effects, reasons), label="ΔAcc = RCM - ULM"))
     return found
 
 

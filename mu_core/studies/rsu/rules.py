@@ -2,11 +2,12 @@
 
 Each rule builds a 95% interval (over the forget sets' samples in part one, which runs one
 seed; over seeds, paired, in part two) and decides by the side of the claim's boundary it
-lies on (`claims.side`); "every method" is the conjunction (`claims.all_of`). A claim on
-membership is not testable when LiRA has no signal on the shadow models; a claim on what a
-method removed, when the method did not forget. Each `paper` field counts how many of the
-paper's own printed cells bear the claim out (its Tables 5-6 contradict some of its claims):
-exact counts of a transcription, not measurements.
+lies on (`claims.side`); "every method" is the conjunction of the methods' parts
+(`claims.judge_parts`). A claim on membership is not testable when LiRA has no signal on
+the shadow models; a claim on what a method removed, when the method did not forget. Each
+`paper` field counts how many of the paper's own printed cells bear the claim out (its
+Tables 5-6 contradict some of its claims): exact counts of a transcription, not
+measurements.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ import pandas as pd
 from torch import Tensor
 
 from ... import claims as evidence
-from ...claims import (HELD, NOT_TESTABLE, Claim, Interval, all_of, attack_signal,
-                       bootstrap_difference, forgot, mean_interval, paired_difference,
-                       rate_difference, side,
-                       spearman_interval, wilson)
+from ...claims import (HELD, Claim, Interval, Part, attack_signal, bootstrap_difference,
+                       forgot, judge_parts, mean_interval, paired_difference, part,
+                       rate_difference, spearman_interval, wilson)
 from ...data import ImageData
 from ...papers import rsu as paper
 from .. import spoken_list
@@ -103,29 +103,11 @@ def claims(results: Results) -> list[Claim]:
             order_claim(results), reverse_claim(results)]
 
 
-def _part(effect: Interval, *, reason: str | None = None, boundary: float = 0.0,
-          above: bool = True, digits: int = 3, factor: float = 1.0) -> tuple[str, str]:
-    """(verdict, text) of one part of a claim: not testable with the `reason`, else the
-    side of `boundary` the effect's interval lies on."""
-    if reason:
-        return NOT_TESTABLE, f"not testable ({reason})"
-    return side(effect, boundary, above=above), effect.text(digits, factor)
-
-
-def _combined(claim_id: str, theirs: str, label: str, parts: dict[str, tuple[str, str]],
-              reasons=(), suffix: str = "") -> Claim:
-    """A claim over named parts: not testable with the `reasons` when a precondition of
-    the whole claim failed, else the conjunction (`all_of`) of the parts' verdicts, with
-    every part's effect in `here`."""
-    reasons = [r for r in reasons if r]
-    if reasons:
-        return Claim(claim_id, paper.CLAIMS[claim_id], theirs, "; ".join(reasons), NOT_TESTABLE)
-    if not parts:
-        return Claim(claim_id, paper.CLAIMS[claim_id], theirs,
-                     f"{label}: nothing to compare{suffix}", NOT_TESTABLE)
-    here = f"{label}: " + "; ".join(f"{name} {text}" for name, (_, text) in parts.items())
-    return Claim(claim_id, paper.CLAIMS[claim_id], theirs, here + suffix,
-                 all_of(v for v, _ in parts.values()))
+def _judge(claim_id: str, theirs: str, label: str, parts: dict[str, Part], reasons=(),
+           **options) -> Claim:
+    """`claims.judge_parts` with the claim's text from the paper module."""
+    return judge_parts(claim_id, paper.CLAIMS[claim_id], theirs, parts, label=label,
+                       unmet_reasons=reasons, **options)
 
 
 def _lira_reason(results: Results) -> str | None:
@@ -222,20 +204,19 @@ def risk_claim(results: Results, risk: str, metric: str) -> Claim:
     for method in _both_sets(runs, risk):
         high, low = (_changes(runs, name, method, column) for name in (f"{risk}_high", "low"))
         if high is None or low is None:
-            parts[method] = _part(None, reason="no per-sample values were recorded")
+            parts[method] = Part(None, reason="no per-sample values were recorded")
             continue
         if metric == "forget":
             effect = forgotten_share_difference(runs, risk, method)
         else:  # after minus before, so that the gap's sign does not matter
             effect = absolute_mean_difference(-high, -low)
-        factor, digits = (100, 1) if metric == "forget" else (1, 3)
-        parts[method] = _part(effect, reason=part_one_forgot(runs, risk, method),
-                              digits=digits, factor=factor)
+        parts[method] = part(effect, reason=part_one_forgot(runs, risk, method))
     reasons = [_lira_reason(results)] if risk == "mia" or metric == "mia_gap" else []
     measured = "share forgotten (points)" if metric == "forget" else "MIA gap"
-    return _combined(claim_id, paper_high_vs_low(risk, metric, metric == "mia_gap"),
-                     f"{measured}, High minus Low", parts, reasons,
-                     _not_run(set(runs.method), RISK_METHODS))
+    scale_, digits = (100, 1) if metric == "forget" else (1, 3)
+    return _judge(claim_id, paper_high_vs_low(risk, metric, metric == "mia_gap"),
+                  f"{measured}, High minus Low", parts, reasons,
+                  note=_not_run(set(runs.method), RISK_METHODS), digits=digits, scale=scale_)
 
 
 def _set_values(results: Results, name: str, column: str) -> np.ndarray | None:
@@ -248,9 +229,9 @@ def asr_claim(results: Results) -> Claim:
     the samples of both sets). Needs LiRA's signal: without it every ASR is a coin's."""
     high, low = (_set_values(results, name, "ASR") for name in ("mi_high", "low"))
     parts = {} if high is None or low is None else {
-        "MI High": _part(bootstrap_difference(high, low, "mean", seed=BOOTSTRAP_SEED))}
-    return _combined("mi_high_higher_asr", "paper: Fig. 2a (a plot, no numbers)",
-                     "mean ASR, High minus Low", parts, [_lira_reason(results)])
+        "MI High": part(bootstrap_difference(high, low, "mean", seed=BOOTSTRAP_SEED))}
+    return _judge("mi_high_higher_asr", "paper: Fig. 2a (a plot, no numbers)",
+                  "mean ASR, High minus Low", parts, [_lira_reason(results)])
 
 
 def entropy_claim(results: Results) -> Claim:
@@ -264,10 +245,10 @@ def entropy_claim(results: Results) -> Claim:
                                 ("mia_high", "MIA High", _lira_reason(results))):
         high = _set_values(results, name, "entropy")
         if high is not None and low is not None:
-            parts[label] = _part(bootstrap_difference(high, low, "median", seed=BOOTSTRAP_SEED),
-                                 reason=reason)
-    return _combined("high_more_entropy", "paper: Figs. 2b-c (plots, no numbers)",
-                     "median entropy (nats), High minus Low", parts)
+            parts[label] = part(bootstrap_difference(high, low, "median", seed=BOOTSTRAP_SEED),
+                                reason=reason)
+    return _judge("high_more_entropy", "paper: Figs. 2b-c (plots, no numbers)",
+                  "median entropy (nats), High minus Low", parts)
 
 
 def paper_tail() -> str:
@@ -291,13 +272,14 @@ def tail_claim(results: Results) -> Claim:
         flags = _set_values(results, name, "in_tail")
         if flags is not None:
             count = int(flags.sum()) if tail else int(len(flags) - flags.sum())
-            parts[label] = _part(wilson(count, len(flags)), boundary=0.5)
-    return _combined("high_in_tail", paper_tail(), "share of the set", parts)
+            parts[label] = part(wilson(count, len(flags)), 0.5)
+    return _judge("high_in_tail", paper_tail(), "share of the set", parts)
 
 
 def relearn_difference(results: Results, risk: str) -> tuple[Interval | None, str]:
     """Relearn epochs on the `risk` High set minus the Low set over the methods that
-    forgot (`part_one_forgot`), paired by method, with its t interval: part one has one
+    forgot (`part_one_forgot`), paired by method, with its t interval, and a note of the
+    methods left out (None and why, with fewer than two methods): part one has one
     run per method and set, so the methods are the replicates. A time beyond the budget
     counts as budget + 1 (a lower bound, which understates a censored High set); a method
     beyond it on both sets has no known order and is left out, named."""
@@ -318,7 +300,7 @@ def relearn_difference(results: Results, risk: str) -> tuple[Interval | None, st
         else []
     note = f" ({'; '.join(notes)})" if notes else ""
     if len(high) < 2:
-        return None, f"not testable (fewer than 2 methods to compare{note})"
+        return None, f"fewer than 2 methods to compare{note}"
     return paired_difference(high, low, unit="methods"), note
 
 
@@ -329,14 +311,11 @@ def relearn_claim(results: Results) -> Claim:
     parts = {}
     for risk, reason in (("mi", None), ("mia", _lira_reason(results))):
         effect, note = relearn_difference(results, risk)
-        if effect is None:
-            parts[risk.upper()] = (NOT_TESTABLE, note)
-        else:
-            verdict_, text = _part(effect, reason=reason, digits=2)
-            parts[risk.upper()] = (verdict_, text + (note if not reason else ""))
-    return _combined("high_relearn_longer", "paper: Figs. 3-4 (plots, no numbers)",
-                     "relearn epochs, High minus Low", parts,
-                     suffix=_not_run(set(results.risk_runs.method), RISK_METHODS))
+        parts[risk.upper()] = Part(None, reason=note) if effect is None else \
+            part(effect, reason=reason, note=note)
+    return _judge("high_relearn_longer", "paper: Figs. 3-4 (plots, no numbers)",
+                  "relearn epochs, High minus Low", parts, digits=2,
+                  note=_not_run(set(results.risk_runs.method), RISK_METHODS))
 
 
 def correlation_claim(results: Results) -> Claim:
@@ -344,9 +323,9 @@ def correlation_claim(results: Results) -> Claim:
     training samples (Spearman's rho with a Fisher-z interval above 0; needs LiRA's
     signal)."""
     rho = spearman_interval(results.loss, results.asr)
-    return _combined("loss_correlates_with_asr", "paper: Fig. 5 (a plot of "
-                     f"{LOSS_INTERVALS} loss intervals, no numbers)",
-                     "Spearman's rho of loss and ASR", {"": _part(rho)}, [_lira_reason(results)])
+    return _judge("loss_correlates_with_asr", "paper: Fig. 5 (a plot of "
+                  f"{LOSS_INTERVALS} loss intervals, no numbers)",
+                  "Spearman's rho of loss and ASR", {"": part(rho)}, [_lira_reason(results)])
 
 
 # --- part two: over seeds, paired
@@ -362,17 +341,16 @@ def class_forgot(rows: pd.DataFrame, run: str) -> str | None:
 
 
 def _consistent(rows: pd.DataFrame, scenario: str, run: str, baseline: str,
-                metric: str) -> tuple[str, str]:
+                metric: str) -> Part:
     """A gain that must hold on every seed ("consistently"): held when its interval is
     above 0 and every seed's gain is; inconclusive when the interval is above 0 but a seed
     disagrees."""
-    gain = seed_gain(rows, scenario, run, baseline, metric)
-    outcome, text = _part(gain, digits=2, factor=scale(metric))
+    gain = part(seed_gain(rows, scenario, run, baseline, metric))
     worst = seed_differences(rows, scenario, run, baseline, metric).min()
-    if outcome == HELD and not worst > 0:
-        return evidence.INCONCLUSIVE, text + (f", not on every seed (least "
-                                              f"{worst * scale(metric):+.2f})")
-    return outcome, text
+    if gain.outcome == HELD and not worst > 0:
+        return Part(gain.effect, evidence.INCONCLUSIVE,
+                    note=f", not on every seed (least {worst * scale(metric):+.2f})")
+    return gain
 
 
 def improvement_claim(results: Results) -> Claim:
@@ -386,11 +364,11 @@ def improvement_claim(results: Results) -> Claim:
         reason = class_forgot(rows, method) or class_forgot(rows, f"{method}+rsu")
         for metric in ("retain", "val_kept"):
             name = f"{method} {LABELS[metric]}"
-            parts[name] = (NOT_TESTABLE, f"not testable ({reason})") if reason else \
+            parts[name] = Part(None, reason=reason) if reason else \
                 _consistent(rows, "class", f"{method}+rsu", method, metric)
-    return _combined("rsu_improves_class", paper_improvement("class"),
-                     "gain in points of %, with minus without RSU", parts,
-                     suffix=_not_run(results.rsu_methods, RSU_BASES))
+    return _judge("rsu_improves_class", paper_improvement("class"),
+                  "gain in points of %, with minus without RSU", parts, digits=2, scale=100,
+                  note=_not_run(results.rsu_methods, RSU_BASES))
 
 
 def _ran(rows: pd.DataFrame, scenario: str, methods) -> list[str]:
@@ -406,10 +384,10 @@ def tow_claim(results: Results, scenario: str) -> Claim:
     claim = "class_tow" if scenario == "class" else "random"
     claim_id = IMPROVES[claim][0]
     rows = results.rsu_runs
-    parts = {m: _part(seed_gain(rows, scenario, f"{m}+rsu", m, "tow"))
+    parts = {m: part(seed_gain(rows, scenario, f"{m}+rsu", m, "tow"))
              for m in _ran(rows, scenario, results.rsu_methods)}
-    return _combined(claim_id, paper_improvement(claim), "ToW gain, with minus without RSU",
-                     parts, suffix=_not_run(results.rsu_methods, RSU_BASES))
+    return _judge(claim_id, paper_improvement(claim), "ToW gain, with minus without RSU",
+                  parts, note=_not_run(results.rsu_methods, RSU_BASES))
 
 
 # Tables 5-6: per claim, its id, its scenario, the metrics the paper's cells are counted on
@@ -445,16 +423,16 @@ def class_vs_random_claim(results: Results) -> Claim:
     theirs = (f"paper: mean ToW gain Table 5 {_mean_paper_tow_gain(paper.TABLE5):+.3f}, "
               f"Table 6 {_mean_paper_tow_gain(paper.TABLE6):+.3f}")
     if not methods:
-        return _combined("rsu_gain_larger_for_class", theirs, "needs both scenarios", {})
+        return _judge("rsu_gain_larger_for_class", theirs, "needs both scenarios", {})
     by_scenario = [pd.concat([seed_differences(rows, scenario, f"{m}+rsu", m, "tow")
                               for m in methods], axis=1).mean(axis=1)
                    for scenario in ("class", "random")]
     seeds = by_scenario[0].index.intersection(by_scenario[1].index)
     effect = paired_difference(by_scenario[0][seeds].to_numpy(),
                                by_scenario[1][seeds].to_numpy())
-    return _combined("rsu_gain_larger_for_class", theirs,
-                     f"mean ToW gain over {spoken_list(methods)}, class minus random",
-                     {"": _part(effect)})
+    return _judge("rsu_gain_larger_for_class", theirs,
+                  f"mean ToW gain over {spoken_list(methods)}, class minus random",
+                  {"": part(effect)})
 
 
 def order_claim(results: Results, scenario: str = "class") -> Claim:
@@ -466,11 +444,11 @@ def order_claim(results: Results, scenario: str = "class") -> Claim:
     ran = set(rows[rows.scenario == scenario].run)
     labels = {"RSU minus original": (f"{method}+rsu", method),
               "RSU minus reverse": (f"{method}+rsu", f"{method} reverse")}
-    parts = {name: _part(seed_gain(rows, scenario, run, baseline, "tow"))
+    parts = {name: part(seed_gain(rows, scenario, run, baseline, "tow"))
              for name, (run, baseline) in labels.items() if {run, baseline} <= ran}
     if len(parts) < len(labels):
         parts = {}
-    return _combined("rsu_beats_original_and_reverse", theirs, f"{method}, ToW", parts)
+    return _judge("rsu_beats_original_and_reverse", theirs, f"{method}, ToW", parts)
 
 
 def reverse_claim(results: Results, scenario: str = "class") -> Claim:
@@ -482,9 +460,9 @@ def reverse_claim(results: Results, scenario: str = "class") -> Claim:
               "'in some cases'")
     ran = set(rows[rows.scenario == scenario].run)
     parts = {} if not {method, f"{method} reverse"} <= ran else {
-        "original minus reverse": _part(seed_gain(rows, scenario, method, f"{method} reverse",
-                                                  "tow"))}
-    return _combined("reverse_can_be_worse", theirs, f"{method}, ToW, the one case", parts)
+        "original minus reverse": part(seed_gain(rows, scenario, method, f"{method} reverse",
+                                                 "tow"))}
+    return _judge("reverse_can_be_worse", theirs, f"{method}, ToW, the one case", parts)
 
 
 def strict_order(pairs: dict, higher: bool) -> tuple[list, list]:
@@ -507,7 +485,7 @@ def _count(known: list[str], failing: list[str], cells: str) -> str:
 
 def _not_run(ran, expected) -> str:
     missing = [m for m in expected if m not in ran]
-    return f"; not run: {spoken_list(missing)}" if missing else ""
+    return f"not run: {spoken_list(missing)}" if missing else ""
 
 
 def paper_high_vs_low(risk: str, metric: str, higher: bool) -> str:

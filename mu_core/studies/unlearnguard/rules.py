@@ -18,14 +18,13 @@ testable here`, with the measured number.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from ...claims import (CONFIDENCE, HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, Claim, Interval, all_of,
-                       bootstrap_difference, forgot, mean_interval, rate_difference, side,
-                       unmet, wilson)
+from ...claims import (CONFIDENCE, NOT_TESTABLE, Claim, Interval, Part, bootstrap_difference,
+                       forgot, judge, judge_parts, mean_interval, part, rate_difference, unmet,
+                       wilson, within)
 from ...papers.unlearnguard import BACKDOOR_COST, CLAIMS, RANGE_COUNTS
 
 # The largest change that counts as none: 0.2 for the rates (INA, ASR, accuracy), 0.05 for
@@ -92,19 +91,6 @@ class Results:
 
 # ----------------------------------------------------------------------- small statistics
 
-def within(interval: Interval, margin: float) -> str:
-    """The verdict on "the change is none" (|change| < `margin`): held when the whole
-    interval lies strictly inside (-margin, margin), did not hold when it lies wholly
-    outside on one side, inconclusive when it crosses a band edge."""
-    if not math.isfinite(interval.estimate):
-        return NOT_TESTABLE
-    if -margin < interval.low and interval.high < margin:
-        return HELD
-    if interval.low >= margin or interval.high <= -margin:
-        return NOT_HELD
-    return INCONCLUSIVE
-
-
 def count(rate: float, trials: int) -> int:
     """The number of successes behind a rate over `trials` samples."""
     return int(round(rate * trials))
@@ -138,26 +124,10 @@ def verified_count(beats: int, total: int) -> Interval:
                     scale * (p.high - CHANCE), p.n)
 
 
-def part(interval: Interval, outcome: str, unmet_reason: str | None = None) -> tuple:
-    """One part of a claim: its interval and verdict, or, when a precondition of this part
-    failed, its reason and `not testable here`."""
-    return (unmet_reason, NOT_TESTABLE) if unmet_reason else (interval, outcome)
-
-
-def judge_parts(claim_id: str, claim: str, parts: dict, *, unmet_reasons=(), note: str = "",
-                digits: int = 3) -> Claim:
-    """A claim on several named parts (name -> `part`): `not testable` with the reasons
-    when a precondition of the whole claim failed, else the conjunction of the parts'
-    verdicts (one part that did not hold sinks it, even beside a part that could not be
-    tested); `here` lists each part's interval or unmet precondition, then `note`."""
-    reasons = [r for r in unmet_reasons if r]
-    if reasons:
-        return Claim(claim_id, claim, CLAIMS[claim_id], "; ".join(reasons), NOT_TESTABLE)
-    here = "; ".join(f"{name}: {value} ({outcome})" if isinstance(value, str)
-                     else f"{name} {value.text(digits)} ({outcome})"
-                     for name, (value, outcome) in parts.items())
-    return Claim(claim_id, claim, CLAIMS[claim_id], here + (f"; {note}" if note else ""),
-                 all_of(outcome for _, outcome in parts.values()))
+def _judge(claim_id: str, claim: str, parts: dict, **options) -> Claim:
+    """`claims.judge_parts` with the paper's evidence for `claim_id` and each part's verdict
+    shown beside it."""
+    return judge_parts(claim_id, claim, CLAIMS[claim_id], parts, outcomes=True, **options)
 
 
 # -------------------------------------------------------------------------- preconditions
@@ -212,10 +182,10 @@ def mia_accuracy_claim(r: Results) -> Claim:
     changes = _rate_changes(r, "unlearning samples", ("MIA", "Accuracy"))
     falls = {"INA": negated(changes["MIA"]), "accuracy": negated(changes["Accuracy"])}
     reasons = {"INA": mia_signal(r), "accuracy": None}
-    parts = {f"{name} fall": part(fall, side(fall, NO_CHANGE["MIA"], above=False),
-                                  reasons[name]) for name, fall in falls.items()}
-    return judge_parts("mia_accuracy_unchanged", "sample level: MIA and accuracy do not fall "
-                       "much for the requested samples", parts)
+    parts = {f"{name} fall": part(fall, NO_CHANGE["MIA"], above=False, reason=reasons[name])
+             for name, fall in falls.items()}
+    return _judge("mia_accuracy_unchanged", "sample level: MIA and accuracy do not fall "
+                  "much for the requested samples", parts)
 
 
 def backdoor_claim(r: Results) -> Claim:
@@ -223,10 +193,10 @@ def backdoor_claim(r: Results) -> Claim:
     zero (its interval below NEAR_ZERO), given a backdoor planted before."""
     after = rate_interval(r.sample_level["unlearning samples"]["after"]["Backdoor"],
                           r.trials["unlearning samples"]["Backdoor"])
-    return judge_parts("backdoor_drops", "sample level: the backdoor ASR drops to near 0 for "
-                       "the requested samples",
-                       {"ASR after": (after, side(after, NEAR_ZERO, above=False))},
-                       unmet_reasons=[backdoor_planted(r)])
+    return _judge("backdoor_drops", "sample level: the backdoor ASR drops to near 0 for "
+                  "the requested samples",
+                  {"ASR after": part(after, NEAR_ZERO, above=False)},
+                  unmet_reasons=[backdoor_planted(r)])
 
 
 def ssim_drop_claim(r: Results) -> Claim:
@@ -238,10 +208,10 @@ def ssim_drop_claim(r: Results) -> Claim:
     parts = {"requested fall": mean_interval(drop[requested], "samples, paired"),
              "requested minus remaining fall": bootstrap_difference(drop[requested],
                                                                     drop[remaining])}
-    return judge_parts("ssim_drops", "sample level: our SSIM drops for the requested samples "
-                       "and not for the remaining",
-                       {k: (v, side(v, 0.0)) for k, v in parts.items()},
-                       unmet_reasons=[reconstruction_signal(r)])
+    return _judge("ssim_drops", "sample level: our SSIM drops for the requested samples "
+                  "and not for the remaining",
+                  {k: part(v) for k, v in parts.items()},
+                  unmet_reasons=[reconstruction_signal(r)])
 
 
 def scheme_reasons(r: Results) -> dict:
@@ -257,10 +227,10 @@ def remaining_claim(r: Results) -> Claim:
     changes = _rate_changes(r, "remaining samples", ("MIA", "Backdoor", "Accuracy"))
     changes["Ours"] = _ssim_change(r, ~r.mask("requested"), "after")
     reasons = scheme_reasons(r)
-    return judge_parts("remaining_unchanged", "sample level: no scheme changes for the "
-                       "remaining samples",
-                       {s: part(c, within(c, NO_CHANGE[s]), reasons[s])
-                        for s, c in changes.items()})
+    return _judge("remaining_unchanged", "sample level: no scheme changes for the "
+                  "remaining samples",
+                  {s: Part(c, within(c, NO_CHANGE[s]), reasons[s])
+                   for s, c in changes.items()})
 
 
 def beats_own_null(r: Results, model: str) -> np.ndarray:
@@ -277,10 +247,10 @@ def recovery_claim(r: Results) -> Claim:
     beats = beats_own_null(r, "before")[requested]
     share = wilson(int(beats.sum()), len(beats))
     above_tau = int((r.scores("before")[requested] > r.tau).sum())
-    return judge_parts("recovered_before", "verification: the requested samples are recovered "
-                       "before unlearning (Alg. 1's pre-verification)",
-                       {"share beating their own null": (share, side(share, CHANCE))},
-                       note=f"Eq. 1 with tau {r.tau:.3f}: {above_tau} of {len(beats)}")
+    return _judge("recovered_before", "verification: the requested samples are recovered "
+                  "before unlearning (Alg. 1's pre-verification)",
+                  {"share beating their own null": part(share, CHANCE)},
+                  note=f"Eq. 1 with tau {r.tau:.3f}: {above_tau} of {len(beats)}")
 
 
 def lost(r: Results, mask: np.ndarray, after: str) -> tuple[int, int]:
@@ -295,10 +265,10 @@ def verdicts_claim(r: Results) -> Claim:
     (Newcombe)."""
     requested = r.mask("requested")
     effect = rate_difference(*lost(r, requested, "after"), *lost(r, ~requested, "after"))
-    return judge_parts("unlearned_not_recovered", "verification: after retraining the "
-                       "requested samples are lost, the remaining ones are not (Alg. 1)",
-                       {"lost rate, requested minus remaining": (effect, side(effect, 0.0))},
-                       unmet_reasons=[reconstruction_signal(r)])
+    return _judge("unlearned_not_recovered", "verification: after retraining the "
+                  "requested samples are lost, the remaining ones are not (Alg. 1)",
+                  {"lost rate, requested minus remaining": part(effect)},
+                  unmet_reasons=[reconstruction_signal(r)])
 
 
 def distance_claim(r: Results) -> Claim:
@@ -311,11 +281,11 @@ def distance_claim(r: Results) -> Claim:
                                      moved["retrained"][~requested])
     floor = bootstrap_difference(moved["unchanged (reconstructed again)"][requested],
                                  moved["unchanged (reconstructed again)"][~requested])
-    return judge_parts("unlearned_move_more", "Eq. 20: reconstructions of unlearned samples "
-                       "move further than the others'",
-                       {"E[D|F] - E[D|not F]": (retrained, side(retrained, 0.0))},
-                       unmet_reasons=[reconstruction_signal(r)],
-                       note=f"unchanged model: {floor.text()}")
+    return _judge("unlearned_move_more", "Eq. 20: reconstructions of unlearned samples "
+                  "move further than the others'",
+                  {"E[D|F] - E[D|not F]": part(retrained)},
+                  unmet_reasons=[reconstruction_signal(r)],
+                  note=f"unchanged model: {floor.text()}")
 
 
 def _class_changes(r: Results, subset: str, mask: str) -> tuple[dict, dict]:
@@ -330,10 +300,10 @@ def class_level_claim(r: Results) -> Claim:
     """Class level, the unlearned class: the MIA's INA, the accuracy and our SSIM each fall
     after retraining without it (each fall's interval above 0)."""
     changes, reasons = _class_changes(r, f"unlearning class {r.unlearn_class}", "class_forget")
-    return judge_parts("class_level", "class level: MIA, accuracy and SSIM all change for the "
-                       "unlearned class",
-                       {f"{s} change": part(c, side(c, 0.0, above=False), reasons[s])
-                        for s, c in changes.items()})
+    return _judge("class_level", "class level: MIA, accuracy and SSIM all change for the "
+                  "unlearned class",
+                  {f"{s} change": part(c, above=False, reason=reasons[s])
+                   for s, c in changes.items()})
 
 
 def inversion_claim(r: Results) -> Claim:
@@ -342,31 +312,31 @@ def inversion_claim(r: Results) -> Claim:
     the trained model, below one half when inverted from the retrained one (t intervals
     over the inversion's restarts)."""
     before, after = (mean_interval(r.inversion[w], "restarts") for w in ("before", "after"))
-    return judge_parts("inversion_loses_class", "class level: model inversion's representative "
-                       "of the unlearned class loses the class after retraining",
-                       {"probability before": (before, side(before, 0.5)),
-                        "after": (after, side(after, 0.5, above=False))})
+    return _judge("inversion_loses_class", "class level: model inversion's representative "
+                  "of the unlearned class loses the class after retraining",
+                  {"probability before": part(before, 0.5),
+                   "after": part(after, 0.5, above=False)})
 
 
 def remaining_class_claim(r: Results) -> Claim:
     """Class level, a remaining class: no scheme changes (each change inside NO_CHANGE)."""
     changes, reasons = _class_changes(r, f"remaining class {r.keep_class}", "class_kept")
-    return judge_parts("remaining_class_unchanged", "class level: MIA, accuracy and SSIM do "
-                       "not change for a remaining class",
-                       {s: part(c, within(c, NO_CHANGE[s]), reasons[s])
-                        for s, c in changes.items()})
+    return _judge("remaining_class_unchanged", "class level: MIA, accuracy and SSIM do "
+                  "not change for a remaining class",
+                  {s: Part(c, within(c, NO_CHANGE[s]), reasons[s])
+                   for s, c in changes.items()})
 
 
-def _asr_near_zero(r: Results, model: str) -> tuple:
+def _asr_near_zero(r: Results, model: str) -> Part:
     asr = rate_interval(r.robustness[model]["backdoor ASR (requested)"],
                         r.trials["unlearning samples"]["Backdoor"])
-    return part(asr, side(asr, NEAR_ZERO, above=False), backdoor_planted(r))
+    return part(asr, NEAR_ZERO, above=False, reason=backdoor_planted(r))
 
 
-def _still_recovered(r: Results, model: str) -> tuple:
+def _still_recovered(r: Results, model: str) -> Part:
     """The requested samples' best SSIM from `model` minus from the retrained model."""
     gain = _ssim_change(r, r.mask("requested"), model, before="after")
-    return part(gain, side(gain, 0.0), reconstruction_signal(r))
+    return part(gain, reason=reconstruction_signal(r))
 
 
 def robustness_claim(r: Results) -> Claim:
@@ -376,19 +346,19 @@ def robustness_claim(r: Results) -> Claim:
     for model in ("pruned", "fine-tuned"):
         parts[f"{model}: ASR"] = _asr_near_zero(r, model)
         parts[f"{model}: SSIM minus retrained"] = _still_recovered(r, model)
-    return judge_parts("robustness", "robustness: pruning and fine-tuning break the backdoor "
-                       "but not the reconstruction", parts)
+    return _judge("robustness", "robustness: pruning and fine-tuning break the backdoor "
+                  "but not the reconstruction", parts)
 
 
 def relearning_claim(r: Results) -> Claim:
     """Unlearning then fine-tuning on D re-learns the requested samples: the backdoor misses
     it (ASR near zero), the reconstruction sees it (SSIM above the retrained level)."""
     model = "unlearned + fine-tuned"
-    return judge_parts("backdoor_misses_relearning", "unlearned then fine-tuned on D: the "
-                       "backdoor misses the re-learned requested samples, reconstruction "
-                       "recovers them",
-                       {"ASR": _asr_near_zero(r, model),
-                        "SSIM minus retrained": _still_recovered(r, model)})
+    return _judge("backdoor_misses_relearning", "unlearned then fine-tuned on D: the "
+                  "backdoor misses the re-learned requested samples, reconstruction "
+                  "recovers them",
+                  {"ASR": _asr_near_zero(r, model),
+                   "SSIM minus retrained": _still_recovered(r, model)})
 
 
 def prior_claim(r: Results) -> Claim:
@@ -398,10 +368,10 @@ def prior_claim(r: Results) -> Claim:
     change = r.scores("before") - r.scores("control")
     gained, lost_ = int((change > 0).sum()), int((change < 0).sum())
     share = wilson(gained, gained + lost_, "samples that change")
-    return judge_parts("prior_helps", "the prior loss raises the reconstructions' SSIM, against "
-                       "phase 2 without it", {"share that gain": (share, side(share, 0.5))},
-                       note=f"mean {r.scores('control').mean():.3f} without the prior, "
-                            f"{r.scores('before').mean():.3f} with it")
+    return _judge("prior_helps", "the prior loss raises the reconstructions' SSIM, against "
+                  "phase 2 without it", {"share that gain": part(share, 0.5)},
+                  note=f"mean {r.scores('control').mean():.3f} without the prior, "
+                       f"{r.scores('before').mean():.3f} with it")
 
 
 def verification_range_claim(r: Results) -> Claim:
@@ -416,16 +386,16 @@ def verification_range_claim(r: Results) -> Claim:
     beats = beats_own_null(r, "before")
     verified = verified_count(int(beats.sum()), len(beats))
     paper = RANGE_COUNTS
-    return judge_parts("verification_range", "reconstruction supports more verifications than "
-                       "the backdoor budget", {"samples verified beyond chance": (
-                           verified, side(verified, r.backdoor_verifications))},
-                       note=f"against {r.backdoor_verifications} backdoor verifications; "
-                            f"{int(beats.sum())} of {len(beats)} beat their own null; Eq. 1 "
-                            f"with tau: {int((r.scores('before') > r.tau).sum())}, the null "
-                            f"itself {int((np.asarray(r.null) > r.tau).sum())} (the paper: "
-                            f"{paper['verified']} vs. {paper['backdoor_verifications']}, "
-                            f"{paper['verified'] / paper['backdoor_verifications']:g} times)",
-                       digits=1)
+    return _judge("verification_range", "reconstruction supports more verifications than "
+                  "the backdoor budget",
+                  {"samples verified beyond chance": part(verified, r.backdoor_verifications)},
+                  note=f"against {r.backdoor_verifications} backdoor verifications; "
+                       f"{int(beats.sum())} of {len(beats)} beat their own null; Eq. 1 "
+                       f"with tau: {int((r.scores('before') > r.tau).sum())}, the null "
+                       f"itself {int((np.asarray(r.null) > r.tau).sum())} (the paper: "
+                       f"{paper['verified']} vs. {paper['backdoor_verifications']}, "
+                       f"{paper['verified'] / paper['backdoor_verifications']:g} times)",
+                  digits=1)
 
 
 def backdoor_cost_claim(r: Results) -> Claim:
@@ -442,19 +412,18 @@ def backdoor_cost_claim(r: Results) -> Claim:
     fall = rate_difference(count(cost["clean accuracy"], n), n,
                            count(cost["backdoored accuracy"], n), n, "test digits")
     off = shifted(rate_interval(cost["backdoored accuracy"], n, "test digits"), paper)
-    return judge_parts("backdoor_costs_accuracy", claim,
-                       {"accuracy fall": (fall, side(fall, ACCURACY_DROP)),
-                        f"accuracy minus the paper's {paper:.2f}": (
-                            off, within(off, NUMBER_TOLERANCE))})
+    return _judge("backdoor_costs_accuracy", claim,
+                  {"accuracy fall": part(fall, ACCURACY_DROP),
+                   f"accuracy minus the paper's {paper:.2f}": Part(off, within(
+                       off, NUMBER_TOLERANCE))})
 
 
 def null_claim(r: Results) -> Claim:
     """The reconstructions beat unseen real data: each training sample's best SSIM minus
     its own null, mean over samples, above 0 (our control; the paper has none)."""
     effect = signal_interval(r)
-    return Claim("beats_null", "reconstructions beat unseen real data (our control)",
-                 "not examined", f"best SSIM minus own null: {effect.text()}",
-                 side(effect, 0.0))
+    return judge("beats_null", "reconstructions beat unseen real data (our control)",
+                 "not examined", effect, label="best SSIM minus own null")
 
 
 def relabel_claim(r: Results) -> Claim:
@@ -466,15 +435,15 @@ def relabel_claim(r: Results) -> Claim:
                              r.candidates, "candidates")
     class_size = int(r.mask("class_forget").sum())
     relabel_accuracy = rate_interval(after["accuracy on the class"], class_size)
-    return judge_parts("relabel", "relabel fine-tuning increases the recoverable samples of "
-                       "the unlearned class",
-                       {"share above tau, after minus before": (effect, side(effect, 0.0))},
-                       unmet_reasons=[reconstruction_signal(r),
-                                      forgot("relabel fine-tuning", relabel_accuracy,
-                                             before["accuracy on the class"], FORGET_MARGIN)],
-                       note=f"{before['above tau']} -> {after['above tau']} of "
-                            f"{r.candidates} candidates (retraining: "
-                            f"{r.relabel['after retraining']['above tau']})")
+    return _judge("relabel", "relabel fine-tuning increases the recoverable samples of "
+                  "the unlearned class",
+                  {"share above tau, after minus before": part(effect)},
+                  unmet_reasons=[reconstruction_signal(r),
+                                 forgot("relabel fine-tuning", relabel_accuracy,
+                                        before["accuracy on the class"], FORGET_MARGIN)],
+                  note=f"{before['above tau']} -> {after['above tau']} of "
+                       f"{r.candidates} candidates (retraining: "
+                       f"{r.relabel['after retraining']['above tau']})")
 
 
 RULES = (mia_accuracy_claim, backdoor_claim, ssim_drop_claim, remaining_claim, recovery_claim,
