@@ -556,6 +556,10 @@ def check_smoke_results(results, out):
     assert (retrained.TA_forgotten_mean == 0).all()  # it never saw the class
     sparse = summary[(summary.density == "sparse") & (summary.method == "retrain")]
     assert (sparse.seconds_mean > 0).all()
+    leakage = r["regime_lira"]  # LiRA on the first seed's trained model of random forgetting
+    assert leakage["shadow_count"] >= 16
+    assert leakage["pool_size"] == 2 * results["params"]["train_size"]
+    assert leakage["auc_low"] <= leakage["auc"] <= leakage["auc_high"]
 
 
 def test_sparse_retraining_never_sees_the_forget_set(mnist, cache_dir):
