@@ -76,6 +76,13 @@ def subset_predictions(model, data, split) -> tuple[tuple[Tensor, Tensor], ...]:
     return tuple(zip(probs, labels))
 
 
+def predictions_on(model, data, indices: Tensor) -> tuple[Tensor, Tensor]:
+    """(probabilities, labels) of the samples `indices`, as `subset_predictions` gives them."""
+    from .train import predict
+
+    return predict(model, data, indices), data.labels[indices.to(data.device)].cpu()
+
+
 def accuracy_on(model, data, indices: Tensor) -> float:
     """`model`'s accuracy on the samples `indices` of `data`; NaN where there are none."""
     if len(indices) == 0:

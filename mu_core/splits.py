@@ -108,6 +108,26 @@ def scored_split(data: ImageData, split: Split) -> tuple[Split, Tensor]:
     return replace(split, test=split.test[~forgotten]), split.test[forgotten]
 
 
+def same_class_test(data: ImageData, split: Split) -> Tensor:
+    """The test samples of the classes the forget set holds: the non-members a membership
+    signal compares the forget set with. In random forgetting that is the whole test set; in
+    class-wise forgetting a comparison with the other classes would measure how the classes
+    differ, not membership."""
+    classes = data.labels[split.forget.to(data.device)].unique()
+    return split.test[torch.isin(data.labels[split.test.to(data.device)], classes).cpu()]
+
+
+def training_subset(data: ImageData, size: int | None, seed: int = 0) -> ImageData:
+    """`data` with its training split cut to a stratified subset of `size` samples, the same
+    for every seed (None: unchanged). A chapter whose models must memorise their training
+    set trains on few samples; every split, shadow pool and forget set is then drawn from
+    the subset."""
+    if size is None:
+        return data
+    return replace(data, train=_stratified_subset(data, data.train,
+                                                  check_positive_int("train_size", size), seed))
+
+
 def _hold_out_validation(data: ImageData, fraction: float, seed: int) -> tuple[Tensor, Tensor]:
     if fraction == 0:
         return data.train.clone(), torch.empty(0, dtype=torch.long)

@@ -122,9 +122,10 @@ summary = baselines.summarize(rows)
 # **The trained model before unlearning** (the rows named `trained` in the tables below):
 # its accuracy on the forget, retain and test sets, the gap between the last two, and how
 # well the confidence-based MIA can tell its members from non-members at all: the AUC of its
-# confidence on the forget set (members) against the test set (non-members), with its
-# {glue:text}`confidence` interval over the seeds. An AUC whose interval reaches chance means
-# the MIA-efficacy columns measure noise on this model, whatever the method.
+# confidence on the forget set (members) against the test samples of the forget set's
+# classes (non-members; against the other classes it would measure how classes differ),
+# with its {glue:text}`confidence` interval over the seeds. An AUC whose interval reaches
+# chance means the MIA-efficacy columns measure noise on this model, whatever the method.
 
 # %%
 baselines.regime_table(rows)

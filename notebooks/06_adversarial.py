@@ -170,9 +170,9 @@ summary = adversarial.summary_of(rows)
 # %% [markdown]
 # **The trained model before unlearning**, per density and setting (mean over the seeds,
 # %): its accuracy on the forget, retain and test sets, the gap, and the confidence MIA's
-# signal on it (the AUC of its confidence on the forget set against the test set, with its
-# {glue:text}`confidence` interval over the seeds). The learned attacker's AUC on it is in
-# the table of the game below.
+# signal on it (the AUC of its confidence on the forget set against the test samples of the
+# same classes, with its {glue:text}`confidence` interval over the seeds). The learned
+# attacker's AUC on it is in the table of the game below.
 
 # %%
 adversarial.by_density(baselines.regime_table, rows)

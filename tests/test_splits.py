@@ -3,7 +3,7 @@ import torch
 
 from mu_core.data import class_counts
 from mu_core.errors import ConfigError
-from mu_core.splits import make_split
+from mu_core.splits import make_split, same_class_test, training_subset
 
 
 def _as_set(t):
@@ -95,3 +95,27 @@ def test_unknown_subset_name(mnist):
     split = make_split(mnist, random_fraction=0.1)
     with pytest.raises(ConfigError, match="unknown subset 'probe'"):
         split.subset("probe")
+
+
+def test_a_training_subset_is_stratified_fixed_and_leaves_the_test_split(mnist):
+    subset = training_subset(mnist, 1000)
+    assert len(subset.train) == 1000 and torch.isin(subset.train, mnist.train).all()
+    assert class_counts(mnist, subset.train).tolist() == [100] * 10
+    assert torch.equal(subset.train, training_subset(mnist, 1000).train)  # the same each run
+    assert torch.equal(subset.test, mnist.test) and subset.images is mnist.images
+    split = make_split(subset, random_fraction=0.1, seed=3)  # splits draw from the subset
+    assert torch.isin(split.forget, subset.train).all() and len(split.train) == 1000
+    assert training_subset(mnist, None) is mnist
+    with pytest.raises(ConfigError, match="train_size must be at most"):
+        training_subset(mnist, len(mnist.train) + 1)
+
+
+def test_a_membership_signal_compares_the_forget_set_with_test_samples_of_its_classes(mnist):
+    partial = make_split(mnist, forget_classes=[3, 5], forget_fraction=0.5, seed=0)
+    chosen = same_class_test(mnist, partial)
+    assert set(mnist.labels[chosen].tolist()) == {3, 5}
+    assert len(chosen) == int(torch.isin(mnist.labels[mnist.test], torch.tensor([3, 5])).sum())
+    whole = make_split(mnist, forget_classes=[3], seed=0)
+    assert set(mnist.labels[same_class_test(mnist, whole)].tolist()) == {3}
+    random = make_split(mnist, random_fraction=0.1, seed=0)
+    assert torch.equal(same_class_test(mnist, random), random.test)

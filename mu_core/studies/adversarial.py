@@ -26,9 +26,9 @@ from ..claims import (Claim, Interval, Part, attack_signal, judge_parts, mean_in
 from ..data import ImageData
 from ..errors import MAX_EPOCHS, check_budget
 from ..metrics import (accuracy_on, average_disparity, scores_from_predictions,
-                       subset_predictions)
+                       predictions_on, subset_predictions)
 from ..papers.adversarial import SETTINGS, TABLE1, TABLE2
-from ..splits import Split, scored_split
+from ..splits import Split, scored_split, same_class_test
 from ..train import Recipe
 from ..unlearn.adversarial import CLASS_ALPHA_ITERATIONS
 from ..unlearn.adversarial import adversarial as adversarial_method
@@ -83,7 +83,8 @@ def score(model, data: ImageData, split: Split, seed: int, *, signal: bool = Fal
         row[column] = mia_efficacy_from_predictions(retain, test, forget, feature=feature,
                                                     seed=seed)
     if signal:
-        row.update(membership_signal(forget, test))
+        row.update(membership_signal(forget, predictions_on(
+            model, data, same_class_test(data, split))))
     return row
 
 

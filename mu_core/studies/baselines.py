@@ -24,9 +24,9 @@ from ..claims import (CONFIDENCE, HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, Cl
                       paired_difference, side, unmet)
 from ..data import ImageData
 from ..metrics import (accuracy_by_class, accuracy_on, average_disparity,
-                       scores_from_predictions, subset_predictions)
+                       predictions_on, scores_from_predictions, subset_predictions)
 from ..papers.adversarial import FF_GAP_POINTS, TABLE1_CIFAR10
-from ..splits import Split, scored_split
+from ..splits import Split, scored_split, same_class_test
 from ..train import Recipe
 from ..unlearn import METHODS
 from ..zoo import unlearned_models
@@ -55,11 +55,15 @@ def quoted() -> dict:
 
 
 def forget_settings(forget_classes, forget_fraction: float, random_fraction: float,
-                    whole_classes) -> dict[str, dict]:
-    """The three forgetting settings of the baselines chapter, as `make_split` arguments."""
-    return {"classwise": {"forget_classes": list(forget_classes), "forget_fraction": forget_fraction},
-            "random": {"random_fraction": random_fraction},
-            "class": {"forget_classes": list(whole_classes), "forget_fraction": 1.0}}
+                    whole_classes, train_size: int | None = None) -> dict[str, dict]:
+    """The three forgetting settings of the baselines chapter, as `make_split` arguments,
+    on a stratified training subset of `train_size` samples (None: the whole training
+    split); the settings of one seed share its subset, hence its trained model."""
+    common = {"train_size": train_size}
+    return {"classwise": {"forget_classes": list(forget_classes),
+                          "forget_fraction": forget_fraction, **common},
+            "random": {"random_fraction": random_fraction, **common},
+            "class": {"forget_classes": list(whole_classes), "forget_fraction": 1.0, **common}}
 
 
 def compare_methods(data: ImageData, settings: dict[str, dict], methods, seeds, *,
@@ -96,7 +100,8 @@ def score(model, data: ImageData, split: Split, seed: int, *, signal: bool = Fal
             FORGOTTEN_TA: accuracy_on(model, data, forgotten_test),
             "forget_class_accuracy": accuracy_by_class(forget_probs.argmax(1), forget_labels,
                                                        data.num_classes),
-            **(membership_signal(forget, test) if signal else {})}
+            **(membership_signal(forget, predictions_on(model, data, same_class_test(
+                data, split))) if signal else {})}
 
 
 def signal_column(feature: str) -> str:
@@ -105,9 +110,10 @@ def signal_column(feature: str) -> str:
 
 def membership_signal(forget, test) -> dict[str, float]:
     """For each MIA feature, the AUC with which it tells the forget set (members of the
-    model scored: the trained one) from the test set (non-members), members' side up
-    (`MEMBER_DIRECTION`); 0.5 is no signal. An SVC on one feature cannot do much better than
-    the best threshold on it, so this bounds what the MIA-efficacy columns can see."""
+    model scored: the trained one) from test samples of the same classes (non-members,
+    `splits.same_class_test`), members' side up (`MEMBER_DIRECTION`); 0.5 is no
+    signal. An SVC on one feature cannot do much better than the best threshold on it, so
+    this bounds what the MIA-efficacy columns can see."""
     members, non_members = mia_features(*forget), mia_features(*test)
     return {signal_column(f): auc_interval(MEMBER_DIRECTION[f] * members[f].numpy(),
                                            MEMBER_DIRECTION[f] * non_members[f].numpy()).estimate
