@@ -192,7 +192,7 @@ adversarial.by_density(baselines.regime_table, rows)
 # %%
 leakage = regime.of_setting(data, settings["random"], architecture, recipe, seed=seeds[0])
 chapter.quote(leakage.quoted())
-regime.table(leakage, paper=adversarial.paper_regime())
+regime.table(leakage, paper=baselines.paper_regime())
 
 # %% [markdown]
 # ## Table 1: random forgetting

@@ -18,7 +18,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from .. import plots, regime
+from .. import plots
 from ..attacks.mia import (MIA_FEATURES, SENSITIVITY_SAMPLES, SENSITIVITY_SCALE, learned_attack,
                            mia_efficacy_from_predictions)
 from ..claims import (Claim, Interval, Part, attack_signal, judge_parts, mean_interval,
@@ -57,7 +57,7 @@ def quoted() -> dict:
             "class_alpha_iterations": CLASS_ALPHA_ITERATIONS,
             "paper_class_retrain_ta": TABLE1["cifar10"]["class"]["dense"]["retrain"]["TA"],
             "paper_attacker_pretraining": SETTINGS["pretrain_iterations"],
-            **baselines_quoted(), **regime.quoted(), "flawless": f"{FLAWLESS:.0%}"}
+            **baselines_quoted(), "flawless": f"{FLAWLESS:.0%}"}
 
 
 def forget_settings(random_fraction: float, forget_class: int, val_fraction: float,
@@ -305,16 +305,6 @@ def paper_disparity_consistency(tolerance: float = 0.06) -> tuple[int, int]:
                for rows in densities.values() for method, row in rows.items()
                if method != "retrain" and all(row[k] is not None for k in SCORES)]
     return sum(results), len(results)
-
-
-def paper_regime() -> dict:
-    """The regime table's paper column: the paper attacks no trained model, so its CIFAR-10
-    retrained model's RA and TA in random forgetting (dense, Table 1) stand in for a model
-    of the recipe."""
-    retrained = TABLE1["cifar10"]["random"]["dense"]["retrain"]
-    return {"train_accuracy": f"{retrained['RA']:.2f} (retrained, RA)",
-            "test_accuracy": f"{retrained['TA']:.2f} (retrained, TA)",
-            "gap": f"{retrained['RA'] - retrained['TA']:.2f} (retrained)"}
 
 
 def paper_disparity_note() -> str:

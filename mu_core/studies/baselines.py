@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import plots
+from .. import plots, regime
 from ..attacks.mia import MIA_FEATURES, mia_features
 from ..claims import (CONFIDENCE, HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, Claim, Interval,
                       attack_signal, auc_interval, forgot, judge_each, mean_interval,
@@ -51,7 +51,17 @@ def quoted() -> dict:
     as forgetting, and the claims' confidence (the references' training rate is the `paper`
     preset's `lr`, glued by `Chapter` as `paper_lr`)."""
     return {"forgot_share": f"{FORGOT_SHARE:.0%}",
-            "confidence": f"{CONFIDENCE:.0%}"}
+            "confidence": f"{CONFIDENCE:.0%}", **regime.quoted()}
+
+
+def paper_regime() -> dict:
+    """The regime table's paper column: the references attack no trained model, so the
+    CIFAR-10 retrained model's RA and TA in random forgetting (Table 1 of the
+    adversarial-unlearning paper) stand in for a model of their recipe."""
+    retrained = TABLE1_CIFAR10["random"]["retrain"]
+    return {"train_accuracy": f"{retrained['RA']:.2f} (retrained, RA)",
+            "test_accuracy": f"{retrained['TA']:.2f} (retrained, TA)",
+            "gap": f"{retrained['RA'] - retrained['TA']:.2f} (retrained)"}
 
 
 def forget_settings(forget_classes, forget_fraction: float, random_fraction: float,
