@@ -167,19 +167,41 @@ def rate_difference(successes_a: int, trials_a: int, successes_b: int, trials_b:
     return Interval(estimate, low, high, n)
 
 
+def auc_and_variance(members, non_members) -> tuple[float, float]:
+    """The AUC of scores that should be higher for `members` (ties count one half) and
+    DeLong's variance of it; NaN for both with fewer than two scores on either side."""
+    x, y = _finite_array(members), _finite_array(non_members)
+    if len(x) < 2 or len(y) < 2:
+        return math.nan, math.nan
+    placements = (np.sign(x[:, None] - y[None, :]) + 1) / 2  # psi(x_i, y_j)
+    variance = np.var(placements.mean(1), ddof=1) / len(x) + \
+        np.var(placements.mean(0), ddof=1) / len(y)
+    return float(placements.mean()), float(variance)
+
+
 def auc_interval(members, non_members) -> Interval:
     """The AUC of scores that should be higher for `members`, with DeLong's variance and a
     normal interval clipped to [0, 1] (ties count one half)."""
-    x, y = _finite_array(members), _finite_array(non_members)
-    n = f"{len(x)} + {len(y)} samples"
-    if len(x) < 2 or len(y) < 2:
+    n = f"{len(_finite_array(members))} + {len(_finite_array(non_members))} samples"
+    auc, variance = auc_and_variance(members, non_members)
+    if math.isnan(auc):
         return Interval(math.nan, -math.inf, math.inf, n)
-    placements = (np.sign(x[:, None] - y[None, :]) + 1) / 2  # psi(x_i, y_j)
-    auc = float(placements.mean())
-    variance = np.var(placements.mean(1), ddof=1) / len(x) + \
-        np.var(placements.mean(0), ddof=1) / len(y)
     half = stats.norm.ppf(0.5 + CONFIDENCE / 2) * math.sqrt(variance)
     return Interval(auc, max(0.0, auc - half), min(1.0, auc + half), n)
+
+
+def mean_of_independent(estimates, variances, n: str) -> Interval:
+    """The mean of independent estimates (one per seed, say) whose variances are known
+    (DeLong's, for AUCs), with a normal interval: variance sum(variances) / k². It reads
+    each estimate's own sampling error, where a t interval over a few seeds (`mean_interval`)
+    reads only their spread, with k - 1 degrees of freedom."""
+    estimates, variances = np.asarray(estimates, dtype=float), np.asarray(variances, dtype=float)
+    keep = np.isfinite(estimates) & np.isfinite(variances)
+    if not keep.any():
+        return Interval(math.nan, -math.inf, math.inf, n)
+    mean = float(estimates[keep].mean())
+    half = stats.norm.ppf(0.5 + CONFIDENCE / 2) * math.sqrt(variances[keep].sum()) / keep.sum()
+    return Interval(mean, mean - half, mean + half, n)
 
 
 def spearman_interval(x, y) -> Interval:

@@ -50,6 +50,7 @@ class Leakage:
     shadow_tpr_at_1pct_fpr: float
     shadow_count: int
     pool_size: int
+    target: str = "the trained model"  # the model LiRA's AUC and TPR were read on
 
     @property
     def gap(self) -> float:
@@ -58,7 +59,7 @@ class Leakage:
     def no_signal(self) -> str | None:
         """Why membership claims cannot be tested on this model (None: LiRA's AUC interval
         lies above chance)."""
-        return claims.attack_signal(self.auc, "online LiRA")
+        return claims.attack_signal(self.auc, "online LiRA")  # on self.target
 
     def as_dict(self) -> dict:
         """Plain numbers for a results JSON (the AUC with its interval's ends and n)."""
@@ -68,7 +69,7 @@ class Leakage:
                 "tpr_at_1pct_fpr": self.tpr_at_1pct_fpr, "shadow_auc": self.shadow_auc,
                 "shadow_tpr_at_1pct_fpr": self.shadow_tpr_at_1pct_fpr,
                 "shadow_count": self.shadow_count, "pool_size": self.pool_size,
-                "no_signal": self.no_signal()}
+                "target": self.target, "no_signal": self.no_signal()}
 
     def quoted(self, prefix: str = "regime_") -> dict:
         """The numbers the prose may quote."""
@@ -151,7 +152,7 @@ def table(leakage: Leakage, paper: dict | None = None) -> pd.DataFrame:
         "train accuracy (%)": (f"{100 * leakage.train_accuracy:.1f}", paper.get("train_accuracy")),
         "test accuracy (%)": (f"{100 * leakage.test_accuracy:.1f}", paper.get("test_accuracy")),
         "gap (points)": (f"{100 * leakage.gap:.1f}", paper.get("gap")),
-        "online LiRA AUC on the trained model":
+        f"online LiRA AUC on {leakage.target}":
             (f"{auc.estimate:.3f} [{auc.low:.3f}, {auc.high:.3f}], {auc.n}", paper.get("auc")),
         "TPR at 1% FPR (%)": (f"{100 * leakage.tpr_at_1pct_fpr:.1f}", paper.get("tpr")),
         f"leave-one-out AUC over the {leakage.shadow_count} shadow models":

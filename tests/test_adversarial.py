@@ -381,7 +381,8 @@ _BASE = {"UA": 0.5, "MIA": 0.5, "RA": 0.9, "TA": 0.9, "seconds": 1.0, "TA_forgot
          "attacker_auc": float("nan"), "cached": False, **{c: 0.5 for c in study.METRIC_COLUMNS}}
 # the trained model: nothing forgotten, every attack with a clear signal on it
 _TRAINED = {"UA": 0.0, "seconds": float("nan"), "attacker_auc": 0.7,
-            **{f"signal_{f}": 0.7 for f in MIA_FEATURES}}
+            **{f"signal_{f}": 0.7 for f in MIA_FEATURES},
+            **{f"signal_{f}_variance": 0.02 ** 2 for f in MIA_FEATURES}}  # DeLong's
 
 
 def _row(setting, density, method, seed=0, **scores):

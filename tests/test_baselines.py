@@ -221,7 +221,9 @@ CLAIM_IDS = ["random_baselines_forget_less_than_retrain", "random_baselines_mia_
 SEEDS = (0, 1, 2)
 _NEUTRAL = {"UA": 0.06, "MIA": 0.14, "RA": 1.0, "TA": 0.94, "seconds": 1.0, "cached": False}
 _TRAINED = {"UA": 0.0, "seconds": math.nan,
-            **{baselines.signal_column(f): 0.7 for f in baselines.MEMBER_DIRECTION}}
+            **{baselines.signal_column(f): 0.7 for f in baselines.MEMBER_DIRECTION},
+            **{baselines.signal_column(f) + baselines.VARIANCE: 0.02 ** 2
+               for f in baselines.MEMBER_DIRECTION}}  # DeLong's, a standard error of 0.02
 
 
 def _per_seed(value, seed):
@@ -297,6 +299,13 @@ def test_baselines_mia_below_retraining_needs_a_signal_on_the_trained_model():
     assert claim.verdict == "not testable here"
     assert claim.here.startswith("the confidence SVC has no signal on the trained model: "
                                  "AUC 0.503")
+    # each seed's own DeLong variance decides, not only their spread: three seeds at 0.55 to
+    # 0.62 with standard errors of 0.02 show a signal a t interval over them (2 df) misses
+    clear = dict(paper, trained={"signal_confidence": [0.55, 0.62, 0.58]})
+    assert baselines.random_baselines_mia_below_retrain(_runs(random=clear)).verdict == "held"
+    noisy = dict(paper, trained={"signal_confidence": 0.6, "signal_confidence_variance": 0.01})
+    assert baselines.random_baselines_mia_below_retrain(
+        _runs(random=noisy)).verdict == "not testable here"  # 0.6 +- 0.11 on every seed
     runs = dict(paper)
     del runs["ff"]
     assert baselines.random_baselines_mia_below_retrain(

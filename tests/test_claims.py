@@ -90,6 +90,24 @@ def test_auc_interval_by_hand_delong():
     assert ci.high == 1.0  # clipped
 
 
+def test_auc_and_its_delong_variance_by_hand():
+    assert claims.auc_and_variance([0.9, 0.8, 0.4], [0.5, 0.3]) == \
+        pytest.approx((5 / 6, 1 / 18))  # the hand-worked case above
+    assert all(math.isnan(v) for v in claims.auc_and_variance([0.9], [0.5, 0.3]))
+
+
+def test_the_mean_of_independent_estimates_reads_their_own_variances():
+    found = claims.mean_of_independent([0.6, 0.7, math.nan], [0.01, 0.03, 0.02], "2 seeds")
+    # mean 0.65, variance (0.01 + 0.03) / 2² = 0.01: a standard error of 0.1
+    assert (found.estimate, found.n) == (pytest.approx(0.65), "2 seeds")
+    assert (found.low, found.high) == (pytest.approx(0.65 - Z_975 * 0.1),
+                                       pytest.approx(0.65 + Z_975 * 0.1))
+    # three tight seeds: the t interval over their spread (2 df) is far wider
+    tight = claims.mean_of_independent([0.57, 0.55, 0.56], [1e-4] * 3, "3 seeds")
+    assert tight.low > 0.54 and claims.mean_interval([0.57, 0.55, 0.56]).low < 0.54
+    assert not claims.mean_of_independent([math.nan], [0.1], "0 seeds").finite
+
+
 def test_auc_interval_counts_ties_one_half_and_matches_sklearn():
     rng = np.random.default_rng(0)
     members, non_members = rng.integers(0, 5, 60), rng.integers(0, 4, 50)

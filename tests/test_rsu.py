@@ -1044,6 +1044,10 @@ def check_smoke_results(results, out):
     assert r["lira_auc"]["low"] <= r["lira"]["auc"] + 0.05
     counted = sum(int(part) for part in r["lira_auc"]["n"].split()[:3:2])
     assert counted == len(r["loss"])
+    assert len(r["loss"]) == results["params"]["train_size"]  # a fixed subset of mnist5k
+    leakage = r["regime_lira"]  # the regime table: LiRA on the shadow models, leave one out
+    assert leakage["auc"] == r["lira_auc"]["estimate"] and leakage["pool_size"] == len(r["loss"])
+    assert leakage["target"].startswith("each shadow model")
     runs = pd.DataFrame(r["risk_runs"])
     assert set(runs.method) == {"original", "ga", "bad_teacher"}
     assert all(len(v) == 12 for v in runs.forget_correct)

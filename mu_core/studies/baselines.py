@@ -20,7 +20,8 @@ import pandas as pd
 from .. import plots, regime
 from ..attacks.mia import MIA_FEATURES, mia_features
 from ..claims import (CONFIDENCE, HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, Claim, Interval,
-                      attack_signal, auc_interval, forgot, judge_each, mean_interval,
+                      attack_signal, auc_and_variance, forgot, judge_each, mean_interval,
+                      mean_of_independent,
                       paired_difference, side, unmet)
 from ..data import ImageData
 from ..metrics import (accuracy_by_class, accuracy_on, average_disparity,
@@ -114,6 +115,9 @@ def score(model, data: ImageData, split: Split, seed: int, *, signal: bool = Fal
                 data, split))) if signal else {})}
 
 
+VARIANCE = "_variance"  # suffix of a signal column's DeLong variance
+
+
 def signal_column(feature: str) -> str:
     return f"signal_{feature}"
 
@@ -125,9 +129,12 @@ def membership_signal(forget, test) -> dict[str, float]:
     signal. An SVC on one feature cannot do much better than the best threshold on it, so
     this bounds what the MIA-efficacy columns can see."""
     members, non_members = mia_features(*forget), mia_features(*test)
-    return {signal_column(f): auc_interval(MEMBER_DIRECTION[f] * members[f].numpy(),
-                                           MEMBER_DIRECTION[f] * non_members[f].numpy()).estimate
-            for f in MIA_FEATURES}
+    signal = {}
+    for f in MIA_FEATURES:
+        auc, variance = auc_and_variance(MEMBER_DIRECTION[f] * members[f].numpy(),
+                                         MEMBER_DIRECTION[f] * non_members[f].numpy())
+        signal |= {signal_column(f): auc, signal_column(f) + VARIANCE: variance}
+    return signal
 
 
 def forget_class_table(rows: pd.DataFrame, setting: str) -> pd.DataFrame:
@@ -339,8 +346,12 @@ def missing(runs: pd.DataFrame, settings, methods) -> str | None:
 
 def mia_signal(runs: pd.DataFrame, setting: str, feature: str = "confidence") -> Interval:
     """The AUC with which the MIA's feature tells the trained model's forget set (members)
-    from the test set (non-members), one value per seed, with its t interval over seeds."""
-    return mean_interval(per_seed(runs, setting, TRAINED, signal_column(feature)))
+    from test samples of its classes (non-members), one value per seed, averaged with each
+    seed's DeLong variance (`claims.mean_of_independent`)."""
+    column = signal_column(feature)
+    estimates = per_seed(runs, setting, TRAINED, column)
+    return mean_of_independent(estimates, per_seed(runs, setting, TRAINED, column + VARIANCE),
+                               f"{len(estimates)} seeds, DeLong")
 
 
 def no_mia_signal(runs: pd.DataFrame, setting: str, feature: str = "confidence") -> str | None:

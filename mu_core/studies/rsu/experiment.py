@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ... import cache, dryrun, plots
+from ... import cache, dryrun, plots, regime
 from ...attacks.inversion import PRECISIONS, easiest_to_invert, inversion_quality
 from ...attacks.mia import (leave_one_out_scores, lira_scores, lira_statistic, privacy_scores,
                             roc_summary, shadow_keep_masks)
@@ -32,7 +32,7 @@ from ...claims import Interval, auc_interval, paired_difference
 from ...data import ImageData, pixels
 from ...errors import (MAX_EPOCHS, MAX_MODELS, MAX_STEPS, ConfigError, check_budget,
                        check_choice, check_positive_int, check_positive_number)
-from ...metrics import relearn_time, tug_of_war
+from ...metrics import accuracy_on, relearn_time, tug_of_war
 from ...papers import rsu as paper
 from ...splits import Split, make_split
 from ...train import Recipe, predict, progress
@@ -298,6 +298,28 @@ def privacy_risks(setup: Setup, split: Split, trained: nn.Module, *, shadow_coun
     return Risks(train, privacy_scores(stats, keep, fix_variance=fix_variance), loss,
                  confidence, entropy, stats, keep, fix_variance, roc_summary(held_out, keep),
                  pool, quality, reconstructions, lira_signal(held_out, keep, seed))
+
+
+def leakage(setup: Setup, split: Split, trained: nn.Module, risks: Risks) -> regime.Leakage:
+    """The regime of part one: the trained model's train and test accuracy, and LiRA's
+    strength on the recipe. The shadow models train on halves of the trained model's own
+    training set, so every sample is its member and LiRA cannot be scored on it: each
+    shadow model in turn is the target (`risks.lira`, `risks.lira_auc`)."""
+    tpr = risks.lira["tpr_at_1%_fpr"]
+    return regime.Leakage(
+        train_accuracy=accuracy_on(trained, setup.data, split.train),
+        test_accuracy=accuracy_on(trained, setup.data, setup.data.test), auc=risks.lira_auc,
+        tpr_at_1pct_fpr=tpr, shadow_auc=risks.lira["auc"], shadow_tpr_at_1pct_fpr=tpr,
+        shadow_count=len(risks.shadow_in), pool_size=len(split.train),
+        target="each shadow model in turn (leave one out)")
+
+
+def paper_regime(paper_key: str) -> dict:
+    """The regime table's paper column: the original model's Acc_Dr and Acc_val (Table 1)."""
+    original = paper.TABLE1[paper_key]["original"]["low"]
+    return {"train_accuracy": f"{100 * original['retain']:.2f} (Acc_Dr)",
+            "test_accuracy": f"{100 * original['val']:.2f} (Acc_val)",
+            "gap": f"{100 * (original['retain'] - original['val']):.2f}"}
 
 
 def per_sample_predictions(model: nn.Module, data: ImageData,
