@@ -13,6 +13,7 @@ the shadow models (each in turn the target) says how strong the attack is on the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,7 +23,7 @@ from torch import Tensor, nn
 from . import claims
 from .attacks.mia.lira import leave_one_out_scores, lira_scores, lira_statistic, roc_summary
 from .data import ImageData
-from .errors import ConfigError
+from .errors import MAX_MODELS, ConfigError
 from .train import Recipe, predict
 from .splits import Split, make_split
 from .zoo import shadow_models, trained_model
@@ -30,12 +31,6 @@ from .zoo import shadow_models, trained_model
 SHADOW_COUNT = 16  # the fewest the book trains (Carlini et al. show LiRA works from 16 on)
 MIN_AUC, MIN_TPR = 0.62, 0.05  # what issue 31 asks of a leaky cpu regime
 STATISTIC = "scaled_confidence"  # Carlini et al.'s log(p_y / (1 - p_y))
-
-
-def quoted() -> dict:
-    """What a chapter's prose says of the regime before it is measured."""
-    return {"regime_shadow_count": SHADOW_COUNT, "regime_min_auc": MIN_AUC,
-            "regime_min_tpr": f"{MIN_TPR:.0%}"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +54,8 @@ class Leakage:
     def no_signal(self) -> str | None:
         """Why membership claims cannot be tested on this model (None: LiRA's AUC interval
         lies above chance)."""
+        if not self.shadow_count:
+            return "online LiRA was not run (shadow_count 0)"
         return claims.attack_signal(self.auc, "online LiRA")  # on self.target
 
     def as_dict(self) -> dict:
@@ -98,7 +95,11 @@ def measure(data: ImageData, train: Tensor, trained: nn.Module, architecture: st
             **architecture_options) -> Leakage:
     """The trained model's accuracies and online LiRA against it, from `shadow_count`
     shadow models trained like it (`recipe`, `architecture`) on halves of `shadow_pool`
-    (one variance per Gaussian, as Carlini et al. advise below 64 shadow models)."""
+    (one variance per Gaussian, as Carlini et al. advise below 64 shadow models). With
+    `shadow_count` 0 (a paper-scale run, where 16 more trainings would multiply its cost),
+    the accuracies alone."""
+    if shadow_count == 0:
+        return accuracies_only(data, train, trained)
     pool = shadow_pool(data, train, seed)
     if 2 * len(train) != len(pool):  # every shadow trains on as many samples as the target
         raise ConfigError("the trained model's samples must be distinct.")
@@ -124,6 +125,27 @@ def measure(data: ImageData, train: Tensor, trained: nn.Module, architecture: st
                    shadow_count=shadow_count, pool_size=len(pool))
 
 
+def check_shadow_count(shadow_count) -> None:
+    """0 (no LiRA) or at least 2 shadow models (leave one out needs another), before any
+    training."""
+    if isinstance(shadow_count, bool) or not isinstance(shadow_count, int) or \
+            shadow_count == 1 or not 0 <= shadow_count <= MAX_MODELS:
+        raise ConfigError(f"shadow_count must be 0 (no LiRA) or a whole number from 2 to "
+                          f"{MAX_MODELS}, got {shadow_count!r}.")
+
+
+def accuracies_only(data: ImageData, train: Tensor, trained: nn.Module) -> Leakage:
+    """The regime without LiRA: the trained model's train and test accuracy."""
+    train = torch.as_tensor(train).cpu()
+    accuracy = {name: (predict(trained, data, indices).argmax(1)
+                       == data.targets(indices).cpu()).float().mean().item()
+                for name, indices in (("train", train), ("test", data.test))}
+    return Leakage(train_accuracy=accuracy["train"], test_accuracy=accuracy["test"],
+                   auc=claims.Interval(math.nan, -math.inf, math.inf, "not run"),
+                   tpr_at_1pct_fpr=math.nan, shadow_auc=math.nan,
+                   shadow_tpr_at_1pct_fpr=math.nan, shadow_count=0, pool_size=0)
+
+
 def of_trained(data: ImageData, split: Split, architecture: str, recipe: Recipe, *,
                 seed: int = 0, shadow_count: int = SHADOW_COUNT, **architecture_options) -> Leakage:
     """`measure` on the model the zoo trains on `split.train` with this seed (the one the
@@ -147,16 +169,21 @@ def table(leakage: Leakage, paper: dict | None = None) -> pd.DataFrame:
     """The regime table: our numbers beside the paper's where it gives them (`paper`: any of
     train_accuracy, test_accuracy, gap, auc, tpr in percent or AUC units)."""
     paper = paper or {}
-    auc = leakage.auc
+    auc, ran = leakage.auc, leakage.shadow_count > 0
+
+    def lira(text: str) -> str:
+        return text if ran else "not run (shadow_count 0)"
+
     rows = {
         "train accuracy (%)": (f"{100 * leakage.train_accuracy:.1f}", paper.get("train_accuracy")),
         "test accuracy (%)": (f"{100 * leakage.test_accuracy:.1f}", paper.get("test_accuracy")),
         "gap (points)": (f"{100 * leakage.gap:.1f}", paper.get("gap")),
         f"online LiRA AUC on {leakage.target}":
-            (f"{auc.estimate:.3f} [{auc.low:.3f}, {auc.high:.3f}], {auc.n}", paper.get("auc")),
-        "TPR at 1% FPR (%)": (f"{100 * leakage.tpr_at_1pct_fpr:.1f}", paper.get("tpr")),
+            (lira(f"{auc.estimate:.3f} [{auc.low:.3f}, {auc.high:.3f}], {auc.n}"),
+             paper.get("auc")),
+        "TPR at 1% FPR (%)": (lira(f"{100 * leakage.tpr_at_1pct_fpr:.1f}"), paper.get("tpr")),
         f"leave-one-out AUC over the {leakage.shadow_count} shadow models":
-            (f"{leakage.shadow_auc:.3f}", None),
+            (lira(f"{leakage.shadow_auc:.3f}"), None),
         "membership claims testable": (leakage.no_signal() or "yes: the AUC's interval "
                                        "lies above 0.5", None),
     }

@@ -63,13 +63,16 @@
 #   random set of the same size is **Low**, the control of *both* tables. The paper's two
 #   Low columns differ, so it seems to draw one per table; one shared set makes the two
 #   controls identical. MI High is the top of a random pool, MIA High of the whole
-#   training set.
+#   training set. On the `cpu` preset's `train_size` training samples a set of
+#   `subset_size` is a far larger share of the training set than the paper's sets are of
+#   its datasets, so "the riskiest samples" reach less deep into the tail.
 # * **Unlearning settings.** GA and Bad-T run for the epochs of the paper's Experiment
 #   Setup, RL for one epoch a round of RSU (fewer than the paper's, for the CPU budget)
 #   and FT and l1-sparse for the toolkit's, all with the toolkit's learning rates for this
 #   network, each inside the paper's range (`hyperparameters`; the differences table
 #   lists both), and the toolkit's batch sizes shrunk as the training set is, so that a
-#   method takes as many steps an epoch as on the whole of mnist5k. The paper tunes each
+#   method takes as many steps an epoch as on the whole of mnist5k (more on part one's
+#   risk sets, whose size does not shrink). The paper tunes each
 #   rate within its range; we do not. Whole-class
 #   forgetting needs a stronger GA and Bad-T than the toolkit's rates, which leave most
 #   of the class recognised: `scenario_hyperparameters`
@@ -81,7 +84,10 @@
 #   gives the grid). Part one runs every method with the chapter's `hyperparameters`; a
 #   method that did not forget a risk set is named so by its claims instead of counted.
 # * **Seeds.** Part one runs one seed (the paper reports single runs); part two runs
-#   `seeds` and reports mean ± std where the paper reports single numbers.
+#   `seeds` and reports mean ± std where the paper reports single numbers. Every seed
+#   trains on the same `train_size` samples (the subset is fixed), so the seeds vary the
+#   initialisation, the order of the batches and, in random forgetting, the forget set;
+#   in class forgetting every seed forgets the same samples.
 # * **RSU** needs a number of rounds and an age schedule, which the paper does not give:
 #   `rounds` nested subsets growing by equal shares of the loss ranking. Algorithm 1 runs
 #   T iterations in all and grows the age "at each training epoch", so the rounds *share*
@@ -236,7 +242,12 @@ rsu.differences(setup, chapter.params)
 # models are not independent. An AUC of one half is a coin; a model that memorises its
 # training set lets LiRA reach well above it, which is why the `cpu` preset trains on
 # `train_size` samples (a fixed stratified subset of mnist5k) for `epochs` epochs: on the
-# whole training split for a few epochs LiRA stayed near chance. The paper gives no AUC of
+# whole training split for a few epochs LiRA stayed near chance. The shadow models train on
+# halves of the trained model's training set, half as many samples as it saw, so the AUC
+# and TPR are LiRA's strength on models of the recipe, not an attack on the trained model
+# itself (every one of its training samples is a member, so there is no non-member to
+# score it on); a model trained on fewer samples memorises more, so they tend to overstate
+# what the trained model leaks. The paper gives no AUC of
 # its own, only its original model's accuracies (its column): it ranks samples by their
 # ASR. If the interval here does not clear one half, the trained models of this preset
 # leak too little membership for any claim about the MIA High set or the MIA gaps, and
@@ -268,10 +279,9 @@ chapter.savefig(rsu.inversion_figure(data, risks, inversion_success), "fig1_inve
 # Every method unlearns each set of `subset_size` samples from the trained model. Acc_Dr,
 # Acc_val (the test split) and Acc_Du in %, and the MIA gap |MIA(unlearned) -
 # MIA(original)|. The paper's claim: on the High sets, Acc_Du is lower and the MIA gap
-# larger than on the Low set, for every method. A set of `subset_size` samples is one
-# batch, so a method that trains on the forget set alone (GA) takes one small step an
-# epoch; where it leaves both sets as the original had them, it did not forget, and its
-# part of the claim is not testable (it is named).
+# larger than on the Low set, for every method. A method that leaves both sets as the
+# original had them did not forget, and its part of the claim is not testable (it is
+# named).
 
 # %%
 risk_runs = rsu.risk_runs(setup, trained, sets, risk_methods, risks, seed=seeds[0],

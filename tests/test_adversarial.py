@@ -558,7 +558,7 @@ def check_smoke_results(results, out):
     sparse = summary[(summary.density == "sparse") & (summary.method == "retrain")]
     assert (sparse.seconds_mean > 0).all()
     leakage = r["regime_lira"]  # LiRA on the first seed's trained model of random forgetting
-    assert leakage["shadow_count"] >= 16
+    assert leakage["shadow_count"] == results["params"]["shadow_count"] > 0
     assert leakage["pool_size"] == 2 * results["params"]["train_size"]
     assert leakage["auc_low"] <= leakage["auc"] <= leakage["auc_high"]
 

@@ -459,6 +459,11 @@ def check_smoke_results(results, out):
     trained = [row for row in r["runs"] if row["method"] == "trained"]
     assert len(trained) == 3 * len(results["params"]["seeds"])  # one per setting and seed
     assert all(0 <= row["signal_confidence"] <= 1 for row in trained)
+    assert all(row["signal_confidence_variance"] > 0 for row in trained)  # DeLong's, per seed
+    leakage = r["regime_lira"]  # LiRA on the first seed's trained model, 500 + 500 samples
+    assert leakage["shadow_count"] == results["params"]["shadow_count"]
+    assert leakage["auc_n"] == f"{results['params']['train_size']} + " \
+                               f"{results['params']['train_size']} samples"
     retrain = next(row for row in r["settings"]["class"] if row["method"] == "retrain")
     assert retrain["UA_mean"] == 1.0 and retrain["disparity_mean"] == 0.0
     assert all(0 <= row["MIA_mean"] <= 1 for rows in r["settings"].values() for row in rows)

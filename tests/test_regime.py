@@ -71,3 +71,21 @@ def test_a_results_json_gets_the_auc_with_its_interval(leakages):
                                                                    auc.high)
     assert found["gap"] == pytest.approx(found["train_accuracy"] - found["test_accuracy"])
     assert found["no_signal"] is None and found["shadow_count"] == 8
+
+
+def test_without_shadow_models_the_table_shows_the_accuracies_alone(digits):
+    model = models.create_for("mlp", digits, seed=3, **OPTIONS)
+    found = regime.measure(digits, digits.train[:150], model, "mlp", RECIPE, shadow_count=0,
+                           **OPTIONS)  # trains nothing: an untrained model, near 10%
+    assert found.train_accuracy < 0.3 and found.pool_size == 0
+    assert found.no_signal() == "online LiRA was not run (shadow_count 0)"
+    table = regime.table(found)
+    assert table.loc["TPR at 1% FPR (%)", "here"] == "not run (shadow_count 0)"
+    assert table.loc["train accuracy (%)", "here"] == f"{100 * found.train_accuracy:.1f}"
+
+
+@pytest.mark.parametrize("count", [1, -2, 2.0, True, 1001])
+def test_a_shadow_count_that_cannot_run_is_refused_with_a_sentence(count):
+    with pytest.raises(ConfigError, match=r"^shadow_count must be 0 \(no LiRA\) or a whole "):
+        regime.check_shadow_count(count)
+    regime.check_shadow_count(0), regime.check_shadow_count(2)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import plots, regime
+from .. import plots
 from ..attacks.mia import MIA_FEATURES, mia_features
 from ..claims import (CONFIDENCE, HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, Claim, Interval,
                       attack_signal, auc_and_variance, forgot, judge_each, mean_interval,
@@ -52,7 +52,7 @@ def quoted() -> dict:
     as forgetting, and the claims' confidence (the references' training rate is the `paper`
     preset's `lr`, glued by `Chapter` as `paper_lr`)."""
     return {"forgot_share": f"{FORGOT_SHARE:.0%}",
-            "confidence": f"{CONFIDENCE:.0%}", **regime.quoted()}
+            "confidence": f"{CONFIDENCE:.0%}"}
 
 
 def paper_regime() -> dict:
@@ -410,8 +410,9 @@ def forgetting_table(runs: pd.DataFrame) -> pd.DataFrame:
 def regime_table(runs: pd.DataFrame) -> pd.DataFrame:
     """The trained model before unlearning, per setting (mean over the seeds, %): its
     accuracy on the forget, retain and test sets, the gap between retain and test, and the
-    confidence MIA's signal on it (`mia_signal`: AUC of forget vs test, with its 95%
-    interval over the seeds). The MIA-efficacy columns can only see what this AUC shows."""
+    confidence MIA's signal on it (`mia_signal`: AUC of forget vs test samples of the same
+    classes, the mean over the seeds with a 95% interval from each seed's DeLong variance).
+    The MIA-efficacy columns can only see what this AUC shows."""
     records = []
     for setting in dict.fromkeys(runs.setting):
         trained = runs[(runs.setting == setting) & (runs.method == TRAINED)]
