@@ -190,17 +190,22 @@ def auc_interval(members, non_members) -> Interval:
     return Interval(auc, max(0.0, auc - half), min(1.0, auc + half), n)
 
 
-def mean_of_independent(estimates, variances, n: str) -> Interval:
-    """The mean of independent estimates (one per seed, say) whose variances are known
-    (DeLong's, for AUCs), with a normal interval: variance sum(variances) / k². It reads
-    each estimate's own sampling error, where a t interval over a few seeds (`mean_interval`)
+def mean_of_estimates(estimates, variances, n: str, *, independent: bool = True) -> Interval:
+    """The mean of estimates (one per seed, say) whose variances are known (DeLong's, for
+    AUCs), with a normal interval. Independent estimates: variance sum(variances) / k².
+    Estimates that share samples (every seed's AUC against the same test samples) are
+    correlated, which that would understate: `independent=False` takes the bound that holds
+    at any correlation, (sum of standard errors / k)² (Cauchy-Schwarz). Either reads each
+    estimate's own sampling error, where a t interval over a few seeds (`mean_interval`)
     reads only their spread, with k - 1 degrees of freedom."""
     estimates, variances = np.asarray(estimates, dtype=float), np.asarray(variances, dtype=float)
     keep = np.isfinite(estimates) & np.isfinite(variances)
     if not keep.any():
         return Interval(math.nan, -math.inf, math.inf, n)
-    mean = float(estimates[keep].mean())
-    half = stats.norm.ppf(0.5 + CONFIDENCE / 2) * math.sqrt(variances[keep].sum()) / keep.sum()
+    k, mean = keep.sum(), float(estimates[keep].mean())
+    error = math.sqrt(variances[keep].sum()) / k if independent else \
+        float(np.sqrt(variances[keep]).sum()) / k
+    half = stats.norm.ppf(0.5 + CONFIDENCE / 2) * error
     return Interval(mean, mean - half, mean + half, n)
 
 

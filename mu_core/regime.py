@@ -56,7 +56,7 @@ class Leakage:
         lies above chance)."""
         if not self.shadow_count:
             return "online LiRA was not run (shadow_count 0)"
-        return claims.attack_signal(self.auc, "online LiRA")  # on self.target
+        return claims.attack_signal(self.auc, "online LiRA", self.target)
 
     def as_dict(self) -> dict:
         """Plain numbers for a results JSON (the AUC with its interval's ends and n)."""

@@ -457,6 +457,13 @@ def test_vss_rule_needs_both_scores_higher_over_the_seeds():
     assert study.vss_raises_forgetting(runs([0.1, 0.25, 0.2])).verdict == "inconclusive"
     assert study.vss_raises_forgetting(runs(0.3)).verdict == "did not hold"  # sign matters
     assert study.vss_raises_forgetting(runs(0.1, signal=0.5)).verdict == "not testable here"
+    # a game that forgot nothing (UA 0 on every seed, as the trained model's) says nothing
+    # of what V_ss adds, even where the ablation is worse still
+    kept = _runs({RD: {"adversarial": {"UA": 0.0, "MIA": 0.2},
+                       study.ABLATION: {"UA": 0.0, "MIA": 0.1}, "trained": {}}})
+    claim = study.vss_raises_forgetting(kept)
+    assert claim.verdict == "not testable here" and "adversarial (random) did not forget" \
+        in claim.here
 
 
 def test_five_times_faster_rule_compares_retraining_with_five_times_ours():

@@ -96,16 +96,19 @@ def test_auc_and_its_delong_variance_by_hand():
     assert all(math.isnan(v) for v in claims.auc_and_variance([0.9], [0.5, 0.3]))
 
 
-def test_the_mean_of_independent_estimates_reads_their_own_variances():
-    found = claims.mean_of_independent([0.6, 0.7, math.nan], [0.01, 0.03, 0.02], "2 seeds")
+def test_the_mean_of_estimates_reads_their_own_variances():
+    found = claims.mean_of_estimates([0.6, 0.7, math.nan], [0.01, 0.03, 0.02], "2 seeds")
     # mean 0.65, variance (0.01 + 0.03) / 2² = 0.01: a standard error of 0.1
     assert (found.estimate, found.n) == (pytest.approx(0.65), "2 seeds")
     assert (found.low, found.high) == (pytest.approx(0.65 - Z_975 * 0.1),
                                        pytest.approx(0.65 + Z_975 * 0.1))
+    # correlated (shared samples): (0.1 + sqrt(0.03)) / 2, at least the independent error
+    shared = claims.mean_of_estimates([0.6, 0.7], [0.01, 0.03], "2 seeds", independent=False)
+    assert shared.high - shared.estimate == pytest.approx(Z_975 * (0.1 + math.sqrt(0.03)) / 2)
     # three tight seeds: the t interval over their spread (2 df) is far wider
-    tight = claims.mean_of_independent([0.57, 0.55, 0.56], [1e-4] * 3, "3 seeds")
+    tight = claims.mean_of_estimates([0.57, 0.55, 0.56], [1e-4] * 3, "3 seeds")
     assert tight.low > 0.54 and claims.mean_interval([0.57, 0.55, 0.56]).low < 0.54
-    assert not claims.mean_of_independent([math.nan], [0.1], "0 seeds").finite
+    assert not claims.mean_of_estimates([math.nan], [0.1], "0 seeds").finite
 
 
 def test_auc_interval_counts_ties_one_half_and_matches_sklearn():

@@ -21,7 +21,7 @@ from .. import plots
 from ..attacks.mia import MIA_FEATURES, mia_features
 from ..claims import (CONFIDENCE, HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, Claim, Interval,
                       attack_signal, auc_and_variance, forgot, judge_each, mean_interval,
-                      mean_of_independent,
+                      mean_of_estimates,
                       paired_difference, side, unmet)
 from ..data import ImageData
 from ..metrics import (accuracy_by_class, accuracy_on, average_disparity,
@@ -347,11 +347,14 @@ def missing(runs: pd.DataFrame, settings, methods) -> str | None:
 def mia_signal(runs: pd.DataFrame, setting: str, feature: str = "confidence") -> Interval:
     """The AUC with which the MIA's feature tells the trained model's forget set (members)
     from test samples of its classes (non-members), one value per seed, averaged with each
-    seed's DeLong variance (`claims.mean_of_independent`)."""
+    seed's DeLong variance (`claims.mean_of_estimates`); every seed reads the same test
+    samples, so the seeds' AUCs are not independent and the interval takes the bound that
+    holds at any correlation."""
     column = signal_column(feature)
-    estimates = per_seed(runs, setting, TRAINED, column)
-    return mean_of_independent(estimates, per_seed(runs, setting, TRAINED, column + VARIANCE),
-                               f"{len(estimates)} seeds, DeLong")
+    estimates = per_seed(runs, setting, TRAINED, column).dropna()
+    variances = per_seed(runs, setting, TRAINED, column + VARIANCE)
+    return mean_of_estimates(estimates, variances[estimates.index],
+                             f"{len(estimates)} seeds, DeLong", independent=False)
 
 
 def no_mia_signal(runs: pd.DataFrame, setting: str, feature: str = "confidence") -> str | None:
