@@ -21,9 +21,10 @@ import torch
 from torch import Tensor, nn
 
 from . import claims
-from .attacks.mia.lira import leave_one_out_scores, lira_scores, lira_statistic, roc_summary
+from .attacks.mia.lira import (leave_one_out_scores, lira_scores, lira_statistic,
+                               roc_summary, shadow_keep_masks)
 from .data import ImageData
-from .errors import MAX_MODELS, ConfigError
+from .errors import MAX_MODELS, ConfigError, check_budget
 from .train import Recipe, predict
 from .splits import Split, make_split
 from .zoo import shadow_models, trained_model
@@ -126,12 +127,18 @@ def measure(data: ImageData, train: Tensor, trained: nn.Module, architecture: st
 
 
 def check_shadow_count(shadow_count) -> None:
-    """0 (no LiRA) or at least 2 shadow models (leave one out needs another), before any
-    training."""
-    if isinstance(shadow_count, bool) or not isinstance(shadow_count, int) or \
-            shadow_count == 1 or not 0 <= shadow_count <= MAX_MODELS:
-        raise ConfigError(f"shadow_count must be 0 (no LiRA) or a whole number from 2 to "
-                          f"{MAX_MODELS}, got {shadow_count!r}.")
+    """0 (no LiRA) or enough shadow models for `measure`'s leave-one-out attack on them,
+    checked before any training."""
+    if shadow_count == 0 and not isinstance(shadow_count, bool):
+        return
+    try:
+        check_budget("shadow_count", shadow_count, MAX_MODELS)
+        keep = shadow_keep_masks(shadow_count, 2, seed=0)
+        leave_one_out_scores(torch.zeros(keep.shape, dtype=torch.float64), keep, online=True,
+                             fix_variance=True)
+    except ConfigError as error:
+        raise ConfigError(f"shadow_count must be 0 (no LiRA) or enough shadow models for "
+                          f"leave-one-out LiRA, got {shadow_count!r}: {error}") from None
 
 
 def accuracies_only(data: ImageData, train: Tensor, trained: nn.Module) -> Leakage:
