@@ -329,7 +329,7 @@ def forgot(method: str, forget_accuracy: Interval, trained_accuracy: float,
     return unmet(drop.finite and drop.low > margin,
                  f"{method} did not forget: forget accuracy {forget_accuracy.estimate:.3f} "
                  f"[{forget_accuracy.low:.3f}, {forget_accuracy.high:.3f}] against the "
-                 f"trained model's {trained_accuracy:.3f}, a drop not above {margin:g}")
+                 f"trained model's {trained_accuracy:.3f}, a drop not above {margin:.3g}")
 
 
 def reasons_text(reasons) -> str | None:
