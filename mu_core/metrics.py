@@ -67,13 +67,10 @@ def average_disparity(scores: dict[str, float], retrain_scores: dict[str, float]
 
 def subset_predictions(model, data, split) -> tuple[tuple[Tensor, Tensor], ...]:
     """(probabilities, labels) of the forget, retain and test sets, from one prediction pass."""
-    from .train import predict
-
     subsets = [split.forget, split.retain, split.test]
     sizes = [len(s) for s in subsets]
-    probs = predict(model, data, torch.cat(subsets)).split(sizes)
-    labels = data.labels[torch.cat(subsets).to(data.device)].cpu().split(sizes)
-    return tuple(zip(probs, labels))
+    probs, labels = predictions_on(model, data, torch.cat(subsets))
+    return tuple(zip(probs.split(sizes), labels.split(sizes)))
 
 
 def predictions_on(model, data, indices: Tensor) -> tuple[Tensor, Tensor]:

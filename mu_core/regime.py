@@ -25,6 +25,7 @@ from .attacks.mia.lira import (leave_one_out_scores, lira_scores, lira_statistic
                                roc_summary, shadow_keep_masks)
 from .data import ImageData
 from .errors import MAX_MODELS, ConfigError, check_budget
+from .metrics import accuracy_on
 from .train import Recipe, predict
 from .splits import Split, make_split
 from .zoo import shadow_models, trained_model
@@ -143,11 +144,8 @@ def check_shadow_count(shadow_count) -> None:
 
 def accuracies_only(data: ImageData, train: Tensor, trained: nn.Module) -> Leakage:
     """The regime without LiRA: the trained model's train and test accuracy."""
-    train = torch.as_tensor(train).cpu()
-    accuracy = {name: (predict(trained, data, indices).argmax(1)
-                       == data.targets(indices).cpu()).float().mean().item()
-                for name, indices in (("train", train), ("test", data.test))}
-    return Leakage(train_accuracy=accuracy["train"], test_accuracy=accuracy["test"],
+    return Leakage(train_accuracy=accuracy_on(trained, data, torch.as_tensor(train)),
+                   test_accuracy=accuracy_on(trained, data, data.test),
                    auc=claims.Interval(math.nan, -math.inf, math.inf, "not run"),
                    tpr_at_1pct_fpr=math.nan, shadow_auc=math.nan,
                    shadow_tpr_at_1pct_fpr=math.nan, shadow_count=0, pool_size=0)
