@@ -171,7 +171,9 @@ display(Markdown(study.run_summary(rows, rounds)))
 # this regime and check it from the run: the anchor is at least
 # {glue:text}`anchor_share_min` of what a round can train on (anchor and X_f), as in every
 # setting of the paper, and P knows less of the forget classes than the retrained model
-# (P / RT below one, as in every row of the paper's Tables A4-A5).
+# (P / RT below one, as in every row of the paper's Tables A4-A5). A dataset and backbone
+# outside this regime is left out of every claim, and each claim names it with its
+# measured reason; with none left, the claims are not testable here.
 #
 # The table gives, in percent, the forget accuracy of the trained model M_T (for scale;
 # the paper does not report it) and of P, the ratio P / RT, and the methods whose
@@ -296,8 +298,8 @@ chapter.savefig(plots.box_panels(study.box_runs(rows), ["R_R (%)", "A_R (%)"],
 # dataset, backbone or method, and seed). A claim **held** when the interval lies wholly
 # on its side of the boundary, **did not hold** when it lies on the other side, and is
 # **inconclusive** when it straddles it: the run cannot separate the outcomes. It is
-# **not testable here** when the regime the paper's argument needs is not this run's (see
-# *Where the probing prior stands*), when the ablation did not run, or, for VGG-16's
+# **not testable here** when no dataset and backbone of this run is in the regime the
+# paper's argument needs (see *Where the probing prior stands*), when the ablation did not run, or, for VGG-16's
 # susceptibility, when a backbone shows no recovery at all: a higher rate of recovery
 # means nothing when both rates are negative.
 #

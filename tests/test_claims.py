@@ -174,13 +174,21 @@ def test_judge_names_a_failed_precondition_instead_of_deciding():
     assert claims.attack_signal(Interval(0.6, 0.55, 0.65, "n"), "LiRA") is None
 
 
-def test_forgot_needs_the_whole_interval_below_the_trained_accuracy_by_the_margin():
+def test_forgot_needs_a_drop_above_zero_with_confidence_and_above_the_margin_by_its_estimate():
     trained = 0.99
     assert claims.forgot("ga", Interval(0.5, 0.4, 0.6, "3 seeds"), trained, 0.05) is None
+    # a mean drop beyond the margin whose interval stays below the trained accuracy
+    assert claims.forgot("ga", Interval(0.8, 0.5, 0.97, "3 seeds"), trained, 0.05) is None
     reason = claims.forgot("l1_sparse", Interval(0.97, 0.95, 0.99, "3 seeds"), trained, 0.05)
-    assert reason.startswith("l1_sparse did not forget: forget accuracy 0.970")
-    # a mean drop beyond the margin whose interval reaches back within it
-    assert claims.forgot("ga", Interval(0.8, 0.5, 0.97, "3 seeds"), trained, 0.05)
+    assert reason == ("l1_sparse did not forget: forget accuracy 0.970 [0.950, 0.990], 3 seeds, "
+                      "against the trained model's 0.990, a drop of 0.02 (its interval "
+                      "reaches 0 and not above 0.05)")
+    # a large mean drop whose interval reaches back to the trained accuracy
+    assert "interval reaches 0)" in claims.forgot("ga", Interval(0.8, 0.5, 1.0, "3 seeds"),
+                                                  trained, 0.05)
+    # a drop sure to be above 0 but, by its estimate, within the margin
+    assert claims.forgot("ft", Interval(0.96, 0.95, 0.97, "150 samples"), trained,
+                         0.05).endswith("a drop of 0.03 (not above 0.05)")
 
 
 def test_judge_each_is_the_conjunction_and_lists_every_effect():

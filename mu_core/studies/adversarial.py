@@ -24,7 +24,7 @@ from ..attacks.mia import (MIA_FEATURES, SENSITIVITY_SAMPLES, SENSITIVITY_SCALE,
 from ..claims import (Claim, Interval, Part, attack_signal, judge_parts, mean_interval,
                       not_above, part, reasons_text)
 from ..data import ImageData
-from ..errors import MAX_EPOCHS, check_budget
+from ..errors import MAX_EPOCHS, ConfigError, check_budget, check_choice
 from ..metrics import (accuracy_on, average_disparity, scores_from_predictions,
                        predictions_on, subset_predictions)
 from ..papers.adversarial import SETTINGS, TABLE1, TABLE2
@@ -34,7 +34,7 @@ from ..unlearn.adversarial import CLASS_ALPHA_ITERATIONS
 from ..unlearn.adversarial import adversarial as adversarial_method
 from ..zoo import plan, unlearned_models
 from . import here_above_paper, named_numbers
-from .baselines import (SCORES, TRAINED, formatted, membership_signal, no_mia_signal,
+from .baselines import (FORGET_SIZE, SCORES, TRAINED, formatted, membership_signal, no_mia_signal,
                         not_forgotten, of_setting, paired, per_seed, run_time_label,
                         summarize, with_disparity)
 from .baselines import quoted as baselines_quoted
@@ -79,6 +79,7 @@ def score(model, data: ImageData, split: Split, seed: int, *, signal: bool = Fal
     forget, retain, test = subset_predictions(model, data, scored)
     row = scores_from_predictions(forget, retain, test, seed=seed)
     row["TA_forgotten"] = accuracy_on(model, data, forgotten_test)
+    row[FORGET_SIZE] = len(split.forget)
     for feature, column in zip(MIA_FEATURES, METRIC_COLUMNS):
         row[column] = mia_efficacy_from_predictions(retain, test, forget, feature=feature,
                                                     seed=seed)
@@ -91,8 +92,9 @@ def score(model, data: ImageData, split: Split, seed: int, *, signal: bool = Fal
 def compare(data: ImageData, settings: dict, methods, seeds, *, architecture: str,
             recipe: Recipe, sparsity: float, sparse_recipe: Recipe, hyperparameters: dict,
             configuration_hyperparameters: dict, attack_epochs: int,
-            ablation: bool = True) -> tuple[pd.DataFrame, dict]:
-    """One row per (setting, density, seed, method), the ablation's rows named `ABLATION`,
+            ablation_densities=DENSITIES) -> tuple[pd.DataFrame, dict]:
+    """One row per (setting, density, seed, method), the ablation's rows named `ABLATION`
+    (random forgetting, each of `ablation_densities`),
     one row per (setting, density, seed) for the model before unlearning (`TRAINED`), and
     the adversarial runs' curves by (setting, density, seed).
 
@@ -101,7 +103,7 @@ def compare(data: ImageData, settings: dict, methods, seeds, *, architecture: st
     for density in DENSITIES:
         for setting, spec in settings.items():
             variants = [(methods, {})]
-            if ablation and setting == "random" and "adversarial" in methods:
+            if density in ablation_densities and setting == "random" and "adversarial" in methods:
                 variants.append((["adversarial"], {"beta": 0.0}))
             for variant_methods, override in variants:
                 chosen = merged_hyperparameters(hyperparameters, configuration_hyperparameters,
@@ -165,11 +167,17 @@ def merged_hyperparameters(hyperparameters: dict, per_configuration: dict, setti
 
 
 def check_requests(data: ImageData, settings: dict, methods, seeds, hyperparameters: dict,
-                   configuration_hyperparameters: dict, *, attack_epochs: int) -> int:
-    """Check every run of every configuration and the evaluation attacker's budget before any
-    training (`zoo.plan` raises on the first bad request); return how many unlearning runs
-    the chapter makes."""
+                   configuration_hyperparameters: dict, *, attack_epochs: int,
+                   ablation_densities=DENSITIES) -> int:
+    """Check every run of every configuration, the evaluation attacker's budget and the
+    ablation's densities before any training (`zoo.plan` raises on the first bad request);
+    return how many unlearning runs the chapter makes."""
     check_budget("attack_epochs", attack_epochs, MAX_EPOCHS)
+    if isinstance(ablation_densities, str):
+        raise ConfigError(f"ablation_densities is a list of densities ({', '.join(DENSITIES)}),"
+                          f" got the string {ablation_densities!r}.")
+    for density in ablation_densities:
+        check_choice("ablation_densities", density, DENSITIES)
     count = 0
     for density in DENSITIES:
         for setting, spec in settings.items():
