@@ -584,3 +584,18 @@ def test_sparse_retraining_never_sees_the_forget_set(mnist, cache_dir):
     assert sparsity_of(retrained) == pytest.approx(0.9, abs=1e-3)
     assert meta["config"]["trained"]["role"] == "unlearned"  # pruned from the dense retrain
     assert meta["config"]["trained"]["trained"]["role"] == "trained"  # of the dense model
+
+
+def test_check_requests_counts_the_runs_and_refuses_bad_ablation_densities(mnist):
+    settings = study.forget_settings(0.1, 3, 0.1, 100)
+
+    def check(**kw):
+        return study.check_requests(mnist, settings, ["retrain", "adversarial"], [0], {}, {},
+                                    attack_epochs=1, **kw)
+    assert check() == 2 * 2 * 2  # 2 densities x 2 settings x 2 methods, one seed
+    assert check(ablation_densities=["dense"]) == 8
+    with pytest.raises(ConfigError, match="ablation_densities is a list of densities"):
+        check(ablation_densities="dense")
+    with pytest.raises(ConfigError, match="unknown ablation_densities 'wide'; accepted: dense, "
+                                          "sparse"):
+        check(ablation_densities=["wide"])
