@@ -154,7 +154,7 @@ PARAMS = dict(rounds=2, distill_epochs=1, recall_epochs=3, lr_student_closed=2e-
               tau_closed=0.6, tau_open=0.3, student="cnn", student_options={},
               heterogeneous_student="mlp", heterogeneous_options={"hidden": [32]},
               ablation_methods=["salun"], ablation_seeds=[0], heterogeneous_seeds=[1],
-              dataset="mnist5k", epochs=8)
+              dataset="mnist5k", epochs=8, methods=["retrain", "salun"], seeds=[0, 1])
 
 
 def test_attack_settings_names_the_five_attacks_from_the_parameters():
@@ -180,6 +180,22 @@ def test_attack_restrictions_limit_the_ablation_and_the_other_student():
     assert mra.attack_restrictions(PARAMS) == {
         "dst": {"methods": ["salun"], "seeds": [0]},
         "closed, other student": {"seeds": [1]}, "open, other student": {"seeds": [1]}}
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("heterogeneous_seeds", [0], "heterogeneous_seeds must be one or more of seeds [3, 4], got "
+                                 "[0]."),
+    ("ablation_seeds", [], "ablation_seeds must be one or more of seeds [3, 4], got []."),
+    ("ablation_methods", ["ga"], "ablation_methods must be one or more of methods ['retrain', "
+                                 "'salun'], got ['ga'].")])
+def test_attack_restrictions_refuse_seeds_or_methods_the_chapter_does_not_run(name, value,
+                                                                             message):
+    # seeds [3, 4] with the default heterogeneous_seeds [0] failed after the whole study ran
+    params = PARAMS | {"seeds": [3, 4], "ablation_seeds": [3], "heterogeneous_seeds": [4],
+                       name: value}
+    with pytest.raises(ConfigError) as error:
+        mra.attack_restrictions(params)
+    assert str(error.value) == message
 
 
 # The paper's numbers (mu_core.papers.mra) and the columns that show them.

@@ -90,7 +90,13 @@ def attack_settings(params: dict) -> dict[str, dict]:
 
 def attack_restrictions(params: dict) -> dict[str, dict]:
     """`recall_study`'s `restrict`: DST alone runs on the `ablation_methods` and
-    `ablation_seeds`, the other student on the `heterogeneous_seeds`."""
+    `ablation_seeds`, the other student on the `heterogeneous_seeds`; each a non-empty part
+    of the chapter's `methods` or `seeds` (checked here, before any training)."""
+    for name, among in (("ablation_methods", "methods"), ("ablation_seeds", "seeds"),
+                        ("heterogeneous_seeds", "seeds")):
+        chosen, allowed = list(params[name]), list(params[among])
+        if not chosen or any(value not in allowed for value in chosen):
+            raise ConfigError(f"{name} must be one or more of {among} {allowed}, got {chosen}.")
     other_seeds = {"seeds": params["heterogeneous_seeds"]}
     return {"dst": {"methods": params["ablation_methods"], "seeds": params["ablation_seeds"]},
             OTHER_STUDENT["closed"]: other_seeds, OTHER_STUDENT["open"]: other_seeds}
