@@ -419,11 +419,12 @@ def forgetting_table(runs: pd.DataFrame) -> pd.DataFrame:
             if method == TRAINED:
                 continue
             accuracy = forget_accuracy(runs, setting, method)
+            drop = trained - accuracy.estimate
             records.append({"setting": setting, "method": method,
                             "forget accuracy (%)": f"{100 * accuracy.estimate:.2f} "
                                                    f"[{100 * accuracy.low:.2f}, "
                                                    f"{100 * accuracy.high:.2f}], {accuracy.n}",
-                            "drop below trained (points)": f"{100 * (trained - accuracy.estimate):.2f}",
+                            "drop below trained (points)": f"{100 * drop:.2f}",
                             "margin (points)": f"{100 * margin:.2f}",
                             "forgot": "no" if not_forgotten(runs, setting, method) else "yes"})
     return pd.DataFrame(records).set_index(["setting", "method"])
