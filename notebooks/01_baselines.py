@@ -209,11 +209,11 @@ baselines.beside_paper(summary, "class")
 # A method forgot when its forget accuracy fell below the trained model's with confidence
 # (the {glue:text}`confidence` Wilson interval of its accuracy over the forget samples of
 # all seeds wholly below the trained model's) and, by its estimate, by more than
-# {glue:text}`forgot_share` of retraining's fall in the same setting. The margin is read on
-# the estimate: in random forgetting retraining itself falls by the generalisation gap,
-# a few samples of a small forget set, and even its own fall is not
-# significantly above half of itself; the claims' verdicts carry their own intervals. In whole-class
-# forgetting the margin is about half the accuracy.
+# {glue:text}`forgot_share` of retraining's fall in the same setting. The margin is
+# read on the estimate: in random forgetting retraining itself falls by the generalisation
+# gap, a few samples of a small forget set, and even its own fall is not significantly
+# above half of itself; the claims' verdicts carry their own intervals. In whole-class forgetting the
+# margin is about half the accuracy.
 
 # %%
 forgot = baselines.forgetting_table(rows)

@@ -299,9 +299,9 @@ chapter.savefig(plots.box_panels(study.box_runs(rows), ["R_R (%)", "A_R (%)"],
 # on its side of the boundary, **did not hold** when it lies on the other side, and is
 # **inconclusive** when it straddles it: the run cannot separate the outcomes. It is
 # **not testable here** when no dataset and backbone of this run is in the regime the
-# paper's argument needs (see *Where the probing prior stands*), when the ablation did not run, or, for VGG-16's
-# susceptibility, when a backbone shows no recovery at all: a higher rate of recovery
-# means nothing when both rates are negative.
+# paper's argument needs (see *Where the probing prior stands*), when the ablation did not
+# run, or, for VGG-16's susceptibility, when a backbone shows no recovery at all: a higher
+# rate of recovery means nothing when both rates are negative.
 #
 # The paper's Table 1 and Table 2 are read cell by cell in its text ("for all MU models
 # targeted", "consistently positive across all classes"); asking each of our cells

@@ -238,11 +238,11 @@ adversarial.table1(summary, "class", "sparse")
 # A method forgot when its forget accuracy fell below the trained model's with confidence
 # (the {glue:text}`confidence` Wilson interval of its accuracy over the forget samples of
 # all seeds wholly below the trained model's) and, by its estimate, by more than
-# {glue:text}`forgot_share` of retraining's fall in the same configuration. The margin is read on
-# the estimate: in random forgetting retraining itself falls by the generalisation gap,
-# a few samples of a small forget set, and even its own fall is not
-# significantly above half of itself; the claims' verdicts carry their own intervals. The claims
-# on how close the method comes to retraining presuppose that it forgot.
+# {glue:text}`forgot_share` of retraining's fall in the same configuration. The margin is
+# read on the estimate: in random forgetting retraining itself falls by the generalisation
+# gap, a few samples of a small forget set, and even its own fall is not significantly
+# above half of itself; the claims' verdicts carry their own intervals. The claims on how close the
+# method comes to retraining presuppose that it forgot.
 
 # %%
 forgot = adversarial.by_density(baselines.forgetting_table, rows)

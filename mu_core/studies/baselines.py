@@ -366,19 +366,15 @@ def no_mia_signal(runs: pd.DataFrame, setting: str, feature: str = "confidence")
     return attack_signal(mia_signal(runs, setting, feature), f"the {feature} SVC")
 
 
-def forget_drop(runs: pd.DataFrame, setting: str, method: str) -> Interval:
-    """How far `method` brought the forget accuracy below the trained model's: trained
-    minus unlearned (UA unlearned minus UA trained), paired over the seeds."""
-    return paired(runs, setting, method, TRAINED, "UA")
-
-
 def forgot_margin(runs: pd.DataFrame, setting: str) -> float:
     """The drop in forget accuracy that counts as forgetting in `setting`: FORGOT_SHARE of
     retraining's mean drop (the generalisation gap in random forgetting, nearly the whole
     accuracy in whole-class forgetting), 0 where retraining did not run."""
     if "retrain" not in _ran(runs, setting) or TRAINED not in _ran(runs, setting):
         return 0.0
-    return max(FORGOT_SHARE * forget_drop(runs, setting, "retrain").estimate, 0.0)
+    drop = trained_forget_accuracy(runs, setting) - forget_accuracy(runs, setting,
+                                                                     "retrain").estimate
+    return max(FORGOT_SHARE * drop, 0.0)
 
 
 FORGET_SIZE = "forget_size"  # the forget set's samples, per row
@@ -400,9 +396,13 @@ def not_forgotten(runs: pd.DataFrame, setting: str, method: str) -> str | None:
     """Why a claim on what `method` hid cannot be tested (`claims.forgot`): its forget
     accuracy (`forget_accuracy`) is not below the trained model's with confidence, or its
     drop is not above `forgot_margin`."""
-    trained = float(np.mean(1 - per_seed(runs, setting, TRAINED, "UA")))
-    return forgot(f"{method} ({setting})", forget_accuracy(runs, setting, method), trained,
-                  forgot_margin(runs, setting))
+    return forgot(f"{method} ({setting})", forget_accuracy(runs, setting, method),
+                  trained_forget_accuracy(runs, setting), forgot_margin(runs, setting))
+
+
+def trained_forget_accuracy(runs: pd.DataFrame, setting: str) -> float:
+    """The trained model's forget accuracy in `setting`, the mean over the seeds."""
+    return float(np.mean(1 - per_seed(runs, setting, TRAINED, "UA")))
 
 
 def forgetting_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -414,7 +414,7 @@ def forgetting_table(runs: pd.DataFrame) -> pd.DataFrame:
         if TRAINED not in _ran(runs, setting):
             continue
         margin = forgot_margin(runs, setting)
-        trained = float(np.mean(1 - per_seed(runs, setting, TRAINED, "UA")))
+        trained = trained_forget_accuracy(runs, setting)
         for method in _ran(runs, setting):
             if method == TRAINED:
                 continue
@@ -449,8 +449,6 @@ def regime_table(runs: pd.DataFrame) -> pd.DataFrame:
                         "MIA signal (AUC)": f"{signal.estimate:.3f} [{signal.low:.3f}, "
                                             f"{signal.high:.3f}], {signal.n}"})
     return pd.DataFrame(records).set_index("setting").round(2)
-
-
 
 
 def _paper(setting: str, methods, score: str) -> str:
