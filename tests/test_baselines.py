@@ -437,6 +437,10 @@ def test_forgetting_pools_the_seeds_forget_samples_where_their_count_is_recorded
     assert (accuracy.low, accuracy.high) == pytest.approx((wilson.low, wilson.high))
     assert accuracy.n == "150 forget samples, 3 seeds"
     assert baselines.not_forgotten(runs, "random", "adversarial") is None
+    # a seed without a score drops out of both the count and the total (7 - 3 of 100)
+    runs.loc[(runs.method == "adversarial") & (runs.seed == runs.seed.min()), "UA"] = None
+    assert baselines.forget_accuracy(runs, "random", "adversarial").estimate == \
+        pytest.approx(96 / 100)
 
 
 

@@ -384,10 +384,10 @@ def forget_accuracy(runs: pd.DataFrame, setting: str, method: str) -> Interval:
     """`method`'s forget accuracy in `setting`: pooled over the seeds' forget samples with a
     Wilson interval where the rows record the forget set's size (the noise of a few dozen
     samples a seed is the samples', not the seeds'), else the mean over the seeds."""
-    accuracy = 1 - per_seed(runs, setting, method, "UA")
+    accuracy = (1 - per_seed(runs, setting, method, "UA")).dropna()
     if FORGET_SIZE not in runs:
         return mean_interval(accuracy.to_numpy())
-    sizes = per_seed(runs, setting, method, FORGET_SIZE)
+    sizes = per_seed(runs, setting, method, FORGET_SIZE)[accuracy.index]
     return wilson(int(round(float((accuracy * sizes).sum()))), int(sizes.sum()),
                   unit=f"forget samples, {len(sizes)} seeds")
 
