@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import urllib.error
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -35,6 +35,9 @@ class ImageData:
     classes: tuple[str, ...]
     mean: tuple[float, ...]  # per channel, in [0, 1] units: `fixed_normaliser`, no statistic
     std: tuple[float, ...]  # of these images
+    # training-split samples a chapter cut away (`splits.training_subset`): no model of the
+    # chapter trains on them; a LiRA shadow pool may draw its non-members from them
+    reserve: Tensor = field(default_factory=lambda: torch.empty(0, dtype=torch.long))
 
     @property
     def num_classes(self) -> int:
@@ -57,7 +60,7 @@ class ImageData:
         device = torch.device(device)
         return ImageData(
             self.name, self.images.to(device), self.labels.to(device), self.train, self.test,
-            self.classes, self.mean, self.std,
+            self.classes, self.mean, self.std, self.reserve,
         )
 
     def inputs(self, idx: Tensor, augment: str = "none", generator=None) -> Tensor:

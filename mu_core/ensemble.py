@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from . import dryrun, models
+from . import dryrun, models, workers
 from .data import ImageData
 from .errors import ConfigError, describe
 from .train import Recipe, autocast, lr_factor, predict, progress
@@ -108,9 +108,10 @@ def _train_members(members: list[nn.Module], data: ImageData, batches: Tensor, r
     one vmap, or one after another."""
     if vectorized:
         return _fit_stacked(members, data, batches, recipe)
-    for member, own in zip(progress(members, desc="shadow models"), batches.unbind(1)):
-        _fit_alone(member, data, own, recipe)
-    return Ensemble.from_models(members)
+    pieces = [(member, data, own.contiguous(), recipe)
+              for member, own in zip(members, batches.unbind(1))]
+    return Ensemble.from_models(workers.run_each(_fit_alone, pieces, device=data.device,
+                                                 desc="shadow models"))
 
 
 def batch_streams(keep: Tensor, epochs: int, batch_size: int, seeds) -> Tensor:
@@ -164,7 +165,10 @@ def _member_loss(ensemble: Ensemble):
     return loss
 
 
-def _fit_alone(model: nn.Module, data: ImageData, batches: Tensor, recipe: Recipe) -> None:
+def _fit_alone(model: nn.Module, data: ImageData, batches: Tensor,
+               recipe: Recipe) -> nn.Module:
+    """`model` trained on its batches (steps, batch) of sample indices, returned (a worker
+    process returns a copy)."""
     model.to(data.device).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
                                 weight_decay=recipe.weight_decay)
@@ -175,7 +179,7 @@ def _fit_alone(model: nn.Module, data: ImageData, batches: Tensor, recipe: Recip
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    model.eval()
+    return model.eval()
 
 
 def _set_lr(optimizer: torch.optim.Optimizer, recipe: Recipe, fraction_done: float) -> None:

@@ -77,7 +77,7 @@ def margin_loss(logits: Tensor, labels: Tensor) -> Tensor:
 class MarginRecipe:
     steps: int = 3000
     lr: float = 0.5
-    loss_scale: float = 0.01  # below this loss the step grows as lr * loss_scale / loss
+    loss_scale: float = 0.05  # below this loss the step grows as lr * loss_scale / loss
     max_boost: float = 1000.0
     # the chapter parameters a real run's cost of this training scales with (its steps,
     # its sample count): a dry run's estimate multiplies by their real / cut ratios

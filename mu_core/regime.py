@@ -78,18 +78,83 @@ class Leakage:
 
 
 def shadow_pool(data: ImageData, train: Tensor, seed: int) -> Tensor:
-    """The trained model's training samples and as many other samples of the training split
-    (never test samples: the chapters score on those), drawn with `seed`, sorted."""
+    """The trained model's training samples and as many other training-split samples (of
+    `data.train` or of `data.reserve`; never test samples: the chapters score on those),
+    drawn with `seed`, sorted."""
     train = torch.as_tensor(train).long().cpu()
-    others = data.train[~torch.isin(data.train, train)]
+    candidates = torch.cat([data.train.cpu(), data.reserve.cpu()])
+    others = candidates[~torch.isin(candidates, train)]
     if len(others) < len(train):
         raise ConfigError(f"a LiRA pool needs as many training-split samples outside the "
                           f"trained model's {len(train)} as in it; {data.name} has "
                           f"{len(others)} more. Use a train_size of at most "
-                          f"{len(data.train) // 2}.")
+                          f"{len(candidates) // 2}.")
     generator = torch.Generator().manual_seed(seed)
     extra = others[torch.randperm(len(others), generator=generator)[:len(train)]]
     return torch.cat([train, extra]).sort().values
+
+
+@dataclass(frozen=True)
+class OnlineLiRA:
+    """Online LiRA against one trained model on a shadow pool, and the same attack on each
+    shadow model in turn (leave one out): the attack's strength on the recipe."""
+
+    auc: claims.Interval  # on the trained model, its members vs the pool's other samples
+    tpr_at_1pct_fpr: float
+    shadow_auc: float
+    shadow_tpr_at_1pct_fpr: float
+    target: str = "the trained model"  # the model(s) `auc` and the TPR were read on
+
+
+def online_lira(trained: nn.Module, data: ImageData, pool: Tensor, member: Tensor,
+                shadow_stats: Tensor, shadow_in: Tensor, *, kind: str = STATISTIC,
+                fix_variance: bool = True) -> OnlineLiRA:
+    """LiRA with the shadow models' statistics (`kind`) on `pool` against `trained`, whose
+    training samples `member` marks, and leave one shadow model out."""
+    labels = data.targets(pool).cpu()
+    target = lira_statistic(predict(trained, data, pool, output="logits"), labels, kind=kind)
+    scores = lira_scores(shadow_stats, shadow_in, target, online=True,
+                         fix_variance=fix_variance)
+    on_target = roc_summary(scores, member)
+    on_shadows = roc_summary(leave_one_out_scores(shadow_stats, shadow_in, online=True,
+                                                  fix_variance=fix_variance), shadow_in)
+    return OnlineLiRA(auc=claims.auc_interval(scores[member].numpy(), scores[~member].numpy()),
+                      tpr_at_1pct_fpr=on_target["tpr_at_1%_fpr"],
+                      shadow_auc=on_shadows["auc"],
+                      shadow_tpr_at_1pct_fpr=on_shadows["tpr_at_1%_fpr"])
+
+
+def leave_one_out_only(shadow_stats: Tensor, shadow_in: Tensor, *, seed: int,
+                       fix_variance: bool = True) -> OnlineLiRA:
+    """Where the trained model has no unseen training-split sample to score (it trained on
+    the whole split), only the attack's strength on the recipe: each shadow model in turn
+    the target of LiRA fitted on the others (`leave_one_out_auc`)."""
+    held_out = leave_one_out_scores(shadow_stats, shadow_in, online=True,
+                                    fix_variance=fix_variance)
+    summary = roc_summary(held_out, shadow_in)
+    return OnlineLiRA(auc=leave_one_out_auc(held_out, shadow_in, seed),
+                      tpr_at_1pct_fpr=summary["tpr_at_1%_fpr"], shadow_auc=summary["auc"],
+                      shadow_tpr_at_1pct_fpr=summary["tpr_at_1%_fpr"],
+                      target="each shadow model in turn (leave one out)")
+
+
+def leave_one_out_auc(held_out: Tensor, shadow_in: Tensor, seed: int) -> claims.Interval:
+    """The AUC of leave-one-model-out scores (`held_out`, (models, samples)) with DeLong's
+    interval, from one score per sample, of a shadow model drawn at random (seeded): a
+    sample's scores on the other models are not independent of it, so pooling all of them
+    would narrow the interval falsely."""
+    held_out, keep = torch.as_tensor(held_out), torch.as_tensor(shadow_in).bool()
+    generator = torch.Generator().manual_seed(seed)
+    model = torch.randint(len(held_out), (held_out.shape[1],), generator=generator)
+    columns = torch.arange(held_out.shape[1])
+    score, member = held_out[model, columns].numpy(), keep[model, columns].numpy()
+    return claims.auc_interval(score[member], score[~member])
+
+
+def unseen_count(data: ImageData, train: Tensor) -> int:
+    """How many training-split samples (`data.train` and `data.reserve`) lie outside `train`."""
+    return len(data.train) + len(data.reserve) - int(
+        torch.isin(torch.as_tensor(train).cpu(), data.train.cpu()).sum())
 
 
 def measure(data: ImageData, train: Tensor, trained: nn.Module, architecture: str,
@@ -107,24 +172,22 @@ def measure(data: ImageData, train: Tensor, trained: nn.Module, architecture: st
         raise ConfigError("the trained model's samples must be distinct.")
     ensemble, keep, _ = shadow_models(data, pool, architecture, recipe, count=shadow_count,
                                       seed=seed, **architecture_options)
-    labels = data.targets(pool).cpu()
-    stats = lira_statistic(ensemble.logits(data, pool), labels, kind=STATISTIC)
-    target_logits = predict(trained, data, pool, output="logits")
+    stats = lira_statistic(ensemble.logits(data, pool), data.targets(pool).cpu(),
+                           kind=STATISTIC)
     member = torch.isin(pool, torch.as_tensor(train).cpu())
-    scores = lira_scores(stats, keep, lira_statistic(target_logits, labels, kind=STATISTIC),
-                         online=True, fix_variance=True)
-    on_target = roc_summary(scores, member)
-    on_shadows = roc_summary(leave_one_out_scores(stats, keep, online=True,
-                                                  fix_variance=True), keep)
-    correct = target_logits.argmax(1) == labels
-    test_correct = predict(trained, data, data.test).argmax(1) == data.targets(data.test).cpu()
-    return Leakage(train_accuracy=correct[member].float().mean().item(),
-                   test_accuracy=test_correct.float().mean().item(),
-                   auc=claims.auc_interval(scores[member].numpy(), scores[~member].numpy()),
-                   tpr_at_1pct_fpr=on_target["tpr_at_1%_fpr"],
-                   shadow_auc=on_shadows["auc"],
-                   shadow_tpr_at_1pct_fpr=on_shadows["tpr_at_1%_fpr"],
-                   shadow_count=shadow_count, pool_size=len(pool))
+    return leakage_of(trained, data, train, online_lira(trained, data, pool, member, stats, keep),
+                      shadow_count, len(pool))
+
+
+def leakage_of(trained: nn.Module, data: ImageData, train: Tensor, attack: OnlineLiRA,
+               shadow_count: int, pool_size: int) -> Leakage:
+    """The regime of `trained` (its accuracies on `train` and the test split) with `attack`."""
+    return Leakage(train_accuracy=accuracy_on(trained, data, torch.as_tensor(train)),
+                   test_accuracy=accuracy_on(trained, data, data.test),
+                   auc=attack.auc, tpr_at_1pct_fpr=attack.tpr_at_1pct_fpr,
+                   shadow_auc=attack.shadow_auc,
+                   shadow_tpr_at_1pct_fpr=attack.shadow_tpr_at_1pct_fpr,
+                   shadow_count=shadow_count, pool_size=pool_size, target=attack.target)
 
 
 def check_shadow_count(shadow_count) -> None:

@@ -120,12 +120,14 @@ def same_class_test(data: ImageData, split: Split) -> Tensor:
 def training_subset(data: ImageData, size: int | None, seed: int = 0) -> ImageData:
     """`data` with its training split cut to a stratified subset of `size` samples, the same
     for every seed (None: unchanged). A chapter whose models must memorise their training
-    set trains on few samples; every split, shadow pool and forget set is then drawn from
-    the subset."""
+    set trains on few samples; every split and forget set is then drawn from the subset.
+    The samples cut away are kept as `data.reserve`, for a LiRA shadow pool's non-members
+    (`regime.shadow_pool`)."""
     if size is None:
         return data
-    return replace(data, train=_stratified_subset(data, data.train,
-                                                  check_positive_int("train_size", size), seed))
+    kept = _stratified_subset(data, data.train, check_positive_int("train_size", size), seed)
+    cut = data.train[~torch.isin(data.train, kept)]
+    return replace(data, train=kept, reserve=torch.cat([data.reserve, cut]).sort().values)
 
 
 def _hold_out_validation(data: ImageData, fraction: float, seed: int) -> tuple[Tensor, Tensor]:

@@ -85,7 +85,7 @@ unlearn_class = 3  # class-level request (the paper: 3)
 keep_class = 9  # the class-level figure's remaining class (the paper: 9 on MNIST)
 hidden = [1000]
 init_scale = 0.001
-train_steps = 3000
+train_steps = 1500
 train_lr = 0.5
 finetune_steps = 300
 relabel_steps = 300
@@ -398,7 +398,7 @@ display(Markdown(guard.reading(study, before, verification)))
 #
 # To redo the search with this run's SSIM, sweep the budgets; the headline numbers of every
 # point (the SSIM table among them) land in one table:
-# `mu-book sweep unlearnguard -g train_steps=3000,15000 -g steps=1500,5000`.
+# `mu-book sweep unlearnguard -g train_steps=1500,15000 -g steps=1500,5000`.
 
 # %%
 chapter.save_results({

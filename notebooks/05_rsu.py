@@ -35,7 +35,9 @@
 # difference, the paper's setting beside ours. In words:
 #
 # * **LiRA.** `shadow_count` shadow models of the same recipe, each trained on a random
-#   half of the training set (every sample in exactly half of them), with the logit gap
+#   half of a pool made of the trained model's training set and as many training-split
+#   samples it never saw (every sample in exactly half of them; each shadow model sees as
+#   many samples as the trained model), with the logit gap
 #   (highest minus second-highest logit) as the statistic, as the paper describes. With
 #   few shadow models each Gaussian gets one variance over all samples
 #   (`lira_fix_variance`, Carlini et al.'s advice); a per-sample variance from a handful
@@ -127,8 +129,8 @@
 #
 # * *LiRA has a signal.* Every claim about membership (the MIA High set, the ASR, every
 #   MIA gap, the MIA half of the relearn and entropy claims) presupposes that LiRA tells
-#   members from non-members on the shadow models better than a coin: its AUC's interval
-#   lies above one half. Without it the ASR of every sample is noise and "the riskiest
+#   members of the trained model from the pool's samples it never saw better than a
+#   coin: its AUC's interval lies above one half. Without it the ASR of every sample is noise and "the riskiest
 #   samples" are a random draw.
 # * *The method forgot.* A claim about what a method removed or how hard it is to recall
 #   presupposes that it removed something. In part one a method's accuracy on the High
@@ -235,21 +237,20 @@ rsu.differences(setup, chapter.params)
 # The trained model of the first seed, its shadow models, and every training sample's
 # LiRA attack success rate; then gradient inversion of the candidates. The first table is
 # the regime: the trained model's accuracy on its training set and on the test set, and
-# the attack's own strength: each shadow model in turn is the target of LiRA fitted on the
-# others (AUC and the true-positive rate at one false positive in a hundred, Carlini et
-# al.'s headline figures). The AUC's interval (DeLong's) comes from one score per training
-# sample, of a shadow model drawn at random, since a sample's scores on different shadow
-# models are not independent. An AUC of one half is a coin; a model that memorises its
+# online LiRA against it: its training samples against as many training-split samples it
+# never saw, with the shadow models of the pool (AUC with DeLong's interval, and the
+# true-positive rate at one false positive in a hundred, Carlini et al.'s headline
+# figures); then the attack's strength on the recipe, each shadow model in turn the target
+# of LiRA fitted on the others. An AUC of one half is a coin; a model that memorises its
 # training set lets LiRA reach well above it, which is why the `cpu` preset trains on
 # `train_size` samples (a fixed stratified subset of mnist5k) for `epochs` epochs: on the
-# whole training split for a few epochs LiRA stayed near chance. The shadow models train on
-# halves of the trained model's training set, half as many samples as it saw, so the AUC
-# and TPR are LiRA's strength on models of the recipe, not an attack on the trained model
-# itself (every one of its training samples is a member, so there is no non-member to
-# score it on); a model trained on fewer samples memorises more, so they tend to overstate
-# what the trained model leaks. The paper gives no AUC of
-# its own, only its original model's accuracies (its column): it ranks samples by their
-# ASR. If the interval here does not clear one half, the trained models of this preset
+# whole training split for a few epochs LiRA stayed near chance. The shadow models' pool
+# draws its unseen half from the samples that subset left out. Where the trained model
+# saw the whole training split (the `paper` preset), no unseen sample is left: the shadow
+# models then train on halves of its training set, and only the leave-one-out attack on
+# them measures LiRA (the table names which model the AUC was read on). The paper gives
+# no AUC of its own, only its original model's accuracies (its column): it ranks samples
+# by their ASR. If the interval here does not clear one half, the trained models of this preset
 # leak too little membership for any claim about the MIA High set or the MIA gaps, and
 # those claims are not testable here rather than refuted.
 
@@ -416,7 +417,6 @@ chapter.add_claims(rsu.claims(results))
 # %%
 chapter.save_results({
     **results.to_json(),
-    "lira": risks.lira,
     "regime_lira": leakage.as_dict(),
     "forget_sets": {name: indices.tolist() for name, indices in sets.items()},
     "risk_profile": rsu.risk_profile(risks, sets).to_dict("index"),

@@ -5,34 +5,25 @@ from pathlib import Path
 import pytest
 import torch
 
+from mu_core.workers import cores
 from demo_project import project  # noqa: F401  (the demo book project fixture)
 
 # Quiet progress bars and a private model cache for the whole session (chapter kernels
 # inherit the environment).
 os.environ["MU_PROGRESS"] = "0"
 os.environ["MU_CACHE_DIR"] = tempfile.mkdtemp(prefix="mu_cache_tests_")
+# Each xdist worker is one process of the machine's share: a study's pieces run in it, one
+# after another, never in processes of their own (tests/test_workers.py runs them so).
+os.environ["MU_WORKERS"] = "1"
 
 # One share of the cores per xdist worker, for it and the chapter kernels it starts (which
 # inherit the environment): torch's default of every core in every worker oversubscribes
 # the machine, and the suite ran 3x slower for it. A caller's OMP_NUM_THREADS wins. The
 # caller's value is kept aside because xdist's controller imports this file first and its
 # workers inherit the environment it leaves.
-def usable_cores() -> int:
-    """The cores this process may run on: its CPU affinity, capped by a cgroup (v2) CPU
-    quota; os.cpu_count() counts the host's, which a container may not have."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
-        if quota != "max":
-            cores = min(cores, max(1, int(quota) // int(period)))
-    except (OSError, ValueError):
-        pass
-    return cores or 1
-
-
 os.environ.setdefault("MU_TESTS_CALLER_THREADS", os.environ.get("OMP_NUM_THREADS", ""))
 _workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-THREADS = os.environ["MU_TESTS_CALLER_THREADS"] or str(max(1, usable_cores() // _workers))
+THREADS = os.environ["MU_TESTS_CALLER_THREADS"] or str(max(1, cores() // _workers))
 for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = THREADS
 torch.set_num_threads(int(THREADS))

@@ -269,6 +269,44 @@ def test_dataset_method_settings_merge_over_the_backbones_own():
         study.with_method_settings(backbones, {"V": {}})
 
 
+def test_a_backbone_runs_the_methods_it_names_in_the_chapters_order():
+    checked = study.check_backbones({"V": {"architecture": "vgg16_bn",
+                                           "methods": ["wp", "retrain"]},
+                                     "R": {"architecture": "resnet18"}})
+    chapter = ["retrain", "ft", "ff", "wp"]
+    assert study.backbone_methods(checked["V"], chapter) == ["retrain", "wp"]
+    assert study.backbone_methods(checked["R"], chapter) == chapter  # none named: all
+    with pytest.raises(ConfigError, match=r"methods \['iu'\] are not among"):
+        study.backbone_methods(study.check_backbones(
+            {"V": {"architecture": "vgg16_bn", "methods": ["iu"]}})["V"], chapter)
+
+
+@pytest.mark.parametrize("methods", ["ga", [], [1]])
+def test_a_backbones_methods_must_be_a_list_of_names(methods):
+    with pytest.raises(ConfigError, match="methods must be a non-empty list"):
+        study.check_backbones({"V": {"architecture": "vgg16_bn", "methods": methods}})
+
+
+def test_the_figure_backbone_must_run_the_figure_methods():
+    backbones = {"V": {"architecture": "vgg16_bn", "methods": ["retrain", "ga"]},
+                 "R": {"architecture": "resnet18"}}
+    study._check_settings(["digits"], {"digits": [1]}, ["retrain", "ga", "ff"], backbones,
+                          "R", ["ff"])
+    with pytest.raises(ConfigError, match="not among the methods the figure backbone runs"):
+        study._check_settings(["digits"], {"digits": [1]}, ["retrain", "ga", "ff"],
+                              backbones, "V", ["ff"])
+
+
+def test_the_rows_of_per_method_pieces_come_back_in_the_order_one_study_runs_them():
+    pieces = [{"dataset": "d", "backbone": b, "seed": seed, "method": m, "components": stage}
+              for b in ("R", "V") for m in ("retrain", "ga") for seed in (1, 0)
+              for stage in ("p", "p+u+a")]
+    ordered = study.in_run_order(pd.DataFrame(pieces), seeds=[1, 0])
+    expected = [("d", b, seed, m, stage) for b in ("R", "V") for seed in (1, 0)
+                for m in ("retrain", "ga") for stage in ("p", "p+u+a")]
+    assert list(ordered.itertuples(index=False, name=None)) == expected
+
+
 def test_a_smaller_probing_set_is_a_stratified_subset_of_the_test_split(mnist):
     split = make_split(mnist, forget_classes=[1, 3], forget_fraction=0.5)
     probe = study.probing_set(mnist, split, 200, seed=0)
@@ -455,7 +493,8 @@ def test_claims_leave_out_the_rows_outside_the_regime_and_name_them():
         # the same verdict and evidence as on the rows in the regime alone, with the others named
         assert claim.verdict == alone[claim.id].verdict
         assert claim.here == alone[claim.id].here + (
-            "; judged without the rows outside the paper's regime (mnist5k, R: the labelled "
+            "; judged on (digits, R) and (digits, V) alone, without the rows outside the "
+            "paper's regime (mnist5k, R: the labelled "
             "anchor is 20 images against 100 forget images, a share of 0.17 of a round, below "
             "the paper's least (0.4))")
 
@@ -867,3 +906,52 @@ def test_the_rounds_learn_from_their_own_anchor_and_the_prior_from_d_p(digits, m
     assert set(seen["probe"].tolist()) <= set(seen["anchor"].tolist()) <= set(split.test.tolist())
     assert rows.anchor_size.tolist() == [len(seen["anchor"])]
     assert rows.probe_size.tolist() == [50] and rows.forget_size.tolist() == [len(split.forget)]
+
+
+def test_the_backbone_claim_says_a_backbone_left_out_by_the_regime_has_no_runs_to_judge():
+    resnet = hand_rows(cells={k: v for k, v in HAND.items() if k[0] == "R"})
+    vgg = hand_rows(cells={k: v for k, v in HAND.items() if k[0] == "V"}, anchor=20)
+    found = {c.id: c for c in study.claims(pd.concat([resnet, vgg], ignore_index=True))}
+    backbone = found["vgg_more_susceptible"]
+    assert backbone.verdict == "not testable here"
+    assert "do not both have runs to judge" in backbone.here
+    assert "judged on (digits, R) alone" in backbone.here
+
+
+def test_a_kept_attack_model_comes_back_from_its_state_dict_as_the_same_function(digits):
+    import pickle
+
+    from mu_core.attacks.cmira import lipsoftmax_model
+
+    backbone = {"architecture": "vgg16_bn", "options": {"width": 4}}
+    config = CMIRAConfig(head_width=16)
+    model = lipsoftmax_model("vgg16_bn", digits, head_width=16, seed=0, width=4)
+    images = digits.inputs(digits.train[:32])
+    model.train()(images)  # a power-iteration step: u and v are no longer their start
+    with pytest.raises(RuntimeError, match="parametrized"):
+        pickle.dumps(model)  # why a worker process sends state dicts back
+    state = pickle.loads(pickle.dumps(model.state_dict()))
+    rebuilt = study.attack_model(state, digits, backbone, config)
+    with torch.no_grad():
+        assert torch.equal(model.eval()(images), rebuilt(images))
+
+
+def test_per_method_pieces_sharing_the_cache_give_the_rows_of_one_study_without_it(
+        monkeypatch, tmp_path):
+    run = dict(methods=["retrain", "ga"], seeds=[0],
+               backbones={"R": {"architecture": "mlp", "options": {"hidden": [16]}},
+                          "V": {"architecture": "mlp", "options": {"hidden": [8]},
+                                "methods": ["ga"]}},
+               config=CMIRAConfig(pretrain_epochs=1, rounds=1, patience=1, head_width=8),
+               recipe=Recipe(epochs=1, lr=0.05, batch_size=64), device="cpu", probe_size=20,
+               hyperparameters={"ga": {"lr": 0.003, "momentum": 0.0, "weight_decay": 0.0}},
+               figure_backbone="R", figure_methods=["ga"])
+    monkeypatch.setenv("MU_CACHE_DIR", str(tmp_path / "cache"))
+    shared = study.recovery_studies(["digits"], {"digits": [1, 3, 5]}, **run)
+    monkeypatch.setenv("MU_CACHE", "0")
+    alone = study.recovery_studies(["digits"], {"digits": [1, 3, 5]}, **run)
+    columns = ["backbone", "method", "components", "acc_u", "acc_a", "acc_p", "acc_t"]
+    assert shared.rows[columns].values.tolist() == alone.rows[columns].values.tolist()
+    assert [tuple(r) for r in shared.rows[["backbone", "method"]].drop_duplicates().values] \
+        == [("R", "retrain"), ("R", "ga"), ("V", "ga")]  # V runs only the methods it names
+    assert set(shared.kept["digits"]) == {("R", "ga")}

@@ -91,3 +91,29 @@ def test_a_shadow_count_that_cannot_run_is_refused_with_a_sentence(count):
     with pytest.raises(ConfigError, match=r"^shadow_count must be 0 \(no LiRA\) or enough "):
         regime.check_shadow_count(count)
     regime.check_shadow_count(0), regime.check_shadow_count(6), regime.check_shadow_count(16)
+
+
+def test_the_leave_one_out_auc_takes_one_score_per_sample():
+    keep = torch.tensor([[1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1]] * 2).bool()
+    perfect = regime.leave_one_out_auc(keep.double() * 2 - 1, keep, seed=0)
+    assert perfect.estimate == 1.0
+    assert perfect.n.endswith("samples") and \
+        sum(int(x) for x in perfect.n.split()[:3:2]) == 6  # not 24: one score a sample
+    blind = regime.leave_one_out_auc(torch.zeros(4, 6, dtype=torch.float64), keep, seed=0)
+    assert blind.estimate == 0.5 and not blind.low > 0.5  # no signal: the precondition fails
+
+
+def test_a_training_subset_keeps_the_samples_it_cut_for_the_shadow_pool(digits):
+    from mu_core.splits import training_subset
+
+    subset = training_subset(digits, 300)
+    kept = len(subset.train)  # stratified: 300 up to rounding per class
+    assert 295 <= kept <= 300 and len(subset.reserve) == len(digits.train) - kept
+    assert torch.equal(torch.cat([subset.train, subset.reserve]).sort().values,
+                       digits.train.sort().values)
+    assert regime.unseen_count(subset, subset.train) == len(digits.train) - kept
+    assert regime.unseen_count(digits, digits.train) == 0
+    pool = regime.shadow_pool(subset, subset.train, seed=0)
+    unseen = pool[~torch.isin(pool, subset.train)]
+    assert len(pool) == 2 * kept and len(unseen) == kept  # drawn from what the subset cut
+    assert torch.isin(unseen, subset.reserve).all()

@@ -362,7 +362,8 @@ def _risks(train, **fields):
     zeros = torch.zeros(n)
     values = dict(asr=zeros, loss=zeros, confidence=zeros, entropy=zeros,
                   shadow_stats=torch.zeros(4, n, dtype=torch.float64),
-                  shadow_in=torch.zeros(4, n, dtype=torch.bool), fix_variance=True, lira={},
+                  shadow_in=torch.zeros(4, n, dtype=torch.bool), fix_variance=True, lira=None,
+                  pool_size=2 * n,
                   candidates=train, inversion_ssim=zeros, reconstructions=None)
     return rsu.Risks(train=torch.as_tensor(train), **{**values, **fields})
 
@@ -395,16 +396,6 @@ def test_highest_breaks_ties_at_random_not_by_position():
     assert all(5 in p and 4 not in p for p in picks)  # the top is always in, 0.5 never
     assert len(picks) > 1  # which two of the tied four, the seed decides
     assert torch.equal(rsu.highest(values, 3, 7), rsu.highest(values, 3, 7))
-
-
-def test_lira_signal_takes_one_score_per_sample():
-    keep = torch.tensor([[1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1]] * 2).bool()
-    perfect = rsu.lira_signal(keep.double() * 2 - 1, keep, seed=0)
-    assert perfect.estimate == 1.0
-    assert perfect.n.endswith("samples") and \
-        sum(int(x) for x in perfect.n.split()[:3:2]) == 6  # not 24: one score a sample
-    blind = rsu.lira_signal(torch.zeros(4, 6, dtype=torch.float64), keep, seed=0)
-    assert blind.estimate == 0.5 and not blind.low > 0.5  # no signal: the precondition fails
 
 
 def test_in_class_tail_marks_samples_below_their_class_boundary():
@@ -760,8 +751,8 @@ def test_mia_gap_claim_needs_lirs_signal_and_a_larger_gap_on_high():
     for risk, metric in (("mi", "mia_gap"), ("mia", "forget"), ("mia", "mia_gap")):
         blind = rsu.risk_claim(_results(lira_auc=NO_SIGNAL), risk, metric)
         assert blind.verdict == "not testable here"
-        assert blind.here.startswith("LiRA (leave one shadow model out) has no signal on the "
-                                     "shadow models: AUC 0.510 [0.490, 0.530]")
+        assert blind.here.startswith("online LiRA has no signal on the trained model: AUC "
+                                     "0.510 [0.490, 0.530]")
     assert rsu.risk_claim(_results(lira_auc=NO_SIGNAL), "mi", "forget").verdict == "held"
 
 
@@ -804,7 +795,7 @@ def test_entropy_claim_compares_medians_of_both_high_sets():
         .verdict == "inconclusive"
     blind = rsu.entropy_claim(_results(set_samples=_set_samples(higher, low, "entropy"),
                                        lira_auc=NO_SIGNAL))
-    assert blind.verdict == "not testable here" and "MIA High not testable (LiRA" in blind.here
+    assert blind.verdict == "not testable here" and "MIA High not testable (online LiRA" in blind.here
 
 
 def _tail_samples(high_in_tail, low_in_tail, n=40):
@@ -863,7 +854,7 @@ def test_relearn_claim_pairs_the_methods_that_forgot():
     assert "left out, did not forget: rl and ft" in idle.here
     blind = rsu.relearn_claim(_results(risk_runs=_relearn_runs((4, 5, 4), (2, 2, 2)),
                                        lira_auc=NO_SIGNAL))
-    assert blind.verdict == "not testable here" and "MIA not testable (LiRA" in blind.here
+    assert blind.verdict == "not testable here" and "MIA not testable (online LiRA" in blind.here
 
 
 def test_correlation_claim_needs_rho_above_zero():
@@ -1038,16 +1029,15 @@ def check_smoke_results(results, out):
     sets = r["forget_sets"]
     assert set(sets) == {"mi_high", "mia_high", "low"}
     assert all(len(v) == 12 for v in sets.values())
-    assert set(r["lira"]) == {"auc", "tpr_at_0.1%_fpr", "tpr_at_1%_fpr"}
-    # the AUC's interval comes from one score per training sample (a pooled one would
-    # count every sample once per shadow model)
-    assert r["lira_auc"]["low"] <= r["lira"]["auc"] + 0.05
-    counted = sum(int(part) for part in r["lira_auc"]["n"].split()[:3:2])
-    assert counted == len(r["loss"])
+    # online LiRA on the trained model: its training samples against as many unseen ones
+    counted = [int(part) for part in r["lira_auc"]["n"].split()[:3:2]]
+    assert counted == [len(r["loss"])] * 2
     assert len(r["loss"]) == results["params"]["train_size"]  # a fixed subset of mnist5k
-    leakage = r["regime_lira"]  # the regime table: LiRA on the shadow models, leave one out
-    assert leakage["auc"] == r["lira_auc"]["estimate"] and leakage["pool_size"] == len(r["loss"])
-    assert leakage["target"].startswith("each shadow model")
+    leakage = r["regime_lira"]  # the regime table
+    assert leakage["auc"] == r["lira_auc"]["estimate"]
+    assert leakage["pool_size"] == 2 * len(r["loss"]) and r["lira_target"] == leakage["target"]
+    assert leakage["target"] == "the trained model"
+    assert 0 <= leakage["shadow_auc"] <= 1 and leakage["shadow_count"] == 8
     runs = pd.DataFrame(r["risk_runs"])
     assert set(runs.method) == {"original", "ga", "bad_teacher"}
     assert all(len(v) == 12 for v in runs.forget_correct)

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 
-from .. import __version__, features
+from .. import __version__, cache, features, workers
 from ..attacks.cmira import CMIRAConfig, induce_recovery, lipsoftmax_model, pretrain
 from ..claims import (CONFIDENCE, HELD, INCONCLUSIVE, NOT_HELD, Claim, Interval, judge,
                       judge_each, paired_difference, rate_difference, side, unmet, verdict,
@@ -41,9 +42,9 @@ from ..errors import ConfigError, check_choice, check_positive_int
 from ..metrics import (accuracy, accuracy_on, area_recovery_rate, confusion_matrix,
                       per_class_accuracy, recovery_improvement, recovery_rate)
 from ..papers import cmira as paper
-from ..splits import Split
+from ..splits import Split, make_split
 from ..train import Recipe, predict
-from ..zoo import cached_model_on, indices_digest, plan, unlearned_models
+from ..zoo import cached_model_on, indices_digest, plan, trained_model, unlearned_models
 from . import named_numbers, spoken_list
 
 ATTACK_SEED_OFFSET = 20_000  # the attack model never shares the trained model's init
@@ -78,20 +79,42 @@ def quoted() -> dict:
 
 
 def check_backbones(backbones: dict[str, dict]) -> dict[str, dict]:
-    """Each backbone as {"architecture", "options", "hyperparameters"}, checked up front."""
+    """Each backbone as {"architecture", "options", "hyperparameters", "methods"}, checked
+    up front; "methods" (None: every method of the chapter) names the methods it runs, as
+    the paper's VGG-16 columns leave FF out."""
     checked = {}
     for name, spec in backbones.items():
         if not isinstance(spec, dict) or "architecture" not in spec:
             raise ConfigError(f"backbone {name!r} must be a dict with an 'architecture' (and "
-                              f"optional 'options', 'hyperparameters'), got {spec!r}.")
-        unknown = sorted(set(spec) - {"architecture", "options", "hyperparameters"})
+                              f"optional 'options', 'hyperparameters', 'methods'), got "
+                              f"{spec!r}.")
+        unknown = sorted(set(spec) - {"architecture", "options", "hyperparameters", "methods"})
         if unknown:
             raise ConfigError(f"backbone {name!r} has unknown keys {unknown}; accepted: "
-                              "architecture, options, hyperparameters.")
+                              "architecture, options, hyperparameters, methods.")
+        methods = spec.get("methods")
+        if methods is not None and (not isinstance(methods, (list, tuple)) or not methods
+                                    or not all(isinstance(m, str) for m in methods)):
+            raise ConfigError(f"backbone {name!r}: methods must be a non-empty list of "
+                              f"method names, got {methods!r}.")
         checked[name] = {"architecture": spec["architecture"],
                          "options": dict(spec.get("options") or {}),
-                         "hyperparameters": dict(spec.get("hyperparameters") or {})}
+                         "hyperparameters": dict(spec.get("hyperparameters") or {}),
+                         "methods": None if methods is None else list(methods)}
     return checked
+
+
+def backbone_methods(backbone: dict, methods) -> list[str]:
+    """The chapter's `methods` a checked backbone runs, in their order; its own list must
+    name methods of the chapter."""
+    own = backbone.get("methods")
+    if own is None:
+        return list(methods)
+    unknown = [m for m in own if m not in methods]
+    if unknown:
+        raise ConfigError(f"a backbone's methods {unknown} are not among the chapter's "
+                          f"methods {list(methods)}.")
+    return [m for m in methods if m in own]
 
 
 def merge_method_settings(base: dict[str, dict], overrides: dict[str, dict]) -> dict[str, dict]:
@@ -199,7 +222,7 @@ def check_study(data: ImageData, split_spec: dict, methods, seeds, backbones: di
     checked = {}
     for name, backbone in check_backbones(backbones).items():
         merged = merge_method_settings(hyperparameters or {}, backbone["hyperparameters"])
-        plan(data, {"cmira": split_spec}, methods, seeds, merged)
+        plan(data, {"cmira": split_spec}, backbone_methods(backbone, methods), seeds, merged)
         lipsoftmax_model(backbone["architecture"], data, head_width=config.head_width,
                          **backbone["options"])
         checked[name] = {**backbone, "hyperparameters": merged}
@@ -229,7 +252,7 @@ def recovery_study(data: ImageData, split_spec: dict, methods, seeds,
     for name, backbone in backbones.items():
         priors = {}
         for _, seed, method, split, (trained, _), unlearned, _ in unlearned_models(
-                data, {"cmira": split_spec}, methods, seeds,
+                data, {"cmira": split_spec}, backbone_methods(backbone, methods), seeds,
                 architecture=backbone["architecture"], recipe=recipe,
                 hyperparameters=backbone["hyperparameters"],
                 architecture_options=backbone["options"]):
@@ -333,10 +356,12 @@ def _check_settings(dataset_names, forget_classes: dict, methods, backbones: dic
     if figure_backbone is not None and figure_backbone not in backbones:
         raise ConfigError(f"figure_backbone {figure_backbone!r} is not one of the backbones "
                           f"{sorted(backbones)}.")
-    unknown = [method for method in figure_methods if method not in methods]
+    run = methods if figure_backbone is None else backbone_methods(
+        check_backbones({figure_backbone: backbones[figure_backbone]})[figure_backbone], methods)
+    unknown = [method for method in figure_methods if method not in run]
     if unknown:
-        raise ConfigError(f"figure_methods {unknown} are not among the methods run: "
-                          f"{list(methods)}.")
+        raise ConfigError(f"figure_methods {unknown} are not among the methods the figure "
+                          f"backbone runs: {list(run)}.")
 
 
 def recovery_studies(dataset_names, forget_classes: dict[str, list[int]], methods, seeds,
@@ -364,16 +389,91 @@ def recovery_studies(dataset_names, forget_classes: dict[str, list[int]], method
         check_study(data, specs[name], methods, seeds, per_dataset[name], config,
                     hyperparameters, probe_size, anchor_size)
     keep = {(figure_backbone, method) for method in figure_methods}
-    found, kept = [], {}
-    for name, data in loaded.items():
-        rows, kept[name] = recovery_study(
-            data, specs[name], methods, seeds, per_dataset[name], config, recipe=recipe,
-            hyperparameters=hyperparameters, ablation=ablation, probe_size=probe_size,
-            anchor_size=anchor_size,
-            keep=keep)
+    # a piece per method where the cache lets the pieces share their trained model and
+    # prior (built first, side by side); without it, a piece per dataset and backbone
+    per_method = cache.enabled()
+    runs = [(name, backbone, settings, chosen) for name in dataset_names
+            for backbone, settings in per_dataset[name].items()
+            for chosen in ([[m] for m in backbone_methods(settings, methods)] if per_method
+                           else [backbone_methods(settings, methods)])]
+    # a worker process loads each dataset itself; this one has them loaded
+    source = loaded.get if workers.worker_count(len(runs), device) == 1 else str
+    if per_method:
+        shared = [(source(name), specs[name], seeds, settings, config, recipe, probe_size,
+                   device) for name in dataset_names for settings in per_dataset[name].values()]
+        workers.run_each(_shared_models, shared, device=device,
+                         desc="trained models and priors")
+    pieces = [(source(name), specs[name], chosen, seeds,
+               {backbone: {**settings, "methods": None}}, config,
+               recipe, hyperparameters, ablation, probe_size, anchor_size, keep, device)
+              for name, backbone, settings, chosen in runs]
+    found, kept = [], {name: {} for name in dataset_names}
+    for (name, _, settings, _), (rows, models) in zip(
+            runs, workers.run_each(_piece, pieces, device=device, desc="CMIRA")):
         found.append(rows)
-    return Studies(pd.concat(found, ignore_index=True), kept, loaded,
+        kept[name].update({key: {part: attack_model(value, loaded[name], settings, config)
+                                 if part in STAGES else value
+                                 for part, value in parts.items()}
+                           for key, parts in models.items()})
+    return Studies(in_run_order(pd.concat(found, ignore_index=True), seeds), kept, loaded,
                    {name: list(forget_classes[name]) for name in dataset_names})
+
+
+def in_run_order(rows: pd.DataFrame, seeds) -> pd.DataFrame:
+    """The rows of the per-method pieces in the order one study runs them: dataset,
+    backbone, seed, then method (each in its order of appearance); the stages of a run
+    keep theirs."""
+    order = {column: {value: i for i, value in enumerate(dict.fromkeys(rows[column]))}
+             for column in ("dataset", "backbone", "method")}
+    order["seed"] = {seed: i for i, seed in enumerate(seeds)}
+    keys = pd.DataFrame({column: rows[column].map(positions)
+                         for column, positions in order.items()})
+    at = keys.sort_values(["dataset", "backbone", "seed", "method"], kind="stable").index
+    return rows.loc[at].reset_index(drop=True)
+
+
+def _loaded(data: ImageData | str, device) -> ImageData:
+    """The dataset itself, or loaded by its name (in a worker process)."""
+    return load(data).to(device) if isinstance(data, str) else data
+
+
+def _shared_models(data: ImageData | str, spec: dict, seeds, backbone: dict,
+                   config: CMIRAConfig, recipe: Recipe, probe_size: int | None,
+                   device) -> None:
+    """Build into the cache the models every method of one dataset and backbone shares, its
+    trained model and its probing prior per seed, so that the per-method pieces running
+    side by side load them instead of each training them."""
+    data = _loaded(data, device)
+    for seed in seeds:
+        split = make_split(data, seed=seed, **spec)
+        trained_model(data, split, backbone["architecture"], recipe, seed=seed,
+                      **backbone["options"])
+        probe_prior(data, probing_set(data, split, probe_size, seed), backbone, config, seed)
+
+
+def _piece(data: ImageData | str, spec: dict, methods, seeds, backbones: dict[str, dict],
+           config: CMIRAConfig, recipe: Recipe, hyperparameters: dict | None, ablation: bool,
+           probe_size: int | None, anchor_size: int | None, keep: set,
+           device) -> tuple[pd.DataFrame, dict]:
+    """`recovery_study` of one dataset, backbone and method: a piece `recovery_studies` may
+    run in a worker process (`workers.run_each`). The kept attack models come back as
+    their state dicts (a parametrised module does not pickle; `attack_model` rebuilds
+    them)."""
+    rows, kept = recovery_study(_loaded(data, device), spec, methods, seeds, backbones,
+                                config, recipe=recipe, hyperparameters=hyperparameters,
+                                ablation=ablation, probe_size=probe_size,
+                                anchor_size=anchor_size, keep=keep)
+    return rows, {key: {part: value.state_dict() if part in STAGES else value
+                        for part, value in models.items()} for key, models in kept.items()}
+
+
+def attack_model(state: dict, data: ImageData, backbone: dict,
+                 config: CMIRAConfig) -> nn.Module:
+    """A kept attack model rebuilt from its state dict (`_piece`), in eval mode."""
+    model = lipsoftmax_model(backbone["architecture"], data, head_width=config.head_width,
+                             **backbone["options"])
+    model.load_state_dict(state)
+    return model.to(data.device).eval()
 
 
 def run_summary(rows: pd.DataFrame, max_rounds: int) -> str:
@@ -953,7 +1053,8 @@ def backbone_claims(rows: pd.DataFrame, paper_rows: pd.DataFrame,
     by_arch = runs.assign(backbone=runs.backbone.map(architecture))
     present = set(by_arch.backbone)
     reasons = [*regime, unmet({"vgg16_bn", "resnet18"} <= present,
-                              "VGG-16 and ResNet-18 did not both run")]
+                              "VGG-16 and ResNet-18 do not both have runs to judge (run, "
+                              "and in the paper's regime)")]
     if not any(reasons):
         for name in ("vgg16_bn", "resnet18"):
             gain = recovery_gain(by_arch[by_arch.backbone == name])
@@ -985,7 +1086,10 @@ def claims(rows: pd.DataFrame) -> list[Claim]:
     found = _claims_on(kept, [])
     if not left_out:
         return found
-    note = "; judged without the rows outside the paper's regime (" + "; ".join(left_out) + ")"
+    judged = spoken_list(f"({d}, {b})" for d, b in dict.fromkeys(zip(kept.dataset,
+                                                                       kept.backbone)))
+    note = (f"; judged on {judged} alone, without the rows outside the paper's regime ("
+            + "; ".join(left_out) + ")")
     return [replace(claim, here=claim.here + note) for claim in found]
 
 

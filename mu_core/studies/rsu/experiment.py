@@ -26,9 +26,8 @@ from torch import Tensor, nn
 
 from ... import cache, dryrun, plots, regime
 from ...attacks.inversion import PRECISIONS, easiest_to_invert, inversion_quality
-from ...attacks.mia import (leave_one_out_scores, lira_scores, lira_statistic, privacy_scores,
-                            roc_summary, shadow_keep_masks)
-from ...claims import Interval, auc_interval, paired_difference
+from ...attacks.mia import lira_scores, lira_statistic, privacy_scores, shadow_keep_masks
+from ...claims import Interval, paired_difference
 from ...data import ImageData, pixels
 from ...errors import (MAX_EPOCHS, MAX_MODELS, MAX_STEPS, ConfigError, check_budget,
                        check_choice, check_positive_int, check_positive_number)
@@ -185,8 +184,10 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
         "RSU rounds": ("not given (Algorithm 1: T iterations, the age grown every epoch)",
                        f"{params['rounds']}, sharing the method's epochs (as many in all as "
                        "the method alone), each round restarting its optimiser"),
-        "LiRA": ("shadow models (how many is not given), logit gap",
-                 f"{params['shadow_count']} shadow models, logit gap, "
+        "LiRA": ("shadow models on random subsets (how many is not given), logit gap",
+                 f"{params['shadow_count']} shadow models on halves of the training set and "
+                 "as many unseen training-split samples (of the training set alone where "
+                 "none is left), logit gap, "
                  + ("one variance per Gaussian" if params["lira_fix_variance"]
                     else "a variance per sample") + ", balanced leave-one-out ASR"),
         "MIA score": ("LiRA (Preliminaries); the metric list names a confidence-based MIA",
@@ -258,11 +259,16 @@ class Risks:
     shadow_stats: Tensor  # (models, train) logit gaps
     shadow_in: Tensor
     fix_variance: bool  # one global variance per Gaussian (Carlini et al., few shadows)
-    lira: dict  # roc_summary of the leave-one-model-out attack on the shadow models
+    lira: regime.OnlineLiRA  # online LiRA on the trained model; leave one shadow out
+    pool_size: int  # the shadow pool: `train` and as many unseen training-split samples
     candidates: Tensor
     inversion_ssim: Tensor
     reconstructions: Tensor
-    lira_auc: Interval | None = None  # `lira_signal`: the attack's AUC with its interval
+
+    @property
+    def lira_auc(self) -> Interval:
+        """Online LiRA's AUC on the trained model, with its interval."""
+        return self.lira.auc
 
     def positions(self, indices: Tensor) -> Tensor:
         """Positions in `train` of dataset indices; every one must be a training sample."""
@@ -277,41 +283,47 @@ class Risks:
 def privacy_risks(setup: Setup, split: Split, trained: nn.Module, *, shadow_count: int,
                   shadow_recipe: Recipe, candidates: int, inversion_steps: int, seed: int,
                   fix_variance: bool = True, inversion_precision: str = "float64") -> Risks:
-    """LiRA's per-sample ASR from `shadow_count` shadow models on halves of the training
-    set, the trained model's per-sample predictions, and the gradient-inversion SSIM of
-    `candidates` random training samples. `fix_variance` fits one variance per Gaussian
-    over all samples, which Carlini et al. recommend below 64 shadow models: a per-sample
-    variance from a few models is noisy."""
+    """LiRA's per-sample ASR from `shadow_count` shadow models trained like the trained
+    model on halves of a pool of its training set and as many unseen training-split
+    samples (`regime.shadow_pool`), online LiRA against the trained model on that pool, the
+    trained model's per-sample predictions, and the gradient-inversion SSIM of `candidates`
+    random training samples. Where no unseen samples are left (a model trained on the whole
+    training split, as at paper scale), the shadow models train on halves of its training
+    set and only leave-one-out LiRA on them measures the attack. `fix_variance` fits one
+    variance per Gaussian over all samples, which Carlini et al. recommend below 64 shadow
+    models: a per-sample variance from a few models is noisy."""
     data, train = setup.data, split.train
-    ensemble, keep, _ = shadow_models(data, train, setup.architecture, shadow_recipe,
+    unseen = regime.unseen_count(data, train) >= len(train)
+    pool = regime.shadow_pool(data, train, seed) if unseen else train
+    ensemble, keep, _ = shadow_models(data, pool, setup.architecture, shadow_recipe,
                                       count=shadow_count, seed=seed,
                                       **setup.architecture_options)
-    stats = lira_statistic(ensemble.logits(data, train))
+    stats = lira_statistic(ensemble.logits(data, pool))
+    member = torch.isin(pool, train.cpu())
+    if unseen:
+        attack = regime.online_lira(trained, data, pool, member, stats, keep,
+                                    kind="logit_gap", fix_variance=fix_variance)
+    else:
+        attack = regime.leave_one_out_only(stats, keep, seed=seed, fix_variance=fix_variance)
+    stats, keep = stats[:, member], keep[:, member]  # the pool's training samples: `train`
     loss, confidence, entropy = per_sample_predictions(trained, data, train)
-    pool = _random_subset(train, candidates, seed)
-    with dryrun.timed("gradient inversion", len(pool) * inversion_steps, data.device,
+    inverted = _random_subset(train, candidates, seed)
+    with dryrun.timed("gradient inversion", len(inverted) * inversion_steps, data.device,
                       over=("inversion_candidates", "inversion_steps")):
         quality, reconstructions = inversion_quality(  # one batch: every candidate alike
-            trained, data, pool, steps=inversion_steps, seed=seed, chunk_size=len(pool),
-            precision=inversion_precision)
-    held_out = leave_one_out_scores(stats, keep, online=True, fix_variance=fix_variance)
+            trained, data, inverted, steps=inversion_steps, seed=seed,
+            chunk_size=len(inverted), precision=inversion_precision)
     return Risks(train, privacy_scores(stats, keep, fix_variance=fix_variance), loss,
-                 confidence, entropy, stats, keep, fix_variance, roc_summary(held_out, keep),
-                 pool, quality, reconstructions, lira_signal(held_out, keep, seed))
+                 confidence, entropy, stats, keep, fix_variance, attack, len(pool),
+                 inverted, quality, reconstructions)
 
 
 def leakage(setup: Setup, split: Split, trained: nn.Module, risks: Risks) -> regime.Leakage:
-    """The regime of part one: the trained model's train and test accuracy, and LiRA's
-    strength on the recipe. The shadow models train on halves of the trained model's own
-    training set, so every sample is its member and LiRA cannot be scored on it: each
-    shadow model in turn is the target (`risks.lira`, `risks.lira_auc`)."""
-    tpr = risks.lira["tpr_at_1%_fpr"]
-    return regime.Leakage(
-        train_accuracy=accuracy_on(trained, setup.data, split.train),
-        test_accuracy=accuracy_on(trained, setup.data, setup.data.test), auc=risks.lira_auc,
-        tpr_at_1pct_fpr=tpr, shadow_auc=risks.lira["auc"], shadow_tpr_at_1pct_fpr=tpr,
-        shadow_count=len(risks.shadow_in), pool_size=len(split.train),
-        target="each shadow model in turn (leave one out)")
+    """The regime of part one: the trained model's train and test accuracy, online LiRA
+    against it (`privacy_risks`), and LiRA's strength on the recipe (leave one shadow
+    model out)."""
+    return regime.leakage_of(trained, setup.data, split.train, risks.lira,
+                             len(risks.shadow_in), risks.pool_size)
 
 
 def paper_regime(paper_key: str) -> dict:
@@ -332,21 +344,6 @@ def per_sample_predictions(model: nn.Module, data: ImageData,
     entropy = -(probs * probs.clamp_min(1e-30).log()).sum(1)
     return (F.cross_entropy(logits, labels, reduction="none"),
             probs.gather(1, labels.view(-1, 1)).flatten(), entropy)
-
-
-def lira_signal(held_out: Tensor, keep: Tensor, seed: int) -> Interval:
-    """The attack's own strength with its 95% interval: the AUC of the leave-one-model-out
-    scores (`held_out`, (models, samples), each shadow model in turn the target of online
-    LiRA fitted on the others) with DeLong's interval, from one score per training sample,
-    of a shadow model drawn at random (seeded): a sample's scores on the other models are
-    not independent of it, so pooling all of them would narrow the interval falsely. The
-    membership claims presuppose that this interval lies above 0.5."""
-    held_out, keep = torch.as_tensor(held_out), torch.as_tensor(keep).bool()
-    generator = torch.Generator().manual_seed(seed)
-    model = torch.randint(len(held_out), (held_out.shape[1],), generator=generator)
-    columns = torch.arange(held_out.shape[1])
-    score, member = held_out[model, columns].numpy(), keep[model, columns].numpy()
-    return auc_interval(score[member], score[~member])
 
 
 def _random_subset(indices: Tensor, count: int, seed: int) -> Tensor:

@@ -36,8 +36,8 @@ BOOTSTRAP_SEED = 0  # every bootstrap interval of the chapter draws from this se
 
 @dataclass
 class Results:
-    """What the claim rules read, from one run of the chapter: LiRA's AUC with its
-    interval (`lira_signal`), per-sample values of the trained model on each forget set
+    """What the claim rules read, from one run of the chapter: online LiRA's AUC with its
+    interval on `lira_target` (`regime.online_lira`), per-sample values of the trained model on each forget set
     ('ASR', 'entropy', 'in_tail': below its class's top 80%), every training sample's
     loss and ASR, the runs of part one (`risk_runs`, with per-sample correctness and
     membership calls) and of part two (`rsu_runs`), the methods of each part, the
@@ -53,6 +53,7 @@ class Results:
     rsu_methods: list
     ablation_method: str
     relearn_budget: int
+    lira_target: str = "the trained model"  # what `lira_auc` was read on
 
     @classmethod
     def gather(cls, data: ImageData, risks: Risks, sets: dict[str, Tensor],
@@ -67,7 +68,7 @@ class Results:
                              "in_tail": in_class_tail(data, risks, indices).int().tolist()}
         return cls(risks.lira_auc, samples, risks.loss.tolist(), risks.asr.tolist(),
                    risk_runs, rsu_runs, list(risk_methods), list(rsu_methods),
-                   ablation_method, int(relearn_budget))
+                   ablation_method, int(relearn_budget), risks.lira.target)
 
     def to_json(self) -> dict:
         """Plain lists and dicts (NaN stays NaN; the results file writes it as null)."""
@@ -76,7 +77,8 @@ class Results:
                 "risk_runs": self.risk_runs.to_dict("records"),
                 "rsu_runs": self.rsu_runs.to_dict("records"),
                 "risk_methods": self.risk_methods, "rsu_methods": self.rsu_methods,
-                "ablation_method": self.ablation_method, "relearn_budget": self.relearn_budget}
+                "ablation_method": self.ablation_method, "relearn_budget": self.relearn_budget,
+                "lira_target": self.lira_target}
 
     @classmethod
     def from_json(cls, document: dict) -> "Results":
@@ -89,7 +91,8 @@ class Results:
                    [np.nan if v is None else v for v in document["asr"]],
                    frames["risk_runs"], frames["rsu_runs"], document["risk_methods"],
                    document["rsu_methods"], document["ablation_method"],
-                   document["relearn_budget"])
+                   document["relearn_budget"],
+                   document.get("lira_target", "each shadow model in turn (leave one out)"))
 
 
 def claims(results: Results) -> list[Claim]:
@@ -111,8 +114,7 @@ def _judge(claim_id: str, theirs: str, label: str, parts: dict[str, Part], reaso
 
 
 def _lira_reason(results: Results) -> str | None:
-    return attack_signal(results.lira_auc, "LiRA (leave one shadow model out)",
-                         "the shadow models")
+    return attack_signal(results.lira_auc, "online LiRA", results.lira_target)
 
 
 # --- part one: over samples, one seed
