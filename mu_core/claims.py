@@ -153,6 +153,37 @@ def wilson(successes: int, trials: int, unit: str = "samples") -> Interval:
     return Interval(successes / trials, float(ci.low), float(ci.high), f"{trials} {unit}")
 
 
+def clustered_rate(successes, trials, unit: str = "samples") -> Interval:
+    """A rate pooled over clusters (e.g. the seeds' forget sets), successes / trials summed,
+    with a Wilson interval on the effective sample size trials / phi, where phi >= 1 is the
+    clusters' overdispersion (Pearson's chi-square over k - 1: the quasi-binomial scale).
+    Clusters that agree as well as binomial noise allows (phi <= 1) give the plain Wilson
+    interval of the pooled counts; clusters that disagree (a seed that forgot and one that
+    did not) widen it, so pooling never hides their spread."""
+    successes, trials = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    used = trials > 0
+    successes, trials = successes[used], trials[used]
+    total = trials.sum()
+    unit = f"{int(total)} {unit}, {len(trials)} clusters"
+    if total <= 0:
+        return Interval(math.nan, -math.inf, math.inf, unit)
+    rate = successes.sum() / total
+    phi = 1.0
+    if len(trials) > 1 and 0 < rate < 1:
+        chi_square = (((successes - trials * rate) ** 2) / (trials * rate * (1 - rate))).sum()
+        phi = max(1.0, chi_square / (len(trials) - 1))
+    low, high = _wilson_bounds(rate, total / phi)
+    return Interval(rate, low, high, unit)
+
+
+def _wilson_bounds(rate: float, n: float) -> tuple[float, float]:
+    """Wilson's score interval of a rate observed on n (possibly fractional) trials."""
+    z = stats.norm.ppf(0.5 + CONFIDENCE / 2)
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def rate_difference(successes_a: int, trials_a: int, successes_b: int, trials_b: int,
                     unit: str = "samples") -> Interval:
     """rate_a - rate_b for two independent counts, Newcombe's hybrid score interval (his

@@ -16,6 +16,7 @@ a dry run (its ledger lives in this process), with one core or one piece, or wit
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 import multiprocessing
@@ -57,7 +58,8 @@ def worker_count(pieces: int, device) -> int:
 
 def run_each(function, pieces: list[tuple], *, device, desc: str | None = None) -> list:
     """`function(*piece)` for every piece, in the pieces' order (see the module's text),
-    with a progress bar named `desc` when given."""
+    with a progress bar named `desc` when given. A worker's warnings are raised again here,
+    so that a chapter shows them as if the piece had run in it."""
     count = worker_count(len(pieces), device)
     if count == 1:
         return [function(*piece) for piece in _shown(pieces, desc, len(pieces))]
@@ -65,7 +67,21 @@ def run_each(function, pieces: list[tuple], *, device, desc: str | None = None) 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(count, mp_context=context, initializer=torch.set_num_threads,
                              initargs=(threads,)) as pool:
-        return list(_shown(pool.map(function, *zip(*pieces)), desc, len(pieces)))
+        found = []
+        for result, caught in _shown(pool.map(_with_warnings, [function] * len(pieces), pieces),
+                                     desc, len(pieces)):
+            for message, category in caught:
+                warnings.warn(message, category, stacklevel=2)
+            found.append(result)
+        return found
+
+
+def _with_warnings(function, piece: tuple) -> tuple[object, list[tuple[str, type]]]:
+    """`function(*piece)` in a worker, with the warnings it raised (message, category)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = function(*piece)
+    return result, [(str(w.message), w.category) for w in caught]
 
 
 def _shown(items, desc: str | None, total: int):

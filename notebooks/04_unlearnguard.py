@@ -147,9 +147,12 @@ accuracy_table.round(3)
 # sees when the model did *not* change, so it measures the reconstruction's own noise.
 
 # %%
-before = study.recover(models.trained, "trained", control=True)
-after = study.recover(models.retrained, "retrained")
-again = study.recover(models.trained, "trained, again (another seed)", seed_offset=1)
+recovered = study.recover_each({  # side by side where there are cores for it
+    "trained": {"model": models.trained, "control": True},
+    "retrained": {"model": models.retrained},
+    "trained, again (another seed)": {"model": models.trained, "seed_offset": 1},
+    "retrained (class)": {"model": models.class_retrained}})
+before, after, again, class_after = recovered.values()
 sample_level = guard.sample_level(study, models, before, after)
 chapter.savefig(guard.sample_level_figure(sample_level), "fig3_4_sample_level")
 
@@ -207,7 +210,6 @@ chapter.savefig(guard.sample_pairs_figure(study, before, after), "fig5_samples")
 # representative its probability of the unlearned class (the claim below).
 
 # %%
-class_after = study.recover(models.class_retrained, "retrained (class)")
 class_level = guard.class_level(study, models, before, class_after)
 display(chapter.savefig(guard.class_level_figure(class_level), "fig6_class_level"))
 guard.scheme_table(class_level).round(3)

@@ -36,8 +36,8 @@
 #
 # * **LiRA.** `shadow_count` shadow models of the same recipe, each trained on a random
 #   half of a pool made of the trained model's training set and as many training-split
-#   samples it never saw (every sample in exactly half of them; each shadow model sees as
-#   many samples as the trained model), with the logit gap
+#   samples it never saw (every sample in exactly half of them; each shadow model sees
+#   about as many samples as the trained model), with the logit gap
 #   (highest minus second-highest logit) as the statistic, as the paper describes. With
 #   few shadow models each Gaussian gets one variance over all samples
 #   (`lira_fix_variance`, Carlini et al.'s advice); a per-sample variance from a handful
@@ -130,8 +130,8 @@
 # * *LiRA has a signal.* Every claim about membership (the MIA High set, the ASR, every
 #   MIA gap, the MIA half of the relearn and entropy claims) presupposes that LiRA tells
 #   members of the trained model from the pool's samples it never saw better than a
-#   coin: its AUC's interval lies above one half. Without it the ASR of every sample is noise and "the riskiest
-#   samples" are a random draw.
+#   coin: its AUC's interval lies above one half. Without it the ASR of every sample is
+#   noise and "the riskiest samples" are a random draw.
 # * *The method forgot.* A claim about what a method removed or how hard it is to recall
 #   presupposes that it removed something. In part one a method's accuracy on the High
 #   and the Low set together must fall measurably below the original's; in class

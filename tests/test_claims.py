@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from mu_core import claims
@@ -330,3 +331,26 @@ def test_the_claims_table_never_truncates_and_escapes():
 def test_a_claim_refuses_an_unknown_verdict():
     with pytest.raises(ConfigError, match="inconclusive"):
         Claim("a", "c", "p", "h", "maybe")
+
+
+def test_a_clustered_rate_of_agreeing_clusters_is_the_pooled_wilson_interval():
+    # 10, 11 and 9 of 50: a chi-square of 0.25 on 2 degrees of freedom, below binomial noise
+    found = claims.clustered_rate([10, 11, 9], [50, 50, 50], unit="forget samples")
+    pooled = stats.binomtest(30, 150).proportion_ci(0.95, method="wilson")
+    assert found.estimate == pytest.approx(0.2)
+    assert (found.low, found.high) == pytest.approx((pooled.low, pooled.high), abs=1e-12)
+    assert found.n == "150 forget samples, 3 clusters"
+
+
+def test_a_clustered_rate_of_disagreeing_clusters_widens_by_their_overdispersion():
+    # 0, 25 and 50 of 50: rate 0.5; Pearson's chi-square 625/12.5 + 0 + 625/12.5 = 100 on
+    # 2 degrees of freedom, so phi = 50 and the Wilson interval of 0.5 on 150 / 50 = 3 trials
+    found = claims.clustered_rate([0, 25, 50], [50, 50, 50])
+    z = stats.norm.ppf(0.975)
+    n = 3.0
+    centre = (0.5 + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(0.25 / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    assert (found.low, found.high) == pytest.approx((centre - half, centre + half))
+    assert found.high - found.low > 0.6  # nothing like the pooled 150 samples' 0.16
+    assert claims.clustered_rate([0, 0], [0, 50]).n == "50 samples, 1 clusters"
+    assert not claims.clustered_rate([], []).finite

@@ -117,3 +117,25 @@ def test_a_training_subset_keeps_the_samples_it_cut_for_the_shadow_pool(digits):
     unseen = pool[~torch.isin(pool, subset.train)]
     assert len(pool) == 2 * kept and len(unseen) == kept  # drawn from what the subset cut
     assert torch.isin(unseen, subset.reserve).all()
+
+
+def test_online_lira_scores_the_trained_models_members_against_the_pools_others(monkeypatch):
+    from types import SimpleNamespace
+
+    from mu_core.attacks.mia.lira import shadow_keep_masks
+
+    pool, member = torch.arange(40), torch.arange(40) < 20  # the first half trained the target
+    keep = shadow_keep_masks(8, 40, seed=0)
+    noise = torch.randn(keep.shape, generator=torch.Generator().manual_seed(0),
+                        dtype=torch.float64)
+    stats = torch.where(keep, 2.0, -2.0).double() + 0.1 * noise  # in: +2, out: -2
+    target = torch.where(member, 2.0, -2.0)  # the trained model's own statistic, label 0
+    logits = torch.stack([target, torch.zeros(40)], 1)  # z_0 - z_1 = the statistic
+    monkeypatch.setattr(regime, "predict", lambda *args, **kwargs: logits)
+    data = SimpleNamespace(targets=lambda indices: torch.zeros(len(indices), dtype=torch.long))
+    found = regime.online_lira(None, data, pool, member, stats, keep)
+    assert found.auc.estimate == 1.0 and found.auc.n == "20 + 20 samples"
+    assert found.tpr_at_1pct_fpr == 1.0 and found.shadow_auc > 0.99
+    assert found.target == "the trained model"
+    swapped = regime.online_lira(None, data, pool, ~member, stats, keep)
+    assert swapped.auc.estimate == 0.0  # members must be the trained model's own samples

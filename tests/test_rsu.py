@@ -795,7 +795,8 @@ def test_entropy_claim_compares_medians_of_both_high_sets():
         .verdict == "inconclusive"
     blind = rsu.entropy_claim(_results(set_samples=_set_samples(higher, low, "entropy"),
                                        lira_auc=NO_SIGNAL))
-    assert blind.verdict == "not testable here" and "MIA High not testable (online LiRA" in blind.here
+    assert blind.verdict == "not testable here"
+    assert "MIA High not testable (online LiRA" in blind.here
 
 
 def _tail_samples(high_in_tail, low_in_tail, n=40):

@@ -2,6 +2,7 @@
 as one after another; and one after another wherever workers cannot help."""
 
 import os
+import warnings
 
 import pytest
 import torch
@@ -14,13 +15,16 @@ from mu_core.train import Recipe
 
 
 def power_and_process(base: int, exponent: int) -> tuple[int, int]:
+    if exponent == 0:
+        warnings.warn(f"{base} to the power 0", UserWarning)
     return base ** exponent, os.getpid()
 
 
 def test_pieces_run_in_other_processes_and_come_back_in_order(monkeypatch):
     monkeypatch.setenv(workers.ENV, "2")
-    found = workers.run_each(power_and_process, [(2, 3), (3, 2), (4, 1), (5, 0)],
-                             device="cpu")
+    with pytest.warns(UserWarning, match="5 to the power 0"):  # raised again here
+        found = workers.run_each(power_and_process, [(2, 3), (3, 2), (4, 1), (5, 0)],
+                                 device="cpu")
     assert [value for value, _ in found] == [8, 9, 4, 1]
     assert os.getpid() not in {pid for _, pid in found}
 

@@ -185,9 +185,10 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
                        f"{params['rounds']}, sharing the method's epochs (as many in all as "
                        "the method alone), each round restarting its optimiser"),
         "LiRA": ("shadow models on random subsets (how many is not given), logit gap",
-                 f"{params['shadow_count']} shadow models on halves of the training set and "
-                 "as many unseen training-split samples (of the training set alone where "
-                 "none is left), logit gap, "
+                 f"{params['shadow_count']} shadow models, each on a random half of a pool: "
+                 "the training set and as many training-split samples the trained model "
+                 "never saw (of the training set alone where none is left), so Eq. 1's "
+                 "subsets hold unseen samples too; logit gap, "
                  + ("one variance per Gaussian" if params["lira_fix_variance"]
                     else "a variance per sample") + ", balanced leave-one-out ASR"),
         "MIA score": ("LiRA (Preliminaries); the metric list names a confidence-based MIA",
@@ -305,7 +306,9 @@ def privacy_risks(setup: Setup, split: Split, trained: nn.Module, *, shadow_coun
                                     kind="logit_gap", fix_variance=fix_variance)
     else:
         attack = regime.leave_one_out_only(stats, keep, seed=seed, fix_variance=fix_variance)
-    stats, keep = stats[:, member], keep[:, member]  # the pool's training samples: `train`
+    if not torch.equal(pool[member], train.cpu()):  # the columns kept must be `train`'s
+        raise ConfigError("the trained model's training set must be sorted and distinct.")
+    stats, keep = stats[:, member], keep[:, member]
     loss, confidence, entropy = per_sample_predictions(trained, data, train)
     inverted = _random_subset(train, candidates, seed)
     with dryrun.timed("gradient inversion", len(inverted) * inversion_steps, data.device,

@@ -3,8 +3,9 @@
 Each rule builds a 95% interval (over the forget sets' samples in part one, which runs one
 seed; over seeds, paired, in part two) and decides by the side of the claim's boundary it
 lies on (`claims.side`); "every method" is the conjunction of the methods' parts
-(`claims.judge_parts`). A claim on membership is not testable when LiRA has no signal on
-the shadow models; a claim on what a method removed, when the method did not forget. Each
+(`claims.judge_parts`). A claim on membership is not testable when online LiRA has no
+signal on the trained model (on the shadow models where the trained model left no unseen
+sample); a claim on what a method removed, when the method did not forget. Each
 `paper` field counts how many of the paper's own printed cells bear the claim out (its
 Tables 5-6 contradict some of its claims): exact counts of a transcription, not
 measurements.
@@ -37,11 +38,11 @@ BOOTSTRAP_SEED = 0  # every bootstrap interval of the chapter draws from this se
 @dataclass
 class Results:
     """What the claim rules read, from one run of the chapter: online LiRA's AUC with its
-    interval on `lira_target` (`regime.online_lira`), per-sample values of the trained model on each forget set
-    ('ASR', 'entropy', 'in_tail': below its class's top 80%), every training sample's
-    loss and ASR, the runs of part one (`risk_runs`, with per-sample correctness and
-    membership calls) and of part two (`rsu_runs`), the methods of each part, the
-    ablation method and the relearn budget (epochs)."""
+    interval on `lira_target` (`regime.online_lira`), per-sample values of the trained
+    model on each forget set ('ASR', 'entropy', 'in_tail': below its class's top 80%),
+    every training sample's loss and ASR, the runs of part one (`risk_runs`, with
+    per-sample correctness and membership calls) and of part two (`rsu_runs`), the methods
+    of each part, the ablation method and the relearn budget (epochs)."""
 
     lira_auc: Interval
     set_samples: dict

@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from ... import plots
+from ... import plots, workers
 from ...attacks.backdoor import backdoor_asr, poison, stamp_trigger
 from ...attacks.inversion import class_representatives
 from ...attacks.mia import membership_ina
@@ -286,10 +286,25 @@ class Study:
         """The third party's reconstruction from `model` and each training sample's best SSIM
         after phase 1 and phase 2 (`verify.recovery_ssim`, with its prior-free `control`),
         on the CPU; `seed_offset` draws an independent reconstruction."""
-        config = replace(self.config, seed=self.config.seed + seed_offset)
-        scores = recovery_ssim(model, self.provider.images.to(self.device), config, desc=desc,
-                               control=control)
-        return {key: value.cpu() for key, value in scores.items()}
+        return self.recover_each({desc: {"model": model, "control": control,
+                                         "seed_offset": seed_offset}})[desc]
+
+    def recover_each(self, requests: dict[str, dict]) -> dict[str, dict[str, Tensor]]:
+        """`recover` of each request (its name -> `recover`'s model, control and seed_offset),
+        side by side in worker processes where `workers.run_each` can: the reconstructions
+        are independent."""
+        samples = self.provider.images.to(self.device)
+        pieces = [(request["model"], samples,
+                   replace(self.config, seed=self.config.seed + request.get("seed_offset", 0)),
+                   name, request.get("control", False)) for name, request in requests.items()]
+        return dict(zip(requests, workers.run_each(_recovered, pieces, device=self.device)))
+
+
+def _recovered(model: nn.Module, samples: Tensor, config: ReconstructionConfig, desc: str,
+               control: bool) -> dict[str, Tensor]:
+    """`verify.recovery_ssim`'s scores of one model, on the CPU (a piece of `recover_each`)."""
+    scores = recovery_ssim(model, samples, config, desc=desc, control=control)
+    return {key: value.cpu() for key, value in scores.items()}
 
 
 def setup(params: dict, device: torch.device) -> Study:
@@ -643,9 +658,13 @@ def robustness(study: Study, models: Models, before: dict, again: dict) -> tuple
     s = study.settings
     requested = (study.provider.images[study.forget].to(study.device),
                  study.provider.labels[study.forget].to(study.device))
-    rows, scores_of = {}, {}
-    for name, (model, bd_model) in changed_models(study, models).items():
-        scores = scores_of[name] = again if name == "trained" else study.recover(model, name)
+    changed = changed_models(study, models)
+    scores_of = study.recover_each({name: {"model": model} for name, (model, _) in changed.items()
+                                    if name != "trained"})
+    scores_of = {name: again if name == "trained" else scores_of[name] for name in changed}
+    rows = {}
+    for name, (model, bd_model) in changed.items():
+        scores = scores_of[name]
         rows[name] = {
             "backdoor ASR (requested)": backdoor_asr(bd_model, *requested, s.backdoor_target,
                                                      s.trigger_size),
