@@ -31,6 +31,7 @@ from .claims import Claim, table
 from .errors import ConfigError
 from .persample import memory_budget
 from .train import resolve_device
+from .workers import cores, worker_count
 
 _PLAIN_DATA = (bool, int, float, str, list, dict, tuple, type(None))
 _IPYTHON_NAMES = {"In", "Out"}  # the kernel's input and output history
@@ -198,4 +199,9 @@ def git_revision() -> str:
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}"
-    return f"cpu: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+    workers = worker_count(cores(), device)  # independent pieces run in this many processes
+    threads = max(1, cores() // workers)
+    pieces = (f"; independent pieces in up to {workers} worker processes of {threads} "
+              f"thread{'s' if threads > 1 else ''} each" if workers > 1 else "")
+    return (f"cpu: {platform.processor() or platform.machine()}, "
+            f"{torch.get_num_threads()} threads{pieces}")
