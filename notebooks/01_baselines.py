@@ -99,29 +99,17 @@ device = "auto"
 import pandas as pd
 from IPython.display import Markdown, display
 
-from mu_core import data as datasets
 from mu_core import explorer, regime
 from mu_core.chapter import Chapter
 from mu_core.studies import baselines
-from mu_core.train import Recipe
-from mu_core.zoo import plan
 
 chapter = Chapter("01_baselines", globals())  # applies the preset, records every parameter
 chapter.quote(baselines.quoted())  # the values the prose quotes
-recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, augment=augment)
-data = datasets.load(dataset).to(chapter.device)
-settings = baselines.forget_settings(forget_classes, forget_fraction, random_fraction,
-                                     whole_classes, train_size)
-runs = plan(data, settings, methods, seeds, hyperparameters)  # checks every request
-regime.check_shadow_count(shadow_count)
-display(Markdown(f"{len(runs)} unlearning runs: {len(settings)} settings x {len(seeds)} seeds "
-                 f"x up to {len(methods)} methods."))
-pd.DataFrame(settings).T.fillna("")
-
-# %%
-rows = baselines.compare_methods(data, settings, methods, seeds, architecture=architecture,
-                                 recipe=recipe, hyperparameters=hyperparameters)
-summary = baselines.summarize(rows)
+results = baselines.run(chapter.params, chapter.device)  # checks every request, then trains
+summary = results.summary()
+display(Markdown(f"{results.planned} unlearning runs: {len(results.settings)} settings x "
+                 f"{len(seeds)} seeds x up to {len(methods)} methods."))
+pd.DataFrame(results.settings).T.fillna("")
 
 # %% [markdown]
 # **The trained model before unlearning** (the rows named `trained` in the tables below):
@@ -134,7 +122,7 @@ summary = baselines.summarize(rows)
 # noise on this model, whatever the method.
 
 # %%
-baselines.regime_table(rows)
+baselines.regime_table(results.runs)
 
 # %% [markdown]
 # The confidence MIA is weak by design (one feature, an SVC). How much membership the
@@ -148,10 +136,8 @@ baselines.regime_table(rows)
 # Table 1 of the adversarial-unlearning paper) stand beside ours.
 
 # %%
-leakage = regime.of_setting(data, settings["random"], architecture, recipe, seed=seeds[0],
-                            shadow_count=shadow_count)
-chapter.quote(leakage.quoted())
-regime.table(leakage, paper=baselines.paper_regime())
+chapter.quote(results.leakage.quoted())
+regime.table(results.leakage, paper=baselines.paper_regime())
 
 # %% [markdown]
 # **How each method follows its reference.** Where our implementation differs from the
@@ -216,8 +202,7 @@ baselines.beside_paper(summary, "class")
 # margin is about half the accuracy.
 
 # %%
-forgot = baselines.forgetting_table(rows)
-forgot
+baselines.forgetting_table(results.runs)
 
 # %% [markdown]
 # ## Distance to retraining
@@ -246,7 +231,7 @@ chapter.savefig(explorer.view(summary, "classwise", "UA", methods, scale=100, un
 # ## Forget accuracy per forget class (class-wise partial forgetting)
 
 # %%
-per_class = baselines.forget_class_table(rows, "classwise")
+per_class = baselines.forget_class_table(results.runs, "classwise")
 chapter.savefig(baselines.forget_accuracy_figure(per_class), "forget_accuracy_per_class")
 
 # %% [markdown]
@@ -284,7 +269,7 @@ chapter.savefig(baselines.forget_accuracy_figure(per_class), "forget_accuracy_pe
 # the seeds' spread is not evidence here.
 
 # %%
-chapter.add_claims(baselines.claims(rows))
+chapter.add_claims(baselines.claims(results))
 
 # %% [markdown]
 # **Reading the verdicts.** The `cpu` preset's small CNN fits its `train_size` training
@@ -332,12 +317,5 @@ chapter.add_claims(baselines.claims(rows))
 # ## Results and provenance
 
 # %%
-chapter.save_results({
-    "settings": {name: baselines.summary_rows(summary, name) for name in settings},
-    "runs": rows.drop(columns=["forget_class_accuracy"]).to_dict("records"),
-    "forget_class_accuracy": per_class.to_dict("index"),
-    "forgot": forgot.reset_index().to_dict("records"),
-    "regime": baselines.regime_table(rows).reset_index().to_dict("records"),
-    "regime_lira": leakage.as_dict(),
-}, headline=baselines.headline)
+chapter.save_results(results.to_json(), headline=baselines.headline(results))
 pd.Series(chapter.provenance()).to_frame("value")

@@ -136,19 +136,19 @@ device = "auto"
 import pandas as pd
 from IPython.display import Markdown, display
 
-from mu_core import data as datasets
 from mu_core import plots
 from mu_core.chapter import Chapter
 from mu_core.studies import mra
-from mu_core.train import Recipe
 
 chapter = Chapter("02_mra", globals())  # applies the preset, records every parameter
 chapter.quote(mra.quoted())  # the values the prose quotes
-recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, augment=augment)
-attacks = mra.attack_settings(chapter.params)  # the five attacks, named
-data = datasets.load(dataset).to(chapter.device)
-split_spec = {"forget_classes": forget_classes, "forget_fraction": forget_fraction}
 mra.settings_table(chapter.params, dataset)
+
+# %%
+results = mra.run(chapter.params, chapter.device)  # checks every request, then attacks
+rows = results.rows  # one per (seed, method, attack)
+display(Markdown(f"{len(rows)} attacks on {len(methods)} methods x {len(seeds)} seeds, "
+                 f"{rows.seconds.sum():.0f} s of attack time in all."))
 
 # %% [markdown]
 # ## Table 1: the datasets and their splits
@@ -166,17 +166,8 @@ mra.settings_table(chapter.params, dataset)
 # splits, and the sizes of D_f differ with them.
 
 # %%
-splits = mra.split_sizes(data, split_spec)
 display(Markdown(mra.paper_rows_note(dataset)))
-mra.split_table(splits, dataset)
-
-# %%
-rows, trained = mra.recall_study(
-    data, split_spec, methods, seeds, attacks, architecture=architecture, recipe=recipe,
-    hyperparameters=hyperparameters, restrict=mra.attack_restrictions(chapter.params),
-    architecture_options=architecture_options)
-display(Markdown(f"{len(rows)} attacks on {len(methods)} methods x {len(seeds)} seeds, "
-                 f"{rows.seconds.sum():.0f} s of attack time in all."))
+mra.split_table(results.splits, dataset)
 
 # %% [markdown]
 # ## Table 2: the closed-source case (DST+STU)
@@ -187,13 +178,13 @@ display(Markdown(f"{len(rows)} attacks on {len(methods)} methods x {len(seeds)} 
 # both sets, so the claims below check both.
 
 # %%
-mra.accuracy_beside_paper(rows, "closed", trained, dataset)
+mra.accuracy_beside_paper(rows, "closed", results.trained, dataset)
 
 # %% [markdown]
 # ## Table 3: the open-source case (DST+STU+TCH)
 
 # %%
-mra.accuracy_beside_paper(rows, "open", trained, dataset)
+mra.accuracy_beside_paper(rows, "open", results.trained, dataset)
 
 # %% [markdown]
 # ## Figures 3 and 5: accuracy per forget class, ULM vs. RCM
@@ -205,11 +196,13 @@ mra.accuracy_beside_paper(rows, "open", trained, dataset)
 # readings on the bars here; the paper's figures print no numbers to apply them to.
 
 # %%
-chapter.savefig(mra.per_class_figure(rows, "closed", data.classes, "closed source (DST+STU)"),
+chapter.savefig(mra.per_class_figure(rows, "closed", results.class_names,
+                                     "closed source (DST+STU)"),
                 "fig3_per_class_closed")
 
 # %%
-chapter.savefig(mra.per_class_figure(rows, "open", data.classes, "open source (DST+STU+TCH)"),
+chapter.savefig(mra.per_class_figure(rows, "open", results.class_names,
+                                     "open source (DST+STU+TCH)"),
                 "fig5_per_class_open")
 
 # %% [markdown]
@@ -223,16 +216,16 @@ chapter.savefig(mra.per_class_figure(rows, "open", data.classes, "open source (D
 # the `heterogeneous_seeds`, for both students.
 
 # %%
-mra.student_table(rows, trained, heterogeneous_seeds, student=student,
+mra.student_table(rows, results.trained, heterogeneous_seeds, student=student,
                   other_student=heterogeneous_student).round(3)
 
 # %%
-chapter.savefig(mra.per_class_figure(rows, "closed, other student", data.classes,
+chapter.savefig(mra.per_class_figure(rows, "closed, other student", results.class_names,
                                      f"closed source, {heterogeneous_student} student"),
                 "fig4_per_class_closed_other_student")
 
 # %%
-chapter.savefig(mra.per_class_figure(rows, "open, other student", data.classes,
+chapter.savefig(mra.per_class_figure(rows, "open, other student", results.class_names,
                                      f"open source, {heterogeneous_student} student"),
                 "fig6_per_class_open_other_student")
 
@@ -248,9 +241,7 @@ chapter.savefig(mra.per_class_figure(rows, "open, other student", data.classes,
 # it, and a claim below checks that.
 
 # %%
-ablation = mra.ablation_table(rows, trained, ablation_methods, ablation_seeds)
-paper_ablation = mra.paper_ablation_table(ablation_methods, dataset)
-mra.ablation_beside_paper(ablation, paper_ablation, dataset)
+mra.ablation_beside_paper(results.ablation(), results.paper_ablation(), dataset)
 
 # %% [markdown]
 # ## Figure 7: confusion matrices on the forget set
@@ -259,10 +250,8 @@ mra.ablation_beside_paper(ablation, paper_ablation, dataset)
 # model each stage of the attack recalls.
 
 # %%
-matrices = mra.forget_confusions(rows, ablation_methods, ablation_seeds[0])
-forget_names = [data.classes[c] for c in mra.forget_class_ids(rows)]
-chapter.savefig(plots.confusion_grid(matrices, forget_names, list(data.classes)),
-                "fig7_confusion")
+chapter.savefig(plots.confusion_grid(results.confusions(), results.forget_class_names(),
+                                    results.class_names), "fig7_confusion")
 
 # %% [markdown]
 # The paper reads Figure 7 by its diagonals: the ULM puts the forget images off the diagonal
@@ -274,8 +263,7 @@ chapter.savefig(plots.confusion_grid(matrices, forget_names, list(data.classes))
 # in every forget class's row.
 
 # %%
-diagonals = mra.confusion_diagonals(matrices, mra.forget_class_ids(rows), data.classes)
-diagonals.round(3)
+results.diagonals().round(3)
 
 # %% [markdown]
 # (claims-02_mra)=
@@ -312,16 +300,14 @@ diagonals.round(3)
 # even in the paper's own tables shows as such.
 
 # %%
-chapter.add_claims(mra.claims(rows, trained, paper_ablation,
-                              other_student=heterogeneous_student, dataset=dataset))
+chapter.add_claims(mra.claims(results))
 
 # %%
-display(Markdown(mra.reading_the_verdicts(rows, trained, dataset)))
+display(Markdown(mra.reading_the_verdicts(rows, results.trained, dataset)))
 
 # %% [markdown]
 # ## Results and provenance
 
 # %%
-chapter.save_results(mra.results(rows, trained, ablation, splits=splits, diagonals=diagonals),
-                     headline=mra.headline)
+chapter.save_results(results.to_json(), headline=mra.headline(results))
 pd.Series(chapter.provenance()).to_frame("value")

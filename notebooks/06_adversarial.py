@@ -153,32 +153,17 @@ device = "auto"
 import pandas as pd
 from IPython.display import Markdown, display
 
-from mu_core import data as datasets
 from mu_core import regime
 from mu_core.chapter import Chapter
 from mu_core.studies import adversarial, baselines
-from mu_core.train import Recipe
 
 chapter = Chapter("06_adversarial", globals())  # applies the preset, records every parameter
 chapter.quote(adversarial.quoted())  # the values the prose quotes
-recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size)
-sparse_recipe = Recipe(epochs=sparse_epochs, lr=lr, batch_size=batch_size)
-data = datasets.load(dataset).to(chapter.device)
-settings = adversarial.forget_settings(random_fraction, forget_class, val_fraction, train_size)
-runs = adversarial.check_requests(data, settings, methods, seeds, hyperparameters,
-                                  configuration_hyperparameters, attack_epochs=attack_epochs,
-                                  ablation_densities=ablation_densities)  # before any training
-regime.check_shadow_count(shadow_count)
-display(Markdown(f"{runs} unlearning runs (without the ablation), dense and sparse."))
-pd.DataFrame(settings).T.fillna("")
-
-# %%
-rows, curves = adversarial.compare(
-    data, settings, methods, seeds, architecture=architecture, recipe=recipe,
-    sparsity=sparsity, sparse_recipe=sparse_recipe, hyperparameters=hyperparameters,
-    configuration_hyperparameters=configuration_hyperparameters, attack_epochs=attack_epochs,
-    ablation_densities=ablation_densities)
-summary = adversarial.summary_of(rows)
+results = adversarial.run(chapter.params, chapter.device)  # checks every request, then trains
+summary = results.summary()
+display(Markdown(f"{results.planned} unlearning runs (without the ablation), dense and "
+                 "sparse."))
+pd.DataFrame(results.settings).T.fillna("")
 
 # %% [markdown]
 # **The trained model before unlearning**, per density and setting (mean over the seeds,
@@ -189,7 +174,7 @@ summary = adversarial.summary_of(rows)
 # attacker's AUC on it is in the table of the game below.
 
 # %%
-adversarial.by_density(baselines.regime_table, rows)
+adversarial.by_density(baselines.regime_table, results.runs)
 
 # %% [markdown]
 # **Does the trained model leak membership at all?** Every membership claim below needs an
@@ -204,10 +189,8 @@ adversarial.by_density(baselines.regime_table, rows)
 # RA and TA (CIFAR-10, Table 1).
 
 # %%
-leakage = regime.of_setting(data, settings["random"], architecture, recipe, seed=seeds[0],
-                            shadow_count=shadow_count)
-chapter.quote(leakage.quoted())
-regime.table(leakage, paper=baselines.paper_regime())
+chapter.quote(results.leakage.quoted())
+regime.table(results.leakage, paper=baselines.paper_regime())
 
 # %% [markdown]
 # ## Table 1: random forgetting
@@ -245,8 +228,7 @@ adversarial.table1(summary, "class", "sparse")
 # method comes to retraining presuppose that it forgot.
 
 # %%
-forgot = adversarial.by_density(baselines.forgetting_table, rows)
-forgot
+adversarial.by_density(baselines.forgetting_table, results.runs)
 
 # %% [markdown]
 # ## Table 2: the ablation without V_ss
@@ -277,7 +259,7 @@ chapter.savefig(adversarial.robustness_figure(summary, ["retrain", *methods[1:]]
 # D_v against the trained, retrained and unlearned models (random forgetting).
 
 # %%
-chapter.savefig(adversarial.curve_figure(curves), "game")
+chapter.savefig(adversarial.curve_figure(results.curves), "game")
 
 # %%
 auc = summary["attacker_auc_mean"].dropna().unstack("method")
@@ -326,18 +308,11 @@ auc.round(3)
 #   seeds' spread, which makes the claim inconclusive, not failed.
 
 # %%
-chapter.add_claims(adversarial.claims(rows))
+chapter.add_claims(adversarial.claims(results))
 
 # %% [markdown]
 # ## Results and provenance
 
 # %%
-chapter.save_results({
-    "summary": summary.reset_index().to_dict("records"),
-    "runs": rows.to_dict("records"),
-    "forgot": forgot.reset_index().to_dict("records"),
-    "regime_lira": leakage.as_dict(),
-    "curves": [{"setting": s, "density": d, "seed": seed, "curve": c}
-               for (s, d, seed), c in curves.items()],
-}, headline=adversarial.headline)
+chapter.save_results(results.to_json(), headline=adversarial.headline(results))
 pd.Series(chapter.provenance()).to_frame("value")

@@ -1,6 +1,8 @@
 """Discriminative adversarial unlearning: the learned attacker's inputs, Barlow Twins, the
 min-max steps, sparse models, the study's tables and claim rules, and the chapter."""
 
+import dataclasses
+import json
 import math
 
 import pandas as pd
@@ -8,18 +10,23 @@ import pytest
 import torch
 from torch import nn
 
-from mu_core import models
+from mu_core import book, models
 from mu_core.attacks.mia import (MIA_FEATURES, attacker_inputs, fit_attacker,
                                  learned_attack, membership_loss, new_attacker, paired_logits)
+from mu_core.chapter import jsonable
+from mu_core.claims import Interval
 from mu_core.errors import ConfigError
 from mu_core.metrics import average_disparity
 from mu_core.papers.adversarial import TABLE1
+from mu_core.regime import Leakage
 from mu_core.splits import make_split
 from mu_core.studies import adversarial as study
 from mu_core.train import Recipe, fit
 from mu_core.unlearn import METHODS, check_request, unlearn
 from mu_core.unlearn.adversarial import attacker_step, barlow_twins_loss, defender_step
 from mu_core.unlearn.pruning import held_masks, hold_masks, omp_masks, sparsity_of
+
+from conftest import ROOT
 
 
 # ---------------------------------------------------------------------------------------
@@ -517,12 +524,167 @@ def test_attacker_to_chance_rule_needs_a_signal_on_the_trained_model():
     assert "the learned attacker has no signal" in claim.here
 
 
+CLAIM_IDS = ["lowest_disparity_everywhere", "flawless_class_forgetting",
+             "vss_raises_ua_and_mia", "five_times_faster_than_retrain",
+             "closest_under_metric_attacks", "attacker_driven_to_chance"]
+LIRA = Leakage(train_accuracy=1.0, test_accuracy=0.92,
+               auc=Interval(0.71, 0.66, 0.76, "1000 + 1000 samples"), tpr_at_1pct_fpr=0.08,
+               shadow_auc=math.nan, shadow_tpr_at_1pct_fpr=0.05, shadow_count=6,
+               pool_size=2000)
+# No shadow models: LiRA not run, so its AUC and TPRs are NaN and its interval unbounded
+NO_LIRA = Leakage(train_accuracy=1.0, test_accuracy=0.9,
+                  auc=Interval(math.nan, -math.inf, math.inf, "not run"),
+                  tpr_at_1pct_fpr=math.nan, shadow_auc=math.nan,
+                  shadow_tpr_at_1pct_fpr=math.nan, shadow_count=0, pool_size=0)
+
+
+def _results(runs, curves=None, leakage=LIRA):
+    """A hand-made `study.Results` of per-seed `runs`."""
+    settings = {s: {} for s in dict.fromkeys(runs.setting)}
+    return study.Results(settings, list(dict.fromkeys(runs.method)), sorted(set(runs.seed)),
+                         len(runs), runs, curves or {}, leakage)
+
+
+def _verdicts(runs):
+    return {c.id: c.verdict for c in study.claims(_results(runs))}
+
+
 def test_every_claim_is_present_whatever_ran():
-    ids = [c.id for c in study.claims(_runs({RD: {"ft": {}}}))]
-    assert ids == ["lowest_disparity_everywhere", "flawless_class_forgetting",
-                   "vss_raises_ua_and_mia", "five_times_faster_than_retrain",
-                   "closest_under_metric_attacks", "attacker_driven_to_chance"]
-    assert {c.verdict for c in study.claims(_runs({RD: {"ft": {}}}))} == {"not testable here"}
+    assert list(_verdicts(_runs({RD: {"ft": {}}}))) == CLAIM_IDS
+    assert set(_verdicts(_runs({RD: {"ft": {}}})).values()) == {"not testable here"}
+
+
+def test_claims_read_the_runs_of_the_results():
+    # random dense: ours closer to retraining than ft on every seed, 5x faster, the
+    # learned attacker driven towards chance; no ablation, no whole-class runs
+    runs = _runs({RD: {"retrain": {"UA": 0.06, "seconds": [5.0, 5.2, 4.8]},
+                       "ft": {"UA": 0.0},
+                       "adversarial": {"UA": [0.04, 0.05, 0.042], "seconds": [0.8, 0.85, 0.75],
+                                       "attacker_auc": [0.55, 0.52, 0.58],
+                                       **{c: 0.5 for c in study.METRIC_COLUMNS}}}})
+    assert _verdicts(runs) == {
+        "lowest_disparity_everywhere": "held", "flawless_class_forgetting": "not testable here",
+        "vss_raises_ua_and_mia": "not testable here", "five_times_faster_than_retrain": "held",
+        "closest_under_metric_attacks": "held", "attacker_driven_to_chance": "held"}
+    slow = runs.assign(seconds=runs.seconds.where(runs.method != "adversarial", 1.2))
+    assert _verdicts(slow)["five_times_faster_than_retrain"] == "did not hold"
+
+
+def _equal(a, b) -> bool:
+    """Equal values, NaN equal to NaN, in nested lists, tuples and dicts (and dataclasses)."""
+    if hasattr(a, "__dataclass_fields__"):
+        return type(a) is type(b) and _equal(vars(a), vars(b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(_equal, a, b))
+    if isinstance(a, float) and math.isnan(a):
+        return isinstance(b, float) and math.isnan(b)
+    return type(a) is type(b) and a == b
+
+
+def _full_results(leakage):
+    """Results of every configuration, with the ablation, curves and NaN (the trained
+    model's run time, the attacker's AUC where it was not run, a curve's missing value)."""
+    runs = _runs({(s, d): {"retrain": {}, "adversarial": {"UA": 0.2},
+                           **({study.ABLATION: {}} if s == "random" else {})}
+                  for s in ("random", "class") for d in study.DENSITIES})
+    runs[study.FORGET_SIZE] = 25
+    curves = {(s, d, seed): [{"iteration": i, "attacker_forget_accuracy": 0.5 + i / 10,
+                              "attacker_val_accuracy": math.nan if i == 1 else 0.5}
+                             for i in range(3)]
+              for s in ("random", "class") for d in study.DENSITIES for seed in SEEDS}
+    settings = study.forget_settings(0.1, 3, 0.1, 1000)
+    return study.Results(settings, ["retrain", "adversarial"], list(SEEDS), 24, runs, curves,
+                         leakage)
+
+
+def _assert_same_results(found, expected):
+    assert (found.settings, found.methods, found.seeds, found.planned) == \
+        (expected.settings, expected.methods, expected.seeds, expected.planned)
+    pd.testing.assert_frame_equal(found.runs, expected.runs)
+    assert _equal(found.curves, expected.curves)
+    assert _equal(found.leakage, expected.leakage)
+
+
+@pytest.mark.parametrize("leakage", [LIRA, NO_LIRA], ids=["lira", "no_lira"])
+def test_results_round_trip_through_json_nan_included(leakage):
+    results = _full_results(leakage)
+    assert math.isnan(results.runs.seconds[0]) and math.isnan(results.runs.attacker_auc[3])
+    _assert_same_results(study.Results.from_json(results.to_json()), results)
+    # through a results file: NaN and infinities written as null, read back as NaN and as
+    # the interval's open ends
+    text = json.dumps(jsonable(results.to_json()), allow_nan=False)
+    read = study.Results.from_json(json.loads(text))
+    _assert_same_results(read, results)
+    assert math.isnan(read.curves[("random", "dense", 0)][1]["attacker_val_accuracy"])
+    assert _verdicts(read.runs) == _verdicts(results.runs)
+
+
+def test_results_json_keeps_the_keys_the_chapters_readers_read():
+    results = _full_results(LIRA)
+    document = results.to_json()
+    assert {"summary", "runs", "forgot", "regime_lira", "curves"} <= set(document)
+    assert document["curves"][0] == {"setting": "random", "density": "dense", "seed": 0,
+                                     "curve": results.curves[("random", "dense", 0)]}
+    assert {(r["setting"], r["density"]) for r in document["summary"]} == \
+        {(s, d) for s in ("random", "class") for d in study.DENSITIES}
+    headline = study.headline(results)
+    assert headline["random/dense/adversarial/UA_mean"] == pytest.approx(0.2)
+    assert headline["class/sparse/retrain/disparity_mean"] == 0.0
+
+
+def _chapter_params(**changes):
+    """The chapter's parameters cell, with `changes`, on the CPU."""
+    notebook = book.read_notebook(ROOT / "notebooks" / "06_adversarial.py")
+    return {**book.notebook_parameters(notebook), "device": "cpu", **changes}
+
+
+def test_run_checks_every_parameter_before_training(monkeypatch, cache_dir):
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before every parameter was checked")
+    monkeypatch.setattr(study, "compare", no_training)
+    monkeypatch.setattr(study.regime, "of_setting", no_training)
+    with pytest.raises(ConfigError, match="unknown unlearning method 'fft'"):
+        study.run(_chapter_params(methods=["retrain", "fft"]))
+    with pytest.raises(ConfigError, match="ablation_densities is a list of densities"):
+        study.run(_chapter_params(ablation_densities="dense"))
+    with pytest.raises(ConfigError, match="attack_epochs"):
+        study.run(_chapter_params(attack_epochs=0))
+    with pytest.raises(ConfigError, match="shadow_count must be 0"):
+        study.run(_chapter_params(shadow_count=1))
+    with pytest.raises(ConfigError, match="out of range"):
+        study.run(_chapter_params(forget_class=12))
+
+
+def test_run_passes_the_chapters_parameters_to_the_study(monkeypatch, cache_dir):
+    calls = {}
+
+    def compare(data, settings, methods, seeds, **options):
+        calls["compare"] = (settings, methods, seeds, options)
+        return pd.DataFrame({"setting": ["random"]}), {("random", "dense", 4): []}
+
+    def of_setting(data, spec, architecture, recipe, **options):
+        calls["regime"] = (spec, architecture, recipe, options)
+        return LIRA
+    monkeypatch.setattr(study, "compare", compare)
+    monkeypatch.setattr(study.regime, "of_setting", of_setting)
+    params = _chapter_params(seeds=[4, 2], methods=["retrain", "adversarial"], shadow_count=0,
+                             forget_class=5, train_size=300, sparse_epochs=2,
+                             ablation_densities=["sparse"], attack_epochs=3)
+    results = study.run(params)
+    settings = study.forget_settings(params["random_fraction"], 5, params["val_fraction"], 300)
+    assert results.settings == settings and calls["compare"][0] == settings
+    assert (results.methods, results.seeds) == (["retrain", "adversarial"], [4, 2])
+    assert results.planned == 2 * 2 * 2 * 2  # densities x settings x seeds x methods
+    options = calls["compare"][3]
+    assert options["sparse_recipe"].epochs == 2 and options["recipe"].epochs == params["epochs"]
+    assert (options["ablation_densities"], options["attack_epochs"]) == (["sparse"], 3)
+    assert options["sparsity"] == params["sparsity"]
+    assert options["configuration_hyperparameters"] == params["configuration_hyperparameters"]
+    spec, architecture, recipe, options = calls["regime"]
+    assert spec == settings["random"] and options == {"seed": 4, "shadow_count": 0}
+    assert results.leakage is LIRA and results.curves == {("random", "dense", 4): []}
 
 
 def test_the_whole_class_table1_keeps_the_trained_row_beside_its_forgotten_class_accuracy():
@@ -549,6 +711,9 @@ def test_table1_sets_the_papers_numbers_beside_ours():
 
 def check_smoke_results(results, out):
     r = results["results"]
+    # the results file holds the whole Results: the claims recomputed from it are those recorded
+    read = study.Results.from_json(r)
+    assert [dataclasses.asdict(c) for c in study.claims(read)] == r["claims"]
     summary = pd.DataFrame(r["summary"])
     configurations = set(zip(summary.setting, summary.density))
     assert configurations == {(s, d) for s in ("random", "class") for d in ("dense", "sparse")}

@@ -1,4 +1,6 @@
+import dataclasses
 import inspect
+import json
 import math
 
 import pandas as pd
@@ -6,11 +8,14 @@ import pytest
 import torch
 from torch import nn
 
-from mu_core import zoo
+from mu_core import book, zoo
 from mu_core.attacks.mia import metric
+from mu_core.chapter import jsonable
+from mu_core.claims import Interval
 from mu_core.data import ImageData
 from mu_core.studies import baselines
 from mu_core.errors import ConfigError
+from mu_core.regime import Leakage
 from mu_core.splits import make_split, scored_split
 from mu_core.train import Recipe
 from mu_core.unlearn import unlearn
@@ -192,23 +197,38 @@ def test_random_forgetting_keeps_the_whole_test_set_and_no_forgotten_class():
 
 
 def test_the_whole_class_table_has_the_forgotten_class_beside_ta():
-    summary = baselines.summarize(pd.DataFrame([
+    summary_runs = pd.DataFrame([
         {"setting": "class", "seed": seed, "method": method, "UA": 1.0, "MIA": 1.0, "RA": 1.0,
          "TA": 0.95, "TA_forgotten": forgotten, "seconds": 1.0}
         for seed, method, forgotten in ((0, "retrain", 0.0), (0, "ft", 0.2), (1, "retrain", 0.0),
-                                        (1, "ft", 0.4))]))
+                                        (1, "ft", 0.4))])
+    summary = baselines.summarize(summary_runs)
     table = baselines.beside_paper(summary, "class")
     assert list(table.columns[:6]) == ["UA", "MIA", "RA", "TA", "TA forgotten class",
                                        "disparity"]
     assert table.loc[("ft", "here"), "TA forgotten class"] == "30.00\u00a0±\u00a010.00"
     assert table.loc[("retrain", "here"), "TA forgotten class"] == "0.00\u00a0±\u00a00.00"
-    results = {"settings": {"class": baselines.summary_rows(summary, "class")}}
+    results = _results(summary_runs)
     assert baselines.headline(results)["class/ft/TA_forgotten_mean"] == pytest.approx(0.3)
     assert baselines.headline(results)["class/ft/TA_mean"] == pytest.approx(0.95)
 
 
+# No shadow models: LiRA not run, so its AUC and TPRs are NaN and its interval unbounded
+NO_LIRA = Leakage(train_accuracy=1.0, test_accuracy=0.9,
+                  auc=Interval(math.nan, -math.inf, math.inf, "not run"),
+                  tpr_at_1pct_fpr=math.nan, shadow_auc=math.nan,
+                  shadow_tpr_at_1pct_fpr=math.nan, shadow_count=0, pool_size=0)
+
+
+def _results(runs, leakage=NO_LIRA):
+    """A hand-made `baselines.Results` of per-seed `runs` (every setting they name)."""
+    settings = {s: {} for s in dict.fromkeys(runs.setting)}
+    return baselines.Results(settings, list(dict.fromkeys(runs.method)),
+                             sorted(set(runs.seed)), len(runs), runs, leakage)
+
+
 def _verdicts(runs):
-    return {c.id: c.verdict for c in baselines.claims(runs)}
+    return {c.id: c.verdict for c in baselines.claims(_results(runs))}
 
 
 CLAIM_IDS = ["random_baselines_forget_less_than_retrain", "random_baselines_mia_below_retrain",
@@ -408,6 +428,142 @@ def test_claims_without_their_methods_are_not_testable_but_present():
     assert set(_verdicts(only_retrain).values()) == {"not testable here"}
 
 
+def test_claims_read_the_runs_of_the_results():
+    # random forgetting as in Table 1 (retraining slowest, the baselines below its UA and
+    # MIA-efficacy, FF's RA and TA 8 points below); no whole-class runs
+    random = _paper_random(retrain={"UA": [0.06, 0.07, 0.05], "MIA": [0.13, 0.14, 0.15]},
+                           ft={"UA": [0.01, 0.02, 0.0], "MIA": 0.02},
+                           ga={"UA": 0.0, "MIA": 0.0, "seconds": 0.1},
+                           ff={"UA": 0.01, "MIA": 0.02, "RA": [0.92, 0.91, 0.93],
+                               "TA": [0.86, 0.85, 0.87]},
+                           iu={"UA": [0.04, 0.05, 0.03], "MIA": 0.02})
+    assert _verdicts(_runs(random=random)) == {
+        "random_baselines_forget_less_than_retrain": "held",
+        "random_baselines_mia_below_retrain": "held", "random_ff_utility_gap": "held",
+        "class_ft_farthest_from_retrain": "not testable here",
+        "ga_fastest": "not testable here", "baselines_faster_than_retrain": "not testable here"}
+    random["ff"]["TA"] = 0.94  # FF's TA as retraining's: no gap
+    assert _verdicts(_runs(random=random))["random_ff_utility_gap"] == "did not hold"
+
+
+LIRA = Leakage(train_accuracy=1.0, test_accuracy=0.92,
+               auc=Interval(0.71, 0.66, 0.76, "500 + 500 samples"), tpr_at_1pct_fpr=0.08,
+               shadow_auc=math.nan, shadow_tpr_at_1pct_fpr=0.05, shadow_count=6, pool_size=1000)
+
+
+def _equal(a, b) -> bool:
+    """Equal values, NaN equal to NaN, in nested lists, tuples and dicts (and dataclasses)."""
+    if hasattr(a, "__dataclass_fields__"):
+        return type(a) is type(b) and _equal(vars(a), vars(b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(_equal, a, b))
+    if isinstance(a, float) and math.isnan(a):
+        return isinstance(b, float) and math.isnan(b)
+    return type(a) is type(b) and a == b
+
+
+def _full_results(leakage):
+    """Results of every setting with the columns `compare_methods` writes, NaN included
+    (the trained model's run time, TA_forgotten outside whole-class forgetting, the signal
+    columns of the unlearned models, one class's forget accuracy)."""
+    runs = _runs(classwise={"retrain": {"UA": 0.5}, "ft": {}}, random={"retrain": {}, "ga": {}},
+                 **{"class": {"retrain": {"UA": 1.0}, "ft": {"UA": 0.2}}})
+    runs["forget_class_accuracy"] = [{1: 0.5, 3: math.nan if i == 4 else 0.25}
+                                     for i in range(len(runs))]
+    runs[baselines.FORGET_SIZE] = 25
+    settings = baselines.forget_settings([1, 3], 0.5, 0.1, [3], 500)
+    return baselines.Results(settings, ["retrain", "ft", "ga"], list(SEEDS), 18, runs, leakage)
+
+
+def _assert_same_results(found, expected):
+    assert (found.settings, found.methods, found.seeds, found.planned) == \
+        (expected.settings, expected.methods, expected.seeds, expected.planned)
+    column = "forget_class_accuracy"
+    pd.testing.assert_frame_equal(found.runs.drop(columns=column),
+                                  expected.runs.drop(columns=column))
+    assert _equal(list(found.runs[column]), list(expected.runs[column]))
+    assert _equal(found.leakage, expected.leakage)
+
+
+@pytest.mark.parametrize("leakage", [LIRA, NO_LIRA], ids=["lira", "no_lira"])
+def test_results_round_trip_through_json_nan_included(leakage):
+    results = _full_results(leakage)
+    assert math.isnan(results.runs.seconds[0]) and math.isnan(results.runs.TA_forgotten[0])
+    _assert_same_results(baselines.Results.from_json(results.to_json()), results)
+    # through a results file: NaN and infinities written as null, read back as NaN and as
+    # the interval's open ends
+    text = json.dumps(jsonable(results.to_json()), allow_nan=False)
+    read = baselines.Results.from_json(json.loads(text))
+    _assert_same_results(read, results)
+    assert read.runs.seconds.dtype == float and math.isnan(read.runs.seconds[0])
+    assert read.runs.forget_class_accuracy[4] == {1: 0.5, 3: pytest.approx(math.nan,
+                                                                            nan_ok=True)}
+    assert _verdicts(read.runs) == _verdicts(results.runs)
+
+
+def test_results_json_keeps_the_keys_the_chapters_readers_read():
+    document = _full_results(LIRA).to_json()
+    assert {"settings", "runs", "forget_class_accuracy", "forgot", "regime",
+            "regime_lira"} <= set(document)
+    assert [row["method"] for row in document["settings"]["class"]] == \
+        ["trained", "retrain", "ft"]
+    assert document["regime_lira"]["auc_n"] == "500 + 500 samples"
+    assert document["forget_class_accuracy"]["retrain"] == {"class 1": 0.5, "class 3": 0.25}
+
+
+def _chapter_params(**changes):
+    """The chapter's parameters cell, with `changes`, on the CPU."""
+    notebook = book.read_notebook(ROOT / "notebooks" / "01_baselines.py")
+    return {**book.notebook_parameters(notebook), "device": "cpu", **changes}
+
+
+def test_run_checks_every_parameter_before_training(monkeypatch, cache_dir):
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before every parameter was checked")
+    monkeypatch.setattr(baselines, "compare_methods", no_training)
+    monkeypatch.setattr(baselines.regime, "of_setting", no_training)
+    with pytest.raises(ConfigError, match="unknown unlearning method 'fft'"):
+        baselines.run(_chapter_params(methods=["retrain", "fft"]))
+    with pytest.raises(ConfigError, match="hyperparameters name unknown methods"):
+        baselines.run(_chapter_params(hyperparameters={"gd": {}}))
+    with pytest.raises(ConfigError, match="out of range"):
+        baselines.run(_chapter_params(forget_classes=[12]))
+    with pytest.raises(ConfigError, match="shadow_count must be 0"):
+        baselines.run(_chapter_params(shadow_count=1))
+    with pytest.raises(ConfigError, match="unknown dataset|dataset"):
+        baselines.run(_chapter_params(dataset="mnist5"))
+
+
+def test_run_passes_the_chapters_parameters_to_the_study(monkeypatch, cache_dir):
+    calls = {}
+
+    def compare(data, settings, methods, seeds, **options):
+        calls["compare"] = (settings, methods, seeds, options)
+        return pd.DataFrame({"setting": ["random"]})
+
+    def of_setting(data, spec, architecture, recipe, **options):
+        calls["regime"] = (spec, architecture, recipe, options)
+        return LIRA
+    monkeypatch.setattr(baselines, "compare_methods", compare)
+    monkeypatch.setattr(baselines.regime, "of_setting", of_setting)
+    params = _chapter_params(seeds=[4, 2], methods=["retrain", "ga", "bu"], shadow_count=0,
+                             whole_classes=[5], train_size=300, epochs=3)
+    results = baselines.run(params)
+    settings = baselines.forget_settings(params["forget_classes"], params["forget_fraction"],
+                                         params["random_fraction"], [5], 300)
+    assert results.settings == settings and calls["compare"][0] == settings
+    assert (results.methods, results.seeds) == (["retrain", "ga", "bu"], [4, 2])
+    assert results.planned == 3 * 2 * 3 - 2  # bu has no random-forgetting runs
+    options = calls["compare"][3]
+    assert options["architecture"] == "cnn" and options["recipe"].epochs == 3
+    assert options["hyperparameters"] == params["hyperparameters"]
+    spec, architecture, recipe, options = calls["regime"]
+    assert spec == settings["random"] and options == {"seed": 4, "shadow_count": 0}
+    assert results.leakage is LIRA and list(results.runs.setting) == ["random"]
+
+
 def test_a_method_forgot_when_its_drop_exceeds_half_of_retrainings():
     # retraining drops forget accuracy by 4 points, so the margin is 2 points
     runs = _runs(random={"retrain": {"UA": [0.04, 0.05, 0.03]}, "ft": {"UA": [0.0, 0.01, 0.0]},
@@ -474,6 +630,9 @@ def test_plan_checks_every_request_before_training(mnist):
 def check_smoke_results(results, out):
     """The chapter's smoke-run results (tests/test_chapters.py runs it)."""
     r = results["results"]
+    # the results file holds the whole Results: the claims recomputed from it are those recorded
+    read = baselines.Results.from_json(r)
+    assert [dataclasses.asdict(c) for c in baselines.claims(read)] == r["claims"]
     methods = {row["method"] for row in r["settings"]["classwise"]}
     assert len(methods) == 13 and "trained" in methods  # twelve methods and the trained model
     assert {row["method"] for row in r["settings"]["random"]} == methods - {"bu", "unsc"}

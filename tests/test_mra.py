@@ -1,13 +1,15 @@
 import dataclasses
+import json
 import math
 
 import pandas as pd
 import pytest
 import torch
 
-from mu_core import models
+from mu_core import book, models
 from mu_core.attacks.mra import (MRAConfig, balanced_top_k, confident_agreement,
                                  laplace_smooth, membership_recall, smoothed_one_hot)
+from mu_core.chapter import jsonable
 from mu_core.data import ImageData
 from mu_core.errors import ConfigError
 from mu_core.papers import mra as paper
@@ -16,6 +18,8 @@ from mu_core.studies import mra
 from mu_core.train import Recipe, evaluate
 from mu_core.unlearn import unlearn
 from mu_core.zoo import trained_model
+
+from conftest import ROOT
 
 
 def test_laplace_smoothing_matches_eq_6_on_a_worked_example():
@@ -809,11 +813,37 @@ CLAIM_ROWS = {("closed", "ga"): (0.2, 0.4, 0.5, 0.45), ("closed", "rl"): (0.15, 
               ("open, other student", "salun"): (0.9, 0.85, 0.5, 0.5)}
 
 
+def _results(rows, trained, *, dataset="mnist5k", ablation_methods=("salun",),
+             other_student="mlp", splits=None) -> mra.Results:
+    """A hand-made `mra.Results` of attack `rows` and the `trained` models' scores (the
+    classes a, b, c, d; the ablation and the other student on the rows' first seed)."""
+    seeds = sorted(set(rows.seed))
+    return mra.Results(dataset, ["a", "b", "c", "d"], splits or {}, list(dict.fromkeys(
+        rows.method)), seeds, "cnn", other_student, seeds[:1], list(ablation_methods),
+        seeds[:1], rows, trained)
+
+
 def _claims(dataset: str) -> dict:
-    found = mra.claims(_seeded(CLAIM_ROWS), TRAINED3, mra.paper_ablation_table(["salun"], dataset),
-                       other_student="mlp", dataset=dataset)
+    found = mra.claims(_results(_seeded(CLAIM_ROWS), TRAINED3, dataset=dataset))
     assert [c.id for c in found] == EXPECTED_IDS
     return {c.id: c for c in found}
+
+
+def test_claims_read_the_results_dataset_ablation_and_other_student():
+    # the same rows judged with the paper's rows of another dataset, another ablated
+    # method and another student's name
+    rows = _seeded(CLAIM_ROWS)
+    by_id = {c.id: c for c in mra.claims(_results(rows, TRAINED3, dataset="cifar100",
+                                                  other_student="vit"))}
+    assert by_id["recall_every_method_closed"].paper.startswith("held on CIFAR-100")
+    assert "(vit)" in by_id["other_student_recalls"].claim
+    ablated = {c.id: c for c in mra.claims(_results(rows, TRAINED3, ablation_methods=()))}
+    assert ablated["ablation_order"].paper != _claims("mnist5k")["ablation_order"].paper
+    # the claims read the results' trained models: a trained model at the ULMs' accuracy
+    # leaves no ULM forgotten
+    kept = {s: {"test": 0.9, "forget": 0.2} for s in SEEDS}
+    assert {c.id: c.verdict for c in mra.claims(_results(rows, kept))}[
+        "recall_every_method_closed"] == "not testable here"
 
 
 def test_claims_of_a_run_keep_their_ids_and_state_what_was_not_testable():
@@ -922,6 +952,123 @@ def test_results_keep_the_tables_and_one_record_per_run():
                                 "rcm_forget": 0.4}
 
 
+def _full_results():
+    """Results of two seeds with every attack, the confusion rows, per-class counts and a
+    NaN (a run without a measured time)."""
+    confusion = torch.tensor([[0.5, 0.25, 0.125, 0.125], [0.0, 0.75, 0.0, 0.25]])
+    rows = pd.DataFrame([{**_row(attack, method, 0.2, 0.4, seed=seed),
+                          "seconds": math.nan if (seed, attack) == (1, "dst") else 2.0}
+                         for seed in (0, 1) for attack in COMPONENTS for method in ("ga", "salun")])
+    for column in ("ulm", "rcm"):
+        rows[column] = [{**scores, "forget_confusion": confusion * (i + 1) / 8}
+                        for i, scores in enumerate(rows[column])]
+    trained = {seed: _scores(0.9, 1.0, confusion) for seed in (0, 1)}
+    splits = {"classes": 4, "train": 40, "test": 10, "forget": 10, "forget_per_class": [5, 5]}
+    return _results(rows, trained, ablation_methods=("ga", "salun"), splits=splits)
+
+
+def _same_scores(a: dict, b: dict) -> bool:
+    return list(a) == list(b) and all(
+        a[k].dtype == b[k].dtype and torch.equal(a[k], b[k]) if isinstance(a[k], torch.Tensor)
+        else a[k] == b[k]
+        for k in a)
+
+
+def _assert_same_results(found, expected):
+    fields = [f.name for f in dataclasses.fields(mra.Results) if f.name not in ("rows", "trained")]
+    assert [getattr(found, f) for f in fields] == [getattr(expected, f) for f in fields]
+    pd.testing.assert_frame_equal(found.rows.drop(columns=["ulm", "rcm"]),
+                                  expected.rows.drop(columns=["ulm", "rcm"]))
+    for column in ("ulm", "rcm"):
+        assert all(_same_scores(a, b) for a, b in zip(found.rows[column], expected.rows[column]))
+    assert list(found.trained) == list(expected.trained)
+    assert all(_same_scores(found.trained[s], expected.trained[s]) for s in expected.trained)
+
+
+def test_results_round_trip_through_json_nan_included():
+    results = _full_results()
+    untimed = (results.rows.seed == 1) & (results.rows.attack == "dst")
+    assert results.rows[untimed].seconds.isna().all()
+    _assert_same_results(mra.Results.from_json(results.to_json()), results)
+    # through a results file: NaN written as null and read back as NaN, the classes as
+    # numbers again, the confusion rows as a tensor
+    read = mra.Results.from_json(json.loads(json.dumps(jsonable(results.to_json()),
+                                                       allow_nan=False)))
+    _assert_same_results(read, results)
+    assert read.rows.seconds.dtype == float
+    assert read.rows.ulm[0]["forget_per_class"] == {1: 0.2, 3: 0.1}
+    assert read.trained[1]["count"]["per_class"] == {1: 50, 3: 50}
+    assert [dataclasses.asdict(c) for c in mra.claims(read)] == \
+        [dataclasses.asdict(c) for c in mra.claims(results)]
+    assert mra.headline(read) == mra.headline(results)
+
+
+def test_results_json_keeps_the_tables_the_readers_read():
+    results = _full_results()
+    document = results.to_json()
+    assert list(document)[:7] == ["table1_splits", "table2_closed", "table3_open",
+                                  "table4_ablation", "fig7_diagonals", "heterogeneous", "runs"]
+    assert document["table1_splits"] == results.splits
+    assert len(document["runs"]) == len(results.rows)
+    # Figure 7's diagonals of the first ablation seed: ga's ULM reads the first row's
+    # confusion (1/8 of the matrix), row 0 at class 1 and row 1 at class 3
+    assert document["fig7_diagonals"]["ga/ULM"] == {"b": pytest.approx(0.25 / 8),
+                                                    "d": pytest.approx(0.25 / 8)}
+    headline = mra.headline(results)
+    assert headline["closed/ga/RCM/forget"] == pytest.approx(0.4)
+    assert headline["open/salun/ULM/test"] == pytest.approx(0.5)
+    assert set(headline) == {f"{a}/{m}/{model}/{s}" for a in ("closed", "open")
+                             for m in ("ga", "salun") for model in ("ULM", "RCM")
+                             for s in ("test", "forget")}
+
+
+def _chapter_params(**changes):
+    """The chapter's parameters cell, with `changes`, on the CPU."""
+    notebook = book.read_notebook(ROOT / "notebooks" / "02_mra.py")
+    return {**book.notebook_parameters(notebook), "device": "cpu", **changes}
+
+
+def test_run_checks_every_parameter_before_training(monkeypatch, cache_dir):
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before every parameter was checked")
+    monkeypatch.setattr(mra, "unlearned_models", no_training)
+    with pytest.raises(ConfigError, match="heterogeneous_seeds must be one or more of seeds"):
+        mra.run(_chapter_params(seeds=[3, 4], ablation_seeds=[3]))
+    with pytest.raises(ConfigError, match="unknown model 'transformer'"):
+        mra.run(_chapter_params(student="transformer"))
+    with pytest.raises(ConfigError, match="tau"):
+        mra.run(_chapter_params(tau_closed=2.0))
+    with pytest.raises(ConfigError, match="out of range"):
+        mra.run(_chapter_params(forget_classes=[12]))
+
+
+def test_run_passes_the_chapters_parameters_to_the_study(monkeypatch, cache_dir):
+    calls = {}
+
+    def recall_study(data, split_spec, methods, seeds, attacks, **options):
+        calls["study"] = (split_spec, methods, seeds, attacks, options)
+        return pd.DataFrame({"seed": [2]}), {2: {"forget": 1.0}}
+    monkeypatch.setattr(mra, "recall_study", recall_study)
+    params = _chapter_params(seeds=[2, 5], methods=["ga", "salun"], forget_classes=[0, 2],
+                             ablation_methods=["salun"], ablation_seeds=[5],
+                             heterogeneous_seeds=[2], epochs=3)
+    results = mra.run(params)
+    split_spec, methods, seeds, attacks, options = calls["study"]
+    assert split_spec == {"forget_classes": [0, 2], "forget_fraction": 0.5}
+    assert (methods, seeds) == (["ga", "salun"], [2, 5])
+    assert attacks == mra.attack_settings(params)
+    assert options["restrict"] == mra.attack_restrictions(params)
+    assert options["recipe"].epochs == 3 and options["architecture"] == "cnn"
+    assert options["hyperparameters"] == params["hyperparameters"]
+    assert (results.dataset, results.class_names[:2]) == ("mnist5k", ["0", "1"])
+    assert results.splits["forget_per_class"] == [200, 200]
+    assert (results.methods, results.seeds) == (["ga", "salun"], [2, 5])
+    assert (results.ablation_methods, results.ablation_seeds) == (["salun"], [5])
+    assert (results.student, results.other_student, results.heterogeneous_seeds) == \
+        ("cnn", "mlp", [2])
+    assert results.trained == {2: {"forget": 1.0}} and list(results.rows.seed) == [2]
+
+
 # The chapter's smoke run, checked against what is known without it: the mnist5k split, the
 # per-run records and the paper's numbers worked by hand.
 
@@ -963,6 +1110,9 @@ def _smoke_gains(runs, attack: str, subset: str) -> dict[str, float]:
 def check_smoke_results(results, out):
     """The chapter's smoke-run results (tests/test_chapters.py runs it)."""
     r = results["results"]
+    # the results file holds the whole Results: the claims recomputed from it are those recorded
+    read = mra.Results.from_json(r)
+    assert [dataclasses.asdict(c) for c in mra.claims(read)] == r["claims"]
     # mnist5k holds 500 digits a class, 400 of them for training: five classes x 50%.
     assert r["table1_splits"] == {"classes": 10, "train": 4000, "test": 1000, "forget": 1000,
                                   "forget_per_class": [200] * 5}

@@ -8,17 +8,23 @@ every method in both settings and scores each unlearned model: UA, MIA-efficacy,
 the forgotten class's test accuracy is its own column), the run time, the MIA-efficacy of
 each metric attack, and, in random forgetting, the held-out AUC of a fresh learned
 attacker on D_f against D_v. The ablation is the adversarial method with beta = 0.
+
+The chapter calls `run(params)`, which checks its parameters, runs all this and returns
+the `Results` that its tables, figures, `claims(results)` and `headline(results)` read.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 import pandas as pd
 
-from .. import plots
+from .. import data as datasets
+from .. import plots, regime
 from ..attacks.mia import (MIA_FEATURES, SENSITIVITY_SAMPLES, SENSITIVITY_SCALE, learned_attack,
                            mia_efficacy_from_predictions)
 from ..claims import (Claim, Interval, Part, attack_signal, judge_parts, mean_interval,
@@ -28,14 +34,16 @@ from ..errors import MAX_EPOCHS, ConfigError, check_budget, check_choice
 from ..metrics import (accuracy_on, average_disparity, scores_from_predictions,
                        predictions_on, subset_predictions)
 from ..papers.adversarial import SETTINGS, TABLE1, TABLE2
+from ..regime import Leakage
 from ..splits import Split, scored_split, same_class_test
-from ..train import Recipe
+from ..train import Recipe, resolve_device
 from ..unlearn.adversarial import CLASS_ALPHA_ITERATIONS
 from ..unlearn.adversarial import adversarial as adversarial_method
 from ..zoo import plan, unlearned_models
 from . import here_above_paper, named_numbers
-from .baselines import (FORGET_SIZE, SCORES, TRAINED, formatted, membership_signal, no_mia_signal,
-                        not_forgotten, of_setting, paired, per_seed, run_time_label,
+from .baselines import (FORGET_SIZE, SCORES, TRAINED, forgetting_table, formatted,
+                        leakage_from_json, membership_signal, no_mia_signal, not_forgotten,
+                        of_setting, paired, per_seed, run_time_label, runs_from_json,
                         summarize, with_disparity)
 from .baselines import quoted as baselines_quoted
 
@@ -68,6 +76,82 @@ def forget_settings(random_fraction: float, forget_class: int, val_fraction: flo
     common = {"val_fraction": val_fraction, "train_size": train_size}
     return {"random": {"random_fraction": random_fraction, **common},
             "class": {"forget_classes": [forget_class], **common}}
+
+
+@dataclass
+class Results:
+    """What one run of the chapter measured, all that its tables, figures, claim rules,
+    headline and results file read: the forgetting settings (`forget_settings`), the
+    methods and seeds asked for, how many unlearning runs were planned (`check_requests`,
+    without the ablation), the per-seed runs of `compare` (with the trained model's rows),
+    the adversarial runs' curves by (setting, density, seed) and LiRA's regime on the first
+    seed's dense trained model of random forgetting."""
+
+    settings: dict
+    methods: list
+    seeds: list
+    planned: int
+    runs: pd.DataFrame
+    curves: dict
+    leakage: Leakage
+
+    def summary(self) -> pd.DataFrame:
+        """Mean and std over the seeds per (setting, density, method) (`summary_of`)."""
+        return summary_of(self.runs)
+
+    def to_json(self) -> dict:
+        """Plain lists and dicts (NaN stays NaN; the results file writes it as null): the
+        summary, the runs, which methods forgot, the regime, the curves, and what
+        `from_json` needs besides (`forget_settings`, `methods`, `seeds`, `planned`)."""
+        return {"summary": self.summary().reset_index().to_dict("records"),
+                "runs": self.runs.to_dict("records"),
+                "forgot": by_density(forgetting_table, self.runs).reset_index()
+                .to_dict("records"),
+                "regime_lira": self.leakage.as_dict(),
+                "curves": [{"setting": s, "density": d, "seed": seed, "curve": c}
+                           for (s, d, seed), c in self.curves.items()],
+                "forget_settings": self.settings, "methods": list(self.methods),
+                "seeds": list(self.seeds), "planned": self.planned}
+
+    @classmethod
+    def from_json(cls, document: dict) -> "Results":
+        """The inverse of `to_json`, also from a results file (null read back as NaN)."""
+        curves = {(c["setting"], c["density"], c["seed"]):
+                  [{k: math.nan if v is None else v for k, v in step.items()}
+                   for step in c["curve"]] for c in document["curves"]}
+        return cls(document["forget_settings"], list(document["methods"]),
+                   list(document["seeds"]), document["planned"],
+                   runs_from_json(document["runs"]), curves,
+                   leakage_from_json(document["regime_lira"]))
+
+
+def run(params: dict, device=None) -> Results:
+    """The chapter's experiment from its parameters (`Chapter.params`): every request
+    checked before any training (`check_requests`, `regime.check_shadow_count`), then every
+    method unlearned and scored in every configuration and seed (`compare`), and online
+    LiRA on the first seed's dense trained model of random forgetting
+    (`regime.of_setting`). `device`: the chapter's (default: its `device` parameter's)."""
+    recipe = Recipe(epochs=params["epochs"], lr=params["lr"], batch_size=params["batch_size"])
+    sparse_recipe = Recipe(epochs=params["sparse_epochs"], lr=params["lr"],
+                           batch_size=params["batch_size"])
+    device = resolve_device(params.get("device", "auto")) if device is None else device
+    data = datasets.load(params["dataset"]).to(device)
+    settings = forget_settings(params["random_fraction"], params["forget_class"],
+                               params["val_fraction"], params["train_size"])
+    methods, seeds = params["methods"], params["seeds"]
+    options = {"attack_epochs": params["attack_epochs"],
+               "ablation_densities": params["ablation_densities"]}
+    planned = check_requests(data, settings, methods, seeds, params["hyperparameters"],
+                             params["configuration_hyperparameters"], **options)
+    regime.check_shadow_count(params["shadow_count"])
+    runs, curves = compare(
+        data, settings, methods, seeds, architecture=params["architecture"], recipe=recipe,
+        sparsity=params["sparsity"], sparse_recipe=sparse_recipe,
+        hyperparameters=params["hyperparameters"],
+        configuration_hyperparameters=params["configuration_hyperparameters"], **options)
+    leakage = regime.of_setting(data, settings["random"], params["architecture"], recipe,
+                                seed=seeds[0], shadow_count=params["shadow_count"])
+    return Results(settings, list(methods), list(seeds), planned, runs, curves, leakage)
 
 
 def score(model, data: ImageData, split: Split, seed: int, *, signal: bool = False) -> dict:
@@ -501,17 +585,19 @@ def attacker_driven_to_chance(runs: pd.DataFrame) -> Claim:
                   empty="needs the adversarial method in random forgetting")
 
 
-def claims(runs: pd.DataFrame) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
     """Every claim of the chapter, in its order (the same ids whatever ran), from the
     per-seed runs of `compare`."""
+    runs = results.runs
     return [lowest_disparity(runs), flawless_class_forgetting(runs),
             vss_raises_forgetting(runs), five_times_faster(runs),
             closest_under_metric_attacks(runs), attacker_driven_to_chance(runs)]
 
 
-def headline(results: dict) -> dict[str, float]:
+def headline(results: Results) -> dict[str, float]:
     """The chapter's headline numbers (what a sweep gathers): every method's mean scores
     and average disparity, per forgetting setting and density."""
-    return named_numbers(results["summary"], ("setting", "density", "method"),
+    return named_numbers(results.summary().reset_index().to_dict("records"),
+                         ("setting", "density", "method"),
                          ("UA_mean", "RA_mean", "TA_mean", "MIA_mean", "disparity_mean",
                           "attacker_auc_mean"))

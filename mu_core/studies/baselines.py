@@ -10,14 +10,21 @@ average disparity to retraining of the same seed and reduces the seeds to mean a
 Trained and unlearned models go through the cache, so a rerun only evaluates. The tables
 set the summary beside the adversarial-unlearning paper's Table 1, and the claim rules
 check that paper's observations on these baselines.
+
+The chapter calls `run(params)`, which checks its parameters, runs all this and returns
+the `Results` that its tables, figures, `claims(results)` and `headline(results)` read.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from .. import plots
+from .. import data as datasets
+from .. import plots, regime
 from ..attacks.mia import MIA_FEATURES, mia_features
 from ..claims import (CONFIDENCE, Claim, Interval,
                       attack_signal, auc_and_variance, forgot, judge_each, mean_interval,
@@ -26,10 +33,11 @@ from ..data import ImageData
 from ..metrics import (accuracy_by_class, accuracy_on, average_disparity,
                        predictions_on, scores_from_predictions, subset_predictions)
 from ..papers.adversarial import FF_GAP_POINTS, TABLE1_CIFAR10
+from ..regime import Leakage
 from ..splits import Split, scored_split, same_class_test
-from ..train import Recipe
+from ..train import Recipe, resolve_device
 from ..unlearn import METHODS
-from ..zoo import unlearned_models
+from ..zoo import plan, unlearned_models
 from . import here_above_paper, mean_by_method, mean_std, named_numbers, spoken_list
 
 SCORES = ("UA", "MIA", "RA", "TA")
@@ -74,6 +82,103 @@ def forget_settings(forget_classes, forget_fraction: float, random_fraction: flo
                           "forget_fraction": forget_fraction, **common},
             "random": {"random_fraction": random_fraction, **common},
             "class": {"forget_classes": list(whole_classes), "forget_fraction": 1.0, **common}}
+
+
+@dataclass
+class Results:
+    """What one run of the chapter measured, all that its tables, figures, claim rules,
+    headline and results file read: the forgetting settings (`forget_settings`), the
+    methods and seeds asked for, how many unlearning runs were planned (`zoo.plan`), the
+    per-seed runs of `compare_methods` (with the trained model's rows) and LiRA's regime on
+    the first seed's trained model of random forgetting."""
+
+    settings: dict
+    methods: list
+    seeds: list
+    planned: int
+    runs: pd.DataFrame
+    leakage: Leakage
+
+    def summary(self) -> pd.DataFrame:
+        """The runs reduced to mean and std over the seeds (`summarize`)."""
+        return summarize(self.runs)
+
+    def by_setting(self) -> dict[str, list[dict]]:
+        """The summary of each setting as one record per method (`summary_rows`)."""
+        summary = self.summary()
+        return {name: summary_rows(summary, name) for name in self.settings}
+
+    def to_json(self) -> dict:
+        """Plain lists and dicts (NaN stays NaN; the results file writes it as null): the
+        summary per setting (`settings`), the runs, the mean forget accuracy per forget
+        class of class-wise forgetting, which methods forgot, the regime tables, and what
+        `from_json` needs besides (`forget_settings`, `methods`, `seeds`, `planned`)."""
+        return {"settings": self.by_setting(), "runs": self.runs.to_dict("records"),
+                "forget_class_accuracy": forget_class_table(self.runs, "classwise")
+                .to_dict("index"),
+                "forgot": forgetting_table(self.runs).reset_index().to_dict("records"),
+                "regime": regime_table(self.runs).reset_index().to_dict("records"),
+                "regime_lira": self.leakage.as_dict(),
+                "forget_settings": self.settings, "methods": list(self.methods),
+                "seeds": list(self.seeds), "planned": self.planned}
+
+    @classmethod
+    def from_json(cls, document: dict) -> "Results":
+        """The inverse of `to_json`, also from a results file (null read back as NaN)."""
+        return cls(document["forget_settings"], list(document["methods"]),
+                   list(document["seeds"]), document["planned"],
+                   runs_from_json(document["runs"]), leakage_from_json(document["regime_lira"]))
+
+
+def runs_from_json(records: list[dict]) -> pd.DataFrame:
+    """Runs written by `to_json` (or read from a results file) as the runs' frame: null read
+    back as NaN, each forget-class accuracy keyed by its class number again."""
+    def value(key, v):
+        if v is None:
+            return math.nan
+        if key == "forget_class_accuracy" and isinstance(v, dict):
+            return {int(c): math.nan if a is None else a for c, a in v.items()}
+        return v
+    return pd.DataFrame([{k: value(k, v) for k, v in record.items()} for record in records])
+
+
+def leakage_from_json(values: dict) -> Leakage:
+    """The inverse of `regime.Leakage.as_dict`, also from a results file: null read back as
+    NaN, and as no bound at an end of the AUC's interval (its derived `gap` and `no_signal`
+    are left out)."""
+    def number(key, default=math.nan):
+        return default if values[key] is None else values[key]
+    return Leakage(train_accuracy=number("train_accuracy"),
+                   test_accuracy=number("test_accuracy"),
+                   auc=Interval(number("auc"), number("auc_low", -math.inf),
+                                number("auc_high", math.inf), values["auc_n"]),
+                   tpr_at_1pct_fpr=number("tpr_at_1pct_fpr"), shadow_auc=number("shadow_auc"),
+                   shadow_tpr_at_1pct_fpr=number("shadow_tpr_at_1pct_fpr"),
+                   shadow_count=values["shadow_count"], pool_size=values["pool_size"],
+                   target=values["target"])
+
+
+def run(params: dict, device=None) -> Results:
+    """The chapter's experiment from its parameters (`Chapter.params`): every request
+    checked before any training (`zoo.plan`, `regime.check_shadow_count`), then every method
+    unlearned and scored in every setting and seed (`compare_methods`), and online LiRA on
+    the first seed's trained model of random forgetting (`regime.of_setting`). `device`:
+    the chapter's (default: its `device` parameter's)."""
+    recipe = Recipe(epochs=params["epochs"], lr=params["lr"], batch_size=params["batch_size"],
+                    augment=params["augment"])
+    device = resolve_device(params.get("device", "auto")) if device is None else device
+    data = datasets.load(params["dataset"]).to(device)
+    settings = forget_settings(params["forget_classes"], params["forget_fraction"],
+                               params["random_fraction"], params["whole_classes"],
+                               params["train_size"])
+    methods, seeds = params["methods"], params["seeds"]
+    planned = plan(data, settings, methods, seeds, params["hyperparameters"])
+    regime.check_shadow_count(params["shadow_count"])
+    runs = compare_methods(data, settings, methods, seeds, architecture=params["architecture"],
+                           recipe=recipe, hyperparameters=params["hyperparameters"])
+    leakage = regime.of_setting(data, settings["random"], params["architecture"], recipe,
+                                seed=seeds[0], shadow_count=params["shadow_count"])
+    return Results(settings, list(methods), list(seeds), len(planned), runs, leakage)
 
 
 def compare_methods(data: ImageData, settings: dict[str, dict], methods, seeds, *,
@@ -568,22 +673,23 @@ def baselines_faster_than_retrain(runs: pd.DataFrame) -> Claim:
         [("retrain", m) for m in PAPER_BASELINES])
 
 
-def claims(runs: pd.DataFrame) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
     """Every claim of the baselines chapter, in its order (the same ids whatever ran), from
     the per-seed runs of `compare_methods` (with the trained model's rows)."""
+    runs = results.runs
     return [random_baselines_forget_less(runs), random_baselines_mia_below_retrain(runs),
             random_ff_utility_gap(runs), class_ft_farthest_from_retrain(runs),
             ga_fastest(runs), baselines_faster_than_retrain(runs)]
 
 
-def headline(results: dict) -> dict[str, float]:
+def headline(results: Results) -> dict[str, float]:
     """The chapter's headline numbers (what a sweep gathers): every method's mean UA, RA,
     TA, MIA-efficacy and average disparity in every forgetting setting, and in whole-class
     forgetting its mean test accuracy on the forgotten class."""
+    settings = results.by_setting()
     numbers = named_numbers(
-        [{**row, "setting": setting} for setting, rows in results["settings"].items()
-         for row in rows], ("setting", "method"),
-        ("UA_mean", "RA_mean", "TA_mean", "MIA_mean", "disparity_mean"))
-    whole_class = [{**row, "setting": "class"} for row in results["settings"].get("class", [])
+        [{**row, "setting": setting} for setting, rows in settings.items() for row in rows],
+        ("setting", "method"), ("UA_mean", "RA_mean", "TA_mean", "MIA_mean", "disparity_mean"))
+    whole_class = [{**row, "setting": "class"} for row in settings.get("class", [])
                    if f"{FORGOTTEN_TA}_mean" in row]
     return numbers | named_numbers(whole_class, ("setting", "method"), (f"{FORGOTTEN_TA}_mean",))

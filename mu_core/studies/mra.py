@@ -13,17 +13,22 @@ The paper's numbers (`mu_core.papers.mra`) stand beside ours for the dataset tha
 for CIFAR-10 where the paper has no rows for it (`paper_dataset`); each claim rule is
 applied to them as to ours, on the forget set and on the test set where the paper claims
 both.
+
+The chapter calls `run(params)`, which checks its parameters, runs the attacks and returns
+the `Results` that its tables, figures, `claims(results)` and `headline(results)` read.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
+from .. import data as datasets
 from .. import dryrun, models, plots
 from ..attacks.mra import MRAConfig, membership_recall
 from ..claims import (CONFIDENCE, HELD, NOT_HELD, Claim, Interval, Part, forgot, judge,
@@ -34,7 +39,7 @@ from ..errors import ConfigError
 from ..metrics import accuracy, accuracy_by_class, confusion_matrix
 from ..papers import mra as paper
 from ..splits import Split, make_split
-from ..train import Recipe, predict
+from ..train import Recipe, predict, resolve_device
 from ..zoo import unlearned_models
 from . import mean_by_method, mean_std, spoken_list
 
@@ -184,6 +189,129 @@ def recall_study(data: ImageData, split_spec: dict, methods, seeds, attacks: dic
                          "seconds": time.perf_counter() - start, "ulm": ulm,
                          "rcm": recall_scores(result.recalled, data, split)})
     return pd.DataFrame(rows), trained_scores
+
+
+@dataclass
+class Results:
+    """What one run of the chapter measured, all that its tables, figures, claim rules,
+    headline and results file read: the dataset and its class names, Table 1's split sizes
+    (`split_sizes`), the methods and seeds, the students, the seeds of the other student
+    and the ablation's methods and seeds, the attack rows of `recall_study` (`rows`: one
+    per (seed, method, attack), with the ULM's and RCM's `recall_scores`) and each seed's
+    trained model's scores (`trained`)."""
+
+    dataset: str
+    class_names: list
+    splits: dict
+    methods: list
+    seeds: list
+    student: str
+    other_student: str
+    heterogeneous_seeds: list
+    ablation_methods: list
+    ablation_seeds: list
+    rows: pd.DataFrame
+    trained: dict
+
+    def ablation(self) -> pd.DataFrame:
+        """Table 4 here (`ablation_table`)."""
+        return ablation_table(self.rows, self.trained, self.ablation_methods, self.ablation_seeds)
+
+    def paper_ablation(self) -> pd.DataFrame:
+        """The paper's Table 4 for the dataset that ran (`paper_ablation_table`)."""
+        return paper_ablation_table(self.ablation_methods, self.dataset)
+
+    def confusions(self) -> dict[str, dict]:
+        """Figure 7's matrices, of the first ablation seed (`forget_confusions`)."""
+        return forget_confusions(self.rows, self.ablation_methods, self.ablation_seeds[0])
+
+    def forget_class_names(self) -> list[str]:
+        """The forget classes' names, in the order of the confusion matrices' rows."""
+        return [self.class_names[c] for c in forget_class_ids(self.rows)]
+
+    def diagonals(self) -> pd.DataFrame:
+        """Figure 7's diagonals (`confusion_diagonals`)."""
+        return confusion_diagonals(self.confusions(), forget_class_ids(self.rows),
+                                   self.class_names)
+
+    def to_json(self) -> dict:
+        """Plain lists and dicts (NaN stays NaN; the results file writes it as null): the
+        chapter's tables (`results`), and what `from_json` needs besides: every attack row
+        with its scores (`recall_rows`), the trained models' scores and the run's
+        settings."""
+        return {**results(self.rows, self.trained, self.ablation(), splits=self.splits,
+                          diagonals=self.diagonals()),
+                "recall_rows": [{**row, "ulm": scores_to_json(row["ulm"]),
+                                 "rcm": scores_to_json(row["rcm"])}
+                                for row in self.rows.to_dict("records")],
+                "trained": {seed: scores_to_json(s) for seed, s in self.trained.items()},
+                "dataset": self.dataset, "class_names": list(self.class_names),
+                "methods": list(self.methods), "seeds": list(self.seeds),
+                "student": self.student, "other_student": self.other_student,
+                "heterogeneous_seeds": list(self.heterogeneous_seeds),
+                "ablation_methods": list(self.ablation_methods),
+                "ablation_seeds": list(self.ablation_seeds)}
+
+    @classmethod
+    def from_json(cls, document: dict) -> "Results":
+        """The inverse of `to_json`, also from a results file (null read back as NaN)."""
+        rows = pd.DataFrame([{**{k: math.nan if v is None else v for k, v in row.items()},
+                              "ulm": scores_from_json(row["ulm"]),
+                              "rcm": scores_from_json(row["rcm"])}
+                             for row in document["recall_rows"]])
+        trained = {int(seed): scores_from_json(s) for seed, s in document["trained"].items()}
+        return cls(document["dataset"], list(document["class_names"]), document["table1_splits"],
+                   list(document["methods"]), list(document["seeds"]), document["student"],
+                   document["other_student"], list(document["heterogeneous_seeds"]),
+                   list(document["ablation_methods"]), list(document["ablation_seeds"]), rows,
+                   trained)
+
+
+def scores_to_json(scores: dict) -> dict:
+    """A model's `recall_scores` in plain lists (the forget set's confusion rows)."""
+    return {k: v.tolist() if isinstance(v, torch.Tensor) else v for k, v in scores.items()}
+
+
+def scores_from_json(scores: dict) -> dict:
+    """The inverse of `scores_to_json`, also from a results file: classes keyed by their
+    number again, the confusion rows a tensor, null read back as NaN."""
+    def per_class(values: dict) -> dict:
+        return {int(c): math.nan if v is None else v for c, v in values.items()}
+    read = {k: math.nan if v is None else v for k, v in scores.items()}
+    if "forget_per_class" in read:
+        read["forget_per_class"] = per_class(read["forget_per_class"])
+    if "forget_confusion" in read:
+        read["forget_confusion"] = torch.tensor(
+            [[math.nan if v is None else v for v in row] for row in read["forget_confusion"]],
+            dtype=torch.float32)
+    if "per_class" in read.get("count", {}):
+        read["count"] = {**read["count"], "per_class": per_class(read["count"]["per_class"])}
+    return read
+
+
+def run(params: dict, device=None) -> Results:
+    """The chapter's experiment from its parameters (`Chapter.params`): the five attacks
+    (`attack_settings`), the split and the attacks' restrictions checked before any training
+    (`split_sizes`, `attack_restrictions`, `recall_study`'s checks), then every attack on
+    every (seed, method) unlearned model (`recall_study`). `device`: the chapter's (default:
+    its `device` parameter's)."""
+    recipe = Recipe(epochs=params["epochs"], lr=params["lr"], batch_size=params["batch_size"],
+                    augment=params["augment"])
+    attacks = attack_settings(params)
+    device = resolve_device(params.get("device", "auto")) if device is None else device
+    data = datasets.load(params["dataset"]).to(device)
+    split_spec = {"forget_classes": params["forget_classes"],
+                  "forget_fraction": params["forget_fraction"]}
+    splits = split_sizes(data, split_spec)
+    rows, trained = recall_study(
+        data, split_spec, params["methods"], params["seeds"], attacks,
+        architecture=params["architecture"], recipe=recipe,
+        hyperparameters=params["hyperparameters"], restrict=attack_restrictions(params),
+        architecture_options=params["architecture_options"])
+    return Results(params["dataset"], list(data.classes), splits, list(params["methods"]),
+                   list(params["seeds"]), params["student"], params["heterogeneous_student"],
+                   list(params["heterogeneous_seeds"]), list(params["ablation_methods"]),
+                   list(params["ablation_seeds"]), rows, trained)
 
 
 def paper_dataset(dataset: str) -> str:
@@ -955,11 +1083,12 @@ def other_student_claims(rows: pd.DataFrame, other_student: str, reasons: dict) 
     return found
 
 
-def claims(rows: pd.DataFrame, trained: dict, paper_ablation: pd.DataFrame, *,
-           other_student: str, dataset: str) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
     """The paper's claims checked on this run, in the chapter's order; the paper's own
-    numbers are those of `dataset` (see `paper_dataset`). Every claim on what a ULM hid
-    presupposes that it forgot (`forgetting_reasons`)."""
+    numbers are those of the dataset that ran (see `paper_dataset`). Every claim on what a
+    ULM hid presupposes that it forgot (`forgetting_reasons`)."""
+    rows, trained, dataset = results.rows, results.trained, results.dataset
+    paper_ablation, other_student = results.paper_ablation(), results.other_student
     reasons = forgetting_reasons(rows, trained)
     return [forgetting_claim(rows, trained, dataset), *recall_claims(rows, dataset, reasons),
             *method_claims(rows, dataset, reasons), *per_class_claims(rows, reasons),
@@ -1062,11 +1191,11 @@ def results(rows: pd.DataFrame, trained: dict, ablation: pd.DataFrame, *, splits
     }
 
 
-def headline(results: dict) -> dict[str, float]:
+def headline(results: Results) -> dict[str, float]:
     """The chapter's headline numbers (what a sweep gathers): the unlearned and the
     recalled models' mean accuracy on the forget and test sets, per attack and method."""
-    records = [{**row, "attack": attack} for attack, table in
-               (("closed", "table2_closed"), ("open", "table3_open"))
-               for row in results[table] if row["model"] in ("ULM", "RCM")]
+    records = [{**row, "attack": attack} for attack in ("closed", "open")
+               for row in accuracy_records(results.rows, attack, results.trained)
+               if row["model"] in ("ULM", "RCM")]
     return {f"{r['attack']}/{r['method']}/{r['model']}/{r['subset']}": r["mean"]
             for r in records}
