@@ -764,3 +764,20 @@ def test_check_requests_counts_the_runs_and_refuses_bad_ablation_densities(mnist
     with pytest.raises(ConfigError, match="unknown ablation_densities 'wide'; accepted: dense, "
                                           "sparse"):
         check(ablation_densities=["wide"])
+
+
+def test_the_vss_claims_paper_reading_counts_only_the_densities_judged():
+    import re
+
+    def counts(text):
+        return tuple(int(x) for x in re.search(r"higher in (\d+) of its (\d+) cells",
+                                               text).groups())
+
+    from mu_core.papers.adversarial import TABLE2
+
+    dense, sparse = study.paper_vss(("dense",)), study.paper_vss(("sparse",))
+    both = counts(study.paper_vss())
+    assert "(dense)" in dense and "(sparse)" in sparse and "(dense, sparse)" in \
+        study.paper_vss()
+    assert counts(dense)[1] == 2 * sum("dense" in rows for rows in TABLE2.values())  # UA, MIA
+    assert tuple(a + b for a, b in zip(counts(dense), counts(sparse))) == both

@@ -1106,3 +1106,16 @@ def test_l1_sparse_shrinks_the_weights_where_fine_tuning_does_not(mnist):
         unlearned = unlearn(method, model, mnist, split, epochs=2)
         mean_weight[method] = torch.cat([p.abs().flatten() for p in unlearned.parameters()]).mean()
     assert mean_weight["l1_sparse"] < 0.9 * mean_weight["ft"]
+
+
+def test_forgetting_does_not_pool_seeds_that_disagree_into_a_confident_rate():
+    # whole-class forgetting, 500 forget samples a seed: one seed forgot (accuracy 0.1),
+    # two did not (0.9, 0.95). Pooled as 1,000 independent samples they would read 0.65
+    # [0.63, 0.67]; the seeds' overdispersion widens the interval to cover their spread
+    runs = _runs(classwise={"retrain": {"UA": [1.0, 1.0, 1.0]},
+                            "ga": {"UA": [0.9, 0.1, 0.05]}})
+    runs[baselines.FORGET_SIZE] = 500
+    accuracy = baselines.forget_accuracy(runs, "classwise", "ga")
+    assert accuracy.estimate == pytest.approx(0.65)
+    assert accuracy.low < 0.3 and accuracy.high > 0.9
+    assert accuracy.n == "1500 forget samples, 3 seeds"

@@ -187,11 +187,16 @@ def test_attack_restrictions_limit_the_ablation_and_the_other_student():
 
 
 @pytest.mark.parametrize("name, value, message", [
-    ("heterogeneous_seeds", [0], "heterogeneous_seeds must be one or more of seeds [3, 4], got "
-                                 "[0]."),
-    ("ablation_seeds", [], "ablation_seeds must be one or more of seeds [3, 4], got []."),
-    ("ablation_methods", ["ga"], "ablation_methods must be one or more of methods ['retrain', "
-                                 "'salun'], got ['ga'].")])
+    ("heterogeneous_seeds", [0], "heterogeneous_seeds must be a list of one or more of seeds "
+                                 "[3, 4], got [0]."),
+    ("ablation_seeds", [], "ablation_seeds must be a list of one or more of seeds [3, 4], got "
+                           "[]."),
+    ("ablation_seeds", 3, "ablation_seeds must be a list of one or more of seeds [3, 4], got "
+                          "3."),  # a number, not a list: once a TypeError
+    ("ablation_methods", "retrain", "ablation_methods must be a list of one or more of "
+                                    "methods ['retrain', 'salun'], got 'retrain'."),
+    ("ablation_methods", ["ga"], "ablation_methods must be a list of one or more of methods "
+                                 "['retrain', 'salun'], got ['ga'].")])
 def test_attack_restrictions_refuse_seeds_or_methods_the_chapter_does_not_run(name, value,
                                                                              message):
     # seeds [3, 4] with the default heterogeneous_seeds [0] failed after the whole study ran
@@ -1032,7 +1037,7 @@ def test_run_checks_every_parameter_before_training(monkeypatch, cache_dir):
     def no_training(*args, **kwargs):
         raise AssertionError("trained before every parameter was checked")
     monkeypatch.setattr(mra, "unlearned_models", no_training)
-    with pytest.raises(ConfigError, match="heterogeneous_seeds must be one or more of seeds"):
+    with pytest.raises(ConfigError, match="heterogeneous_seeds must be a list of one or more of seeds"):
         mra.run(_chapter_params(seeds=[3, 4], ablation_seeds=[3]))
     with pytest.raises(ConfigError, match="unknown model 'transformer'"):
         mra.run(_chapter_params(student="transformer"))

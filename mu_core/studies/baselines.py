@@ -18,7 +18,7 @@ the `Results` that its tables, figures, `claims(results)` and `headline(results)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -27,8 +27,8 @@ from .. import data as datasets
 from .. import plots, regime
 from ..attacks.mia import MIA_FEATURES, mia_features
 from ..claims import (CONFIDENCE, Claim, Interval,
-                      attack_signal, auc_and_variance, forgot, judge_each, mean_interval,
-                      mean_of_estimates, paired_difference, unmet, wilson)
+                      attack_signal, auc_and_variance, clustered_rate, forgot, judge_each,
+                      mean_interval, mean_of_estimates, paired_difference, unmet)
 from ..data import ImageData
 from ..metrics import (accuracy_by_class, accuracy_on, average_disparity,
                        predictions_on, scores_from_predictions, subset_predictions)
@@ -486,15 +486,18 @@ FORGET_SIZE = "forget_size"  # the forget set's samples, per row
 
 
 def forget_accuracy(runs: pd.DataFrame, setting: str, method: str) -> Interval:
-    """`method`'s forget accuracy in `setting`: pooled over the seeds' forget samples with a
-    Wilson interval where the rows record the forget set's size (the noise of a few dozen
-    samples a seed is the samples', not the seeds'), else the mean over the seeds."""
+    """`method`'s forget accuracy in `setting`: pooled over the seeds' forget samples where
+    the rows record the forget set's size (the noise of a few dozen samples a seed is the
+    samples'), with a Wilson interval widened by the seeds' overdispersion
+    (`claims.clustered_rate`: seeds that disagree, one forgetting and one not, cannot pool
+    into a confident rate); else the mean over the seeds."""
     accuracy = (1 - per_seed(runs, setting, method, "UA")).dropna()
     if FORGET_SIZE not in runs:
         return mean_interval(accuracy.to_numpy())
     sizes = per_seed(runs, setting, method, FORGET_SIZE)[accuracy.index]
-    return wilson(int(round(float((accuracy * sizes).sum()))), int(sizes.sum()),
-                  unit=f"forget samples, {len(sizes)} seeds")
+    correct = (accuracy * sizes).round().astype(int)
+    found = clustered_rate(correct.to_numpy(), sizes.to_numpy(), unit="forget samples")
+    return replace(found, n=found.n.replace("clusters", "seeds"))
 
 
 def not_forgotten(runs: pd.DataFrame, setting: str, method: str) -> str | None:

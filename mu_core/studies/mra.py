@@ -99,9 +99,11 @@ def attack_restrictions(params: dict) -> dict[str, dict]:
     of the chapter's `methods` or `seeds` (checked here, before any training)."""
     for name, among in (("ablation_methods", "methods"), ("ablation_seeds", "seeds"),
                         ("heterogeneous_seeds", "seeds")):
-        chosen, allowed = list(params[name]), list(params[among])
-        if not chosen or any(value not in allowed for value in chosen):
-            raise ConfigError(f"{name} must be one or more of {among} {allowed}, got {chosen}.")
+        chosen, allowed = params[name], list(params[among])
+        if not isinstance(chosen, (list, tuple)) or not chosen \
+                or any(value not in allowed for value in chosen):
+            raise ConfigError(f"{name} must be a list of one or more of {among} {allowed}, "
+                              f"got {chosen!r}.")
     other_seeds = {"seeds": params["heterogeneous_seeds"]}
     return {"dst": {"methods": params["ablation_methods"], "seeds": params["ablation_seeds"]},
             OTHER_STUDENT["closed"]: other_seeds, OTHER_STUDENT["open"]: other_seeds}
