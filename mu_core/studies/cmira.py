@@ -601,16 +601,21 @@ def ablation_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def prior_regime(rows: pd.DataFrame) -> pd.DataFrame:
-    """Where the probing prior P stands, per dataset and backbone: the forget accuracy (%)
+    """Where the probing prior P stands, per dataset and backbone: the rounds' labelled
+    anchor's share of their images (|anchor| / (|anchor| + |X_f|)), the forget accuracy (%)
     of the trained model M_T and of P, P's ratio to the retrained model's (P / RT), and
     the methods whose unlearned model is above P; beside the paper's (Table 3 / A4-A5,
     for the paper dataset and CIFAR-10, over the methods run here; it reports no M_T)."""
     architecture, table = architectures(rows), {}
     means = rows.groupby([*KEYS], sort=False)[["acc_t", "acc_p", "acc_u"]].mean()
+    sizes = rows.groupby(["dataset", "backbone"], sort=False)[["anchor_size",
+                                                               "forget_size"]].first()
     for (dataset, backbone), group in means.groupby(level=[0, 1], sort=False):
         group = group.droplevel([0, 1])
         prior, unlearned = group.acc_p.iloc[0], group.acc_u
-        cells = {("here", "M_T"): percent(group.acc_t.iloc[0]), ("here", "P"): percent(prior),
+        anchor, forget = sizes.loc[(dataset, backbone)]
+        cells = {("here", "anchor share"): f"{anchor / (anchor + forget):.2f}",
+                 ("here", "M_T"): percent(group.acc_t.iloc[0]), ("here", "P"): percent(prior),
                  ("here", "P / RT"): ratio(prior, unlearned.get("retrain")),
                  ("here", "M_U above P"): _listed(unlearned.index[unlearned > prior])}
         for reference in dict.fromkeys([paper_dataset(dataset), "cifar10"]):

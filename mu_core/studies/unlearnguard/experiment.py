@@ -273,10 +273,16 @@ class Study:
     def train(self, images: Tensor, labels: Tensor, desc: str) -> nn.Module:
         """A fresh model trained to a large margin on (images, labels), centred on their
         mean (`train_model`)."""
+        return self.train_each({desc: (images, labels)})[desc]
+
+    def train_each(self, requests: dict[str, tuple[Tensor, Tensor]]) -> dict[str, nn.Module]:
+        """`train` of each request (its name -> (images, labels)), side by side in worker
+        processes where `workers.run_each` can: the trainings are independent."""
         s, to = self.settings, self.device
-        return train_model(images.to(to), labels.to(to), self.data.num_classes,
-                           hidden=s.hidden, init_scale=s.init_scale,
-                           recipe=self.recipes["train"], seed=s.seed, desc=desc)
+        pieces = [(images.to(to), labels.to(to), self.data.num_classes, tuple(s.hidden),
+                   s.init_scale, self.recipes["train"], s.seed, desc)
+                  for desc, (images, labels) in requests.items()]
+        return dict(zip(requests, workers.run_each(_trained, pieces, device=to)))
 
     def test_accuracy(self, model: nn.Module) -> float:
         return subset_accuracy(model, self.test_images, self.test_labels)
@@ -298,6 +304,13 @@ class Study:
                    replace(self.config, seed=self.config.seed + request.get("seed_offset", 0)),
                    name, request.get("control", False)) for name, request in requests.items()]
         return dict(zip(requests, workers.run_each(_recovered, pieces, device=self.device)))
+
+
+def _trained(images: Tensor, labels: Tensor, num_outputs: int, hidden, init_scale: float,
+             recipe: MarginRecipe, seed: int, desc: str) -> nn.Module:
+    """`train_model` of one training set (a piece of `Study.train_each`)."""
+    return train_model(images, labels, num_outputs, hidden=hidden, init_scale=init_scale,
+                       recipe=recipe, seed=seed, desc=desc)
 
 
 def _recovered(model: nn.Module, samples: Tensor, config: ReconstructionConfig, desc: str,
@@ -372,15 +385,15 @@ def train_models(study: Study) -> Models:
     """The study's `Models`, each trained from scratch to a large margin."""
     images, labels, to = study.images, study.labels, study.device
     keep, class_keep = study.retain.to(to), (~study.class_forget).to(to)
-    trained = study.train(images, labels, "trained")
-    retrained = study.train(images[keep], labels[keep], "retrain (samples)")
-    class_retrained = study.train(images[class_keep], labels[class_keep], "retrain (class)")
     second = second_trigger_samples(study.forget, study.settings.seed)
     bd_images, bd_labels = backdoored_set(study, second)
-    backdoored = study.train(bd_images, bd_labels, "backdoored")
-    bd_retrained = study.train(bd_images[study.retain], bd_labels[study.retain],
-                               "backdoored retrain")
-    return Models(trained, retrained, class_retrained, second, backdoored, bd_retrained)
+    found = study.train_each({
+        "trained": (images, labels), "retrain (samples)": (images[keep], labels[keep]),
+        "retrain (class)": (images[class_keep], labels[class_keep]),
+        "backdoored": (bd_images, bd_labels),
+        "backdoored retrain": (bd_images[study.retain], bd_labels[study.retain])})
+    return Models(found["trained"], found["retrain (samples)"], found["retrain (class)"],
+                  second, found["backdoored"], found["backdoored retrain"])
 
 
 def accuracy_table(study: Study, models: Models) -> pd.DataFrame:
@@ -738,13 +751,14 @@ def backdoor_budget(study: Study) -> dict[float, dict]:
     """For each backdoored share of D: the count, the trigger's ASR on unseen test digits
     and the clean test accuracy of a model trained on the poisoned D."""
     s, training = study.settings, study.provider
+    chosen = {fraction: random_share(len(training.labels), fraction, s.seed)
+              for fraction in s.backdoor_fractions}
+    models = study.train_each({f"backdoor {fraction!r}": poison(  # repr: one name each
+        training.images, training.labels, share, s.backdoor_target, s.trigger_size)
+        for fraction, share in chosen.items()})
     budget = {}
-    for fraction in s.backdoor_fractions:
-        chosen = random_share(len(training.labels), fraction, s.seed)
-        poisoned = poison(training.images, training.labels, chosen, s.backdoor_target,
-                          s.trigger_size)
-        model = study.train(*poisoned, f"backdoor {fraction:.0%}")
-        budget[fraction] = {"backdoored samples": int(chosen.sum()),
+    for (fraction, share), model in zip(chosen.items(), models.values()):
+        budget[fraction] = {"backdoored samples": int(share.sum()),
                             "ASR (unseen digits)": backdoor_asr(
                                 model, study.test_images, study.test_labels,
                                 s.backdoor_target, s.trigger_size),
