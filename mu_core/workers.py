@@ -9,8 +9,12 @@ can hang in them) and returns the results in the pieces' order; each worker read
 writes the same model cache, so what one builds the others and later runs find.
 
 The pieces run one after another in this process on a GPU (one device, already busy), in
-a dry run (its ledger lives in this process), with one core or one piece, or with
-`MU_WORKERS=1`, which also sets how many workers run at most (default: one per core).
+a dry run (what it times, and the loops it multiplies, are counted in this process), with
+one core or one piece, or with `MU_WORKERS=1`, which also sets how many workers run at
+most (default: one per core). A worker runs with fewer threads than this process, so its
+numbers agree with a run one after another only up to float rounding, which training
+amplifies: like any change of thread count, it moves numbers, not the verdicts they earn
+(the provenance names the workers).
 """
 
 from __future__ import annotations
@@ -65,15 +69,25 @@ def run_each(function, pieces: list[tuple], *, device, desc: str | None = None) 
         return [function(*piece) for piece in _shown(pieces, desc, len(pieces))]
     threads = max(1, cores() // count)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(count, mp_context=context, initializer=torch.set_num_threads,
-                             initargs=(threads,)) as pool:
-        found = []
-        for result, caught in _shown(pool.map(_with_warnings, [function] * len(pieces), pieces),
-                                     desc, len(pieces)):
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=torch.set_num_threads,
+                               initargs=(threads,))
+    futures = [pool.submit(_with_warnings, function, piece) for piece in pieces]
+    found = []
+    try:
+        for number, future in enumerate(_shown(futures, desc, len(pieces)), 1):
+            try:
+                result, caught = future.result()
+            except Exception as error:
+                error.add_note(f"in piece {number} of {len(pieces)} of {function.__name__}")
+                raise
             for message, category in caught:
                 warnings.warn(message, category, stacklevel=2)
             found.append(result)
-        return found
+    except BaseException:  # the queued pieces are dropped and the error shows at once
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return found
 
 
 def _with_warnings(function, piece: tuple) -> tuple[object, list[tuple[str, type]]]:

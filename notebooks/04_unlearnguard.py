@@ -235,7 +235,10 @@ chapter.savefig(guard.class_pairs_figure(study, before, class_after), "fig8_clas
 # unlearned.
 
 # %%
-robustness, robust_scores = guard.robustness(study, models, before, again)
+relabel_model = guard.relabel_unlearning(study, models.trained)  # Figs. 13-14, below
+robustness, robust_scores = guard.robustness(study, models, before, again,
+                                             also={"relabel fine-tuned": relabel_model})
+relabel_scores = robust_scores.pop("relabel fine-tuned")
 display(chapter.savefig(guard.robustness_figure(study, robustness), "fig9_10_robustness"))
 pd.DataFrame(robustness).T.round(3)
 
@@ -303,8 +306,6 @@ chapter.savefig(guard.ssim_levels_figure(study, before), "fig12_ssim_levels")
 # model above) is the reference.
 
 # %%
-relabel_model = guard.relabel_unlearning(study, models.trained)
-relabel_scores = study.recover(relabel_model, "relabel fine-tuned")
 relabel = guard.relabel_table(study, models.trained, {
     "before": (models.trained, before),
     "after relabel fine-tuning": (relabel_model, relabel_scores),

@@ -1,5 +1,6 @@
-"""A study's independent pieces in worker processes: the same results, in the same order,
-as one after another; and one after another wherever workers cannot help."""
+"""A study's independent pieces in worker processes: the results in the pieces' order, the
+same as one after another up to float rounding (a worker runs fewer threads); and one
+after another wherever workers cannot help."""
 
 import os
 import warnings
@@ -64,3 +65,46 @@ def test_shadow_models_trained_in_workers_match_those_trained_here(monkeypatch, 
     assert here.shape == (4, len(pool), digits.num_classes)
     assert torch.allclose(here, elsewhere, atol=1e-4)  # the same training, up to rounding
     assert not torch.allclose(here[0], here[1], atol=1e-2)  # and four different models
+
+
+def failing_piece(value: int) -> int:
+    if value == 2:
+        raise ValueError("piece two failed")
+    return value
+
+
+def test_a_failing_piece_raises_at_once_and_names_itself(monkeypatch):
+    monkeypatch.setenv(workers.ENV, "2")
+    with pytest.raises(ValueError, match="piece two failed") as error:
+        workers.run_each(failing_piece, [(1,), (2,), (3,), (4,)], device="cpu")
+    assert "in piece 2 of 4 of failing_piece" in error.value.__notes__
+
+
+def test_cmira_pieces_in_workers_give_the_rows_and_models_of_one_process(monkeypatch, digits,
+                                                                          tmp_path):
+    from mu_core.attacks.cmira import CMIRAConfig
+    from mu_core.studies import cmira
+
+    run = dict(methods=["retrain", "ga"], seeds=[0],
+               backbones={"R": {"architecture": "mlp", "options": {"hidden": [16]}},
+                          "V": {"architecture": "mlp", "options": {"hidden": [8]},
+                                "methods": ["ga"]}},
+               config=CMIRAConfig(pretrain_epochs=1, rounds=1, patience=1, head_width=8),
+               recipe=Recipe(epochs=1, lr=0.05, batch_size=64), device="cpu", probe_size=20,
+               hyperparameters={"ga": {"lr": 0.003, "momentum": 0.0, "weight_decay": 0.0}},
+               figure_backbone="R", figure_methods=["ga"])
+    found = {}
+    for count in ("1", "2"):
+        monkeypatch.setenv(workers.ENV, count)
+        monkeypatch.setenv("MU_CACHE_DIR", str(tmp_path / f"cache{count}"))
+        found[count] = cmira.recovery_studies(["digits"], {"digits": [1, 3, 5]}, **run)
+    here, elsewhere = found["1"], found["2"]
+    keys = ["backbone", "method", "components"]
+    assert here.rows[keys].values.tolist() == elsewhere.rows[keys].values.tolist()
+    assert (here.rows[["acc_u", "acc_a"]] - elsewhere.rows[["acc_u", "acc_a"]]).abs().max().max() \
+        < 0.2  # the same runs up to rounding, which a few steps of training amplify little
+    kept = elsewhere.kept["digits"][("R", "ga")]
+    assert set(kept) == {"unlearned", "split", "probe", "p", "p+u", "p+u+a"}
+    images = digits.inputs(kept["split"].forget[:16])
+    with torch.no_grad():  # the attack model came back whole from its state dict
+        assert kept["p+u+a"](images).shape == (16, digits.num_classes)

@@ -473,7 +473,7 @@ def attack_model(state: dict, data: ImageData, backbone: dict,
                  config: CMIRAConfig) -> nn.Module:
     """A kept attack model rebuilt from its state dict (`_piece`), in eval mode."""
     model = lipsoftmax_model(backbone["architecture"], data, head_width=config.head_width,
-                             **backbone["options"])
+                             seed=ATTACK_SEED_OFFSET, **backbone["options"])  # overwritten
     model.load_state_dict(state)
     return model.to(data.device).eval()
 

@@ -663,18 +663,22 @@ def changed_models(study: Study, models: Models) -> dict[str, tuple[nn.Module, n
     }
 
 
-def robustness(study: Study, models: Models, before: dict, again: dict) -> tuple[dict, dict]:
+def robustness(study: Study, models: Models, before: dict, again: dict,
+               also: dict[str, nn.Module] | None = None) -> tuple[dict, dict]:
     """For each changed model: the backdoor's ASR on the requested samples, our SSIM, the
     recovered count, the paired reading against the trained model and the test accuracy;
-    also each changed model's reconstruction scores. The unchanged model ("trained") is
-    scored by `again`, its independent reconstruction, not by `before` itself."""
+    also each changed model's reconstruction scores, and those of the models `also` names
+    (reconstructed in the same batch: `Study.recover_each`). The unchanged model
+    ("trained") is scored by `again`, its independent reconstruction, not by `before`."""
     s = study.settings
     requested = (study.provider.images[study.forget].to(study.device),
                  study.provider.labels[study.forget].to(study.device))
     changed = changed_models(study, models)
-    scores_of = study.recover_each({name: {"model": model} for name, (model, _) in changed.items()
-                                    if name != "trained"})
-    scores_of = {name: again if name == "trained" else scores_of[name] for name in changed}
+    models_to_recover = {**{name: model for name, (model, _) in changed.items()
+                            if name != "trained"}, **(also or {})}
+    recovered = study.recover_each({name: {"model": model}
+                                    for name, model in models_to_recover.items()})
+    scores_of = {name: again if name == "trained" else recovered[name] for name in changed}
     rows = {}
     for name, (model, bd_model) in changed.items():
         scores = scores_of[name]
@@ -687,7 +691,7 @@ def robustness(study: Study, models: Models, before: dict, again: dict) -> tuple
             "paired: requested marked unlearned": int(paired_reading(
                 before["phase2"], scores["phase2"], study.forget, s.null_quantile)[0].sum()),
             "test accuracy": study.test_accuracy(model)}
-    return rows, scores_of
+    return rows, {**scores_of, **{name: recovered[name] for name in also or {}}}
 
 
 def robustness_pairs_figure(study: Study, before: dict, robust_scores: dict):
