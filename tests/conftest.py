@@ -1,3 +1,4 @@
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -49,3 +50,18 @@ def digits():
 def cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("MU_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
+
+
+def equal_with_nan(a, b) -> bool:
+    """Equal values, NaN equal to NaN, in nested lists, tuples and dicts (and dataclasses):
+    what a results file's round trip must give back."""
+    if hasattr(a, "__dataclass_fields__"):
+        return type(a) is type(b) and equal_with_nan(vars(a), vars(b))
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and list(a) == list(b)
+                and all(equal_with_nan(a[k], b[k]) for k in a))
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(equal_with_nan, a, b))
+    if isinstance(a, float) and math.isnan(a):
+        return isinstance(b, float) and math.isnan(b)
+    return type(a) is type(b) and a == b

@@ -26,7 +26,7 @@ from mu_core.unlearn import METHODS, check_request, unlearn
 from mu_core.unlearn.adversarial import attacker_step, barlow_twins_loss, defender_step
 from mu_core.unlearn.pruning import held_masks, hold_masks, omp_masks, sparsity_of
 
-from conftest import ROOT
+from conftest import ROOT, equal_with_nan
 
 
 # ---------------------------------------------------------------------------------------
@@ -570,19 +570,6 @@ def test_claims_read_the_runs_of_the_results():
     assert _verdicts(slow)["five_times_faster_than_retrain"] == "did not hold"
 
 
-def _equal(a, b) -> bool:
-    """Equal values, NaN equal to NaN, in nested lists, tuples and dicts (and dataclasses)."""
-    if hasattr(a, "__dataclass_fields__"):
-        return type(a) is type(b) and _equal(vars(a), vars(b))
-    if isinstance(a, dict):
-        return isinstance(b, dict) and list(a) == list(b) and all(_equal(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(_equal, a, b))
-    if isinstance(a, float) and math.isnan(a):
-        return isinstance(b, float) and math.isnan(b)
-    return type(a) is type(b) and a == b
-
-
 def _full_results(leakage):
     """Results of every configuration, with the ablation, curves and NaN (the trained
     model's run time, the attacker's AUC where it was not run, a curve's missing value)."""
@@ -603,8 +590,8 @@ def _assert_same_results(found, expected):
     assert (found.settings, found.methods, found.seeds, found.planned) == \
         (expected.settings, expected.methods, expected.seeds, expected.planned)
     pd.testing.assert_frame_equal(found.runs, expected.runs)
-    assert _equal(found.curves, expected.curves)
-    assert _equal(found.leakage, expected.leakage)
+    assert equal_with_nan(found.curves, expected.curves)
+    assert equal_with_nan(found.leakage, expected.leakage)
 
 
 @pytest.mark.parametrize("leakage", [LIRA, NO_LIRA], ids=["lira", "no_lira"])

@@ -20,7 +20,7 @@ from mu_core.splits import make_split, scored_split
 from mu_core.train import Recipe
 from mu_core.unlearn import unlearn
 
-from conftest import ROOT
+from conftest import ROOT, equal_with_nan
 
 
 def _rows():
@@ -451,19 +451,6 @@ LIRA = Leakage(train_accuracy=1.0, test_accuracy=0.92,
                shadow_auc=math.nan, shadow_tpr_at_1pct_fpr=0.05, shadow_count=6, pool_size=1000)
 
 
-def _equal(a, b) -> bool:
-    """Equal values, NaN equal to NaN, in nested lists, tuples and dicts (and dataclasses)."""
-    if hasattr(a, "__dataclass_fields__"):
-        return type(a) is type(b) and _equal(vars(a), vars(b))
-    if isinstance(a, dict):
-        return isinstance(b, dict) and list(a) == list(b) and all(_equal(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(_equal, a, b))
-    if isinstance(a, float) and math.isnan(a):
-        return isinstance(b, float) and math.isnan(b)
-    return type(a) is type(b) and a == b
-
-
 def _full_results(leakage):
     """Results of every setting with the columns `compare_methods` writes, NaN included
     (the trained model's run time, TA_forgotten outside whole-class forgetting, the signal
@@ -483,8 +470,8 @@ def _assert_same_results(found, expected):
     column = "forget_class_accuracy"
     pd.testing.assert_frame_equal(found.runs.drop(columns=column),
                                   expected.runs.drop(columns=column))
-    assert _equal(list(found.runs[column]), list(expected.runs[column]))
-    assert _equal(found.leakage, expected.leakage)
+    assert equal_with_nan(list(found.runs[column]), list(expected.runs[column]))
+    assert equal_with_nan(found.leakage, expected.leakage)
 
 
 @pytest.mark.parametrize("leakage", [LIRA, NO_LIRA], ids=["lira", "no_lira"])

@@ -949,16 +949,20 @@ def test_a_kept_attack_model_comes_back_from_its_state_dict_as_the_same_function
         assert torch.equal(model.eval()(images), rebuilt(images))
 
 
+# A CMIRA study of seconds on digits: two MLP backbones, V running GA alone, one round
+TINY_STUDY = dict(
+    methods=["retrain", "ga"], seeds=[0],
+    backbones={"R": {"architecture": "mlp", "options": {"hidden": [16]}},
+               "V": {"architecture": "mlp", "options": {"hidden": [8]}, "methods": ["ga"]}},
+    config=CMIRAConfig(pretrain_epochs=1, rounds=1, patience=1, head_width=8),
+    recipe=Recipe(epochs=1, lr=0.05, batch_size=64), device="cpu", probe_size=20,
+    hyperparameters={"ga": {"lr": 0.003, "momentum": 0.0, "weight_decay": 0.0}},
+    figure_backbone="R", figure_methods=["ga"])
+
+
 def test_per_method_pieces_sharing_the_cache_give_the_rows_of_one_study_without_it(
         monkeypatch, tmp_path):
-    run = dict(methods=["retrain", "ga"], seeds=[0],
-               backbones={"R": {"architecture": "mlp", "options": {"hidden": [16]}},
-                          "V": {"architecture": "mlp", "options": {"hidden": [8]},
-                                "methods": ["ga"]}},
-               config=CMIRAConfig(pretrain_epochs=1, rounds=1, patience=1, head_width=8),
-               recipe=Recipe(epochs=1, lr=0.05, batch_size=64), device="cpu", probe_size=20,
-               hyperparameters={"ga": {"lr": 0.003, "momentum": 0.0, "weight_decay": 0.0}},
-               figure_backbone="R", figure_methods=["ga"])
+    run = TINY_STUDY
     monkeypatch.setenv("MU_CACHE_DIR", str(tmp_path / "cache"))
     shared = study.recovery_studies(["digits"], {"digits": [1, 3, 5]}, **run)
     monkeypatch.setenv("MU_CACHE", "0")

@@ -82,17 +82,9 @@ def test_a_failing_piece_raises_at_once_and_names_itself(monkeypatch):
 
 def test_cmira_pieces_in_workers_give_the_rows_and_models_of_one_process(monkeypatch, digits,
                                                                           tmp_path):
-    from mu_core.attacks.cmira import CMIRAConfig
     from mu_core.studies import cmira
+    from test_cmira import TINY_STUDY as run
 
-    run = dict(methods=["retrain", "ga"], seeds=[0],
-               backbones={"R": {"architecture": "mlp", "options": {"hidden": [16]}},
-                          "V": {"architecture": "mlp", "options": {"hidden": [8]},
-                                "methods": ["ga"]}},
-               config=CMIRAConfig(pretrain_epochs=1, rounds=1, patience=1, head_width=8),
-               recipe=Recipe(epochs=1, lr=0.05, batch_size=64), device="cpu", probe_size=20,
-               hyperparameters={"ga": {"lr": 0.003, "momentum": 0.0, "weight_decay": 0.0}},
-               figure_backbone="R", figure_methods=["ga"])
     found = {}
     for count in ("1", "2"):
         monkeypatch.setenv(workers.ENV, count)
