@@ -173,8 +173,8 @@ mra.split_table(results.splits, dataset)
 # ## Table 2: the closed-source case (DST+STU)
 #
 # Accuracy of the trained model (TRM), the unlearned model (ULM) and the recalled student
-# (RCM) on `test` and `forget`, mean ± std over the seeds, beside the paper's (its ΔAcc as
-# printed; a dash where it has no number). ΔAcc = RCM - ULM. The paper claims a gain on
+# (RCM) on `test` and `forget`, mean ± std over the seeds, with the paper's in the row
+# under each of ours (its ΔAcc as printed; a dash where it has no number). ΔAcc = RCM - ULM. The paper claims a gain on
 # both sets, so the claims below check both.
 
 # %%

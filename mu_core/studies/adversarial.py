@@ -290,8 +290,9 @@ def _paper_columns(rows: dict, columns=(*SCORES, "disparity")) -> pd.DataFrame:
 
 
 def table1(summary: pd.DataFrame, setting: str, density: str,
-           paper_dataset: str = "cifar10") -> pd.DataFrame:
-    """Table 1 for one setting and density: ours (mean ± std, %) beside the paper's, the
+           paper_dataset: str) -> pd.DataFrame:
+    """Table 1 for one setting and density: ours (mean ± std, %) beside the paper's rows of
+    `paper_dataset` ('cifar10' or 'cifar100', `papers.adversarial.paper_dataset`), the
     trained model's row (before unlearning) first."""
     ours = formatted(summary, (setting, density)).drop(index=[ABLATION], errors="ignore")
     if setting == "class":
@@ -300,9 +301,9 @@ def table1(summary: pd.DataFrame, setting: str, density: str,
     return here_above_paper(ours, _paper_columns(TABLE1[paper_dataset][setting][density]))
 
 
-def table2(summary: pd.DataFrame, paper_dataset: str = "cifar10") -> pd.DataFrame:
+def table2(summary: pd.DataFrame, paper_dataset: str) -> pd.DataFrame:
     """Table 2: the adversarial method with and without V_ss, random forgetting, beside the
-    paper's rows, one block per density."""
+    paper's rows of `paper_dataset`, one block per density."""
     blocks = {}
     for density in DENSITIES:
         key = ("random", density)
