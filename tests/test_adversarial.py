@@ -589,6 +589,53 @@ def test_five_times_faster_rule_compares_retraining_with_five_times_ours():
         "not testable here"
 
 
+def test_keeps_ra_ta_rule_reads_the_gap_to_retraining_against_five_points():
+    def runs(ours_ra, ours_ua=0.05):
+        return _runs({RD: {"retrain": {"UA": 0.06, "RA": 0.99, "TA": 0.94},
+                           "adversarial": {"UA": ours_ua, "RA": ours_ra, "TA": 0.93}}})
+    claim = study.random_keeps_ra_ta(runs([0.98, 0.97, 0.985]))
+    assert claim.verdict == "held"
+    # differences 1, 2, 0.5 points: mean 1.17, t(2) 4.303 x sd 0.764 / sqrt 3 = 1.90
+    assert "dense RA +1.17 [-0.73, +3.06], 3 seeds, paired" in claim.here
+    assert study.random_keeps_ra_ta(runs([0.98, 0.90, 0.96])).verdict == "inconclusive"
+    # RA 10 points below retraining's on every seed: a decline by the paper's own measure
+    assert study.random_keeps_ra_ta(runs([0.89, 0.88, 0.895])).verdict == "did not hold"
+    kept = study.random_keeps_ra_ta(runs(0.99, ours_ua=0.0))  # forgot nothing: RA is free
+    assert kept.verdict == "not testable here" and "did not forget" in kept.here
+    assert study.random_keeps_ra_ta(_runs({CD: {"retrain": {}, "adversarial": {}}})).verdict \
+        == "not testable here"  # no random forgetting ran
+
+
+def test_sparsity_rule_pairs_each_baselines_dense_and_sparse_disparity_by_seed():
+    # disparity = |UA - retrain's| / 4 (the other scores equal retraining's)
+    def runs(sparse_ua):
+        return _runs({("class", d): {"retrain": {"UA": 1.0},
+                                      "ft": {"UA": 0.6 if d == "dense" else sparse_ua}}
+                      for d in ("dense", "sparse")})
+    claim = study.sparsity_eases_baselines(runs([0.9, 0.92, 0.88]))
+    assert claim.verdict == "held"
+    # dense 10, sparse 2.5, 2, 3 points: differences 7.5, 8, 7, half-width 4.303 x 0.5 / sqrt 3
+    assert claim.here.startswith("dense - sparse disparity (points), above 0 to hold: ft "
+                                 "+7.50 [+6.26, +8.74], 3 seeds, paired")
+    assert study.sparsity_eases_baselines(runs([0.9, 0.5, 0.7])).verdict == "inconclusive"
+    assert study.sparsity_eases_baselines(runs([0.4, 0.42, 0.38])).verdict == "did not hold"
+    dense_only = _runs({CD: {"retrain": {"UA": 1.0}, "ft": {"UA": 0.6}}})
+    assert study.sparsity_eases_baselines(dense_only).verdict == "not testable here"
+
+
+def test_vss_cost_rule_pairs_the_run_times_over_the_seeds():
+    def runs(without):
+        return _runs({RD: {"adversarial": {"seconds": [2.0, 2.1, 1.9]},
+                           study.ABLATION: {"seconds": without}}})
+    claim = study.vss_costs_run_time(runs([1.5, 1.6, 1.45]))
+    # differences 0.5, 0.5, 0.45 s: mean 0.483, half-width 4.303 x 0.0289 / sqrt 3 = 0.072
+    assert claim.verdict == "held" and "dense +0.48 [+0.41, +0.56], 3 seeds" in claim.here
+    assert study.vss_costs_run_time(runs([1.5, 2.4, 1.7])).verdict == "inconclusive"
+    assert study.vss_costs_run_time(runs(2.5)).verdict == "did not hold"
+    assert study.vss_costs_run_time(_runs({RD: {"adversarial": {}}})).verdict == \
+        "not testable here"
+
+
 def test_metric_attack_rule_counts_ties_as_closest_and_reads_every_attack():
     retrain = {c: 0.3 for c in study.METRIC_COLUMNS}
 
@@ -628,7 +675,8 @@ def test_attacker_to_chance_rule_needs_a_signal_on_the_trained_model():
 
 CLAIM_IDS = ["lowest_disparity_everywhere", "flawless_class_forgetting",
              "vss_raises_ua_and_mia", "five_times_faster_than_retrain",
-             "closest_under_metric_attacks", "attacker_driven_to_chance"]
+             "closest_under_metric_attacks", "attacker_driven_to_chance",
+             "random_keeps_ra_ta", "sparsity_eases_class_baselines", "vss_costs_run_time"]
 LIRA = Leakage(train_accuracy=1.0, test_accuracy=0.92,
                auc=Interval(0.71, 0.66, 0.76, "1000 + 1000 samples"), tpr_at_1pct_fpr=0.08,
                shadow_auc=math.nan, shadow_tpr_at_1pct_fpr=0.05, shadow_count=6,
@@ -667,7 +715,9 @@ def test_claims_read_the_runs_of_the_results():
     assert _verdicts(runs) == {
         "lowest_disparity_everywhere": "held", "flawless_class_forgetting": "not testable here",
         "vss_raises_ua_and_mia": "not testable here", "five_times_faster_than_retrain": "held",
-        "closest_under_metric_attacks": "held", "attacker_driven_to_chance": "held"}
+        "closest_under_metric_attacks": "held", "attacker_driven_to_chance": "held",
+        "random_keeps_ra_ta": "held", "sparsity_eases_class_baselines": "not testable here",
+        "vss_costs_run_time": "not testable here"}
     slow = runs.assign(seconds=runs.seconds.where(runs.method != "adversarial", 1.2))
     assert _verdicts(slow)["five_times_faster_than_retrain"] == "did not hold"
 
