@@ -30,9 +30,12 @@ import torch
 
 ENV = "MU_DRY_RUN"
 LEDGER_ENV = "MU_DRY_LEDGER"
-BATCHES = 2  # batches a dry training loop runs; the last one is timed
+BATCHES = 2  # batches of the dry run's few samples a training loop runs (not timed)
+TIMED_STEPS = 2  # full batches timed after one untimed warm-up step
+PROBE_BATCH = 32  # on a CPU, the batch a step is first timed at (see `step_cost`)
+STEP_BUDGET = 5.0  # seconds: a CPU step that would take longer is priced at PROBE_BATCH
 SAMPLES = 2  # samples dry per-sample work (Fisher, influence) runs on, timed
-CPU_BATCH = 8  # on a CPU, a dry run's batches hold at most this many samples
+CPU_BATCH = 8  # on a CPU, a dry loop's untimed steps hold at most this many samples
 
 # name -> (channels, image size, classes, training samples, test samples) of the real data
 SHAPES = {
@@ -70,8 +73,6 @@ CUTS = {
 # Budgets inside the library that no parameter sets, cut in a dry run by `cut`.
 INTERNAL_CUTS = {"max_columns": 256, "cg_iterations": 4}
 SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
-# Batch sizes outside `train.fit` (which cuts its own), cut to CPU_BATCH on a CPU only.
-BATCH_NAMES = ("batch_size", "attack_batch_size")
 
 
 _REPEATED: list[str] = []  # the cut budgets whose loops enclose the code running now
@@ -88,10 +89,10 @@ def cut(name: str, value: int) -> int:
 
 def dry_parameters(params: dict, cuda: bool) -> dict:
     """The chapter's parameters with the budgets of `CUTS` lowered (never raised), seed
-    lists cut to their first seed, and a CUDA device replaced by the CPU without CUDA, where
-    batch sizes are cut too."""
-    cuts = CUTS if cuda else {**CUTS, **dict.fromkeys(BATCH_NAMES, CPU_BATCH)}
-    cut = {key: _cut(key, value, cuts) for key, value in params.items()}
+    lists cut to their first seed, and a CUDA device replaced by the CPU without CUDA.
+    Batch sizes stay the preset's: steps are timed at them (`step_cost`), and the dry run's
+    few samples keep every other loop short."""
+    cut = {key: _cut(key, value, CUTS) for key, value in params.items()}
     if not cuda and str(cut.get("device", "")).startswith("cuda"):
         cut["device"] = "cpu"
     return cut
@@ -173,14 +174,51 @@ def batch_size(asked: int, device: torch.device) -> int:
     return asked if device.type == "cuda" else min(asked, CPU_BATCH)
 
 
-def record(desc: str, samples: float, seconds_per_sample: float, device: torch.device) -> None:
+_STEP_COSTS: dict = {}  # (loop key, batch, device) -> seconds per sample: timed once
+
+
+def step_cost(key: tuple, step, pool: int, batch: int, device: torch.device,
+              generator: torch.Generator) -> tuple[float, int]:
+    """Seconds per sample of a training step `step(positions)` on full batches of the
+    preset's `batch` samples, drawn with replacement from `pool` positions (synthetic data
+    is free), after one untimed warm-up step; and the batch size it was timed at. A dry
+    run's own few samples would time tiny batches, whose per-sample cost is overhead: on 2
+    CPU threads a ResNet-18 step costs 7x more per sample at batch 8 than at 128. On a CPU
+    the step is first timed at PROBE_BATCH; where the full batch would take longer than
+    STEP_BUDGET a step, that probe's cost stands (an upper bound: larger batches cost no
+    more per sample). Loops of the same `key` on the same device are timed once."""
+    probe = batch if device.type == "cuda" else min(batch, PROBE_BATCH)
+    seconds = _timed_steps((key, probe, device_name(device)), step, pool, probe, device,
+                           generator)
+    if probe < batch and seconds * batch <= STEP_BUDGET:
+        return _timed_steps((key, batch, device_name(device)), step, pool, batch, device,
+                            generator), batch
+    return seconds, probe
+
+
+def _timed_steps(cache_key, step, pool: int, batch: int, device: torch.device,
+                 generator: torch.Generator) -> float:
+    if cache_key not in _STEP_COSTS:
+        draws = [torch.randint(pool, (batch,), generator=generator)
+                 for _ in range(TIMED_STEPS + 1)]
+        step(draws[0])  # warm-up: allocations, kernel choice
+        with Timer(device) as timer:
+            for positions in draws[1:]:
+                step(positions)
+        _STEP_COSTS[cache_key] = timer.seconds / (TIMED_STEPS * batch)
+    return _STEP_COSTS[cache_key]
+
+
+def record(desc: str, samples: float, seconds_per_sample: float, device: torch.device, *,
+           timed_batch: int | None = None) -> None:
     """Append a training loop's real budget (samples it would train on) and measured cost
-    to the ledger."""
+    to the ledger (with the batch size its steps were timed at, where it has batches)."""
     ledger = os.environ.get(LEDGER_ENV)
     if not ledger:
         return
     entry = {"loop": desc, "samples": samples, "seconds_per_sample": seconds_per_sample,
-             "device": device_name(device), "repeated": list(_REPEATED)}
+             "device": device_name(device), "repeated": list(_REPEATED),
+             "timed_batch": timed_batch}
     with open(ledger, "a") as file:
         file.write(json.dumps(entry) + "\n")
 
