@@ -210,15 +210,17 @@ def _timed_steps(cache_key, step, pool: int, batch: int, device: torch.device,
 
 
 def record(desc: str, samples: float, seconds_per_sample: float, device: torch.device, *,
-           timed_batch: int | None = None) -> None:
+           timed_batch: int | None = None, spent: float = 0.0) -> None:
     """Append a training loop's real budget (samples it would train on) and measured cost
-    to the ledger (with the batch size its steps were timed at, where it has batches)."""
+    to the ledger (with the batch size its steps were timed at, where it has batches, and
+    the seconds the dry run `spent` in the loop: `estimate` sets them apart from the rest
+    of the dry run's time)."""
     ledger = os.environ.get(LEDGER_ENV)
     if not ledger:
         return
     entry = {"loop": desc, "samples": samples, "seconds_per_sample": seconds_per_sample,
              "device": device_name(device), "repeated": list(_REPEATED),
-             "timed_batch": timed_batch}
+             "timed_batch": timed_batch, "spent": spent}
     with open(ledger, "a") as file:
         file.write(json.dumps(entry) + "\n")
 
@@ -233,7 +235,8 @@ def per_sample_work(desc: str, pool, data, max_samples: int | None = None):
         return
     with Timer(data.device) as timer:
         yield pool[:SAMPLES]
-    record(desc, real_count(pool, data, max_samples), timer.seconds / SAMPLES, data.device)
+    record(desc, real_count(pool, data, max_samples), timer.seconds / SAMPLES, data.device,
+           spent=timer.seconds)
 
 
 @contextmanager
@@ -249,7 +252,7 @@ def timed(desc: str, samples: int, device: torch.device, real_samples: float | N
         with Timer(device) as timer:
             yield
         record(desc, samples if real_samples is None else real_samples,
-               timer.seconds / samples, device)
+               timer.seconds / samples, device, spent=timer.seconds)
 
 
 def real_count(pool, data, max_samples: int | None = None) -> float:
@@ -285,11 +288,15 @@ class Timer:
             torch.cuda.synchronize(self.device)
 
 
-def estimate(ledger_path, seeds: int = 1, ratios: dict[str, float] | None = None) -> dict:
+def estimate(ledger_path, seeds: int = 1, ratios: dict[str, float] | None = None,
+             wall_seconds: float | None = None) -> dict:
     """The real run's training cost from a dry run's ledger: hours per device and loop, for
     `seeds` seeds (the dry run trains for the first of the preset's `seeds` only, and every
     loop repeats per seed), each loop times the `ratios` (`cut_ratios`) of the budgets it
-    was repeated over."""
+    was repeated over. With the dry run's `wall_seconds`, the rest of the run (kernel,
+    imports, data, evaluation, figures: the dry run's time outside its loops, once: the
+    dry run evaluates its first seed only) is added to make `total_hours`, the whole run's
+    price on this machine."""
     ratios = ratios or {}
     entries = []
     if os.path.exists(ledger_path):
@@ -301,12 +308,17 @@ def estimate(ledger_path, seeds: int = 1, ratios: dict[str, float] | None = None
     for e, samples in zip(entries, real):
         seconds = seeds * samples * e["seconds_per_sample"]
         by_loop[e["loop"]] = by_loop.get(e["loop"], 0.0) + seconds
-    return {"training_loops": len(entries), "seeds": seeds,
-            "hours": sum(by_loop.values()) / 3600,
+    hours = sum(by_loop.values()) / 3600
+    found = {"training_loops": len(entries), "seeds": seeds, "hours": hours,
             "devices": sorted({e["device"] for e in entries}),
             "samples": seeds * sum(real),  # training images seen
             "hours_by_loop": {k: v / 3600 for k, v in sorted(by_loop.items(),
                                                             key=lambda kv: -kv[1])}}
+    if wall_seconds is not None:
+        rest = max(0.0, wall_seconds - sum(e.get("spent", 0.0) for e in entries))
+        found["rest_hours"] = rest / 3600
+        found["total_hours"] = hours + found["rest_hours"]
+    return found
 
 
 def describe(found: dict) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from dataclasses import dataclass
 
 import torch
@@ -99,6 +100,7 @@ def _dry_fit(members: list[nn.Module], data: ImageData, pool: Tensor, streams: T
     """A dry run: the members take a couple of small steps, and a step's cost per sample is
     timed on full batches (`dryrun.step_cost`): of every member at once where they train in
     one vmap, of one member where they train one after another (each costs the same)."""
+    started = time.perf_counter()
     small = streams[:dryrun.BATCHES, :, :dryrun.batch_size(recipe.batch_size, data.device)]
     ensemble = _train_members(members, data, pool[small], recipe, vectorized)
     count = len(members) if vectorized else 1
@@ -113,7 +115,8 @@ def _dry_fit(members: list[nn.Module], data: ImageData, pool: Tensor, streams: T
     seconds, batch = dryrun.step_cost(key, step, len(pool), count * recipe.batch_size,
                                       data.device, torch.Generator().manual_seed(0))
     real = len(members) * recipe.epochs * keep.sum(1).float().mean().item() * dryrun.scale(data)
-    dryrun.record("shadow models", real, seconds, data.device, timed_batch=batch // count)
+    dryrun.record("shadow models", real, seconds, data.device, timed_batch=batch // count,
+                  spent=time.perf_counter() - started)
     return ensemble
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import asdict, dataclass
 from typing import Callable
 
@@ -180,6 +181,7 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
     model = prepare_model(model, device)
     optimizer = optimizer or make_optimizer(model, recipe)
     dry = dryrun.active()  # a dry run: a couple of batches, timed, and the real budget noted
+    started = time.perf_counter()
     batch_size = dryrun.batch_size(recipe.batch_size, device) if dry else recipe.batch_size
     drop_last = drop_last and len(indices) >= batch_size
     steps = recipe.epochs * (len(indices) // batch_size if drop_last
@@ -244,7 +246,7 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
         seconds, timed_batch = dryrun.step_cost(key, train_step, len(indices),
                                                 recipe.batch_size, device, generator)
         dryrun.record(desc, recipe.epochs * len(indices) * dryrun.scale(data), seconds,
-                      device, timed_batch=timed_batch)
+                      device, timed_batch=timed_batch, spent=time.perf_counter() - started)
     model.eval()
     return history
 

@@ -2,6 +2,7 @@
 real budget recorded, and the cost estimate worked by hand."""
 
 import json
+import time
 
 import pytest
 import torch
@@ -169,6 +170,38 @@ def test_the_estimate_adds_samples_times_seconds_per_sample(tmp_path):
     assert three["hours_by_loop"] == {"train": 6.0, "ga": 1.5}
     assert "per seed, times 3 seeds" in dryrun.describe(three)
     assert "about 2.5 hours on X" in dryrun.describe(found)
+    assert "total_hours" not in found  # the rest of the run needs the dry run's wall time
+
+
+def test_the_whole_runs_price_adds_the_dry_runs_time_outside_its_loops(tmp_path):
+    # a dry run of 100 s that spent 30 s in its two loops: 70 s of kernel, imports, data,
+    # evaluation and figures, once, beside the loops' real cost (3 seeds: 3 x 0.5 h)
+    ledger = tmp_path / "ledger.jsonl"
+    rows = [{"loop": "train", "samples": 1200, "seconds_per_sample": 0.5, "device": "X",
+             "spent": 20.0},
+            {"loop": "ga", "samples": 600, "seconds_per_sample": 2.0, "device": "X",
+             "spent": 10.0}]
+    ledger.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    found = dryrun.estimate(ledger, seeds=3, wall_seconds=100.0)
+    assert found["hours"] == pytest.approx(3 * 1800 / 3600)
+    assert found["rest_hours"] == pytest.approx(70 / 3600)
+    assert found["total_hours"] == pytest.approx((3 * 1800 + 70) / 3600)
+    # loops that took longer than the wall time (impossible) leave no negative rest
+    assert dryrun.estimate(ledger, wall_seconds=10.0)["rest_hours"] == 0.0
+
+
+def test_a_dry_loop_records_the_seconds_it_spent(dry):
+    from mu_core.data import load
+    from mu_core.models import create_for
+
+    data = load("cifar10")
+    started = time.perf_counter()
+    fit(create_for("cnn", data, seed=0), data, data.train[:6], Recipe(epochs=1, batch_size=64))
+    elapsed = time.perf_counter() - started
+    (entry,) = [json.loads(line) for line in dry.read_text().splitlines()]
+    assert 0 < entry["spent"] <= elapsed
+    # the timed full-batch steps are part of it: at least the six batches' cost
+    assert entry["spent"] >= 3 * 64 * entry["seconds_per_sample"]
 
 
 def test_cut_ratios_say_how_often_the_real_run_repeats_what_the_dry_one_did():
