@@ -330,10 +330,15 @@ def describe(found: dict) -> str:
                     list(found["hours_by_loop"].items())[:3])
     seeds = found.get("seeds", 1)
     per_seed = f" per seed, times {seeds} seeds" if seeds > 1 else ""
-    return (f"dry run: the real run's {found['training_loops']} timed loops{per_seed} "
-            f"(training at the preset's epochs and dataset sizes; attack rounds, game "
-            f"iterations and reconstruction and inversion steps at its budgets) would take "
-            f"about {_hours(found['hours'])} on {where} (largest: {top}).")
+    loops = (f"dry run: the real run's {found['training_loops']} timed loops{per_seed} "
+             f"(training at the preset's epochs and dataset sizes; attack rounds, game "
+             f"iterations and reconstruction and inversion steps at its budgets) would take "
+             f"about {_hours(found['hours'])} on {where} (largest: {top})")
+    if "total_hours" not in found:
+        return loops + "."
+    return (f"{loops}; with the rest of the run as the dry run measured it (kernel, imports, "
+            f"data, evaluation, figures: {_hours(found['rest_hours'])}), the whole run "
+            f"about {_hours(found['total_hours'])}.")
 
 
 def _hours(hours: float) -> str:

@@ -186,6 +186,7 @@ def test_the_whole_runs_price_adds_the_dry_runs_time_outside_its_loops(tmp_path)
     assert found["hours"] == pytest.approx(3 * 1800 / 3600)
     assert found["rest_hours"] == pytest.approx(70 / 3600)
     assert found["total_hours"] == pytest.approx((3 * 1800 + 70) / 3600)
+    assert dryrun.describe(found).endswith("the whole run about 1.5 hours.")
     # loops that took longer than the wall time (impossible) leave no negative rest
     assert dryrun.estimate(ledger, wall_seconds=10.0)["rest_hours"] == 0.0
 
