@@ -26,6 +26,11 @@ decision rules, evaluated at every distinct cut point of the pooled sample:
 * two thresholds: predict the peakier distribution (smaller range) inside [l, r]
   (kit `_get_double_threshold_rates`).
 
+With every cut point available, the first family is inside the second: a threshold rule's
+rates are those of the interval [t, inf) or (-inf, t) for the peakier sample, or the same
+two rates swapped, and Eq. 1 is symmetric in FPR and FNR. So only intervals are enumerated
+(tests/test_forgetting_quality.py checks both families, listed one by one).
+
 Each example earns H = 2 / 2^n points, n its epsilon's bin (width 0.5, from 0: n = 1 for
 eps in [0, 0.5) earns 1, [0.5, 1) earns 0.5, ...), over the range where N models can
 observe an epsilon at all (B bins; B = 13, [0, 6.5), for N = 512); the forgetting quality
@@ -98,14 +103,13 @@ def attack_epsilon(fpr, fnr, delta: float = DELTA) -> np.ndarray:
 def per_example_epsilon(retrained, unlearned, delta: float = DELTA) -> np.ndarray:
     """Epsilon of each forget example, [E], from the outputs of N_r retrained models
     `retrained` [N_r, E] and N_u unlearned models `unlearned` [N_u, E]: the strongest attack
-    of both families of decision rules (see the module's docstring), clipped below at 0.
+    of the decision rules (see the module's docstring), clipped below at 0.
 
     Cost: O(E (N_r + N_u)^2) table look-ups (every interval of the pooled sample)."""
     retrained, unlearned = _check_outputs(retrained, unlearned)
     delta = _check_delta(delta)
     below_r, below_u = _pooled_counts(retrained, unlearned)
-    eps = np.maximum(_threshold_epsilon(retrained, unlearned, below_r, below_u, delta),
-                     _interval_epsilon(retrained, unlearned, below_r, below_u, delta))
+    eps = _interval_epsilon(retrained, unlearned, below_r, below_u, delta)
     return np.maximum(eps, 0.0)  # -inf: no surviving attack, epsilon 0
 
 
@@ -191,18 +195,6 @@ def _oriented(retrained, unlearned, below_r, below_u, u_predicted, delta):
             yield rows, below_u[rows], below_r[rows], _epsilon_table(n_r, n_u, delta), n_u + 1
         else:
             yield rows, below_r[rows], below_u[rows], _epsilon_table(n_u, n_r, delta), n_r + 1
-
-
-def _threshold_epsilon(retrained, unlearned, below_r, below_u, delta) -> np.ndarray:
-    """Strongest one-threshold rule: the larger-median distribution at or above t."""
-    u_predicted = np.median(unlearned, axis=0) >= np.median(retrained, axis=0)  # kit's tie
-    best = np.full(below_r.shape[0], -np.inf)
-    for rows, below_in, below_out, table, width in _oriented(
-            retrained, unlearned, below_r, below_u, u_predicted, delta):
-        above_in = below_in[:, -1:] - below_in
-        above_out = below_out[:, -1:] - below_out
-        best[rows] = table.ravel()[above_out * width + above_in].max(axis=1)
-    return best
 
 
 def _interval_epsilon(retrained, unlearned, below_r, below_u, delta) -> np.ndarray:

@@ -120,10 +120,10 @@ def test_two_gaussians_give_the_closed_form_epsilon():
     # estimator's, not chance. Measured gap <= 0.025; tolerance 0.05.
     # At d = 0.1 and mu = 0.5, 1, 1.5 (closed form 0.286, 1.160, 2.345) the wrong variants
     # are all further than the tolerance, as asserted below: log base 2 (x1.44, 0.13 off at
-    # mu = 0.5), base 10, the delta dropped (the sup runs to the last models: shown on every
-    # tenth quantile), the
-    # rates of the complement (U predicted below t, as when FPR and FNR are measured on the
-    # wrong sides). Swapping FPR and FNR inside Eq. 1 changes nothing: it is symmetric.
+    # mu = 0.5), base 10, the delta dropped (the sup runs out to the last models; shown on
+    # every tenth quantile), the rates of the complement (U predicted below t, as when FPR
+    # and FNR are measured on the wrong sides). Swapping FPR and FNR inside Eq. 1 changes
+    # nothing: it is symmetric.
     n, delta, tolerance = 2000, 0.1, 0.05
     mus = np.array([0.5, 1.0, 1.5])
     quantiles = norm.ppf((np.arange(n) + 0.5) / n)
