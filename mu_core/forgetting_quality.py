@@ -1,11 +1,13 @@
 """Forgetting quality as the NeurIPS 2023 unlearning challenge scores it.
 
 Triantafillou et al. 2024, "Are we making progress in unlearning? Findings from the first
-NeurIPS unlearning competition" (arXiv 2406.09073), Section 3, which restates the organisers'
-technical report "Evaluation for the NeurIPS Machine Unlearning Competition" (August 2023,
-unlearning-challenge.github.io/assets/data/Machine_Unlearning_Metric.pdf; cited below as
-"report"), scored by the released code (github.com/google-deepmind/unlearning_evaluation,
-`metric.py`; cited as "kit").
+NeurIPS unlearning competition" (arXiv 2406.09073), Section 3, reports this evaluation. Its
+definitions are those of the organisers' technical report "Evaluation for the NeurIPS
+Machine Unlearning Competition" (August 2023, unlearning-challenge.github.io/assets/data/
+Machine_Unlearning_Metric.pdf; cited below as "report"), which the released scoring code
+(github.com/google-deepmind/unlearning_evaluation, `metric.py` and `main.py`; cited as
+"kit") names as its definition. (The paper's own text beyond its abstract was not at hand
+when this was written: check the report's equations against its Section 3.)
 
 For each forget example s, N retrained and N unlearned models (different seeds) give two
 samples of a scalar output f(M(s)) (the kit's f: `logit_scaled_confidence`). Decision rules
@@ -38,6 +40,14 @@ is the mean of H over the forget set (report Section 4), and the final score
 F * (RA_U / RA_R) * (TA_U / TA_R) with accuracies averaged over the N models (report
 Section 5; kit `main.py`).
 
+How delta and N shape the estimate (measured in tests/test_forgetting_quality.py): every
+rule is a ratio of counts of models, so the estimate is biased upwards. At delta = 0.1 a
+rule must catch a tenth of a sample to count and the bias on identical samples shrinks as N
+grows (mean epsilon 1.41 at N = 16, 0.03 at N = 256); at the kit's delta = 1e-5 a threshold
+above all but a few models counts too (1 model against 3 gives ln 3 whatever N), so the
+estimate for identical samples does not shrink (1.8 at N = 16, 2.4 at N = 256) and F stays
+near 0.05-0.12: read F against retraining scored against retraining.
+
 Where the kit departs from the report, this module follows the report:
 
 * the kit evaluates thresholds on a grid of step 0.01 (and interval widths within 2 of the
@@ -66,6 +76,7 @@ from .errors import ConfigError, describe
 
 DELTA = 1e-5  # kit metric.py line 24; the report fixes one delta and does not state it
 BIN_WIDTH = 0.5  # report Section 4, "Aggregating per-example epsilons"
+CHUNK = 64  # examples at a time: bounds the memory of one interval length's arrays
 
 
 def logit_scaled_confidence(logits, targets) -> np.ndarray:
@@ -204,13 +215,17 @@ def _interval_epsilon(retrained, unlearned, below_r, below_u, delta) -> np.ndarr
     best = np.full(below_r.shape[0], -np.inf)
     for rows, below_in, below_out, table, width in _oriented(
             retrained, unlearned, below_r, below_u, u_predicted, delta):
-        flat = table.ravel()
         index = below_out * width + below_in  # differences of it index the table
-        group = np.full(len(index), -np.inf)
-        for length in range(1, index.shape[1]):
-            inside = index[:, length:] - index[:, :-length]
-            group = np.maximum(group, flat[inside].max(axis=1))
-        best[rows] = group
+        best[rows] = np.concatenate([_best_interval(table.ravel(), index[start:start + CHUNK])
+                                     for start in range(0, len(index), CHUNK)])
+    return best
+
+
+def _best_interval(flat_table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    best = np.full(len(index), -np.inf)
+    for length in range(1, index.shape[1]):
+        inside = index[:, length:] - index[:, :-length]
+        best = np.maximum(best, flat_table[inside].max(axis=1))
     return best
 
 
