@@ -72,7 +72,7 @@ import math
 
 import numpy as np
 
-from .errors import ConfigError, describe
+from .errors import ConfigError, check_positive_int, describe
 
 DELTA = 1e-5  # kit metric.py line 24; the report fixes one delta and does not state it
 BIN_WIDTH = 0.5  # report Section 4, "Aggregating per-example epsilons"
@@ -135,6 +135,7 @@ def score_bins(n_models: int) -> int:
 def per_example_score(epsilon, bins: int) -> np.ndarray:
     """H = 2 / 2^n for each epsilon, n = 1 + floor(eps / 0.5) its bin (report Section 4),
     and 0 at or beyond the last of `bins` bins (perfect separation included)."""
+    check_positive_int("bins", bins)
     eps = np.asarray(epsilon, dtype=np.float64)
     if np.isnan(eps).any() or (eps < 0).any():
         raise ConfigError("epsilons must be non-negative numbers (inf allowed), got a "
@@ -195,8 +196,9 @@ def _epsilon_table(n_other: int, n_predicted: int, delta: float) -> np.ndarray:
 
 
 def _oriented(retrained, unlearned, below_r, below_u, u_predicted, delta):
-    """Per example: (counts of the predicted distribution, counts of the other, flat table,
-    width of a table row), with the predicted distribution U where `u_predicted`, else R."""
+    """For the examples whose predicted distribution is U (`u_predicted`), then for those
+    whose is R: (their rows, counts of the predicted, counts of the other, table, width of
+    a table row)."""
     n_r, n_u = len(retrained), len(unlearned)
     for predicted_is_u in (True, False):
         rows = u_predicted == predicted_is_u
