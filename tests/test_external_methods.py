@@ -15,7 +15,7 @@ EXAMPLE = "external_example:unlearning"  # tests/ is on sys.path under pytest
 
 @pytest.fixture(scope="module")
 def tiny(mnist):
-    split = make_split(mnist, random_fraction=0.1, val_fraction=0.02, train_size=200, seed=0)
+    split = make_split(mnist, random_fraction=0.1, val_fraction=0.02, train_size=100, seed=0)
     return mnist, split
 
 
