@@ -68,3 +68,20 @@ def test_a_diverged_unlearning_run_is_named_and_never_cached(mnist, cache_dir, m
     with pytest.raises(Diverged, match="unlearning with ft .* diverged.*lower its learning"):
         zoo.unlearned_model(mnist, split, "ft", trained)
     assert not list(cache_dir.glob("*.pt"))
+
+
+def test_a_dry_run_only_warns_of_a_diverged_model(mnist, cache_dir, monkeypatch):
+    # a dry run's models barely trained on synthetic data: their divergence proves nothing
+    import torch
+
+    from mu_core import dryrun
+
+    model = models.create_for("mlp", mnist, seed=0, hidden=[8])
+    with torch.no_grad():
+        next(model.parameters()).fill_(float("nan"))
+    monkeypatch.setenv(dryrun.ENV, "1")
+    with pytest.warns(UserWarning, match="dry run: unlearning with ft .* diverged"):
+        zoo.check_finite(model, "unlearning with ft (lr 1)")
+    monkeypatch.delenv(dryrun.ENV)
+    with pytest.raises(zoo.Diverged):
+        zoo.check_finite(model, "unlearning with ft (lr 1)")
