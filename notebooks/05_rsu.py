@@ -251,7 +251,8 @@ regime_table(results.leakage, paper=rsu.paper_regime(paper_key))
 # titled with their SSIM ("ok" marks a success, SSIM at least `inversion_success`).
 
 # %%
-chapter.savefig(rsu.inversion_figure(results.data, results.risks, inversion_success), "fig1_inversion")
+chapter.savefig(rsu.inversion_figure(results.data, results.risks, inversion_success),
+                "fig1_inversion")
 
 # %% [markdown]
 # ### Tables 1 and 2: unlearning the riskiest samples
@@ -313,7 +314,8 @@ results.logit_distribution
 # claim's interval runs over the methods that forgot (High minus Low, paired by method).
 
 # %%
-chapter.savefig(rsu.relearn_figure(results.risk_runs, risk_methods, relearn_epochs), "fig3_4_relearn")
+chapter.savefig(rsu.relearn_figure(results.risk_runs, risk_methods, relearn_epochs),
+                "fig3_4_relearn")
 
 # %% [markdown]
 # ### Figure 5: the loss as a proxy for privacy risk

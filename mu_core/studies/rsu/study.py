@@ -25,7 +25,8 @@ def run(params: dict, device=None) -> Results:
                   params["hyperparameters"])
     scenarios = {"class": {"forget_classes": [params["forget_class"]]},
                  "random": {"random_fraction": params["random_fraction"]}}
-    seeds, risk_methods, rsu_methods = params["seeds"], params["risk_methods"], params["rsu_methods"]
+    seeds, risk_methods = params["seeds"], params["risk_methods"]
+    rsu_methods = params["rsu_methods"]
     variants = scenario_variants(scenarios, rsu_methods, params["hyperparameters"],
                                  params["scenario_hyperparameters"], params["rounds"],
                                  params["ablation_method"])
