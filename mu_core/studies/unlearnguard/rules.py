@@ -410,7 +410,8 @@ def quoted() -> dict:
     """The values the chapter's prose quotes: the claim rules' thresholds and the paper's
     Section V-D counts."""
     paper = RANGE_COUNTS
-    return {"confidence": CONFIDENCE, "no_change_rate": NO_CHANGE["MIA"], "no_change_ssim": NO_CHANGE["Ours"],
+    return {"confidence": CONFIDENCE, "no_change_rate": NO_CHANGE["MIA"],
+            "no_change_ssim": NO_CHANGE["Ours"],
             "near_zero_asr": NEAR_ZERO, "planted_asr": PLANTED, "chance_share": CHANCE,
             "paper_range_level": paper["ssim_level"],
             "paper_range_verified": paper["verified"],
