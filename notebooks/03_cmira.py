@@ -119,26 +119,14 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from mu_core import plots
-from mu_core.attacks.cmira import CMIRAConfig
 from mu_core.chapter import Chapter
 from mu_core.studies import cmira as study
 from mu_core.studies import sources_as_rows
-from mu_core.train import Recipe
 
 chapter = Chapter("03_cmira", globals())  # applies the preset, records every parameter
 chapter.quote(study.quoted())  # the values the prose quotes
-config = CMIRAConfig(pretrain_epochs=pretrain_epochs, pretrain_lr=pretrain_lr, rounds=rounds,
-                     round_epochs=round_epochs, lr=attack_lr, tau=tau, mixup_alpha=mixup_alpha,
-                     patience=patience, head_width=head_width)
-recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, augment=augment)
-# every dataset's setting is checked before any training, then each dataset runs
-found = study.recovery_studies(
-    dataset_names, forget_classes, methods, seeds, backbones, config, recipe=recipe,
-    device=chapter.device, forget_fraction=forget_fraction, val_fraction=val_fraction,
-    hyperparameters=hyperparameters, dataset_hyperparameters=dataset_hyperparameters,
-    ablation=ablation, probe_size=probe_size, anchor_size=anchor_size,
-    figure_backbone=figure_backbone, figure_methods=figure_methods)
-rows = found.rows
+results = study.run(chapter.params, chapter.device)  # checks every setting, then trains
+rows = results.rows
 display(Markdown(study.run_summary(rows, rounds)))
 
 # %% [markdown]
@@ -249,7 +237,7 @@ chapter.savefig(plots.heatmap_panels(study.paper_r_i_panels(methods),
 # of M_U (red) and of the CMIRA model (blue); A_R is the relative growth of the area.
 
 # %%
-for dataset, names in found.forget_class_names().items():
+for dataset, names in results.forget_class_names.items():
     display(chapter.savefig(plots.radar_grid(study.radar_polygons(rows, dataset), names),
                             f"fig4_radar_{dataset}"))
 
@@ -265,8 +253,8 @@ for dataset, names in found.forget_class_names().items():
 
 # %%
 first = dataset_names[0]
-chapter.savefig(plots.embedding_grid(*study.tsne_panels(found.datasets[first], found.kept[first],
-                                                        tsne_points)), "fig5_tsne")
+chapter.savefig(plots.embedding_grid(*study.tsne_panels(
+    results.studies.datasets[first], results.studies.kept[first], tsne_points)), "fig5_tsne")
 
 # %% [markdown]
 # ## Figure 6 / A6: confusion matrices of P, P+U and P+U+A
@@ -279,7 +267,7 @@ chapter.savefig(plots.embedding_grid(*study.tsne_panels(found.datasets[first], f
 # the attack model's own training data.
 
 # %%
-class_names = found.class_names_forget_first(first)
+class_names = results.class_names[first]
 chapter.savefig(plots.confusion_grid(study.confusion_panels(rows, first, figure_backbone, seeds[0]),
                                      class_names, class_names), "fig6_confusion")
 
@@ -321,7 +309,7 @@ chapter.savefig(plots.box_panels(study.box_runs(rows), ["R_R (%)", "A_R (%)"],
 # tables do not support shows as such.
 
 # %%
-chapter.add_claims(study.claims(rows))
+chapter.add_claims(study.claims(results))
 
 # %% [markdown]
 # **Reading the verdicts.** How much CMIRA can recover depends on how much the probing
@@ -347,5 +335,5 @@ display(Markdown(study.ablation_reading(rows)))
 # ## Results and provenance
 
 # %%
-chapter.save_results(study.results(rows), headline=study.headline)
+chapter.save_results(results.to_json(), headline=study.headline(results))
 pd.Series(chapter.provenance()).to_frame("value")

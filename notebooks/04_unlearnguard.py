@@ -118,7 +118,9 @@ from mu_core.studies import unlearnguard as guard
 
 chapter = Chapter("04_unlearnguard", globals())  # applies the preset, records every parameter
 chapter.quote(guard.quoted())  # the values the prose quotes
-study = guard.setup(chapter.params, chapter.device)  # checks every parameter before any work
+results = guard.run(chapter.params, chapter.device)  # checks every parameter, then trains
+study, models = results.study, results.models
+before, after, again, class_after = results.recovered.values()
 display(Markdown(guard.describe(study)))
 
 # %% [markdown]
@@ -131,9 +133,7 @@ display(Markdown(guard.describe(study)))
 # many remaining samples carry a second trigger in the top-left corner.
 
 # %%
-models = guard.train_models(study)
-accuracy_table = guard.accuracy_table(study, models)
-accuracy_table.round(3)
+pd.DataFrame(results.accuracy).round(3)
 
 # %% [markdown]
 # ## Sample-level requests (Figures 3-5)
@@ -147,14 +147,7 @@ accuracy_table.round(3)
 # sees when the model did *not* change, so it measures the reconstruction's own noise.
 
 # %%
-recovered = study.recover_each({  # side by side where there are cores for it
-    "trained": {"model": models.trained, "control": True},
-    "retrained": {"model": models.retrained},
-    "trained, again (another seed)": {"model": models.trained, "seed_offset": 1},
-    "retrained (class)": {"model": models.class_retrained}})
-before, after, again, class_after = recovered.values()
-sample_level = guard.sample_level(study, models, before, after)
-chapter.savefig(guard.sample_level_figure(sample_level), "fig3_4_sample_level")
+chapter.savefig(guard.sample_level_figure(results.sample_level), "fig3_4_sample_level")
 
 # %% [markdown]
 # The "Ours" bars are means over the subset; the verification itself is per sample
@@ -163,10 +156,8 @@ chapter.savefig(guard.sample_level_figure(sample_level), "fig3_4_sample_level")
 # its tau instead, which unseen digits beat for no sample by construction:
 
 # %%
-verification = guard.verification(study, before, after, again)
-ssim_table = guard.ssim_table(study, before, after)
-display(verification.table())
-ssim_table.round(3)
+display(results.checked.table())
+pd.DataFrame(results.ssim_table).round(3)
 
 # %% [markdown]
 # Eq. 1 asks whether a reconstruction beats an *absolute* tau. A paired reading (ours,
@@ -177,7 +168,7 @@ ssim_table.round(3)
 # reconstructions of the unchanged trained model.
 
 # %%
-display(Markdown(guard.paired_summary(study, verification)))
+display(Markdown(guard.paired_summary(study, results.checked)))
 
 # %% [markdown]
 # The paper's theory (Eqs. 18-20) reads the same change as a distance: D_i = ||x_i - x'_i||
@@ -190,8 +181,7 @@ display(Markdown(guard.paired_summary(study, verification)))
 # take the plain L2 distance of Eq. 18 between them.
 
 # %%
-distances = guard.distance_table(study, before, after, again)
-pd.DataFrame(distances).T.round(3)
+pd.DataFrame(results.distance_table).T.round(3)
 
 # %%
 chapter.savefig(guard.sample_pairs_figure(study, before, after), "fig5_samples")
@@ -210,14 +200,11 @@ chapter.savefig(guard.sample_pairs_figure(study, before, after), "fig5_samples")
 # representative its probability of the unlearned class (the claim below).
 
 # %%
-class_level = guard.class_level(study, models, before, class_after)
-display(chapter.savefig(guard.class_level_figure(class_level), "fig6_class_level"))
-guard.scheme_table(class_level).round(3)
+display(chapter.savefig(guard.class_level_figure(results.class_level), "fig6_class_level"))
+guard.scheme_table(results.class_level).round(3)
 
 # %%
-representatives = guard.inversions(study, models)
-display(chapter.savefig(guard.inversion_figure(study, representatives), "fig7_model_inversion"))
-inversion_confidence = guard.inversion_confidence(study, models.trained, representatives)
+chapter.savefig(guard.inversion_figure(study, results.representatives), "fig7_model_inversion")
 
 # %%
 chapter.savefig(guard.class_pairs_figure(study, before, class_after), "fig8_class_samples")
@@ -235,15 +222,13 @@ chapter.savefig(guard.class_pairs_figure(study, before, class_after), "fig8_clas
 # unlearned.
 
 # %%
-relabel_model = guard.relabel_unlearning(study, models.trained)  # Figs. 13-14, below
-robustness, robust_scores = guard.robustness(study, models, before, again,
-                                             also={"relabel fine-tuned": relabel_model})
-relabel_scores = robust_scores.pop("relabel fine-tuned")
-display(chapter.savefig(guard.robustness_figure(study, robustness), "fig9_10_robustness"))
-pd.DataFrame(robustness).T.round(3)
+display(chapter.savefig(guard.robustness_figure(study, results.robustness),
+                        "fig9_10_robustness"))
+pd.DataFrame(results.robustness).T.round(3)
 
 # %%
-chapter.savefig(guard.robustness_pairs_figure(study, before, robust_scores), "fig10_robust_samples")
+chapter.savefig(guard.robustness_pairs_figure(study, before, results.robust_scores),
+                "fig10_robust_samples")
 
 # %% [markdown]
 # Figure 10: the samples of Figure 5 and their most similar reconstruction from the
@@ -255,10 +240,7 @@ chapter.savefig(guard.robustness_pairs_figure(study, before, robust_scores), "fi
 # Eq. 1's verdicts with the null's tau, and the paired reading, for the requested samples:
 
 # %%
-providers = guard.providers(study, before, {"honest (retrains)": after,
-                                            "skips unlearning": again,
-                                            "fine-tunes instead": robust_scores["fine-tuned"]})
-pd.DataFrame(providers).T
+pd.DataFrame(results.providers).T
 
 # %% [markdown]
 # ## Verification range and the prior loss (Figures 11-12)
@@ -274,18 +256,16 @@ pd.DataFrame(providers).T
 # test digits and the clean test accuracy.
 
 # %%
-distance = guard.boundary_distance(study, models.trained)
-display(chapter.savefig(guard.prior_figure(study, before, distance), "fig11ab_prior"))
+display(chapter.savefig(guard.prior_figure(study, before, results.boundary_distance()),
+                        "fig11ab_prior"))
 guard.prior_table(study, before).round(3)
 
 # %%
-budget = guard.backdoor_budget(study)
+budget, verifiable = results.budget(), results.verifiable_counts()
 display(chapter.savefig(guard.budget_figure(budget), "fig11c_backdoor_budget"))
-verifiable = guard.verifiable(study, before)
-backdoor_verifications = guard.backdoor_verifications(budget, len(study.labels))
 display(pd.DataFrame(budget).T.round(3), guard.verifiable_table(verifiable))
 display(Markdown(guard.budget_summary(budget, verifiable[study.tau]["phase 2"],
-                                      backdoor_verifications)))
+                                      results.backdoor_verifications)))
 
 # %%
 chapter.savefig(guard.ssim_levels_figure(study, before), "fig12_ssim_levels")
@@ -306,17 +286,14 @@ chapter.savefig(guard.ssim_levels_figure(study, before), "fig12_ssim_levels")
 # model above) is the reference.
 
 # %%
-relabel = guard.relabel_table(study, models.trained, {
-    "before": (models.trained, before),
-    "after relabel fine-tuning": (relabel_model, relabel_scores),
-    "after retraining": (models.class_retrained, class_after)})
 display(chapter.savefig(guard.relabel_figure(
-    study, models.trained, {"before": before, "relabel": relabel_scores, "retrain": class_after}),
+    study, models.trained,
+    {"before": before, "relabel": results.relabel_scores, "retrain": class_after}),
     "fig13_relabel"))
-pd.DataFrame(relabel).T.round(3)
+pd.DataFrame(results.relabel).T.round(3)
 
 # %%
-chapter.savefig(guard.relabel_pairs_figure(study, relabel_scores), "fig14_relabel_samples")
+chapter.savefig(guard.relabel_pairs_figure(study, results.relabel_scores), "fig14_relabel_samples")
 
 # %% [markdown]
 # (claims-04_unlearnguard)=
@@ -371,17 +348,10 @@ chapter.savefig(guard.relabel_pairs_figure(study, relabel_scores), "fig14_relabe
 # moves by one is inconclusive.
 
 # %%
-results = guard.collect(
-    study, models, {"before": before, "after": after, "again": again,
-                    "class after": class_after, **robust_scores},
-    sample_level=sample_level, class_level=class_level, robustness=robustness,
-    inversion=inversion_confidence, budget=budget, relabel=relabel,
-    backdoor_verifications=backdoor_verifications,
-    trained_accuracy=accuracy_table.loc["trained", "test"])
 chapter.add_claims(guard.claims(results))
 
 # %%
-display(Markdown(guard.reading(study, before, verification)))
+display(Markdown(guard.reading(study, before, results.checked)))
 
 # %% [markdown]
 # ## How the defaults were chosen
@@ -404,17 +374,5 @@ display(Markdown(guard.reading(study, before, verification)))
 # `mu-book sweep unlearnguard -g train_steps=1500,15000 -g steps=1500,5000`.
 
 # %%
-chapter.save_results({
-    **results.to_json(), "accuracy": accuracy_table.to_dict(),
-    "verification": verification.table().to_dict(), "distance_table": distances,
-    "ssim_table": ssim_table.to_dict(),
-    "paired": {"threshold": verification.paired_threshold,
-               "unlearned": verification.paired.tolist(),
-               "false_alarms": verification.false_alarms.tolist(),
-               "false_alarm_rate": verification.false_alarm_rate},
-    "providers": providers, "backdoor_budget": {str(k): v for k, v in budget.items()},
-    "verifiable": {str(k): v for k, v in verifiable.items()},
-    "prior": {"phase1": before["phase1"].tolist(), "phase2": before["phase2"].tolist(),
-              "control": before["control"].tolist(), "distance": distance.tolist()},
-}, headline=guard.headline)
+chapter.save_results(results.to_json(), headline=guard.headline(results))
 chapter.provenance()

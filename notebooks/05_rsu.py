@@ -205,31 +205,17 @@ device = "auto"
 import pandas as pd
 from IPython.display import Markdown, display
 
-from mu_core import data as datasets
 from mu_core.chapter import Chapter
 from mu_core.regime import table as regime_table
-from mu_core.splits import training_subset
 from mu_core.studies import rsu
-from mu_core.train import Recipe
 
 chapter = Chapter("05_rsu", globals())  # applies the preset, records every parameter
 chapter.quote(rsu.quoted())  # the values the prose quotes
-recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, schedule=schedule)
-data = training_subset(datasets.load(dataset).to(chapter.device), train_size)
-setup = rsu.Setup(data, architecture, architecture_options, recipe, hyperparameters)
-scenarios = {"class": {"forget_classes": [forget_class]},
-             "random": {"random_fraction": random_fraction}}
-runs = rsu.scenario_variants(scenarios, rsu_methods, hyperparameters,
-                             scenario_hyperparameters, rounds, ablation_method)
-full = rsu.check_requests(setup, scenarios, runs, risk_methods, seeds, subset_size,
-                          candidates=inversion_candidates, shadow_count=shadow_count,
-                          fix_variance=lira_fix_variance, inversion_steps=inversion_steps,
-                          relearn_lr=relearn_lr, relearn_epochs=relearn_epochs,
-                          inversion_precision=inversion_precision,
-                          inversion_success=inversion_success)
+results = rsu.run(chapter.params, chapter.device)  # checks every request, then trains
+sets = results.sets()
 paper_key, paper_note = rsu.paper_dataset(dataset)
 display(Markdown(f"Beside our numbers: {paper_note}."))
-rsu.differences(setup, chapter.params)
+rsu.differences(results.setup, chapter.params)
 
 # %% [markdown]
 # ## Part one: privacy risk and the difficulty of forgetting
@@ -255,15 +241,8 @@ rsu.differences(setup, chapter.params)
 # those claims are not testable here rather than refuted.
 
 # %%
-trained = setup.trained(full, seeds[0])
-risks = rsu.privacy_risks(setup, full, trained[0], shadow_count=shadow_count,
-                          shadow_recipe=recipe, candidates=inversion_candidates,
-                          inversion_steps=inversion_steps, seed=seeds[0],
-                          fix_variance=lira_fix_variance, inversion_precision=inversion_precision)
-sets = rsu.forget_sets(risks, subset_size, seeds[0])
-leakage = rsu.leakage(setup, full, trained[0], risks)
-chapter.quote(leakage.quoted())
-regime_table(leakage, paper=rsu.paper_regime(paper_key))
+chapter.quote(results.leakage.quoted())
+regime_table(results.leakage, paper=rsu.paper_regime(paper_key))
 
 # %% [markdown]
 # ### Figure 1: gradient inversion
@@ -272,7 +251,8 @@ regime_table(leakage, paper=rsu.paper_regime(paper_key))
 # titled with their SSIM ("ok" marks a success, SSIM at least `inversion_success`).
 
 # %%
-chapter.savefig(rsu.inversion_figure(data, risks, inversion_success), "fig1_inversion")
+chapter.savefig(rsu.inversion_figure(results.data, results.risks, inversion_success),
+                "fig1_inversion")
 
 # %% [markdown]
 # ### Tables 1 and 2: unlearning the riskiest samples
@@ -285,12 +265,10 @@ chapter.savefig(rsu.inversion_figure(data, risks, inversion_success), "fig1_inve
 # named).
 
 # %%
-risk_runs = rsu.risk_runs(setup, trained, sets, risk_methods, risks, seed=seeds[0],
-                          relearn_lr=relearn_lr, relearn_epochs=relearn_epochs)
-rsu.risk_table(risk_runs, "mi", dataset)
+rsu.risk_table(results.risk_runs, "mi", dataset)
 
 # %%
-rsu.risk_table(risk_runs, "mia", dataset)
+rsu.risk_table(results.risk_runs, "mia", dataset)
 
 # %% [markdown]
 # ### Figure 2: what the risky samples have in common
@@ -304,8 +282,8 @@ rsu.risk_table(risk_runs, "mia", dataset)
 # bootstrap interval over the samples; the paper shows plots, no numbers.
 
 # %%
-display(rsu.risk_profile(risks, sets))
-chapter.savefig(rsu.risk_figure(risks, sets), "fig2_asr_entropy")
+display(results.risk_profile)
+chapter.savefig(rsu.risk_figure(results.risks, sets), "fig2_asr_entropy")
 
 # %% [markdown]
 # ### Table 3: where the risky samples sit in the confidence distribution
@@ -323,8 +301,7 @@ chapter.savefig(rsu.risk_figure(risks, sets), "fig2_asr_entropy")
 # interval against one half.
 
 # %%
-distribution = rsu.logit_distribution(data, risks, sets)
-distribution
+results.logit_distribution
 
 # %% [markdown]
 # ### Figures 3 and 4: relearn time
@@ -337,7 +314,8 @@ distribution
 # claim's interval runs over the methods that forgot (High minus Low, paired by method).
 
 # %%
-chapter.savefig(rsu.relearn_figure(risk_runs, risk_methods, relearn_epochs), "fig3_4_relearn")
+chapter.savefig(rsu.relearn_figure(results.risk_runs, risk_methods, relearn_epochs),
+                "fig3_4_relearn")
 
 # %% [markdown]
 # ### Figure 5: the loss as a proxy for privacy risk
@@ -349,9 +327,8 @@ chapter.savefig(rsu.relearn_figure(risk_runs, risk_methods, relearn_epochs), "fi
 # low-loss samples, unlearned first, are the hard ones.
 
 # %%
-intervals = rsu.loss_intervals(risks)
-correlation = rsu.loss_asr_correlation(risks)
-chapter.savefig(rsu.loss_figure(intervals, correlation), "fig5_loss_asr")
+chapter.savefig(rsu.loss_figure(results.loss_intervals, results.loss_asr_spearman),
+                "fig5_loss_asr")
 
 # %% [markdown]
 # ## Part two: RSU
@@ -370,15 +347,13 @@ chapter.savefig(rsu.loss_figure(intervals, correlation), "fig5_loss_asr")
 # Acc_val reads it.
 
 # %%
-rsu_rows = rsu.rsu_runs(setup, scenarios, runs, seeds, risks)
-gains = rsu.gains(rsu_rows, rsu_methods)
-rsu.rsu_table(rsu_rows, "class", rsu_methods, dataset)
+rsu.rsu_table(results.rsu_runs, "class", rsu_methods, dataset)
 
 # %%
-rsu.rsu_table(rsu_rows, "random", rsu_methods, dataset)
+rsu.rsu_table(results.rsu_runs, "random", rsu_methods, dataset)
 
 # %%
-rsu.gains_table(gains)
+rsu.gains_table(results.gains())
 
 # %% [markdown]
 # ### Figure 7: the order of forgetting
@@ -391,7 +366,7 @@ rsu.gains_table(gains)
 # which it is.
 
 # %%
-chapter.savefig(rsu.order_figure(rsu_rows, ablation_method), "fig7_order")
+chapter.savefig(rsu.order_figure(results.rsu_runs, ablation_method), "fig7_order")
 
 # %% [markdown]
 # (claims-05_rsu)=
@@ -406,23 +381,11 @@ chapter.savefig(rsu.order_figure(rsu_rows, ablation_method), "fig7_order")
 # inconclusive verdict asks for more seeds or larger sets, not for a different reading.
 
 # %%
-results = rsu.Results.gather(data, risks, sets, risk_runs, rsu_rows, risk_methods=risk_methods,
-                             rsu_methods=rsu_methods, ablation_method=ablation_method,
-                             relearn_budget=relearn_epochs)
 chapter.add_claims(rsu.claims(results))
 
 # %% [markdown]
 # ## Results and provenance
 
 # %%
-chapter.save_results({
-    **results.to_json(),
-    "regime_lira": leakage.as_dict(),
-    "forget_sets": {name: indices.tolist() for name, indices in sets.items()},
-    "risk_profile": rsu.risk_profile(risks, sets).to_dict("index"),
-    "logit_distribution": distribution.to_dict("index"),
-    "loss_intervals": intervals.to_dict("records"),
-    "loss_asr_spearman": correlation,
-    "gains": gains.to_dict("records"),
-}, headline=rsu.headline)
+chapter.save_results(results.to_json(), headline=rsu.headline(results))
 pd.Series(chapter.provenance()).to_frame("value")

@@ -1,4 +1,5 @@
 import dataclasses
+import json
 import math
 
 import numpy as np
@@ -13,6 +14,7 @@ from mu_core.studies import sources_as_rows
 from mu_core.attacks.cmira import (CMIRAConfig, CMIRAResult, agreement_and_confident,
                                    constrained_layers, induce_recovery, lipsoftmax_model,
                                    pretrain, training_set)
+from mu_core.chapter import jsonable
 from mu_core.claims import VERDICTS, all_of, rate_difference, side
 from mu_core.errors import ConfigError
 from mu_core.metrics import area_recovery_rate, polygon_area, recovery_rate
@@ -20,6 +22,8 @@ from mu_core.splits import Split, make_split
 from mu_core.train import Recipe, fit, mixup, predict
 from mu_core.unlearn import unlearn
 from mu_core.zoo import trained_model
+
+from conftest import equal_with_nan
 
 
 def accuracy_on(model, data, indices) -> float:
@@ -336,6 +340,11 @@ def scores(acc, n: int = 100) -> dict:
             "class_counts": [n // 5] * 5}
 
 
+def rows_claims(rows: pd.DataFrame):
+    """The chapter's claims on a run of these rows alone."""
+    return study.claims(study.Results(rows))
+
+
 def hand_rows(stages=study.STAGES, cells=HAND, anchor: int = 100):
     """Rows of every stage for the `cells` (HAND's layout), each on 100 forget images, with
     a labelled anchor of `anchor` images in the rounds (P's D_p holds 50)."""
@@ -480,8 +489,8 @@ def test_regime_reasons_need_the_papers_labelled_anchor_and_a_prior_below_retrai
     no_retrain = hand_rows(cells={k: v for k, v in HAND.items() if k[2] != "retrain"})
     assert study.regime_reasons(no_retrain)[0].startswith("digits, R: RT did not run")
     # every claim then names the regime and is not testable
-    assert {c.verdict for c in study.claims(starved)} == {"not testable here"}
-    assert all("labelled anchor is 20 images" in c.here for c in study.claims(starved))
+    assert {c.verdict for c in rows_claims(starved)} == {"not testable here"}
+    assert all("labelled anchor is 20 images" in c.here for c in rows_claims(starved))
 
 
 def test_claims_leave_out_the_rows_outside_the_regime_and_name_them():
@@ -490,8 +499,8 @@ def test_claims_leave_out_the_rows_outside_the_regime_and_name_them():
     outside = outside.assign(dataset="mnist5k")  # starved of labelled images
     both = pd.concat([inside, outside], ignore_index=True)
     assert list(study.regime_reasons_by_row(both)) == [("mnist5k", "R")]
-    alone = {c.id: c for c in study.claims(inside)}
-    for claim in study.claims(both):
+    alone = {c.id: c for c in rows_claims(inside)}
+    for claim in rows_claims(both):
         # the same verdict and evidence as on the rows in the regime alone, with the others named
         assert claim.verdict == alone[claim.id].verdict
         assert claim.here == alone[claim.id].here + (
@@ -725,12 +734,12 @@ CLAIM_IDS = ["recovers_every_method", "recovers_every_method_but_retrain",
 
 
 def test_claims_of_a_run_keep_their_ids_with_and_without_the_ablation():
-    with_ablation = {c.id: c for c in study.claims(hand_rows())}
+    with_ablation = {c.id: c for c in rows_claims(hand_rows())}
     assert list(with_ablation) == CLAIM_IDS
     assert set(c.verdict for c in with_ablation.values()) <= set(VERDICTS)
     # V retrain gains nothing: R_I +0.000 on its 100 images
     assert "retrain +0.020 [" in with_ablation["recovers_every_method"].here
-    without = {c.id: c for c in study.claims(hand_rows(stages=("p+u+a",)))}
+    without = {c.id: c for c in rows_claims(hand_rows(stages=("p+u+a",)))}
     assert list(without) == CLAIM_IDS
     ablation_ids = ["ablation_order_p_pu_pua", "pua_beats_pu", "pua_beats_p"]
     assert {without[i].verdict for i in ablation_ids} == {"not testable here"}
@@ -752,13 +761,46 @@ def test_run_summary_and_results_records():
         "12 attacks on 3 methods x 2 backbones x 1 datasets x 1 seed(s), 18 s of attack time "
         "in all; 2.0 rounds on average, and 8 of the 8 attacks with rounds used all 2")
     assert "0 of the 8 attacks with rounds used all 3" in study.run_summary(rows, 3)
-    found = study.results(rows)
+    found = study.result_tables(rows)
     assert set(found) == {"table1", "table2_classwise", "table3_ablation", "runs"}
     ff = [r for r in found["table1"] if r["method"] == "ff"][0]
     assert ff["r_r"] is None and ff["acc_a"] == pytest.approx(0.5)  # infinite: None in JSON
     assert found["table2_classwise"][1]["acc_a"] == pytest.approx([0.6] * 5)
     assert len(found["table3_ablation"]) == 12 and len(found["runs"]) == 12
     assert set(found["runs"][0]) == set(study.RUN_FIELDS)
+
+
+def _through_a_file(document: dict) -> dict:
+    return json.loads(json.dumps(jsonable(document), allow_nan=False))
+
+
+def test_results_round_trip_through_json_nan_included():
+    rows = hand_rows()  # FF's R_R is infinite (M_U forgot everything)
+    rows.loc[0, "seconds"] = math.nan
+    results = study.Results(rows, {"digits": ["1", "3"]}, {"digits": ["1", "3", "0", "2"]})
+    figure_only = ["unlearned", "attack"]  # their confusion matrices stay in memory
+    for read in (study.Results.from_json(results.to_json()),
+                 study.Results.from_json(_through_a_file(results.to_json()))):
+        pd.testing.assert_frame_equal(read.rows.drop(columns=figure_only),
+                                      rows.drop(columns=figure_only))
+        assert math.isnan(read.rows.seconds[0])
+        assert np.isinf(read.rows.r_r[read.rows.method == "ff"]).all()
+        assert list(read.rows.attack) == [{k: v for k, v in scores.items() if k != "confusion"}
+                                          for scores in rows.attack]
+        assert (read.forget_class_names, read.class_names) == \
+            (results.forget_class_names, results.class_names)
+        assert study.claims(read) == study.claims(results)
+        assert equal_with_nan(study.headline(read), study.headline(results))
+        assert _through_a_file(read.to_json()) == _through_a_file(results.to_json())
+        assert read.studies is None  # the kept models and datasets are not in the file
+
+
+def test_results_json_keeps_the_keys_the_chapters_readers_read():
+    document = study.Results(hand_rows()).to_json()
+    assert list(document)[:4] == ["table1", "table2_classwise", "table3_ablation", "runs"]
+    assert document["table1"] == study.result_tables(hand_rows())["table1"]
+    assert "confusion" not in document["rows"][0]["attack"]
+    assert study.headline(study.Results(hand_rows()))["digits/R/ga/acc_a"] == pytest.approx(0.6)
 
 
 def test_recovery_studies_check_every_setting_before_loading_or_training(monkeypatch):
@@ -924,7 +966,7 @@ def test_the_rounds_learn_from_their_own_anchor_and_the_prior_from_d_p(digits, m
 def test_the_backbone_claim_says_a_backbone_left_out_by_the_regime_has_no_runs_to_judge():
     resnet = hand_rows(cells={k: v for k, v in HAND.items() if k[0] == "R"})
     vgg = hand_rows(cells={k: v for k, v in HAND.items() if k[0] == "V"}, anchor=20)
-    found = {c.id: c for c in study.claims(pd.concat([resnet, vgg], ignore_index=True))}
+    found = {c.id: c for c in rows_claims(pd.concat([resnet, vgg], ignore_index=True))}
     backbone = found["vgg_more_susceptible"]
     assert backbone.verdict == "not testable here"
     assert "do not both have runs to judge" in backbone.here

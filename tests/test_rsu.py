@@ -19,6 +19,7 @@ from mu_core.attacks.mia import leave_one_out_scores, lira_statistic, roc_summar
 from mu_core.chapter import jsonable
 from mu_core.claims import Interval
 from mu_core.errors import ConfigError
+from mu_core.regime import Leakage
 from mu_core.splits import make_split
 from mu_core.studies import rsu
 from mu_core.train import Recipe
@@ -26,6 +27,8 @@ from mu_core.unlearn import METHODS, sequence, unlearn
 from mu_core.unlearn.registry import Method
 from mu_core.unlearn.sequence import nested_subsets, sample_losses, self_paced_weights
 from mu_core.zoo import plan, shadow_models, trained_model
+
+from conftest import equal_with_nan
 
 
 @pytest.fixture(scope="module")
@@ -993,7 +996,30 @@ def _full_results():
                "low": {"ASR": [0.4, 0.5] * 20, "entropy": [0.5] * 40, "in_tail": _flags(0.1)}}
     return _results(set_samples=samples, loss=loss, asr=[v + 0.01 for v in loss],
                     risk_runs=_relearn_runs((4, 5, 4), (2, 2, 2)), rsu_runs=_rsu_rows(values),
-                    risk_methods=["ga", "rl", "ft"])
+                    risk_methods=["ga", "rl", "ft"], **_tables())
+
+
+def _tables():
+    """The fields of `rsu.Results` that only the tables and the results file read, NaN
+    included (a class with no Low sample, an unbounded shadow AUC)."""
+    profile = pd.DataFrame({"low": {"ASR": 0.4, "entropy": 0.5, "confidence": 0.9,
+                                    "loss": 0.1},
+                            "mi_high": {"ASR": 0.8, "entropy": 1.0, "confidence": 0.6,
+                                        "loss": math.nan}}).T
+    distribution = pd.DataFrame({c: {"top 80%": "1.0000-0.9000", "bottom 20%": "0.8-0.1",
+                                     "boundary": 0.9, "MI High median": 0.5,
+                                     "Low median": math.nan if c else 0.95,
+                                     "paper MI High": None, "paper MI Low": 0.99}
+                                 for c in (0, 1)}).T
+    intervals = pd.DataFrame([{"loss from": 0.0, "loss to": 0.5, "mean ASR": 0.4, "samples": 30},
+                              {"loss from": 0.5, "loss to": 1.0, "mean ASR": math.nan,
+                               "samples": 30}])
+    leakage = Leakage(train_accuracy=1.0, test_accuracy=0.9, auc=SIGNAL, tpr_at_1pct_fpr=0.07,
+                      shadow_auc=math.nan, shadow_tpr_at_1pct_fpr=0.05, shadow_count=8,
+                      pool_size=120)
+    return dict(leakage=leakage, forget_sets={"mi_high": [3, 1], "low": [7, 9]},
+                risk_profile=profile, logit_distribution=distribution,
+                loss_intervals=intervals, loss_asr_spearman=math.nan)
 
 
 def test_claims_keep_their_ids_and_order():
@@ -1002,10 +1028,45 @@ def test_claims_keep_their_ids_and_order():
     assert all(c.verdict == "held" for c in found), [c for c in found if c.verdict != "held"]
 
 
+def _through_a_file(document: dict) -> dict:
+    return json.loads(json.dumps(jsonable(document), allow_nan=False))
+
+
 def test_results_survive_the_results_file():
     results = _full_results()
-    document = json.loads(json.dumps(jsonable(results.to_json()), allow_nan=False))
+    document = _through_a_file(results.to_json())
     assert rsu.claims(rsu.Results.from_json(document)) == rsu.claims(results)
+    assert rsu.claims(rsu.Results.from_json(results.to_json())) == rsu.claims(results)
+
+
+def test_results_round_trip_through_json_nan_included():
+    results = _full_results()
+    for read in (rsu.Results.from_json(results.to_json()),
+                 rsu.Results.from_json(_through_a_file(results.to_json()))):
+        assert _through_a_file(read.to_json()) == _through_a_file(results.to_json())
+        assert math.isnan(read.loss_asr_spearman)
+        assert math.isnan(read.risk_profile.loc["mi_high", "loss"])
+        assert math.isnan(read.logit_distribution.loc[1, "Low median"])
+        assert math.isnan(read.loss_intervals["mean ASR"][1])
+        assert equal_with_nan(read.leakage, results.leakage)
+        assert read.risk_runs.relearn.isna().tolist() == results.risk_runs.relearn.isna().tolist()
+        assert {k: v.tolist() for k, v in read.sets().items()} == results.forget_sets
+        pd.testing.assert_frame_equal(read.gains(), results.gains())
+        assert rsu.headline(read).keys() == rsu.headline(results).keys()
+        assert read.setup is None and read.risks is None  # not in the results file
+
+
+def test_results_json_keeps_the_keys_the_chapters_readers_read():
+    document = _full_results().to_json()
+    assert {"regime_lira", "forget_sets", "risk_profile", "logit_distribution",
+            "loss_intervals", "loss_asr_spearman", "gains", "lira_auc", "risk_runs",
+            "rsu_runs"} <= set(document)
+    assert document["logit_distribution"][0]["boundary"] == 0.9
+    assert {(g["scenario"], g["method"]) for g in document["gains"]} == \
+        {("class", "ga"), ("random", "ga")}
+    headline = rsu.headline(_full_results())
+    assert headline["low/ASR"] == pytest.approx(0.4)
+    assert math.isnan(headline["loss_asr_spearman"])
 
 
 # ---------------------------------------------------------------------------------------

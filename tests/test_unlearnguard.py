@@ -2,6 +2,8 @@
 truth table, the baselines, and bad input."""
 
 import copy
+import json
+import math
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -15,12 +17,15 @@ from mu_core.attacks import backdoor
 from mu_core.attacks.inversion import class_representatives
 from mu_core.attacks.reconstruct import (ReconstructionConfig, SurrogateReLU, centre_of,
                                          prior_loss, reconstruct, stationarity_loss)
+from mu_core.chapter import jsonable
 from mu_core.claims import HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, VERDICTS, wilson
 from mu_core.errors import ConfigError
 from mu_core.maxmargin import (MarginRecipe, homogeneous_mlp, margin_loss, margins, predictions,
                                prune_randomly, train_to_margin)
 from mu_core.verify import (EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE, VerificationReport,
                             drop_threshold, paired_reading, unlearned_by_drop, verdict)
+
+from conftest import equal_with_nan
 
 
 def toy_problem(outputs=2, hidden=(64,), steps=1500):
@@ -619,6 +624,53 @@ def test_the_base_run_holds_every_claim_and_round_trips_through_json():
     results = base_results()
     assert {c.id: c.verdict for c in study.claims(results)} == dict.fromkeys(SMOKE_IDS, HELD)
     assert study.Results.from_json({**results.to_json(), "other": 1}) == results
+
+
+def full_results():
+    """`base_results` with the tables' fields of a run, NaN included: the mean SSIM of no
+    candidate, an unbounded false-alarm rate, a null backdoor cost (no budget ran it)."""
+    base = base_results(backdoor_cost={"clean accuracy": 0.9, "backdoored accuracy": None,
+                                       "test_size": 1000})
+    relabel = copy.deepcopy(base.relabel)
+    relabel["after retraining"]["their mean SSIM to the nearest training sample"] = math.nan
+    return replace(
+        base, relabel=relabel, accuracy={"train": {"trained": 1.0}, "test": {"trained": 0.5}},
+        verification={EXECUTED: {"requested samples": 3}},
+        distance_table={"retrained": {"p (permutation)": math.nan}},
+        ssim_table={"before": {"requested": 0.8, "remaining": 0.81}},
+        paired={"threshold": 0.1, "unlearned": [True, False], "false_alarms": [],
+                "false_alarm_rate": math.nan},
+        providers={"skips unlearning": {"paired: marked unlearned": 0}},
+        backdoor_budget={"0.1": {"backdoored samples": 3, "ASR (unseen digits)": 0.64}},
+        verifiable={"0.3": {"phase 2": 30}, str(base.tau): {"phase 2": 12}},
+        prior={"phase1": [0.6] * N, "phase2": [0.8] * N, "control": [0.7] * N,
+               "distance": [1.5] * N})
+
+
+def test_results_round_trip_through_json_nan_included():
+    results = full_results()
+    text = json.dumps(jsonable(results.to_json()), allow_nan=False)  # NaN written as null
+    for read in (study.Results.from_json(results.to_json()),
+                 study.Results.from_json(json.loads(text))):
+        assert equal_with_nan(read.to_json(), results.to_json())
+        assert read.backdoor_cost["backdoored accuracy"] is None  # null is a value there
+        assert [c.verdict for c in study.claims(read)] == \
+            [c.verdict for c in study.claims(results)]
+        assert study.claims(read) == study.claims(results)
+        assert read.budget() == {0.1: results.backdoor_budget["0.1"]}
+        assert read.verifiable_counts()[results.tau] == {"phase 2": 12}
+        assert read.boundary_distance().tolist() == [1.5] * N
+        assert equal_with_nan(study.headline(read), study.headline(results))
+        assert read.study is None and read.recovered is None  # not in the results file
+
+
+def test_results_json_keeps_the_keys_the_chapters_readers_read():
+    document = full_results().to_json()
+    assert {"tau", "ssim", "accuracy", "verification", "distance_table", "ssim_table",
+            "paired", "providers", "backdoor_budget", "verifiable", "prior"} <= set(document)
+    assert not {"study", "models", "recovered", "checked"} & set(document)
+    headline = study.headline(full_results())
+    assert headline["ssim/before/requested"] == 0.8 and headline["tau"] == 0.7
 
 
 def test_verified_count_removes_the_chance_share():

@@ -18,6 +18,9 @@ prior (few probe images) does not also starve the rounds of labelled images.
 
 The tables put the paper's numbers (`papers.cmira`, percentages) beside ours; the claim
 rules apply the same test to the paper's tables and to this run.
+
+The chapter calls `run(params)`, which checks its parameters, runs all this and returns
+the `Results` that its tables, figures, `claims(results)` and `headline(results)` read.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from ..metrics import (accuracy, accuracy_on, area_recovery_rate, confusion_matr
                       per_class_accuracy, recovery_improvement, recovery_rate)
 from ..papers import cmira as paper
 from ..splits import Split, make_split
-from ..train import Recipe, predict
+from ..train import Recipe, predict, resolve_device
 from ..zoo import cached_model_on, indices_digest, plan, trained_model, unlearned_models
 from . import named_numbers, spoken_list
 
@@ -1085,11 +1088,12 @@ def backbone_claims(rows: pd.DataFrame, paper_rows: pd.DataFrame,
                   label="share of matched runs where VGG-16's R_R is above ResNet-18's")]
 
 
-def claims(rows: pd.DataFrame) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
     """Every claim of the chapter, checked on this run's rows (with intervals) and on the
     paper's tables. The claims are judged on the rows (dataset, backbone) in the regime
     they rest on (`in_regime`), each naming the rows left out and why; with none left, every
     claim is not testable, with every row's reasons."""
+    rows = results.rows
     kept = in_regime(rows)
     if kept.empty:
         return _claims_on(rows, regime_reasons(rows))
@@ -1160,9 +1164,9 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return frame.reset_index().replace([np.inf, -np.inf], None).to_dict("records")
 
 
-def results(rows: pd.DataFrame) -> dict:
-    """The chapter's results: Table 1, the per-class Table 2, the ablation Table 3 and
-    every run (claims are added by the chapter)."""
+def result_tables(rows: pd.DataFrame) -> dict:
+    """The chapter's tables as the results file holds them: Table 1, the per-class Table 2,
+    the ablation Table 3 and every run's key numbers."""
     found = summary(rows)
     acc_u, acc_a = class_means(rows, "unlearned"), class_means(rows, "attack")
     return {
@@ -1176,8 +1180,96 @@ def results(rows: pd.DataFrame) -> dict:
     }
 
 
-def headline(results: dict) -> dict[str, float]:
+# The columns `_with_recovery_metrics` derives: the results file leaves them out of its
+# rows and reading it derives them again, so an infinite R_R comes back infinite.
+DERIVED = ("acc_u", "acc_a", "r_i", "r_r", "a_r")
+FIGURE_ONLY = ("confusion",)  # scores kept in memory for Figure 6, not in the results file
+
+
+@dataclass
+class Results:
+    """What one run of the chapter measured: one row per attack (`recovery_study`'s rows,
+    all that the tables, the claim rules and the headline read) and the class names the
+    figures label (each dataset's forget classes, and all its classes with the forget
+    classes first).
+
+    The results file holds the tables (`result_tables`) and the rows without their derived
+    columns (`DERIVED`, derived again on reading) and without each model's confusion
+    matrix (Figure 6's). The confusion matrices, the kept models and the loaded datasets
+    (`studies`: Figures 5 and 6) ride on `Results` outside the file, so a `Results` read
+    back from a results file has its claims, headline and tables whole but cannot draw
+    those two figures."""
+
+    rows: pd.DataFrame
+    forget_class_names: dict = field(default_factory=dict)  # dataset -> names
+    class_names: dict = field(default_factory=dict)  # dataset -> names, forget classes first
+    studies: Studies | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, found: Studies) -> "Results":
+        """The results of `recovery_studies`."""
+        return cls(found.rows, found.forget_class_names(),
+                   {name: found.class_names_forget_first(name) for name in found.datasets},
+                   found)
+
+    def to_json(self) -> dict:
+        """Plain lists and dicts (NaN stays NaN; the file writes it as null): the tables,
+        then the rows and the class names that `from_json` reads."""
+        rows = self.rows.drop(columns=[c for c in DERIVED if c in self.rows])
+        for column in ("unlearned", "attack"):
+            if column in rows:
+                rows[column] = [{k: v for k, v in scores.items() if k not in FIGURE_ONLY}
+                                for scores in rows[column]]
+        return {**result_tables(self.rows), "rows": rows.to_dict("records"),
+                "forget_class_names": self.forget_class_names, "class_names": self.class_names}
+
+    @classmethod
+    def from_json(cls, document: dict) -> "Results":
+        """The inverse of `to_json`, also from a results file (null read back as NaN, the
+        derived columns derived again)."""
+        rows = pd.DataFrame([{k: _number_or_scores(v) for k, v in row.items()}
+                             for row in document["rows"]])
+        return cls(_with_recovery_metrics(rows), dict(document["forget_class_names"]),
+                   dict(document["class_names"]))
+
+
+def _number_or_scores(value):
+    """A row's value from a results file: null as NaN, in a model's scores too."""
+    if value is None:
+        return math.nan
+    if isinstance(value, dict):
+        return {k: _number_or_scores(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_number_or_scores(v) for v in value]
+    return value
+
+
+def run(params: dict, device=None) -> Results:
+    """The chapter's experiment from its parameters (`Chapter.params`): `recovery_studies`,
+    which checks every dataset's setting before any training, then runs CMIRA (and its
+    ablation) on every unlearned model, side by side in worker processes where it can.
+    `device`: the chapter's (default: its `device` parameter's)."""
+    device = resolve_device(params.get("device", "auto")) if device is None else device
+    config = CMIRAConfig(pretrain_epochs=params["pretrain_epochs"],
+                         pretrain_lr=params["pretrain_lr"], rounds=params["rounds"],
+                         round_epochs=params["round_epochs"], lr=params["attack_lr"],
+                         tau=params["tau"], mixup_alpha=params["mixup_alpha"],
+                         patience=params["patience"], head_width=params["head_width"])
+    recipe = Recipe(epochs=params["epochs"], lr=params["lr"], batch_size=params["batch_size"],
+                    augment=params["augment"])
+    found = recovery_studies(
+        params["dataset_names"], params["forget_classes"], params["methods"], params["seeds"],
+        params["backbones"], config, recipe=recipe, device=device,
+        forget_fraction=params["forget_fraction"], val_fraction=params["val_fraction"],
+        hyperparameters=params["hyperparameters"],
+        dataset_hyperparameters=params["dataset_hyperparameters"], ablation=params["ablation"],
+        probe_size=params["probe_size"], anchor_size=params["anchor_size"],
+        figure_backbone=params["figure_backbone"], figure_methods=params["figure_methods"])
+    return Results.of(found)
+
+
+def headline(results: Results) -> dict[str, float]:
     """The chapter's headline numbers (what a sweep gathers): Table 1's accuracies and
     recovery ratios per dataset, backbone and method."""
-    return named_numbers(results["table1"], ("dataset", "backbone", "method"),
+    return named_numbers(records(summary(results.rows)), ("dataset", "backbone", "method"),
                          ("acc_u", "acc_a", "r_i", "a_r"))

@@ -38,7 +38,7 @@ from ...train import Recipe, predict, progress
 from ...unlearn import check_request
 from ...zoo import (check_plan_shape, recipe_settings, shadow_models, trained_model,
                     unlearned_model)
-from .. import mean_std, named_numbers
+from .. import mean_std
 
 LABELS = {"retain": "Acc_Dr", "val": "Acc_val", "val_kept": "Acc_val (kept classes)",
           "forget": "Acc_Du", "mia_gap": "MIA gap",
@@ -783,11 +783,3 @@ def order_figure(rows: pd.DataFrame, method: str, scenario: str = "class"):
     fig.tight_layout()
     return fig
 
-
-def headline(results: dict) -> dict[str, float]:
-    """The chapter's headline numbers (what a sweep gathers): the risk profile of each
-    forget set, every RSU gain, and the loss-ASR rank correlation."""
-    profile = [{**row, "set": name} for name, row in results["risk_profile"].items()]
-    return {**named_numbers(profile, ("set",), ("ASR", "entropy", "confidence", "loss")),
-            **named_numbers(results["gains"], ("scenario", "method", "metric"), ("gain",)),
-            "loss_asr_spearman": results["loss_asr_spearman"]}

@@ -1,4 +1,4 @@
-"""The RSU chapter's claim rules and the `Results` they read.
+"""The RSU chapter's claim rules, which read its `Results` (`results`).
 
 Each rule builds a 95% interval (over the forget sets' samples in part one, which runs one
 seed; over seeds, paired, in part two) and decides by the side of the claim's boundary it
@@ -13,87 +13,22 @@ measurements.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
-from torch import Tensor
 
 from ... import claims as evidence
 from ...claims import (HELD, Claim, Interval, Part, attack_signal, bootstrap_difference,
                        forgot, judge_parts, mean_interval, paired_difference, part,
                        rate_difference, spearman_interval, wilson)
-from ...data import ImageData
 from ...papers import rsu as paper
 from .. import spoken_list
-from .experiment import (LABELS, LOSS_INTERVALS, RISK_METHODS, RSU_BASES, TOP_SHARE, Risks,
-                         in_class_tail, per_seed, scale, seed_differences, seed_gain)
+from .experiment import (LABELS, LOSS_INTERVALS, RISK_METHODS, RSU_BASES, TOP_SHARE, per_seed,
+                         scale, seed_differences, seed_gain)
+from .results import Results
 
 PART_ONE_MARGIN = 0.0  # part one: forget accuracy on High + Low measurably below the original's
 CLASS_FORGET_MARGIN = 0.5  # class forgetting: at least half the class forgotten
 BOOTSTRAP_SEED = 0  # every bootstrap interval of the chapter draws from this seed
-
-
-@dataclass
-class Results:
-    """What the claim rules read, from one run of the chapter: online LiRA's AUC with its
-    interval on `lira_target` (`regime.online_lira`), per-sample values of the trained
-    model on each forget set ('ASR', 'entropy', 'in_tail': below its class's top 80%),
-    every training sample's loss and ASR, the runs of part one (`risk_runs`, with
-    per-sample correctness and membership calls) and of part two (`rsu_runs`), the methods
-    of each part, the ablation method and the relearn budget (epochs)."""
-
-    lira_auc: Interval
-    set_samples: dict
-    loss: list
-    asr: list
-    risk_runs: pd.DataFrame
-    rsu_runs: pd.DataFrame
-    risk_methods: list
-    rsu_methods: list
-    ablation_method: str
-    relearn_budget: int
-    lira_target: str = "the trained model"  # what `lira_auc` was read on
-
-    @classmethod
-    def gather(cls, data: ImageData, risks: Risks, sets: dict[str, Tensor],
-               risk_runs: pd.DataFrame, rsu_runs: pd.DataFrame, *, risk_methods,
-               rsu_methods, ablation_method: str, relearn_budget: int) -> "Results":
-        """The results of a run from what the chapter computed."""
-        samples = {}
-        for name, indices in sets.items():
-            at = risks.positions(indices)
-            samples[name] = {"ASR": risks.asr[at].tolist(),
-                             "entropy": risks.entropy[at].tolist(),
-                             "in_tail": in_class_tail(data, risks, indices).int().tolist()}
-        return cls(risks.lira_auc, samples, risks.loss.tolist(), risks.asr.tolist(),
-                   risk_runs, rsu_runs, list(risk_methods), list(rsu_methods),
-                   ablation_method, int(relearn_budget), risks.lira.target)
-
-    def to_json(self) -> dict:
-        """Plain lists and dicts (NaN stays NaN; the results file writes it as null)."""
-        return {"lira_auc": dataclasses.asdict(self.lira_auc), "set_samples": self.set_samples,
-                "loss": self.loss, "asr": self.asr,
-                "risk_runs": self.risk_runs.to_dict("records"),
-                "rsu_runs": self.rsu_runs.to_dict("records"),
-                "risk_methods": self.risk_methods, "rsu_methods": self.rsu_methods,
-                "ablation_method": self.ablation_method, "relearn_budget": self.relearn_budget,
-                "lira_target": self.lira_target}
-
-    @classmethod
-    def from_json(cls, document: dict) -> "Results":
-        """The inverse of `to_json`, also from a results file (null read back as NaN)."""
-        auc = {k: (float("nan") if v is None and k != "n" else v)
-               for k, v in document["lira_auc"].items()}
-        frames = {k: pd.DataFrame(document[k]).fillna(np.nan) for k in ("risk_runs", "rsu_runs")}
-        return cls(Interval(**auc), document["set_samples"],
-                   [np.nan if v is None else v for v in document["loss"]],
-                   [np.nan if v is None else v for v in document["asr"]],
-                   frames["risk_runs"], frames["rsu_runs"], document["risk_methods"],
-                   document["rsu_methods"], document["ablation_method"],
-                   document["relearn_budget"],
-                   document.get("lira_target", "each shadow model in turn (leave one out)"))
 
 
 def claims(results: Results) -> list[Claim]:

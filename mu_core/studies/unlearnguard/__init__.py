@@ -4,10 +4,13 @@ and the paper's four verification schemes (membership inference INA, backdoor AS
 accuracy, reconstruction SSIM) at sample and class level, under model changes, against the
 backdoor's budget and after relabel fine-tuning.
 
-`experiment` runs the steps and draws the tables and figures; `rules` holds the run's
-`Results` and the claim rules that read them (`claims(results)`).
+`study.run(params)` runs the steps of `experiment` (which also draws the tables and
+figures) and returns the run's `Results` (`results`), which the claim rules of `rules`
+(`claims(results)`) and `headline(results)` read.
 """
 
 from .experiment import *  # noqa: F401,F403
+from .results import Results  # noqa: F401
 from .rules import *  # noqa: F401,F403
-from .rules import Results, claims, quoted  # noqa: F401
+from .rules import claims, quoted  # noqa: F401
+from .study import headline, run  # noqa: F401

@@ -3,7 +3,7 @@ to a large margin on it, the reconstructions a trusted third party makes from th
 and the paper's four verification schemes (membership inference INA, backdoor ASR,
 accuracy, reconstruction SSIM) at sample and class level, under model changes, against the
 backdoor's budget and after relabel fine-tuning: the steps, tables and figures, and the
-`Results` the claim rules (`rules`) read.
+`Results` (`results`) the claim rules (`rules`) read.
 
 Every step is seeded: the same settings give the same numbers, whatever order the steps run.
 """
@@ -31,9 +31,9 @@ from ...maxmargin import (MarginRecipe, homogeneous_mlp, margins, predictions, p
 from ...metrics import accuracy, nearest_ssim
 from ...papers.unlearnguard import BACKDOOR_COST, RANGE_COUNTS
 from ...splits import Split, make_split
-from .rules import Results
 from ...verify import (EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE, VerificationReport,
                       null_threshold, paired_reading, recovery_ssim)
+from .results import Results
 
 SAMPLE_SCHEMES = ["MIA", "Backdoor", "Accuracy", "Ours"]
 CLASS_SCHEMES = ["MIA", "Accuracy", "Ours"]  # the paper has no backdoor bars at class level
@@ -932,10 +932,12 @@ def backdoor_cost(study: Study, budget: dict, trained_accuracy: float) -> dict:
 
 def collect(study: Study, models: Models, scores: dict, *, sample_level: dict,
             class_level: dict, robustness: dict, inversion: dict, budget: dict,
-            backdoor_verifications: int, relabel: dict, trained_accuracy: float) -> Results:
-    """The run's `Results` for the claim rules. `scores`: model name -> `Study.recover`'s
-    scores, for "before" (with the control), "after", "again", "class after" and the
-    changed models of `robustness`."""
+            backdoor_verifications: int, relabel: dict, trained_accuracy: float,
+            tables: dict | None = None, drawn: dict | None = None) -> Results:
+    """The run's `Results`. `scores`: model name -> `Study.recover`'s scores, for "before"
+    (with the control), "after", "again", "class after" and the changed models of
+    `robustness`. `tables`: the fields only the tables and the results file read;
+    `drawn`: what the figures draw on besides `study` and `models` (see `results`)."""
     s, before = study.settings, scores["before"]
     ssim = {name: value["phase2"].tolist() for name, value in scores.items()}
     ssim.update(phase1=before["phase1"].tolist(), control=before["control"].tolist())
@@ -951,7 +953,7 @@ def collect(study: Study, models: Models, scores: dict, *, sample_level: dict,
         robustness=robustness, backdoor_cost=backdoor_cost(study, budget, trained_accuracy),
         backdoor_verifications=backdoor_verifications, relabel=relabel,
         candidates=len(before["candidates"]), unlearn_class=s.unlearn_class,
-        keep_class=s.keep_class)
+        keep_class=s.keep_class, study=study, models=models, **(tables or {}), **(drawn or {}))
 
 
 # --- reading the run ---------------------------------------------------------------------
@@ -991,14 +993,3 @@ def reading(study: Study, before: dict, checked: Verification) -> str:
         "The `paper` preset (its sizes are in the Setting above) is the scale at which "
         "Buzaglo et al. report faithful reconstructions.")
 
-
-def headline(results: dict) -> dict[str, float]:
-    """The chapter's headline numbers (what a sweep gathers): tau, the mean SSIMs of
-    Table 2's layout, the verification counts, the paired reading's false-alarm rate and
-    every model's accuracy."""
-    tables = {"ssim": results["ssim_table"], "verification": results["verification"],
-              "accuracy": results["accuracy"]}
-    numbers = {f"{name}/{column}/{row}": value for name, table in tables.items()
-               for column, rows in table.items() for row, value in rows.items()}
-    return {"tau": results["tau"],
-            "paired_false_alarm_rate": results["paired"]["false_alarm_rate"], **numbers}

@@ -18,14 +18,13 @@ testable here`, with the measured number.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-
 import numpy as np
 
 from ...claims import (CONFIDENCE, NOT_TESTABLE, Claim, Interval, Part, bootstrap_difference,
                        forgot, judge, judge_parts, mean_interval, part, rate_difference, unmet,
                        wilson, within)
 from ...papers.unlearnguard import BACKDOOR_COST, CLAIMS, RANGE_COUNTS
+from .results import Results
 
 # The largest change that counts as none: 0.2 for the rates (INA, ASR, accuracy), 0.05 for
 # SSIM. "No change" holds when the change's whole interval lies inside this band.
@@ -37,56 +36,6 @@ FORGET_MARGIN = 0.2  # relabel fine-tuning "unlearned" when the class accuracy f
 ACCURACY_DROP = 0.1  # a fall in test accuracy beyond this counts as a fall
 NUMBER_TOLERANCE = 0.1  # how far from the paper's accuracy still counts as "about" it
 SAMPLE_SUBSETS = ("unlearning samples", "remaining samples")
-
-
-@dataclass
-class Results:
-    """What the claim rules read from one run (JSON-ready: lists, dicts, numbers).
-
-    Masks are over the provider's training set D; `ssim` maps a model to each training
-    sample's best SSIM after phase 2 ("phase1" and "control": the trained model's after
-    phase 1 and after phase 2 without the prior); `sample_level` and `class_level` are
-    subset -> when -> scheme -> rate, `trials` subset -> scheme -> how many samples a rate
-    counts; `mia_signal` the MIA's [members called members, n] on the requested samples and
-    on unseen digits; `inversion` when -> the trained model's probability of the unlearned
-    class for each restart's representative; `backdoor_cost` the paper's share's clean test
-    accuracy (None when no budget ran it) beside the clean model's, over `test_size` digits;
-    `relabel` the relabel table's rows, `candidates` how many reconstructions each has."""
-
-    tau: float
-    null: list
-    requested: list
-    second: list
-    class_forget: list
-    class_kept: list
-    ssim: dict
-    sample_level: dict
-    class_level: dict
-    trials: dict
-    mia_signal: dict
-    distances: dict
-    inversion: dict
-    robustness: dict
-    backdoor_cost: dict
-    backdoor_verifications: int
-    relabel: dict
-    candidates: int
-    unlearn_class: int
-    keep_class: int
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, document: dict) -> "Results":
-        """The `Results` inside a results JSON's "results" (other keys are left out)."""
-        return cls(**{f.name: document[f.name] for f in fields(cls)})
-
-    def mask(self, name: str) -> np.ndarray:
-        return np.asarray(getattr(self, name), dtype=bool)
-
-    def scores(self, model: str) -> np.ndarray:
-        return np.asarray(self.ssim[model], dtype=float)
 
 
 # ----------------------------------------------------------------------- small statistics
@@ -461,7 +410,8 @@ def quoted() -> dict:
     """The values the chapter's prose quotes: the claim rules' thresholds and the paper's
     Section V-D counts."""
     paper = RANGE_COUNTS
-    return {"confidence": CONFIDENCE, "no_change_rate": NO_CHANGE["MIA"], "no_change_ssim": NO_CHANGE["Ours"],
+    return {"confidence": CONFIDENCE, "no_change_rate": NO_CHANGE["MIA"],
+            "no_change_ssim": NO_CHANGE["Ours"],
             "near_zero_asr": NEAR_ZERO, "planted_asr": PLANTED, "chance_share": CHANCE,
             "paper_range_level": paper["ssim_level"],
             "paper_range_verified": paper["verified"],
