@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .attacks.mia import mia_efficacy_from_predictions
+from .errors import check_choice
 
 
 def accuracy(predicted: Tensor, labels: Tensor) -> float:
@@ -210,10 +211,36 @@ def ssim(images: Tensor, references: Tensor) -> Tensor:
     return local.flatten(1).mean(1)
 
 
-def nearest_ssim(queries: Tensor, candidates: Tensor, chunk: int = 4096) -> tuple[Tensor, Tensor]:
-    """For each query image, the largest SSIM over all candidates and that candidate's index
-    (on the queries' device: reconstructions come back on the CPU, samples may be on CUDA)."""
+NEAREST_SEARCHES = ("ncc", "ssim")
+
+
+def ncc_distances(queries: Tensor, candidates: Tensor) -> Tensor:
+    """Haim et al.'s (2022) search distance, `evaluations.py`: both sets at half resolution
+    (bicubic), each image standardised per channel (mean 0, standard deviation 1), then the
+    squared L2 distance over the pixels' count: (queries, candidates)."""
+    def standardised(images: Tensor) -> Tensor:
+        half = F.interpolate(images.float(), scale_factor=0.5, mode="bicubic")
+        flat = half.flatten(2)
+        flat = (flat - flat.mean(2, keepdim=True)) / flat.std(2, keepdim=True).clamp_min(1e-8)
+        return flat.flatten(1)
+
+    q, c = standardised(queries), standardised(candidates)
+    squared = q.pow(2).sum(1)[:, None] + c.pow(2).sum(1)[None, :] - 2 * q @ c.T
+    return squared / q.shape[1]
+
+
+def nearest_ssim(queries: Tensor, candidates: Tensor, chunk: int = 4096, *,
+                 search: str = "ssim") -> tuple[Tensor, Tensor]:
+    """For each query image, a candidate's SSIM and that candidate's index (on the queries'
+    device: reconstructions come back on the CPU, samples may be on CUDA): with
+    `search="ssim"` the candidate of the largest SSIM; with "ncc" the nearest candidate by
+    `ncc_distances` (Haim et al.'s evaluation, which the UnlearnGuard paper follows), and
+    its SSIM."""
+    check_choice("nearest-neighbour search", search, NEAREST_SEARCHES)
     candidates = candidates.to(queries.device)
+    if search == "ncc":
+        index = ncc_distances(queries, candidates).argmin(1)
+        return ssim(queries.float(), candidates[index].float()), index
     pairs_q = torch.arange(len(queries), device=queries.device).repeat_interleave(len(candidates))
     pairs_c = torch.arange(len(candidates), device=queries.device).repeat(len(queries))
     scores = torch.cat([ssim(queries[q], candidates[c])

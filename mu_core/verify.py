@@ -53,12 +53,17 @@ def null_threshold(samples: Tensor, unseen: Tensor, quantile: float = 0.95) -> t
 def recovery_ssim(model: nn.Module, samples: Tensor, config: ReconstructionConfig, *,
                   desc: str = "reconstruct", control: bool = False) -> dict[str, Tensor]:
     """The third party's work for one model: reconstruct, then each sample's best SSIM
-    after phase 1 (the KKT loss alone) and after phase 2 (with the prior); with `control`,
-    also after phase 2 without the prior ("control", `reconstruct`'s control)."""
+    after phase 1 (the KKT loss alone) and after phase 2 (with the prior), which Eq. 1
+    reads; their recovery quality as the paper's Section V-D measures it (the SSIM of the
+    nearest candidate by Haim et al.'s search: "phase1_quality", "phase2_quality"); with
+    `control`, also the best SSIM after phase 2 without the prior ("control",
+    `reconstruct`'s control)."""
     result = reconstruct(model, config, desc=desc, control=control)
     phase1, _ = nearest_reconstruction(samples, result.phase1)
     phase2, index = nearest_reconstruction(samples, result.phase2)
     scores = {"phase1": phase1, "phase2": phase2, "index": index,
+              "phase1_quality": nearest_reconstruction(samples, result.phase1, search="ncc")[0],
+              "phase2_quality": nearest_reconstruction(samples, result.phase2, search="ncc")[0],
               "candidates": result.phase2, "candidates_phase1": result.phase1,
               "labels": result.labels}
     if control:

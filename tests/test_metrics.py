@@ -5,6 +5,7 @@ import torch
 
 from mu_core import metrics, models
 from mu_core.attacks import mia
+from mu_core.errors import ConfigError
 from mu_core.splits import make_split
 from mu_core.train import Recipe, fit, predict
 from mu_core.unlearn import unlearn
@@ -190,3 +191,33 @@ def test_a_diverged_models_scores_are_nan_and_the_others_unchanged():
         nan_scores = metrics.scores_from_predictions((right, labels), (diverged, labels),
                                                      (right, labels))
     assert all(math.isnan(v) for v in nan_scores.values()) and len(nan_scores) == 4
+
+
+def test_ncc_distance_by_hand_on_two_tiny_images():
+    # 4 x 4 images are 2 x 2 at half resolution (n = 4 pixels). An affine copy standardises
+    # to the same z: distance 0. The negative standardises to -z: the squared distance is
+    # sum (2 z)^2 = 4 (n - 1) (with the unbiased std, sum z^2 = n - 1), over n pixels: 3.
+    a = torch.arange(16.0).view(1, 1, 4, 4)
+    assert metrics.ncc_distances(a, 3 * a + 1).item() == pytest.approx(0.0, abs=1e-5)
+    assert metrics.ncc_distances(a, -a).item() == pytest.approx(4 * 3 / 4, rel=1e-5)
+
+
+def test_the_ncc_search_takes_the_nearest_at_half_resolution_then_its_ssim():
+    # Candidate 0 is the query plus a one-pixel checkerboard, which half resolution all but
+    # averages away (NCC picks it) but which ruins its SSIM; candidate 1 blends the query
+    # with another image, farther at half resolution but of the larger SSIM. "ssim" picks 1,
+    # "ncc" (Haim et al.'s evaluation) picks 0 and reports 0's SSIM.
+    generator = torch.Generator().manual_seed(0)
+    query = torch.nn.functional.interpolate(torch.rand(1, 1, 7, 7, generator=generator),
+                                            size=28, mode="bilinear")
+    other = torch.rand(1, 1, 28, 28, generator=generator)
+    checker = (torch.arange(28)[:, None] + torch.arange(28)[None, :]) % 2 * 2 - 1.0
+    candidates = torch.cat([(query + 0.3 * checker).clamp(0, 1), 0.6 * query + 0.4 * other])
+    scores = metrics.ssim(query.expand(2, 1, 28, 28), candidates)
+    assert scores[1] > scores[0]
+    best, index = metrics.nearest_ssim(query, candidates, search="ssim")
+    assert index.item() == 1 and best.item() == pytest.approx(scores[1].item())
+    found, index = metrics.nearest_ssim(query, candidates, search="ncc")
+    assert index.item() == 0 and found.item() == pytest.approx(scores[0].item())
+    with pytest.raises(ConfigError, match="nearest-neighbour search"):
+        metrics.nearest_ssim(query, candidates, search="l2")

@@ -298,9 +298,13 @@ def minmax_scale(images: Tensor) -> Tensor:
     return (images - low) / (high - low).clamp_min(1e-8)
 
 
-def nearest_reconstruction(samples: Tensor, candidates: Tensor) -> tuple[Tensor, Tensor]:
-    """For each sample (in [0, 1]) the SSIM of its most similar min-max scaled candidate and
-    that candidate's index: the evaluation of the paper and of Haim et al."""
+def nearest_reconstruction(samples: Tensor, candidates: Tensor, *,
+                           search: str = "ssim") -> tuple[Tensor, Tensor]:
+    """For each sample (in [0, 1]) a min-max scaled candidate's SSIM and its index. The
+    paper uses two: its Eq. 1 is an OR over the candidates of SSIM > tau, i.e. the largest
+    SSIM (`search="ssim"`, the default, for verification); its recovery quality (Section
+    V-D) follows Haim et al.'s (2022) `evaluations.py`, the nearest candidate by normalised
+    cross-correlation at half resolution, then its SSIM (`search="ncc"`)."""
     from ..metrics import nearest_ssim
 
-    return nearest_ssim(samples.float(), minmax_scale(candidates.float()))
+    return nearest_ssim(samples.float(), minmax_scale(candidates.float()), search=search)

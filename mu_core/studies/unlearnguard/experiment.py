@@ -109,11 +109,12 @@ def subset_accuracy(model: nn.Module, images: Tensor, labels: Tensor) -> float:
 
 
 def nearest_training(candidates: Tensor, training_images: Tensor) -> tuple[Tensor, Tensor]:
-    """For each reconstruction (min-max scaled) its best SSIM to a training sample and that
-    sample's index (the paper's Figure 13 scoring); empty when there are no candidates."""
+    """For each reconstruction (min-max scaled) its SSIM to its nearest training sample (by
+    Haim et al.'s search, as `nearest_reconstruction`) and that sample's index (the paper's
+    Figure 13 scoring); empty when there are no candidates."""
     if len(candidates) == 0:
         return torch.empty(0), torch.empty(0, dtype=torch.long)
-    return nearest_ssim(minmax_scale(candidates.float()), training_images.float())
+    return nearest_ssim(minmax_scale(candidates.float()), training_images.float(), search="ncc")
 
 
 def check_class(name: str, data: ImageData, value, other: int) -> int:
