@@ -251,7 +251,10 @@ pd.DataFrame(results.providers).T
 # loss); Figure 11b shows each sample's change. Phase 2 also takes more steps inside an
 # eps box, so the prior is judged against a control the paper lacks: phase 2 run from the
 # same phase-1 state, for the same steps in the same box, without the prior (the table
-# under the figure). Figure 11c is the backdoor scheme's
+# under the figure). The figure and Eq. 1 read each sample's best SSIM over all candidates
+# (Eq. 1 is an OR over them); the paper's Section V-D measures recovery quality as Haim et
+# al. do, by the SSIM of the nearest candidate found by normalised cross-correlation at
+# half resolution, which can only be lower: the table's last column gives that reading. Figure 11c is the backdoor scheme's
 # budget: the share of backdoored training samples against the trigger's ASR on unseen
 # test digits and the clean test accuracy.
 

@@ -492,6 +492,12 @@ def test_prior_table_sets_phase_2_beside_its_prior_free_control():
     table = study.prior_table(guard, before)
     assert table["above tau"].tolist() == [1, 2, 1]
     assert table["mean best SSIM"].tolist() == pytest.approx([0.4, 0.6, 0.4])
+    assert table["mean nearest SSIM (Haim)"].isna().all()  # not computed: no number made up
+    quality = {**before, "phase1_quality": torch.tensor([0.1, 0.2, 0.3]),
+               "phase2_quality": torch.tensor([0.3, 0.3, 0.0])}
+    nearest = study.prior_table(guard, quality)["mean nearest SSIM (Haim)"].tolist()
+    assert nearest[0] == pytest.approx(0.2) and nearest[2] == pytest.approx(0.2)
+    assert math.isnan(nearest[1])  # the control has no nearest-candidate reading
 
 
 class FirstPixelSaysClass3(torch.nn.Module):
