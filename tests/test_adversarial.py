@@ -988,3 +988,16 @@ def test_table2_rows_are_the_papers_no_vss_rows():
         for offset, density in enumerate(("dense", "sparse")):
             printed = [*row[offset:10:2], row[10]]
             assert [TABLE2[dataset][density]["no_vss"][k] for k in _TABLE1_KEYS] == printed
+
+
+def test_a_diverged_models_attack_columns_are_nan_not_an_error(mnist):
+    # a model whose outputs are not finite (a diverged game at a dry run's scale) scores
+    # NaN everywhere, the metric attacks included, instead of stopping the run in the SVC
+    class Diverged(nn.Module):
+        def forward(self, x):
+            return torch.full((len(x), 10), float("nan"))
+
+    split = make_split(mnist, random_fraction=0.1, val_fraction=0.1, seed=0)
+    with pytest.warns(RuntimeWarning, match="not finite"):
+        row = study.score(Diverged(), mnist, split, seed=0)
+    assert all(math.isnan(row[c]) for c in (*study.METRIC_COLUMNS, "UA", "MIA", "RA", "TA"))

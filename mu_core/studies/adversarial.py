@@ -22,6 +22,7 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+import torch
 
 from .. import data as datasets
 from .. import plots, regime
@@ -164,9 +165,11 @@ def score(model, data: ImageData, split: Split, seed: int, *, signal: bool = Fal
     row = scores_from_predictions(forget, retain, test, seed=seed)
     row["TA_forgotten"] = accuracy_on(model, data, forgotten_test)
     row[FORGET_SIZE] = len(split.forget)
+    # a diverged model's scores are NaN (`scores_from_predictions`), its attacks' too
+    finite = all(torch.isfinite(probs).all() for probs, _ in (forget, retain, test))
     for feature, column in zip(MIA_FEATURES, METRIC_COLUMNS):
-        row[column] = mia_efficacy_from_predictions(retain, test, forget, feature=feature,
-                                                    seed=seed)
+        row[column] = mia_efficacy_from_predictions(
+            retain, test, forget, feature=feature, seed=seed) if finite else math.nan
     if signal:
         row.update(membership_signal(forget, predictions_on(
             model, data, same_class_test(data, split))))
