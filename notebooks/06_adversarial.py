@@ -321,7 +321,8 @@ auc.round(3)
 #   trailing the weights); its RA and TA fall below retraining's on some seeds.
 # * **V_ss**: with the paper's small `beta` the ablation's differences can be within the
 #   seeds' spread, which makes the claim inconclusive, not failed. Its run-time cost is
-#   small beside a game step, and run times vary with the machine.
+#   small beside a game step (the ablation does not compute V_ss, so the difference is
+#   V_ss's own), and run times vary with the machine.
 # * **The metric attacks** of Figure 2 are the paper's four, but two of them repeat
 #   Table 1: the correctness attack's SVC, trained on one bit, calls a forget sample a
 #   non-member when the model misclassifies it, so its MIA-efficacy is UA (unless the SVC

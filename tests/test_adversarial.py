@@ -313,6 +313,27 @@ def test_the_defender_steps_down_the_gradient_of_eq3(mnist, batch_norm, alpha, b
     assert (delta - retain_only).abs().max() > 1e-3
 
 
+def test_the_ablation_without_vss_does_not_compute_it(mnist, monkeypatch):
+    # Table 2 times the game without V_ss: with beta = 0 the step must not compute V_ss
+    # (multiplied by zero it changes no weight, but it costs its run time and the claim
+    # that V_ss costs run time would compare a game with itself)
+    from mu_core.unlearn import adversarial as method
+
+    calls = []
+    original = method.barlow_twins_loss
+    monkeypatch.setattr(method, "barlow_twins_loss",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    batch = _game_batch(mnist)
+    record = defender_step(_batch_norm_net(), new_attacker(10, seed=0),
+                           torch.optim.SGD(_batch_norm_net().parameters(), lr=1.0), mnist,
+                           batch, torch.Generator().manual_seed(7), alpha=10.0, beta=0.0,
+                           redundancy_weight=5e-3, game="minimax", samples=10,
+                           scale=NOISE_SCALE)
+    assert calls == [] and math.isnan(record["barlow_twins"])
+    _step_delta(_batch_norm_net(), mnist, batch, alpha=10.0, beta=0.5, batch_norm="batch")
+    assert calls == [1]
+
+
 def test_the_three_batch_norm_modes_step_differently(mnist):
     # the modes are not one computation under three names
     batch = _game_batch(mnist)
