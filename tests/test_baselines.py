@@ -782,7 +782,8 @@ def test_the_reference_table_reads_our_choices_from_the_registered_defaults():
     assert table.loc["wp", "our choice"] == "layers='conv'"
     assert table.loc["rl", "our choice"].startswith("labels='redrawn': drawn anew")
     assert table.loc["bu", "our choice"] == ("labels='neighbour', bound 0.1, recomputed per "
-                                             "batch; SGD at lr 0.002 for 3 epochs")
+                                             "batch; SGD with momentum 0.9, no weight decay, "
+                                             "at lr 0.002 for 3 epochs")
     assert table.loc["unsc", "our choice"] == ("energy 0.97, one basis per layer from 500 "
                                                "retain samples, SGD lr 0.02 with momentum "
                                                "0.9, no weight decay, 5 epochs")
@@ -1028,6 +1029,23 @@ def test_salun_redraws_forget_labels_like_its_reference_and_holds_the_unsalient_
     with pytest.raises(ConfigError, match="salun labels"):
         zoo.plan(data, {"random": {"random_fraction": 0.25}}, ["salun"], [0],
                  {"salun": {"labels": "fixed"}})
+
+
+def test_bu_steps_as_its_reference_table_row_says(mnist, monkeypatch):
+    # the row: SGD with momentum 0.9 and no weight decay, as Boundary-Unlearning-Code's
+    # boundary_shrink (torch.optim.SGD(..., lr=1e-5, momentum=0.9))
+    from mu_core import models
+    from mu_core.splits import make_split
+    from mu_core.unlearn import boundary
+
+    recipes = []
+    monkeypatch.setattr(boundary, "fit", lambda model, data, indices, recipe, **k:
+                        recipes.append(recipe))
+    split = make_split(mnist, forget_classes=[3], seed=0)
+    boundary.bu(models.create_for("mlp", mnist, seed=0, hidden=[8]), mnist, split)
+    (recipe,) = recipes
+    assert (recipe.optimizer, recipe.momentum, recipe.weight_decay) == ("sgd", 0.9, 0.0)
+    assert "momentum 0.9, no weight decay" in baselines.reference_table().loc["bu", "reference"]
 
 
 def test_the_reference_table_names_salun_and_its_labels():

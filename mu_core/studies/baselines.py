@@ -361,9 +361,10 @@ REFERENCE_CHOICES = (
      "wrong label per sample, drawn once"),
     ("bu", "bu", "Boundary-Unlearning-Code, SalUn: each batch labelled by the class the "
      "frozen original model gives its FGSM neighbour (bound 0.1, 8-bit pixels), even the "
-     "true one; plain SGD at lr 1e-5 for 10 epochs (hard-coded)",
-     "labels={labels!r}, bound {bound}, recomputed per batch; SGD at lr {lr} for {epochs} "
-     "epochs",
+     "true one; SGD with momentum 0.9, no weight decay, at lr 1e-5 for 10 epochs "
+     "(hard-coded)",
+     "labels={labels!r}, bound {bound}, recomputed per batch; SGD with momentum 0.9, no "
+     "weight decay, at lr {lr} for {epochs} epochs",
      "labels aligned; labels='wrong_neighbour' gives the former forced wrong label. The rate "
      "is a deliberate difference, not tuned here: the reference's was set for its CIFAR "
      "ResNet-18; ours is the method's default for the small CNN"),
