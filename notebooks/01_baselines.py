@@ -241,7 +241,9 @@ chapter.savefig(baselines.forget_accuracy_figure(per_class), "forget_accuracy_pe
 # ## The adversarial-unlearning paper's observations on these baselines
 #
 # Each statement is checked on our per-seed numbers; the verdicts are computed, not
-# written. They come from Table 1 and the text of its Section 4.3: in random forgetting FT,
+# written. They come from Table 1 and the text of its Section 4.3, on CIFAR-10 (their paper
+# column gives the CIFAR-10 cells whatever dataset runs: on CIFAR-100, FF, not FT, is the
+# farthest from retraining, and FF keeps its RA and TA): in random forgetting FT,
 # GA and IU forget less than retraining, the four baselines have a lower MIA-efficacy than
 # retraining, and FF's RA and TA fall well below retraining's; in whole-class forgetting FT
 # is the farthest from retraining; GA is the fastest of the paper's methods and every

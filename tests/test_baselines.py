@@ -288,7 +288,7 @@ def test_baselines_forget_less_than_retraining_reads_the_paired_interval_of_each
     assert claim.verdict == "held"
     assert claim.here.startswith("retrain UA - method UA (points): ft +5.00 [+5.00, +5.00], "
                                  "3 seeds, paired; ga +6.00 [+3.52, +8.48]")
-    assert claim.paper == "paper UA: retrain 5.80, ft 0.18, ga 0.00, iu 0.42"
+    assert claim.paper == "paper (CIFAR-10) UA: retrain 5.80, ft 0.18, ga 0.00, iu 0.42"
     # iu's paired differences straddle 0: the mean is lower, but not beyond the spread
     assert baselines.random_baselines_forget_less(
         runs([0.02, 0.09, 0.05])).verdict == "inconclusive"
@@ -309,7 +309,7 @@ def test_baselines_mia_below_retraining_needs_a_signal_on_the_trained_model():
                           iu={"MIA": 0.0149})
     claim = baselines.random_baselines_mia_below_retrain(_runs(random=paper))
     assert claim.verdict == "held" and "ff +4.00 [+1.52, +6.48]" in claim.here
-    assert claim.paper == ("paper MIA-efficacy: retrain 13.91, ft 1.70, ga 0.35, ff 10.24, "
+    assert claim.paper == ("paper (CIFAR-10) MIA-efficacy: retrain 13.91, ft 1.70, ga 0.35, ff 10.24, "
                            "iu 1.49")
     straddles = dict(paper, ff={"MIA": [0.16, 0.10, 0.12]})
     assert baselines.random_baselines_mia_below_retrain(
@@ -343,7 +343,7 @@ def test_ff_utility_gap_needs_both_gaps_beyond_five_points_over_the_seeds():
     claim = baselines.random_ff_utility_gap(runs([0.87, 0.86, 0.875]))
     assert claim.verdict == "held"
     assert claim.here.startswith("retrain - ff (points): RA +8.00 [+5.52, +10.48]")
-    assert claim.paper == "paper: retrain - ff = RA 6.91, TA 5.79 points"
+    assert claim.paper == "paper (CIFAR-10): retrain - ff = RA 6.91, TA 5.79 points"
     assert baselines.random_ff_utility_gap(runs([0.90, 0.85, 0.88])).verdict == "inconclusive"
     # a TA gap of 2 points on every seed (the RA gap alone would hold)
     assert baselines.random_ff_utility_gap(runs([0.923, 0.923, 0.923])).verdict == \
@@ -365,7 +365,7 @@ def test_ft_farthest_from_retraining_checks_the_ordering_against_the_seeds_sprea
     assert claim.verdict == "held"
     assert claim.here.startswith("disparity difference (points): ft - ga +18.75 [+15.64, "
                                  "+21.86]")
-    assert claim.paper == "paper disparity: ft 37.84, ga 6.00, ff 8.14, iu 14.27"
+    assert claim.paper == "paper (CIFAR-10) disparity: ft 37.84, ga 6.00, ff 8.14, iu 14.27"
     # ga's UA close to ft's on average but scattered: no ordering at this spread
     assert baselines.class_ft_farthest_from_retrain(
         runs([0.0, 0.4, 0.05])).verdict == "inconclusive"
@@ -393,7 +393,7 @@ def test_ga_fastest_reads_paired_run_times_in_both_settings():
     assert claim.verdict == "held"
     assert claim.here.startswith("run-time difference (s, measured in this run; varies with "
                                  "the machine): random retrain - ga +81.78 [+81.73, +81.83]")
-    assert claim.paper == ("paper (min): random retrain 82.15, ft 4.91, ga 0.37, ff 42.90, "
+    assert claim.paper == ("paper (CIFAR-10, min): random retrain 82.15, ft 4.91, ga 0.37, ff 42.90, "
                            "iu 4.93; class retrain 82.00, ft 4.88, ga 0.39, ff 42.70, iu 4.40")
     cached = baselines.ga_fastest(_timed(PAPER_TIMES, PAPER_TIMES, cached=True))
     assert "first build's seconds" in cached.here
