@@ -877,6 +877,9 @@ def test_table2_sets_the_papers_ablation_of_the_runs_dataset_beside_ours():
                        _row("random", "dense", study.ABLATION, UA=0.03))
     assert study.table2(summary, "cifar10").loc[("dense", study.ABLATION, "paper"), "UA"] == 3.03
     assert study.table2(summary, "cifar100").loc[("dense", study.ABLATION, "paper"), "UA"] == 9.79
+    # the paper's Table 2 prints retraining's row too (Table 1's)
+    assert study.table2(summary, "cifar100").loc[("dense", "retrain", "paper"), "UA"] == 24.75
+    assert study.table2(summary, "cifar10").loc[("dense", "retrain", "paper"), "MIA"] == 13.91
 
 
 @pytest.mark.parametrize("dataset, key", [("cifar100", "cifar100"), ("cifar10", "cifar10"),

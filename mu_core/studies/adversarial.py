@@ -302,15 +302,18 @@ def table1(summary: pd.DataFrame, setting: str, density: str,
 
 
 def table2(summary: pd.DataFrame, paper_dataset: str) -> pd.DataFrame:
-    """Table 2: the adversarial method with and without V_ss, random forgetting, beside the
-    paper's rows of `paper_dataset`, one block per density."""
+    """Table 2: retraining and the adversarial method with and without V_ss, random
+    forgetting, beside the paper's rows of `paper_dataset` (its retrain row included), one
+    block per density."""
     blocks = {}
     for density in DENSITIES:
         key = ("random", density)
         if key not in summary.index.droplevel("method"):
             continue
         ours = formatted(summary, key).reindex(["retrain", "adversarial", ABLATION]).dropna()
-        paper = _paper_columns(TABLE2[paper_dataset][density]).rename(index={"no_vss": ABLATION})
+        paper = _paper_columns({"retrain": TABLE1[paper_dataset]["random"][density]["retrain"],
+                                **TABLE2[paper_dataset][density]}).rename(
+            index={"no_vss": ABLATION})  # Table 2 repeats Table 1's retrain and ours rows
         blocks[density] = here_above_paper(ours, paper.reindex(ours.index))
     return pd.concat(blocks, names=["density"]) if blocks else pd.DataFrame()
 
