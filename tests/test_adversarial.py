@@ -392,6 +392,15 @@ def test_omp_prunes_exactly_the_share_asked_for_and_the_zeros_stay(mnist):
                                                      masks.values()))
 
 
+def test_omp_share_is_the_convolutions_share_of_the_weights():
+    # the cpu preset's CNN: convolutions 1x16x3x3 and 16x32x3x3, linear 512x128 and 128x10
+    # (biases and norms are never pruned); ResNet-18 keeps almost all in its convolutions
+    conv, linear = 144 + 4608, 512 * 128 + 128 * 10
+    assert study.omp_share({"architecture": "cnn", "dataset": "mnist5k"}) == pytest.approx(
+        conv / (conv + linear))
+    assert study.omp_share({"architecture": "resnet18", "dataset": "mnist5k"}) > 0.99
+
+
 def test_a_sparse_model_comes_back_from_the_cache_with_its_mask(mnist, cache_dir):
     from mu_core.zoo import sparse_model, trained_model
 

@@ -68,6 +68,20 @@ def quoted() -> dict:
             **baselines_quoted(), "flawless": f"{FLAWLESS:.0%}"}
 
 
+def omp_share(params: dict) -> float:
+    """The share of the network's convolution and linear weights that OMP prunes here (the
+    convolutions', as the reference's OMP: `zoo.sparse_model`): `sparsity` of them is the
+    model's overall sparsity only where the convolutions hold nearly all the weights, as
+    in the paper's ResNet-18; the cpu preset's small CNN keeps most of its weights in its
+    linear layers, which stay dense."""
+    from .. import models
+    from ..unlearn.pruning import prunable
+
+    model = models.create_for(params["architecture"], datasets.load(params["dataset"]), seed=0)
+    count = lambda layers: sum(w.numel() for w in prunable(model, layers).values())  # noqa: E731
+    return count("conv") / count("conv_linear")
+
+
 def forget_settings(random_fraction: float, forget_class: int, val_fraction: float,
                     train_size: int | None = None) -> dict:
     """Random forgetting and whole-class forgetting, each with a validation set D_v held out
