@@ -859,10 +859,13 @@ def test_run_passes_the_chapters_parameters_to_the_study(monkeypatch, cache_dir)
 def test_the_whole_class_table1_keeps_the_trained_row_beside_its_forgotten_class_accuracy():
     summary = _summary(_row("class", "dense", "trained", TA_forgotten=0.9),
                        _row("class", "dense", "retrain", UA=1.0, TA_forgotten=0.0),
-                       _row("class", "dense", "adversarial", UA=1.0, TA_forgotten=0.1))
+                       _row("class", "dense", "adversarial", UA=1.0, TA_forgotten=0.1),
+                       _row("class", "dense", "adversarial", seed=1, UA=1.0, TA_forgotten=0.3))
     table = study.table1(summary, "class", "dense", "cifar10")
-    assert table.loc[("trained", "here"), "TA forgotten class"] == "90.00"
-    assert table.loc[("adversarial", "here"), "TA forgotten class"] == "10.00"
+    assert table.loc[("trained", "here"), "TA forgotten class"] == "90.00\u00a0±\u00a00.00"
+    # mean ± std over the seeds, like every other column of ours
+    assert table.loc[("adversarial", "here"), "TA forgotten class"] == \
+        "20.00\u00a0±\u00a010.00"
     assert ("trained", "paper") not in table.index
 
 

@@ -40,7 +40,7 @@ from ..train import Recipe, resolve_device
 from ..unlearn.adversarial import CLASS_ALPHA_ITERATIONS
 from ..unlearn.adversarial import adversarial as adversarial_method
 from ..zoo import plan, unlearned_models
-from . import here_above_paper, named_numbers
+from . import here_above_paper, mean_std, named_numbers
 from .baselines import (FORGET_SIZE, SCORES, TRAINED, forgetting_table, formatted,
                         leakage_from_json, membership_signal, no_mia_signal, not_forgotten,
                         of_setting, paired, per_seed, run_time_label, runs_from_json,
@@ -311,7 +311,8 @@ def table1(summary: pd.DataFrame, setting: str, density: str,
     ours = formatted(summary, (setting, density)).drop(index=[ABLATION], errors="ignore")
     if setting == "class":
         key = of_setting(summary, (setting, density)).reindex(ours.index)
-        ours.insert(4, "TA forgotten class", [f"{100 * v:.2f}" for v in key["TA_forgotten_mean"]])
+        ours.insert(4, "TA forgotten class", mean_std(key["TA_forgotten_mean"],
+                                                      key["TA_forgotten_std"], 2, scale=100))
     return here_above_paper(ours, _paper_columns(TABLE1[paper_dataset][setting][density]))
 
 
