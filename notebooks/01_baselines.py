@@ -262,7 +262,9 @@ chapter.savefig(baselines.forget_accuracy_figure(per_class), "forget_accuracy_pe
 # * **not testable here**: something the statement presupposes failed on this run, and
 #   the row says what, with the measured number: a method it names did not run, or (for
 #   the MIA-efficacy statement) the confidence MIA has no signal on the trained model (the
-#   regime table above), so a lower MIA-efficacy would be a coin's verdict.
+#   regime table above), so a lower MIA-efficacy would be a coin's verdict, or (for FF's
+#   gap) FF did not forget (the table of which methods forgot): the paper's FF pays in RA
+#   and TA for forgetting as much as retraining, and an FF that forgot nothing paid nothing.
 #
 # A statement on several methods or settings holds only if every part holds, and does not
 # hold if any part does not. The run-time statements read the `seconds` column: a model

@@ -605,11 +605,14 @@ def random_baselines_mia_below_retrain(runs: pd.DataFrame) -> Claim:
 def random_ff_utility_gap(runs: pd.DataFrame) -> Claim:
     """Random forgetting: FF's RA and TA each fall more than FF_GAP_POINTS percentage points
     below retraining's (Section 4.3): retraining's minus FF's, paired over the seeds, above
-    FF_GAP_POINTS for both."""
+    FF_GAP_POINTS for both. Presupposes that FF forgot (`not_forgotten`): the paper's FF
+    "achieves significant scores" (UA near retraining's) and pays for it in RA and TA; an
+    FF whose noise left the forget set as it was pays nothing and says nothing of that
+    trade."""
     methods = ("retrain", "ff")
     paper = TABLE1_CIFAR10["random"]
     paper_gaps = [paper["retrain"][s] - paper["ff"][s] for s in ("RA", "TA")]
-    reason = missing(runs, ["random"], methods)
+    reason = missing(runs, ["random"], methods) or not_forgotten(runs, "random", "ff")
     return judge_each(
         "random_ff_utility_gap",
         f"Random forgetting: FF's RA and TA each fall more than {FF_GAP_POINTS:g} points "
