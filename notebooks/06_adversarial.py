@@ -104,7 +104,8 @@
 #   recover. On mnist5k that leaves whole-class forgetting varying from seed to seed: some
 #   seeds keep RA near retraining's, others lose a good part of it, in part because batch
 #   norm's running statistics (one retain batch of update per iteration) trail the weights
-#   the game moves fast; re-estimating them on D_r recovers much of the loss. We report
+#   the game moves fast (in our trials, not in this run, re-estimating them on D_r
+#   recovered much of the loss). We report
 #   this as it is: the paper does not re-estimate the statistics, so neither do we, and
 #   the preset's game length is set by time on 2 CPU cores, not to make a claim hold.
 # * **Scores** as in the paper's Section 4.1; in whole-class forgetting TA is read on the
