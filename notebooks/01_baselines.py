@@ -241,7 +241,9 @@ chapter.savefig(baselines.forget_accuracy_figure(per_class), "forget_accuracy_pe
 # ## The adversarial-unlearning paper's observations on these baselines
 #
 # Each statement is checked on our per-seed numbers; the verdicts are computed, not
-# written. They come from Table 1 and the text of its Section 4.3: in random forgetting FT,
+# written. They come from Table 1 and the text of its Section 4.3, on CIFAR-10 (their paper
+# column gives the CIFAR-10 cells whatever dataset runs: on CIFAR-100, FF, not FT, is the
+# farthest from retraining, and FF keeps its RA and TA): in random forgetting FT,
 # GA and IU forget less than retraining, the four baselines have a lower MIA-efficacy than
 # retraining, and FF's RA and TA fall well below retraining's; in whole-class forgetting FT
 # is the farthest from retraining; GA is the fastest of the paper's methods and every
@@ -260,7 +262,9 @@ chapter.savefig(baselines.forget_accuracy_figure(per_class), "forget_accuracy_pe
 # * **not testable here**: something the statement presupposes failed on this run, and
 #   the row says what, with the measured number: a method it names did not run, or (for
 #   the MIA-efficacy statement) the confidence MIA has no signal on the trained model (the
-#   regime table above), so a lower MIA-efficacy would be a coin's verdict.
+#   regime table above), so a lower MIA-efficacy would be a coin's verdict, or (for FF's
+#   gap) FF did not forget (the table of which methods forgot): the paper's FF pays in RA
+#   and TA for forgetting as much as retraining, and an FF that forgot nothing paid nothing.
 #
 # A statement on several methods or settings holds only if every part holds, and does not
 # hold if any part does not. The run-time statements read the `seconds` column: a model

@@ -222,12 +222,12 @@ mra.student_table(rows, results.trained, heterogeneous_seeds, student=student,
 # %%
 chapter.savefig(mra.per_class_figure(rows, "closed, other student", results.class_names,
                                      f"closed source, {heterogeneous_student} student"),
-                "fig4_per_class_closed_other_student")
+                "per_class_closed_other_student")
 
 # %%
 chapter.savefig(mra.per_class_figure(rows, "open, other student", results.class_names,
                                      f"open source, {heterogeneous_student} student"),
-                "fig6_per_class_open_other_student")
+                "per_class_open_other_student")
 
 # %% [markdown]
 # ## Table 4: ablation

@@ -41,7 +41,7 @@ from ..train import Recipe, resolve_device
 from ..unlearn.adversarial import CLASS_ALPHA_ITERATIONS
 from ..unlearn.adversarial import adversarial as adversarial_method
 from ..zoo import plan, unlearned_models
-from . import here_above_paper, named_numbers
+from . import here_above_paper, mean_std, named_numbers
 from .baselines import (FORGET_SIZE, SCORES, TRAINED, forgetting_table, formatted,
                         leakage_from_json, membership_signal, no_mia_signal, not_forgotten,
                         of_setting, paired, per_seed, run_time_label, runs_from_json,
@@ -67,6 +67,20 @@ def quoted() -> dict:
             "paper_class_retrain_ta": TABLE1["cifar10"]["class"]["dense"]["retrain"]["TA"],
             "paper_attacker_pretraining": SETTINGS["pretrain_iterations"],
             **baselines_quoted(), "flawless": f"{FLAWLESS:.0%}"}
+
+
+def omp_share(params: dict) -> float:
+    """The share of the network's convolution and linear weights that OMP prunes here (the
+    convolutions', as the reference's OMP: `zoo.sparse_model`): `sparsity` of them is the
+    model's overall sparsity only where the convolutions hold nearly all the weights, as
+    in the paper's ResNet-18; the cpu preset's small CNN keeps most of its weights in its
+    linear layers, which stay dense."""
+    from .. import models
+    from ..unlearn.pruning import prunable
+
+    model = models.create_for(params["architecture"], datasets.load(params["dataset"]), seed=0)
+    count = lambda layers: sum(w.numel() for w in prunable(model, layers).values())  # noqa: E731
+    return count("conv") / count("conv_linear")
 
 
 def forget_settings(random_fraction: float, forget_class: int, val_fraction: float,
@@ -300,20 +314,24 @@ def table1(summary: pd.DataFrame, setting: str, density: str,
     ours = formatted(summary, (setting, density)).drop(index=[ABLATION], errors="ignore")
     if setting == "class":
         key = of_setting(summary, (setting, density)).reindex(ours.index)
-        ours.insert(4, "TA forgotten class", [f"{100 * v:.2f}" for v in key["TA_forgotten_mean"]])
+        ours.insert(4, "TA forgotten class", mean_std(key["TA_forgotten_mean"],
+                                                      key["TA_forgotten_std"], 2, scale=100))
     return here_above_paper(ours, _paper_columns(TABLE1[paper_dataset][setting][density]))
 
 
 def table2(summary: pd.DataFrame, paper_dataset: str) -> pd.DataFrame:
-    """Table 2: the adversarial method with and without V_ss, random forgetting, beside the
-    paper's rows of `paper_dataset`, one block per density."""
+    """Table 2: retraining and the adversarial method with and without V_ss, random
+    forgetting, beside the paper's rows of `paper_dataset` (its retrain row included), one
+    block per density."""
     blocks = {}
     for density in DENSITIES:
         key = ("random", density)
         if key not in summary.index.droplevel("method"):
             continue
         ours = formatted(summary, key).reindex(["retrain", "adversarial", ABLATION]).dropna()
-        paper = _paper_columns(TABLE2[paper_dataset][density]).rename(index={"no_vss": ABLATION})
+        paper = _paper_columns({"retrain": TABLE1[paper_dataset]["random"][density]["retrain"],
+                                **TABLE2[paper_dataset][density]}).rename(
+            index={"no_vss": ABLATION})  # Table 2 repeats Table 1's retrain and ours rows
         blocks[density] = here_above_paper(ours, paper.reindex(ours.index))
     return pd.concat(blocks, names=["density"]) if blocks else pd.DataFrame()
 

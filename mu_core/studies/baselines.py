@@ -361,9 +361,10 @@ REFERENCE_CHOICES = (
      "wrong label per sample, drawn once"),
     ("bu", "bu", "Boundary-Unlearning-Code, SalUn: each batch labelled by the class the "
      "frozen original model gives its FGSM neighbour (bound 0.1, 8-bit pixels), even the "
-     "true one; plain SGD at lr 1e-5 for 10 epochs (hard-coded)",
-     "labels={labels!r}, bound {bound}, recomputed per batch; SGD at lr {lr} for {epochs} "
-     "epochs",
+     "true one; SGD with momentum 0.9, no weight decay, at lr 1e-5 for 10 epochs "
+     "(hard-coded)",
+     "labels={labels!r}, bound {bound}, recomputed per batch; SGD with momentum 0.9, no "
+     "weight decay, at lr {lr} for {epochs} epochs",
      "labels aligned; labels='wrong_neighbour' gives the former forced wrong label. The rate "
      "is a deliberate difference, not tuned here: the reference's was set for its CIFAR "
      "ResNet-18; ours is the method's default for the small CNN"),
@@ -561,6 +562,9 @@ def regime_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _paper(setting: str, methods, score: str) -> str:
+    """The paper's CIFAR-10 dense cells of `methods` (the claims are its CIFAR-10
+    observations: on CIFAR-100, FF, not FT, is farthest from retraining in whole-class
+    forgetting and FF keeps RA and TA in random forgetting), whatever dataset ran."""
     return ", ".join(f"{m} {TABLE1_CIFAR10[setting][m][score]:.2f}" for m in methods)
 
 
@@ -572,7 +576,7 @@ def random_baselines_forget_less(runs: pd.DataFrame) -> Claim:
     return judge_each(
         "random_baselines_forget_less_than_retrain",
         "Random forgetting: FT, GA and IU each forget less than retraining (a lower UA).",
-        "paper UA: " + _paper("random", methods, "UA"),
+        "paper (CIFAR-10) UA: " + _paper("random", methods, "UA"),
         {m: paired(runs, "random", "retrain", m, "UA") for m in methods[1:]}
         if not missing(runs, ["random"], methods) else {},
         label="retrain UA - method UA (points)", scale=100, digits=2,
@@ -591,7 +595,7 @@ def random_baselines_mia_below_retrain(runs: pd.DataFrame) -> Claim:
         "random_baselines_mia_below_retrain",
         "Random forgetting: FT, GA, FF and IU each have a lower MIA-efficacy than "
         "retraining (they are ineffective at forgetting).",
-        "paper MIA-efficacy: " + _paper("random", PAPER_METHODS, "MIA"),
+        "paper (CIFAR-10) MIA-efficacy: " + _paper("random", PAPER_METHODS, "MIA"),
         {m: paired(runs, "random", "retrain", m, "MIA") for m in PAPER_BASELINES}
         if not any(reasons) else {},
         label="retrain MIA-efficacy - method's (points)", scale=100, digits=2,
@@ -601,16 +605,19 @@ def random_baselines_mia_below_retrain(runs: pd.DataFrame) -> Claim:
 def random_ff_utility_gap(runs: pd.DataFrame) -> Claim:
     """Random forgetting: FF's RA and TA each fall more than FF_GAP_POINTS percentage points
     below retraining's (Section 4.3): retraining's minus FF's, paired over the seeds, above
-    FF_GAP_POINTS for both."""
+    FF_GAP_POINTS for both. Presupposes that FF forgot (`not_forgotten`): the paper's FF
+    "achieves significant scores" (UA near retraining's) and pays for it in RA and TA; an
+    FF whose noise left the forget set as it was pays nothing and says nothing of that
+    trade."""
     methods = ("retrain", "ff")
     paper = TABLE1_CIFAR10["random"]
     paper_gaps = [paper["retrain"][s] - paper["ff"][s] for s in ("RA", "TA")]
-    reason = missing(runs, ["random"], methods)
+    reason = missing(runs, ["random"], methods) or not_forgotten(runs, "random", "ff")
     return judge_each(
         "random_ff_utility_gap",
         f"Random forgetting: FF's RA and TA each fall more than {FF_GAP_POINTS:g} points "
         "below retraining's.",
-        f"paper: retrain - ff = RA {paper_gaps[0]:.2f}, TA {paper_gaps[1]:.2f} points",
+        f"paper (CIFAR-10): retrain - ff = RA {paper_gaps[0]:.2f}, TA {paper_gaps[1]:.2f} points",
         {s: paired(runs, "random", "retrain", "ff", s) for s in ("RA", "TA")}
         if not reason else {},
         label="retrain - ff (points)", boundary=FF_GAP_POINTS / 100, scale=100, digits=2,
@@ -627,7 +634,7 @@ def class_ft_farthest_from_retrain(runs: pd.DataFrame) -> Claim:
         "class_ft_farthest_from_retrain",
         "Whole-class forgetting: FT is the farthest from retraining of FT, GA, FF and IU "
         "(the largest average disparity).",
-        "paper disparity: " + _paper("class", PAPER_BASELINES, "disparity"),
+        "paper (CIFAR-10) disparity: " + _paper("class", PAPER_BASELINES, "disparity"),
         {f"ft - {m}": paired(runs, "class", "ft", m, "disparity") for m in ("ga", "ff", "iu")}
         if not reason else {},
         label="disparity difference (points)", scale=100, digits=2, unmet_reasons=[reason])
@@ -654,7 +661,7 @@ def _run_time_claim(runs: pd.DataFrame, claim_id: str, claim: str, pairs, docs="
     reason = missing(runs, RUN_TIME_SETTINGS, PAPER_METHODS)
     effects = {f"{s} {slow} - {fast}": paired(runs, s, slow, fast, "seconds")
                for s in RUN_TIME_SETTINGS for slow, fast in pairs} if not reason else {}
-    paper = "paper (min): " + "; ".join(f"{s} " + _paper(s, PAPER_METHODS, "minutes")
+    paper = "paper (CIFAR-10, min): " + "; ".join(f"{s} " + _paper(s, PAPER_METHODS, "minutes")
                                         for s in RUN_TIME_SETTINGS)
     return judge_each(claim_id, claim, paper, effects, label=run_time_label(runs, PAPER_METHODS),
                       digits=2, unmet_reasons=[reason])
