@@ -1217,8 +1217,8 @@ class _FixedBeta:
 
     def sample(self, shape):
         n = shape[0]
-        values = torch.linspace(0.2, 0.8, n) if self.alpha == 0.2 else torch.full((n,), 0.3)
-        return values.view(shape)
+        low, high = (0.2, 0.8) if self.alpha == 0.2 else (0.3, 0.6)  # beta_x, beta_y
+        return torch.linspace(low, high, n).view(shape)
 
 
 @pytest.mark.parametrize("warmup", [True, False])
@@ -1226,7 +1226,7 @@ def test_distillation_mixes_each_image_and_targets_the_teacher_alone_in_the_warm
         mnist, monkeypatch, warmup):
     from mu_core.attacks import mra as attack
 
-    monkeypatch.setattr(torch.distributions, "Beta", _FixedBeta)  # beta_x per image; beta_y 0.3
+    monkeypatch.setattr(torch.distributions, "Beta", _FixedBeta)  # known draws, one per image
     losses = []
     monkeypatch.setattr(attack, "_step", lambda optimizer, loss: losses.append(loss.item()))
     teacher = _Recorder(models.create_for("mlp", mnist, seed=0, hidden=[8]))
@@ -1248,7 +1248,8 @@ def test_distillation_mixes_each_image_and_targets_the_teacher_alone_in_the_warm
         # Eqs. 3-4: beta_y = 1 (the teacher alone) in the first epoch of a warm-up round
         teacher_probs = teacher.outputs[epoch].softmax(1)
         logits = student.outputs[epoch]
-        beta_y = 1.0 if warmup and epoch == 0 else 0.3
+        beta_y = (torch.ones(8, 1) if warmup and epoch == 0
+                  else torch.linspace(0.3, 0.6, 8).view(8, 1))  # one per image
         target = beta_y * teacher_probs + (1 - beta_y) * logits.softmax(1)
         expected = -(target * logits.log_softmax(1)).sum(1).mean().item()
         assert losses[epoch] == pytest.approx(expected, rel=1e-5)
