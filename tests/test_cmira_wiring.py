@@ -59,3 +59,4 @@ def test_p_plus_u_trains_the_attack_model_only(mnist, monkeypatch):
                                    mnist.train[:40], config, seed=0)
     assert [call["model"] is attack for call in calls] == [True, True]  # one fit a round
     assert result.unlearned is unlearned
+
