@@ -330,10 +330,13 @@ def embedding_grid(panels: dict[str, dict[str, np.ndarray]], labels: np.ndarray,
 
 
 def box_panels(frame: "pd.DataFrame", values: Sequence[str], by: Sequence[str], *,
-               symlog: float | None = None):
+               symlog: float | None = None, counts: bool = False,
+               reference: tuple[float, str] | None = None):
     """Box plots of each value column (rows of the figure) grouped by each column of `by`
     (columns of the figure), e.g. R_R and A_R by dataset, method and backbone. `symlog`
-    makes the y axes symmetric-logarithmic, linear within +-symlog (for heavy tails)."""
+    makes the y axes symmetric-logarithmic, linear within +-symlog (for heavy tails);
+    `counts` puts each box's number of values under its name; `reference` (value, label)
+    draws a dashed line across every panel."""
     fig, axes = plt.subplots(len(values), len(by), squeeze=False,
                              figsize=(3.0 * len(by), 2.4 * len(values)))
     for r, value in enumerate(values):
@@ -341,7 +344,12 @@ def box_panels(frame: "pd.DataFrame", values: Sequence[str], by: Sequence[str], 
             names = list(dict.fromkeys(frame[group]))
             samples = [frame.loc[frame[group] == n, value].to_numpy(dtype=float) for n in names]
             samples = [s[np.isfinite(s)] for s in samples]
-            axes[r, c].boxplot(samples, tick_labels=names)
+            labels = [f"{n}\n(n={len(s)})" for n, s in zip(names, samples)] if counts else names
+            axes[r, c].boxplot(samples, tick_labels=labels)
+            if reference is not None:
+                axes[r, c].axhline(reference[0], color="grey", linestyle="--", linewidth=1,
+                                   label=reference[1])
+                axes[r, c].legend(frameon=False, fontsize=7)
             if symlog:
                 axes[r, c].set_yscale("symlog", linthresh=symlog)
             axes[r, c].tick_params(labelsize=7)

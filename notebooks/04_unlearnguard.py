@@ -227,7 +227,7 @@ display(chapter.savefig(guard.robustness_figure(study, results.robustness),
 pd.DataFrame(results.robustness).T.round(3)
 
 # %%
-chapter.savefig(guard.robustness_pairs_figure(study, before, results.robust_scores),
+chapter.savefig(guard.robustness_pairs_figure(study, results.robust_scores),
                 "fig10_robust_samples")
 
 # %% [markdown]

@@ -1018,3 +1018,40 @@ def test_the_papers_counts_are_its_texts():
                      text)
     assert "255 of 500" in CLAIMS["verification_range"] and "44%" in \
         CLAIMS["backdoor_costs_accuracy"]
+
+
+def test_figure_12_shows_another_reconstruction_for_each_level():
+    # levels 0.2 and 0.15 are both closest to 0.18: the second takes the next closest
+    values = torch.tensor([0.18, 0.9, 0.12, 0.3])
+    assert study.distinct_closest(values, [0.3, 0.2, 0.15]).tolist() == [3, 0, 2]
+    assert study.distinct_closest(values[:2], [0.3, 0.2, 0.15]).tolist() == [0, 1]
+
+
+def test_box_panels_count_each_box_and_draw_the_reference_line():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from mu_core import plots
+
+    frame = pd.DataFrame({"model": ["a", "a", "b", "c"], "SSIM": [0.1, 0.2, 0.3, math.nan]})
+    fig = plots.box_panels(frame, ["SSIM"], ["model"], counts=True, reference=(0.25, "tau"))
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == ["a\n(n=2)", "b\n(n=1)", "c\n(n=0)"]
+    assert [line.get_ydata()[0] for line in fig.axes[0].lines
+            if line.get_label() == "tau"] == [0.25]
+
+
+def test_figure_10_shows_the_reconstruction_the_robustness_table_reads(monkeypatch):
+    # the table scores the unchanged model by its independent reconstruction ("trained" of
+    # robustness: another seed); Figure 10's first row must show that one, not `before`
+    shown = {}
+    monkeypatch.setattr(study.experiment, "sample_columns", lambda s: (None, []))
+    monkeypatch.setattr(study.experiment, "reconstruction_pairs",
+                        lambda s, columns, captions, rows: shown.update(rows))
+    scores = {name: {"name": name} for name in
+              ("trained", "pruned", "fine-tuned", "unlearned + fine-tuned")}
+    study.robustness_pairs_figure(None, scores)
+    assert shown["trained"] is scores["trained"]
+    assert shown["unl.+tuned"] is scores["unlearned + fine-tuned"]

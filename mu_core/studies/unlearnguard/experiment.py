@@ -695,10 +695,12 @@ def robustness(study: Study, models: Models, before: dict, again: dict,
     return rows, {**scores_of, **{name: recovered[name] for name in also or {}}}
 
 
-def robustness_pairs_figure(study: Study, before: dict, robust_scores: dict):
+def robustness_pairs_figure(study: Study, robust_scores: dict):
     """Figure 10: the `sample_columns` and their most similar reconstruction after training
-    (10b), pruning (10c), fine-tuning (10d) and unlearning then fine-tuning (10e)."""
-    rows = {"trained": before, "pruned": robust_scores["pruned"],
+    (10b), pruning (10c), fine-tuning (10d) and unlearning then fine-tuning (10e). The
+    trained model's row is its independent reconstruction ("trained" of `robustness`), the
+    one the robustness table reads, not the pre-verification one."""
+    rows = {"trained": robust_scores["trained"], "pruned": robust_scores["pruned"],
             "tuned": robust_scores["fine-tuned"],
             "unl.+tuned": robust_scores["unlearned + fine-tuned"]}
     return reconstruction_pairs(study, *sample_columns(study), rows)
@@ -829,15 +831,28 @@ def budget_summary(budget: dict, verified: int, verifications: int) -> str:
 
 def ssim_levels_figure(study: Study, before: dict):
     """Figure 12: for each SSIM level, the reconstruction whose SSIM to its nearest training
-    sample is closest to the level, under that training sample."""
+    sample is closest to the level, under that training sample; each level shows another
+    reconstruction (two close levels would otherwise show the same one)."""
     levels = study.settings.ssim_levels
     candidate_ssim, nearest = nearest_training(before["candidates"], study.provider.images)
-    picked = torch.stack([torch.argmin((candidate_ssim - level).abs()) for level in levels])
+    picked = distinct_closest(candidate_ssim, levels)
     return plots.image_grid(
         torch.cat([study.provider.images[nearest[picked]],
                    minmax_scale(before["candidates"][picked])]),
         [f"level {level}" for level in levels]
         + [f"SSIM {candidate_ssim[i]:.2f}" for i in picked], columns=len(picked))
+
+
+def distinct_closest(values: Tensor, levels) -> Tensor:
+    """For each level in turn, the position of the value closest to it among those not
+    picked for an earlier level (as many values as levels at most)."""
+    free = torch.ones(len(values), dtype=torch.bool)
+    picked = []
+    for level in levels[:len(values)]:
+        distance = torch.where(free, (values - level).abs(), torch.tensor(math.inf))
+        picked.append(int(torch.argmin(distance)))
+        free[picked[-1]] = False
+    return torch.tensor(picked, dtype=torch.long)
 
 
 # --- relabel fine-tuning (Figures 13-14) ----------------------------------------------------
@@ -889,7 +904,8 @@ def relabel_figure(study: Study, trained: nn.Module, scores_by_model: dict):
                           for name, scores in scores_by_model.items()
                           for v in class_candidates_ssim(study, trained, scores).tolist()
                           or [math.nan]])
-    return plots.box_panels(frame, ["SSIM"], ["model"])
+    return plots.box_panels(frame, ["SSIM"], ["model"], counts=True,
+                            reference=(study.tau, "tau"))
 
 
 def relabel_pairs_figure(study: Study, relabel_scores: dict):
