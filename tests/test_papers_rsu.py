@@ -255,7 +255,8 @@ def test_training_details():
 
 def test_claims_are_snake_case_sentences():
     expected = {"mi_high_forgotten_more", "mi_high_larger_mia_gap", "mia_high_forgotten_more",
-                "mia_high_larger_mia_gap", "mi_high_higher_asr", "high_more_entropy",
+                "mia_high_larger_mia_gap", "mi_high_higher_asr", "mi_high_are_mia_high",
+                "high_more_entropy",
                 "high_in_tail", "high_relearn_longer", "loss_correlates_with_asr",
                 "rsu_improves_class", "rsu_improves_random", "rsu_gain_larger_for_class",
                 "rsu_beats_original_and_reverse"}

@@ -1017,7 +1017,9 @@ def _tables():
     leakage = Leakage(train_accuracy=1.0, test_accuracy=0.9, auc=SIGNAL, tpr_at_1pct_fpr=0.07,
                       shadow_auc=math.nan, shadow_tpr_at_1pct_fpr=0.05, shadow_count=8,
                       pool_size=120)
-    return dict(leakage=leakage, forget_sets={"mi_high": [3, 1], "low": [7, 9]},
+    # MI High all within MIA High: 10 of 10 shared, against a chance share of 10 / 60
+    return dict(leakage=leakage, forget_sets={"mi_high": list(range(10)),
+                                              "mia_high": list(range(10)), "low": [7, 9]},
                 risk_profile=profile, logit_distribution=distribution,
                 loss_intervals=intervals, loss_asr_spearman=math.nan)
 
@@ -1073,7 +1075,8 @@ def test_results_json_keeps_the_keys_the_chapters_readers_read():
 # The chapter's smoke run (tests/test_chapters.py calls this)
 
 EXPECTED_IDS = ["mi_high_forgotten_more", "mi_high_larger_mia_gap", "mia_high_forgotten_more",
-                "mia_high_larger_mia_gap", "mi_high_higher_asr", "high_more_entropy",
+                "mia_high_larger_mia_gap", "mi_high_higher_asr", "mi_high_are_mia_high",
+                "high_more_entropy",
                 "high_in_tail", "high_relearn_longer", "loss_correlates_with_asr",
                 "rsu_improves_class", "rsu_closer_to_retrain_class", "rsu_improves_random",
                 "rsu_gain_larger_for_class", "rsu_beats_original_and_reverse",
@@ -1116,3 +1119,27 @@ def check_smoke_results(results, out):
         expected = np.prod([1 - abs(getattr(row, k) - ref[k]) for k in ("forget", "retain",
                                                                           "val")])
         assert row.tow == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("shared, verdict", [
+    (20, "held"),  # 20 of 50 MI High in MIA High: Wilson [0.28, 0.54], above 0.10
+    (5, "inconclusive"),  # 5 of 50 is chance itself
+    (1, "inconclusive"),  # 1 of 50 (the cpu run's): [0.004, 0.105] still reaches 0.10
+])
+def test_overlap_claim_reads_the_shared_share_against_chance(shared, verdict):
+    # 500 training samples, MIA High the 50 of highest ASR: chance is 50 / 500 = 0.10
+    mi_high = list(range(shared)) + list(range(100, 150 - shared))
+    sets = {"mi_high": mi_high, "mia_high": list(range(50)), "low": list(range(400, 450))}
+    claim = rsu.overlap_claim(_results(forget_sets=sets, asr=[0.5] * 500))
+    assert claim.verdict == verdict, claim.here
+    assert "(chance 0.10)" in claim.here
+
+
+def test_overlap_claim_below_chance_does_not_hold_and_needs_a_signal():
+    # 0 of 200 shared against a chance share of 0.5: wholly below it
+    sets = {"mi_high": list(range(200, 400)), "mia_high": list(range(200))}
+    assert rsu.overlap_claim(_results(forget_sets=sets, asr=[0.5] * 400)).verdict == \
+        "did not hold"
+    blind = rsu.overlap_claim(_results(forget_sets=sets, asr=[0.5] * 400, lira_auc=NO_SIGNAL))
+    assert blind.verdict == "not testable here"
+    assert rsu.overlap_claim(_results()).verdict == "not testable here"  # no sets recorded

@@ -351,6 +351,9 @@ CLAIMS = {
         "samples that are vulnerable to model inversion attacks exhibit higher ASR scores, "
         "indicating that they are more susceptible to membership inference attacks than "
         "random samples (Features of easy-to-attack samples, Fig. 2a)",
+    "mi_high_are_mia_high":
+        "samples more susceptible to model inversion attacks are identical to those with high "
+        "membership inference attack rate (Introduction, contributions)",
     "high_more_entropy":
         "random samples (MI Low) are usually the least informative, while easy-to-attack "
         "(MI High) examples are more informative, by calculating entropy values (Fig. 2b; "

@@ -35,7 +35,8 @@ def claims(results: Results) -> list[Claim]:
     """Every claim of the RSU chapter, in its order (the same ids whatever ran)."""
     return [risk_claim(results, "mi", "forget"), risk_claim(results, "mi", "mia_gap"),
             risk_claim(results, "mia", "forget"), risk_claim(results, "mia", "mia_gap"),
-            asr_claim(results), entropy_claim(results), tail_claim(results),
+            asr_claim(results), overlap_claim(results), entropy_claim(results),
+            tail_claim(results),
             relearn_claim(results), correlation_claim(results),
             improvement_claim(results), tow_claim(results, "class"),
             tow_claim(results, "random"), class_vs_random_claim(results),
@@ -170,6 +171,23 @@ def asr_claim(results: Results) -> Claim:
         "MI High": part(bootstrap_difference(high, low, "mean", seed=BOOTSTRAP_SEED))}
     return _judge("mi_high_higher_asr", "paper: Fig. 2a (a plot, no numbers)",
                   "mean ASR, High minus Low", parts, [_lira_reason(results)])
+
+
+def overlap_claim(results: Results) -> Claim:
+    """Introduction: the samples easiest to invert "are identical to" those of highest ASR.
+    Read as the testable part: the MI High set shares more samples with the MIA High set
+    than chance would (the MIA High share of the training samples), the shared share with
+    its Wilson interval above that share. Identity itself (a share of one) is far beyond
+    what the paper's own Fig. 2a shows. Needs LiRA's signal, as every ASR reading."""
+    sets = {name: [int(i) for i in indices] for name, indices in results.forget_sets.items()}
+    parts = {}
+    if {"mi_high", "mia_high"} <= set(sets) and len(results.asr) and len(sets["mi_high"]):
+        shared = len(set(sets["mi_high"]) & set(sets["mia_high"]))
+        chance = len(sets["mia_high"]) / len(results.asr)
+        parts[f"shared with MIA High (chance {chance:.2f})"] = part(
+            wilson(shared, len(sets["mi_high"]), unit="MI High samples"), chance)
+    return _judge("mi_high_are_mia_high", "paper: its Introduction (no number)",
+                  "share of MI High in MIA High", parts, [_lira_reason(results)])
 
 
 def entropy_claim(results: Results) -> Claim:
