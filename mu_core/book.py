@@ -430,7 +430,8 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
         if dry_run:
             _add_estimate(work / f"{chapter.slug}.results.json", work / "ledger.jsonl", seeds,
                           ratios)
-        nbformat.write(collapse_parameters(nbformat.read(executed, as_version=4)), executed)
+        notebook = collapse_parameters(nbformat.read(executed, as_version=4))
+        nbformat.write(add_preset_note(notebook, preset, dry_run), executed)
         return _publish(work, out, chapter.slug)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -689,6 +690,54 @@ def _half_published(out: Path, slug: str) -> str | None:
     return None
 
 
+def published_preset(out: Path, slug: str) -> str | None:
+    """The preset the published run of `slug` in `out` ran at (its provenance: 'unknown'
+    where it names none), or None when `slug` has no readable results JSON there."""
+    try:
+        document = json.loads((out / f"{slug}.results.json").read_text())
+    except (OSError, ValueError):
+        return None
+    provenance = document.get("provenance") if isinstance(document, dict) else None
+    preset = provenance.get("preset") if isinstance(provenance, dict) else None
+    return preset if isinstance(preset, str) else "unknown"
+
+
+def mixed_presets(out: Path, slugs) -> str | None:
+    """A sentence naming the presets of a book whose chapters ran at more than one (the
+    chapters of the less common ones by name), or None when they share one."""
+    by_preset: dict[str, list[str]] = {}
+    for slug in slugs:
+        preset = published_preset(out, slug)
+        if preset is not None:
+            by_preset.setdefault(preset, []).append(slug)
+    if len(by_preset) < 2:
+        return None
+    ranked = sorted(by_preset.items(), key=lambda item: -len(item[1]))
+    most, rest = ranked[0], ranked[1:]
+    return (f"most chapters ran at the {most[0]!r} preset but "
+            + "; ".join(f"{', '.join(slugs)} at {preset!r}" for preset, slugs in rest))
+
+
+PRESET_NOTE_TAG = "mu-book-preset"  # the markdown cell that names a page's preset
+
+
+def add_preset_note(notebook, preset: str, dry_run: bool = False):
+    """Put a short line naming the run's preset right under the page's title (the first
+    markdown cell), so a reader sees at which scale the page's numbers were made."""
+    import nbformat
+
+    kind = " (a dry run: synthetic data, cut budgets)" if dry_run else ""
+    text = (f"*This page was run with the `{preset}` preset{kind}; its parameters and "
+            "provenance are at the end of the page.*")
+    cells = [c for c in notebook.cells if PRESET_NOTE_TAG not in c.metadata.get("tags", [])]
+    note = nbformat.v4.new_markdown_cell(text)
+    note.metadata["tags"] = [PRESET_NOTE_TAG]
+    first = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), -1)
+    cells.insert(first + 1, note)
+    notebook.cells = cells
+    return notebook
+
+
 def _is_dry_run(results: Path) -> bool:
     try:
         return bool(json.loads(results.read_text()).get("provenance", {}).get("dry_run"))
@@ -770,16 +819,33 @@ def build_html(root: Path) -> Path:
     remove_stale_runs(built, STAGING)
     staging = Path(tempfile.mkdtemp(dir=built, prefix=f"{STAGING}{os.getpid()}-"))
     try:
-        _jupyter_book(root, staging)
+        _jupyter_book(root, staging, _build_config(root, staging))
         return _swap_in(staging / "_build" / "html", built / "html") / "index.html"
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _jupyter_book(root: Path, output: Path) -> None:
+# Never pages of the book: published run folders (the pages are links into them) and the
+# private folders of runs in progress.
+PRIVATE_PATTERNS = [f"**/{RUNS}", f"**/{RUNS}/**", f"**/{RUNNING}*", f"**/{RUNNING}*/**"]
+
+
+def _build_config(root: Path, folder: Path) -> Path:
+    """The project's _config.yml with `PRIVATE_PATTERNS` added to its exclude_patterns,
+    written into `folder` (Sphinx would otherwise read the run folders' notebooks as
+    pages outside the table of contents, a warning the build turns into an error)."""
+    config = yaml.safe_load((root / "_config.yml").read_text()) or {}
+    excluded = list(config.get("exclude_patterns") or [])
+    config["exclude_patterns"] = excluded + [p for p in PRIVATE_PATTERNS if p not in excluded]
+    path = folder / "_config.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def _jupyter_book(root: Path, output: Path, config: Path) -> None:
     executable = Path(sys.executable).parent / "jupyter-book"
     command = [str(executable) if executable.exists() else shutil.which("jupyter-book") or
-               "jupyter-book", "build", str(root / BOOK_DIR), "--config", str(root / "_config.yml"),
+               "jupyter-book", "build", str(root / BOOK_DIR), "--config", str(config),
                "--toc", str(root / "_toc.yml"), "--path-output", str(output),
                "--warningiserror", "--keep-going", "--all"]
     completed = subprocess.run(command, cwd=root, capture_output=True, text=True)

@@ -189,3 +189,43 @@ def test_a_successful_build_replaces_the_html_book(project, monkeypatch):
     assert book.build_html(project) == html / "index.html"
     assert sorted(p.name for p in html.iterdir()) == ["index.html"]
     assert sorted(p.name for p in (project / "_build").iterdir()) == ["html"]
+
+
+# --- runs at another preset (issue 35, item 2) ---------------------------------------------
+
+def _results(out: Path, slug: str, preset: str | None) -> None:
+    provenance = {} if preset is None else {"preset": preset}
+    (out / f"{slug}.results.json").write_text(json.dumps({"provenance": provenance}))
+
+
+def test_a_book_of_mixed_presets_is_named_chapter_by_chapter(tmp_path):
+    for slug, preset in (("a", "cpu"), ("b", "cpu"), ("c", "smoke")):
+        _results(tmp_path, slug, preset)
+    assert book.mixed_presets(tmp_path, ["a", "b"]) is None
+    assert book.mixed_presets(tmp_path, ["a", "b", "c", "never_run"]) == (
+        "most chapters ran at the 'cpu' preset but c at 'smoke'")
+
+
+def test_a_quick_run_at_another_preset_does_not_enter_the_book_silently(project, capsys):
+    """Chapter 00 run at `smoke` beside a chapter of the `cpu` preset: the run says so, the
+    build refuses the book unless told, and the page names its preset under its title."""
+    from mu_core.cli import main
+
+    toc = project / "_toc.yml"
+    toc.write_text(toc.read_text().rstrip() + "\n      - file: notebooks/01_demo\n")
+    (project / "notebooks" / "01_demo.py").write_text("# %% [markdown]\n# # Other\n")
+    out = book.output_dir(project)
+    out.mkdir(parents=True)
+    work = _work(out / ".work", "cpu run")
+    (work / f"{SLUG}.results.json").write_text(json.dumps(
+        {"chapter": SLUG, "run": "cpu run", "provenance": {"preset": "cpu"}, "results": {}}))
+    book._publish(work, out, SLUG)
+    assert main(["--root", str(project), "run", "00", "--preset", "smoke"]) == 0
+    assert "mu-book: note: the book now holds chapters of different presets" in \
+        capsys.readouterr().err
+    notebook = nbformat.read(out / "00_demo.ipynb", as_version=4)
+    assert "run with the `smoke` preset" in notebook.cells[1].source
+    assert notebook.cells[0].source.startswith("# A demo chapter")
+    assert main(["--root", str(project), "build", "--no-run"]) == 2
+    error = capsys.readouterr().err
+    assert "ran at different presets" in error and "--mixed-presets" in error
