@@ -286,30 +286,27 @@ def check_parameters(defaults: dict, given: dict, origin: str) -> dict:
             raise ConfigError(f"parameter {name} in {origin} gives {twice!r} twice; each "
                               f"of its values runs once, so list it once.")
         checked[name] = _coerce(name, defaults[name], value, origin)
-    if "device" in checked:
-        _check_device(checked["device"], origin)
     return checked
 
 
-def _check_device(device, origin: str) -> None:
-    """Refuse, before the kernel starts, a device this machine does not have, by its name
-    as given ('cuda:7')."""
+def check_device(device) -> None:
+    """Refuse, before the kernel starts, a `device` parameter naming a device this machine
+    does not have, by the name given ('cuda:7')."""
     import torch
 
     if not isinstance(device, str) or device in ("auto", "cpu"):
         return
+    accepted = "'auto', 'cpu' or 'cuda[:N]'"
     try:
         parsed = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ConfigError(f"parameter device in {origin} must be 'auto', 'cpu' or "
-                          f"'cuda[:N]', got {device!r}.") from None
-    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        raise ConfigError(f"parameter device must be {accepted}, got {device!r}.") from None
     if parsed.type != "cuda":
-        raise ConfigError(f"parameter device in {origin} must be 'auto', 'cpu' or "
-                          f"'cuda[:N]', got {device!r}.")
+        raise ConfigError(f"parameter device must be {accepted}, got {device!r}.")
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if (parsed.index or 0) >= count:
-        raise ConfigError(f"parameter device in {origin} is {device!r}, but this machine has "
-                          f"{count} CUDA device(s); use 'auto' or 'cpu'"
+        raise ConfigError(f"parameter device is {device!r}, but this machine has {count} CUDA "
+                          f"device(s); use 'auto' or 'cpu'"
                           f"{f' or cuda:0 to cuda:{count - 1}' if count else ''}.")
 
 
@@ -398,6 +395,7 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
         env.update({dryrun.ENV: "1", dryrun.LEDGER_ENV: str(work / "ledger.jsonl"),
                     "MU_CACHE_DIR": str(work / "cache")})
     try:
+        check_device(params.get("device"))  # after a dry run put the CPU for a missing GPU
         source, executed = work / "source.ipynb", work / f"{chapter.slug}.ipynb"
         nbformat.write(read_notebook(chapter.source), source)
         try:
