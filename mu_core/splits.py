@@ -44,8 +44,7 @@ class Split:
         images, other labels, or index sets that do not fit."""
         if self.data is not None:
             found = data_identity(data)
-            differ = [key for key in ("dataset", "images", "labels") if found[key] != self.data[key]]
-            if differ:
+            if any(found[key] != self.data[key] for key in ("dataset", "images", "labels")):
                 raise ConfigError(
                     f"this split was made from {self.data['dataset']!r} "
                     f"({self.data['images']} images, labels {self.data['labels']}) but is "
