@@ -162,6 +162,27 @@ def chapter_cache(root: Path, chapter: str = "00_foundations", preset: str = "cp
     return result
 
 
+def dry_run_calibration(root: Path, chapter: str = "00_foundations",
+                        preset: str = "cpu") -> dict:
+    """A chapter's dry run's price of the whole run beside the real run on this machine,
+    both cold (fresh model caches): the dry run's `total_hours` (its loops at the preset's
+    budgets plus its own time outside them) against the real run's wall time."""
+    source = book.find_chapter(root, chapter)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        with book.environment({"MU_CACHE_DIR": str(folder / "dry-cache")}):
+            dry = book.run_chapter(root, source, preset, out=folder / "dry", dry_run=True)
+        estimate = json.loads(dry.read_text())["dry_run_estimate"]
+        with book.environment({"MU_CACHE_DIR": str(folder / "cache")}):
+            start = time.perf_counter()
+            book.run_chapter(root, source, preset, out=folder / "real")
+            measured = time.perf_counter() - start
+    predicted = estimate["total_hours"] * 3600
+    return {"chapter": chapter, "preset": preset, "estimate_s": predicted,
+            "loops_s": estimate["hours"] * 3600, "measured_s": measured,
+            "ratio": predicted / measured}
+
+
 def sweep_engines(root: Path, points: int = 4, chapter: str = "00_foundations",
                   preset: str = "smoke") -> dict | None:
     """Wall time of one sweep of `points` seeds of a chapter on the local engine, then on a
@@ -531,6 +552,12 @@ def main(quick: bool = False, root: Path | None = None) -> dict:
               f"{timing['warm_chapter_s']:.1f} s (target <= 10 s); cold/warm "
               f"{timing['cold_over_warm']:.2f}x")
         results["chapter_cache"] = timing
+        calibration = dry_run_calibration(root)
+        print(f"dry-run price of the foundations chapter (cpu preset) beside its cold run on "
+              f"this machine: estimated {calibration['estimate_s']:.0f} s (training loops "
+              f"{calibration['loops_s']:.0f} s), measured {calibration['measured_s']:.0f} s, "
+              f"ratio {calibration['ratio']:.2f} (target within 0.7-1.3)")
+        results["dry_run_calibration"] = calibration
         engines = sweep_engines(root, points=2 if quick else 4)
         if engines is None:
             print("sweep engines: skipped, Ray is not installed (pip install -e \".[sweep]\")")

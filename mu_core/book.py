@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -398,6 +399,7 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
         check_device(params.get("device"))  # after a dry run put the CPU for a missing GPU
         source, executed = work / "source.ipynb", work / f"{chapter.slug}.ipynb"
         nbformat.write(read_notebook(chapter.source), source)
+        started = time.perf_counter()
         try:
             with environment(env), quiet_logger("papermill"):
                 papermill.execute_notebook(str(source), str(executed), parameters=params,
@@ -427,7 +429,7 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
                                 "last cell must call chapter.save_results(...).")
         if dry_run:
             _add_estimate(work / f"{chapter.slug}.results.json", work / "ledger.jsonl", seeds,
-                          ratios)
+                          ratios, time.perf_counter() - started)
         notebook = collapse_parameters(nbformat.read(executed, as_version=4))
         nbformat.write(add_preset_note(notebook, preset, dry_run), executed)
         return _publish(work, out, chapter.slug)
@@ -503,11 +505,13 @@ def kernel_folder() -> Path:
     return Path(tempfile.mkdtemp(dir=base, prefix=f"{KERNEL_FOLDER}{os.getpid()}-"))
 
 
-def _add_estimate(results: Path, ledger: Path, seeds: int, ratios: dict[str, float]) -> None:
+def _add_estimate(results: Path, ledger: Path, seeds: int, ratios: dict[str, float],
+                  wall_seconds: float) -> None:
     """Store the dry run's cost estimate of the real run (all its `seeds`, every cut budget
-    at its `ratios`) in its results JSON."""
+    at its `ratios`, and the rest of the run from the dry run's `wall_seconds`) in its
+    results JSON."""
     found = json.loads(results.read_text())
-    found["dry_run_estimate"] = dryrun.estimate(ledger, seeds, ratios)
+    found["dry_run_estimate"] = dryrun.estimate(ledger, seeds, ratios, wall_seconds)
     results.write_text(json.dumps(found, indent=1))
 
 

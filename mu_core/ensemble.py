@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from dataclasses import dataclass
 
 import torch
@@ -89,16 +90,33 @@ def fit_ensemble(data: ImageData, pool: Tensor, keep: Tensor, architecture: str,
     members = [models.create_for(architecture, data, seed=s, **architecture_options)
                for s in seeds]
     streams = batch_streams(keep, recipe.epochs, recipe.batch_size, seeds)
-    dry = dryrun.active()
-    if dry:  # a warm-up step, then timed ones; the real budget goes to the ledger
-        streams = streams[:dryrun.BATCHES, :, :dryrun.batch_size(recipe.batch_size, data.device)]
-        _train_members(members, data, pool[streams[:1]], recipe, vectorized)
-        streams = streams[1:]
-    with dryrun.Timer(data.device) as timer:
-        ensemble = _train_members(members, data, pool[streams], recipe, vectorized)
-    if dry:
-        real = len(seeds) * recipe.epochs * keep.sum(1).float().mean().item() * dryrun.scale(data)
-        dryrun.record("shadow models", real, timer.seconds / streams.numel(), data.device)
+    if dryrun.active():
+        return _dry_fit(members, data, pool, streams, recipe, vectorized, keep)
+    return _train_members(members, data, pool[streams], recipe, vectorized)
+
+
+def _dry_fit(members: list[nn.Module], data: ImageData, pool: Tensor, streams: Tensor,
+             recipe: Recipe, vectorized: bool, keep: Tensor) -> Ensemble:
+    """A dry run: the members take a couple of small steps, and a step's cost per sample is
+    timed on full batches (`dryrun.step_cost`): of every member at once where they train in
+    one vmap, of one member where they train one after another (each costs the same)."""
+    started = time.perf_counter()
+    small = streams[:dryrun.BATCHES, :, :dryrun.batch_size(recipe.batch_size, data.device)]
+    ensemble = _train_members(members, data, pool[small], recipe, vectorized)
+    count = len(members) if vectorized else 1
+    timed = members if vectorized else members[:1]
+
+    def step(positions: Tensor) -> None:  # one step of `count` members on full batches
+        batches = pool[positions].view(1, count, -1)
+        _train_members(timed, data, batches, recipe, vectorized)
+
+    key = ("shadow models", type(members[0]).__name__, count, vectorized,
+           sum(p.numel() for p in members[0].parameters()), tuple(data.images.shape[1:]))
+    seconds, batch = dryrun.step_cost(key, step, len(pool), count * recipe.batch_size,
+                                      data.device, torch.Generator().manual_seed(0))
+    real = len(members) * recipe.epochs * keep.sum(1).float().mean().item() * dryrun.scale(data)
+    dryrun.record("shadow models", real, seconds, data.device, timed_batch=batch // count,
+                  spent=time.perf_counter() - started)
     return ensemble
 
 

@@ -17,6 +17,10 @@ class DatasetUnavailable(MuError, RuntimeError):
     """A dataset could not be found on disk or downloaded."""
 
 
+class Diverged(MuError, RuntimeError):
+    """A training or unlearning run left the model with weights that are not finite."""
+
+
 def describe(value) -> str:
     """`value` with its type, for error messages: "str '0.5'"."""
     return f"{type(value).__name__} {value!r}"

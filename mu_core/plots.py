@@ -14,6 +14,26 @@ if TYPE_CHECKING:
 
 FORGET_COLOR, RETAIN_COLOR, TEST_COLOR = "#d62728", "#1f77b4", "#7f7f7f"
 
+# One colour per unlearning method (every name of `unlearn.METHODS`), the trained model and
+# the adversarial method's ablation, the same in every figure of the book.
+METHOD_COLORS = {
+    "trained": "#7f7f7f", "retrain": "#1f77b4", "ft": "#ff7f0e", "ga": "#2ca02c",
+    "rl": "#d62728", "ff": "#9467bd", "iu": "#8c564b", "wp": "#e377c2", "l1_sparse": "#bcbd22",
+    "bu": "#17becf", "salun": "#aec7e8", "unsc": "#ffbb78", "bad_teacher": "#98df8a",
+    "adversarial": "#000000", "no_vss": "#c5b0d5", "rsu": "#ff9896",
+}
+
+
+def method_color(name: str) -> str | None:
+    """The book's colour of a method (None for a name that is not a method: matplotlib's
+    colour cycle then picks)."""
+    return METHOD_COLORS.get(name)
+
+
+def legend_outside(ax) -> None:
+    """The legend to the right of the axes, so that it never covers data."""
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
 
 def confusion(matrix: Tensor, class_names: Sequence[str], *, title: str = "",
               highlight: Sequence[int] = (), ax=None):
@@ -50,7 +70,7 @@ def grouped_bars(series: dict[str, Sequence[float]], labels: Sequence[str], *,
     positions = np.arange(len(labels))
     for i, (name, values) in enumerate(series.items()):
         bars = ax.bar(positions + (i - (len(series) - 1) / 2) * width,
-                      np.asarray(values, float), width, label=name)
+                      np.asarray(values, float), width, label=name, color=method_color(name))
         if annotate and len(labels) * len(series) <= 24:
             ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.set_xticks(positions, labels)
@@ -58,7 +78,7 @@ def grouped_bars(series: dict[str, Sequence[float]], labels: Sequence[str], *,
         ax.get_xticklabels()[c].set_color(FORGET_COLOR)
     ax.set(ylabel=ylabel, title=title)
     if len(series) > 1:
-        ax.legend(frameon=False, fontsize=8)
+        legend_outside(ax)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
@@ -70,10 +90,11 @@ def curves(series: dict[str, Sequence[float]], *, x: Sequence[float] | None = No
     fig, ax = _figure(ax, (5.0, 3.0))
     for name, values in series.items():
         positions = np.arange(1, len(values) + 1) if x is None else np.asarray(x, float)
-        ax.plot(positions, np.asarray(values, float), marker="o", markersize=3, label=name)
+        ax.plot(positions, np.asarray(values, float), marker="o", markersize=3, label=name,
+                color=method_color(name))
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if len(series) > 1:
-        ax.legend(frameon=False, fontsize=8)
+        legend_outside(ax)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
@@ -163,9 +184,9 @@ def bar_panels(panels: dict[str, dict[str, Sequence[float]]], labels: Sequence[s
     rows = int(np.ceil(len(panels) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(2.9 * columns, 2.5 * rows), sharey=True,
                              squeeze=False)
-    for i, (ax, (name, series)) in enumerate(zip(axes.flat, panels.items())):
+    for ax, (name, series) in zip(axes.flat, panels.items()):
         grouped_bars(series, labels, title=name, ax=ax, annotate=False)
-        if i and ax.get_legend():
+        if ax.get_legend():
             ax.get_legend().remove()
         ax.title.set_fontsize(9)
         ax.tick_params(labelsize=7)
@@ -176,6 +197,10 @@ def bar_panels(panels: dict[str, dict[str, Sequence[float]]], labels: Sequence[s
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    if len(handles) > 1:  # one legend for every panel, right of them all
+        fig.legend(handles, names, loc="upper left", bbox_to_anchor=(1.0, 0.95),
+                   frameon=False, fontsize=8)
     return fig
 
 
@@ -207,10 +232,15 @@ def confusion_grid(matrices: dict[str, dict[str, Tensor]], true_names: Sequence[
 def heatmap_panels(panels: dict[str, "pd.DataFrame"], *, title: str = "",
                    fmt: str = "{:.1f}", cmap: str = "Reds"):
     """One annotated heat map per entry (e.g. per dataset), rows x columns of each frame
-    (e.g. backbone x method), on a shared colour scale."""
+    (e.g. backbone x method), on a shared colour scale; values of both signs take a
+    diverging colour map centred on zero (`DIVERGING`) instead of `cmap`."""
     values = np.concatenate([np.asarray(f, dtype=float).ravel() for f in panels.values()])
     finite = values[np.isfinite(values)]
     low, high = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
+    signed = low < 0 < high
+    if signed:
+        cmap, high = DIVERGING, max(-low, high)
+        low = -high
     fig, axes = plt.subplots(1, len(panels), squeeze=False,
                              figsize=(0.7 + 0.75 * sum(f.shape[1] for f in panels.values())
                                       + 0.6 * len(panels), 1.3 + 0.45 * max(
@@ -221,7 +251,7 @@ def heatmap_panels(panels: dict[str, "pd.DataFrame"], *, title: str = "",
         for (i, j), v in np.ndenumerate(array):
             ax.text(j, i, fmt.format(v) if np.isfinite(v) else "–", ha="center",
                     va="center", fontsize=7,
-                    color="white" if v > low + 0.6 * (high - low) else "black")
+                    color="white" if _dark(v, low, high, signed) else "black")
         ax.set_xticks(np.arange(array.shape[1]), list(frame.columns), fontsize=7)
         ax.set_yticks(np.arange(array.shape[0]), list(frame.index), fontsize=7)
         ax.set_title(name, fontsize=9)
@@ -229,6 +259,16 @@ def heatmap_panels(panels: dict[str, "pd.DataFrame"], *, title: str = "",
     if title:
         fig.suptitle(title, fontsize=10, y=1.06)
     return fig
+
+
+DIVERGING = "RdBu_r"  # signed quantities: blue below zero, red above, white at zero
+
+
+def _dark(value: float, low: float, high: float, signed: bool) -> bool:
+    """Whether a heat-map cell is dark enough for white text."""
+    if signed:
+        return abs(value) > 0.6 * high
+    return value > low + 0.6 * (high - low)
 
 
 def radar_grid(polygons: dict[str, dict[str, Sequence[float]]], axis_names: Sequence[str], *,

@@ -7,9 +7,9 @@ under bf16 autocast; on the CPU it is deterministic for a seed.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
+import time
 from dataclasses import asdict, dataclass
 from typing import Callable
 
@@ -181,6 +181,7 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
     model = prepare_model(model, device)
     optimizer = optimizer or make_optimizer(model, recipe)
     dry = dryrun.active()  # a dry run: a couple of batches, timed, and the real budget noted
+    started = time.perf_counter()
     batch_size = dryrun.batch_size(recipe.batch_size, device) if dry else recipe.batch_size
     drop_last = drop_last and len(indices) >= batch_size
     steps = recipe.epochs * (len(indices) // batch_size if drop_last
@@ -234,18 +235,30 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
                     continue  # a lone leftover sample, or the incomplete last batch
                 if dry and step == dryrun.BATCHES:
                     break
-                with dryrun.Timer(device) if dry else contextlib.nullcontext() as timer:
-                    loss = train_step(positions)
-                timed_batch = len(positions)
+                loss = train_step(positions)
                 total += loss * len(positions)
                 count += len(positions)
                 step += 1
             history.append(float(total) / count)
     if dry:
-        dryrun.record(desc, recipe.epochs * len(indices) * dryrun.scale(data),
-                      timer.seconds / timed_batch, device)
+        key = _loop_key(model, data, indices, recipe, loss_fn=loss_fn, regularizer=regularizer,
+                        relabel=relabel, mixup_alpha=mixup_alpha, frozen_norms=frozen_norms)
+        seconds, timed_batch = dryrun.step_cost(key, train_step, len(indices),
+                                                recipe.batch_size, device, generator)
+        dryrun.record(desc, recipe.epochs * len(indices) * dryrun.scale(data), seconds,
+                      device, timed_batch=timed_batch, spent=time.perf_counter() - started)
     model.eval()
     return history
+
+
+def _loop_key(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe,
+              **options) -> tuple:
+    """What fixes the cost of one training step: the network, the input's shape, the
+    optimiser and augmentation, and which extra terms the step computes."""
+    shape = tuple(data.inputs(indices[:1]).shape[1:])
+    extras = tuple(sorted(name for name, value in options.items() if value))
+    return (type(model).__name__, sum(p.numel() for p in model.parameters()), shape,
+            recipe.optimizer, recipe.augment, extras)
 
 
 def mixup(x: Tensor, targets: Tensor, alpha: float,

@@ -14,13 +14,14 @@ import copy
 import hashlib
 from dataclasses import replace
 
+import torch
 from torch import Tensor, nn
 
 from . import __version__, cache, models
 from .attacks.mia import shadow_keep_masks
 from .data import ImageData
 from .ensemble import Ensemble, fit_ensemble
-from .errors import ConfigError, check_fraction
+from .errors import ConfigError, Diverged, check_fraction
 from .splits import Split, make_split
 from .train import Recipe, fit, progress
 from .unlearn import METHODS, check_request
@@ -84,18 +85,31 @@ def unlearned_model(data: ImageData, split: Split, method: str,
         return copy.deepcopy(model)
 
     def build(copy_of_trained: nn.Module) -> dict | None:  # in place: create() made the copy
-        return registered.run(copy_of_trained, data, split, **hyperparameters)  # a record, if any
+        record = registered.run(copy_of_trained, data, split, **hyperparameters)  # or None
+        check_finite(copy_of_trained, f"unlearning with {method} ({settings})")
+        return record
 
     unlearned, meta = cached_model_on(data, config, create, build)
     return unlearned, {**meta, "config": config}
 
 
+def check_finite(model: nn.Module, what: str) -> None:
+    """Raise `Diverged`, naming `what`, when a weight or buffer of `model` is not finite (a
+    run whose rate was too high for it), before the model is cached or scored."""
+    tensors = [*model.parameters(), *model.buffers()]
+    if not all(torch.isfinite(t).all() for t in tensors if t.is_floating_point()):
+        raise Diverged(f"{what} diverged: the model's weights are not finite; lower its "
+                       f"learning rate.")
+
+
 def sparse_model(data: ImageData, split: Split, trained: tuple[nn.Module, dict], *,
                  sparsity: float, recipe: Recipe, seed: int = 0) -> tuple[nn.Module, dict]:
     """`trained` (a `trained_model` result) pruned by one-shot magnitude pruning of its
-    convolutions to `sparsity` (the Unlearn-Sparse reference's OMP) and fine-tuned on
-    `split.train` with `recipe`, the mask held by the model; from the cache when it was built
-    before. Returns (model, meta) like `trained_model`, so it can be unlearned the same way."""
+    convolutions to `sparsity` (the layers the Unlearn-Sparse reference's OMP prunes) and
+    fine-tuned on `split.train` with `recipe`, the mask held by the model; from the cache when
+    it was built before. Returns (model, meta) like `trained_model`, so it can be unlearned
+    the same way. Prune, then fine-tune: the reference's OMP instead rewinds the kept weights
+    to their values at epoch 8 of training and retrains the whole schedule with the mask."""
     model, trained_meta = trained
     check_fraction("sparsity", sparsity, allow_one=False)
     config = {"role": "sparse", "mu_core": __version__, "trained": trained_meta["config"],

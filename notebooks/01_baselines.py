@@ -101,6 +101,7 @@ from IPython.display import Markdown, display
 
 from mu_core import explorer, regime
 from mu_core.chapter import Chapter
+from mu_core.papers.adversarial import paper_dataset
 from mu_core.studies import baselines
 
 chapter = Chapter("01_baselines", globals())  # applies the preset, records every parameter
@@ -173,11 +174,12 @@ baselines.formatted(summary, "classwise")
 # %% [markdown]
 # ## Random forgetting
 #
-# Ours (mean ± std over the seeds, "here") with the paper's CIFAR-10 / ResNet-18 row under
-# each method (dense models, 5 seeds; its run times, minutes on an RTX A6000, are left out).
+# Ours (mean ± std over the seeds, "here") with the paper's ResNet-18 row under each method
+# (dense models, 5 seeds; its run times, minutes on an RTX A6000, are left out): its
+# CIFAR-100 rows for a CIFAR-100 run, its CIFAR-10 rows for any other dataset.
 
 # %%
-baselines.beside_paper(summary, "random")
+baselines.beside_paper(summary, "random", paper_dataset(dataset))
 
 # %% [markdown]
 # ## Whole-class forgetting
@@ -187,7 +189,7 @@ baselines.beside_paper(summary, "random")
 # that truly forgot should bring down to retraining's.
 
 # %%
-baselines.beside_paper(summary, "class")
+baselines.beside_paper(summary, "class", paper_dataset(dataset))
 
 # %% [markdown]
 # ## Which methods forgot

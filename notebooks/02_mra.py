@@ -128,7 +128,7 @@ gamma_l = 0.01
 gamma_s = 0.05
 tau_closed = 0.6
 tau_open = 0.3
-ablation_methods = ["ff", "bu", "salun", "unsc"]
+ablation_methods = ["ff", "rl", "ga", "iu", "bu", "l1_sparse", "salun", "unsc"]
 ablation_seeds = [0]
 device = "auto"
 
@@ -173,8 +173,8 @@ mra.split_table(results.splits, dataset)
 # ## Table 2: the closed-source case (DST+STU)
 #
 # Accuracy of the trained model (TRM), the unlearned model (ULM) and the recalled student
-# (RCM) on `test` and `forget`, mean ± std over the seeds, beside the paper's (its ΔAcc as
-# printed; a dash where it has no number). ΔAcc = RCM - ULM. The paper claims a gain on
+# (RCM) on `test` and `forget`, mean ± std over the seeds, with the paper's in the row
+# under each of ours (its ΔAcc as printed; a dash where it has no number). ΔAcc = RCM - ULM. The paper claims a gain on
 # both sets, so the claims below check both.
 
 # %%
@@ -236,7 +236,7 @@ chapter.savefig(mra.per_class_figure(rows, "open, other student", results.class_
 # accuracy on test and forget, mean over the `ablation_seeds` (one seed in the `cpu`
 # preset, a single run like the paper's table), beside the paper's ablation for the same
 # dataset: Table 4 is Pet-37's, and the appendix's Tables 8-11 give each dataset's with
-# all eight methods. (tau plays no part in DST.) The first row is the ULM the stages start
+# all eight methods, which every preset ablates too. (tau plays no part in DST.) The first row is the ULM the stages start
 # from (the paper's is its Tables 2-3's ULM row): Section 5.4 says DST alone stays close to
 # it, and a claim below checks that.
 

@@ -4,6 +4,7 @@ min-max steps, sparse models, the study's tables and claim rules, and the chapte
 import dataclasses
 import json
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -17,7 +18,7 @@ from mu_core.chapter import jsonable
 from mu_core.claims import Interval
 from mu_core.errors import ConfigError
 from mu_core.metrics import average_disparity
-from mu_core.papers.adversarial import TABLE1
+from mu_core.papers.adversarial import TABLE1, TABLE2
 from mu_core.regime import Leakage
 from mu_core.splits import make_split
 from mu_core.studies import adversarial as study
@@ -206,43 +207,144 @@ def test_one_step_moves_the_attacker_up_and_the_defender_down(mnist):
     assert all(p.grad is None for p in attacker.parameters())  # the defender's loss stays out
 
 
-def test_the_defender_step_trains_every_term_through_batch_norm_in_train_mode(mnist):
-    # Batch norm in train mode subtracts each batch's mean, so a bias just before it changes
-    # no output of a training forward: every term of a training step gives it zero gradient.
-    # In eval mode the running mean is a constant and the bias moves the outputs. A step
-    # that computed the attack term or V_ss on the eval-mode model would move this bias,
-    # optimising the deployed model where the retain loss, normalised per batch, cannot see.
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 8), nn.BatchNorm1d(8, affine=False),
-                          nn.ReLU(), nn.Linear(8, 10))
-    split = make_split(mnist, random_fraction=0.1, val_fraction=0.1, seed=0)
-    batch = {"retain": split.retain[:64], "forget": split.forget[:32], "val": split.val[:32]}
-    attacker = new_attacker(10, seed=0)
-    bias, weight = model[1].bias.detach().clone(), model[1].weight.detach().clone()
-    defender_step(model, attacker, torch.optim.SGD(model.parameters(), lr=1.0), mnist, batch,
-                  torch.Generator().manual_seed(7), alpha=0.9, beta=0.001,
-                  redundancy_weight=5e-3, game="minimax", samples=10, scale=1e-3)
-    assert not torch.allclose(model[1].weight, weight)  # the step did move the layer
-    assert torch.allclose(model[1].bias, bias, atol=1e-5)  # but not the bias batch norm cancels
-
-
-def test_only_the_retain_batch_moves_the_running_statistics(mnist):
-    # Batch norm's running mean after one step is 0.9 old + 0.1 (the mean over the retain
-    # batch of the layer's input), worked out from the weights before the step: the forget
-    # and validation forwards (and their noisy copies) must leave it alone.
+def _batch_norm_net():
+    """Linear, batch norm, ReLU, linear; running statistics unlike any batch's, so that the
+    three ways of normalising give different outputs and gradients."""
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 8), nn.BatchNorm1d(8),
                           nn.ReLU(), nn.Linear(8, 10))
-    split = make_split(mnist, random_fraction=0.1, val_fraction=0.1, seed=0)
-    batch = {"retain": split.retain[:64], "forget": split.forget[:32], "val": split.val[:32]}
     with torch.no_grad():
-        model[2].running_mean.fill_(3.0)
+        model[2].running_mean.fill_(0.5)
+        model[2].running_var.fill_(2.0)
+        model[2].weight.uniform_(0.5, 1.5)
+        model[2].bias.uniform_(-0.5, 0.5)
+    return model
+
+
+class _ByHand(nn.Module):
+    """The net of `_batch_norm_net` written out, batch norm normalising each input by
+    `statistics(h)` (h: batch norm's input), on the same parameters."""
+
+    def __init__(self, net, statistics):
+        super().__init__()
+        self.net, self.statistics = net, statistics
+
+    def logits_and_features(self, x):
+        h = self.net[1](x.flatten(1))
+        mean, var = self.statistics(h)
+        norm = self.net[2]
+        features = torch.relu((h - mean) / torch.sqrt(var + norm.eps) * norm.weight + norm.bias)
+        return self.net[4](features), features
+
+    def forward(self, x):
+        return self.logits_and_features(x)[0]
+
+
+NOISE_SCALE = 0.05  # the sensitivity's step: larger than the game's, so that float rounding,
+# divided by it, stays below the tolerance whichever kernel normalises
+
+
+def _own(h):
+    return h.mean(0), h.var(0, unbiased=False)
+
+
+def _eq3_by_hand(model, data, batch, *, alpha, beta, batch_norm):
+    """L_D + alpha L_A + beta V_ss with L_A written out from Eq. (1) (mean log A(forget) +
+    mean log(1 - A(validation)), A the attacker's sigmoid) and batch norm as `batch_norm`
+    says: the retain batch by its own statistics (by the running ones when deployed), D_f
+    and D_v (and their noisy copies, one forward each) by their own batch's, the retain
+    batch's or the running statistics."""
+    norm = model[2]
+    running = lambda h: (norm.running_mean, norm.running_var)  # noqa: E731
+    retain_x = data.inputs(batch["retain"])
+    retain_h = model[1](retain_x.flatten(1))
+    retain_stats = _own(retain_h)
+    of_retain = {"batch": _own, "retain": _own, "deployed": running}[batch_norm]
+    of_others = {"batch": _own, "retain": lambda h: retain_stats, "deployed": running}[batch_norm]
+    retain = torch.nn.functional.cross_entropy(_ByHand(model, of_retain)(retain_x),
+                                               data.targets(batch["retain"]))
+    hand = _ByHand(model, of_others)
+    generator = torch.Generator().manual_seed(7)
+    rows, features = [], []
+    for name in ("forget", "val"):
+        x = data.inputs(batch[name])
+        logits, encoded = hand.logits_and_features(x)
+        rows.append(attacker_inputs(hand, x, data.targets(batch[name]), logits=logits,
+                                    samples=10, scale=NOISE_SCALE, generator=generator))
+        features.append(encoded)
+    attacker = new_attacker(10, seed=0).eval()
+    member, nonmember = paired_logits(attacker, *rows)
+    l_a = torch.log(torch.sigmoid(member)).mean() + torch.log(1 - torch.sigmoid(nonmember)).mean()
+    return retain + alpha * l_a + beta * barlow_twins_loss(*features)
+
+
+def _step_delta(model, data, batch, *, alpha, beta, batch_norm):
+    """The change of every parameter in one defender step at SGD lr 1 (no momentum)."""
+    before = [p.detach().clone() for p in model.parameters()]
+    defender_step(model, new_attacker(10, seed=0), torch.optim.SGD(model.parameters(), lr=1.0),
+                  data, batch, torch.Generator().manual_seed(7), alpha=alpha, beta=beta,
+                  redundancy_weight=5e-3, game="minimax", samples=10, scale=NOISE_SCALE,
+                  batch_norm=batch_norm)
+    return torch.cat([(p.detach() - b).flatten() for p, b in zip(model.parameters(), before)])
+
+
+def _game_batch(mnist):
+    split = make_split(mnist, random_fraction=0.1, val_fraction=0.1, seed=0)
+    return {"retain": split.retain[:64], "forget": split.forget[:32], "val": split.val[:32]}
+
+
+@pytest.mark.parametrize("batch_norm", ["batch", "retain", "deployed"])
+@pytest.mark.parametrize("alpha, beta", [(10.0, 0.5), (10.0, 0.0), (0.0, 0.5)])
+def test_the_defender_steps_down_the_gradient_of_eq3(mnist, batch_norm, alpha, beta):
+    # One step at lr 1 moves the parameters by minus the gradient of Eq. (3) written out
+    # here: a flipped attack term, a dropped V_ss or batch norm normalising by other
+    # statistics than the mode's moves them elsewhere; the retain-only step below checks
+    # that each term's share is large enough to be told apart.
+    batch = _game_batch(mnist)
+    model = _batch_norm_net()
+    objective = _eq3_by_hand(model, mnist, batch, alpha=alpha, beta=beta, batch_norm=batch_norm)
+    expected = -torch.cat([g.flatten() for g in torch.autograd.grad(
+        objective, list(model.parameters()))])
+    delta = _step_delta(_batch_norm_net(), mnist, batch, alpha=alpha, beta=beta,
+                        batch_norm=batch_norm)
+    assert torch.allclose(delta, expected, atol=1e-5, rtol=1e-4)
+    retain_only = _step_delta(_batch_norm_net(), mnist, batch, alpha=0.0, beta=0.0,
+                              batch_norm=batch_norm)
+    assert (delta - retain_only).abs().max() > 1e-3
+
+
+def test_the_three_batch_norm_modes_step_differently(mnist):
+    # the modes are not one computation under three names
+    batch = _game_batch(mnist)
+    deltas = [_step_delta(_batch_norm_net(), mnist, batch, alpha=10.0, beta=0.5, batch_norm=m)
+              for m in ("batch", "retain", "deployed")]
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert (deltas[i] - deltas[j]).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("batch_norm", ["batch", "retain", "deployed"])
+def test_only_the_retain_batch_moves_the_running_statistics(mnist, batch_norm):
+    # In a training step the running mean becomes 0.9 old + 0.1 (the mean over the retain
+    # batch of batch norm's input), worked out from the weights before the step: the
+    # forget and validation passes (and their noisy copies) leave it alone. On the deployed
+    # model nothing moves it.
+    batch = _game_batch(mnist)
+    model = _batch_norm_net()
+    with torch.no_grad():
         inputs = mnist.inputs(batch["retain"]).flatten(1)
-        expected = 0.9 * 3.0 + 0.1 * (inputs @ model[1].weight.T + model[1].bias).mean(0)
-    defender_step(model, new_attacker(10, seed=0), torch.optim.SGD(model.parameters(), lr=0.1),
-                  mnist, batch, torch.Generator().manual_seed(7), alpha=0.9, beta=0.001,
-                  redundancy_weight=5e-3, game="minimax", samples=10, scale=1e-3)
-    assert torch.allclose(model[2].running_mean, expected, atol=1e-5)
+        retain_mean = (inputs @ model[1].weight.T + model[1].bias).mean(0)
+    expected = 0.5 if batch_norm == "deployed" else 0.9 * 0.5 + 0.1 * retain_mean
+    _step_delta(model, mnist, batch, alpha=0.9, beta=0.001, batch_norm=batch_norm)
+    assert torch.allclose(model[2].running_mean, torch.as_tensor(expected).expand(8),
+                          atol=1e-5)
+
+
+def test_an_unknown_batch_norm_mode_is_refused_before_training(mnist):
+    split = make_split(mnist, random_fraction=0.1, val_fraction=0.1, seed=0)
+    with pytest.raises(ConfigError, match="batch_norm"):
+        check_request("adversarial", split, {"batch_norm": "frozen"})
+
 
 # ---------------------------------------------------------------------------------------
 # Sparse models
@@ -487,6 +589,53 @@ def test_five_times_faster_rule_compares_retraining_with_five_times_ours():
         "not testable here"
 
 
+def test_keeps_ra_ta_rule_reads_the_gap_to_retraining_against_five_points():
+    def runs(ours_ra, ours_ua=0.05):
+        return _runs({RD: {"retrain": {"UA": 0.06, "RA": 0.99, "TA": 0.94},
+                           "adversarial": {"UA": ours_ua, "RA": ours_ra, "TA": 0.93}}})
+    claim = study.random_keeps_ra_ta(runs([0.98, 0.97, 0.985]))
+    assert claim.verdict == "held"
+    # differences 1, 2, 0.5 points: mean 1.17, t(2) 4.303 x sd 0.764 / sqrt 3 = 1.90
+    assert "dense RA +1.17 [-0.73, +3.06], 3 seeds, paired" in claim.here
+    assert study.random_keeps_ra_ta(runs([0.98, 0.90, 0.96])).verdict == "inconclusive"
+    # RA 10 points below retraining's on every seed: a decline by the paper's own measure
+    assert study.random_keeps_ra_ta(runs([0.89, 0.88, 0.895])).verdict == "did not hold"
+    kept = study.random_keeps_ra_ta(runs(0.99, ours_ua=0.0))  # forgot nothing: RA is free
+    assert kept.verdict == "not testable here" and "did not forget" in kept.here
+    assert study.random_keeps_ra_ta(_runs({CD: {"retrain": {}, "adversarial": {}}})).verdict \
+        == "not testable here"  # no random forgetting ran
+
+
+def test_sparsity_rule_pairs_each_baselines_dense_and_sparse_disparity_by_seed():
+    # disparity = |UA - retrain's| / 4 (the other scores equal retraining's)
+    def runs(sparse_ua):
+        return _runs({("class", d): {"retrain": {"UA": 1.0},
+                                      "ft": {"UA": 0.6 if d == "dense" else sparse_ua}}
+                      for d in ("dense", "sparse")})
+    claim = study.sparsity_eases_baselines(runs([0.9, 0.92, 0.88]))
+    assert claim.verdict == "held"
+    # dense 10, sparse 2.5, 2, 3 points: differences 7.5, 8, 7, half-width 4.303 x 0.5 / sqrt 3
+    assert claim.here.startswith("dense - sparse disparity (points), above 0 to hold: ft "
+                                 "+7.50 [+6.26, +8.74], 3 seeds, paired")
+    assert study.sparsity_eases_baselines(runs([0.9, 0.5, 0.7])).verdict == "inconclusive"
+    assert study.sparsity_eases_baselines(runs([0.4, 0.42, 0.38])).verdict == "did not hold"
+    dense_only = _runs({CD: {"retrain": {"UA": 1.0}, "ft": {"UA": 0.6}}})
+    assert study.sparsity_eases_baselines(dense_only).verdict == "not testable here"
+
+
+def test_vss_cost_rule_pairs_the_run_times_over_the_seeds():
+    def runs(without):
+        return _runs({RD: {"adversarial": {"seconds": [2.0, 2.1, 1.9]},
+                           study.ABLATION: {"seconds": without}}})
+    claim = study.vss_costs_run_time(runs([1.5, 1.6, 1.45]))
+    # differences 0.5, 0.5, 0.45 s: mean 0.483, half-width 4.303 x 0.0289 / sqrt 3 = 0.072
+    assert claim.verdict == "held" and "dense +0.48 [+0.41, +0.56], 3 seeds" in claim.here
+    assert study.vss_costs_run_time(runs([1.5, 2.4, 1.7])).verdict == "inconclusive"
+    assert study.vss_costs_run_time(runs(2.5)).verdict == "did not hold"
+    assert study.vss_costs_run_time(_runs({RD: {"adversarial": {}}})).verdict == \
+        "not testable here"
+
+
 def test_metric_attack_rule_counts_ties_as_closest_and_reads_every_attack():
     retrain = {c: 0.3 for c in study.METRIC_COLUMNS}
 
@@ -526,7 +675,8 @@ def test_attacker_to_chance_rule_needs_a_signal_on_the_trained_model():
 
 CLAIM_IDS = ["lowest_disparity_everywhere", "flawless_class_forgetting",
              "vss_raises_ua_and_mia", "five_times_faster_than_retrain",
-             "closest_under_metric_attacks", "attacker_driven_to_chance"]
+             "closest_under_metric_attacks", "attacker_driven_to_chance",
+             "random_keeps_ra_ta", "sparsity_eases_class_baselines", "vss_costs_run_time"]
 LIRA = Leakage(train_accuracy=1.0, test_accuracy=0.92,
                auc=Interval(0.71, 0.66, 0.76, "1000 + 1000 samples"), tpr_at_1pct_fpr=0.08,
                shadow_auc=math.nan, shadow_tpr_at_1pct_fpr=0.05, shadow_count=6,
@@ -565,7 +715,9 @@ def test_claims_read_the_runs_of_the_results():
     assert _verdicts(runs) == {
         "lowest_disparity_everywhere": "held", "flawless_class_forgetting": "not testable here",
         "vss_raises_ua_and_mia": "not testable here", "five_times_faster_than_retrain": "held",
-        "closest_under_metric_attacks": "held", "attacker_driven_to_chance": "held"}
+        "closest_under_metric_attacks": "held", "attacker_driven_to_chance": "held",
+        "random_keeps_ra_ta": "held", "sparsity_eases_class_baselines": "not testable here",
+        "vss_costs_run_time": "not testable here"}
     slow = runs.assign(seconds=runs.seconds.where(runs.method != "adversarial", 1.2))
     assert _verdicts(slow)["five_times_faster_than_retrain"] == "did not hold"
 
@@ -678,7 +830,7 @@ def test_the_whole_class_table1_keeps_the_trained_row_beside_its_forgotten_class
     summary = _summary(_row("class", "dense", "trained", TA_forgotten=0.9),
                        _row("class", "dense", "retrain", UA=1.0, TA_forgotten=0.0),
                        _row("class", "dense", "adversarial", UA=1.0, TA_forgotten=0.1))
-    table = study.table1(summary, "class", "dense")
+    table = study.table1(summary, "class", "dense", "cifar10")
     assert table.loc[("trained", "here"), "TA forgotten class"] == "90.00"
     assert table.loc[("adversarial", "here"), "TA forgotten class"] == "10.00"
     assert ("trained", "paper") not in table.index
@@ -687,10 +839,31 @@ def test_the_whole_class_table1_keeps_the_trained_row_beside_its_forgotten_class
 def test_table1_sets_the_papers_numbers_beside_ours():
     summary = _summary(_row("random", "dense", "retrain", UA=0.05),
                        _row("random", "dense", "adversarial", UA=0.04))
-    table = study.table1(summary, "random", "dense")
+    table = study.table1(summary, "random", "dense", "cifar10")
     assert table.loc[("adversarial", "paper"), "UA"] == 3.46
     assert table.loc[("adversarial", "here"), "UA"] == "4.00\u00a0±\u00a00.00"
     assert table.loc[("ff", "paper"), "UA"] == 6.96 and ("ff", "here") not in table.index
+    # a CIFAR-100 run is set beside the paper's CIFAR-100 rows (Table 1, random, 95% sparse)
+    table = study.table1(_summary(_row("random", "sparse", "adversarial", UA=0.1)), "random",
+                         "sparse", "cifar100")
+    assert table.loc[("adversarial", "paper"), "UA"] == 13.36
+    assert table.loc[("retrain", "paper"), "TA"] == 69.73
+
+
+def test_table2_sets_the_papers_ablation_of_the_runs_dataset_beside_ours():
+    summary = _summary(_row("random", "dense", "retrain", UA=0.05),
+                       _row("random", "dense", "adversarial", UA=0.04),
+                       _row("random", "dense", study.ABLATION, UA=0.03))
+    assert study.table2(summary, "cifar10").loc[("dense", study.ABLATION, "paper"), "UA"] == 3.03
+    assert study.table2(summary, "cifar100").loc[("dense", study.ABLATION, "paper"), "UA"] == 9.79
+
+
+@pytest.mark.parametrize("dataset, key", [("cifar100", "cifar100"), ("cifar10", "cifar10"),
+                                          ("mnist5k", "cifar10")])
+def test_a_run_is_compared_with_the_paper_rows_of_its_dataset(dataset, key):
+    from mu_core.papers.adversarial import paper_dataset
+
+    assert paper_dataset(dataset) == key
 
 
 # ---------------------------------------------------------------------------------------
@@ -760,7 +933,7 @@ def test_the_vss_claims_paper_reading_counts_only_the_densities_judged():
         return tuple(int(x) for x in re.search(r"higher in (\d+) of its (\d+) cells",
                                                text).groups())
 
-    from mu_core.papers.adversarial import TABLE2
+
 
     dense, sparse = study.paper_vss(("dense",)), study.paper_vss(("sparse",))
     both = counts(study.paper_vss())
@@ -768,3 +941,50 @@ def test_the_vss_claims_paper_reading_counts_only_the_densities_judged():
         study.paper_vss()
     assert counts(dense)[1] == 2 * sum("dense" in rows for rows in TABLE2.values())  # UA, MIA
     assert tuple(a + b for a, b in zip(counts(dense), counts(sparse))) == both
+
+
+# ---------------------------------------------------------------------------------------
+# The paper's CIFAR-100 numbers against the paper's own text
+
+PAPER = ROOT.parent / "shared" / "papers" / "adversarial_unlearning.md"
+_TABLE1_KEYS = ("UA", "MIA", "RA", "TA", "disparity", "minutes")
+
+
+def _means(line: str) -> list[float]:
+    """The numbers of a line of the paper's text in order, standard deviations left out."""
+    line = re.sub(r"(\\pm|±)\s*\{?\s*\d+(\.\d+)?", " ", line)
+    return [float(x) for x in re.findall(r"\d+\.\d+", line)]
+
+
+def _paper_lines(first: str, last: str) -> list[str]:
+    if not PAPER.exists():
+        pytest.skip(f"the paper's text is not at {PAPER}")
+    lines = PAPER.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if first in line)
+    end = next(i for i, line in enumerate(lines) if i > start and last in line)
+    return lines[start:end]
+
+
+def test_table1_cifar100_columns_are_printed_in_the_papers_order():
+    # The text of Table 1's CIFAR-100 part is scrambled, but each of its cells lists one
+    # column's values method by method: every transcribed column is one such run.
+    rows = [_means(line) for line in _paper_lines("Cifar-100 Random Forgetting", "Our results")]
+    compared = 0
+    for setting, densities in TABLE1["cifar100"].items():
+        for density, methods in densities.items():
+            for key in _TABLE1_KEYS:
+                column = [methods[m][key] for m in methods]
+                assert any(row[i:i + len(column)] == column for row in rows
+                           for i in range(len(row) - len(column) + 1)), (setting, density, key)
+                compared += len(column)
+    assert compared == 2 * 6 * 6 + 2 * 6 * 4  # two densities; whole-class lacks IU and ours
+
+
+def test_table2_rows_are_the_papers_no_vss_rows():
+    lines = _paper_lines("Table 2: **Ablations", "notice that the framework")
+    for dataset, title in (("cifar10", "Cifar-10 Random"), ("cifar100", "Cifar-100 Random")):
+        start = next(i for i, line in enumerate(lines) if title in line)
+        row = next(_means(line) for line in lines[start:] if "No $\\mathcal{V}_{ss}$" in line)
+        for offset, density in enumerate(("dense", "sparse")):
+            printed = [*row[offset:10:2], row[10]]
+            assert [TABLE2[dataset][density]["no_vss"][k] for k in _TABLE1_KEYS] == printed

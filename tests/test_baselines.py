@@ -88,7 +88,7 @@ def test_forget_class_table_averages_each_class_over_the_seeds_in_methods_order(
 
 def test_beside_paper_puts_the_paper_row_under_ours():
     table = baselines.beside_paper(_summary(*_random(retrain=(0.1, 9.0), wp=(0.05, 2.0))),
-                                   "random")
+                                   "random", "cifar10")
     assert table.loc[("wp", "here"), "UA"] == "5.00\u00a0±\u00a00.00"
     assert ("wp", "paper") not in table.index  # the paper did not run WP
     assert table.loc[("ga", "paper"), "UA"] == 0.0 and ("ga", "here") not in table.index
@@ -96,6 +96,10 @@ def test_beside_paper_puts_the_paper_row_under_ours():
     assert table.loc[("retrain", "paper"), "run time (s)"] == "–"  # the paper's is minutes
     assert list(table.index[:3]) == [("retrain", "here"), ("retrain", "paper"), ("wp", "here")]
     assert list(table.columns) == ["UA", "MIA", "RA", "TA", "disparity", "run time (s)"]
+    hundred = baselines.beside_paper(_summary(*_random(retrain=(0.1, 9.0))), "random",
+                                     "cifar100")  # the paper's CIFAR-100 dense rows
+    assert hundred.loc[("retrain", "paper"), "UA"] == 24.75
+    assert hundred.loc[("ga", "paper"), "TA"] == 75.38
 
 
 def test_summary_rows_are_one_record_per_method():
@@ -203,7 +207,7 @@ def test_the_whole_class_table_has_the_forgotten_class_beside_ta():
         for seed, method, forgotten in ((0, "retrain", 0.0), (0, "ft", 0.2), (1, "retrain", 0.0),
                                         (1, "ft", 0.4))])
     summary = baselines.summarize(summary_runs)
-    table = baselines.beside_paper(summary, "class")
+    table = baselines.beside_paper(summary, "class", "cifar10")
     assert list(table.columns[:6]) == ["UA", "MIA", "RA", "TA", "TA forgotten class",
                                        "disparity"]
     assert table.loc[("ft", "here"), "TA forgotten class"] == "30.00\u00a0±\u00a010.00"

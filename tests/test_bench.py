@@ -17,3 +17,15 @@ def test_the_training_variants_run_and_are_measured_against_fp32_on_the_cpu():
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is present")
 def test_the_gpu_benchmark_is_skipped_without_cuda():
     assert bench.gpu_training_throughput() is None
+
+
+def test_a_dry_runs_price_of_a_small_chapter_is_near_its_real_run():
+    # The dry run prices the whole run (its loops at the preset's budgets, and its own time
+    # outside them); beside the real run on the same machine, side by side, it lands within
+    # a factor of three (generous: the bench prints the ratio, which for the foundations
+    # chapter's cpu preset came out at 1.12 here, on two busy cores).
+    from conftest import ROOT
+
+    found = bench.dry_run_calibration(ROOT, "00_foundations", preset="smoke")
+    assert found["measured_s"] > 0 and found["loops_s"] > 0
+    assert 1 / 3 < found["ratio"] < 3, found

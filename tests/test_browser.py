@@ -204,6 +204,16 @@ def test_the_verdicts_page_links_each_chapters_claims_and_fits_a_phone(browser, 
     visit.page.close()
 
 
+@pytest.mark.parametrize("page_path", toc_pages())
+def test_no_page_is_wider_than_a_phone(browser, site, page_path):
+    # long identifiers wrap and wide tables scroll inside themselves: the page itself
+    # never scrolls sideways at 390 px
+    visit = Visit(browser, site, page_path, width=PHONE)
+    width = visit.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE + 1, f"{page_path} is {width} px wide on a {PHONE} px phone"
+    visit.page.close()
+
+
 @pytest.mark.parametrize("page_path", chapter_pages()[1:])
 def test_claims_tables_fit_a_phone_whole(browser, site, page_path):
     visit = Visit(browser, site, page_path, width=PHONE)

@@ -2,6 +2,7 @@
 real budget recorded, and the cost estimate worked by hand."""
 
 import json
+import time
 
 import pytest
 import torch
@@ -15,6 +16,7 @@ def dry(monkeypatch, tmp_path):
     ledger = tmp_path / "ledger.jsonl"
     monkeypatch.setenv(dryrun.ENV, "1")
     monkeypatch.setenv(dryrun.LEDGER_ENV, str(ledger))
+    monkeypatch.setattr(dryrun, "_STEP_COSTS", {})  # every test times its own loops
     return ledger
 
 
@@ -32,10 +34,9 @@ def test_dry_parameters_cut_budgets_by_name_at_any_depth_and_never_raise_them():
     assert dryrun.dry_parameters({"device": "cuda"}, cuda=True) == {"device": "cuda"}
     batches = {"batch_size": 128, "attack_batch_size": 4, "hyperparameters": {
         "adversarial": {"batch_size": 64}}}
-    assert dryrun.dry_parameters(batches, cuda=True) == batches  # cut on a CPU only
-    assert dryrun.dry_parameters(batches, cuda=False) == {
-        "batch_size": 8, "attack_batch_size": 4, "hyperparameters": {
-            "adversarial": {"batch_size": 8}}}
+    # batch sizes stay the preset's on any device: steps are timed at them
+    assert dryrun.dry_parameters(batches, cuda=True) == batches
+    assert dryrun.dry_parameters(batches, cuda=False) == batches
 
 
 def test_synthetic_data_has_the_real_shape_and_is_deterministic(dry):
@@ -65,19 +66,47 @@ def test_a_dry_training_loop_runs_two_batches_and_records_the_real_budget(dry):
     assert 0 < entry["seconds_per_sample"] < 1
 
 
-def test_a_dry_training_loop_whose_batch_holds_every_sample_still_times_a_second_step(dry):
-    """On a GPU a batch holds all of a dry run's few samples: the timed step must not be the
-    first one, which warms up (it made a GPU estimate 25x too large)."""
+def _batch_sizes(model) -> list[int]:
+    """The batch size of every forward pass of `model` from now on."""
+    sizes = []
+    model.register_forward_pre_hook(lambda module, args: sizes.append(len(args[0])))
+    return sizes
+
+
+def test_a_dry_training_loop_is_timed_on_full_batches_of_the_presets_batch_size(dry):
+    """A dry run's few samples make tiny batches, whose per-sample cost is mostly overhead
+    (a GPU estimate came out a hundred times too high): the steps are timed on batches of
+    the preset's size drawn from those samples, after a warm-up step, on a CPU first at
+    PROBE_BATCH; the same loop again is not timed again."""
     from mu_core.data import load
     from mu_core.models import create_for
 
     data = load("cifar10")
-    steps = []
-    fit(create_for("cnn", data, seed=0), data, data.train[:6], Recipe(epochs=3, batch_size=256),
-        step_hook=lambda model: steps.append(1))
-    assert len(steps) == dryrun.BATCHES == 2
+    model = create_for("cnn", data, seed=0)
+    sizes = _batch_sizes(model)
+    fit(model, data, data.train[:6], Recipe(epochs=3, batch_size=64))
+    timed = [n for n in sizes if n > 6]
+    assert timed == [dryrun.PROBE_BATCH] * 3 + [64] * 3  # warm-up + TIMED_STEPS, twice
+    fit(model, data, data.train[:6], Recipe(epochs=5, batch_size=64))
+    assert [n for n in sizes if n > 6] == timed  # the same loop: its cost is known
+    first, second = [json.loads(line) for line in dry.read_text().splitlines()]
+    assert first["timed_batch"] == second["timed_batch"] == 64
+    assert first["seconds_per_sample"] == second["seconds_per_sample"] > 0
+    assert second["samples"] == pytest.approx(5 * 6 * 50_000 / 60)
+
+
+def test_a_step_too_slow_for_the_cpu_is_priced_at_the_probe_batch(dry, monkeypatch):
+    from mu_core.data import load
+    from mu_core.models import create_for
+
+    monkeypatch.setattr(dryrun, "STEP_BUDGET", 0.0)  # every full batch "too slow"
+    data = load("cifar10")
+    model = create_for("cnn", data, seed=0)
+    sizes = _batch_sizes(model)
+    fit(model, data, data.train[:6], Recipe(epochs=1, batch_size=256))
+    assert [n for n in sizes if n > 6] == [dryrun.PROBE_BATCH] * 3
     (entry,) = [json.loads(line) for line in dry.read_text().splitlines()]
-    assert entry["samples"] == pytest.approx(3 * 6 * 50_000 / 60)
+    assert entry["timed_batch"] == dryrun.PROBE_BATCH
 
 
 def test_margin_training_and_reconstruction_steps_are_priced_at_the_presets_budgets(dry):
@@ -141,6 +170,39 @@ def test_the_estimate_adds_samples_times_seconds_per_sample(tmp_path):
     assert three["hours_by_loop"] == {"train": 6.0, "ga": 1.5}
     assert "per seed, times 3 seeds" in dryrun.describe(three)
     assert "about 2.5 hours on X" in dryrun.describe(found)
+    assert "total_hours" not in found  # the rest of the run needs the dry run's wall time
+
+
+def test_the_whole_runs_price_adds_the_dry_runs_time_outside_its_loops(tmp_path):
+    # a dry run of 100 s that spent 30 s in its two loops: 70 s of kernel, imports, data,
+    # evaluation and figures, once, beside the loops' real cost (3 seeds: 3 x 0.5 h)
+    ledger = tmp_path / "ledger.jsonl"
+    rows = [{"loop": "train", "samples": 1200, "seconds_per_sample": 0.5, "device": "X",
+             "spent": 20.0},
+            {"loop": "ga", "samples": 600, "seconds_per_sample": 2.0, "device": "X",
+             "spent": 10.0}]
+    ledger.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    found = dryrun.estimate(ledger, seeds=3, wall_seconds=100.0)
+    assert found["hours"] == pytest.approx(3 * 1800 / 3600)
+    assert found["rest_hours"] == pytest.approx(70 / 3600)
+    assert found["total_hours"] == pytest.approx((3 * 1800 + 70) / 3600)
+    assert dryrun.describe(found).endswith("the whole run about 1.5 hours.")
+    # loops that took longer than the wall time (impossible) leave no negative rest
+    assert dryrun.estimate(ledger, wall_seconds=10.0)["rest_hours"] == 0.0
+
+
+def test_a_dry_loop_records_the_seconds_it_spent(dry):
+    from mu_core.data import load
+    from mu_core.models import create_for
+
+    data = load("cifar10")
+    started = time.perf_counter()
+    fit(create_for("cnn", data, seed=0), data, data.train[:6], Recipe(epochs=1, batch_size=64))
+    elapsed = time.perf_counter() - started
+    (entry,) = [json.loads(line) for line in dry.read_text().splitlines()]
+    assert 0 < entry["spent"] <= elapsed
+    # the timed full-batch steps are part of it: at least the six batches' cost
+    assert entry["spent"] >= 3 * 64 * entry["seconds_per_sample"]
 
 
 def test_cut_ratios_say_how_often_the_real_run_repeats_what_the_dry_one_did():
@@ -148,8 +210,9 @@ def test_cut_ratios_say_how_often_the_real_run_repeats_what_the_dry_one_did():
             "hyperparameters": {"adversarial": {"iterations": 2000, "batch_size": 64}},
             "batch_size": 256}
     dry = dryrun.dry_parameters(real, cuda=False)
-    assert dryrun.cut_ratios(real, dry) == {"rounds": 100.0, "iterations": 1000.0,
-                                            "batch_size": 32.0}  # 256 / 8, the larger
+    assert dryrun.cut_ratios(real, dry) == {"rounds": 100.0, "iterations": 1000.0}
+    assert dryrun.cut_ratios({"a": {"rounds": 8}, "b": {"rounds": 40}},
+                             {"a": {"rounds": 2}, "b": {"rounds": 2}}) == {"rounds": 20.0}
 
 
 def test_loops_repeated_over_a_cut_budget_count_at_the_real_budget(dry):
@@ -185,3 +248,32 @@ def test_pretrained_weights_are_checked_but_not_downloaded(dry):
     assert model.conv_stem.weight.shape[1] == 3
     with pytest.raises(ConfigError, match="no pretrained weights for 'efficientnetv2_s'"):
         create("efficientnet", 10, 3, 32, pretrained=True, variant="efficientnetv2_s")
+
+
+def test_dry_shadow_models_time_one_member_on_full_batches_on_a_cpu(dry, monkeypatch):
+    # Members trained one after another each cost the same: one is timed on full batches of
+    # the preset's size, the others only take the dry run's small untimed steps.
+    from mu_core import ensemble, models
+    from mu_core.attacks.mia import shadow_keep_masks
+    from mu_core.data import load
+
+    data = load("cifar10")
+    created = []
+    real_create = models.create_for
+
+    def recording_create(*args, **kwargs):
+        model = real_create(*args, **kwargs)
+        created.append(_batch_sizes(model))
+        return model
+
+    monkeypatch.setattr(models, "create_for", recording_create)
+    pool = data.train[:20]
+    keep = shadow_keep_masks(4, len(pool), seed=0)
+    ensemble.fit_ensemble(data, pool, keep, "cnn", Recipe(epochs=2, batch_size=64),
+                          seeds=[0, 1, 2, 3], vectorized=False)
+    first, *others = created
+    assert [n for n in first if n > dryrun.CPU_BATCH] == [dryrun.PROBE_BATCH] * 3 + [64] * 3
+    assert all(n <= dryrun.CPU_BATCH for sizes in others for n in sizes)
+    (entry,) = [json.loads(line) for line in dry.read_text().splitlines()]
+    assert entry["loop"] == "shadow models" and entry["timed_batch"] == 64
+    assert entry["samples"] == pytest.approx(4 * 2 * 10 * 50_000 / 60)  # half the pool each

@@ -140,9 +140,34 @@ def test_relearn_time_is_zero_before_unlearning_and_positive_after(mnist):
     logits = predict(model, mnist, split.forget, output="logits")
     reference = torch.nn.functional.cross_entropy(logits, mnist.labels[split.forget]).item()
     assert metrics.relearn_time(model, mnist, split, reference) == 0
-    forgotten = unlearn("rl", model, mnist, split)
-    epochs = metrics.relearn_time(forgotten, mnist, split, reference, max_epochs=10)
-    assert epochs is None or epochs >= 1
+
+
+def test_relearn_time_counts_the_epochs_until_the_forget_loss_reaches_the_reference(
+        mnist, monkeypatch):
+    # A linear model at zero whose every relearning epoch raises the forgotten class's
+    # logit by one: after k epochs the forget loss is log(1 + 9 e^-k), so the first epoch
+    # at or under the loss of k = 3 is 3, and just under it 4; an unreachable loss gives
+    # None after max_epochs.
+    import math
+
+    from mu_core import train
+
+    split = make_split(mnist, forget_classes=[3], forget_fraction=1.0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 10))
+    torch.nn.init.zeros_(model[1].weight)
+    torch.nn.init.zeros_(model[1].bias)
+
+    def one_epoch(net, *args, **kwargs):
+        with torch.no_grad():
+            net[1].bias[3] += 1.0
+        return [0.0]
+
+    monkeypatch.setattr(train, "fit", one_epoch)
+    at_three = math.log(1 + 9 * math.exp(-3))
+    assert metrics.relearn_time(model, mnist, split, at_three + 1e-5) == 3
+    assert metrics.relearn_time(model, mnist, split, at_three - 1e-3) == 4
+    assert metrics.relearn_time(model, mnist, split, 0.0, max_epochs=5) is None
+    assert model[1].bias.abs().sum() == 0  # the model handed in is not modified
 
 
 def test_unlearning_scores_of_retraining_forget_a_whole_class(mnist):

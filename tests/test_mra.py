@@ -313,19 +313,23 @@ def test_accuracy_beside_paper_puts_mean_and_std_beside_the_papers_numbers():
                          _row("closed", "retrain", 0.9, 0.9, seed=1),
                          _row("open", "ga", 0.2, 0.9)])
     table = mra.accuracy_beside_paper(rows, "closed", TRAINED, "mnist5k")
-    here, theirs = table["here"], table["paper (CIFAR-10; it has no mnist5k rows)"]
+    assert list(table.columns) == ["ga", "retrain"]  # as wide as the methods; sources in rows
+    here = table.xs("here", level="source")
+    theirs = table.xs("paper (CIFAR-10; it has no mnist5k rows)", level="source")
     assert here.loc[("forget", "ULM"), "ga"] == "0.300\u00a0±\u00a00.100"
     assert here.loc[("forget", "ΔAcc"), "ga"] == "0.250\u00a0±\u00a00.050"
     assert here.loc[("test", "TRM"), "ga"] == "0.850\u00a0±\u00a00.050"
     assert theirs.loc[("forget", "ΔAcc"), "ga"] == "0.091"  # Table 2: 0.358 - 0.267
     assert theirs.loc[("test", "RCM"), "ga"] == "0.528"
     assert theirs.loc[("test", "RCM"), "retrain"] == "–"  # not in the paper
-    hundred = mra.accuracy_beside_paper(rows, "closed", TRAINED, "cifar100")["paper (CIFAR-100)"]
+    hundred = mra.accuracy_beside_paper(rows, "closed", TRAINED, "cifar100").xs(
+        "paper (CIFAR-100)", level="source")
     # Table 2 prints ΔAcc 0.070 for CIFAR-100's GA, beside 0.270 - 0.201 = 0.069.
     assert [hundred.loc[("forget", m), "ga"] for m in ("ULM", "RCM", "ΔAcc")] == \
         ["0.201", "0.270", "0.070"]
     assert hundred.loc[("test", "TRM"), "ga"] == "0.643"
-    pets = mra.accuracy_beside_paper(rows, "open", TRAINED, "oxford_pets")["paper (Pet-37)"]
+    pets = mra.accuracy_beside_paper(rows, "open", TRAINED, "oxford_pets").xs(
+        "paper (Pet-37)", level="source")
     assert pets.loc[("forget", "RCM"), "ga"] == "0.952"  # Table 3
 
 
@@ -1186,3 +1190,108 @@ def check_smoke_results(results, out):
             if verdict == "did not hold":
                 assert any(g < 0 for g in tested)
     assert claims["l1_sparse_among_hardest"]["here"] == "l1_sparse did not run"
+
+
+# ---------------------------------------------------------------------------------------
+# DST (Eqs. 1-4) and the open-source teacher's update (Eqs. 11-12), step by step
+
+class _Recorder(torch.nn.Module):
+    """A model that records what it was given and what it returned."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net, self.inputs, self.outputs = net, [], []
+
+    def forward(self, x):
+        out = self.net(x)
+        self.inputs.append(x.detach().clone())
+        self.outputs.append(out.detach().clone())
+        return out
+
+
+class _FixedBeta:
+    """Beta(alpha, alpha) whose draws are fixed: per image, distinct, known values."""
+
+    def __init__(self, a, b):
+        self.alpha = a
+
+    def sample(self, shape):
+        n = shape[0]
+        values = torch.linspace(0.2, 0.8, n) if self.alpha == 0.2 else torch.full((n,), 0.3)
+        return values.view(shape)
+
+
+@pytest.mark.parametrize("warmup", [True, False])
+def test_distillation_mixes_each_image_and_targets_the_teacher_alone_in_the_warm_up_epoch(
+        mnist, monkeypatch, warmup):
+    from mu_core.attacks import mra as attack
+
+    monkeypatch.setattr(torch.distributions, "Beta", _FixedBeta)  # beta_x per image; beta_y 0.3
+    losses = []
+    monkeypatch.setattr(attack, "_step", lambda optimizer, loss: losses.append(loss.item()))
+    teacher = _Recorder(models.create_for("mlp", mnist, seed=0, hidden=[8]))
+    student = _Recorder(models.create_for("mlp", mnist, seed=1, hidden=[8]))
+    config = MRAConfig(distill_epochs=2, batch_size=8)
+    prediction = torch.arange(8)  # one batch an epoch
+    attack._distill(teacher, student, None, mnist, prediction, config,
+                    torch.Generator().manual_seed(0), warmup=warmup)
+    x = mnist.inputs(prediction).flatten(1)
+    beta_x = torch.linspace(0.2, 0.8, 8)
+    for epoch in range(2):
+        mixed = teacher.inputs[epoch].flatten(1)
+        assert torch.equal(mixed, student.inputs[epoch].flatten(1))  # both see the same mix
+        # Eq. 1 per image: the i-th image of the (shuffled) batch mixed with its own beta_x,
+        # the i-th draw, and a partner from the batch
+        for i in range(8):
+            candidates = beta_x[i] * x[:, None] + (1 - beta_x[i]) * x[None, :]
+            assert (candidates - mixed[i]).abs().amax(2).min() < 1e-6
+        # Eqs. 3-4: beta_y = 1 (the teacher alone) in the first epoch of a warm-up round
+        teacher_probs = teacher.outputs[epoch].softmax(1)
+        logits = student.outputs[epoch]
+        beta_y = 1.0 if warmup and epoch == 0 else 0.3
+        target = beta_y * teacher_probs + (1 - beta_y) * logits.softmax(1)
+        expected = -(target * logits.log_softmax(1)).sum(1).mean().item()
+        assert losses[epoch] == pytest.approx(expected, rel=1e-5)
+
+
+def test_the_open_source_teacher_learns_from_the_agreement_set_rebuilt_with_the_new_student(
+        mnist, monkeypatch):
+    from mu_core.attacks import mra as attack
+
+    class Shifted(torch.nn.Module):  # a student whose predictions each update changes
+        def __init__(self):
+            super().__init__()
+            self.shift = 0.0
+            self.bias = torch.nn.Parameter(torch.zeros(10))
+
+        def forward(self, x):
+            return self.bias + self.shift * torch.arange(10.0) + 0 * x.flatten(1)[:, :1]
+
+    student, teacher = Shifted(), models.create_for("mlp", mnist, seed=0, hidden=[8])
+    agreements, epochs = [], []
+    real_agreement = attack.confident_agreement
+
+    def recording_agreement(teacher_probs, student_probs, *args):
+        agreements.append(student_probs.clone())
+        return real_agreement(teacher_probs, student_probs, *args)
+
+    def soft_epoch(model, optimizer, data, indices, labels, *args):
+        epochs.append((model, labels.clone()))
+        if model is student:
+            student.shift += 1.0  # the student's update
+        return 0.0
+
+    monkeypatch.setattr(attack, "confident_agreement", recording_agreement)
+    monkeypatch.setattr(attack, "_soft_epoch", soft_epoch)
+    config = MRAConfig(components="dst+stu+tch", tau=0.5)
+    prediction = torch.arange(40)
+    attack._recall(teacher, student, None, object(), mnist, prediction, config,
+                   torch.Generator().manual_seed(0), None)
+    assert [model is student for model, _ in epochs] == [True, False]  # student, then teacher
+    before, after = agreements
+    assert not torch.allclose(before, after)  # rebuilt with the updated student (Eq. 11)
+    shifted = torch.softmax(torch.arange(10.0), 0).expand(40, 10)  # shift 1 after the update
+    assert torch.allclose(after, shifted)
+    teacher_probs = attack.predict(teacher, mnist, prediction)
+    assert torch.equal(epochs[1][1], real_agreement(teacher_probs, after, config.gamma_l,
+                                                    config.gamma_s, config.tau)[1])

@@ -44,3 +44,27 @@ def test_an_unwritable_cache_is_refused_before_training(mnist, tmp_path, monkeyp
 def test_bad_models_recipes_and_devices_fail_with_a_sentence(call, message):
     with pytest.raises(ConfigError, match=message):
         call()
+
+
+def test_a_diverged_unlearning_run_is_named_and_never_cached(mnist, cache_dir, monkeypatch):
+    # A method that leaves non-finite weights (a rate too high for it) raises one sentence
+    # naming the method before the model is scored or cached; a finite one passes.
+    import dataclasses
+
+    import torch
+
+    from mu_core.errors import Diverged
+    from mu_core.splits import make_split
+
+    split = make_split(mnist, random_fraction=0.1, seed=0)
+    model = models.create_for("mlp", mnist, seed=0, hidden=[8])
+    trained = (model, {"config": {"role": "trained", "name": "tiny"}})
+    def blow_up(net, *args, **kwargs):
+        with torch.no_grad():
+            next(net.parameters()).fill_(float("nan"))
+
+    registered = dataclasses.replace(zoo.check_request("ft", split, {}), run=blow_up)
+    monkeypatch.setattr(zoo, "check_request", lambda *args: registered)
+    with pytest.raises(Diverged, match="unlearning with ft .* diverged.*lower its learning"):
+        zoo.unlearned_model(mnist, split, "ft", trained)
+    assert not list(cache_dir.glob("*.pt"))

@@ -108,10 +108,16 @@ def lipsoftmax_model(architecture: str, data: ImageData, *, head_width: int = 12
     """M_A of Eq. 1: the architecture's backbone with every convolution and linear layer
     spectrally normalised (Miyato et al. 2018, W / sigma(W) with sigma from power
     iteration on W reshaped to out x in), and its classifier replaced by the LipSoftMax
-    head: a spectrally normalised linear layer, ReLU, then the classifier. The model
+    head: a spectrally normalised linear layer, ReLU, then the output layer. The model
     returns logits; its softmax is the attack's prediction.
 
-    Batch-norm layers stay as they are: the paper constrains the weight layers.
+    Two choices the paper's text leaves to its code, named: the output layer is not
+    spectrally normalised (Eq. 1's text normalises "each layer"; a unit-norm output layer
+    caps the logits' scale, so the softmax could not become confident: the LipSoftMax
+    reference `nets/lip.py` leaves it free too), and the head has no BatchNorm1d (the
+    reference puts one after the hidden layer; batch norm rescales the features, which
+    would undo the Lipschitz bound the head is there for). Batch-norm layers of the
+    backbone stay as they are: the paper constrains the weight layers.
     """
     model = models.create_for(architecture, data, seed=seed, **options)
     parent, name, classifier = models.last_linear(model)

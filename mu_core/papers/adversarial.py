@@ -84,6 +84,15 @@ TABLE1 = {
     },
 }
 
+PAPER_DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+
+
+def paper_dataset(dataset: str) -> str:
+    """The key of Table 1's rows to set beside a run on `dataset`: CIFAR-100's for a CIFAR-100
+    run, CIFAR-10's (the paper's main table) for any other dataset."""
+    return dataset if dataset in PAPER_DATASETS else "cifar10"
+
+
 # Table 1, CIFAR-10 dense: the rows the baselines chapter sets beside its own.
 TABLE1_CIFAR10 = {setting: TABLE1["cifar10"][setting]["dense"] for setting in ("random", "class")}
 

@@ -32,7 +32,7 @@ from ..claims import (CONFIDENCE, Claim, Interval,
 from ..data import ImageData
 from ..metrics import (accuracy_by_class, accuracy_on, average_disparity,
                        predictions_on, scores_from_predictions, subset_predictions)
-from ..papers.adversarial import FF_GAP_POINTS, TABLE1_CIFAR10
+from ..papers.adversarial import FF_GAP_POINTS, TABLE1, TABLE1_CIFAR10
 from ..regime import Leakage
 from ..splits import Split, scored_split, same_class_test
 from ..train import Recipe, resolve_device
@@ -294,10 +294,11 @@ def formatted(summary: pd.DataFrame, setting: str) -> pd.DataFrame:
     return out
 
 
-def beside_paper(summary: pd.DataFrame, setting: str) -> pd.DataFrame:
-    """One setting's `formatted` summary with the paper's CIFAR-10 Table 1 row under each
-    method (`here_above_paper`)."""
-    paper = pd.DataFrame(TABLE1_CIFAR10[setting]).T[[*SCORES, "disparity"]]
+def beside_paper(summary: pd.DataFrame, setting: str, paper_dataset: str) -> pd.DataFrame:
+    """One setting's `formatted` summary with the paper's dense Table 1 row of `paper_dataset`
+    ('cifar10' or 'cifar100', `papers.adversarial.paper_dataset`) under each method
+    (`here_above_paper`)."""
+    paper = pd.DataFrame(TABLE1[paper_dataset][setting]["dense"]).T[[*SCORES, "disparity"]]
     ours = formatted(summary, setting)
     if setting == "class":  # TA reads the remaining classes; the forgotten one has its own
         table = of_setting(summary, setting)

@@ -41,7 +41,7 @@ from ..papers import mra as paper
 from ..splits import Split, make_split
 from ..train import Recipe, predict, resolve_device
 from ..zoo import unlearned_models
-from . import mean_by_method, mean_std, spoken_list
+from . import mean_by_method, mean_std, sources_as_rows, spoken_list
 
 STUDENT_SEED_OFFSET = 10_000  # the attacker's student never shares the trained model's init
 SUBSETS = ("test", "forget")
@@ -462,14 +462,16 @@ def paper_accuracy_table(components: str, methods, dataset: str) -> pd.DataFrame
 
 def accuracy_beside_paper(rows: pd.DataFrame, attack: str, trained: dict,
                           dataset: str) -> pd.DataFrame:
-    """Tables 2 and 3: one attack's accuracies here (mean ± std over the seeds) beside the
-    paper's for the same components and `dataset` (a dash where it has no number)."""
+    """Tables 2 and 3: one attack's accuracies here (mean ± std over the seeds) with the
+    paper's for the same components and `dataset` in the row under each of ours (its last
+    index level `source`; a dash where it has no number), as wide as the methods."""
     table = accuracy_table(rows, attack, trained)
     ours = mean_std(table["mean"], table["std"], 3)
     components = rows.loc[rows.attack == attack, "components"].iloc[0]
     theirs = paper_accuracy_table(components, ours.columns, dataset)
     theirs = theirs.reindex(index=ours.index, columns=ours.columns)
-    return pd.concat({"here": ours, paper_label(dataset): theirs.map(_paper_number)}, axis=1)
+    return sources_as_rows(pd.concat({"here": ours, paper_label(dataset):
+                                      theirs.map(_paper_number)}, axis=1))
 
 
 def _paper_number(value: float) -> str:

@@ -10,19 +10,23 @@ features of the forget and validation batches. Section 4.2's adjustments: the at
 pre-trained (1,000 iterations in the paper) on the trained defender's outputs for D against
 D_v, and in class-wise forgetting alpha drops to 0 after 30 iterations.
 
-Choices the paper leaves open, named here: the attacker's own steps read the defender as
-deployed (eval mode); the defender's step computes all three of its terms in train mode, as
-any training step does (batch norm on each batch's statistics). Computing the attack term
-and V_ss in eval mode instead (an earlier version) lets the descent move the model through
-batch norm's running statistics, which the retain cross-entropy, normalised per batch, never
-sees: on mnist5k the deployed model collapsed (RA 0.11-0.55 in class forgetting) while the
-train-mode retain loss mostly stayed low. Only the retain batch updates batch norm's running
-statistics: the forward passes of D_f and D_v (and their noisy copies) use their batch's
-statistics and leave the running ones as they were, so that D_f (one class, in class-wise
-forgetting) does not make up much of what the deployed model normalises with. The
-attacker's pre-training reads the
-inputs of D and D_v once, with one noise draw per sample, since the defender does not move
-then; the attacker trains with Adam (lr 1e-3, weight decay 5e-4: our choice; the reference
+Choices the paper leaves open, named here. Batch norm: the attacker reads the defender
+as deployed (eval mode). The defender's step is a training step (train mode): its retain
+batch is normalised by its own statistics and alone moves batch norm's running ones; the
+passes of D_f and D_v (and their noisy copies) use their own batch's statistics too and
+leave the running ones alone (`batch_norm="batch"`, what Algorithm 1 written as plain
+PyTorch does). So in whole-class forgetting the defender's attack term and V_ss read a
+forget batch of one class normalised by that class's statistics, which the attacker never
+sees: the game plays on outputs that differ from the deployed ones. Two alternatives
+remove the mismatch and are here to be tried: `"retain"` normalises D_f and D_v by the
+retain batch's statistics, as if part of it, and `"deployed"` computes every term on the
+eval-mode model. On mnist5k both lost much of RA (the first in whole-class forgetting;
+the second even with alpha = beta = 0, plain retain fine-tuning without batch norm's
+per-batch normalisation), so the default stays the plain training step. An earlier
+version mixed the modes (attack term in eval mode, retain loss in train mode) and moved
+the deployed model where the per-batch retain loss could not see it. The attacker's
+pre-training reads the inputs of D and D_v once, with one noise draw per sample, since the
+defender does not move then; the attacker trains with Adam (lr 1e-3, weight decay 5e-4: our choice; the reference
 attack trains with SGD at lr 1e-3 over many epochs, too slow for a game of a few hundred
 steps) and the defender with SGD (momentum 0.9, weight decay 5e-4) at a constant rate.
 In whole-class forgetting D_v holds every class while D_f is one class, so the attacker
@@ -34,7 +38,7 @@ model (`pruning.hold_masks`) stays in force, so a sparse defender stays sparse.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import torch
 import torch.nn.functional as F
@@ -51,6 +55,11 @@ from ..train import as_model_input, prepare_model
 from .registry import register
 
 GAMES = ("minimax", "non_saturating")
+BATCH_NORM_MODES = {  # how the defender's step normalises the passes of D_f and D_v
+    "batch": "each batch by its own statistics, as any training step (the default)",
+    "retain": "by the statistics of the step's retain batch, as if part of it",
+    "deployed": "every term of the step on the eval-mode model, as the attacker reads it",
+}
 CLASS_ALPHA_ITERATIONS = 30  # Section 4.2: alpha = 0 after the first 30 iterations
 
 
@@ -89,6 +98,8 @@ def check_adversarial(split: Split, hyperparameters: dict) -> None:
     settings = hyperparameters
     if "game" in settings:
         check_choice("adversarial game", settings["game"], GAMES)
+    if "batch_norm" in settings:
+        check_choice("adversarial batch_norm", settings["batch_norm"], tuple(BATCH_NORM_MODES))
     alpha_iterations = settings.get("alpha_iterations")
     if alpha_iterations is not None and (isinstance(alpha_iterations, bool) or not isinstance(
             alpha_iterations, int) or alpha_iterations < 0):
@@ -102,7 +113,7 @@ def check_adversarial(split: Split, hyperparameters: dict) -> None:
 def adversarial(model: nn.Module, data: ImageData, split: Split, *, iterations: int = 300,
                 lr: float = 0.01, batch_size: int = 64, alpha: float = 0.9, beta: float = 0.001,
                 redundancy_weight: float = 5e-3, alpha_iterations: int | None = None,
-                game: str = "minimax", attacker_lr: float = 1e-3,
+                game: str = "minimax", batch_norm: str = "batch", attacker_lr: float = 1e-3,
                 pretrain_iterations: int = 1000,
                 sensitivity_samples: int = SENSITIVITY_SAMPLES,
                 sensitivity_scale: float = SENSITIVITY_SCALE, momentum: float = 0.9,
@@ -111,16 +122,18 @@ def adversarial(model: nn.Module, data: ImageData, split: Split, *, iterations: 
 
     `alpha_iterations` None is the paper's rule: alpha is switched off after 30 iterations
     in whole-class forgetting and kept otherwise; an integer switches it off after that
-    many iterations in any setting."""
-    check_adversarial(split, {"game": game, "alpha_iterations": alpha_iterations})
+    many iterations in any setting. `batch_norm` names how the defender's step normalises
+    the forget and validation passes (`BATCH_NORM_MODES`)."""
+    check_adversarial(split, {"game": game, "alpha_iterations": alpha_iterations,
+                              "batch_norm": batch_norm})
     model = prepare_model(model, data.device)
     devices = [data.device] if data.device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)  # the attacker's dropout: the same run for the same seed
         curve = _play(model, data, split, iterations=iterations, lr=lr, batch_size=batch_size,
                       alpha=alpha, beta=beta, redundancy_weight=redundancy_weight,
-                      alpha_iterations=alpha_iterations, game=game, attacker_lr=attacker_lr,
-                      pretrain_iterations=pretrain_iterations, momentum=momentum,
+                      alpha_iterations=alpha_iterations, game=game, batch_norm=batch_norm,
+                      attacker_lr=attacker_lr, pretrain_iterations=pretrain_iterations, momentum=momentum,
                       weight_decay=weight_decay, seed=seed,
                       noise=dict(samples=sensitivity_samples, scale=sensitivity_scale))
     model.eval()
@@ -129,7 +142,7 @@ def adversarial(model: nn.Module, data: ImageData, split: Split, *, iterations: 
 
 def _play(model: nn.Module, data: ImageData, split: Split, *, iterations: int, lr: float,
           batch_size: int, alpha: float, beta: float, redundancy_weight: float,
-          alpha_iterations: int | None, game: str, attacker_lr: float,
+          alpha_iterations: int | None, game: str, batch_norm: str, attacker_lr: float,
           pretrain_iterations: int, momentum: float, weight_decay: float, seed: int,
           noise: dict) -> list[dict]:
     """Algorithm 1 after the pre-training of the attacker; the curve, one record per step."""
@@ -159,7 +172,7 @@ def _play(model: nn.Module, data: ImageData, split: Split, *, iterations: int, l
             record.update(defender_step(model, attacker, defender_optimizer, data, batch,
                                         generator, alpha=weight, beta=beta,
                                         redundancy_weight=redundancy_weight, game=game,
-                                        **noise))
+                                        batch_norm=batch_norm, **noise))
             curve.append({"iteration": iteration, **record})
     return curve
 
@@ -215,17 +228,18 @@ def attacker_step(model: nn.Module, attacker: nn.Module, optimizer, data: ImageD
 
 def defender_step(model: nn.Module, attacker: nn.Module, optimizer, data: ImageData,
                   batch: dict, generator: torch.Generator, *, alpha: float, beta: float,
-                  redundancy_weight: float, game: str, samples: int, scale: float) -> dict:
-    """One descent step of the defender on L_D + alpha L_A + beta V_ss (Algorithm 1, line 8)."""
-    # All three terms in train mode, as one training step: with the attack term and V_ss in
-    # eval mode and only L_D in train mode, the descent moved the eval-mode function (batch
-    # norm's frozen running statistics) where L_D, normalised by the batch, could not see it.
-    model.train()
-    retain_loss = F.cross_entropy(model(as_model_input(data.inputs(batch["retain"]))).float(),
-                                  data.targets(batch["retain"]))
+                  redundancy_weight: float, game: str, samples: int, scale: float,
+                  batch_norm: str = "batch") -> dict:
+    """One descent step of the defender on L_D + alpha L_A + beta V_ss (Algorithm 1, line 8),
+    batch norm as `batch_norm` says (`BATCH_NORM_MODES`)."""
+    model.eval() if batch_norm == "deployed" else model.train()
+    with _retain_statistics(model, batch_norm == "retain") as statistics:
+        retain_loss = F.cross_entropy(
+            model(as_model_input(data.inputs(batch["retain"]))).float(),
+            data.targets(batch["retain"]))
     attacker.eval()
     rows, features = [], []
-    with _running_statistics_kept(model):  # only D_r moves batch norm's running statistics
+    with _forget_and_validation_norms(model, batch_norm, statistics):
         for name in ("forget", "val"):
             x = as_model_input(data.inputs(batch[name]))
             logits, encoded = logits_and_features(model, x)
@@ -241,6 +255,54 @@ def defender_step(model: nn.Module, attacker: nn.Module, optimizer, data: ImageD
     attacker.zero_grad(set_to_none=True)  # the defender's loss must not reach the attacker
     return {"retain_loss": retain_loss.item(), "attack_loss": attack_loss.item(),
             "barlow_twins": similarity.item()}
+
+
+def _forget_and_validation_norms(model: nn.Module, batch_norm: str, statistics: dict):
+    """How batch norm treats the passes of D_f and D_v (and their noisy copies)."""
+    if batch_norm == "batch":
+        return _running_statistics_kept(model)
+    if batch_norm == "retain":
+        return _normalised_by(statistics)
+    return nullcontext()
+
+
+def _batch_norms(model: nn.Module) -> list[nn.Module]:
+    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
+@contextmanager
+def _retain_statistics(model: nn.Module, wanted: bool):
+    """Record (if `wanted`), in a forward pass, the batch statistics (mean and biased
+    variance, with their graph) that each batch-norm layer normalises its input with."""
+    statistics = {}
+    if not wanted:
+        yield statistics
+        return
+
+    def record(module, inputs, output):
+        x = inputs[0]
+        over = [0, *range(2, x.dim())]
+        statistics[module] = (x.mean(over), x.var(over, unbiased=False))
+
+    hooks = [m.register_forward_hook(record) for m in _batch_norms(model)]
+    try:
+        yield statistics
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+@contextmanager
+def _normalised_by(statistics: dict):
+    """Batch-norm layers normalise every input by the recorded statistics (those of the
+    retain batch) and leave their running statistics alone."""
+    for module, (mean, var) in statistics.items():
+        module.forward = (lambda x, m=module, mu=mean, v=var: _normalise(x, m, mu, v))
+    try:
+        yield
+    finally:
+        for module in statistics:
+            del module.forward
 
 
 @contextmanager
@@ -263,6 +325,13 @@ def _running_statistics_kept(model: nn.Module):
         for module, buffers in zip(norms, saved):
             for name, value in buffers.items():
                 setattr(module, name, value)
+
+
+def _normalise(x: Tensor, norm: nn.Module, mean: Tensor, var: Tensor) -> Tensor:
+    """Batch norm's affine normalisation of `x` by the given statistics (channels on dim 1)."""
+    shape = (1, -1) + (1,) * (x.dim() - 2)
+    y = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + norm.eps)
+    return y if norm.weight is None else y * norm.weight.view(shape) + norm.bias.view(shape)
 
 
 def _batches(indices: Tensor, size: int, generator: torch.Generator):

@@ -1,0 +1,59 @@
+"""The book's figures share one look: a colour per method, legends off the data, a
+diverging colour map centred on zero for signed values."""
+
+import matplotlib
+import matplotlib.colors as mcolors
+import numpy as np
+import pandas as pd
+import pytest
+
+from mu_core import plots
+from mu_core.unlearn import METHODS
+
+matplotlib.use("Agg")
+
+
+def test_every_method_has_its_own_colour():
+    names = [*METHODS, "trained", "no_vss"]
+    colours = [plots.method_color(name) for name in names]
+    assert None not in colours, [n for n, c in zip(names, colours) if c is None]
+    assert len({mcolors.to_hex(c) for c in colours}) == len(names)
+
+
+def test_bars_and_curves_draw_each_method_in_its_colour_whatever_the_order():
+    methods = list(METHODS)
+    for order in (methods, methods[::-1]):
+        fig = plots.grouped_bars({m: [1.0, 2.0] for m in order}, ["a", "b"])
+        bars = fig.axes[0].containers
+        assert [mcolors.to_hex(c.patches[0].get_facecolor()) for c in bars] == \
+            [mcolors.to_hex(plots.method_color(m)) for m in order]
+        fig = plots.curves({m: [1.0, 2.0] for m in order})
+        assert [mcolors.to_hex(line.get_color()) for line in fig.axes[0].lines] == \
+            [mcolors.to_hex(plots.method_color(m)) for m in order]
+
+
+def test_the_legend_sits_right_of_the_axes():
+    fig = plots.grouped_bars({"ga": [1.0] * 10, "ft": [2.0] * 10}, [str(c) for c in range(10)])
+    fig.canvas.draw()
+    legend = fig.axes[0].get_legend().get_window_extent()
+    axes = fig.axes[0].get_window_extent()
+    assert legend.x0 >= axes.x1
+
+
+def test_bar_panels_show_one_legend_beside_all_panels():
+    fig = plots.bar_panels({"p": {"ga": [1.0], "ft": [2.0]}, "q": {"ga": [1.0], "ft": [2.0]}},
+                           ["x"], columns=2)
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    assert len(fig.legends) == 1
+
+
+@pytest.mark.parametrize("values, diverging", [([[-2.0, 1.0]], True), ([[0.5, 3.0]], False)])
+def test_signed_values_take_a_diverging_map_centred_on_zero(values, diverging):
+    fig = plots.heatmap_panels({"panel": pd.DataFrame(values)})
+    image = fig.axes[0].images[0]
+    low, high = image.get_clim()
+    if diverging:
+        assert image.get_cmap().name == plots.DIVERGING and low == -high == -2.0
+    else:
+        assert image.get_cmap().name != plots.DIVERGING and (low, high) == (0.5, 3.0)
+    assert np.isfinite([low, high]).all()
