@@ -836,7 +836,8 @@ def _build_config(root: Path, folder: Path) -> Path:
     """The project's _config.yml with `PRIVATE_PATTERNS` added to its exclude_patterns,
     written into `folder` (Sphinx would otherwise read the run folders' notebooks as
     pages outside the table of contents, a warning the build turns into an error)."""
-    config = yaml.safe_load((root / "_config.yml").read_text()) or {}
+    project = root / "_config.yml"
+    config = (yaml.safe_load(project.read_text()) if project.exists() else None) or {}
     excluded = list(config.get("exclude_patterns") or [])
     config["exclude_patterns"] = excluded + [p for p in PRIVATE_PATTERNS if p not in excluded]
     path = folder / "_config.yml"
