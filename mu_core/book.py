@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,8 @@ import yaml
 
 from . import dryrun, presets
 from .cache import process_alive
-from .errors import ConfigError, MuError, check_writable_folder, describe
+from .errors import (MAX_INTEGER, MAX_MAGNITUDE, MAX_SEED, ConfigError, MuError,
+                     check_writable_folder, describe)
 
 BOOK_DIR = "book"
 DRY_DIR = "dry-runs"  # where dry runs go by default: never part of the book
@@ -55,8 +57,10 @@ class ChapterSource:
 
 
 def preset_folder(root: Path) -> Path:
-    """The project's presets: ``mu_core/presets`` of the project at `root`."""
-    return root / "mu_core" / "presets"
+    """The project's presets: ``mu_core/presets`` of the project at `root`, or the
+    installed package's where the project has none (a book folder of its own)."""
+    folder = root / "mu_core" / "presets"
+    return folder if folder.is_dir() else presets.FOLDER
 
 
 def project_root(start: str | os.PathLike | None = None) -> Path:
@@ -157,14 +161,65 @@ _ParameterLoader.add_implicit_resolver(
     list("-+0123456789"))
 
 
+MAX_YAML_DEPTH = 32  # nested lists and mappings of a preset or a -p value
+MAX_YAML_NODES = 100_000  # values once every alias is expanded (an alias bomb has 10^9)
+
+
 def read_yaml(text: str, origin: str):
     """`text` read as safe YAML (see `_ParameterLoader`); unreadable YAML, a tag that is not
-    plain data or a repeated key raise ConfigError naming `origin`."""
+    plain data, a repeated key, nesting deeper than MAX_YAML_DEPTH or more than
+    MAX_YAML_NODES values once aliases are expanded raise ConfigError naming `origin`."""
     try:
-        return yaml.load(text, Loader=_ParameterLoader)
+        _check_depth(text, origin)
+        loader = _ParameterLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _check_size(node, origin)
+            return None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as error:
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ConfigError(f"{origin} is not readable YAML ({problem}).") from None
+
+
+def _check_depth(text: str, origin: str) -> None:
+    """Refuse nesting deeper than MAX_YAML_DEPTH, from the parser's events (the composer
+    that follows recurses once per level)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_ParameterLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise ConfigError(f"{origin} nests lists or mappings more than "
+                                  f"{MAX_YAML_DEPTH} levels deep; a parameter needs a few.")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_size(root, origin: str) -> None:
+    """Refuse a document of more than MAX_YAML_NODES values once its aliases are expanded
+    (each node's expanded size is counted once, so an alias bomb is measured, not walked),
+    or one that contains itself."""
+    sizes: dict[int, int] = {}
+
+    def size(node, path: frozenset) -> int:
+        if id(node) in path:
+            raise ConfigError(f"{origin} holds a YAML alias that contains itself.")
+        if id(node) not in sizes:
+            children = node.value if isinstance(node, yaml.SequenceNode) else \
+                [n for pair in node.value for n in pair] \
+                if isinstance(node, yaml.MappingNode) else []
+            inside = path | {id(node)}
+            sizes[id(node)] = 1 + sum(size(child, inside) for child in children)
+            if sizes[id(node)] > MAX_YAML_NODES:
+                raise ConfigError(f"{origin} expands to more than {MAX_YAML_NODES:,} values "
+                                  "(YAML aliases repeated inside one another); a parameter "
+                                  "needs a few.")
+        return sizes[id(node)]
+
+    size(root, frozenset())
 
 
 def parse_override(text: str) -> tuple[str, object]:
@@ -177,29 +232,83 @@ def parse_override(text: str) -> tuple[str, object]:
     return key, read_yaml(value, f"the value of {key} ({value!r})") if value.strip() else ""
 
 
-def _non_finite(value) -> bool:
-    """Whether `value` holds a NaN or an infinity anywhere (lists and dicts included)."""
-    if isinstance(value, float):
-        return not math.isfinite(value)
+def _out_of_bounds(name: str, value) -> str | None:
+    """What is wrong with a number that `value` holds anywhere (lists and dicts included):
+    a NaN or infinity, a float beyond MAX_MAGNITUDE, an integer beyond MAX_INTEGER, or a
+    seed (a name ending in ``seed`` or ``seeds``) outside [0, MAX_SEED]; else None."""
     if isinstance(value, dict):
-        return any(_non_finite(v) for v in value.values())
+        return next(filter(None, (_out_of_bounds(str(k), v) for k, v in value.items())), None)
     if isinstance(value, (list, tuple)):
-        return any(_non_finite(v) for v in value)
-    return False
+        return next(filter(None, (_out_of_bounds(name, v) for v in value)), None)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must hold finite numbers only, got {value!r}"
+    if name.endswith(("seed", "seeds")):
+        if not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+            return f"holds seeds, integers from 0 to {MAX_SEED} (2**32 - 1), got {value!r}"
+    elif isinstance(value, int) and abs(value) > MAX_INTEGER:
+        return f"must hold integers of at most {MAX_INTEGER:,} in size, got {value}"
+    elif isinstance(value, float) and abs(value) > MAX_MAGNITUDE:
+        return f"must hold numbers of at most {MAX_MAGNITUDE:g} in size, got {value:g}"
+    return None
+
+
+SET_LIKE = ("seeds", "methods", "classes", "names")  # a list so named holds each value once
+
+
+def _repeated(name: str, value) -> object | None:
+    """A value given twice in a list parameter whose name says it is a set (seeds,
+    methods, classes, names), or None."""
+    if not (isinstance(value, list) and name.endswith(SET_LIKE)):
+        return None
+    seen = []
+    for item in value:
+        if item in seen:
+            return item
+        seen.append(item)
+    return None
 
 
 def check_parameters(defaults: dict, given: dict, origin: str) -> dict:
-    """`given` checked against the defaults' names and types (an int passes as a float)."""
+    """`given` checked against the defaults' names and types (an int passes as a float),
+    every number within its bounds (`_out_of_bounds`) and no set-like list holding a value
+    twice."""
     checked = {}
     for name, value in given.items():
         if name not in defaults:
             raise ConfigError(f"unknown parameter {name!r} in {origin}; accepted: "
                               f"{', '.join(defaults)}.")
-        if _non_finite(value):
-            raise ConfigError(f"parameter {name} in {origin} must hold finite numbers only, "
-                              f"got {value!r}.")
+        problem = _out_of_bounds(name, value)
+        if problem:
+            raise ConfigError(f"parameter {name} in {origin} {problem}.")
+        twice = _repeated(name, value)
+        if twice is not None:
+            raise ConfigError(f"parameter {name} in {origin} gives {twice!r} twice; each "
+                              f"of its values runs once, so list it once.")
         checked[name] = _coerce(name, defaults[name], value, origin)
     return checked
+
+
+def check_device(device) -> None:
+    """Refuse, before the kernel starts, a `device` parameter naming a device this machine
+    does not have, by the name given ('cuda:7')."""
+    import torch
+
+    if not isinstance(device, str) or device in ("auto", "cpu"):
+        return
+    accepted = "'auto', 'cpu' or 'cuda[:N]'"
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"parameter device must be {accepted}, got {device!r}.") from None
+    if parsed.type != "cuda":
+        raise ConfigError(f"parameter device must be {accepted}, got {device!r}.")
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if (parsed.index or 0) >= count:
+        raise ConfigError(f"parameter device is {device!r}, but this machine has {count} CUDA "
+                          f"device(s); use 'auto' or 'cpu'"
+                          f"{f' or cuda:0 to cuda:{count - 1}' if count else ''}.")
 
 
 def _coerce(name: str, default, value, origin: str):
@@ -287,6 +396,7 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
         env.update({dryrun.ENV: "1", dryrun.LEDGER_ENV: str(work / "ledger.jsonl"),
                     "MU_CACHE_DIR": str(work / "cache")})
     try:
+        check_device(params.get("device"))  # after a dry run put the CPU for a missing GPU
         source, executed = work / "source.ipynb", work / f"{chapter.slug}.ipynb"
         nbformat.write(read_notebook(chapter.source), source)
         started = time.perf_counter()
@@ -305,6 +415,7 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
             ) from None
         except papermill.PapermillExecutionError as error:
             failed = out / f"{chapter.slug}.failed.ipynb"
+            report_cache_warnings(chapter.slug, executed)
             os.replace(executed, failed)
             if error.ename in BAD_INPUT_ERRORS:
                 raise ChapterFailed(f"chapter {chapter.slug} refused its parameters: "
@@ -312,17 +423,40 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
                                     cell=error.cell_index) from None
             raise ChapterFailed(_failure_message(chapter, failed, error),
                                 cell=error.cell_index) from None
+        report_cache_warnings(chapter.slug, executed)
         if not (work / f"{chapter.slug}.results.json").exists():
             raise ChapterFailed(f"chapter {chapter.slug} ran but wrote no results JSON; its "
                                 "last cell must call chapter.save_results(...).")
         if dry_run:
             _add_estimate(work / f"{chapter.slug}.results.json", work / "ledger.jsonl", seeds,
                           ratios, time.perf_counter() - started)
-        nbformat.write(collapse_parameters(nbformat.read(executed, as_version=4)), executed)
+        notebook = collapse_parameters(nbformat.read(executed, as_version=4))
+        nbformat.write(add_preset_note(notebook, preset, dry_run), executed)
         return _publish(work, out, chapter.slug)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(kernel_files, ignore_errors=True)
+
+
+CACHE_WARNING = "CacheWarning: "  # how a kernel prints `cache.CacheWarning`s
+
+
+def report_cache_warnings(slug: str, executed: Path) -> None:
+    """Repeat in the terminal the model cache's warnings (a damaged entry rebuilt) that
+    the chapter's cells printed: they are about the machine, not the chapter."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(executed, as_version=4).cells
+    except (OSError, ValueError):
+        return
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            for line in output.get("text", "").splitlines() if \
+                    output.get("output_type") == "stream" else []:
+                if CACHE_WARNING in line:
+                    print(f"mu-book: warning: {slug}: {line.partition(CACHE_WARNING)[2]}",
+                          file=sys.stderr)
 
 
 PARAMETER_TAGS = ("parameters", "injected-parameters")
@@ -400,26 +534,120 @@ def remove_stale_runs(out: Path, prefix: str = RUNNING) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+RUNS = ".runs"  # published runs: RUNS/<slug>.<pid>.<random>/, and the pointer RUNS/<slug>
+MANIFEST = "published.json"  # written last into a run folder: what the run publishes
+
+
+def reader_links(slug: str) -> dict[str, str]:
+    """The paths readers and jupyter-book open (relative to the output folder), each a
+    symbolic link through the chapter's pointer ``RUNS/<slug>`` into its published run."""
+    return {f"{slug}.ipynb": f"{RUNS}/{slug}/{slug}.ipynb",
+            f"{slug}.results.json": f"{RUNS}/{slug}/{slug}.results.json",
+            f"figures/{slug}": f"../{RUNS}/{slug}/figures/{slug}"}
+
+
 def _publish(work: Path, out: Path, slug: str) -> Path:
-    """Move a finished run's figures, notebook and results JSON (last) from `work` to `out`."""
+    """Publish a finished run: its notebook, results JSON and figures move from `work`
+    into a run folder of their own, whose manifest is written last; then one `os.replace`
+    of the symbolic link ``RUNS/<slug>`` points the chapter at it. That swap is the whole
+    publication: before it readers see the previous run, after it this one, never a mix.
+    The reader links (`reader_links`) never change once made; the previous run folder is
+    removed last."""
+    runs = out / RUNS
+    runs.mkdir(exist_ok=True)
+    run = Path(tempfile.mkdtemp(dir=runs, prefix=f"{slug}.{os.getpid()}."))
+    (run / "figures").mkdir()
     figures = work / "figures" / slug
     if figures.exists():
-        target = out / "figures" / slug
-        target.parent.mkdir(parents=True, exist_ok=True)
-        stale = work / "stale-figures"
-        if target.exists():
-            os.replace(target, stale)
-        os.replace(figures, target)
-    os.replace(work / f"{slug}.ipynb", out / f"{slug}.ipynb")
-    results = out / f"{slug}.results.json"
-    os.replace(work / results.name, results)
+        os.replace(figures, run / "figures" / slug)
+    else:
+        (run / "figures" / slug).mkdir()
+    for name in (f"{slug}.ipynb", f"{slug}.results.json"):
+        os.replace(work / name, run / name)
+    _make_readable(run)
+    _write_atomically(run / MANIFEST, json.dumps({"chapter": slug, "files": sorted(
+        str(p.relative_to(run)) for p in run.rglob("*") if p.is_file())}))
+    _symlink(runs / slug, run.name)  # the publication
+    for name, target in reader_links(slug).items():
+        _symlink(out / name, target)
     (out / f"{slug}.failed.ipynb").unlink(missing_ok=True)
-    return results
+    remove_superseded_runs(out, slug)
+    return out / f"{slug}.results.json"
+
+
+def _make_readable(folder: Path) -> None:
+    """Files and folders with the modes of a plain write (umask applied): a temporary
+    folder is private (0700), and the book's files are to be read."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for path in folder.rglob("*"):
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _symlink(path: Path, target: str) -> None:
+    """Make `path` a symbolic link to `target` in one step (a new link renamed over the
+    old one); a real folder left at `path` (a copy of the book, an older layout) is moved
+    aside first."""
+    if path.is_symlink() and os.readlink(path) == target:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.link")
+    os.symlink(target, tmp)
+    try:
+        if path.is_dir() and not path.is_symlink():
+            aside = path.with_name(f".{path.name}.{os.getpid()}.old")
+            os.replace(path, aside)
+            shutil.rmtree(aside, ignore_errors=True)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def remove_superseded_runs(out: Path, slug: str) -> None:
+    """Remove the run folders of `slug` that its pointer does not name, once the process
+    that made each is gone or is this one (a run still being published by another
+    process is left to it)."""
+    runs = out / RUNS
+    current = os.readlink(runs / slug) if (runs / slug).is_symlink() else None
+    for folder in runs.glob(f"{slug}.*"):
+        pid = folder.name[len(slug) + 1:].partition(".")[0]
+        if folder.name == current or not pid.isdigit() or folder.is_symlink():
+            continue
+        if int(pid) == os.getpid() or not process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def published_files(out: Path, slug: str) -> dict[str, Path]:
+    """The files of the published run of `slug` in `out`, by the names readers see
+    (``<slug>.ipynb``, ``<slug>.results.json``, ``figures/<slug>/...``); empty when none."""
+    run = out / RUNS / slug
+    manifest = _manifest(run)
+    if manifest is None:
+        return {}
+    return {name: run / name for name in manifest["files"]}
+
+
+def _manifest(run: Path) -> dict | None:
+    try:
+        found = json.loads((run / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) and isinstance(found.get("files"), list) else None
 
 
 def unfinished(out: Path, slug: str) -> str | None:
     """Why the executed chapter `slug` in `out` is not fit to publish, or None: its
-    notebook or results JSON is missing, or papermill did not complete every cell."""
+    notebook or results JSON is missing, it is half published (a reader link or the run's
+    manifest is missing, or the links lead to another run), papermill did not complete
+    every cell, or it is a dry run. A book of the older layout (plain files, no pointer)
+    is read as before."""
     import nbformat
 
     notebook, results = out / f"{slug}.ipynb", out / f"{slug}.results.json"
@@ -427,6 +655,9 @@ def unfinished(out: Path, slug: str) -> str | None:
         return "has not been executed"
     if not results.exists():
         return "has no results JSON"
+    half = _half_published(out, slug)
+    if half:
+        return f"is half published ({half}); run it again"
     try:
         executed = nbformat.read(notebook, as_version=4)
     except (OSError, ValueError) as error:
@@ -439,6 +670,74 @@ def unfinished(out: Path, slug: str) -> str | None:
     if _is_dry_run(results):
         return "holds a dry run's results (synthetic data, cut budgets)"
     return None
+
+
+def _half_published(out: Path, slug: str) -> str | None:
+    """What is out of place in the published state of `slug`, or None."""
+    links = reader_links(slug)
+    pointer = out / RUNS / slug
+    if not pointer.is_symlink():
+        if any((out / name).is_symlink() for name in links):
+            return f"its pointer {RUNS}/{slug} is missing"
+        return None  # the older layout: plain files
+    manifest = _manifest(pointer)
+    if manifest is None:
+        return f"the run {os.readlink(pointer)} has no manifest"
+    missing = [name for name in manifest["files"] if not (pointer / name).is_file()]
+    if missing:
+        return f"the run {os.readlink(pointer)} lacks {missing[0]}"
+    for name, target in links.items():
+        if not (out / name).is_symlink() or os.readlink(out / name) != target:
+            return f"{name} is not a link to the published run"
+    return None
+
+
+def published_preset(out: Path, slug: str) -> str | None:
+    """The preset the published run of `slug` in `out` ran at (its provenance: 'unknown'
+    where it names none), or None when `slug` has no readable results JSON there."""
+    try:
+        document = json.loads((out / f"{slug}.results.json").read_text())
+    except (OSError, ValueError):
+        return None
+    provenance = document.get("provenance") if isinstance(document, dict) else None
+    preset = provenance.get("preset") if isinstance(provenance, dict) else None
+    return preset if isinstance(preset, str) else "unknown"
+
+
+def mixed_presets(out: Path, slugs) -> str | None:
+    """A sentence naming the presets of a book whose chapters ran at more than one (the
+    chapters of the less common ones by name), or None when they share one."""
+    by_preset: dict[str, list[str]] = {}
+    for slug in slugs:
+        preset = published_preset(out, slug)
+        if preset is not None:
+            by_preset.setdefault(preset, []).append(slug)
+    if len(by_preset) < 2:
+        return None
+    ranked = sorted(by_preset.items(), key=lambda item: -len(item[1]))
+    most, rest = ranked[0], ranked[1:]
+    return (f"most chapters ran at the {most[0]!r} preset but "
+            + "; ".join(f"{', '.join(slugs)} at {preset!r}" for preset, slugs in rest))
+
+
+PRESET_NOTE_TAG = "mu-book-preset"  # the markdown cell that names a page's preset
+
+
+def add_preset_note(notebook, preset: str, dry_run: bool = False):
+    """Put a short line naming the run's preset right under the page's title (the first
+    markdown cell), so a reader sees at which scale the page's numbers were made."""
+    import nbformat
+
+    kind = " (a dry run: synthetic data, cut budgets)" if dry_run else ""
+    text = (f"*This page was run with the `{preset}` preset{kind}; its parameters and "
+            "provenance are at the end of the page.*")
+    cells = [c for c in notebook.cells if PRESET_NOTE_TAG not in c.metadata.get("tags", [])]
+    note = nbformat.v4.new_markdown_cell(text)
+    note.metadata["tags"] = [PRESET_NOTE_TAG]
+    first = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), -1)
+    cells.insert(first + 1, note)
+    notebook.cells = cells
+    return notebook
 
 
 def _is_dry_run(results: Path) -> bool:
@@ -507,17 +806,66 @@ def write_verdicts_page(root: Path) -> Path | None:
                                [c.slug for c in chapters(root)])
 
 
+STAGING = ".staging-"  # a build's private output folder in _build/: .staging-<pid>-*
+
+
 def build_html(root: Path) -> Path:
     """jupyter-book build of the book tree, execution off, warnings as errors, offline
-    (the verdicts page written first, from the executed chapters)."""
+    (the verdicts page written first, from the executed chapters).
+
+    The HTML is built into a private folder and swapped in for ``_build/html`` only when
+    the build succeeds: a failing build leaves the previous book as it was."""
     write_verdicts_page(root)
+    built = root / "_build"
+    built.mkdir(exist_ok=True)
+    remove_stale_runs(built, STAGING)
+    staging = Path(tempfile.mkdtemp(dir=built, prefix=f"{STAGING}{os.getpid()}-"))
+    try:
+        _jupyter_book(root, staging, _build_config(root, staging))
+        return _swap_in(staging / "_build" / "html", built / "html") / "index.html"
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# Never pages of the book: published run folders (the pages are links into them) and the
+# private folders of runs in progress.
+PRIVATE_PATTERNS = [f"**/{RUNS}", f"**/{RUNS}/**", f"**/{RUNNING}*", f"**/{RUNNING}*/**"]
+
+
+def _build_config(root: Path, folder: Path) -> Path:
+    """The project's _config.yml with `PRIVATE_PATTERNS` added to its exclude_patterns,
+    written into `folder` (Sphinx would otherwise read the run folders' notebooks as
+    pages outside the table of contents, a warning the build turns into an error)."""
+    project = root / "_config.yml"
+    config = (yaml.safe_load(project.read_text()) if project.exists() else None) or {}
+    excluded = list(config.get("exclude_patterns") or [])
+    config["exclude_patterns"] = excluded + [p for p in PRIVATE_PATTERNS if p not in excluded]
+    path = folder / "_config.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def _jupyter_book(root: Path, output: Path, config: Path) -> None:
     executable = Path(sys.executable).parent / "jupyter-book"
     command = [str(executable) if executable.exists() else shutil.which("jupyter-book") or
-               "jupyter-book", "build", str(root / BOOK_DIR), "--config", str(root / "_config.yml"),
-               "--toc", str(root / "_toc.yml"), "--path-output", str(root),
+               "jupyter-book", "build", str(root / BOOK_DIR), "--config", str(config),
+               "--toc", str(root / "_toc.yml"), "--path-output", str(output),
                "--warningiserror", "--keep-going", "--all"]
     completed = subprocess.run(command, cwd=root, capture_output=True, text=True)
     if completed.returncode != 0:
         tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
-        raise ChapterFailed(f"jupyter-book build failed (exit {completed.returncode}):\n{tail}")
-    return root / "_build" / "html" / "index.html"
+        raise ChapterFailed(f"jupyter-book build failed (exit {completed.returncode}); the "
+                            f"previous HTML book is unchanged:\n{tail}")
+
+
+def _swap_in(new: Path, published: Path) -> Path:
+    """Put the folder `new` at `published`: the old one is renamed aside, the new one
+    renamed in, then the old one removed (a kill between the two renames leaves the old
+    book in ``_build/.html-old-<pid>``)."""
+    aside = published.with_name(f".{published.name}-old-{os.getpid()}")
+    shutil.rmtree(aside, ignore_errors=True)
+    if published.exists():
+        os.replace(published, aside)
+    os.replace(new, published)
+    shutil.rmtree(aside, ignore_errors=True)
+    return published

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 import warnings
@@ -28,6 +29,48 @@ from torch import nn
 from .errors import check_writable_folder
 
 FORMAT = 2  # 2: entries carry a checksum of their tensors
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was unreadable or did not fit and is rebuilt (`mu-book` repeats these
+    warnings in the terminal after the chapter's run)."""
+
+
+# The models this process asked the cache for, in order (`record`, `used`): a chapter's
+# provenance tells which came from the cache and how they were made.
+_USED: list[dict] = []
+
+
+def made_by(model: nn.Module) -> dict:
+    """How a model is being built here: torch's thread count, the process (a study's
+    worker process or the chapter's own), the device and mu_core's version. Entries are
+    shared across these on purpose (workers and their parent find each other's models);
+    the provenance says where each came from."""
+    import multiprocessing
+
+    from . import __version__
+
+    parameter = next(model.parameters(), None)
+    return {"threads": torch.get_num_threads(),
+            "process": "worker" if multiprocessing.parent_process() is not None else "main",
+            "device": parameter.device.type if parameter is not None else "cpu",
+            "mu_core": __version__}
+
+
+def record(config: dict, cached: bool, meta: dict) -> None:
+    _USED.append({"key": config_key(config), "cached": cached,
+                  "made_by": meta.get("made_by")})
+
+
+def used(since: int = 0) -> list[dict]:
+    """The models asked for since the `since`-th: key, whether it came from the cache and
+    how it was made (None for an entry older than this record)."""
+    return [dict(entry) for entry in _USED[since:]]
+
+
+def add_used(entries: list[dict]) -> None:
+    """Add the records of models a worker process asked for."""
+    _USED.extend(entries)
 
 
 def cache_dir() -> Path:
@@ -148,7 +191,12 @@ def save(config: dict, state: dict, meta: dict | None = None) -> Path:
 def load(config: dict) -> tuple[dict, dict] | None:
     """(state, meta) stored for `config`, or None when absent or unreadable (then removed)."""
     path = path_for(config)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
+        return None
+    if path.is_dir() and not path.is_symlink():  # not a file: reported and rebuilt
+        warnings.warn(f"cache entry {path} is a folder, not a file; it is removed and "
+                      "rebuilt.", CacheWarning, stacklevel=2)
+        shutil.rmtree(path, ignore_errors=True)
         return None
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
@@ -160,8 +208,9 @@ def load(config: dict) -> tuple[dict, dict] | None:
     except Exception as error:  # truncated zip, unpickling error, wrong content, ...
         reason = (str(error).strip().splitlines() or [""])[0][:120]
         warnings.warn(f"cache file {path} is unreadable ({type(error).__name__}: {reason}); "
-                      "it is removed and rebuilt.", stacklevel=2)
-        path.unlink(missing_ok=True)
+                      "it is removed and rebuilt.", CacheWarning, stacklevel=2)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
         return None
 
 
@@ -175,6 +224,7 @@ def cached_model(config: dict, create: Callable[[], nn.Module],
     """
     if not enabled():
         model, meta = _built(create(), build)
+        record(config, False, meta)
         return model, {**meta, "cached": False}
     check_writable()  # before building: a model trained now must not be lost
     with _exclusive(config):  # a second process asking for it waits, then loads it
@@ -184,13 +234,15 @@ def cached_model(config: dict, create: Callable[[], nn.Module],
             state, meta = found
             try:
                 model.load_state_dict(state)
+                record(config, True, meta)
                 return model, {**meta, "cached": True}
             except RuntimeError as error:
                 warnings.warn(f"cached state for {config_key(config)} does not fit the model "
-                              f"({error}); rebuilding.", stacklevel=2)
+                              f"({error}); rebuilding.", CacheWarning, stacklevel=2)
                 model = create()
         model, meta = _built(model, build)
         save(config, model.state_dict(), meta)
+        record(config, False, meta)
         return model, {**meta, "cached": False}
 
 
@@ -198,6 +250,7 @@ def _built(model: nn.Module, build) -> tuple[nn.Module, dict]:
     start = time.perf_counter()
     meta = dict(build(model) or {})
     meta["seconds"] = time.perf_counter() - start
+    meta["made_by"] = made_by(model)
     return model, meta
 
 

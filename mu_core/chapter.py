@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import dryrun, presets, prose
+from . import cache, dryrun, presets, prose
 from .claims import Claim, table
 from .errors import ConfigError
 from .persample import memory_budget
@@ -67,6 +67,7 @@ class Chapter:
             seeds = self.params.get("seeds", [self.params.get("seed", 0)])
         self.seeds = list(seeds)
         self.started = time.time()
+        self.models_since = len(cache.used())  # the models this run asks for come after
         self.figures: list[str] = []
         self.claims: list[Claim] = []
         self.directory = Path.cwd()
@@ -119,6 +120,7 @@ class Chapter:
             "preset": self.params.get("preset",
                                       os.environ.get(presets.RESOLVED_ENV, "none")),
             "dry_run": dryrun.active(),
+            "models": models_sentence(cache.used(self.models_since)),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
             "seconds": round(time.time() - self.started, 2),
         }
@@ -132,16 +134,47 @@ class Chapter:
             raise ConfigError("record claims with chapter.add_claims, not in the results.")
         numbers = headline_numbers(headline(results) if callable(headline) else headline or {})
         results = {**results, "claims": [asdict(c) for c in self.claims]}
+        provenance = {**self.provenance(), "model_entries": cache.used(self.models_since)}
         document = {"chapter": self.slug, "params": self.params,
-                    "provenance": self.provenance(), "figures": self.figures,
+                    "provenance": provenance, "figures": self.figures,
                     "headline": numbers, "results": results}
         path = self.directory / f"{self.slug}.results.json"
         text = json.dumps(jsonable(document), indent=2, allow_nan=False)
         handle, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
         with os.fdopen(handle, "w") as file:
             file.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # readable like the notebook, not mkstemp's 0600
         os.replace(tmp, path)
         return path
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def models_sentence(entries: list[dict]) -> str:
+    """Which of the models a run asked for it built and which came from the cache, and how
+    those were made (threads, process, device, mu_core version): a cached model made with
+    another thread count agrees with one built here only up to float rounding."""
+    if not entries:
+        return "none asked of the model cache"
+    groups: dict[str, int] = {}
+    for entry in entries:
+        where = "from the cache" if entry["cached"] else "built in this run"
+        group = f"{where}, {_maker_text(entry.get('made_by'))}"
+        groups[group] = groups.get(group, 0) + 1
+    return "; ".join(f"{count} {group}" for group, count in groups.items())
+
+
+def _maker_text(made_by: dict | None) -> str:
+    if not made_by:
+        return "made by an older mu_core that did not record how"
+    threads = made_by.get("threads")
+    return (f"made with {threads} thread{'s' if threads != 1 else ''} in a "
+            f"{made_by.get('process')} process on {made_by.get('device')} by mu_core "
+            f"{made_by.get('mu_core')}")
 
 
 def headline_numbers(numbers) -> dict[str, float | None]:

@@ -70,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--preset", default="cpu", help=PRESET_HELP)
     build.add_argument("--no-run", action="store_true",
                        help="build from the chapters already executed")
+    build.add_argument("--mixed-presets", action="store_true",
+                       help="build even when the executed chapters ran at different presets "
+                            "(refused by default)")
     build.set_defaults(handler=_build)
 
     sweep = commands.add_parser(
@@ -163,6 +166,11 @@ def _run_all(root, selected, preset, overrides, out, *, dry_run: bool = False) -
         outcomes.append(Outcome(chapter.slug, kind, time.perf_counter() - start, *outcome))
     if len(outcomes) > 1:
         print(summary_table(outcomes))
+    mixed = None if dry_run or out else book.mixed_presets(
+        book.output_dir(root), [c.slug for c in book.chapters(root)])
+    if mixed:
+        print(f"mu-book: note: the book now holds chapters of different presets ({mixed}); "
+              "mu-book build refuses it unless given --mixed-presets.", file=sys.stderr)
     if len(failures) > 1:
         print(f"mu-book: {len(failures)} chapter(s) failed: "
               f"{', '.join(slug for slug, _ in failures)}", file=sys.stderr)
@@ -200,6 +208,12 @@ def _build(args) -> int:
         print("mu-book: error: the book is built from finished chapters only: "
               + "; ".join(f"{slug} {why}" for slug, why in unfinished.items())
               + "; run mu-book build without --no-run.", file=sys.stderr)
+        return 2
+    mixed = book.mixed_presets(book.output_dir(root), [c.slug for c in book.chapters(root)])
+    if mixed and not args.mixed_presets:
+        print(f"mu-book: error: the book's chapters ran at different presets: {mixed}; rerun "
+              "them at one preset, or pass --mixed-presets to build it anyway.",
+              file=sys.stderr)
         return 2
     index = book.build_html(root)
     print(f"book built: {index}")

@@ -51,6 +51,18 @@ MAX_EPOCHS = 10_000
 MAX_STEPS = 10_000_000  # optimisation steps or iterations of one run
 MAX_ROUNDS = 1_000  # rounds of an attack or of sequential unlearning
 MAX_MODELS = 1_000  # models trained for one statistic (LiRA's shadow models)
+# Bounds on every number a parameter holds, so that none overflows where it is used:
+MAX_SEED = 2**32 - 1  # numpy's legacy seeding and every generator accept [0, 2**32)
+MAX_INTEGER = 2**31 - 1  # sizes and counts: int32 indices
+MAX_MAGNITUDE = 1e6  # floats (rates, weights, scales): lr * gradient stays far from overflow
+
+
+def check_seed(name: str, value) -> int:
+    """Return `value` if it is an integer seed in [0, MAX_SEED], else raise ConfigError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise ConfigError(f"{name} must be an integer from 0 to {MAX_SEED} (2**32 - 1), got "
+                          f"{describe(value)}.")
+    return value
 
 
 def check_budget(name: str, value, maximum: int, *, allow_zero: bool = False) -> int:
@@ -68,6 +80,8 @@ def check_positive_number(name: str, value, *, allow_zero: bool = False) -> floa
         raise ConfigError(f"{name} must be a number, got {describe(value)}.")
     if not math.isfinite(value):
         raise ConfigError(f"{name} must be a finite number, got {value}.")
+    if value > MAX_MAGNITUDE:
+        raise ConfigError(f"{name} must be at most {MAX_MAGNITUDE:g}, got {value:g}.")
     if value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ConfigError(f"{name} must be {bound}, got {value}.")

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -34,6 +35,26 @@ class Split:
     kind: str
     forget_classes: tuple[int, ...]
     spec: dict = field(repr=False)
+    # the identity of the data it was made from (`data_identity`); None: not recorded
+    data: dict | None = field(default=None, repr=False)
+
+    def check_data(self, data: ImageData) -> None:
+        """Refuse, with one sentence, data other than the data this split was made from
+        (its indices would select other samples): another dataset, another number of
+        images, other labels, or index sets that do not fit."""
+        if self.data is not None:
+            found = data_identity(data)
+            if any(found[key] != self.data[key] for key in ("dataset", "images", "labels")):
+                raise ConfigError(
+                    f"this split was made from {self.data['dataset']!r} "
+                    f"({self.data['images']} images, labels {self.data['labels']}) but is "
+                    f"used with {found['dataset']!r} ({found['images']} images, labels "
+                    f"{found['labels']}); make the split from the data it is used with.")
+        largest = max((int(t.max()) for t in (self.train, self.test, self.val) if len(t)),
+                      default=-1)
+        if largest >= len(data.labels):
+            raise ConfigError(f"this split holds index {largest} but {data.name!r} has "
+                              f"{len(data.labels)} images; make the split from this data.")
 
     def subset(self, name: str) -> Tensor:
         subsets = ("train", "forget", "retain", "test", "val")
@@ -43,6 +64,15 @@ class Split:
 
     def sizes(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in ("train", "forget", "retain", "test", "val")}
+
+
+def data_identity(data: ImageData) -> dict:
+    """What a split remembers of the data it was made from: the dataset's name, its number
+    of images and a digest of its labels (which a subset of its training split
+    (`training_subset`) or a move to another device leaves unchanged)."""
+    labels = data.labels.detach().to("cpu", torch.int64).contiguous()
+    digest = hashlib.sha256(labels.numpy().tobytes()).hexdigest()[:16]
+    return {"dataset": data.name, "images": len(labels), "labels": digest}
 
 
 def make_split(data: ImageData, *, forget_classes=None, forget_fraction=1.0,
@@ -92,8 +122,20 @@ def make_split(data: ImageData, *, forget_classes=None, forget_fraction=1.0,
                           "set must not be empty.")
     forget = forget.sort().values
     retain = train[~torch.isin(train, forget)]
+    if len(retain) == 0:
+        raise ConfigError(f"the forget spec {_spec_text(spec)} forgets all {len(train)} "
+                          "training samples and leaves none to retain; forget fewer classes "
+                          "or a smaller fraction.")
     spec.update(dataset=data.name, val_fraction=val_fraction, train_size=train_size, seed=seed)
-    return Split(train, forget, retain, data.test.clone(), val, kind, classes, spec)
+    return Split(train, forget, retain, data.test.clone(), val, kind, classes, spec,
+                 data_identity(data))
+
+
+def _spec_text(spec: dict) -> str:
+    """'forget_classes=[0, 1] with forget_fraction=1.0': the spec by its parameters' names."""
+    if "forget_indices" in spec:
+        return f"forget_indices ({len(spec['forget_indices'])} indices)"
+    return " with ".join(f"{key}={value}" for key, value in spec.items())
 
 
 def scored_split(data: ImageData, split: Split) -> tuple[Split, Tensor]:

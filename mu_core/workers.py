@@ -27,7 +27,7 @@ import multiprocessing
 
 import torch
 
-from . import dryrun
+from . import cache, dryrun
 from .errors import ConfigError
 from .train import progress
 
@@ -76,12 +76,13 @@ def run_each(function, pieces: list[tuple], *, device, desc: str | None = None) 
     try:
         for number, future in enumerate(_shown(futures, desc, len(pieces)), 1):
             try:
-                result, caught = future.result()
+                result, caught, models = future.result()
             except Exception as error:
                 error.add_note(f"in piece {number} of {len(pieces)} of {function.__name__}")
                 raise
             for message, category in caught:
                 warnings.warn(message, category, stacklevel=2)
+            cache.add_used(models)  # the chapter's provenance names the worker's models
             found.append(result)
     except BaseException:  # the queued pieces are dropped and the error shows at once
         pool.shutdown(wait=False, cancel_futures=True)
@@ -90,12 +91,14 @@ def run_each(function, pieces: list[tuple], *, device, desc: str | None = None) 
     return found
 
 
-def _with_warnings(function, piece: tuple) -> tuple[object, list[tuple[str, type]]]:
-    """`function(*piece)` in a worker, with the warnings it raised (message, category)."""
+def _with_warnings(function, piece: tuple) -> tuple[object, list[tuple[str, type]], list]:
+    """`function(*piece)` in a worker, with the warnings it raised (message, category) and
+    the models it asked the cache for (`cache.used`)."""
+    since = len(cache.used())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = function(*piece)
-    return result, [(str(w.message), w.category) for w in caught]
+    return result, [(str(w.message), w.category) for w in caught], cache.used(since)
 
 
 def _shown(items, desc: str | None, total: int):

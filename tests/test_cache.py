@@ -112,6 +112,42 @@ def test_a_damaged_file_is_detected_and_rebuilt(cache_dir, damage):
     assert cache.load(CONFIG) is not None  # the rebuilt file is whole again
 
 
+def test_an_entry_replaced_by_a_folder_is_reported_and_rebuilt(cache_dir):
+    build = Builder()
+    cache.cached_model(CONFIG, _net, build)
+    path = cache.path_for(CONFIG)
+    path.unlink()
+    (path / "inside").mkdir(parents=True)
+    with pytest.warns(UserWarning, match="is a folder, not a file.*rebuilt"):
+        model, meta = cache.cached_model(CONFIG, _net, build)
+    assert build.calls == 2 and meta["cached"] is False and path.is_file()
+
+
+def test_the_provenance_says_which_models_came_from_the_cache_and_how_they_were_made(
+        cache_dir):
+    """A model built with one thread and then served to a run of two threads: the run's
+    provenance names it as cached and made with one thread, so numbers that differ from a
+    two-thread build in the last digits are explained (issue 36, item 4)."""
+    from mu_core.chapter import Chapter
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        cache.cached_model(CONFIG, _net, Builder())
+    finally:
+        torch.set_num_threads(threads)
+    chapter = Chapter("00_demo", {"seed": 0})
+    cache.cached_model(CONFIG, _net, Builder())
+    cache.cached_model({**CONFIG, "seed": 1}, _net, Builder())
+    entries = chapter.provenance()["models"]
+    assert "1 from the cache, made with 1 thread in a main process on cpu by mu_core" in entries
+    assert f"1 built in this run, made with {threads} thread" in entries
+    used = cache.used(chapter.models_since)
+    assert [(e["key"], e["cached"], e["made_by"]["threads"]) for e in used] == [
+        (cache.config_key(CONFIG), True, 1),
+        (cache.config_key({**CONFIG, "seed": 1}), False, threads)]
+
+
 def test_a_failed_write_leaves_neither_file_nor_temporary(cache_dir, monkeypatch):
     def broken_save(*args, **kwargs):
         raise OSError("disk full")

@@ -14,6 +14,19 @@ def _run(project, *args):
     return main(["--root", str(project), *args])
 
 
+def _leftovers(out: Path) -> list[str]:
+    """What runs left in `out` besides the published chapters: private folders, and run
+    folders that no chapter's pointer names."""
+    import os
+
+    hidden = [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != book.RUNS]
+    runs = out / book.RUNS
+    pointers = [p for p in runs.iterdir() if p.is_symlink()] if runs.exists() else []
+    published = {p.name for p in pointers} | {os.readlink(p) for p in pointers}
+    return hidden + [p.name for p in (runs.iterdir() if runs.exists() else [])
+                     if p.name not in published]
+
+
 def test_list_shows_chapters_and_presets(project, capsys):
     assert _run(project, "list") == 0
     assert capsys.readouterr().out.split() == ["00_demo", "presets:", "smoke"]
@@ -70,7 +83,7 @@ def test_a_failing_run_keeps_the_finished_results(project, tmp_path, capsys):
                 "--out", str(out)) == 1
     assert {p.name: p.read_bytes() for p in out.iterdir()
             if p.is_file() and "failed" not in p.name} == finished
-    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no leftovers
+    assert _leftovers(out) == []
     assert _run(project, "run", "demo", "--preset", "smoke", "--out", str(out)) == 0
     assert not (out / "00_demo.failed.ipynb").exists()  # a finished run clears it
 
@@ -154,6 +167,54 @@ def test_a_bad_preset_file_is_refused_with_a_sentence(project, capsys, content, 
     assert "Traceback" not in error and len(error.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("content, message", [
+    ("lr: " + "[" * 5000 + "]" * 5000 + "\n", "more than 32 levels deep"),
+    ("a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n"
+        for i in range(8)), "expands to more than 100,000 values"),
+])
+def test_a_preset_nested_too_deep_or_an_alias_bomb_is_refused_at_once(project, capsys,
+                                                                       content, message):
+    import time
+
+    (project / "mu_core" / "presets" / "smoke" / "00_demo.yaml").write_text(content)
+    start = time.perf_counter()
+    assert _run(project, "run", "demo", "--preset", "smoke") == 2
+    assert time.perf_counter() - start < 10
+    error = capsys.readouterr().err
+    assert error.startswith("mu-book: error: ") and len(error.splitlines()) == 1
+    assert message in error
+
+
+def test_a_book_without_presets_of_its_own_uses_the_packages(project, tmp_path, capsys):
+    import shutil
+
+    shutil.rmtree(project / "mu_core")
+    assert _run(project, "list") == 0
+    assert _run(project, "run", "demo", "--preset", "smoke", "--out", str(tmp_path)) == 2
+    error = capsys.readouterr().err
+    assert "chapter 00_demo has no 'smoke' preset" in error and len(error.splitlines()) == 1
+
+
+def test_a_damaged_cache_entry_is_reported_in_the_terminal(project, tmp_path, capsys,
+                                                           monkeypatch):
+    """The chapter asks the cache for a model whose entry is damaged: the warning that it is
+    rebuilt shows in the terminal too, not only inside the executed notebook."""
+    from mu_core import cache
+
+    monkeypatch.setenv("MU_CACHE_DIR", str(tmp_path / "cache"))
+    config = {"demo": "damaged entry"}
+    cache.path_for(config).parent.mkdir(parents=True)
+    cache.path_for(config).write_bytes(b"not a model")
+    source = project / "notebooks" / "00_demo.py"
+    source.write_text(source.read_text() + (
+        "\n# %%\nimport torch\nfrom mu_core import cache\n"
+        f"cache.cached_model({config!r}, lambda: torch.nn.Linear(1, 1), lambda model: None)\n"))
+    assert _run(project, "run", "demo", "--preset", "smoke", "--out", str(tmp_path / "o")) == 0
+    error = capsys.readouterr().err
+    assert "mu-book: warning: 00_demo: cache file" in error and "rebuilt" in error
+
+
 def test_ctrl_c_is_one_line_and_exit_130(project, capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -202,7 +263,7 @@ def test_a_killed_runs_private_folder_is_removed_by_the_next_run(project, tmp_pa
     stale.mkdir(parents=True)
     (stale / "half.ipynb").write_text("{}")
     assert _run(project, "run", "demo", "--preset", "smoke", "--out", str(out)) == 0
-    assert not stale.exists() and [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    assert not stale.exists() and _leftovers(out) == []
 
 
 # --- real processes: signals, kills and two runs at once -----------------------------------
@@ -264,7 +325,7 @@ def test_sigterm_mid_chapter_is_one_line_exit_130_and_leaves_no_kernel_files(pro
     assert process.returncode == 130
     assert stderr == "mu-book: interrupted; finished chapters and cached models are kept.\n"
     assert list(short_tmp.iterdir()) == []
-    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    assert _leftovers(out) == []
 
 
 def test_a_sigkilled_runs_kernel_files_are_removed_by_the_next_run(project, tmp_path,
@@ -306,7 +367,7 @@ def test_two_runs_into_one_output_folder_both_publish_complete_results(project, 
     assert json.loads((out / "00_demo.results.json").read_text())["results"][
         "epochs_times_lr"] == 1.5
     assert book.unfinished(out, "00_demo") is None
-    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    assert _leftovers(out) == []
 
 
 def test_a_dry_run_lands_apart_from_the_book_and_the_build_refuses_it(project, capsys):

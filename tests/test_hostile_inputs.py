@@ -64,11 +64,27 @@ CASES = [
     ("06", ["-p", f"attack_epochs={BIG}"], "attack_epochs must be an integer"),
     ("06", ["-p", f"sparse_epochs={BIG}"], "epochs must be an integer from 1 to 10000"),
     ("06", ["-p", "val_fraction=0.0"], "val_fraction"),
+    # issue 36: numbers bounded by what their use accepts, sets given once, YAML bounded
+    ("00", ["-p", "seed=99999999999999999999"], "seeds, integers from 0 to 4294967295"),
+    ("01", ["-p", "seeds=[0, 4294967296]"], "seeds, integers from 0 to 4294967295"),
+    ("00", ["-p", "lr=1e308"], "numbers of at most 1e+06 in size, got 1e+308"),
+    ("01", ["-p", "hyperparameters={ga: {lr: 1e300}}"], "at most 1e+06"),
+    ("00", ["-p", "epochs=99999999999999999999"], "integers of at most 2,147,483,647"),
+    ("01", ["-p", "seeds=[0, 0]"], "parameter seeds in the command line gives 0 twice"),
+    ("01", ["-p", "methods=[ga, ga]"], "parameter methods in the command line gives 'ga' twice"),
+    ("00", ["-p", "device=cuda:7"], "'cuda:7'"),
+    ("00", ["-p", "forget_classes=" + "[" * 5000 + "]" * 5000], "more than 32 levels deep"),
+    ("00", ["-p", "forget_classes=" + "{a: &a [x,x,x,x,x,x,x,x,x], " + ", ".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]"
+        for i in range(8)) + "}"], "expands to more than 100,000 values"),
+    # refused by the chapter's plan, before any training, naming the parameters
+    ("01", ["-p", "forget_classes=[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]", "-p", "forget_fraction=1"],
+     "forget_classes=[0, 1, 2, 3, 4, 5, 6, 7, 8, 9] with forget_fraction=1.0 forgets all"),
 ]
 
 
 @pytest.mark.parametrize("chapter, arguments, message", CASES,
-                         ids=[f"{c}:{' '.join(a)}" for c, a, _ in CASES])
+                         ids=[f"{c}:{' '.join(a)[:60]}" for c, a, _ in CASES])
 def test_bad_input_exits_2_with_one_sentence_before_any_training(tmp_path, chapter, arguments,
                                                                  message):
     cache = tmp_path / "cache"

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -85,6 +87,10 @@ def test_validation_holdout_and_small_training_sets_are_stratified(mnist):
     ({"random_fraction": 0.1, "train_size": 5000}, "train_size must be at most"),
     ({"random_fraction": 0.1, "seed": 1.5}, "seed must be a non-negative integer"),
     ({"random_fraction": 0.1, "seed": -1}, "seed must be a non-negative integer, got int -1"),
+    ({"random_fraction": 1.0}, "random_fraction=1.0 forgets all 4000 training samples and "
+                               "leaves none to retain"),
+    ({"forget_classes": list(range(10)), "forget_fraction": 1},
+     r"forget_classes=\[0, 1, 2, 3, 4, 5, 6, 7, 8, 9\] with forget_fraction=1.0 forgets all"),
 ])
 def test_bad_specs_fail_with_a_sentence(mnist, kwargs, message):
     with pytest.raises(ConfigError, match=message):
@@ -119,3 +125,28 @@ def test_a_membership_signal_compares_the_forget_set_with_test_samples_of_its_cl
     assert set(mnist.labels[same_class_test(mnist, whole)].tolist()) == {3}
     random = make_split(mnist, random_fraction=0.1, seed=0)
     assert torch.equal(same_class_test(mnist, random), random.test)
+
+
+def test_a_split_is_refused_on_other_data_than_it_was_made_from(mnist, digits):
+    """A split of digits used with mnist5k would unlearn the wrong samples (issue 36, 12)."""
+    from mu_core import models
+    from mu_core.unlearn import unlearn
+
+    split = make_split(digits, forget_classes=[1], forget_fraction=0.5)
+    assert split.data["dataset"] == "digits" and split.data["images"] == len(digits.labels)
+    model = models.create_for("cnn", mnist, seed=0)
+    with pytest.raises(ConfigError, match="this split was made from 'digits' .* but is used "
+                                          "with 'mnist5k'"):
+        unlearn("ga", model, mnist, split)
+    with pytest.raises(ConfigError, match="made from 'digits'"):
+        split.check_data(mnist)
+
+
+def test_a_split_of_a_training_subset_fits_the_subset_and_the_whole_data(mnist):
+    """Chapters 01, 05 and 06 draw splits from `training_subset(data)`; the subset has the
+    same images and labels, so its splits fit both (and one moved to a device too)."""
+    subset = training_subset(mnist, 500)
+    split = make_split(subset, random_fraction=0.1, seed=1)
+    split.check_data(subset)
+    split.check_data(mnist)
+    replace(split, forget=split.forget[:3]).check_data(subset)  # as `rsu` takes parts of it

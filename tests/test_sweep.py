@@ -3,6 +3,7 @@
 import builtins
 import json
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -131,6 +132,39 @@ def test_a_failing_point_is_recorded_and_the_others_go_on(project, tmp_path, cap
     assert "1 finished, 3 failed of 4 point(s)" in capsys.readouterr().out
 
 
+def test_a_failing_rerun_keeps_the_points_finished_run(project, tmp_path):
+    """A finished point is rerun with other parameters (here: told to fail): its finished
+    notebook, results and figures stay in the point's folder, under previous-finished/."""
+    assert _sweep(project, tmp_path, "-g", "lr=0.1") == 0
+    point = tmp_path / "s" / "lr=0.1"
+    finished_files = {p.relative_to(point): p.read_bytes() for p in point.rglob("*")
+                      if p.is_file() and p.name not in ("point.json", "log.txt")}
+    assert Path("00_demo.results.json") in finished_files
+    assert _sweep(project, tmp_path, "-g", "lr=0.1", "-p", "fail=true") == 1
+    kept = {p.relative_to(point / "previous-finished"): p.read_bytes()
+            for p in point.rglob("*") if p.is_file() and "previous-finished" in p.parts}
+    assert kept == finished_files
+    assert json.loads((point / "point.json").read_text())["status"] == "failed"
+    assert (point / "00_demo.failed.ipynb").exists()
+    assert _sweep(project, tmp_path, "-g", "lr=0.1", "-p", "fail=true") == 1  # twice in a row
+    assert {p.relative_to(point / "previous-finished"): p.read_bytes()
+            for p in point.rglob("*") if p.is_file() and "previous-finished" in p.parts} == kept
+
+
+def test_a_killed_points_temporary_folder_is_removed_by_the_next_point(project, tmp_path,
+                                                                       monkeypatch):
+    import tempfile
+
+    from mu_core.sweep.point import run_point
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stale = tmp_path / f"mu-sweep-point-{2**22 + 12345}-abc"  # a pid that does not exist
+    (stale / "figures").mkdir(parents=True)
+    outcome = run_point(str(project), "no-such-chapter", "smoke", [], {})
+    assert outcome["status"] == "failed" and "unknown chapter" in outcome["error"]
+    assert list(tmp_path.glob("mu-sweep-point-*")) == []
+
+
 @pytest.mark.parametrize("args, message", [
     (["-g", "lr=0.1,fast"], "point lr=fast: parameter lr in the command line must be a float"),
     (["-g", "speed=1,2"], "point speed=1: unknown parameter 'speed'"),
@@ -138,6 +172,8 @@ def test_a_failing_point_is_recorded_and_the_others_go_on(project, tmp_path, cap
     (["-g", "lr=0.1", "--engine", "spark"], "unknown engine 'spark'; accepted: local, ray"),
     (["-g", "lr=0.1", "--cpus-per-run", "0"], "--cpus-per-run must be a positive integer"),
     (["-g", "lr=0.1", "--name", "../up"], "a sweep name holds letters"),
+    ([], "a sweep needs a grid: give at least one -g"),
+    (["-g", "lr=0.1", "--cpus-per-run", "100000"], "--cpus-per-run 100000 is more than the"),
 ])
 def test_bad_input_is_refused_before_any_point_runs(project, tmp_path, capsys, args, message):
     out = tmp_path / "sweeps"

@@ -1,4 +1,5 @@
 import copy
+import dataclasses
 
 import pytest
 import torch
@@ -347,3 +348,27 @@ def test_unscs_pseudo_labels_keep_partly_retained_forget_classes_possible(mnist,
     labels, logits = logits_of(whole)
     monkeypatch.setattr(nullspace, "predict", lambda *args, **kwargs: logits.clone())
     assert (nullspace.pseudo_labels(None, mnist, whole) == 0).all()  # 1 and 3 are gone
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda model, data, split: ("ga", None, None, None), "needs a torch model"),
+    (lambda model, data, split: ("ga", "resnet18", data, split), "needs a torch model.*got str"),
+    (lambda model, data, split: ("ga", model, None, split), "needs the data as an ImageData"),
+    (lambda model, data, split: ("ga", model, data, None), "needs a Split"),
+    (lambda model, data, split: (["ga"], model, data, split), "given by its name, a string"),
+    (lambda model, data, split: ("ga", models.create("cnn", 3, 1, data.image_size), data, split),
+     r"outputs of shape \(1, 3\) but 'mnist5k' has 10 classes"),
+    (lambda model, data, split: ("ga", models.create("cnn", 10, 3, data.image_size), data,
+                                 split), "does not accept the images of 'mnist5k'"),
+])
+def test_a_library_call_with_wrong_arguments_is_one_sentence_before_any_step(
+        mnist, setting, call, message, monkeypatch):
+    """A researcher's own notebook calls `unlearn` with the wrong things: each is refused
+    with one ConfigError sentence, and no method starts (issue 36, item 11)."""
+    model, split, _ = setting
+    started = []
+    monkeypatch.setitem(METHODS, "ga", dataclasses.replace(
+        METHODS["ga"], run=lambda *args, **kwargs: started.append(args)))
+    with pytest.raises(ConfigError, match=message):
+        unlearn(*call(model, mnist, split))
+    assert started == []

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from .. import book
 from ..chapter import REVISION_ENV, git_revision
+from ..workers import cores
 from ..errors import (ConfigError, check_choice, check_positive_int, check_positive_number,
                       check_writable_folder)
 from . import engines, gather
@@ -64,6 +65,12 @@ def plan(root: Path, chapter_name: str, preset: str, grid_texts: list[str],
     """The sweep, with every point's parameters checked (ConfigError before anything runs)."""
     check_choice("engine", engine, engines.ENGINES)
     check_positive_int("--cpus-per-run", cpus)
+    if engine == "local" and cpus > cores():
+        raise ConfigError(f"--cpus-per-run {cpus} is more than the {cores()} core(s) this "
+                          f"machine gives this process; give at most {cores()}.")
+    if not grid_texts:
+        raise ConfigError("a sweep needs a grid: give at least one -g key=value1,value2 (for "
+                          "one run, use mu-book run).")
     if gpus is not None:
         check_positive_number("--gpus-per-run", gpus, allow_zero=True)
     if address and engine != "ray":

@@ -3,7 +3,8 @@
 `run_point` is what an engine executes (in this process or on a Ray worker): the chapter
 runs in a private temporary folder and the point's files come back as bytes, so a worker
 needs no filesystem shared with the driver. `store` writes them into the point's folder,
-`point.json` (its status) last; `finished` tells whether a folder already holds a complete
+`point.json` (its status) last (a failed rerun of a finished point keeps that run in
+``previous-finished/``); `finished` tells whether a folder already holds a complete
 run of the same parameters, so a rerun skips it.
 """
 
@@ -19,6 +20,8 @@ from pathlib import Path
 from .. import book
 
 STATUS = "point.json"
+PREVIOUS = "previous-finished"  # a failed rerun keeps the point's finished run here
+TEMP_PREFIX = "mu-sweep-point-"  # a point's run folder in the temp folder: ...-<pid>-*
 LOG = "log.txt"
 FINISHED, FAILED = "finished", "failed"
 
@@ -27,7 +30,9 @@ def run_point(root: str, slug: str, preset: str, overrides: list[str], env: dict
     """Run chapter `slug` with `preset` and `overrides` under the environment `env`; return
     its outcome: status, error, the failing cell, seconds and files (name -> bytes)."""
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="mu-sweep-point-") as folder, \
+    base = Path(tempfile.gettempdir())
+    book.remove_stale_runs(base, TEMP_PREFIX)  # what SIGKILLed points left behind
+    with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=base) as folder, \
             book.environment(env):
         outcome = {"status": FINISHED, "error": None, "cell": None}
         try:
@@ -40,9 +45,19 @@ def run_point(root: str, slug: str, preset: str, overrides: list[str], env: dict
             outcome.update(status=FAILED, error=f"{type(error).__name__}: {error}")
         outcome["seconds"] = round(time.perf_counter() - start, 2)
         (Path(folder) / LOG).write_text(log_text(Path(folder), slug, outcome))
-        outcome["files"] = {str(path.relative_to(folder)): path.read_bytes()
-                            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
+        outcome["files"] = {name: path.read_bytes()
+                            for name, path in point_files(Path(folder), slug).items()}
     return outcome
+
+
+def point_files(folder: Path, slug: str) -> dict[str, Path]:
+    """What a point keeps of its run in `folder`: the published run's files by the names
+    readers see, the failed notebook and the log."""
+    files = book.published_files(folder, slug)
+    for name in (f"{slug}.failed.ipynb", LOG):
+        if (folder / name).is_file():
+            files[name] = folder / name
+    return dict(sorted(files.items()))
 
 
 def log_text(folder: Path, slug: str, outcome: dict) -> str:
@@ -77,10 +92,15 @@ def _cell_outputs(notebook) -> list[str]:
 
 
 def store(folder: Path, point, outcome: dict) -> None:
-    """Write `outcome`'s files into `folder` (replacing what an unfinished run left there),
-    with `point.json` holding the point's values, status, error and seconds."""
+    """Write `outcome`'s files into `folder`, with `point.json` holding the point's values,
+    status, error and seconds. A finished run replaces the folder as a whole; a failed one
+    keeps the files of a finished run the folder holds (its notebook, results and figures)
+    and adds its failed notebook and log beside them."""
     incoming = folder.with_name(f".{folder.name}.incoming-{os.getpid()}")
     shutil.rmtree(incoming, ignore_errors=True)
+    incoming.mkdir(parents=True)
+    if outcome["status"] != FINISHED:
+        _keep_finished(folder, incoming / PREVIOUS)
     for name, content in outcome["files"].items():
         target = incoming / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -88,8 +108,23 @@ def store(folder: Path, point, outcome: dict) -> None:
     status = {key: outcome[key] for key in ("status", "error", "cell", "seconds")}
     status.update(point=point.name, values=point.values, overrides=list(point.overrides))
     (incoming / STATUS).write_text(json.dumps(status, indent=1))
-    shutil.rmtree(folder, ignore_errors=True)
+    aside = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+    shutil.rmtree(aside, ignore_errors=True)
+    if folder.exists():
+        os.replace(folder, aside)
     os.replace(incoming, folder)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _keep_finished(folder: Path, kept: Path) -> None:
+    """Copy to `kept` the files of the finished run that `folder` holds (a results JSON
+    beside its notebook and figures), or the finished run it kept before (a second failure
+    in a row); nothing when it holds neither."""
+    if (folder / PREVIOUS).is_dir():
+        shutil.copytree(folder / PREVIOUS, kept)
+    elif any(folder.glob("*.results.json")):
+        shutil.copytree(folder, kept, ignore=shutil.ignore_patterns(
+            STATUS, LOG, "*.failed.ipynb"))
 
 
 def read_json(path: Path) -> dict | None:

@@ -9,11 +9,13 @@ import numbers
 from dataclasses import dataclass
 from typing import Callable
 
+import torch
 from torch import nn
 
 from ..data import AUGMENTATIONS, ImageData
 from ..errors import (MAX_EPOCHS, MAX_STEPS, ConfigError, check_budget, check_choice,
-                      check_fraction, check_positive_int, check_positive_number, describe)
+                      check_fraction, check_positive_int, check_positive_number, check_seed,
+                      describe)
 from ..splits import SPLIT_KINDS, Split
 from ..train import OPTIMIZERS, SCHEDULES
 
@@ -47,15 +49,69 @@ def register(name: str, title: str, kinds: tuple[str, ...] = SPLIT_KINDS,
 
 def unlearn(name: str, model: nn.Module, data: ImageData, split: Split,
             **hyperparameters) -> nn.Module:
-    """A copy of `model` unlearned with method `name` (the input model is not modified)."""
+    """A copy of `model` unlearned with method `name` (the input model is not modified).
+    What it is given is checked first (`check_inputs`, `check_request`): a wrong argument
+    is refused with one ConfigError sentence before any step."""
+    check_inputs(name, model, data, split)
     method = check_request(name, split, hyperparameters)
     unlearned = copy.deepcopy(model)
     method.run(unlearned, data, split, **hyperparameters)
     return unlearned.eval()
 
 
+def check_inputs(name, model, data, split) -> None:
+    """Refuse, with one sentence, arguments `unlearn` cannot work with: a method name that
+    is not a string, a model that is not a torch module, data that is not an `ImageData`,
+    a split that is not a `Split` or was made from other data (`Split.check_data`), and a
+    model whose input channels or number of outputs do not fit the data."""
+    if not isinstance(name, str):
+        raise ConfigError(f"the unlearning method is given by its name, a string; accepted: "
+                          f"{', '.join(METHODS)}; got {describe(name)}.")
+    if not isinstance(model, nn.Module):
+        raise ConfigError(f"unlearn needs a torch model (an nn.Module) to unlearn, got "
+                          f"{type(model).__name__}.")
+    if not isinstance(data, ImageData):
+        raise ConfigError(f"unlearn needs the data as an ImageData (mu_core.data.load(name)), "
+                          f"got {type(data).__name__}.")
+    if not isinstance(split, Split):
+        raise ConfigError(f"unlearn needs a Split (mu_core.splits.make_split(data, ...)), got "
+                          f"{type(split).__name__}.")
+    split.check_data(data)
+    check_model_fits(model, data)
+
+
+def check_model_fits(model: nn.Module, data: ImageData) -> None:
+    """One image of `data` through `model` (no gradient, eval mode, then its mode back):
+    it must be accepted and give one output per class of the data."""
+    training = model.training
+    try:
+        parameter = next(model.parameters(), None)
+        device = parameter.device if parameter is not None else data.device
+        image = data.images[data.train[:1].to(data.device)].to(device).float() / 255
+        model.eval()
+        with torch.no_grad():
+            outputs = model(image)
+    except (RuntimeError, ValueError, TypeError, IndexError) as error:
+        first = (str(error).strip().splitlines() or [""])[0][:160]
+        raise ConfigError(f"the model does not accept the images of {data.name!r} "
+                          f"({data.in_channels} channel(s), {data.image_size} px): {first}."
+                          ) from None
+    finally:
+        model.train(training)
+    if not isinstance(outputs, torch.Tensor) or outputs.shape[-1] != data.num_classes:
+        shape = tuple(outputs.shape) if isinstance(outputs, torch.Tensor) else describe(outputs)
+        raise ConfigError(f"the model gives outputs of shape {shape} but {data.name!r} has "
+                          f"{data.num_classes} classes; it needs one output per class.")
+
+
 def check_request(name: str, split: Split, hyperparameters: dict) -> Method:
     """Validate a method name, its support for the split's kind and its hyper-parameter names."""
+    if not isinstance(name, str):
+        raise ConfigError(f"the unlearning method is given by its name, a string; accepted: "
+                          f"{', '.join(METHODS)}; got {describe(name)}.")
+    if not isinstance(split, Split):
+        raise ConfigError(f"a method's request needs a Split (mu_core.splits.make_split), got "
+                          f"{type(split).__name__}.")
     if name not in METHODS:
         raise ConfigError(f"unknown unlearning method {name!r}; accepted: {', '.join(METHODS)}.")
     method = METHODS[name]
@@ -90,8 +146,7 @@ def _check_momentum(label: str, value) -> None:
 
 
 def _check_seed(label: str, value) -> None:
-    if value < 0:
-        raise ConfigError(f"{label} must be a non-negative integer, got {value}.")
+    check_seed(label, value)
 
 
 # A hyper-parameter's range by its name, the same in every method that has it (so a plan
