@@ -82,7 +82,8 @@ def build_smoke_book(project: Path) -> Path:
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, project / name, ignore=shutil.ignore_patterns(
-                "*.results.json", "*.failed.ipynb", ".running-*", ".runs", "figures", "__pycache__"))
+                "*.results.json", "*.failed.ipynb", ".running-*", ".runs", "figures",
+                "__pycache__"))
         else:
             shutil.copy(source, project / name)
     for executed in (project / "book" / "notebooks").glob("*.ipynb"):

@@ -938,7 +938,8 @@ def check_smoke_results(results, out):
         "did not hold: IU 47.1 > GA 42.2 > FF 35.8 > WP 9.9 > RETRAIN 4.8 > FT 3.2",
         "did not hold: 202/220 cells (CIFAR-10, Table 2: 55/55)", "did not hold (75% of rows)",
         "98% of rows", "86% of rows",
-        "held (median R_R, Table 1)"]  # the paper's own tables under our rules
+        "held (median R_R, Table 1)",
+        "Figure 6 (qualitative; no number)"]  # the paper's own tables under our rules
     assert len(results["figures"]) == 6
 
 

@@ -516,7 +516,8 @@ def test_figure_13_scores_the_candidates_classified_as_the_unlearned_class():
     first, second = torch.rand(2, 1, 12, 12, generator=generator)
     first[0, 0, 0], first[0, -1, -1], second[0, 0, 0], second[0, -1, -1] = 1, 0, 0, 1
     guard = SimpleNamespace(device=torch.device("cpu"), settings=SimpleNamespace(unlearn_class=3),
-                            provider=SimpleNamespace(images=torch.stack([first, second])))
+                            provider=SimpleNamespace(images=torch.stack([first, second])),
+                            tau=0.5)
     noise = torch.rand(1, 12, 12, generator=generator)
     noise[0, 0, 0] = 1
     # the first training sample itself (class 3), the second at half contrast (class 0:

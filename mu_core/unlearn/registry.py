@@ -87,7 +87,8 @@ def check_model_fits(model: nn.Module, data: ImageData) -> None:
     try:
         parameter = next(model.parameters(), None)
         device = parameter.device if parameter is not None else data.device
-        image = data.images[data.train[:1].to(data.device)].to(device).float() / 255
+        dtype = parameter.dtype if parameter is not None else torch.float32
+        image = data.images[data.train[:1].to(data.device)].to(device, dtype) / 255
         model.eval()
         with torch.no_grad():
             outputs = model(image)
