@@ -941,6 +941,14 @@ def test_tow_claim_in_class_forgetting_needs_one_of_the_two_runs_to_forget():
     values[("class", "ga+rsu")] = (0.6, 0.62, 0.6)
     del kept[("class", "ga+rsu")]
     assert rsu.tow_claim(_part_two(values, forget=kept), "class").verdict == "held"
+    # Figure 7's order claims alike: GA, GA+RSU and GA reverse all kept the class
+    same = {("class", run): (0.5, 0.5, 0.5) for run in ("ga", "ga+rsu", "ga reverse")}
+    nothing = _results(rsu_runs=_rsu_rows(same, forget={k: [0.96] * 3 for k in same}),
+                       ablation_method="ga")
+    for claim in (rsu.order_claim(nothing), rsu.reverse_claim(nothing)):
+        assert claim.verdict == "not testable here", claim.here
+    judged = _results(rsu_runs=_rsu_rows(same), ablation_method="ga")
+    assert rsu.reverse_claim(judged).verdict == "did not hold"  # forgot, and no change
 
 
 def test_class_vs_random_claim_pairs_the_mean_gains_by_seed():
