@@ -247,7 +247,8 @@ for dataset, names in results.forget_class_names.items():
 # ## Figure 5 / A2: t-SNE of forget and probe points
 #
 # Penultimate-layer features (the input of the last linear layer) of `tsne_points` forget
-# images (crosses) and as many probe images (dots), coloured by their true class, for the
+# images (crosses) and as many probe images (dots), or all of D_p where it holds fewer
+# (`probe_size`, in the `cpu` preset), coloured by their true class, for the
 # unlearned model, the pretrained attack model (P) and the CMIRA model (P+U+A); the
 # `figure_backbone` on the first dataset (ResNet-18: the paper's figures show FF, which
 # only its ResNet-18 tables report). The paper's reading: forget points are mixed in

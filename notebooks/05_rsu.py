@@ -138,7 +138,9 @@
 #   forgetting a method must forget at least {glue:text}`class_forget_margin:.0%` of the
 #   class (its Acc_Du over seeds that far below the trained model's), with and without
 #   RSU, before its accuracies elsewhere count as an improvement: otherwise a higher
-#   Acc_Dr only says that less was removed.
+#   Acc_Dr only says that less was removed. A ToW gain in class forgetting (with RSU
+#   against without, and Figure 7's orders) needs one of the two runs compared to have
+#   forgotten the class: two runs that both kept it changed nothing to compare.
 #
 # "Every method" is the conjunction: the claim held if it held for each method, did not
 # hold if it failed for any, and is otherwise inconclusive or not testable. Each claim's

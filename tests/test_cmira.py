@@ -1059,6 +1059,17 @@ def test_the_other_classes_claim_reads_pua_minus_p_against_five_points(p, pua, v
     assert claim.here.startswith("P+U+A - P accuracy on the other classes")
 
 
+def test_the_prior_p_is_counted_once_however_many_methods_repeat_its_row():
+    # hand_rows: two backbones, two methods each, one seed: two priors, each repeated on
+    # both methods' P rows; pooling the rows as they stand counts each prior's images twice
+    rows = _with_other_classes(hand_rows(), 0.9, 0.91)
+    assert study.other_classes_claim(rows, []).here.endswith("1600 + 800 held-out images")
+    *_, beats_p = study.ablation_claims(hand_rows(), study.paper_ablation_sequences(), [])
+    assert beats_p.here.endswith("400 + 200 forget images")
+    ordering, *_ = study.ablation_claims(hand_rows(), study.paper_ablation_sequences(), [])
+    assert "P+U - P -0.050 [-0.129, +0.033], 400 + 200 forget images" in ordering.here
+
+
 def test_the_other_classes_claim_needs_p_and_scored_images():
     without_p = _with_other_classes(hand_rows(stages=("p+u+a",)), 0.9, 0.9)
     assert study.other_classes_claim(without_p, []).verdict == "not testable here"

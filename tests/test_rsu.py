@@ -930,6 +930,27 @@ def test_tow_claims_pair_seeds_in_their_own_scenario():
     assert rsu.tow_claim(_part_two(values), "random").verdict == "not testable here"
 
 
+def test_tow_claim_in_class_forgetting_needs_one_of_the_two_runs_to_forget():
+    # GA that changed nothing with or without RSU: a gain of exactly 0, not a verdict
+    values = {("class", "ga"): (0.5, 0.5, 0.5), ("class", "ga+rsu"): (0.5, 0.5, 0.5)}
+    kept = {("class", "ga"): [0.96, 0.95, 0.97], ("class", "ga+rsu"): [0.96, 0.95, 0.97]}
+    claim = rsu.tow_claim(_part_two(values, forget=kept), "class")
+    assert claim.verdict == "not testable here", claim.here
+    assert "ga did not forget" in claim.here and "ga+rsu did not forget" in claim.here
+    # RSU that makes GA forget is judged: one of the two runs forgot
+    values[("class", "ga+rsu")] = (0.6, 0.62, 0.6)
+    del kept[("class", "ga+rsu")]
+    assert rsu.tow_claim(_part_two(values, forget=kept), "class").verdict == "held"
+    # Figure 7's order claims alike: GA, GA+RSU and GA reverse all kept the class
+    same = {("class", run): (0.5, 0.5, 0.5) for run in ("ga", "ga+rsu", "ga reverse")}
+    nothing = _results(rsu_runs=_rsu_rows(same, forget={k: [0.96] * 3 for k in same}),
+                       ablation_method="ga")
+    for claim in (rsu.order_claim(nothing), rsu.reverse_claim(nothing)):
+        assert claim.verdict == "not testable here", claim.here
+    judged = _results(rsu_runs=_rsu_rows(same), ablation_method="ga")
+    assert rsu.reverse_claim(judged).verdict == "did not hold"  # forgot, and no change
+
+
 def test_class_vs_random_claim_pairs_the_mean_gains_by_seed():
     values = {("class", "ga"): (0.5, 0.6, 0.7), ("class", "ga+rsu"): (0.6, 0.72, 0.8),
               ("random", "ga"): (0.9, 0.9, 0.9), ("random", "ga+rsu"): (0.9, 0.91, 0.9)}
