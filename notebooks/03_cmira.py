@@ -304,8 +304,9 @@ chapter.savefig(plots.box_panels(study.box_runs(rows), ["R_R (%)", "A_R (%)"],
 # rate of recovery means nothing when both rates are negative. Figure 6's reading, that
 # P+U+A recovers the forget classes "without sacrificing" the others, is checked on the
 # held-out images of the other classes: P+U+A's accuracy there against the probing prior
-# P's, where a loss of more than five points (our bound: the paper gives none) is a
-# sacrifice.
+# P's and against the unlearned model's (P learned from few labelled images, so beating it
+# alone proves little), where a loss of more than five points (our bound: the paper gives
+# none) is a sacrifice.
 #
 # The paper's Table 1 and Table 2 are read cell by cell in its text ("for all MU models
 # targeted", "consistently positive across all classes"); asking each of our cells

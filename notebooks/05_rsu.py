@@ -383,7 +383,10 @@ chapter.savefig(rsu.order_figure(results.rsu_runs, ablation_method), "fig7_order
 # inconclusive verdict asks for more seeds or larger sets, not for a different reading.
 # The paper's contribution that the samples easiest to invert "are identical to" those of
 # highest ASR is read as its testable part: the MI High set shares more samples with the
-# MIA High set than chance (the MIA High share of the training samples) would.
+# MIA High set than chance (the MIA High share of the training samples) would. Its
+# Insights' remark that retraining changes the predictions on easy-to-attack samples more
+# than on random ones is the retraining part of the two "forgotten more" claims (each
+# method, retraining included, is a part of them).
 
 # %%
 chapter.add_claims(rsu.claims(results))

@@ -1038,13 +1038,16 @@ def test_radar_titles_stay_readable_when_m_us_area_is_near_zero():
     assert study.area_title(float("inf")) == "A_R ∞%"
 
 
-def _with_other_classes(rows, accuracy_p: float, accuracy_pua: float, count: int = 400):
-    """`rows` whose attack models scored `count` held-out images of the other classes, with
-    these accuracies for P and P+U+A."""
+def _with_other_classes(rows, accuracy_p: float, accuracy_pua: float, count: int = 400,
+                        accuracy_u: float = 0.9):
+    """`rows` whose attack models (and unlearned models, at `accuracy_u`) scored `count`
+    held-out images of the other classes, with these accuracies for P and P+U+A."""
     accuracy = {"p": accuracy_p, "p+u+a": accuracy_pua, "p+u": 0.5}
     rows = rows.copy()
     rows["attack"] = [{**attack, "other_acc": accuracy[stage], "other_count": count}
                       for attack, stage in zip(rows.attack, rows.components)]
+    rows["unlearned"] = [{**unlearned, "other_acc": accuracy_u, "other_count": count}
+                         for unlearned in rows.unlearned]
     return rows
 
 
@@ -1056,7 +1059,15 @@ def _with_other_classes(rows, accuracy_p: float, accuracy_pua: float, count: int
 def test_the_other_classes_claim_reads_pua_minus_p_against_five_points(p, pua, verdict):
     claim = study.other_classes_claim(_with_other_classes(hand_rows(), p, pua), [])
     assert claim.verdict == verdict, claim.here
-    assert claim.here.startswith("P+U+A - P accuracy on the other classes")
+    assert claim.here.startswith("accuracy on the other classes, above -5 points to hold: "
+                                 "P+U+A - P ")
+    assert "P+U+A - M_U " in claim.here
+
+
+def test_the_other_classes_claim_also_reads_the_unlearned_model():
+    # P+U+A beats a weak prior P but loses 20 points against M_U on the other classes
+    rows = _with_other_classes(hand_rows(), 0.6, 0.7, accuracy_u=0.9)
+    assert study.other_classes_claim(rows, []).verdict == "did not hold"
 
 
 def test_the_prior_p_is_counted_once_however_many_methods_repeat_its_row():

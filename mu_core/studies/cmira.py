@@ -1147,29 +1147,42 @@ OTHER_CLASSES_MARGIN = 0.05  # a loss of more than five points on the other clas
 def other_classes_claim(rows: pd.DataFrame, regime: list[str]) -> Claim:
     """Figure 6: P+U+A "manages to balance performance across both forgetting and
     non-forgetting classes, without sacrificing accuracy in either set". Read here: its
-    accuracy on the held-out images of the non-forget classes, minus the probing prior P's
-    (the attack model before the rounds; each prior once, `one_per_prior`), pooled over the
-    runs with Newcombe's interval, above -OTHER_CLASSES_MARGIN. Not testable without the
-    ablation's P runs or outside the paper's regime."""
+    accuracy on the held-out images of the non-forget classes against the probing prior P's
+    (the attack model before the rounds; each prior once, `one_per_prior`) and against the
+    unlearned model M_U's on the same images (P learned from few labelled images, so
+    beating it alone could be trivial), each pooled over the runs with Newcombe's interval
+    and above -OTHER_CLASSES_MARGIN, both to hold. Not testable without the ablation's P
+    runs or outside the paper's regime."""
     tested = {"p", "p+u+a"} <= set(rows.components)
-    runs = {"p": one_per_prior(stage_runs(rows, "p")), "p+u+a": stage_runs(rows, "p+u+a")}
-    scored = {stage: [(r["other_acc"], r["other_count"]) for r in runs[stage].attack
-                      if r.get("other_count", 0) > 0] for stage in runs}
+    pua = stage_runs(rows, "p+u+a")
+    references = {"P": one_per_prior(stage_runs(rows, "p")).attack, "M_U": pua.unlearned}
+    scored = {name: _other_scores(models) for name, models in
+              {"P+U+A": pua.attack, **references}.items()}
     reasons = [*regime, unmet(tested, "the ablation's P runs did not run"),
                unmet(not tested or all(scored.values()),
                      "no held-out image of the non-forget classes was scored")]
-    if tested and all(scored.values()):
-        (acc_a, n_a), (acc_p, n_p) = (zip(*scored[stage]) for stage in ("p+u+a", "p"))
-        effect = rate_difference(_correct(acc_a, n_a), sum(n_a), _correct(acc_p, n_p),
-                                 sum(n_p), unit="held-out images")
-    else:
-        effect = Interval(math.nan, -math.inf, math.inf, "not run")
-    return judge("pua_keeps_other_classes",
-                 "P+U+A recovers the forget classes without sacrificing the others "
-                 "(Figure 6).", "Figure 6 (qualitative; no number)", effect,
-                 label=f"P+U+A - P accuracy on the other classes, above "
-                       f"-{100 * OTHER_CLASSES_MARGIN:g} points to hold",
-                 boundary=-OTHER_CLASSES_MARGIN, unmet_reasons=reasons)
+    effects = {f"P+U+A - {name}": (_other_gain(scored["P+U+A"], scored[name])
+                                   if tested and all(scored.values()) else
+                                   Interval(math.nan, -math.inf, math.inf, "not run"))
+               for name in references}
+    return judge_each("pua_keeps_other_classes",
+                      "P+U+A recovers the forget classes without sacrificing the others "
+                      "(Figure 6).", "Figure 6 (qualitative; no number)", effects,
+                      label=f"accuracy on the other classes, above "
+                            f"-{100 * OTHER_CLASSES_MARGIN:g} points to hold",
+                      boundary=-OTHER_CLASSES_MARGIN, unmet_reasons=reasons)
+
+
+def _other_scores(models) -> list[tuple[float, int]]:
+    """(accuracy, images) on the held-out images of the other classes, of the models that
+    scored any."""
+    return [(m["other_acc"], m["other_count"]) for m in models if m.get("other_count", 0) > 0]
+
+
+def _other_gain(after: list, before: list) -> Interval:
+    (acc_a, n_a), (acc_b, n_b) = zip(*after), zip(*before)
+    return rate_difference(_correct(acc_a, n_a), sum(n_a), _correct(acc_b, n_b), sum(n_b),
+                           unit="held-out images")
 
 
 def _listed(methods) -> str:
