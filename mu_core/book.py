@@ -822,7 +822,7 @@ def build_html(root: Path) -> Path:
     staging = Path(tempfile.mkdtemp(dir=built, prefix=f"{STAGING}{os.getpid()}-"))
     try:
         _jupyter_book(root, staging, _build_config(root, staging))
-        return _swap_in(staging / "_build" / "html", built / "html") / "index.html"
+        return swap_in(staging / "_build" / "html", built / "html") / "index.html"
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -858,10 +858,10 @@ def _jupyter_book(root: Path, output: Path, config: Path) -> None:
                             f"previous HTML book is unchanged:\n{tail}")
 
 
-def _swap_in(new: Path, published: Path) -> Path:
+def swap_in(new: Path, published: Path) -> Path:
     """Put the folder `new` at `published`: the old one is renamed aside, the new one
     renamed in, then the old one removed (a kill between the two renames leaves the old
-    book in ``_build/.html-old-<pid>``)."""
+    one in ``.<name>-old-<pid>`` beside it). Used for the HTML book and sweep points."""
     aside = published.with_name(f".{published.name}-old-{os.getpid()}")
     shutil.rmtree(aside, ignore_errors=True)
     if published.exists():

@@ -108,12 +108,7 @@ def store(folder: Path, point, outcome: dict) -> None:
     status = {key: outcome[key] for key in ("status", "error", "cell", "seconds")}
     status.update(point=point.name, values=point.values, overrides=list(point.overrides))
     (incoming / STATUS).write_text(json.dumps(status, indent=1))
-    aside = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-    shutil.rmtree(aside, ignore_errors=True)
-    if folder.exists():
-        os.replace(folder, aside)
-    os.replace(incoming, folder)
-    shutil.rmtree(aside, ignore_errors=True)
+    book.swap_in(incoming, folder)
 
 
 def _keep_finished(folder: Path, kept: Path) -> None:

@@ -52,32 +52,25 @@ def unlearn(name: str, model: nn.Module, data: ImageData, split: Split,
     """A copy of `model` unlearned with method `name` (the input model is not modified).
     What it is given is checked first (`check_inputs`, `check_request`): a wrong argument
     is refused with one ConfigError sentence before any step."""
-    check_inputs(name, model, data, split)
-    method = check_request(name, split, hyperparameters)
+    check_inputs(model, data)
+    method = check_request(name, split, hyperparameters)  # the name and the split's type
+    split.check_data(data)
+    check_model_fits(model, data)
     unlearned = copy.deepcopy(model)
     method.run(unlearned, data, split, **hyperparameters)
     return unlearned.eval()
 
 
-def check_inputs(name, model, data, split) -> None:
-    """Refuse, with one sentence, arguments `unlearn` cannot work with: a method name that
-    is not a string, a model that is not a torch module, data that is not an `ImageData`,
-    a split that is not a `Split` or was made from other data (`Split.check_data`), and a
-    model whose input channels or number of outputs do not fit the data."""
-    if not isinstance(name, str):
-        raise ConfigError(f"the unlearning method is given by its name, a string; accepted: "
-                          f"{', '.join(METHODS)}; got {describe(name)}.")
+def check_inputs(model, data) -> None:
+    """Refuse, with one sentence, a model that is not a torch module and data that is not
+    an `ImageData` (`unlearn` then checks the name and the split with `check_request`, the
+    split's data with `Split.check_data` and the model's fit with `check_model_fits`)."""
     if not isinstance(model, nn.Module):
         raise ConfigError(f"unlearn needs a torch model (an nn.Module) to unlearn, got "
                           f"{type(model).__name__}.")
     if not isinstance(data, ImageData):
         raise ConfigError(f"unlearn needs the data as an ImageData (mu_core.data.load(name)), "
                           f"got {type(data).__name__}.")
-    if not isinstance(split, Split):
-        raise ConfigError(f"unlearn needs a Split (mu_core.splits.make_split(data, ...)), got "
-                          f"{type(split).__name__}.")
-    split.check_data(data)
-    check_model_fits(model, data)
 
 
 def check_model_fits(model: nn.Module, data: ImageData) -> None:
