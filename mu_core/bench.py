@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from . import book, models
 from .data import ImageData, load
 from .dryrun import Timer
+from .errors import ConfigError
 from .train import Recipe, fit, make_optimizer, prepare_model
 
 
@@ -181,6 +182,26 @@ def dry_run_calibration(root: Path, chapter: str = "00_foundations",
     return {"chapter": chapter, "preset": preset, "estimate_s": predicted,
             "loops_s": estimate["hours"] * 3600, "measured_s": measured,
             "ratio": predicted / measured}
+
+
+def calibration_table(root: Path, chapters: list[str], preset: str = "cpu") -> list[dict]:
+    """`dry_run_calibration` for each of `chapters` in turn (refused before any run if one
+    lacks `preset`), a line each as it finishes: the issue's target is a ratio within
+    0.7-1.3 for every chapter."""
+    for chapter in chapters:
+        source = book.find_chapter(root, chapter)
+        if preset not in source.presets(root):
+            raise ConfigError(f"chapter {source.slug} has no {preset!r} preset; it has: "
+                              f"{', '.join(source.presets(root))}.")
+    rows = []
+    print(f"{'chapter':18s} {'estimated s':>12s} {'loops s':>9s} {'measured s':>11s} "
+          f"{'ratio':>6s}  (dry run's price vs cold run, {preset} preset, this machine)")
+    for chapter in chapters:
+        row = dry_run_calibration(root, chapter, preset)
+        print(f"{row['chapter']:18s} {row['estimate_s']:12.0f} {row['loops_s']:9.0f} "
+              f"{row['measured_s']:11.0f} {row['ratio']:6.2f}", flush=True)
+        rows.append(row)
+    return rows
 
 
 def sweep_engines(root: Path, points: int = 4, chapter: str = "00_foundations",

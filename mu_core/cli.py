@@ -115,6 +115,10 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="benchmarks: ratios measured side by side")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+    bench.add_argument("--calibrate", nargs="+", metavar="CHAPTER",
+                       help="only the dry run's price beside the cold run, for these chapters "
+                            "('all': every chapter) at --preset")
+    bench.add_argument("--preset", default="cpu", help="the preset --calibrate runs (default cpu)")
     bench.set_defaults(handler=_bench)
     return parser
 
@@ -261,7 +265,13 @@ def _sync_colab(args) -> int:
 def _bench(args) -> int:
     from . import bench
 
-    bench.main(quick=args.quick, root=_root(args))
+    root = _root(args)
+    if args.calibrate:
+        names = [c.slug for c in book.chapters(root)] if args.calibrate == ["all"] \
+            else [book.find_chapter(root, name).slug for name in args.calibrate]
+        bench.calibration_table(root, names, args.preset)
+        return 0
+    bench.main(quick=args.quick, root=root)
     return 0
 
 

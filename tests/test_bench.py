@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from mu_core import bench
+from mu_core.errors import ConfigError
 
 
 def test_the_training_variants_run_and_are_measured_against_fp32_on_the_cpu():
@@ -29,3 +30,11 @@ def test_a_dry_runs_price_of_a_small_chapter_is_near_its_real_run():
     found = bench.dry_run_calibration(ROOT, "00_foundations", preset="smoke")
     assert found["measured_s"] > 0 and found["loops_s"] > 0
     assert 1 / 3 < found["ratio"] < 3, found
+
+
+def test_calibration_refuses_a_preset_a_chapter_lacks_before_any_run(capsys):
+    from conftest import ROOT
+
+    with pytest.raises(ConfigError, match="no 'nope' preset"):
+        bench.calibration_table(ROOT, ["00_foundations"], "nope")
+    assert "estimated" not in capsys.readouterr().out  # refused before the table's first line
