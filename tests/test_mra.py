@@ -1296,3 +1296,28 @@ def test_the_open_source_teacher_learns_from_the_agreement_set_rebuilt_with_the_
     teacher_probs = attack.predict(teacher, mnist, prediction)
     assert torch.equal(epochs[1][1], real_agreement(teacher_probs, after, config.gamma_l,
                                                     config.gamma_s, config.tau)[1])
+
+
+def test_the_pieces_side_by_side_give_one_studys_rows_in_its_order(monkeypatch, cache_dir):
+    # Two worker processes, each a (seed, method) piece, against one recall_study in this
+    # process: the same rows (seed, method, attack) in the same order, the same seeds'
+    # trained scores, and numbers equal up to the thread count's rounding.
+    params = _chapter_params(seeds=[0, 1], methods=["ga", "rl"], epochs=1, rounds=1)
+    attacks = {"closed": mra.attack_settings(params)["closed"]}
+    options = dict(architecture="cnn", recipe=Recipe(epochs=1, lr=0.05, batch_size=128),
+                   hyperparameters={}, restrict={}, architecture_options={})
+    data = mra.datasets.load("mnist5k")
+    spec = {"forget_classes": [1, 3], "forget_fraction": 0.5}
+    monkeypatch.setenv("MU_WORKERS", "2")
+    since = len(mra.cache.used())
+    rows, trained = mra.recall_studies(data, "mnist5k", spec, ["ga", "rl"], [0, 1], attacks,
+                                       device="cpu", **options)
+    assert {e["made_by"]["process"] for e in mra.cache.used(since)} == {"worker"}
+    monkeypatch.setenv("MU_WORKERS", "1")
+    one_rows, one_trained = mra.recall_study(data, spec, ["ga", "rl"], [0, 1], attacks,
+                                             **options)
+    key = ["seed", "method", "attack"]
+    assert rows[key].values.tolist() == one_rows[key].values.tolist() == [
+        [0, "ga", "closed"], [0, "rl", "closed"], [1, "ga", "closed"], [1, "rl", "closed"]]
+    assert list(trained) == list(one_trained) == [0, 1]
+    assert trained[0]["forget"] == pytest.approx(one_trained[0]["forget"], abs=0.02)
