@@ -334,6 +334,31 @@ def test_the_ablation_without_vss_does_not_compute_it(mnist, monkeypatch):
     assert calls == [1]
 
 
+@pytest.mark.parametrize("beta", [0.5, 0.0])
+def test_a_switched_off_attack_term_is_not_computed(mnist, monkeypatch, beta):
+    # alpha is 0 after 30 iterations of whole-class forgetting: the attack term changes no
+    # weight then, so neither the attacker nor its sensitivity passes may run (the step's
+    # update itself is checked against Eq. 3 with alpha = 0 above)
+    from mu_core.unlearn import adversarial as method
+
+    calls = []
+    for name in ("attacker_inputs", "defender_attack_loss"):
+        original = getattr(method, name)
+        monkeypatch.setattr(method, name, lambda *a, _o=original, _n=name, **k:
+                            calls.append(_n) or _o(*a, **k))
+    batch = _game_batch(mnist)
+    off = _step_delta(_batch_norm_net(), mnist, batch, alpha=0.0, beta=beta, batch_norm="batch")
+    assert calls == []
+    _step_delta(_batch_norm_net(), mnist, batch, alpha=10.0, beta=beta, batch_norm="batch")
+    assert set(calls) == {"attacker_inputs", "defender_attack_loss"}  # the spies see calls
+    monkeypatch.undo()
+    model = _batch_norm_net()
+    objective = _eq3_by_hand(model, mnist, batch, alpha=0.0, beta=beta, batch_norm="batch")
+    expected = -torch.cat([g.flatten() for g in torch.autograd.grad(
+        objective, list(model.parameters()))])
+    assert torch.allclose(off, expected, atol=1e-5, rtol=1e-4)
+
+
 def test_the_three_batch_norm_modes_step_differently(mnist):
     # the modes are not one computation under three names
     batch = _game_batch(mnist)
