@@ -930,6 +930,25 @@ def test_tow_claims_pair_seeds_in_their_own_scenario():
     assert rsu.tow_claim(_part_two(values), "random").verdict == "not testable here"
 
 
+@pytest.mark.parametrize("ga_rsu, ga_rsu_forget, verdict", [
+    ((0.95, 0.96, 0.94), [0.0] * 3, "held"),
+    ((0.8, 0.82, 0.8), [0.0] * 3, "did not hold"),
+    ((0.95, 0.85, 0.93), [0.0] * 3, "inconclusive"),
+    ((0.95, 0.96, 0.94), [0.99] * 3, "not testable here")])
+def test_random_tow_claim_needs_one_of_the_two_runs_to_forget(ga_rsu, ga_rsu_forget, verdict):
+    # the trained model knows the forget set (Acc_Du 1.0), retraining drops it to 0.9, so
+    # forgetting is a drop above half of 0.1; GA without RSU keeps it (Acc_Du 1.0)
+    values = {("random", "retrain"): (1.0,) * 3, ("random", "ga"): (0.9,) * 3,
+              ("random", "ga+rsu"): ga_rsu}
+    forget = {("random", "retrain"): [0.9] * 3, ("random", "ga"): [1.0] * 3,
+              ("random", "ga+rsu"): ga_rsu_forget}
+    claim = rsu.tow_claim(_part_two(values, forget=forget), "random")
+    assert claim.verdict == verdict, claim.here
+    if verdict == "not testable here":
+        assert "ga did not forget" in claim.here and "ga+rsu did not forget" in claim.here
+        assert "not above 0.05" in claim.here
+
+
 def test_tow_claim_in_class_forgetting_needs_one_of_the_two_runs_to_forget():
     # GA that changed nothing with or without RSU: a gain of exactly 0, not a verdict
     values = {("class", "ga"): (0.5, 0.5, 0.5), ("class", "ga+rsu"): (0.5, 0.5, 0.5)}

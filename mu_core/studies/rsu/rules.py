@@ -28,6 +28,7 @@ from .results import Results
 
 PART_ONE_MARGIN = 0.0  # part one: forget accuracy on High + Low measurably below the original's
 CLASS_FORGET_MARGIN = 0.5  # class forgetting: at least half the class forgotten
+RANDOM_FORGET_SHARE = 0.5  # random forgetting: half of retraining's drop, as chapter 01's
 BOOTSTRAP_SEED = 0  # every bootstrap interval of the chapter draws from this seed
 
 
@@ -286,14 +287,27 @@ def correlation_claim(results: Results) -> Claim:
 
 # --- part two: over seeds, paired
 
-def class_forgot(rows: pd.DataFrame, run: str) -> str | None:
-    """Why `run` did not forget the class: its Acc_Du over seeds (t interval) is not below
-    the trained model's mean by more than `CLASS_FORGET_MARGIN`."""
-    trained = per_seed(rows, "class", "trained", "forget")
+def not_forgotten(rows: pd.DataFrame, run: str, scenario: str = "class") -> str | None:
+    """Why `run` did not forget in `scenario`: its Acc_Du over seeds (t interval) is not
+    below the trained model's mean by more than the scenario's margin (`forget_margin`)."""
+    trained = per_seed(rows, scenario, "trained", "forget")
     if trained.empty:
-        return "the trained model was not scored in class forgetting"
-    return forgot(run, mean_interval(per_seed(rows, "class", run, "forget").to_numpy()),
-                  float(trained.mean()), CLASS_FORGET_MARGIN)
+        return f"the trained model was not scored in {scenario} forgetting"
+    return forgot(run, mean_interval(per_seed(rows, scenario, run, "forget").to_numpy()),
+                  float(trained.mean()), forget_margin(rows, scenario))
+
+
+def forget_margin(rows: pd.DataFrame, scenario: str) -> float:
+    """The drop in Acc_Du that counts as forgetting: `CLASS_FORGET_MARGIN` of the class;
+    in random forgetting `RANDOM_FORGET_SHARE` of retraining's mean drop (its
+    generalisation gap on the forget set; 0 where retraining did not run)."""
+    if scenario == "class":
+        return CLASS_FORGET_MARGIN
+    retrain = per_seed(rows, scenario, "retrain", "forget")
+    if retrain.empty:
+        return 0.0
+    drop = float(per_seed(rows, scenario, "trained", "forget").mean() - retrain.mean())
+    return max(RANDOM_FORGET_SHARE * drop, 0.0)
 
 
 def _consistent(rows: pd.DataFrame, scenario: str, run: str, baseline: str,
@@ -313,11 +327,11 @@ def improvement_claim(results: Results) -> Claim:
     """Table 5: with RSU, Acc_Dr and Acc_val improve for every method, consistently (on
     every seed, and the paired interval over seeds above 0). Acc_val is read on the kept
     classes: the test samples of the forgotten class reward a method that failed to
-    forget it. Both runs of a method must have forgotten the class (`class_forgot`),
+    forget it. Both runs of a method must have forgotten the class (`not_forgotten`),
     else a higher accuracy only says that less was removed."""
     rows, parts = results.rsu_runs, {}
     for method in _ran(rows, "class", results.rsu_methods):
-        reason = class_forgot(rows, method) or class_forgot(rows, f"{method}+rsu")
+        reason = not_forgotten(rows, method) or not_forgotten(rows, f"{method}+rsu")
         for metric in ("retain", "val_kept"):
             name = f"{method} {LABELS[metric]}"
             parts[name] = Part(None, reason=reason) if reason else \
@@ -337,9 +351,10 @@ def tow_claim(results: Results, scenario: str) -> Claim:
     """Tables 5-6: RSU brings every method closer to retraining in `scenario` ('class':
     the gap to retraining reduces; 'random': RSU outperforms): ToW with RSU minus
     without, paired over seeds, above 0 for every method. In class forgetting a method
-    whose runs both kept the class (neither with nor without RSU forgot it,
-    `class_forgot`) is not testable: two runs that changed nothing give a gain of exactly
-    0, which would read as "did not hold" on a method that did not do its job."""
+    whose runs both kept the class, or in random forgetting the forget set (neither with
+    nor without RSU forgot it, `not_forgotten`), is not testable: two runs that changed
+    nothing give a gain of about 0, which would read as "did not hold" on a method that
+    did not do its job."""
     claim = "class_tow" if scenario == "class" else "random"
     claim_id = IMPROVES[claim][0]
     rows = results.rsu_runs
@@ -396,13 +411,12 @@ def class_vs_random_claim(results: Results) -> Claim:
 
 
 def tow_gain(rows: pd.DataFrame, scenario: str, run: str, baseline: str) -> Part:
-    """ToW of `run` minus `baseline`'s, paired over seeds; in class forgetting not testable
-    when neither run forgot the class (`class_forgot`): two runs that both kept it changed
-    nothing, and their gain of exactly 0 would read as "did not hold"."""
-    if scenario == "class":
-        reasons = (class_forgot(rows, baseline), class_forgot(rows, run))
-        if all(reasons):
-            return Part(None, reason=" and ".join(reasons))
+    """ToW of `run` minus `baseline`'s, paired over seeds; not testable when neither run
+    forgot (`not_forgotten`, in either scenario): two runs that both kept the forget set
+    changed nothing, and their gain of about 0 would read as "did not hold"."""
+    reasons = (not_forgotten(rows, baseline, scenario), not_forgotten(rows, run, scenario))
+    if all(reasons):
+        return Part(None, reason=" and ".join(reasons))
     return part(seed_gain(rows, scenario, run, baseline, "tow"))
 
 
@@ -477,4 +491,5 @@ def quoted() -> dict:
     """The values the chapter's prose quotes: Table 3's top and tail shares of a class,
     the confidence of every interval and the share of a class a method must forget."""
     return {"top_share": TOP_SHARE, "tail_share": 1 - TOP_SHARE,
-            "confidence": evidence.CONFIDENCE, "class_forget_margin": CLASS_FORGET_MARGIN}
+            "confidence": evidence.CONFIDENCE, "class_forget_margin": CLASS_FORGET_MARGIN,
+            "random_forget_share": RANDOM_FORGET_SHARE}
