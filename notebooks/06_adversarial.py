@@ -294,9 +294,12 @@ auc.round(3)
 # **How a verdict is reached.** Each rule reads the per-seed runs. A comparison of two
 # methods (ours against a baseline, with against without V_ss, retraining's run time against
 # five times ours) is their difference seed by seed with its {glue:text}`confidence` t
-# interval over the seeds; "flawless" reads the mean UA and MIA-efficacy with their
-# interval, against {glue:text}`flawless` (the paper prints a perfect score, which a mean
-# over seeds with an interval can only be shown to exceed for a bound below it). Then:
+# interval over the seeds; "flawless" reads UA and MIA-efficacy as rates over the forget
+# samples of all the seeds, with a Wilson interval widened when the seeds disagree, against
+# {glue:text}`flawless` (the paper prints a perfect score, which a rate with an interval
+# can only be shown to exceed for a bound below it; even a perfect score needs a forget set
+# of a few hundred samples before its interval clears that bound, so a smaller one gives
+# inconclusive at best). Then:
 #
 # * **held**: the interval lies wholly on the claim's side of its boundary;
 # * **did not hold**: wholly on the other side; for "closest under the metric attacks" a

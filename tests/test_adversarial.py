@@ -592,16 +592,28 @@ def test_lowest_disparity_rule_reads_the_paired_interval_and_needs_forgetting():
     assert study.lowest_disparity(_runs({RD: {"ft": {}}})).verdict == "not testable here"
 
 
-def test_flawless_rule_needs_ua_and_mia_above_99_percent_over_the_seeds():
-    def runs(ua, mia=1.0, signal=0.7):
-        return _runs({(c, d): {"adversarial": {"UA": ua, "MIA": mia}, "trained": {
-            "signal_confidence": signal}} for c in ("class",) for d in ("dense", "sparse")})
+def test_flawless_rule_reads_rates_over_the_forget_samples_against_99_percent():
+    def runs(ua, mia=1.0, signal=0.7, size=500):
+        return _runs({(c, d): {"adversarial": {"UA": ua, "MIA": mia, "forget_size": size},
+                               "trained": {"signal_confidence": signal}}
+                      for c in ("class",) for d in ("dense", "sparse")})
     claim = study.flawless_class_forgetting(runs(1.0))
     assert claim.verdict == "held"
-    assert claim.here.startswith("mean (%), above 99 to hold: dense UA +100.00 [+100.00, "
-                                 "+100.00], 3 seeds")
-    assert study.flawless_class_forgetting(runs([1.0, 1.0, 0.97])).verdict == "inconclusive"
+    # 1,500 of 1,500: Wilson's lower bound 1500 / (1500 + 1.96²) = 99.74%
+    assert claim.here.startswith("rate over the forget samples (%), above 99 to hold: dense "
+                                 "UA +100.00 [+99.74, +100.00], 1500 forget samples, 3 seeds")
+    # a perfect score on 3 x 50 samples: a t interval over the seeds read it as a point
+    # at 100% (held); 150 samples cannot show a rate above 99%
+    small = study.flawless_class_forgetting(runs(1.0, size=50))
+    assert small.verdict == "inconclusive" and "[+97.50, +100.00]" in small.here
+    assert study.flawless_class_forgetting(runs([1.0, 1.0, 0.99])).verdict == "inconclusive"
     assert study.flawless_class_forgetting(runs([0.9, 0.91, 0.92])).verdict == "did not hold"
+    # one seed that kept 30% of the class: the seeds' disagreement widens the pooled
+    # interval (135 of 150 alone gives [84.2, 93.9]), and no bound goes above 100% (the t
+    # interval of the old rule reached +113%)
+    split = study.flawless_class_forgetting(runs([1.0, 1.0, 0.7], size=50))
+    assert split.verdict == "did not hold"
+    assert "sparse UA +90.00 [+57.73, +98.34], 150 forget samples, 3 seeds" in split.here
     no_signal = study.flawless_class_forgetting(runs(1.0, signal=[0.5, 0.49, 0.52]))
     assert no_signal.verdict == "not testable here"
     assert "dense MIA not testable (the confidence SVC has no signal" in no_signal.here

@@ -42,10 +42,10 @@ from ..unlearn.adversarial import CLASS_ALPHA_ITERATIONS
 from ..unlearn.adversarial import adversarial as adversarial_method
 from ..zoo import plan, unlearned_models
 from . import here_above_paper, mean_std, named_numbers
-from .baselines import (FORGET_SIZE, SCORES, TRAINED, forgetting_table, formatted,
-                        leakage_from_json, membership_signal, no_mia_signal, not_forgotten,
-                        of_setting, paired, per_seed, run_time_label, runs_from_json,
-                        summarize, with_disparity)
+from .baselines import (FORGET_SIZE, SCORES, TRAINED, forget_set_rate, forgetting_table,
+                        formatted, leakage_from_json, membership_signal, no_mia_signal,
+                        not_forgotten, of_setting, paired, per_seed, run_time_label,
+                        runs_from_json, summarize, with_disparity)
 from .baselines import quoted as baselines_quoted
 
 DENSITIES = ("dense", "sparse")
@@ -497,21 +497,24 @@ def lowest_disparity(runs: pd.DataFrame) -> Claim:
 
 def flawless_class_forgetting(runs: pd.DataFrame) -> Claim:
     """Whole-class forgetting, dense and sparse: the adversarial method's UA and
-    MIA-efficacy are above FLAWLESS (mean over the seeds, t interval). The MIA half
-    presupposes that the SVC's feature tells members from non-members on the trained model.
-    No "forgot" precondition: forgetting is what this claim asserts, so a method that kept
-    the class fails it."""
+    MIA-efficacy, rates over the forget samples, are above FLAWLESS (pooled over the
+    seeds' forget samples, Wilson interval widened by the seeds' overdispersion:
+    `baselines.forget_set_rate`). A forget set of n samples all forgotten has a Wilson
+    lower bound of about 1 - 3.84 / n, so held needs some 400 forget samples; fewer give
+    inconclusive at best. The MIA half presupposes that the SVC's feature tells members
+    from non-members on the trained model. No "forgot" precondition: forgetting is what
+    this claim asserts, so a method that kept the class fails it."""
     parts = {}
     for setting, density in _configurations(runs, ("adversarial",), "class"):
         chosen = configuration(runs, setting, density)
         for score, reason in (("UA", None), ("MIA", no_mia_signal(chosen, setting))):
             parts[f"{density} {score}"] = part(
-                mean_interval(chosen[chosen.method == "adversarial"][score]), FLAWLESS,
+                forget_set_rate(chosen, setting, "adversarial", score), FLAWLESS,
                 reason=reason)
     return _judge("flawless_class_forgetting",
                   "Whole-class forgetting: the adversarial method reaches UA and "
                   "MIA-efficacy of 100%.", paper_flawless(), parts,
-                  label=f"mean (%), above {100 * FLAWLESS:g} to hold",
+                  label=f"rate over the forget samples (%), above {100 * FLAWLESS:g} to hold",
                   empty="needs the adversarial method in class forgetting")
 
 
