@@ -132,6 +132,12 @@
 #   members of the trained model from the pool's samples it never saw better than a
 #   coin: its AUC's interval lies above one half. Without it the ASR of every sample is
 #   noise and "the riskiest samples" are a random draw.
+# * *The inversion worked.* MI High is the candidates whose gradient inversion reached the
+#   highest SSIM to the original; a claim on it (Tables 1-2's MI rows, the ASR, the
+#   overlap with MIA High, and the MI parts of the entropy, tail and relearn claims)
+#   presupposes that those samples were actually inverted: most of them must reach
+#   `inversion_success` (the share's Wilson interval above one half), else the set is the
+#   least bad of failed inversions and the claim is not testable, with the count.
 # * *The method forgot.* A claim about what a method removed or how hard it is to recall
 #   presupposes that it removed something. In part one a method's accuracy on the High
 #   and the Low set together must fall measurably below the original's; in class

@@ -55,6 +55,24 @@ def _lira_reason(results: Results) -> str | None:
     return attack_signal(results.lira_auc, "online LiRA", results.lira_target)
 
 
+def inversion_reason(results: Results) -> str | None:
+    """Why a claim on the MI High set cannot be tested: the set is the candidates easiest to
+    invert, which says nothing unless the inversion worked on them. Most of them must reach
+    the run's `inversion_success` SSIM to their original (the share's Wilson interval above
+    one half); None when they do."""
+    ssim = _set_values(results, "mi_high", "inversion_ssim")
+    if ssim is None or np.isnan(results.inversion_success):
+        return "the run did not record the MI High samples' inversion SSIM"
+    ssim = ssim[np.isfinite(ssim)]
+    share = wilson(int((ssim >= results.inversion_success).sum()), len(ssim),
+                   unit="MI High samples")
+    return evidence.unmet(evidence.side(share, 0.5) == HELD,
+                          f"gradient inversion did not succeed on most of MI High: "
+                          f"{int(round(share.estimate * len(ssim)))} of {len(ssim)} reach SSIM "
+                          f"{results.inversion_success:g} to their original, share "
+                          f"{share.text()}, not above one half")
+
+
 # --- part one: over samples, one seed
 
 def _run_row(runs: pd.DataFrame, name: str, method: str) -> pd.Series | None:
@@ -152,6 +170,7 @@ def risk_claim(results: Results, risk: str, metric: str) -> Claim:
             effect = absolute_mean_difference(-high, -low)
         parts[method] = part(effect, reason=part_one_forgot(runs, risk, method))
     reasons = [_lira_reason(results)] if risk == "mia" or metric == "mia_gap" else []
+    reasons += [inversion_reason(results)] if risk == "mi" else []
     measured = "share forgotten (points)" if metric == "forget" else "MIA gap"
     scale_, digits = (100, 1) if metric == "forget" else (1, 3)
     return _judge(claim_id, paper_high_vs_low(risk, metric, metric == "mia_gap"),
@@ -171,7 +190,8 @@ def asr_claim(results: Results) -> Claim:
     parts = {} if high is None or low is None else {
         "MI High": part(bootstrap_difference(high, low, "mean", seed=BOOTSTRAP_SEED))}
     return _judge("mi_high_higher_asr", "paper: Fig. 2a (a plot, no numbers)",
-                  "mean ASR, High minus Low", parts, [_lira_reason(results)])
+                  "mean ASR, High minus Low", parts,
+                  [_lira_reason(results), inversion_reason(results)])
 
 
 def overlap_claim(results: Results) -> Claim:
@@ -188,7 +208,8 @@ def overlap_claim(results: Results) -> Claim:
         parts[f"shared with MIA High (chance {chance:.2f})"] = part(
             wilson(shared, len(sets["mi_high"]), unit="MI High samples"), chance)
     return _judge("mi_high_are_mia_high", "paper: its Introduction (no number)",
-                  "share of MI High in MIA High", parts, [_lira_reason(results)])
+                  "share of MI High in MIA High", parts,
+                  [_lira_reason(results), inversion_reason(results)])
 
 
 def entropy_claim(results: Results) -> Claim:
@@ -198,7 +219,7 @@ def entropy_claim(results: Results) -> Claim:
     MIA part needs LiRA's signal."""
     low = _set_values(results, "low", "entropy")
     parts = {}
-    for name, label, reason in (("mi_high", "MI High", None),
+    for name, label, reason in (("mi_high", "MI High", inversion_reason(results)),
                                 ("mia_high", "MIA High", _lira_reason(results))):
         high = _set_values(results, name, "entropy")
         if high is not None and low is not None:
@@ -229,7 +250,8 @@ def tail_claim(results: Results) -> Claim:
         flags = _set_values(results, name, "in_tail")
         if flags is not None:
             count = int(flags.sum()) if tail else int(len(flags) - flags.sum())
-            parts[label] = part(wilson(count, len(flags)), 0.5)
+            parts[label] = part(wilson(count, len(flags)), 0.5,
+                                reason=inversion_reason(results) if tail else None)
     return _judge("high_in_tail", paper_tail(), "share of the set", parts)
 
 
@@ -266,7 +288,7 @@ def relearn_claim(results: Results) -> Claim:
     (`relearn_difference` above 0 for MI and for MIA; the MIA part needs LiRA's
     signal)."""
     parts = {}
-    for risk, reason in (("mi", None), ("mia", _lira_reason(results))):
+    for risk, reason in (("mi", inversion_reason(results)), ("mia", _lira_reason(results))):
         effect, note = relearn_difference(results, risk)
         parts[risk.upper()] = Part(None, reason=note) if effect is None else \
             part(effect, reason=reason, note=note)
