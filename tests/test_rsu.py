@@ -1164,6 +1164,10 @@ def check_smoke_results(results, out):
     sets = r["forget_sets"]
     assert set(sets) == {"mi_high", "mia_high", "low"}
     assert all(len(v) == 12 for v in sets.values())
+    # MI High is drawn from the inversion candidates: each has its inversion SSIM
+    mi_ssim = r["set_samples"]["mi_high"]["inversion_ssim"]
+    assert len(mi_ssim) == 12 and all(v is not None and -1 <= v <= 1 for v in mi_ssim)
+    assert -1 <= r["inversion_success"] <= 1
     # online LiRA on the trained model: its training samples against as many unseen ones
     counted = [int(part) for part in r["lira_auc"]["n"].split()[:3:2]]
     assert counted == [len(r["loss"])] * 2
