@@ -35,8 +35,9 @@ With beta = 0 (Table 2's ablation) V_ss is not computed at all (its record in th
 NaN), so the ablation's run time is that of a game without V_ss, as the paper's Table 2
 times it. Likewise, once alpha is 0 (after 30 iterations of whole-class forgetting) the
 defender's attack term and the sensitivity passes it reads are not computed (NaN in the
-curve); the attacker still steps, so the curve still shows it. `game="non_saturating"` is Section 3.3's variant: the defender maximises
-log(1 - A(D(x_f)')) + log A(D(x_v)') instead of minimising L_A. A pruning mask held by the
+curve); the attacker still steps, so the curve still shows it. `game="non_saturating"` is
+Section 3.3's variant: the defender maximises log(1 - A(D(x_f)')) + log A(D(x_v)') instead
+of minimising L_A. A pruning mask held by the
 model (`pruning.hold_masks`) stays in force, so a sparse defender stays sparse.
 """
 
