@@ -353,7 +353,10 @@ chapter.savefig(guard.relabel_pairs_figure(study, results.relabel_scores), "fig1
 # verifications: {glue:text}`paper_range_quotient` times), and the factor grows with the
 # training set, so no fixed factor belongs to the method. The relabel claim compares the
 # share of the reconstruction's candidates above tau before and after, so a count that
-# moves by one is inconclusive.
+# moves by one is inconclusive; "above tau" there is Figure 13's, each candidate's SSIM to
+# its nearest training sample against the tau calibrated on that score. The prior's claim
+# reads the recovery quality (the SSIM of each sample's nearest candidate by Haim et al.'s
+# search) with and without the prior, sample by sample, not the best SSIM of Eq. 1.
 
 # %%
 chapter.add_claims(guard.claims(results))
