@@ -57,7 +57,7 @@ def recovery_ssim(model: nn.Module, samples: Tensor, config: ReconstructionConfi
     reads; their recovery quality as the paper's Section V-D measures it (the SSIM of the
     nearest candidate by Haim et al.'s search: "phase1_quality", "phase2_quality"); with
     `control`, also the best SSIM after phase 2 without the prior ("control",
-    `reconstruct`'s control)."""
+    `reconstruct`'s control) and its recovery quality ("control_quality")."""
     result = reconstruct(model, config, desc=desc, control=control)
     phase1, _ = nearest_reconstruction(samples, result.phase1)
     phase2, index = nearest_reconstruction(samples, result.phase2)
@@ -68,6 +68,8 @@ def recovery_ssim(model: nn.Module, samples: Tensor, config: ReconstructionConfi
               "labels": result.labels}
     if control:
         scores["control"] = nearest_reconstruction(samples, result.control)[0]
+        scores["control_quality"] = nearest_reconstruction(samples, result.control,
+                                                           search="ncc")[0]
     return scores
 
 

@@ -236,9 +236,11 @@ chapter.savefig(mra.per_class_figure(rows, "open, other student", results.class_
 # accuracy on test and forget, mean over the `ablation_seeds` (one seed in the `cpu`
 # preset, a single run like the paper's table), beside the paper's ablation for the same
 # dataset: Table 4 is Pet-37's, and the appendix's Tables 8-11 give each dataset's with
-# all eight methods, which every preset ablates too. (tau plays no part in DST.) The first row is the ULM the stages start
-# from (the paper's is its Tables 2-3's ULM row): Section 5.4 says DST alone stays close to
-# it, and a claim below checks that.
+# all eight methods, which every preset ablates too. (tau plays no part in DST.) One row
+# per method, with the paper's row under ours; the columns are the test and forget
+# accuracy of the ULM the stages start from (the paper's is its Tables 2-3's ULM row) and
+# of each stage's recalled model. Section 5.4 says DST alone stays close to the ULM, and a
+# claim below checks that.
 
 # %%
 mra.ablation_beside_paper(results.ablation(), results.paper_ablation(), dataset)

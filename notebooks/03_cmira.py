@@ -301,7 +301,9 @@ chapter.savefig(plots.box_panels(study.box_runs(rows), ["R_R (%)", "A_R (%)"],
 # **not testable here** when no dataset and backbone of this run is in the regime the
 # paper's argument needs (see *Where the probing prior stands*), when the ablation did not
 # run, or, for VGG-16's susceptibility, when a backbone shows no recovery at all: a higher
-# rate of recovery means nothing when both rates are negative. Figure 6's reading, that
+# rate of recovery means nothing when both rates are negative, or when every matched run
+# ties (a tie is neither more nor less susceptible, so ties are left out of the share).
+# Figure 6's reading, that
 # P+U+A recovers the forget classes "without sacrificing" the others, is checked on the
 # held-out images of the other classes: P+U+A's accuracy there against the probing prior
 # P's and against the unlearned model's (P learned from few labelled images, so beating it

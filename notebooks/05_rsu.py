@@ -132,15 +132,23 @@
 #   members of the trained model from the pool's samples it never saw better than a
 #   coin: its AUC's interval lies above one half. Without it the ASR of every sample is
 #   noise and "the riskiest samples" are a random draw.
+# * *The inversion worked.* MI High is the candidates whose gradient inversion reached the
+#   highest SSIM to the original; a claim on it (Tables 1-2's MI rows, the ASR, the
+#   overlap with MIA High, and the MI parts of the entropy, tail and relearn claims)
+#   presupposes that those samples were actually inverted: most of them must reach
+#   `inversion_success` (the share's Wilson interval above one half), else the set is the
+#   least bad of failed inversions and the claim is not testable, with the count.
 # * *The method forgot.* A claim about what a method removed or how hard it is to recall
 #   presupposes that it removed something. In part one a method's accuracy on the High
 #   and the Low set together must fall measurably below the original's; in class
 #   forgetting a method must forget at least {glue:text}`class_forget_margin:.0%` of the
 #   class (its Acc_Du over seeds that far below the trained model's), with and without
 #   RSU, before its accuracies elsewhere count as an improvement: otherwise a higher
-#   Acc_Dr only says that less was removed. A ToW gain in class forgetting (with RSU
-#   against without, and Figure 7's orders) needs one of the two runs compared to have
-#   forgotten the class: two runs that both kept it changed nothing to compare.
+#   Acc_Dr only says that less was removed. A ToW gain (with RSU against without, and
+#   Figure 7's orders) needs one of the two runs compared to have forgotten: the class,
+#   or in random forgetting the forget set, its Acc_Du over seeds below the trained
+#   model's by more than {glue:text}`random_forget_share:.0%` of retraining's drop. Two
+#   runs that both kept it changed nothing to compare.
 #
 # "Every method" is the conjunction: the claim held if it held for each method, did not
 # hold if it failed for any, and is otherwise inconclusive or not testable. Each claim's

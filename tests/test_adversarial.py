@@ -334,6 +334,31 @@ def test_the_ablation_without_vss_does_not_compute_it(mnist, monkeypatch):
     assert calls == [1]
 
 
+@pytest.mark.parametrize("beta", [0.5, 0.0])
+def test_a_switched_off_attack_term_is_not_computed(mnist, monkeypatch, beta):
+    # alpha is 0 after 30 iterations of whole-class forgetting: the attack term changes no
+    # weight then, so neither the attacker nor its sensitivity passes may run (the step's
+    # update itself is checked against Eq. 3 with alpha = 0 above)
+    from mu_core.unlearn import adversarial as method
+
+    calls = []
+    for name in ("attacker_inputs", "defender_attack_loss"):
+        original = getattr(method, name)
+        monkeypatch.setattr(method, name, lambda *a, _o=original, _n=name, **k:
+                            calls.append(_n) or _o(*a, **k))
+    batch = _game_batch(mnist)
+    off = _step_delta(_batch_norm_net(), mnist, batch, alpha=0.0, beta=beta, batch_norm="batch")
+    assert calls == []
+    _step_delta(_batch_norm_net(), mnist, batch, alpha=10.0, beta=beta, batch_norm="batch")
+    assert set(calls) == {"attacker_inputs", "defender_attack_loss"}  # the spies see calls
+    monkeypatch.undo()
+    model = _batch_norm_net()
+    objective = _eq3_by_hand(model, mnist, batch, alpha=0.0, beta=beta, batch_norm="batch")
+    expected = -torch.cat([g.flatten() for g in torch.autograd.grad(
+        objective, list(model.parameters()))])
+    assert torch.allclose(off, expected, atol=1e-5, rtol=1e-4)
+
+
 def test_the_three_batch_norm_modes_step_differently(mnist):
     # the modes are not one computation under three names
     batch = _game_batch(mnist)
@@ -567,16 +592,28 @@ def test_lowest_disparity_rule_reads_the_paired_interval_and_needs_forgetting():
     assert study.lowest_disparity(_runs({RD: {"ft": {}}})).verdict == "not testable here"
 
 
-def test_flawless_rule_needs_ua_and_mia_above_99_percent_over_the_seeds():
-    def runs(ua, mia=1.0, signal=0.7):
-        return _runs({(c, d): {"adversarial": {"UA": ua, "MIA": mia}, "trained": {
-            "signal_confidence": signal}} for c in ("class",) for d in ("dense", "sparse")})
+def test_flawless_rule_reads_rates_over_the_forget_samples_against_99_percent():
+    def runs(ua, mia=1.0, signal=0.7, size=500):
+        return _runs({(c, d): {"adversarial": {"UA": ua, "MIA": mia, "forget_size": size},
+                               "trained": {"signal_confidence": signal}}
+                      for c in ("class",) for d in ("dense", "sparse")})
     claim = study.flawless_class_forgetting(runs(1.0))
     assert claim.verdict == "held"
-    assert claim.here.startswith("mean (%), above 99 to hold: dense UA +100.00 [+100.00, "
-                                 "+100.00], 3 seeds")
-    assert study.flawless_class_forgetting(runs([1.0, 1.0, 0.97])).verdict == "inconclusive"
+    # 1,500 of 1,500: Wilson's lower bound 1500 / (1500 + 1.96²) = 99.74%
+    assert claim.here.startswith("rate over the forget samples (%), above 99 to hold: dense "
+                                 "UA +100.00 [+99.74, +100.00], 1500 forget samples, 3 seeds")
+    # a perfect score on 3 x 50 samples: a t interval over the seeds read it as a point
+    # at 100% (held); 150 samples cannot show a rate above 99%
+    small = study.flawless_class_forgetting(runs(1.0, size=50))
+    assert small.verdict == "inconclusive" and "[+97.50, +100.00]" in small.here
+    assert study.flawless_class_forgetting(runs([1.0, 1.0, 0.99])).verdict == "inconclusive"
     assert study.flawless_class_forgetting(runs([0.9, 0.91, 0.92])).verdict == "did not hold"
+    # one seed that kept 30% of the class: the seeds' disagreement widens the pooled
+    # interval (135 of 150 alone gives [84.2, 93.9]), and no bound goes above 100% (the t
+    # interval of the old rule reached +113%)
+    split = study.flawless_class_forgetting(runs([1.0, 1.0, 0.7], size=50))
+    assert split.verdict == "did not hold"
+    assert "sparse UA +90.00 [+57.73, +98.34], 150 forget samples, 3 seeds" in split.here
     no_signal = study.flawless_class_forgetting(runs(1.0, signal=[0.5, 0.49, 0.52]))
     assert no_signal.verdict == "not testable here"
     assert "dense MIA not testable (the confidence SVC has no signal" in no_signal.here
@@ -636,21 +673,75 @@ def test_keeps_ra_ta_rule_reads_the_gap_to_retraining_against_five_points():
         == "not testable here"  # no random forgetting ran
 
 
-def test_sparsity_rule_pairs_each_baselines_dense_and_sparse_disparity_by_seed():
-    # disparity = |UA - retrain's| / 4 (the other scores equal retraining's)
-    def runs(sparse_ua):
-        return _runs({("class", d): {"retrain": {"UA": 1.0},
-                                      "ft": {"UA": 0.6 if d == "dense" else sparse_ua}}
-                      for d in ("dense", "sparse")})
+SPARSE_TRAINED = {"weight_sparsity": 0.95}  # the sparse models in the paper's regime
+
+
+def _class_densities(dense: dict, sparse: dict, sparse_trained=SPARSE_TRAINED):
+    """Whole-class runs, dense and sparse: {method: scores} each, retraining's UA 1.0."""
+    return _runs({("class", d): {"retrain": {"UA": 1.0, "MIA": 1.0}, **methods,
+                                 **({"trained": sparse_trained} if d == "sparse" else {})}
+                  for d, methods in (("dense", dense), ("sparse", sparse))})
+
+
+def test_sparsity_rule_reads_the_baselines_together_seed_by_seed():
+    # disparity = |UA - retrain's| / 4 (the other scores equal retraining's): FT 10 points
+    # dense, 2.5, 2 and 3 sparse; GA 1 point worse sparse on every seed
+    def runs(ft_sparse, ga_sparse=(0.86, 0.86, 0.86), **options):
+        return _class_densities({"ft": {"UA": 0.6}, "ga": {"UA": 0.9}},
+                                {"ft": {"UA": ft_sparse}, "ga": {"UA": list(ga_sparse)}},
+                                **options)
     claim = study.sparsity_eases_baselines(runs([0.9, 0.92, 0.88]))
+    # per seed (7.5 - 1, 8 - 1, 7 - 1) / 2: mean 3.25, half-width 4.303 x 0.25 / sqrt 3;
+    # the old rule, baseline by baseline, failed it on GA's worse sparse disparity
     assert claim.verdict == "held"
-    # dense 10, sparse 2.5, 2, 3 points: differences 7.5, 8, 7, half-width 4.303 x 0.5 / sqrt 3
-    assert claim.here.startswith("dense - sparse disparity (points), above 0 to hold: ft "
-                                 "+7.50 [+6.26, +8.74], 3 seeds, paired")
+    assert claim.here.startswith("baselines' mean dense - sparse disparity (points), above 0 "
+                                 "to hold: mean over ft, ga +3.25 [+2.63, +3.87], 3 seeds, "
+                                 "paired")
     assert study.sparsity_eases_baselines(runs([0.9, 0.5, 0.7])).verdict == "inconclusive"
     assert study.sparsity_eases_baselines(runs([0.4, 0.42, 0.38])).verdict == "did not hold"
     dense_only = _runs({CD: {"retrain": {"UA": 1.0}, "ft": {"UA": 0.6}}})
     assert study.sparsity_eases_baselines(dense_only).verdict == "not testable here"
+    # OMP of the convolutions alone left a CNN whose linear layers hold most weights dense
+    mostly_dense = study.sparsity_eases_baselines(runs([0.9, 0.92, 0.88], sparse_trained={
+        "weight_sparsity": 0.066}))
+    assert mostly_dense.verdict == "not testable here"
+    assert "the sparse models are 6.6% sparse over all their weights" in mostly_dense.here
+    assert "the paper's 95%" in mostly_dense.here
+
+
+@pytest.mark.parametrize("dataset", ["cifar10", "cifar100"])
+def test_the_papers_own_table_meets_the_sparsity_rule(dataset):
+    # each baseline's printed whole-class disparity d (points) as UA = MIA = 1 - 2d/100
+    # against retraining's 1.0, which gives back d, with a little spread over the seeds;
+    # CIFAR-10's GA is worse sparse (6.00 -> 6.84), which failed the rule baseline by baseline
+    rows = TABLE1[dataset]["class"]
+
+    def scores(density, method):
+        value = 1 - 2 * rows[density][method]["disparity"] / 100
+        return {"UA": value, "MIA": value, "RA": [0.9, 0.901, 0.899]}
+    baselines = [m for m in study.BASELINES if m in rows["sparse"]]
+    retrain = {"UA": 1.0, "MIA": 1.0, "RA": [0.9, 0.901, 0.899]}
+    runs = _runs({("class", d): {"retrain": retrain,
+                                 **{m: scores(d, m) for m in baselines},
+                                 **({"trained": SPARSE_TRAINED} if d == "sparse" else {})}
+                  for d in study.DENSITIES})
+    assert study.sparsity_eases_baselines(runs).verdict == "held"
+
+
+def test_the_sparsity_claims_paper_field_counts_the_tables_rows():
+    assert study.paper_sparsity_eases() == (
+        "paper Table 1 (class), baselines' mean dense - sparse disparity: cifar10 +7.51, "
+        "cifar100 +6.83; lower sparse in 6 of its 7 rows (not cifar10 ga)")
+
+
+def test_weight_sparsity_counts_every_convolution_and_linear_weight():
+    from mu_core.unlearn.pruning import weight_sparsity
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(4, 10))
+    with torch.no_grad():
+        model[0].weight.zero_()  # 18 of the 58 weights
+        model[2].weight.fill_(1.0)
+    assert weight_sparsity(model) == 18 / 58
 
 
 def test_vss_cost_rule_pairs_the_run_times_over_the_seeds():

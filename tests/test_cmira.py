@@ -699,8 +699,30 @@ def test_vgg_more_susceptible_is_inconclusive_on_a_split_vote():
                        **{(d, "R", "iu"): (0.3, 0.45) for d in "abc"}})
     claim, = study.backbone_claims(rows, study.paper_recovery_frame(), [])
     assert claim.verdict == "inconclusive"
-    assert claim.here.startswith("share of matched runs where VGG-16's R_R is above "
-                                 "ResNet-18's: +0.500 [")
+    assert claim.here.startswith("share of matched runs that do not tie where VGG-16's R_R "
+                                 "is above ResNet-18's: +0.500 [")
+
+
+@pytest.mark.parametrize("vgg_iu, verdict", [
+    ([(0.3, 0.6)] * 6, "held"), ([(0.3, 0.45)] * 6, "did not hold"),
+    ([(0.3, 0.6)] * 3 + [(0.3, 0.45)] * 3, "inconclusive")])
+def test_vgg_more_susceptible_leaves_ties_out(vgg_iu, verdict):
+    # GA ties on six datasets (the same R_R on both backbones); IU decides alone: VGG-16
+    # above ResNet-18 on all six is held (6/6, where counting the ties against VGG-16
+    # read 6/12), below on all six did not hold, a split vote on the IU runs inconclusive
+    datasets = "abcdef"
+    rows = cells_rows({**{(d, b, "ga"): (0.3, 0.5) for d in datasets for b in "VR"},
+                       **{(d, "R", "iu"): (0.3, 0.5) for d in datasets},
+                       **{(d, "V", "iu"): v for d, v in zip(datasets, vgg_iu)}})
+    claim, = study.backbone_claims(rows, study.paper_recovery_frame(), [])
+    assert claim.verdict == verdict
+    assert "6 tie" in claim.here
+
+
+def test_vgg_more_susceptible_is_not_testable_when_every_run_ties():
+    rows = cells_rows({(d, b, "ga"): (0.3, 0.5) for d in "abc" for b in "VR"})
+    claim, = study.backbone_claims(rows, study.paper_recovery_frame(), [])
+    assert claim.verdict == "not testable here" and "all 3 matched runs tie" in claim.here
 
 
 def test_the_papers_own_tables_under_our_rules():

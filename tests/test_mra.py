@@ -352,10 +352,34 @@ def test_the_papers_ablation_follows_the_dataset():
     assert pets[("salun", "forget")].tolist() == [0.128, 0.108, 0.712, 0.948]  # Tables 2, 4
     assert mra.paper_ablation_table(["unsc"], "flowers102").empty  # no UNSC on Swin-T
     both = mra.ablation_beside_paper(pets, pets, "oxford_pets")
-    assert list(both.index.get_level_values(0).unique()) == ["here",
-                                                             "paper (Pet-37, Tables 4, 10)"]
-    labels = mra.ablation_beside_paper(ten, ten, "mnist5k").index.get_level_values(0).unique()
+    assert list(both.index.get_level_values(-1).unique()) == ["here",
+                                                              "paper (Pet-37, Tables 4, 10)"]
+    labels = mra.ablation_beside_paper(ten, ten, "mnist5k").index.get_level_values(-1).unique()
     assert labels[1] == "paper (CIFAR-10, Table 8; it has no mnist5k rows)"
+
+
+def test_the_ablation_table_has_methods_as_rows_and_eight_columns():
+    # readable at 1,400 px: eight methods make 16 rows (ours, the paper's under it), never
+    # 16 columns; the paper's numbers sit under ours in the same column
+    methods = ["ff", "rl", "ga", "iu", "bu", "l1_sparse", "salun", "unsc"]
+    ours = pd.DataFrame({(m, subset): {"ULM": 0.1 * i, "DST": 0.2, "DST+STU": 0.3,
+                                       "DST+STU+TCH": 0.4}
+                         for i, m in enumerate(methods) for subset in mra.SUBSETS})
+    paper_rows = mra.paper_ablation_table(methods, "mnist5k")
+    table = mra.ablation_beside_paper(ours, paper_rows, "mnist5k")
+    assert list(table.columns) == [(subset, stage) for subset in ("test", "forget")
+                                   for stage in ("ULM", "DST", "DST+STU", "DST+STU+TCH")]
+    assert len(table) == 16 and list(table.index.get_level_values(0).unique()) == methods
+    paper_label = "paper (CIFAR-10, Table 8; it has no mnist5k rows)"
+    assert table.loc[("ga", "here"), ("test", "ULM")] == "0.200"
+    # Table 8's GA test row, as the paper prints it, under ours
+    assert table.loc[("ga", paper_label)].loc["test"].tolist() == [
+        "0.505", "0.501", "0.528", "0.582"]
+    assert table.loc[("salun", paper_label), ("forget", "DST+STU+TCH")] == "0.997"
+    # a method the paper's table lacks shows a dash, not a made-up number
+    missing = [m for m in methods if (m, "test") not in paper_rows.columns]
+    for m in missing:
+        assert (table.loc[(m, paper_label)] == "–").all()
 
 
 def test_student_table_has_both_students_in_both_cases_for_the_chosen_seeds():

@@ -681,13 +681,43 @@ SIGNAL = Interval(0.70, 0.66, 0.74, "2500 + 2500 samples")
 NO_SIGNAL = Interval(0.51, 0.49, 0.53, "2500 + 2500 samples")
 
 
-def _results(**fields):
+def _results(inverted=(0.9,) * 40, **fields):
     """Hand-made `rsu.Results`: LiRA with a signal, the part-one runs of `_runs`, no part
-    two, GA and RL in part one, GA in part two, unless `fields` say otherwise."""
+    two, GA and RL in part one, GA in part two, the MI High samples' inversion SSIM
+    `inverted` against a success threshold of 0.3, unless `fields` say otherwise."""
     values = dict(lira_auc=SIGNAL, set_samples={}, loss=[], asr=[], risk_runs=_runs(),
                   rsu_runs=_rsu_rows({}), risk_methods=["ga", "rl"], rsu_methods=["ga"],
-                  ablation_method="ga", relearn_budget=5)
-    return rsu.Results(**{**values, **fields})
+                  ablation_method="ga", relearn_budget=5, inversion_success=0.3)
+    values = {**values, **fields}
+    samples = {name: dict(columns) for name, columns in values["set_samples"].items()}
+    if inverted is not None:
+        samples.setdefault("mi_high", {})["inversion_ssim"] = list(inverted)
+    return rsu.Results(**{**values, "set_samples": samples})
+
+
+@pytest.mark.parametrize("inverted, verdict", [
+    ((0.9,) * 40, "held"), ((0.9,) * 10 + (0.1,) * 30, "not testable here"),
+    (None, "not testable here")])
+def test_mi_high_claims_need_the_inversion_to_have_worked(inverted, verdict):
+    # MI High is the candidates easiest to invert: a claim on it says nothing when the
+    # inversion failed on most of them (10 of 40 reach SSIM 0.3: [0.14, 0.40])
+    found = rsu.risk_claim(_results(inverted=inverted), "mi", "forget")
+    assert found.verdict == verdict, found.here
+    if inverted is not None and verdict == "not testable here":
+        assert "gradient inversion did not succeed on most of MI High: 10 of 40 reach SSIM " \
+               "0.3 to their original, share +0.250 [" in found.here
+    if inverted is None:
+        assert "the run did not record the MI High samples' inversion SSIM" in found.here
+    # the MIA High set is not the inversion's: its claim is judged whatever the inversion did
+    assert rsu.risk_claim(_results(inverted=inverted), "mia", "forget").verdict == "held"
+    failed = _results(inverted=(0.1,) * 40, set_samples={
+        name: {"ASR": [0.9 if name != "low" else 0.1] * 40, "entropy": [1.0] * 40,
+               "in_tail": [1] * 40} for name in ("mi_high", "mia_high", "low")})
+    for rule in (rsu.asr_claim, rsu.overlap_claim):
+        assert "gradient inversion did not succeed" in rule(failed).here
+    assert "MI High not testable (gradient inversion" in rsu.entropy_claim(failed).here
+    assert "MI High in the tail not testable (gradient inversion" in rsu.tail_claim(failed).here
+    assert "MI not testable (gradient inversion" in rsu.relearn_claim(failed).here
 
 
 def test_absolute_mean_difference_draws_as_the_claims_bootstrap():
@@ -930,6 +960,25 @@ def test_tow_claims_pair_seeds_in_their_own_scenario():
     assert rsu.tow_claim(_part_two(values), "random").verdict == "not testable here"
 
 
+@pytest.mark.parametrize("ga_rsu, ga_rsu_forget, verdict", [
+    ((0.95, 0.96, 0.94), [0.0] * 3, "held"),
+    ((0.8, 0.82, 0.8), [0.0] * 3, "did not hold"),
+    ((0.95, 0.85, 0.93), [0.0] * 3, "inconclusive"),
+    ((0.95, 0.96, 0.94), [0.99] * 3, "not testable here")])
+def test_random_tow_claim_needs_one_of_the_two_runs_to_forget(ga_rsu, ga_rsu_forget, verdict):
+    # the trained model knows the forget set (Acc_Du 1.0), retraining drops it to 0.9, so
+    # forgetting is a drop above half of 0.1; GA without RSU keeps it (Acc_Du 1.0)
+    values = {("random", "retrain"): (1.0,) * 3, ("random", "ga"): (0.9,) * 3,
+              ("random", "ga+rsu"): ga_rsu}
+    forget = {("random", "retrain"): [0.9] * 3, ("random", "ga"): [1.0] * 3,
+              ("random", "ga+rsu"): ga_rsu_forget}
+    claim = rsu.tow_claim(_part_two(values, forget=forget), "random")
+    assert claim.verdict == verdict, claim.here
+    if verdict == "not testable here":
+        assert "ga did not forget" in claim.here and "ga+rsu did not forget" in claim.here
+        assert "not above 0.05" in claim.here
+
+
 def test_tow_claim_in_class_forgetting_needs_one_of_the_two_runs_to_forget():
     # GA that changed nothing with or without RSU: a gain of exactly 0, not a verdict
     values = {("class", "ga"): (0.5, 0.5, 0.5), ("class", "ga+rsu"): (0.5, 0.5, 0.5)}
@@ -1115,6 +1164,10 @@ def check_smoke_results(results, out):
     sets = r["forget_sets"]
     assert set(sets) == {"mi_high", "mia_high", "low"}
     assert all(len(v) == 12 for v in sets.values())
+    # MI High is drawn from the inversion candidates: each has its inversion SSIM
+    mi_ssim = r["set_samples"]["mi_high"]["inversion_ssim"]
+    assert len(mi_ssim) == 12 and all(v is not None and -1 <= v <= 1 for v in mi_ssim)
+    assert -1 <= r["inversion_success"] <= 1
     # online LiRA on the trained model: its training samples against as many unseen ones
     counted = [int(part) for part in r["lira_auc"]["n"].split()[:3:2]]
     assert counted == [len(r["loss"])] * 2

@@ -8,6 +8,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -497,7 +498,10 @@ def test_prior_table_sets_phase_2_beside_its_prior_free_control():
                "phase2_quality": torch.tensor([0.3, 0.3, 0.0])}
     nearest = study.prior_table(guard, quality)["mean nearest SSIM (Haim)"].tolist()
     assert nearest[0] == pytest.approx(0.2) and nearest[2] == pytest.approx(0.2)
-    assert math.isnan(nearest[1])  # the control has no nearest-candidate reading
+    assert math.isnan(nearest[1])  # the control's quality was not computed here
+    with_control = {**quality, "control_quality": torch.tensor([0.2, 0.2, 0.2])}
+    assert study.prior_table(guard, with_control)["mean nearest SSIM (Haim)"].tolist()[1] == \
+        pytest.approx(0.2)
 
 
 class FirstPixelSaysClass3(torch.nn.Module):
@@ -527,8 +531,56 @@ def test_figure_13_scores_the_candidates_classified_as_the_unlearned_class():
     assert len(ssim) == 2 and ssim[0].item() == pytest.approx(1.0, abs=1e-5)
     assert ssim[1] < 0.3  # noise resembles neither training sample
     none = {"candidates": scores["candidates"][1:2]}  # no candidate of class 3
+    guard.candidate_tau = 0.4
     figure = study.relabel_figure(guard, FirstPixelSaysClass3(), {"some": scores, "none": none})
     assert len(figure.axes) == 1
+    # the dashed line is the candidates' tau, not the null's (0.5 here)
+    lines = [line.get_ydata()[0] for line in figure.axes[0].get_lines()
+             if line.get_linestyle() == "--"]
+    assert lines == [0.4]
+
+
+def test_the_candidates_tau_is_calibrated_on_the_statistic_figure_13_plots():
+    # unseen digits scored as candidates (their SSIM to their nearest training sample):
+    # one a copy of a training sample (1.0), the others unrelated noise; quantiles 1 and 0
+    # give the largest and the least of those scores
+    from mu_core.verify import null_threshold
+
+    generator = torch.Generator().manual_seed(5)
+    training = torch.rand(3, 1, 12, 12, generator=generator)
+    unseen = torch.cat([training[:1], torch.rand(3, 1, 12, 12, generator=generator)])
+    nearest = study.nearest_training(unseen, training)[0]
+    assert study.candidate_threshold(training, unseen, 1.0) == pytest.approx(1.0, abs=1e-3)
+    assert study.candidate_threshold(training, unseen, 0.0) == pytest.approx(
+        nearest.min().item())
+    # the null's tau reads another statistic (each training sample's best SSIM over the
+    # unseen digits): here its median is that of the two noise-matched training samples
+    # and the copy, not of the four unseen digits' scores
+    tau, _ = null_threshold(training, unseen, 0.5)
+    assert tau != pytest.approx(study.candidate_threshold(training, unseen, 0.5), abs=1e-3)
+
+
+def test_relabel_table_counts_candidates_above_the_candidates_tau():
+    from types import SimpleNamespace
+
+    generator = torch.Generator().manual_seed(4)
+    first, noise = torch.rand(2, 1, 12, 12, generator=generator)
+    for image in (first, noise):
+        image[0, 0, 0] = 1  # class 3 for FirstPixelSaysClass3
+    near = 0.8 * first + 0.2 * noise  # like the training sample, not equal to it
+    guard = SimpleNamespace(device=torch.device("cpu"), tau=0.99, candidate_tau=0.5,
+                            settings=SimpleNamespace(unlearn_class=3),
+                            provider=SimpleNamespace(images=first[None]),
+                            class_forget=torch.tensor([True]), images=first[None],
+                            labels=torch.tensor([3]))
+    candidates = torch.stack([first, near, noise])
+    ssim = study.class_candidates_ssim(guard, FirstPixelSaysClass3(), {"candidates": candidates})
+    assert ssim[1] > 0.5 > ssim[2] and ssim[1] < 0.99  # the near copy between the two taus
+    row = study.relabel_table(guard, FirstPixelSaysClass3(), {"before": (
+        FirstPixelSaysClass3(), {"candidates": candidates, "phase2": torch.tensor([0.2])})})
+    # the copy and the near copy clear the candidates' tau; the null's tau kept only the copy
+    assert row["before"]["above tau"] == 2
+    assert row["before"]["tau (candidates' null)"] == 0.5
 
 
 def test_reconstruction_figures_show_candidates_as_their_ssim_scores_them():
@@ -579,7 +631,9 @@ def base_results(**changes):
         class_forget=class_forget, class_kept=class_kept,
         ssim={"before": before, "after": after, "again": same, "class after": class_after,
               "pruned": same, "fine-tuned": same, "unlearned + fine-tuned": same,
-              "phase1": [0.6] * N, "control": [b - 0.05 for b in before]},
+              "phase1": [0.6] * N, "control": [b - 0.05 for b in before],
+              "before quality": [b - 0.1 for b in before],
+              "control quality": [b - 0.15 for b in before]},
         sample_level={"unlearning samples": {"before": rates(), "after": rates(Backdoor=0.0)},
                       "remaining samples": {"before": rates(), "after": rates()}},
         class_level={"unlearning class 3": {"before": rates(),
@@ -834,14 +888,23 @@ def test_relearning_claim():
         [HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
 
 
-def test_prior_claim_is_a_sign_test_as_an_interval():
+def test_prior_claim_is_a_sign_test_on_the_recovery_quality():
     rule, r = study.prior_claim, base_results()
-    worse = with_ssim(r, control=[b + 0.05 for b in r.ssim["before"]])
-    ties = with_ssim(r, control=r.ssim["before"])
-    split = with_ssim(r, control=[b + (0.05 if i % 2 else -0.05)
-                                  for i, b in enumerate(r.ssim["before"])])
-    assert verdicts(rule, r, worse, split, ties) == [HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+    quality = r.ssim["before quality"]
+    worse = with_ssim(r, **{"control quality": [q + 0.05 for q in quality]})
+    ties = with_ssim(r, **{"control quality": quality})
+    split = with_ssim(r, **{"control quality": [q + (0.05 if i % 2 else -0.05)
+                                                for i, q in enumerate(quality)]})
+    unrecorded = replace(r, ssim={k: v for k, v in r.ssim.items() if "quality" not in k})
+    assert verdicts(rule, r, worse, split, ties, unrecorded) == [
+        HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE, NOT_TESTABLE]
     assert rule(r).here.startswith("share that gain +1.000 [")
+    # the best SSIM gains on every sample while the nearest candidate's SSIM falls on
+    # every one: the claim reads the quality (the old rule read the best SSIM: held)
+    best_only = with_ssim(r, **{"control quality": [q + 0.05 for q in quality]})
+    assert (np.asarray(best_only.ssim["before"]) > np.asarray(best_only.ssim["control"])).all()
+    assert rule(best_only).verdict == NOT_HELD
+    assert "the run did not record the recovery quality" in rule(unrecorded).here
 
 
 def test_verification_range_claim():
@@ -966,6 +1029,8 @@ def check_smoke_results(results, out):
     class_rows = r["class_level"]["unlearning class 3"]
     assert class_rows["before"]["Accuracy"] == 1.0 and class_rows["after"]["Accuracy"] == 0.0
     assert len(r["prior"]["phase1"]) == len(r["prior"]["phase2"]) == 30
+    # the prior claim's recovery quality, with and without the prior, is recorded
+    assert len(r["ssim"]["before quality"]) == len(r["ssim"]["control quality"]) == 30
     assert set(r["robustness"]) == {"trained", "pruned", "fine-tuned", "unlearned + fine-tuned"}
     # the unchanged model is reconstructed independently: its paired marks are the false
     # alarms, measured, not zero by construction

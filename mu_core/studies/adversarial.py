@@ -29,7 +29,7 @@ from .. import plots, regime
 from ..attacks.mia import (MIA_FEATURES, SENSITIVITY_SAMPLES, SENSITIVITY_SCALE, learned_attack,
                            mia_efficacy_from_predictions)
 from ..claims import (Claim, Interval, Part, attack_signal, judge_parts, mean_interval,
-                      not_above, paired_difference, part, reasons_text)
+                      not_above, part, reasons_text, unmet)
 from ..data import ImageData
 from ..errors import MAX_EPOCHS, ConfigError, check_budget, check_choice
 from ..metrics import (accuracy_on, average_disparity, scores_from_predictions,
@@ -40,18 +40,20 @@ from ..splits import Split, scored_split, same_class_test
 from ..train import Recipe, resolve_device
 from ..unlearn.adversarial import CLASS_ALPHA_ITERATIONS
 from ..unlearn.adversarial import adversarial as adversarial_method
+from ..unlearn.pruning import weight_sparsity
 from ..zoo import plan, unlearned_models
 from . import here_above_paper, mean_std, named_numbers
-from .baselines import (FORGET_SIZE, SCORES, TRAINED, forgetting_table, formatted,
-                        leakage_from_json, membership_signal, no_mia_signal, not_forgotten,
-                        of_setting, paired, per_seed, run_time_label, runs_from_json,
-                        summarize, with_disparity)
+from .baselines import (FORGET_SIZE, SCORES, TRAINED, forget_set_rate, forgetting_table,
+                        formatted, leakage_from_json, membership_signal, no_mia_signal,
+                        not_forgotten, of_setting, paired, per_seed, run_time_label,
+                        runs_from_json, summarize, with_disparity)
 from .baselines import quoted as baselines_quoted
 
 DENSITIES = ("dense", "sparse")
 ABLATION = "no_vss"  # the adversarial method with beta = 0 (Table 2)
 METRIC_COLUMNS = tuple(f"MIA_{feature}" for feature in MIA_FEATURES)
 EXTRA = ("TA_forgotten", "attacker_auc", *METRIC_COLUMNS)
+WEIGHT_SPARSITY = "weight_sparsity"  # the trained rows' share of zero weights (all layers)
 
 
 
@@ -236,13 +238,15 @@ def compare(data: ImageData, settings: dict, methods, seeds, *, architecture: st
 def trained_row(trained: tuple, data: ImageData, split: Split, seed: int, setting: str,
                 density: str, attack_epochs: int | None) -> dict:
     """The model before unlearning (a `zoo` (model, meta)), scored like the others with
-    its membership signal (method `TRAINED`, no run time), and the evaluation attacker's
-    AUC on it when `attack_epochs` is given."""
+    its membership signal (method `TRAINED`, no run time), its share of zero weights
+    (`WEIGHT_SPARSITY`), and the evaluation attacker's AUC on it when `attack_epochs` is
+    given."""
     model, meta = trained
     auc = attacker_auc(model, data, split, seed, attack_epochs) if attack_epochs else float("nan")
     return {"setting": setting, "density": density, "seed": seed, "method": TRAINED,
             **score(model, data, split, seed, signal=True), "seconds": float("nan"),
-            "cached": bool(meta.get("cached")), "attacker_auc": auc}
+            "cached": bool(meta.get("cached")), "attacker_auc": auc,
+            WEIGHT_SPARSITY: weight_sparsity(model)}
 
 
 EVALUATION_SEEDS = 10_000  # the evaluation attacker draws from its own stream, so it
@@ -497,21 +501,24 @@ def lowest_disparity(runs: pd.DataFrame) -> Claim:
 
 def flawless_class_forgetting(runs: pd.DataFrame) -> Claim:
     """Whole-class forgetting, dense and sparse: the adversarial method's UA and
-    MIA-efficacy are above FLAWLESS (mean over the seeds, t interval). The MIA half
-    presupposes that the SVC's feature tells members from non-members on the trained model.
-    No "forgot" precondition: forgetting is what this claim asserts, so a method that kept
-    the class fails it."""
+    MIA-efficacy, rates over the forget samples, are above FLAWLESS (pooled over the
+    seeds' forget samples, Wilson interval widened by the seeds' overdispersion:
+    `baselines.forget_set_rate`). A forget set of n samples all forgotten has a Wilson
+    lower bound of about 1 - 3.84 / n, so held needs some 400 forget samples; fewer give
+    inconclusive at best. The MIA half presupposes that the SVC's feature tells members
+    from non-members on the trained model. No "forgot" precondition: forgetting is what
+    this claim asserts, so a method that kept the class fails it."""
     parts = {}
     for setting, density in _configurations(runs, ("adversarial",), "class"):
         chosen = configuration(runs, setting, density)
         for score, reason in (("UA", None), ("MIA", no_mia_signal(chosen, setting))):
             parts[f"{density} {score}"] = part(
-                mean_interval(chosen[chosen.method == "adversarial"][score]), FLAWLESS,
+                forget_set_rate(chosen, setting, "adversarial", score), FLAWLESS,
                 reason=reason)
     return _judge("flawless_class_forgetting",
                   "Whole-class forgetting: the adversarial method reaches UA and "
                   "MIA-efficacy of 100%.", paper_flawless(), parts,
-                  label=f"mean (%), above {100 * FLAWLESS:g} to hold",
+                  label=f"rate over the forget samples (%), above {100 * FLAWLESS:g} to hold",
                   empty="needs the adversarial method in class forgetting")
 
 
@@ -586,35 +593,71 @@ def random_keeps_ra_ta(runs: pd.DataFrame) -> Claim:
 
 
 def paper_sparsity_eases() -> str:
-    """How many of the paper's whole-class baseline rows have a lower average disparity
-    sparse than dense."""
-    checks = [densities["sparse"][m]["disparity"] < densities["dense"][m]["disparity"]
-              for settings in TABLE1.values() for densities in [settings["class"]]
-              for m in BASELINES if m in densities["sparse"] and m in densities["dense"]]
-    return f"paper Table 1 (class): lower sparse in {sum(checks)} of its {len(checks)} rows"
+    """Per dataset of the paper's Table 1 (whole-class forgetting), the baselines' mean
+    dense-minus-sparse average disparity, and how many baseline rows are lower sparse."""
+    gains, checks = [], []
+    for dataset, settings in TABLE1.items():
+        rows = settings["class"]
+        differences = {m: rows["dense"][m]["disparity"] - rows["sparse"][m]["disparity"]
+                       for m in BASELINES if m in rows["sparse"] and m in rows["dense"]}
+        gains.append(f"{dataset} {np.mean(list(differences.values())):+.2f}")
+        checks += [(f"{dataset} {m}", d > 0) for m, d in differences.items()]
+    failing = [name for name, lower in checks if not lower]
+    return (f"paper Table 1 (class), baselines' mean dense - sparse disparity: "
+            f"{', '.join(gains)}; lower sparse in {len(checks) - len(failing)} of its "
+            f"{len(checks)} rows" + (f" (not {', '.join(failing)})" if failing else ""))
+
+
+# The paper's sparse models: 95% of all the weights are zero (OMP of ResNet-18, whose
+# convolutions hold nearly all of them). The claim on sparsity presupposes a model that
+# sparse; this margin below the paper's share still counts as its regime.
+PAPER_SPARSITY = SETTINGS["sparsity"]
+SPARSITY_MARGIN = 0.05
+
+
+def sparse_regime(runs: pd.DataFrame) -> str | None:
+    """Why the sparse models are not the paper's (`PAPER_SPARSITY` of all the weights zero,
+    less `SPARSITY_MARGIN`): the trained sparse models' mean share of zero weights (all
+    convolution and linear weights, `WEIGHT_SPARSITY`); None when they are."""
+    sparse = runs[(runs.density == "sparse") & (runs.method == TRAINED)]
+    if WEIGHT_SPARSITY not in sparse or sparse[WEIGHT_SPARSITY].isna().all():
+        return "the sparse models' share of zero weights was not recorded"
+    measured = float(sparse[WEIGHT_SPARSITY].mean())
+    return unmet(measured >= PAPER_SPARSITY - SPARSITY_MARGIN,
+                 f"the sparse models are {measured:.1%} sparse over all their weights (OMP "
+                 f"prunes the convolutions alone, as the reference's), the paper's "
+                 f"{PAPER_SPARSITY:.0%}")
 
 
 def sparsity_eases_baselines(runs: pd.DataFrame) -> Claim:
-    """Whole-class forgetting: sparse models ease unlearning for the baselines, each
-    baseline's average disparity lower on the sparse model than on the dense one (dense
-    minus sparse, paired over the seeds: the sparse model of a seed is pruned from its
-    dense one, above 0). The paper: "particularly pronounced in class-wise forgetting
-    schemes, where the baseline methods demonstrate significant improvements"."""
+    """Whole-class forgetting: sparse models ease unlearning for the baselines, as a group:
+    per seed, the mean over the baselines that ran on both densities of their average
+    disparity dense minus sparse (the sparse model of a seed is pruned from its dense one),
+    with its t interval over the seeds, above 0. The paper: "particularly pronounced in
+    class-wise forgetting schemes, where the baseline methods demonstrate significant
+    improvements ... resulting in substantially lower Avg. Disparity scores"; its own table
+    has one baseline worse sparse (CIFAR-10 GA), so the claim is on the baselines together,
+    not on each. Presupposes sparse models in the paper's regime (`sparse_regime`)."""
     runs = with_disparity(runs, ("setting", "density"))
     chosen = runs[runs.setting == "class"]
-    parts = {}
+    differences = {}
     for m in BASELINES:
         dense, sparse = (per_seed(configuration(chosen, "class", d), "class", m, "disparity")
                          for d in DENSITIES)
         seeds = dense.index.intersection(sparse.index)
         if len(seeds):
-            parts[m] = part(paired_difference(dense[seeds].to_numpy(),
-                                              sparse[seeds].to_numpy()))
+            differences[m] = dense[seeds] - sparse[seeds]
+    parts = {}
+    if differences:
+        per_seed_mean = pd.concat(differences, axis=1).dropna().mean(axis=1)
+        parts[f"mean over {', '.join(differences)}"] = part(
+            mean_interval(per_seed_mean.to_numpy(), "seeds, paired"),
+            reason=sparse_regime(runs))
     return _judge("sparsity_eases_class_baselines",
                   "Sparse models ease unlearning for the baselines in whole-class "
-                  "forgetting (lower average disparity than dense).",
+                  "forgetting (their average disparity lower than dense, as a group).",
                   paper_sparsity_eases(), parts,
-                  label="dense - sparse disparity (points), above 0 to hold",
+                  label="baselines' mean dense - sparse disparity (points), above 0 to hold",
                   empty="needs a baseline on dense and sparse models in class forgetting")
 
 

@@ -488,17 +488,25 @@ FORGET_SIZE = "forget_size"  # the forget set's samples, per row
 
 
 def forget_accuracy(runs: pd.DataFrame, setting: str, method: str) -> Interval:
-    """`method`'s forget accuracy in `setting`: pooled over the seeds' forget samples where
-    the rows record the forget set's size (the noise of a few dozen samples a seed is the
-    samples'), with a Wilson interval widened by the seeds' overdispersion
-    (`claims.clustered_rate`: seeds that disagree, one forgetting and one not, cannot pool
-    into a confident rate); else the mean over the seeds."""
-    accuracy = (1 - per_seed(runs, setting, method, "UA")).dropna()
+    """`method`'s forget accuracy in `setting` (1 - UA, `forget_set_rate`)."""
+    unlearning = forget_set_rate(runs, setting, method, "UA")
+    return Interval(1 - unlearning.estimate, 1 - unlearning.high, 1 - unlearning.low,
+                    unlearning.n)
+
+
+def forget_set_rate(runs: pd.DataFrame, setting: str, method: str, column: str) -> Interval:
+    """`method`'s `column`, a rate over the forget samples (UA, MIA-efficacy), in
+    `setting`: pooled over the seeds' forget samples where the rows record the forget set's
+    size (the noise of a few dozen samples a seed is the samples'), with a Wilson interval
+    widened by the seeds' overdispersion (`claims.clustered_rate`: seeds that disagree, one
+    forgetting and one not, cannot pool into a confident rate); else the mean over the
+    seeds."""
+    rate = per_seed(runs, setting, method, column).dropna()
     if FORGET_SIZE not in runs:
-        return mean_interval(accuracy.to_numpy())
-    sizes = per_seed(runs, setting, method, FORGET_SIZE)[accuracy.index]
-    correct = (accuracy * sizes).round().astype(int)
-    found = clustered_rate(correct.to_numpy(), sizes.to_numpy(), unit="forget samples")
+        return mean_interval(rate.to_numpy())
+    sizes = per_seed(runs, setting, method, FORGET_SIZE)[rate.index]
+    successes = (rate * sizes).round().astype(int)
+    found = clustered_rate(successes.to_numpy(), sizes.to_numpy(), unit="forget samples")
     return replace(found, n=found.n.replace("clusters", "seeds"))
 
 

@@ -1077,9 +1077,10 @@ def ablation_claims(rows: pd.DataFrame, paper_sequences: list,
 def backbone_claims(rows: pd.DataFrame, paper_rows: pd.DataFrame,
                     regime: list[str]) -> list[Claim]:
     """VGG-16 is more susceptible than ResNet-18: over the matched runs (dataset, method,
-    seed), the share where VGG-16's R_R is above ResNet-18's, with its Wilson interval,
-    above one half (a sign test: R_R is a ratio that explodes near Acc_U = 0, so its mean
-    would be one run's). A higher rate of recovery presupposes recovery: each backbone's
+    seed) that do not tie, the share where VGG-16's R_R is above ResNet-18's, with its
+    Wilson interval, above one half (a sign test, ties left out: a tie is neither more nor
+    less susceptible; R_R is a ratio that explodes near Acc_U = 0, so its mean would be one
+    run's). A higher rate of recovery presupposes recovery: each backbone's
     R_I, pooled over its runs, must be above 0."""
     runs = _cmira_runs(rows)
     architecture = architectures(rows)
@@ -1102,13 +1103,18 @@ def backbone_claims(rows: pd.DataFrame, paper_rows: pd.DataFrame,
     effect = Interval(math.nan, -math.inf, math.inf, "0 matched runs")
     if {"vgg16_bn", "resnet18"} <= set(rates.columns):
         pairs = rates[["vgg16_bn", "resnet18"]].dropna()
-        effect = wilson(int((pairs.vgg16_bn > pairs.resnet18).sum()), len(pairs),
-                        unit=MATCHED)
+        higher = int((pairs.vgg16_bn > pairs.resnet18).sum())
+        lower = int((pairs.vgg16_bn < pairs.resnet18).sum())
+        reasons.append(unmet(higher + lower > 0 or pairs.empty,
+                             f"all {len(pairs)} matched runs tie"))
+        effect = wilson(higher, higher + lower,
+                        unit=f"{MATCHED} that do not tie ({len(pairs) - higher - lower} tie)")
     return [judge("vgg_more_susceptible",
                   "VGG-16 is more susceptible than ResNet-18 (higher R_R).",
                   f"{verdict(vgg_more_susceptible(paper_rows))} (median R_R, Table 1)",
                   effect, boundary=0.5, unmet_reasons=reasons,
-                  label="share of matched runs where VGG-16's R_R is above ResNet-18's")]
+                  label="share of matched runs that do not tie where VGG-16's R_R is above "
+                        "ResNet-18's")]
 
 
 def claims(results: Results) -> list[Claim]:

@@ -578,9 +578,27 @@ def paper_ablation_table(methods, dataset: str) -> pd.DataFrame:
 
 def ablation_beside_paper(ablation: pd.DataFrame, paper_ablation: pd.DataFrame,
                           dataset: str) -> pd.DataFrame:
-    """Table 4 here (rounded to 3 places) above the paper's for `dataset`."""
+    """Table 4 (`ablation_table`'s) here and the paper's for `dataset`, methods as rows with
+    the paper's row under each of ours (the last index level `source`; a dash where it has
+    no number), columns (subset, stage): as wide as the stages of the two subsets, however
+    many methods ran."""
     label = paper_label(dataset, paper.ABLATION_TABLES[paper_dataset(dataset)])
-    return pd.concat({"here": ablation.round(3), label: paper_ablation}, axis=0)
+    ours = _methods_as_rows(ablation)
+    theirs = _methods_as_rows(paper_ablation).reindex(index=ours.index, columns=ours.columns)
+    return sources_as_rows(pd.concat({"here": ours.map(_paper_number),
+                                      label: theirs.map(_paper_number)}, axis=1))
+
+
+def _methods_as_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """An ablation table (rows: stages; columns: (method, subset)) with one row per method
+    and columns (subset, stage)."""
+    if table.empty:
+        return pd.DataFrame()
+    stages = list(table.index)
+    long = table.T.unstack(level=1)  # rows: methods; columns: (stage, subset)
+    methods = list(dict.fromkeys(table.columns.get_level_values(0)))
+    return long.reindex(index=methods, columns=[(stage, subset) for subset in SUBSETS
+                                                for stage in stages]).swaplevel(axis=1)
 
 
 def forget_confusions(rows: pd.DataFrame, methods, seed: int) -> dict[str, dict]:

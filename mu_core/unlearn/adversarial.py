@@ -33,8 +33,11 @@ In whole-class forgetting D_v holds every class while D_f is one class, so the a
 can tell them apart by the label alone: the paper's game, kept as it is.
 With beta = 0 (Table 2's ablation) V_ss is not computed at all (its record in the curve is
 NaN), so the ablation's run time is that of a game without V_ss, as the paper's Table 2
-times it. `game="non_saturating"` is Section 3.3's variant: the defender maximises
-log(1 - A(D(x_f)')) + log A(D(x_v)') instead of minimising L_A. A pruning mask held by the
+times it. Likewise, once alpha is 0 (after 30 iterations of whole-class forgetting) the
+defender's attack term and the sensitivity passes it reads are not computed (NaN in the
+curve); the attacker still steps, so the curve still shows it. `game="non_saturating"` is
+Section 3.3's variant: the defender maximises log(1 - A(D(x_f)')) + log A(D(x_v)') instead
+of minimising L_A. A pruning mask held by the
 model (`pruning.hold_masks`) stays in force, so a sparse defender stays sparse.
 """
 
@@ -240,27 +243,46 @@ def defender_step(model: nn.Module, attacker: nn.Module, optimizer, data: ImageD
         retain_loss = F.cross_entropy(
             model(as_model_input(data.inputs(batch["retain"]))).float(),
             data.targets(batch["retain"]))
-    attacker.eval()
-    rows, features = [], []
-    with _forget_and_validation_norms(model, batch_norm, statistics):
-        for name in ("forget", "val"):
-            x = as_model_input(data.inputs(batch[name]))
-            logits, encoded = logits_and_features(model, x)
-            rows.append(attacker_inputs(model, x, data.targets(batch[name]), logits=logits,
-                                        samples=samples, scale=scale, generator=generator))
-            features.append(encoded.float())
-    attack_loss = defender_attack_loss(*paired_logits(attacker, *rows), game)
-    loss = retain_loss + alpha * attack_loss
-    similarity = None
-    if beta:  # beta = 0 is Table 2's "no V_ss": not computed, so its run time is saved too
+    # a term whose weight is 0 is not computed (alpha drops to 0 in class-wise forgetting,
+    # beta is 0 in Table 2's "no V_ss"): it changes no weight, but it costs run time
+    attack_loss = similarity = None
+    if alpha or beta:
+        rows, features = _forget_and_validation_passes(model, data, batch, generator,
+                                                       batch_norm, statistics, attack=bool(alpha),
+                                                       samples=samples, scale=scale)
+    loss = retain_loss
+    if alpha:
+        attacker.eval()
+        attack_loss = defender_attack_loss(*paired_logits(attacker, *rows), game)
+        loss = loss + alpha * attack_loss
+    if beta:
         similarity = barlow_twins_loss(*features, redundancy_weight)
         loss = loss + beta * similarity
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
     attacker.zero_grad(set_to_none=True)  # the defender's loss must not reach the attacker
-    return {"retain_loss": retain_loss.item(), "attack_loss": attack_loss.item(),
+    return {"retain_loss": retain_loss.item(),
+            "attack_loss": math.nan if attack_loss is None else attack_loss.item(),
             "barlow_twins": math.nan if similarity is None else similarity.item()}
+
+
+def _forget_and_validation_passes(model: nn.Module, data: ImageData, batch: dict,
+                                  generator: torch.Generator, batch_norm: str, statistics: dict,
+                                  *, attack: bool, samples: int, scale: float):
+    """The defender's passes of the forget and validation batches: the attacker's inputs
+    (only if `attack`: its sensitivity costs `samples` noisy passes more) and the encoder's
+    features, under the batch-norm mode's statistics."""
+    rows, features = [], []
+    with _forget_and_validation_norms(model, batch_norm, statistics):
+        for name in ("forget", "val"):
+            x = as_model_input(data.inputs(batch[name]))
+            logits, encoded = logits_and_features(model, x)
+            if attack:
+                rows.append(attacker_inputs(model, x, data.targets(batch[name]), logits=logits,
+                                            samples=samples, scale=scale, generator=generator))
+            features.append(encoded.float())
+    return rows, features
 
 
 def _forget_and_validation_norms(model: nn.Module, batch_norm: str, statistics: dict):

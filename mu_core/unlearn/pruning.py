@@ -81,6 +81,13 @@ def sparsity_of(model: nn.Module) -> float:
     return zeros / sum(w.numel() for w in weights)
 
 
+def weight_sparsity(model: nn.Module) -> float:
+    """The share of zeros among all the convolution and linear weights, whichever layers a
+    mask covers: the model's sparsity as a paper's "95% sparse" counts it."""
+    weights = prunable(model, "conv_linear").values()
+    return sum(int((w == 0).sum()) for w in weights) / sum(w.numel() for w in weights)
+
+
 def apply_masks(model: nn.Module, masks: dict[str, Tensor]) -> None:
     weights = prunable(model)
     with torch.no_grad():

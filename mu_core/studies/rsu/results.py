@@ -57,26 +57,34 @@ class Results:
     logit_distribution: pd.DataFrame | None = None
     loss_intervals: pd.DataFrame | None = None
     loss_asr_spearman: float = math.nan
+    inversion_success: float = math.nan  # the SSIM from which an inversion counts a success
     setup: Setup | None = field(default=None, repr=False, compare=False)
     risks: Risks | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def gather(cls, setup: Setup, risks: Risks, sets: dict[str, Tensor], leakage: Leakage,
                risk_runs: pd.DataFrame, rsu_runs: pd.DataFrame, *, risk_methods,
-               rsu_methods, ablation_method: str, relearn_budget: int) -> "Results":
-        """The results of a run from what `study.run` computed."""
+               rsu_methods, ablation_method: str, relearn_budget: int,
+               inversion_success: float = math.nan) -> "Results":
+        """The results of a run from what `study.run` computed: per set and sample its ASR,
+        entropy, whether it lies in its class's tail and its gradient-inversion SSIM (NaN
+        for a sample that was not an inversion candidate)."""
         samples = {}
+        inverted = dict(zip(risks.candidates.tolist(), risks.inversion_ssim.tolist()))
         for name, indices in sets.items():
             at = risks.positions(indices)
             samples[name] = {"ASR": risks.asr[at].tolist(),
                              "entropy": risks.entropy[at].tolist(),
-                             "in_tail": in_class_tail(setup.data, risks, indices).int().tolist()}
+                             "in_tail": in_class_tail(setup.data, risks, indices).int().tolist(),
+                             "inversion_ssim": [inverted.get(i, math.nan)
+                                                for i in indices.tolist()]}
         return cls(risks.lira_auc, samples, risks.loss.tolist(), risks.asr.tolist(),
                    risk_runs, rsu_runs, list(risk_methods), list(rsu_methods),
                    ablation_method, int(relearn_budget), risks.lira.target, leakage,
                    {name: indices.tolist() for name, indices in sets.items()},
                    risk_profile(risks, sets), logit_distribution(setup.data, risks, sets),
-                   loss_intervals(risks), loss_asr_correlation(risks), setup, risks)
+                   loss_intervals(risks), loss_asr_correlation(risks),
+                   float(inversion_success), setup, risks)
 
     @property
     def data(self):
@@ -109,6 +117,7 @@ class Results:
                 "logit_distribution": _by_index(self.logit_distribution),
                 "loss_intervals": _records(self.loss_intervals),
                 "loss_asr_spearman": self.loss_asr_spearman,
+                "inversion_success": self.inversion_success,
                 "gains": self.gains().to_dict("records")}
 
     @classmethod
@@ -129,7 +138,8 @@ class Results:
                    _frame_by_index(document.get("risk_profile"), str),
                    _frame_by_index(document.get("logit_distribution"), int),
                    _frame(document.get("loss_intervals")),
-                   _number(document.get("loss_asr_spearman")))
+                   _number(document.get("loss_asr_spearman")),
+                   _number(document.get("inversion_success")))
 
 
 def _number(value) -> float:

@@ -28,6 +28,7 @@ from .results import Results
 
 PART_ONE_MARGIN = 0.0  # part one: forget accuracy on High + Low measurably below the original's
 CLASS_FORGET_MARGIN = 0.5  # class forgetting: at least half the class forgotten
+RANDOM_FORGET_SHARE = 0.5  # random forgetting: half of retraining's drop, as chapter 01's
 BOOTSTRAP_SEED = 0  # every bootstrap interval of the chapter draws from this seed
 
 
@@ -52,6 +53,24 @@ def _judge(claim_id: str, theirs: str, label: str, parts: dict[str, Part], reaso
 
 def _lira_reason(results: Results) -> str | None:
     return attack_signal(results.lira_auc, "online LiRA", results.lira_target)
+
+
+def inversion_reason(results: Results) -> str | None:
+    """Why a claim on the MI High set cannot be tested: the set is the candidates easiest to
+    invert, which says nothing unless the inversion worked on them. Most of them must reach
+    the run's `inversion_success` SSIM to their original (the share's Wilson interval above
+    one half); None when they do."""
+    ssim = _set_values(results, "mi_high", "inversion_ssim")
+    if ssim is None or np.isnan(results.inversion_success):
+        return "the run did not record the MI High samples' inversion SSIM"
+    ssim = ssim[np.isfinite(ssim)]
+    share = wilson(int((ssim >= results.inversion_success).sum()), len(ssim),
+                   unit="MI High samples")
+    return evidence.unmet(evidence.side(share, 0.5) == HELD,
+                          f"gradient inversion did not succeed on most of MI High: "
+                          f"{int(round(share.estimate * len(ssim)))} of {len(ssim)} reach SSIM "
+                          f"{results.inversion_success:g} to their original, share "
+                          f"{share.text()}, not above one half")
 
 
 # --- part one: over samples, one seed
@@ -151,6 +170,7 @@ def risk_claim(results: Results, risk: str, metric: str) -> Claim:
             effect = absolute_mean_difference(-high, -low)
         parts[method] = part(effect, reason=part_one_forgot(runs, risk, method))
     reasons = [_lira_reason(results)] if risk == "mia" or metric == "mia_gap" else []
+    reasons += [inversion_reason(results)] if risk == "mi" else []
     measured = "share forgotten (points)" if metric == "forget" else "MIA gap"
     scale_, digits = (100, 1) if metric == "forget" else (1, 3)
     return _judge(claim_id, paper_high_vs_low(risk, metric, metric == "mia_gap"),
@@ -170,7 +190,8 @@ def asr_claim(results: Results) -> Claim:
     parts = {} if high is None or low is None else {
         "MI High": part(bootstrap_difference(high, low, "mean", seed=BOOTSTRAP_SEED))}
     return _judge("mi_high_higher_asr", "paper: Fig. 2a (a plot, no numbers)",
-                  "mean ASR, High minus Low", parts, [_lira_reason(results)])
+                  "mean ASR, High minus Low", parts,
+                  [_lira_reason(results), inversion_reason(results)])
 
 
 def overlap_claim(results: Results) -> Claim:
@@ -187,7 +208,8 @@ def overlap_claim(results: Results) -> Claim:
         parts[f"shared with MIA High (chance {chance:.2f})"] = part(
             wilson(shared, len(sets["mi_high"]), unit="MI High samples"), chance)
     return _judge("mi_high_are_mia_high", "paper: its Introduction (no number)",
-                  "share of MI High in MIA High", parts, [_lira_reason(results)])
+                  "share of MI High in MIA High", parts,
+                  [_lira_reason(results), inversion_reason(results)])
 
 
 def entropy_claim(results: Results) -> Claim:
@@ -197,7 +219,7 @@ def entropy_claim(results: Results) -> Claim:
     MIA part needs LiRA's signal."""
     low = _set_values(results, "low", "entropy")
     parts = {}
-    for name, label, reason in (("mi_high", "MI High", None),
+    for name, label, reason in (("mi_high", "MI High", inversion_reason(results)),
                                 ("mia_high", "MIA High", _lira_reason(results))):
         high = _set_values(results, name, "entropy")
         if high is not None and low is not None:
@@ -228,7 +250,8 @@ def tail_claim(results: Results) -> Claim:
         flags = _set_values(results, name, "in_tail")
         if flags is not None:
             count = int(flags.sum()) if tail else int(len(flags) - flags.sum())
-            parts[label] = part(wilson(count, len(flags)), 0.5)
+            parts[label] = part(wilson(count, len(flags)), 0.5,
+                                reason=inversion_reason(results) if tail else None)
     return _judge("high_in_tail", paper_tail(), "share of the set", parts)
 
 
@@ -265,7 +288,7 @@ def relearn_claim(results: Results) -> Claim:
     (`relearn_difference` above 0 for MI and for MIA; the MIA part needs LiRA's
     signal)."""
     parts = {}
-    for risk, reason in (("mi", None), ("mia", _lira_reason(results))):
+    for risk, reason in (("mi", inversion_reason(results)), ("mia", _lira_reason(results))):
         effect, note = relearn_difference(results, risk)
         parts[risk.upper()] = Part(None, reason=note) if effect is None else \
             part(effect, reason=reason, note=note)
@@ -286,14 +309,27 @@ def correlation_claim(results: Results) -> Claim:
 
 # --- part two: over seeds, paired
 
-def class_forgot(rows: pd.DataFrame, run: str) -> str | None:
-    """Why `run` did not forget the class: its Acc_Du over seeds (t interval) is not below
-    the trained model's mean by more than `CLASS_FORGET_MARGIN`."""
-    trained = per_seed(rows, "class", "trained", "forget")
+def not_forgotten(rows: pd.DataFrame, run: str, scenario: str = "class") -> str | None:
+    """Why `run` did not forget in `scenario`: its Acc_Du over seeds (t interval) is not
+    below the trained model's mean by more than the scenario's margin (`forget_margin`)."""
+    trained = per_seed(rows, scenario, "trained", "forget")
     if trained.empty:
-        return "the trained model was not scored in class forgetting"
-    return forgot(run, mean_interval(per_seed(rows, "class", run, "forget").to_numpy()),
-                  float(trained.mean()), CLASS_FORGET_MARGIN)
+        return f"the trained model was not scored in {scenario} forgetting"
+    return forgot(run, mean_interval(per_seed(rows, scenario, run, "forget").to_numpy()),
+                  float(trained.mean()), forget_margin(rows, scenario))
+
+
+def forget_margin(rows: pd.DataFrame, scenario: str) -> float:
+    """The drop in Acc_Du that counts as forgetting: `CLASS_FORGET_MARGIN` of the class;
+    in random forgetting `RANDOM_FORGET_SHARE` of retraining's mean drop (its
+    generalisation gap on the forget set; 0 where retraining did not run)."""
+    if scenario == "class":
+        return CLASS_FORGET_MARGIN
+    retrain = per_seed(rows, scenario, "retrain", "forget")
+    if retrain.empty:
+        return 0.0
+    drop = float(per_seed(rows, scenario, "trained", "forget").mean() - retrain.mean())
+    return max(RANDOM_FORGET_SHARE * drop, 0.0)
 
 
 def _consistent(rows: pd.DataFrame, scenario: str, run: str, baseline: str,
@@ -313,11 +349,11 @@ def improvement_claim(results: Results) -> Claim:
     """Table 5: with RSU, Acc_Dr and Acc_val improve for every method, consistently (on
     every seed, and the paired interval over seeds above 0). Acc_val is read on the kept
     classes: the test samples of the forgotten class reward a method that failed to
-    forget it. Both runs of a method must have forgotten the class (`class_forgot`),
+    forget it. Both runs of a method must have forgotten the class (`not_forgotten`),
     else a higher accuracy only says that less was removed."""
     rows, parts = results.rsu_runs, {}
     for method in _ran(rows, "class", results.rsu_methods):
-        reason = class_forgot(rows, method) or class_forgot(rows, f"{method}+rsu")
+        reason = not_forgotten(rows, method) or not_forgotten(rows, f"{method}+rsu")
         for metric in ("retain", "val_kept"):
             name = f"{method} {LABELS[metric]}"
             parts[name] = Part(None, reason=reason) if reason else \
@@ -337,9 +373,10 @@ def tow_claim(results: Results, scenario: str) -> Claim:
     """Tables 5-6: RSU brings every method closer to retraining in `scenario` ('class':
     the gap to retraining reduces; 'random': RSU outperforms): ToW with RSU minus
     without, paired over seeds, above 0 for every method. In class forgetting a method
-    whose runs both kept the class (neither with nor without RSU forgot it,
-    `class_forgot`) is not testable: two runs that changed nothing give a gain of exactly
-    0, which would read as "did not hold" on a method that did not do its job."""
+    whose runs both kept the class, or in random forgetting the forget set (neither with
+    nor without RSU forgot it, `not_forgotten`), is not testable: two runs that changed
+    nothing give a gain of about 0, which would read as "did not hold" on a method that
+    did not do its job."""
     claim = "class_tow" if scenario == "class" else "random"
     claim_id = IMPROVES[claim][0]
     rows = results.rsu_runs
@@ -396,13 +433,12 @@ def class_vs_random_claim(results: Results) -> Claim:
 
 
 def tow_gain(rows: pd.DataFrame, scenario: str, run: str, baseline: str) -> Part:
-    """ToW of `run` minus `baseline`'s, paired over seeds; in class forgetting not testable
-    when neither run forgot the class (`class_forgot`): two runs that both kept it changed
-    nothing, and their gain of exactly 0 would read as "did not hold"."""
-    if scenario == "class":
-        reasons = (class_forgot(rows, baseline), class_forgot(rows, run))
-        if all(reasons):
-            return Part(None, reason=" and ".join(reasons))
+    """ToW of `run` minus `baseline`'s, paired over seeds; not testable when neither run
+    forgot (`not_forgotten`, in either scenario): two runs that both kept the forget set
+    changed nothing, and their gain of about 0 would read as "did not hold"."""
+    reasons = (not_forgotten(rows, baseline, scenario), not_forgotten(rows, run, scenario))
+    if all(reasons):
+        return Part(None, reason=" and ".join(reasons))
     return part(seed_gain(rows, scenario, run, baseline, "tow"))
 
 
@@ -477,4 +513,5 @@ def quoted() -> dict:
     """The values the chapter's prose quotes: Table 3's top and tail shares of a class,
     the confidence of every interval and the share of a class a method must forget."""
     return {"top_share": TOP_SHARE, "tail_share": 1 - TOP_SHARE,
-            "confidence": evidence.CONFIDENCE, "class_forget_margin": CLASS_FORGET_MARGIN}
+            "confidence": evidence.CONFIDENCE, "class_forget_margin": CLASS_FORGET_MARGIN,
+            "random_forget_share": RANDOM_FORGET_SHARE}

@@ -51,7 +51,8 @@ def run(params: dict, device=None) -> Results:
     return Results.gather(setup, risks, sets, regime, part_one, part_two,
                           risk_methods=risk_methods, rsu_methods=rsu_methods,
                           ablation_method=params["ablation_method"],
-                          relearn_budget=params["relearn_epochs"])
+                          relearn_budget=params["relearn_epochs"],
+                          inversion_success=params["inversion_success"])
 
 
 def headline(results: Results) -> dict[str, float]:

@@ -35,7 +35,9 @@ class Results:
 
     For the claim rules: masks are over the provider's training set D; `ssim` maps a model
     to each training sample's best SSIM after phase 2 ("phase1" and "control": the trained
-    model's after phase 1 and after phase 2 without the prior); `sample_level` and
+    model's after phase 1 and after phase 2 without the prior; "before quality" and
+    "control quality": the trained model's recovery quality, the SSIM of each sample's
+    nearest candidate by Haim et al.'s search, with and without the prior); `sample_level` and
     `class_level` are subset -> when -> scheme -> rate, `trials` subset -> scheme -> how
     many samples a rate counts; `mia_signal` the MIA's [members called members, n] on the
     requested samples and on unseen digits; `inversion` when -> the trained model's
@@ -106,6 +108,12 @@ class Results:
 
     def scores(self, model: str) -> np.ndarray:
         return np.asarray(self.ssim[model], dtype=float)
+
+    def quality(self, model: str) -> np.ndarray | None:
+        """Each training sample's recovery quality (`scores` reads the best SSIM) for
+        "before" or "control", None where the run did not record it."""
+        found = self.ssim.get(f"{model} quality")
+        return None if found is None else np.asarray(found, dtype=float)
 
     def budget(self) -> dict[float, dict]:
         """`backdoor_budget` keyed by the backdoored share as a number again."""
