@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 
 from .. import data as datasets
-from .. import plots, regime
+from .. import cache, plots, regime, workers
 from ..attacks.mia import (MIA_FEATURES, SENSITIVITY_SAMPLES, SENSITIVITY_SCALE, learned_attack,
                            mia_efficacy_from_predictions)
 from ..claims import (Claim, Interval, Part, attack_signal, judge_parts, mean_interval,
@@ -36,12 +36,12 @@ from ..metrics import (accuracy_on, average_disparity, scores_from_predictions,
                        predictions_on, subset_predictions)
 from ..papers.adversarial import FF_GAP_POINTS, SETTINGS, TABLE1, TABLE2
 from ..regime import Leakage
-from ..splits import Split, scored_split, same_class_test
+from ..splits import Split, make_split, same_class_test, scored_split
 from ..train import Recipe, resolve_device
 from ..unlearn.adversarial import CLASS_ALPHA_ITERATIONS
 from ..unlearn.adversarial import adversarial as adversarial_method
 from ..unlearn.pruning import weight_sparsity
-from ..zoo import plan, unlearned_models
+from ..zoo import plan, sparse_model, trained_model, unlearned_models
 from . import here_above_paper, mean_std, named_numbers
 from .baselines import (FORGET_SIZE, SCORES, TRAINED, forget_set_rate, forgetting_table,
                         formatted, leakage_from_json, membership_signal, no_mia_signal,
@@ -165,7 +165,8 @@ def run(params: dict, device=None) -> Results:
         data, settings, methods, seeds, architecture=params["architecture"], recipe=recipe,
         sparsity=params["sparsity"], sparse_recipe=sparse_recipe,
         hyperparameters=params["hyperparameters"],
-        configuration_hyperparameters=params["configuration_hyperparameters"], **options)
+        configuration_hyperparameters=params["configuration_hyperparameters"], **options,
+        name=params["dataset"], device=device)
     leakage = regime.of_setting(data, settings["random"], params["architecture"], recipe,
                                 seed=seeds[0], shadow_count=params["shadow_count"])
     return Results(settings, list(methods), list(seeds), planned, runs, curves, leakage)
@@ -195,44 +196,99 @@ def score(model, data: ImageData, split: Split, seed: int, *, signal: bool = Fal
 def compare(data: ImageData, settings: dict, methods, seeds, *, architecture: str,
             recipe: Recipe, sparsity: float, sparse_recipe: Recipe, hyperparameters: dict,
             configuration_hyperparameters: dict, attack_epochs: int,
-            ablation_densities=DENSITIES) -> tuple[pd.DataFrame, dict]:
+            ablation_densities=DENSITIES, name: str | None = None,
+            device=None) -> tuple[pd.DataFrame, dict]:
     """One row per (setting, density, seed, method), the ablation's rows named `ABLATION`
     (random forgetting, each of `ablation_densities`),
     one row per (setting, density, seed) for the model before unlearning (`TRAINED`), and
     the adversarial runs' curves by (setting, density, seed).
 
-    Sparse retraining is `zoo.sparse_retrained`: the sparse pipeline on D_r alone."""
-    rows, curves, scored = [], {}, set()
-    for density in DENSITIES:
-        for setting, spec in settings.items():
-            variants = [(methods, {})]
-            if density in ablation_densities and setting == "random" and "adversarial" in methods:
-                variants.append((["adversarial"], {"beta": 0.0}))
-            for variant_methods, override in variants:
-                chosen = merged_hyperparameters(hyperparameters, configuration_hyperparameters,
-                                                setting, density, override)
-                for _, seed, method, split, trained, model, meta in unlearned_models(
-                        data, {setting: spec}, variant_methods, seeds,
-                        architecture=architecture, recipe=recipe, hyperparameters=chosen,
-                        sparsity=sparsity if density == "sparse" else 0.0,
-                        sparse_recipe=sparse_recipe):
-                    name = ABLATION if override else method
-                    if (setting, density, seed) not in scored:
-                        scored.add((setting, density, seed))
-                        rows.append(trained_row(trained, data, split, seed, setting, density,
-                                                attack_epochs if setting == "random" and
-                                                "adversarial" in methods else None))
-                    row = {"setting": setting, "density": density, "seed": seed,
-                           "method": name, **score(model, data, split, seed),
-                           "seconds": meta["seconds"], "cached": bool(meta.get("cached")),
-                           "attacker_auc": float("nan")}
-                    if setting == "random" and name in ("retrain", "adversarial"):
-                        row["attacker_auc"] = attacker_auc(model, data, split, seed,
-                                                           attack_epochs)
-                    if name == "adversarial":
-                        curves[(setting, density, seed)] = meta["curve"]
-                    rows.append(row)
+    Sparse retraining is `zoo.sparse_retrained`: the sparse pipeline on D_r alone.
+
+    Given the dataset's `name` (for a worker to load) and the cache, each configuration's
+    seeds run as pieces of their own, side by side in worker processes where
+    `workers.run_each` can, after each seed's dense and sparse trained models are built into
+    the cache they share; the rows come in the order one process runs them."""
+    options = dict(architecture=architecture, recipe=recipe, sparsity=sparsity,
+                   sparse_recipe=sparse_recipe, attack_epochs=attack_epochs,
+                   adversarial="adversarial" in methods)
+    configurations = [
+        (setting, spec, density, variant_methods, merged_hyperparameters(
+            hyperparameters, configuration_hyperparameters, setting, density, override),
+         bool(override))
+        for density in DENSITIES for setting, spec in settings.items()
+        for variant_methods, override in _variants(methods, setting, density,
+                                                   ablation_densities)]
+    device = data.device if device is None else device
+    pieces = [(configuration, [seed]) for configuration in configurations for seed in seeds]
+    if name is None or not cache.enabled() or workers.worker_count(len(pieces), device) == 1:
+        found = [configuration_rows(data, *configuration, seeds, **options)
+                 for configuration in configurations]
+    else:
+        workers.run_each(_trained_piece, [(name, settings, seed, options, device)
+                                          for seed in seeds],
+                         device=device, desc="trained models")
+        found = workers.run_each(_configuration_piece,
+                                 [(name, configuration, chosen_seeds, options, device)
+                                  for configuration, chosen_seeds in pieces],
+                                 device=device, desc="configurations")
+    rows = pd.concat([piece_rows for piece_rows, _ in found], ignore_index=True)
+    return rows, {key: curve for _, piece_curves in found for key, curve in piece_curves.items()}
+
+
+def _variants(methods, setting: str, density: str, ablation_densities) -> list:
+    """(methods, override) of a configuration: the methods, and in random forgetting at an
+    ablation density the adversarial method without V_ss (beta = 0)."""
+    variants = [(methods, {})]
+    if density in ablation_densities and setting == "random" and "adversarial" in methods:
+        variants.append((["adversarial"], {"beta": 0.0}))
+    return variants
+
+
+def configuration_rows(data: ImageData, setting: str, spec: dict, density: str,
+                       variant_methods, chosen: dict, ablation: bool, seeds, *,
+                       architecture: str, recipe: Recipe, sparsity: float,
+                       sparse_recipe: Recipe, attack_epochs: int,
+                       adversarial: bool) -> tuple[list[dict], dict]:
+    """`compare`'s rows and curves of one configuration (setting, density, its methods and
+    settings) over `seeds`: each seed's trained row first (not for the ablation's
+    variant, whose configuration already has it), then each method's."""
+    rows, curves = [], {}
+    for _, seed, method, split, trained, model, meta in unlearned_models(
+            data, {setting: spec}, variant_methods, seeds, architecture=architecture,
+            recipe=recipe, hyperparameters=chosen,
+            sparsity=sparsity if density == "sparse" else 0.0, sparse_recipe=sparse_recipe):
+        name = ABLATION if ablation else method
+        if not ablation and not any(row["seed"] == seed for row in rows):
+            rows.append(trained_row(trained, data, split, seed, setting, density,
+                                    attack_epochs if setting == "random" and adversarial
+                                    else None))
+        row = {"setting": setting, "density": density, "seed": seed, "method": name,
+               **score(model, data, split, seed), "seconds": meta["seconds"],
+               "cached": bool(meta.get("cached")), "attacker_auc": float("nan")}
+        if setting == "random" and name in ("retrain", "adversarial"):
+            row["attacker_auc"] = attacker_auc(model, data, split, seed, attack_epochs)
+        if name == "adversarial":
+            curves[(setting, density, seed)] = meta["curve"]
+        rows.append(row)
     return pd.DataFrame(rows), curves
+
+
+def _trained_piece(name: str, settings: dict, seed: int, options: dict, device) -> None:
+    """Build one seed's dense trained model, and its sparse one, into the cache (in a worker
+    process): every configuration of the seed loads them."""
+    data = datasets.load(name).to(device)
+    split = make_split(data, seed=seed, **next(iter(settings.values())))
+    dense = trained_model(data, split, options["architecture"], options["recipe"], seed=seed)
+    if options["sparsity"]:
+        sparse_model(data, split, dense, sparsity=options["sparsity"],
+                     recipe=options["sparse_recipe"], seed=seed)
+
+
+def _configuration_piece(name: str, configuration: tuple, seeds, options: dict,
+                         device) -> tuple[pd.DataFrame, dict]:
+    """`configuration_rows` of one configuration and seeds (in a worker process)."""
+    return configuration_rows(datasets.load(name).to(device), *configuration, seeds, **options)
 
 
 def trained_row(trained: tuple, data: ImageData, split: Split, seed: int, setting: str,
