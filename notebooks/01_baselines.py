@@ -22,40 +22,6 @@
 # so that it memorises: see what differs from the paper, at the end), in three forgetting
 # settings, and scores them the way the
 # adversarial-unlearning paper {cite:p}`sharma2024adversarial` does in its Table 1.
-#
-# | method | what it does |
-# |---|---|
-# | `retrain` | retrains from scratch on the retain set: the gold standard every other method approximates |
-# | `ft` | fine-tunes on the retain set {cite:p}`warnecke2023features` |
-# | `ga` | gradient ascent on the forget set {cite:p}`graves2021amnesiac` |
-# | `rl` | fine-tunes with random wrong labels on the forget set, with the retain set {cite:p}`golatkar2020eternal` |
-# | `ff` | Fisher forgetting: noise shaped by the retain set's Fisher information {cite:p}`becker2022fisher` |
-# | `iu` | influence unlearning: a WoodFisher Newton step that removes the forget set {cite:p}`koh2017influence,izzo2021deletion` |
-# | `wp` | one-shot magnitude pruning, then retain fine-tuning {cite:p}`jia2023sparsity` |
-# | `l1_sparse` | retain fine-tuning with a decaying l1 penalty {cite:p}`jia2023sparsity` |
-# | `bu` | boundary shrink: forget samples relabelled to their FGSM neighbour's class {cite:p}`chen2023boundary` |
-# | `salun` | random labels restricted to the weights most salient for the forget loss {cite:p}`fan2024salun` |
-# | `unsc` | updates in the null space of the retain inputs, pseudo-label calibration {cite:p}`chen2024unsc` |
-# | `bad_teacher` | distils from the trained model on retain and a random one on forget {cite:p}`chundawat2023badteacher` |
-#
-# **Scores** (all in percent): UA, the forget set's error rate; MIA-efficacy, the share of the
-# forget set that a confidence-based SVC, trained on retain (members) vs. test
-# (non-members), calls non-members {cite:p}`jia2023sparsity,song2021systematic`; RA and TA,
-# the retain and test accuracies; the **average disparity**, the mean absolute gap of those
-# four scores to retraining with the same seed; and the run time. When whole classes are
-# forgotten, TA and the MIA's non-members are the test samples of the remaining classes, as
-# the papers score them {cite:p}`jia2023sparsity,sharma2024adversarial`: a model that never
-# saw a class cannot classify it, so the forgotten class's test accuracy is its own column.
-#
-# **Settings**: MRA/CMIRA's class-wise partial forgetting (a share of each of several
-# classes), random forgetting (a random share of the training set), and whole-class
-# forgetting; the table below the parameters shows this run's classes and shares. `bu` and
-# `unsc` are class-level methods and are not run with random forgetting. Both are defined
-# for whole-class forgetting; the MRA paper also runs them in its class-wise partial
-# setting, so they run there too. UNSC's calibration relabels each forget sample to its most
-# likely other class: in whole-class forgetting never a forgotten class, in partial
-# forgetting never its own class (the forget classes keep retained samples, so they stay
-# possible labels; excluding them all taught the model to give up every forget class).
 
 # %% tags=["remove-cell"]
 import sys
@@ -111,6 +77,48 @@ summary = results.summary()
 display(Markdown(f"{results.planned} unlearning runs: {len(results.settings)} settings x "
                  f"{len(seeds)} seeds x up to {len(methods)} methods."))
 pd.DataFrame(results.settings).T.fillna("")
+
+# %% tags=["remove-input"]
+chapter.findings(baselines.claims(results))  # the box: verdicts, key effects
+
+# %% [markdown]
+# ## How this run is set up
+#
+# **The methods.**
+#
+# | method | what it does |
+# |---|---|
+# | `retrain` | retrains from scratch on the retain set: the gold standard every other method approximates |
+# | `ft` | fine-tunes on the retain set {cite:p}`warnecke2023features` |
+# | `ga` | gradient ascent on the forget set {cite:p}`graves2021amnesiac` |
+# | `rl` | fine-tunes with random wrong labels on the forget set, with the retain set {cite:p}`golatkar2020eternal` |
+# | `ff` | Fisher forgetting: noise shaped by the retain set's Fisher information {cite:p}`becker2022fisher` |
+# | `iu` | influence unlearning: a WoodFisher Newton step that removes the forget set {cite:p}`koh2017influence,izzo2021deletion` |
+# | `wp` | one-shot magnitude pruning, then retain fine-tuning {cite:p}`jia2023sparsity` |
+# | `l1_sparse` | retain fine-tuning with a decaying l1 penalty {cite:p}`jia2023sparsity` |
+# | `bu` | boundary shrink: forget samples relabelled to their FGSM neighbour's class {cite:p}`chen2023boundary` |
+# | `salun` | random labels restricted to the weights most salient for the forget loss {cite:p}`fan2024salun` |
+# | `unsc` | updates in the null space of the retain inputs, pseudo-label calibration {cite:p}`chen2024unsc` |
+# | `bad_teacher` | distils from the trained model on retain and a random one on forget {cite:p}`chundawat2023badteacher` |
+#
+# **Scores** (all in percent): UA, the forget set's error rate; MIA-efficacy, the share of the
+# forget set that a confidence-based SVC, trained on retain (members) vs. test
+# (non-members), calls non-members {cite:p}`jia2023sparsity,song2021systematic`; RA and TA,
+# the retain and test accuracies; the **average disparity**, the mean absolute gap of those
+# four scores to retraining with the same seed; and the run time. When whole classes are
+# forgotten, TA and the MIA's non-members are the test samples of the remaining classes, as
+# the papers score them {cite:p}`jia2023sparsity,sharma2024adversarial`: a model that never
+# saw a class cannot classify it, so the forgotten class's test accuracy is its own column.
+#
+# **Settings**: MRA/CMIRA's class-wise partial forgetting (a share of each of several
+# classes), random forgetting (a random share of the training set), and whole-class
+# forgetting; the table below the parameters shows this run's classes and shares. `bu` and
+# `unsc` are class-level methods and are not run with random forgetting. Both are defined
+# for whole-class forgetting; the MRA paper also runs them in its class-wise partial
+# setting, so they run there too. UNSC's calibration relabels each forget sample to its most
+# likely other class: in whole-class forgetting never a forgotten class, in partial
+# forgetting never its own class (the forget classes keep retained samples, so they stay
+# possible labels; excluding them all taught the model to give up every forget class).
 
 # %% [markdown]
 # **The trained model before unlearning** (the rows named `trained` in the tables below):
