@@ -54,8 +54,9 @@ class Findings:
 
     def _repr_html_(self) -> str:
         items = "".join(
-            f'<li>{_badge(verdict)}{html.escape(statement)}: '
-            f'<span class="mu-findings-here">{html.escape(measured)}</span></li>'
+            f'<li>{_badge(verdict)}{html.escape(statement)}'
+            + (f'<br><span class="mu-findings-here">here: {html.escape(measured)}</span></li>'
+               if verdict else f": {html.escape(measured)}</li>")
             for verdict, statement, measured in self.lines())
         link = (f'<p>Every claim, with what the paper says and all we measured: '
                 f'<a href="#{self.anchor()}">the claims section</a> ("The paper\'s '
@@ -66,8 +67,8 @@ class Findings:
 
     def __repr__(self) -> str:
         lines = [f"What this chapter found: {self.counts_text()}."]
-        lines += [f"  {f'[{v}] ' if v else ''}{statement}: {measured}"
-                  for v, statement, measured in self.lines()]
+        lines += [f"  [{v}] {statement}\n      here: {measured}" if v else
+                  f"  {statement}: {measured}" for v, statement, measured in self.lines()]
         if self.claims:
             lines.append("  Every claim: the section \"The paper's claims, checked\".")
         return "\n".join(lines)

@@ -29,7 +29,7 @@ def test_the_box_counts_every_verdict_and_shows_the_key_claims_measured_effect()
                                  "(more in the claims section)")
     html = box._repr_html_()
     assert 'href="#claims-01-demo"' in html and "B &lt;beats&gt; C" in html
-    assert "[did not hold] B <beats> C: B - C: -0.200 [-0.300, -0.100]" in repr(box)
+    assert "[did not hold] B <beats> C\n      here: B - C: -0.200 [-0.300, -0.100]" in repr(box)
 
 
 def test_the_box_shows_the_claims_it_is_told_and_refuses_an_unknown_one():
