@@ -54,7 +54,8 @@ def check_injected(namespace: dict) -> None:
     (`book.check_parameters`): an unknown name, a value of the wrong type or out of bounds.
     The injected cell is the last in IPython's input history (`In`) that starts with
     papermill's comment, the parameters cell the one run just before it; without one
-    (a plain kernel, or no `In`) there is nothing to check."""
+    (a plain kernel, no `In`, or cells run by hand in another order, so that the cell
+    before it is not a parameters cell) there is nothing to check."""
     from .book import check_parameters, literal_assignments
 
     history = namespace.get("In")
@@ -64,7 +65,10 @@ def check_injected(namespace: dict) -> None:
                 if isinstance(source, str) and source.lstrip().startswith(INJECTED)]
     if not injected or injected[-1] < 2:
         return
-    defaults = literal_assignments(history[injected[-1] - 1], "the parameters cell")
+    try:
+        defaults = literal_assignments(history[injected[-1] - 1], "the parameters cell")
+    except ConfigError:
+        return
     given = literal_assignments(history[injected[-1]], "papermill's injected cell")
     check_parameters(defaults, given, "the command line")
 

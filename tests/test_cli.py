@@ -485,3 +485,16 @@ def test_papermill_by_hand_refuses_a_misspelled_parameter_like_mu_book(tmp_path,
     assert [o.traceback for _, o in errors] == [[f"ConfigError: {refused.value}"]]
     assert "Chapter(" in errors[0][0].source  # the chapter's first cell, before any training
     assert not (tmp_path / "cache").exists() and not (tmp_path / "no-data").exists()
+
+
+def test_injected_parameters_are_read_from_the_kernels_history():
+    from mu_core.chapter import check_injected
+
+    with pytest.raises(ConfigError, match=r"^unknown parameter 'c' in the command line; "
+                                          r"accepted: a, b\.$"):
+        check_injected({"In": ["", "import sys", "a = 1\nb = [1]\n", "# Parameters\nc = 3\n"]})
+    with pytest.raises(ConfigError, match="parameter a in the command line must be a int"):
+        check_injected({"In": ["", "a = 1", "# Parameters\na = 'x'\n"]})
+    check_injected({"In": ["", "a = 1.0", "# Parameters\na = 2\n"]})  # an int is a float
+    check_injected({"In": ["", "x = f()", "# Parameters\nc = 2\n"]})  # not after parameters
+    check_injected({"a": 1})  # no kernel history: nothing injected
