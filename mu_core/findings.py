@@ -62,8 +62,8 @@ class Findings:
                 f'<a href="#{self.anchor()}">the claims section</a> ("The paper\'s '
                 f'claims, checked").</p>' if self.claims else "")
         return (f'<div class="mu-findings"><p class="mu-findings-title">What this chapter '
-                f'found</p><p class="mu-findings-counts">{html.escape(self.counts_text())}'
-                f'</p><ul>{items}</ul>{link}</div>')
+                f'found</p><p class="mu-findings-counts">'
+                f'{html.escape(_sentence(self.counts_text()))}</p><ul>{items}</ul>{link}</div>')
 
     def __repr__(self) -> str:
         lines = [f"What this chapter found: {self.counts_text()}."]
@@ -80,6 +80,10 @@ def first_part(claim: Claim) -> str:
     was not testable; "(more in the claims section)" when parts follow."""
     head, sep, _ = claim.here.partition("; ")
     return head + (" (more in the claims section)" if sep else "")
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _badge(verdict: str) -> str:
