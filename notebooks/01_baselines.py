@@ -32,13 +32,6 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
 
-# %% [markdown]
-# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
-# (in Colab, on a GPU runtime) or run `mu-book run 01 --preset paper`: every value that
-# preset lists changes at once, and values you changed yourself stay.
-# `mu-book run 01 --preset paper --dry-run` proves it on any machine in minutes, on
-# synthetic data of the papers' shapes, and prints what the real run costs there.
-
 # %% tags=["parameters"]
 preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset = "mnist5k"
@@ -61,7 +54,7 @@ hyperparameters = {"ft": {"lr": 0.005}, "ga": {"lr": 0.00005}, "rl": {"lr": 0.00
                    "salun": {"lr": 0.005}}
 device = "auto"
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -83,6 +76,13 @@ chapter.findings(baselines.claims(results))  # the box: verdicts, key effects
 
 # %% [markdown]
 # ## How this run is set up
+#
+# **At the paper's scale.** Change the first line of the parameters cell (the first code cell,
+# `preset = "cpu"`) to `preset = "paper"`
+# (in Colab, on a GPU runtime) or run `mu-book run 01 --preset paper`: every value that
+# preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 01 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there.
 #
 # **The methods.**
 #

@@ -41,15 +41,6 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
 
-# %% [markdown]
-# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
-# (in Colab, on a GPU runtime) or run `mu-book run 02 --preset paper`: every value that
-# preset lists changes at once, and values you changed yourself stay.
-# `mu-book run 02 --preset paper --dry-run` proves it on any machine in minutes, on
-# synthetic data of the papers' shapes, and prints what the real run costs there. The
-# paper's other datasets have their own presets: `paper_cifar100`, `paper_oxford_pets` and
-# `paper_flowers102` (Tables 5-7's settings for each).
-
 # %% tags=["parameters"]
 preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset = "mnist5k"
@@ -88,7 +79,7 @@ ablation_methods = ["ff", "rl", "ga", "iu", "bu", "l1_sparse", "salun", "unsc"]
 ablation_seeds = [0]
 device = "auto"
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -99,7 +90,7 @@ from mu_core.studies import mra
 chapter = Chapter("02_mra", globals())  # applies the preset, records every parameter
 chapter.quote(mra.quoted())  # the values the prose quotes
 
-# %%
+# %% tags=["hide-input"]
 results = mra.run(chapter.params, chapter.device)  # checks every request, then attacks
 rows = results.rows  # one per (seed, method, attack)
 display(Markdown(f"{len(rows)} attacks on {len(methods)} methods x {len(seeds)} seeds, "
@@ -110,6 +101,15 @@ chapter.findings(mra.claims(results))  # the box: verdicts, key effects
 
 # %% [markdown]
 # ## How this run is set up
+#
+# **At the paper's scale.** Change the first line of the parameters cell (the first code cell,
+# `preset = "cpu"`) to `preset = "paper"`
+# (in Colab, on a GPU runtime) or run `mu-book run 02 --preset paper`: every value that
+# preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 02 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there. The
+# paper's other datasets have their own presets: `paper_cifar100`, `paper_oxford_pets` and
+# `paper_flowers102` (Tables 5-7's settings for each).
 #
 # **Where the code departs from the paper's text.** Eq. 8 prints the smoothed label as
 # (1 - gamma_s) y_c + gamma_s / K, with K the top-K size; that label would not sum to one,

@@ -43,13 +43,6 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
 
-# %% [markdown]
-# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
-# (in Colab, on a GPU runtime) or run `mu-book run 03 --preset paper`: every value that
-# preset lists changes at once, and values you changed yourself stay.
-# `mu-book run 03 --preset paper --dry-run` proves it on any machine in minutes, on
-# synthetic data of the papers' shapes, and prints what the real run costs there.
-
 # %% tags=["parameters"]
 preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset_names = ["mnist5k", "digits"]
@@ -85,7 +78,7 @@ figure_methods = ["ga", "ff"]
 tsne_points = 300
 device = "auto"
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -105,6 +98,13 @@ chapter.findings(study.claims(results))  # the box: verdicts, key effects
 
 # %% [markdown]
 # ## How this run is set up
+#
+# **At the paper's scale.** Change the first line of the parameters cell (the first code cell,
+# `preset = "cpu"`) to `preset = "paper"`
+# (in Colab, on a GPU runtime) or run `mu-book run 03 --preset paper`: every value that
+# preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 03 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there.
 #
 # **Setting.** As in the paper: {glue:text}`val_fraction:.0%` of the training split held out for validation, five
 # forget classes with half of each forgotten, the six unlearning methods RT, FT, FF, GA,

@@ -36,13 +36,6 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
 
-# %% [markdown]
-# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
-# (in Colab, on a GPU runtime) or run `mu-book run 05 --preset paper`: every value that
-# preset lists changes at once, and values you changed yourself stay.
-# `mu-book run 05 --preset paper --dry-run` proves it on any machine in minutes, on
-# synthetic data of the papers' shapes, and prints what the real run costs there.
-
 # %% tags=["parameters"]
 preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset = "mnist5k"
@@ -79,7 +72,7 @@ scenario_hyperparameters = {"class": {"ga": {"epochs": 5, "lr": 0.003, "momentum
                                                       "batch_size": 32}}}
 device = "auto"
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -100,6 +93,13 @@ chapter.findings(rsu.claims(results))  # the box: verdicts, key effects
 
 # %% [markdown]
 # ## How this run is set up
+#
+# **At the paper's scale.** Change the first line of the parameters cell (the first code cell,
+# `preset = "cpu"`) to `preset = "paper"`
+# (in Colab, on a GPU runtime) or run `mu-book run 05 --preset paper`: every value that
+# preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 05 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there.
 #
 # **How we run it.** One dataset and network, smaller than the paper's: by default the
 # paper's MNIST network (two convolutional layers and one linear layer: `cnn` with

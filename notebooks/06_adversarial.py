@@ -35,13 +35,6 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
 
-# %% [markdown]
-# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
-# (in Colab, on a GPU runtime) or run `mu-book run 06 --preset paper`: every value that
-# preset lists changes at once, and values you changed yourself stay.
-# `mu-book run 06 --preset paper --dry-run` proves it on any machine in minutes, on
-# synthetic data of the papers' shapes, and prints what the real run costs there.
-
 # %% tags=["parameters"]
 preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset = "mnist5k"
@@ -71,7 +64,7 @@ attack_epochs = 5
 ablation_densities = ["dense"]  # Table 2's runs without V_ss ("dense", "sparse")
 device = "auto"
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -94,6 +87,13 @@ chapter.findings(adversarial.claims(results))  # the box: verdicts, key effects
 
 # %% [markdown]
 # ## How this run is set up
+#
+# **At the paper's scale.** Change the first line of the parameters cell (the first code cell,
+# `preset = "cpu"`) to `preset = "paper"`
+# (in Colab, on a GPU runtime) or run `mu-book run 06 --preset paper`: every value that
+# preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 06 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there.
 #
 # **How we run it.** The paper trains ResNet-18 on CIFAR-10 and CIFAR-100; by default we
 # run the toolkit's small CNN on the offline `mnist5k` (the `paper` preset runs CIFAR-10 on
