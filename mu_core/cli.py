@@ -126,22 +126,20 @@ def _root(args) -> Path:
 
 
 def _list(args) -> int:
-    from . import verdicts
-
     root = _root(args)
-    out = book.output_dir(root)
     for chapter in book.chapters(root):
         print(f"{chapter.slug}  {chapter.title()}\n"
               f"    presets: {', '.join(chapter.presets(root)) or 'none'}; "
-              f"{_published(out, chapter.slug, verdicts.gather(out, [chapter.slug]))}")
+              f"{_published(book.output_dir(root), chapter.slug)}")
     return 0
 
 
-def _published(out: Path, slug: str, found: dict) -> str:
+def _published(out: Path, slug: str) -> str:
     """The published run of `slug` in a few words: its preset and verdict counts."""
+    from . import verdicts
     from .claims import counts
 
-    preset, claims = book.published_preset(out, slug), found[slug]
+    preset, claims = book.published_preset(out, slug), verdicts.gather(out, [slug])[slug]
     if preset is None or claims is None:
         return "published run: not run"
     verdicts = ", ".join(f"{n} {v}" for v, n in counts(claims).items()) if claims else \
