@@ -55,6 +55,16 @@ class ChapterSource:
     def presets(self, root: Path) -> list[str]:
         return presets.available(self.slug, preset_folder(root))
 
+    def title(self) -> str:
+        """The chapter's title: the first markdown heading of its source (its slug when it
+        has none)."""
+        for cell in read_notebook(self.source).cells:
+            if cell.cell_type == "markdown":
+                for line in cell.source.splitlines():
+                    if line.startswith("# "):
+                        return line[2:].strip()
+        return self.slug
+
 
 def preset_folder(root: Path) -> Path:
     """The project's presets: ``mu_core/presets`` of the project at `root`, or the
@@ -128,11 +138,20 @@ def notebook_parameters(notebook) -> dict:
     if len(cells) != 1:
         raise ConfigError(f"a chapter needs exactly one cell tagged 'parameters', found "
                           f"{len(cells)}.")
+    return literal_assignments(cells[0].source, "the parameters cell")
+
+
+def literal_assignments(source: str, what: str) -> dict:
+    """The `name = literal` lines of a cell's `source` (`what` it is) as a dict."""
     defaults = {}
-    for node in ast.parse(cells[0].source).body:
+    try:
+        body = ast.parse(source).body
+    except SyntaxError as error:
+        raise ConfigError(f"{what} is not valid Python ({error.msg}).") from None
+    for node in body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)):
-            raise ConfigError("the parameters cell may hold only `name = literal` lines; "
+            raise ConfigError(f"{what} may hold only `name = literal` lines; "
                               f"found: {ast.unparse(node)}")
         try:
             defaults[node.targets[0].id] = ast.literal_eval(node.value)

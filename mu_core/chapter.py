@@ -29,6 +29,7 @@ import torch
 from . import cache, dryrun, presets, prose
 from .claims import Claim, table
 from .errors import ConfigError
+from .findings import Findings
 from .persample import memory_budget
 from .train import resolve_device
 from .workers import cores, worker_count
@@ -45,6 +46,33 @@ def parameters_in(namespace: dict) -> dict:
             and isinstance(value, _PLAIN_DATA)}
 
 
+INJECTED = "# Parameters"  # the first line of papermill's injected cell (Python)
+
+
+def check_injected(namespace: dict) -> None:
+    """Refuse what papermill injected (``papermill -p epoch 3``) as `mu-book run -p` does
+    (`book.check_parameters`): an unknown name, a value of the wrong type or out of bounds.
+    The injected cell is the last in IPython's input history (`In`) that starts with
+    papermill's comment, the parameters cell the one run just before it; without one
+    (a plain kernel, no `In`, or cells run by hand in another order, so that the cell
+    before it is not a parameters cell) there is nothing to check."""
+    from .book import check_parameters, literal_assignments
+
+    history = namespace.get("In")
+    if not isinstance(history, list):
+        return
+    injected = [i for i, source in enumerate(history)
+                if isinstance(source, str) and source.lstrip().startswith(INJECTED)]
+    if not injected or injected[-1] < 2:
+        return
+    try:
+        defaults = literal_assignments(history[injected[-1] - 1], "the parameters cell")
+    except ConfigError:
+        return
+    given = literal_assignments(history[injected[-1]], "papermill's injected cell")
+    check_parameters(defaults, given, "the command line")
+
+
 class Chapter:
     """One run of a chapter: its parameters, device, seeds, figures, claims and results.
 
@@ -55,6 +83,7 @@ class Chapter:
 
     def __init__(self, slug: str, namespace: dict, *, device: str | None = None, seeds=None):
         self.slug = slug
+        check_injected(namespace)  # papermill by hand: refused as `mu-book run -p` refuses
         presets.apply(slug, namespace)
         self.params = parameters_in(namespace)
         self.quoted: set[str] = set()
@@ -94,6 +123,13 @@ class Chapter:
                 raise ConfigError(f"claim id {claim.id!r} is recorded twice in {self.slug}.")
             self.claims.append(claim)
         return table(self.claims)
+
+    def findings(self, claims=(), *, key=None, numbers: dict | None = None) -> Findings:
+        """The box "What this chapter found" (`findings.Findings`), for the cell right after
+        the study runs: `claims` (the study's `claims(results)`; the claims section records
+        them with `add_claims`), the ids of the `key` claims to show, or the headline
+        `numbers` of a chapter without claims."""
+        return Findings(self.slug, claims, key=key, numbers=numbers)
 
     def savefig(self, fig, name: str):
         """Save `fig` as figures/<slug>/<name>.png and return it (so the cell displays it).

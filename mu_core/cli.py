@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", help="the repository (default: found from the cwd)")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    listing = commands.add_parser("list", help="chapters from _toc.yml and their presets")
+    listing = commands.add_parser(
+        "list", help="chapters from _toc.yml: titles, presets, and the published run's "
+                     "preset and verdict counts")
     listing.set_defaults(handler=_list)
 
     run = commands.add_parser("run", help="execute chapters with a preset")
@@ -130,8 +132,23 @@ def _root(args) -> Path:
 def _list(args) -> int:
     root = _root(args)
     for chapter in book.chapters(root):
-        print(f"{chapter.slug:28s} presets: {', '.join(chapter.presets(root)) or 'none'}")
+        print(f"{chapter.slug}  {chapter.title()}\n"
+              f"    presets: {', '.join(chapter.presets(root)) or 'none'}; "
+              f"{_published(book.output_dir(root), chapter.slug)}")
     return 0
+
+
+def _published(out: Path, slug: str) -> str:
+    """The published run of `slug` in a few words: its preset and verdict counts."""
+    from . import verdicts
+    from .claims import counts
+
+    preset, claims = book.published_preset(out, slug), verdicts.gather(out, [slug])[slug]
+    if preset is None or claims is None:
+        return "published run: not run"
+    verdicts = ", ".join(f"{n} {v}" for v, n in counts(claims).items()) if claims else \
+        "no claims"
+    return f"published run: {preset} preset, {verdicts}"
 
 
 def _selected(root: Path, names: list[str]) -> list[book.ChapterSource]:

@@ -8,6 +8,11 @@ from pathlib import Path
 class MuError(Exception):
     """Base class of every error `mu_core` raises for bad input or a missing resource."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for it (a notebook cell in Jupyter, Colab or papermill): its
+        one sentence, not a traceback; the cell still fails, and papermill still stops."""
+        return [f"{type(self).__name__}: {self}"]
+
 
 class ConfigError(MuError, ValueError):
     """A parameter has a wrong value or type; raised before any work starts."""

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -26,17 +26,6 @@
 # * MRA {cite:p}`sui2024mra` and CMIRA {cite:p}`anonymous2024cmira` forget *half* of the
 #   training samples of five chosen classes, so the model still sees the other half of
 #   those classes: a harder and more realistic setting than forgetting whole classes.
-#
-# * Nothing of a forget sample reaches a model that never trained on it: inputs are
-#   normalised with fixed constants (ImageNet's per-channel statistics for colour images,
-#   [0, 1] to [-1, 1] for one channel; `data.fixed_normaliser`), not with the training
-#   split's mean and standard deviation as most reference code does, since those would
-#   carry every forget sample into the retrained model.
-#
-# The trained model is stored in `mu_core`'s cache under a key made of everything that
-# determines it (dataset, exact training indices, architecture, recipe, seed, and
-# `mu_core`'s own source code), so the later chapters reuse it instead of training it again,
-# and a changed library never loads a model its older code trained.
 
 # %% tags=["remove-cell"]
 import sys
@@ -89,20 +78,15 @@ split = make_split(data, forget_classes=forget_classes, forget_fraction=forget_f
 pd.DataFrame([split.sizes()], index=["samples"])
 
 # %% [markdown]
-# ## The forgetting split
-#
-# Left: training samples per class, split into the retain part (blue) and the forget part
-# (red), with the test split (grey) beside them. Right: forget-set images of each
-# forgetting class.
-
-# %%
-chapter.savefig(plots.split_overview(data, split), "split")
-
-# %% [markdown]
 # ## The trained model
 #
 # The model every unlearning method starts from, trained on the whole training split
 # (forget and retain together).
+#
+# The trained model is stored in `mu_core`'s cache under a key made of everything that
+# determines it (dataset, exact training indices, architecture, recipe, seed, and
+# `mu_core`'s own source code), so the later chapters reuse it instead of training it again,
+# and a changed library never loads a model its older code trained.
 
 # %%
 model, meta = trained_model(data, split, architecture, recipe, seed=seed)
@@ -112,9 +96,29 @@ display(Markdown(f"Trained in {meta['seconds']:.1f} s "
                  f"{chapter.device}."))
 pd.DataFrame([accuracy], index=["accuracy"]).round(4)
 
+# %% tags=["remove-input"]
+chapter.findings(numbers={"test accuracy": accuracy["test"],  # the box
+                          "training accuracy": accuracy["train"]})
+
 # %%
 chapter.savefig(plots.curves({"training loss": meta["history"]}, ylabel="mean cross-entropy",
                              title="training curve"), "training_curve")
+
+# %% [markdown]
+# ## The forgetting split
+#
+# Left: training samples per class, split into the retain part (blue) and the forget part
+# (red), with the test split (grey) beside them. Right: forget-set images of each
+# forgetting class.
+#
+# Nothing of a forget sample reaches a model that never trained on it: inputs are
+# normalised with fixed constants (ImageNet's per-channel statistics for colour images,
+# [0, 1] to [-1, 1] for one channel; `data.fixed_normaliser`), not with the training
+# split's mean and standard deviation as most reference code does, since those would
+# carry every forget sample into the retrained model.
+
+# %%
+chapter.savefig(plots.split_overview(data, split), "split")
 
 # %% [markdown]
 # ## Per-class accuracy and confusion on the test split

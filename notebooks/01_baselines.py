@@ -22,6 +22,69 @@
 # so that it memorises: see what differs from the paper, at the end), in three forgetting
 # settings, and scores them the way the
 # adversarial-unlearning paper {cite:p}`sharma2024adversarial` does in its Table 1.
+
+# %% tags=["remove-cell"]
+import sys
+
+if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere it is there
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
+
+# %% tags=["parameters"]
+preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
+dataset = "mnist5k"
+architecture = "cnn"
+epochs = 30
+lr = 0.05
+batch_size = 128
+augment = "none"
+train_size = 500
+shadow_count = 16  # LiRA's, for the regime table (0: none)
+forget_classes = [1, 3, 5, 7, 9]
+forget_fraction = 0.5
+random_fraction = 0.1
+whole_classes = [3]
+methods = ["retrain", "ft", "ga", "rl", "ff", "iu", "wp", "l1_sparse", "bu", "salun", "unsc",
+           "bad_teacher"]
+seeds = [0, 1, 2]
+hyperparameters = {"ft": {"lr": 0.005}, "ga": {"lr": 0.00005}, "rl": {"lr": 0.005},
+                   "l1_sparse": {"lr": 0.005, "alpha": 0.003}, "wp": {"lr": 0.005},
+                   "salun": {"lr": 0.005}}
+device = "auto"
+
+# %% tags=["hide-input"]
+import pandas as pd
+from IPython.display import Markdown, display
+
+from mu_core import explorer, regime
+from mu_core.chapter import Chapter
+from mu_core.papers.adversarial import paper_dataset
+from mu_core.studies import baselines
+
+chapter = Chapter("01_baselines", globals())  # applies the preset, records every parameter
+chapter.quote(baselines.quoted())  # the values the prose quotes
+results = baselines.run(chapter.params, chapter.device)  # checks every request, then trains
+summary = results.summary()
+display(Markdown(f"{results.planned} unlearning runs: {len(results.settings)} settings x "
+                 f"{len(seeds)} seeds x up to {len(methods)} methods."))
+pd.DataFrame(results.settings).T.fillna("")
+
+# %% tags=["remove-input"]
+chapter.findings(baselines.claims(results))  # the box: verdicts, key effects
+
+# %% [markdown]
+# ## How this run is set up
+#
+# **At the paper's scale.** Change the first line of the parameters cell (the first code cell,
+# `preset = "cpu"`) to `preset = "paper"`
+# (in Colab, on a GPU runtime) or run `mu-book run 01 --preset paper`: every value that
+# preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 01 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there.
+#
+# **The methods.**
 #
 # | method | what it does |
 # |---|---|
@@ -56,61 +119,6 @@
 # likely other class: in whole-class forgetting never a forgotten class, in partial
 # forgetting never its own class (the forget classes keep retained samples, so they stay
 # possible labels; excluding them all taught the model to give up every forget class).
-
-# %% tags=["remove-cell"]
-import sys
-
-if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere it is there
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
-
-# %% [markdown]
-# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
-# (in Colab, on a GPU runtime) or run `mu-book run 01 --preset paper`: every value that
-# preset lists changes at once, and values you changed yourself stay.
-# `mu-book run 01 --preset paper --dry-run` proves it on any machine in minutes, on
-# synthetic data of the papers' shapes, and prints what the real run costs there.
-
-# %% tags=["parameters"]
-preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
-dataset = "mnist5k"
-architecture = "cnn"
-epochs = 30
-lr = 0.05
-batch_size = 128
-augment = "none"
-train_size = 500
-shadow_count = 16  # LiRA's, for the regime table (0: none)
-forget_classes = [1, 3, 5, 7, 9]
-forget_fraction = 0.5
-random_fraction = 0.1
-whole_classes = [3]
-methods = ["retrain", "ft", "ga", "rl", "ff", "iu", "wp", "l1_sparse", "bu", "salun", "unsc",
-           "bad_teacher"]
-seeds = [0, 1, 2]
-hyperparameters = {"ft": {"lr": 0.005}, "ga": {"lr": 0.00005}, "rl": {"lr": 0.005},
-                   "l1_sparse": {"lr": 0.005, "alpha": 0.003}, "wp": {"lr": 0.005},
-                   "salun": {"lr": 0.005}}
-device = "auto"
-
-# %%
-import pandas as pd
-from IPython.display import Markdown, display
-
-from mu_core import explorer, regime
-from mu_core.chapter import Chapter
-from mu_core.papers.adversarial import paper_dataset
-from mu_core.studies import baselines
-
-chapter = Chapter("01_baselines", globals())  # applies the preset, records every parameter
-chapter.quote(baselines.quoted())  # the values the prose quotes
-results = baselines.run(chapter.params, chapter.device)  # checks every request, then trains
-summary = results.summary()
-display(Markdown(f"{results.planned} unlearning runs: {len(results.settings)} settings x "
-                 f"{len(seeds)} seeds x up to {len(methods)} methods."))
-pd.DataFrame(results.settings).T.fillna("")
 
 # %% [markdown]
 # **The trained model before unlearning** (the rows named `trained` in the tables below):

@@ -31,50 +31,6 @@
 # unlearning methods of the paper, applied to the trained models of the
 # {doc}`baselines chapter <01_baselines>` (shared through the model cache), in
 # the paper's setting: five classes, half of each forgotten.
-#
-# **The unlearned models.** The paper's ULMs have forgotten hard: in its Tables 2-3 (their
-# ULM rows stand beside ours below) the forget accuracy falls far below the trained model's,
-# and the test accuracy falls too, as if the five classes were gone ("over-unlearning", in
-# the paper's words). On MNIST (the `cpu` preset, the book's default), with the baselines
-# chapter's hyper-parameters, which aim at retraining, our ULMs keep most of the forget set
-# (half of each forget class stays in the retain set), and there would be little to recall.
-# So in that preset FF, IU and BU run with stronger settings (the `hyperparameters`
-# parameter) meant to bring them into the paper's regime; BU keeps its former forced wrong
-# label there (`labels="wrong_neighbour"`), since the reference's label, the FGSM
-# neighbour's class, is on MNIST often the true one. GA does not reach that regime here,
-# and no rate does it on every seed: plain gradient ascent on this forget set falls off a
-# cliff. At the preset's rate it keeps much of the forget set on some seeds and little on
-# others, and a slightly larger rate, or one more epoch, collapses the model on most seeds
-# into a predictor of a single class (its test accuracy that of chance), which is not the
-# paper's GA either (its ULM keeps about half its test accuracy). RL, L1-SP and SalUn
-# fine-tune on the retain set, which still holds half of each forget class; no setting we
-# tried made them forget these classes on MNIST. Which methods forgot is not assumed: the
-# claims below check it for each method from this run (Table 2's ULM rows, and the reading
-# of the verdicts, give the forget accuracies), and a method that did not forget leaves its
-# part of a recall claim not testable here, since there is nothing to recall.
-#
-# **Attack settings.** The table after the parameters sets the paper's Tables 6-7 beside
-# this run's. Besides learning rates and a batch size for its small problem, the `cpu`
-# preset changes two things (the `paper` presets keep the paper's values and an
-# ImageNet-initialised student): the student starts from random weights (the reference
-# code starts it from ImageNet weights, which do not exist for MNIST), and the open-source
-# tau is larger: Eq. 8 selects K = ⌈tau N / C⌉ of the N prediction images per class, and
-# with the preset's small prediction set the paper's tau leaves only a handful per class.
-# The paper gives no epoch counts (Algorithm 1's K_E, K_D, K_R) and no weight decay; the
-# table says which values run here.
-#
-# **Where the code departs from the paper's text.** Eq. 8 prints the smoothed label as
-# (1 - gamma_s) y_c + gamma_s / K, with K the top-K size; that label would not sum to one,
-# so we divide by the number of classes C, as the label smoothing the paper cites (Lukasik
-# et al.) does and as `label_smooth` in the reference code (`nets/mria.py` of mra4mu, the
-# repository Appendix A names) does. Eq. 1 mixes an image with "another image of X_p"; we
-# draw the partner from the same shuffled batch (so it is a random image of X_p, rarely
-# the image itself). Elsewhere we follow the paper's equations where the reference code
-# differs from them: Eq. 1's Beta(alpha_x, alpha_x) (the code draws with another parameter
-# and always gives the first image the larger share), K = ⌈tau N / C⌉ (the code rounds),
-# the teacher's labels alone in the first distillation epoch, then Beta(alpha_y, alpha_y)
-# mixing (the code averages teacher and student), and in each recall epoch the student
-# trains before the teacher, as in Algorithm 1 (the code trains the teacher first).
 
 # %% tags=["remove-cell"]
 import sys
@@ -84,15 +40,6 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
-
-# %% [markdown]
-# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
-# (in Colab, on a GPU runtime) or run `mu-book run 02 --preset paper`: every value that
-# preset lists changes at once, and values you changed yourself stay.
-# `mu-book run 02 --preset paper --dry-run` proves it on any machine in minutes, on
-# synthetic data of the papers' shapes, and prints what the real run costs there. The
-# paper's other datasets have their own presets: `paper_cifar100`, `paper_oxford_pets` and
-# `paper_flowers102` (Tables 5-7's settings for each).
 
 # %% tags=["parameters"]
 preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
@@ -132,7 +79,7 @@ ablation_methods = ["ff", "rl", "ga", "iu", "bu", "l1_sparse", "salun", "unsc"]
 ablation_seeds = [0]
 device = "auto"
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -142,13 +89,53 @@ from mu_core.studies import mra
 
 chapter = Chapter("02_mra", globals())  # applies the preset, records every parameter
 chapter.quote(mra.quoted())  # the values the prose quotes
-mra.settings_table(chapter.params, dataset)
 
-# %%
+# %% tags=["hide-input"]
 results = mra.run(chapter.params, chapter.device)  # checks every request, then attacks
 rows = results.rows  # one per (seed, method, attack)
 display(Markdown(f"{len(rows)} attacks on {len(methods)} methods x {len(seeds)} seeds, "
                  f"{rows.seconds.sum():.0f} s of attack time in all."))
+
+# %% tags=["remove-input"]
+chapter.findings(mra.claims(results))  # the box: verdicts, key effects
+
+# %% [markdown]
+# ## How this run is set up
+#
+# **At the paper's scale.** Change the first line of the parameters cell (the first code cell,
+# `preset = "cpu"`) to `preset = "paper"`
+# (in Colab, on a GPU runtime) or run `mu-book run 02 --preset paper`: every value that
+# preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 02 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there. The
+# paper's other datasets have their own presets: `paper_cifar100`, `paper_oxford_pets` and
+# `paper_flowers102` (Tables 5-7's settings for each).
+#
+# **Where the code departs from the paper's text.** Eq. 8 prints the smoothed label as
+# (1 - gamma_s) y_c + gamma_s / K, with K the top-K size; that label would not sum to one,
+# so we divide by the number of classes C, as the label smoothing the paper cites (Lukasik
+# et al.) does and as `label_smooth` in the reference code (`nets/mria.py` of mra4mu, the
+# repository Appendix A names) does. Eq. 1 mixes an image with "another image of X_p"; we
+# draw the partner from the same shuffled batch (so it is a random image of X_p, rarely
+# the image itself). Elsewhere we follow the paper's equations where the reference code
+# differs from them: Eq. 1's Beta(alpha_x, alpha_x) (the code draws with another parameter
+# and always gives the first image the larger share), K = ⌈tau N / C⌉ (the code rounds),
+# the teacher's labels alone in the first distillation epoch, then Beta(alpha_y, alpha_y)
+# mixing (the code averages teacher and student), and in each recall epoch the student
+# trains before the teacher, as in Algorithm 1 (the code trains the teacher first).
+#
+# **Attack settings.** The table below sets the paper's Tables 6-7 beside
+# this run's. Besides learning rates and a batch size for its small problem, the `cpu`
+# preset changes two things (the `paper` presets keep the paper's values and an
+# ImageNet-initialised student): the student starts from random weights (the reference
+# code starts it from ImageNet weights, which do not exist for MNIST), and the open-source
+# tau is larger: Eq. 8 selects K = ⌈tau N / C⌉ of the N prediction images per class, and
+# with the preset's small prediction set the paper's tau leaves only a handful per class.
+# The paper gives no epoch counts (Algorithm 1's K_E, K_D, K_R) and no weight decay; the
+# table says which values run here.
+
+# %%
+mra.settings_table(chapter.params, dataset)
 
 # %% [markdown]
 # ## Table 1: the datasets and their splits
@@ -176,6 +163,27 @@ mra.split_table(results.splits, dataset)
 # (RCM) on `test` and `forget`, mean ± std over the seeds, with the paper's in the row
 # under each of ours (its ΔAcc as printed; a dash where it has no number). ΔAcc = RCM - ULM. The paper claims a gain on
 # both sets, so the claims below check both.
+#
+# **The unlearned models.** The paper's ULMs have forgotten hard: in its Tables 2-3 (their
+# ULM rows stand beside ours below) the forget accuracy falls far below the trained model's,
+# and the test accuracy falls too, as if the five classes were gone ("over-unlearning", in
+# the paper's words). On MNIST (the `cpu` preset, the book's default), with the baselines
+# chapter's hyper-parameters, which aim at retraining, our ULMs keep most of the forget set
+# (half of each forget class stays in the retain set), and there would be little to recall.
+# So in that preset FF, IU and BU run with stronger settings (the `hyperparameters`
+# parameter) meant to bring them into the paper's regime; BU keeps its former forced wrong
+# label there (`labels="wrong_neighbour"`), since the reference's label, the FGSM
+# neighbour's class, is on MNIST often the true one. GA does not reach that regime here,
+# and no rate does it on every seed: plain gradient ascent on this forget set falls off a
+# cliff. At the preset's rate it keeps much of the forget set on some seeds and little on
+# others, and a slightly larger rate, or one more epoch, collapses the model on most seeds
+# into a predictor of a single class (its test accuracy that of chance), which is not the
+# paper's GA either (its ULM keeps about half its test accuracy). RL, L1-SP and SalUn
+# fine-tune on the retain set, which still holds half of each forget class; no setting we
+# tried made them forget these classes on MNIST. Which methods forgot is not assumed: the
+# claims below check it for each method from this run (Table 2's ULM rows, and the reading
+# of the verdicts, give the forget accuracies), and a method that did not forget leaves its
+# part of a recall claim not testable here, since there is nothing to recall.
 
 # %%
 mra.accuracy_beside_paper(rows, "closed", results.trained, dataset)

@@ -33,37 +33,6 @@
 # improvement R_I = Acc_A - Acc_U (Eq. 12), the recovery rate R_R = R_I / Acc_U (Eq. 13)
 # and the area of membership recovery A_R, the relative growth of the radar polygon whose
 # radii are the per-forget-class accuracies (Eq. 14).
-#
-# **Setting.** As in the paper: {glue:text}`val_fraction:.0%` of the training split held out for validation, five
-# forget classes with half of each forgotten, the six unlearning methods RT, FT, FF, GA,
-# IU and WP, two backbone families (ResNet-18 and VGG-16 with batch norm; the paper's
-# Table A2 lists FF settings for VGG-16, but its Tables 1, A3 and A5 report no FF for it,
-# so VGG-16 runs no FF here either: a backbone's `methods`). On 2 CPU cores
-# the backbones are narrowed by the `width` option (channels in the first stage: `width`
-# instead of the standard width, same depth and structure) and the datasets are the offline `mnist5k` and
-# `digits`; the `paper` preset runs the paper's datasets at full width. The unlearned
-# models come through the model cache, shared with the other chapters.
-#
-# **The unlearning regime.** The paper's unlearned models forget mildly: on CIFAR-10 their
-# forget accuracy is {glue:text}`paper_acc_u_low_cifar10:.0f`-{glue:text}`paper_acc_u_high_cifar10:.0f`% and on FashionMNIST
-# {glue:text}`paper_acc_u_low_fashion_mnist:.0f`-{glue:text}`paper_acc_u_high_fashion_mnist:.0f`% (Table 1). GA, FF and IU run here with settings
-# (`hyperparameters`) meant to bring them into that range (Table 1 below gives this run's
-# Acc_U), milder than the MRA chapter's, whose paper attacks models that forgot almost
-# everything; FF keeps the exact per-sample Fisher its noise scale was tuned with
-# (`fisher="per_sample"`; the reference's batch-mean estimator is larger, so the same alpha
-# adds less noise).
-#
-# **Choices of ours.** The paper stops the rounds when the *recovery accuracy* has
-# not improved for 7 rounds; that accuracy needs the forget labels, which an attacker does
-# not have, so we stop when the *agreement rate* of the two models on X_f (the quantity
-# the rounds build up) has not improved for `patience` rounds. The mixup Beta parameter
-# and the threshold tau are not given in the paper: this run uses a Beta parameter of
-# {glue:text}`mixup_alpha` (the `cpu` preset takes MixMatch's; the mixup of Eqs. 10-11 follows
-# MixMatch) and tau = {glue:text}`tau`. The rounds skip each epoch's last, incomplete
-# batch, as MixMatch's loaders do: a leftover of two mixed images through batch norm (the
-# last VGG blocks see 1 x 1 maps) wrecked the attack model in one step. The paper's D_p is
-# the whole test split; the `cpu` preset uses a smaller one, for the reason and by the
-# rule given under *Where the probing prior stands*.
 
 # %% tags=["remove-cell"]
 import sys
@@ -73,13 +42,6 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
-
-# %% [markdown]
-# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
-# (in Colab, on a GPU runtime) or run `mu-book run 03 --preset paper`: every value that
-# preset lists changes at once, and values you changed yourself stay.
-# `mu-book run 03 --preset paper --dry-run` proves it on any machine in minutes, on
-# synthetic data of the papers' shapes, and prints what the real run costs there.
 
 # %% tags=["parameters"]
 preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
@@ -116,7 +78,7 @@ figure_methods = ["ga", "ff"]
 tsne_points = 300
 device = "auto"
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -130,6 +92,41 @@ chapter.quote(study.quoted())  # the values the prose quotes
 results = study.run(chapter.params, chapter.device)  # checks every setting, then trains
 rows = results.rows
 display(Markdown(study.run_summary(rows, rounds)))
+
+# %% tags=["remove-input"]
+chapter.findings(study.claims(results))  # the box: verdicts, key effects
+
+# %% [markdown]
+# ## How this run is set up
+#
+# **At the paper's scale.** Change the first line of the parameters cell (the first code cell,
+# `preset = "cpu"`) to `preset = "paper"`
+# (in Colab, on a GPU runtime) or run `mu-book run 03 --preset paper`: every value that
+# preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 03 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there.
+#
+# **Setting.** As in the paper: {glue:text}`val_fraction:.0%` of the training split held out for validation, five
+# forget classes with half of each forgotten, the six unlearning methods RT, FT, FF, GA,
+# IU and WP, two backbone families (ResNet-18 and VGG-16 with batch norm; the paper's
+# Table A2 lists FF settings for VGG-16, but its Tables 1, A3 and A5 report no FF for it,
+# so VGG-16 runs no FF here either: a backbone's `methods`). On 2 CPU cores
+# the backbones are narrowed by the `width` option (channels in the first stage: `width`
+# instead of the standard width, same depth and structure) and the datasets are the offline `mnist5k` and
+# `digits`; the `paper` preset runs the paper's datasets at full width. The unlearned
+# models come through the model cache, shared with the other chapters.
+#
+# **Choices of ours.** The paper stops the rounds when the *recovery accuracy* has
+# not improved for 7 rounds; that accuracy needs the forget labels, which an attacker does
+# not have, so we stop when the *agreement rate* of the two models on X_f (the quantity
+# the rounds build up) has not improved for `patience` rounds. The mixup Beta parameter
+# and the threshold tau are not given in the paper: this run uses a Beta parameter of
+# {glue:text}`mixup_alpha` (the `cpu` preset takes MixMatch's; the mixup of Eqs. 10-11 follows
+# MixMatch) and tau = {glue:text}`tau`. The rounds skip each epoch's last, incomplete
+# batch, as MixMatch's loaders do: a leftover of two mixed images through batch norm (the
+# last VGG blocks see 1 x 1 maps) wrecked the attack model in one step. The paper's D_p is
+# the whole test split; the `cpu` preset uses a smaller one, for the reason and by the
+# rule given under *Where the probing prior stands*.
 
 # %% [markdown]
 # The paper's numbers shown beside ours come from the same dataset when the paper ran it
@@ -187,6 +184,15 @@ study.prior_regime(rows)
 # (P+U+A), R_R the recovery rate; means over the seeds. Under each of our rows, the
 # paper's row for the same method and backbone on the paper dataset and on CIFAR-10. A
 # dash: the paper has no such row.
+#
+# **The unlearning regime.** The paper's unlearned models forget mildly: on CIFAR-10 their
+# forget accuracy is {glue:text}`paper_acc_u_low_cifar10:.0f`-{glue:text}`paper_acc_u_high_cifar10:.0f`% and on FashionMNIST
+# {glue:text}`paper_acc_u_low_fashion_mnist:.0f`-{glue:text}`paper_acc_u_high_fashion_mnist:.0f`% (Table 1). GA, FF and IU run here with settings
+# (`hyperparameters`) meant to bring them into that range (Table 1 below gives this run's
+# Acc_U), milder than the MRA chapter's, whose paper attacks models that forgot almost
+# everything; FF keeps the exact per-sample Fisher its noise scale was tuned with
+# (`fisher="per_sample"`; the reference's batch-mean estimator is larger, so the same alpha
+# adds less noise).
 
 # %%
 sources_as_rows(study.table1(rows))

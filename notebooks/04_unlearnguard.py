@@ -29,36 +29,6 @@
 # multipliers lambda that satisfy this stationarity condition (Eqs. 10-12, 22; Haim et al.
 # 2022, Buzaglo et al. 2023); phase 2 adds the paper's prior loss -|M(x~)| and projects
 # the candidates into an eps box around phase 1's result after every step (Eqs. 4-5).
-#
-# **Setting.** As in the paper's Section V-D, which follows Buzaglo et al.: a bias-free
-# MLP trained full-batch from a small initialisation to a large margin on a small
-# training set: here {glue:text}`per_class` samples per class of {glue:text}`dataset` and
-# hidden layers of {glue:text}`hidden` units (the paper and Buzaglo: {glue:text}`paper_per_class`
-# per class, {glue:text}`paper_hidden` hidden units; the `paper` preset). The unlearning
-# method is retraining from scratch, as in the paper. How the models are trained faster
-# than the reference's $10^6$ steps without leaving gradient flow's path is in `mu_core.maxmargin`.
-# Each model's input is centred on the mean image of the data *it* trained on (the
-# reference's `data_reduce_mean`), and its reconstruction starts from that centre: a
-# retrained model carries no statistic of the samples it unlearned.
-#
-# **Where the paper leaves the reconstruction open**, the code follows the reference code of
-# Haim and Buzaglo (`mu_core.attacks.reconstruct` lists each choice): the stationarity sum
-# is divided by m; Eq. 12's dual feasibility, whose trivial minimiser is lambda = 0 for
-# every candidate, becomes a quadratic penalty that also keeps each candidate's multipliers
-# above `lambda_min`; the ReLU's backward pass is a sigmoid of slope `relu_alpha` so that
-# the loss has a gradient through the activation pattern; each candidate carries a fixed
-# label, `candidates_per_class` per class, and `pairs` picks Eq. 22's runner-up margin or
-# Eq. 21's every other class. The paper's $L_{additional}$ (pixels in [0, 1]) is a
-# projection after every step, and $L_{prior}$ is averaged over the candidates so that
-# its weight does not grow with m.
-#
-# **A control the paper lacks.** MNIST digits resemble each other: a real digit the
-# model never saw is often close in SSIM to a training digit. The SSIM table, Figures 9-11
-# and the verification counts therefore show the **null**, each training sample's best SSIM
-# against as many unseen real test digits as there are candidates, and tau is that null's
-# `null_quantile` quantile
-# ({glue:text}`null_quantile` in this run): a reconstruction only counts as "recovered" where it
-# beats what unseen data reaches.
 
 # %% tags=["remove-cell"]
 import sys
@@ -68,13 +38,6 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
-
-# %% [markdown]
-# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
-# (in Colab, on a GPU runtime) or run `mu-book run 04 --preset paper`: every value that
-# preset lists changes at once, and values you changed yourself stay.
-# `mu-book run 04 --preset paper --dry-run` proves it on any machine in minutes, on
-# synthetic data of the papers' shapes, and prints what the real run costs there.
 
 # %% tags=["parameters"]
 preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
@@ -109,7 +72,7 @@ inversion_steps = 300
 seed = 0
 device = "auto"
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -122,6 +85,41 @@ results = guard.run(chapter.params, chapter.device)  # checks every parameter, t
 study, models = results.study, results.models
 before, after, again, class_after = results.recovered.values()
 display(Markdown(guard.describe(study)))
+
+# %% tags=["remove-input"]
+chapter.findings(guard.claims(results))  # the box: verdicts, key effects
+
+# %% [markdown]
+# ## How this run is set up
+#
+# **At the paper's scale.** Change the first line of the parameters cell (the first code cell,
+# `preset = "cpu"`) to `preset = "paper"`
+# (in Colab, on a GPU runtime) or run `mu-book run 04 --preset paper`: every value that
+# preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 04 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there.
+#
+# **Setting.** As in the paper's Section V-D, which follows Buzaglo et al.: a bias-free
+# MLP trained full-batch from a small initialisation to a large margin on a small
+# training set: here {glue:text}`per_class` samples per class of {glue:text}`dataset` and
+# hidden layers of {glue:text}`hidden` units (the paper and Buzaglo: {glue:text}`paper_per_class`
+# per class, {glue:text}`paper_hidden` hidden units; the `paper` preset). The unlearning
+# method is retraining from scratch, as in the paper. How the models are trained faster
+# than the reference's $10^6$ steps without leaving gradient flow's path is in `mu_core.maxmargin`.
+# Each model's input is centred on the mean image of the data *it* trained on (the
+# reference's `data_reduce_mean`), and its reconstruction starts from that centre: a
+# retrained model carries no statistic of the samples it unlearned.
+#
+# **Where the paper leaves the reconstruction open**, the code follows the reference code of
+# Haim and Buzaglo (`mu_core.attacks.reconstruct` lists each choice): the stationarity sum
+# is divided by m; Eq. 12's dual feasibility, whose trivial minimiser is lambda = 0 for
+# every candidate, becomes a quadratic penalty that also keeps each candidate's multipliers
+# above `lambda_min`; the ReLU's backward pass is a sigmoid of slope `relu_alpha` so that
+# the loss has a gradient through the activation pattern; each candidate carries a fixed
+# label, `candidates_per_class` per class, and `pairs` picks Eq. 22's runner-up margin or
+# Eq. 21's every other class. The paper's $L_{additional}$ (pixels in [0, 1]) is a
+# projection after every step, and $L_{prior}$ is averaged over the candidates so that
+# its weight does not grow with m.
 
 # %% [markdown]
 # ## Models
@@ -145,6 +143,14 @@ pd.DataFrame(results.accuracy).round(3)
 # the remaining ones), the accuracy, and our mean best SSIM. The trained model is also
 # reconstructed a second time, independently (another seed): that is what a third party
 # sees when the model did *not* change, so it measures the reconstruction's own noise.
+#
+# **A control the paper lacks.** MNIST digits resemble each other: a real digit the
+# model never saw is often close in SSIM to a training digit. The SSIM table, Figures 9-11
+# and the verification counts therefore show the **null**, each training sample's best SSIM
+# against as many unseen real test digits as there are candidates, and tau is that null's
+# `null_quantile` quantile
+# ({glue:text}`null_quantile` in this run): a reconstruction only counts as "recovered" where it
+# beats what unseen data reaches.
 
 # %%
 chapter.savefig(guard.sample_level_figure(results.sample_level), "fig3_4_sample_level")

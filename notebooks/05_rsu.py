@@ -26,6 +26,80 @@
 # = hard to unlearn) and unlearns nested subsets D_1 ⊂ ... ⊂ D_n = D_u, hardest first,
 # with self-paced weights v_i = 1[l_i < λ] and a growing age λ (their Eqs. 3-5,
 # Algorithm 1), around any unlearning method.
+
+# %% tags=["remove-cell"]
+import sys
+
+if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere it is there
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
+
+# %% tags=["parameters"]
+preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
+dataset = "mnist5k"
+architecture = "cnn"
+architecture_options = {"hidden": 0}
+epochs = 50
+lr = 0.1
+batch_size = 128
+schedule = "step"
+train_size = 500
+shadow_count = 16
+lira_fix_variance = True
+inversion_candidates = 200
+inversion_steps = 150
+inversion_precision = "float32"
+inversion_success = 0.3
+subset_size = 50
+risk_methods = ["ga", "rl", "ft", "retrain", "bad_teacher", "l1_sparse"]
+relearn_lr = 0.01
+relearn_epochs = 30
+rsu_methods = ["ga", "rl", "bad_teacher"]
+ablation_method = "ga"
+rounds = 5
+forget_class = 0
+random_fraction = 0.1
+seeds = [0, 1, 2]
+hyperparameters = {"ga": {"epochs": 5, "batch_size": 8}, "rl": {"epochs": 5, "batch_size": 16},
+                   "bad_teacher": {"epochs": 5, "batch_size": 32}, "ft": {"batch_size": 16},
+                   "l1_sparse": {"batch_size": 16}}
+scenario_hyperparameters = {"class": {"ga": {"epochs": 5, "lr": 0.003, "momentum": 0.0,  # as tuned:
+                                             "weight_decay": 0.0,  # plain SGD (issue 15)
+                                             "batch_size": 8},
+                                      "bad_teacher": {"epochs": 5, "lr": 0.0005,
+                                                      "batch_size": 32}}}
+device = "auto"
+
+# %% tags=["hide-input"]
+import pandas as pd
+from IPython.display import Markdown, display
+
+from mu_core.chapter import Chapter
+from mu_core.regime import table as regime_table
+from mu_core.studies import rsu
+
+chapter = Chapter("05_rsu", globals())  # applies the preset, records every parameter
+chapter.quote(rsu.quoted())  # the values the prose quotes
+results = rsu.run(chapter.params, chapter.device)  # checks every request, then trains
+sets = results.sets()
+paper_key, paper_note = rsu.paper_dataset(dataset)
+display(Markdown(f"Beside our numbers: {paper_note}."))
+rsu.differences(results.setup, chapter.params)
+
+# %% tags=["remove-input"]
+chapter.findings(rsu.claims(results))  # the box: verdicts, key effects
+
+# %% [markdown]
+# ## How this run is set up
+#
+# **At the paper's scale.** Change the first line of the parameters cell (the first code cell,
+# `preset = "cpu"`) to `preset = "paper"`
+# (in Colab, on a GPU runtime) or run `mu-book run 05 --preset paper`: every value that
+# preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 05 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there.
 #
 # **How we run it.** One dataset and network, smaller than the paper's: by default the
 # paper's MNIST network (two convolutional layers and one linear layer: `cnn` with
@@ -113,119 +187,6 @@
 # * **Augmentation.** None, here or in the `paper` preset: the paper does not say whether
 #   it augments, and the shadow models train on fixed images, so the trained model does
 #   too.
-#
-# **Claims, and the four verdicts.** Every claim is decided on an effect with its
-# {glue:text}`confidence:.0%` interval, never on two bare numbers. Part one runs one seed,
-# so its intervals run over the samples of the forget sets (a bootstrap of each set's
-# samples, Wilson's interval for a share, Fisher's for a rank correlation); part two runs
-# `seeds`, so its intervals run over the seeds, each seed's run with RSU paired with the
-# same seed's run without (a t interval). A claim **held** when the whole interval lies
-# on the claim's side of its boundary (above zero for "higher", "improves" and
-# "significantly"), **did not hold** when the whole interval lies on the other side, and
-# is **inconclusive** when the interval straddles the boundary: at this scale the run
-# cannot tell the outcomes apart, which says nothing for or against the paper. A claim is
-# **not testable here** when something it presupposes failed, and `here` names it with the
-# measured number:
-#
-# * *LiRA has a signal.* Every claim about membership (the MIA High set, the ASR, every
-#   MIA gap, the MIA half of the relearn and entropy claims) presupposes that LiRA tells
-#   members of the trained model from the pool's samples it never saw better than a
-#   coin: its AUC's interval lies above one half. Without it the ASR of every sample is
-#   noise and "the riskiest samples" are a random draw.
-# * *The inversion worked.* MI High is the candidates whose gradient inversion reached the
-#   highest SSIM to the original; a claim on it (Tables 1-2's MI rows, the ASR, the
-#   overlap with MIA High, and the MI parts of the entropy, tail and relearn claims)
-#   presupposes that those samples were actually inverted: most of them must reach
-#   `inversion_success` (the share's Wilson interval above one half), else the set is the
-#   least bad of failed inversions and the claim is not testable, with the count.
-# * *The method forgot.* A claim about what a method removed or how hard it is to recall
-#   presupposes that it removed something. In part one a method's accuracy on the High
-#   and the Low set together must fall measurably below the original's; in class
-#   forgetting a method must forget at least {glue:text}`class_forget_margin:.0%` of the
-#   class (its Acc_Du over seeds that far below the trained model's), with and without
-#   RSU, before its accuracies elsewhere count as an improvement: otherwise a higher
-#   Acc_Dr only says that less was removed. A ToW gain (with RSU against without, and
-#   Figure 7's orders) needs one of the two runs compared to have forgotten: the class,
-#   or in random forgetting the forget set, its Acc_Du over seeds below the trained
-#   model's by more than {glue:text}`random_forget_share:.0%` of retraining's drop. Two
-#   runs that both kept it changed nothing to compare.
-#
-# "Every method" is the conjunction: the claim held if it held for each method, did not
-# hold if it failed for any, and is otherwise inconclusive or not testable. Each claim's
-# `paper` field counts how many of the paper's own printed cells bear it out: its Tables
-# 5 and 6 contradict some of its own sentences. "Forgotten more" (Tables 1-2) compares
-# what unlearning removed: the share of the samples the original model classified right
-# that the unlearned model no longer does (Newcombe's interval). The paper's original
-# classifies both sets perfectly, so its lower Acc_Du is exactly that, while ours already
-# misses some of the atypical High samples before any unlearning.
-
-# %% tags=["remove-cell"]
-import sys
-
-if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere it is there
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
-
-# %% [markdown]
-# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
-# (in Colab, on a GPU runtime) or run `mu-book run 05 --preset paper`: every value that
-# preset lists changes at once, and values you changed yourself stay.
-# `mu-book run 05 --preset paper --dry-run` proves it on any machine in minutes, on
-# synthetic data of the papers' shapes, and prints what the real run costs there.
-
-# %% tags=["parameters"]
-preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
-dataset = "mnist5k"
-architecture = "cnn"
-architecture_options = {"hidden": 0}
-epochs = 50
-lr = 0.1
-batch_size = 128
-schedule = "step"
-train_size = 500
-shadow_count = 16
-lira_fix_variance = True
-inversion_candidates = 200
-inversion_steps = 150
-inversion_precision = "float32"
-inversion_success = 0.3
-subset_size = 50
-risk_methods = ["ga", "rl", "ft", "retrain", "bad_teacher", "l1_sparse"]
-relearn_lr = 0.01
-relearn_epochs = 30
-rsu_methods = ["ga", "rl", "bad_teacher"]
-ablation_method = "ga"
-rounds = 5
-forget_class = 0
-random_fraction = 0.1
-seeds = [0, 1, 2]
-hyperparameters = {"ga": {"epochs": 5, "batch_size": 8}, "rl": {"epochs": 5, "batch_size": 16},
-                   "bad_teacher": {"epochs": 5, "batch_size": 32}, "ft": {"batch_size": 16},
-                   "l1_sparse": {"batch_size": 16}}
-scenario_hyperparameters = {"class": {"ga": {"epochs": 5, "lr": 0.003, "momentum": 0.0,  # as tuned:
-                                             "weight_decay": 0.0,  # plain SGD (issue 15)
-                                             "batch_size": 8},
-                                      "bad_teacher": {"epochs": 5, "lr": 0.0005,
-                                                      "batch_size": 32}}}
-device = "auto"
-
-# %%
-import pandas as pd
-from IPython.display import Markdown, display
-
-from mu_core.chapter import Chapter
-from mu_core.regime import table as regime_table
-from mu_core.studies import rsu
-
-chapter = Chapter("05_rsu", globals())  # applies the preset, records every parameter
-chapter.quote(rsu.quoted())  # the values the prose quotes
-results = rsu.run(chapter.params, chapter.device)  # checks every request, then trains
-sets = results.sets()
-paper_key, paper_note = rsu.paper_dataset(dataset)
-display(Markdown(f"Beside our numbers: {paper_note}."))
-rsu.differences(results.setup, chapter.params)
 
 # %% [markdown]
 # ## Part one: privacy risk and the difficulty of forgetting
@@ -383,7 +344,7 @@ chapter.savefig(rsu.order_figure(results.rsu_runs, ablation_method), "fig7_order
 # ## The paper's claims, checked
 #
 # Each verdict is computed from the runs above by a claim rule of `mu_core.studies.rsu.rules`,
-# read as set out at the top: `here` gives each effect with its interval and what it runs
+# read as set out below: `here` gives each effect with its interval and what it runs
 # over, or the precondition that failed with the measured number, and the `paper` column
 # counts the paper's own printed cells that bear the claim out. At the cpu preset expect
 # many inconclusive verdicts: part one rests on one seed and sets of `subset_size`
@@ -395,6 +356,51 @@ chapter.savefig(rsu.order_figure(results.rsu_runs, ablation_method), "fig7_order
 # Insights' remark that retraining changes the predictions on easy-to-attack samples more
 # than on random ones is the retraining part of the two "forgotten more" claims (each
 # method, retraining included, is a part of them).
+#
+# **Claims, and the four verdicts.** Every claim is decided on an effect with its
+# {glue:text}`confidence:.0%` interval, never on two bare numbers. Part one runs one seed,
+# so its intervals run over the samples of the forget sets (a bootstrap of each set's
+# samples, Wilson's interval for a share, Fisher's for a rank correlation); part two runs
+# `seeds`, so its intervals run over the seeds, each seed's run with RSU paired with the
+# same seed's run without (a t interval). A claim **held** when the whole interval lies
+# on the claim's side of its boundary (above zero for "higher", "improves" and
+# "significantly"), **did not hold** when the whole interval lies on the other side, and
+# is **inconclusive** when the interval straddles the boundary: at this scale the run
+# cannot tell the outcomes apart, which says nothing for or against the paper. A claim is
+# **not testable here** when something it presupposes failed, and `here` names it with the
+# measured number:
+#
+# * *LiRA has a signal.* Every claim about membership (the MIA High set, the ASR, every
+#   MIA gap, the MIA half of the relearn and entropy claims) presupposes that LiRA tells
+#   members of the trained model from the pool's samples it never saw better than a
+#   coin: its AUC's interval lies above one half. Without it the ASR of every sample is
+#   noise and "the riskiest samples" are a random draw.
+# * *The inversion worked.* MI High is the candidates whose gradient inversion reached the
+#   highest SSIM to the original; a claim on it (Tables 1-2's MI rows, the ASR, the
+#   overlap with MIA High, and the MI parts of the entropy, tail and relearn claims)
+#   presupposes that those samples were actually inverted: most of them must reach
+#   `inversion_success` (the share's Wilson interval above one half), else the set is the
+#   least bad of failed inversions and the claim is not testable, with the count.
+# * *The method forgot.* A claim about what a method removed or how hard it is to recall
+#   presupposes that it removed something. In part one a method's accuracy on the High
+#   and the Low set together must fall measurably below the original's; in class
+#   forgetting a method must forget at least {glue:text}`class_forget_margin:.0%` of the
+#   class (its Acc_Du over seeds that far below the trained model's), with and without
+#   RSU, before its accuracies elsewhere count as an improvement: otherwise a higher
+#   Acc_Dr only says that less was removed. A ToW gain (with RSU against without, and
+#   Figure 7's orders) needs one of the two runs compared to have forgotten: the class,
+#   or in random forgetting the forget set, its Acc_Du over seeds below the trained
+#   model's by more than {glue:text}`random_forget_share:.0%` of retraining's drop. Two
+#   runs that both kept it changed nothing to compare.
+#
+# "Every method" is the conjunction: the claim held if it held for each method, did not
+# hold if it failed for any, and is otherwise inconclusive or not testable. Each claim's
+# `paper` field counts how many of the paper's own printed cells bear it out: its Tables
+# 5 and 6 contradict some of its own sentences. "Forgotten more" (Tables 1-2) compares
+# what unlearning removed: the share of the samples the original model classified right
+# that the unlearned model no longer does (Newcombe's interval). The paper's original
+# classifies both sets perfectly, so its lower Acc_Du is exactly that, while ours already
+# misses some of the atypical High samples before any unlearning.
 
 # %%
 chapter.add_claims(rsu.claims(results))

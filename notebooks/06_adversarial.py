@@ -25,6 +25,75 @@
 # encoder's features of D_f look like those of D_v (their Eqs. 1-3 and Algorithm 1). If
 # the attacker cannot tell D_f from unseen data, the model has forgotten D_f, as far as
 # membership can tell.
+
+# %% tags=["remove-cell"]
+import sys
+
+if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere it is there
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
+
+# %% tags=["parameters"]
+preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
+dataset = "mnist5k"
+architecture = "cnn"
+epochs = 30
+lr = 0.05
+batch_size = 128
+train_size = 500
+shadow_count = 16  # LiRA's, for the regime table (0: none)
+sparsity = 0.95
+sparse_epochs = 15
+random_fraction = 0.1
+forget_class = 3
+val_fraction = 0.1
+methods = ["retrain", "ft", "ga", "ff", "iu", "adversarial"]
+seeds = [0, 1, 2]
+hyperparameters = {"ft": {"lr": 0.005}, "ga": {"lr": 5e-05},
+                   "adversarial": {"iterations": 40, "pretrain_iterations": 20,
+                                   "batch_size": 32}}
+configuration_hyperparameters = {"random/dense": {"adversarial": {"lr": 0.005,
+                                                                  "batch_size": 16}},
+                                 "random/sparse": {"adversarial": {"lr": 0.015,
+                                                                   "batch_size": 16}},
+                                 "class/dense": {"adversarial": {"lr": 0.01}},
+                                 "class/sparse": {"adversarial": {"lr": 0.01}}}
+attack_epochs = 5
+ablation_densities = ["dense"]  # Table 2's runs without V_ss ("dense", "sparse")
+device = "auto"
+
+# %% tags=["hide-input"]
+import pandas as pd
+from IPython.display import Markdown, display
+
+from mu_core import regime
+from mu_core.chapter import Chapter
+from mu_core.papers.adversarial import paper_dataset
+from mu_core.studies import adversarial, baselines
+
+chapter = Chapter("06_adversarial", globals())  # applies the preset, records every parameter
+chapter.quote(adversarial.quoted())  # the values the prose quotes
+chapter.quote({"omp_share": adversarial.omp_share(chapter.params)})  # the share OMP prunes
+results = adversarial.run(chapter.params, chapter.device)  # checks every request, then trains
+summary = results.summary()
+display(Markdown(f"{results.planned} unlearning runs (without the ablation), dense and "
+                 "sparse."))
+pd.DataFrame(results.settings).T.fillna("")
+
+# %% tags=["remove-input"]
+chapter.findings(adversarial.claims(results))  # the box: verdicts, key effects
+
+# %% [markdown]
+# ## How this run is set up
+#
+# **At the paper's scale.** Change the first line of the parameters cell (the first code cell,
+# `preset = "cpu"`) to `preset = "paper"`
+# (in Colab, on a GPU runtime) or run `mu-book run 06 --preset paper`: every value that
+# preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 06 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there.
 #
 # **How we run it.** The paper trains ResNet-18 on CIFAR-10 and CIFAR-100; by default we
 # run the toolkit's small CNN on the offline `mnist5k` (the `paper` preset runs CIFAR-10 on
@@ -121,74 +190,6 @@
 #   discusses them); **seeds**: `seeds` where the paper has 5.
 # * **No side door**: inputs are normalised with fixed constants
 #   (`data.fixed_normaliser`), not with statistics of the training split.
-#
-# **Claims.** "Every configuration" means every (setting, density) that ran; each
-# comparison of two methods is their difference seed by seed with its
-# {glue:text}`confidence` interval over the seeds, and the section on the claims says how a
-# verdict follows from it. Run-time verdicts depend on the machine.
-
-# %% tags=["remove-cell"]
-import sys
-
-if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere it is there
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
-
-# %% [markdown]
-# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
-# (in Colab, on a GPU runtime) or run `mu-book run 06 --preset paper`: every value that
-# preset lists changes at once, and values you changed yourself stay.
-# `mu-book run 06 --preset paper --dry-run` proves it on any machine in minutes, on
-# synthetic data of the papers' shapes, and prints what the real run costs there.
-
-# %% tags=["parameters"]
-preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
-dataset = "mnist5k"
-architecture = "cnn"
-epochs = 30
-lr = 0.05
-batch_size = 128
-train_size = 500
-shadow_count = 16  # LiRA's, for the regime table (0: none)
-sparsity = 0.95
-sparse_epochs = 15
-random_fraction = 0.1
-forget_class = 3
-val_fraction = 0.1
-methods = ["retrain", "ft", "ga", "ff", "iu", "adversarial"]
-seeds = [0, 1, 2]
-hyperparameters = {"ft": {"lr": 0.005}, "ga": {"lr": 5e-05},
-                   "adversarial": {"iterations": 40, "pretrain_iterations": 20,
-                                   "batch_size": 32}}
-configuration_hyperparameters = {"random/dense": {"adversarial": {"lr": 0.005,
-                                                                  "batch_size": 16}},
-                                 "random/sparse": {"adversarial": {"lr": 0.015,
-                                                                   "batch_size": 16}},
-                                 "class/dense": {"adversarial": {"lr": 0.01}},
-                                 "class/sparse": {"adversarial": {"lr": 0.01}}}
-attack_epochs = 5
-ablation_densities = ["dense"]  # Table 2's runs without V_ss ("dense", "sparse")
-device = "auto"
-
-# %%
-import pandas as pd
-from IPython.display import Markdown, display
-
-from mu_core import regime
-from mu_core.chapter import Chapter
-from mu_core.papers.adversarial import paper_dataset
-from mu_core.studies import adversarial, baselines
-
-chapter = Chapter("06_adversarial", globals())  # applies the preset, records every parameter
-chapter.quote(adversarial.quoted())  # the values the prose quotes
-chapter.quote({"omp_share": adversarial.omp_share(chapter.params)})  # the share OMP prunes
-results = adversarial.run(chapter.params, chapter.device)  # checks every request, then trains
-summary = results.summary()
-display(Markdown(f"{results.planned} unlearning runs (without the ablation), dense and "
-                 "sparse."))
-pd.DataFrame(results.settings).T.fillna("")
 
 # %% [markdown]
 # **The trained model before unlearning**, per density and setting (mean over the seeds,
@@ -294,6 +295,11 @@ auc.round(3)
 # %% [markdown]
 # (claims-06_adversarial)=
 # ## The paper's claims, checked
+#
+# **Claims.** "Every configuration" means every (setting, density) that ran; each
+# comparison of two methods is their difference seed by seed with its
+# {glue:text}`confidence` interval over the seeds, and the paragraphs below say how a
+# verdict follows from it. Run-time verdicts depend on the machine.
 #
 # **How a verdict is reached.** Each rule reads the per-seed runs. A comparison of two
 # methods (ours against a baseline, with against without V_ss, retraining's run time against

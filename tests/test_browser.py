@@ -250,3 +250,44 @@ def test_no_table_is_wider_than_the_content_column(browser, site, page_path):
     })()""")
     assert not too_wide, f"{page_path}: tables wider than the page's column: {too_wide}"
     visit.page.close()
+
+
+@pytest.mark.parametrize("page_path", chapter_pages())
+def test_every_chapter_opens_with_its_findings_box(browser, site, page_path):
+    # the box "What this chapter found" (findings.Findings) comes before the first figure,
+    # and links to the chapter's claims section where it has claims
+    visit = Visit(browser, site, page_path)
+    box = visit.evaluate("""(() => {
+        const box = document.querySelector('article .mu-findings');
+        if (!box) return null;
+        const figure = document.querySelector('article .cell_output img');
+        const link = box.querySelector('a[href^="#claims-"]');
+        return {before: !figure || !!(box.compareDocumentPosition(figure)
+                                      & Node.DOCUMENT_POSITION_FOLLOWING),
+                text: box.innerText,
+                target: link && !!document.getElementById(link.getAttribute('href').slice(1))};
+    })()""")
+    assert box is not None, f"{page_path} shows no findings box"
+    assert box["before"], f"{page_path}: the findings box comes after a figure"
+    assert box["text"].startswith("What this chapter found")
+    if page_path != chapter_pages()[0]:  # the foundations check no claim
+        assert box["target"], f"{page_path}: the box's link finds no claims section"
+    visit.page.close()
+
+
+LEGIBLE_SCALE = 0.5  # a figure drawn smaller than half its size has text under ~9 px
+
+
+@pytest.mark.parametrize("page_path", chapter_pages())
+def test_figures_stay_legible_on_a_phone(browser, site, page_path):
+    # at 390 px a figure is drawn at no less than half its natural size (wide ones scroll
+    # inside their output), and the page itself still fits the phone
+    visit = Visit(browser, site, page_path, width=PHONE)
+    shrunk = visit.evaluate(f"""[...document.querySelectorAll('article .cell_output img')]
+        .filter(i => i.getBoundingClientRect().width < {LEGIBLE_SCALE} * i.naturalWidth - 1)
+        .map(i => i.src.split('/').pop().slice(0, 12) + ': '
+                  + Math.round(i.getBoundingClientRect().width) + ' px of ' + i.naturalWidth)""")
+    assert not shrunk, f"{page_path}: figures shrunk below legibility at {PHONE} px: {shrunk}"
+    width = visit.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE + 1, f"{page_path} is {width} px wide on a {PHONE} px phone"
+    visit.page.close()

@@ -29,7 +29,17 @@ def _leftovers(out: Path) -> list[str]:
 
 def test_list_shows_chapters_and_presets(project, capsys):
     assert _run(project, "list") == 0
-    assert capsys.readouterr().out.split() == ["00_demo", "presets:", "smoke"]
+    assert capsys.readouterr().out == ("00_demo  A demo chapter\n"
+                                       "    presets: smoke; published run: not run\n")
+
+
+def test_list_shows_the_published_runs_preset_and_verdicts(project, capsys):
+    assert _run(project, "run", "demo", "--preset", "smoke") == 0
+    capsys.readouterr()
+    assert _run(project, "list") == 0
+    assert capsys.readouterr().out.splitlines()[1] == (
+        "    presets: smoke; published run: smoke preset, 1 held, 0 did not hold, "
+        "0 inconclusive, 0 not testable here")
 
 
 def test_a_reader_that_leaves_early_stops_mu_book_quietly(project):
@@ -446,3 +456,45 @@ def test_section_titles_follow_the_last_heading_above_each_cell():
              {"cell_type": "markdown", "source": "### Second part  "}]
     assert section_titles(cells) == ["", "First part", "First part", "First part",
                                      "Second part"]
+
+
+def test_papermill_by_hand_refuses_a_misspelled_parameter_like_mu_book(tmp_path, monkeypatch):
+    """`papermill ... -p epoch 3` on chapter 00 at the smoke preset: the chapter's first
+    cell refuses it with the sentence `mu-book run 00 -p epoch=3` gives, as one line (no
+    traceback), and papermill stops there, before any data is loaded or model trained."""
+    import nbformat
+    import papermill
+
+    from conftest import ROOT
+
+    monkeypatch.setenv("MU_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MU_DATA_DIR", str(tmp_path / "no-data"))
+    chapter = book.find_chapter(ROOT, "00")
+    with pytest.raises(ConfigError) as refused:
+        book.chapter_parameters(ROOT, chapter, "smoke", ["epoch=3"])
+    source, executed = tmp_path / "00.ipynb", tmp_path / "run.ipynb"
+    nbformat.write(book.read_notebook(chapter.source), source)
+    with pytest.raises(papermill.PapermillExecutionError) as failed:
+        papermill.execute_notebook(str(source), str(executed), cwd=str(tmp_path),
+                                   parameters={"preset": "smoke", "epoch": 3},
+                                   kernel_name="python3", progress_bar=False)
+    assert (failed.value.ename, failed.value.evalue) == ("ConfigError", str(refused.value))
+    assert str(refused.value).startswith("unknown parameter 'epoch' in the command line")
+    cells = [c for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code"]
+    errors = [(c, o) for c in cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert [o.traceback for _, o in errors] == [[f"ConfigError: {refused.value}"]]
+    assert "Chapter(" in errors[0][0].source  # the chapter's first cell, before any training
+    assert not (tmp_path / "cache").exists() and not (tmp_path / "no-data").exists()
+
+
+def test_injected_parameters_are_read_from_the_kernels_history():
+    from mu_core.chapter import check_injected
+
+    with pytest.raises(ConfigError, match=r"^unknown parameter 'c' in the command line; "
+                                          r"accepted: a, b\.$"):
+        check_injected({"In": ["", "import sys", "a = 1\nb = [1]\n", "# Parameters\nc = 3\n"]})
+    with pytest.raises(ConfigError, match="parameter a in the command line must be a int"):
+        check_injected({"In": ["", "a = 1", "# Parameters\na = 'x'\n"]})
+    check_injected({"In": ["", "a = 1.0", "# Parameters\na = 2\n"]})  # an int is a float
+    check_injected({"In": ["", "x = f()", "# Parameters\nc = 2\n"]})  # not after parameters
+    check_injected({"a": 1})  # no kernel history: nothing injected
