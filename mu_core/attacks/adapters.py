@@ -27,7 +27,7 @@ from torch import nn
 
 from .. import models, regime
 from ..data import ImageData, pixels
-from ..errors import (MAX_EPOCHS, MAX_STEPS, ConfigError, check_budget, check_choice,
+from ..errors import (MAX_EPOCHS, MAX_MODELS, MAX_STEPS, ConfigError, check_budget, check_choice,
                       check_fraction, check_positive_int, check_positive_number, describe)
 from ..maxmargin import Centre
 from ..metrics import accuracy_on, recovery_improvement, recovery_rate, relearn_time
@@ -37,7 +37,7 @@ from ..verify import null_threshold, verify_unlearning
 from ..zoo import shadow_models
 from . import cmira, inversion, mra
 from .mia import (LIRA_STATISTICS, MIA_FEATURES, learned_attack, lira_scores, lira_statistic,
-                  mia_efficacy_from_predictions, roc_summary)
+                  mia_efficacy_from_predictions, roc_summary, shadow_keep_masks)
 from .reconstruct import ReconstructionConfig
 from .registry import Need, Outcome, Setting, register_attack
 
@@ -199,7 +199,16 @@ SHADOW_POOL = Need("shadow models trained on halves of a pool of the trained mod
 
 
 def _lira_check(settings: dict, data: ImageData | None) -> None:
-    regime.check_shadow_count(settings.get("shadow_count", regime.SHADOW_COUNT))
+    count = check_budget("lira shadow_count", settings.get("shadow_count", regime.SHADOW_COUNT),
+                         MAX_MODELS)
+    try:  # the coverage online LiRA needs, on two samples each in half of the models
+        keep = shadow_keep_masks(max(count, 2), 2, seed=0)[:count]
+        lira_scores(torch.zeros(keep.shape, dtype=torch.float64), keep,
+                    torch.zeros(2, dtype=torch.float64),
+                    fix_variance=settings.get("fix_variance", True))
+    except ConfigError:
+        raise ConfigError(f"lira shadow_count must put every sample in and out of at least 2 "
+                          f"shadow models for online LiRA (4 or more), got {count}.") from None
     check_choice("lira statistic", settings.get("statistic", regime.STATISTIC), LIRA_STATISTICS)
     _check_dict("lira architecture_options", settings.get("architecture_options"))
     _check_dict("lira recipe", settings.get("recipe"))
