@@ -10,7 +10,7 @@ import torch
 from mu_core import models
 from mu_core.attacks import cmira, mra, registry
 from mu_core.attacks.adapters import MARGIN_MLP, PARTIAL_CLASSWISE
-from mu_core.attacks.mia import learned_attack, lira_scores, lira_statistic
+from mu_core.attacks.mia import lira_scores, lira_statistic
 from mu_core.attacks.inversion import inversion_quality
 from mu_core.attacks.reconstruct import ReconstructionConfig
 from mu_core.data import pixels
@@ -73,14 +73,18 @@ def _one_sentence(message: str) -> bool:
 
 @pytest.mark.parametrize("name, settings, match", [
     ("mra", {}, r"unknown attack 'mra'; accepted: mra_closed, mra_open, cmira"),
-    ("mra_closed", {"round": 2}, r"attack 'mra_closed' has no setting round; accepted: student"),
+    ("mra_closed", {"round": 2},
+     r"attack 'mra_closed' has no setting round; accepted: student, student_options, rounds"),
     ("mra_closed", {"rounds": "2"}, r"setting rounds must be a int like its default 4, got"),
+    ("mra_closed", {"rounds": 2.5}, r"setting rounds must be a int like its default 4, got"),
     ("mra_closed", {"tau": 2.0}, r"tau"),
-    ("mra_closed", {"components": "dst+stu+tch"}, r"unknown mra_closed components 'dst\+stu\+tch'; accepted: dst\+stu, dst"),
+    ("mra_closed", {"components": "dst+stu+tch"},
+     r"unknown mra_closed components 'dst\+stu\+tch'; accepted: dst\+stu, dst"),
     ("mra_open", {"student": "transformer"}, r"unknown model 'transformer'"),
     ("cmira", {"prior": "resnet"}, r"cmira prior must be a pretrained attack model"),
     ("cmira", {"probe_size": 0}, r"cmira probe_size"),
-    ("lira", {"shadow_count": 1}, r"lira shadow_count must put every sample in and out of at least 2 shadow models"),
+    ("lira", {"shadow_count": 1},
+     r"lira shadow_count must put every sample in and out of at least 2 shadow models"),
     ("lira", {"statistic": "loss"}, r"unknown lira statistic 'loss'; accepted: logit_gap"),
     ("learned", {"train_fraction": 1.0}, r"learned train_fraction"),
     ("inversion", {"objective": "l1"}, r"unknown inversion objective 'l1'; accepted: cosine, l2"),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import asdict
 
 import torch
 from torch import nn
@@ -30,7 +31,8 @@ from ..data import ImageData, pixels
 from ..errors import (MAX_EPOCHS, MAX_MODELS, MAX_STEPS, ConfigError, check_budget, check_choice,
                       check_fraction, check_positive_int, check_positive_number, describe)
 from ..maxmargin import Centre
-from ..metrics import accuracy_on, recovery_improvement, recovery_rate, relearn_time
+from ..metrics import (accuracy_on, recovery_improvement, recovery_rate, relearn_time,
+                       subset_predictions)
 from ..splits import scored_split
 from ..train import Recipe, predict
 from ..verify import null_threshold, verify_unlearning
@@ -144,7 +146,7 @@ def _cmira_check(settings: dict, data: ImageData | None) -> None:
 
 @register_attack("cmira", "CMIRA (P+U+A): recovery of the forgotten class-wise images",
                  needs=(PARTIAL_CLASSWISE,),
-                 settings={**cmira.CMIRAConfig().__dict__, **CMIRA_EXTRA}, check=_cmira_check)
+                 settings={**asdict(cmira.CMIRAConfig()), **CMIRA_EXTRA}, check=_cmira_check)
 def cmira_attack(unlearned, data, split, *, trained, seed, **settings) -> Outcome:
     """The prior is `prior` (copied) or pretrained here on the probing set (`probe_size`
     of the test split); the rounds' labelled anchor is `anchor_size` of it."""
@@ -172,8 +174,6 @@ def cmira_attack(unlearned, data, split, *, trained, seed, **settings) -> Outcom
 
 def _svc(feature: str):
     def attack(unlearned, data, split, *, trained, seed) -> Outcome:
-        from ..metrics import subset_predictions
-
         scored, _ = scored_split(data, split)
         forget, retain, test = subset_predictions(unlearned, data, scored)
         return Outcome({"mia_efficacy": mia_efficacy_from_predictions(
@@ -295,7 +295,7 @@ def _guard_check(settings: dict, data: ImageData | None) -> None:
 
 @register_attack("unlearnguard", "UnlearnGuard's verification by reconstruction (Algorithm 1)",
                  needs=(MARGIN_MLP,),
-                 settings={**{k: v for k, v in ReconstructionConfig().__dict__.items()
+                 settings={**{k: v for k, v in asdict(ReconstructionConfig()).items()
                               if k != "seed"}, **GUARD_EXTRA}, check=_guard_check)
 def unlearnguard(unlearned, data, split, *, trained, seed, **settings) -> Outcome:
     """Pre-verification on `trained`, post-verification on `unlearned`, of the forget

@@ -19,7 +19,7 @@ from typing import Callable
 from torch import nn
 
 from ..data import ImageData
-from ..errors import ConfigError, describe
+from ..errors import ConfigError, check_seed, describe
 from ..splits import Split
 from ..unlearn.registry import _check_like_default
 
@@ -93,8 +93,8 @@ def check_request(name: str, settings: dict, data: ImageData | None = None) -> A
     `data`, what they build on it, e.g. MRA's student), before any training; a bad one is
     refused with one ConfigError sentence naming what is accepted."""
     if not isinstance(name, str) or name not in ATTACKS:
-        raise ConfigError(f"unknown attack {describe(name) if not isinstance(name, str) else repr(name)}; "
-                          f"accepted: {', '.join(ATTACKS)}.")
+        given = repr(name) if isinstance(name, str) else describe(name)
+        raise ConfigError(f"unknown attack {given}; accepted: {', '.join(ATTACKS)}.")
     attack = ATTACKS[name]
     accepted = attack.settings()
     unknown = sorted(set(settings) - set(accepted))
@@ -125,6 +125,7 @@ def run(name: str, unlearned: nn.Module, data: ImageData, split: Split, *,
     settings are checked first (`check_request`) and so is that the setting gives what it
     needs (`applicable`), both before any training."""
     attack = check_request(name, settings, data)
+    check_seed("seed", seed)
     ok, reason = applicable(name, Setting(data, split, trained))
     if not ok:
         raise ConfigError(f"not testable here: {reason}.")
