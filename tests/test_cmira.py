@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from mu_core import features, models
+from mu_core.attacks import cmira as cmira_attack
 from mu_core.studies import cmira as study
 from mu_core.studies import sources_as_rows
 from mu_core.attacks.cmira import (CMIRAConfig, CMIRAResult, agreement_and_confident,
@@ -988,7 +989,7 @@ def test_the_rounds_learn_from_their_own_anchor_and_the_prior_from_d_p(digits, m
 
     monkeypatch.setattr(study, "unlearned_models", unlearned_models)
     monkeypatch.setattr(study, "probe_prior", probe_prior)
-    monkeypatch.setattr(study, "induce_recovery", induce_recovery)
+    monkeypatch.setattr(cmira_attack, "induce_recovery", induce_recovery)
     rows, _ = study.recovery_study(digits, {"forget_classes": [1, 3, 5]}, ["ga"], [0],
                                    {"B": {"architecture": "cnn"}}, CMIRAConfig(),
                                    recipe=Recipe(epochs=1), ablation=False, probe_size=50,

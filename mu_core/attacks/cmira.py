@@ -36,12 +36,14 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from .. import dryrun, models
-from ..data import ImageData
+from ..data import ImageData, stratified_holdout
 from ..errors import (MAX_EPOCHS, MAX_ROUNDS, ConfigError, check_budget, check_choice,
                       check_fraction, check_positive_int, check_positive_number)
+from ..splits import Split
 from ..train import Recipe, fit, predict, prepare_model
 
 COMPONENTS = ("p", "p+u", "p+u+a")
+ATTACK_SEED_OFFSET = 20_000  # the attack model never shares the trained model's init
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,18 @@ def pretrain(attack: nn.Module, data: ImageData, probe: Tensor, config: CMIRACon
              seed: int = 0) -> list[float]:
     """Probing prior learning (Eqs. 2-3): cross-entropy on the labelled probing set."""
     return fit(attack, data, probe, config.pretrain_recipe(), seed=seed, desc="probe prior")
+
+
+def probing_set(data: ImageData, split: Split, size: int | None, seed: int) -> torch.Tensor:
+    """The labelled probing set D_p: the test split, or a class-stratified subset of `size`
+    of it (a smaller D_p gives a weaker probing prior, as on harder datasets). With the
+    same seed a smaller subset lies inside a larger one, so the prior's D_p lies inside
+    the rounds' anchor whenever it is the smaller."""
+    if size is None or size >= len(split.test):
+        return split.test
+    kept, _ = stratified_holdout(data.targets(split.test), 1 - size / len(split.test), seed)
+    return split.test[kept]
+
 
 
 # ---------------------------------------------------------------------------------------

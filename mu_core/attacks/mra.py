@@ -35,6 +35,7 @@ from ..train import Recipe, as_model_input, autocast, fit, predict, prepare_mode
 
 COMPONENTS = ("dst", "dst+stu", "dst+stu+tch")
 CASES = {"closed": "dst+stu", "open": "dst+stu+tch"}
+STUDENT_SEED_OFFSET = 10_000  # the attacker's student never shares the trained model's init
 
 
 @dataclass(frozen=True)

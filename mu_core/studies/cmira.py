@@ -25,10 +25,9 @@ the `Results` that its tables, figures, `claims(results)` and `headline(results)
 
 from __future__ import annotations
 
-import copy
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -36,11 +35,13 @@ import torch
 from torch import nn
 
 from .. import __version__, cache, features, workers
-from ..attacks.cmira import CMIRAConfig, induce_recovery, lipsoftmax_model, pretrain
+from ..attacks import registry
+from ..attacks.cmira import (ATTACK_SEED_OFFSET, CMIRAConfig, lipsoftmax_model, pretrain,
+                             probing_set)
 from ..claims import (CONFIDENCE, HELD, INCONCLUSIVE, NOT_HELD, Claim, Interval, judge,
                       judge_each, paired_difference, rate_difference, side, unmet, verdict,
                       wilson)
-from ..data import DATASETS, ImageData, load, stratified_holdout
+from ..data import DATASETS, ImageData, load
 from ..errors import ConfigError, check_choice, check_positive_int
 from ..metrics import (accuracy, accuracy_on, area_recovery_rate, confusion_matrix,
                       per_class_accuracy, recovery_improvement, recovery_rate)
@@ -50,7 +51,6 @@ from ..train import Recipe, predict, resolve_device
 from ..zoo import cached_model_on, indices_digest, plan, trained_model, unlearned_models
 from . import named_numbers, spoken_list
 
-ATTACK_SEED_OFFSET = 20_000  # the attack model never shares the trained model's init
 STAGES = ("p", "p+u", "p+u+a")  # the paper's attack models: P, P+U and P+U+A (CMIRA)
 
 
@@ -180,17 +180,6 @@ def class_order(forget_classes, num_classes: int) -> list[int]:
     return list(forget_classes) + [c for c in range(num_classes) if c not in forget_classes]
 
 
-def probing_set(data: ImageData, split: Split, size: int | None, seed: int) -> torch.Tensor:
-    """The labelled probing set D_p: the test split, or a class-stratified subset of `size`
-    of it (a smaller D_p gives a weaker probing prior, as on harder datasets). With the
-    same seed a smaller subset lies inside a larger one, so the prior's D_p lies inside
-    the rounds' anchor whenever it is the smaller."""
-    if size is None or size >= len(split.test):
-        return split.test
-    kept, _ = stratified_holdout(data.targets(split.test), 1 - size / len(split.test), seed)
-    return split.test[kept]
-
-
 def probe_prior(data: ImageData, probe: torch.Tensor, backbone: dict, config: CMIRAConfig,
                 seed: int):
     """The pretrained attack model M^P of a backbone and seed, from the cache when built."""
@@ -283,16 +272,24 @@ def recovery_study(data: ImageData, split_spec: dict, methods, seeds,
                 kept[(name, method)] = {"unlearned": unlearned, "split": split, "probe": probe}
             for stage in stages:
                 start = time.perf_counter()
-                result = induce_recovery(unlearned, copy.deepcopy(prior), data, anchor,
-                                         split.forget, replace(config, components=stage),
-                                         seed=seed)
-                scores = prior_scores if stage == "p" else forget_scores(result.attack, data,
+                outcome = registry.run("cmira", unlearned, data, split, trained=trained,
+                                       seed=seed, **attack_settings(config, stage, prior,
+                                                                    anchor_size))
+                scores = prior_scores if stage == "p" else forget_scores(outcome.model, data,
                                                                          split, held_out)
-                rows.append({**base, "components": stage, "rounds": len(result.history),
+                rows.append({**base, "components": stage, "rounds": int(outcome["rounds"]),
                              "seconds": time.perf_counter() - start, "attack": scores})
                 if keeping:
-                    kept[(name, method)][stage] = result.attack
+                    kept[(name, method)][stage] = outcome.model
     return _with_recovery_metrics(pd.DataFrame(rows)), kept
+
+
+def attack_settings(config: CMIRAConfig, stage: str, prior: nn.Module,
+                    anchor_size: int | None) -> dict:
+    """The registered `cmira` attack's settings for one stage of `recovery_study`: the
+    config's, the stage's components, the study's pretrained prior and anchor size."""
+    return {**asdict(replace(config, components=stage)), "prior": prior,
+            "anchor_size": anchor_size}
 
 
 def _with_recovery_metrics(rows: pd.DataFrame) -> pd.DataFrame:

@@ -29,8 +29,9 @@ import pandas as pd
 import torch
 
 from .. import data as datasets
-from .. import cache, dryrun, models, plots, workers
-from ..attacks.mra import MRAConfig, membership_recall
+from .. import cache, dryrun, plots, workers
+from ..attacks import registry
+from ..attacks.mra import MRAConfig
 from ..claims import (CONFIDENCE, HELD, NOT_HELD, Claim, Interval, Part, forgot, judge,
                       judge_each, judge_parts, mean_interval, paired_difference, part,
                       rate_difference, side, unmet, verdict, wilson)
@@ -43,7 +44,6 @@ from ..train import Recipe, predict, resolve_device
 from ..zoo import plan, trained_model, unlearned_models
 from . import mean_by_method, mean_std, sources_as_rows, spoken_list
 
-STUDENT_SEED_OFFSET = 10_000  # the attacker's student never shares the trained model's init
 SUBSETS = ("test", "forget")
 # The ablation's stages (Table 4) and the attack that runs each; DST+STU and DST+STU+TCH are
 # the closed- and open-source attacks themselves.
@@ -128,8 +128,15 @@ def recall_scores(model, data: ImageData, split: Split) -> dict:
                       "per_class": {c: int(class_counts[c]) for c in per_class}}}
 
 
-def check_attacks(attacks: dict[str, dict], data: ImageData) -> dict[str, tuple]:
-    """Each attack as (MRAConfig, student architecture, its options), checked up front.
+def registry_name(spec: dict) -> str:
+    """The registered attack (`attacks.registry`) that runs a chapter attack: MRA's open-source
+    case for DST+STU+TCH, else the closed-source one (DST+STU, or DST alone)."""
+    return "mra_open" if spec.get("components") == "dst+stu+tch" else "mra_closed"
+
+
+def check_attacks(attacks: dict[str, dict], data: ImageData) -> dict[str, tuple[str, dict]]:
+    """Each attack as (its registered name, its settings), checked up front by the
+    registry's `check_request` (settings, ranges and the student built on `data`).
 
     An attack is a dict of `MRAConfig` fields plus optional `student` (an architecture name,
     default "cnn") and `student_options`.
@@ -139,15 +146,8 @@ def check_attacks(attacks: dict[str, dict], data: ImageData) -> dict[str, tuple]
         if not isinstance(spec, dict):
             raise ConfigError(f"attack {name!r} must be a dict of MRA settings, got "
                               f"{type(spec).__name__}.")
-        spec = dict(spec)
-        student, options = spec.pop("student", "cnn"), spec.pop("student_options", {})
-        unknown = sorted(set(spec) - set(MRAConfig.__dataclass_fields__))
-        if unknown:
-            raise ConfigError(f"attack {name!r} has unknown settings {unknown}; accepted: "
-                              f"student, student_options, "
-                              f"{', '.join(MRAConfig.__dataclass_fields__)}.")
-        models.create_for(student, data, **options)  # fails early on a bad architecture
-        checked[name] = (MRAConfig(**spec), student, options)
+        registry.check_request(registry_name(spec), spec, data)
+        checked[name] = (registry_name(spec), dict(spec))
     return checked
 
 
@@ -156,7 +156,8 @@ def recall_study(data: ImageData, split_spec: dict, methods, seeds, attacks: dic
                  restrict: dict[str, dict] | None = None,
                  architecture_options: dict | None = None) -> tuple[pd.DataFrame, dict]:
     """Run every attack on every (seed, method) unlearned model, the trained model built as
-    `architecture` with `architecture_options` (e.g. ``{"pretrained": True}``).
+    `architecture` with `architecture_options` (e.g. ``{"pretrained": True}``), each through
+    the attack registry (`attacks.registry.run`).
 
     `restrict[attack]` may limit an attack to some `methods` and `seeds` (the ablation runs
     on four methods, for example).
@@ -176,20 +177,19 @@ def recall_study(data: ImageData, split_spec: dict, methods, seeds, attacks: dic
         if seed not in trained_scores:
             trained_scores[seed] = recall_scores(trained[0], data, split)
         ulm = recall_scores(unlearned, data, split)
-        prediction = torch.cat([split.test, split.forget])  # X_p = test ∪ forget
-        for name, (config, student_arch, options) in attacks.items():
+        for name, (registered, settings) in attacks.items():
             limits = restrict.get(name, {})
             if method not in limits.get("methods", [method]) or \
                     seed not in limits.get("seeds", [seed]):
                 continue
-            student = models.create_for(student_arch, data, seed=seed + STUDENT_SEED_OFFSET,
-                                        **options)
             start = time.perf_counter()
-            result = membership_recall(unlearned, data, prediction, student, config, seed=seed)
+            outcome = registry.run(registered, unlearned, data, split, trained=trained[0],
+                                   seed=seed, **settings)
             rows.append({"seed": seed, "method": method, "attack": name,
-                         "components": config.components, "student": student_arch,
+                         "components": settings.get("components", MRAConfig.components),
+                         "student": settings.get("student", "cnn"),
                          "seconds": time.perf_counter() - start, "ulm": ulm,
-                         "rcm": recall_scores(result.recalled, data, split)})
+                         "rcm": recall_scores(outcome.model, data, split)})
     return pd.DataFrame(rows), trained_scores
 
 
