@@ -92,6 +92,42 @@ def test_batched_stationarity_equals_the_per_candidate_loop():
     assert batched_grad.abs().max() > 0
 
 
+@pytest.mark.parametrize("outputs,pairs", [(3, "max"), (3, "all"), (1, "max")])
+def test_the_one_hidden_layer_closed_form_equals_the_double_back_propagation(outputs, pairs):
+    # The expanded squared distances and Gram matrices against torch's double
+    # back-propagation through the surrogate network: the loss and its gradients in the
+    # candidates and the multipliers agree to float rounding.
+    from mu_core.attacks.reconstruct import (_multiplier_mask, stationarity_loss_two_layer,
+                                             with_surrogate_relu)
+
+    generator = torch.Generator().manual_seed(3)
+    model = with_surrogate_relu(homogeneous_mlp(torch.full((1, 4, 4), 0.4), outputs,
+                                                hidden=(24,), init_scale=0.3), alpha=40.0)
+    labels = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]) % max(outputs, 2)
+    x = torch.rand(8, 1, 4, 4, generator=generator).requires_grad_()
+    mask = _multiplier_mask(labels, outputs, pairs)
+    lambdas = torch.rand(mask.shape, generator=generator).requires_grad_()
+    exact = stationarity_loss(model, x, labels, lambdas * mask, pairs)
+    closed = stationarity_loss_two_layer(model, x, labels, lambdas * mask, pairs)
+    assert closed.item() == pytest.approx(exact.item(), rel=1e-5)
+    for a, b in zip(torch.autograd.grad(closed, [x, lambdas]),
+                    torch.autograd.grad(exact, [x, lambdas])):
+        assert b.abs().max() > 0
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-6 * b.abs().max().item())
+
+
+def test_only_a_one_hidden_layer_surrogate_network_takes_the_closed_form():
+    from mu_core.attacks.reconstruct import one_hidden_layer, with_surrogate_relu
+
+    mean = torch.full((1, 4, 4), 0.4)
+    one = with_surrogate_relu(homogeneous_mlp(mean, 3, hidden=(8,)), alpha=40.0)
+    assert [t.shape for t in one_hidden_layer(one)[:2]] == [(8, 16), (3, 8)]
+    assert one_hidden_layer(one)[2] == 40.0
+    assert one_hidden_layer(with_surrogate_relu(homogeneous_mlp(mean, 3, hidden=(8, 8)),
+                                                alpha=40.0)) is None
+    assert one_hidden_layer(homogeneous_mlp(mean, 3, hidden=(8,))) is None  # plain ReLU
+
+
 def test_surrogate_relu_forward_is_relu_and_backward_is_sigmoid():
     x = torch.tensor([-1.0, -0.01, 0.02, 2.0], requires_grad=True)
     out = SurrogateReLU(40.0)(x)

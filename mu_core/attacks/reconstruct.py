@@ -114,6 +114,48 @@ def stationarity_loss(model: nn.Module, candidates: Tensor, labels: Tensor,
     return sum((p.detach() - g).pow(2).sum() for p, g in zip(params, gradients))
 
 
+def one_hidden_layer(model: nn.Module) -> tuple[Tensor, Tensor, float] | None:
+    """(W1, W2, the surrogate's alpha) of `with_surrogate_relu(homogeneous_mlp(..., hidden=(h,)))`
+    (centre, flatten, W1, surrogate ReLU, W2, no biases); None for any other network."""
+    layers = [m for m in model.modules() if not isinstance(m, nn.Sequential)]
+    kinds = [type(m) for m in layers]
+    if kinds != [Centre, nn.Flatten, nn.Linear, SurrogateReLU, nn.Linear] or \
+            layers[2].bias is not None or layers[4].bias is not None:
+        return None
+    return layers[2].weight, layers[4].weight, layers[3].alpha
+
+
+def stationarity_loss_two_layer(model: nn.Module, candidates: Tensor, labels: Tensor,
+                                lambdas: Tensor, pairs: str = "all") -> Tensor:
+    """`stationarity_loss` of a one-hidden-layer network (`one_hidden_layer`), without the
+    double back-propagation: with C the margins' weights on the logits (m, classes), H = Z W1^T
+    the hidden layer of the centred candidates Z, R = relu(H) and S = sigmoid(alpha H) (the
+    surrogate's derivative), the weighted gradient is C^T R / m for W2 and U^T Z / m for W1,
+    U = (C W2) * S; each squared distance ||W - G||^2 is expanded as ||W||^2 - 2 <W, G> +
+    ||G||^2 with <W2, C^T R> = sum(C * logits), <W1, U^T Z> = sum(U * H) and ||A^T B||^2 =
+    sum((A A^T) * (B B^T)), so every product is (m, m) or one pass through W1: about a
+    third of the work of the two back-propagations, equal up to float rounding."""
+    w1, w2, alpha = _layers(model)
+    centred = centre_of(model)(candidates).flatten(1)
+    hidden = centred @ w1.T
+    relu = _SurrogateReLUFunction.apply(hidden, alpha)
+    logits = relu @ w2.T
+    free = logits.detach().requires_grad_(True)
+    weighted = (lambdas * candidate_margins(free, labels, pairs)).sum() / len(candidates)
+    weights = torch.autograd.grad(weighted, free, create_graph=True)[0]  # linear in lambdas
+    u = (weights @ w2) * torch.sigmoid(alpha * hidden)
+    gram = lambda a: a @ a.T  # noqa: E731
+    second = w2.pow(2).sum() - 2 * (weights * logits).sum() + \
+        (gram(weights) * gram(relu)).sum()
+    first = w1.pow(2).sum() - 2 * (u * hidden).sum() + (gram(u) * gram(centred)).sum()
+    return first + second
+
+
+def _layers(model: nn.Module) -> tuple[Tensor, Tensor, float]:
+    w1, w2, alpha = one_hidden_layer(model)
+    return w1.detach(), w2.detach(), alpha
+
+
 def lambda_loss(lambdas: Tensor, lambda_min: float) -> Tensor:
     """Dual feasibility as quadratic penalties: every multiplier >= 0 (Eq. 12) and each
     candidate's total >= lambda_min, so that every candidate is a support vector."""
@@ -192,8 +234,13 @@ def reconstruct(model: nn.Module, config: ReconstructionConfig = ReconstructionC
     halvings: list[int] = []
     weights = (config.alpha_stationary, config.alpha_lambda, config.alpha_prior)
 
+    stationarity = stationarity_loss
+    if one_hidden_layer(surrogate) is not None:  # its closed form needs no weight gradients
+        stationarity = stationarity_loss_two_layer
+        surrogate.requires_grad_(False)
+
     def terms_of(prior: bool) -> list[Tensor]:
-        terms = [stationarity_loss(surrogate, candidates, labels, lambdas * mask, config.pairs),
+        terms = [stationarity(surrogate, candidates, labels, lambdas * mask, config.pairs),
                  lambda_loss(lambdas * mask, config.lambda_min)]
         return terms + [prior_loss(surrogate, candidates)] if prior else terms
 
