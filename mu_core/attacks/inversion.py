@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, grad, vmap
 
-from .. import dryrun
+from .. import loops
 from ..data import ImageData, pixels
 from ..errors import (MAX_STEPS, ConfigError, check_budget, check_choice, check_positive_int,
                       check_positive_number)
@@ -57,9 +57,9 @@ def class_representatives(model: nn.Module, start: Tensor, classes, *, steps: in
     images = images.requires_grad_(True)
     optimizer = torch.optim.Adam([images], lr=lr)
     model = model.eval()
-    with dryrun.timed("class inversion", len(classes) * steps, images.device,
-                      over=("inversion_steps",)):
-        for _ in range(steps):
+    with loops.loop("class inversion", steps, "step", work=len(classes) * steps,
+                    device=images.device, over=("inversion_steps",)) as current:
+        for _ in current.each(range(steps)):
             log_probs = model(images).log_softmax(1)
             loss = -log_probs.gather(1, classes.view(-1, 1).to(images.device)).sum()
             optimizer.zero_grad(set_to_none=True)
