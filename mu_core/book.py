@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from . import dryrun, presets
+from . import dryrun, loops, presets
 from .yamlrules import read_yaml
 from .cache import process_alive
 from .errors import (MAX_INTEGER, MAX_MAGNITUDE, MAX_SEED, ConfigError, MuError,
@@ -270,7 +270,7 @@ def output_dir(root: Path) -> Path:
 
 def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
                 overrides: list[str] = (), out: Path | None = None, *,
-                dry_run: bool = False, progress: bool = False) -> Path:
+                dry_run: bool = False, progress: bool = False, log: bool = False) -> Path:
     """Execute one chapter with papermill; return its results JSON path.
 
     The chapter runs in a private folder inside `out`; only a run that finishes publishes
@@ -283,7 +283,9 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     a private model cache, into `dry-runs/` by default; its results JSON is marked and
     carries the estimated cost of the real run, and the book never publishes it.
 
-    `progress` shows a bar over the cells, named by the section being run (`progress`).
+    `progress` shows a bar over the cells, named by the section being run, with the loops
+    running inside the cell and an ETA (`progress.Watch`); `log` prints a line per finished
+    cell and per finished outermost loop instead, with its seconds.
     """
     import nbformat
     import papermill
@@ -297,6 +299,8 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     remove_stale_runs(out)
     work = Path(tempfile.mkdtemp(dir=out, prefix=f"{RUNNING}{os.getpid()}-{chapter.slug}-"))
     kernel_files = kernel_folder()
+    if progress or log:
+        env[loops.FILE_ENV] = str(work / "loops.jsonl")
     if dry_run:
         import torch
 
@@ -311,13 +315,14 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
         nbformat.write(read_notebook(chapter.source), source)
         started = time.perf_counter()
         try:
-            with environment(env), quiet_logger("papermill"):
+            with environment(env), quiet_logger("papermill"), \
+                    watching(chapter.slug, env, progress) as watch:
                 papermill.execute_notebook(str(source), str(executed), parameters=params,
                                            cwd=str(work), kernel_name="python3",
                                            language="python", log_output=False,
                                            config=kernel_config(kernel_files),
                                            shutdown_kernel="immediate",
-                                           **progress_options(progress))
+                                           **progress_options(progress, watch))
         except DeadKernelError:
             raise ChapterFailed(
                 f"chapter {chapter.slug}: its kernel died (killed from outside, or out of "
@@ -383,13 +388,28 @@ def collapse_parameters(notebook):
     return notebook
 
 
-def progress_options(shown: bool) -> dict:
-    """papermill's options for a bar over the cells named by section, or for none."""
-    if not shown:
+def progress_options(shown: bool, watch=None) -> dict:
+    """papermill's options for a bar over the cells named by section (or for none) that
+    shows `watch`'s loops (`progress.Watch`)."""
+    if watch is None and not shown:
         return {"progress_bar": False}
     from .progress import register_engine
 
-    return {"progress_bar": {"unit": "cell", "leave": False}, "engine_name": register_engine()}
+    bar = {"unit": "cell", "leave": False} if shown else False
+    return {"progress_bar": bar, "engine_name": register_engine(), "watch": watch}
+
+
+@contextlib.contextmanager
+def watching(slug: str, env: dict, live: bool):
+    """A `progress.Watch` over the loop reports the kernel writes where `env` says, or
+    None where it writes none."""
+    if loops.FILE_ENV not in env:
+        yield None
+        return
+    from .progress import Watch
+
+    with Watch(slug, Path(env[loops.FILE_ENV]), live=live) as watch:
+        yield watch
 
 
 def kernel_config(folder: Path):

@@ -28,7 +28,7 @@ from . import dryrun
 
 FILE_ENV = "MU_LOOPS_FILE"  # set by `mu-book run` for its kernels: where reports go
 BARS_ENV = "MU_PROGRESS"  # "0": no tqdm bars (the tests, a sweep's points)
-INTERVAL = 0.25  # seconds: at most four step reports a second per loop go to the file
+INTERVAL = 0.25  # seconds: at most four reports a second go to the file (and ends)
 
 
 @dataclass(eq=False)
@@ -155,23 +155,26 @@ def _default_subscribers() -> tuple[Subscriber, ...]:
 
 
 class FileReporter:
-    """JSON lines appended to `path`: every start and end, steps at most every INTERVAL
-    seconds per loop; a failed write is dropped."""
+    """JSON lines appended to `path`: at most one report per INTERVAL, except the end of a
+    loop whose progress was reported, which always follows; a failed write is dropped."""
 
     def __init__(self, path: str):
         self.path = path
-        self.last: dict[int, float] = {}
+        self.last = -INTERVAL
+        self.reported: set[int] = set()  # loops whose start or steps went out
 
     def __call__(self, event: str, current: Loop) -> None:
         now = time.perf_counter()
-        if event == "step" and now - self.last.get(id(current), 0.0) < INTERVAL:
+        if event == "end" and id(current) in self.reported:
+            self.reported.discard(id(current))
+        elif now - self.last < INTERVAL:
             return
-        self.last[id(current)] = now
-        if event == "end":
-            del self.last[id(current)]
+        elif event != "end":
+            self.reported.add(id(current))
+        self.last = now
         line = {"event": event, "loop": current.name, "unit": current.unit,
                 "done": current.done, "total": current.total, "depth": current.depth,
-                "seconds": round(current.seconds, 3)}
+                "seconds": round(current.seconds, 3), "pid": os.getpid()}
         try:
             with open(self.path, "a") as file:
                 file.write(json.dumps(line) + "\n")
@@ -180,7 +183,10 @@ class FileReporter:
 
 
 class Bars:
-    """A tqdm bar per running loop (tqdm.auto: a widget in Jupyter and Colab)."""
+    """A tqdm bar per running loop (tqdm.auto: a widget in Jupyter and Colab), shown once
+    the loop has run DELAY seconds."""
+
+    DELAY = 1.0
 
     def __init__(self):
         self.bars: dict[int, object] = {}
@@ -190,7 +196,8 @@ class Bars:
             from tqdm.auto import tqdm
 
             self.bars[id(current)] = tqdm(total=current.total, desc=current.name,
-                                          unit=current.unit, leave=False)
+                                          unit=current.unit, leave=False,
+                                          delay=self.DELAY)
         elif event == "step" and id(current) in self.bars:
             bar = self.bars[id(current)]
             bar.update(current.done - bar.n)

@@ -101,4 +101,4 @@ def _with_warnings(function, piece: tuple) -> tuple[object, list[tuple[str, type
 
 
 def _shown(items, desc: str | None, total: int):
-    return items if desc is None else loops.track(items, desc, total=total, unit="model")
+    return items if desc is None else loops.track(items, desc, total=total, unit="piece")
