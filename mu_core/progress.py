@@ -141,7 +141,10 @@ class Watch:
         try:
             report = json.loads(line)
             depth, event, pid = int(report["depth"]), report["event"], report.get("pid")
-        except (ValueError, KeyError, TypeError):
+            report["done"], report["seconds"] = int(report["done"]), float(report["seconds"])
+            report["total"] = None if report["total"] is None else int(report["total"])
+            report["loop"], report["unit"] = str(report["loop"]), str(report["unit"])
+        except (ValueError, KeyError, TypeError, AttributeError):
             return
         self.running = {(d, p): r for (d, p), r in self.running.items()
                         if p != pid or d < depth}
@@ -149,7 +152,7 @@ class Watch:
             self.running[depth, pid] = report
         elif depth == 0 and not self.live:
             self.write(f"  {self.slug}: {self._where()}{report['loop']}: "
-                       f"{_count(report)} in {report['seconds']:.1f} s")
+                       f"{_count(report)}{report['seconds']:.1f} s")
         if self.live and self.on_change is not None:
             self.on_change(self.status())
 
@@ -159,12 +162,11 @@ class Watch:
             return ""
         order = sorted(self.running, key=lambda key: (key[0], str(key[1])))
         loops = [self.running[key] for key in order]
-        parts = [f"{r['loop']} {r['done']}/{r['total'] if r['total'] is not None else '?'}"
-                 for r in loops]
         last = loops[-1]
         left = eta(last["done"], last["total"], last["seconds"])
-        when = f" {last['unit']}, ETA {clock(left)}" if left is not None else f" {last['unit']}"
-        return " > ".join(parts) + when
+        parts = [_progress(report) for report in loops]
+        parts[-1] += f" {last['unit']}" + (f", ETA {clock(left)}" if left is not None else "")
+        return " > ".join(parts)
 
     def cell_done(self, index: int, cells: int, seconds: float) -> None:
         if not self.live:
@@ -175,9 +177,16 @@ class Watch:
         return f"'{self.section[:48]}' " if self.section else ""
 
 
+def _progress(report: dict) -> str:
+    """'train 3/8', or 'train 3' without a total."""
+    total = f"/{report['total']}" if report["total"] is not None else ""
+    return f"{report['loop']} {report['done']}{total}"
+
+
 def _count(report: dict) -> str:
-    unit = report["unit"]
-    return f"{report['done']} {unit}{'' if report['done'] == 1 else 's'}"
+    """'8 epochs in ', or nothing for a loop that counts no steps."""
+    done, unit = report["done"], report["unit"]
+    return f"{done} {unit}{'' if done == 1 else 's'} in " if done else ""
 
 
 def eta(done: int, total: int | None, seconds: float) -> float | None:

@@ -61,7 +61,7 @@ def worker_count(pieces: int, device) -> int:
 
 def run_each(function, pieces: list[tuple], *, device, desc: str | None = None) -> list:
     """`function(*piece)` for every piece, in the pieces' order (see the module's text),
-    with a progress bar named `desc` when given. A worker's warnings are raised again here,
+    reported as a loop (`loops`) named `desc` when given. A worker's warnings are raised again here,
     so that a chapter shows them as if the piece had run in it."""
     count = worker_count(len(pieces), device)
     if count == 1:

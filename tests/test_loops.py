@@ -97,7 +97,8 @@ def test_the_live_line_names_the_running_loops_and_the_innermost_eta(tmp_path):
     assert shown[-1] == "unlearning 2/12 > train 2/8 epoch, ETA 0:30"
     watch.feed(_report("end", "train", 8, 8, depth=1, seconds=40.0))
     assert shown[-1] == "unlearning 2/12 run, ETA 4:10"
-    watch.feed("not json")  # a torn or foreign line is skipped
+    for foreign in ("not json", "[1]", '{"depth": 0}', _report("step", "x", "many", 3)):
+        watch.feed(foreign)  # a torn or foreign line is skipped
     watch.feed(_report("end", "unlearning", 12, 12, seconds=300.0, unit="run"))
     assert shown[-1] == ""
 

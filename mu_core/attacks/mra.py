@@ -161,7 +161,7 @@ def _timed_epochs(desc: str, epochs: int, data: ImageData, prediction: Tensor):
     """`epochs` passes over the prediction set in a round, recorded in a dry run at the real
     size and the preset's rounds."""
     samples = epochs * len(prediction)
-    return loops.loop(desc, epochs, "epoch", work=samples, device=data.device,
+    return loops.loop(desc, None, "epoch", work=samples, device=data.device,
                       real_work=samples * loops.scale(data), over=("rounds",))
 
 
