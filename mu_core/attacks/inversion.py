@@ -172,7 +172,7 @@ def invert_gradients(model: nn.Module, data: ImageData, indices: Tensor, *, step
             images = start.to(device).requires_grad_(True)
             optimizer = torch.optim.Adam([images], lr=lr)
             schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=0.1)
-            for _ in range(steps):
+            for _ in loops.track(range(steps), "gradient inversion steps"):
                 rec = flatten(per_sample(params, _normalise(data, images), labels), batch_dims=1)
                 total = gradient_mismatch(rec, true, objective)
                 if tv_weight:
