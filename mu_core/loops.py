@@ -4,8 +4,9 @@ inversion steps, per-sample chunks, attack rounds, unlearning runs).
 
 Who listens:
 
-* in a kernel run by `mu-book run` / `build`, a JSON line per event (steps rate-limited)
-  appended to the file `$MU_LOOPS_FILE`, which the `mu-book` process tails (`progress`);
+* in a kernel run by `mu-book run` / `build`, JSON lines appended to the file
+  `$MU_LOOPS_FILE` (at most one per INTERVAL, and the end of every loop that was
+  reported), which the `mu-book` process tails (`progress.Watch`);
 * elsewhere (Jupyter, Colab, a script), a tqdm bar per loop, unless ``MU_PROGRESS=0``;
 * a dry run (`dryrun`): a loop given its `work` (samples) and `device` is timed and its
   real budget recorded, and `over` names the cut budgets it repeats per unit of. This is
