@@ -14,7 +14,6 @@ import json
 import logging
 import math
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,8 @@ from pathlib import Path
 
 import yaml
 
-from . import dryrun, presets
+from . import dryrun, loops, presets
+from .yamlrules import read_yaml
 from .cache import process_alive
 from .errors import (MAX_INTEGER, MAX_MAGNITUDE, MAX_SEED, ConfigError, MuError,
                      check_writable_folder, describe)
@@ -161,86 +161,6 @@ def literal_assignments(source: str, what: str) -> dict:
     return defaults
 
 
-class _ParameterLoader(yaml.SafeLoader):
-    """Safe YAML that reads 1e-3 as a number (YAML 1.2, not 1.1's string) and refuses a
-    mapping that gives the same key twice."""
-
-    def construct_mapping(self, node, deep=False):
-        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
-        repeated = sorted({str(k) for k in keys if keys.count(k) > 1})
-        if repeated:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key {repeated[0]!r} is given twice", node.start_mark)
-        return super().construct_mapping(node, deep=deep)
-
-
-_ParameterLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"))
-
-
-MAX_YAML_DEPTH = 32  # nested lists and mappings of a preset or a -p value
-MAX_YAML_NODES = 100_000  # values once every alias is expanded (an alias bomb has 10^9)
-
-
-def read_yaml(text: str, origin: str):
-    """`text` read as safe YAML (see `_ParameterLoader`); unreadable YAML, a tag that is not
-    plain data, a repeated key, nesting deeper than MAX_YAML_DEPTH or more than
-    MAX_YAML_NODES values once aliases are expanded raise ConfigError naming `origin`."""
-    try:
-        _check_depth(text, origin)
-        loader = _ParameterLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is not None:
-                _check_size(node, origin)
-            return None if node is None else loader.construct_document(node)
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as error:
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(f"{origin} is not readable YAML ({problem}).") from None
-
-
-def _check_depth(text: str, origin: str) -> None:
-    """Refuse nesting deeper than MAX_YAML_DEPTH, from the parser's events (the composer
-    that follows recurses once per level)."""
-    depth = 0
-    for event in yaml.parse(text, Loader=_ParameterLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
-                raise ConfigError(f"{origin} nests lists or mappings more than "
-                                  f"{MAX_YAML_DEPTH} levels deep; a parameter needs a few.")
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-
-
-def _check_size(root, origin: str) -> None:
-    """Refuse a document of more than MAX_YAML_NODES values once its aliases are expanded
-    (each node's expanded size is counted once, so an alias bomb is measured, not walked),
-    or one that contains itself."""
-    sizes: dict[int, int] = {}
-
-    def size(node, path: frozenset) -> int:
-        if id(node) in path:
-            raise ConfigError(f"{origin} holds a YAML alias that contains itself.")
-        if id(node) not in sizes:
-            children = node.value if isinstance(node, yaml.SequenceNode) else \
-                [n for pair in node.value for n in pair] \
-                if isinstance(node, yaml.MappingNode) else []
-            inside = path | {id(node)}
-            sizes[id(node)] = 1 + sum(size(child, inside) for child in children)
-            if sizes[id(node)] > MAX_YAML_NODES:
-                raise ConfigError(f"{origin} expands to more than {MAX_YAML_NODES:,} values "
-                                  "(YAML aliases repeated inside one another); a parameter "
-                                  "needs a few.")
-        return sizes[id(node)]
-
-    size(root, frozenset())
-
-
 def parse_override(text: str) -> tuple[str, object]:
     """'key=value' with the value read as YAML: 3 -> int, 0.1 and 1e-3 -> float,
     [1, 2] -> list."""
@@ -363,23 +283,13 @@ def chapter_parameters(root: Path, chapter: ChapterSource, preset: str,
     return params
 
 
-def read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text; save it as UTF-8.") from None
-    except OSError as error:
-        raise ConfigError(f"{path} cannot be read ({error.strerror or error}); a preset is "
-                          "a YAML file.") from None
-
-
 def output_dir(root: Path) -> Path:
     return root / BOOK_DIR / "notebooks"
 
 
 def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
                 overrides: list[str] = (), out: Path | None = None, *,
-                dry_run: bool = False, progress: bool = False) -> Path:
+                dry_run: bool = False, progress: bool = False, log: bool = False) -> Path:
     """Execute one chapter with papermill; return its results JSON path.
 
     The chapter runs in a private folder inside `out`; only a run that finishes publishes
@@ -392,7 +302,9 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     a private model cache, into `dry-runs/` by default; its results JSON is marked and
     carries the estimated cost of the real run, and the book never publishes it.
 
-    `progress` shows a bar over the cells, named by the section being run (`progress`).
+    `progress` shows a bar over the cells, named by the section being run, with the loops
+    running inside the cell and an ETA (`progress.Watch`); `log` prints a line per finished
+    cell and per finished outermost loop instead, with its seconds.
     """
     import nbformat
     import papermill
@@ -406,6 +318,8 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
     remove_stale_runs(out)
     work = Path(tempfile.mkdtemp(dir=out, prefix=f"{RUNNING}{os.getpid()}-{chapter.slug}-"))
     kernel_files = kernel_folder()
+    if progress or log:
+        env[loops.FILE_ENV] = str(work / "loops.jsonl")
     if dry_run:
         import torch
 
@@ -420,13 +334,14 @@ def run_chapter(root: Path, chapter: ChapterSource, preset: str = "cpu",
         nbformat.write(read_notebook(chapter.source), source)
         started = time.perf_counter()
         try:
-            with environment(env), quiet_logger("papermill"):
+            with environment(env), quiet_logger("papermill"), \
+                    watching(chapter.slug, env, progress) as watch:
                 papermill.execute_notebook(str(source), str(executed), parameters=params,
                                            cwd=str(work), kernel_name="python3",
                                            language="python", log_output=False,
                                            config=kernel_config(kernel_files),
                                            shutdown_kernel="immediate",
-                                           **progress_options(progress))
+                                           **progress_options(progress, watch))
         except DeadKernelError:
             raise ChapterFailed(
                 f"chapter {chapter.slug}: its kernel died (killed from outside, or out of "
@@ -492,13 +407,28 @@ def collapse_parameters(notebook):
     return notebook
 
 
-def progress_options(shown: bool) -> dict:
-    """papermill's options for a bar over the cells named by section, or for none."""
-    if not shown:
+def progress_options(shown: bool, watch=None) -> dict:
+    """papermill's options for a bar over the cells named by section (or for none) that
+    shows `watch`'s loops (`progress.Watch`)."""
+    if watch is None and not shown:
         return {"progress_bar": False}
     from .progress import register_engine
 
-    return {"progress_bar": {"unit": "cell", "leave": False}, "engine_name": register_engine()}
+    bar = {"unit": "cell", "leave": False} if shown else False
+    return {"progress_bar": bar, "engine_name": register_engine(), "watch": watch}
+
+
+@contextlib.contextmanager
+def watching(slug: str, env: dict, live: bool):
+    """A `progress.Watch` over the loop reports the kernel writes where `env` says, or
+    None where it writes none."""
+    if loops.FILE_ENV not in env:
+        yield None
+        return
+    from .progress import Watch
+
+    with Watch(slug, Path(env[loops.FILE_ENV]), live=live) as watch:
+        yield watch
 
 
 def kernel_config(folder: Path):

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import cache, dryrun, presets, prose
+from . import cache, loops, presets, prose
 from .claims import Claim, table
 from .errors import ConfigError
 from .findings import Findings
@@ -155,7 +155,7 @@ class Chapter:
             "seeds": self.seeds,
             "preset": self.params.get("preset",
                                       os.environ.get(presets.RESOLVED_ENV, "none")),
-            "dry_run": dryrun.active(),
+            "dry_run": loops.dry(),
             "models": models_sentence(cache.used(self.models_since)),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
             "seconds": round(time.time() - self.started, 2),

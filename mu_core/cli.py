@@ -172,10 +172,11 @@ def _run_all(root, selected, preset, overrides, out, *, dry_run: bool = False) -
         kind = f"{preset}, dry run" if dry_run else preset
         print(f"running {chapter.slug} ({kind}) ...", flush=True)
         start = time.perf_counter()
+        live = sys.stderr.isatty()  # a log gets a line per finished cell or loop instead
         try:
             results = book.run_chapter(root, chapter, preset, overrides,
                                        Path(out) if out else None, dry_run=dry_run,
-                                       progress=sys.stderr.isatty())  # not in logs
+                                       progress=live, log=not live)
             print(f"  done: {results}")
             if dry_run:
                 print(f"  {book.dry_run_summary(results)}")
@@ -185,8 +186,7 @@ def _run_all(root, selected, preset, overrides, out, *, dry_run: bool = False) -
             failures.append((chapter.slug, error))
             outcome = ("refused" if error.bad_input else "failed", "none")
         outcomes.append(Outcome(chapter.slug, kind, time.perf_counter() - start, *outcome))
-    if len(outcomes) > 1:
-        print(summary_table(outcomes))
+    print(summary_table(outcomes))
     mixed = None if dry_run or out else book.mixed_presets(
         book.output_dir(root), [c.slug for c in book.chapters(root)])
     if mixed:

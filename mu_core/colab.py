@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from . import book
+from .yamlrules import read_text, read_yaml
 from .errors import ConfigError
 
 COLAB = "https://colab.research.google.com"
@@ -19,7 +20,7 @@ _GITHUB = re.compile(r"^https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
 
 def repository(root: Path) -> tuple[str, str]:
     """(url, branch) of the book's repository in `root`/_config.yml."""
-    config = book.read_yaml(book.read_text(root / "_config.yml"), "_config.yml") or {}
+    config = read_yaml(read_text(root / "_config.yml"), "_config.yml") or {}
     entry = config.get("repository") or {}
     url, branch = entry.get("url"), entry.get("branch")
     if not isinstance(url, str) or not _GITHUB.match(url):
@@ -66,7 +67,7 @@ def sync(root: Path) -> list[str]:
         old = install_cell(jupytext.read(chapter.source)).source
         if old == wanted:
             continue
-        text = book.read_text(chapter.source)
+        text = read_text(chapter.source)
         chapter.source.write_text(text.replace(old, wanted, 1), encoding="utf-8")
         jupytext.write(jupytext.read(chapter.source), chapter.source.with_suffix(".ipynb"))
         changed.append(chapter.slug)

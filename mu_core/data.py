@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import urllib.error
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import dryrun
+from . import loops
 from .errors import ConfigError, DatasetUnavailable, check_choice, check_positive_int
 
 OFFLINE_DATASETS = ("mnist5k", "digits")  # ship inside a dependency: no network needed
@@ -38,6 +38,7 @@ class ImageData:
     # training-split samples a chapter cut away (`splits.training_subset`): no model of the
     # chapter trains on them; a LiRA shadow pool may draw its non-members from them
     reserve: Tensor = field(default_factory=lambda: torch.empty(0, dtype=torch.long))
+    real_train: int = 0  # a dry run's synthetic stand-in: the real training split's size
 
     @property
     def num_classes(self) -> int:
@@ -60,7 +61,7 @@ class ImageData:
         device = torch.device(device)
         return ImageData(
             self.name, self.images.to(device), self.labels.to(device), self.train, self.test,
-            self.classes, self.mean, self.std, self.reserve,
+            self.classes, self.mean, self.std, self.reserve, self.real_train,
         )
 
     def inputs(self, idx: Tensor, augment: str = "none", generator=None) -> Tensor:
@@ -86,8 +87,8 @@ def load(name: str, *, root: str | os.PathLike | None = None, download: bool = T
     check_choice("dataset", name, DATASETS)
     if image_size is not None:
         check_positive_int("image_size", image_size)
-    if dryrun.active() and name in dryrun.SHAPES:
-        return dryrun.synthetic(name, image_size)
+    if loops.dry() and name in SHAPES:
+        return synthetic(name, image_size)
     root = Path(root) if root is not None else data_root()
     if name in OFFLINE_DATASETS:
         return DATASETS[name](root, download, image_size)
@@ -100,6 +101,56 @@ def load(name: str, *, root: str | os.PathLike | None = None, download: bool = T
             f"MU_DATA_DIR set as on the machine that runs), or use one of the offline "
             f"defaults: {', '.join(OFFLINE_DATASETS)}."
         ) from error
+
+
+# name -> (channels, image size, classes, training samples, test samples) of the real data:
+# the shapes of a dry run's synthetic stand-ins (`synthetic`)
+SHAPES = {
+    "mnist": (1, 28, 10, 60_000, 10_000),
+    "fashion_mnist": (1, 28, 10, 60_000, 10_000),
+    "cifar10": (3, 32, 10, 50_000, 10_000),
+    "cifar100": (3, 32, 100, 50_000, 10_000),
+    "svhn": (3, 32, 10, 73_257, 26_032),
+    "oxford_pets": (3, 224, 37, 3_680, 3_669),
+    "flowers102": (3, 224, 102, 2_040, 6_149),
+    "tiny_imagenet": (3, 64, 200, 100_000, 10_000),
+}
+
+# Class names of the synthetic data where a preset names classes (elsewhere "class N"):
+# Oxford-IIIT Pet's breeds, which MRA's Table 5 names.
+CLASS_NAMES = {"oxford_pets": (
+    "Abyssinian", "American Bulldog", "American Pit Bull Terrier", "Basset Hound", "Beagle",
+    "Bengal", "Birman", "Bombay", "Boxer", "British Shorthair", "Chihuahua", "Egyptian Mau",
+    "English Cocker Spaniel", "English Setter", "German Shorthaired", "Great Pyrenees",
+    "Havanese", "Japanese Chin", "Keeshond", "Leonberger", "Maine Coon",
+    "Miniature Pinscher", "Newfoundland", "Persian", "Pomeranian", "Pug", "Ragdoll",
+    "Russian Blue", "Saint Bernard", "Samoyed", "Scottish Terrier", "Shiba Inu", "Siamese",
+    "Sphynx", "Staffordshire Bull Terrier", "Wheaten Terrier", "Yorkshire Terrier")}
+
+
+def synthetic_per_class(classes: int) -> tuple[int, int]:
+    """Synthetic training and test samples per class: enough for every chapter's requests
+    (UnlearnGuard's 4 per class, RSU's 8 inversion candidates), fewer with many classes.
+    Every model of a dry run is evaluated on all of them, which is most of its time."""
+    return (6, 3) if classes <= 10 else (4, 2)
+
+
+def synthetic(name: str, image_size: int | None = None) -> ImageData:
+    """Deterministic data of dataset `name`'s shape: each class a smooth random prototype
+    plus noise, so that models can learn it and every code path sees distinct classes."""
+    channels, size, classes, _, _ = SHAPES[name]
+    size = image_size or size
+    generator = torch.Generator().manual_seed(sum(map(ord, name)))
+    prototypes = torch.rand(classes, channels, 4, 4, generator=generator)
+    prototypes = torch.nn.functional.interpolate(prototypes, size=size, mode="bilinear")
+    parts = []
+    for count in synthetic_per_class(classes):
+        labels = torch.arange(classes).repeat_interleave(count)
+        noise = torch.randn(len(labels), channels, size, size, generator=generator) * 0.15
+        images = (prototypes[labels] + noise).clamp(0, 1).mul(255).round().to(torch.uint8)
+        parts.append((images, labels))
+    names = CLASS_NAMES.get(name) or [f"class {c}" for c in range(classes)]
+    return replace(_from_parts(name, parts, list(names)), real_train=SHAPES[name][3])
 
 
 def pixels(data: ImageData, indices: Tensor) -> Tensor:

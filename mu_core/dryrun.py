@@ -4,7 +4,8 @@
 architectures, widths, class counts, methods and hyper-parameters, but
 
 * every dataset is deterministic synthetic data of the real dataset's shape (channels,
-  image size, classes; a few samples per class), so nothing is downloaded;
+  image size, classes; a few samples per class: `data.synthetic`), so nothing is
+  downloaded;
 * every training loop (`train.fit`) runs a couple of batches and records how many samples
   the real run would have trained on, at the real dataset's size, and the measured time
   per sample; the other budgets (rounds, steps, iterations, samples, seeds) are cut in the
@@ -16,6 +17,10 @@ The kernel appends one JSON line per training loop to the ledger `$MU_DRY_LEDGER
 loop that runs once per unit of a cut budget (a round of an attack, an iteration of a game)
 is recorded inside `repeated(budget)`, and the estimate multiplies it by the budget's real /
 cut ratio (`cut_ratios`); loops outside `train.fit` record themselves through `timed`.
+
+Only the loops import this module: `train` and `ensemble` (whose dry steps are timed on
+full batches) and `loops`, the layer every other long loop reports through; `book` and
+`bench` drive dry runs and read their ledgers.
 """
 
 from __future__ import annotations
@@ -36,29 +41,6 @@ PROBE_BATCH = 32  # on a CPU, the batch a step is first timed at (see `step_cost
 STEP_BUDGET = 5.0  # seconds: a CPU step that would take longer is priced at PROBE_BATCH
 SAMPLES = 2  # samples dry per-sample work (Fisher, influence) runs on, timed
 CPU_BATCH = 8  # on a CPU, a dry loop's untimed steps hold at most this many samples
-
-# name -> (channels, image size, classes, training samples, test samples) of the real data
-SHAPES = {
-    "mnist": (1, 28, 10, 60_000, 10_000),
-    "fashion_mnist": (1, 28, 10, 60_000, 10_000),
-    "cifar10": (3, 32, 10, 50_000, 10_000),
-    "cifar100": (3, 32, 100, 50_000, 10_000),
-    "svhn": (3, 32, 10, 73_257, 26_032),
-    "oxford_pets": (3, 224, 37, 3_680, 3_669),
-    "flowers102": (3, 224, 102, 2_040, 6_149),
-    "tiny_imagenet": (3, 64, 200, 100_000, 10_000),
-}
-
-# Class names of the synthetic data where a preset names classes (elsewhere "class N"):
-# Oxford-IIIT Pet's breeds, which MRA's Table 5 names.
-CLASS_NAMES = {"oxford_pets": (
-    "Abyssinian", "American Bulldog", "American Pit Bull Terrier", "Basset Hound", "Beagle",
-    "Bengal", "Birman", "Bombay", "Boxer", "British Shorthair", "Chihuahua", "Egyptian Mau",
-    "English Cocker Spaniel", "English Setter", "German Shorthaired", "Great Pyrenees",
-    "Havanese", "Japanese Chin", "Keeshond", "Leonberger", "Maine Coon",
-    "Miniature Pinscher", "Newfoundland", "Persian", "Pomeranian", "Pug", "Ragdoll",
-    "Russian Blue", "Saint Bernard", "Samoyed", "Scottish Terrier", "Shiba Inu", "Siamese",
-    "Sphynx", "Staffordshire Bull Terrier", "Wheaten Terrier", "Yorkshire Terrier")}
 
 # Budgets the dry run cuts in the parameters (by name, at any depth): loops other than
 # `train.fit`, which cuts itself. Lists of seeds keep their first seed.
@@ -136,38 +118,11 @@ def _cut(key, value, cuts: dict):
     return value
 
 
-def per_class(classes: int) -> tuple[int, int]:
-    """Synthetic training and test samples per class: enough for every chapter's requests
-    (UnlearnGuard's 4 per class, RSU's 8 inversion candidates), fewer with many classes.
-    Every model of a dry run is evaluated on all of them, which is most of its time."""
-    return (6, 3) if classes <= 10 else (4, 2)
-
-
-def synthetic(name: str, image_size: int | None = None):
-    """Deterministic data of dataset `name`'s shape: each class a smooth random prototype
-    plus noise, so that models can learn it and every code path sees distinct classes."""
-    from .data import _from_parts
-
-    channels, size, classes, _, _ = SHAPES[name]
-    size = image_size or size
-    generator = torch.Generator().manual_seed(sum(map(ord, name)))
-    prototypes = torch.rand(classes, channels, 4, 4, generator=generator)
-    prototypes = torch.nn.functional.interpolate(prototypes, size=size, mode="bilinear")
-    parts = []
-    for count in per_class(classes):
-        labels = torch.arange(classes).repeat_interleave(count)
-        noise = torch.randn(len(labels), channels, size, size, generator=generator) * 0.15
-        images = (prototypes[labels] + noise).clamp(0, 1).mul(255).round().to(torch.uint8)
-        parts.append((images, labels))
-    names = CLASS_NAMES.get(name) or [f"class {c}" for c in range(classes)]
-    return _from_parts(name, parts, list(names))
-
-
 def scale(data) -> float:
     """Real training samples per synthetic one (1 for real data)."""
-    if not active() or data.name not in SHAPES:
+    if not active() or not data.real_train:
         return 1.0
-    return SHAPES[data.name][3] / len(data.train)
+    return data.real_train / len(data.train)
 
 
 def batch_size(asked: int, device: torch.device) -> int:

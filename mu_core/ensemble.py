@@ -25,10 +25,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from . import dryrun, models, workers
+from . import dryrun, loops, models, workers
 from .data import ImageData
 from .errors import ConfigError, describe
-from .train import Recipe, autocast, lr_factor, predict, progress
+from .train import Recipe, autocast, lr_factor, predict
 
 
 @dataclass(eq=False)
@@ -163,7 +163,7 @@ def _fit_stacked(members: list[nn.Module], data: ImageData, batches: Tensor,
     has_batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm)
                          for m in architecture.modules())
     steps, count, batch = batches.shape
-    for step in progress(range(steps), desc="shadow models"):
+    for step in loops.track(range(steps), "shadow models", unit="step"):
         _set_lr(optimizer, recipe, step / steps)
         flat = batches[step].flatten()
         x = data.inputs(flat).view(count, batch, *data.images.shape[1:])

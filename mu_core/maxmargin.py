@@ -18,9 +18,8 @@ import torch
 from torch import Tensor, nn
 import torch.nn.functional as F
 
-from . import dryrun
+from . import loops
 from .errors import MAX_STEPS, ConfigError, check_budget, check_fraction, check_positive_number
-from .train import progress
 
 
 class Centre(nn.Module):
@@ -98,9 +97,9 @@ def train_to_margin(model: nn.Module, images: Tensor, labels: Tensor,
     parameters = list(model.parameters())
     optimizer = torch.optim.SGD(parameters, lr=recipe.lr)
     history = []
-    with dryrun.timed(desc, len(images) * recipe.steps, images.device, over=recipe.budgets):
-        for _ in progress(range(recipe.steps), desc=desc):
-            history.append(_margin_step(model, images, labels, optimizer, recipe))
+    for _ in loops.track(range(recipe.steps), desc, work=len(images) * recipe.steps,
+                         device=images.device, over=recipe.budgets):
+        history.append(_margin_step(model, images, labels, optimizer, recipe))
     return history
 
 

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from . import dryrun
+from . import loops
 from .errors import ConfigError, check_positive_int
 
 SMALL_INPUT = 64  # at or below this size a model gets its small-input stem
@@ -201,7 +201,7 @@ def create(name: str, num_classes: int, in_channels: int, image_size: int, *,
                          ("image_size", image_size)):
         check_positive_int(label, value)
     _check_options(name, options)
-    if options.get("pretrained") and dryrun.active():
+    if options.get("pretrained") and loops.dry():
         check_pretrained(name, options)
         options = {**options, "pretrained": False}  # a dry run downloads nothing
     if seed is None:

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, grad, jacrev, jvp, vjp, vmap
 
+from . import loops
 from .data import ImageData
 from .errors import ConfigError
 
@@ -45,7 +46,7 @@ def unflatten(vector: Tensor, like: dict[str, Tensor]) -> dict[str, Tensor]:
 
 
 def _chunks(data: ImageData, indices: Tensor, chunk_size: int) -> Iterator[tuple[Tensor, Tensor]]:
-    for chunk in indices.split(chunk_size):
+    for chunk in loops.track(indices.split(chunk_size), "per-sample chunks", unit="chunk"):
         yield data.inputs(chunk), data.targets(chunk)
 
 

@@ -8,7 +8,6 @@ under bf16 autocast; on the CPU it is deterministic for a seed.
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import asdict, dataclass
 from typing import Callable
@@ -18,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import dryrun
+from . import dryrun, loops
 from .data import AUGMENTATIONS, ImageData, batch_indices
 from .errors import (MAX_EPOCHS, ConfigError, check_budget, check_choice,
                      check_positive_int, check_positive_number, describe)
@@ -56,17 +55,6 @@ class Recipe:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def progress_enabled() -> bool:
-    """Progress bars show unless MU_PROGRESS=0 (set by the tests and the book build)."""
-    return os.environ.get("MU_PROGRESS", "1") != "0"
-
-
-def progress(iterable, **kwargs):
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, disable=not progress_enabled(), leave=False, **kwargs)
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
@@ -220,11 +208,12 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
             step_hook(model)
         return loss.detach()
 
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), \
+            loops.loop(desc, recipe.epochs, "epoch") as current:
         torch.manual_seed(seed)
         # a dry run passes over its few samples until it has run BATCHES steps (on a GPU
         # one batch can hold them all, and a first step, which warms up, is not timed)
-        for _ in progress(range(dryrun.BATCHES if dry else recipe.epochs), desc=desc):
+        for _ in current.each(range(dryrun.BATCHES if dry else recipe.epochs)):
             if dry and step == dryrun.BATCHES:
                 break
             total, count = torch.zeros((), device=device), 0

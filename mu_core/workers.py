@@ -27,9 +27,8 @@ import multiprocessing
 
 import torch
 
-from . import cache, dryrun
+from . import cache, loops
 from .errors import ConfigError
-from .train import progress
 
 ENV = "MU_WORKERS"
 
@@ -49,7 +48,7 @@ def cores() -> int:
 
 def worker_count(pieces: int, device) -> int:
     """How many processes `run_each` uses for `pieces` pieces on `device` (1: this one)."""
-    if torch.device(device).type != "cpu" or dryrun.active() or pieces <= 1:
+    if torch.device(device).type != "cpu" or loops.dry() or pieces <= 1:
         return 1
     asked = os.environ.get(ENV, "").strip()
     if asked:
@@ -62,7 +61,7 @@ def worker_count(pieces: int, device) -> int:
 
 def run_each(function, pieces: list[tuple], *, device, desc: str | None = None) -> list:
     """`function(*piece)` for every piece, in the pieces' order (see the module's text),
-    with a progress bar named `desc` when given. A worker's warnings are raised again here,
+    reported as a loop (`loops`) named `desc` when given. A worker's warnings are raised again here,
     so that a chapter shows them as if the piece had run in it."""
     count = worker_count(len(pieces), device)
     if count == 1:
@@ -102,4 +101,4 @@ def _with_warnings(function, piece: tuple) -> tuple[object, list[tuple[str, type
 
 
 def _shown(items, desc: str | None, total: int):
-    return items if desc is None else progress(items, desc=desc, total=total)
+    return items if desc is None else loops.track(items, desc, total=total, unit="piece")

@@ -18,13 +18,13 @@ from dataclasses import replace
 import torch
 from torch import Tensor, nn
 
-from . import __version__, cache, dryrun, models
+from . import __version__, cache, loops, models
 from .attacks.mia import shadow_keep_masks
 from .data import ImageData
 from .ensemble import Ensemble, fit_ensemble
 from .errors import ConfigError, Diverged, check_fraction
 from .splits import Split, make_split
-from .train import Recipe, fit, progress
+from .train import Recipe, fit
 from .unlearn import METHODS, check_request
 from .unlearn.pruning import hold_masks, omp_masks
 
@@ -103,7 +103,7 @@ def check_finite(model: nn.Module, what: str) -> None:
     if all(torch.isfinite(t).all() for t in tensors if t.is_floating_point()):
         return
     message = f"{what} diverged: the model's weights are not finite; lower its learning rate."
-    if dryrun.active():
+    if loops.dry():
         warnings.warn(f"dry run: {message}", stacklevel=2)
         return
     raise Diverged(message)
@@ -219,7 +219,7 @@ def unlearned_models(data: ImageData, settings: dict[str, dict], methods, seeds,
                           "after pruning.")
     runs = plan(data, settings, methods, seeds, hyperparameters)
     trained_models = {}
-    for setting, seed, method, split in progress(runs, desc="unlearning"):
+    for setting, seed, method, split in loops.track(runs, "unlearning", unit="run"):
         key = (seed, indices_digest(split.train))  # settings share their training set
         if key not in trained_models:
             trained_models[key] = trained_model(data, split, architecture, recipe, seed=seed,

@@ -28,6 +28,9 @@ if marker:
     pathlib.Path(marker).touch()
 while release and not pathlib.Path(release).exists():
     time.sleep(0.05)
+from mu_core import loops
+for _ in loops.track(range(3), "demo loop"):
+    pass
 
 # %%
 if fail:

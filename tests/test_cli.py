@@ -446,6 +446,23 @@ def test_runs_end_with_a_summary_table_and_no_bar_outside_a_terminal(project, tm
     assert table[1][4] == str(tmp_path / "out" / "00_demo.results.json")
 
 
+def test_one_chapter_in_a_log_shows_each_cell_and_loop_and_ends_with_the_summary(
+        project, tmp_path, capsys):
+    import re
+
+    assert _run(project, "run", "00", "--preset", "smoke", "--out", str(tmp_path / "out")) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2].split() == ["chapter", "preset", "seconds", "status", "results"]
+    assert lines[-1].split()[:2] + lines[-1].split()[3:4] == ["00_demo", "smoke", "finished"]
+    assert [line for line in lines if "demo loop" in line] == [
+        line for line in lines
+        if re.fullmatch(r"  00_demo: 'A demo chapter' demo loop: 3 steps in \d+\.\d s", line)]
+    assert sum("demo loop" in line for line in lines) == 1
+    cells = [line for line in lines
+             if re.fullmatch(r"  00_demo: cell \d+/\d+ ('A demo chapter' )?\d+\.\d s", line)]
+    assert len(cells) == 6  # the code cells, papermill's injected parameters among them
+
+
 def test_section_titles_follow_the_last_heading_above_each_cell():
     from mu_core.progress import section_titles
 

@@ -49,10 +49,9 @@ def test_a_preset_that_extends_itself_in_a_circle_is_refused(tmp_path):
 
 
 def test_the_pet_breeds_table_5_names_resolve_to_class_ids():
-    from mu_core import dryrun
-    from mu_core.data import require_classes
+    from mu_core.data import require_classes, synthetic
 
-    pets = dryrun.synthetic("oxford_pets", 32)
+    pets = synthetic("oxford_pets", 32)
     named = presets.values("02_mra", "paper_oxford_pets")["forget_classes"]
     assert require_classes(pets, named) == (5, 26, 3, 4, 17)
     assert require_classes(pets, ["basset_hound", "japanese chin"]) == (3, 17)

@@ -35,7 +35,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .. import dryrun, models
+from .. import loops, models
 from ..data import ImageData, stratified_holdout
 from ..errors import (MAX_EPOCHS, MAX_ROUNDS, ConfigError, check_budget, check_choice,
                       check_fraction, check_positive_int, check_positive_number)
@@ -208,7 +208,7 @@ def induce_recovery(unlearned: nn.Module, attack: nn.Module, data: ImageData, pr
     probe_labels = data.targets(probe).cpu()
     probs_u = predict(target, data, forget).float().cpu()
     history, best, stale = [], -1.0, 0
-    for round_ in range(config.rounds):
+    for round_ in loops.track(range(config.rounds), "CMIRA rounds", unit="round"):
         probs_a = predict(attack, data, forget).float().cpu()
         agree, agree_labels, confident_u, confident_a = agreement_and_confident(
             probs_u, probs_a, config.tau)
@@ -222,13 +222,13 @@ def induce_recovery(unlearned: nn.Module, attack: nn.Module, data: ImageData, pr
         round_seed = seed * 1_000 + round_
         indices, rows = training_set(probe, probe_labels, forget, agree, agree_labels,
                                      confident_u, probs_u[confident_u], data.num_classes)
-        with dryrun.repeated("rounds"):  # a dry run's estimate counts the preset's rounds
+        with loops.repeated("rounds"):  # a dry run's estimate counts the preset's rounds
             fit(attack, data, indices, recipe, targets=rows, optimizer=optimizer_a,
                 mixup_alpha=config.mixup_alpha, drop_last=True, seed=round_seed, desc="M_A")
         if mutual:
             indices, rows = training_set(probe, probe_labels, forget, agree, agree_labels,
                                          confident_a, probs_a[confident_a], data.num_classes)
-            with dryrun.repeated("rounds"):
+            with loops.repeated("rounds"):
                 fit(target, data, indices, recipe, targets=rows, optimizer=optimizer_u,
                     mixup_alpha=config.mixup_alpha, drop_last=True, seed=round_seed + 500,
                     desc="M_U")

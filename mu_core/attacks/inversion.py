@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, grad, vmap
 
-from .. import dryrun
+from .. import loops
 from ..data import ImageData, pixels
 from ..errors import (MAX_STEPS, ConfigError, check_budget, check_choice, check_positive_int,
                       check_positive_number)
@@ -57,9 +57,9 @@ def class_representatives(model: nn.Module, start: Tensor, classes, *, steps: in
     images = images.requires_grad_(True)
     optimizer = torch.optim.Adam([images], lr=lr)
     model = model.eval()
-    with dryrun.timed("class inversion", len(classes) * steps, images.device,
-                      over=("inversion_steps",)):
-        for _ in range(steps):
+    with loops.loop("class inversion", steps, "step", work=len(classes) * steps,
+                    device=images.device, over=("inversion_steps",)) as current:
+        for _ in current.each(range(steps)):
             log_probs = model(images).log_softmax(1)
             loss = -log_probs.gather(1, classes.view(-1, 1).to(images.device)).sum()
             optimizer.zero_grad(set_to_none=True)
@@ -172,7 +172,7 @@ def invert_gradients(model: nn.Module, data: ImageData, indices: Tensor, *, step
             images = start.to(device).requires_grad_(True)
             optimizer = torch.optim.Adam([images], lr=lr)
             schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=0.1)
-            for _ in range(steps):
+            for _ in loops.track(range(steps), "gradient inversion steps"):
                 rec = flatten(per_sample(params, _normalise(data, images), labels), batch_dims=1)
                 total = gradient_mismatch(rec, true, objective)
                 if tv_weight:

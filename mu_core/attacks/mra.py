@@ -27,11 +27,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .. import dryrun
+from .. import loops
 from ..data import ImageData, batch_indices
 from ..errors import (MAX_EPOCHS, MAX_ROUNDS, ConfigError, check_budget, check_choice,
                       check_fraction, check_positive_int, check_positive_number)
-from ..train import Recipe, as_model_input, autocast, fit, predict, prepare_model, progress
+from ..train import Recipe, as_model_input, autocast, fit, predict, prepare_model
 
 COMPONENTS = ("dst", "dst+stu", "dst+stu+tch")
 CASES = {"closed": "dst+stu", "open": "dst+stu+tch"}
@@ -143,13 +143,13 @@ def membership_recall(unlearned: nn.Module, data: ImageData, prediction: Tensor,
     history = []
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        for round_ in progress(range(config.rounds), desc="MRA"):
+        for round_ in loops.track(range(config.rounds), "MRA rounds", unit="round"):
             with _timed_epochs("MRA DST", config.distill_epochs, data, prediction):
                 record = {"distill_loss": _distill(teacher, student, student_optimizer, data,
                                                    prediction, config, generator,
                                                    warmup=round_ == 0)}
             if config.components != "dst":
-                with dryrun.repeated("rounds"):  # its training is `fit`'s, recorded there
+                with loops.repeated("rounds"):  # its training is `fit`'s, recorded there
                     record.update(_recall(teacher, student, student_optimizer,
                                           teacher_optimizer, data, prediction, config,
                                           generator, fixed_teacher_probs))
@@ -162,8 +162,8 @@ def _timed_epochs(desc: str, epochs: int, data: ImageData, prediction: Tensor):
     """`epochs` passes over the prediction set in a round, recorded in a dry run at the real
     size and the preset's rounds."""
     samples = epochs * len(prediction)
-    return dryrun.timed(desc, samples, data.device, samples * dryrun.scale(data),
-                        over=("rounds",))
+    return loops.loop(desc, None, "epoch", work=samples, device=data.device,
+                      real_work=samples * loops.scale(data), over=("rounds",))
 
 
 def _adamw(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:

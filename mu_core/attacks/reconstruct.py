@@ -43,12 +43,11 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-from .. import dryrun
+from .. import loops
 from ..errors import (MAX_STEPS, ConfigError, check_budget, check_choice, check_positive_int,
                       check_positive_number)
 from ..maxmargin import Centre, margins
 from ..models import last_linear
-from ..train import progress
 
 PAIRS = ("all", "max")
 LAMBDA_PENALTY = 5.0  # weight of relu(lambda_min - lambda)^2, as in the reference code
@@ -250,9 +249,9 @@ def reconstruct(model: nn.Module, config: ReconstructionConfig = ReconstructionC
         optimisers = _optimisers(candidates, lambdas, config, scale)
         best = (float("inf"), candidates.detach().clone(), lambdas.detach().clone())
         budget = "steps" if phase == "phase 1" else "prior_steps"
-        with dryrun.timed(f"reconstruction ({phase})", len(labels) * steps, device,
-                          over=("candidates_per_class", budget)):
-            for step in progress(range(steps), desc=f"{desc} ({phase})"):
+        with loops.loop(f"reconstruction ({phase})", steps, work=len(labels) * steps,
+                        device=device, over=("candidates_per_class", budget)) as current:
+            for step in current.each(range(steps)):
                 terms = terms_of(prior)
                 loss = sum(weight * term for weight, term in zip(weights, terms))
                 kkt = (weights[0] * terms[0] + weights[1] * terms[1]).item()

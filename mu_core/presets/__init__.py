@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..yamlrules import read_text, read_yaml  # 1e-3 is a number, no repeated key
 
 PRESETS = ("smoke", "cpu", "paper")  # every chapter has these
 EXTENDS = "extends"  # a preset file's key naming the preset it starts from
@@ -57,8 +58,6 @@ def available(slug: str, folder: Path = FOLDER) -> list[str]:
 def values(slug: str, preset: str, folder: Path = FOLDER, seen: tuple = ()) -> dict:
     """The parameters that `preset` sets for chapter `slug`: its YAML file's, over those of
     the preset it extends."""
-    from ..book import read_text, read_yaml  # the book's YAML rules (1e-3 is a number)
-
     file = path(slug, preset, folder)
     if not file.exists():
         raise ConfigError(f"chapter {slug} has no {preset!r} preset ({file}); it has: "

@@ -29,7 +29,7 @@ import pandas as pd
 import torch
 
 from .. import data as datasets
-from .. import cache, dryrun, plots, workers
+from .. import cache, plots, workers
 from ..attacks import registry
 from ..attacks.mra import MRAConfig
 from ..claims import (CONFIDENCE, HELD, NOT_HELD, Claim, Interval, Part, forgot, judge,
@@ -428,7 +428,7 @@ def quoted() -> dict:
     paper's Table 1 and in the official split (train and validation sets, test set) that
     `data.load("flowers102")` reads; the claims' confidence level, the margin by which a
     ULM must have forgotten, and the paper's premise (`FORGOT_LITTLE`)."""
-    _, _, _, train, test = dryrun.SHAPES["flowers102"]
+    _, _, _, train, test = datasets.SHAPES["flowers102"]
     return {"paper_flowers_train": paper.SPLITS["flowers102"]["train"],
             "paper_flowers_test": paper.SPLITS["flowers102"]["test"],
             "official_flowers_train": train, "official_flowers_test": test,

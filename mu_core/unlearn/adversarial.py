@@ -50,7 +50,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .. import dryrun
+from .. import loops
 from ..attacks.mia import (SENSITIVITY_SAMPLES, SENSITIVITY_SCALE, attacker_features,
                            attacker_inputs, membership_loss, new_attacker, paired_logits)
 from ..data import ImageData
@@ -168,9 +168,10 @@ def _play(model: nn.Module, data: ImageData, split: Split, *, iterations: int, l
         ("retain", split.retain), ("forget", split.forget), ("val", split.val))}
     curve = []
     # a dry run prices the game at the preset's iterations and batch size
-    with dryrun.timed("adversarial game", iterations * sum(sizes.values()), data.device,
-                      over=("iterations", "batch_size")):
-        for iteration in range(iterations):
+    with loops.loop("adversarial game", iterations, "iteration",
+                    work=iterations * sum(sizes.values()), device=data.device,
+                    over=("iterations", "batch_size")) as current:
+        for iteration in current.each(range(iterations)):
             batch = {name: next(stream) for name, stream in streams.items()}
             record = attacker_step(model, attacker, attacker_optimizer, data, batch,
                                    generator, **noise)
@@ -201,9 +202,10 @@ def pretrain_attacker(model: nn.Module, attacker: nn.Module, optimizer, data: Im
         rows.append(attacker_features(model, data, pool[needed], seed=seed + offset,
                                       samples=samples, scale=scale).to(data.device))
     attacker.train()
-    with dryrun.timed("attacker pre-training", iterations * 2 * half, data.device,
-                      over=("pretrain_iterations", "batch_size")):
-        for step in range(iterations):
+    with loops.loop("attacker pre-training", iterations, "iteration",
+                    work=iterations * 2 * half, device=data.device,
+                    over=("pretrain_iterations", "batch_size")) as current:
+        for step in current.each(range(iterations)):
             loss = membership_loss(*paired_logits(attacker, rows[0][picks[0][step]],
                                                   rows[1][picks[1][step]]))
             optimizer.zero_grad(set_to_none=True)

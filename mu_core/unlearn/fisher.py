@@ -13,7 +13,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from .. import dryrun
+from .. import loops
 from ..data import ImageData
 from ..errors import check_choice, check_positive_int, check_positive_number
 from ..persample import (FISHER_KINDS, batch_mean_fisher_diagonal, fisher_diagonal,
@@ -78,7 +78,7 @@ def ff(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1e-6,
     # the forgotten classes' head rows restart at zero (`ff_variance`).
     check_positive_number("alpha", alpha)
     check_choice("ff fisher", fisher, FF_FISHERS)
-    with dryrun.per_sample_work("ff Fisher", split.retain, data, max_samples) as pool:
+    with loops.per_sample("ff Fisher", split.retain, data, max_samples) as pool:
         retain = subsample(pool, max_samples, seed)
         if fisher == "batch_mean":
             diagonal = batch_mean_fisher_diagonal(model, data, retain, batch_size=batch_size)
@@ -171,8 +171,8 @@ def damped_fisher_solve(model: nn.Module, data: ImageData, retain: Tensor, vecto
     product = fisher_product(model, data, retain, kind=kind)
     x, iterations, residual = conjugate_gradient(lambda v: damping * v + product(v), vector,
                                                  CG_TOLERANCE,
-                                                 dryrun.cut("cg_iterations", CG_MAX_ITERATIONS))
-    if residual > CG_TOLERANCE and not dryrun.active():
+                                                 loops.budget("cg_iterations", CG_MAX_ITERATIONS))
+    if residual > CG_TOLERANCE and not loops.dry():
         warnings.warn(f"iu's conjugate-gradient solve stopped at its cap of {iterations} "
                       f"iterations with relative residual {residual:.1e}, short of "
                       f"{CG_TOLERANCE:.0e}, so its step is shorter than the exact one (a "
@@ -215,9 +215,9 @@ def iu(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1.0,
     forget_gradient = flatten(gradient_sum(model, data, split.forget)).detach()
     direction = (forget_gradient + len(split.forget) * weight_decay * theta) / len(split.retain)
     retain = subsample(split.retain, max_samples, seed)
-    real_samples = int(dryrun.real_count(split.retain, data, max_samples))
+    real_samples = int(loops.real_count(split.retain, data, max_samples))
     solver = chosen_solver(solver, model, data, real_samples, fisher)
-    with dryrun.per_sample_work(f"iu Fisher ({solver})", retain, data, max_samples) as retain:
+    with loops.per_sample(f"iu Fisher ({solver})", retain, data, max_samples) as retain:
         if solver == "woodbury":
             rows = fisher_rows(model, data, retain, kind=fisher)
             step = alpha * inverse_fisher_product(rows, direction, damping, len(retain))

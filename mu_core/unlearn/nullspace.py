@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .. import dryrun
+from .. import loops
 from ..data import ImageData
 from ..errors import check_fraction
 from ..splits import Split
@@ -157,7 +157,7 @@ def unsc(model: nn.Module, data: ImageData, split: Split, *, energy: float = 0.9
     check_fraction("energy", energy)
     targets = pseudo_labels(model, data, split)
     inputs = layer_inputs(model, data, subsample(split.retain, max_samples, seed), seed=seed,
-                          max_columns=dryrun.cut("max_columns", MAX_COLUMNS))
+                          max_columns=loops.budget("max_columns", MAX_COLUMNS))
     handles = []
     for layer, columns in inputs.items():
         handles.append(layer.weight.register_hook(project_out(principal_projector(columns, energy))))

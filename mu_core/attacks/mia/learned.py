@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mu_core import loops
 from mu_core.errors import (MAX_EPOCHS, ConfigError, check_budget, check_fraction,
                             check_positive_int, check_positive_number, describe)
 
@@ -120,7 +121,7 @@ def fit_attacker(members: Tensor, nonmembers: Tensor, *, epochs: int = 30, lr: f
     devices = [members.device] if members.device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)  # dropout: the same attacker for the same seed
-        for _ in range(steps):
+        for _ in loops.track(range(steps), "learned attacker"):
             pick = lambda rows: rows[torch.randint(len(rows), (half,), generator=generator)]  # noqa: E731
             loss = membership_loss(*paired_logits(attacker, pick(members), pick(nonmembers)))
             optimizer.zero_grad(set_to_none=True)

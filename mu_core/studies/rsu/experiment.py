@@ -24,17 +24,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ... import cache, dryrun, plots, regime
+from ... import cache, loops, plots, regime
 from ...attacks.inversion import PRECISIONS, easiest_to_invert, inversion_quality
 from ...attacks.mia import lira_scores, lira_statistic, privacy_scores, shadow_keep_masks
 from ...claims import Interval, paired_difference
 from ...data import ImageData, pixels
 from ...errors import (MAX_EPOCHS, MAX_MODELS, MAX_STEPS, ConfigError, check_budget,
                        check_choice, check_positive_int, check_positive_number)
-from ...metrics import accuracy_on, relearn_time, tug_of_war
+from ...metrics import relearn_time, tug_of_war
 from ...papers import rsu as paper
 from ...splits import Split, make_split
-from ...train import Recipe, predict, progress
+from ...train import Recipe, predict
 from ...unlearn import check_request
 from ...zoo import (check_plan_shape, recipe_settings, shadow_models, trained_model,
                     unlearned_model)
@@ -311,8 +311,9 @@ def privacy_risks(setup: Setup, split: Split, trained: nn.Module, *, shadow_coun
     stats, keep = stats[:, member], keep[:, member]
     loss, confidence, entropy = per_sample_predictions(trained, data, train)
     inverted = _random_subset(train, candidates, seed)
-    with dryrun.timed("gradient inversion", len(inverted) * inversion_steps, data.device,
-                      over=("inversion_candidates", "inversion_steps")):
+    with loops.loop("gradient inversion", None, "step",
+                    work=len(inverted) * inversion_steps, device=data.device,
+                    over=("inversion_candidates", "inversion_steps")):
         quality, reconstructions = inversion_quality(  # one batch: every candidate alike
             trained, data, inverted, steps=inversion_steps, seed=seed,
             chunk_size=len(inverted), precision=inversion_precision)
@@ -430,7 +431,7 @@ def risk_runs(setup: Setup, trained, sets: dict[str, Tensor], methods, risks: Ri
     and the MIA gap from the original, and the relearn time (epochs of fine-tuning on the
     forget set until its loss is back to the original's; NaN beyond `relearn_epochs`)."""
     rows = []
-    for name, forget in progress(sets.items(), desc="forget sets"):
+    for name, forget in loops.track(sets.items(), "forget sets", unit="set"):
         split = make_split(setup.data, forget_indices=forget.tolist(), seed=seed)
         original = scores(trained[0], setup.data, split, risks, per_sample=True)
         reference = risks.loss[risks.positions(forget)].mean().item()
@@ -682,7 +683,7 @@ def rsu_runs(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict], se
             rows.append({"scenario": scenario, "seed": seed, "run": "retrain", **reference,
                          "tow": 1.0, "mia_gap": 0.0, "seconds": np.nan})
             models = {"trained": (trained[0], {"seconds": 0.0})}
-            for label, (method, settings) in progress(runs[scenario].items(), desc=scenario):
+            for label, (method, settings) in loops.track(runs[scenario].items(), scenario, unit="method"):
                 models[label] = setup.unlearned(split, trained, method, settings, seed)
             for label, (model, meta) in models.items():
                 measured = scores(model, setup.data, split, risks)

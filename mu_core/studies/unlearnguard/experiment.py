@@ -31,7 +31,7 @@ from ...maxmargin import (MarginRecipe, homogeneous_mlp, margins, predictions, p
 from ...metrics import accuracy, nearest_ssim
 from ...papers.unlearnguard import BACKDOOR_COST, RANGE_COUNTS
 from ...splits import Split, make_split
-from ...verify import (EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE, VerificationReport,
+from ...verify import (EXECUTED, VerificationReport,
                       null_threshold, paired_reading, recovery_ssim)
 from .results import Results
 
