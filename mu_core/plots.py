@@ -349,7 +349,7 @@ def box_panels(frame: "pd.DataFrame", values: Sequence[str], by: Sequence[str], 
             if reference is not None:
                 axes[r, c].axhline(reference[0], color="grey", linestyle="--", linewidth=1,
                                    label=reference[1])
-                axes[r, c].legend(frameon=False, fontsize=7)
+                legend_outside(axes[r, c])
             if symlog:
                 axes[r, c].set_yscale("symlog", linthresh=symlog)
             axes[r, c].tick_params(labelsize=7)

@@ -1143,6 +1143,8 @@ def test_box_panels_count_each_box_and_draw_the_reference_line():
     assert labels == ["a\n(n=2)", "b\n(n=1)", "c\n(n=0)"]
     assert [line.get_ydata()[0] for line in fig.axes[0].lines
             if line.get_label() == "tau"] == [0.25]
+    legend = fig.axes[0].get_legend()  # right of the axes, never over a box
+    assert legend.get_bbox_to_anchor().x0 >= fig.axes[0].get_window_extent().x1
 
 
 def test_figure_10_shows_the_reconstruction_the_robustness_table_reads(monkeypatch):
