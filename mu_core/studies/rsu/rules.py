@@ -64,11 +64,13 @@ def inversion_reason(results: Results) -> str | None:
     if ssim is None or np.isnan(results.inversion_success):
         return "the run did not record the MI High samples' inversion SSIM"
     ssim = ssim[np.isfinite(ssim)]
-    share = wilson(int((ssim >= results.inversion_success).sum()), len(ssim),
-                   unit="MI High samples")
+    if not len(ssim):
+        return "no MI High sample has a finite inversion SSIM"
+    reached = int((ssim >= results.inversion_success).sum())
+    share = wilson(reached, len(ssim), unit="MI High samples")
     return evidence.unmet(evidence.side(share, 0.5) == HELD,
                           f"gradient inversion did not succeed on most of MI High: "
-                          f"{int(round(share.estimate * len(ssim)))} of {len(ssim)} reach SSIM "
+                          f"{reached} of {len(ssim)} reach SSIM "
                           f"{results.inversion_success:g} to their original, share "
                           f"{share.text()}, not above one half")
 
