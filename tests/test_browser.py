@@ -288,6 +288,7 @@ def test_figures_stay_legible_on_a_phone(browser, site, page_path):
         .map(i => i.src.split('/').pop().slice(0, 12) + ': '
                   + Math.round(i.getBoundingClientRect().width) + ' px of ' + i.naturalWidth)""")
     assert not shrunk, f"{page_path}: figures shrunk below legibility at {PHONE} px: {shrunk}"
-    width = visit.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE + 1, f"{page_path} is {width} px wide on a {PHONE} px phone"
+    if page_path not in WIDER_THAN_A_PHONE:  # known wide: test_no_page_is_wider_than_a_phone
+        width = visit.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE + 1, f"{page_path} is {width} px wide on a {PHONE} px phone"
     visit.page.close()
