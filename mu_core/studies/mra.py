@@ -214,7 +214,8 @@ def recall_studies(data: ImageData, name: str, split_spec: dict, methods, seeds,
                             architecture_options=architecture_options)
     settings = (split_spec, attacks, architecture, recipe, hyperparameters, restrict,
                 architecture_options, device)
-    workers.run_each(_trained_piece, [(name, seed, *settings) for seed in seeds],
+    workers.run_each(_trained_piece, [(name, seed, split_spec, architecture, recipe,
+                                       architecture_options, device) for seed in seeds],
                      device=device, desc="trained models")
     found = workers.run_each(_recall_piece, [(name, [seed], [method], *settings)
                                              for seed, method in pieces],
@@ -225,9 +226,8 @@ def recall_studies(data: ImageData, name: str, split_spec: dict, methods, seeds,
     return rows, dict(sorted(trained.items(), key=lambda kv: list(seeds).index(kv[0])))
 
 
-def _trained_piece(name: str, seed: int, split_spec: dict, attacks, architecture: str,
-                   recipe: Recipe, hyperparameters, restrict, architecture_options,
-                   device) -> None:
+def _trained_piece(name: str, seed: int, split_spec: dict, architecture: str,
+                   recipe: Recipe, architecture_options, device) -> None:
     """Build one seed's trained model into the cache (in a worker process)."""
     data = datasets.load(name).to(device)
     split = make_split(data, seed=seed, **split_spec)
