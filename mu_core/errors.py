@@ -1,6 +1,7 @@
 """Errors raised for bad input, each with one sentence saying what was wrong and what is accepted."""
 
 import math
+import numbers
 import tempfile
 from pathlib import Path
 
@@ -97,6 +98,37 @@ def check_choice(name: str, value, choices) -> str:
     if value not in choices:
         raise ConfigError(f"unknown {name} {value!r}; accepted: {', '.join(map(str, choices))}.")
     return value
+
+
+def check_like_default(label: str, value, default) -> None:
+    """A setting has its default's type (an int passes for a float) and numbers are finite;
+    ranges, and None where the owner takes it (`max_samples=None`: all), are checked by the
+    owner itself."""
+    if default is None or value is None:
+        return
+    if isinstance(default, float) and isinstance(value, numbers.Real) \
+            and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ConfigError(f"{label} must be a finite number, got {value}.")
+        return
+    expected = numbers.Integral if isinstance(default, int) else type(default)
+    if isinstance(value, bool) is not isinstance(default, bool) or \
+            not isinstance(value, expected):
+        kind = type(default).__name__
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise ConfigError(f"{label} must be {article} {kind} like its default {default!r}, "
+                          f"got {describe(value)}.")
+
+
+def check_known_settings(owner: str, noun: str, given: dict, accepted: dict) -> None:
+    """Every key of `given` is one of `accepted`'s (a name -> default mapping) and its value
+    has that default's type; else one ConfigError naming what `owner` accepts."""
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise ConfigError(f"{owner} has no {noun} {', '.join(unknown)}; accepted: "
+                          f"{', '.join(accepted) or 'none'}.")
+    for key, value in given.items():
+        check_like_default(f"{owner} {noun} {key}", value, accepted[key])
 
 
 def check_writable_folder(folder: Path, what: str, advice: str) -> Path:

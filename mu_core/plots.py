@@ -65,7 +65,9 @@ def grouped_bars(series: dict[str, Sequence[float]], labels: Sequence[str], *,
                  annotate: bool = True):
     """One group of bars per label, one bar per series; `highlight` marks labels in red;
     `annotate` writes each bar's value above it (when there are at most 24 bars)."""
-    fig, ax = _figure(ax, (min(10.0, max(5.0, 0.4 * len(labels) * max(1, len(series)))), 3.2))
+    legend_room = 1.5 if len(series) > 1 else 0.0  # the legend sits outside, at the right
+    width = max(5.0, 0.4 * len(labels) * max(1, len(series)), 1.1 * len(labels) + legend_room)
+    fig, ax = _figure(ax, (min(10.0, width), 3.2))
     width = 0.8 / len(series)
     positions = np.arange(len(labels))
     for i, (name, values) in enumerate(series.items()):
@@ -337,8 +339,10 @@ def box_panels(frame: "pd.DataFrame", values: Sequence[str], by: Sequence[str], 
     makes the y axes symmetric-logarithmic, linear within +-symlog (for heavy tails);
     `counts` puts each box's number of values under its name; `reference` (value, label)
     draws a dashed line across every panel."""
+    boxes = max(len(set(frame[group])) for group in by)
+    panel_width = max(3.0, 0.9 * boxes + (1.8 if reference is not None else 0.0))
     fig, axes = plt.subplots(len(values), len(by), squeeze=False,
-                             figsize=(3.0 * len(by), 2.4 * len(values)))
+                             figsize=(panel_width * len(by), 2.4 * len(values)))
     for r, value in enumerate(values):
         for c, group in enumerate(by):
             names = list(dict.fromkeys(frame[group]))
@@ -365,7 +369,7 @@ def recovery_by_margin(distance: Tensor, phase1: Tensor, phase2: Tensor, null: T
     """UnlearnGuard's Figure 11a/b: each training sample's best SSIM against its distance
     from the decision boundary after phase 1 (KKT loss alone) and phase 2 (with the prior),
     and each sample's change from phase 1 to phase 2 beside its null SSIM."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 3.4))
     axes[0].scatter(distance, phase1, s=12, color="tab:red", label="phase 1 (Haim/Buzaglo)")
     axes[0].scatter(distance, phase2, s=12, color="tab:blue", label="phase 2 (with prior)")
     axes[0].axhline(tau, color="gray", ls="--", lw=1, label=tau_label)
@@ -381,6 +385,6 @@ def recovery_by_margin(distance: Tensor, phase1: Tensor, phase2: Tensor, null: T
     axes[1].set(xlabel="training sample (by phase 1 SSIM)", ylabel="best SSIM",
                 title="Fig. 11b: phase 1 -> phase 2")
     for ax in axes:
-        ax.legend(frameon=False, fontsize=7)
+        legend_outside(ax)
     fig.tight_layout()
     return fig

@@ -36,13 +36,6 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
 
-# %% [markdown]
-# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
-# (in Colab, on a GPU runtime) or run `mu-book run 00 --preset paper`: every value that
-# preset lists changes at once, and values you changed yourself stay.
-# `mu-book run 00 --preset paper --dry-run` proves it on any machine in minutes, on
-# synthetic data of the papers' shapes, and prints what the real run costs there.
-
 # %% tags=["parameters"]
 preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
 dataset = "mnist5k"
@@ -82,11 +75,6 @@ pd.DataFrame([split.sizes()], index=["samples"])
 #
 # The model every unlearning method starts from, trained on the whole training split
 # (forget and retain together).
-#
-# The trained model is stored in `mu_core`'s cache under a key made of everything that
-# determines it (dataset, exact training indices, architecture, recipe, seed, and
-# `mu_core`'s own source code), so the later chapters reuse it instead of training it again,
-# and a changed library never loads a model its older code trained.
 
 # %%
 model, meta = trained_model(data, split, architecture, recipe, seed=seed)
@@ -99,6 +87,18 @@ pd.DataFrame([accuracy], index=["accuracy"]).round(4)
 # %% tags=["remove-input"]
 chapter.findings(numbers={"test accuracy": accuracy["test"],  # the box
                           "training accuracy": accuracy["train"]})
+
+# %% [markdown]
+# The trained model is stored in `mu_core`'s cache under a key made of everything that
+# determines it (dataset, exact training indices, architecture, recipe, seed, and
+# `mu_core`'s own source code), so the later chapters reuse it instead of training it again,
+# and a changed library never loads a model its older code trained.
+#
+# **At the paper's scale.** Change the first line of the parameters cell to
+# `preset = "paper"` (in Colab, on a GPU runtime) or run `mu-book run 00 --preset paper`:
+# every value that preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 00 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there.
 
 # %%
 chapter.savefig(plots.curves({"training loss": meta["history"]}, ylabel="mean cross-entropy",

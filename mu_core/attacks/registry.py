@@ -19,9 +19,8 @@ from typing import Callable
 from torch import nn
 
 from ..data import ImageData
-from ..errors import ConfigError, check_seed, describe
+from ..errors import ConfigError, check_known_settings, check_seed, describe
 from ..splits import Split
-from ..unlearn.registry import _check_like_default
 
 
 @dataclass(frozen=True)
@@ -96,13 +95,7 @@ def check_request(name: str, settings: dict, data: ImageData | None = None) -> A
         given = repr(name) if isinstance(name, str) else describe(name)
         raise ConfigError(f"unknown attack {given}; accepted: {', '.join(ATTACKS)}.")
     attack = ATTACKS[name]
-    accepted = attack.settings()
-    unknown = sorted(set(settings) - set(accepted))
-    if unknown:
-        raise ConfigError(f"attack {name!r} has no setting {', '.join(unknown)}; accepted: "
-                          f"{', '.join(accepted) or 'none'}.")
-    for key, value in settings.items():
-        _check_like_default(f"attack {name!r} setting {key}", value, accepted[key])
+    check_known_settings(f"attack {name!r}", "setting", settings, attack.settings())
     if attack.check is not None:
         attack.check(settings, data)
     return attack

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import math
-import numbers
 from dataclasses import dataclass
 from typing import Callable
 
@@ -14,8 +12,8 @@ from torch import nn
 
 from ..data import AUGMENTATIONS, ImageData
 from ..errors import (MAX_EPOCHS, MAX_STEPS, ConfigError, check_budget, check_choice,
-                      check_fraction, check_positive_int, check_positive_number, check_seed,
-                      describe)
+                      check_fraction, check_known_settings, check_positive_int,
+                      check_positive_number, check_seed, describe)
 from ..splits import SPLIT_KINDS, Split
 from ..train import OPTIMIZERS, SCHEDULES
 
@@ -112,13 +110,9 @@ def check_request(name: str, split: Split, hyperparameters: dict) -> Method:
     if split.kind not in method.kinds:
         raise ConfigError(f"method {name!r} does not support {split.kind} forgetting; it "
                           f"supports: {', '.join(method.kinds)}.")
-    accepted = method.hyperparameters()
-    unknown = sorted(set(hyperparameters) - set(accepted))
-    if unknown:
-        raise ConfigError(f"method {name!r} has no hyper-parameter {', '.join(unknown)}; "
-                          f"accepted: {', '.join(accepted)}.")
+    check_known_settings(f"method {name!r}", "hyper-parameter", hyperparameters,
+                         method.hyperparameters())
     for key, value in hyperparameters.items():
-        _check_like_default(f"{name} {key}", value, accepted[key])
         if key in RANGES and value is not None:
             RANGES[key](f"{name} {key}", value)
     if method.check is not None:
@@ -173,21 +167,3 @@ RANGES = {
     "redundancy_weight": lambda label, v: check_positive_number(label, v, allow_zero=True),
     "momentum": _check_momentum,
 }
-
-
-def _check_like_default(label: str, value, default) -> None:
-    """A hyper-parameter has its default's type (an int passes for a float) and numbers
-    are finite; ranges, and None where a method takes it (`max_samples=None`: all), are
-    checked by the method itself."""
-    if default is None or value is None:
-        return
-    if isinstance(default, float) and isinstance(value, numbers.Real) \
-            and not isinstance(value, bool):
-        if not math.isfinite(value):
-            raise ConfigError(f"{label} must be a finite number, got {value}.")
-        return
-    expected = numbers.Integral if isinstance(default, int) else type(default)
-    if isinstance(value, bool) is not isinstance(default, bool) or \
-            not isinstance(value, expected):
-        raise ConfigError(f"{label} must be a {type(default).__name__} like its default "
-                          f"{default!r}, got {describe(value)}.")

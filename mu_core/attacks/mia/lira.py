@@ -138,8 +138,8 @@ def _check_coverage(keep: Tensor, *, online: bool, fix_variance: bool, leave_one
     minimum = (1 if fix_variance else 2) + leave_one_out
     need = f"out of at least {minimum}" + (f" and in at least {minimum}" if online else "")
     amount = "no" if minimum == 1 else f"fewer than {minimum}"
-    example = (f"e.g. >= {2 * minimum} models with each sample in about half "
-               "(see shadow_keep_masks)")
+    example = (f"which {2 * minimum} or more models with each sample in about half of them "
+               "give (see shadow_keep_masks)")
     groups = (("out of", ~keep),) + ((("in", keep),) if online else ())
     for name, mask in groups:
         count = mask.sum(0)
