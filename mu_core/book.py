@@ -29,7 +29,7 @@ from . import dryrun, loops, presets
 from .yamlrules import read_yaml
 from .cache import process_alive
 from .errors import (MAX_INTEGER, MAX_MAGNITUDE, MAX_SEED, ConfigError, MuError,
-                     check_writable_folder, describe)
+                     check_writable_folder, describe, with_article)
 
 BOOK_DIR = "book"
 DRY_DIR = "dry-runs"  # where dry runs go by default: never part of the book
@@ -259,8 +259,9 @@ def _coerce(name: str, default, value, origin: str):
     if expected is list and isinstance(value, tuple):
         return list(value)
     if type(value) is not expected:
-        raise ConfigError(f"parameter {name} in {origin} must be a {expected.__name__} like its "
-                          f"default {default!r}, got {describe(value)}.")
+        raise ConfigError(f"parameter {name} in {origin} must be "
+                          f"{with_article(expected.__name__)} like its default {default!r}, got "
+                          f"{describe(value)}.")
     return value
 
 

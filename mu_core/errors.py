@@ -27,6 +27,11 @@ class Diverged(MuError, RuntimeError):
     """A training or unlearning run left the model with weights that are not finite."""
 
 
+def with_article(noun: str) -> str:
+    """"an int", "a float": the noun after its indefinite article."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def describe(value) -> str:
     """`value` with its type, for error messages: "str '0.5'"."""
     return f"{type(value).__name__} {value!r}"
@@ -114,10 +119,8 @@ def check_like_default(label: str, value, default) -> None:
     expected = numbers.Integral if isinstance(default, int) else type(default)
     if isinstance(value, bool) is not isinstance(default, bool) or \
             not isinstance(value, expected):
-        kind = type(default).__name__
-        article = "an" if kind[0] in "aeiou" else "a"
-        raise ConfigError(f"{label} must be {article} {kind} like its default {default!r}, "
-                          f"got {describe(value)}.")
+        raise ConfigError(f"{label} must be {with_article(type(default).__name__)} like its "
+                          f"default {default!r}, got {describe(value)}.")
 
 
 def check_known_settings(owner: str, noun: str, given: dict, accepted: dict) -> None:

@@ -184,7 +184,8 @@ def bar_panels(panels: dict[str, dict[str, Sequence[float]]], labels: Sequence[s
                ylabel: str = "", columns: int = 4, title: str = ""):
     """One `grouped_bars` panel per entry (e.g. per method), sharing labels and y axis."""
     rows = int(np.ceil(len(panels) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(2.9 * columns, 2.5 * rows), sharey=True,
+    width = max(2.9, 0.62 * len(labels))  # room for every tick label at font size 7
+    fig, axes = plt.subplots(rows, columns, figsize=(width * columns, 2.5 * rows), sharey=True,
                              squeeze=False)
     for ax, (name, series) in zip(axes.flat, panels.items()):
         grouped_bars(series, labels, title=name, ax=ax, annotate=False)

@@ -119,7 +119,7 @@ def test_an_unwritable_output_folder_is_refused_before_running(project, tmp_path
     (["run", "demo", "--preset", "gpu"], "unknown preset 'gpu'; accepted: smoke, cpu, paper"),
     (["run", "demo", "--preset", "paper"], "has no 'paper' preset.*it has: smoke"),
     (["run", "demo", "--preset", "smoke", "-p", "epocs=3"], "unknown parameter 'epocs'.*epochs, lr"),
-    (["run", "demo", "--preset", "smoke", "-p", "epochs=abc"], "epochs .* must be a int.*str 'abc'"),
+    (["run", "demo", "--preset", "smoke", "-p", "epochs=abc"], "epochs .* must be an int.*str 'abc'"),
     (["run", "demo", "--preset", "smoke", "-p", "classes=3"], "classes .* must be a list"),
     (["run", "demo", "--preset", "smoke", "-p", "lr"], "key=value"),
     (["run", "demo", "--preset", "smoke", "-p", "lr=.nan"], "lr .* finite numbers only, got nan"),
@@ -510,7 +510,7 @@ def test_injected_parameters_are_read_from_the_kernels_history():
     with pytest.raises(ConfigError, match=r"^unknown parameter 'c' in the command line; "
                                           r"accepted: a, b\.$"):
         check_injected({"In": ["", "import sys", "a = 1\nb = [1]\n", "# Parameters\nc = 3\n"]})
-    with pytest.raises(ConfigError, match="parameter a in the command line must be a int"):
+    with pytest.raises(ConfigError, match="parameter a in the command line must be an int"):
         check_injected({"In": ["", "a = 1", "# Parameters\na = 'x'\n"]})
     check_injected({"In": ["", "a = 1.0", "# Parameters\na = 2\n"]})  # an int is a float
     check_injected({"In": ["", "x = f()", "# Parameters\nc = 2\n"]})  # not after parameters

@@ -861,6 +861,28 @@ def test_recovery_studies_check_every_setting_before_loading_or_training(monkeyp
     with pytest.raises(ConfigError, match="unknown backbones"):
         study.recovery_studies(["digits"], {"digits": [1, 3]}, **run,
                                dataset_hyperparameters={"digits": {"C": {}}})
+    with pytest.raises(ConfigError, match="ablation_datasets must be None .* \\['digits'\\]"):
+        study.recovery_studies(["digits"], {"digits": [1, 3]}, **run,
+                               ablation_datasets=["mnist5k"])
+
+
+def test_only_the_ablation_datasets_run_p_and_p_plus_u(monkeypatch):
+    handed = []
+
+    def record(piece, pieces, **kwargs):  # workers.run_each, without the work
+        handed.extend(pieces)
+        return [(pd.DataFrame(), {}) for _ in pieces] if piece is study._piece else None
+
+    monkeypatch.setattr(study.workers, "run_each", record)
+    monkeypatch.setattr(study, "check_study", lambda *args: None)
+    monkeypatch.setattr(study, "in_run_order", lambda rows, *args: rows)
+    study.recovery_studies(["digits", "mnist5k"], {"digits": [1], "mnist5k": [1]}, ["ga"], [0],
+                           {"B": {"architecture": "cnn"}}, CMIRAConfig(),
+                           recipe=Recipe(epochs=1), device="cpu",
+                           ablation_datasets=["mnist5k"])
+    ablation = {piece[0] if isinstance(piece[0], str) else piece[0].name: piece[8]
+                for piece in handed if len(piece) == 13}
+    assert ablation == {"digits": False, "mnist5k": True}
 
 
 def test_recovery_studies_check_every_dataset_before_training_any(monkeypatch):

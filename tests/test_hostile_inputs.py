@@ -18,7 +18,7 @@ CASES = [
     ("nope", [], "unknown chapter 'nope'"),
     ("00", ["--preset", "gpu"], "unknown preset 'gpu'"),
     ("00", ["-p", "epoch=3"], "unknown parameter 'epoch'"),
-    ("00", ["-p", "epochs=three"], "parameter epochs in the command line must be a int"),
+    ("00", ["-p", "epochs=three"], "parameter epochs in the command line must be an int"),
     ("00", ["-p", "lr=.nan"], "finite numbers only"),
     ("00", ["-p", "forget_classes=[1, .inf]"], "finite numbers only"),
     ("00", ["-p", "lr"], "key=value"),

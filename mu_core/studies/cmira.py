@@ -349,11 +349,17 @@ class Studies:
 
 
 def _check_settings(dataset_names, forget_classes: dict, methods, backbones: dict,
-                    figure_backbone: str | None, figure_methods) -> None:
+                    figure_backbone: str | None, figure_methods,
+                    ablation_datasets=None) -> None:
     """The checks that need no data: dataset names, a forget-class list per dataset, the
-    figure backbone and methods among those run."""
+    figure backbone and methods among those run, the ablation's datasets among those run."""
     for name in dataset_names:
         check_choice("dataset", name, DATASETS)
+    if ablation_datasets is not None and (
+            not isinstance(ablation_datasets, (list, tuple))
+            or not set(ablation_datasets) <= set(dataset_names)):
+        raise ConfigError(f"ablation_datasets must be None (every dataset) or a list of the "
+                          f"datasets run, {list(dataset_names)}; got {ablation_datasets!r}.")
     missing = [name for name in dataset_names if name not in forget_classes]
     if missing:
         raise ConfigError(f"forget_classes has no entry for {missing}; give one list of classes "
@@ -374,16 +380,18 @@ def recovery_studies(dataset_names, forget_classes: dict[str, list[int]], method
                      device, forget_fraction: float = 0.5, val_fraction: float = 0.1,
                      hyperparameters: dict | None = None,
                      dataset_hyperparameters: dict | None = None, ablation: bool = True,
+                     ablation_datasets=None,
                      probe_size: int | None = None, anchor_size: int | None = None,
                      figure_backbone: str | None = None,
                      figure_methods=()) -> Studies:
     """`recovery_study` on every dataset, each with its forget classes and its own method
     settings (`dataset_hyperparameters`: dataset -> backbone -> method -> settings, e.g.
     Table A2), after checking every dataset's setting, so a bad one fails before any
-    training. The first seed's models of (`figure_backbone`, each of `figure_methods`)
-    are kept for the figures."""
+    training. With `ablation`, the datasets of `ablation_datasets` (None: every one) also
+    run P and P+U. The first seed's models of (`figure_backbone`, each of
+    `figure_methods`) are kept for the figures."""
     _check_settings(dataset_names, forget_classes, methods, backbones, figure_backbone,
-                    figure_methods)
+                    figure_methods, ablation_datasets)
     dataset_hyperparameters = dataset_hyperparameters or {}
     specs = {name: {"forget_classes": forget_classes[name], "forget_fraction": forget_fraction,
                     "val_fraction": val_fraction} for name in dataset_names}
@@ -408,9 +416,11 @@ def recovery_studies(dataset_names, forget_classes: dict[str, list[int]], method
                    device) for name in dataset_names for settings in per_dataset[name].values()]
         workers.run_each(_shared_models, shared, device=device,
                          desc="trained models and priors")
+    ablated = set(dataset_names if ablation_datasets is None else ablation_datasets)
     pieces = [(source(name), specs[name], chosen, seeds,
                {backbone: {**settings, "methods": None}}, config,
-               recipe, hyperparameters, ablation, probe_size, anchor_size, keep, device)
+               recipe, hyperparameters, ablation and name in ablated, probe_size, anchor_size,
+               keep, device)
               for name, backbone, settings, chosen in runs]
     found, kept = [], {name: {} for name in dataset_names}
     for (name, _, settings, _), (rows, models) in zip(
@@ -1335,7 +1345,7 @@ def run(params: dict, device=None) -> Results:
         forget_fraction=params["forget_fraction"], val_fraction=params["val_fraction"],
         hyperparameters=params["hyperparameters"],
         dataset_hyperparameters=params["dataset_hyperparameters"], ablation=params["ablation"],
-        probe_size=params["probe_size"], anchor_size=params["anchor_size"],
+        ablation_datasets=params["ablation_datasets"], probe_size=params["probe_size"], anchor_size=params["anchor_size"],
         figure_backbone=params["figure_backbone"], figure_methods=params["figure_methods"])
     return Results.of(found)
 
