@@ -123,15 +123,17 @@ def check_like_default(label: str, value, default) -> None:
                           f"default {default!r}, got {describe(value)}.")
 
 
-def check_known_settings(owner: str, noun: str, given: dict, accepted: dict) -> None:
+def check_known_settings(given: dict, accepted: dict, *, owner: str, noun: str,
+                         label: str) -> None:
     """Every key of `given` is one of `accepted`'s (a name -> default mapping) and its value
-    has that default's type; else one ConfigError naming what `owner` accepts."""
+    has that default's type; else one ConfigError naming what `owner` accepts, or the
+    setting (`label` + its name) and its default."""
     unknown = sorted(set(given) - set(accepted))
     if unknown:
         raise ConfigError(f"{owner} has no {noun} {', '.join(unknown)}; accepted: "
                           f"{', '.join(accepted) or 'none'}.")
     for key, value in given.items():
-        check_like_default(f"{owner} {noun} {key}", value, accepted[key])
+        check_like_default(f"{label}{key}", value, accepted[key])
 
 
 def check_writable_folder(folder: Path, what: str, advice: str) -> Path:

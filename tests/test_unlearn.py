@@ -183,8 +183,8 @@ def test_omp_reaches_the_sparsity_and_the_mask_stays_applied(mnist, setting):
     (dict(name="iu", fisher="exact"), "unknown fisher 'exact'"),
     (dict(name="ga", lr=float("nan")), "ga lr must be a finite number, got nan"),
     (dict(name="ff", alpha=float("inf")), "ff alpha must be a finite number, got inf"),
-    (dict(name="ga", epochs=2.5), "method 'ga' hyper-parameter epochs must be an int like its default 2, got float 2.5"),
-    (dict(name="iu", fisher=1), "method 'iu' hyper-parameter fisher must be a str like its default"),
+    (dict(name="ga", epochs=2.5), "ga epochs must be an int like its default 2, got float 2.5"),
+    (dict(name="iu", fisher=1), "iu fisher must be a str like its default"),
 ])
 def test_bad_requests_fail_with_a_sentence(mnist, setting, call, message):
     model, split, _ = setting

@@ -95,7 +95,8 @@ def check_request(name: str, settings: dict, data: ImageData | None = None) -> A
         given = repr(name) if isinstance(name, str) else describe(name)
         raise ConfigError(f"unknown attack {given}; accepted: {', '.join(ATTACKS)}.")
     attack = ATTACKS[name]
-    check_known_settings(f"attack {name!r}", "setting", settings, attack.settings())
+    check_known_settings(settings, attack.settings(), owner=f"attack {name!r}", noun="setting",
+                         label=f"attack {name!r} setting ")
     if attack.check is not None:
         attack.check(settings, data)
     return attack

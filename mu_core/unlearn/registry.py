@@ -110,8 +110,8 @@ def check_request(name: str, split: Split, hyperparameters: dict) -> Method:
     if split.kind not in method.kinds:
         raise ConfigError(f"method {name!r} does not support {split.kind} forgetting; it "
                           f"supports: {', '.join(method.kinds)}.")
-    check_known_settings(f"method {name!r}", "hyper-parameter", hyperparameters,
-                         method.hyperparameters())
+    check_known_settings(hyperparameters, method.hyperparameters(), owner=f"method {name!r}",
+                         noun="hyper-parameter", label=f"{name} ")
     for key, value in hyperparameters.items():
         if key in RANGES and value is not None:
             RANGES[key](f"{name} {key}", value)
