@@ -66,8 +66,9 @@ def grouped_bars(series: dict[str, Sequence[float]], labels: Sequence[str], *,
     """One group of bars per label, one bar per series; `highlight` marks labels in red;
     `annotate` writes each bar's value above it (when there are at most 24 bars)."""
     legend_room = 1.5 if len(series) > 1 else 0.0  # the legend sits outside, at the right
-    width = max(5.0, 0.4 * len(labels) * max(1, len(series)), 1.1 * len(labels) + legend_room)
-    fig, ax = _figure(ax, (min(10.0, width), 3.2))
+    fig_width = max(5.0, 0.4 * len(labels) * max(1, len(series)),
+                    1.1 * len(labels) + legend_room)
+    fig, ax = _figure(ax, (min(10.0, fig_width), 3.2))
     width = 0.8 / len(series)
     positions = np.arange(len(labels))
     for i, (name, values) in enumerate(series.items()):
@@ -76,6 +77,8 @@ def grouped_bars(series: dict[str, Sequence[float]], labels: Sequence[str], *,
         if annotate and len(labels) * len(series) <= 24:
             ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.set_xticks(positions, labels)
+    if _labels_collide(ax, labels):
+        plt.setp(ax.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
     for c in highlight:
         ax.get_xticklabels()[c].set_color(FORGET_COLOR)
     ax.set(ylabel=ylabel, title=title)
@@ -84,6 +87,14 @@ def grouped_bars(series: dict[str, Sequence[float]], labels: Sequence[str], *,
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def _labels_collide(ax, labels: Sequence[str]) -> bool:
+    """Whether the longest tick label (its longest line) is wider than a label's share of
+    the axes, at about 0.085 inch a character of the default font."""
+    longest = max((len(line) for label in labels for line in str(label).split("\n")), default=0)
+    share = ax.get_position().width * ax.figure.get_size_inches()[0] / max(1, len(labels))
+    return longest * 0.085 > share
 
 
 def curves(series: dict[str, Sequence[float]], *, x: Sequence[float] | None = None,

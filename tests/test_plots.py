@@ -40,6 +40,38 @@ def test_the_legend_sits_right_of_the_axes():
     assert legend.x0 >= axes.x1
 
 
+def _overlapping_tick_labels(fig) -> int:
+    """Adjacent tick labels that overlap: side by side when level; when rotated, along the
+    direction across their baselines (their spacing times the sine of the angle against
+    the text's height)."""
+    fig.canvas.draw()
+    labels = fig.axes[0].get_xticklabels()
+    angle = np.radians(labels[0].get_rotation())
+    size = labels[0].get_fontsize() * fig.dpi / 72  # the font's size in pixels
+    if angle == 0:  # level: at least about a character's width between neighbours
+        boxes = [label.get_window_extent() for label in labels]
+        return sum(b.x0 - a.x1 < 0.8 * size for a, b in zip(boxes, boxes[1:]))
+    return sum((b.get_window_extent().x1 - a.get_window_extent().x1) * np.sin(angle) < size
+               for a, b in zip(labels, labels[1:]))
+
+
+@pytest.mark.parametrize("labels", [
+    ["retrain", "ft", "ga", "rl", "ff", "iu", "wp", "l1_sparse", "bu", "salun", "unsc",
+     "bad_teacher"],
+    ["trained", "pruned", "fine-tuned", "unlearned +\nfine-tuned"],
+])
+def test_bar_labels_never_crowd(labels):
+    series = {"a": [1.0] * len(labels), "b": [2.0] * len(labels), "c": [3.0] * len(labels)}
+    assert _overlapping_tick_labels(plots.grouped_bars(series, labels)) == 0
+
+
+def test_box_labels_with_counts_never_crowd():
+    frame = pd.DataFrame({"model": ["before", "relabel", "retrain"], "SSIM": [0.5, 0.4, 0.3]})
+    fig = plots.box_panels(frame, ["SSIM"], ["model"], counts=True,
+                           reference=(0.7, "tau (candidates' null)"))
+    assert _overlapping_tick_labels(fig) == 0
+
+
 def test_bar_panels_show_one_legend_beside_all_panels():
     fig = plots.bar_panels({"p": {"ga": [1.0], "ft": [2.0]}, "q": {"ga": [1.0], "ft": [2.0]}},
                            ["x"], columns=2)
