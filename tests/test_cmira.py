@@ -656,6 +656,19 @@ def test_ablation_claims_pool_each_stage_over_the_runs(stages, verdicts):
     assert found[0].paper == "did not hold (75% of rows)"
 
 
+def test_ablation_claims_compare_the_stages_on_the_runs_that_ran_the_ablation_alone():
+    # dataset b ran P+U+A alone (not in ablation_datasets), far above the others: pooled
+    # with them it would lift P+U+A - P+U to a clear gain the ablated runs do not show
+    ablated = _ablation_rows(0.3, 0.4, 0.405)
+    only_full = _ablation_rows(0.3, 0.4, 0.95).assign(dataset="b")
+    rows = pd.concat([ablated, only_full[only_full.components == "p+u+a"]], ignore_index=True)
+    alone = study.ablation_claims(ablated, study.paper_ablation_sequences(), [])
+    found = study.ablation_claims(rows, study.paper_ablation_sequences(), [])
+    assert [c.here for c in found] == [c.here for c in alone]
+    assert found[1].verdict == "inconclusive"
+    assert study.ablation_sequences(rows) == study.ablation_sequences(ablated)
+
+
 def test_ablation_claims_are_not_testable_without_the_ablation():
     rows = cells_rows({("a", "R", "retrain"): (0.8, 0.85), ("a", "R", "ga"): (0.3, 0.5)})
     found = study.ablation_claims(rows, study.paper_ablation_sequences(),

@@ -776,7 +776,7 @@ def ablation_sequences(rows: pd.DataFrame) -> list[list[float]] | None:
     seeds; None when the ablation did not run."""
     if not set(STAGES) <= set(rows.components):
         return None
-    means = rows.groupby([*KEYS, "components"]).acc_a.mean().unstack("components")
+    means = ablated(rows).groupby([*KEYS, "components"]).acc_a.mean().unstack("components")
     return means[list(STAGES)].to_numpy().tolist()
 
 
@@ -1032,6 +1032,14 @@ def classwise_claims(rows: pd.DataFrame, paper_gains: pd.DataFrame,
                        label="R_I", unmet_reasons=regime)]
 
 
+def ablated(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the runs that ran the ablation (P and P+U beside P+U+A; the datasets of
+    `ablation_datasets`), so that every comparison of stages reads the same runs."""
+    keys = ["dataset", "backbone", "seed", "method"]
+    ran = rows.loc[rows.components == "p+u", keys].drop_duplicates()
+    return rows.merge(ran, on=keys)
+
+
 def stage_runs(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
     """The runs of one attack model, in the order of the P+U+A runs."""
     return rows[rows.components == stage]
@@ -1052,7 +1060,9 @@ def ablation_claims(rows: pd.DataFrame, paper_sequences: list,
     image. The paper reads it row by row
     ("the complete CMIRA method consistently demonstrates the best performance in the vast
     majority"), so the claims ask for the pooled step above 0. Not testable when the
-    ablation did not run or the regime is not the paper's."""
+    ablation did not run or the regime is not the paper's. Only the runs that ran the
+    ablation count (`ablated`)."""
+    rows = ablated(rows)
     tested = set(STAGES) <= set(rows.components)
     reasons = [*regime, unmet(tested, "the ablation (P, P+U) did not run")]
     runs = ({stage: one_per_prior(stage_runs(rows, stage)) if stage == "p"
@@ -1167,17 +1177,18 @@ def other_classes_claim(rows: pd.DataFrame, regime: list[str]) -> Claim:
     and above -OTHER_CLASSES_MARGIN, both to hold. Not testable without the ablation's P
     runs or outside the paper's regime."""
     tested = {"p", "p+u+a"} <= set(rows.components)
-    pua = stage_runs(rows, "p+u+a")
-    references = {"P": one_per_prior(stage_runs(rows, "p")).attack, "M_U": pua.unlearned}
-    scored = {name: _other_scores(models) for name, models in
-              {"P+U+A": pua.attack, **references}.items()}
+    pua, pua_ablated = stage_runs(rows, "p+u+a"), stage_runs(ablated(rows), "p+u+a")
+    pairs = {"P": (pua_ablated.attack, one_per_prior(stage_runs(rows, "p")).attack),
+             "M_U": (pua.attack, pua.unlearned)}  # P+U+A against each, on the same runs
+    scored = {name: (_other_scores(after), _other_scores(before))
+              for name, (after, before) in pairs.items()}
+    scored_all = all(side for sides in scored.values() for side in sides)
     reasons = [*regime, unmet(tested, "the ablation's P runs did not run"),
-               unmet(not tested or all(scored.values()),
+               unmet(not tested or scored_all,
                      "no held-out image of the non-forget classes was scored")]
-    effects = {f"P+U+A - {name}": (_other_gain(scored["P+U+A"], scored[name])
-                                   if tested and all(scored.values()) else
+    effects = {f"P+U+A - {name}": (_other_gain(*scored[name]) if tested and scored_all else
                                    Interval(math.nan, -math.inf, math.inf, "not run"))
-               for name in references}
+               for name in pairs}
     return judge_each("pua_keeps_other_classes",
                       "P+U+A recovers the forget classes without sacrificing the others "
                       "(Figure 6).", "Figure 6 (qualitative; no number)", effects,
@@ -1211,7 +1222,7 @@ def ablation_reading(rows: pd.DataFrame) -> str:
         return ("This run has no ablation (`ablation=False`): P and P+U were not run, so it "
                 "cannot say how much of the recovery the probing prior gives.")
     methods = list(dict.fromkeys(rows.method))
-    stages = {stage: stage_runs(rows, stage) for stage in STAGES}
+    stages = {stage: stage_runs(ablated(rows), stage) for stage in STAGES}
 
     def sides(after: str, before: str, column_before: str = "acc_a") -> dict[str, list]:
         found = {HELD: [], NOT_HELD: [], INCONCLUSIVE: []}
