@@ -349,7 +349,8 @@ rsu.gains_table(results.gains())
 # (hardest first), with Acc_Dr, Acc_val, Acc_Du (retraining's is near zero) and ToW. The
 # claims are judged on ToW; the paper's figure prints no numbers. An order that keeps
 # Acc_Dr high by leaving the class recognised is not closer to retraining: Acc_Du says
-# which it is.
+# which it is. With GA's stopping rule, the one go with RSU's passes ends where the one go
+# ends whenever GA stops before it has used that many epochs; the two bars then coincide.
 
 # %%
 chapter.savefig(rsu.order_figure(results.rsu_runs, ablation_method), "fig7_order")
