@@ -362,11 +362,12 @@ def test_unseen_stop_is_set_once_from_the_trained_model_alone_and_inside_rsu(
 def test_check_requests_accept_an_unseen_stop_and_refuse_a_misspelt_one(mnist, cache_dir):
     setup = rsu.Setup(mnist, "cnn", {"hidden": 0}, Recipe(epochs=1), {"ga": {"epochs": 2}})
     scenarios = {"class": {"forget_classes": [0]}}
-    plan_for = lambda stop: rsu.scenario_variants(  # noqa: E731
-        scenarios, ["ga"], setup.hyperparameters, {"class": {"ga": {"stop_at": stop}}}, 2,
-        "ga")
-    options = dict(candidates=10, shadow_count=6, fix_variance=True, inversion_steps=5,
-                   relearn_lr=0.01, relearn_epochs=2)
+
+    def plan_for(stop):
+        return rsu.scenario_variants(scenarios, ["ga"], setup.hyperparameters,
+                                     {"class": {"ga": {"stop_at": stop}}}, 2, "ga")
+    options = {"candidates": 10, "shadow_count": 6, "fix_variance": True,
+               "inversion_steps": 5, "relearn_lr": 0.01, "relearn_epochs": 2}
     rsu.check_requests(setup, scenarios, plan_for("unseen"), ["ga"], [0], 10, **options)
     with pytest.raises(ConfigError, match="ga stop_at"):
         rsu.check_requests(setup, scenarios, plan_for("unsen"), ["ga"], [0], 10, **options)
