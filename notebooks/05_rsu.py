@@ -136,8 +136,10 @@ chapter.findings(rsu.claims(results))  # the box: verdicts, key effects
 #   weaker: `inversion_steps` steps, plain Adam (they step along the gradient's sign), and
 #   one random start per candidate (they keep the best of several restarts). At the `cpu`
 #   preset the victim has memorised its training samples and leaves them small gradients,
-#   and few candidates are rebuilt at all; more steps and signed steps raised the typical
-#   SSIM a little but not the number of successes (the preset records the measurement).
+#   and few candidates are rebuilt at all. Signed steps, or a few times more steps, raised
+#   the typical SSIM a little but not the number of successes; the paper preset's
+#   `inversion_steps` raise both, at a cost the `cpu` budget cannot bear (the preset
+#   records the measurements).
 # * **The forget sets.** The `subset_size` best rebuilt candidates (by SSIM) are **MI
 #   High**, the `subset_size` training samples with the highest ASR **MIA High**, and one
 #   random set of the same size is **Low**, the control of *both* tables. The paper's two
