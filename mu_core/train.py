@@ -136,6 +136,7 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
         loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
         regularizer: Callable[[nn.Module, float], Tensor] | None = None,
         step_hook: Callable[[nn.Module], None] | None = None,
+        stop: Callable[[nn.Module], bool] | None = None,
         relabel: Callable[[Tensor, Tensor, Tensor, torch.Generator], Tensor] | None = None,
         frozen_norms: bool = False, optimizer: torch.optim.Optimizer | None = None,
         mixup_alpha: float = 0.0, drop_last: bool = False, desc: str = "train") -> list[float]:
@@ -145,7 +146,9 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
     class probabilities (soft labels). `loss_fn(logits, targets)` replaces the
     cross-entropy (gradient ascent negates it); `regularizer(model, fraction_done)` is added
     to every batch loss; `step_hook(model)` runs after every optimiser step (to re-apply a
-    pruning mask, for example); `relabel(x, targets, positions, generator)` returns each
+    pruning mask, for example); `stop(model)` is asked after every step (and `step_hook`),
+    and training ends at the first step it answers True (a stopping rule; it may evaluate
+    the model, whose training mode is set back after it); `relabel(x, targets, positions, generator)` returns each
     batch's targets from its inputs, its targets and its positions in `indices`, drawing any
     randomness from `generator` (fit's own, so a run stays a function of its seed);
     `frozen_norms` keeps batch-norm layers in eval mode (their running statistics are used
@@ -175,12 +178,8 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
     steps = recipe.epochs * (len(indices) // batch_size if drop_last
                              else math.ceil(len(indices) / batch_size))
     generator = torch.Generator().manual_seed(seed)
-    history, step = [], 0
-    model.train()
-    if frozen_norms:
-        for module in model.modules():
-            if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                module.eval()
+    history, step, stopped = [], 0, False
+    _train_mode(model, frozen_norms)
 
     def train_step(positions: Tensor) -> Tensor:
         batch = indices[positions]
@@ -228,7 +227,14 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
                 total += loss * len(positions)
                 count += len(positions)
                 step += 1
+                if stop is not None:
+                    stopped = bool(stop(model))
+                    _train_mode(model, frozen_norms)
+                    if stopped:
+                        break
             history.append(float(total) / count)
+            if stopped:
+                break
     if dry:
         key = _loop_key(model, data, indices, recipe, loss_fn=loss_fn, regularizer=regularizer,
                         relabel=relabel, mixup_alpha=mixup_alpha, frozen_norms=frozen_norms)
@@ -238,6 +244,15 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
                       device, timed_batch=timed_batch, spent=time.perf_counter() - started)
     model.eval()
     return history
+
+
+def _train_mode(model: nn.Module, frozen_norms: bool) -> None:
+    """Training mode, batch-norm layers kept in eval mode with `frozen_norms`."""
+    model.train()
+    if frozen_norms:
+        for module in model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.eval()
 
 
 def _loop_key(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe,

@@ -106,6 +106,56 @@ def test_rsu_with_one_round_is_its_base_method(mnist, trained):
         assert torch.equal(a, b), name
 
 
+def _same_weights(a: nn.Module, b: nn.Module) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
+                                                  b.state_dict().values()))
+
+
+def test_ga_stopping_rule_ends_at_the_first_step_that_reaches_its_accuracy(mnist, trained):
+    # stop_at 1 is met after any step: three epochs in one batch stop after the first, so
+    # they equal one epoch; stop_at 0 is not met by a tiny rate, which runs every epoch.
+    model, split = trained
+    whole = {"lr": 0.01, "batch_size": len(split.forget), "momentum": 0.0,
+             "weight_decay": 0.0}
+    one_step = unlearn("ga", model, mnist, split, epochs=1, **whole)
+    stopped = unlearn("ga", model, mnist, split, epochs=3, stop_at=1.0, **whole)
+    assert _same_weights(stopped, one_step)
+    tiny = dict(whole, lr=1e-9)
+    assert _same_weights(unlearn("ga", model, mnist, split, epochs=3, stop_at=0.0, **tiny),
+                         unlearn("ga", model, mnist, split, epochs=3, **tiny))
+    assert not _same_weights(unlearn("ga", model, mnist, split, epochs=3, **whole), one_step)
+
+
+def test_ga_stopping_rule_reads_the_forget_sets_accuracy(mnist, trained, monkeypatch):
+    # the rule GA hands to fit: is the accuracy on the forget set at most stop_at? (None
+    # without stop_at: every epoch runs)
+    from mu_core.unlearn import finetune
+
+    model, split = trained
+    rules = []
+    monkeypatch.setattr(finetune, "fit", lambda *args, stop=None, **kwargs: rules.append(stop))
+    accuracy = trained_accuracy(mnist, model, split)
+    assert 0.05 < accuracy
+    for stop_at in (accuracy, accuracy - 0.05):
+        unlearn("ga", model, mnist, split, stop_at=stop_at)
+    unlearn("ga", model, mnist, split)
+    assert [rule(model) for rule in rules[:2]] == [True, False]
+    assert rules[2] is None
+
+
+def trained_accuracy(data, model, split) -> float:
+    from mu_core.train import predict
+
+    labels = data.targets(split.forget).cpu()
+    return (predict(model, data, split.forget).argmax(1) == labels).float().mean().item()
+
+
+@pytest.mark.parametrize("stop_at", [1.5, -0.1, "unseen"])
+def test_ga_refuses_a_stop_at_that_is_not_an_accuracy(mnist, trained, stop_at):
+    with pytest.raises(ConfigError, match="ga stop_at"):
+        unlearn("ga", trained[0], mnist, trained[1], stop_at=stop_at)
+
+
 def _recorder(monkeypatch, name, default_epochs=3):
     """Replace method `name` by one that records the split, seed and epochs of every call."""
     seen = []
@@ -279,6 +329,48 @@ def test_setup_settings_repeat_the_recipe_for_retraining_only(mnist):
     retrain = setup.settings("retrain", 2)
     assert (retrain["epochs"], retrain["lr"], retrain["schedule"], retrain["seed"]) == \
         (7, 0.3, "step", 2)
+
+
+def test_unseen_level_is_zero_for_a_class_and_test_accuracy_for_random_samples(mnist):
+    model = ConstantLogits(_one_hot_logits(5.0))  # predicts class 0 for every input
+    by_class = make_split(mnist, forget_classes=[0], seed=0)
+    by_chance = make_split(mnist, random_fraction=0.1, seed=0)
+    assert rsu.unseen_level(mnist, by_class, model) == 0.0
+    share = (mnist.targets(by_chance.test) == 0).float().mean().item()
+    assert rsu.unseen_level(mnist, by_chance, model) == pytest.approx(share)
+
+
+def test_unseen_stop_is_set_once_from_the_trained_model_alone_and_inside_rsu(
+        mnist, monkeypatch):
+    # GA alone and GA inside RSU's rounds stop at the same level: the trained model's,
+    # not the level of a model some rounds have already changed
+    seen = []
+    monkeypatch.setattr(rsu.experiment, "unlearned_model",
+                        lambda data, split, method, trained, **settings: seen.append(settings))
+    monkeypatch.setattr(rsu.experiment, "unseen_level", lambda data, split, model: 0.875)
+    setup = rsu.Setup(mnist, "cnn", {"hidden": 0}, Recipe(epochs=1), {})
+    split = make_split(mnist, random_fraction=0.1, seed=0)
+    ga = {"lr": 0.01, "stop_at": "unseen"}
+    setup.unlearned(split, (None, {}), "ga", ga, 0)
+    setup.unlearned(split, (None, {}), "rsu", {"base": "ga", "base_settings": ga}, 0)
+    setup.unlearned(split, (None, {}), "ga", {"lr": 0.01, "stop_at": 0.5}, 0)
+    assert seen[0]["stop_at"] == seen[1]["base_settings"]["stop_at"] == 0.875
+    assert seen[1]["base_settings"]["lr"] == 0.01 and ga["stop_at"] == "unseen"
+    assert seen[2]["stop_at"] == 0.5
+
+
+def test_check_requests_accept_an_unseen_stop_and_refuse_a_misspelt_one(mnist, cache_dir):
+    setup = rsu.Setup(mnist, "cnn", {"hidden": 0}, Recipe(epochs=1), {"ga": {"epochs": 2}})
+    scenarios = {"class": {"forget_classes": [0]}}
+
+    def plan_for(stop):
+        return rsu.scenario_variants(scenarios, ["ga"], setup.hyperparameters,
+                                     {"class": {"ga": {"stop_at": stop}}}, 2, "ga")
+    options = {"candidates": 10, "shadow_count": 6, "fix_variance": True,
+               "inversion_steps": 5, "relearn_lr": 0.01, "relearn_epochs": 2}
+    rsu.check_requests(setup, scenarios, plan_for("unseen"), ["ga"], [0], 10, **options)
+    with pytest.raises(ConfigError, match="ga stop_at"):
+        rsu.check_requests(setup, scenarios, plan_for("unsen"), ["ga"], [0], 10, **options)
 
 
 def test_sizes_and_shadow_counts_are_checked_before_training():

@@ -13,10 +13,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data import ImageData
-from ..errors import check_choice, check_positive_number
+from ..errors import check_choice, check_fraction, check_positive_number
 from ..models import restart
 from ..splits import Split
-from ..train import Recipe, fit
+from ..train import Recipe, fit, predict
 from .registry import register
 
 
@@ -48,15 +48,30 @@ def ft(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 4, lr: 
     fit(model, data, split.retain, recipe, seed=seed, desc="ft")
 
 
-@register("ga", "Gradient ascent on the forget set (Graves et al.; Thudi et al.)")
+def check_ga(split: Split, hyperparameters: dict) -> None:
+    """`stop_at` is None or an accuracy in [0, 1]."""
+    stop_at = hyperparameters.get("stop_at")
+    if stop_at is not None:
+        check_fraction("ga stop_at (a forget-set accuracy)", stop_at, allow_zero=True)
+
+
+@register("ga", "Gradient ascent on the forget set (Graves et al.; Thudi et al.)",
+          check=check_ga)
 def ga(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 2, lr: float = 2e-4,
        batch_size: int = 64, momentum: float = 0.9, weight_decay: float = 5e-4,
-       schedule: str = "constant", seed: int = 0) -> None:
+       schedule: str = "constant", stop_at: float | None = None, seed: int = 0) -> None:
     # Maximise the cross-entropy on the forget set with the reference's SGD (Unlearn-Sparse:
     # momentum 0.9, weight decay 5e-4); the decay still pulls the weights towards zero.
+    # `stop_at`: a stopping rule; the ascent ends after the first step at which the forget
+    # set's accuracy is at most `stop_at` (the loss has no maximum, so ascent past
+    # forgetting only destroys the rest of the model). None: all `epochs`.
     recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, momentum=momentum,
                     weight_decay=weight_decay, schedule=schedule)
-    fit(model, data, split.forget, recipe, seed=seed, desc="ga",
+    labels = data.targets(split.forget).cpu()
+    stop = None if stop_at is None else \
+        (lambda net: (predict(net, data, split.forget).argmax(1) == labels).float().mean()
+         <= stop_at)
+    fit(model, data, split.forget, recipe, seed=seed, desc="ga", stop=stop,
         loss_fn=lambda logits, targets: -F.cross_entropy(logits, targets))
 
 

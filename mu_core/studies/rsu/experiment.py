@@ -83,8 +83,50 @@ class Setup:
         return {**recipe_settings(self.recipe), **chosen} if method == "retrain" else chosen
 
     def unlearned(self, split: Split, trained, method: str, settings: dict | None, seed: int):
-        return unlearned_model(self.data, split, method, trained,
-                               **self.settings(method, seed, settings))
+        """`trained` (a `trained_model` result) unlearned by `method`; a stopping rule of
+        `UNSEEN` is set to the level of `trained`'s own model on this split
+        (`unseen_level`), the same for a method alone and inside RSU's rounds."""
+        chosen = self.settings(method, seed, settings)
+        if asks_unseen(chosen):
+            chosen = with_stop_level(chosen, unseen_level(self.data, split, trained[0]))
+        return unlearned_model(self.data, split, method, trained, **chosen)
+
+
+UNSEEN = "unseen"  # GA's `stop_at`: the accuracy a model that never saw the forget set has
+
+
+def unseen_level(data: ImageData, split: Split, model: nn.Module) -> float:
+    """The forget set's accuracy under a model that never trained on it, known without
+    retraining: 0 for whole forgotten classes (such a model never predicts them); else
+    `model`'s accuracy on the test split, samples it never saw."""
+    if split.kind == "class":
+        return 0.0
+    labels = data.targets(split.test).cpu()
+    return (predict(model, data, split.test).argmax(1) == labels).float().mean().item()
+
+
+def asks_unseen(settings: dict) -> bool:
+    """Whether `settings` (or RSU's `base_settings` in them) stop at `UNSEEN`."""
+    return UNSEEN in (settings.get("stop_at"), (settings.get("base_settings") or {}).get(
+        "stop_at"))
+
+
+def with_stop_level(settings: dict, level: float) -> dict:
+    """`settings` with a `stop_at` of `UNSEEN` set to `level`, in RSU's `base_settings`
+    too."""
+    out = dict(settings)
+    if out.get("stop_at") == UNSEEN:
+        out["stop_at"] = level
+    base = out.get("base_settings")
+    if isinstance(base, dict) and base.get("stop_at") == UNSEEN:
+        out["base_settings"] = {**base, "stop_at": level}
+    return out
+
+
+def checked_settings(settings: dict) -> dict:
+    """`settings` as checked before any training: `UNSEEN` becomes a stand-in level (0),
+    since the trained model that gives the real one is not built yet."""
+    return with_stop_level(settings, 0.0)
 
 
 def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict],
@@ -108,7 +150,8 @@ def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dic
         for seed in seeds:
             split = make_split(setup.data, seed=seed, **spec)
             for method, settings in [*runs[name].values(), ("retrain", None)]:
-                check_request(method, split, setup.settings(method, seed, settings))
+                check_request(method, split,
+                              checked_settings(setup.settings(method, seed, settings)))
     train = setup.data.train
     check_sizes(subset_size, candidates, len(train))
     check_shadow_count(shadow_count, fix_variance)
@@ -117,7 +160,7 @@ def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dic
     check_budget("relearn_epochs", relearn_epochs, MAX_EPOCHS)
     stand_in = make_split(setup.data, seed=seeds[0], forget_indices=train[:subset_size].tolist())
     for method in risk_methods:
-        check_request(method, stand_in, setup.settings(method, seeds[0]))
+        check_request(method, stand_in, checked_settings(setup.settings(method, seeds[0])))
     return stand_in
 
 
