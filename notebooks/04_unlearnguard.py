@@ -297,7 +297,13 @@ chapter.savefig(guard.ssim_levels_figure(study, before), "fig12_ssim_levels")
 # model above) is the reference. That score is not the statistic the null's tau was set
 # on (each training sample's best SSIM over all candidates, a maximum over many), so
 # Figure 13's dashed line and the table's "above tau" use a tau calibrated on the score
-# it plots: the same quantile of the unseen digits' SSIM to their nearest training sample.
+# it plots: the same quantile of unseen digits' SSIM to their nearest training sample.
+# Those digits are of the unlearned class, as the candidates the figure keeps are: a digit
+# of the class sits nearer the class's training samples than a digit of another class, so
+# a tau read on digits of every class would sit too low for these candidates. They are
+# the class's digits no model here trains on (from the test split and from the training
+# split outside D, drawn at random up to a fixed number); the setting's paragraph at the
+# top gives how many there were and tau's interval.
 
 # %%
 display(chapter.savefig(guard.relabel_figure(
@@ -360,7 +366,8 @@ chapter.savefig(guard.relabel_pairs_figure(study, results.relabel_scores), "fig1
 # training set, so no fixed factor belongs to the method. The relabel claim compares the
 # share of the reconstruction's candidates above tau before and after, so a count that
 # moves by one is inconclusive; "above tau" there is Figure 13's, each candidate's SSIM to
-# its nearest training sample against the tau calibrated on that score. The prior's claim
+# its nearest training sample against the tau calibrated on that score for unseen digits
+# of the unlearned class. The prior's claim
 # reads the recovery quality (the SSIM of each sample's nearest candidate by Haim et al.'s
 # search) with and without the prior, sample by sample, not the best SSIM of Eq. 1.
 
