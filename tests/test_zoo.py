@@ -89,7 +89,8 @@ def test_a_dry_run_only_warns_of_a_diverged_model(mnist, cache_dir, monkeypatch)
         zoo.check_finite(model, "unlearning with ft (lr 1)")
 
 
-@pytest.mark.parametrize("layers, share", [("conv", (144 + 4608) / 71568), ("conv_linear", 1.0)])
+@pytest.mark.parametrize("layers, share", [("conv", (144 + 4608) / 71568), ("conv_linear", 1.0)],
+                         ids=["conv", "conv_linear"])
 def test_a_sparse_model_prunes_the_layers_it_is_given(mnist, cache_dir, layers, share):
     split = make_split(mnist, random_fraction=0.1, train_size=200, seed=0)
     trained = zoo.trained_model(mnist, split, "cnn", Recipe(epochs=1), seed=0)
