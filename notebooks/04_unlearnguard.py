@@ -298,9 +298,9 @@ chapter.savefig(guard.ssim_levels_figure(study, before), "fig12_ssim_levels")
 # on (each training sample's best SSIM over all candidates, a maximum over many), so
 # Figure 13's dashed line and the table's "above tau" use a tau calibrated on the score
 # it plots: the same quantile of unseen digits' SSIM to their nearest training sample.
-# Those digits are of the unlearned class, as the candidates the figure keeps are: a digit
-# of the class sits nearer the class's training samples than a digit of another class, so
-# a tau read on digits of every class would sit too low for these candidates. They are
+# Those digits are of the unlearned class, as the candidates the figure keeps are: how
+# close an unseen digit comes to its nearest training sample depends on its class, so a
+# tau read on digits of other classes says little about these candidates. They are
 # the class's digits no model here trains on (from the test split and from the training
 # split outside D, drawn at random up to a fixed number); the setting's paragraph at the
 # top gives how many there were and tau's interval.

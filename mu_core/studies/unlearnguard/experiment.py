@@ -384,8 +384,8 @@ def candidate_threshold(training_images: Tensor, unseen: Tensor, quantile: float
     never saw, scored as candidates: the `quantile` of their SSIM to their nearest training
     sample, with its interval (`quantile_interval`). Figure 13 and the relabel claim judge
     candidates the trained model classifies as the unlearned class, so `unseen` holds
-    digits of that class (`unseen_of_class`): a digit of the class sits closer to the class's
-    training samples than a digit of another class. The null's tau reads another statistic,
+    digits of that class (`unseen_of_class`): how close a digit comes to its nearest
+    training sample depends on its class. The null's tau reads another statistic,
     each training sample's best SSIM over all candidates, a maximum over many."""
     nearest, _ = nearest_training(unseen, training_images)
     return quantile_interval(nearest, quantile, "unseen digits")
