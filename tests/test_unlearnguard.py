@@ -627,6 +627,18 @@ def test_the_candidates_tau_is_read_on_unseen_digits_of_the_unlearned_class():
         study.describe(guard)
 
 
+def test_the_nulls_unseen_digits_and_the_mias_non_members_hold_every_class():
+    # mnist5k stores its test split sorted by class: its first digits are all zeros, its
+    # last 200 eights and nines, which the null and the MIA read before they were shuffled
+    guard = study.setup(chapter_params(), torch.device("cpu"))
+    assert guard.unseen.labels.unique().tolist() == list(range(10))
+    assert guard.nonmembers[1].unique().tolist() == list(range(10))
+    order = study.shuffled_test(guard.data, guard.settings.seed)
+    assert sorted(order.tolist()) == sorted(guard.data.test.tolist())
+    assert torch.equal(guard.unseen.indices, order[:len(guard.unseen.indices)])
+    assert not torch.isin(guard.unseen.indices, order[-study.KNOWN_NONMEMBERS:]).any()
+
+
 def test_the_unlearned_class_digits_are_drawn_outside_the_training_set():
     from mu_core.data import load
 

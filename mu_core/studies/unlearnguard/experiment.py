@@ -281,7 +281,8 @@ class Study:
 
     @property
     def nonmembers(self) -> tuple[Tensor, Tensor]:
-        """The MIA's known non-members: the last `KNOWN_NONMEMBERS` test samples."""
+        """The MIA's known non-members: the last `KNOWN_NONMEMBERS` test samples (of the
+        shuffled test split, `shuffled_test`)."""
         return self.test_images[-KNOWN_NONMEMBERS:], self.test_labels[-KNOWN_NONMEMBERS:]
 
     def train(self, images: Tensor, labels: Tensor, desc: str) -> nn.Module:
@@ -346,8 +347,8 @@ def setup(params: dict, device: torch.device) -> Study:
                                        s.seed)
     check_settings(s, data)
     training = provider(data, samples_split.train)
-    unseen = provider(data, data.test[: s.candidates_per_class * data.num_classes])
-    test = provider(data, data.test)
+    test = provider(data, shuffled_test(data, s.seed))
+    unseen = provider(data, test.indices[: s.candidates_per_class * data.num_classes])
     tau, null = null_threshold(training.images, unseen.images, s.null_quantile)
     class_unseen = unseen_of_class(data, training.indices, s.unlearn_class, CLASS_NULL_SIZE,
                                    s.seed)
@@ -362,6 +363,15 @@ def setup(params: dict, device: torch.device) -> Study:
                  test_images=test.images.to(device), test_labels=test.labels.to(device),
                  config=config, recipes=recipes, tau=tau, null=null,
                  class_unseen=class_unseen, candidate_null=candidate_null)
+
+
+def shuffled_test(data: ImageData, seed: int) -> Tensor:
+    """The test split's indices in a random order (seeded): the null's unseen digits are its
+    first ones and the MIA's known non-members its last ones, so that each holds digits of
+    every class where a dataset stores its test split sorted by class (mnist5k does: its
+    first 100 test digits are all zeros)."""
+    order = torch.randperm(len(data.test), generator=torch.Generator().manual_seed(seed))
+    return data.test.cpu()[order]
 
 
 def unseen_of_class(data: ImageData, training: Tensor, unlearn_class: int, count: int,
