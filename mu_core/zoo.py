@@ -26,7 +26,7 @@ from .errors import ConfigError, Diverged, check_fraction
 from .splits import Split, make_split
 from .train import Recipe, fit
 from .unlearn import METHODS, check_request
-from .unlearn.pruning import hold_masks, omp_masks
+from .unlearn.pruning import check_layers, hold_masks, omp_masks
 
 
 def indices_digest(indices: Tensor) -> str:
@@ -110,20 +110,23 @@ def check_finite(model: nn.Module, what: str) -> None:
 
 
 def sparse_model(data: ImageData, split: Split, trained: tuple[nn.Module, dict], *,
-                 sparsity: float, recipe: Recipe, seed: int = 0) -> tuple[nn.Module, dict]:
-    """`trained` (a `trained_model` result) pruned by one-shot magnitude pruning of its
-    convolutions to `sparsity` (the layers the Unlearn-Sparse reference's OMP prunes) and
+                 sparsity: float, recipe: Recipe, seed: int = 0,
+                 layers: str = "conv") -> tuple[nn.Module, dict]:
+    """`trained` (a `trained_model` result) pruned by one-shot magnitude pruning to
+    `sparsity` of the weights of its `layers` ("conv": the convolutions, the layers the
+    Unlearn-Sparse reference's OMP prunes; "conv_linear": the linear layers too) and
     fine-tuned on `split.train` with `recipe`, the mask held by the model; from the cache when
     it was built before. Returns (model, meta) like `trained_model`, so it can be unlearned
     the same way. Prune, then fine-tune: the reference's OMP instead rewinds the kept weights
     to their values at epoch 8 of training and retrains the whole schedule with the mask."""
     model, trained_meta = trained
     check_fraction("sparsity", sparsity, allow_one=False)
+    check_layers("sparse_layers", layers, model)
     config = {"role": "sparse", "mu_core": __version__, "trained": trained_meta["config"],
-              "sparsity": sparsity, "layers": "conv", "recipe": recipe.as_dict(), "seed": seed}
+              "sparsity": sparsity, "layers": layers, "recipe": recipe.as_dict(), "seed": seed}
 
     def create() -> nn.Module:
-        masks = omp_masks(model, sparsity, layers="conv")  # overwritten by a cached state
+        masks = omp_masks(model, sparsity, layers=layers)  # overwritten by a cached state
         return hold_masks(copy.deepcopy(model), masks)
 
     def build(pruned: nn.Module) -> dict:
@@ -131,6 +134,14 @@ def sparse_model(data: ImageData, split: Split, trained: tuple[nn.Module, dict],
 
     pruned, meta = cached_model_on(data, config, create, build)
     return pruned, {**meta, "config": config}
+
+
+def check_sparse_layers(data: ImageData, architecture: str, layers: str,
+                        **arch_options) -> str:
+    """Before any training: `layers` (a `sparse_model`'s) names layers that `architecture`
+    has."""
+    return check_layers("sparse_layers", layers,
+                        models.create_for(architecture, data, seed=0, **arch_options))
 
 
 SHADOW_SEEDS = 1_000_000  # shadow models draw their weights from a stream of their own, so
@@ -206,17 +217,20 @@ def check_plan_shape(methods, seeds, hyperparameters: dict) -> None:
 def unlearned_models(data: ImageData, settings: dict[str, dict], methods, seeds, *,
                      architecture: str, recipe: Recipe, hyperparameters: dict | None = None,
                      architecture_options: dict | None = None, sparsity: float = 0.0,
-                     sparse_recipe: Recipe | None = None):
+                     sparse_recipe: Recipe | None = None, sparse_layers: str = "conv"):
     """Yield (setting, seed, method, split, trained, unlearned, meta) for every run of
     `plan`, all checked before any training; retrain uses the trained model's recipe unless
     `hyperparameters['retrain']` says otherwise. `trained` is a `trained_model` result, or
-    with `sparsity` > 0 its `sparse_model` (fine-tuned with `sparse_recipe`), which every
-    method then unlearns with the mask held; sparse retraining is `sparse_retrained`."""
+    with `sparsity` > 0 its `sparse_model` (of `sparse_layers`, fine-tuned with
+    `sparse_recipe`), which every method then unlearns with the mask held; sparse retraining
+    is `sparse_retrained`."""
     hyperparameters = hyperparameters or {}
     check_fraction("sparsity", sparsity, allow_zero=True, allow_one=False)
     if sparsity and not isinstance(sparse_recipe, Recipe):
         raise ConfigError("a sparse model needs sparse_recipe, the Recipe of its fine-tuning "
                           "after pruning.")
+    if sparsity:
+        check_sparse_layers(data, architecture, sparse_layers, **(architecture_options or {}))
     runs = plan(data, settings, methods, seeds, hyperparameters)
     trained_models = {}
     for setting, seed, method, split in loops.track(runs, "unlearning", unit="run"):
@@ -226,7 +240,7 @@ def unlearned_models(data: ImageData, settings: dict[str, dict], methods, seeds,
                                                 **(architecture_options or {}))
         dense = trained_models[key]
         trained = sparse_model(data, split, dense, sparsity=sparsity, recipe=sparse_recipe,
-                               seed=seed) if sparsity else dense
+                               seed=seed, layers=sparse_layers) if sparsity else dense
         settings_for_method = dict(hyperparameters.get(method, {}), seed=seed)
         if method == "retrain":
             settings_for_method = {**recipe_settings(recipe), **settings_for_method}
@@ -234,17 +248,19 @@ def unlearned_models(data: ImageData, settings: dict[str, dict], methods, seeds,
                                       method == "retrain" else trained, **settings_for_method)
         if sparsity and method == "retrain":
             model, meta = sparse_retrained(data, split, (model, meta), sparsity=sparsity,
-                                           recipe=sparse_recipe, seed=seed)
+                                           recipe=sparse_recipe, seed=seed,
+                                           layers=sparse_layers)
         yield setting, seed, method, split, trained, model, meta
 
 
 def sparse_retrained(data: ImageData, split: Split, retrained: tuple[nn.Module, dict], *,
-                     sparsity: float, recipe: Recipe, seed: int) -> tuple[nn.Module, dict]:
+                     sparsity: float, recipe: Recipe, seed: int,
+                     layers: str = "conv") -> tuple[nn.Module, dict]:
     """Sparse retraining: the dense retrained model pruned and fine-tuned on the retain set,
     the sparse pipeline on D_r alone (a mask chosen on D would carry the forget set into
     it). Its run time is the dense retraining's plus the fine-tuning's."""
     model, meta = sparse_model(data, replace(split, train=split.retain), retrained,
-                               sparsity=sparsity, recipe=recipe, seed=seed)
+                               sparsity=sparsity, recipe=recipe, seed=seed, layers=layers)
     return model, {**meta, "seconds": retrained[1]["seconds"] + meta["seconds"]}
 
 

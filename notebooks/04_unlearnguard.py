@@ -147,7 +147,8 @@ pd.DataFrame(results.accuracy).round(3)
 # **A control the paper lacks.** MNIST digits resemble each other: a real digit the
 # model never saw is often close in SSIM to a training digit. The SSIM table, Figures 9-11
 # and the verification counts therefore show the **null**, each training sample's best SSIM
-# against as many unseen real test digits as there are candidates, and tau is that null's
+# against as many unseen real test digits (drawn at random from the test split) as there
+# are candidates, and tau is that null's
 # `null_quantile` quantile
 # ({glue:text}`null_quantile` in this run): a reconstruction only counts as "recovered" where it
 # beats what unseen data reaches.
@@ -297,7 +298,13 @@ chapter.savefig(guard.ssim_levels_figure(study, before), "fig12_ssim_levels")
 # model above) is the reference. That score is not the statistic the null's tau was set
 # on (each training sample's best SSIM over all candidates, a maximum over many), so
 # Figure 13's dashed line and the table's "above tau" use a tau calibrated on the score
-# it plots: the same quantile of the unseen digits' SSIM to their nearest training sample.
+# it plots: the same quantile of unseen digits' SSIM to their nearest training sample.
+# Those digits are of the unlearned class, as the candidates the figure keeps are: how
+# close an unseen digit comes to its nearest training sample depends on its class, so a
+# tau read on digits of other classes says little about these candidates. They are
+# the class's digits no model here trains on (from the test split and from the training
+# split outside D, drawn at random up to a fixed number); the setting's paragraph at the
+# top gives how many there were and tau's interval.
 
 # %%
 display(chapter.savefig(guard.relabel_figure(
@@ -360,7 +367,8 @@ chapter.savefig(guard.relabel_pairs_figure(study, results.relabel_scores), "fig1
 # training set, so no fixed factor belongs to the method. The relabel claim compares the
 # share of the reconstruction's candidates above tau before and after, so a count that
 # moves by one is inconclusive; "above tau" there is Figure 13's, each candidate's SSIM to
-# its nearest training sample against the tau calibrated on that score. The prior's claim
+# its nearest training sample against the tau calibrated on that score for unseen digits
+# of the unlearned class. The prior's claim
 # reads the recovery quality (the SSIM of each sample's nearest candidate by Haim et al.'s
 # search) with and without the prior, sample by sample, not the best SSIM of Eq. 1.
 

@@ -417,13 +417,16 @@ def test_omp_prunes_exactly_the_share_asked_for_and_the_zeros_stay(mnist):
                                                      masks.values()))
 
 
-def test_omp_share_is_the_convolutions_share_of_the_weights():
+def test_omp_share_is_the_pruned_layers_share_of_the_weights():
     # the cpu preset's CNN: convolutions 1x16x3x3 and 16x32x3x3, linear 512x128 and 128x10
     # (biases and norms are never pruned); ResNet-18 keeps almost all in its convolutions
     conv, linear = 144 + 4608, 512 * 128 + 128 * 10
-    assert study.omp_share({"architecture": "cnn", "dataset": "mnist5k"}) == pytest.approx(
+    cnn = {"architecture": "cnn", "dataset": "mnist5k"}
+    assert study.omp_share({**cnn, "sparse_layers": "conv"}) == pytest.approx(
         conv / (conv + linear))
-    assert study.omp_share({"architecture": "resnet18", "dataset": "mnist5k"}) > 0.99
+    assert study.omp_share({**cnn, "sparse_layers": "conv_linear"}) == 1.0
+    assert study.omp_share({"architecture": "resnet18", "dataset": "mnist5k",
+                            "sparse_layers": "conv"}) > 0.99
 
 
 def test_a_sparse_model_comes_back_from_the_cache_with_its_mask(mnist, cache_dir):
@@ -550,7 +553,9 @@ _TRAINED = {"UA": 0.0, "seconds": float("nan"), "attacker_auc": 0.7,
 
 
 def _row(setting, density, method, seed=0, **scores):
-    base = {**_BASE, **(_TRAINED if method == "trained" else {})}
+    # a trained sparse model in the paper's regime (95% of all its weights zero)
+    trained = {**_TRAINED, "weight_sparsity": 0.95 if density == "sparse" else 0.0}
+    base = {**_BASE, **(trained if method == "trained" else {})}
     return {"setting": setting, "density": density, "seed": seed, "method": method,
             **base, **scores}
 
@@ -707,6 +712,35 @@ def test_sparsity_rule_reads_the_baselines_together_seed_by_seed():
     assert mostly_dense.verdict == "not testable here"
     assert "the sparse models are 6.6% sparse over all their weights" in mostly_dense.here
     assert "the paper's 95%" in mostly_dense.here
+
+
+SPARSE_RULES = [study.lowest_disparity, study.flawless_class_forgetting,
+                study.vss_raises_forgetting, study.five_times_faster,
+                study.closest_under_metric_attacks, study.attacker_driven_to_chance,
+                study.random_keeps_ra_ta, study.vss_costs_run_time]
+
+
+@pytest.mark.parametrize("rule", SPARSE_RULES, ids=lambda rule: rule.__name__)
+def test_every_claim_presupposes_the_papers_sparsity_on_its_sparse_parts_alone(rule):
+    # every configuration with the ablation, ours forgetting as retraining does; the sparse
+    # models' share of zero weights as OMP of the cpu CNN's convolutions alone left it
+    def runs(sparsity):
+        frame = _runs({(s, d): {"retrain": {}, "adversarial": {"attacker_auc": 0.55}, "ft": {},
+                                **({study.ABLATION: {}} if s == "random" else {})}
+                       for s in ("random", "class") for d in study.DENSITIES})
+        frame[study.FORGET_SIZE] = 25
+        sparse_trained = (frame.density == "sparse") & (frame.method == "trained")
+        frame.loc[sparse_trained, study.WEIGHT_SPARSITY] = sparsity
+        return frame
+    reason = "not testable (the sparse models are 6.6% sparse over all their weights, the " \
+             "paper's 95%)"
+    mostly_dense = rule(runs(0.066))
+    parts = mostly_dense.here.split("; ")
+    flagged = [p for p in parts if reason in p]
+    assert flagged and all("sparse" in p.split(reason)[0] for p in flagged)  # sparse parts
+    assert not any("dense" in p and "not testable" in p for p in parts)  # dense ones judged
+    assert mostly_dense.verdict != "held"
+    assert "sparse models are" not in rule(runs(0.95)).here
 
 
 @pytest.mark.parametrize("dataset", ["cifar10", "cifar100"])
@@ -915,6 +949,8 @@ def test_run_checks_every_parameter_before_training(monkeypatch, cache_dir):
         study.run(_chapter_params(shadow_count=1))
     with pytest.raises(ConfigError, match="out of range"):
         study.run(_chapter_params(forget_class=12))
+    with pytest.raises(ConfigError, match="unknown sparse_layers 'dense'; accepted"):
+        study.run(_chapter_params(sparse_layers="dense"))
 
 
 def test_run_passes_the_chapters_parameters_to_the_study(monkeypatch, cache_dir):
@@ -941,6 +977,7 @@ def test_run_passes_the_chapters_parameters_to_the_study(monkeypatch, cache_dir)
     assert options["sparse_recipe"].epochs == 2 and options["recipe"].epochs == params["epochs"]
     assert (options["ablation_densities"], options["attack_epochs"]) == (["sparse"], 3)
     assert options["sparsity"] == params["sparsity"]
+    assert options["sparse_layers"] == params["sparse_layers"] == "conv_linear"
     assert options["configuration_hyperparameters"] == params["configuration_hyperparameters"]
     spec, architecture, recipe, options = calls["regime"]
     assert spec == settings["random"] and options == {"seed": 4, "shadow_count": 0}

@@ -586,14 +586,74 @@ def test_the_candidates_tau_is_calibrated_on_the_statistic_figure_13_plots():
     training = torch.rand(3, 1, 12, 12, generator=generator)
     unseen = torch.cat([training[:1], torch.rand(3, 1, 12, 12, generator=generator)])
     nearest = study.nearest_training(unseen, training)[0]
-    assert study.candidate_threshold(training, unseen, 1.0) == pytest.approx(1.0, abs=1e-3)
-    assert study.candidate_threshold(training, unseen, 0.0) == pytest.approx(
+    top = study.candidate_threshold(training, unseen, 1.0)
+    assert top.estimate == pytest.approx(1.0, abs=1e-3) and top.n == "4 unseen digits"
+    assert study.candidate_threshold(training, unseen, 0.0).estimate == pytest.approx(
         nearest.min().item())
     # the null's tau reads another statistic (each training sample's best SSIM over the
     # unseen digits): here its median is that of the two noise-matched training samples
     # and the copy, not of the four unseen digits' scores
     tau, _ = null_threshold(training, unseen, 0.5)
-    assert tau != pytest.approx(study.candidate_threshold(training, unseen, 0.5), abs=1e-3)
+    assert tau != pytest.approx(study.candidate_threshold(training, unseen, 0.5).estimate,
+                                abs=1e-3)
+
+
+def test_the_quantiles_interval_is_read_from_the_binomial_ranks():
+    values = torch.arange(1.0, 401.0).flip(0)  # 400 .. 1: the order is the ranks'
+    found = study.quantile_interval(values, 0.95, "digits")
+    # Binomial(400, 0.95): 2.5% and 97.5% points 371 and 388 (scipy), so the interval
+    # runs from the 371st to the 389th smallest value; the estimate interpolates 380.05
+    assert (found.low, found.high, found.n) == (371.0, 389.0, "400 digits")
+    assert found.estimate == pytest.approx(380.05)
+    # 10 values cannot bound a 95% quantile from above: the 10th is below it too often
+    few = study.quantile_interval(torch.arange(1.0, 11.0), 0.95, "digits")
+    assert few.high == math.inf and few.low == 8.0  # Binomial(10, 0.95)'s 2.5% point is 8
+
+
+def test_the_candidates_tau_is_read_on_unseen_digits_of_the_unlearned_class():
+    guard = study.setup(chapter_params(), torch.device("cpu"))
+    s, unseen = guard.settings, guard.class_unseen
+    assert (unseen.labels == s.unlearn_class).all()
+    assert not torch.isin(unseen.indices, guard.provider.indices).any()  # never trained on
+    # mnist5k: 500 digits a class, 3 of them in D, so the cap is reached
+    assert len(unseen.labels) == study.CLASS_NULL_SIZE
+    class_tau = study.candidate_threshold(guard.provider.images, unseen.images, s.null_quantile)
+    assert guard.candidate_tau == class_tau.estimate and guard.candidate_null == class_tau
+    # the old calibration, on the unseen digits of every class, gives another tau
+    every_class = study.candidate_threshold(guard.provider.images, guard.unseen.images,
+                                            s.null_quantile)
+    assert abs(every_class.estimate - guard.candidate_tau) > 0.01
+    assert f"{study.CLASS_NULL_SIZE} unseen digits of class {s.unlearn_class}" in \
+        study.describe(guard)
+
+
+def test_the_nulls_unseen_digits_and_the_mias_non_members_hold_every_class():
+    # mnist5k stores its test split sorted by class: its first digits are all zeros, its
+    # last 200 eights and nines, which the null and the MIA read before they were shuffled
+    guard = study.setup(chapter_params(), torch.device("cpu"))
+    assert guard.unseen.labels.unique().tolist() == list(range(10))
+    assert guard.nonmembers[1].unique().tolist() == list(range(10))
+    order = study.shuffled_test(guard.data, guard.settings.seed)
+    assert sorted(order.tolist()) == sorted(guard.data.test.tolist())
+    assert torch.equal(guard.unseen.indices, order[:len(guard.unseen.indices)])
+    assert not torch.isin(guard.unseen.indices, order[-study.KNOWN_NONMEMBERS:]).any()
+
+
+def test_the_unlearned_class_digits_are_drawn_outside_the_training_set():
+    from mu_core.data import load
+
+    data = load("mnist5k")
+    everything = torch.cat([data.train, data.test])
+    class_3 = everything[data.labels[everything] == 3]
+    training = class_3[:7]
+    drawn = study.unseen_of_class(data, training, 3, 10_000, seed=0)
+    assert sorted(drawn.indices.tolist()) == sorted(class_3[7:].tolist())  # all the others
+    few = study.unseen_of_class(data, training, 3, 20, seed=0)
+    assert len(few.indices) == 20 and torch.isin(few.indices, class_3[7:]).all()
+    assert not torch.equal(few.indices, study.unseen_of_class(data, training, 3, 20,
+                                                              seed=1).indices)
+    with pytest.raises(ConfigError, match="no digit of unlearn_class 3 outside the training"):
+        study.unseen_of_class(data, class_3, 3, 10, seed=0)
 
 
 def test_relabel_table_counts_candidates_above_the_candidates_tau():

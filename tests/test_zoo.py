@@ -4,7 +4,9 @@ import pytest
 
 from mu_core import models, zoo
 from mu_core.errors import ConfigError
+from mu_core.splits import make_split
 from mu_core.train import Recipe, resolve_device
+from mu_core.unlearn.pruning import weight_sparsity
 
 SETTINGS = {"classwise": {"forget_classes": [1, 3], "forget_fraction": 0.5}}
 
@@ -85,3 +87,22 @@ def test_a_dry_run_only_warns_of_a_diverged_model(mnist, cache_dir, monkeypatch)
     monkeypatch.delenv(dryrun.ENV)
     with pytest.raises(zoo.Diverged):
         zoo.check_finite(model, "unlearning with ft (lr 1)")
+
+
+@pytest.mark.parametrize("layers, share", [("conv", (144 + 4608) / 71568), ("conv_linear", 1.0)],
+                         ids=["conv", "conv_linear"])
+def test_a_sparse_model_prunes_the_layers_it_is_given(mnist, cache_dir, layers, share):
+    split = make_split(mnist, random_fraction=0.1, train_size=200, seed=0)
+    trained = zoo.trained_model(mnist, split, "cnn", Recipe(epochs=1), seed=0)
+    model, meta = zoo.sparse_model(mnist, split, trained, sparsity=0.95, recipe=Recipe(epochs=1),
+                                   layers=layers)
+    assert weight_sparsity(model) == pytest.approx(0.95 * share, abs=1e-3)
+    assert meta["config"]["layers"] == layers  # so the two are cached apart
+
+
+def test_a_bad_sparse_layers_is_refused_naming_the_accepted_ones(mnist):
+    with pytest.raises(ConfigError, match=r"unknown sparse_layers 'linear'; accepted: "
+                                          r"conv_linear, conv\.$"):
+        zoo.check_sparse_layers(mnist, "cnn", "linear")
+    with pytest.raises(ConfigError, match="sparse_layers='conv' finds no layer to prune"):
+        zoo.check_sparse_layers(mnist, "mlp", "conv")

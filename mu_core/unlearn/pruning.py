@@ -31,6 +31,14 @@ def prunable(model: nn.Module, layers: str = "conv_linear") -> dict[str, Tensor]
             if isinstance(module, kinds)}
 
 
+def check_layers(label: str, layers: str, model: nn.Module) -> str:
+    """`layers` names a choice of `LAYERS` that finds weights to prune in `model`."""
+    if not prunable(model, check_choice(label, layers, LAYERS)):
+        raise ConfigError(f"{label}={layers!r} finds no layer to prune in this model; use "
+                          "'conv_linear' for a model without convolutions.")
+    return layers
+
+
 def omp_masks(model: nn.Module, sparsity: float, layers: str = "conv_linear") -> dict[str, Tensor]:
     """Global one-shot magnitude pruning: keep exactly the round((1 - sparsity) n) largest
     of the n prunable weights (ties broken by position), zero the rest."""

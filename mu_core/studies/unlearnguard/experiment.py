@@ -23,7 +23,7 @@ from ...attacks.backdoor import backdoor_asr, poison, stamp_trigger
 from ...attacks.inversion import class_representatives
 from ...attacks.mia import membership_ina
 from ...attacks.reconstruct import ReconstructionConfig, centre_of, minmax_scale
-from ...claims import mean_interval, rate_difference
+from ...claims import CONFIDENCE, Interval, mean_interval, rate_difference
 from ...data import ImageData, load, pixels, require_classes
 from ...errors import MAX_STEPS, ConfigError, check_budget, check_fraction, check_positive_int
 from ...maxmargin import (MarginRecipe, homogeneous_mlp, margins, predictions, prune_randomly,
@@ -41,6 +41,10 @@ WHEN = ("before", "after")
 EFFECTIVE_ASR = 0.9  # a backdoor counts as planted from this attack success rate
 KNOWN_NONMEMBERS = 200  # the MIA's known non-members: this many of the last test samples
 INVERSION_RESTARTS = 5  # model inversion's representatives per class, each from its own start
+# Figure 13's tau is calibrated on at most this many unseen digits of the unlearned class:
+# the 95% quantile of 400 values has a distribution-free 95% interval between about their
+# 93rd and 97th percentiles (`quantile_interval`); mnist5k holds some 500 such digits.
+CLASS_NULL_SIZE = 400
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -244,8 +248,9 @@ class Study:
     """The data provider's training set D (on the CPU as `provider`, on the device as
     `images`, `labels`), the two requests as masks over D, the test split on the device, the
     null's tau (for each training sample's best SSIM), the candidates' tau (for each
-    candidate's SSIM to its nearest training sample, Figure 13's reading:
-    `candidate_threshold`), and how models are trained and reconstructed."""
+    candidate's SSIM to its nearest training sample, Figure 13's reading, calibrated on
+    unseen digits of the unlearned class: `candidate_threshold`), and how models are trained
+    and reconstructed."""
 
     settings: Settings
     device: torch.device
@@ -263,7 +268,12 @@ class Study:
     recipes: dict[str, MarginRecipe]
     tau: float
     null: Tensor
-    candidate_tau: float
+    class_unseen: Provider  # the unseen digits of unlearn_class the candidates' tau reads
+    candidate_null: Interval  # the candidates' tau with its interval (`candidate_threshold`)
+
+    @property
+    def candidate_tau(self) -> float:
+        return self.candidate_null.estimate
 
     @property
     def retain(self) -> Tensor:
@@ -271,7 +281,8 @@ class Study:
 
     @property
     def nonmembers(self) -> tuple[Tensor, Tensor]:
-        """The MIA's known non-members: the last `KNOWN_NONMEMBERS` test samples."""
+        """The MIA's known non-members: the last `KNOWN_NONMEMBERS` test samples (of the
+        shuffled test split, `shuffled_test`)."""
         return self.test_images[-KNOWN_NONMEMBERS:], self.test_labels[-KNOWN_NONMEMBERS:]
 
     def train(self, images: Tensor, labels: Tensor, desc: str) -> nn.Module:
@@ -336,10 +347,13 @@ def setup(params: dict, device: torch.device) -> Study:
                                        s.seed)
     check_settings(s, data)
     training = provider(data, samples_split.train)
-    unseen = provider(data, data.test[: s.candidates_per_class * data.num_classes])
-    test = provider(data, data.test)
+    test = provider(data, shuffled_test(data, s.seed))
+    unseen = provider(data, test.indices[: s.candidates_per_class * data.num_classes])
     tau, null = null_threshold(training.images, unseen.images, s.null_quantile)
-    candidate_tau = candidate_threshold(training.images, unseen.images, s.null_quantile)
+    class_unseen = unseen_of_class(data, training.indices, s.unlearn_class, CLASS_NULL_SIZE,
+                                   s.seed)
+    candidate_null = candidate_threshold(training.images, class_unseen.images,
+                                         s.null_quantile)
     labels = training.labels
     return Study(settings=s, device=device, data=data, provider=training,
                  images=training.images.to(device), labels=labels.to(device),
@@ -348,17 +362,59 @@ def setup(params: dict, device: torch.device) -> Study:
                  unseen=unseen,
                  test_images=test.images.to(device), test_labels=test.labels.to(device),
                  config=config, recipes=recipes, tau=tau, null=null,
-                 candidate_tau=candidate_tau)
+                 class_unseen=class_unseen, candidate_null=candidate_null)
 
 
-def candidate_threshold(training_images: Tensor, unseen: Tensor, quantile: float) -> float:
+def shuffled_test(data: ImageData, seed: int) -> Tensor:
+    """The test split's indices in a random order (seeded): the null's unseen digits are its
+    first ones and the MIA's known non-members its last ones, so that each holds digits of
+    every class where a dataset stores its test split sorted by class (mnist5k does: its
+    first 100 test digits are all zeros)."""
+    order = torch.randperm(len(data.test), generator=torch.Generator().manual_seed(seed))
+    return data.test.cpu()[order]
+
+
+def unseen_of_class(data: ImageData, training: Tensor, unlearn_class: int, count: int,
+                    seed: int) -> Provider:
+    """Up to `count` digits of `unlearn_class` that no model of the study trains on, drawn at
+    random (seeded): the class's samples of the test split and of the training split outside
+    the provider's training set (`training`, its dataset indices)."""
+    pool = torch.cat([data.train, data.test]).cpu()
+    pool = pool[(data.labels.cpu()[pool] == unlearn_class) & ~torch.isin(pool, training.cpu())]
+    if not len(pool):
+        raise ConfigError(f"{data.name} has no digit of unlearn_class {unlearn_class} outside "
+                          f"the training set to calibrate Figure 13's tau on; lower per_class.")
+    order = torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))
+    return provider(data, pool[order[:count]].sort().values)
+
+
+def candidate_threshold(training_images: Tensor, unseen: Tensor, quantile: float) -> Interval:
     """tau for the statistic Figure 13 plots, each candidate's SSIM to its nearest training
     sample (`nearest_training`), calibrated on the same statistic of real digits the model
     never saw, scored as candidates: the `quantile` of their SSIM to their nearest training
-    sample. The null's tau reads another statistic, each training sample's best SSIM over
-    all candidates, a maximum over many, so it sits higher."""
+    sample, with its interval (`quantile_interval`). Figure 13 and the relabel claim judge
+    candidates the trained model classifies as the unlearned class, so `unseen` holds
+    digits of that class (`unseen_of_class`): how close a digit comes to its nearest
+    training sample depends on its class. The null's tau reads another statistic,
+    each training sample's best SSIM over all candidates, a maximum over many."""
     nearest, _ = nearest_training(unseen, training_images)
-    return torch.quantile(nearest.double(), quantile).item()
+    return quantile_interval(nearest, quantile, "unseen digits")
+
+
+def quantile_interval(values: Tensor, quantile: float, unit: str) -> Interval:
+    """The `quantile` of `values` (linear interpolation) with its distribution-free
+    interval at `CONFIDENCE`: the order statistics whose ranks bound the Binomial(n,
+    quantile) count of values below the true quantile (an unbounded side where n is too small
+    to reach it)."""
+    from scipy.stats import binom
+
+    ordered, n = values.double().sort().values, len(values)
+    tail = (1 - CONFIDENCE) / 2
+    low_rank = int(binom.ppf(tail, n, quantile))
+    high_rank = int(binom.ppf(1 - tail, n, quantile)) + 1
+    low = ordered[low_rank - 1].item() if low_rank >= 1 else -math.inf
+    high = ordered[high_rank - 1].item() if high_rank <= n else math.inf
+    return Interval(torch.quantile(ordered, quantile).item(), low, high, f"{n} {unit}")
 
 
 def describe(study: Study) -> str:
@@ -369,9 +425,13 @@ def describe(study: Study) -> str:
             f"{s.unlearn_class} ({int(study.class_forget.sum())} samples). Null: each training "
             f"sample's best SSIM against {len(study.unseen.labels)} unseen test digits, "
             f"median {null.median():.2f}; tau = its {s.null_quantile:.0%} quantile = "
-            f"**{study.tau:.3f}**. Figure 13 scores each candidate against its nearest "
-            f"training sample instead; its tau, the same quantile of that statistic for the "
-            f"unseen digits, is **{study.candidate_tau:.3f}**.")
+            f"**{study.tau:.3f}**. Figure 13 scores each candidate the trained model "
+            f"classifies as class {s.unlearn_class} against its nearest training sample "
+            f"instead; its tau, the same quantile of that statistic for "
+            f"{len(study.class_unseen.labels)} unseen digits of class {s.unlearn_class} (of "
+            f"the test split and of the training split outside D), is "
+            f"**{study.candidate_tau:.3f}** ({CONFIDENCE:.0%} interval "
+            f"[{study.candidate_null.low:.3f}, {study.candidate_null.high:.3f}]).")
 
 
 # --- the models -----------------------------------------------------------------------------

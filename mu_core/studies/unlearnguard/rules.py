@@ -388,7 +388,7 @@ def relabel_claim(r: Results) -> Claim:
     """Relabel fine-tuning leaves more reconstructions of the unlearned class above tau
     than the trained model gives (Newcombe over the reconstruction's candidates; each
     candidate's SSIM to its nearest training sample against the tau calibrated on that
-    statistic, `experiment.candidate_threshold`), given
+    statistic for unseen digits of the class, `experiment.candidate_threshold`), given
     that it unlearned by the accuracy measure (the class accuracy fell by FORGET_MARGIN)."""
     before, after = r.relabel["before"], r.relabel["after relabel fine-tuning"]
     effect = rate_difference(after["above tau"], r.candidates, before["above tau"],
