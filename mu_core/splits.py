@@ -38,6 +38,11 @@ class Split:
     # the identity of the data it was made from (`data_identity`); None: not recorded
     data: dict | None = field(default=None, repr=False)
 
+    def requested_forget(self) -> Tensor:
+        """Every training sample outside the retain set: the whole forget request, also
+        when `forget` holds only a part of it (a round of RSU)."""
+        return self.train[~torch.isin(self.train, self.retain)]
+
     def check_data(self, data: ImageData) -> None:
         """Refuse, with one sentence, data other than the data this split was made from
         (its indices would select other samples): another dataset, another number of

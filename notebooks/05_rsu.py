@@ -171,11 +171,12 @@ chapter.findings(rsu.claims(results))  # the box: verdicts, key effects
 #   whole forgotten class, which such a model never predicts, and the trained model's test
 #   accuracy on random samples. A real unlearner knows both without retraining. The
 #   stopping rule is ours (the paper gives GA a number of epochs only). Inside RSU every
-#   round runs the same GA and stops once its subset is down to that level, set once from
-#   the trained model, so GA with and without RSU end at about the same forgetting and
-#   differ in what they keep, which is what Table 5 compares. RSU's rounds share the
-#   epochs, so they may run out before the whole forget set is down to the level; the
-#   tables show Acc_Du.
+#   round runs the same GA, and the rule reads the whole forget set, not the round's
+#   subset: a round stops at the first step at which all of D_u is down to the level (set
+#   once from the trained model), and no round starts once it is. So GA with and without
+#   RSU stop at the same forgetting and differ in what they keep, which is what Table 5
+#   compares. RSU's rounds share the epochs, so they may run out before the whole forget
+#   set is down to the level; the tables show Acc_Du.
 # * **Seeds.** Part one runs one seed (the paper reports single runs); part two runs
 #   `seeds` and reports mean ± std where the paper reports single numbers. Every seed
 #   trains on the same `train_size` samples (the subset is fixed), so the seeds vary the

@@ -143,6 +143,35 @@ def test_ga_stopping_rule_reads_the_forget_sets_accuracy(mnist, trained, monkeyp
     assert rules[2] is None
 
 
+def test_ga_inside_rsu_stops_on_the_whole_forget_request_not_its_round(mnist, trained):
+    # a round trains on D_k, the part the model still gets right (accuracy 1), while all of
+    # D_u is at 0.5 or below: the rule must read D_u and say "forgot"
+    from mu_core.train import predict
+    from mu_core.unlearn.finetune import forgot_to
+
+    model, split = trained
+    right = predict(model, mnist, split.forget).argmax(1).cpu() == \
+        mnist.targets(split.forget).cpu()
+    accuracy = right.float().mean().item()
+    assert 0 < accuracy < 1
+    round_split = dataclasses.replace(split, forget=split.forget[right])
+    assert forgot_to(model, mnist, round_split, accuracy)
+    assert not forgot_to(model, mnist, round_split, accuracy - 0.01)
+
+
+def test_rsu_runs_no_round_once_the_forget_request_is_at_the_level(mnist, trained):
+    # stop_at 1 is met before any round: RSU over GA leaves the model as it was (a round
+    # that always took a step would move it)
+    model, split = trained
+    settings = {"epochs": 3, "lr": 0.01, "stop_at": 1.0}
+    sequenced = unlearn("rsu", model, mnist, split, base="ga", rounds=3,
+                        base_settings=settings, seed=3)
+    assert _same_weights(sequenced, model)
+    moved = unlearn("rsu", model, mnist, split, base="ga", rounds=3,
+                    base_settings={"epochs": 3, "lr": 0.01}, seed=3)
+    assert not _same_weights(moved, model)
+
+
 def trained_accuracy(data, model, split) -> float:
     from mu_core.train import predict
 

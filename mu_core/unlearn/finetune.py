@@ -62,17 +62,22 @@ def ga(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 2, lr: 
        schedule: str = "constant", stop_at: float | None = None, seed: int = 0) -> None:
     # Maximise the cross-entropy on the forget set with the reference's SGD (Unlearn-Sparse:
     # momentum 0.9, weight decay 5e-4); the decay still pulls the weights towards zero.
-    # `stop_at`: a stopping rule; the ascent ends after the first step at which the forget
-    # set's accuracy is at most `stop_at` (the loss has no maximum, so ascent past
-    # forgetting only destroys the rest of the model). None: all `epochs`.
+    # `stop_at`: a stopping rule; the ascent ends after the first step at which the whole
+    # forget request's accuracy is at most `stop_at` (the loss has no maximum, so ascent
+    # past forgetting only destroys the rest of the model). None: all `epochs`.
     recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, momentum=momentum,
                     weight_decay=weight_decay, schedule=schedule)
-    labels = data.targets(split.forget).cpu()
-    stop = None if stop_at is None else \
-        (lambda net: (predict(net, data, split.forget).argmax(1) == labels).float().mean()
-         <= stop_at)
+    stop = None if stop_at is None else (lambda net: forgot_to(net, data, split, stop_at))
     fit(model, data, split.forget, recipe, seed=seed, desc="ga", stop=stop,
         loss_fn=lambda logits, targets: -F.cross_entropy(logits, targets))
+
+
+def forgot_to(model: nn.Module, data: ImageData, split: Split, level: float) -> bool:
+    """Whether `model`'s accuracy on the whole forget request (`split.requested_forget()`:
+    all of D_u inside a round of RSU that trains on a part of it) is at most `level`."""
+    requested = split.requested_forget()
+    correct = predict(model, data, requested).argmax(1).cpu() == data.targets(requested).cpu()
+    return bool(correct.float().mean() <= level)
 
 
 RL_LABELS = ("redrawn", "fixed_wrong")

@@ -38,6 +38,7 @@ from ..data import ImageData
 from ..errors import ConfigError, check_choice, check_positive_int, describe
 from ..splits import Split
 from ..train import predict
+from .finetune import forgot_to
 from .registry import METHODS, check_request, register
 
 ORDERS = ("hard_first", "easy_first")  # RSU, and the paper's "Reverse" ablation
@@ -137,7 +138,10 @@ def rsu(model: nn.Module, data: ImageData, split: Split, *, base: str = "ga",
     rounds = rounds_of(base, settings, rounds)
     epochs = round_epochs(base_epochs(base, settings), rounds, budget)
     losses = sample_losses(model, data, split.forget)
-    for k, positions in enumerate(nested_subsets(losses, rounds, order)):
+    stop_at = settings.get("stop_at")  # a base's stopping rule reads all of D_u in every
+    for k, positions in enumerate(nested_subsets(losses, rounds, order)):  # round (`forgot_to`)
+        if stop_at is not None and forgot_to(model, data, split, stop_at):
+            break  # D_u is at the level: the rounds left would only overshoot it
         subset = dataclasses.replace(split, forget=split.forget[positions])
         METHODS[base].run(model, data, subset, **{**settings, "epochs": epochs[k]},
                           seed=seed + k)
