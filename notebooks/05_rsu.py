@@ -137,9 +137,9 @@ chapter.findings(rsu.claims(results))  # the box: verdicts, key effects
 #   one random start per candidate (they keep the best of several restarts). At the `cpu`
 #   preset the victim has memorised its training samples and leaves them small gradients,
 #   and few candidates are rebuilt at all. Signed steps, or a few times more steps, raised
-#   the typical SSIM a little but not the number of successes; the paper preset's
-#   `inversion_steps` raise both, at a cost the `cpu` budget cannot bear (the preset
-#   records the measurements).
+#   the typical SSIM a little; several times more steps may raise the number of
+#   successes too (a probe on a handful of candidates, recorded in the preset, is too
+#   small to tell), at a cost the `cpu` budget cannot bear.
 # * **The forget sets.** The `subset_size` best rebuilt candidates (by SSIM) are **MI
 #   High**, the `subset_size` training samples with the highest ASR **MIA High**, and one
 #   random set of the same size is **Low**, the control of *both* tables. The paper's two
@@ -157,7 +157,10 @@ chapter.findings(rsu.claims(results))  # the box: verdicts, key effects
 #   The paper tunes each rate within its range; we keep the toolkit's for RL, FT and
 #   l1-sparse, and raise GA's and Bad-T's, whose toolkit rates left every risk set
 #   recognised, to rates at which each forgets some of the first seed's risk sets (the
-#   preset records the measurement). Part one runs every method for a fixed budget, with
+#   preset records the measurement). Those are the risk sets part one then judges (it
+#   runs one seed): the rates were picked for forgetting something, not for the High-Low
+#   contrast the claims read, but a reader should know they were tuned on the same sets.
+#   Part one runs every method for a fixed budget, with
 #   no stopping rule: it compares how much of each set the same budget removes. A method
 #   that did not forget a risk set is named so by its claims instead of counted.
 # * **GA in part two.** GA's loss has no maximum, and at a fixed number of steps it has a
