@@ -1219,3 +1219,22 @@ def test_figure_10_shows_the_reconstruction_the_robustness_table_reads(monkeypat
     study.robustness_pairs_figure(None, scores)
     assert shown["trained"] is scores["trained"]
     assert shown["unl.+tuned"] is scores["unlearned + fine-tuned"]
+
+
+def test_membership_ina_balances_its_sides_with_a_random_subset_not_the_first(monkeypatch):
+    # D is stored sorted by class: the first 100 of 400 known members are classes 0-2 alone
+    from mu_core.attacks.mia import metric
+
+    seen = {}
+
+    def record(member_probs, member_labels, *rest):
+        seen["labels"] = member_labels
+        return torch.zeros(len(rest[-1]), dtype=torch.bool)
+
+    monkeypatch.setattr(metric, "membership_predictions", record)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 10))
+    members = (torch.randn(400, 4), torch.arange(10).repeat_interleave(40))
+    nonmembers = (torch.randn(100, 4), torch.arange(10).repeat(10))
+    metric.membership_ina(model, members, nonmembers, (torch.randn(5, 4), torch.zeros(5)))
+    assert len(seen["labels"]) == 100
+    assert len(set(seen["labels"].tolist())) == 10

@@ -71,17 +71,24 @@ def mia_efficacy_from_predictions(retain: tuple[Tensor, Tensor], test: tuple[Ten
 
 
 def membership_ina(model: nn.Module, members: tuple[Tensor, Tensor],
-                   nonmembers: tuple[Tensor, Tensor], targets: tuple[Tensor, Tensor]) -> float:
+                   nonmembers: tuple[Tensor, Tensor], targets: tuple[Tensor, Tensor], *,
+                   seed: int = 0) -> float:
     """UnlearnGuard's INA = TP / (TP + FN): the share of `targets` (images, labels) that an
     SVC on the confidence, fitted on known members and as many known non-members of
-    `model`, calls members."""
+    `model` (the larger side subsampled at random, seeded), calls members."""
     def probs(images):
         with torch.no_grad():
             return model(images).softmax(1).cpu()
 
     count = min(len(members[1]), len(nonmembers[1]))
-    members, nonmembers = (members[0][:count], members[1][:count]), \
-        (nonmembers[0][:count], nonmembers[1][:count])
+    generator = torch.Generator().manual_seed(seed)
+
+    def balanced(images: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+        # a random `count` of them, not the first: index order may follow the classes
+        chosen = torch.randperm(len(labels), generator=generator)[:count].to(labels.device)
+        return images[chosen], labels[chosen]
+
+    members, nonmembers = balanced(*members), balanced(*nonmembers)
     predicted = membership_predictions(probs(members[0]), members[1].cpu(),
                                        probs(nonmembers[0]), nonmembers[1].cpu(),
                                        probs(targets[0]), targets[1].cpu())
