@@ -79,12 +79,15 @@ def loop(name: str, total: int | None, unit: str = "step", *, work: float = 0,
          real_work: float | None = None, device=None, over: tuple[str, ...] = ()
          ) -> Iterator[Loop]:
     """A loop of `total` `unit`s: call `.step()` on what it yields after each. In a dry
-    run, a loop of `work` samples on `device` (`real_work` in the real run) is timed and
+    run, a loop of `work` samples on `device` (`real_work` in the real run) is timed at its
+    pace after its first step (or the first step of a loop inside it: `dryrun.Pace`) and
     recorded under `name`, once per unit of the cut budgets `over` (`dryrun.timed`)."""
     current = Loop(name, total, unit, len(_RUNNING))
     with ExitStack() as stack:
         if work and device is not None:
-            stack.enter_context(dryrun.timed(name, work, device, real_work, over=over))
+            pace = stack.enter_context(dryrun.timed(name, work, device, real_work, over=over))
+            if pace is not None:  # a dry run: the pace sees this loop's steps and its inner ones
+                stack.enter_context(subscribed(pace))
         elif over:
             stack.enter_context(dryrun.repeated(*over))
         _RUNNING.append(current)
@@ -132,8 +135,8 @@ def real_count(pool, data, max_samples: int | None = None) -> float:
 
 @contextmanager
 def per_sample(name: str, pool, data, max_samples: int | None = None):
-    """Per-sample work over `pool`: yields the pool (in a dry run its first few samples,
-    timed: `dryrun.per_sample_work`)."""
+    """Per-sample work over `pool`: yields the pool (in a dry run one chunk of the real
+    run's size drawn from it, timed: `dryrun.per_sample_work`)."""
     with dryrun.per_sample_work(name, pool, data, max_samples) as chosen:
         yield chosen
 
