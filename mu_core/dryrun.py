@@ -69,6 +69,7 @@ SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
 
 
 _REPEATED: list[str] = []  # the cut budgets whose loops enclose the code running now
+_ONCE: list[bool] = []  # non-empty inside `once_per_run`
 
 
 def active() -> bool:
@@ -117,6 +118,19 @@ def repeated(*budgets: str):
         yield
     finally:
         del _REPEATED[len(_REPEATED) - len(budgets):]
+
+
+@contextmanager
+def once_per_run():
+    """A block the chapter runs once, not once per seed (a regime table's shadow models on
+    the first seed's trained model, RSU's privacy risks): the estimate counts the loops it
+    records once, where it multiplies every other loop by the preset's seeds (the dry run
+    runs the first seed only, so it cannot tell them apart itself)."""
+    _ONCE.append(True)
+    try:
+        yield
+    finally:
+        _ONCE.pop()
 
 
 def _cut(key, value, cuts: dict):
@@ -189,7 +203,8 @@ def record(desc: str, samples: float, seconds_per_sample: float, device: torch.d
         return
     entry = {"loop": desc, "samples": samples, "seconds_per_sample": seconds_per_sample,
              "device": device_name(device), "repeated": list(_REPEATED),
-             "timed_batch": timed_batch, "spent": spent, "kind": kind, "network": network}
+             "timed_batch": timed_batch, "spent": spent, "kind": kind, "network": network,
+             "per_seed": not _ONCE}
     with open(ledger, "a") as file:
         file.write(json.dumps(entry) + "\n")
 
@@ -334,19 +349,19 @@ def estimate_entries(entries: list[dict], seeds: int = 1, ratios: dict[str, floa
     run's price on this machine. `work` lists what the real run does (`work_of`); the
     entries and the arguments are kept, so that the estimate can be worked again."""
     ratios = ratios or {}
+    # samples each loop sees at the preset's budgets and seeds (`once_per_run`: one seed)
     real = [e["samples"] * math.prod(ratios.get(b, 1.0) for b in e.get("repeated", []))
-            for e in entries]  # samples each loop sees at the preset's budgets
+            * (seeds if e.get("per_seed", True) else 1) for e in entries]
     by_loop: dict[str, float] = {}
     for e, samples in zip(entries, real):
-        seconds = seeds * samples * e["seconds_per_sample"]
-        by_loop[e["loop"]] = by_loop.get(e["loop"], 0.0) + seconds
+        by_loop[e["loop"]] = by_loop.get(e["loop"], 0.0) + samples * e["seconds_per_sample"]
     hours = sum(by_loop.values()) / 3600
     found = {"training_loops": len(entries), "seeds": seeds, "hours": hours,
              "devices": sorted({e["device"] for e in entries}),
-             "samples": seeds * sum(real),  # training images seen
+             "samples": sum(real),  # training images seen
              "hours_by_loop": {k: v / 3600 for k, v in sorted(by_loop.items(),
                                                              key=lambda kv: -kv[1])},
-             "work": work_of(entries, real, seeds),
+             "work": work_of(entries, real),
              "ledger": entries, "ratios": ratios, "wall_seconds": wall_seconds}
     if wall_seconds is not None:
         rest = max(0.0, wall_seconds - sum(e.get("spent", 0.0) for e in entries))
@@ -358,10 +373,10 @@ def estimate_entries(entries: list[dict], seeds: int = 1, ratios: dict[str, floa
 WORK_KINDS = ("training", "steps", "per-sample")  # what `record`'s entries count
 
 
-def work_of(entries: list[dict], real: list[float], seeds: int) -> list[dict]:
-    """The real run's work, one row per loop, kind and network: its count over `seeds`
-    seeds (training images, sample-steps or per-sample items, the `real` counts of the
-    `entries` times the seeds) and its hours on the dry run's device, largest first."""
+def work_of(entries: list[dict], real: list[float]) -> list[dict]:
+    """The real run's work, one row per loop, kind and network: its count (training images,
+    sample-steps or per-sample items: the `real` counts of the `entries`, at the preset's
+    budgets and seeds) and its hours on the dry run's device, largest first."""
     rows: dict[tuple, dict] = {}
     for e, samples in zip(entries, real):
         kind = e.get("kind") or ("training" if e.get("timed_batch") else "steps")
@@ -369,8 +384,8 @@ def work_of(entries: list[dict], real: list[float], seeds: int) -> list[dict]:
         key = (e["loop"], kind, json.dumps(network, sort_keys=True))
         row = rows.setdefault(key, {"loop": e["loop"], "kind": kind, "network": network,
                                     "count": 0.0, "hours": 0.0})
-        row["count"] += seeds * samples
-        row["hours"] += seeds * samples * e["seconds_per_sample"] / 3600
+        row["count"] += samples
+        row["hours"] += samples * e["seconds_per_sample"] / 3600
     return sorted(rows.values(), key=lambda row: -row["hours"])
 
 

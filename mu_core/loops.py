@@ -11,7 +11,8 @@ Who listens:
 * a dry run (`dryrun`): a loop given its `work` (samples) and `device` is timed and its
   real budget recorded, and `over` names the cut budgets it repeats per unit of. This is
   the one place outside the training loops (`train`, `ensemble`) where the dry run hooks
-  in: the algorithms call `loop`, `track`, `repeated`, `budget` and `per_sample`.
+  in: the algorithms call `loop`, `track`, `repeated`, `budget` and `per_sample`, and
+  the studies `once_per_run` around what they run for the first seed only.
 
 Reporting never breaks a run: a report that cannot be written is dropped.
 """
@@ -121,6 +122,12 @@ def budget(name: str, value: int) -> int:
 def repeated(*budgets: str):
     """A block run once per unit of each cut budget (`dryrun.repeated`)."""
     return dryrun.repeated(*budgets)
+
+
+def once_per_run():
+    """A block a chapter runs once, not per seed (`dryrun.once_per_run`): the dry run's
+    price counts its loops once."""
+    return dryrun.once_per_run()
 
 
 def scale(data) -> float:

@@ -418,3 +418,18 @@ def test_the_reference_figure_fits_the_network_the_library_builds():
     assert figure["network"] == {"model": type(model).__name__, "parameters":
                                  sum(p.numel() for p in model.parameters()),
                                  "input": [3, 32, 32]}
+
+
+def test_a_block_run_once_is_not_multiplied_by_the_seeds(dry):
+    # LiRA's shadow models on the first seed's trained model run once however many seeds
+    # the preset has; the dry run, which runs the first seed only, is told so
+    from mu_core import loops
+
+    dryrun.record("retrain", 100, 0.01, torch.device("cpu"))
+    with loops.once_per_run():
+        dryrun.record("shadow models", 100, 0.01, torch.device("cpu"))
+    found = dryrun.estimate(dry, seeds=3)
+    assert found["hours_by_loop"] == {"retrain": pytest.approx(3 / 3600),
+                                      "shadow models": pytest.approx(1 / 3600)}
+    assert found["samples"] == 400
+    assert [row["count"] for row in found["work"]] == [300, 100]
