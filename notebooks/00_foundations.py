@@ -37,11 +37,16 @@ if "google.colab" in sys.modules:  # in Colab, install mu_core first; elsewhere 
                     "mu-core @ git+https://github.com/mu-privacy/mu-book@main"], check=True)
 
 # %% [markdown]
-# **At the paper's scale.** Change the first line of the next cell to `preset = "paper"`
+# **At the paper's scale.** Change the first line of the parameters cell (below the price table) to `preset = "paper"`
 # (in Colab, on a GPU runtime) or run `mu-book run 00 --preset paper`: every value that
 # preset lists changes at once, and values you changed yourself stay.
 # `mu-book run 00 --preset paper --dry-run` proves it on any machine in minutes, on
 # synthetic data of the papers' shapes, and prints what the real run costs there.
+
+# %% tags=["remove-input"]
+from mu_core.prices import chapter_price
+
+chapter_price("00_foundations")  # the paper preset's price table row, from its committed dry run
 
 # %% tags=["parameters"]
 preset = "cpu"  # "paper": the papers' scale on a GPU, every value below it at once
