@@ -16,7 +16,11 @@ The kernel appends one JSON line per training loop to the ledger `$MU_DRY_LEDGER
 `estimate` turns the ledger into the real run's training cost on the device it ran on. A
 loop that runs once per unit of a cut budget (a round of an attack, an iteration of a game)
 is recorded inside `repeated(budget)`, and the estimate multiplies it by the budget's real /
-cut ratio (`cut_ratios`); loops outside `train.fit` record themselves through `timed`.
+cut ratio (`cut_ratios`); loops outside `train.fit` record themselves through `timed`, at
+their pace after their first step (`Pace`), and per-sample work through `per_sample_work`,
+on one chunk of its real size. Every loop counts once per seed of the preset, except those
+inside `once_per_run`. Each entry names its kind of work and, for training, its network, so
+that `prices` can price the work on a reference GPU.
 
 Only the loops import this module: `train` and `ensemble` (whose dry steps are timed on
 full batches) and `loops`, the layer every other long loop reports through; `book` and
