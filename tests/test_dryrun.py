@@ -356,6 +356,10 @@ def test_dry_shadow_models_time_one_member_on_full_batches_on_a_cpu(dry, monkeyp
     (entry,) = [json.loads(line) for line in dry.read_text().splitlines()]
     assert entry["loop"] == "shadow models" and entry["timed_batch"] == 64
     assert entry["samples"] == pytest.approx(4 * 2 * 10 * 50_000 / 60)  # half the pool each
+    # the members are the preset's shadow_count, which the dry run cuts: counted at the preset's
+    assert entry["repeated"] == ["shadow_count"] and entry["network"]["input"] == [3, 32, 32]
+    found = dryrun.estimate(dry, ratios={"shadow_count": 4.0})
+    assert found["samples"] == pytest.approx(4 * entry["samples"])
 
 
 RESNET18 = {"model": "ResNet", "parameters": 11173962, "input": [3, 32, 32]}
