@@ -349,3 +349,18 @@ def test_the_floor_by_n_reads_the_first_n_models_of_each_side():
     assert list(same.index) == [2, 4, 8] and (same["random"] == 1.0).all()
     results.floor_outputs["random"][REFERENCE] = (retrained + 100).tolist()
     assert (scorecard.floor_by_n(results)["random"] == 0.0).all()
+
+
+def test_rows_in_worker_processes_match_rows_in_this_one(monkeypatch):
+    # CMIRA's prior reaches a worker as its state dict (a parametrized module does not pickle)
+    params = smoke_params(settings=["classwise"], methods=["ga"],
+                          attacks=["svc_confidence", "cmira"])
+    alone = scorecard.run(params)
+    monkeypatch.setenv("MU_WORKERS", "2")
+    side_by_side = scorecard.run(params)
+    # the models come from the cache both times: the same numbers; CMIRA trains again, in a
+    # worker's thread count (float rounding), so only that it ran on every attacked model
+    columns = ["row", "seed", "UA", "RA", "TA", "svc_confidence/mia_efficacy"]
+    pd.testing.assert_frame_equal(side_by_side.runs[columns], alone.runs[columns])
+    assert side_by_side.runs["cmira/r_i"].notna().sum() == alone.runs["cmira/r_i"].notna().sum()
+    assert side_by_side.rows == alone.rows

@@ -34,6 +34,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+import warnings
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -355,8 +356,10 @@ def score_setting(data: ImageData, request: Request, setting: str, device):
         found = [score_row(data, split, trained, request, setting, row, usable) for row in
                  loops.track(rows, f"scorecard {setting}", unit="row")]
     else:
-        found = workers.run_each(_row_piece, [(request, setting, row, usable, device)
-                                             for row in rows],
+        prior = usable.get("cmira", {}).get("prior")
+        state = None if prior is None else prior.state_dict()
+        found = workers.run_each(_row_piece, [(request, setting, row, list(usable), state,
+                                               device) for row in rows],
                                  device=device, desc=f"scorecard {setting}")
     records = [r for piece, _ in found for r in piece]
     outputs = {row: out for row, (_, out) in zip(rows, found)}
@@ -365,10 +368,13 @@ def score_setting(data: ImageData, request: Request, setting: str, device):
             {row: outputs[row].tolist() for row in (RETRAIN, REFERENCE)})
 
 
-def prepared_attacks(data: ImageData, split: Split, request: Request, names) -> dict[str, dict]:
+def prepared_attacks(data: ImageData, split: Split, request: Request, names,
+                     prior_state: dict | None = None) -> dict[str, dict]:
     """The settings of each attack `names` lists, with what every model's run of it would
     build the same way built once here: CMIRA's prior, pretrained on the probing set from
-    the attack's fixed seed exactly as its adapter does (which then copies it per model)."""
+    the attack's fixed seed exactly as its adapter does (which then copies it per model),
+    or loaded from `prior_state` (its state dict: a worker process receives that, since a
+    parametrized module does not pickle)."""
     found = {name: dict(request.attacks[name]) for name in names}
     cmira_settings = found.get("cmira")
     if cmira_settings is not None and cmira_settings.get("prior") is None:
@@ -379,9 +385,11 @@ def prepared_attacks(data: ImageData, split: Split, request: Request, names) -> 
                                        head_width=config.head_width,
                                        seed=seed + cmira.ATTACK_SEED_OFFSET,
                                        **(cmira_settings.get("backbone_options") or {}))
-        cmira.pretrain(prior, data, cmira.probing_set(data, split,
-                                                      cmira_settings.get("probe_size"), seed),
-                       config, seed=seed)
+        if prior_state is not None:
+            prior.load_state_dict(prior_state)
+        else:
+            cmira.pretrain(prior, data, cmira.probing_set(
+                data, split, cmira_settings.get("probe_size"), seed), config, seed=seed)
         cmira_settings["prior"] = prior
     return found
 
@@ -399,15 +407,17 @@ def score_trained(data: ImageData, split: Split, trained, request: Request, usab
     return record
 
 
-def _row_piece(request: Request, setting: str, row: str, usable, device):
+def _row_piece(request: Request, setting: str, row: str, names, prior_state, device):
     """`score_row` in a worker process: the data loaded, the trained model from the cache,
-    an extra method registered again (a spawned process starts without it)."""
+    an extra method registered again (a spawned process starts without it), the attacks
+    `names` prepared again (CMIRA's prior from `prior_state`, `prepared_attacks`)."""
     data = datasets.load(request.dataset).to(device)
     for path in request.extra_methods:
         register_external(path)
     split = make_split(data, seed=request.trained_seed, **request.specs[setting])
     trained = trained_model(data, split, request.architecture, request.recipe,
                             seed=request.trained_seed)
+    usable = prepared_attacks(data, split, request, names, prior_state)
     return score_row(data, split, trained, request, setting, row, usable)
 
 
@@ -541,10 +551,12 @@ def quality_table(results: Results) -> pd.DataFrame:
         pd.DataFrame(columns=[QUALITY, FINAL])
 
 
-def cell(results: Results, setting: str, row: str, column: str) -> dict:
+def cell(results: Results, setting: str, row: str, column: str,
+         quality: pd.DataFrame | None = None) -> dict:
     """One cell: the row's mean, retraining's, the difference's interval and the verdict
     (`DISTINGUISHABLE`, `NOT_DISTINGUISHED`; `REFERENCE_CELL` for retraining itself and the
-    floor; `NOT_APPLICABLE` with the registry's reason; `NOT_MEASURED` without values)."""
+    floor; `NOT_APPLICABLE` with the registry's reason; `NOT_MEASURED` without values).
+    `quality`: the run's `quality_table`, when the caller has it."""
     base = {"setting": setting, "row": row, "column": column, "mean": math.nan,
             "retrain_mean": math.nan, "estimate": math.nan, "low": math.nan,
             "high": math.nan, "n": "", "verdict": NOT_MEASURED, "reason": ""}
@@ -553,7 +565,8 @@ def cell(results: Results, setting: str, row: str, column: str) -> dict:
     if reason:
         return base | {"verdict": NOT_APPLICABLE, "reason": reason}
     if column in (QUALITY, FINAL):
-        return base | _quality_cell(results, setting, row, column)
+        table = results.quality() if quality is None else quality
+        return base | _quality_cell(results, table, setting, row, column)
     values, retrained = (_values(results, setting, r, column) for r in (row, RETRAIN))
     base |= {"mean": float(values.mean()) if len(values) else math.nan,
              "retrain_mean": float(retrained.mean()) if len(retrained) else math.nan}
@@ -562,11 +575,13 @@ def cell(results: Results, setting: str, row: str, column: str) -> dict:
     if not len(values) or not len(retrained):
         return base | {"reason": f"no finite {column} among the attacked models of "
                                  f"{row if not len(values) else RETRAIN}"}
-    return base | _judged(welch_difference(values, retrained, unit="models"))
+    with warnings.catch_warnings():  # near-equal runs (RA 1.0 but one) warn of precision
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return base | _judged(welch_difference(values, retrained, unit="models"))
 
 
-def _quality_cell(results: Results, setting: str, row: str, column: str) -> dict:
-    table = results.quality()
+def _quality_cell(results: Results, table: pd.DataFrame, setting: str, row: str,
+                  column: str) -> dict:
     if (setting, row) not in table.index:
         return {"verdict": REFERENCE_CELL if row == RETRAIN else NOT_MEASURED,
                 "reason": "" if row == RETRAIN else "fewer than 2 models on a side"}
@@ -594,7 +609,8 @@ def _judged(effect: Interval) -> dict:
 
 def cells(results: Results) -> pd.DataFrame:
     """Every cell of every setting (`cell`), one record each."""
-    return pd.DataFrame([cell(results, setting, row, column)
+    quality = results.quality()
+    return pd.DataFrame([cell(results, setting, row, column, quality)
                          for setting, rows in results.rows.items() for row in rows
                          for column in columns(results)])
 
