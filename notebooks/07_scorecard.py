@@ -62,10 +62,10 @@ setting_hyperparameters = {"random": {"adversarial": {"batch_size": 16}},
 attacks = ["svc_correctness", "svc_confidence", "svc_entropy", "svc_modified_entropy", "lira",
            "learned", "mra_closed", "mra_open", "cmira", "unlearnguard", "inversion",
            "relearn_time"]
-attack_runs = 3  # the first models of each row that every attack runs on
+attack_runs = 2  # the first models of each row that every attack runs on
 attack_settings = {"mra_closed": {"rounds": 2}, "mra_open": {"rounds": 2},
                    "cmira": {"rounds": 3, "patience": 1}, "lira": {"shadow_count": 16},
-                   "learned": {"epochs": 10}, "inversion": {"samples": 4, "steps": 100},
+                   "learned": {"epochs": 5}, "inversion": {"samples": 4, "steps": 50},
                    "relearn_time": {"max_epochs": 10}}
 delta = 1e-05  # the challenge's
 device = "auto"
