@@ -143,6 +143,10 @@ scorecard.floor_by_n(results).round(3)
 # the floor is paired over the forget examples. Otherwise it is **not distinguished at
 # this n** (~), with its interval below: indistinguishability is never proven, and more
 # models could separate what these cannot.
+# Where neither side varies (every model gives the same value), Welch's interval is a
+# point; the cell is then distinguishable only where so complete a separation is unlikely
+# by chance (its two-sided permutation p-value below what the {glue:text}`confidence`
+# interval leaves out: two models against two never are, five against five are).
 #
 # **What this run leaves out:** the sentence under the parameters names the registered
 # methods the preset does not run and why. Methods that do not support a setting have no

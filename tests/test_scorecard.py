@@ -239,13 +239,14 @@ def test_a_cell_is_distinguishable_only_when_its_interval_excludes_zero():
 
 
 def test_distance_is_the_difference_in_half_widths_capped():
-    frame = pd.DataFrame({"estimate": [1.0, 1.0, 0.0, 2.0, 1.0],
-                          "low": [0.0, -1.0, 0.0, 2.0, math.nan],
-                          "high": [2.0, 3.0, 0.0, 2.0, math.nan],
+    frame = pd.DataFrame({"estimate": [1.0, 1.0, 0.0, 2.0, 1.0, 1.0],
+                          "low": [0.0, -1.0, 0.0, 2.0, math.nan, 1.0],
+                          "high": [2.0, 3.0, 0.0, 2.0, math.nan, 1.0],
                           "verdict": [DISTINGUISHABLE, NOT_DISTINGUISHED, NOT_DISTINGUISHED,
-                                      DISTINGUISHABLE, NOT_APPLICABLE]})
+                                      DISTINGUISHABLE, NOT_APPLICABLE, NOT_DISTINGUISHED]})
     found = scorecard.distance(frame).tolist()
-    assert found[:4] == [1.0, 0.5, 0.0, scorecard.DISTANCE_CAP] and math.isnan(found[4])
+    assert found[:4] == [1.0, 0.5, 0.0, scorecard.DISTANCE_CAP]
+    assert math.isnan(found[4]) and math.isnan(found[5])
 
 
 # ------------------------------------------------------------------- cross-paper claims
@@ -364,3 +365,14 @@ def test_rows_in_worker_processes_match_rows_in_this_one(monkeypatch):
     pd.testing.assert_frame_equal(side_by_side.runs[columns], alone.runs[columns])
     assert side_by_side.runs["cmira/r_i"].notna().sum() == alone.runs["cmira/r_i"].notna().sum()
     assert side_by_side.rows == alone.rows
+
+
+def test_samples_that_do_not_vary_are_judged_by_their_separation():
+    def verdict(count):
+        results = hand_results({("class", RETRAIN): {"UA": [1.0] * count},
+                                ("class", "ga"): {"UA": [0.2] * count}})
+        return scorecard.cell(results, "class", "ga", "UA")["verdict"]
+    # Welch's interval is the point -0.8 either way; 2 against 2 is p = 1/3, 5 against 5 1/126
+    assert verdict(2) == NOT_DISTINGUISHED and verdict(5) == DISTINGUISHABLE
+    assert scorecard.separated(3, 3) == NOT_DISTINGUISHED  # p = 2/20 = 0.1
+    assert scorecard.separated(4, 4) == DISTINGUISHABLE  # p = 2/70

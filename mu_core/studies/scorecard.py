@@ -577,7 +577,18 @@ def cell(results: Results, setting: str, row: str, column: str,
                                  f"{row if not len(values) else RETRAIN}"}
     with warnings.catch_warnings():  # near-equal runs (RA 1.0 but one) warn of precision
         warnings.simplefilter("ignore", RuntimeWarning)
-        return base | _judged(welch_difference(values, retrained, unit="models"))
+        judged = _judged(welch_difference(values, retrained, unit="models"))
+    if np.ptp(values) == 0 and np.ptp(retrained) == 0 and judged["estimate"] != 0:
+        judged["verdict"] = separated(len(values), len(retrained))
+    return base | judged
+
+
+def separated(count: int, other: int) -> str:
+    """The verdict on two samples that do not vary and differ, where Welch's interval is a
+    point: complete separation, whose two-sided permutation p-value is 2 / C(n + m, n)
+    (two models against two: 1/3, never evidence; five against five: 1/126)."""
+    p_value = 2 / math.comb(count + other, count)
+    return DISTINGUISHABLE if p_value < 1 - CONFIDENCE else NOT_DISTINGUISHED
 
 
 def _quality_cell(results: Results, table: pd.DataFrame, setting: str, row: str,
@@ -618,11 +629,14 @@ def cells(results: Results) -> pd.DataFrame:
 def distance(frame: pd.DataFrame) -> pd.Series:
     """Each judged cell's distance from retraining: |difference| over its interval's
     half-width (1 is where the interval starts to exclude zero), capped at
-    `DISTANCE_CAP`; NaN for cells that are not judged."""
+    `DISTANCE_CAP`; NaN for cells that are not judged. A point interval (neither side
+    varies) is 0 for no difference, the cap for a `separated` one, and NaN (undefined) for
+    a difference too few models cannot separate."""
     half = (frame.high - frame.low) / 2
     judged = frame.verdict.isin([DISTINGUISHABLE, NOT_DISTINGUISHED])
-    ratio = np.where(half > 0, frame.estimate.abs() / half.where(half > 0, 1.0),
-                     np.where(frame.estimate.abs() > 0, DISTANCE_CAP, 0.0))
+    point = np.where(frame.estimate.abs() == 0, 0.0,
+                     np.where(frame.verdict == DISTINGUISHABLE, DISTANCE_CAP, np.nan))
+    ratio = np.where(half > 0, frame.estimate.abs() / half.where(half > 0, 1.0), point)
     return pd.Series(np.where(judged, np.minimum(ratio, DISTANCE_CAP), np.nan),
                      index=frame.index)
 
