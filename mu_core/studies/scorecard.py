@@ -575,9 +575,7 @@ def cell(results: Results, setting: str, row: str, column: str,
     if not len(values) or not len(retrained):
         return base | {"reason": f"no finite {column} among the attacked models of "
                                  f"{row if not len(values) else RETRAIN}"}
-    with warnings.catch_warnings():  # near-equal runs (RA 1.0 but one) warn of precision
-        warnings.simplefilter("ignore", RuntimeWarning)
-        judged = _judged(welch_difference(values, retrained, unit="models"))
+    judged = _judged(_welch(values, retrained))
     if np.ptp(values) == 0 and np.ptp(retrained) == 0 and judged["estimate"] != 0:
         judged["verdict"] = separated(len(values), len(retrained))
     return base | judged
@@ -765,8 +763,16 @@ def not_forgotten(results: Results, setting: str, row: str) -> str | None:
 
 
 def _difference(results: Results, setting: str, row: str, column: str) -> Interval:
-    return welch_difference(_values(results, setting, row, column),
-                            _values(results, setting, RETRAIN, column), unit="models")
+    return _welch(_values(results, setting, row, column),
+                  _values(results, setting, RETRAIN, column))
+
+
+def _welch(values, retrained) -> Interval:
+    """Welch's interval over the models; near-equal runs (RA 1.0 but one) make scipy warn
+    of precision, which is no news here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return welch_difference(values, retrained, unit="models")
 
 
 def _ran(results: Results, setting: str, rows, attacks=()) -> str | None:
