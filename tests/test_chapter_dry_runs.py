@@ -19,6 +19,7 @@ SLOW = {
     "03_cmira": "ResNet-18 and VGG-16 on three datasets, two rounds of M_U and M_A each",
     "05_rsu": "8 full-width ResNet-18 shadow models, inversion and relearning",
     "06_adversarial": "four configurations of a full-width ResNet-18, dense and sparse",
+    "07_scorecard": "every method on a full-width ResNet-18 in three settings, every attack",
 }
 
 CHAPTERS = [pytest.param(c, id=c.slug, marks=[pytest.mark.paper_dry_run] if c.slug in SLOW
