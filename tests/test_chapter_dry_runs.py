@@ -19,11 +19,23 @@ SLOW = {
     "03_cmira": "ResNet-18 and VGG-16 on three datasets, two rounds of M_U and M_A each",
     "05_rsu": "8 full-width ResNet-18 shadow models, inversion and relearning",
     "06_adversarial": "four configurations of a full-width ResNet-18, dense and sparse",
-    "07_scorecard": "every method on a full-width ResNet-18 in three settings, every attack",
+}
+# Chapters whose paper dry run has not yet finished on a CPU, and what was seen: left out of
+# CI (a run that does not end would stop it) until the dry run is proven; named here so
+# that the gap stays visible.
+UNPROVEN = {
+    "07_scorecard": "every method and attack on a full-width ResNet-18 in three settings; "
+                    "still running after 13 minutes (2026-12-07), issue 33",
 }
 
 CHAPTERS = [pytest.param(c, id=c.slug, marks=[pytest.mark.paper_dry_run] if c.slug in SLOW
-                         else []) for c in book.chapters(ROOT) if "paper" in c.presets(ROOT)]
+                         else []) for c in book.chapters(ROOT)
+            if "paper" in c.presets(ROOT) and c.slug not in UNPROVEN]
+
+
+def test_every_unproven_chapter_exists_and_has_a_paper_preset():
+    found = {c.slug: c for c in book.chapters(ROOT)}
+    assert all(slug in found and "paper" in found[slug].presets(ROOT) for slug in UNPROVEN)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
