@@ -151,3 +151,17 @@ def test_easiest_to_invert_rejects_bad_counts(count, message):
 def test_easiest_to_invert_rejects_misaligned_inputs():
     with pytest.raises(ConfigError, match="aligned"):
         easiest_to_invert(torch.rand(3), torch.arange(4), 2)
+
+
+def test_inversion_chunks_fit_memory_whole_for_a_small_network_split_for_resnet18():
+    from torch import nn
+
+    from mu_core.attacks.inversion import CHUNK_BYTES, chunk_for
+    from mu_core.models import create
+
+    small = nn.Linear(10, 2)  # 22 parameters: every candidate in one chunk
+    assert chunk_for(small, 1000) == 1000
+    resnet = create("resnet18", 10, 3, 32)  # about 11.2 million parameters
+    per_candidate = 3 * 8 * sum(p.numel() for p in resnet.parameters())
+    assert chunk_for(resnet, 1000) == CHUNK_BYTES // per_candidate < 50
+    assert chunk_for(resnet, 1000, "float32") == CHUNK_BYTES // (per_candidate // 2)

@@ -77,6 +77,20 @@ PRECISIONS = ("float64", "float32")
 LR_MILESTONES = (3 / 8, 5 / 8, 7 / 8)  # Geiping's MultiStepLR milestones, gamma 0.1
 
 
+CHUNK_BYTES = 2**33  # 8 GiB: per-sample gradients a chunk of candidates may hold
+
+
+def chunk_for(model: nn.Module, candidates: int, precision: str = "float64") -> int:
+    """Candidates per chunk of `invert_gradients`: all of them where their per-sample
+    gradients (each candidate holds its target's, its reconstruction's and the latter's
+    backward pass, about three copies of the parameters) fit in CHUNK_BYTES, else as many
+    as do (a full-width ResNet-18 holds about 45 GB for 1,000 candidates). Chunking
+    changes nothing but rounding: every candidate is its own optimisation."""
+    size = sum(p.numel() for p in trainable(model).values())
+    per_candidate = 3 * size * (8 if precision == "float64" else 4)
+    return max(1, min(candidates, CHUNK_BYTES // per_candidate))
+
+
 def _normalise(data: ImageData, x: Tensor) -> Tensor:
     """[0, 1] images -> model inputs, with the data's per-channel mean and std (the
     normalisation of `ImageData.inputs`)."""

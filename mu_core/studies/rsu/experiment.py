@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ... import cache, loops, plots, regime
-from ...attacks.inversion import PRECISIONS, easiest_to_invert, inversion_quality
+from ...attacks.inversion import PRECISIONS, chunk_for, easiest_to_invert, inversion_quality
 from ...attacks.mia import lira_scores, lira_statistic, privacy_scores, shadow_keep_masks
 from ...claims import Interval, paired_difference
 from ...data import ImageData, pixels
@@ -357,9 +357,10 @@ def privacy_risks(setup: Setup, split: Split, trained: nn.Module, *, shadow_coun
     with loops.loop("gradient inversion", None, "step",
                     work=len(inverted) * inversion_steps, device=data.device,
                     over=("inversion_candidates", "inversion_steps")):
-        quality, reconstructions = inversion_quality(  # one batch: every candidate alike
+        quality, reconstructions = inversion_quality(  # chunks as large as memory allows
             trained, data, inverted, steps=inversion_steps, seed=seed,
-            chunk_size=len(inverted), precision=inversion_precision)
+            chunk_size=chunk_for(trained, len(inverted), inversion_precision),
+            precision=inversion_precision)
     return Risks(train, privacy_scores(stats, keep, fix_variance=fix_variance), loss,
                  confidence, entropy, stats, keep, fix_variance, attack, len(pool),
                  inverted, quality, reconstructions)
