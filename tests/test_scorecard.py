@@ -20,6 +20,7 @@ from mu_core.forgetting_quality import forgetting_quality
 from mu_core.studies import scorecard
 from mu_core.studies.scorecard import (DISTINGUISHABLE, NOT_APPLICABLE, NOT_DISTINGUISHED,
                                        QUALITY, REFERENCE, REFERENCE_CELL, RETRAIN, Results)
+from mu_core.unlearn.registry import METHODS
 
 from conftest import ROOT
 
@@ -46,9 +47,12 @@ def smoke(tmp_path_factory):
     """The study at the smoke preset with the README's example as an extra method."""
     folder = tmp_path_factory.mktemp("external")
     (folder / "my_unlearning.py").write_text(readme_example())
+    before = set(METHODS)
     with pytest.MonkeyPatch.context() as patch:
         patch.syspath_prepend(str(folder))
         yield scorecard.run(smoke_params(extra_methods=[README_METHOD]))
+    for name in set(METHODS) - before:  # the run registered the example: leave the
+        del METHODS[name]  # registry as other test modules expect it
 
 
 def check_smoke_results(results, out):
