@@ -53,6 +53,14 @@ def membership_predictions(member_probs: Tensor, member_labels: Tensor,
     return torch.from_numpy(classifier.predict(column(target_probs, target_labels)))
 
 
+def _random_part(values: Tensor, labels: Tensor, count: int,
+                 generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """A random `count` of (values, labels), drawn with `generator`: not the first, as index
+    order may follow the classes."""
+    chosen = torch.randperm(len(labels), generator=generator)[:count].to(labels.device)
+    return values[chosen], labels[chosen]
+
+
 def mia_efficacy_from_predictions(retain: tuple[Tensor, Tensor], test: tuple[Tensor, Tensor],
                                   forget: tuple[Tensor, Tensor], *, feature: str = "confidence",
                                   seed: int = 0) -> float:
@@ -61,12 +69,9 @@ def mia_efficacy_from_predictions(retain: tuple[Tensor, Tensor], test: tuple[Ten
     (non-members) samples predicts as non-members (Unlearn-Sparse's definition)."""
     generator = torch.Generator().manual_seed(seed)
     count = min(len(retain[1]), len(test[1]))  # balanced shadow sets
-
-    def pick(probs: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
-        chosen = torch.randperm(len(labels), generator=generator)[:count]
-        return probs[chosen], labels[chosen]
-
-    predicted = membership_predictions(*pick(*retain), *pick(*test), *forget, feature=feature)
+    predicted = membership_predictions(*_random_part(*retain, count, generator),
+                                       *_random_part(*test, count, generator), *forget,
+                                       feature=feature)
     return 1.0 - predicted.double().mean().item()
 
 
@@ -82,13 +87,8 @@ def membership_ina(model: nn.Module, members: tuple[Tensor, Tensor],
 
     count = min(len(members[1]), len(nonmembers[1]))
     generator = torch.Generator().manual_seed(seed)
-
-    def balanced(images: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
-        # a random `count` of them, not the first: index order may follow the classes
-        chosen = torch.randperm(len(labels), generator=generator)[:count].to(labels.device)
-        return images[chosen], labels[chosen]
-
-    members, nonmembers = balanced(*members), balanced(*nonmembers)
+    members = _random_part(*members, count, generator)
+    nonmembers = _random_part(*nonmembers, count, generator)
     predicted = membership_predictions(probs(members[0]), members[1].cpu(),
                                        probs(nonmembers[0]), nonmembers[1].cpu(),
                                        probs(targets[0]), targets[1].cpu())
