@@ -16,6 +16,8 @@ FORGET_COLOR, RETAIN_COLOR, TEST_COLOR = "#d62728", "#1f77b4", "#7f7f7f"
 
 # One colour per unlearning method (every name of `unlearn.METHODS`), the trained model and
 # the adversarial method's ablation, the same in every figure of the book.
+VALUE_FONT = 7  # points: the values written above bars
+
 METHOD_COLORS = {
     "trained": "#7f7f7f", "retrain": "#1f77b4", "ft": "#ff7f0e", "ga": "#2ca02c",
     "rl": "#d62728", "ff": "#9467bd", "iu": "#8c564b", "wp": "#e377c2", "l1_sparse": "#bcbd22",
@@ -75,10 +77,11 @@ def grouped_bars(series: dict[str, Sequence[float]], labels: Sequence[str], *,
         bars = ax.bar(positions + (i - (len(series) - 1) / 2) * width,
                       np.asarray(values, float), width, label=name, color=method_color(name))
         if annotate and len(labels) * len(series) <= 24:
-            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+            ax.bar_label(bars, fmt="%.2f", fontsize=VALUE_FONT, padding=1)
     ax.set_xticks(positions, labels)
     if _labels_collide(ax, labels):
         plt.setp(ax.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
+    _turn_crowded_values(ax, width, len(labels))
     for c in highlight:
         ax.get_xticklabels()[c].set_color(FORGET_COLOR)
     ax.set(ylabel=ylabel, title=title)
@@ -87,6 +90,20 @@ def grouped_bars(series: dict[str, Sequence[float]], labels: Sequence[str], *,
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def _turn_crowded_values(ax, bar_width: float, groups: int) -> None:
+    """Stand the bars' value labels upright where a label is wider than its bar (at about
+    0.6 of the font size a character), so that neighbours never run together."""
+    values = [text for text in ax.texts if text.get_text()]
+    if not values:
+        return
+    axes_inches = ax.get_position().width * ax.figure.get_size_inches()[0]
+    bar_inches = bar_width * axes_inches / (groups + 0.2)  # matplotlib's 5% x margins
+    longest = max(len(text.get_text()) for text in values)
+    if longest * 0.6 * VALUE_FONT / 72 > 0.9 * bar_inches:
+        plt.setp(values, rotation=90, va="bottom", ha="center")
+        ax.margins(y=0.15)
 
 
 def _labels_collide(ax, labels: Sequence[str]) -> bool:

@@ -89,3 +89,21 @@ def test_signed_values_take_a_diverging_map_centred_on_zero(values, diverging):
     else:
         assert image.get_cmap().name != plots.DIVERGING and (low, high) == (0.5, 3.0)
     assert np.isfinite([low, high]).all()
+
+
+def _overlapping_value_labels(fig) -> int:
+    """Value labels over neighbouring bars whose drawn boxes overlap."""
+    fig.canvas.draw()
+    boxes = sorted((text.get_window_extent() for text in fig.axes[0].texts), key=lambda b: b.x0)
+    return sum(a.overlaps(b) for a, b in zip(boxes, boxes[1:]))
+
+
+@pytest.mark.parametrize("series, labels", [
+    ({run: [1.0, 0.98, 0.0, 0.99] for run in ("original", "original, same passes",
+                                               "reverse", "RSU")},
+     ["Acc_Dr", "Acc_val", "Acc_Du", "ToW"]),  # RSU's Fig. 7: four bars a group
+    ({"a": [0.5] * 12, "b": [0.25] * 12}, [str(c) for c in range(12)]),
+])
+def test_bar_values_never_run_together(series, labels):
+    fig = plots.grouped_bars(series, labels)
+    assert fig.axes[0].texts and _overlapping_value_labels(fig) == 0
