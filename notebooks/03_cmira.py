@@ -262,7 +262,9 @@ for dataset, names in results.forget_class_names.items():
 # unlearned model, the pretrained attack model (P) and the CMIRA model (P+U+A); the
 # `figure_backbone` on the first dataset (ResNet-18: the paper's figures show FF, which
 # only its ResNet-18 tables report). The paper's reading: forget points are mixed in
-# M_U, somewhat separated in P, and sit in their classes' clusters in CMIRA.
+# M_U, somewhat separated in P, and sit in their classes' clusters in CMIRA. Each t-SNE
+# runs {glue:text}`tsne_iterations` steps, fewer than scikit-learn's default 1,000 (the
+# paper does not say how many): the layout keeps its neighbourhoods as well (tested).
 
 # %%
 first = dataset_names[0]

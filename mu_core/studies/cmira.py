@@ -64,11 +64,12 @@ AREA_CHECKED = ("retrain", "ff", "ga")
 
 
 def quoted() -> dict:
-    """The values the chapter's prose quotes: the probe-size rule, the claims' confidence
-    level and the regime they need (`ANCHOR_SHARE_MIN`), the range of the paper's Acc_U
+    """The values the chapter's prose quotes: the probe-size rule, t-SNE's steps, the
+    claims' confidence level and the regime they need (`ANCHOR_SHARE_MIN`), the range of the paper's Acc_U
     (Table 1) on CIFAR-10 and FashionMNIST, and A_R printed vs. recomputed."""
     values = {"probe_sizes_tried": PROBE_SIZES_TRIED, "probe_rule_epochs": PROBE_RULE_EPOCHS,
-              "confidence": CONFIDENCE, "anchor_share_min": ANCHOR_SHARE_MIN}
+              "confidence": CONFIDENCE, "anchor_share_min": ANCHOR_SHARE_MIN,
+              "tsne_iterations": features.TSNE_ITERATIONS}
     for dataset in ("cifar10", "fashion_mnist"):
         accuracies = [row["acc_u"] for backbone in paper.TABLE1[dataset].values()
                       for row in backbone.values() if row.get("acc_u") is not None]
