@@ -147,8 +147,9 @@ pd.DataFrame(results.accuracy).round(3)
 # **A control the paper lacks.** MNIST digits resemble each other: a real digit the
 # model never saw is often close in SSIM to a training digit. The SSIM table, Figures 9-11
 # and the verification counts therefore show the **null**, each training sample's best SSIM
-# against as many unseen real test digits (drawn at random from the test split) as there
-# are candidates, and tau is that null's
+# against as many unseen real test digits as there are candidates, `candidates_per_class`
+# of every class as the candidates are (drawn at random from the test split; the MIA's
+# known non-members are other test digits), and tau is that null's
 # `null_quantile` quantile
 # ({glue:text}`null_quantile` in this run): a reconstruction only counts as "recovered" where it
 # beats what unseen data reaches.

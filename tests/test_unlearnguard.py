@@ -627,16 +627,71 @@ def test_the_candidates_tau_is_read_on_unseen_digits_of_the_unlearned_class():
         study.describe(guard)
 
 
-def test_the_nulls_unseen_digits_and_the_mias_non_members_hold_every_class():
-    # mnist5k stores its test split sorted by class: its first digits are all zeros, its
-    # last 200 eights and nines, which the null and the MIA read before they were shuffled
+def test_the_nulls_unseen_digits_are_stratified_and_the_mias_non_members_disjoint():
+    # mnist5k stores its test split sorted by class: a prefix of it is all zeros. The null
+    # takes candidates_per_class test digits of every class (seeded), the MIA's known
+    # non-members come from the test digits the null left
     guard = study.setup(chapter_params(), torch.device("cpu"))
-    assert guard.unseen.labels.unique().tolist() == list(range(10))
+    per_class = guard.settings.candidates_per_class
+    assert torch.bincount(guard.unseen.labels, minlength=10).tolist() == [per_class] * 10
+    test = guard.data.test
+    assert torch.isin(guard.unseen.indices, test).all()
+    assert torch.isin(guard.known_nonmembers.indices, test).all()
+    assert not torch.isin(guard.unseen.indices, guard.known_nonmembers.indices).any()
+    assert len(guard.known_nonmembers.indices.unique()) == study.KNOWN_NONMEMBERS
     assert guard.nonmembers[1].unique().tolist() == list(range(10))
-    order = study.shuffled_test(guard.data, guard.settings.seed)
-    assert sorted(order.tolist()) == sorted(guard.data.test.tolist())
-    assert torch.equal(guard.unseen.indices, order[:len(guard.unseen.indices)])
-    assert not torch.isin(guard.unseen.indices, order[-study.KNOWN_NONMEMBERS:]).any()
+    assert len(guard.test_labels) == len(test)  # accuracy and ASR read the whole split
+    assert f"against {10 * per_class} unseen test digits ({per_class} of each class)" in \
+        study.describe(guard)
+    # seeded: the same seed draws the same digits, another seed others
+    again, other = (study.null_and_nonmembers(guard.data, per_class, study.KNOWN_NONMEMBERS, seed)
+                    for seed in (guard.settings.seed, guard.settings.seed + 1))
+    assert torch.equal(again[0], guard.unseen.indices)
+    assert torch.equal(again[1], guard.known_nonmembers.indices)
+    assert not torch.equal(other[0], again[0])
+
+
+def test_the_null_is_stratified_on_a_hand_made_split_of_unequal_classes():
+    from types import SimpleNamespace
+
+    # 12 test digits sorted by class, 6 / 4 / 2 of classes 0 / 1 / 2 (dataset indices 20-31)
+    labels = torch.zeros(40, dtype=torch.long)
+    labels[20:32] = torch.tensor([0] * 6 + [1] * 4 + [2] * 2)
+    data = SimpleNamespace(name="toy", test=torch.arange(20, 32), labels=labels, num_classes=3)
+    for seed in range(5):
+        null, known = study.null_and_nonmembers(data, 2, 5, seed)
+        assert torch.bincount(labels[null], minlength=3).tolist() == [2, 2, 2]
+        assert len(known) == 5 and not torch.isin(known, null).any()
+        assert torch.isin(known, data.test).all()
+    # the whole class 2 goes to the null, every other digit is free: 6 fit, 7 do not
+    assert len(study.null_and_nonmembers(data, 2, 6, 0)[1]) == 6
+    with pytest.raises(ConfigError, match="holds 12 .2 in its smallest class.: accepted is "
+                                          "candidates_per_class at most 1"):
+        study.null_and_nonmembers(data, 2, 7, 0)
+    with pytest.raises(ConfigError, match="smallest class.*at most 2"):
+        study.null_and_nonmembers(data, 3, 1, 0)  # class 2 has only 2 digits
+
+
+def test_a_null_and_non_members_that_do_not_fit_the_test_split_fail_before_training():
+    from mu_core.data import load
+
+    digits = load("digits")  # 359 test digits, 35 in its smallest class
+    assert len(digits.test) == 359
+    with pytest.raises(ConfigError, match="mnist5k holds 1000 .100 in its smallest class.: "
+                                          "accepted is candidates_per_class at most 80"):
+        study.setup(chapter_params(candidates_per_class=81), torch.device("cpu"))
+    expected = ("candidates_per_class 16 asks for 16 unseen test digits of each of 10 classes "
+                "for the null (160) beside the MIA's 200 known non-members, 360 in all, but "
+                "the test split of digits holds 359 (35 in its smallest class): accepted is "
+                "candidates_per_class at most 15.")
+    with pytest.raises(ConfigError) as raised:
+        study.setup(chapter_params(dataset="digits", candidates_per_class=16),
+                    torch.device("cpu"))
+    assert str(raised.value) == expected
+    # 10 per class (100) + 200 fit, and 15 (150 + 200 = 350); 16 (160 + 200 = 360) do not
+    null, known = study.null_and_nonmembers(digits, 10, study.KNOWN_NONMEMBERS, 0)
+    assert len(null) == 100 and len(known) == 200
+    assert len(study.null_and_nonmembers(digits, 15, study.KNOWN_NONMEMBERS, 0)[1]) == 200
 
 
 def test_the_unlearned_class_digits_are_drawn_outside_the_training_set():

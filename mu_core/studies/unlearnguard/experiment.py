@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from ... import plots, workers
+from ... import loops, plots, workers
 from ...attacks.backdoor import backdoor_asr, poison, stamp_trigger
 from ...attacks.inversion import class_representatives
 from ...attacks.mia import membership_ina
@@ -39,7 +39,7 @@ SAMPLE_SCHEMES = ["MIA", "Backdoor", "Accuracy", "Ours"]
 CLASS_SCHEMES = ["MIA", "Accuracy", "Ours"]  # the paper has no backdoor bars at class level
 WHEN = ("before", "after")
 EFFECTIVE_ASR = 0.9  # a backdoor counts as planted from this attack success rate
-KNOWN_NONMEMBERS = 200  # the MIA's known non-members: this many of the last test samples
+KNOWN_NONMEMBERS = 200  # the MIA's known non-members: this many test digits outside the null
 INVERSION_RESTARTS = 5  # model inversion's representatives per class, each from its own start
 # Figure 13's tau is calibrated on at most this many unseen digits of the unlearned class:
 # the 95% quantile of 400 values has a distribution-free 95% interval between about their
@@ -261,7 +261,8 @@ class Study:
     forget: Tensor  # the sample-level request
     class_forget: Tensor  # the class-level request: every sample of unlearn_class
     class_kept: Tensor  # the samples of keep_class, a remaining class
-    unseen: Provider
+    unseen: Provider  # the null's unseen digits: candidates_per_class test digits of each class
+    known_nonmembers: Provider  # the MIA's, from the other test digits (`null_and_nonmembers`)
     test_images: Tensor
     test_labels: Tensor
     config: ReconstructionConfig
@@ -281,9 +282,9 @@ class Study:
 
     @property
     def nonmembers(self) -> tuple[Tensor, Tensor]:
-        """The MIA's known non-members: the last `KNOWN_NONMEMBERS` test samples (of the
-        shuffled test split, `shuffled_test`)."""
-        return self.test_images[-KNOWN_NONMEMBERS:], self.test_labels[-KNOWN_NONMEMBERS:]
+        """The MIA's known non-members (`null_and_nonmembers`), on the device."""
+        known = self.known_nonmembers
+        return known.images.to(self.device), known.labels.to(self.device)
 
     def train(self, images: Tensor, labels: Tensor, desc: str) -> nn.Module:
         """A fresh model trained to a large margin on (images, labels), centred on their
@@ -346,9 +347,11 @@ def setup(params: dict, device: torch.device) -> Study:
     samples_split, _ = provider_splits(data, s.per_class, s.forget_per_class, s.unlearn_class,
                                        s.seed)
     check_settings(s, data)
+    null_digits, nonmember_digits = null_and_nonmembers(
+        data, s.candidates_per_class, loops.budget("known_nonmembers", KNOWN_NONMEMBERS), s.seed)
     training = provider(data, samples_split.train)
-    test = provider(data, shuffled_test(data, s.seed))
-    unseen = provider(data, test.indices[: s.candidates_per_class * data.num_classes])
+    test = provider(data, data.test)
+    unseen = provider(data, null_digits)
     tau, null = null_threshold(training.images, unseen.images, s.null_quantile)
     class_unseen = unseen_of_class(data, training.indices, s.unlearn_class, CLASS_NULL_SIZE,
                                    s.seed)
@@ -359,19 +362,50 @@ def setup(params: dict, device: torch.device) -> Study:
                  images=training.images.to(device), labels=labels.to(device),
                  forget=torch.isin(training.indices, samples_split.forget),
                  class_forget=labels == s.unlearn_class, class_kept=labels == s.keep_class,
-                 unseen=unseen,
+                 unseen=unseen, known_nonmembers=provider(data, nonmember_digits),
                  test_images=test.images.to(device), test_labels=test.labels.to(device),
                  config=config, recipes=recipes, tau=tau, null=null,
                  class_unseen=class_unseen, candidate_null=candidate_null)
 
 
-def shuffled_test(data: ImageData, seed: int) -> Tensor:
-    """The test split's indices in a random order (seeded): the null's unseen digits are its
-    first ones and the MIA's known non-members its last ones, so that each holds digits of
-    every class where a dataset stores its test split sorted by class (mnist5k does: its
-    first 100 test digits are all zeros)."""
-    order = torch.randperm(len(data.test), generator=torch.Generator().manual_seed(seed))
-    return data.test.cpu()[order]
+def null_and_nonmembers(data: ImageData, per_class: int, nonmembers: int,
+                        seed: int) -> tuple[Tensor, Tensor]:
+    """The null's unseen digits and the MIA's known non-members, as dataset indices of the
+    test split, disjoint: `per_class` digits of every class drawn at random (stratified: a
+    null of some classes reads another statistic, and mnist5k stores its test split sorted
+    by class, so a prefix would be all zeros), then `nonmembers` drawn at random from the
+    test digits the null left. Both seeded; a ConfigError, before any training, when they
+    do not fit in the test split (`check_null_fits`)."""
+    test = data.test.cpu()
+    labels = data.labels.cpu()[test]
+    check_null_fits(data.name, torch.bincount(labels, minlength=data.num_classes), per_class,
+                    nonmembers)
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(test), generator=generator)
+    order = order[torch.argsort(labels[order], stable=True)]  # by class, random inside one
+    first_of_class = torch.searchsorted(labels[order], labels[order], side="left")
+    in_null = torch.arange(len(order)) - first_of_class < per_class
+    rest = test[order[~in_null]]
+    chosen = rest[torch.randperm(len(rest), generator=generator)[:nonmembers]]
+    return test[order[in_null]].sort().values, chosen.sort().values
+
+
+def check_null_fits(dataset: str, class_counts: Tensor, per_class: int, nonmembers: int) -> None:
+    """The null's `per_class` test digits of every class and the MIA's `nonmembers` known
+    non-members fit, disjoint, in a test split of `class_counts` digits per class."""
+    classes, total = len(class_counts), int(class_counts.sum())
+    smallest = int(class_counts.min())
+    accepted = min(smallest, (total - nonmembers) // classes)
+    if per_class <= accepted:
+        return
+    allowed = (f"candidates_per_class at most {accepted}" if accepted >= 1 else
+               "no candidates_per_class, the test split being too small for this chapter")
+    raise ConfigError(
+        f"candidates_per_class {per_class} asks for {per_class} unseen test digits of each "
+        f"of {classes} classes for the null ({per_class * classes}) beside the MIA's "
+        f"{nonmembers} known non-members, {per_class * classes + nonmembers} in all, but the "
+        f"test split of {dataset} holds {total} ({smallest} in its smallest class): accepted "
+        f"is {allowed}.")
 
 
 def unseen_of_class(data: ImageData, training: Tensor, unlearn_class: int, count: int,
@@ -423,7 +457,8 @@ def describe(study: Study) -> str:
     return (f"Training set: {len(study.provider.labels)} samples; sample-level request: "
             f"{int(study.forget.sum())} samples; class-level request: class "
             f"{s.unlearn_class} ({int(study.class_forget.sum())} samples). Null: each training "
-            f"sample's best SSIM against {len(study.unseen.labels)} unseen test digits, "
+            f"sample's best SSIM against {len(study.unseen.labels)} unseen test digits "
+            f"({s.candidates_per_class} of each class), "
             f"median {null.median():.2f}; tau = its {s.null_quantile:.0%} quantile = "
             f"**{study.tau:.3f}**. Figure 13 scores each candidate the trained model "
             f"classifies as class {s.unlearn_class} against its nearest training sample "
