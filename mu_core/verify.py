@@ -100,14 +100,21 @@ class VerificationReport:
         return {name: verdicts.count(name) for name in (EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE)}
 
 
+def post_verification(config: ReconstructionConfig) -> ReconstructionConfig:
+    """The post-verification's reconstruction: `config` with the next seed. With the
+    pre-verification's seed an unchanged model would give the same candidates, and "no
+    change" would hold by construction, not by measurement; a changed model would start
+    where the pre-verification started, which no unchanged model's check can match."""
+    return replace(config, seed=config.seed + 1)
+
+
 def verify_unlearning(trained: nn.Module, returned: nn.Module, requested: Tensor, tau: float,
                       config: ReconstructionConfig = ReconstructionConfig()) -> VerificationReport:
     """Algorithm 1 end to end: pre-verification on the trained model, post-verification on
-    the model the provider returns after the unlearning request. The post-verification
-    reconstructs independently (seed + 1): with one seed an unchanged model would give the
-    same candidates, and "no change" would hold by construction, not by measurement."""
+    the model the provider returns after the unlearning request, reconstructed
+    independently (`post_verification`)."""
     before = recovery_ssim(trained, requested, config, desc="pre-verification")["phase2"]
-    after = recovery_ssim(returned, requested, replace(config, seed=config.seed + 1),
+    after = recovery_ssim(returned, requested, post_verification(config),
                           desc="post-verification")["phase2"]
     return VerificationReport(before, after, tau)
 

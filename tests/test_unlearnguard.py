@@ -457,12 +457,16 @@ def test_backdoor_verifications_use_the_smallest_effective_share():
     never = budget_rows((0.1, 3, 0.5), (0.4, 12, float("nan")))
     assert study.smallest_effective_share(never) is None
     assert study.backdoor_verifications(never, 30) == 0
-    assert "more than the largest share" in study.budget_summary(never, 4, 0)
-    assert "a 10% share" in study.budget_summary(budget, 4, 10)
+    above_tau = {"phase 1": 2, "phase 2": 4, "null": 3}
+    assert "more than the largest share" in study.budget_summary(never, above_tau, 0)
+    assert "a 10% share" in study.budget_summary(budget, above_tau, 10)
+    # the count above tau stands beside the null's own count above it
+    assert "the reconstruction puts **4** training samples above tau, and unseen digits put " \
+        "**3** there" in study.budget_summary(budget, above_tau, 10)
     # the paper's numbers come from mu_core.papers, as Section V-D states them
-    assert study.budget_summary(budget, 4, 10).endswith(
-        "(paper: 255 above SSIM 0.15 against 10 backdoor verifications, called over 40 times "
-        "more).")
+    assert study.budget_summary(budget, above_tau, 10).endswith(
+        "The paper: 255 above SSIM 0.15 against 10 backdoor verifications, called over 40 "
+        "times more.")
 
 
 def fake_study(null, tau=0.5, forget=None, quantile=1.0, levels=(0.3,)):
@@ -1018,12 +1022,21 @@ def robust(results, name, asr=None, ssim=None):
 
 def test_robustness_claim_needs_both_changes():
     rule, r = study.robustness_claim, base_results()
-    tuned_keeps = robust(r, "fine-tuned", asr=0.9)  # the backdoor survives fine-tuning
+    pruned_keeps = robust(r, "pruned", asr=0.9)  # the backdoor survives pruning
+    # the backdoor's ASR rises with fine-tuning (0.5 on the trained backdoored model)
+    tuned_rises = robust(robust(r, "trained", asr=0.5), "fine-tuned", asr=1.0)
     pruned_loses = robust(r, "pruned", ssim=r.ssim["after"])  # reconstruction at retrained level
     unclear = robust(r, "pruned", asr=0.15)
+    tuned_unclear = robust(r, "fine-tuned", asr=1.0)  # 40 of 40 both times: [-0.09, +0.09]
     never = with_rate(r, "sample_level", "unlearning samples", "before", Backdoor=0.2)
-    assert verdicts(rule, r, tuned_keeps, pruned_loses, unclear, never) == \
-        [HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+    assert verdicts(rule, r, pruned_keeps, tuned_rises, pruned_loses, unclear, tuned_unclear,
+                    never) == [HELD, NOT_HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, INCONCLUSIVE,
+                               NOT_TESTABLE]
+    # Fig. 9b says only that fine-tuning lowers the backdoor ("also decreases"): a fall from
+    # 1.0 to 0.6 holds (the old rule asked fine-tuning for a near-zero ASR: did not hold)
+    lowered = robust(r, "fine-tuned", asr=0.6)
+    assert rule(lowered).verdict == HELD
+    assert "fine-tuned: ASR change -0.400 [" in rule(lowered).here
     # without a planted backdoor the reconstruction's parts still decide a failure
     assert rule(robust(never, "pruned", ssim=r.ssim["after"])).verdict == NOT_HELD
     assert "pruned: ASR not testable (the backdoor is not planted" in rule(never).here
@@ -1047,8 +1060,11 @@ def test_prior_claim_is_a_sign_test_on_the_recovery_quality():
     split = with_ssim(r, **{"control quality": [q + (0.05 if i % 2 else -0.05)
                                                 for i, q in enumerate(quality)]})
     unrecorded = replace(r, ssim={k: v for k, v in r.ssim.items() if "quality" not in k})
-    assert verdicts(rule, r, worse, split, ties, unrecorded) == [
-        HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE, NOT_TESTABLE]
+    assert verdicts(rule, r, worse, split, ties, unrecorded, no_reconstruction_signal(r)) == [
+        HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE, NOT_TESTABLE, NOT_TESTABLE]
+    # the prior raises every sample's quality, yet the reconstructions do not beat unseen
+    # digits: nothing more is verifiable (the old rule: held)
+    assert "the reconstruction has no signal" in rule(no_reconstruction_signal(r)).here
     assert rule(r).here.startswith("share that gain +1.000 [")
     # the best SSIM gains on every sample while the nearest candidate's SSIM falls on
     # every one: the claim reads the quality (the old rule read the best SSIM: held)
@@ -1235,6 +1251,11 @@ def test_the_papers_counts_are_its_texts():
                      text)
     assert "255 of 500" in CLAIMS["verification_range"] and "44%" in \
         CLAIMS["backdoor_costs_accuracy"]
+    # the robustness rule's two readings of Fig. 9: near zero after pruning, lower after
+    # fine-tuning
+    assert "as evidenced by the near-zero" in text
+    assert "the accuracy of the backdoor also decreases" in text
+    assert "near 0 after pruning, lower after fine-tuning" in CLAIMS["robustness"]
 
 
 def test_figure_12_shows_another_reconstruction_for_each_level():
@@ -1293,3 +1314,34 @@ def test_membership_ina_balances_its_sides_with_a_random_subset_not_the_first(mo
     metric.membership_ina(model, members, nonmembers, (torch.randn(5, 4), torch.zeros(5)))
     assert len(seen["labels"]) == 100
     assert len(set(seen["labels"].tolist())) == 10
+
+
+def test_every_reconstruction_after_the_request_is_the_post_verifications(monkeypatch):
+    # Algorithm 1 reconstructs the returned model independently of the pre-verification
+    # (verify.post_verification: seed + 1). The retrained, class-retrained, pruned and
+    # fine-tuned models were reconstructed from the pre-verification's seed, so only the
+    # unchanged model's check started elsewhere: its false alarms were not comparable
+    from types import SimpleNamespace
+
+    from mu_core.verify import post_verification
+
+    seeds = {}
+
+    def run_each(function, pieces, device):
+        seeds.update({name: config.seed for _, _, config, name, _ in pieces})
+        return [None] * len(pieces)
+
+    monkeypatch.setattr(study.experiment.workers, "run_each", run_each)
+    config = ReconstructionConfig(seed=7)
+    assert post_verification(config) == replace(config, seed=8)
+    guard = SimpleNamespace(provider=SimpleNamespace(images=torch.zeros(2, 1, 3, 3)),
+                            device=torch.device("cpu"), config=config)
+    models = SimpleNamespace(trained="M", retrained="M_u", class_retrained="M_c")
+    requests = study.first_reconstructions(models)
+    study.Study.recover_each(guard, requests)
+    study.Study.recover_each(guard, {"pruned": {"model": "M_p"}})  # as `robustness` asks
+    assert seeds == {"trained": 7, "retrained": 8, "trained, again (another seed)": 8,
+                     "retrained (class)": 8, "pruned": 8}
+    assert requests["trained"]["control"] and requests["trained, again (another seed)"][
+        "model"] == "M"
+

@@ -12,7 +12,8 @@ CLAIMS = {
                                "unlearned samples no longer contain them; the remaining "
                                "samples are still recovered (Fig. 5)",
     "class_level": "MIA, accuracy and ours all change significantly (Fig. 6)",
-    "robustness": "backdoor near 0 after pruning/fine-tuning; ours still recovers (Figs. 9-10)",
+    "robustness": "backdoor near 0 after pruning, lower after fine-tuning; ours still "
+                  "recovers (Figs. 9-10)",
     "prior_helps": "a larger proportion of samples with greater similarity (Fig. 11a-b)",
     "verification_range": "about 255 of 500 samples above SSIM 0.15 vs. 10 backdoor "
                           "verifications (10% of 500 each): over 40x (Fig. 11c)",

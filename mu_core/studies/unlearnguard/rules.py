@@ -8,8 +8,8 @@ interval over the samples (paired: the same sample before and after) or a bootst
 the no-change band (`within`): an interval too wide to show that is inconclusive, not held.
 
 Preconditions, checked from the run: a claim about what unlearning hid from the
-reconstruction needs the reconstruction to see the training samples at all on the trained
-model (`reconstruction_signal`: each sample's best SSIM above its own null, the best SSIM
+reconstruction, or about what the prior adds to it, needs the reconstruction to see the
+training samples at all on the trained model (`reconstruction_signal`: each sample's best SSIM above its own null, the best SSIM
 of unseen real digits to it); a claim about the MIA needs the MIA to tell members from
 unseen digits on the trained model (`mia_signal`); a claim about the backdoor needs the
 backdoor planted (`backdoor_planted`). A failed precondition makes the claim `not
@@ -288,12 +288,24 @@ def _still_recovered(r: Results, model: str) -> Part:
     return part(gain, reason=reconstruction_signal(r))
 
 
+def _asr_falls(r: Results, model: str) -> Part:
+    """The backdoor's ASR on the requested samples from `model` minus from the trained
+    backdoored model (Newcombe), below 0."""
+    rows, trials = r.robustness, r.trials["unlearning samples"]["Backdoor"]
+    change = rate_change(rows["trained"]["backdoor ASR (requested)"],
+                         rows[model]["backdoor ASR (requested)"], trials)
+    return part(change, above=False, reason=backdoor_planted(r))
+
+
 def robustness_claim(r: Results) -> Claim:
-    """Pruning and fine-tuning each leave the backdoor's ASR on the requested samples near
-    zero and the requested samples' SSIM above its level after honest retraining."""
-    parts = {}
+    """Pruning leaves the backdoor's ASR on the requested samples near zero (Fig. 9a:
+    "as evidenced by the near-zero performance"), fine-tuning on the clean D lowers it
+    (Fig. 9b: "the accuracy of the backdoor also decreases", no level given), and after
+    each the requested samples' SSIM stays above its level after honest retraining
+    (Fig. 10)."""
+    parts = {"pruned: ASR": _asr_near_zero(r, "pruned"),
+             "fine-tuned: ASR change": _asr_falls(r, "fine-tuned")}
     for model in ("pruned", "fine-tuned"):
-        parts[f"{model}: ASR"] = _asr_near_zero(r, model)
         parts[f"{model}: SSIM minus retrained"] = _still_recovered(r, model)
     return _judge("robustness", "robustness: pruning and fine-tuning break the backdoor "
                   "but not the reconstruction", parts)
@@ -315,7 +327,10 @@ def prior_claim(r: Results) -> Claim:
     without it: the share that gain among those that change lies above one half (the sign
     test as an interval). Quality is Section V-D's, as Fig. 11 reads it: the SSIM of each
     sample's nearest candidate by Haim et al.'s search (NCC at half resolution), not the
-    best SSIM over all candidates that Eq. 1 reads."""
+    best SSIM over all candidates that Eq. 1 reads. The paper's point is more samples to
+    verify: a gain in similarity by reconstructions that unseen digits match (no signal,
+    `reconstruction_signal`, read with the prior) verifies none, so the claim is then not
+    testable."""
     with_prior, without = r.quality("before"), r.quality("control")
     if with_prior is None or without is None:
         return _judge("prior_helps", PRIOR_CLAIM, {"share that gain": Part(
@@ -324,6 +339,7 @@ def prior_claim(r: Results) -> Claim:
     gained, lost_ = int((change > 0).sum()), int((change < 0).sum())
     share = wilson(gained, gained + lost_, "samples that change")
     return _judge("prior_helps", PRIOR_CLAIM, {"share that gain": part(share, 0.5)},
+                  unmet_reasons=[reconstruction_signal(r)],
                   note=f"mean quality {without.mean():.3f} without the prior, "
                        f"{with_prior.mean():.3f} with it")
 
