@@ -51,13 +51,16 @@ def null_threshold(samples: Tensor, unseen: Tensor, quantile: float = 0.95) -> t
 
 
 def recovery_ssim(model: nn.Module, samples: Tensor, config: ReconstructionConfig, *,
-                  desc: str = "reconstruct", control: bool = False) -> dict[str, Tensor]:
+                  desc: str = "reconstruct", control: bool = False,
+                  unseen: Tensor | None = None) -> dict[str, Tensor]:
     """The third party's work for one model: reconstruct, then each sample's best SSIM
     after phase 1 (the KKT loss alone) and after phase 2 (with the prior), which Eq. 1
     reads; their recovery quality as the paper's Section V-D measures it (the SSIM of the
     nearest candidate by Haim et al.'s search: "phase1_quality", "phase2_quality"); with
     `control`, also the best SSIM after phase 2 without the prior ("control",
-    `reconstruct`'s control) and its recovery quality ("control_quality")."""
+    `reconstruct`'s control) and its recovery quality ("control_quality"); with `unseen`
+    (real samples the model never saw), their best SSIM after phase 2 too ("unseen"): what
+    the reconstruction gives samples that were never members."""
     result = reconstruct(model, config, desc=desc, control=control)
     phase1, _ = nearest_reconstruction(samples, result.phase1)
     phase2, index = nearest_reconstruction(samples, result.phase2)
@@ -66,6 +69,8 @@ def recovery_ssim(model: nn.Module, samples: Tensor, config: ReconstructionConfi
               "phase2_quality": nearest_reconstruction(samples, result.phase2, search="ncc")[0],
               "candidates": result.phase2, "candidates_phase1": result.phase1,
               "labels": result.labels}
+    if unseen is not None:
+        scores["unseen"] = nearest_reconstruction(unseen, result.phase2)[0]
     if control:
         scores["control"] = nearest_reconstruction(samples, result.control)[0]
         scores["control_quality"] = nearest_reconstruction(samples, result.control,

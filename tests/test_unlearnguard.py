@@ -491,8 +491,10 @@ def test_verifiable_counts_samples_strictly_above_each_level_and_tau():
 def test_verification_tables_and_providers_on_a_worked_example():
     forget = torch.tensor([True, True, False, False, False])
     guard = fake_study([0.1, 0.2, 0.3, 0.4, 0.5], tau=0.5, forget=forget)
-    before = {"phase2": torch.tensor([0.9, 0.4, 0.8, 0.7, 0.6])}
-    after = {"phase2": torch.tensor([0.2, 0.4, 0.75, 0.7, 0.7])}
+    before = {"phase2": torch.tensor([0.9, 0.4, 0.8, 0.7, 0.6]),
+              "unseen": torch.tensor([0.3, 0.5])}
+    after = {"phase2": torch.tensor([0.2, 0.4, 0.75, 0.7, 0.7]),
+             "unseen": torch.tensor([0.2, 0.2])}
     again = {"phase2": torch.tensor([0.85, 0.3, 0.8, 0.75, 0.6])}  # requested drops .05, .1
     checked = study.verification(guard, before, after, again)
     assert checked.table().loc["requested samples"].to_dict() == {
@@ -517,6 +519,9 @@ def test_verification_tables_and_providers_on_a_worked_example():
     table = study.ssim_table(guard, before, after)
     assert table.loc["requested"].tolist() == pytest.approx([0.15, 0.65, 0.3])
     assert table.loc["remaining"].tolist() == pytest.approx([0.4, 0.7, 0.7166667])
+    # the unseen digits' own best SSIM to each model's reconstruction (no null of theirs)
+    assert table.loc[study.UNSEEN_ROW].tolist() == pytest.approx([math.nan, 0.4, 0.2],
+                                                                   nan_ok=True)
     # the provider that skips unlearning is scored by the unchanged model's independent
     # reconstruction: Eq. 1 keeps sample 0 (0.85 > tau), the paired reading false-alarms
     rows = study.providers(guard, before, {"honest": after, "skips": again})
@@ -806,12 +811,14 @@ def base_results(**changes):
         robustness={name: {"backdoor ASR (requested)": asr, "SSIM requested": 0.8}
                     for name, asr in (("trained", 1.0), ("pruned", 0.0), ("fine-tuned", 0.0),
                                       ("unlearned + fine-tuned", 0.0))},
-        backdoor_cost={"clean accuracy": 0.9, "backdoored accuracy": 0.44, "test_size": 1000},
+        backdoor_cost={"clean accuracy": 0.9, "backdoored accuracy": 0.44, "test_size": 1000,
+                       "training_size": 500},
         backdoor_verifications=10,
         relabel={"before": {"above tau": 2, "accuracy on the class": 1.0},
                  "after relabel fine-tuning": {"above tau": 30, "accuracy on the class": 0.0},
                  "after retraining": {"above tau": 0, "accuracy on the class": 0.0}},
-        candidates=100, unlearn_class=3, keep_class=9)
+        candidates=100, unlearn_class=3, keep_class=9,
+        unseen_ssim={"before": [0.3 + 0.01 * (i % 4) for i in range(100)]})
     values.update(changes)
     return study.Results(**values)
 
@@ -828,7 +835,14 @@ def with_rate(results, level, subset, when, **rates):
 
 
 def no_reconstruction_signal(results):
-    """The trained model's reconstructions no better than unseen digits: before = null."""
+    """The trained model's reconstruction does not tell its training samples from unseen
+    digits: the unseen digits' best SSIM to it are the training samples' own."""
+    return replace(results, unseen_ssim={"before": list(results.ssim["before"])})
+
+
+def no_fidelity(results):
+    """The trained model's reconstructions no closer to the training samples than unseen
+    digits are (before = null), while they still single out the training samples."""
     return with_ssim(results, before=list(results.null))
 
 
@@ -894,6 +908,30 @@ def test_verified_count_removes_the_chance_share():
     interval = study.verified_count(30, 40)
     assert interval.estimate == pytest.approx(20.0)
     assert interval.low == pytest.approx(80 * (wilson(30, 40).low - 0.5))
+
+
+def test_the_reconstructions_signal_is_a_membership_test_not_fidelity():
+    # AUC of the training samples' best SSIM against the unseen digits': by hand, members
+    # 0.5 and 0.6 against unseen 0.4, 0.55 and 0.7 win 3 of 6 pairs
+    r = base_results()
+    toy = replace(r, ssim={**r.ssim, "before": [0.5, 0.6]},
+                  unseen_ssim={"before": [0.4, 0.55, 0.7]})
+    assert study.membership_interval(toy).estimate == pytest.approx(0.5)
+    assert study.reconstruction_signal(r) is None
+    assert "AUC of their best SSIM +0.500 [" in study.reconstruction_signal(
+        no_reconstruction_signal(r))
+    assert "did not score unseen digits" in study.reconstruction_signal(
+        replace(r, unseen_ssim=None))
+    # reconstructions no closer to the training samples than unseen digits are (fidelity
+    # fails: our control claim does not hold) still single them out from unseen digits:
+    # the claims on what unlearning hid are tested (the old precondition read fidelity and
+    # made them all not testable)
+    blurred = no_fidelity(r)
+    assert study.null_claim(blurred).verdict != HELD
+    assert study.reconstruction_signal(blurred) is None
+    for rule in (study.ssim_drop_claim, study.distance_claim, study.class_level_claim,
+                 study.relearning_claim):
+        assert rule(blurred).verdict != NOT_TESTABLE, rule.__name__
 
 
 def test_mia_accuracy_claim():
@@ -1064,7 +1102,8 @@ def test_prior_claim_is_a_sign_test_on_the_recovery_quality():
         HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE, NOT_TESTABLE, NOT_TESTABLE]
     # the prior raises every sample's quality, yet the reconstructions do not beat unseen
     # digits: nothing more is verifiable (the old rule: held)
-    assert "the reconstruction has no signal" in rule(no_reconstruction_signal(r)).here
+    assert "the reconstruction does not tell the training samples from unseen digits" in \
+        rule(no_reconstruction_signal(r)).here
     assert rule(r).here.startswith("share that gain +1.000 [")
     # the best SSIM gains on every sample while the nearest candidate's SSIM falls on
     # every one: the claim reads the quality (the old rule read the best SSIM: held)
@@ -1093,6 +1132,16 @@ def test_backdoor_cost_claim():
     assert verdicts(rule, r, no_fall, far, unclear, missing) == \
         [HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
     assert rule(missing).here == "backdoor_fractions has no 40% share"
+    # the paper's 44% belongs to its 500 training samples: on 50 the level is not tested
+    # (the old rule: did not hold on the level), the fall still is
+    small = cost(**{"training_size": 50, "backdoored accuracy": 0.2})
+    assert rule(small).verdict == NOT_TESTABLE
+    assert "the training set holds 50 samples, the paper's 500" in rule(small).here
+    assert rule(cost(**{"training_size": 50, "clean accuracy": 0.46})).verdict == NOT_HELD
+    # a results file from before the size was recorded: the training set's size (80)
+    unrecorded = replace(r, backdoor_cost={k: v for k, v in r.backdoor_cost.items()
+                                           if k != "training_size"})
+    assert "holds 80 samples" in rule(unrecorded).here
 
 
 def test_null_claim():
@@ -1155,32 +1204,41 @@ def test_trials_count_each_subset_and_leave_the_backdoor_target_out_of_the_asr()
     assert counted["remaining samples"] == {"MIA": 2, "Accuracy": 2, "Backdoor": 1}
     assert counted["unlearning class 3"]["Accuracy"] == 2
     assert counted["remaining class 9"]["MIA"] == 2
-    cost = study.backdoor_cost(SimpleNamespace(test_labels=torch.zeros(7)),
-                               budget_rows((0.1, 5, 1.0), (0.4, 20, 1.0)), 0.8)
-    assert cost == {"clean accuracy": 0.8, "test_size": 7, "backdoored accuracy": 0.9}
-    assert study.backdoor_cost(SimpleNamespace(test_labels=torch.zeros(7)),
-                               budget_rows((0.1, 5, 1.0)), 0.8)["backdoored accuracy"] is None
+    stub = SimpleNamespace(test_labels=torch.zeros(7), labels=torch.zeros(50))
+    cost = study.backdoor_cost(stub, budget_rows((0.1, 5, 1.0), (0.4, 20, 1.0)), 0.8)
+    assert cost == {"clean accuracy": 0.8, "test_size": 7, "training_size": 50,
+                    "backdoored accuracy": 0.9}
+    assert study.backdoor_cost(stub, budget_rows((0.1, 5, 1.0)), 0.8)[
+        "backdoored accuracy"] is None
 
 
 def test_reading_decides_with_intervals_not_bare_means():
     null = [0.5 + 0.01 * (i % 3) for i in range(20)]
+    unseen = torch.tensor([0.3 + 0.01 * (i % 5) for i in range(30)])
     guard = fake_study(null, tau=0.6, forget=torch.tensor([True] * 10 + [False] * 10))
     report = VerificationReport(torch.ones(10), torch.zeros(10), 0.6)
     marked, quiet = torch.tensor([True] * 10), torch.tensor([False] * 10)
     checked = study.Verification(report, None, marked, 0.1, quiet)
     above = torch.tensor(null) + 0.2
-    text = study.reading(guard, {"phase2": above}, checked)
+    text = study.reading(guard, {"phase2": above, "unseen": unseen}, checked)
     assert "the reconstructions beat unseen" in text and "20 of 20 training samples beat" in text
     assert "so it tells the change from the reconstruction's noise" in text
     assert "while 20 clear tau, which 0 of the null's own values clear too" in text
     # a mean above the null's that the interval cannot separate from it
     mixed = torch.tensor(null) + torch.tensor([0.3, -0.2] * 10)
-    text = study.reading(guard, {"phase2": mixed}, checked)
+    text = study.reading(guard, {"phase2": mixed, "unseen": unseen}, checked)
     assert "cannot be told apart from unseen" in text
-    text = study.reading(guard, {"phase2": torch.tensor(null) - 0.1}, checked)
+    text = study.reading(guard, {"phase2": torch.tensor(null) - 0.1, "unseen": unseen}, checked)
     assert "do **not** beat" in text
+    # no closer than unseen digits in similarity, yet a membership test: AUC 1
+    assert "the reconstruction tells its training samples from those unseen digits" in text
+    assert "AUC +1.000 [" in text
+    text = study.reading(guard, {"phase2": unseen[:20], "unseen": unseen}, checked)
+    assert "cannot be shown to tell its training samples" in text
+    text = study.reading(guard, {"phase2": unseen[:20] - 0.2, "unseen": unseen}, checked)
+    assert "does **not** tell its training samples" in text
     checked.false_alarms = torch.tensor([True] * 8 + [False] * 2)  # 10 marks vs 8 on no change
-    text = study.reading(guard, {"phase2": above}, checked)
+    text = study.reading(guard, {"phase2": above, "unseen": unseen}, checked)
     assert "does not tell the change from the reconstruction's noise" in text
 
 
@@ -1196,6 +1254,9 @@ def check_smoke_results(results, out):
     class_rows = r["class_level"]["unlearning class 3"]
     assert class_rows["before"]["Accuracy"] == 1.0 and class_rows["after"]["Accuracy"] == 0.0
     assert len(r["prior"]["phase1"]) == len(r["prior"]["phase2"]) == 30
+    # the null's 60 unseen digits (6 per class) scored against every model's reconstruction
+    assert {len(v) for v in r["unseen_ssim"].values()} == {60}
+    assert {"before", "after", "again", "class after", "pruned"} <= set(r["unseen_ssim"])
     # the prior claim's recovery quality, with and without the prior, is recorded
     assert len(r["ssim"]["before quality"]) == len(r["ssim"]["control quality"]) == 30
     assert set(r["robustness"]) == {"trained", "pruned", "fine-tuned", "unlearned + fine-tuned"}
@@ -1328,13 +1389,14 @@ def test_every_reconstruction_after_the_request_is_the_post_verifications(monkey
     seeds = {}
 
     def run_each(function, pieces, device):
-        seeds.update({name: config.seed for _, _, config, name, _ in pieces})
+        seeds.update({name: config.seed for _, _, config, name, _, _ in pieces})
         return [None] * len(pieces)
 
     monkeypatch.setattr(study.experiment.workers, "run_each", run_each)
     config = ReconstructionConfig(seed=7)
     assert post_verification(config) == replace(config, seed=8)
     guard = SimpleNamespace(provider=SimpleNamespace(images=torch.zeros(2, 1, 3, 3)),
+                            unseen=SimpleNamespace(images=torch.ones(3, 1, 3, 3)),
                             device=torch.device("cpu"), config=config)
     models = SimpleNamespace(trained="M", retrained="M_u", class_retrained="M_c")
     requests = study.first_reconstructions(models)

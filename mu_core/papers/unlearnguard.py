@@ -32,8 +32,9 @@ CLAIMS = {
     "backdoor_costs_accuracy": "with 60% of the training samples clean, accuracy falls to "
                                "44% (Fig. 11c)",
 }
-# Fig. 11c's point: the share of backdoored samples and the clean accuracy it leaves.
-BACKDOOR_COST = {"backdoored_share": 0.4, "clean_accuracy": 0.44}
+# Fig. 11c's point: the share of backdoored samples and the clean accuracy it leaves, on
+# a training set of Buzaglo et al.'s size ("500 in total").
+BACKDOOR_COST = {"backdoored_share": 0.4, "clean_accuracy": 0.44, "training_samples": 500}
 # Section V-D's counts: samples above SSIM 0.15 (Fig. 11a) and backdoor verifications that
 # 500 training samples support (Fig. 11c); the text calls their ratio "over 40 times"
 # (their own quotient is 25.5).

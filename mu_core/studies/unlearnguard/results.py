@@ -43,8 +43,10 @@ class Results:
     requested samples and on unseen digits; `inversion` when -> the trained model's
     probability of the unlearned class for each restart's representative; `backdoor_cost`
     the paper's share's clean test accuracy (None when no budget ran it) beside the clean
-    model's, over `test_size` digits; `relabel` the relabel table's rows, `candidates` how
-    many reconstructions each has.
+    model's, over `test_size` digits (of a training set of `training_size`); `relabel` the
+    relabel table's rows, `candidates` how many reconstructions each has; `unseen_ssim` maps
+    a model to the best SSIM of each of the null's unseen digits to its reconstruction
+    (never members: the membership signal's other side).
 
     For the tables and the results file besides: `accuracy` (column -> model -> accuracy),
     `verification` (Algorithm 1's counts: verdict -> subset -> count), `distance_table`,
@@ -74,6 +76,7 @@ class Results:
     candidates: int
     unlearn_class: int
     keep_class: int
+    unseen_ssim: dict | None = None
     accuracy: dict | None = None
     verification: dict | None = None
     distance_table: dict | None = None

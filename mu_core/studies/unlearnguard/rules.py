@@ -8,21 +8,28 @@ interval over the samples (paired: the same sample before and after) or a bootst
 the no-change band (`within`): an interval too wide to show that is inconclusive, not held.
 
 Preconditions, checked from the run: a claim about what unlearning hid from the
-reconstruction, or about what the prior adds to it, needs the reconstruction to see the
-training samples at all on the trained model (`reconstruction_signal`: each sample's best SSIM above its own null, the best SSIM
-of unseen real digits to it); a claim about the MIA needs the MIA to tell members from
-unseen digits on the trained model (`mia_signal`); a claim about the backdoor needs the
-backdoor planted (`backdoor_planted`). A failed precondition makes the claim `not
-testable here`, with the measured number.
+reconstruction, or about what the prior adds to it, needs the reconstruction to tell the
+training samples from samples it never saw on the trained model (`reconstruction_signal`:
+the AUC of the training samples' best SSIM to its candidates against the null's unseen
+digits', above one half, as an MIA's); a claim about the MIA needs the MIA to tell members
+from unseen digits on the trained model (`mia_signal`); a claim about the backdoor needs
+the backdoor planted (`backdoor_planted`). A failed precondition makes the claim `not
+testable here`, with the measured number. Whether the reconstructions are closer to the
+training samples than real unseen digits are (`signal_interval`, each sample's best SSIM
+against its own null) is fidelity, not membership: Eq. 1's absolute tau needs it, and the
+claims on Eq. 1 (`recovered_before`, `verification_range`) and our control (`beats_null`)
+measure it themselves; a reconstruction without it can still single out its training set.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ...claims import (CONFIDENCE, NOT_TESTABLE, Claim, Interval, Part, bootstrap_difference,
-                       forgot, judge, judge_parts, mean_interval, part, rate_difference, unmet,
-                       wilson, within)
+from ...claims import (CONFIDENCE, NOT_TESTABLE, Claim, Interval, Part, auc_interval,
+                       bootstrap_difference, forgot, judge, judge_parts, mean_interval, part,
+                       rate_difference, unmet, wilson, within)
 from ...papers.unlearnguard import BACKDOOR_COST, CLAIMS, RANGE_COUNTS
 from .results import Results
 
@@ -87,11 +94,26 @@ def signal_interval(r: Results) -> Interval:
     return mean_interval(r.scores("before") - np.asarray(r.null, dtype=float), "samples")
 
 
+def membership_interval(r: Results) -> Interval:
+    """The trained model's reconstruction as a membership test: the AUC (DeLong) of the
+    training samples' best SSIM to its candidates against the best SSIM of the null's
+    unseen digits (never members) to the same candidates."""
+    unseen = (r.unseen_ssim or {}).get("before")
+    if unseen is None:
+        return Interval(math.nan, -math.inf, math.inf, "no unseen digits scored")
+    return auc_interval(r.scores("before"), np.asarray(unseen, dtype=float))
+
+
 def reconstruction_signal(r: Results) -> str | None:
-    effect = signal_interval(r)
-    return unmet(effect.finite and effect.low > 0,
-                 f"the reconstruction has no signal on the trained model: best SSIM minus its "
-                 f"own null {effect.text()}, not above 0")
+    """Why a claim about what the reconstruction sees cannot be tested: it does not tell
+    the training samples from unseen digits on the trained model (`membership_interval`
+    not above one half), or the run did not score unseen digits."""
+    auc = membership_interval(r)
+    if not auc.finite:
+        return "the run did not score unseen digits against the reconstruction"
+    return unmet(auc.low > 0.5,
+                 f"the reconstruction does not tell the training samples from unseen digits "
+                 f"on the trained model: AUC of their best SSIM {auc.text()}, not above 0.5")
 
 
 def mia_signal(r: Results) -> str | None:
@@ -328,9 +350,9 @@ def prior_claim(r: Results) -> Claim:
     test as an interval). Quality is Section V-D's, as Fig. 11 reads it: the SSIM of each
     sample's nearest candidate by Haim et al.'s search (NCC at half resolution), not the
     best SSIM over all candidates that Eq. 1 reads. The paper's point is more samples to
-    verify: a gain in similarity by reconstructions that unseen digits match (no signal,
-    `reconstruction_signal`, read with the prior) verifies none, so the claim is then not
-    testable."""
+    verify: a gain in similarity by a reconstruction that does not tell its training
+    samples from unseen digits (`reconstruction_signal`, read with the prior) verifies
+    none, so the claim is then not testable."""
     with_prior, without = r.quality("before"), r.quality("control")
     if with_prior is None or without is None:
         return _judge("prior_helps", PRIOR_CLAIM, {"share that gain": Part(
@@ -375,7 +397,10 @@ def verification_range_claim(r: Results) -> Claim:
 def backdoor_cost_claim(r: Results) -> Claim:
     """With the paper's backdoored share the clean test accuracy falls (by more than
     ACCURACY_DROP against the clean model, Newcombe) to about the paper's (its Wilson
-    interval within NUMBER_TOLERANCE of it)."""
+    interval within NUMBER_TOLERANCE of it). The paper's level belongs to its training set
+    of `BACKDOOR_COST["training_samples"]` samples: on another size that part is not
+    testable (the accuracy a share leaves depends on the clean samples left), the fall
+    still is."""
     share, paper = BACKDOOR_COST["backdoored_share"], BACKDOOR_COST["clean_accuracy"]
     claim = (f"backdoor budget: with {share:.0%} of the training set backdoored the clean "
              f"test accuracy falls to about {paper:.0%}")
@@ -386,10 +411,15 @@ def backdoor_cost_claim(r: Results) -> Claim:
     fall = rate_difference(count(cost["clean accuracy"], n), n,
                            count(cost["backdoored accuracy"], n), n, "test digits")
     off = shifted(rate_interval(cost["backdoored accuracy"], n, "test digits"), paper)
+    size = cost.get("training_size", len(r.requested))
+    paper_size = BACKDOOR_COST["training_samples"]
+    other_size = unmet(size == paper_size,
+                       f"the training set holds {size} samples, the paper's {paper_size}: "
+                       f"the accuracy a share leaves depends on the clean samples left")
     return _judge("backdoor_costs_accuracy", claim,
                   {"accuracy fall": part(fall, ACCURACY_DROP),
                    f"accuracy minus the paper's {paper:.2f}": Part(off, within(
-                       off, NUMBER_TOLERANCE))})
+                       off, NUMBER_TOLERANCE), other_size)})
 
 
 def null_claim(r: Results) -> Claim:
