@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor, nn
 
-from .attacks.reconstruct import ReconstructionConfig, nearest_reconstruction, reconstruct
+from .attacks.reconstruct import (ReconstructionConfig, centre_of, nearest_reconstruction,
+                                  reconstruct)
 from .errors import check_fraction
 
 EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE = (
@@ -60,7 +61,10 @@ def recovery_ssim(model: nn.Module, samples: Tensor, config: ReconstructionConfi
     `control`, also the best SSIM after phase 2 without the prior ("control",
     `reconstruct`'s control) and its recovery quality ("control_quality"); with `unseen`
     (real samples the model never saw), their best SSIM after phase 2 too ("unseen"): what
-    the reconstruction gives samples that were never members."""
+    the reconstruction gives samples that were never members; and, for both, the SSIM to
+    the reconstruction's start, the model's centre (the mean image of its training set,
+    where every candidate begins: "start", "unseen_start"), which favours members before
+    any step."""
     result = reconstruct(model, config, desc=desc, control=control)
     phase1, _ = nearest_reconstruction(samples, result.phase1)
     phase2, index = nearest_reconstruction(samples, result.phase2)
@@ -70,7 +74,10 @@ def recovery_ssim(model: nn.Module, samples: Tensor, config: ReconstructionConfi
               "candidates": result.phase2, "candidates_phase1": result.phase1,
               "labels": result.labels}
     if unseen is not None:
-        scores["unseen"] = nearest_reconstruction(unseen, result.phase2)[0]
+        start = centre_of(model).mean_image.unsqueeze(0)
+        scores.update(unseen=nearest_reconstruction(unseen, result.phase2)[0],
+                      start=nearest_reconstruction(samples, start)[0],
+                      unseen_start=nearest_reconstruction(unseen, start)[0])
     if control:
         scores["control"] = nearest_reconstruction(samples, result.control)[0]
         scores["control_quality"] = nearest_reconstruction(samples, result.control,

@@ -351,7 +351,11 @@ chapter.savefig(guard.relabel_pairs_figure(study, results.relabel_scores), "fig1
 #   adds to it, needs the reconstruction to single out the training samples on the trained
 #   model, as a membership test: their best SSIM to its candidates against the best SSIM
 #   of the null's unseen digits to the same candidates, an AUC whose interval (DeLong's)
-#   lies above one half; a claim about the MIA needs the MIA to call the
+#   lies above one half and above what the reconstruction's start gives (every candidate
+#   begins at the model's centre, the mean image of its training set, which favours the
+#   training samples before any step; the centre moves with the training set too, so a
+#   change after retraining holds the centre's share as well, and the start's AUC shows
+#   how much the centre alone tells); a claim about the MIA needs the MIA to call the
 #   requested samples members more often than unseen digits; a claim about the backdoor
 #   needs it planted (ASR before above {glue:text}`planted_asr`); the relabel claim needs
 #   relabel fine-tuning to have unlearned by the accuracy measure.

@@ -1101,6 +1101,7 @@ def collect(study: Study, models: Models, scores: dict, *, sample_level: dict,
     s, before = study.settings, scores["before"]
     ssim = {name: value["phase2"].tolist() for name, value in scores.items()}
     ssim.update(phase1=before["phase1"].tolist(), control=before["control"].tolist(),
+                start=before["start"].tolist(),
                 **{f"{name}{QUALITY}": before[f"{key}_quality"].tolist()
                    for name, key in (("before", "phase2"), ("control", "control"))})
     distances = {name: recovered_distance(before, scores[key]).tolist()
@@ -1114,8 +1115,8 @@ def collect(study: Study, models: Models, scores: dict, *, sample_level: dict,
         mia_signal=mia_signal(study, models), distances=distances, inversion=inversion,
         robustness=robustness, backdoor_cost=backdoor_cost(study, budget, trained_accuracy),
         backdoor_verifications=backdoor_verifications, relabel=relabel,
-        unseen_ssim={name: value["unseen"].tolist() for name, value in scores.items()
-                     if "unseen" in value},
+        unseen_ssim={**{name: value["unseen"].tolist() for name, value in scores.items()
+                        if "unseen" in value}, "start": before["unseen_start"].tolist()},
         candidates=len(before["candidates"]), unlearn_class=s.unlearn_class,
         keep_class=s.keep_class, study=study, models=models, **(tables or {}), **(drawn or {}))
 
@@ -1126,7 +1127,8 @@ def collect(study: Study, models: Models, scores: dict, *, sample_level: dict,
 def reading(study: Study, before: dict, checked: Verification) -> str:
     """"Reading the verdicts", from this run's numbers: whether the reconstructions beat
     each sample's own null (fidelity: a t interval over the samples), whether they tell the
-    training samples from unseen digits (membership: the AUC's DeLong interval), and whether
+    training samples from unseen digits (membership: the AUC's DeLong interval, above one
+    half and above what the reconstruction's start gives), and whether
     the paired reading marks more requested samples than it does on an unchanged model
     (Newcombe)."""
     phase2, null = before["phase2"], study.null
@@ -1138,8 +1140,10 @@ def reading(study: Study, before: dict, checked: Verification) -> str:
     else:
         beat = "cannot be told apart from"
     auc = auc_interval(phase2.numpy(), before["unseen"].numpy())
-    tells = ("tells" if auc.low > 0.5 else
-             "does **not** tell" if auc.high <= 0.5 else "cannot be shown to tell")
+    start = auc_interval(before["start"].numpy(), before["unseen_start"].numpy())
+    boundary = max(0.5, start.high)  # as the rules' `reconstruction_signal`
+    tells = ("tells" if auc.low > boundary else
+             "does **not** tell" if auc.high <= boundary else "cannot be shown to tell")
     n = len(checked.paired)
     marked, alarms = int(checked.paired.sum()), int(checked.false_alarms.sum())
     change = rate_difference(marked, n, alarms, n)
@@ -1158,8 +1162,10 @@ def reading(study: Study, before: dict, checked: Verification) -> str:
         f"{int((null > study.tau).sum())} of the null's own values clear too. As a membership "
         f"test the reconstruction {tells} its training samples from those unseen digits: "
         f"their mean best SSIM to its candidates is {phase2.mean().item():.3f} against "
-        f"{before['unseen'].mean().item():.3f}, AUC {auc.text()}; that, not the similarity "
-        "level, is what the claims on what unlearning hid presuppose. The paired reading "
+        f"{before['unseen'].mean().item():.3f}, AUC {auc.text()}, where its start alone (the "
+        f"model's centre image, the mean of its training set) gives {start.text()}; that "
+        "membership signal, not the similarity level, is what the claims on what unlearning "
+        "hid presuppose. The paired reading "
         f"marks {marked} of {n} requested samples as unlearned, where Eq. 1 marks "
         f"{checked.requested.counts()[EXECUTED]}; on an unchanged model it marks {alarms}: "
         f"{change.text()}, so it {told}. "

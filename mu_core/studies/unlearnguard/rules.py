@@ -11,7 +11,8 @@ Preconditions, checked from the run: a claim about what unlearning hid from the
 reconstruction, or about what the prior adds to it, needs the reconstruction to tell the
 training samples from samples it never saw on the trained model (`reconstruction_signal`:
 the AUC of the training samples' best SSIM to its candidates against the null's unseen
-digits', above one half, as an MIA's); a claim about the MIA needs the MIA to tell members
+digits', above one half as an MIA's, and above what the reconstruction's start, the
+model's centre image, already gives); a claim about the MIA needs the MIA to tell members
 from unseen digits on the trained model (`mia_signal`); a claim about the backdoor needs
 the backdoor planted (`backdoor_planted`). A failed precondition makes the claim `not
 testable here`, with the measured number. Whether the reconstructions are closer to the
@@ -94,26 +95,33 @@ def signal_interval(r: Results) -> Interval:
     return mean_interval(r.scores("before") - np.asarray(r.null, dtype=float), "samples")
 
 
-def membership_interval(r: Results) -> Interval:
+def membership_interval(r: Results, model: str = "before") -> Interval:
     """The trained model's reconstruction as a membership test: the AUC (DeLong) of the
     training samples' best SSIM to its candidates against the best SSIM of the null's
-    unseen digits (never members) to the same candidates."""
-    unseen = (r.unseen_ssim or {}).get("before")
-    if unseen is None:
+    unseen digits (never members) to the same candidates. `model="start"`: the same for
+    the reconstruction's start, the model's centre image (the mean of its training set)."""
+    unseen = (r.unseen_ssim or {}).get(model)
+    if unseen is None or model not in r.ssim:
         return Interval(math.nan, -math.inf, math.inf, "no unseen digits scored")
-    return auc_interval(r.scores("before"), np.asarray(unseen, dtype=float))
+    return auc_interval(r.scores(model), np.asarray(unseen, dtype=float))
 
 
 def reconstruction_signal(r: Results) -> str | None:
-    """Why a claim about what the reconstruction sees cannot be tested: it does not tell
-    the training samples from unseen digits on the trained model (`membership_interval`
-    not above one half), or the run did not score unseen digits."""
-    auc = membership_interval(r)
-    if not auc.finite:
+    """Why a claim about what the reconstruction sees cannot be tested: it does not single
+    out the training samples from unseen digits on the trained model beyond what its start
+    already does (`membership_interval` not above one half, nor above the upper end of the
+    start's AUC: every candidate begins at the model's centre, the mean image of its
+    training set, which favours members before any step), or the run did not score
+    unseen digits."""
+    auc, start = membership_interval(r), membership_interval(r, "start")
+    if not (auc.finite and start.finite):
         return "the run did not score unseen digits against the reconstruction"
-    return unmet(auc.low > 0.5,
-                 f"the reconstruction does not tell the training samples from unseen digits "
-                 f"on the trained model: AUC of their best SSIM {auc.text()}, not above 0.5")
+    boundary = max(0.5, start.high)
+    return unmet(auc.low > boundary,
+                 f"the reconstruction does not single out the training samples from unseen "
+                 f"digits on the trained model: AUC of their best SSIM {auc.text()}, not above "
+                 f"{boundary:.3f} (0.5, or what its start, the model's centre image, gives: "
+                 f"{start.text()})")
 
 
 def mia_signal(r: Results) -> str | None:
