@@ -1332,6 +1332,8 @@ def test_the_papers_counts_are_its_texts():
     assert "as evidenced by the near-zero" in text
     assert "the accuracy of the backdoor also decreases" in text
     assert "near 0 after pruning, lower after fine-tuning" in CLAIMS["robustness"]
+    # the training-set size the 44% belongs to
+    assert f"({BACKDOOR_COST['training_samples']} in total)" in text
 
 
 def test_figure_12_shows_another_reconstruction_for_each_level():
