@@ -53,7 +53,7 @@ CUTS = {
     "forget_per_class": 1,
 }
 # Budgets inside the library that no parameter sets, cut in a dry run by `cut`.
-INTERNAL_CUTS = {"max_columns": 256, "cg_iterations": 4}
+INTERNAL_CUTS = {"max_columns": 256, "cg_iterations": 4, "known_nonmembers": 10}
 SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
 
 

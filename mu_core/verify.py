@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor, nn
 
-from .attacks.reconstruct import ReconstructionConfig, nearest_reconstruction, reconstruct
+from .attacks.reconstruct import (ReconstructionConfig, centre_of, nearest_reconstruction,
+                                  reconstruct)
 from .errors import check_fraction
 
 EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE = (
@@ -51,13 +52,19 @@ def null_threshold(samples: Tensor, unseen: Tensor, quantile: float = 0.95) -> t
 
 
 def recovery_ssim(model: nn.Module, samples: Tensor, config: ReconstructionConfig, *,
-                  desc: str = "reconstruct", control: bool = False) -> dict[str, Tensor]:
+                  desc: str = "reconstruct", control: bool = False,
+                  unseen: Tensor | None = None) -> dict[str, Tensor]:
     """The third party's work for one model: reconstruct, then each sample's best SSIM
     after phase 1 (the KKT loss alone) and after phase 2 (with the prior), which Eq. 1
     reads; their recovery quality as the paper's Section V-D measures it (the SSIM of the
     nearest candidate by Haim et al.'s search: "phase1_quality", "phase2_quality"); with
     `control`, also the best SSIM after phase 2 without the prior ("control",
-    `reconstruct`'s control) and its recovery quality ("control_quality")."""
+    `reconstruct`'s control) and its recovery quality ("control_quality"); with `unseen`
+    (real samples the model never saw), their best SSIM after phase 2 too ("unseen"): what
+    the reconstruction gives samples that were never members; and, for both, the SSIM to
+    the reconstruction's start, the model's centre (the mean image of its training set,
+    where every candidate begins: "start", "unseen_start"), which favours members before
+    any step."""
     result = reconstruct(model, config, desc=desc, control=control)
     phase1, _ = nearest_reconstruction(samples, result.phase1)
     phase2, index = nearest_reconstruction(samples, result.phase2)
@@ -66,6 +73,11 @@ def recovery_ssim(model: nn.Module, samples: Tensor, config: ReconstructionConfi
               "phase2_quality": nearest_reconstruction(samples, result.phase2, search="ncc")[0],
               "candidates": result.phase2, "candidates_phase1": result.phase1,
               "labels": result.labels}
+    if unseen is not None:
+        start = centre_of(model).mean_image.unsqueeze(0)
+        scores.update(unseen=nearest_reconstruction(unseen, result.phase2)[0],
+                      start=nearest_reconstruction(samples, start)[0],
+                      unseen_start=nearest_reconstruction(unseen, start)[0])
     if control:
         scores["control"] = nearest_reconstruction(samples, result.control)[0]
         scores["control_quality"] = nearest_reconstruction(samples, result.control,
@@ -100,14 +112,21 @@ class VerificationReport:
         return {name: verdicts.count(name) for name in (EXECUTED, NOT_EXECUTED, NOT_VERIFIABLE)}
 
 
+def post_verification(config: ReconstructionConfig) -> ReconstructionConfig:
+    """The post-verification's reconstruction: `config` with the next seed. With the
+    pre-verification's seed an unchanged model would give the same candidates, and "no
+    change" would hold by construction, not by measurement; a changed model would start
+    where the pre-verification started, which no unchanged model's check can match."""
+    return replace(config, seed=config.seed + 1)
+
+
 def verify_unlearning(trained: nn.Module, returned: nn.Module, requested: Tensor, tau: float,
                       config: ReconstructionConfig = ReconstructionConfig()) -> VerificationReport:
     """Algorithm 1 end to end: pre-verification on the trained model, post-verification on
-    the model the provider returns after the unlearning request. The post-verification
-    reconstructs independently (seed + 1): with one seed an unchanged model would give the
-    same candidates, and "no change" would hold by construction, not by measurement."""
+    the model the provider returns after the unlearning request, reconstructed
+    independently (`post_verification`)."""
     before = recovery_ssim(trained, requested, config, desc="pre-verification")["phase2"]
-    after = recovery_ssim(returned, requested, replace(config, seed=config.seed + 1),
+    after = recovery_ssim(returned, requested, post_verification(config),
                           desc="post-verification")["phase2"]
     return VerificationReport(before, after, tau)
 

@@ -457,12 +457,16 @@ def test_backdoor_verifications_use_the_smallest_effective_share():
     never = budget_rows((0.1, 3, 0.5), (0.4, 12, float("nan")))
     assert study.smallest_effective_share(never) is None
     assert study.backdoor_verifications(never, 30) == 0
-    assert "more than the largest share" in study.budget_summary(never, 4, 0)
-    assert "a 10% share" in study.budget_summary(budget, 4, 10)
+    above_tau = {"phase 1": 2, "phase 2": 4, "null": 3}
+    assert "more than the largest share" in study.budget_summary(never, above_tau, 0)
+    assert "a 10% share" in study.budget_summary(budget, above_tau, 10)
+    # the count above tau stands beside the null's own count above it
+    assert "the reconstruction puts **4** training samples above tau, and unseen digits put " \
+        "**3** there" in study.budget_summary(budget, above_tau, 10)
     # the paper's numbers come from mu_core.papers, as Section V-D states them
-    assert study.budget_summary(budget, 4, 10).endswith(
-        "(paper: 255 above SSIM 0.15 against 10 backdoor verifications, called over 40 times "
-        "more).")
+    assert study.budget_summary(budget, above_tau, 10).endswith(
+        "The paper: 255 above SSIM 0.15 against 10 backdoor verifications, called over 40 "
+        "times more.")
 
 
 def fake_study(null, tau=0.5, forget=None, quantile=1.0, levels=(0.3,)):
@@ -487,8 +491,10 @@ def test_verifiable_counts_samples_strictly_above_each_level_and_tau():
 def test_verification_tables_and_providers_on_a_worked_example():
     forget = torch.tensor([True, True, False, False, False])
     guard = fake_study([0.1, 0.2, 0.3, 0.4, 0.5], tau=0.5, forget=forget)
-    before = {"phase2": torch.tensor([0.9, 0.4, 0.8, 0.7, 0.6])}
-    after = {"phase2": torch.tensor([0.2, 0.4, 0.75, 0.7, 0.7])}
+    before = {"phase2": torch.tensor([0.9, 0.4, 0.8, 0.7, 0.6]),
+              "unseen": torch.tensor([0.3, 0.5])}
+    after = {"phase2": torch.tensor([0.2, 0.4, 0.75, 0.7, 0.7]),
+             "unseen": torch.tensor([0.2, 0.2])}
     again = {"phase2": torch.tensor([0.85, 0.3, 0.8, 0.75, 0.6])}  # requested drops .05, .1
     checked = study.verification(guard, before, after, again)
     assert checked.table().loc["requested samples"].to_dict() == {
@@ -513,6 +519,9 @@ def test_verification_tables_and_providers_on_a_worked_example():
     table = study.ssim_table(guard, before, after)
     assert table.loc["requested"].tolist() == pytest.approx([0.15, 0.65, 0.3])
     assert table.loc["remaining"].tolist() == pytest.approx([0.4, 0.7, 0.7166667])
+    # the unseen digits' own best SSIM to each model's reconstruction (no null of theirs)
+    assert table.loc[study.UNSEEN_ROW].tolist() == pytest.approx([math.nan, 0.4, 0.2],
+                                                                   nan_ok=True)
     # the provider that skips unlearning is scored by the unchanged model's independent
     # reconstruction: Eq. 1 keeps sample 0 (0.85 > tau), the paired reading false-alarms
     rows = study.providers(guard, before, {"honest": after, "skips": again})
@@ -627,16 +636,71 @@ def test_the_candidates_tau_is_read_on_unseen_digits_of_the_unlearned_class():
         study.describe(guard)
 
 
-def test_the_nulls_unseen_digits_and_the_mias_non_members_hold_every_class():
-    # mnist5k stores its test split sorted by class: its first digits are all zeros, its
-    # last 200 eights and nines, which the null and the MIA read before they were shuffled
+def test_the_nulls_unseen_digits_are_stratified_and_the_mias_non_members_disjoint():
+    # mnist5k stores its test split sorted by class: a prefix of it is all zeros. The null
+    # takes candidates_per_class test digits of every class (seeded), the MIA's known
+    # non-members come from the test digits the null left
     guard = study.setup(chapter_params(), torch.device("cpu"))
-    assert guard.unseen.labels.unique().tolist() == list(range(10))
+    per_class = guard.settings.candidates_per_class
+    assert torch.bincount(guard.unseen.labels, minlength=10).tolist() == [per_class] * 10
+    test = guard.data.test
+    assert torch.isin(guard.unseen.indices, test).all()
+    assert torch.isin(guard.known_nonmembers.indices, test).all()
+    assert not torch.isin(guard.unseen.indices, guard.known_nonmembers.indices).any()
+    assert len(guard.known_nonmembers.indices.unique()) == study.KNOWN_NONMEMBERS
     assert guard.nonmembers[1].unique().tolist() == list(range(10))
-    order = study.shuffled_test(guard.data, guard.settings.seed)
-    assert sorted(order.tolist()) == sorted(guard.data.test.tolist())
-    assert torch.equal(guard.unseen.indices, order[:len(guard.unseen.indices)])
-    assert not torch.isin(guard.unseen.indices, order[-study.KNOWN_NONMEMBERS:]).any()
+    assert len(guard.test_labels) == len(test)  # accuracy and ASR read the whole split
+    assert f"against {10 * per_class} unseen test digits ({per_class} of each class)" in \
+        study.describe(guard)
+    # seeded: the same seed draws the same digits, another seed others
+    again, other = (study.null_and_nonmembers(guard.data, per_class, study.KNOWN_NONMEMBERS, seed)
+                    for seed in (guard.settings.seed, guard.settings.seed + 1))
+    assert torch.equal(again[0], guard.unseen.indices)
+    assert torch.equal(again[1], guard.known_nonmembers.indices)
+    assert not torch.equal(other[0], again[0])
+
+
+def test_the_null_is_stratified_on_a_hand_made_split_of_unequal_classes():
+    from types import SimpleNamespace
+
+    # 12 test digits sorted by class, 6 / 4 / 2 of classes 0 / 1 / 2 (dataset indices 20-31)
+    labels = torch.zeros(40, dtype=torch.long)
+    labels[20:32] = torch.tensor([0] * 6 + [1] * 4 + [2] * 2)
+    data = SimpleNamespace(name="toy", test=torch.arange(20, 32), labels=labels, num_classes=3)
+    for seed in range(5):
+        null, known = study.null_and_nonmembers(data, 2, 5, seed)
+        assert torch.bincount(labels[null], minlength=3).tolist() == [2, 2, 2]
+        assert len(known) == 5 and not torch.isin(known, null).any()
+        assert torch.isin(known, data.test).all()
+    # the whole class 2 goes to the null, every other digit is free: 6 fit, 7 do not
+    assert len(study.null_and_nonmembers(data, 2, 6, 0)[1]) == 6
+    with pytest.raises(ConfigError, match="holds 12 .2 in its smallest class.: accepted is "
+                                          "candidates_per_class at most 1"):
+        study.null_and_nonmembers(data, 2, 7, 0)
+    with pytest.raises(ConfigError, match="smallest class.*at most 2"):
+        study.null_and_nonmembers(data, 3, 1, 0)  # class 2 has only 2 digits
+
+
+def test_a_null_and_non_members_that_do_not_fit_the_test_split_fail_before_training():
+    from mu_core.data import load
+
+    digits = load("digits")  # 359 test digits, 35 in its smallest class
+    assert len(digits.test) == 359
+    with pytest.raises(ConfigError, match="mnist5k holds 1000 .100 in its smallest class.: "
+                                          "accepted is candidates_per_class at most 80"):
+        study.setup(chapter_params(candidates_per_class=81), torch.device("cpu"))
+    expected = ("candidates_per_class 16 asks for 16 unseen test digits of each of 10 classes "
+                "for the null (160) beside the MIA's 200 known non-members, 360 in all, but "
+                "the test split of digits holds 359 (35 in its smallest class): accepted is "
+                "candidates_per_class at most 15.")
+    with pytest.raises(ConfigError) as raised:
+        study.setup(chapter_params(dataset="digits", candidates_per_class=16),
+                    torch.device("cpu"))
+    assert str(raised.value) == expected
+    # 10 per class (100) + 200 fit, and 15 (150 + 200 = 350); 16 (160 + 200 = 360) do not
+    null, known = study.null_and_nonmembers(digits, 10, study.KNOWN_NONMEMBERS, 0)
+    assert len(null) == 100 and len(known) == 200
+    assert len(study.null_and_nonmembers(digits, 15, study.KNOWN_NONMEMBERS, 0)[1]) == 200
 
 
 def test_the_unlearned_class_digits_are_drawn_outside_the_training_set():
@@ -728,6 +792,7 @@ def base_results(**changes):
         ssim={"before": before, "after": after, "again": same, "class after": class_after,
               "pruned": same, "fine-tuned": same, "unlearned + fine-tuned": same,
               "phase1": [0.6] * N, "control": [b - 0.05 for b in before],
+              "start": [0.4 + 0.01 * (i % 5) for i in range(N)],
               "before quality": [b - 0.1 for b in before],
               "control quality": [b - 0.15 for b in before]},
         sample_level={"unlearning samples": {"before": rates(), "after": rates(Backdoor=0.0)},
@@ -747,12 +812,15 @@ def base_results(**changes):
         robustness={name: {"backdoor ASR (requested)": asr, "SSIM requested": 0.8}
                     for name, asr in (("trained", 1.0), ("pruned", 0.0), ("fine-tuned", 0.0),
                                       ("unlearned + fine-tuned", 0.0))},
-        backdoor_cost={"clean accuracy": 0.9, "backdoored accuracy": 0.44, "test_size": 1000},
+        backdoor_cost={"clean accuracy": 0.9, "backdoored accuracy": 0.44, "test_size": 1000,
+                       "training_size": 500},
         backdoor_verifications=10,
         relabel={"before": {"above tau": 2, "accuracy on the class": 1.0},
                  "after relabel fine-tuning": {"above tau": 30, "accuracy on the class": 0.0},
                  "after retraining": {"above tau": 0, "accuracy on the class": 0.0}},
-        candidates=100, unlearn_class=3, keep_class=9)
+        candidates=100, unlearn_class=3, keep_class=9,
+        unseen_ssim={"before": [0.3 + 0.01 * (i % 4) for i in range(100)],
+                     "start": [0.4 + 0.01 * (i % 5) for i in range(100)]})
     values.update(changes)
     return study.Results(**values)
 
@@ -769,7 +837,15 @@ def with_rate(results, level, subset, when, **rates):
 
 
 def no_reconstruction_signal(results):
-    """The trained model's reconstructions no better than unseen digits: before = null."""
+    """The trained model's reconstruction does not tell its training samples from unseen
+    digits: the unseen digits' best SSIM to it are the training samples' own."""
+    return replace(results, unseen_ssim={**results.unseen_ssim,
+                                         "before": list(results.ssim["before"])})
+
+
+def no_fidelity(results):
+    """The trained model's reconstructions no closer to the training samples than unseen
+    digits are (before = null), while they still single out the training samples."""
     return with_ssim(results, before=list(results.null))
 
 
@@ -835,6 +911,40 @@ def test_verified_count_removes_the_chance_share():
     interval = study.verified_count(30, 40)
     assert interval.estimate == pytest.approx(20.0)
     assert interval.low == pytest.approx(80 * (wilson(30, 40).low - 0.5))
+
+
+def test_the_reconstructions_signal_is_a_membership_test_not_fidelity():
+    # AUC of the training samples' best SSIM against the unseen digits': by hand, members
+    # 0.5 and 0.6 against unseen 0.4, 0.55 and 0.7 win 3 of 6 pairs
+    r = base_results()
+    toy = replace(r, ssim={**r.ssim, "before": [0.5, 0.6]},
+                  unseen_ssim={"before": [0.4, 0.55, 0.7]})
+    assert study.membership_interval(toy).estimate == pytest.approx(0.5)
+    assert study.reconstruction_signal(r) is None
+    assert "AUC of their best SSIM +0.500 [" in study.reconstruction_signal(
+        no_reconstruction_signal(r))
+    assert "did not score unseen digits" in study.reconstruction_signal(
+        replace(r, unseen_ssim=None))
+    # the reconstruction's start, the model's centre (the mean of its training images),
+    # favours members before any step: measured on mnist5k, AUC 0.64 [0.55, 0.74] (seed 0).
+    # A reconstruction that singles them out no better than its start has no signal of its
+    # own, though its AUC lies above one half
+    favoured = replace(r, ssim={**r.ssim, "start": r.ssim["before"]},
+                       unseen_ssim={**r.unseen_ssim, "start": r.unseen_ssim["before"]})
+    assert study.membership_interval(favoured).low > 0.5
+    assert "what its start, the model's centre image, gives: +1.000 [" in \
+        study.reconstruction_signal(favoured)
+    assert study.ssim_drop_claim(favoured).verdict == NOT_TESTABLE
+    # reconstructions no closer to the training samples than unseen digits are (fidelity
+    # fails: our control claim does not hold) still single them out from unseen digits:
+    # the claims on what unlearning hid are tested (the old precondition read fidelity and
+    # made them all not testable)
+    blurred = no_fidelity(r)
+    assert study.null_claim(blurred).verdict != HELD
+    assert study.reconstruction_signal(blurred) is None
+    for rule in (study.ssim_drop_claim, study.distance_claim, study.class_level_claim,
+                 study.relearning_claim):
+        assert rule(blurred).verdict != NOT_TESTABLE, rule.__name__
 
 
 def test_mia_accuracy_claim():
@@ -963,12 +1073,21 @@ def robust(results, name, asr=None, ssim=None):
 
 def test_robustness_claim_needs_both_changes():
     rule, r = study.robustness_claim, base_results()
-    tuned_keeps = robust(r, "fine-tuned", asr=0.9)  # the backdoor survives fine-tuning
+    pruned_keeps = robust(r, "pruned", asr=0.9)  # the backdoor survives pruning
+    # the backdoor's ASR rises with fine-tuning (0.5 on the trained backdoored model)
+    tuned_rises = robust(robust(r, "trained", asr=0.5), "fine-tuned", asr=1.0)
     pruned_loses = robust(r, "pruned", ssim=r.ssim["after"])  # reconstruction at retrained level
     unclear = robust(r, "pruned", asr=0.15)
+    tuned_unclear = robust(r, "fine-tuned", asr=1.0)  # 40 of 40 both times: [-0.09, +0.09]
     never = with_rate(r, "sample_level", "unlearning samples", "before", Backdoor=0.2)
-    assert verdicts(rule, r, tuned_keeps, pruned_loses, unclear, never) == \
-        [HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
+    assert verdicts(rule, r, pruned_keeps, tuned_rises, pruned_loses, unclear, tuned_unclear,
+                    never) == [HELD, NOT_HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, INCONCLUSIVE,
+                               NOT_TESTABLE]
+    # Fig. 9b says only that fine-tuning lowers the backdoor ("also decreases"): a fall from
+    # 1.0 to 0.6 holds (the old rule asked fine-tuning for a near-zero ASR: did not hold)
+    lowered = robust(r, "fine-tuned", asr=0.6)
+    assert rule(lowered).verdict == HELD
+    assert "fine-tuned: ASR change -0.400 [" in rule(lowered).here
     # without a planted backdoor the reconstruction's parts still decide a failure
     assert rule(robust(never, "pruned", ssim=r.ssim["after"])).verdict == NOT_HELD
     assert "pruned: ASR not testable (the backdoor is not planted" in rule(never).here
@@ -992,8 +1111,12 @@ def test_prior_claim_is_a_sign_test_on_the_recovery_quality():
     split = with_ssim(r, **{"control quality": [q + (0.05 if i % 2 else -0.05)
                                                 for i, q in enumerate(quality)]})
     unrecorded = replace(r, ssim={k: v for k, v in r.ssim.items() if "quality" not in k})
-    assert verdicts(rule, r, worse, split, ties, unrecorded) == [
-        HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE, NOT_TESTABLE]
+    assert verdicts(rule, r, worse, split, ties, unrecorded, no_reconstruction_signal(r)) == [
+        HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE, NOT_TESTABLE, NOT_TESTABLE]
+    # the prior raises every sample's quality, yet the reconstructions do not beat unseen
+    # digits: nothing more is verifiable (the old rule: held)
+    assert "the reconstruction does not single out the training samples from unseen" in \
+        rule(no_reconstruction_signal(r)).here
     assert rule(r).here.startswith("share that gain +1.000 [")
     # the best SSIM gains on every sample while the nearest candidate's SSIM falls on
     # every one: the claim reads the quality (the old rule read the best SSIM: held)
@@ -1022,6 +1145,16 @@ def test_backdoor_cost_claim():
     assert verdicts(rule, r, no_fall, far, unclear, missing) == \
         [HELD, NOT_HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE]
     assert rule(missing).here == "backdoor_fractions has no 40% share"
+    # the paper's 44% belongs to its 500 training samples: on 50 the level is not tested
+    # (the old rule: did not hold on the level), the fall still is
+    small = cost(**{"training_size": 50, "backdoored accuracy": 0.2})
+    assert rule(small).verdict == NOT_TESTABLE
+    assert "the training set holds 50 samples, the paper's 500" in rule(small).here
+    assert rule(cost(**{"training_size": 50, "clean accuracy": 0.46})).verdict == NOT_HELD
+    # a results file from before the size was recorded: the training set's size (80)
+    unrecorded = replace(r, backdoor_cost={k: v for k, v in r.backdoor_cost.items()
+                                           if k != "training_size"})
+    assert "holds 80 samples" in rule(unrecorded).here
 
 
 def test_null_claim():
@@ -1084,32 +1217,43 @@ def test_trials_count_each_subset_and_leave_the_backdoor_target_out_of_the_asr()
     assert counted["remaining samples"] == {"MIA": 2, "Accuracy": 2, "Backdoor": 1}
     assert counted["unlearning class 3"]["Accuracy"] == 2
     assert counted["remaining class 9"]["MIA"] == 2
-    cost = study.backdoor_cost(SimpleNamespace(test_labels=torch.zeros(7)),
-                               budget_rows((0.1, 5, 1.0), (0.4, 20, 1.0)), 0.8)
-    assert cost == {"clean accuracy": 0.8, "test_size": 7, "backdoored accuracy": 0.9}
-    assert study.backdoor_cost(SimpleNamespace(test_labels=torch.zeros(7)),
-                               budget_rows((0.1, 5, 1.0)), 0.8)["backdoored accuracy"] is None
+    stub = SimpleNamespace(test_labels=torch.zeros(7), labels=torch.zeros(50))
+    cost = study.backdoor_cost(stub, budget_rows((0.1, 5, 1.0), (0.4, 20, 1.0)), 0.8)
+    assert cost == {"clean accuracy": 0.8, "test_size": 7, "training_size": 50,
+                    "backdoored accuracy": 0.9}
+    assert study.backdoor_cost(stub, budget_rows((0.1, 5, 1.0)), 0.8)[
+        "backdoored accuracy"] is None
 
 
 def test_reading_decides_with_intervals_not_bare_means():
     null = [0.5 + 0.01 * (i % 3) for i in range(20)]
+    unseen = torch.tensor([0.3 + 0.01 * (i % 5) for i in range(30)])
+    start = {"start": torch.full((20,), 0.4), "unseen_start": torch.full((30,), 0.4)}
     guard = fake_study(null, tau=0.6, forget=torch.tensor([True] * 10 + [False] * 10))
     report = VerificationReport(torch.ones(10), torch.zeros(10), 0.6)
     marked, quiet = torch.tensor([True] * 10), torch.tensor([False] * 10)
     checked = study.Verification(report, None, marked, 0.1, quiet)
     above = torch.tensor(null) + 0.2
-    text = study.reading(guard, {"phase2": above}, checked)
+    text = study.reading(guard, {"phase2": above, "unseen": unseen, **start}, checked)
     assert "the reconstructions beat unseen" in text and "20 of 20 training samples beat" in text
     assert "so it tells the change from the reconstruction's noise" in text
     assert "while 20 clear tau, which 0 of the null's own values clear too" in text
     # a mean above the null's that the interval cannot separate from it
     mixed = torch.tensor(null) + torch.tensor([0.3, -0.2] * 10)
-    text = study.reading(guard, {"phase2": mixed}, checked)
+    text = study.reading(guard, {"phase2": mixed, "unseen": unseen, **start}, checked)
     assert "cannot be told apart from unseen" in text
-    text = study.reading(guard, {"phase2": torch.tensor(null) - 0.1}, checked)
+    text = study.reading(guard, {"phase2": torch.tensor(null) - 0.1, "unseen": unseen, **start}, checked)
     assert "do **not** beat" in text
+    # no closer than unseen digits in similarity, yet a membership test: AUC 1
+    assert "the reconstruction tells its training samples from those unseen digits" in text
+    assert "AUC +1.000 [" in text and "its start alone (the model's centre image, the mean " \
+        "of its training set) gives +0.500 [" in text
+    text = study.reading(guard, {"phase2": unseen[:20], "unseen": unseen, **start}, checked)
+    assert "cannot be shown to tell its training samples" in text
+    text = study.reading(guard, {"phase2": unseen[:20] - 0.2, "unseen": unseen, **start}, checked)
+    assert "does **not** tell its training samples" in text
     checked.false_alarms = torch.tensor([True] * 8 + [False] * 2)  # 10 marks vs 8 on no change
-    text = study.reading(guard, {"phase2": above}, checked)
+    text = study.reading(guard, {"phase2": above, "unseen": unseen, **start}, checked)
     assert "does not tell the change from the reconstruction's noise" in text
 
 
@@ -1125,6 +1269,9 @@ def check_smoke_results(results, out):
     class_rows = r["class_level"]["unlearning class 3"]
     assert class_rows["before"]["Accuracy"] == 1.0 and class_rows["after"]["Accuracy"] == 0.0
     assert len(r["prior"]["phase1"]) == len(r["prior"]["phase2"]) == 30
+    # the null's 60 unseen digits (6 per class) scored against every model's reconstruction
+    assert {len(v) for v in r["unseen_ssim"].values()} == {60}
+    assert {"before", "after", "again", "class after", "pruned"} <= set(r["unseen_ssim"])
     # the prior claim's recovery quality, with and without the prior, is recorded
     assert len(r["ssim"]["before quality"]) == len(r["ssim"]["control quality"]) == 30
     assert set(r["robustness"]) == {"trained", "pruned", "fine-tuned", "unlearned + fine-tuned"}
@@ -1180,6 +1327,13 @@ def test_the_papers_counts_are_its_texts():
                      text)
     assert "255 of 500" in CLAIMS["verification_range"] and "44%" in \
         CLAIMS["backdoor_costs_accuracy"]
+    # the robustness rule's two readings of Fig. 9: near zero after pruning, lower after
+    # fine-tuning
+    assert "as evidenced by the near-zero" in text
+    assert "the accuracy of the backdoor also decreases" in text
+    assert "near 0 after pruning, lower after fine-tuning" in CLAIMS["robustness"]
+    # the training-set size the 44% belongs to
+    assert f"({BACKDOOR_COST['training_samples']} in total)" in text
 
 
 def test_figure_12_shows_another_reconstruction_for_each_level():
@@ -1238,3 +1392,35 @@ def test_membership_ina_balances_its_sides_with_a_random_subset_not_the_first(mo
     metric.membership_ina(model, members, nonmembers, (torch.randn(5, 4), torch.zeros(5)))
     assert len(seen["labels"]) == 100
     assert len(set(seen["labels"].tolist())) == 10
+
+
+def test_every_reconstruction_after_the_request_is_the_post_verifications(monkeypatch):
+    # Algorithm 1 reconstructs the returned model independently of the pre-verification
+    # (verify.post_verification: seed + 1). The retrained, class-retrained, pruned and
+    # fine-tuned models were reconstructed from the pre-verification's seed, so only the
+    # unchanged model's check started elsewhere: its false alarms were not comparable
+    from types import SimpleNamespace
+
+    from mu_core.verify import post_verification
+
+    seeds = {}
+
+    def run_each(function, pieces, device):
+        seeds.update({name: config.seed for _, _, config, name, _, _ in pieces})
+        return [None] * len(pieces)
+
+    monkeypatch.setattr(study.experiment.workers, "run_each", run_each)
+    config = ReconstructionConfig(seed=7)
+    assert post_verification(config) == replace(config, seed=8)
+    guard = SimpleNamespace(provider=SimpleNamespace(images=torch.zeros(2, 1, 3, 3)),
+                            unseen=SimpleNamespace(images=torch.ones(3, 1, 3, 3)),
+                            device=torch.device("cpu"), config=config)
+    models = SimpleNamespace(trained="M", retrained="M_u", class_retrained="M_c")
+    requests = study.first_reconstructions(models)
+    study.Study.recover_each(guard, requests)
+    study.Study.recover_each(guard, {"pruned": {"model": "M_p"}})  # as `robustness` asks
+    assert seeds == {"trained": 7, "retrained": 8, "trained, again (another seed)": 8,
+                     "retrained (class)": 8, "pruned": 8}
+    assert requests["trained"]["control"] and requests["trained, again (another seed)"][
+        "model"] == "M"
+

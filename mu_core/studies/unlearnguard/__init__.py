@@ -13,4 +13,4 @@ from .experiment import *  # noqa: F401,F403
 from .results import Results  # noqa: F401
 from .rules import *  # noqa: F401,F403
 from .rules import claims, quoted  # noqa: F401
-from .study import headline, run  # noqa: F401
+from .study import first_reconstructions, headline, run  # noqa: F401

@@ -18,12 +18,12 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from ... import plots, workers
+from ... import loops, plots, workers
 from ...attacks.backdoor import backdoor_asr, poison, stamp_trigger
 from ...attacks.inversion import class_representatives
 from ...attacks.mia import membership_ina
 from ...attacks.reconstruct import ReconstructionConfig, centre_of, minmax_scale
-from ...claims import CONFIDENCE, Interval, mean_interval, rate_difference
+from ...claims import CONFIDENCE, Interval, auc_interval, mean_interval, rate_difference
 from ...data import ImageData, load, pixels, require_classes
 from ...errors import MAX_STEPS, ConfigError, check_budget, check_fraction, check_positive_int
 from ...maxmargin import (MarginRecipe, homogeneous_mlp, margins, predictions, prune_randomly,
@@ -31,15 +31,15 @@ from ...maxmargin import (MarginRecipe, homogeneous_mlp, margins, predictions, p
 from ...metrics import accuracy, nearest_ssim
 from ...papers.unlearnguard import BACKDOOR_COST, RANGE_COUNTS
 from ...splits import Split, make_split
-from ...verify import (EXECUTED, VerificationReport,
-                      null_threshold, paired_reading, recovery_ssim)
+from ...verify import (EXECUTED, VerificationReport, null_threshold, paired_reading,
+                      post_verification, recovery_ssim)
 from .results import Results
 
 SAMPLE_SCHEMES = ["MIA", "Backdoor", "Accuracy", "Ours"]
 CLASS_SCHEMES = ["MIA", "Accuracy", "Ours"]  # the paper has no backdoor bars at class level
 WHEN = ("before", "after")
 EFFECTIVE_ASR = 0.9  # a backdoor counts as planted from this attack success rate
-KNOWN_NONMEMBERS = 200  # the MIA's known non-members: this many of the last test samples
+KNOWN_NONMEMBERS = 200  # the MIA's known non-members: this many test digits outside the null
 INVERSION_RESTARTS = 5  # model inversion's representatives per class, each from its own start
 # Figure 13's tau is calibrated on at most this many unseen digits of the unlearned class:
 # the 95% quantile of 400 values has a distribution-free 95% interval between about their
@@ -261,7 +261,8 @@ class Study:
     forget: Tensor  # the sample-level request
     class_forget: Tensor  # the class-level request: every sample of unlearn_class
     class_kept: Tensor  # the samples of keep_class, a remaining class
-    unseen: Provider
+    unseen: Provider  # the null's unseen digits: candidates_per_class test digits of each class
+    known_nonmembers: Provider  # the MIA's, from the other test digits (`null_and_nonmembers`)
     test_images: Tensor
     test_labels: Tensor
     config: ReconstructionConfig
@@ -281,9 +282,9 @@ class Study:
 
     @property
     def nonmembers(self) -> tuple[Tensor, Tensor]:
-        """The MIA's known non-members: the last `KNOWN_NONMEMBERS` test samples (of the
-        shuffled test split, `shuffled_test`)."""
-        return self.test_images[-KNOWN_NONMEMBERS:], self.test_labels[-KNOWN_NONMEMBERS:]
+        """The MIA's known non-members (`null_and_nonmembers`), on the device."""
+        known = self.known_nonmembers
+        return known.images.to(self.device), known.labels.to(self.device)
 
     def train(self, images: Tensor, labels: Tensor, desc: str) -> nn.Module:
         """A fresh model trained to a large margin on (images, labels), centred on their
@@ -302,22 +303,22 @@ class Study:
     def test_accuracy(self, model: nn.Module) -> float:
         return subset_accuracy(model, self.test_images, self.test_labels)
 
-    def recover(self, model: nn.Module, desc: str, *, control: bool = False,
-                seed_offset: int = 0) -> dict[str, Tensor]:
-        """The third party's reconstruction from `model` and each training sample's best SSIM
-        after phase 1 and phase 2 (`verify.recovery_ssim`, with its prior-free `control`),
-        on the CPU; `seed_offset` draws an independent reconstruction."""
-        return self.recover_each({desc: {"model": model, "control": control,
-                                         "seed_offset": seed_offset}})[desc]
-
     def recover_each(self, requests: dict[str, dict]) -> dict[str, dict[str, Tensor]]:
-        """`recover` of each request (its name -> `recover`'s model, control and seed_offset),
-        side by side in worker processes where `workers.run_each` can: the reconstructions
-        are independent."""
-        samples = self.provider.images.to(self.device)
+        """The third party's reconstruction of each request (its name -> "model", and
+        optionally "control": also phase 2 without the prior, "pre": the pre-verification)
+        and each training sample's best SSIM after phase 1 and phase 2, and each of the
+        null's unseen digits' after phase 2 (`verify.recovery_ssim`), on the CPU, side by
+        side in worker processes where `workers.run_each` can: the reconstructions are
+        independent. The pre-verification
+        (of the trained model, before the request) draws from the configured seed, every
+        other reconstruction from the post-verification's (`verify.post_verification`), as
+        Algorithm 1 does end to end (`verify.verify_unlearning`): a model compared with the
+        trained one never shares its reconstruction's start, whether it changed or not."""
+        samples, unseen = self.provider.images.to(self.device), self.unseen.images.to(self.device)
         pieces = [(request["model"], samples,
-                   replace(self.config, seed=self.config.seed + request.get("seed_offset", 0)),
-                   name, request.get("control", False)) for name, request in requests.items()]
+                   self.config if request.get("pre") else post_verification(self.config),
+                   name, request.get("control", False), unseen)
+                  for name, request in requests.items()]
         return dict(zip(requests, workers.run_each(_recovered, pieces, device=self.device)))
 
 
@@ -329,9 +330,10 @@ def _trained(images: Tensor, labels: Tensor, num_outputs: int, hidden, init_scal
 
 
 def _recovered(model: nn.Module, samples: Tensor, config: ReconstructionConfig, desc: str,
-               control: bool) -> dict[str, Tensor]:
-    """`verify.recovery_ssim`'s scores of one model, on the CPU (a piece of `recover_each`)."""
-    scores = recovery_ssim(model, samples, config, desc=desc, control=control)
+               control: bool, unseen: Tensor) -> dict[str, Tensor]:
+    """`verify.recovery_ssim`'s scores of one model, the null's unseen digits scored too, on
+    the CPU (a piece of `recover_each`)."""
+    scores = recovery_ssim(model, samples, config, desc=desc, control=control, unseen=unseen)
     return {key: value.cpu() for key, value in scores.items()}
 
 
@@ -346,9 +348,11 @@ def setup(params: dict, device: torch.device) -> Study:
     samples_split, _ = provider_splits(data, s.per_class, s.forget_per_class, s.unlearn_class,
                                        s.seed)
     check_settings(s, data)
+    null_digits, nonmember_digits = null_and_nonmembers(
+        data, s.candidates_per_class, loops.budget("known_nonmembers", KNOWN_NONMEMBERS), s.seed)
     training = provider(data, samples_split.train)
-    test = provider(data, shuffled_test(data, s.seed))
-    unseen = provider(data, test.indices[: s.candidates_per_class * data.num_classes])
+    test = provider(data, data.test)
+    unseen = provider(data, null_digits)
     tau, null = null_threshold(training.images, unseen.images, s.null_quantile)
     class_unseen = unseen_of_class(data, training.indices, s.unlearn_class, CLASS_NULL_SIZE,
                                    s.seed)
@@ -359,19 +363,50 @@ def setup(params: dict, device: torch.device) -> Study:
                  images=training.images.to(device), labels=labels.to(device),
                  forget=torch.isin(training.indices, samples_split.forget),
                  class_forget=labels == s.unlearn_class, class_kept=labels == s.keep_class,
-                 unseen=unseen,
+                 unseen=unseen, known_nonmembers=provider(data, nonmember_digits),
                  test_images=test.images.to(device), test_labels=test.labels.to(device),
                  config=config, recipes=recipes, tau=tau, null=null,
                  class_unseen=class_unseen, candidate_null=candidate_null)
 
 
-def shuffled_test(data: ImageData, seed: int) -> Tensor:
-    """The test split's indices in a random order (seeded): the null's unseen digits are its
-    first ones and the MIA's known non-members its last ones, so that each holds digits of
-    every class where a dataset stores its test split sorted by class (mnist5k does: its
-    first 100 test digits are all zeros)."""
-    order = torch.randperm(len(data.test), generator=torch.Generator().manual_seed(seed))
-    return data.test.cpu()[order]
+def null_and_nonmembers(data: ImageData, per_class: int, nonmembers: int,
+                        seed: int) -> tuple[Tensor, Tensor]:
+    """The null's unseen digits and the MIA's known non-members, as dataset indices of the
+    test split, disjoint: `per_class` digits of every class drawn at random (stratified: a
+    null of some classes reads another statistic, and mnist5k stores its test split sorted
+    by class, so a prefix would be all zeros), then `nonmembers` drawn at random from the
+    test digits the null left. Both seeded; a ConfigError, before any training, when they
+    do not fit in the test split (`check_null_fits`)."""
+    test = data.test.cpu()
+    labels = data.labels.cpu()[test]
+    check_null_fits(data.name, torch.bincount(labels, minlength=data.num_classes), per_class,
+                    nonmembers)
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(test), generator=generator)
+    order = order[torch.argsort(labels[order], stable=True)]  # by class, random inside one
+    first_of_class = torch.searchsorted(labels[order], labels[order], side="left")
+    in_null = torch.arange(len(order)) - first_of_class < per_class
+    rest = test[order[~in_null]]
+    chosen = rest[torch.randperm(len(rest), generator=generator)[:nonmembers]]
+    return test[order[in_null]].sort().values, chosen.sort().values
+
+
+def check_null_fits(dataset: str, class_counts: Tensor, per_class: int, nonmembers: int) -> None:
+    """The null's `per_class` test digits of every class and the MIA's `nonmembers` known
+    non-members fit, disjoint, in a test split of `class_counts` digits per class."""
+    classes, total = len(class_counts), int(class_counts.sum())
+    smallest = int(class_counts.min())
+    accepted = min(smallest, (total - nonmembers) // classes)
+    if per_class <= accepted:
+        return
+    allowed = (f"candidates_per_class at most {accepted}" if accepted >= 1 else
+               "no candidates_per_class, the test split being too small for this chapter")
+    raise ConfigError(
+        f"candidates_per_class {per_class} asks for {per_class} unseen test digits of each "
+        f"of {classes} classes for the null ({per_class * classes}) beside the MIA's "
+        f"{nonmembers} known non-members, {per_class * classes + nonmembers} in all, but the "
+        f"test split of {dataset} holds {total} ({smallest} in its smallest class): accepted "
+        f"is {allowed}.")
 
 
 def unseen_of_class(data: ImageData, training: Tensor, unlearn_class: int, count: int,
@@ -423,7 +458,8 @@ def describe(study: Study) -> str:
     return (f"Training set: {len(study.provider.labels)} samples; sample-level request: "
             f"{int(study.forget.sum())} samples; class-level request: class "
             f"{s.unlearn_class} ({int(study.class_forget.sum())} samples). Null: each training "
-            f"sample's best SSIM against {len(study.unseen.labels)} unseen test digits, "
+            f"sample's best SSIM against {len(study.unseen.labels)} unseen test digits "
+            f"({s.candidates_per_class} of each class), "
             f"median {null.median():.2f}; tau = its {s.null_quantile:.0%} quantile = "
             f"**{study.tau:.3f}**. Figure 13 scores each candidate the trained model "
             f"classifies as class {s.unlearn_class} against its nearest training sample "
@@ -564,13 +600,21 @@ def verification(study: Study, before: dict, after: dict, again: dict) -> Verifi
 
 
 def ssim_table(study: Study, before: dict, after: dict) -> pd.DataFrame:
-    """Mean best SSIM of the requested and remaining samples: the null, before, after."""
+    """Mean best SSIM of the requested and remaining samples: the null (unseen digits'
+    best SSIM to them), before, after; and the unseen digits' own best SSIM to each model's
+    reconstruction (samples that were never members: the membership signal's other side)."""
     masks = [study.forget, study.retain]
-    return pd.DataFrame({name: [ssim[mask].mean().item() for mask in masks]
-                         for name, ssim in (("null (unseen digits)", study.null),
-                                            ("before", before["phase2"]),
-                                            ("after", after["phase2"]))},
-                        index=["requested", "remaining"])
+    table = pd.DataFrame({name: [ssim[mask].mean().item() for mask in masks]
+                          for name, ssim in (("null (unseen digits)", study.null),
+                                             ("before", before["phase2"]),
+                                             ("after", after["phase2"]))},
+                         index=["requested", "remaining"])
+    table.loc[UNSEEN_ROW] = [math.nan, before["unseen"].mean().item(),
+                             after["unseen"].mean().item()]
+    return table
+
+
+UNSEEN_ROW = "unseen digits (never trained on)"
 
 
 def paired_summary(study: Study, checked: Verification) -> str:
@@ -586,7 +630,7 @@ def paired_summary(study: Study, checked: Verification) -> str:
 
 def reconstruction_pairs(study: Study, shown: Tensor, captions: list[str], rows: dict):
     """The training samples `shown` (first row, captioned) and, one row per entry of `rows`
-    (name -> scores of `Study.recover`), each one's most similar reconstruction titled with
+    (name -> scores of `Study.recover_each`), each one's most similar reconstruction titled with
     the name and its SSIM; reconstructions are min-max scaled, as their SSIM scores them."""
     images = [study.provider.images[shown]]
     images += [minmax_scale(scores["candidates"][scores["index"][shown]])
@@ -744,9 +788,9 @@ def changed_models(study: Study, models: Models) -> dict[str, tuple[nn.Module, n
 def robustness(study: Study, models: Models, before: dict, again: dict,
                also: dict[str, nn.Module] | None = None) -> tuple[dict, dict]:
     """For each changed model: the backdoor's ASR on the requested samples, our SSIM, the
-    recovered count, the paired reading against the trained model and the test accuracy;
-    also each changed model's reconstruction scores, and those of the models `also` names
-    (reconstructed in the same batch: `Study.recover_each`). The unchanged model
+    count of samples above tau, the paired reading against the trained model and the test
+    accuracy; also each changed model's reconstruction scores, and those of the models
+    `also` names (reconstructed in the same batch: `Study.recover_each`). The unchanged model
     ("trained") is scored by `again`, its independent reconstruction, not by `before`."""
     s = study.settings
     requested = (study.provider.images[study.forget].to(study.device),
@@ -765,7 +809,7 @@ def robustness(study: Study, models: Models, before: dict, again: dict,
                                                      s.trigger_size),
             "SSIM requested": scores["phase2"][study.forget].mean().item(),
             "SSIM remaining": scores["phase2"][study.retain].mean().item(),
-            "recovered (> tau)": int((scores["phase2"] > study.tau).sum()),
+            "samples above tau": int((scores["phase2"] > study.tau).sum()),
             "paired: requested marked unlearned": int(paired_reading(
                 before["phase2"], scores["phase2"], study.forget, s.null_quantile)[0].sum()),
             "test accuracy": study.test_accuracy(model)}
@@ -893,17 +937,22 @@ def verifiable_table(counts: dict) -> pd.DataFrame:
     return pd.DataFrame(counts).T.rename_axis("SSIM threshold")
 
 
-def budget_summary(budget: dict, verified: int, verifications: int) -> str:
-    """The backdoor's budget against reconstruction's `verified` samples above tau."""
+def budget_summary(budget: dict, above_tau: dict, verifications: int) -> str:
+    """The backdoor's budget against the samples above tau (`above_tau`: the `verifiable`
+    row of tau), beside the null's own count above it: unseen digits clear tau too, so a
+    count above tau alone verifies nothing (the verification range's claim counts the
+    samples beyond chance)."""
     smallest = smallest_effective_share(budget)
     needed = f"a {smallest:.0%}" if smallest is not None else "more than the largest"
     paper = RANGE_COUNTS
     return (f"The backdoor needs {needed} share of the training set for an ASR of at least "
             f"{EFFECTIVE_ASR}, so the training set supports **{verifications}** such "
-            f"verifications; reconstruction verifies **{verified}** samples above tau (paper: "
-            f"{paper['verified']} above SSIM {paper['ssim_level']} against "
+            f"verifications; the reconstruction puts **{above_tau['phase 2']}** training "
+            f"samples above tau, and unseen digits put **{above_tau['null']}** there (the "
+            f"claim on the verification range counts the samples beyond chance instead). The "
+            f"paper: {paper['verified']} above SSIM {paper['ssim_level']} against "
             f"{paper['backdoor_verifications']} backdoor verifications, called over "
-            f"{paper['claimed_factor']} times more).")
+            f"{paper['claimed_factor']} times more.")
 
 
 def ssim_levels_figure(study: Study, before: dict):
@@ -958,8 +1007,8 @@ def relabel_table(study: Study, trained: nn.Module, outcomes: dict) -> dict:
     """For each outcome (name -> (model, its reconstruction scores)): the reconstructions the
     trained model classifies as the unlearned class, scored against their nearest training
     sample and how many clear the candidates' tau (`candidate_threshold`, calibrated on that
-    statistic), the class's samples recovered (their best SSIM above the null's tau) and
-    the model's accuracy on the class."""
+    statistic), how many of the class's samples have their best SSIM above the null's tau,
+    and the model's accuracy on the class."""
     c, mask = study.settings.unlearn_class, study.class_forget
     rows = {}
     for when, (model, scores) in outcomes.items():
@@ -968,7 +1017,7 @@ def relabel_table(study: Study, trained: nn.Module, outcomes: dict) -> dict:
                       "their mean SSIM to the nearest training sample": best.mean().item(),
                       "above tau": int((best > study.candidate_tau).sum()),
                       "tau (candidates' null)": study.candidate_tau,
-                      f"class-{c} samples recovered (> tau)":
+                      f"class-{c} samples above the null's tau":
                           int((scores["phase2"][mask] > study.tau).sum()),
                       "accuracy on the class": subset_accuracy(
                           model, study.images[mask.to(study.device)],
@@ -1029,10 +1078,12 @@ def trials(study: Study, models: Models) -> dict:
 
 def backdoor_cost(study: Study, budget: dict, trained_accuracy: float) -> dict:
     """The clean test accuracy with the paper's backdoored share (None when the budget has
-    no such share) beside the clean model's, over the test digits."""
+    no such share) beside the clean model's, over the test digits, and the size of the
+    training set the share was taken of."""
     share = BACKDOOR_COST["backdoored_share"]
     found = [f for f in budget if abs(f - share) < 1e-9]
     return {"clean accuracy": trained_accuracy, "test_size": len(study.test_labels),
+            "training_size": len(study.labels),
             "backdoored accuracy": budget[found[0]]["clean test accuracy"] if found else None}
 
 
@@ -1043,13 +1094,14 @@ def collect(study: Study, models: Models, scores: dict, *, sample_level: dict,
             class_level: dict, robustness: dict, inversion: dict, budget: dict,
             backdoor_verifications: int, relabel: dict, trained_accuracy: float,
             tables: dict | None = None, drawn: dict | None = None) -> Results:
-    """The run's `Results`. `scores`: model name -> `Study.recover`'s scores, for "before"
+    """The run's `Results`. `scores`: model name -> `Study.recover_each`'s scores, for "before"
     (with the control), "after", "again", "class after" and the changed models of
     `robustness`. `tables`: the fields only the tables and the results file read;
     `drawn`: what the figures draw on besides `study` and `models` (see `results`)."""
     s, before = study.settings, scores["before"]
     ssim = {name: value["phase2"].tolist() for name, value in scores.items()}
     ssim.update(phase1=before["phase1"].tolist(), control=before["control"].tolist(),
+                start=before["start"].tolist(),
                 **{f"{name}{QUALITY}": before[f"{key}_quality"].tolist()
                    for name, key in (("before", "phase2"), ("control", "control"))})
     distances = {name: recovered_distance(before, scores[key]).tolist()
@@ -1063,6 +1115,8 @@ def collect(study: Study, models: Models, scores: dict, *, sample_level: dict,
         mia_signal=mia_signal(study, models), distances=distances, inversion=inversion,
         robustness=robustness, backdoor_cost=backdoor_cost(study, budget, trained_accuracy),
         backdoor_verifications=backdoor_verifications, relabel=relabel,
+        unseen_ssim={**{name: value["unseen"].tolist() for name, value in scores.items()
+                        if "unseen" in value}, "start": before["unseen_start"].tolist()},
         candidates=len(before["candidates"]), unlearn_class=s.unlearn_class,
         keep_class=s.keep_class, study=study, models=models, **(tables or {}), **(drawn or {}))
 
@@ -1072,8 +1126,11 @@ def collect(study: Study, models: Models, scores: dict, *, sample_level: dict,
 
 def reading(study: Study, before: dict, checked: Verification) -> str:
     """"Reading the verdicts", from this run's numbers: whether the reconstructions beat
-    each sample's own null (a t interval over the samples) and whether the paired reading
-    marks more requested samples than it does on an unchanged model (Newcombe)."""
+    each sample's own null (fidelity: a t interval over the samples), whether they tell the
+    training samples from unseen digits (membership: the AUC's DeLong interval, above one
+    half and above what the reconstruction's start gives), and whether
+    the paired reading marks more requested samples than it does on an unchanged model
+    (Newcombe)."""
     phase2, null = before["phase2"], study.null
     signal = mean_interval((phase2 - null).tolist(), "samples")
     if signal.low > 0:
@@ -1082,25 +1139,35 @@ def reading(study: Study, before: dict, checked: Verification) -> str:
         beat = "do **not** beat"
     else:
         beat = "cannot be told apart from"
+    auc = auc_interval(phase2.numpy(), before["unseen"].numpy())
+    start = auc_interval(before["start"].numpy(), before["unseen_start"].numpy())
+    boundary = max(0.5, start.high)  # as the rules' `reconstruction_signal`
+    tells = ("tells" if auc.low > boundary else
+             "does **not** tell" if auc.high <= boundary else "cannot be shown to tell")
     n = len(checked.paired)
     marked, alarms = int(checked.paired.sum()), int(checked.false_alarms.sum())
     change = rate_difference(marked, n, alarms, n)
     told = ("tells the change from the reconstruction's noise" if change.low > 0 else
             "does not tell the change from the reconstruction's noise at this size")
     return (
-        "**Reading the verdicts.** The control decides most of them. On "
-        f"{study.settings.dataset}, unseen samples already reach a mean best SSIM of "
-        f"{null.mean().item():.3f} against the training samples, so a scheme that reads "
-        "similarity must beat that null before it says anything about membership; the paper "
-        "compares before and after but never against data the model never saw. Here each "
-        "training sample's best SSIM minus its own null is "
-        f"{signal.text()}: the reconstructions {beat} unseen real samples; "
+        "**Reading the verdicts.** Every rule on what the reconstruction sees asks the "
+        f"control first. On {study.settings.dataset}, unseen samples already reach a mean "
+        f"best SSIM of {null.mean().item():.3f} against the training samples, so Eq. 1's "
+        "absolute tau must be beaten by real data the model never saw before it says "
+        "anything; the paper compares before and after but never against such data. Here "
+        f"each training sample's best SSIM minus its own null is {signal.text()}: the "
+        f"reconstructions {beat} unseen real samples in similarity; "
         f"{int((phase2 > null).sum())} of {len(null)} training samples beat their own null, "
         f"while {int((phase2 > study.tau).sum())} clear tau, which "
-        f"{int((null > study.tau).sum())} of the null's own values clear too. The paired "
-        f"reading marks {marked} of {n} requested samples as unlearned, where Eq. 1 marks "
+        f"{int((null > study.tau).sum())} of the null's own values clear too. As a membership "
+        f"test the reconstruction {tells} its training samples from those unseen digits: "
+        f"their mean best SSIM to its candidates is {phase2.mean().item():.3f} against "
+        f"{before['unseen'].mean().item():.3f}, AUC {auc.text()}, where its start alone (the "
+        f"model's centre image, the mean of its training set) gives {start.text()}; that "
+        "membership signal, not the similarity level, is what the claims on what unlearning "
+        "hid presuppose. The paired reading "
+        f"marks {marked} of {n} requested samples as unlearned, where Eq. 1 marks "
         f"{checked.requested.counts()[EXECUTED]}; on an unchanged model it marks {alarms}: "
         f"{change.text()}, so it {told}. "
         "The `paper` preset (its sizes are in the Setting above) is the scale at which "
         "Buzaglo et al. report faithful reconstructions.")
-

@@ -35,7 +35,8 @@ class Results:
 
     For the claim rules: masks are over the provider's training set D; `ssim` maps a model
     to each training sample's best SSIM after phase 2 ("phase1" and "control": the trained
-    model's after phase 1 and after phase 2 without the prior; "before quality" and
+    model's after phase 1 and after phase 2 without the prior; "start": its SSIM to the
+    trained model's reconstruction's start, the model's centre image; "before quality" and
     "control quality": the trained model's recovery quality, the SSIM of each sample's
     nearest candidate by Haim et al.'s search, with and without the prior); `sample_level` and
     `class_level` are subset -> when -> scheme -> rate, `trials` subset -> scheme -> how
@@ -43,8 +44,11 @@ class Results:
     requested samples and on unseen digits; `inversion` when -> the trained model's
     probability of the unlearned class for each restart's representative; `backdoor_cost`
     the paper's share's clean test accuracy (None when no budget ran it) beside the clean
-    model's, over `test_size` digits; `relabel` the relabel table's rows, `candidates` how
-    many reconstructions each has.
+    model's, over `test_size` digits (of a training set of `training_size`); `relabel` the
+    relabel table's rows, `candidates` how many reconstructions each has; `unseen_ssim` maps
+    a model to the best SSIM of each of the null's unseen digits to its reconstruction
+    (never members: the membership signal's other side), and "start" to their SSIM to the
+    trained model's reconstruction's start.
 
     For the tables and the results file besides: `accuracy` (column -> model -> accuracy),
     `verification` (Algorithm 1's counts: verdict -> subset -> count), `distance_table`,
@@ -74,6 +78,7 @@ class Results:
     candidates: int
     unlearn_class: int
     keep_class: int
+    unseen_ssim: dict | None = None
     accuracy: dict | None = None
     verification: dict | None = None
     distance_table: dict | None = None

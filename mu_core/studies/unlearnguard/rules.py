@@ -8,21 +8,29 @@ interval over the samples (paired: the same sample before and after) or a bootst
 the no-change band (`within`): an interval too wide to show that is inconclusive, not held.
 
 Preconditions, checked from the run: a claim about what unlearning hid from the
-reconstruction needs the reconstruction to see the training samples at all on the trained
-model (`reconstruction_signal`: each sample's best SSIM above its own null, the best SSIM
-of unseen real digits to it); a claim about the MIA needs the MIA to tell members from
-unseen digits on the trained model (`mia_signal`); a claim about the backdoor needs the
-backdoor planted (`backdoor_planted`). A failed precondition makes the claim `not
-testable here`, with the measured number.
+reconstruction, or about what the prior adds to it, needs the reconstruction to tell the
+training samples from samples it never saw on the trained model (`reconstruction_signal`:
+the AUC of the training samples' best SSIM to its candidates against the null's unseen
+digits', above one half as an MIA's, and above what the reconstruction's start, the
+model's centre image, already gives); a claim about the MIA needs the MIA to tell members
+from unseen digits on the trained model (`mia_signal`); a claim about the backdoor needs
+the backdoor planted (`backdoor_planted`). A failed precondition makes the claim `not
+testable here`, with the measured number. Whether the reconstructions are closer to the
+training samples than real unseen digits are (`signal_interval`, each sample's best SSIM
+against its own null) is fidelity, not membership: Eq. 1's absolute tau needs it, and the
+claims on Eq. 1 (`recovered_before`, `verification_range`) and our control (`beats_null`)
+measure it themselves; a reconstruction without it can still single out its training set.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ...claims import (CONFIDENCE, NOT_TESTABLE, Claim, Interval, Part, bootstrap_difference,
-                       forgot, judge, judge_parts, mean_interval, part, rate_difference, unmet,
-                       wilson, within)
+from ...claims import (CONFIDENCE, NOT_TESTABLE, Claim, Interval, Part, auc_interval,
+                       bootstrap_difference, forgot, judge, judge_parts, mean_interval, part,
+                       rate_difference, unmet, wilson, within)
 from ...papers.unlearnguard import BACKDOOR_COST, CLAIMS, RANGE_COUNTS
 from .results import Results
 
@@ -87,11 +95,33 @@ def signal_interval(r: Results) -> Interval:
     return mean_interval(r.scores("before") - np.asarray(r.null, dtype=float), "samples")
 
 
+def membership_interval(r: Results, model: str = "before") -> Interval:
+    """The trained model's reconstruction as a membership test: the AUC (DeLong) of the
+    training samples' best SSIM to its candidates against the best SSIM of the null's
+    unseen digits (never members) to the same candidates. `model="start"`: the same for
+    the reconstruction's start, the model's centre image (the mean of its training set)."""
+    unseen = (r.unseen_ssim or {}).get(model)
+    if unseen is None or model not in r.ssim:
+        return Interval(math.nan, -math.inf, math.inf, "no unseen digits scored")
+    return auc_interval(r.scores(model), np.asarray(unseen, dtype=float))
+
+
 def reconstruction_signal(r: Results) -> str | None:
-    effect = signal_interval(r)
-    return unmet(effect.finite and effect.low > 0,
-                 f"the reconstruction has no signal on the trained model: best SSIM minus its "
-                 f"own null {effect.text()}, not above 0")
+    """Why a claim about what the reconstruction sees cannot be tested: it does not single
+    out the training samples from unseen digits on the trained model beyond what its start
+    already does (`membership_interval` not above one half, nor above the upper end of the
+    start's AUC: every candidate begins at the model's centre, the mean image of its
+    training set, which favours members before any step), or the run did not score
+    unseen digits."""
+    auc, start = membership_interval(r), membership_interval(r, "start")
+    if not (auc.finite and start.finite):
+        return "the run did not score unseen digits against the reconstruction"
+    boundary = max(0.5, start.high)
+    return unmet(auc.low > boundary,
+                 f"the reconstruction does not single out the training samples from unseen "
+                 f"digits on the trained model: AUC of their best SSIM {auc.text()}, not above "
+                 f"{boundary:.3f} (0.5, or what its start, the model's centre image, gives: "
+                 f"{start.text()})")
 
 
 def mia_signal(r: Results) -> str | None:
@@ -288,12 +318,24 @@ def _still_recovered(r: Results, model: str) -> Part:
     return part(gain, reason=reconstruction_signal(r))
 
 
+def _asr_falls(r: Results, model: str) -> Part:
+    """The backdoor's ASR on the requested samples from `model` minus from the trained
+    backdoored model (Newcombe), below 0."""
+    rows, trials = r.robustness, r.trials["unlearning samples"]["Backdoor"]
+    change = rate_change(rows["trained"]["backdoor ASR (requested)"],
+                         rows[model]["backdoor ASR (requested)"], trials)
+    return part(change, above=False, reason=backdoor_planted(r))
+
+
 def robustness_claim(r: Results) -> Claim:
-    """Pruning and fine-tuning each leave the backdoor's ASR on the requested samples near
-    zero and the requested samples' SSIM above its level after honest retraining."""
-    parts = {}
+    """Pruning leaves the backdoor's ASR on the requested samples near zero (Fig. 9a:
+    "as evidenced by the near-zero performance"), fine-tuning on the clean D lowers it
+    (Fig. 9b: "the accuracy of the backdoor also decreases", no level given), and after
+    each the requested samples' SSIM stays above its level after honest retraining
+    (Fig. 10)."""
+    parts = {"pruned: ASR": _asr_near_zero(r, "pruned"),
+             "fine-tuned: ASR change": _asr_falls(r, "fine-tuned")}
     for model in ("pruned", "fine-tuned"):
-        parts[f"{model}: ASR"] = _asr_near_zero(r, model)
         parts[f"{model}: SSIM minus retrained"] = _still_recovered(r, model)
     return _judge("robustness", "robustness: pruning and fine-tuning break the backdoor "
                   "but not the reconstruction", parts)
@@ -315,7 +357,10 @@ def prior_claim(r: Results) -> Claim:
     without it: the share that gain among those that change lies above one half (the sign
     test as an interval). Quality is Section V-D's, as Fig. 11 reads it: the SSIM of each
     sample's nearest candidate by Haim et al.'s search (NCC at half resolution), not the
-    best SSIM over all candidates that Eq. 1 reads."""
+    best SSIM over all candidates that Eq. 1 reads. The paper's point is more samples to
+    verify: a gain in similarity by a reconstruction that does not tell its training
+    samples from unseen digits (`reconstruction_signal`, read with the prior) verifies
+    none, so the claim is then not testable."""
     with_prior, without = r.quality("before"), r.quality("control")
     if with_prior is None or without is None:
         return _judge("prior_helps", PRIOR_CLAIM, {"share that gain": Part(
@@ -324,6 +369,7 @@ def prior_claim(r: Results) -> Claim:
     gained, lost_ = int((change > 0).sum()), int((change < 0).sum())
     share = wilson(gained, gained + lost_, "samples that change")
     return _judge("prior_helps", PRIOR_CLAIM, {"share that gain": part(share, 0.5)},
+                  unmet_reasons=[reconstruction_signal(r)],
                   note=f"mean quality {without.mean():.3f} without the prior, "
                        f"{with_prior.mean():.3f} with it")
 
@@ -359,7 +405,10 @@ def verification_range_claim(r: Results) -> Claim:
 def backdoor_cost_claim(r: Results) -> Claim:
     """With the paper's backdoored share the clean test accuracy falls (by more than
     ACCURACY_DROP against the clean model, Newcombe) to about the paper's (its Wilson
-    interval within NUMBER_TOLERANCE of it)."""
+    interval within NUMBER_TOLERANCE of it). The paper's level belongs to its training set
+    of `BACKDOOR_COST["training_samples"]` samples: on another size that part is not
+    testable (the accuracy a share leaves depends on the clean samples left), the fall
+    still is."""
     share, paper = BACKDOOR_COST["backdoored_share"], BACKDOOR_COST["clean_accuracy"]
     claim = (f"backdoor budget: with {share:.0%} of the training set backdoored the clean "
              f"test accuracy falls to about {paper:.0%}")
@@ -370,10 +419,15 @@ def backdoor_cost_claim(r: Results) -> Claim:
     fall = rate_difference(count(cost["clean accuracy"], n), n,
                            count(cost["backdoored accuracy"], n), n, "test digits")
     off = shifted(rate_interval(cost["backdoored accuracy"], n, "test digits"), paper)
+    size = cost.get("training_size", len(r.requested))
+    paper_size = BACKDOOR_COST["training_samples"]
+    other_size = unmet(size == paper_size,
+                       f"the training set holds {size} samples, the paper's {paper_size}: "
+                       f"the accuracy a share leaves depends on the clean samples left")
     return _judge("backdoor_costs_accuracy", claim,
                   {"accuracy fall": part(fall, ACCURACY_DROP),
                    f"accuracy minus the paper's {paper:.2f}": Part(off, within(
-                       off, NUMBER_TOLERANCE))})
+                       off, NUMBER_TOLERANCE), other_size)})
 
 
 def null_claim(r: Results) -> Claim:

@@ -22,11 +22,7 @@ def run(params: dict, device=None) -> Results:
     study = setup(params, device)
     models = train_models(study)
     accuracy = accuracy_table(study, models)
-    reconstructed = study.recover_each({  # side by side where there are cores for it
-        "trained": {"model": models.trained, "control": True},
-        "retrained": {"model": models.retrained},
-        "trained, again (another seed)": {"model": models.trained, "seed_offset": 1},
-        "retrained (class)": {"model": models.class_retrained}})
+    reconstructed = study.recover_each(first_reconstructions(models))
     recovered = dict(zip(("before", "after", "again", "class after"), reconstructed.values()))
     before, after, again, class_after = recovered.values()
     samples = sample_level(study, models, before, after)
@@ -69,6 +65,16 @@ def run(params: dict, device=None) -> Results:
                    relabel=relabel, backdoor_verifications=verifications,
                    trained_accuracy=accuracy.loc["trained", "test"], tables=tables,
                    drawn=drawn)
+
+
+def first_reconstructions(models) -> dict[str, dict]:
+    """The `Study.recover_each` requests of the first batch: the pre-verification of the
+    trained model (with the prior-free control), and the post-verification of the retrained
+    models and of the trained model itself (another seed: the unchanged model's check)."""
+    return {"trained": {"model": models.trained, "control": True, "pre": True},
+            "retrained": {"model": models.retrained},
+            "trained, again (another seed)": {"model": models.trained},
+            "retrained (class)": {"model": models.class_retrained}}
 
 
 def headline(results: Results) -> dict[str, float]:
