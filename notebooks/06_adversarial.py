@@ -147,11 +147,11 @@ chapter.findings(adversarial.claims(results))  # the box: verdicts, key effects
 # * **Training set**: the cpu preset trains on `train_size` samples (a stratified subset
 #   per seed, drawn after D_v is held out) for `epochs` epochs without augmentation
 #   (`augment`), where the paper trains on the whole CIFAR training set (the `paper` preset
-#   with the reference's random flips and crops and its batch of 256, and retrains for the
-#   160 epochs of the Unlearn-Sparse README): on the whole of mnist5k's training split for
-#   a few epochs the trained model leaked almost no membership, and a game against an
-#   attacker with nothing to find proves nothing (the regime table below shows what this
-#   one leaks). The
+#   with the reference's random flips and crops and its batch size, and retrains with the
+#   Unlearn-Sparse README's recipe): on the whole of mnist5k's training split for a few
+#   epochs the trained model leaked almost no membership, and a game against an attacker
+#   with nothing to find proves nothing (the regime table below shows what this one
+#   leaks). The
 #   baselines keep the toolkit's batch sizes, set for the whole split, so on a forget set of
 #   a few dozen samples GA takes one step an epoch.
 # * **Sparse models**: one-shot magnitude pruning (OMP: one global magnitude threshold) to
