@@ -368,6 +368,9 @@ auc.round(3)
 # * **Whole-class forgetting** varies from seed to seed (see the list of choices above:
 #   a short game that is mostly its attack phase, and batch norm's running statistics
 #   trailing the weights); its RA and TA fall below retraining's on some seeds.
+# * **Random forgetting on sparse models** plays the game at the paper's sparse rate, three
+#   times its dense one: a seed can lose much of RA there (Table 1's sparse rows show the
+#   spread over the seeds), which widens the intervals of the claims that read it.
 # * **V_ss**: with the paper's small `beta` the ablation's differences can be within the
 #   seeds' spread, which makes the claim inconclusive, not failed. Its run-time cost is
 #   small beside a game step (the ablation does not compute V_ss, so the difference is

@@ -1194,6 +1194,12 @@ def check_smoke_results(results, out):
     assert (retrained.TA_forgotten_mean == 0).all()  # it never saw the class
     sparse = summary[(summary.density == "sparse") & (summary.method == "retrain")]
     assert (sparse.seconds_mean > 0).all()
+    # OMP kept the asked share of the pruned layers and left the classifier whole
+    layers = study.layer_table(read.runs)
+    classifier = layers.loc[[name for name in layers.index if name.endswith(".weight")][-1]]
+    assert (classifier["pruned"], classifier["kept (%)"]) == ("no", 100.0)
+    assert layers.loc["pruned layers", "kept (%)"] == pytest.approx(
+        100 * (1 - results["params"]["sparsity"]), abs=0.01)
     leakage = r["regime_lira"]  # LiRA on the first seed's trained model of random forgetting
     assert leakage["shadow_count"] == results["params"]["shadow_count"] > 0
     assert leakage["pool_size"] == 2 * results["params"]["train_size"]
