@@ -114,7 +114,8 @@ def sparse_model(data: ImageData, split: Split, trained: tuple[nn.Module, dict],
                  layers: str = "conv") -> tuple[nn.Module, dict]:
     """`trained` (a `trained_model` result) pruned by one-shot magnitude pruning to
     `sparsity` of the weights of its `layers` ("conv": the convolutions, the layers the
-    Unlearn-Sparse reference's OMP prunes; "conv_linear": the linear layers too) and
+    Unlearn-Sparse reference's OMP prunes; "conv_linear": the linear layers too;
+    "conv_linear_but_classifier": every convolution and linear layer but the last) and
     fine-tuned on `split.train` with `recipe`, the mask held by the model; from the cache when
     it was built before. Returns (model, meta) like `trained_model`, so it can be unlearned
     the same way. Prune, then fine-tune: the reference's OMP instead rewinds the kept weights

@@ -102,7 +102,7 @@ def test_a_sparse_model_prunes_the_layers_it_is_given(mnist, cache_dir, layers, 
 
 def test_a_bad_sparse_layers_is_refused_naming_the_accepted_ones(mnist):
     with pytest.raises(ConfigError, match=r"unknown sparse_layers 'linear'; accepted: "
-                                          r"conv_linear, conv\.$"):
+                                          r"conv_linear, conv, conv_linear_but_classifier\.$"):
         zoo.check_sparse_layers(mnist, "cnn", "linear")
     with pytest.raises(ConfigError, match="sparse_layers='conv' finds no layer to prune"):
         zoo.check_sparse_layers(mnist, "mlp", "conv")

@@ -20,15 +20,25 @@ from ..train import Recipe, fit
 from .registry import register
 
 
-LAYERS = {"conv_linear": (nn.Conv2d, nn.Linear), "conv": (nn.Conv2d,)}
+LAYERS = {"conv_linear": (nn.Conv2d, nn.Linear), "conv": (nn.Conv2d,),
+          "conv_linear_but_classifier": (nn.Conv2d, nn.Linear)}
+BUT_CLASSIFIER = "conv_linear_but_classifier"  # the choice that leaves the classifier out
 
 
 def prunable(model: nn.Module, layers: str = "conv_linear") -> dict[str, Tensor]:
     """The weights OMP prunes: those of convolutions and linear layers (not biases or norms),
-    or of the convolutions alone (`layers="conv"`, the Unlearn-Sparse reference's OMP)."""
+    of the convolutions alone (`layers="conv"`, the Unlearn-Sparse reference's OMP), or of
+    every convolution and linear layer but the classifier, the model's last linear layer
+    (`"conv_linear_but_classifier"`: the reference never prunes ResNet-18's classifier, and
+    in a network with linear layers before it this prunes them too)."""
     kinds = LAYERS[check_choice("layers", layers, LAYERS)]
-    return {f"{name}.weight": module.weight for name, module in model.named_modules()
-            if isinstance(module, kinds)}
+    weights = {f"{name}.weight": module.weight for name, module in model.named_modules()
+               if isinstance(module, kinds)}
+    if layers == BUT_CLASSIFIER:
+        linear = [name for name, module in model.named_modules() if isinstance(module, nn.Linear)]
+        if linear:
+            del weights[f"{linear[-1]}.weight"]
+    return weights
 
 
 def check_layers(label: str, layers: str, model: nn.Module) -> str:
@@ -89,11 +99,25 @@ def sparsity_of(model: nn.Module) -> float:
     return zeros / sum(w.numel() for w in weights)
 
 
-def weight_sparsity(model: nn.Module) -> float:
-    """The share of zeros among all the convolution and linear weights, whichever layers a
-    mask covers: the model's sparsity as a paper's "95% sparse" counts it."""
-    weights = prunable(model, "conv_linear").values()
+def weight_sparsity(model: nn.Module, layers: str = "conv_linear") -> float:
+    """The share of zeros among the weights of `layers` (`prunable`; default every
+    convolution and linear weight), whichever layers a mask covers."""
+    weights = prunable(model, layers).values()
     return sum(int((w == 0).sum()) for w in weights) / sum(w.numel() for w in weights)
+
+
+def kept_by_layer(model: nn.Module) -> dict[str, dict]:
+    """Per convolution and linear layer (by weight name, in module order): its kind, its
+    weight count, how many of them are non-zero (`kept`) and whether a mask holds it
+    (`pruned`)."""
+    masked = held_masks(model)
+
+    def kind(name: str) -> str:  # a held mask makes the class "ParametrizedLinear"
+        module = model.get_submodule(name.removesuffix(".weight"))
+        return next(k.__name__ for k in LAYERS["conv_linear"] if isinstance(module, k))
+    return {name: {"kind": kind(name), "weights": w.numel(), "kept": int((w != 0).sum()),
+                   "pruned": name in masked}
+            for name, w in prunable(model, "conv_linear").items()}
 
 
 def apply_masks(model: nn.Module, masks: dict[str, Tensor]) -> None:
