@@ -115,8 +115,10 @@ def _dry_fit(members: list[nn.Module], data: ImageData, pool: Tensor, streams: T
     seconds, batch = dryrun.step_cost(key, step, len(pool), count * recipe.batch_size,
                                       data.device, torch.Generator().manual_seed(0))
     real = len(members) * recipe.epochs * keep.sum(1).float().mean().item() * dryrun.scale(data)
-    dryrun.record("shadow models", real, seconds, data.device, timed_batch=batch // count,
-                  spent=time.perf_counter() - started)
+    with dryrun.repeated("shadow_count"):  # the members: the preset's count, cut in a dry run
+        dryrun.record("shadow models", real, seconds, data.device, timed_batch=batch // count,
+                      spent=time.perf_counter() - started,
+                      network=dryrun.network(members[0], data))
     return ensemble
 
 

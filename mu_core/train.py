@@ -241,7 +241,8 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
         seconds, timed_batch = dryrun.step_cost(key, train_step, len(indices),
                                                 recipe.batch_size, device, generator)
         dryrun.record(desc, recipe.epochs * len(indices) * dryrun.scale(data), seconds,
-                      device, timed_batch=timed_batch, spent=time.perf_counter() - started)
+                      device, timed_batch=timed_batch, spent=time.perf_counter() - started,
+                      network=dryrun.network(model, data))
     model.eval()
     return history
 
