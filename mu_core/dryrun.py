@@ -46,10 +46,13 @@ TIMED_STEPS = 2  # full batches timed after one untimed warm-up step
 PROBE_BATCH = 32  # on a CPU, the batch a step is first timed at (see `step_cost`)
 STEP_BUDGET = 5.0  # seconds: a CPU step that would take longer is priced at PROBE_BATCH
 # Dry per-sample work (Fisher, influence) runs on one chunk of the real run's size: its
-# sample count, up to the largest chunk per-sample work takes (`persample.CHUNK`), drawn
-# from the dry run's few samples with replacement. Two samples cost mostly overhead: the
-# Fisher of chapter 01 was priced at 1.5x its real run.
+# sample count, up to the largest chunk per-sample work takes (`persample.CHUNK`) on a GPU
+# and CPU_PER_SAMPLE_CHUNK on a CPU, drawn from the dry run's few samples with
+# replacement. Two samples cost mostly overhead: the Fisher of chapter 01 was priced at
+# 1.5x its real run. On a CPU, 256 samples of a full-width ResNet-18 took minutes per pass
+# (chapter 01's paper dry run never finished); 32 cost little more per sample than 256.
 PER_SAMPLE_CHUNK = 256
+CPU_PER_SAMPLE_CHUNK = 32
 CPU_BATCH = 8  # on a CPU, a dry loop's untimed steps hold at most this many samples
 
 # Budgets the dry run cuts in the parameters (by name, at any depth): loops other than
@@ -67,13 +70,15 @@ CUTS = {
     "subset_size": 4, "tsne_points": 20, "relearn_epochs": 1, "attack_epochs": 1,
     "per_class": 4, "forget_per_class": 1,
 }
-# Budgets inside the library that no parameter sets, cut in a dry run by `cut`.
+# Budgets inside the library that no parameter sets, cut in a dry run by `cut`; the loops
+# they bound price the real budget themselves (iu's conjugate gradient: at its cap).
 INTERNAL_CUTS = {"max_columns": 256, "cg_iterations": 4}
 SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
 
 
 _REPEATED: list[str] = []  # the cut budgets whose loops enclose the code running now
 _ONCE: list[bool] = []  # non-empty inside `once_per_run`
+_INNER: list[list[float]] = []  # per open `per_sample_work`: seconds its inner loops recorded
 
 
 def active() -> bool:
@@ -202,6 +207,8 @@ def record(desc: str, samples: float, seconds_per_sample: float, device: torch.d
     `estimate` sets them apart from the rest of the dry run's time). `kind` names the work
     ("training", "steps" or "per-sample"); a training loop's `network` (`network`) lets
     `reference_price` find a reference GPU's throughput for it."""
+    for inner in _INNER:  # the enclosing per-sample work leaves this loop's time out
+        inner[0] += spent
     ledger = os.environ.get(LEDGER_ENV)
     if not ledger:
         return
@@ -225,18 +232,30 @@ def network(model: torch.nn.Module, data) -> dict:
 def per_sample_work(desc: str, pool, data, max_samples: int | None = None):
     """Per-sample work over `pool` (drawn down to `max_samples` by the caller): yields the
     pool, or in a dry run one chunk of the real run's size (its sample count up to
-    PER_SAMPLE_CHUNK, positions of `pool` drawn with replacement), timed, recording the
-    real run's count (the pool at the real dataset's size, capped at `max_samples`)."""
+    `per_sample_chunk`, positions of `pool` drawn with replacement), timed, recording the
+    real run's count (the pool at the real dataset's size, capped at `max_samples`). A loop
+    timed inside it (iu's conjugate-gradient products) records itself, and its seconds are
+    left out of the per-sample work's."""
     if not active() or len(pool) == 0:
         yield pool
         return
     real = real_count(pool, data, max_samples)
-    count = max(1, int(min(real, PER_SAMPLE_CHUNK)))
+    count = max(1, int(min(real, per_sample_chunk(data.device))))
     drawn = torch.randint(len(pool), (count,), generator=torch.Generator().manual_seed(0))
-    with Timer(data.device) as timer:
-        yield pool[drawn.to(pool.device)]
-    record(desc, real, timer.seconds / count, data.device, spent=timer.seconds,
-           kind="per-sample")
+    _INNER.append([0.0])
+    try:
+        with Timer(data.device) as timer:
+            yield pool[drawn.to(pool.device)]
+    finally:
+        (inner,) = _INNER.pop()
+    own = max(0.0, timer.seconds - inner)  # loops timed inside record themselves
+    record(desc, real, own / count, data.device, spent=own, kind="per-sample")
+
+
+def per_sample_chunk(device: torch.device) -> int:
+    """Samples a dry run's per-sample work runs on, at most: PER_SAMPLE_CHUNK on a GPU,
+    CPU_PER_SAMPLE_CHUNK on a CPU."""
+    return PER_SAMPLE_CHUNK if device.type == "cuda" else CPU_PER_SAMPLE_CHUNK
 
 
 @contextmanager

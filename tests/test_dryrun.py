@@ -225,14 +225,47 @@ def test_dry_per_sample_work_runs_one_chunk_of_its_real_size_and_records_the_rea
     (entry,) = [e for e in map(json.loads, dry.read_text().splitlines()) if e["loop"] == loop]
     assert entry["samples"] == pytest.approx(real)
     # a chunk of the real run's size (not two samples: their per-sample cost is overhead)
-    assert given == [min(real, dryrun.PER_SAMPLE_CHUNK)] and entry["kind"] == "per-sample"
+    assert given == [min(real, dryrun.CPU_PER_SAMPLE_CHUNK)] and entry["kind"] == "per-sample"
     assert entry["seconds_per_sample"] == pytest.approx(entry["spent"] / given[0])
 
 
-def test_the_dry_per_sample_chunk_is_the_largest_chunk_per_sample_work_takes():
+def test_the_dry_per_sample_chunk_is_the_largest_chunk_per_sample_work_takes_on_a_gpu():
     from mu_core import persample
 
-    assert dryrun.PER_SAMPLE_CHUNK == max(persample.CHUNK.values())
+    assert dryrun.per_sample_chunk(torch.device("cuda")) == max(persample.CHUNK.values())
+    # on a CPU a smaller one: 256 samples of a full-width ResNet-18 took minutes a pass
+    assert dryrun.per_sample_chunk(torch.device("cpu")) == 32
+
+
+def test_ius_conjugate_gradient_is_priced_at_its_cap_over_the_real_samples(dry, monkeypatch):
+    """A dry run runs 4 products over a chunk of 32 samples; the real run's solve takes up
+    to CG_MAX_ITERATIONS passes over max_samples (512), priced from the timed products, and
+    left out of the per-sample entry that encloses it."""
+    from mu_core.data import load
+    from mu_core.models import create_for
+    from mu_core.persample import fisher_product as product_of
+    from mu_core.splits import make_split
+    from mu_core.unlearn import fisher, unlearn
+
+    def slow_product(*args, **kwargs):  # 0.05 s a product: the timed products' pace
+        product = product_of(*args, **kwargs)
+
+        def slow(v):
+            time.sleep(0.05)
+            return product(v)
+        return slow
+    monkeypatch.setattr(fisher, "fisher_product", slow_product)
+    data = load("cifar10")
+    split = make_split(data, forget_indices=data.train[50:].tolist())
+    unlearn("iu", create_for("cnn", data, seed=0), data, split, max_samples=512, solver="cg")
+    entries = {e["loop"]: e for e in map(json.loads, dry.read_text().splitlines())}
+    solve, rest = entries["iu conjugate gradient"], entries["iu Fisher (cg)"]
+    assert solve["samples"] == 512 * fisher.CG_MAX_ITERATIONS and solve["kind"] == "steps"
+    # 4 products of 32 samples: at least 0.05 s each (the first warms up and is left out)
+    assert solve["seconds_per_sample"] >= 0.05 / 32
+    assert solve["spent"] >= 4 * 0.05 and rest["spent"] < 0.05
+    found = dryrun.estimate(dry)
+    assert found["hours_by_loop"]["iu conjugate gradient"] >= 512 * 200 * 0.05 / 32 / 3600
 
 
 def test_the_estimate_adds_samples_times_seconds_per_sample(tmp_path):
