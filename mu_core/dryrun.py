@@ -72,7 +72,7 @@ CUTS = {
 }
 # Budgets inside the library that no parameter sets, cut in a dry run by `cut`; the loops
 # they bound price the real budget themselves (iu's conjugate gradient: at its cap).
-INTERNAL_CUTS = {"max_columns": 256, "cg_iterations": 4}
+INTERNAL_CUTS = {"max_columns": 256, "cg_iterations": 3}
 SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
 
 
