@@ -18,7 +18,8 @@ loop that runs once per unit of a cut budget (a round of an attack, an iteration
 is recorded inside `repeated(budget)`, and the estimate multiplies it by the budget's real /
 cut ratio (`cut_ratios`); loops outside `train.fit` record themselves through `timed`, at
 their pace after their first step (`Pace`), and per-sample work through `per_sample_work`,
-on one chunk of its real size. Every loop counts once per seed of the preset, except those
+on one chunk of its real size (at most 32 samples on a CPU), once per network where it
+repeats (a method in several forget settings). Every loop counts once per seed of the preset, except those
 inside `once_per_run`. Each entry names its kind of work and, for training, its network, so
 that `prices` can price the work on a reference GPU.
 
@@ -78,7 +79,11 @@ SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
 
 _REPEATED: list[str] = []  # the cut budgets whose loops enclose the code running now
 _ONCE: list[bool] = []  # non-empty inside `once_per_run`
-_INNER: list[list[float]] = []  # per open `per_sample_work`: seconds its inner loops recorded
+_INNER: list["_Inner"] = []  # the open `per_sample_work` blocks, innermost last
+# per-sample work timed once (`per_sample_work`'s key) -> (seconds per sample, the entries
+# of the loops timed inside it, samples per real sample of the work)
+_PER_SAMPLE: dict = {}
+REPLAY_SAMPLES = 2  # samples a repeat of timed per-sample work runs on, untimed
 
 
 def active() -> bool:
@@ -207,15 +212,19 @@ def record(desc: str, samples: float, seconds_per_sample: float, device: torch.d
     `estimate` sets them apart from the rest of the dry run's time). `kind` names the work
     ("training", "steps" or "per-sample"); a training loop's `network` (`network`) lets
     `reference_price` find a reference GPU's throughput for it."""
-    for inner in _INNER:  # the enclosing per-sample work leaves this loop's time out
-        inner[0] += spent
-    ledger = os.environ.get(LEDGER_ENV)
-    if not ledger:
-        return
     entry = {"loop": desc, "samples": samples, "seconds_per_sample": seconds_per_sample,
              "device": device_name(device), "repeated": list(_REPEATED),
              "timed_batch": timed_batch, "spent": spent, "kind": kind, "network": network,
              "per_seed": not _ONCE}
+    for inner in _INNER:  # the enclosing per-sample work leaves this loop's time out
+        inner.spent += spent
+    if _INNER:
+        _INNER[-1].entries.append(entry)
+        if any(inner.muted for inner in _INNER):
+            return
+    ledger = os.environ.get(LEDGER_ENV)
+    if not ledger:
+        return
     with open(ledger, "a") as file:
         file.write(json.dumps(entry) + "\n")
 
@@ -229,27 +238,57 @@ def network(model: torch.nn.Module, data) -> dict:
 
 
 @contextmanager
-def per_sample_work(desc: str, pool, data, max_samples: int | None = None):
+def per_sample_work(desc: str, pool, data, max_samples: int | None = None, *, model=None,
+                    options: tuple = ()):
     """Per-sample work over `pool` (drawn down to `max_samples` by the caller): yields the
     pool, or in a dry run one chunk of the real run's size (its sample count up to
     `per_sample_chunk`, positions of `pool` drawn with replacement), timed, recording the
     real run's count (the pool at the real dataset's size, capped at `max_samples`). A loop
     timed inside it (iu's conjugate-gradient products) records itself, and its seconds are
-    left out of the per-sample work's."""
+    left out of the per-sample work's.
+
+    Work that repeats identically (the same `desc`, `model` network, `options` that fix its
+    cost, device and chunk: a method run in another forget setting) is timed once: a repeat
+    runs on REPLAY_SAMPLES samples, untimed, and is recorded at the first run's pace, the
+    loops timed inside it too, at the repeat's real count."""
     if not active() or len(pool) == 0:
         yield pool
         return
     real = real_count(pool, data, max_samples)
     count = max(1, int(min(real, per_sample_chunk(data.device))))
-    drawn = torch.randint(len(pool), (count,), generator=torch.Generator().manual_seed(0))
-    _INNER.append([0.0])
+    key = None if model is None else (desc, json.dumps(network(model, data)), options,
+                                      device_name(data.device), count)
+    first = _PER_SAMPLE.get(key)
+    drawn = torch.randint(len(pool), (count if first is None else REPLAY_SAMPLES,),
+                          generator=torch.Generator().manual_seed(0))
+    frame = _Inner(muted=first is not None)
+    _INNER.append(frame)
     try:
         with Timer(data.device) as timer:
             yield pool[drawn.to(pool.device)]
     finally:
-        (inner,) = _INNER.pop()
-    own = max(0.0, timer.seconds - inner)  # loops timed inside record themselves
+        _INNER.remove(frame)
+    if first is not None:  # a repeat: the first run's paces, at this run's real count
+        rate, inner = first
+        record(desc, real, rate, data.device, spent=timer.seconds, kind="per-sample")
+        for entry in inner:
+            record(entry["loop"], entry["samples"] * real, entry["seconds_per_sample"],
+                   data.device, timed_batch=entry["timed_batch"], kind=entry["kind"],
+                   network=entry["network"])
+        return
+    own = max(0.0, timer.seconds - frame.spent)  # loops timed inside record themselves
     record(desc, real, own / count, data.device, spent=own, kind="per-sample")
+    if key is not None:
+        _PER_SAMPLE[key] = (own / count, [{**e, "samples": e["samples"] / real}
+                                          for e in frame.entries])
+
+
+class _Inner:
+    """What the loops timed inside an open `per_sample_work` recorded: their entries and
+    seconds; `muted` (a repeat), they are not written to the ledger."""
+
+    def __init__(self, muted: bool):
+        self.muted, self.spent, self.entries = muted, 0.0, []
 
 
 def per_sample_chunk(device: torch.device) -> int:

@@ -141,10 +141,13 @@ def real_count(pool, data, max_samples: int | None = None) -> float:
 
 
 @contextmanager
-def per_sample(name: str, pool, data, max_samples: int | None = None):
+def per_sample(name: str, pool, data, max_samples: int | None = None, *, model=None,
+               options: tuple = ()):
     """Per-sample work over `pool`: yields the pool (in a dry run one chunk of the real
-    run's size drawn from it, timed: `dryrun.per_sample_work`)."""
-    with dryrun.per_sample_work(name, pool, data, max_samples) as chosen:
+    run's size drawn from it, timed: `dryrun.per_sample_work`; timed once for each `model`
+    network and `options` that fix its cost per sample, where `model` is given)."""
+    with dryrun.per_sample_work(name, pool, data, max_samples, model=model,
+                                options=options) as chosen:
         yield chosen
 
 

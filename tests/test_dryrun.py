@@ -18,6 +18,7 @@ def dry(monkeypatch, tmp_path):
     monkeypatch.setenv(dryrun.ENV, "1")
     monkeypatch.setenv(dryrun.LEDGER_ENV, str(ledger))
     monkeypatch.setattr(dryrun, "_STEP_COSTS", {})  # every test times its own loops
+    monkeypatch.setattr(dryrun, "_PER_SAMPLE", {})
     return ledger
 
 
@@ -266,6 +267,42 @@ def test_ius_conjugate_gradient_is_priced_at_its_cap_over_the_real_samples(dry, 
     assert solve["spent"] >= 3 * 0.05 and rest["spent"] < 0.05
     found = dryrun.estimate(dry)
     assert found["hours_by_loop"]["iu conjugate gradient"] >= 512 * 200 * 0.05 / 32 / 3600
+
+
+def test_per_sample_work_that_repeats_is_timed_once_and_priced_at_each_runs_count(
+        dry, monkeypatch):
+    """iu in two forget settings of one network: the second runs on REPLAY_SAMPLES samples,
+    untimed, and its per-sample and conjugate-gradient entries take the first run's paces
+    at its own real count; another network is timed anew."""
+    from mu_core.data import load
+    from mu_core.models import create_for
+    from mu_core.splits import make_split
+    from mu_core.unlearn import fisher, unlearn
+
+    given = []
+    product_of = fisher.fisher_product
+
+    def counted(model, data, retain, **kwargs):
+        given.append(len(retain))
+        return product_of(model, data, retain, **kwargs)
+    monkeypatch.setattr(fisher, "fisher_product", counted)
+    data = load("cifar10")  # 60 synthetic training samples stand for 50,000
+    small = make_split(data, forget_indices=data.train[50:].tolist())  # 50 retained
+    large = make_split(data, forget_indices=data.train[56:].tolist())  # 56 retained
+    for split, model in [(small, "cnn"), (large, "cnn"), (small, "mlp")]:
+        unlearn("iu", create_for(model, data, seed=0), data, split, max_samples=None,
+                solver="cg")
+    assert given == [32, dryrun.REPLAY_SAMPLES, 32]
+    entries = [json.loads(line) for line in dry.read_text().splitlines()]
+    solves = [e for e in entries if e["loop"] == "iu conjugate gradient"]
+    rests = [e for e in entries if e["loop"] == "iu Fisher (cg)"]
+    assert [e["samples"] for e in rests] == pytest.approx([50 * 50_000 / 60, 56 * 50_000 / 60,
+                                                           50 * 50_000 / 60])
+    assert [e["samples"] for e in solves] == pytest.approx(  # iu counts whole samples
+        [e["samples"] * fisher.CG_MAX_ITERATIONS for e in rests], rel=1e-4)
+    assert solves[1]["seconds_per_sample"] == solves[0]["seconds_per_sample"]
+    assert rests[1]["seconds_per_sample"] == rests[0]["seconds_per_sample"]
+    assert solves[2]["seconds_per_sample"] != solves[0]["seconds_per_sample"]
 
 
 def test_the_estimate_adds_samples_times_seconds_per_sample(tmp_path):

@@ -78,7 +78,8 @@ def ff(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1e-6,
     # the forgotten classes' head rows restart at zero (`ff_variance`).
     check_positive_number("alpha", alpha)
     check_choice("ff fisher", fisher, FF_FISHERS)
-    with loops.per_sample("ff Fisher", split.retain, data, max_samples) as pool:
+    with loops.per_sample("ff Fisher", split.retain, data, max_samples, model=model,
+                          options=(fisher, batch_size)) as pool:
         retain = subsample(pool, max_samples, seed)
         if fisher == "batch_mean":
             diagonal = batch_mean_fisher_diagonal(model, data, retain, batch_size=batch_size)
@@ -231,7 +232,8 @@ def iu(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1.0,
     retain = subsample(split.retain, max_samples, seed)
     real_samples = int(loops.real_count(split.retain, data, max_samples))
     solver = chosen_solver(solver, model, data, real_samples, fisher)
-    with loops.per_sample(f"iu Fisher ({solver})", retain, data, max_samples) as retain:
+    with loops.per_sample(f"iu Fisher ({solver})", retain, data, max_samples, model=model,
+                          options=(fisher,)) as retain:
         if solver == "woodbury":
             rows = fisher_rows(model, data, retain, kind=fisher)
             step = alpha * inverse_fisher_product(rows, direction, damping, len(retain))
