@@ -45,7 +45,10 @@ LEDGER_ENV = "MU_DRY_LEDGER"
 BATCHES = 2  # batches of the dry run's few samples a training loop runs (not timed)
 TIMED_STEPS = 2  # full batches timed after one untimed warm-up step
 PROBE_BATCH = 32  # on a CPU, the batch a step is first timed at (see `step_cost`)
-STEP_BUDGET = 5.0  # seconds: a CPU step that would take longer is priced at PROBE_BATCH
+# seconds: a CPU step that would take longer is priced at PROBE_BATCH (an upper bound).
+# Every network timed at a full batch costs three of its steps: on one CPU thread a
+# ResNet-18 step of 128 takes about 5 s, and 03's paper dry run timed a dozen networks.
+STEP_BUDGET = 2.0
 # Dry per-sample work (Fisher, influence) runs on one chunk of the real run's size: its
 # sample count, up to the largest chunk per-sample work takes (`persample.CHUNK`) on a GPU
 # and CPU_PER_SAMPLE_CHUNK on a CPU, drawn from the dry run's few samples with
@@ -73,7 +76,7 @@ CUTS = {
 }
 # Budgets inside the library that no parameter sets, cut in a dry run by `cut`; the loops
 # they bound price the real budget themselves (iu's conjugate gradient: at its cap).
-INTERNAL_CUTS = {"max_columns": 256, "cg_iterations": 3}
+INTERNAL_CUTS = {"max_columns": 256, "cg_iterations": 3, "fisher_classes": 10}
 SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
 
 
@@ -93,6 +96,18 @@ def active() -> bool:
 def cut(name: str, value: int) -> int:
     """An internal budget (`INTERNAL_CUTS`): `value`, or in a dry run at most the cut."""
     return min(value, INTERNAL_CUTS[name]) if active() else value
+
+
+def cut_per_sample(name: str, value: int) -> int:
+    """An internal budget that every sample of per-sample work repeats (the classes of
+    ff's batch-mean Fisher: a backward pass each), cut in a dry run as `cut` does; the
+    per-sample work around it (`per_sample_work`) is priced at value / cut times its timed
+    pace, an upper bound (what each sample does once, its forward pass, counts value / cut
+    times too)."""
+    kept = cut(name, value)
+    if kept < value and _INNER:
+        _INNER[-1].factor *= value / kept
+    return kept
 
 
 def dry_parameters(params: dict, cuda: bool) -> dict:
@@ -277,18 +292,20 @@ def per_sample_work(desc: str, pool, data, max_samples: int | None = None, *, mo
                    network=entry["network"])
         return
     own = max(0.0, timer.seconds - frame.spent)  # loops timed inside record themselves
-    record(desc, real, own / count, data.device, spent=own, kind="per-sample")
+    rate = own * frame.factor / count
+    record(desc, real, rate, data.device, spent=own, kind="per-sample")
     if key is not None:
-        _PER_SAMPLE[key] = (own / count, [{**e, "samples": e["samples"] / real}
-                                          for e in frame.entries])
+        _PER_SAMPLE[key] = (rate, [{**e, "samples": e["samples"] / real}
+                                   for e in frame.entries])
 
 
 class _Inner:
     """What the loops timed inside an open `per_sample_work` recorded: their entries and
-    seconds; `muted` (a repeat), they are not written to the ledger."""
+    seconds; `muted` (a repeat), they are not written to the ledger. `factor`: how many
+    times its timed pace the real work costs (`cut_per_sample`)."""
 
     def __init__(self, muted: bool):
-        self.muted, self.spent, self.entries = muted, 0.0, []
+        self.muted, self.spent, self.entries, self.factor = muted, 0.0, [], 1.0
 
 
 def per_sample_chunk(device: torch.device) -> int:

@@ -119,6 +119,12 @@ def budget(name: str, value: int) -> int:
     return dryrun.cut(name, value)
 
 
+def budget_per_sample(name: str, value: int) -> int:
+    """A library-internal budget that each sample of per-sample work repeats, cut in a dry
+    run and priced back (`dryrun.cut_per_sample`)."""
+    return dryrun.cut_per_sample(name, value)
+
+
 def repeated(*budgets: str):
     """A block run once per unit of each cut budget (`dryrun.repeated`)."""
     return dryrun.repeated(*budgets)

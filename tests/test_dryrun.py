@@ -305,6 +305,45 @@ def test_per_sample_work_that_repeats_is_timed_once_and_priced_at_each_runs_coun
     assert solves[2]["seconds_per_sample"] != solves[0]["seconds_per_sample"]
 
 
+def test_a_per_sample_budget_cut_in_a_dry_run_prices_the_work_at_the_real_budget(dry):
+    pool = torch.arange(10)
+    from mu_core.data import load
+
+    data = load("cifar100")
+    with dryrun.per_sample_work("classes", pool, data, 64) as chosen:
+        assert dryrun.cut_per_sample("fisher_classes", 100) == 10
+        assert dryrun.cut_per_sample("fisher_classes", 4) == 4  # under the cut: all
+        time.sleep(0.1)
+    (entry,) = [json.loads(line) for line in dry.read_text().splitlines()]
+    # 0.1 s for a tenth of the classes of 32 samples: 100 / 10 times that per sample
+    assert 10 * 0.1 / len(chosen) <= entry["seconds_per_sample"] < 10 * 0.2 / len(chosen)
+
+
+def test_ffs_dry_batch_mean_fisher_backpropagates_ten_classes_of_a_hundred(dry, monkeypatch):
+    from mu_core import persample
+    from mu_core.data import load
+    from mu_core.models import create_for
+
+    rows, vmap = [], persample.vmap
+
+    def counted(function, *args, **kwargs):
+        mapped = vmap(function, *args, **kwargs)
+
+        def call(cotangents, *rest):
+            rows.append(len(cotangents))
+            return mapped(cotangents, *rest)
+        return call
+    monkeypatch.setattr(persample, "vmap", counted)
+    data = load("cifar100")
+    model = create_for("cnn", data, seed=0)
+    persample.batch_mean_fisher_diagonal(model, data, data.train[:8], batch_size=4, class_chunk=3)
+    assert rows == [3, 3, 3, 1] * 2  # per batch, 10 classes in chunks of 3
+    rows.clear()
+    monkeypatch.delenv(dryrun.ENV)
+    persample.batch_mean_fisher_diagonal(model, data, data.train[:4], batch_size=4, class_chunk=50)
+    assert rows == [50, 50]  # outside a dry run every class
+
+
 def test_the_estimate_adds_samples_times_seconds_per_sample(tmp_path):
     ledger = tmp_path / "ledger.jsonl"
     rows = [{"loop": "train", "samples": 7200, "seconds_per_sample": 1.0, "device": "X"},
