@@ -6,7 +6,7 @@ architectures, widths, class counts, methods and hyper-parameters, but
 * every dataset is deterministic synthetic data of the real dataset's shape (channels,
   image size, classes; a few samples per class: `data.synthetic`), so nothing is
   downloaded;
-* every training loop (`train.fit`) runs a couple of batches and records how many samples
+* every training loop (`train.fit`) runs one small batch and records how many samples
   the real run would have trained on, at the real dataset's size, and the measured time
   per sample; the other budgets (rounds, steps, iterations, samples, seeds) are cut in the
   parameters by `dry_parameters`;
@@ -42,7 +42,8 @@ from . import prices
 
 ENV = "MU_DRY_RUN"
 LEDGER_ENV = "MU_DRY_LEDGER"
-BATCHES = 2  # batches of the dry run's few samples a training loop runs (not timed)
+BATCHES = 1  # steps on the dry run's few samples a training loop runs (not timed): the timed
+# steps (`step_cost`) run three more, once per network
 TIMED_STEPS = 2  # full batches timed after one untimed warm-up step
 PROBE_BATCH = 32  # on a CPU, the batch a step is first timed at (see `step_cost`)
 # seconds: a CPU step that would take longer is priced at PROBE_BATCH (an upper bound).

@@ -52,7 +52,7 @@ def test_synthetic_data_has_the_real_shape_and_is_deterministic(dry):
     assert dryrun.scale(data) == 50_000 / 400
 
 
-def test_a_dry_training_loop_runs_two_batches_and_records_the_real_budget(dry):
+def test_a_dry_training_loop_runs_one_small_step_and_records_the_real_budget(dry):
     from mu_core.data import load
     from mu_core.models import create_for
 
