@@ -19,9 +19,9 @@ is recorded inside `repeated(budget)`, and the estimate multiplies it by the bud
 cut ratio (`cut_ratios`); loops outside `train.fit` record themselves through `timed`, at
 their pace after their first step (`Pace`), and per-sample work through `per_sample_work`,
 on one chunk of its real size (at most 32 samples on a CPU), once per network where it
-repeats (a method in several forget settings). Every loop counts once per seed of the preset, except those
-inside `once_per_run`. Each entry names its kind of work and, for training, its network, so
-that `prices` can price the work on a reference GPU.
+repeats (a method in several forget settings). Every loop counts once per seed of the
+preset, except those inside `once_per_run`. Each entry names its kind of work and, for
+training, its network, so that `prices` can price the work on a reference GPU.
 
 Only the loops import this module: `train` and `ensemble` (whose dry steps are timed on
 full batches) and `loops`, the layer every other long loop reports through; `book` and

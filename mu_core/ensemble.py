@@ -98,8 +98,9 @@ def fit_ensemble(data: ImageData, pool: Tensor, keep: Tensor, architecture: str,
 def _dry_fit(members: list[nn.Module], data: ImageData, pool: Tensor, streams: Tensor,
              recipe: Recipe, vectorized: bool, keep: Tensor) -> Ensemble:
     """A dry run: the members take a small step each (`dryrun.BATCHES`), and a step's cost
-    per sample is timed on full batches (`dryrun.step_cost`): of every member at once where they train in
-    one vmap, of one member where they train one after another (each costs the same)."""
+    per sample is timed on full batches (`dryrun.step_cost`): of every member at once where
+    they train in one vmap, of one member where they train one after another (each costs
+    the same)."""
     started = time.perf_counter()
     small = streams[:dryrun.BATCHES, :, :dryrun.batch_size(recipe.batch_size, data.device)]
     ensemble = _train_members(members, data, pool[small], recipe, vectorized)
