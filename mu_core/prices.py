@@ -137,9 +137,15 @@ def readme_table(folder: Path = PRICES) -> str:
         f"samples or candidates each step takes) and per-sample items (Fisher, influence); "
         f"the price on the dry run's machine (its loops, without the kernel and evaluation "
         f"time); and, from the work alone, the training that {figures['gpu']} figures "
-        f"exist for at {figures['variant']} ({figures['source']}; "
+        f"exist for at {figures['variant']}: {figure_list(figures)} ({figures['source']}; "
         f"`mu_core/reference_gpus.yaml`). Loops with no reference figure are named, with "
         f"their price on the dry run's machine.", "", README_END])
+
+
+def figure_list(figures: dict) -> str:
+    """The reference figures at the variant that prices, in words."""
+    return "; ".join(f"{figure['name']}, {figure['images_per_s'][figures['variant']]:,} "
+                     f"training images a second" for figure in figures["figures"])
 
 
 def chapter_price(slug: str, folder: Path = PRICES):
@@ -154,8 +160,11 @@ def chapter_price(slug: str, folder: Path = PRICES):
     found = row(slug, runs[slug]["estimate"])
     lines = ["| the paper preset, per seed | |", "|---|---|"]
     lines += [f"| {column} | {found[column]} |" for column in COLUMNS[1:]]
+    figures = reference_figures()
     return Markdown("\n".join(lines) + f"\n\nThe README's price table row, from a paper "
-                    f"dry run ({runs[slug]['ran']}).")
+                    f"dry run ({runs[slug]['ran']}); the reference GPU's time rests on "
+                    f"{figures['gpu']} at {figures['variant']}: {figure_list(figures)} "
+                    f"({figures['source']}).")
 
 
 def duration(hours: float) -> str:
