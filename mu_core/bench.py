@@ -35,7 +35,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from . import book, models
+from . import book, models, prices
 from .data import ImageData, load
 from .dryrun import Timer
 from .errors import ConfigError
@@ -202,6 +202,61 @@ def calibration_table(root: Path, chapters: list[str], preset: str = "cpu") -> l
               f"{row['measured_s']:11.0f} {row['ratio']:6.2f}", flush=True)
         rows.append(row)
     return rows
+
+
+def record_paper_price(root: Path, chapter: str, folder: Path = prices.PRICES) -> Path:
+    """Run a chapter's paper dry run here and store its estimate, with the ledger it was
+    worked from and where, when and at which commit it ran, as `folder`/<slug>.json (the
+    price table's source: `write_price_table`)."""
+    import os
+    from datetime import datetime, timezone
+
+    from .chapter import git_revision
+
+    source = book.find_chapter(root, chapter)
+    with tempfile.TemporaryDirectory() as scratch, \
+            book.environment({"MU_CACHE_DIR": str(Path(scratch) / "cache")}):
+        started = time.perf_counter()
+        results = book.run_chapter(root, source, "paper", out=Path(scratch) / "dry",
+                                   dry_run=True)
+        wall = time.perf_counter() - started
+        found = json.loads(results.read_text())["dry_run_estimate"]
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    ran = (f"dry run of {when} at {git_revision()} on {', '.join(found['devices'])}, "
+           f"{wall:.0f} s, load average {os.getloadavg()[0]:.1f}")
+    path = Path(folder) / f"{source.slug}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"chapter": source.slug, "preset": "paper", "ran": ran,
+                                "estimate": found}, indent=1) + "\n")
+    return path
+
+
+def write_price_table(root: Path, folder: Path = prices.PRICES) -> bool:
+    """Rewrite the README's price table (between `prices.README_START` and README_END) from
+    the committed paper dry runs; whether it changed."""
+    readme = Path(root) / "README.md"
+    text = readme.read_text()
+    start, end = text.index(prices.README_START), text.index(prices.README_END)
+    new = text[:start] + prices.readme_table(folder) + text[end + len(prices.README_END):]
+    readme.write_text(new)
+    return new != text
+
+
+def _prices_command(argv: list[str]) -> int:
+    """`python -m mu_core.bench prices record CHAPTER...` (a paper dry run each, stored) or
+    `python -m mu_core.bench prices table` (the README's table from the stored runs)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mu_core.bench prices")
+    parser.add_argument("action", choices=("record", "table"))
+    parser.add_argument("chapters", nargs="*")
+    args = parser.parse_args(argv)
+    root = book.project_root()
+    for chapter in args.chapters if args.action == "record" else ():
+        print(f"{chapter}: {record_paper_price(root, chapter)}", flush=True)
+    changed = write_price_table(root)
+    print("README price table " + ("rewritten" if changed else "already matched"))
+    return 0
 
 
 def sweep_engines(root: Path, points: int = 4, chapter: str = "00_foundations",
@@ -606,4 +661,6 @@ def main(quick: bool = False, root: Path | None = None) -> dict:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["prices"]:
+        sys.exit(_prices_command(sys.argv[2:]))
     main(root=book.project_root())

@@ -6,7 +6,7 @@ architectures, widths, class counts, methods and hyper-parameters, but
 * every dataset is deterministic synthetic data of the real dataset's shape (channels,
   image size, classes; a few samples per class: `data.synthetic`), so nothing is
   downloaded;
-* every training loop (`train.fit`) runs a couple of batches and records how many samples
+* every training loop (`train.fit`) runs one small batch and records how many samples
   the real run would have trained on, at the real dataset's size, and the measured time
   per sample; the other budgets (rounds, steps, iterations, samples, seeds) are cut in the
   parameters by `dry_parameters`;
@@ -16,7 +16,12 @@ The kernel appends one JSON line per training loop to the ledger `$MU_DRY_LEDGER
 `estimate` turns the ledger into the real run's training cost on the device it ran on. A
 loop that runs once per unit of a cut budget (a round of an attack, an iteration of a game)
 is recorded inside `repeated(budget)`, and the estimate multiplies it by the budget's real /
-cut ratio (`cut_ratios`); loops outside `train.fit` record themselves through `timed`.
+cut ratio (`cut_ratios`); loops outside `train.fit` record themselves through `timed`, at
+their pace after their first step (`Pace`), and per-sample work through `per_sample_work`,
+on one chunk of its real size (at most 32 samples on a CPU), once per network where it
+repeats (a method in several forget settings). Every loop counts once per seed of the
+preset, except those inside `once_per_run`. Each entry names its kind of work and, for
+training, its network, so that `prices` can price the work on a reference GPU.
 
 Only the loops import this module: `train` and `ensemble` (whose dry steps are timed on
 full batches) and `loops`, the layer every other long loop reports through; `book` and
@@ -33,31 +38,59 @@ from contextlib import contextmanager
 
 import torch
 
+from . import prices
+
 ENV = "MU_DRY_RUN"
 LEDGER_ENV = "MU_DRY_LEDGER"
-BATCHES = 2  # batches of the dry run's few samples a training loop runs (not timed)
+BATCHES = 1  # steps on the dry run's few samples a training loop runs (not timed): the timed
+# steps (`step_cost`) run three more, once per network
 TIMED_STEPS = 2  # full batches timed after one untimed warm-up step
 PROBE_BATCH = 32  # on a CPU, the batch a step is first timed at (see `step_cost`)
-STEP_BUDGET = 5.0  # seconds: a CPU step that would take longer is priced at PROBE_BATCH
-SAMPLES = 2  # samples dry per-sample work (Fisher, influence) runs on, timed
+# seconds: a CPU step that would take longer is priced at PROBE_BATCH (an upper bound).
+# Every network timed at a full batch costs three of its steps: on one CPU thread a
+# ResNet-18 step of 128 takes about 5 s, and 03's paper dry run timed a dozen networks.
+STEP_BUDGET = 2.0
+# Dry per-sample work (Fisher, influence) runs on one chunk of the real run's size: its
+# sample count, up to the largest chunk per-sample work takes (`persample.CHUNK`) on a GPU
+# and CPU_PER_SAMPLE_CHUNK on a CPU, drawn from the dry run's few samples with
+# replacement. Two samples cost mostly overhead: the Fisher of chapter 01 was priced at
+# 1.5x its real run. On a CPU, 256 samples of a full-width ResNet-18 took minutes per pass
+# (chapter 01's paper dry run never finished); 32 cost little more per sample than 256.
+PER_SAMPLE_CHUNK = 256
+CPU_PER_SAMPLE_CHUNK = 32
 CPU_BATCH = 8  # on a CPU, a dry loop's untimed steps hold at most this many samples
 
 # Budgets the dry run cuts in the parameters (by name, at any depth): loops other than
-# `train.fit`, which cuts itself. Lists of seeds keep their first seed.
+# `train.fit`, which cuts itself. Lists of seeds keep their first seed. Step budgets keep
+# three steps: a loop's first step warms up and is not priced (`Pace`). The candidates of
+# a reconstruction or inversion are steps' batch, not a repetition: a step over a tenth of
+# them costs far more than a tenth (on 2 CPU threads, 04's reconstruction and 05's
+# inversion were priced at 2.5x and 3x their real runs), so they are not cut, except
+# gradient inversion's beyond the dry run's synthetic training set (60 samples of a
+# 10-class dataset) and memory (each candidate holds float64 per-sample gradients).
 CUTS = {
-    "rounds": 2, "patience": 1, "steps": 3, "prior_steps": 2, "train_steps": 3,
-    "finetune_steps": 2, "relabel_steps": 2, "inversion_steps": 2, "iterations": 2,
-    "pretrain_iterations": 2, "max_samples": 16, "shadow_count": 6,
-    "inversion_candidates": 8, "subset_size": 4, "tsne_points": 20,
-    "candidates_per_class": 2, "relearn_epochs": 1, "attack_epochs": 1, "per_class": 4,
-    "forget_per_class": 1,
+    "rounds": 2, "patience": 1, "steps": 3, "prior_steps": 3, "train_steps": 3,
+    "finetune_steps": 3, "relabel_steps": 3, "inversion_steps": 3, "iterations": 3,
+    "pretrain_iterations": 3, "shadow_count": 6, "inversion_candidates": 48,
+    "subset_size": 4, "tsne_points": 20, "relearn_epochs": 1, "attack_epochs": 1,
+    "per_class": 4, "forget_per_class": 1,
 }
-# Budgets inside the library that no parameter sets, cut in a dry run by `cut`.
-INTERNAL_CUTS = {"max_columns": 256, "cg_iterations": 4, "known_nonmembers": 10}
+# Budgets inside the library that no parameter sets, cut in a dry run by `cut`; the loops
+# they bound price the real budget themselves (iu's conjugate gradient: at its cap).
+# 04's null and known non-members are cut so that both fit the synthetic test split (its
+# reconstruction candidates, `candidates_per_class` too in a real run, are not).
+INTERNAL_CUTS = {"max_columns": 256, "cg_iterations": 3, "fisher_classes": 10,
+                 "known_nonmembers": 10, "null_per_class": 2}
 SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
 
 
 _REPEATED: list[str] = []  # the cut budgets whose loops enclose the code running now
+_ONCE: list[bool] = []  # non-empty inside `once_per_run`
+_INNER: list["_Inner"] = []  # the open `per_sample_work` blocks, innermost last
+# per-sample work timed once (`per_sample_work`'s key) -> (seconds per sample, the entries
+# of the loops timed inside it, samples per real sample of the work)
+_PER_SAMPLE: dict = {}
+REPLAY_SAMPLES = 2  # samples a repeat of timed per-sample work runs on, untimed
 
 
 def active() -> bool:
@@ -67,6 +100,18 @@ def active() -> bool:
 def cut(name: str, value: int) -> int:
     """An internal budget (`INTERNAL_CUTS`): `value`, or in a dry run at most the cut."""
     return min(value, INTERNAL_CUTS[name]) if active() else value
+
+
+def cut_per_sample(name: str, value: int) -> int:
+    """An internal budget that every sample of per-sample work repeats (the classes of
+    ff's batch-mean Fisher: a backward pass each), cut in a dry run as `cut` does; the
+    per-sample work around it (`per_sample_work`) is priced at value / cut times its timed
+    pace, an upper bound (what each sample does once, its forward pass, counts value / cut
+    times too)."""
+    kept = cut(name, value)
+    if kept < value and _INNER:
+        _INNER[-1].factor *= value / kept
+    return kept
 
 
 def dry_parameters(params: dict, cuda: bool) -> dict:
@@ -106,6 +151,19 @@ def repeated(*budgets: str):
         yield
     finally:
         del _REPEATED[len(_REPEATED) - len(budgets):]
+
+
+@contextmanager
+def once_per_run():
+    """A block the chapter runs once, not once per seed (a regime table's shadow models on
+    the first seed's trained model, RSU's privacy risks): the estimate counts the loops it
+    records once, where it multiplies every other loop by the preset's seeds (the dry run
+    runs the first seed only, so it cannot tell them apart itself)."""
+    _ONCE.append(True)
+    try:
+        yield
+    finally:
+        _ONCE.pop()
 
 
 def _cut(key, value, cuts: dict):
@@ -165,49 +223,155 @@ def _timed_steps(cache_key, step, pool: int, batch: int, device: torch.device,
 
 
 def record(desc: str, samples: float, seconds_per_sample: float, device: torch.device, *,
-           timed_batch: int | None = None, spent: float = 0.0) -> None:
-    """Append a training loop's real budget (samples it would train on) and measured cost
-    to the ledger (with the batch size its steps were timed at, where it has batches, and
-    the seconds the dry run `spent` in the loop: `estimate` sets them apart from the rest
-    of the dry run's time)."""
+           timed_batch: int | None = None, spent: float = 0.0, kind: str = "training",
+           network: dict | None = None) -> None:
+    """Append a loop's real budget (samples it would train on, or candidate-steps, or
+    per-sample items) and measured cost to the ledger (with the batch size its steps were
+    timed at, where it has batches, and the seconds the dry run `spent` in the loop:
+    `estimate` sets them apart from the rest of the dry run's time). `kind` names the work
+    ("training", "steps" or "per-sample"); a training loop's `network` (`network`) lets
+    `reference_price` find a reference GPU's throughput for it."""
+    entry = {"loop": desc, "samples": samples, "seconds_per_sample": seconds_per_sample,
+             "device": device_name(device), "repeated": list(_REPEATED),
+             "timed_batch": timed_batch, "spent": spent, "kind": kind, "network": network,
+             "per_seed": not _ONCE}
+    for inner in _INNER:  # the enclosing per-sample work leaves this loop's time out
+        inner.spent += spent
+    if _INNER:
+        _INNER[-1].entries.append(entry)
+        if any(inner.muted for inner in _INNER):
+            return
     ledger = os.environ.get(LEDGER_ENV)
     if not ledger:
         return
-    entry = {"loop": desc, "samples": samples, "seconds_per_sample": seconds_per_sample,
-             "device": device_name(device), "repeated": list(_REPEATED),
-             "timed_batch": timed_batch, "spent": spent}
     with open(ledger, "a") as file:
         file.write(json.dumps(entry) + "\n")
 
 
+def network(model: torch.nn.Module, data) -> dict:
+    """What a training loop's reference throughput depends on: the network's class and
+    parameter count, and the input's shape."""
+    return {"model": type(model).__name__,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "input": list(data.images.shape[1:])}
+
+
 @contextmanager
-def per_sample_work(desc: str, pool, data, max_samples: int | None = None):
+def per_sample_work(desc: str, pool, data, max_samples: int | None = None, *, model=None,
+                    options: tuple = ()):
     """Per-sample work over `pool` (drawn down to `max_samples` by the caller): yields the
-    pool, or in a dry run its first SAMPLES samples, timed, recording the real run's count
-    (the pool at the real dataset's size, capped at `max_samples`)."""
-    if not active() or len(pool) <= SAMPLES:
+    pool, or in a dry run one chunk of the real run's size (its sample count up to
+    `per_sample_chunk`, positions of `pool` drawn with replacement), timed, recording the
+    real run's count (the pool at the real dataset's size, capped at `max_samples`). A loop
+    timed inside it (iu's conjugate-gradient products) records itself, and its seconds are
+    left out of the per-sample work's.
+
+    Work that repeats identically (the same `desc`, `model` network, `options` that fix its
+    cost, device and chunk: a method run in another forget setting) is timed once: a repeat
+    runs on REPLAY_SAMPLES samples, untimed, and is recorded at the first run's pace, the
+    loops timed inside it too, at the repeat's real count."""
+    if not active() or len(pool) == 0:
         yield pool
         return
-    with Timer(data.device) as timer:
-        yield pool[:SAMPLES]
-    record(desc, real_count(pool, data, max_samples), timer.seconds / SAMPLES, data.device,
-           spent=timer.seconds)
+    real = real_count(pool, data, max_samples)
+    count = max(1, int(min(real, per_sample_chunk(data.device))))
+    key = None if model is None else (desc, json.dumps(network(model, data)), options,
+                                      device_name(data.device), count)
+    first = _PER_SAMPLE.get(key)
+    drawn = torch.randint(len(pool), (count if first is None else REPLAY_SAMPLES,),
+                          generator=torch.Generator().manual_seed(0))
+    frame = _Inner(muted=first is not None)
+    _INNER.append(frame)
+    try:
+        with Timer(data.device) as timer:
+            yield pool[drawn.to(pool.device)]
+    finally:
+        _INNER.remove(frame)
+    if first is not None:  # a repeat: the first run's paces, at this run's real count
+        rate, inner = first
+        record(desc, real, rate, data.device, spent=timer.seconds, kind="per-sample")
+        for entry in inner:
+            record(entry["loop"], entry["samples"] * real, entry["seconds_per_sample"],
+                   data.device, timed_batch=entry["timed_batch"], kind=entry["kind"],
+                   network=entry["network"])
+        return
+    own = max(0.0, timer.seconds - frame.spent)  # loops timed inside record themselves
+    rate = own * frame.factor / count
+    record(desc, real, rate, data.device, spent=own, kind="per-sample")
+    if key is not None:
+        _PER_SAMPLE[key] = (rate, [{**e, "samples": e["samples"] / real}
+                                   for e in frame.entries])
+
+
+class _Inner:
+    """What the loops timed inside an open `per_sample_work` recorded: their entries and
+    seconds; `muted` (a repeat), they are not written to the ledger. `factor`: how many
+    times its timed pace the real work costs (`cut_per_sample`)."""
+
+    def __init__(self, muted: bool):
+        self.muted, self.spent, self.entries, self.factor = muted, 0.0, [], 1.0
+
+
+def per_sample_chunk(device: torch.device) -> int:
+    """Samples a dry run's per-sample work runs on, at most: PER_SAMPLE_CHUNK on a GPU,
+    CPU_PER_SAMPLE_CHUNK on a CPU."""
+    return PER_SAMPLE_CHUNK if device.type == "cuda" else CPU_PER_SAMPLE_CHUNK
 
 
 @contextmanager
 def timed(desc: str, samples: int, device: torch.device, real_samples: float | None = None, *,
           over: tuple[str, ...] = ()):
-    """A training loop outside `train.fit` over `samples` samples (`real_samples` in the real
-    run; default the same), run once per unit of the cut budgets `over` (as in `repeated`):
-    in a dry run, timed and recorded; otherwise just run."""
+    """A loop outside `train.fit` over `samples` samples or candidate-steps
+    (`real_samples` in the real run; default the same), run once per unit of the cut
+    budgets `over` (as in `repeated`): in a dry run, timed at its pace after its first
+    unit (`Pace`: `loops.loop` feeds it the steps) and recorded; otherwise just run.
+    Yields the `Pace`, or None outside a dry run."""
     if not active() or samples <= 0:
-        yield
+        yield None
         return
     with repeated(*over):
-        with Timer(device) as timer:
-            yield
+        pace = Pace(device)
+        yield pace
+        seconds, spent = pace.seconds()
         record(desc, samples if real_samples is None else real_samples,
-               timer.seconds / samples, device, spent=timer.seconds)
+               seconds / samples, device, spent=spent, kind="steps")
+
+
+class Pace:
+    """The clock of a timed loop, fed its steps and those of the loops inside it (a
+    `loops` subscriber). The units are the steps of the first loop to step (the loop
+    itself, or one nested in it, such as gradient inversion's steps); the first unit,
+    with everything before it, warms up (allocations, kernel choice, a first gradient)
+    and is left out: the loop is priced at the pace of the units after it, as `step_cost`
+    prices training."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.unit: str | None = None  # the name of the loop whose steps are the units
+        self.units = self.first = 0
+        self.seen: dict[int, int] = {}  # steps seen of each running loop of that name
+        self.start = self._now()
+        self.warm = self.start
+
+    def __call__(self, event: str, loop) -> None:
+        if event != "step" or self.unit not in (None, loop.name):
+            return
+        if self.unit is None:
+            self.unit, self.first, self.warm = loop.name, loop.done, self._now()
+        self.units += loop.done - self.seen.get(id(loop), 0)
+        self.seen[id(loop)] = loop.done
+
+    def seconds(self) -> tuple[float, float]:
+        """(seconds the loop's units take at the pace after the first, seconds spent)."""
+        spent = self._now() - self.start
+        if self.units <= self.first:
+            return spent, spent
+        return (spent - (self.warm - self.start)) * self.units / (self.units - self.first), spent
+
+    def _now(self) -> float:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter()
 
 
 def real_count(pool, data, max_samples: int | None = None) -> float:
@@ -243,37 +407,69 @@ class Timer:
             torch.cuda.synchronize(self.device)
 
 
+def read_ledger(ledger_path) -> list[dict]:
+    """A dry run's ledger: one entry per timed loop (empty when no loop ran)."""
+    if not os.path.exists(ledger_path):
+        return []
+    with open(ledger_path) as file:
+        return [json.loads(line) for line in file if line.strip()]
+
+
 def estimate(ledger_path, seeds: int = 1, ratios: dict[str, float] | None = None,
              wall_seconds: float | None = None) -> dict:
-    """The real run's training cost from a dry run's ledger: hours per device and loop, for
-    `seeds` seeds (the dry run trains for the first of the preset's `seeds` only, and every
-    loop repeats per seed), each loop times the `ratios` (`cut_ratios`) of the budgets it
-    was repeated over. With the dry run's `wall_seconds`, the rest of the run (kernel,
-    imports, data, evaluation, figures: the dry run's time outside its loops, once: the
-    dry run evaluates its first seed only) is added to make `total_hours`, the whole run's
-    price on this machine."""
+    """The real run's cost from a dry run's ledger (`estimate_entries`)."""
+    return estimate_entries(read_ledger(ledger_path), seeds, ratios, wall_seconds)
+
+
+def estimate_entries(entries: list[dict], seeds: int = 1, ratios: dict[str, float] | None = None,
+                     wall_seconds: float | None = None) -> dict:
+    """The real run's training cost from a dry run's ledger entries: hours per device and
+    loop, for `seeds` seeds (the dry run trains for the first of the preset's `seeds` only,
+    and every loop repeats per seed), each loop times the `ratios` (`cut_ratios`) of the
+    budgets it was repeated over. With the dry run's `wall_seconds`, the rest of the run
+    (kernel, imports, data, evaluation, figures: the dry run's time outside its loops, once:
+    the dry run evaluates its first seed only) is added to make `total_hours`, the whole
+    run's price on this machine. `work` lists what the real run does (`work_of`); the
+    entries and the arguments are kept, so that the estimate can be worked again."""
     ratios = ratios or {}
-    entries = []
-    if os.path.exists(ledger_path):
-        with open(ledger_path) as file:
-            entries = [json.loads(line) for line in file if line.strip()]
+    # samples each loop sees at the preset's budgets and seeds (`once_per_run`: one seed)
     real = [e["samples"] * math.prod(ratios.get(b, 1.0) for b in e.get("repeated", []))
-            for e in entries]  # samples each loop sees at the preset's budgets
+            * (seeds if e.get("per_seed", True) else 1) for e in entries]
     by_loop: dict[str, float] = {}
     for e, samples in zip(entries, real):
-        seconds = seeds * samples * e["seconds_per_sample"]
-        by_loop[e["loop"]] = by_loop.get(e["loop"], 0.0) + seconds
+        by_loop[e["loop"]] = by_loop.get(e["loop"], 0.0) + samples * e["seconds_per_sample"]
     hours = sum(by_loop.values()) / 3600
     found = {"training_loops": len(entries), "seeds": seeds, "hours": hours,
-            "devices": sorted({e["device"] for e in entries}),
-            "samples": seeds * sum(real),  # training images seen
-            "hours_by_loop": {k: v / 3600 for k, v in sorted(by_loop.items(),
-                                                            key=lambda kv: -kv[1])}}
+             "devices": sorted({e["device"] for e in entries}),
+             "samples": sum(real),  # training images seen
+             "hours_by_loop": {k: v / 3600 for k, v in sorted(by_loop.items(),
+                                                             key=lambda kv: -kv[1])},
+             "work": work_of(entries, real),
+             "ledger": entries, "ratios": ratios, "wall_seconds": wall_seconds}
     if wall_seconds is not None:
         rest = max(0.0, wall_seconds - sum(e.get("spent", 0.0) for e in entries))
         found["rest_hours"] = rest / 3600
         found["total_hours"] = hours + found["rest_hours"]
     return found
+
+
+WORK_KINDS = ("training", "steps", "per-sample")  # what `record`'s entries count
+
+
+def work_of(entries: list[dict], real: list[float]) -> list[dict]:
+    """The real run's work, one row per loop, kind and network: its count (training images,
+    sample-steps or per-sample items: the `real` counts of the `entries`, at the preset's
+    budgets and seeds) and its hours on the dry run's device, largest first."""
+    rows: dict[tuple, dict] = {}
+    for e, samples in zip(entries, real):
+        kind = e.get("kind") or ("training" if e.get("timed_batch") else "steps")
+        network = e.get("network")
+        key = (e["loop"], kind, json.dumps(network, sort_keys=True))
+        row = rows.setdefault(key, {"loop": e["loop"], "kind": kind, "network": network,
+                                    "count": 0.0, "hours": 0.0})
+        row["count"] += samples
+        row["hours"] += samples * e["seconds_per_sample"] / 3600
+    return sorted(rows.values(), key=lambda row: -row["hours"])
 
 
 def describe(found: dict) -> str:
@@ -289,11 +485,22 @@ def describe(found: dict) -> str:
              f"(training at the preset's epochs and dataset sizes; attack rounds, game "
              f"iterations and reconstruction and inversion steps at its budgets) would take "
              f"about {_hours(found['hours'])} on {where} (largest: {top})")
-    if "total_hours" not in found:
-        return loops + "."
-    return (f"{loops}; with the rest of the run as the dry run measured it (kernel, imports, "
-            f"data, evaluation, figures: {_hours(found['rest_hours'])}), the whole run "
-            f"about {_hours(found['total_hours'])}.")
+    if "total_hours" in found:
+        loops += (f"; with the rest of the run as the dry run measured it (kernel, imports, "
+                  f"data, evaluation, figures: {_hours(found['rest_hours'])}), the whole run "
+                  f"about {_hours(found['total_hours'])}")
+    return f"{loops}. {work_sentence(found)} {prices.reference_sentence(found)}".strip()
+
+
+def work_sentence(found: dict) -> str:
+    """The real run's work, all seeds: training images, sample-steps, per-sample items."""
+    names = {"training": "training images", "steps": "sample-steps of the other loops "
+             "(attack rounds, games, reconstruction, inversion)",
+             "per-sample": "per-sample items"}
+    totals = {kind: sum(row["count"] for row in found.get("work", []) if row["kind"] == kind)
+              for kind in WORK_KINDS}
+    parts = [f"{prices.count(total)} {names[kind]}" for kind, total in totals.items() if total]
+    return f"The work: {', '.join(parts)}." if parts else ""
 
 
 def _hours(hours: float) -> str:

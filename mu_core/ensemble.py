@@ -97,9 +97,10 @@ def fit_ensemble(data: ImageData, pool: Tensor, keep: Tensor, architecture: str,
 
 def _dry_fit(members: list[nn.Module], data: ImageData, pool: Tensor, streams: Tensor,
              recipe: Recipe, vectorized: bool, keep: Tensor) -> Ensemble:
-    """A dry run: the members take a couple of small steps, and a step's cost per sample is
-    timed on full batches (`dryrun.step_cost`): of every member at once where they train in
-    one vmap, of one member where they train one after another (each costs the same)."""
+    """A dry run: the members take a small step each (`dryrun.BATCHES`), and a step's cost
+    per sample is timed on full batches (`dryrun.step_cost`): of every member at once where
+    they train in one vmap, of one member where they train one after another (each costs
+    the same)."""
     started = time.perf_counter()
     small = streams[:dryrun.BATCHES, :, :dryrun.batch_size(recipe.batch_size, data.device)]
     ensemble = _train_members(members, data, pool[small], recipe, vectorized)
@@ -115,8 +116,10 @@ def _dry_fit(members: list[nn.Module], data: ImageData, pool: Tensor, streams: T
     seconds, batch = dryrun.step_cost(key, step, len(pool), count * recipe.batch_size,
                                       data.device, torch.Generator().manual_seed(0))
     real = len(members) * recipe.epochs * keep.sum(1).float().mean().item() * dryrun.scale(data)
-    dryrun.record("shadow models", real, seconds, data.device, timed_batch=batch // count,
-                  spent=time.perf_counter() - started)
+    with dryrun.repeated("shadow_count"):  # the members: the preset's count, cut in a dry run
+        dryrun.record("shadow models", real, seconds, data.device, timed_batch=batch // count,
+                      spent=time.perf_counter() - started,
+                      network=dryrun.network(members[0], data))
     return ensemble
 
 

@@ -11,7 +11,8 @@ Who listens:
 * a dry run (`dryrun`): a loop given its `work` (samples) and `device` is timed and its
   real budget recorded, and `over` names the cut budgets it repeats per unit of. This is
   the one place outside the training loops (`train`, `ensemble`) where the dry run hooks
-  in: the algorithms call `loop`, `track`, `repeated`, `budget` and `per_sample`.
+  in: the algorithms call `loop`, `track`, `repeated`, `budget` and `per_sample`, and
+  the studies `once_per_run` around what they run for the first seed only.
 
 Reporting never breaks a run: a report that cannot be written is dropped.
 """
@@ -79,12 +80,15 @@ def loop(name: str, total: int | None, unit: str = "step", *, work: float = 0,
          real_work: float | None = None, device=None, over: tuple[str, ...] = ()
          ) -> Iterator[Loop]:
     """A loop of `total` `unit`s: call `.step()` on what it yields after each. In a dry
-    run, a loop of `work` samples on `device` (`real_work` in the real run) is timed and
+    run, a loop of `work` samples on `device` (`real_work` in the real run) is timed at its
+    pace after its first step (or the first step of a loop inside it: `dryrun.Pace`) and
     recorded under `name`, once per unit of the cut budgets `over` (`dryrun.timed`)."""
     current = Loop(name, total, unit, len(_RUNNING))
     with ExitStack() as stack:
         if work and device is not None:
-            stack.enter_context(dryrun.timed(name, work, device, real_work, over=over))
+            pace = stack.enter_context(dryrun.timed(name, work, device, real_work, over=over))
+            if pace is not None:  # a dry run: the pace sees this loop's steps and its inner ones
+                stack.enter_context(subscribed(pace))
         elif over:
             stack.enter_context(dryrun.repeated(*over))
         _RUNNING.append(current)
@@ -115,9 +119,21 @@ def budget(name: str, value: int) -> int:
     return dryrun.cut(name, value)
 
 
+def budget_per_sample(name: str, value: int) -> int:
+    """A library-internal budget that each sample of per-sample work repeats, cut in a dry
+    run and priced back (`dryrun.cut_per_sample`)."""
+    return dryrun.cut_per_sample(name, value)
+
+
 def repeated(*budgets: str):
     """A block run once per unit of each cut budget (`dryrun.repeated`)."""
     return dryrun.repeated(*budgets)
+
+
+def once_per_run():
+    """A block a chapter runs once, not per seed (`dryrun.once_per_run`): the dry run's
+    price counts its loops once."""
+    return dryrun.once_per_run()
 
 
 def scale(data) -> float:
@@ -131,10 +147,13 @@ def real_count(pool, data, max_samples: int | None = None) -> float:
 
 
 @contextmanager
-def per_sample(name: str, pool, data, max_samples: int | None = None):
-    """Per-sample work over `pool`: yields the pool (in a dry run its first few samples,
-    timed: `dryrun.per_sample_work`)."""
-    with dryrun.per_sample_work(name, pool, data, max_samples) as chosen:
+def per_sample(name: str, pool, data, max_samples: int | None = None, *, model=None,
+               options: tuple = ()):
+    """Per-sample work over `pool`: yields the pool (in a dry run one chunk of the real
+    run's size drawn from it, timed: `dryrun.per_sample_work`; timed once for each `model`
+    network and `options` that fix its cost per sample, where `model` is given)."""
+    with dryrun.per_sample_work(name, pool, data, max_samples, model=model,
+                                options=options) as chosen:
         yield chosen
 
 

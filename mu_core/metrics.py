@@ -200,10 +200,25 @@ def ssim(images: Tensor, references: Tensor) -> Tensor:
         raise ValueError(f"ssim takes two (N, C, H, W) batches of the same shape, got "
                          f"{tuple(images.shape)} and {tuple(references.shape)}.")
     x, y = images.float(), references.float()
-    channels = x.shape[1]
-    kernel = _gaussian_kernel(*ssim_window(min(x.shape[-2:])), channels, x)
-    stats = F.conv2d(torch.cat([x, y, x * x, y * y, x * y]), kernel, groups=channels)
-    mu_x, mu_y, xx, yy, xy = stats.split(len(x))
+    kernel = _ssim_kernel(x)
+    return _ssim_of(_local_moments(x, kernel), _local_moments(y, kernel),
+                    F.conv2d(x * y, kernel, groups=x.shape[1]))
+
+
+def _ssim_kernel(images: Tensor) -> Tensor:
+    return _gaussian_kernel(*ssim_window(min(images.shape[-2:])), images.shape[1], images)
+
+
+def _local_moments(images: Tensor, kernel: Tensor) -> tuple[Tensor, Tensor]:
+    """Each image's Gaussian-weighted local mean and mean square (per window, channel)."""
+    stats = F.conv2d(torch.cat([images, images * images]), kernel, groups=images.shape[1])
+    return stats.split(len(images))
+
+
+def _ssim_of(x: tuple[Tensor, Tensor], y: tuple[Tensor, Tensor], xy: Tensor) -> Tensor:
+    """SSIM from the local moments of the images `x` and references `y` and the local mean
+    of their product `xy`."""
+    (mu_x, xx), (mu_y, yy) = x, y
     var_x, var_y, cov = xx - mu_x ** 2, yy - mu_y ** 2, xy - mu_x * mu_y
     c1, c2 = SSIM_K1 ** 2, SSIM_K2 ** 2  # data range 1
     local = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)
@@ -241,9 +256,17 @@ def nearest_ssim(queries: Tensor, candidates: Tensor, chunk: int = 4096, *,
     if search == "ncc":
         index = ncc_distances(queries, candidates).argmin(1)
         return ssim(queries.float(), candidates[index].float()), index
+    # every pair's SSIM, each image's local moments computed once: a pair adds one
+    # convolution (of the product), where `ssim` of the pair would take five
+    queries, candidates = queries.float(), candidates.float()
+    kernel = _ssim_kernel(queries)
+    mu_q, qq = _local_moments(queries, kernel)
+    mu_c, cc = _local_moments(candidates, kernel)
     pairs_q = torch.arange(len(queries), device=queries.device).repeat_interleave(len(candidates))
     pairs_c = torch.arange(len(candidates), device=queries.device).repeat(len(queries))
-    scores = torch.cat([ssim(queries[q], candidates[c])
-                        for q, c in zip(pairs_q.split(chunk), pairs_c.split(chunk))])
+    scores = torch.cat([
+        _ssim_of((mu_q[q], qq[q]), (mu_c[c], cc[c]),
+                 F.conv2d(queries[q] * candidates[c], kernel, groups=queries.shape[1]))
+        for q, c in zip(pairs_q.split(chunk), pairs_c.split(chunk))])
     best, index = scores.view(len(queries), len(candidates)).max(1)
     return best, index

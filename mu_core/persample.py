@@ -205,6 +205,8 @@ def batch_mean_fisher_diagonal(model: nn.Module, data: ImageData, indices: Tenso
     batches = indices.split(batch_size)
     class_chunk = class_chunk or class_chunk_for(model, data, indices, batch_size)
     classes = torch.eye(data.num_classes, device=data.device)
+    # a dry run backpropagates a few classes and prices the rest (100 on CIFAR-100)
+    backpropagated = loops.budget_per_sample("fisher_classes", data.num_classes)
     for batch in batches:
         x = data.inputs(batch)
 
@@ -213,10 +215,11 @@ def batch_mean_fisher_diagonal(model: nn.Module, data: ImageData, indices: Tenso
             return log_probs.mean(0), log_probs.detach().exp().mean(0)
 
         _, pullback, mean_probs = vjp(mean_log_probs, params, has_aux=True)
-        for chunk in range(0, data.num_classes, class_chunk):
-            (grads,) = vmap(pullback)(classes[chunk:chunk + class_chunk])
+        for chunk in range(0, backpropagated, class_chunk):
+            end = min(chunk + class_chunk, backpropagated)
+            (grads,) = vmap(pullback)(classes[chunk:end])
             _add_squares(total, {name: g.unsqueeze(0) for name, g in grads.items()},
-                         mean_probs[chunk:chunk + class_chunk].unsqueeze(0))
+                         mean_probs[chunk:end].unsqueeze(0))
             del grads
     return {name: t / len(batches) for name, t in total.items()}
 

@@ -171,7 +171,7 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
         targets = F.one_hot(targets, data.num_classes).float()
     model = prepare_model(model, device)
     optimizer = optimizer or make_optimizer(model, recipe)
-    dry = dryrun.active()  # a dry run: a couple of batches, timed, and the real budget noted
+    dry = dryrun.active()  # a dry run: a small step, steps timed, and the real budget noted
     started = time.perf_counter()
     batch_size = dryrun.batch_size(recipe.batch_size, device) if dry else recipe.batch_size
     drop_last = drop_last and len(indices) >= batch_size
@@ -241,7 +241,8 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
         seconds, timed_batch = dryrun.step_cost(key, train_step, len(indices),
                                                 recipe.batch_size, device, generator)
         dryrun.record(desc, recipe.epochs * len(indices) * dryrun.scale(data), seconds,
-                      device, timed_batch=timed_batch, spent=time.perf_counter() - started)
+                      device, timed_batch=timed_batch, spent=time.perf_counter() - started,
+                      network=dryrun.network(model, data))
     model.eval()
     return history
 

@@ -100,6 +100,11 @@ chapter.findings(numbers={"test accuracy": accuracy["test"],  # the box
 # `mu-book run 00 --preset paper --dry-run` proves it on any machine in minutes, on
 # synthetic data of the papers' shapes, and prints what the real run costs there.
 
+# %% tags=["remove-input"]
+from mu_core.prices import chapter_price
+
+chapter_price("00_foundations")  # the paper preset's price table row, from its committed dry run
+
 # %%
 chapter.savefig(plots.curves({"training loss": meta["history"]}, ylabel="mean cross-entropy",
                              title="training curve"), "training_curve")

@@ -83,7 +83,13 @@ chapter.findings(baselines.claims(results))  # the box: verdicts, key effects
 # preset lists changes at once, and values you changed yourself stay.
 # `mu-book run 01 --preset paper --dry-run` proves it on any machine in minutes, on
 # synthetic data of the papers' shapes, and prints what the real run costs there.
-#
+
+# %% tags=["remove-input"]
+from mu_core.prices import chapter_price
+
+chapter_price("01_baselines")  # the paper preset's price table row, from its committed dry run
+
+# %% [markdown]
 # **The methods.**
 #
 # | method | what it does |

@@ -110,7 +110,13 @@ chapter.findings(mra.claims(results))  # the box: verdicts, key effects
 # synthetic data of the papers' shapes, and prints what the real run costs there. The
 # paper's other datasets have their own presets: `paper_cifar100`, `paper_oxford_pets` and
 # `paper_flowers102` (Tables 5-7's settings for each).
-#
+
+# %% tags=["remove-input"]
+from mu_core.prices import chapter_price
+
+chapter_price("02_mra")  # the paper preset's price table row, from its committed dry run
+
+# %% [markdown]
 # **Where the code departs from the paper's text.** Eq. 8 prints the smoothed label as
 # (1 - gamma_s) y_c + gamma_s / K, with K the top-K size; that label would not sum to one,
 # so we divide by the number of classes C, as the label smoothing the paper cites (Lukasik

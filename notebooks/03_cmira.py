@@ -106,7 +106,13 @@ chapter.findings(study.claims(results))  # the box: verdicts, key effects
 # preset lists changes at once, and values you changed yourself stay.
 # `mu-book run 03 --preset paper --dry-run` proves it on any machine in minutes, on
 # synthetic data of the papers' shapes, and prints what the real run costs there.
-#
+
+# %% tags=["remove-input"]
+from mu_core.prices import chapter_price
+
+chapter_price("03_cmira")  # the paper preset's price table row, from its committed dry run
+
+# %% [markdown]
 # **Setting.** As in the paper: {glue:text}`val_fraction:.0%` of the training split held out for validation, five
 # forget classes with half of each forgotten, the six unlearning methods RT, FT, FF, GA,
 # IU and WP, two backbone families (ResNet-18 and VGG-16 with batch norm; the paper's

@@ -98,7 +98,13 @@ chapter.findings(guard.claims(results))  # the box: verdicts, key effects
 # preset lists changes at once, and values you changed yourself stay.
 # `mu-book run 04 --preset paper --dry-run` proves it on any machine in minutes, on
 # synthetic data of the papers' shapes, and prints what the real run costs there.
-#
+
+# %% tags=["remove-input"]
+from mu_core.prices import chapter_price
+
+chapter_price("04_unlearnguard")  # the paper preset's price table row, from its committed dry run
+
+# %% [markdown]
 # **Setting.** As in the paper's Section V-D, which follows Buzaglo et al.: a bias-free
 # MLP trained full-batch from a small initialisation to a large margin on a small
 # training set: here {glue:text}`per_class` samples per class of {glue:text}`dataset` and

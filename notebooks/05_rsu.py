@@ -101,7 +101,13 @@ chapter.findings(rsu.claims(results))  # the box: verdicts, key effects
 # preset lists changes at once, and values you changed yourself stay.
 # `mu-book run 05 --preset paper --dry-run` proves it on any machine in minutes, on
 # synthetic data of the papers' shapes, and prints what the real run costs there.
-#
+
+# %% tags=["remove-input"]
+from mu_core.prices import chapter_price
+
+chapter_price("05_rsu")  # the paper preset's price table row, from its committed dry run
+
+# %% [markdown]
 # **How we run it.** One dataset and network, smaller than the paper's: by default the
 # paper's MNIST network (two convolutional layers and one linear layer: `cnn` with
 # `hidden: 0`) with the paper's SGD recipe and step schedule, shortened to `epochs`

@@ -97,7 +97,13 @@ chapter.findings(adversarial.claims(results))  # the box: verdicts, key effects
 # preset lists changes at once, and values you changed yourself stay.
 # `mu-book run 06 --preset paper --dry-run` proves it on any machine in minutes, on
 # synthetic data of the papers' shapes, and prints what the real run costs there.
-#
+
+# %% tags=["remove-input"]
+from mu_core.prices import chapter_price
+
+chapter_price("06_adversarial")  # the paper preset's price table row, from its committed dry run
+
+# %% [markdown]
 # **How we run it.** The paper trains ResNet-18 on CIFAR-10 and CIFAR-100; by default we
 # run the toolkit's small CNN on the offline `mnist5k` (the `paper` preset runs CIFAR-10 on
 # ResNet-18). The paper has no MNIST rows, so its CIFAR-10 numbers stand beside ours as the

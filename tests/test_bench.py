@@ -1,5 +1,7 @@
 """The GPU benchmark's code path, on the CPU (its numbers are only meaningful on CUDA)."""
 
+import json
+
 import pytest
 import torch
 
@@ -38,3 +40,37 @@ def test_calibration_refuses_a_preset_a_chapter_lacks_before_any_run(capsys):
     with pytest.raises(ConfigError, match="no 'nope' preset"):
         bench.calibration_table(ROOT, ["00_foundations"], "nope")
     assert "estimated" not in capsys.readouterr().out  # refused before the table's first line
+
+
+def test_the_readmes_price_table_is_what_the_code_computes_from_the_committed_dry_runs():
+    # `python -m mu_core.bench prices table` writes it; a hand edit, or a committed run
+    # whose estimate no longer follows from its ledger, fails here
+    from conftest import ROOT
+
+    from mu_core import dryrun, prices
+
+    runs = prices.committed()
+    assert runs, "no paper dry run is committed in mu_core/paper_prices/"
+    for slug, run in runs.items():
+        found = run["estimate"]
+        again = dryrun.estimate_entries(found["ledger"], found["seeds"], found["ratios"],
+                                        found["wall_seconds"])
+        assert json.loads(json.dumps(again)) == found, slug
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index(prices.README_START)
+    end = readme.index(prices.README_END) + len(prices.README_END)
+    assert readme[start:end] == prices.readme_table()
+    for slug, run in runs.items():
+        assert f"| {slug} |" in readme
+
+
+def test_writing_the_price_table_replaces_only_what_lies_between_its_markers(tmp_path):
+    from mu_core import prices
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{prices.README_START}\nold table\n{prices.README_END}\nafter\n")
+    assert bench.write_price_table(tmp_path)
+    text = readme.read_text()
+    assert text.startswith("before\n") and text.endswith("\nafter\n")
+    assert "old table" not in text and prices.readme_table() in text
+    assert not bench.write_price_table(tmp_path)  # already matched

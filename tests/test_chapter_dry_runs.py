@@ -17,6 +17,8 @@ SLOW = {
     "01_baselines": "36 full-width ResNet-18 models, each evaluated on every subset",
     "02_mra": "EfficientNet-V2-S and ResNet-18 students over 8 methods",
     "03_cmira": "ResNet-18 and VGG-16 on three datasets, two rounds of M_U and M_A each",
+    "04_unlearnguard": "reconstruction steps over every candidate, uncut so that they are "
+                       "priced at their real batch (8 minutes on 2 loaded cores)",
     "05_rsu": "8 full-width ResNet-18 shadow models, inversion and relearning",
     "06_adversarial": "four configurations of a full-width ResNet-18, dense and sparse",
 }

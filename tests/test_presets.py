@@ -71,7 +71,7 @@ def test_the_paper_preset_sets_every_unchanged_value_and_keeps_the_changed_ones(
     namespace = {**PUBLISHED_00, "preset": "paper", "lr": 0.01, "seed": 3}
     changed = presets.apply("00_foundations", namespace)
     assert namespace == {**PUBLISHED_00, "preset": "paper", "dataset": "cifar10",
-                         "architecture": "resnet18", "epochs": 100, "lr": 0.01,
+                         "architecture": "resnet18", "epochs": 160, "lr": 0.01,
                          "batch_size": 256, "augment": "flip_crop", "seed": 3,
                          "device": "cuda"}
     assert set(changed) == {"dataset", "architecture", "epochs", "batch_size", "augment",
@@ -149,3 +149,34 @@ def test_papermill_switches_a_chapter_to_a_preset_with_one_value(tmp_path, monke
     smoke = presets.values("00_foundations", "smoke")
     assert {name: results["params"][name] for name in smoke} == smoke
     assert results["params"]["seed"] == 1 and results["provenance"]["preset"] == "smoke"
+
+
+def test_the_foundations_and_baselines_paper_presets_train_one_model(monkeypatch):
+    # chapter 00 has no paper of its own: its paper preset trains chapter 01's seed-0 model,
+    # so that running both trains it once (one cache entry)
+    from conftest import ROOT
+
+    from mu_core import book, dryrun
+    from mu_core.data import load
+    from mu_core.splits import make_split
+    from mu_core.studies.baselines import forget_settings
+    from mu_core.train import Recipe
+    from mu_core.zoo import trained_config
+
+    monkeypatch.setenv(dryrun.ENV, "1")  # CIFAR-10's shape, not its download
+    data = load("cifar10")
+    p0 = {**PUBLISHED_00, **book.chapter_parameters(ROOT, book.find_chapter(ROOT, "00"), "paper", [])}
+    p1 = book.chapter_parameters(ROOT, book.find_chapter(ROOT, "01"), "paper", [])
+    foundations = trained_config(
+        data, make_split(data, forget_classes=p0["forget_classes"],
+                         forget_fraction=p0["forget_fraction"], seed=p0["seed"]),
+        p0["architecture"], Recipe(epochs=p0["epochs"], lr=p0["lr"], batch_size=p0["batch_size"],
+                                   optimizer=p0["optimizer"], weight_decay=p0["weight_decay"],
+                                   augment=p0["augment"]), p0["seed"], {})
+    spec = forget_settings(p1["forget_classes"], 0.5, p1["random_fraction"], p1["whole_classes"],
+                           p1["train_size"])["random"]
+    baselines = trained_config(
+        data, make_split(data, seed=p1["seeds"][0], **spec), p1["architecture"],
+        Recipe(epochs=p1["epochs"], lr=p1["lr"], batch_size=p1["batch_size"],
+               augment=p1["augment"]), p1["seeds"][0], {})
+    assert foundations == baselines

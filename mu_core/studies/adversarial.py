@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 
 from .. import data as datasets
-from .. import cache, plots, regime, workers
+from .. import cache, loops, plots, regime, workers
 from ..attacks.mia import (MIA_FEATURES, SENSITIVITY_SAMPLES, SENSITIVITY_SCALE, learned_attack,
                            mia_efficacy_from_predictions)
 from ..claims import (Claim, Interval, Part, attack_signal, judge_parts, mean_interval,
@@ -175,8 +175,9 @@ def run(params: dict, device=None) -> Results:
         hyperparameters=params["hyperparameters"],
         configuration_hyperparameters=params["configuration_hyperparameters"], **options,
         name=params["dataset"], device=device)
-    leakage = regime.of_setting(data, settings["random"], params["architecture"], recipe,
-                                seed=seeds[0], shadow_count=params["shadow_count"])
+    with loops.once_per_run():  # the first seed's regime, not one per seed
+        leakage = regime.of_setting(data, settings["random"], params["architecture"], recipe,
+                                    seed=seeds[0], shadow_count=params["shadow_count"])
     return Results(settings, list(methods), list(seeds), planned, runs, curves, leakage)
 
 

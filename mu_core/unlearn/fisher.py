@@ -78,7 +78,8 @@ def ff(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1e-6,
     # the forgotten classes' head rows restart at zero (`ff_variance`).
     check_positive_number("alpha", alpha)
     check_choice("ff fisher", fisher, FF_FISHERS)
-    with loops.per_sample("ff Fisher", split.retain, data, max_samples) as pool:
+    with loops.per_sample("ff Fisher", split.retain, data, max_samples, model=model,
+                          options=(fisher, batch_size)) as pool:
         retain = subsample(pool, max_samples, seed)
         if fisher == "batch_mean":
             diagonal = batch_mean_fisher_diagonal(model, data, retain, batch_size=batch_size)
@@ -153,7 +154,7 @@ def conjugate_gradient(apply: Callable[[Tensor], Tensor], b: Tensor, tolerance: 
 
 
 def damped_fisher_solve(model: nn.Module, data: ImageData, retain: Tensor, vector: Tensor,
-                        damping: float, kind: str) -> Tensor:
+                        damping: float, kind: str, real_samples: int | None = None) -> Tensor:
     """(damping I + F)^{-1} vector by conjugate gradient on the matrix-free product with the
     Fisher F of `retain` (the matrix `inverse_fisher_product` inverts, rows never held).
 
@@ -167,11 +168,25 @@ def damped_fisher_solve(model: nn.Module, data: ImageData, retain: Tensor, vecto
     in norm towards the exact solution (Steihaug 1983), so a capped solve is a shorter
     Newton step in a sound direction, and the passes it took (hours for a large model on
     a CPU) are not thrown away.
+
+    Each product is a pass over `retain` (`real_samples` of them in the real run, where a
+    dry run passes fewer). A dry run times its few products (`loops.budget` cuts the cap;
+    its tolerance is 0, so that it runs them all) and prices the real run's solve at the
+    cap: CG_MAX_ITERATIONS passes over `real_samples`, an upper bound (a solve that
+    reaches its tolerance stops sooner, after a number of products no dry run can know).
     """
     product = fisher_product(model, data, retain, kind=kind)
-    x, iterations, residual = conjugate_gradient(lambda v: damping * v + product(v), vector,
-                                                 CG_TOLERANCE,
-                                                 loops.budget("cg_iterations", CG_MAX_ITERATIONS))
+    cap = loops.budget("cg_iterations", CG_MAX_ITERATIONS)
+    real = (real_samples or len(retain)) * CG_MAX_ITERATIONS
+    with loops.loop("iu conjugate gradient", cap, "product", work=len(retain) * cap,
+                    real_work=real, device=vector.device) as current:
+        def apply(v: Tensor) -> Tensor:
+            image = damping * v + product(v)
+            current.step()
+            return image
+
+        x, iterations, residual = conjugate_gradient(
+            apply, vector, 0.0 if loops.dry() else CG_TOLERANCE, cap)
     if residual > CG_TOLERANCE and not loops.dry():
         warnings.warn(f"iu's conjugate-gradient solve stopped at its cap of {iterations} "
                       f"iterations with relative residual {residual:.1e}, short of "
@@ -217,12 +232,14 @@ def iu(model: nn.Module, data: ImageData, split: Split, *, alpha: float = 1.0,
     retain = subsample(split.retain, max_samples, seed)
     real_samples = int(loops.real_count(split.retain, data, max_samples))
     solver = chosen_solver(solver, model, data, real_samples, fisher)
-    with loops.per_sample(f"iu Fisher ({solver})", retain, data, max_samples) as retain:
+    with loops.per_sample(f"iu Fisher ({solver})", retain, data, max_samples, model=model,
+                          options=(fisher,)) as retain:
         if solver == "woodbury":
             rows = fisher_rows(model, data, retain, kind=fisher)
             step = alpha * inverse_fisher_product(rows, direction, damping, len(retain))
         else:
-            step = alpha * damped_fisher_solve(model, data, retain, direction, damping, fisher)
+            step = alpha * damped_fisher_solve(model, data, retain, direction, damping, fisher,
+                                               real_samples)
     with torch.no_grad():
         for name, delta in unflatten(step, params).items():
             dict(model.named_parameters())[name].add_(delta)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import data as datasets
+from ... import loops
 from ...splits import training_subset
 from ...train import Recipe, resolve_device
 from .. import named_numbers
@@ -38,15 +39,18 @@ def run(params: dict, device=None) -> Results:
         inversion_precision=params["inversion_precision"],
         inversion_success=params["inversion_success"])
     trained = setup.trained(full, seeds[0])
-    risks = privacy_risks(setup, full, trained[0], shadow_count=params["shadow_count"],
-                          shadow_recipe=recipe, candidates=params["inversion_candidates"],
-                          inversion_steps=params["inversion_steps"], seed=seeds[0],
-                          fix_variance=params["lira_fix_variance"],
-                          inversion_precision=params["inversion_precision"])
+    with loops.once_per_run():  # the first seed's risk sets, not one per seed
+        risks = privacy_risks(setup, full, trained[0], shadow_count=params["shadow_count"],
+                              shadow_recipe=recipe, candidates=params["inversion_candidates"],
+                              inversion_steps=params["inversion_steps"], seed=seeds[0],
+                              fix_variance=params["lira_fix_variance"],
+                              inversion_precision=params["inversion_precision"])
     sets = forget_sets(risks, params["subset_size"], seeds[0])
     regime = leakage(setup, full, trained[0], risks)
-    part_one = risk_runs(setup, trained, sets, risk_methods, risks, seed=seeds[0],
-                         relearn_lr=params["relearn_lr"], relearn_epochs=params["relearn_epochs"])
+    with loops.once_per_run():  # part one runs on the first seed alone
+        part_one = risk_runs(setup, trained, sets, risk_methods, risks, seed=seeds[0],
+                             relearn_lr=params["relearn_lr"],
+                             relearn_epochs=params["relearn_epochs"])
     part_two = rsu_runs(setup, scenarios, variants, seeds, risks)
     return Results.gather(setup, risks, sets, regime, part_one, part_two,
                           risk_methods=risk_methods, rsu_methods=rsu_methods,

@@ -349,7 +349,8 @@ def setup(params: dict, device: torch.device) -> Study:
                                        s.seed)
     check_settings(s, data)
     null_digits, nonmember_digits = null_and_nonmembers(
-        data, s.candidates_per_class, loops.budget("known_nonmembers", KNOWN_NONMEMBERS), s.seed)
+        data, loops.budget("null_per_class", s.candidates_per_class),
+        loops.budget("known_nonmembers", KNOWN_NONMEMBERS), s.seed)
     training = provider(data, samples_split.train)
     test = provider(data, data.test)
     unseen = provider(data, null_digits)
