@@ -532,6 +532,27 @@ def test_in_class_tail_marks_samples_below_their_class_boundary():
         [False, True, False, True, False]
 
 
+def test_in_class_tail_agrees_with_a_loop_over_samples_on_ragged_classes():
+    # classes of 1 to 9 samples (one class absent), tied confidences, in shuffled order:
+    # each sample against its class's boundary, found one sample at a time
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.cat([torch.full((k,), c) for c, k in enumerate([1, 2, 0, 5, 9, 3, 7, 4])])
+    labels = labels[torch.randperm(len(labels), generator=generator)]
+    confidence = torch.randint(0, 6, (len(labels),), generator=generator).float() / 5
+    data = SimpleNamespace(targets=lambda idx: labels[idx], num_classes=9)
+    risks = _risks(torch.arange(len(labels)), confidence=confidence)
+    expected = []
+    for i in range(len(labels)):
+        mine = confidence[labels == labels[i]].sort(descending=True).values
+        expected.append(bool(confidence[i] < mine[math.ceil(0.8 * len(mine)) - 1]))
+    picked = torch.randperm(len(labels), generator=generator)
+    assert rsu.in_class_tail(data, risks, picked.sort().values).tolist() == \
+        [expected[i] for i in picked.sort().values.tolist()]
+    assert any(expected) and not all(expected)
+    boundary = rsu.class_boundaries(confidence, labels, 9)
+    assert math.isnan(boundary[2]) and math.isnan(boundary[8])  # classes with no sample
+
+
 def _lira_risks(train):
     """Shadow statistics of 4 models on 4 samples, each in 2 of them: samples 0 and 1 score
     about 5 when in and 0 when out, samples 2 and 3 about 10 when in and 5 when out."""

@@ -592,11 +592,23 @@ def in_class_tail(data: ImageData, risks: Risks, indices: Tensor) -> Tensor:
     `logit_distribution`)."""
     labels = data.targets(risks.train).cpu()
     at = risks.positions(indices)
-    flags = []
-    for position in at.tolist():
-        conf = risks.confidence[labels == labels[position]].sort(descending=True).values
-        flags.append(bool(risks.confidence[position] < conf[_top_cut(len(conf))]))
-    return torch.tensor(flags, dtype=torch.bool)
+    boundary = class_boundaries(risks.confidence, labels, data.num_classes)
+    return risks.confidence[at] < boundary[labels[at]]
+
+
+def class_boundaries(confidence: Tensor, labels: Tensor, classes: int) -> Tensor:
+    """Per class, the lowest confidence of its top 80% (`_top_cut`; NaN for a class with
+    no sample), all classes at once: the samples sorted by class, highest confidence
+    first within each, and each class's cut read at its offset."""
+    by_confidence = torch.argsort(confidence, descending=True, stable=True)
+    order = by_confidence[torch.argsort(labels[by_confidence], stable=True)]
+    counts = torch.bincount(labels, minlength=classes)
+    starts = torch.cumsum(counts, 0) - counts
+    cut = starts + torch.ceil(TOP_SHARE * counts.double()).long() - 1
+    boundary = torch.full((classes,), float("nan"), dtype=confidence.dtype)
+    present = counts > 0
+    boundary[present] = confidence[order[cut[present]]]
+    return boundary
 
 
 def loss_intervals(risks: Risks, intervals: int = LOSS_INTERVALS) -> pd.DataFrame:
