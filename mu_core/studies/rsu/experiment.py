@@ -11,7 +11,7 @@ compute the MIA score").
 
 Part two, Q2. GA, RL and Bad-T with and without RSU, in class and in random forgetting
 (Tables 5-6), each scored against retraining of the same seed (ToW, Eq. 2); and GA in
-three orders (Figure 7), with a one-go control given RSU's number of passes.
+three orders (Figure 7), with a one-go control held to the steps GA took inside RSU.
 """
 
 from __future__ import annotations
@@ -124,9 +124,10 @@ def with_stop_level(settings: dict, level: float) -> dict:
 
 
 def checked_settings(settings: dict) -> dict:
-    """`settings` as checked before any training: `UNSEEN` becomes a stand-in level (0),
-    since the trained model that gives the real one is not built yet."""
-    return with_stop_level(settings, 0.0)
+    """`settings` as checked before any training: `UNSEEN` becomes a stand-in level (0)
+    and `SAME_STEPS` a stand-in count (1), since the models that give the real ones are
+    not built yet."""
+    return with_steps(with_stop_level(settings, 0.0), 1)
 
 
 def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict],
@@ -663,10 +664,12 @@ def relearn_figure(runs: pd.DataFrame, methods, budget: int):
 # ---------------------------------------------------------------------------------------
 # Part two: with and without RSU
 
+SAME_STEPS = "rsu"  # the control's `max_steps`: as many steps as the method took inside RSU
+
+
 def variants(methods, hyperparameters: dict, rounds: int, ablation_method: str) -> dict:
     """The unlearning runs of part two, by label: each method alone and with RSU; for the
-    ablation method also the Reverse order and one go with RSU's number of passes over the
-    forget set (a control for RSU's larger budget)."""
+    ablation method also the Reverse order and a control for RSU's dose (`same_steps`)."""
     runs = {}
     for method in methods:
         settings = hyperparameters.get(method, {})
@@ -678,9 +681,28 @@ def variants(methods, hyperparameters: dict, rounds: int, ablation_method: str) 
         runs[f"{ablation_method} reverse"] = ("rsu", {"base": ablation_method, "rounds": rounds,
                                                       "order": "easy_first",
                                                       "base_settings": settings})
-        runs[f"{ablation_method} same passes"] = (ablation_method, {
-            **settings, "epochs": same_passes(settings, ablation_method, rounds)})
+        runs[same_steps_label(ablation_method)] = (ablation_method, same_steps(settings))
     return runs
+
+
+def same_steps_label(method: str) -> str:
+    return f"{method} same steps"
+
+
+def same_steps(settings: dict) -> dict:
+    """The control for RSU's dose: the method in one go on the whole forget set, for
+    exactly as many steps as it took inside RSU (`max_steps` `SAME_STEPS`, set per seed
+    by `rsu_runs` from RSU's record) and without a stopping rule, so the two differ in
+    the order and the subsets of their steps only. Its epochs stay the method's: RSU's
+    rounds share them on subsets of the forget set, so its steps never outnumber them."""
+    control = {k: v for k, v in settings.items() if k != "stop_at"}
+    return {**control, "max_steps": SAME_STEPS}
+
+
+def with_steps(settings: dict, steps: int) -> dict:
+    """`settings` with a `max_steps` of `SAME_STEPS` set to `steps`."""
+    return {**settings, "max_steps": steps} if settings.get("max_steps") == SAME_STEPS \
+        else settings
 
 
 def scenario_variants(scenarios, methods, hyperparameters: dict,
@@ -695,8 +717,10 @@ def scenario_variants(scenarios, methods, hyperparameters: dict,
     if isinstance(methods, (str, dict)) or not list(methods) or unknown:
         raise ConfigError(f"rsu_methods must be a non-empty list of methods RSU can sequence "
                           f"({', '.join(accepted_bases())}), got {methods!r}.")
-    if ablation_method not in methods:
-        raise ConfigError(f"ablation_method must be one of rsu_methods ({', '.join(methods)}), "
+    capped = [m for m in methods if m in ablation_bases()]
+    if ablation_method not in capped:
+        raise ConfigError(f"ablation_method must be one of rsu_methods that can be held to a "
+                          f"number of steps (max_steps; here: {', '.join(capped) or 'none'}), "
                           f"got {ablation_method!r}.")
     unknown = sorted(set(scenario_hyperparameters) - set(scenarios))
     if unknown or not all(isinstance(v, dict) and all(isinstance(x, dict) for x in v.values())
@@ -708,20 +732,19 @@ def scenario_variants(scenarios, methods, hyperparameters: dict,
                            rounds, ablation_method) for name in scenarios}
 
 
+def ablation_bases() -> list[str]:
+    """The methods the ablation's dose control can run: RSU can sequence them, they record
+    their steps and accept a cap on them (`max_steps`)."""
+    from ...unlearn import METHODS
+    from ...unlearn.sequence import accepted_bases
+
+    return [m for m in accepted_bases() if "steps" in METHODS[m].records
+            and "max_steps" in METHODS[m].hyperparameters()]
+
+
 def _updated(settings: dict, updates: dict) -> dict:
     """{method: settings} with each method's settings updated by `updates`' for it."""
     return {m: {**settings.get(m, {}), **updates.get(m, {})} for m in {*settings, *updates}}
-
-
-def same_passes(settings: dict, method: str, rounds: int) -> int:
-    """Epochs of one go that pass over the forget set as often as RSU's `rounds` nested
-    subsets of 1/n, 2/n, ..., n/n of it, each trained for its share of the method's
-    epochs (`sequence.round_epochs`): sum_k e_k k / n, rounded (at least 1); with one
-    epoch a round, (n + 1) / 2."""
-    from ...unlearn.sequence import base_epochs, round_epochs
-
-    shares = round_epochs(base_epochs(method, settings), rounds)
-    return max(1, int(round(sum(e * k / rounds for k, e in enumerate(shares, start=1)))))
 
 
 def rsu_runs(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict], seeds,
@@ -738,16 +761,27 @@ def rsu_runs(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict], se
             reference = scores(retrained, setup.data, split, risks)
             rows.append({"scenario": scenario, "seed": seed, "run": "retrain", **reference,
                          "tow": 1.0, "mia_gap": 0.0, "seconds": np.nan})
-            models = {"trained": (trained[0], {"seconds": 0.0})}
+            models = {"trained": (trained[0], {"seconds": 0.0, "steps": 0})}
             for label, (method, settings) in loops.track(runs[scenario].items(), scenario, unit="method"):
+                if settings.get("max_steps") == SAME_STEPS:  # after RSU's run ("+rsu")
+                    settings = with_steps(settings, rsu_steps(models, method))
                 models[label] = setup.unlearned(split, trained, method, settings, seed)
             for label, (model, meta) in models.items():
                 measured = scores(model, setup.data, split, risks)
                 rows.append({"scenario": scenario, "seed": seed, "run": label, **measured,
                              "tow": tug_of_war(measured, reference, ("forget", "retain", "val")),
                              "mia_gap": abs(measured["mia"] - reference["mia"]),
-                             "seconds": meta["seconds"]})
+                             "seconds": meta["seconds"], "steps": meta.get("steps", np.nan)})
     return pd.DataFrame(rows)
+
+
+def rsu_steps(models: dict, method: str) -> int:
+    """The steps `method` took inside RSU, from its run's record (`models` by label)."""
+    label = f"{method}+rsu"
+    if label not in models or "steps" not in models[label][1]:
+        raise ConfigError(f"the dose control of {method} needs the steps of {label}, which "
+                          "its run did not record.")
+    return int(models[label][1]["steps"])
 
 
 def gains(rows: pd.DataFrame, methods) -> pd.DataFrame:
@@ -823,12 +857,19 @@ def rsu_table(rows: pd.DataFrame, scenario: str, methods, dataset: str) -> pd.Da
     return pd.DataFrame(out).set_index("run")
 
 
+def order_runs(method: str) -> dict[str, str]:
+    """Figure 7's runs of `method`, label -> name: in one go, the one go held to RSU's
+    steps (`same_steps`), the Reverse order and RSU's."""
+    return {method: "original", same_steps_label(method): "original, RSU's steps",
+            f"{method} reverse": "reverse", f"{method}+rsu": "RSU"}
+
+
 def order_figure(rows: pd.DataFrame, method: str, scenario: str = "class"):
-    """Figure 7: Acc_Dr, Acc_val, Acc_Du and ToW of `method` in one go, one go with RSU's
-    number of passes, Reverse order and RSU order (mean over seeds). Acc_Du shows how much
-    of the forget set each order leaves recognised (retraining's is beside it in Table 5)."""
-    labels = {method: "original", f"{method} same passes": "original, same passes",
-              f"{method} reverse": "reverse", f"{method}+rsu": "RSU"}
+    """Figure 7: Acc_Dr, Acc_val, Acc_Du and ToW of `method` in one go, in one go for as
+    many steps as it took inside RSU, in the Reverse order and in RSU's order (mean over
+    seeds). Acc_Du shows how much of the forget set each order leaves recognised
+    (retraining's is beside it in Table 5)."""
+    labels = order_runs(method)
     metrics = ("retain", "val", "forget", "tow")
     chosen = rows[(rows.scenario == scenario) & rows.run.isin(labels)]
     mean = chosen.groupby("run").mean(numeric_only=True).reindex(list(labels))
@@ -840,3 +881,34 @@ def order_figure(rows: pd.DataFrame, method: str, scenario: str = "class"):
     fig.tight_layout()
     return fig
 
+
+ORDER_METRICS = ("retain", "val_kept", "forget", "tow")
+
+
+def order_table(rows: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Figure 7's runs in each scenario (`order_runs`): the steps each took and its
+    Acc_Dr, Acc_val on the kept classes, Acc_Du and ToW (mean ± std over seeds), and RSU's
+    ToW minus the run's, paired over seeds with its t interval (`seed_gain`)."""
+    out = []
+    for scenario in dict.fromkeys(rows.scenario):
+        for run, name in order_runs(method).items():
+            chosen = rows[(rows.scenario == scenario) & (rows.run == run)]
+            if chosen.empty:
+                continue
+            row = {"scenario": scenario, "run": name,
+                   "steps": _mean_std_text(chosen.get("steps", pd.Series(dtype=float)), 0, 1)}
+            for metric in ORDER_METRICS:
+                row[LABELS[metric]] = _mean_std_text(chosen[metric], 2, scale(metric))
+            gain = seed_gain(rows, scenario, f"{method}+rsu", run, "tow")
+            row["RSU's ToW minus this"] = "" if run == f"{method}+rsu" else \
+                gain.text(3)
+            out.append(row)
+    return pd.DataFrame(out).set_index(["scenario", "run"])
+
+
+def _mean_std_text(values: pd.Series, decimals: int, factor: float) -> str:
+    values = values.dropna()
+    if values.empty:
+        return ""
+    return mean_std(pd.Series([values.mean()]), pd.Series([values.std(ddof=0)]), decimals,
+                    factor).iloc[0]
