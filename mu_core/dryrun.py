@@ -48,7 +48,7 @@ CUTS = {
     "rounds": 2, "patience": 1, "steps": 3, "prior_steps": 2, "train_steps": 3,
     "finetune_steps": 2, "relabel_steps": 2, "inversion_steps": 2, "iterations": 2,
     "pretrain_iterations": 2, "max_samples": 16, "shadow_count": 6,
-    "inversion_candidates": 8, "subset_size": 4, "tsne_points": 20,
+    "inversion_candidates": 8, "subset_size": 4, "mi_high_size": 4, "tsne_points": 20,
     "candidates_per_class": 2, "relearn_epochs": 1, "attack_epochs": 1, "per_class": 4,
     "forget_per_class": 1,
 }

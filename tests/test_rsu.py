@@ -409,6 +409,15 @@ def test_sizes_and_shadow_counts_are_checked_before_training():
         rsu.check_sizes(11, 10, 100)
     with pytest.raises(ConfigError, match="at most the 100 training samples"):
         rsu.check_sizes(5, 101, 100)
+    # a separate MI High size: it, not subset_size, must fit the candidates
+    rsu.check_sizes(50, 30, 100, mi_high_size=20)
+    with pytest.raises(ConfigError, match=r"mi_high_size \(31\) must be at most "
+                                          r"inversion_candidates \(30\)"):
+        rsu.check_sizes(50, 30, 100, mi_high_size=31)
+    with pytest.raises(ConfigError, match=r"subset_size \(101\) must be at most the 100"):
+        rsu.check_sizes(101, 30, 100, mi_high_size=20)
+    with pytest.raises(ConfigError, match="mi_high_size must be a positive integer"):
+        rsu.check_sizes(50, 30, 100, mi_high_size=0)
     # leave-one-out with a pooled variance needs some sample in and out of 3 models; with
     # every sample in half of them, 6 models is the least
     rsu.check_shadow_count(6, True)
@@ -470,6 +479,16 @@ def test_differences_name_the_rounds_and_the_scenario_settings(mnist):
                                                                    "above)"
     assert "epochs 5" in table.loc["unlearning: ga", "here"]
     assert table.loc["unlearning: ga", "paper"] == "5 epochs, lr tuned in [0.0001, 0.01]"
+    assert table.loc["risk sets (Tables 1-2)", "here"].startswith("MI High 50 samples, MIA "
+                                                                  "High and Low 50")
+    reference = table.loc["gradient inversion, as Geiping et al.'s reference code"]
+    assert "Adam on the gradient's sign, lr 0.1 on normalised inputs" in reference.paper
+    assert "4,000 steps, total variation 0.0001" in reference.paper
+    assert "plain Adam, lr 0.3 on [0, 1] pixels" in reference.here and "150 steps" in \
+        reference.here
+    smaller = rsu.differences(setup, {**params, "mi_high_size": 20})
+    assert smaller.loc["risk sets (Tables 1-2)", "here"].startswith("MI High 20 samples")
+    assert smaller.loc["gradient inversion", "here"].endswith("MI High: the 20 of highest SSIM")
 
 
 def test_paper_dataset_names_the_rows_beside_ours():
@@ -513,6 +532,12 @@ def test_forget_sets_take_the_best_inverted_and_the_highest_asr():
     assert torch.equal(sets["low"], rsu.forget_sets(risks, 2, seed=0)["low"])
     with pytest.raises(ConfigError, match="at most the 3 inversion candidates"):
         rsu.forget_sets(risks, 4, seed=0)
+    # MI High of its own size, the other sets of `size`
+    mixed = rsu.forget_sets(risks, 4, seed=0, mi_high_size=1)
+    assert mixed["mi_high"].tolist() == [60]
+    assert len(mixed["mia_high"]) == len(mixed["low"]) == 4
+    with pytest.raises(ConfigError, match="mi_high_size must be at most the 3 inversion"):
+        rsu.forget_sets(risks, 2, seed=0, mi_high_size=4)
 
 
 def test_highest_breaks_ties_at_random_not_by_position():

@@ -25,7 +25,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ... import cache, loops, plots, regime
-from ...attacks.inversion import PRECISIONS, chunk_for, easiest_to_invert, inversion_quality
+from ...attacks.inversion import LR as INVERSION_LR
+from ...attacks.inversion import PRECISIONS, REFERENCE, chunk_for, easiest_to_invert, \
+    inversion_quality
+from ...attacks.inversion import TV_WEIGHT as INVERSION_TV
 from ...attacks.mia import lira_scores, lira_statistic, privacy_scores, shadow_keep_masks
 from ...claims import Interval, paired_difference
 from ...data import ImageData, pixels
@@ -135,9 +138,10 @@ def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dic
                    subset_size: int, *, candidates: int, shadow_count: int,
                    fix_variance: bool, inversion_steps: int, relearn_lr: float,
                    relearn_epochs: int, inversion_precision: str = "float64",
-                   inversion_success: float = 0.3) -> Split:
-    """Check every unlearning request and size of the chapter before any training. Returns
-    a split whose training set is the trained model's (the whole training split)."""
+                   inversion_success: float = 0.3, mi_high_size: int | None = None) -> Split:
+    """Check every unlearning request and size of the chapter before any training
+    (`mi_high_size` None: `subset_size`). Returns a split whose training set is the
+    trained model's (the whole training split)."""
     check_plan_shape(risk_methods, seeds, setup.hyperparameters)
     check_choice("inversion_precision", inversion_precision, PRECISIONS)
     if not isinstance(fix_variance, bool):
@@ -154,7 +158,7 @@ def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dic
                 check_request(method, split,
                               checked_settings(setup.settings(method, seed, settings)))
     train = setup.data.train
-    check_sizes(subset_size, candidates, len(train))
+    check_sizes(subset_size, candidates, len(train), mi_high_size)
     check_shadow_count(shadow_count, fix_variance)
     check_budget("inversion_steps", inversion_steps, MAX_STEPS)
     check_positive_number("relearn_lr", relearn_lr)
@@ -165,15 +169,24 @@ def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dic
     return stand_in
 
 
-def check_sizes(subset_size: int, candidates: int, train_size: int) -> None:
-    """subset_size <= inversion candidates <= training samples (MI High is drawn from the
-    candidates)."""
+def check_sizes(subset_size: int, candidates: int, train_size: int,
+                mi_high_size: int | None = None) -> None:
+    """mi_high_size (None: subset_size) <= inversion candidates <= training samples (MI
+    High is drawn from the candidates), and subset_size <= training samples."""
     check_positive_int("subset_size", subset_size)
     check_positive_int("inversion_candidates", candidates)
-    if not subset_size <= candidates <= train_size:
-        raise ConfigError(f"subset_size ({subset_size}) must be at most inversion_candidates "
+    if mi_high_size is None:
+        mi_high_size, name = subset_size, "subset_size"
+    else:
+        name = "mi_high_size"
+        check_positive_int(name, mi_high_size)
+    if not mi_high_size <= candidates <= train_size:
+        raise ConfigError(f"{name} ({mi_high_size}) must be at most inversion_candidates "
                           f"({candidates}), which must be at most the {train_size} training "
                           "samples.")
+    if subset_size > train_size:
+        raise ConfigError(f"subset_size ({subset_size}) must be at most the {train_size} "
+                          "training samples.")
 
 
 def check_shadow_count(shadow_count: int, fix_variance: bool) -> None:
@@ -216,8 +229,9 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
            for scenario, overrides in params.get("scenario_hyperparameters", {}).items()
            if overrides},
         "risk sets (Tables 1-2)": (
-            f"{paper.SUBSET_SIZE} samples; the Low columns differ between the two tables",
-            f"{params['subset_size']} samples; one Low set for both tables"),
+            f"{paper.SUBSET_SIZE} samples each; the Low columns differ between the two tables",
+            f"MI High {params.get('mi_high_size') or params['subset_size']} samples, MIA High "
+            f"and Low {params['subset_size']}; one Low set for both tables"),
         "class forgetting (Table 5)": (
             f"text: {share} of the classes; caption: {share} of the data points across all "
             f"classes; Acc_Du at most {_largest_paper_forget_accuracy():.2%}, as for whole "
@@ -239,11 +253,25 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
                       "the share of the set that online LiRA calls members"),
         "gradient inversion": ("from the victims' gradients (Fig. 1), not described further",
                                f"{params['inversion_candidates']} random candidates, "
-                               f"{params['inversion_steps']} steps, cosine objective, "
-                               f"{params['inversion_precision']}, one batch"),
+                               f"{params['inversion_precision']}, one batch; MI High: the "
+                               f"{params.get('mi_high_size') or params['subset_size']} of "
+                               "highest SSIM"),
+        "gradient inversion, as Geiping et al.'s reference code": _reference_inversion(params),
         "seeds": ("one run", f"one seed in part one, {len(params['seeds'])} in part two"),
     }
     return pd.DataFrame(rows, index=["paper", "here"]).T
+
+
+def _reference_inversion(params: dict) -> tuple[str, str]:
+    """Geiping et al.'s reference configuration (`inversion.REFERENCE`) beside ours."""
+    ref = REFERENCE
+    theirs = (f"{ref['objective']}, {ref['optimizer']}, lr {ref['lr']} on normalised inputs "
+              f"(times 0.1 at 3/8, 5/8 and 7/8 of the steps), {ref['steps']:,} steps, total "
+              f"variation {ref['tv_weight']:g}, {ref['restarts']} restart, {ref['start']}")
+    ours = (f"{ref['objective']}, plain Adam, lr {INVERSION_LR} on [0, 1] pixels (the same "
+            f"schedule), {params['inversion_steps']:,} steps, total variation "
+            f"{INVERSION_TV:g}, 1 restart, uniform noise in [0, 1]")
+    return theirs, ours
 
 
 def _largest_paper_forget_accuracy() -> float:
@@ -403,14 +431,18 @@ def _random_subset(indices: Tensor, count: int, seed: int) -> Tensor:
     return indices[torch.randperm(len(indices), generator=generator)[:count]].sort().values
 
 
-def forget_sets(risks: Risks, size: int, seed: int) -> dict[str, Tensor]:
-    """The paper's forget sets: the `size` samples easiest to invert (MI High), with the
-    highest ASR (MIA High), and `size` random training samples (Low, the control of both
-    tables, drawn from another seed than the inversion candidates)."""
-    if size > len(risks.candidates):
-        raise ConfigError(f"subset_size must be at most the {len(risks.candidates)} inversion "
-                          f"candidates, got {size}.")
-    easiest = easiest_to_invert(risks.inversion_ssim, risks.candidates, size)
+def forget_sets(risks: Risks, size: int, seed: int,
+                mi_high_size: int | None = None) -> dict[str, Tensor]:
+    """The paper's forget sets: the `mi_high_size` (None: `size`) samples easiest to invert
+    (MI High), the `size` with the highest ASR (MIA High), and `size` random training
+    samples (Low, the control of both tables, drawn from another seed than the inversion
+    candidates)."""
+    chosen = size if mi_high_size is None else mi_high_size
+    if chosen > len(risks.candidates):
+        name = "subset_size" if mi_high_size is None else "mi_high_size"
+        raise ConfigError(f"{name} must be at most the {len(risks.candidates)} inversion "
+                          f"candidates, got {chosen}.")
+    easiest = easiest_to_invert(risks.inversion_ssim, risks.candidates, chosen)
     highest_asr = risks.train[highest(risks.asr, size, seed + 2)]
     return {"mi_high": easiest.sort().values, "mia_high": highest_asr.sort().values,
             "low": _random_subset(risks.train, size, seed + 1)}
@@ -762,7 +794,8 @@ def rsu_runs(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict], se
             rows.append({"scenario": scenario, "seed": seed, "run": "retrain", **reference,
                          "tow": 1.0, "mia_gap": 0.0, "seconds": np.nan})
             models = {"trained": (trained[0], {"seconds": 0.0, "steps": 0})}
-            for label, (method, settings) in loops.track(runs[scenario].items(), scenario, unit="method"):
+            for label, (method, settings) in loops.track(runs[scenario].items(), scenario,
+                                                         unit="method"):
                 if settings.get("max_steps") == SAME_STEPS:  # after RSU's run ("+rsu")
                     settings = with_steps(settings, rsu_steps(models, method))
                 models[label] = setup.unlearned(split, trained, method, settings, seed)
