@@ -382,6 +382,8 @@ rsu.gains_table(results.gains())
 
 # %%
 chapter.savefig(rsu.order_figure(results.rsu_runs, ablation_method), "fig7_order")
+
+# %%
 rsu.order_table(results.rsu_runs, ablation_method)
 
 # %% [markdown]
