@@ -72,8 +72,8 @@ CUTS = {
     "rounds": 2, "patience": 1, "steps": 3, "prior_steps": 3, "train_steps": 3,
     "finetune_steps": 3, "relabel_steps": 3, "inversion_steps": 3, "iterations": 3,
     "pretrain_iterations": 3, "shadow_count": 6, "inversion_candidates": 48,
-    "subset_size": 4, "tsne_points": 20, "relearn_epochs": 1, "attack_epochs": 1,
-    "per_class": 4, "forget_per_class": 1,
+    "subset_size": 4, "mi_high_size": 4, "tsne_points": 20, "relearn_epochs": 1,
+    "attack_epochs": 1, "per_class": 4, "forget_per_class": 1,
 }
 # Budgets inside the library that no parameter sets, cut in a dry run by `cut`; the loops
 # they bound price the real budget themselves (iu's conjugate gradient: at its cap).

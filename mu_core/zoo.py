@@ -80,6 +80,7 @@ def unlearned_model(data: ImageData, split: Split, method: str,
                    "digest": indices_digest(split.forget)},
         "method": method,
         "hyperparameters": settings,
+        **({"records": list(registered.records)} if registered.records else {}),
     }
 
     def create() -> nn.Module:

@@ -2,6 +2,7 @@
 study's measurements and claim rules on hand-made examples, and the chapter's smoke
 results."""
 
+import copy
 import dataclasses
 import json
 import math
@@ -127,8 +128,8 @@ def test_ga_stopping_rule_ends_at_the_first_step_that_reaches_its_accuracy(mnist
 
 
 def test_ga_stopping_rule_reads_the_forget_sets_accuracy(mnist, trained, monkeypatch):
-    # the rule GA hands to fit: is the accuracy on the forget set at most stop_at? (None
-    # without stop_at: every epoch runs)
+    # the rule GA hands to fit: is the accuracy on the forget set at most stop_at? (never,
+    # without stop_at or max_steps: every epoch runs)
     from mu_core.unlearn import finetune
 
     model, split = trained
@@ -140,7 +141,7 @@ def test_ga_stopping_rule_reads_the_forget_sets_accuracy(mnist, trained, monkeyp
         unlearn("ga", model, mnist, split, stop_at=stop_at)
     unlearn("ga", model, mnist, split)
     assert [rule(model) for rule in rules[:2]] == [True, False]
-    assert rules[2] is None
+    assert not any(rules[2](model) for _ in range(1000))
 
 
 def test_ga_inside_rsu_stops_on_the_whole_forget_request_not_its_round(mnist, trained):
@@ -408,6 +409,15 @@ def test_sizes_and_shadow_counts_are_checked_before_training():
         rsu.check_sizes(11, 10, 100)
     with pytest.raises(ConfigError, match="at most the 100 training samples"):
         rsu.check_sizes(5, 101, 100)
+    # a separate MI High size: it, not subset_size, must fit the candidates
+    rsu.check_sizes(50, 30, 100, mi_high_size=20)
+    with pytest.raises(ConfigError, match=r"mi_high_size \(31\) must be at most "
+                                          r"inversion_candidates \(30\)"):
+        rsu.check_sizes(50, 30, 100, mi_high_size=31)
+    with pytest.raises(ConfigError, match=r"subset_size \(101\) must be at most the 100"):
+        rsu.check_sizes(101, 30, 100, mi_high_size=20)
+    with pytest.raises(ConfigError, match="mi_high_size must be a positive integer"):
+        rsu.check_sizes(50, 30, 100, mi_high_size=0)
     # leave-one-out with a pooled variance needs some sample in and out of 3 models; with
     # every sample in half of them, 6 models is the least
     rsu.check_shadow_count(6, True)
@@ -447,8 +457,8 @@ def test_check_requests_refuses_bad_requests_before_any_training(mnist, cache_di
         with pytest.raises(ConfigError, match="rsu_methods must be a non-empty list of methods "
                                               "RSU can sequence"):
             rsu.scenario_variants(scenarios, methods, {}, {}, 2, "ga")
-    with pytest.raises(ConfigError, match="ablation_method must be one of rsu_methods "
-                                          r"\(ga\), got 'rl'"):
+    with pytest.raises(ConfigError, match="ablation_method must be one of rsu_methods that "
+                                          r"can be .* \(max_steps; here: ga\), got 'rl'"):
         rsu.scenario_variants(scenarios, ["ga"], {}, {}, 2, "rl")
     bad_retrain = dataclasses.replace(setup, hyperparameters={"retrain": {"momentum": 0.9}})
     with pytest.raises(ConfigError, match="'retrain' has no hyper-parameter momentum"):
@@ -469,6 +479,16 @@ def test_differences_name_the_rounds_and_the_scenario_settings(mnist):
                                                                    "above)"
     assert "epochs 5" in table.loc["unlearning: ga", "here"]
     assert table.loc["unlearning: ga", "paper"] == "5 epochs, lr tuned in [0.0001, 0.01]"
+    assert table.loc["risk sets (Tables 1-2)", "here"].startswith("MI High 50 samples, MIA "
+                                                                  "High and Low 50")
+    reference = table.loc["gradient inversion, as Geiping et al.'s reference code"]
+    assert "Adam on the gradient's sign, lr 0.1 on normalised inputs" in reference.paper
+    assert "4,000 steps, total variation 0.0001" in reference.paper
+    assert "plain Adam, lr 0.3 on [0, 1] pixels" in reference.here and "150 steps" in \
+        reference.here
+    smaller = rsu.differences(setup, {**params, "mi_high_size": 20})
+    assert smaller.loc["risk sets (Tables 1-2)", "here"].startswith("MI High 20 samples")
+    assert smaller.loc["gradient inversion", "here"].endswith("MI High: the 20 of highest SSIM")
 
 
 def test_paper_dataset_names_the_rows_beside_ours():
@@ -512,6 +532,12 @@ def test_forget_sets_take_the_best_inverted_and_the_highest_asr():
     assert torch.equal(sets["low"], rsu.forget_sets(risks, 2, seed=0)["low"])
     with pytest.raises(ConfigError, match="at most the 3 inversion candidates"):
         rsu.forget_sets(risks, 4, seed=0)
+    # MI High of its own size, the other sets of `size`
+    mixed = rsu.forget_sets(risks, 4, seed=0, mi_high_size=1)
+    assert mixed["mi_high"].tolist() == [60]
+    assert len(mixed["mia_high"]) == len(mixed["low"]) == 4
+    with pytest.raises(ConfigError, match="mi_high_size must be at most the 3 inversion"):
+        rsu.forget_sets(risks, 2, seed=0, mi_high_size=4)
 
 
 def test_highest_breaks_ties_at_random_not_by_position():
@@ -530,6 +556,27 @@ def test_in_class_tail_marks_samples_below_their_class_boundary():
     # boundaries 0.96 and 0.6 (the lowest of each class's top 80%): at it is not below
     assert rsu.in_class_tail(data, risks, torch.tensor([3, 4, 8, 9, 0])).tolist() == \
         [False, True, False, True, False]
+
+
+def test_in_class_tail_agrees_with_a_loop_over_samples_on_ragged_classes():
+    # classes of 1 to 9 samples (one class absent), tied confidences, in shuffled order:
+    # each sample against its class's boundary, found one sample at a time
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.cat([torch.full((k,), c) for c, k in enumerate([1, 2, 0, 5, 9, 3, 7, 4])])
+    labels = labels[torch.randperm(len(labels), generator=generator)]
+    confidence = torch.randint(0, 6, (len(labels),), generator=generator).float() / 5
+    data = SimpleNamespace(targets=lambda idx: labels[idx], num_classes=9)
+    risks = _risks(torch.arange(len(labels)), confidence=confidence)
+    expected = []
+    for i in range(len(labels)):
+        mine = confidence[labels == labels[i]].sort(descending=True).values
+        expected.append(bool(confidence[i] < mine[math.ceil(0.8 * len(mine)) - 1]))
+    picked = torch.randperm(len(labels), generator=generator)
+    assert rsu.in_class_tail(data, risks, picked.sort().values).tolist() == \
+        [expected[i] for i in picked.sort().values.tolist()]
+    assert any(expected) and not all(expected)
+    boundary = rsu.class_boundaries(confidence, labels, 9)
+    assert math.isnan(boundary[2]) and math.isnan(boundary[8])  # classes with no sample
 
 
 def _lira_risks(train):
@@ -765,17 +812,77 @@ def test_scenario_settings_update_the_chapters_settings_in_their_scenario_only()
         rsu.scenario_variants(scenarios, ["ga"], {}, {"klass": {"ga": {}}}, 3, "ga")
 
 
-def test_variants_add_reverse_and_a_same_passes_control():
-    runs = rsu.variants(["ga", "rl"], {"ga": {"epochs": 5}}, 5, "ga")
-    assert runs["ga+rsu"] == ("rsu", {"base": "ga", "rounds": 5, "base_settings": {"epochs": 5}})
+def test_variants_add_reverse_and_a_control_held_to_rsus_steps():
+    ga = {"epochs": 5, "lr": 0.01, "stop_at": "unseen"}
+    runs = rsu.variants(["ga", "rl"], {"ga": ga}, 5, "ga")
+    assert runs["ga+rsu"] == ("rsu", {"base": "ga", "rounds": 5, "base_settings": ga})
     assert runs["ga reverse"][1]["order"] == "easy_first"
-    # five rounds of one epoch on 1/5 .. 5/5 of the forget set: 3 passes over it in all
-    assert runs["ga same passes"] == ("ga", {"epochs": 3})
-    assert "rl reverse" not in runs
-    # 6 epochs in 3 rounds of 2 on 1/3, 2/3, 3/3: 2/3 + 4/3 + 2 = 4 passes
-    assert rsu.same_passes({"epochs": 6}, "ga", 3) == 4
-    # GA's default 2 epochs, 2 rounds of 1 on 1/2 and 2/2: 1.5 passes, rounded to 2
-    assert rsu.same_passes({}, "ga", 2) == 2 == METHODS["ga"].hyperparameters()["epochs"]
+    # the control: GA in one go, no stopping rule, as many steps as GA took inside RSU
+    assert runs["ga same steps"] == ("ga", {"epochs": 5, "lr": 0.01, "max_steps": "rsu"})
+    assert "rl reverse" not in runs and "rl same steps" not in runs
+    assert rsu.checked_settings(runs["ga same steps"][1])["max_steps"] == 1
+    with pytest.raises(ConfigError, match=r"can be held to a number of steps \(max_steps; "
+                                          r"here: ga\), got 'rl'"):
+        rsu.scenario_variants({"class": {"forget_classes": [0]}}, ["ga", "rl"], {}, {}, 2,
+                              "rl")
+
+
+def test_the_control_takes_exactly_the_steps_ga_took_inside_rsu(mnist, monkeypatch):
+    # each seed's control is given the steps its own GA+RSU recorded, after that run, and
+    # runs without the stopping rule; RSU's other runs are untouched
+    seen = []
+    steps = {("class", 0): 37, ("class", 1): 12}
+
+    def unlearned(split, trained, method, settings, seed):
+        seen.append((seed, method, settings))
+        return None, {"seconds": 0.0, "steps": steps[("class", seed)] if method == "rsu"
+                      and settings.get("order") is None else 99}
+
+    setup = SimpleNamespace(data=mnist, trained=lambda split, seed: (None, {}),
+                            unlearned=unlearned)
+    monkeypatch.setattr(rsu.experiment, "scores", lambda *args, **kwargs: {
+        "retain": 1.0, "val": 1.0, "val_kept": 1.0, "forget": 0.0, "mia": 0.5})
+    scenarios = {"class": {"forget_classes": [0]}}
+    runs = rsu.scenario_variants(scenarios, ["ga"], {"ga": {"epochs": 5, "stop_at": 0.0}},
+                                 {}, 5, "ga")
+    rows = rsu.rsu_runs(setup, scenarios, runs, [0, 1], None)
+    controls = [(seed, settings) for seed, method, settings in seen
+                if method == "ga" and "max_steps" in settings]
+    assert controls == [(0, {"epochs": 5, "max_steps": 37}), (1, {"epochs": 5, "max_steps": 12})]
+    assert all(s.get("stop_at") == 0.0 for _, m, s in seen if m == "ga" and "max_steps" not in s)
+    recorded = rows.set_index(["seed", "run"]).steps
+    assert recorded[(1, "ga+rsu")] == 12 and recorded[(0, "trained")] == 0
+    with pytest.raises(ConfigError, match="needs the steps of ga\\+rsu"):
+        rsu.rsu_steps({"ga+rsu": (None, {"seconds": 1.0})}, "ga")
+
+
+def test_ga_stops_after_max_steps_and_records_its_steps(mnist, trained):
+    # 40 forget samples in batches of 8: 5 steps an epoch. Capped at 5, three epochs are
+    # one; capped at 7, they are 7 steps (more than one epoch, fewer than two); 0 takes none
+    model, split = trained
+    settings = {"lr": 0.01, "batch_size": 8, "seed": 2}
+    forget = dataclasses.replace(split, forget=split.forget[:40])
+    assert _same_weights(unlearn("ga", model, mnist, forget, epochs=3, max_steps=5, **settings),
+                         unlearn("ga", model, mnist, forget, epochs=1, **settings))
+    for epochs, cap, expected in ((3, 7, 7), (1, None, 5), (3, None, 15), (2, 0, 0)):
+        net = copy.deepcopy(model)
+        record = METHODS["ga"].run(net, mnist, forget, epochs=epochs, max_steps=cap, **settings)
+        assert record == {"steps": expected}
+        assert _same_weights(net, model) == (expected == 0)
+    with pytest.raises(ConfigError, match="ga max_steps"):
+        unlearn("ga", model, mnist, forget, max_steps=-1)
+
+
+def test_rsu_records_the_steps_of_its_rounds(mnist, trained):
+    # 40 forget samples in 4 rounds of one epoch on 10, 20, 30, 40 of them, batches of 8:
+    # 2 + 3 + 4 + 5 steps (a last batch of 2 or 6 is a step, a lone sample would not be)
+    model, split = trained
+    forget = dataclasses.replace(split, forget=split.forget[:40])
+    net = copy.deepcopy(model)
+    record = METHODS["rsu"].run(net, mnist, forget, base="ga", rounds=4,
+                                base_settings={"epochs": 4, "lr": 0.01, "batch_size": 8})
+    assert record == {"steps": 14}
+    assert METHODS["rsu"].records == METHODS["ga"].records == ("steps",)
 
 
 def test_gains_pair_seeds_with_a_t_interval():
@@ -1141,12 +1248,12 @@ def test_class_vs_random_claim_pairs_the_mean_gains_by_seed():
 
 def test_order_and_reverse_claims_pair_the_orders_by_seed():
     values = {("class", "ga"): (0.5, 0.6, 0.55), ("class", "ga+rsu"): (0.7, 0.8, 0.72),
-              ("class", "ga reverse"): (0.4, 0.5, 0.43), ("class", "ga same passes"):
+              ("class", "ga reverse"): (0.4, 0.5, 0.43), ("class", "ga same steps"):
               (0.9, 0.9, 0.9)}
     order, reverse = (rule(_part_two(values)) for rule in (rsu.order_claim, rsu.reverse_claim))
     assert (order.id, order.verdict) == ("rsu_beats_original_and_reverse", "held")
     assert "RSU minus original +0.190" in order.here and "RSU minus reverse +0.297" \
-        in order.here  # the same-passes control is shown in Fig. 7, not judged
+        in order.here  # the same-steps control is shown in Fig. 7, not judged
     assert (reverse.id, reverse.verdict) == ("reverse_can_be_worse", "held")
     assert reverse.here.startswith("ga, ToW, the one case: original minus reverse +0.107")
     values[("class", "ga reverse")] = (0.8, 0.9, 0.85)  # reverse beats both
@@ -1160,9 +1267,27 @@ def test_order_and_reverse_claims_pair_the_orders_by_seed():
         assert rule(_part_two(values)).verdict == "not testable here"
 
 
+def test_order_table_gives_each_orders_steps_and_rsus_tow_gain_over_it():
+    values = {("class", "ga"): (0.5, 0.7, 0.6), ("class", "ga+rsu"): (0.9, 0.9, 0.9),
+              ("class", "ga reverse"): (0.2, 0.4, 0.3), ("class", "ga same steps"):
+              (0.8, 0.9, 1.0)}
+    rows = _rsu_rows(values)
+    rows["steps"] = rows.run.map({"ga": 10, "ga+rsu": 20, "ga same steps": 20,
+                                  "ga reverse": 30, "trained": 0})
+    table = rsu.order_table(rows, "ga")
+    assert list(table.index.get_level_values("run")) == ["original", "original, RSU's steps",
+                                                         "reverse", "RSU"]
+    assert table.loc[("class", "RSU"), "steps"] == "20\u00a0±\u00a00"
+    assert table.loc[("class", "original"), "ToW"] == "0.60\u00a0±\u00a00.08"
+    # RSU minus the control, by seed: +0.1, 0, -0.1 (mean 0, t interval about +-0.248)
+    gain = table.loc[("class", "original, RSU's steps"), "RSU's ToW minus this"]
+    assert gain.startswith("+0.000 [-0.248, +0.248], 3 seeds")
+    assert table.loc[("class", "RSU"), "RSU's ToW minus this"] == ""
+
+
 def test_order_figure_shows_the_mean_of_each_order():
     values = {("class", "ga"): (0.5, 0.7), ("class", "ga+rsu"): (0.9, 0.9),
-              ("class", "ga reverse"): (0.2, 0.4), ("class", "ga same passes"): (0.1, 0.1),
+              ("class", "ga reverse"): (0.2, 0.4), ("class", "ga same steps"): (0.1, 0.1),
               ("random", "ga"): (0.0, 0.0)}
     figure = rsu.order_figure(_rsu_rows(values), "ga")
     ax = figure.axes[0]
@@ -1306,7 +1431,14 @@ def check_smoke_results(results, out):
     assert all(len(v) == 12 for v in runs.forget_correct)
     rsu_rows = pd.DataFrame(r["rsu_runs"])
     assert set(rsu_rows.run) == {"trained", "retrain", "ga", "ga+rsu", "bad_teacher",
-                                 "bad_teacher+rsu", "ga reverse", "ga same passes"}
+                                 "bad_teacher+rsu", "ga reverse", "ga same steps"}
+    # the dose control took exactly the steps GA took inside RSU, scenario by scenario and
+    # seed by seed, recorded by both runs (0 where the smoke run's barely trained model
+    # already missed the whole forget set: RSU then starts no round)
+    steps = rsu_rows.pivot_table(index=["scenario", "seed"], columns="run", values="steps",
+                                 dropna=False)
+    assert len(steps) == 4 and steps[["ga+rsu", "ga same steps"]].notna().all().all()
+    assert (steps["ga same steps"] == steps["ga+rsu"]).all()
     retrain = rsu_rows[(rsu_rows.run == "retrain") & (rsu_rows.scenario == "class")]
     assert (retrain.forget == 0).all()  # retraining never saw the forgotten class
     assert (retrain.val_kept > retrain.val).all()  # the forgotten class's test samples

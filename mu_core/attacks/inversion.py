@@ -75,6 +75,13 @@ def class_representatives(model: nn.Module, start: Tensor, classes, *, steps: in
 OBJECTIVES = ("cosine", "l2")
 PRECISIONS = ("float64", "float32")
 LR_MILESTONES = (3 / 8, 5 / 8, 7 / 8)  # Geiping's MultiStepLR milestones, gamma 0.1
+LR, TV_WEIGHT = 0.3, 3e-2  # `invert_gradients`' defaults (its docstring: why)
+# Geiping et al.'s reference configuration ("ours" in JonasGeiping/invertinggradients,
+# reconstruct_image.py, with the defaults of inversefed/options.py), for setting beside
+# ours: its rate and total variation act on normalised inputs, ours on [0, 1] pixels.
+REFERENCE = {"objective": "1 - cosine over all layers", "optimizer": "Adam on the gradient's sign",
+             "lr": 0.1, "steps": 4_000, "tv_weight": 1e-4, "restarts": 1,
+             "start": "Gaussian noise in normalised input space"}
 
 
 CHUNK_BYTES = 2**33  # 8 GiB: per-sample gradients a chunk of candidates may hold
@@ -131,7 +138,7 @@ def _check_inversion(indices: Tensor, steps, lr, tv_weight, objective, chunk_siz
 
 
 def invert_gradients(model: nn.Module, data: ImageData, indices: Tensor, *, steps: int = 300,
-                     lr: float = 0.3, tv_weight: float = 3e-2, objective: str = "cosine",
+                     lr: float = LR, tv_weight: float = TV_WEIGHT, objective: str = "cosine",
                      seed: int = 0, chunk_size: int = 64, precision: str = "float64") -> Tensor:
     """Reconstruct every sample at `indices` from its own single-sample gradient.
 

@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data import ImageData
-from ..errors import check_choice, check_fraction, check_positive_number
+from ..errors import (MAX_STEPS, check_budget, check_choice, check_fraction,
+                      check_positive_number)
 from ..models import restart
 from ..splits import Split
 from ..train import Recipe, fit, predict
@@ -49,27 +50,44 @@ def ft(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 4, lr: 
 
 
 def check_ga(split: Split, hyperparameters: dict) -> None:
-    """`stop_at` is None or an accuracy in [0, 1]."""
+    """`stop_at` is None or an accuracy in [0, 1]; `max_steps` None or a whole number of
+    steps (0: none)."""
     stop_at = hyperparameters.get("stop_at")
     if stop_at is not None:
         check_fraction("ga stop_at (a forget-set accuracy)", stop_at, allow_zero=True)
+    max_steps = hyperparameters.get("max_steps")
+    if max_steps is not None:
+        check_budget("ga max_steps", max_steps, MAX_STEPS, allow_zero=True)
 
 
 @register("ga", "Gradient ascent on the forget set (Graves et al.; Thudi et al.)",
-          check=check_ga)
+          check=check_ga, records=("steps",))
 def ga(model: nn.Module, data: ImageData, split: Split, *, epochs: int = 2, lr: float = 2e-4,
        batch_size: int = 64, momentum: float = 0.9, weight_decay: float = 5e-4,
-       schedule: str = "constant", stop_at: float | None = None, seed: int = 0) -> None:
+       schedule: str = "constant", stop_at: float | None = None,
+       max_steps: int | None = None, seed: int = 0) -> dict:
     # Maximise the cross-entropy on the forget set with the reference's SGD (Unlearn-Sparse:
     # momentum 0.9, weight decay 5e-4); the decay still pulls the weights towards zero.
     # `stop_at`: a stopping rule; the ascent ends after the first step at which the whole
     # forget request's accuracy is at most `stop_at` (the loss has no maximum, so ascent
     # past forgetting only destroys the rest of the model). None: all `epochs`.
+    # `max_steps`: a cap; the ascent ends after that many steps (0: none) even with epochs
+    # left. Returns the steps taken ({"steps": n}), which the cache keeps.
+    if max_steps == 0:
+        return {"steps": 0}
     recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, momentum=momentum,
                     weight_decay=weight_decay, schedule=schedule)
-    stop = None if stop_at is None else (lambda net: forgot_to(net, data, split, stop_at))
+    taken = 0
+
+    def stop(net: nn.Module) -> bool:  # fit asks after every step
+        nonlocal taken
+        taken += 1
+        return (max_steps is not None and taken >= max_steps) or (
+            stop_at is not None and forgot_to(net, data, split, stop_at))
+
     fit(model, data, split.forget, recipe, seed=seed, desc="ga", stop=stop,
         loss_fn=lambda logits, targets: -F.cross_entropy(logits, targets))
+    return {"steps": taken}
 
 
 def forgot_to(model: nn.Module, data: ImageData, split: Split, level: float) -> bool:

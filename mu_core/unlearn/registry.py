@@ -25,6 +25,9 @@ class Method:
     kinds: tuple[str, ...]  # forgetting kinds the method supports
     title: str
     check: Callable | None = None  # check(split, hyperparameters): ranges, before training
+    # what its run returns for the cache to keep (e.g. "steps"); an unlearned model's cache
+    # entry names them, so an entry built before the method recorded them is not reused
+    records: tuple[str, ...] = ()
 
     def hyperparameters(self) -> dict:
         """Names and defaults of the method's keyword-only hyper-parameters."""
@@ -36,11 +39,12 @@ METHODS: dict[str, Method] = {}
 
 
 def register(name: str, title: str, kinds: tuple[str, ...] = SPLIT_KINDS,
-             check: Callable | None = None):
+             check: Callable | None = None, records: tuple[str, ...] = ()):
     """Register `run` as method `name`; `check(split, hyperparameters)` raises ConfigError
-    for values its run would refuse, so a plan of many runs fails before any training."""
+    for values its run would refuse, so a plan of many runs fails before any training;
+    `records` names what `run` returns in a dict (`Method.records`)."""
     def decorate(run):
-        METHODS[name] = Method(name, run, kinds, title, check)
+        METHODS[name] = Method(name, run, kinds, title, check, tuple(records))
         return run
     return decorate
 
@@ -149,6 +153,7 @@ RANGES = {
     "damping": check_positive_number,
     "bound": check_positive_number,
     "max_samples": check_positive_int,
+    "max_steps": lambda label, v: _check_iterations(label, v, allow_zero=True),
     "retain_fraction": check_fraction,
     "energy": check_fraction,
     "mask_fraction": check_fraction,

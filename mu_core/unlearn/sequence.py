@@ -127,11 +127,11 @@ def check_rsu(split: Split, hyperparameters: dict) -> None:
 
 
 @register("rsu", "RSU: rank by loss, unlearn nested subsets hardest first (Chen et al.)",
-          check=check_rsu)
+          check=check_rsu, records=("steps",))
 def rsu(model: nn.Module, data: ImageData, split: Split, *, base: str = "ga",
         rounds: int | None = None,
         order: str = "hard_first", base_settings: dict | None = None, budget: str = "shared",
-        seed: int = 0) -> None:
+        seed: int = 0) -> dict:
     check_rsu(split, {"base": base, "rounds": rounds, "order": order,
                       "base_settings": base_settings, "budget": budget})
     settings = dict(base_settings or {})
@@ -139,9 +139,13 @@ def rsu(model: nn.Module, data: ImageData, split: Split, *, base: str = "ga",
     epochs = round_epochs(base_epochs(base, settings), rounds, budget)
     losses = sample_losses(model, data, split.forget)
     stop_at = settings.get("stop_at")  # a base's stopping rule reads all of D_u in every
+    steps = 0  # the rounds' steps in all, where the base records its own (GA)
     for k, positions in enumerate(nested_subsets(losses, rounds, order)):  # round (`forgot_to`)
         if stop_at is not None and forgot_to(model, data, split, stop_at):
             break  # D_u is at the level: the rounds left would only overshoot it
         subset = dataclasses.replace(split, forget=split.forget[positions])
-        METHODS[base].run(model, data, subset, **{**settings, "epochs": epochs[k]},
-                          seed=seed + k)
+        record = METHODS[base].run(model, data, subset, **{**settings, "epochs": epochs[k]},
+                                   seed=seed + k)
+        steps = steps + record["steps"] if steps is not None and "steps" in (record or {}) \
+            else None
+    return {} if steps is None else {"steps": steps}

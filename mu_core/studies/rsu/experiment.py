@@ -11,7 +11,7 @@ compute the MIA score").
 
 Part two, Q2. GA, RL and Bad-T with and without RSU, in class and in random forgetting
 (Tables 5-6), each scored against retraining of the same seed (ToW, Eq. 2); and GA in
-three orders (Figure 7), with a one-go control given RSU's number of passes.
+three orders (Figure 7), with a one-go control held to the steps GA took inside RSU.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ... import cache, loops, plots, regime
-from ...attacks.inversion import PRECISIONS, chunk_for, easiest_to_invert, inversion_quality
+from ...attacks.inversion import LR as INVERSION_LR
+from ...attacks.inversion import PRECISIONS, REFERENCE, chunk_for, easiest_to_invert, \
+    inversion_quality
+from ...attacks.inversion import TV_WEIGHT as INVERSION_TV
 from ...attacks.mia import lira_scores, lira_statistic, privacy_scores, shadow_keep_masks
 from ...claims import Interval, paired_difference
 from ...data import ImageData, pixels
@@ -124,9 +127,10 @@ def with_stop_level(settings: dict, level: float) -> dict:
 
 
 def checked_settings(settings: dict) -> dict:
-    """`settings` as checked before any training: `UNSEEN` becomes a stand-in level (0),
-    since the trained model that gives the real one is not built yet."""
-    return with_stop_level(settings, 0.0)
+    """`settings` as checked before any training: `UNSEEN` becomes a stand-in level (0)
+    and `SAME_STEPS` a stand-in count (1), since the models that give the real ones are
+    not built yet."""
+    return with_steps(with_stop_level(settings, 0.0), 1)
 
 
 def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict],
@@ -134,9 +138,10 @@ def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dic
                    subset_size: int, *, candidates: int, shadow_count: int,
                    fix_variance: bool, inversion_steps: int, relearn_lr: float,
                    relearn_epochs: int, inversion_precision: str = "float64",
-                   inversion_success: float = 0.3) -> Split:
-    """Check every unlearning request and size of the chapter before any training. Returns
-    a split whose training set is the trained model's (the whole training split)."""
+                   inversion_success: float = 0.3, mi_high_size: int | None = None) -> Split:
+    """Check every unlearning request and size of the chapter before any training
+    (`mi_high_size` None: `subset_size`). Returns a split whose training set is the
+    trained model's (the whole training split)."""
     check_plan_shape(risk_methods, seeds, setup.hyperparameters)
     check_choice("inversion_precision", inversion_precision, PRECISIONS)
     if not isinstance(fix_variance, bool):
@@ -153,7 +158,7 @@ def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dic
                 check_request(method, split,
                               checked_settings(setup.settings(method, seed, settings)))
     train = setup.data.train
-    check_sizes(subset_size, candidates, len(train))
+    check_sizes(subset_size, candidates, len(train), mi_high_size)
     check_shadow_count(shadow_count, fix_variance)
     check_budget("inversion_steps", inversion_steps, MAX_STEPS)
     check_positive_number("relearn_lr", relearn_lr)
@@ -164,15 +169,24 @@ def check_requests(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dic
     return stand_in
 
 
-def check_sizes(subset_size: int, candidates: int, train_size: int) -> None:
-    """subset_size <= inversion candidates <= training samples (MI High is drawn from the
-    candidates)."""
+def check_sizes(subset_size: int, candidates: int, train_size: int,
+                mi_high_size: int | None = None) -> None:
+    """mi_high_size (None: subset_size) <= inversion candidates <= training samples (MI
+    High is drawn from the candidates), and subset_size <= training samples."""
     check_positive_int("subset_size", subset_size)
     check_positive_int("inversion_candidates", candidates)
-    if not subset_size <= candidates <= train_size:
-        raise ConfigError(f"subset_size ({subset_size}) must be at most inversion_candidates "
+    if mi_high_size is None:
+        mi_high_size, name = subset_size, "subset_size"
+    else:
+        name = "mi_high_size"
+        check_positive_int(name, mi_high_size)
+    if not mi_high_size <= candidates <= train_size:
+        raise ConfigError(f"{name} ({mi_high_size}) must be at most inversion_candidates "
                           f"({candidates}), which must be at most the {train_size} training "
                           "samples.")
+    if subset_size > train_size:
+        raise ConfigError(f"subset_size ({subset_size}) must be at most the {train_size} "
+                          "training samples.")
 
 
 def check_shadow_count(shadow_count: int, fix_variance: bool) -> None:
@@ -215,8 +229,9 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
            for scenario, overrides in params.get("scenario_hyperparameters", {}).items()
            if overrides},
         "risk sets (Tables 1-2)": (
-            f"{paper.SUBSET_SIZE} samples; the Low columns differ between the two tables",
-            f"{params['subset_size']} samples; one Low set for both tables"),
+            f"{paper.SUBSET_SIZE} samples each; the Low columns differ between the two tables",
+            f"MI High {params.get('mi_high_size') or params['subset_size']} samples, MIA High "
+            f"and Low {params['subset_size']}; one Low set for both tables"),
         "class forgetting (Table 5)": (
             f"text: {share} of the classes; caption: {share} of the data points across all "
             f"classes; Acc_Du at most {_largest_paper_forget_accuracy():.2%}, as for whole "
@@ -238,11 +253,25 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
                       "the share of the set that online LiRA calls members"),
         "gradient inversion": ("from the victims' gradients (Fig. 1), not described further",
                                f"{params['inversion_candidates']} random candidates, "
-                               f"{params['inversion_steps']} steps, cosine objective, "
-                               f"{params['inversion_precision']}, one batch"),
+                               f"{params['inversion_precision']}, one batch; MI High: the "
+                               f"{params.get('mi_high_size') or params['subset_size']} of "
+                               "highest SSIM"),
+        "gradient inversion, as Geiping et al.'s reference code": _reference_inversion(params),
         "seeds": ("one run", f"one seed in part one, {len(params['seeds'])} in part two"),
     }
     return pd.DataFrame(rows, index=["paper", "here"]).T
+
+
+def _reference_inversion(params: dict) -> tuple[str, str]:
+    """Geiping et al.'s reference configuration (`inversion.REFERENCE`) beside ours."""
+    ref = REFERENCE
+    theirs = (f"{ref['objective']}, {ref['optimizer']}, lr {ref['lr']} on normalised inputs "
+              f"(times 0.1 at 3/8, 5/8 and 7/8 of the steps), {ref['steps']:,} steps, total "
+              f"variation {ref['tv_weight']:g}, {ref['restarts']} restart, {ref['start']}")
+    ours = (f"{ref['objective']}, plain Adam, lr {INVERSION_LR} on [0, 1] pixels (the same "
+            f"schedule), {params['inversion_steps']:,} steps, total variation "
+            f"{INVERSION_TV:g}, 1 restart, uniform noise in [0, 1]")
+    return theirs, ours
 
 
 def _largest_paper_forget_accuracy() -> float:
@@ -402,14 +431,18 @@ def _random_subset(indices: Tensor, count: int, seed: int) -> Tensor:
     return indices[torch.randperm(len(indices), generator=generator)[:count]].sort().values
 
 
-def forget_sets(risks: Risks, size: int, seed: int) -> dict[str, Tensor]:
-    """The paper's forget sets: the `size` samples easiest to invert (MI High), with the
-    highest ASR (MIA High), and `size` random training samples (Low, the control of both
-    tables, drawn from another seed than the inversion candidates)."""
-    if size > len(risks.candidates):
-        raise ConfigError(f"subset_size must be at most the {len(risks.candidates)} inversion "
-                          f"candidates, got {size}.")
-    easiest = easiest_to_invert(risks.inversion_ssim, risks.candidates, size)
+def forget_sets(risks: Risks, size: int, seed: int,
+                mi_high_size: int | None = None) -> dict[str, Tensor]:
+    """The paper's forget sets: the `mi_high_size` (None: `size`) samples easiest to invert
+    (MI High), the `size` with the highest ASR (MIA High), and `size` random training
+    samples (Low, the control of both tables, drawn from another seed than the inversion
+    candidates)."""
+    chosen = size if mi_high_size is None else mi_high_size
+    if chosen > len(risks.candidates):
+        name = "subset_size" if mi_high_size is None else "mi_high_size"
+        raise ConfigError(f"{name} must be at most the {len(risks.candidates)} inversion "
+                          f"candidates, got {chosen}.")
+    easiest = easiest_to_invert(risks.inversion_ssim, risks.candidates, chosen)
     highest_asr = risks.train[highest(risks.asr, size, seed + 2)]
     return {"mi_high": easiest.sort().values, "mia_high": highest_asr.sort().values,
             "low": _random_subset(risks.train, size, seed + 1)}
@@ -592,11 +625,23 @@ def in_class_tail(data: ImageData, risks: Risks, indices: Tensor) -> Tensor:
     `logit_distribution`)."""
     labels = data.targets(risks.train).cpu()
     at = risks.positions(indices)
-    flags = []
-    for position in at.tolist():
-        conf = risks.confidence[labels == labels[position]].sort(descending=True).values
-        flags.append(bool(risks.confidence[position] < conf[_top_cut(len(conf))]))
-    return torch.tensor(flags, dtype=torch.bool)
+    boundary = class_boundaries(risks.confidence, labels, data.num_classes)
+    return risks.confidence[at] < boundary[labels[at]]
+
+
+def class_boundaries(confidence: Tensor, labels: Tensor, classes: int) -> Tensor:
+    """Per class, the lowest confidence of its top 80% (`_top_cut`; NaN for a class with
+    no sample), all classes at once: the samples sorted by class, highest confidence
+    first within each, and each class's cut read at its offset."""
+    by_confidence = torch.argsort(confidence, descending=True, stable=True)
+    order = by_confidence[torch.argsort(labels[by_confidence], stable=True)]
+    counts = torch.bincount(labels, minlength=classes)
+    starts = torch.cumsum(counts, 0) - counts
+    cut = starts + torch.ceil(TOP_SHARE * counts.double()).long() - 1
+    boundary = torch.full((classes,), float("nan"), dtype=confidence.dtype)
+    present = counts > 0
+    boundary[present] = confidence[order[cut[present]]]
+    return boundary
 
 
 def loss_intervals(risks: Risks, intervals: int = LOSS_INTERVALS) -> pd.DataFrame:
@@ -651,10 +696,12 @@ def relearn_figure(runs: pd.DataFrame, methods, budget: int):
 # ---------------------------------------------------------------------------------------
 # Part two: with and without RSU
 
+SAME_STEPS = "rsu"  # the control's `max_steps`: as many steps as the method took inside RSU
+
+
 def variants(methods, hyperparameters: dict, rounds: int, ablation_method: str) -> dict:
     """The unlearning runs of part two, by label: each method alone and with RSU; for the
-    ablation method also the Reverse order and one go with RSU's number of passes over the
-    forget set (a control for RSU's larger budget)."""
+    ablation method also the Reverse order and a control for RSU's dose (`same_steps`)."""
     runs = {}
     for method in methods:
         settings = hyperparameters.get(method, {})
@@ -666,9 +713,28 @@ def variants(methods, hyperparameters: dict, rounds: int, ablation_method: str) 
         runs[f"{ablation_method} reverse"] = ("rsu", {"base": ablation_method, "rounds": rounds,
                                                       "order": "easy_first",
                                                       "base_settings": settings})
-        runs[f"{ablation_method} same passes"] = (ablation_method, {
-            **settings, "epochs": same_passes(settings, ablation_method, rounds)})
+        runs[same_steps_label(ablation_method)] = (ablation_method, same_steps(settings))
     return runs
+
+
+def same_steps_label(method: str) -> str:
+    return f"{method} same steps"
+
+
+def same_steps(settings: dict) -> dict:
+    """The control for RSU's dose: the method in one go on the whole forget set, for
+    exactly as many steps as it took inside RSU (`max_steps` `SAME_STEPS`, set per seed
+    by `rsu_runs` from RSU's record) and without a stopping rule, so the two differ in
+    the order and the subsets of their steps only. Its epochs stay the method's: RSU's
+    rounds share them on subsets of the forget set, so its steps never outnumber them."""
+    control = {k: v for k, v in settings.items() if k != "stop_at"}
+    return {**control, "max_steps": SAME_STEPS}
+
+
+def with_steps(settings: dict, steps: int) -> dict:
+    """`settings` with a `max_steps` of `SAME_STEPS` set to `steps`."""
+    return {**settings, "max_steps": steps} if settings.get("max_steps") == SAME_STEPS \
+        else settings
 
 
 def scenario_variants(scenarios, methods, hyperparameters: dict,
@@ -683,8 +749,10 @@ def scenario_variants(scenarios, methods, hyperparameters: dict,
     if isinstance(methods, (str, dict)) or not list(methods) or unknown:
         raise ConfigError(f"rsu_methods must be a non-empty list of methods RSU can sequence "
                           f"({', '.join(accepted_bases())}), got {methods!r}.")
-    if ablation_method not in methods:
-        raise ConfigError(f"ablation_method must be one of rsu_methods ({', '.join(methods)}), "
+    capped = [m for m in methods if m in ablation_bases()]
+    if ablation_method not in capped:
+        raise ConfigError(f"ablation_method must be one of rsu_methods that can be held to a "
+                          f"number of steps (max_steps; here: {', '.join(capped) or 'none'}), "
                           f"got {ablation_method!r}.")
     unknown = sorted(set(scenario_hyperparameters) - set(scenarios))
     if unknown or not all(isinstance(v, dict) and all(isinstance(x, dict) for x in v.values())
@@ -696,20 +764,19 @@ def scenario_variants(scenarios, methods, hyperparameters: dict,
                            rounds, ablation_method) for name in scenarios}
 
 
+def ablation_bases() -> list[str]:
+    """The methods the ablation's dose control can run: RSU can sequence them, they record
+    their steps and accept a cap on them (`max_steps`)."""
+    from ...unlearn import METHODS
+    from ...unlearn.sequence import accepted_bases
+
+    return [m for m in accepted_bases() if "steps" in METHODS[m].records
+            and "max_steps" in METHODS[m].hyperparameters()]
+
+
 def _updated(settings: dict, updates: dict) -> dict:
     """{method: settings} with each method's settings updated by `updates`' for it."""
     return {m: {**settings.get(m, {}), **updates.get(m, {})} for m in {*settings, *updates}}
-
-
-def same_passes(settings: dict, method: str, rounds: int) -> int:
-    """Epochs of one go that pass over the forget set as often as RSU's `rounds` nested
-    subsets of 1/n, 2/n, ..., n/n of it, each trained for its share of the method's
-    epochs (`sequence.round_epochs`): sum_k e_k k / n, rounded (at least 1); with one
-    epoch a round, (n + 1) / 2."""
-    from ...unlearn.sequence import base_epochs, round_epochs
-
-    shares = round_epochs(base_epochs(method, settings), rounds)
-    return max(1, int(round(sum(e * k / rounds for k, e in enumerate(shares, start=1)))))
 
 
 def rsu_runs(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict], seeds,
@@ -726,16 +793,28 @@ def rsu_runs(setup: Setup, scenarios: dict[str, dict], runs: dict[str, dict], se
             reference = scores(retrained, setup.data, split, risks)
             rows.append({"scenario": scenario, "seed": seed, "run": "retrain", **reference,
                          "tow": 1.0, "mia_gap": 0.0, "seconds": np.nan})
-            models = {"trained": (trained[0], {"seconds": 0.0})}
-            for label, (method, settings) in loops.track(runs[scenario].items(), scenario, unit="method"):
+            models = {"trained": (trained[0], {"seconds": 0.0, "steps": 0})}
+            for label, (method, settings) in loops.track(runs[scenario].items(), scenario,
+                                                         unit="method"):
+                if settings.get("max_steps") == SAME_STEPS:  # after RSU's run ("+rsu")
+                    settings = with_steps(settings, rsu_steps(models, method))
                 models[label] = setup.unlearned(split, trained, method, settings, seed)
             for label, (model, meta) in models.items():
                 measured = scores(model, setup.data, split, risks)
                 rows.append({"scenario": scenario, "seed": seed, "run": label, **measured,
                              "tow": tug_of_war(measured, reference, ("forget", "retain", "val")),
                              "mia_gap": abs(measured["mia"] - reference["mia"]),
-                             "seconds": meta["seconds"]})
+                             "seconds": meta["seconds"], "steps": meta.get("steps", np.nan)})
     return pd.DataFrame(rows)
+
+
+def rsu_steps(models: dict, method: str) -> int:
+    """The steps `method` took inside RSU, from its run's record (`models` by label)."""
+    label = f"{method}+rsu"
+    if label not in models or "steps" not in models[label][1]:
+        raise ConfigError(f"the dose control of {method} needs the steps of {label}, which "
+                          "its run did not record.")
+    return int(models[label][1]["steps"])
 
 
 def gains(rows: pd.DataFrame, methods) -> pd.DataFrame:
@@ -811,12 +890,19 @@ def rsu_table(rows: pd.DataFrame, scenario: str, methods, dataset: str) -> pd.Da
     return pd.DataFrame(out).set_index("run")
 
 
+def order_runs(method: str) -> dict[str, str]:
+    """Figure 7's runs of `method`, label -> name: in one go, the one go held to RSU's
+    steps (`same_steps`), the Reverse order and RSU's."""
+    return {method: "original", same_steps_label(method): "original, RSU's steps",
+            f"{method} reverse": "reverse", f"{method}+rsu": "RSU"}
+
+
 def order_figure(rows: pd.DataFrame, method: str, scenario: str = "class"):
-    """Figure 7: Acc_Dr, Acc_val, Acc_Du and ToW of `method` in one go, one go with RSU's
-    number of passes, Reverse order and RSU order (mean over seeds). Acc_Du shows how much
-    of the forget set each order leaves recognised (retraining's is beside it in Table 5)."""
-    labels = {method: "original", f"{method} same passes": "original, same passes",
-              f"{method} reverse": "reverse", f"{method}+rsu": "RSU"}
+    """Figure 7: Acc_Dr, Acc_val, Acc_Du and ToW of `method` in one go, in one go for as
+    many steps as it took inside RSU, in the Reverse order and in RSU's order (mean over
+    seeds). Acc_Du shows how much of the forget set each order leaves recognised
+    (retraining's is beside it in Table 5)."""
+    labels = order_runs(method)
     metrics = ("retain", "val", "forget", "tow")
     chosen = rows[(rows.scenario == scenario) & rows.run.isin(labels)]
     mean = chosen.groupby("run").mean(numeric_only=True).reindex(list(labels))
@@ -828,3 +914,34 @@ def order_figure(rows: pd.DataFrame, method: str, scenario: str = "class"):
     fig.tight_layout()
     return fig
 
+
+ORDER_METRICS = ("retain", "val_kept", "forget", "tow")
+
+
+def order_table(rows: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Figure 7's runs in each scenario (`order_runs`): the steps each took and its
+    Acc_Dr, Acc_val on the kept classes, Acc_Du and ToW (mean ± std over seeds), and RSU's
+    ToW minus the run's, paired over seeds with its t interval (`seed_gain`)."""
+    out = []
+    for scenario in dict.fromkeys(rows.scenario):
+        for run, name in order_runs(method).items():
+            chosen = rows[(rows.scenario == scenario) & (rows.run == run)]
+            if chosen.empty:
+                continue
+            row = {"scenario": scenario, "run": name,
+                   "steps": _mean_std_text(chosen.get("steps", pd.Series(dtype=float)), 0, 1)}
+            for metric in ORDER_METRICS:
+                row[LABELS[metric]] = _mean_std_text(chosen[metric], 2, scale(metric))
+            gain = seed_gain(rows, scenario, f"{method}+rsu", run, "tow")
+            row["RSU's ToW minus this"] = "" if run == f"{method}+rsu" else \
+                gain.text(3)
+            out.append(row)
+    return pd.DataFrame(out).set_index(["scenario", "run"])
+
+
+def _mean_std_text(values: pd.Series, decimals: int, factor: float) -> str:
+    values = values.dropna()
+    if values.empty:
+        return ""
+    return mean_std(pd.Series([values.mean()]), pd.Series([values.std(ddof=0)]), decimals,
+                    factor).iloc[0]

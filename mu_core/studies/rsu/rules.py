@@ -446,7 +446,7 @@ def tow_gain(rows: pd.DataFrame, scenario: str, run: str, baseline: str) -> Part
 
 def order_claim(results: Results, scenario: str = "class") -> Claim:
     """Figure 7: RSU's ToW is above both the original (one go) and the Reverse order's,
-    each difference paired over seeds (the one go with RSU's passes is shown, not judged:
+    each difference paired over seeds (the one go held to RSU's steps is shown, not judged:
     the paper has no such run; "significantly" is read as a 95% interval above 0)."""
     method, rows = results.ablation_method, results.rsu_runs
     theirs = (f"paper: Fig. 7 (a plot, no numbers), GA on {len(paper.DATASETS)} datasets")

@@ -37,7 +37,8 @@ def run(params: dict, device=None) -> Results:
         fix_variance=params["lira_fix_variance"], inversion_steps=params["inversion_steps"],
         relearn_lr=params["relearn_lr"], relearn_epochs=params["relearn_epochs"],
         inversion_precision=params["inversion_precision"],
-        inversion_success=params["inversion_success"])
+        inversion_success=params["inversion_success"],
+        mi_high_size=params["mi_high_size"])
     trained = setup.trained(full, seeds[0])
     with loops.once_per_run():  # the first seed's risk sets, not one per seed
         risks = privacy_risks(setup, full, trained[0], shadow_count=params["shadow_count"],
@@ -45,7 +46,7 @@ def run(params: dict, device=None) -> Results:
                               inversion_steps=params["inversion_steps"], seed=seeds[0],
                               fix_variance=params["lira_fix_variance"],
                               inversion_precision=params["inversion_precision"])
-    sets = forget_sets(risks, params["subset_size"], seeds[0])
+    sets = forget_sets(risks, params["subset_size"], seeds[0], params["mi_high_size"])
     regime = leakage(setup, full, trained[0], risks)
     with loops.once_per_run():  # part one runs on the first seed alone
         part_one = risk_runs(setup, trained, sets, risk_methods, risks, seed=seeds[0],
