@@ -273,9 +273,11 @@ def learned(unlearned, data, split, *, trained, seed, train_fraction: float = 0.
 def _margin_mlp_missing(setting: Setting) -> str | None:
     model = setting.trained
     layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
-    if not any(isinstance(m, Centre) for m in model.modules()) or \
-            any(isinstance(m, nn.Conv2d) for m in layers):
-        return f"this setting's trained model is a {type(model).__name__}, not one"
+    if any(isinstance(m, nn.Conv2d) for m in layers):
+        return "this setting's trained model is a convolutional network, not an MLP"
+    if not any(isinstance(m, Centre) for m in model.modules()):
+        return ("this setting's trained model is not a homogeneous MLP built for "
+                "reconstruction (it has no input-centring layer)")
     if any(m.bias is not None for m in layers):
         return "this setting's trained model has biases"
     return None
