@@ -38,3 +38,13 @@ def test_calibration_refuses_a_preset_a_chapter_lacks_before_any_run(capsys):
     with pytest.raises(ConfigError, match="no 'nope' preset"):
         bench.calibration_table(ROOT, ["00_foundations"], "nope")
     assert "estimated" not in capsys.readouterr().out  # refused before the table's first line
+
+
+def test_the_scorecards_retrained_row_trains_the_same_both_ways():
+    # The bench's side-by-side entry for the scorecard's N retrained models: the vmap
+    # ensemble and the models one after another follow the same batches to the same weights
+    # (up to float rounding), so the ratio it prints compares like with like.
+    found = bench.scorecard_ensemble_speed(count=2, device="cpu")
+    assert found["vmap_s"] > 0 and found["one_by_one_s"] > 0
+    assert found["ratio"] == pytest.approx(found["one_by_one_s"] / found["vmap_s"])
+    assert found["max_weight_difference"] < 1e-4
