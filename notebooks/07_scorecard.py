@@ -63,6 +63,7 @@ attacks = ["svc_correctness", "svc_confidence", "svc_entropy", "svc_modified_ent
            "learned", "mra_closed", "mra_open", "cmira", "unlearnguard", "inversion",
            "relearn_time"]
 attack_runs = 2  # the first models of each row that every attack runs on
+claim_runs = 6  # MRA's, in class-wise forgetting: the models its cross-paper claim reads
 attack_settings = {"mra_closed": {"rounds": 2}, "mra_open": {"rounds": 2},
                    "cmira": {"rounds": 3, "patience": 1}, "lira": {"shadow_count": 16},
                    "learned": {"epochs": 5}, "inversion": {"samples": 4, "steps": 50},
@@ -130,8 +131,9 @@ scorecard.floor_by_n(results).round(3)
 # %% [markdown]
 # **The other columns.** UA, RA and TA (whole-class forgetting: TA on the remaining
 # classes) over every model of a row; each registered attack's main number, on the first
-# `attack_runs` models of each row, with the attack's own seed fixed (one instrument applied
-# to every model): the SVC MIA-efficacy with each of its four features, online LiRA's AUC on
+# `attack_runs` models of each row (MRA's, in class-wise forgetting, on the first
+# `claim_runs`: the models its cross-paper claim below reads), with the attack's own seed
+# fixed (one instrument applied to every model): the SVC MIA-efficacy with each of its four features, online LiRA's AUC on
 # the forget set against unseen samples, the learned attacker's AUC, MRA's recall gain on
 # the forget set (closed and open source), CMIRA's recovery improvement $R_I$,
 # UnlearnGuard's share of forget images verified as unlearned, gradient inversion's SSIM,
@@ -239,7 +241,8 @@ chapter.savefig(explorer.view(results.summary(), settings[0], scorecard.QUALITY,
 # * **The adversarial method resists MRA's recall**: in class-wise partial forgetting, the
 #   setting of the MRA paper, MRA's recall gain on the forget set from the adversarial
 #   method's models is not above its gain from retrained ones (Welch's interval over the
-#   attacked models; held when the whole interval is at or below zero). It presupposes that
+#   first `claim_runs` models of each row, which MRA attacks there; held when the whole
+#   interval is at or below zero). It presupposes that
 #   the adversarial method forgot (its forget accuracy below the trained model's by at
 #   least {glue:text}`forgot_share` of retraining's drop) and that MRA recalls more than
 #   from retraining from at least one method there: otherwise there is nothing to resist.
