@@ -369,6 +369,30 @@ def test_the_prepared_cmira_prior_gives_the_adapters_own_outcome(mnist):
     assert dict(own) == dict(shared)
 
 
+def test_prepared_lira_statistics_give_the_adapters_own_outcome(mnist):
+    # computed once per setting and passed to every attacked model (and to the worker
+    # processes): the same numbers as the adapter computing them itself
+    from mu_core.attacks import registry
+    from mu_core.splits import make_split
+    from mu_core.zoo import trained_model
+    data = mnist.to("cpu")
+    request = scorecard.check(smoke_params(), data)
+    split = make_split(data, seed=request.trained_seed, **request.specs["random"])
+    model, _ = trained_model(data, split, request.architecture, request.recipe, seed=0)
+    prepared = scorecard.prepared_attacks(data, split, request, ["lira"])["lira"]
+    assert prepared["shadow_statistics"].shape[0] == request.attacks["lira"]["shadow_count"]
+    own = registry.run("lira", model, data, split, trained=model, seed=0,
+                       **request.attacks["lira"])
+    shared = registry.run("lira", model, data, split, trained=model, seed=0, **prepared)
+    assert dict(own) == dict(shared)
+    state = scorecard.prepared_state({"lira": prepared})
+    again = scorecard.prepared_attacks(data, split, request, ["lira"], state)["lira"]
+    assert again["shadow_statistics"] is prepared["shadow_statistics"]
+    with pytest.raises(ConfigError, match="shadow_statistics must be"):
+        registry.run("lira", model, data, split, trained=model, seed=0,
+                     **{**prepared, "shadow_statistics": prepared["shadow_statistics"][:2]})
+
+
 def test_the_floor_by_n_reads_the_first_n_models_of_each_side():
     retrained = np.random.default_rng(1).normal(size=(12, 30))
     results = hand_results({("random", RETRAIN): {"UA": [0.1]}})

@@ -365,12 +365,13 @@ def score_setting(data: ImageData, request: Request, setting: str, device):
     if not cache.enabled() or workers.worker_count(len(rows), device) == 1:
         found = [score_row(data, split, trained, request, setting, row, usable, attacked[row])
                  for row in loops.track(rows, f"scorecard {setting}", unit="row")]
-    else:
-        prior = usable.get("cmira", {}).get("prior")
-        state = None if prior is None else prior.state_dict()
-        found = workers.run_each(_row_piece, [(request, setting, row, list(usable), state,
-                                               device, attacked[row]) for row in rows],
-                                 device=device, desc=f"scorecard {setting}")
+    else:  # the two retraining rows (2N full trainings) first: no worker idles at the end
+        state = prepared_state(usable)
+        order = sorted(rows, key=lambda row: row_method(row) != RETRAIN)
+        done = workers.run_each(_row_piece, [(request, setting, row, list(usable), state,
+                                              device, attacked[row]) for row in order],
+                                device=device, desc=f"scorecard {setting}")
+        found = [dict(zip(order, done))[row] for row in rows]
     records = [r for piece, _ in found for r in piece]
     outputs = {row: out for row, (_, out) in zip(rows, found)}
     return (pd.DataFrame(records), trained_record, example_scores(outputs, request.delta),
@@ -398,13 +399,21 @@ def attack_plan(rows, attacks, setting: str, request: Request) -> dict[str, dict
 
 
 def prepared_attacks(data: ImageData, split: Split, request: Request, names,
-                     prior_state: dict | None = None) -> dict[str, dict]:
+                     prepared: dict | None = None) -> dict[str, dict]:
     """The settings of each attack `names` lists, with what every model's run of it would
     build the same way built once here: CMIRA's prior, pretrained on the probing set from
     the attack's fixed seed exactly as its adapter does (which then copies it per model),
-    or loaded from `prior_state` (its state dict: a worker process receives that, since a
-    parametrized module does not pickle)."""
+    and LiRA's shadow models' statistics on its pool (`adapters.lira_shadow_statistics`),
+    or both taken from `prepared` (`prepared_state` of a parent's: what a worker process
+    receives, since a parametrized module does not pickle)."""
+    prepared = prepared or {}
     found = {name: dict(request.attacks[name]) for name in names}
+    lira_settings = found.get("lira")
+    if lira_settings is not None and lira_settings.get("shadow_statistics") is None:
+        lira_settings["shadow_statistics"] = prepared.get("lira") \
+            if prepared.get("lira") is not None else adapters.lira_shadow_statistics(
+                data, split, seed=request.trained_seed, **lira_settings)
+    prior_state = prepared.get("cmira")
     cmira_settings = found.get("cmira")
     if cmira_settings is not None and cmira_settings.get("prior") is None:
         seed = request.trained_seed
@@ -423,6 +432,14 @@ def prepared_attacks(data: ImageData, split: Split, request: Request, names,
     return found
 
 
+def prepared_state(usable: dict) -> dict:
+    """What `prepared_attacks` built, in a form that pickles to a worker process: CMIRA's
+    prior as its state dict, LiRA's shadow statistics as they are."""
+    prior = usable.get("cmira", {}).get("prior")
+    return {"cmira": None if prior is None else prior.state_dict(),
+            "lira": usable.get("lira", {}).get("shadow_statistics")}
+
+
 def score_trained(data: ImageData, split: Split, trained, request: Request, usable) -> dict:
     """UA, RA and TA of the trained model and, where LiRA runs, LiRA on it (its shadow
     models are built here, once, into the cache every row's LiRA reads), with the counts
@@ -430,24 +447,24 @@ def score_trained(data: ImageData, split: Split, trained, request: Request, usab
     record = scores(trained, data, split)
     if "lira" in usable:
         outcome = attack_registry.run("lira", trained, data, split, trained=trained,
-                                      seed=request.trained_seed, **request.attacks["lira"])
+                                      seed=request.trained_seed, **usable["lira"])
         record |= {f"lira/{k}": v for k, v in outcome.items()}
         record |= {"lira_members": len(split.forget), "lira_non_members": len(split.train)}
     return record
 
 
-def _row_piece(request: Request, setting: str, row: str, names, prior_state, device,
+def _row_piece(request: Request, setting: str, row: str, names, prepared: dict, device,
                attacked: dict):
     """`score_row` in a worker process: the data loaded, the trained model from the cache,
     an extra method registered again (a spawned process starts without it), the attacks
-    `names` prepared again (CMIRA's prior from `prior_state`, `prepared_attacks`)."""
+    `names` prepared from the parent's `prepared` (`prepared_state`, `prepared_attacks`)."""
     data = datasets.load(request.dataset).to(device)
     for path in request.extra_methods:
         register_external(path)
     split = make_split(data, seed=request.trained_seed, **request.specs[setting])
     trained = trained_model(data, split, request.architecture, request.recipe,
                             seed=request.trained_seed)
-    usable = prepared_attacks(data, split, request, names, prior_state)
+    usable = prepared_attacks(data, split, request, names, prepared)
     return score_row(data, split, trained, request, setting, row, usable, attacked)
 
 
