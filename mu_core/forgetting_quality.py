@@ -7,7 +7,9 @@ Machine Unlearning Competition" (August 2023, unlearning-challenge.github.io/ass
 Machine_Unlearning_Metric.pdf; cited below as "report"), which the released scoring code
 (github.com/google-deepmind/unlearning_evaluation, `metric.py` and `main.py`; cited as
 "kit") names as its definition. (The paper's own text beyond its abstract was not at hand
-when this was written: check the report's equations against its Section 3.)
+when this was written, nor in the audit of issue 33, which checked every step below against
+the kit line by line: `_get_epsilons`, the two rule families, `compute_forget_score_from_confs`
+and `main.py`'s final score; each difference is listed at the end.)
 
 For each forget example s, N retrained and N unlearned models (different seeds) give two
 samples of a scalar output f(M(s)) (the kit's f: `logit_scaled_confidence`). Decision rules
@@ -59,7 +61,9 @@ Where the kit departs from the report, this module follows the report:
 * the kit clips epsilons to [0, 50]; here they are clipped below at 0 (the report's bins
   start at 0) and perfect separation stays inf;
 * the kit's last bin ends at ceil(ln(N - 1)) (14 bins for N = 512), the report's at
-  ln(N - 1) rounded up to a half (13 bins);
+  ln(N - 1) rounded up to a half (13 bins): the same score for every epsilon N models a
+  side can give (each finite one is below ln(N - 1)); they differ at N = 2 only, where the
+  kit has no bin at all;
 * with no surviving attack (both samples constant and equal) the kit fails an assertion;
   here epsilon is 0, no attack telling them apart;
 * the report also rejects a method slower than about 20% of retraining before scoring;

@@ -126,7 +126,12 @@ def test_applicable_states_what_an_attack_needs_and_what_the_setting_has(setting
     ok, reason = registry.applicable("unlearnguard", setting)
     assert not ok and reason == (
         f"unlearnguard needs {MARGIN_MLP.what}; this setting's trained model is a "
-        f"{type(setting.trained).__name__}, not one")
+        f"convolutional network, not an MLP")
+    pixels_in = setting.data.in_channels * setting.data.image_size ** 2
+    plain = registry.Setting(setting.data, setting.split,
+                             torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(pixels_in, 10)))
+    assert registry.applicable("unlearnguard", plain)[1].endswith(
+        "not a homogeneous MLP built for reconstruction (it has no input-centring layer)")
     whole = make_split(digits, forget_classes=[1], seed=0)  # every training image is used
     ok, reason = registry.applicable("lira", registry.Setting(digits, whole, setting.trained))
     assert not ok and reason.startswith("lira needs shadow models") and "digits has" in reason

@@ -74,3 +74,13 @@ def test_writing_the_price_table_replaces_only_what_lies_between_its_markers(tmp
     assert text.startswith("before\n") and text.endswith("\nafter\n")
     assert "old table" not in text and prices.readme_table() in text
     assert not bench.write_price_table(tmp_path)  # already matched
+
+
+def test_the_scorecards_retrained_row_trains_the_same_both_ways():
+    # The bench's side-by-side entry for the scorecard's N retrained models: the vmap
+    # ensemble and the models one after another follow the same batches to the same weights
+    # (up to float rounding), so the ratio it prints compares like with like.
+    found = bench.scorecard_ensemble_speed(count=2, device="cpu")
+    assert found["vmap_s"] > 0 and found["one_by_one_s"] > 0
+    assert found["ratio"] == pytest.approx(found["one_by_one_s"] / found["vmap_s"])
+    assert found["max_weight_difference"] < 1e-4

@@ -142,6 +142,50 @@ def test_two_gaussians_give_the_closed_form_epsilon():
         assert np.abs(np.asarray(values) - truth).min() > tolerance, name
 
 
+@pytest.mark.parametrize("epsilon", [math.log(3), 1.0, 2.0])
+def test_randomized_response_gives_its_epsilon(epsilon):
+    # Randomized response is epsilon-DP with a known epsilon: output 1 with probability
+    # q = e^eps / (1 + e^eps) under one model, p = 1 / (1 + e^eps) under the other (q / p =
+    # (1 - p) / (1 - q) = e^eps). Each side is N = 2000 outputs with exactly the expected
+    # share of ones, so the rates are exact: the strongest rule ("1" -> U) has FPR = p,
+    # FNR = 1 - q, and Eq. 1 gives ln((q - d) / p), e^eps up to d. A base-2 or base-10
+    # logarithm, or a delta dropped, would miss it by more than the tolerance.
+    n, delta = 2000, 0.01
+    q = math.exp(epsilon) / (1 + math.exp(epsilon))
+    ones_u, ones_r = round(q * n), round((1 - q) * n)
+    unlearned = (np.arange(n) < ones_u).astype(float)[:, None]
+    retrained = (np.arange(n) < ones_r).astype(float)[:, None]
+    p, q = ones_r / n, ones_u / n  # the shares as rounded
+    expected = math.log((q - delta) / p)
+    assert abs(expected - epsilon) < 0.02
+    assert per_example_epsilon(retrained, unlearned, delta)[0] == pytest.approx(expected,
+                                                                                 rel=1e-12)
+    assert per_example_epsilon(unlearned, retrained, delta)[0] == pytest.approx(expected,
+                                                                                 rel=1e-12)
+
+
+def test_the_kits_bin_count_scores_every_attainable_epsilon_the_same():
+    # The kit's bins end at ceil(ln(N - 1)) (14 bins for N = 512), ours at ln(N - 1) rounded
+    # up to a half (13). With N models a side every rate is a multiple of 1 / N and a
+    # surviving rule has FPR, FNR >= 1 / N, so every finite epsilon is below ln(N - 1) and
+    # lands in a bin both counts share: the per-example scores agree for every epsilon N
+    # models can give (listed here from every pair of counts), infinity included.
+    for n in (3, 4, 5, 8, 12, 16, 33, 100, 512):
+        kit_bins = 2 * math.ceil(math.log(n - 1))
+        rates = np.arange(n + 1) / n
+        fpr, fnr = np.meshgrid(rates, rates)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            eps = np.fmax(np.log(1 - DELTA - fpr) - np.log(fnr),
+                          np.log(1 - DELTA - fnr) - np.log(fpr))
+        attainable = np.append(np.maximum(eps[(fpr > 0) & (fnr > 0) & np.isfinite(eps)], 0),
+                               math.inf)
+        assert attainable[:-1].max() < math.log(n - 1)
+        np.testing.assert_array_equal(per_example_score(attainable, score_bins(n)),
+                                      per_example_score(attainable, kit_bins))
+    # they differ where no epsilon can be told apart: N = 2 (the kit has no bin at all)
+    assert score_bins(2) == 1 and 2 * math.ceil(math.log(1)) == 0
+
+
 def test_identical_distributions_give_epsilon_near_zero_and_the_top_score():
     # R and U both N(0, 1), N = 512 models each, 32 examples. At d = 0.1 a rule must
     # catch 10% of a sample (1 - d - FNR > 0) to count, so the rates are averages of >= 51

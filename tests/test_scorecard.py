@@ -7,12 +7,13 @@ import dataclasses
 import json
 import math
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from mu_core import book, explorer
+from mu_core import book, dryrun, explorer
 from mu_core.chapter import jsonable
 from mu_core.claims import HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE
 from mu_core.errors import ConfigError
@@ -163,6 +164,7 @@ def test_a_bad_extra_method_is_refused_before_any_training(no_training, path, me
     ({"seeds": [0, 0]}, "distinct"),
     ({"seeds": [10_000]}, "below 10000"),
     ({"attack_runs": -1}, "attack_runs"),
+    ({"claim_runs": 1.5}, "claim_runs must be a whole number"),
     ({"delta": 1.5}, "delta must be"),
     ({"attacks": ["lira", "telepathy"]}, "unknown attack 'telepathy'"),
     ({"attack_settings": {"telepathy": {}}}, "attack_settings must map"),
@@ -290,6 +292,28 @@ def test_adversarial_resists_mra_is_not_testable_without_forgetting_or_signal():
     few = mra_results((-0.01, -0.02, -0.015))
     few.attack_runs = 1
     assert "an interval needs 2" in scorecard.adversarial_resists_mra(few).here
+    few.claim_runs = 3  # MRA's models in class-wise forgetting, not attack_runs, count
+    assert scorecard.adversarial_resists_mra(few).verdict == HELD
+    few.attack_runs, few.claim_runs = 3, 1
+    assert "ran on 1 model(s)" in scorecard.adversarial_resists_mra(few).here
+
+
+def test_the_attack_plan_gives_the_claims_attacks_more_models(monkeypatch):
+    request = SimpleNamespace(attack_runs=2, claim_runs=6)
+    rows = [RETRAIN, "ga", "adversarial", REFERENCE]
+    plan = scorecard.attack_plan(rows, ["mra_closed", "lira"], "classwise", request)
+    assert plan["ga"] == plan[RETRAIN] == {"mra_closed": 6, "lira": 2}
+    assert plan[REFERENCE] == {"mra_closed": 2, "lira": 2}  # the floor is no claim's
+    assert scorecard.attack_plan(rows, ["mra_closed"], "random", request)["ga"] == \
+        {"mra_closed": 2}
+    # a dry run attacks the first model of the first method's row only
+    monkeypatch.setenv(dryrun.ENV, "1")
+    dry = scorecard.attack_plan(rows, ["mra_closed", "lira"], "classwise", request)
+    assert dry == {RETRAIN: {"mra_closed": 0, "lira": 0}, "ga": {"mra_closed": 1, "lira": 1},
+                   "adversarial": {"mra_closed": 0, "lira": 0},
+                   REFERENCE: {"mra_closed": 0, "lira": 0}}
+    alone = scorecard.attack_plan([RETRAIN, REFERENCE], ["lira"], "class", request)
+    assert alone == {RETRAIN: {"lira": 1}, REFERENCE: {"lira": 0}}
 
 
 def guard_results(executed, member_share, *, auc=0.8, reason=None) -> Results:
@@ -345,13 +369,39 @@ def test_the_prepared_cmira_prior_gives_the_adapters_own_outcome(mnist):
     assert dict(own) == dict(shared)
 
 
+def test_prepared_lira_statistics_give_the_adapters_own_outcome(mnist):
+    # computed once per setting and passed to every attacked model (and to the worker
+    # processes): the same numbers as the adapter computing them itself
+    from mu_core.attacks import registry
+    from mu_core.splits import make_split
+    from mu_core.zoo import trained_model
+    data = mnist.to("cpu")
+    request = scorecard.check(smoke_params(), data)
+    split = make_split(data, seed=request.trained_seed, **request.specs["random"])
+    model, _ = trained_model(data, split, request.architecture, request.recipe, seed=0)
+    prepared = scorecard.prepared_attacks(data, split, request, ["lira"])["lira"]
+    assert prepared["shadow_statistics"].shape[0] == request.attacks["lira"]["shadow_count"]
+    own = registry.run("lira", model, data, split, trained=model, seed=0,
+                       **request.attacks["lira"])
+    shared = registry.run("lira", model, data, split, trained=model, seed=0, **prepared)
+    assert dict(own) == dict(shared)
+    state = scorecard.prepared_state({"lira": prepared})
+    again = scorecard.prepared_attacks(data, split, request, ["lira"], state)["lira"]
+    assert again["shadow_statistics"] is prepared["shadow_statistics"]
+    with pytest.raises(ConfigError, match="shadow_statistics must be"):
+        registry.run("lira", model, data, split, trained=model, seed=0,
+                     **{**prepared, "shadow_statistics": prepared["shadow_statistics"][:2]})
+
+
 def test_the_floor_by_n_reads_the_first_n_models_of_each_side():
-    retrained = np.random.default_rng(1).normal(size=(8, 30))
+    retrained = np.random.default_rng(1).normal(size=(12, 30))
     results = hand_results({("random", RETRAIN): {"UA": [0.1]}})
     results.floor_outputs = {"random": {RETRAIN: retrained.tolist(),
                                         REFERENCE: retrained.tolist()}}
     same = scorecard.floor_by_n(results)
-    assert list(same.index) == [2, 4, 8] and (same["random"] == 1.0).all()
+    assert list(same.index) == [2, 4, 8, 12] and (same["random"] == 1.0).all()
+    results.floor_outputs["random"][REFERENCE] = retrained[:8].tolist()
+    assert list(scorecard.floor_by_n(results).index) == [2, 4, 8]
     results.floor_outputs["random"][REFERENCE] = (retrained + 100).tolist()
     assert (scorecard.floor_by_n(results)["random"] == 0.0).all()
 

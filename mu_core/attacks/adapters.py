@@ -210,6 +210,10 @@ def _lira_check(settings: dict, data: ImageData | None) -> None:
         raise ConfigError(f"lira shadow_count must put every sample in and out of at least 2 "
                           f"shadow models for online LiRA (4 or more), got {count}.") from None
     check_choice("lira statistic", settings.get("statistic", regime.STATISTIC), LIRA_STATISTICS)
+    given = settings.get("shadow_statistics")
+    if given is not None and (not isinstance(given, torch.Tensor) or given.dim() != 2):
+        raise ConfigError(f"lira shadow_statistics must be a (shadow models x pool samples) "
+                          f"tensor from lira_shadow_statistics, or None, got {describe(given)}.")
     _check_dict("lira architecture_options", settings.get("architecture_options"))
     _check_dict("lira recipe", settings.get("recipe"))
     Recipe(**(settings.get("recipe") or {}))
@@ -218,24 +222,48 @@ def _lira_check(settings: dict, data: ImageData | None) -> None:
                                           **(settings.get("architecture_options") or {})))
 
 
+def lira_shadow_statistics(data: ImageData, split, *, seed: int,
+                           shadow_count: int = regime.SHADOW_COUNT,
+                           architecture: str = "cnn", architecture_options: dict | None = None,
+                           recipe: dict | None = None, statistic: str = regime.STATISTIC,
+                           **_) -> torch.Tensor:
+    """LiRA's shadow models' statistic on every sample of the split's shadow pool (models x
+    pool, CPU), the shadow models trained or read from the cache: the same for every model
+    attacked on this split with this seed, so a study that attacks many can compute it
+    once and pass it as the attack's `shadow_statistics`."""
+    pool = regime.shadow_pool(data, split.train, seed)
+    ensemble, _, _ = shadow_models(data, pool, architecture, Recipe(**(recipe or {})),
+                                   count=shadow_count, seed=seed,
+                                   **(architecture_options or {}))
+    return lira_statistic(ensemble.logits(data, pool), data.targets(pool).cpu(), kind=statistic)
+
+
 @register_attack("lira", "online LiRA on the forget set against unseen samples",
                  needs=(SHADOW_POOL,), check=_lira_check)
 def lira_attack(unlearned, data, split, *, trained, seed, shadow_count: int = regime.SHADOW_COUNT,
                 architecture: str = "cnn", architecture_options: dict | None = None,
                 recipe: dict | None = None, statistic: str = regime.STATISTIC,
-                fix_variance: bool = True) -> Outcome:
+                fix_variance: bool = True,
+                shadow_statistics: torch.Tensor | None = None) -> Outcome:
     """The shadow models train like the trained model when `architecture`, its options and
     `recipe` (Recipe's fields) are the trained model's. Members are the forget samples,
     non-members the pool's samples outside the training set; `member_share` is the share of
-    the forget set LiRA calls members (score > 0, RSU's MIA score)."""
+    the forget set LiRA calls members (score > 0, RSU's MIA score). `shadow_statistics`:
+    `lira_shadow_statistics` of this split, seed and these settings, when the caller has
+    them (None: computed here)."""
     pool = regime.shadow_pool(data, split.train, seed)
-    ensemble, keep, _ = shadow_models(data, pool, architecture, Recipe(**(recipe or {})),
-                                      count=shadow_count, seed=seed,
-                                      **(architecture_options or {}))
-    labels = data.targets(pool).cpu()
-    stats = lira_statistic(ensemble.logits(data, pool), labels, kind=statistic)
-    target = lira_statistic(predict(unlearned, data, pool, output="logits"), labels,
-                            kind=statistic)
+    settings = dict(shadow_count=shadow_count, architecture=architecture,
+                    architecture_options=architecture_options, recipe=recipe,
+                    statistic=statistic)
+    stats = lira_shadow_statistics(data, split, seed=seed, **settings) \
+        if shadow_statistics is None else shadow_statistics
+    if stats.shape != (shadow_count, len(pool)):
+        raise ConfigError(f"lira shadow_statistics must be {shadow_count} shadow models x "
+                          f"{len(pool)} pool samples (lira_shadow_statistics of this split and "
+                          f"seed), got shape {tuple(stats.shape)}.")
+    keep = shadow_keep_masks(shadow_count, len(pool), seed=seed)
+    target = lira_statistic(predict(unlearned, data, pool, output="logits"),
+                            data.targets(pool).cpu(), kind=statistic)
     scores = lira_scores(stats, keep, target, online=True, fix_variance=fix_variance)
     forget = torch.isin(pool, split.forget.cpu())
     unseen = ~torch.isin(pool, split.train.cpu())
@@ -273,9 +301,11 @@ def learned(unlearned, data, split, *, trained, seed, train_fraction: float = 0.
 def _margin_mlp_missing(setting: Setting) -> str | None:
     model = setting.trained
     layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
-    if not any(isinstance(m, Centre) for m in model.modules()) or \
-            any(isinstance(m, nn.Conv2d) for m in layers):
-        return f"this setting's trained model is a {type(model).__name__}, not one"
+    if any(isinstance(m, nn.Conv2d) for m in layers):
+        return "this setting's trained model is a convolutional network, not an MLP"
+    if not any(isinstance(m, Centre) for m in model.modules()):
+        return ("this setting's trained model is not a homogeneous MLP built for "
+                "reconstruction (it has no input-centring layer)")
     if any(m.bias is not None for m in layers):
         return "this setting's trained model has biases"
     return None

@@ -83,6 +83,10 @@ NOT_MEASURED = "not measured"
 REFERENCE_CELL = "reference"
 MARKS = {DISTINGUISHABLE: "≠", NOT_DISTINGUISHED: "~"}
 DISTANCE_CAP = 5.0  # the heat map's colour scale ends here (half-widths)
+# The attacks a cross-paper claim reads, by setting, which run on the first `claim_runs`
+# models of every row but the floor (`attack_plan`): adversarial_resists_mra's Welch
+# interval over 2 models a side has 1 to 2 degrees of freedom (t = 12.7 at one).
+CLAIM_ATTACKS = {"classwise": ("mra_closed", "mra_open")}
 AGREEMENT_MARGIN = 0.1  # UnlearnGuard and LiRA agree when their shares differ by less
 
 
@@ -112,6 +116,7 @@ class Request:
     attack_runs: int
     delta: float
     extra_methods: tuple
+    claim_runs: int  # `CLAIM_ATTACKS` run on this many models a row (at least attack_runs)
 
 
 def forget_settings(params: dict) -> dict[str, dict]:
@@ -172,10 +177,12 @@ def check(params: dict, data: ImageData) -> Request:
         rows[setting] = [*ran, REFERENCE]
         hyperparameters[setting] = chosen
     attacks = _check_attacks(params, data)
+    attack_runs = min(_check_attack_runs("attack_runs", params["attack_runs"]), len(seeds))
+    claim_runs = _check_attack_runs("claim_runs", params.get("claim_runs", attack_runs))
     return Request(params["dataset"], params["architecture"], _recipe(params), specs, rows,
-                   skipped, hyperparameters, tuple(seeds), trained_seed, attacks,
-                   min(_check_attack_runs(params["attack_runs"]), len(seeds)),
-                   _check_delta(params["delta"]), tuple(extra))
+                   skipped, hyperparameters, tuple(seeds), trained_seed, attacks, attack_runs,
+                   _check_delta(params["delta"]), tuple(extra),
+                   min(max(claim_runs, attack_runs), len(seeds)))
 
 
 def _recipe(params: dict) -> Recipe:
@@ -195,9 +202,9 @@ def _check_seeds(seeds) -> list[int]:
     return seeds
 
 
-def _check_attack_runs(value) -> int:
+def _check_attack_runs(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"attack_runs must be a whole number of runs, 0 or more (the first "
+        raise ConfigError(f"{name} must be a whole number of runs, 0 or more (the first "
                           f"that many of each row's runs are attacked), got {describe(value)}.")
     return value
 
@@ -285,6 +292,7 @@ class Results:
     example_scores: dict  # setting -> {row: [H per forget example]}
     not_applicable: dict  # setting -> {attack: reason}
     floor_outputs: dict  # setting -> {retrain, reference row: outputs [models, examples]}
+    claim_runs: int | None = None  # `CLAIM_ATTACKS`' models a row (None: attack_runs)
 
     def quality(self) -> pd.DataFrame:
         """`quality_table`."""
@@ -306,7 +314,7 @@ class Results:
                 "attacks": list(self.attacks), "delta": self.delta,
                 "runs": self.runs.to_dict("records"), "trained": self.trained,
                 "example_scores": self.example_scores, "not_applicable": self.not_applicable,
-                "floor_outputs": self.floor_outputs,
+                "floor_outputs": self.floor_outputs, "claim_runs": self.claim_runs,
                 "quality": self.quality().reset_index().to_dict("records"),
                 "cells": self.cells().to_dict("records")}
 
@@ -320,7 +328,8 @@ class Results:
         return cls(document["specs"], document["rows"], document["skipped"],
                    list(document["seeds"]), document["attack_runs"], list(document["attacks"]),
                    document["delta"], runs, document["trained"], document["example_scores"],
-                   document["not_applicable"], document["floor_outputs"])
+                   document["not_applicable"], document["floor_outputs"],
+                   document.get("claim_runs"))
 
 
 def run(params: dict, device=None) -> Results:
@@ -336,7 +345,7 @@ def run(params: dict, device=None) -> Results:
                    {s: f[1] for s, f in zip(request.specs, found)},
                    {s: f[2] for s, f in zip(request.specs, found)},
                    {s: f[3] for s, f in zip(request.specs, found)},
-                   {s: f[4] for s, f in zip(request.specs, found)})
+                   {s: f[4] for s, f in zip(request.specs, found)}, request.claim_runs)
 
 
 def score_setting(data: ImageData, request: Request, setting: str, device):
@@ -352,15 +361,17 @@ def score_setting(data: ImageData, request: Request, setting: str, device):
     usable = prepared_attacks(data, split, request, [n for n, (ok, _) in verdicts.items() if ok])
     trained_record = score_trained(data, split, trained[0], request, usable)
     rows = request.rows[setting]
+    attacked = attack_plan(rows, list(usable), setting, request)
     if not cache.enabled() or workers.worker_count(len(rows), device) == 1:
-        found = [score_row(data, split, trained, request, setting, row, usable) for row in
-                 loops.track(rows, f"scorecard {setting}", unit="row")]
-    else:
-        prior = usable.get("cmira", {}).get("prior")
-        state = None if prior is None else prior.state_dict()
-        found = workers.run_each(_row_piece, [(request, setting, row, list(usable), state,
-                                               device) for row in rows],
-                                 device=device, desc=f"scorecard {setting}")
+        found = [score_row(data, split, trained, request, setting, row, usable, attacked[row])
+                 for row in loops.track(rows, f"scorecard {setting}", unit="row")]
+    else:  # the two retraining rows (2N full trainings) first: no worker idles at the end
+        state = prepared_state(usable)
+        order = sorted(rows, key=lambda row: row_method(row) != RETRAIN)
+        done = workers.run_each(_row_piece, [(request, setting, row, list(usable), state,
+                                              device, attacked[row]) for row in order],
+                                device=device, desc=f"scorecard {setting}")
+        found = [dict(zip(order, done))[row] for row in rows]
     records = [r for piece, _ in found for r in piece]
     outputs = {row: out for row, (_, out) in zip(rows, found)}
     return (pd.DataFrame(records), trained_record, example_scores(outputs, request.delta),
@@ -368,14 +379,41 @@ def score_setting(data: ImageData, request: Request, setting: str, device):
             {row: outputs[row].tolist() for row in (RETRAIN, REFERENCE)})
 
 
+def attack_plan(rows, attacks, setting: str, request: Request) -> dict[str, dict[str, int]]:
+    """How many of each row's runs (its first) each attack runs on: `attack_runs`, and
+    `claim_runs` for the attacks a cross-paper claim reads in this setting
+    (`CLAIM_ATTACKS`) on every row but the floor. In a dry run, the first run of one row,
+    the first method's (retraining where the setting has none): every attack costs the
+    same on every row's network and one run proves it on the preset's networks (attacking
+    every row repeated each attack's untimed dry steps on full-width networks some forty
+    times: the paper dry run did not end in 13 minutes). The estimate then prices the
+    attacks of that one model per seed of the preset, not per attacked model of every row:
+    `dryrun` has no count to scale a block by other than a cut parameter's."""
+    if loops.dry():
+        methods = [r for r in rows if r not in (RETRAIN, REFERENCE)] or [RETRAIN]
+        return {row: {a: min(request.attack_runs, 1) if row == methods[0] else 0
+                      for a in attacks} for row in rows}
+    more = CLAIM_ATTACKS.get(setting, ())
+    return {row: {a: request.claim_runs if a in more and row != REFERENCE
+                  else request.attack_runs for a in attacks} for row in rows}
+
+
 def prepared_attacks(data: ImageData, split: Split, request: Request, names,
-                     prior_state: dict | None = None) -> dict[str, dict]:
+                     prepared: dict | None = None) -> dict[str, dict]:
     """The settings of each attack `names` lists, with what every model's run of it would
     build the same way built once here: CMIRA's prior, pretrained on the probing set from
     the attack's fixed seed exactly as its adapter does (which then copies it per model),
-    or loaded from `prior_state` (its state dict: a worker process receives that, since a
-    parametrized module does not pickle)."""
+    and LiRA's shadow models' statistics on its pool (`adapters.lira_shadow_statistics`),
+    or both taken from `prepared` (`prepared_state` of a parent's: what a worker process
+    receives, since a parametrized module does not pickle)."""
+    prepared = prepared or {}
     found = {name: dict(request.attacks[name]) for name in names}
+    lira_settings = found.get("lira")
+    if lira_settings is not None and lira_settings.get("shadow_statistics") is None:
+        lira_settings["shadow_statistics"] = prepared.get("lira") \
+            if prepared.get("lira") is not None else adapters.lira_shadow_statistics(
+                data, split, seed=request.trained_seed, **lira_settings)
+    prior_state = prepared.get("cmira")
     cmira_settings = found.get("cmira")
     if cmira_settings is not None and cmira_settings.get("prior") is None:
         seed = request.trained_seed
@@ -394,6 +432,14 @@ def prepared_attacks(data: ImageData, split: Split, request: Request, names,
     return found
 
 
+def prepared_state(usable: dict) -> dict:
+    """What `prepared_attacks` built, in a form that pickles to a worker process: CMIRA's
+    prior as its state dict, LiRA's shadow statistics as they are."""
+    prior = usable.get("cmira", {}).get("prior")
+    return {"cmira": None if prior is None else prior.state_dict(),
+            "lira": usable.get("lira", {}).get("shadow_statistics")}
+
+
 def score_trained(data: ImageData, split: Split, trained, request: Request, usable) -> dict:
     """UA, RA and TA of the trained model and, where LiRA runs, LiRA on it (its shadow
     models are built here, once, into the cache every row's LiRA reads), with the counts
@@ -401,30 +447,31 @@ def score_trained(data: ImageData, split: Split, trained, request: Request, usab
     record = scores(trained, data, split)
     if "lira" in usable:
         outcome = attack_registry.run("lira", trained, data, split, trained=trained,
-                                      seed=request.trained_seed, **request.attacks["lira"])
+                                      seed=request.trained_seed, **usable["lira"])
         record |= {f"lira/{k}": v for k, v in outcome.items()}
         record |= {"lira_members": len(split.forget), "lira_non_members": len(split.train)}
     return record
 
 
-def _row_piece(request: Request, setting: str, row: str, names, prior_state, device):
+def _row_piece(request: Request, setting: str, row: str, names, prepared: dict, device,
+               attacked: dict):
     """`score_row` in a worker process: the data loaded, the trained model from the cache,
     an extra method registered again (a spawned process starts without it), the attacks
-    `names` prepared again (CMIRA's prior from `prior_state`, `prepared_attacks`)."""
+    `names` prepared from the parent's `prepared` (`prepared_state`, `prepared_attacks`)."""
     data = datasets.load(request.dataset).to(device)
     for path in request.extra_methods:
         register_external(path)
     split = make_split(data, seed=request.trained_seed, **request.specs[setting])
     trained = trained_model(data, split, request.architecture, request.recipe,
                             seed=request.trained_seed)
-    usable = prepared_attacks(data, split, request, names, prior_state)
-    return score_row(data, split, trained, request, setting, row, usable)
+    usable = prepared_attacks(data, split, request, names, prepared)
+    return score_row(data, split, trained, request, setting, row, usable, attacked)
 
 
 def score_row(data: ImageData, split: Split, trained, request: Request, setting: str,
-              row: str, usable) -> tuple[list[dict], np.ndarray]:
+              row: str, usable, attacked: dict) -> tuple[list[dict], np.ndarray]:
     """Each run of `row` (one per seed): the unlearned model's UA, RA, TA and run time,
-    the `usable` attacks on the first `attack_runs` runs, and the forget set's
+    each `usable` attack on the first `attacked[attack]` runs (`attack_plan`), the forget set's
     logit-scaled confidences (the forgetting quality's outputs). Returns (records,
     outputs [runs, forget examples])."""
     method = row_method(row)
@@ -438,8 +485,8 @@ def score_row(data: ImageData, split: Split, trained, request: Request, setting:
         record = {"setting": setting, "row": row, "method": method, "run": index, "seed": seed,
                   **scores(model, data, split), SECONDS: meta["seconds"],
                   "cached": bool(meta.get("cached"))}
-        if index < request.attack_runs:
-            for name in usable:
+        for name in usable:
+            if index < attacked[name]:
                 started = time.perf_counter()
                 outcome = attack_registry.run(name, model, data, split, trained=trained[0],
                                               seed=request.trained_seed, **usable[name])
@@ -787,9 +834,19 @@ def _ran(results: Results, setting: str, rows, attacks=()) -> str | None:
             return f"the attack {attack} did not run"
         if attack in results.not_applicable.get(setting, {}):
             return f"not testable here: {results.not_applicable[setting][attack]}"
-    if results.attack_runs < 2:
-        return f"attacks ran on {results.attack_runs} model(s) a row; an interval needs 2"
+    runs = attacked_models(results, setting, attacks)
+    if runs < 2:
+        return f"attacks ran on {runs} model(s) a row; an interval needs 2"
     return None
+
+
+def attacked_models(results: Results, setting: str, attacks=()) -> int:
+    """The models of each row that `attacks` ran on in `setting` (`attack_plan`): the
+    fewest among them."""
+    more = results.claim_runs if results.claim_runs is not None else results.attack_runs
+    claimed = CLAIM_ATTACKS.get(setting, ())
+    return min((more if a in claimed else results.attack_runs for a in attacks),
+               default=results.attack_runs)
 
 
 def recall_signal(results: Results, setting: str, attack: str) -> str | None:
@@ -930,16 +987,17 @@ def run_quoted(results: Results) -> dict:
     return {"models_per_row": len(results.seeds)}
 
 
-def floor_by_n(results: Results, counts=(2, 4, 8, 16, 32, 64)) -> pd.DataFrame:
+def floor_by_n(results: Results) -> pd.DataFrame:
     """How N moves the estimate: the retrain-vs-retrain forgetting quality of each setting
-    from the first n models of each side, for each n of `counts` up to the models a row
-    (identical distributions on both sides, so every drop below 1 is the estimator's bias
-    at that n)."""
+    from the first n models of each side, for n = 2, 4, 8, ... below the models a row and
+    that number itself (identical distributions on both sides, so every drop below 1 is
+    the estimator's bias at that n)."""
     records = {}
     for setting, outputs in results.floor_outputs.items():
         retrained, other = (np.asarray(outputs[r]) for r in (RETRAIN, REFERENCE))
         available = min(len(retrained), len(other))
+        counts = [2 ** k for k in range(1, available.bit_length()) if 2 ** k < available]
         records[setting] = {n: per_example_score(
             per_example_epsilon(retrained[:n], other[:n], results.delta), score_bins(n)).mean()
-            for n in counts if n <= available}
+            for n in [*counts, available] if n >= 2}
     return pd.DataFrame(records).rename_axis("models a side")
