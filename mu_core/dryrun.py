@@ -127,7 +127,8 @@ def dry_parameters(params: dict, cuda: bool) -> dict:
 
 def cut_ratios(real: dict, dry: dict) -> dict[str, float]:
     """real / dry of every number `dry_parameters` cut, by name at any depth (the largest
-    where a name recurs): how many times the real run repeats what the dry one did once."""
+    where a name recurs), and of the lengths of the seed lists it cut: how many times the
+    real run repeats what the dry one did once."""
     ratios: dict[str, float] = {}
 
     def walk(a, b, key=None):
@@ -137,6 +138,9 @@ def cut_ratios(real: dict, dry: dict) -> dict[str, float]:
         elif (isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool)
               and 0 < b < a):
             ratios[key] = max(ratios.get(key, 1.0), a / b)
+        elif (key in SEED_LISTS and isinstance(a, list) and isinstance(b, list)
+              and 0 < len(b) < len(a)):
+            ratios[key] = max(ratios.get(key, 1.0), len(a) / len(b))
 
     walk(real, dry)
     return ratios
@@ -164,6 +168,15 @@ def once_per_run():
         yield
     finally:
         _ONCE.pop()
+
+
+@contextmanager
+def per_seed_of(seed_list: str):
+    """A block run once per seed of the preset's `seed_list` (a SEED_LISTS name, such as
+    MRA's `ablation_seeds`), not once per seed of its `seeds`: the estimate counts its
+    loops at that list's length."""
+    with once_per_run(), repeated(seed_list):
+        yield
 
 
 def _cut(key, value, cuts: dict):

@@ -136,6 +136,13 @@ def once_per_run():
     return dryrun.once_per_run()
 
 
+def per_seed_of(seed_list: str):
+    """A block run once per seed of the parameter `seed_list` (a list of some of the
+    chapter's seeds), not per seed: the dry run's price counts it so
+    (`dryrun.per_seed_of`)."""
+    return dryrun.per_seed_of(seed_list)
+
+
 def scale(data) -> float:
     """Real training samples per sample of `data` (above 1 in a dry run only)."""
     return dryrun.scale(data)

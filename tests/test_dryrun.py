@@ -402,7 +402,8 @@ def test_cut_ratios_say_how_often_the_real_run_repeats_what_the_dry_one_did():
             "hyperparameters": {"adversarial": {"iterations": 2000, "batch_size": 64}},
             "batch_size": 256}
     dry = dryrun.dry_parameters(real, cuda=False)
-    assert dryrun.cut_ratios(real, dry) == {"rounds": 100.0, "iterations": 2000 / 3}
+    assert dryrun.cut_ratios(real, dry) == {"rounds": 100.0, "iterations": 2000 / 3,
+                                            "seeds": 3.0}
     assert dryrun.cut_ratios({"a": {"rounds": 8}, "b": {"rounds": 40}},
                              {"a": {"rounds": 2}, "b": {"rounds": 2}}) == {"rounds": 20.0}
 
@@ -422,6 +423,21 @@ def test_loops_repeated_over_a_cut_budget_count_at_the_real_budget(dry):
     assert found["hours_by_loop"]["game"] == pytest.approx(800 / 3600)
     assert found["hours_by_loop"]["train"] == pytest.approx(10 / 3600)
     assert found["samples"] == pytest.approx(40 * 100 + 800 + 10)
+
+
+def test_a_block_run_per_seed_of_a_seed_list_counts_that_lists_length(dry):
+    """MRA's ablation runs on `ablation_seeds` (one of three seeds): counted once, where
+    every other loop counts three times."""
+    real = {"seeds": [0, 1, 2], "ablation_seeds": [0], "heterogeneous_seeds": [0, 1]}
+    ratios = dryrun.cut_ratios(real, dryrun.dry_parameters(real, cuda=False))
+    with dryrun.per_seed_of("ablation_seeds"):
+        dryrun.record("ablation", 10, 1.0, torch.device("cpu"))
+    with dryrun.per_seed_of("heterogeneous_seeds"):
+        dryrun.record("other student", 10, 1.0, torch.device("cpu"))
+    dryrun.record("attack", 10, 1.0, torch.device("cpu"))
+    found = dryrun.estimate(dry, seeds=3, ratios=ratios)
+    assert {loop: hours * 3600 for loop, hours in found["hours_by_loop"].items()} == \
+        pytest.approx({"ablation": 10, "other student": 20, "attack": 30})
 
 
 def test_timed_records_nothing_outside_a_dry_run(tmp_path, monkeypatch):

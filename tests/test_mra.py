@@ -181,9 +181,10 @@ def test_attack_settings_names_the_five_attacks_from_the_parameters():
 
 
 def test_attack_restrictions_limit_the_ablation_and_the_other_student():
+    other = {"seeds": [1], "seed_list": "heterogeneous_seeds"}
     assert mra.attack_restrictions(PARAMS) == {
-        "dst": {"methods": ["salun"], "seeds": [0]},
-        "closed, other student": {"seeds": [1]}, "open, other student": {"seeds": [1]}}
+        "dst": {"methods": ["salun"], "seeds": [0], "seed_list": "ablation_seeds"},
+        "closed, other student": other, "open, other student": other}
 
 
 @pytest.mark.parametrize("name, value, message", [
@@ -1345,3 +1346,32 @@ def test_the_pieces_side_by_side_give_one_studys_rows_in_its_order(monkeypatch, 
         [0, "ga", "closed"], [0, "rl", "closed"], [1, "ga", "closed"], [1, "rl", "closed"]]
     assert list(trained) == list(one_trained) == [0, 1]
     assert trained[0]["forget"] == pytest.approx(one_trained[0]["forget"], abs=0.02)
+
+
+def test_the_ablation_and_the_other_student_count_once_per_seed_of_their_lists(monkeypatch,
+                                                                               cache_dir):
+    # a dry run prices every loop once per seed of `seeds`; the attacks restricted to
+    # `ablation_seeds` or `heterogeneous_seeds` run inside `loops.per_seed_of` that list
+    # (the cpu preset's 02 was priced at 1.5x its run: 5 attacks a method times 3 seeds)
+    from types import SimpleNamespace
+
+    from mu_core import dryrun
+
+    seen = {}
+
+    def attack(registered, unlearned, data, split, **settings):
+        seen[len(seen)] = (list(dryrun._REPEATED), bool(dryrun._ONCE))
+        return SimpleNamespace(model=unlearned)
+    monkeypatch.setattr(mra.registry, "run", attack)
+    params = _chapter_params(seeds=[0], methods=["ga"], epochs=1, heterogeneous_seeds=[0],
+                             ablation_methods=["ga"], ablation_seeds=[0])
+    attacks = mra.attack_settings(params)
+    mra.recall_study(mra.datasets.load("mnist5k"), {"forget_classes": [1, 3],
+                                                    "forget_fraction": 0.5},
+                     ["ga"], [0], attacks, architecture="cnn",
+                     recipe=Recipe(epochs=1, lr=0.05, batch_size=128), hyperparameters={},
+                     restrict=mra.attack_restrictions(params))
+    lists = {"dst": "ablation_seeds", mra.OTHER_STUDENT["closed"]: "heterogeneous_seeds",
+             mra.OTHER_STUDENT["open"]: "heterogeneous_seeds"}
+    assert dict(zip(attacks, seen.values())) == {
+        name: ([lists[name]], True) if name in lists else ([], False) for name in attacks}

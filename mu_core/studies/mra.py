@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ import pandas as pd
 import torch
 
 from .. import data as datasets
-from .. import cache, plots, workers
+from .. import cache, loops, plots, workers
 from ..attacks import registry
 from ..attacks.mra import MRAConfig
 from ..claims import (CONFIDENCE, HELD, NOT_HELD, Claim, Interval, Part, forgot, judge,
@@ -104,8 +105,9 @@ def attack_restrictions(params: dict) -> dict[str, dict]:
                 or any(value not in allowed for value in chosen):
             raise ConfigError(f"{name} must be a list of one or more of {among} {allowed}, "
                               f"got {chosen!r}.")
-    other_seeds = {"seeds": params["heterogeneous_seeds"]}
-    return {"dst": {"methods": params["ablation_methods"], "seeds": params["ablation_seeds"]},
+    other_seeds = {"seeds": params["heterogeneous_seeds"], "seed_list": "heterogeneous_seeds"}
+    return {"dst": {"methods": params["ablation_methods"], "seeds": params["ablation_seeds"],
+                    "seed_list": "ablation_seeds"},
             OTHER_STUDENT["closed"]: other_seeds, OTHER_STUDENT["open"]: other_seeds}
 
 
@@ -160,7 +162,8 @@ def recall_study(data: ImageData, split_spec: dict, methods, seeds, attacks: dic
     the attack registry (`attacks.registry.run`).
 
     `restrict[attack]` may limit an attack to some `methods` and `seeds` (the ablation runs
-    on four methods, for example).
+    on four methods, for example), the seeds of the parameter its `seed_list` names (a dry
+    run counts the attack once per seed of that list: `loops.per_seed_of`).
     Returns (rows, trained) with `trained` the scores of each seed's trained model.
     """
     attacks = check_attacks(attacks, data)
@@ -183,8 +186,10 @@ def recall_study(data: ImageData, split_spec: dict, methods, seeds, attacks: dic
                     seed not in limits.get("seeds", [seed]):
                 continue
             start = time.perf_counter()
-            outcome = registry.run(registered, unlearned, data, split, trained=trained[0],
-                                   seed=seed, **settings)
+            with (loops.per_seed_of(limits["seed_list"]) if "seed_list" in limits
+                  else nullcontext()):
+                outcome = registry.run(registered, unlearned, data, split, trained=trained[0],
+                                       seed=seed, **settings)
             rows.append({"seed": seed, "method": method, "attack": name,
                          "components": settings.get("components", MRAConfig.components),
                          "student": settings.get("student", "cnn"),
