@@ -269,7 +269,7 @@ for dataset, names in results.forget_class_names.items():
 # `figure_backbone` on the first dataset (ResNet-18: the paper's figures show FF, which
 # only its ResNet-18 tables report). The paper's reading: forget points are mixed in
 # M_U, somewhat separated in P, and sit in their classes' clusters in CMIRA. Each t-SNE
-# runs {glue:text}`tsne_iterations` steps, fewer than scikit-learn's default 1,000 (the
+# runs {glue:text}`tsne_iterations` steps, fewer than scikit-learn's default (the
 # paper does not say how many): the layout keeps its neighbourhoods as well (tested).
 
 # %%
