@@ -69,7 +69,7 @@ CPU_BATCH = 8  # on a CPU, a dry loop's untimed steps hold at most this many sam
 # gradient inversion's beyond the dry run's synthetic training set (60 samples of a
 # 10-class dataset) and memory (each candidate holds float64 per-sample gradients).
 CUTS = {
-    "rounds": 2, "patience": 1, "steps": 3, "prior_steps": 3, "train_steps": 3,
+    "rounds": 2, "steps": 3, "prior_steps": 3, "train_steps": 3,
     "finetune_steps": 3, "relabel_steps": 3, "inversion_steps": 3, "iterations": 3,
     "pretrain_iterations": 3, "shadow_count": 6, "inversion_candidates": 48,
     "subset_size": 4, "mi_high_size": 4, "tsne_points": 20, "relearn_epochs": 1,
@@ -86,6 +86,8 @@ SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
 
 _REPEATED: list[str] = []  # the cut budgets whose loops enclose the code running now
 _ONCE: list[bool] = []  # non-empty inside `once_per_run`
+_STANDS_FOR: list[float] = []  # the counts of the open `stands_for` blocks
+_SHARED: list[int] = []  # the worker counts of the open `shared_by` blocks, innermost last
 _INNER: list["_Inner"] = []  # the open `per_sample_work` blocks, innermost last
 # per-sample work timed once (`per_sample_work`'s key) -> (seconds per sample, the entries
 # of the loops timed inside it, samples per real sample of the work)
@@ -171,6 +173,37 @@ def once_per_run():
 
 
 @contextmanager
+def stands_for(runs: float):
+    """A block the dry run runs once in place of `runs` runs of it over the whole real run,
+    not per seed (the scorecard attacks one model of one row where the real run attacks
+    the first few models of every row): the estimate counts its loops `runs` times."""
+    _STANDS_FOR.append(runs)
+    try:
+        with once_per_run():
+            yield
+    finally:
+        _STANDS_FOR.pop()
+
+
+@contextmanager
+def shared_by(workers: int, threads: int):
+    """A block of independent pieces that a real run spreads over `workers` worker
+    processes of `threads` threads each (`workers.run_each`) and a dry run runs one after
+    another in its own process: its loops are timed at the workers' thread count and
+    count 1 / `workers` of their time in the estimate (the pieces finish side by side). On
+    2 CPU threads a small network trains barely faster than on one, so timing such pieces
+    at the kernel's two threads and adding them up priced chapter 02 at 1.4x its run."""
+    kept = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    _SHARED.append(workers)
+    try:
+        yield
+    finally:
+        _SHARED.pop()
+        torch.set_num_threads(kept)
+
+
+@contextmanager
 def per_seed_of(seed_list: str):
     """A block run once per seed of the preset's `seed_list` (a SEED_LISTS name, such as
     MRA's `ablation_seeds`), not once per seed of its `seeds`: the estimate counts its
@@ -247,7 +280,8 @@ def record(desc: str, samples: float, seconds_per_sample: float, device: torch.d
     entry = {"loop": desc, "samples": samples, "seconds_per_sample": seconds_per_sample,
              "device": device_name(device), "repeated": list(_REPEATED),
              "timed_batch": timed_batch, "spent": spent, "kind": kind, "network": network,
-             "per_seed": not _ONCE}
+             "per_seed": not _ONCE, "workers": _SHARED[-1] if _SHARED else 1,
+             "runs": math.prod(_STANDS_FOR)}
     for inner in _INNER:  # the enclosing per-sample work leaves this loop's time out
         inner.spent += spent
     if _INNER:
@@ -447,10 +481,10 @@ def estimate_entries(entries: list[dict], seeds: int = 1, ratios: dict[str, floa
     ratios = ratios or {}
     # samples each loop sees at the preset's budgets and seeds (`once_per_run`: one seed)
     real = [e["samples"] * math.prod(ratios.get(b, 1.0) for b in e.get("repeated", []))
-            * (seeds if e.get("per_seed", True) else 1) for e in entries]
+            * (seeds if e.get("per_seed", True) else 1) * e.get("runs", 1) for e in entries]
     by_loop: dict[str, float] = {}
     for e, samples in zip(entries, real):
-        by_loop[e["loop"]] = by_loop.get(e["loop"], 0.0) + samples * e["seconds_per_sample"]
+        by_loop[e["loop"]] = by_loop.get(e["loop"], 0.0) + wall_seconds_of(e, samples)
     hours = sum(by_loop.values()) / 3600
     found = {"training_loops": len(entries), "seeds": seeds, "hours": hours,
              "devices": sorted({e["device"] for e in entries}),
@@ -464,6 +498,12 @@ def estimate_entries(entries: list[dict], seeds: int = 1, ratios: dict[str, floa
         found["rest_hours"] = rest / 3600
         found["total_hours"] = hours + found["rest_hours"]
     return found
+
+
+def wall_seconds_of(entry: dict, samples: float) -> float:
+    """The seconds `samples` of a ledger entry's work take in the real run: at its timed
+    pace, shared by the worker processes its pieces ran in side by side (`shared_by`)."""
+    return samples * entry["seconds_per_sample"] / entry.get("workers", 1)
 
 
 WORK_KINDS = ("training", "steps", "per-sample")  # what `record`'s entries count
@@ -481,7 +521,7 @@ def work_of(entries: list[dict], real: list[float]) -> list[dict]:
         row = rows.setdefault(key, {"loop": e["loop"], "kind": kind, "network": network,
                                     "count": 0.0, "hours": 0.0})
         row["count"] += samples
-        row["hours"] += samples * e["seconds_per_sample"] / 3600
+        row["hours"] += wall_seconds_of(e, samples) / 3600
     return sorted(rows.values(), key=lambda row: -row["hours"])
 
 

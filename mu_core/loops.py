@@ -136,6 +136,18 @@ def once_per_run():
     return dryrun.once_per_run()
 
 
+def stands_for(runs: float):
+    """A block a dry run runs once for `runs` runs of the real one, over the whole run
+    (`dryrun.stands_for`)."""
+    return dryrun.stands_for(runs)
+
+
+def shared_by(workers: int, threads: int):
+    """Pieces a real run spreads over `workers` processes of `threads` threads, run one
+    after another here in a dry run: priced side by side (`dryrun.shared_by`)."""
+    return dryrun.shared_by(workers, threads)
+
+
 def per_seed_of(seed_list: str):
     """A block run once per seed of the parameter `seed_list` (a list of some of the
     chapter's seeds), not per seed: the dry run's price counts it so

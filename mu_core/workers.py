@@ -48,7 +48,13 @@ def cores() -> int:
 
 def worker_count(pieces: int, device) -> int:
     """How many processes `run_each` uses for `pieces` pieces on `device` (1: this one)."""
-    if torch.device(device).type != "cpu" or loops.dry() or pieces <= 1:
+    return 1 if loops.dry() else real_worker_count(pieces, device)
+
+
+def real_worker_count(pieces: int, device) -> int:
+    """How many processes a real run's `run_each` uses for `pieces` pieces on `device`
+    (a dry run uses one, and prices the pieces as if side by side: `loops.shared_by`)."""
+    if torch.device(device).type != "cpu" or pieces <= 1:
         return 1
     asked = os.environ.get(ENV, "").strip()
     if asked:
@@ -65,6 +71,10 @@ def run_each(function, pieces: list[tuple], *, device, desc: str | None = None) 
     so that a chapter shows them as if the piece had run in it."""
     count = worker_count(len(pieces), device)
     if count == 1:
+        spread = real_worker_count(len(pieces), device) if loops.dry() else 1
+        if spread > 1:
+            with loops.shared_by(spread, max(1, cores() // spread)):
+                return [function(*piece) for piece in _shown(pieces, desc, len(pieces))]
         return [function(*piece) for piece in _shown(pieces, desc, len(pieces))]
     threads = max(1, cores() // count)
     context = multiprocessing.get_context("spawn")

@@ -566,3 +566,43 @@ def test_a_block_run_once_is_not_multiplied_by_the_seeds(dry):
                                       "shadow models": pytest.approx(1 / 3600)}
     assert found["samples"] == 400
     assert [row["count"] for row in found["work"]] == [300, 100]
+
+
+def record_threads_and_work(seconds_per_sample: float) -> int:
+    """A piece of a study: records one loop and says how many threads it ran on."""
+    dryrun.record("piece", 100, seconds_per_sample, torch.device("cpu"))
+    return torch.get_num_threads()
+
+
+def test_pieces_a_real_run_spreads_over_workers_are_timed_at_their_threads_and_shared(
+        dry, monkeypatch):
+    # a real run trains 4 pieces in 2 one-thread processes side by side; the dry run runs
+    # them one after another here, at one thread each, and prices them at half their sum
+    from mu_core import workers
+
+    monkeypatch.setenv(workers.ENV, "2")
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    torch.set_num_threads(2)
+    threads = workers.run_each(record_threads_and_work, [(0.01,)] * 4, device="cpu")
+    assert threads == [1, 1, 1, 1] and torch.get_num_threads() == 2
+    dryrun.record("alone", 100, 0.01, torch.device("cpu"))  # outside the pieces: all of it
+    found = dryrun.estimate(dry)
+    assert found["hours_by_loop"] == {"piece": pytest.approx(2 / 3600),
+                                      "alone": pytest.approx(1 / 3600)}
+    assert [row["count"] for row in found["work"]] == [400, 100]  # the work is not halved
+
+
+def test_a_gpu_or_a_single_piece_is_not_shared(dry, monkeypatch):
+    from mu_core import workers
+
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    workers.run_each(record_threads_and_work, [(0.01,)], device="cpu")
+    assert dryrun.estimate(dry)["hours_by_loop"] == {"piece": pytest.approx(1 / 3600)}
+
+
+def test_the_dry_run_keeps_an_early_stops_patience_so_every_cut_round_runs():
+    # CMIRA stops when agreement has not risen for `patience` rounds: cut to one, the dry
+    # run's synthetic data stopped after one of its two rounds, and 03 was priced at half
+    # its rounds; the estimate prices every round the preset allows (an upper bound)
+    cut = dryrun.dry_parameters({"rounds": 4, "patience": 2}, cuda=False)
+    assert cut == {"rounds": 2, "patience": 2}

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from mu_core import book, dryrun, explorer
 from mu_core.chapter import jsonable
@@ -306,14 +307,32 @@ def test_the_attack_plan_gives_the_claims_attacks_more_models(monkeypatch):
     assert plan[REFERENCE] == {"mra_closed": 2, "lira": 2}  # the floor is no claim's
     assert scorecard.attack_plan(rows, ["mra_closed"], "random", request)["ga"] == \
         {"mra_closed": 2}
-    # a dry run attacks the first model of the first method's row only
+    # a dry run attacks the first model of the first method's row only, in place of the
+    # real run's attacked models of every row: 6 + 6 + 6 + 2 for MRA, 4 x 2 for LiRA
     monkeypatch.setenv(dryrun.ENV, "1")
     dry = scorecard.attack_plan(rows, ["mra_closed", "lira"], "classwise", request)
-    assert dry == {RETRAIN: {"mra_closed": 0, "lira": 0}, "ga": {"mra_closed": 1, "lira": 1},
+    assert dry == {RETRAIN: {"mra_closed": 0, "lira": 0}, "ga": {"mra_closed": 20, "lira": 8},
                    "adversarial": {"mra_closed": 0, "lira": 0},
                    REFERENCE: {"mra_closed": 0, "lira": 0}}
     alone = scorecard.attack_plan([RETRAIN, REFERENCE], ["lira"], "class", request)
-    assert alone == {RETRAIN: {"lira": 1}, REFERENCE: {"lira": 0}}
+    assert alone == {RETRAIN: {"lira": 4}, REFERENCE: {"lira": 0}}
+
+
+def test_a_dry_runs_one_attack_is_priced_as_the_real_runs_attacked_models(monkeypatch,
+                                                                          tmp_path):
+    # the scorecard's dry run attacks one model; its loops count for every attacked model
+    # of the real run, once (not once per seed as the unlearning runs count)
+    from mu_core import loops
+
+    ledger = tmp_path / "ledger.jsonl"
+    monkeypatch.setenv(dryrun.ENV, "1")
+    monkeypatch.setenv(dryrun.LEDGER_ENV, str(ledger))
+    dryrun.record("ga", 100, 0.01, torch.device("cpu"))
+    with loops.stands_for(20):
+        dryrun.record("MRA DST", 100, 0.01, torch.device("cpu"))
+    found = dryrun.estimate(ledger, seeds=12)
+    assert found["hours_by_loop"] == {"ga": pytest.approx(12 / 3600),
+                                      "MRA DST": pytest.approx(20 / 3600)}
 
 
 def guard_results(executed, member_share, *, auc=0.8, reason=None) -> Results:

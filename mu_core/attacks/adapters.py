@@ -26,7 +26,7 @@ from dataclasses import asdict
 import torch
 from torch import nn
 
-from .. import models, regime
+from .. import loops, models, regime
 from ..data import ImageData, pixels
 from ..errors import (MAX_EPOCHS, MAX_MODELS, MAX_STEPS, ConfigError, check_budget, check_choice,
                       check_fraction, check_positive_int, check_positive_number, describe)
@@ -367,10 +367,12 @@ def gradient_inversion(unlearned, data, split, *, trained, seed, samples: int = 
     under the unlearned model."""
     order = torch.randperm(len(split.forget), generator=torch.Generator().manual_seed(seed))
     chosen = split.forget.cpu()[order[:samples]]
-    quality, _ = inversion.inversion_quality(unlearned, data, chosen, steps=steps, lr=lr,
-                                             tv_weight=tv_weight, objective=objective,
-                                             seed=seed, chunk_size=len(chosen),
-                                             precision=precision)
+    with loops.loop("gradient inversion", None, "step", work=len(chosen) * steps,
+                    device=data.device, over=("steps",)):
+        quality, _ = inversion.inversion_quality(unlearned, data, chosen, steps=steps, lr=lr,
+                                                 tv_weight=tv_weight, objective=objective,
+                                                 seed=seed, chunk_size=len(chosen),
+                                                 precision=precision)
     return Outcome({"ssim_mean": quality.mean().item(), "ssim_max": quality.max().item()})
 
 

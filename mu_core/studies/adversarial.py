@@ -232,7 +232,7 @@ def compare(data: ImageData, settings: dict, methods, seeds, *, architecture: st
                                                    ablation_densities)]
     device = data.device if device is None else device
     pieces = [(configuration, [seed]) for configuration in configurations for seed in seeds]
-    if name is None or not cache.enabled() or workers.worker_count(len(pieces), device) == 1:
+    if name is None or not cache.enabled() or workers.real_worker_count(len(pieces), device) == 1:
         found = [configuration_rows(data, *configuration, seeds, **options)
                  for configuration in configurations]
     else:

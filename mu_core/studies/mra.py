@@ -212,7 +212,7 @@ def recall_studies(data: ImageData, name: str, split_spec: dict, methods, seeds,
     check_attacks(attacks, data)  # refused here, before any piece starts
     pieces = [(seed, method) for _, seed, method, _ in
               plan(data, {"recall": split_spec}, methods, seeds, hyperparameters or {})]
-    if not cache.enabled() or workers.worker_count(len(pieces), device) == 1:
+    if not cache.enabled() or workers.real_worker_count(len(pieces), device) == 1:
         return recall_study(data, split_spec, methods, seeds, attacks,
                             architecture=architecture, recipe=recipe,
                             hyperparameters=hyperparameters, restrict=restrict,

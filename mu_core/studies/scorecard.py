@@ -32,6 +32,7 @@ untrained model) before any training and returns the `Results` that its tables, 
 from __future__ import annotations
 
 import copy
+from contextlib import nullcontext
 import math
 import time
 import warnings
@@ -354,15 +355,17 @@ def score_setting(data: ImageData, request: Request, setting: str, device):
     processes where `workers.run_each` can. Returns (runs, trained record, per-example
     scores per row, not-applicable reasons, the retrain and reference rows' outputs)."""
     split = make_split(data, seed=request.trained_seed, **request.specs[setting])
-    trained = trained_model(data, split, request.architecture, request.recipe,
-                            seed=request.trained_seed)
-    where = attack_registry.Setting(data, split, trained[0])
-    verdicts = {name: attack_registry.applicable(name, where) for name in request.attacks}
-    usable = prepared_attacks(data, split, request, [n for n, (ok, _) in verdicts.items() if ok])
-    trained_record = score_trained(data, split, trained[0], request, usable)
+    with loops.once_per_run():  # one trained model, prior and shadow set a setting
+        trained = trained_model(data, split, request.architecture, request.recipe,
+                                seed=request.trained_seed)
+        where = attack_registry.Setting(data, split, trained[0])
+        verdicts = {name: attack_registry.applicable(name, where) for name in request.attacks}
+        usable = prepared_attacks(data, split, request,
+                                  [n for n, (ok, _) in verdicts.items() if ok])
+        trained_record = score_trained(data, split, trained[0], request, usable)
     rows = request.rows[setting]
     attacked = attack_plan(rows, list(usable), setting, request)
-    if not cache.enabled() or workers.worker_count(len(rows), device) == 1:
+    if not cache.enabled() or workers.real_worker_count(len(rows), device) == 1:
         found = [score_row(data, split, trained, request, setting, row, usable, attacked[row])
                  for row in loops.track(rows, f"scorecard {setting}", unit="row")]
     else:  # the two retraining rows (2N full trainings) first: no worker idles at the end
@@ -386,16 +389,17 @@ def attack_plan(rows, attacks, setting: str, request: Request) -> dict[str, dict
     the first method's (retraining where the setting has none): every attack costs the
     same on every row's network and one run proves it on the preset's networks (attacking
     every row repeated each attack's untimed dry steps on full-width networks some forty
-    times: the paper dry run did not end in 13 minutes). The estimate then prices the
-    attacks of that one model per seed of the preset, not per attacked model of every row:
-    `dryrun` has no count to scale a block by other than a cut parameter's."""
+    times: the paper dry run did not end in 13 minutes). There each attack's count is the
+    runs it stands for in the real run (`score_row` prices its one run so: `loops.stands_for`),
+    all rows together; the dry run has one seed, so it attacks the first run alone."""
+    more = CLAIM_ATTACKS.get(setting, ())
+    plan = {row: {a: request.claim_runs if a in more and row != REFERENCE
+                  else request.attack_runs for a in attacks} for row in rows}
     if loops.dry():
         methods = [r for r in rows if r not in (RETRAIN, REFERENCE)] or [RETRAIN]
-        return {row: {a: min(request.attack_runs, 1) if row == methods[0] else 0
+        return {row: {a: sum(plan[r][a] for r in rows) if row == methods[0] else 0
                       for a in attacks} for row in rows}
-    more = CLAIM_ATTACKS.get(setting, ())
-    return {row: {a: request.claim_runs if a in more and row != REFERENCE
-                  else request.attack_runs for a in attacks} for row in rows}
+    return plan
 
 
 def prepared_attacks(data: ImageData, split: Split, request: Request, names,
@@ -488,8 +492,10 @@ def score_row(data: ImageData, split: Split, trained, request: Request, setting:
         for name in usable:
             if index < attacked[name]:
                 started = time.perf_counter()
-                outcome = attack_registry.run(name, model, data, split, trained=trained[0],
-                                              seed=request.trained_seed, **usable[name])
+                with loops.stands_for(attacked[name]) if loops.dry() else nullcontext():
+                    outcome = attack_registry.run(name, model, data, split,
+                                                  trained=trained[0],
+                                                  seed=request.trained_seed, **usable[name])
                 record |= {f"{name}/{key}": value for key, value in outcome.items()}
                 record[f"{name}/{SECONDS}"] = time.perf_counter() - started
         records.append(record)

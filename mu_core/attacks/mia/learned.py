@@ -121,7 +121,8 @@ def fit_attacker(members: Tensor, nonmembers: Tensor, *, epochs: int = 30, lr: f
     devices = [members.device] if members.device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)  # dropout: the same attacker for the same seed
-        for _ in loops.track(range(steps), "learned attacker"):
+        for _ in loops.track(range(steps), "learned attacker", work=steps * 2 * half,
+                             device=members.device, over=("attack_epochs",)):
             pick = lambda rows: rows[torch.randint(len(rows), (half,), generator=generator)]  # noqa: E731
             loss = membership_loss(*paired_logits(attacker, pick(members), pick(nonmembers)))
             optimizer.zero_grad(set_to_none=True)
