@@ -241,7 +241,9 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
                                         f"{params['random_fraction']:.0%}"),
         "RSU rounds": ("not given (Algorithm 1: T iterations, the age grown every epoch)",
                        f"{params['rounds']}, sharing the method's epochs (as many in all as "
-                       "the method alone), each round restarting its optimiser"),
+                       "the method alone), each round restarting the method from the model "
+                       "the last round left (its optimiser afresh; Bad-T's competent teacher "
+                       "is that model)"),
         "LiRA": ("shadow models on random subsets (how many is not given), logit gap",
                  f"{params['shadow_count']} shadow models, each on a random half of a pool: "
                  "the training set and as many training-split samples the trained model "
@@ -283,14 +285,16 @@ def _paper_training() -> str:
     t = paper.TRAINING
     return (f"{t['epochs']} epochs of {t['optimizer'].upper()}, momentum {t['momentum']}, "
             f"weight decay {t['weight_decay']}, lr {t['lr']} times {t['lr_factor']} at epochs "
-            + " and ".join(str(e) for e in t["lr_milestones"]))
+            + " and ".join(str(e) for e in t["lr_milestones"]) + "; augmentation not stated")
 
 
 def _recipe_text(recipe: Recipe) -> str:
     steps = {"step": "times 0.1 at 1/2 and 3/4 of training"}.get(recipe.schedule,
                                                                    f"{recipe.schedule} schedule")
+    augment = ("no augmentation (the shadow models train on fixed images)"
+               if recipe.augment == "none" else f"augmentation {recipe.augment}")
     return (f"{recipe.epochs} epochs of {recipe.optimizer.upper()}, momentum {recipe.momentum}, "
-            f"weight decay {recipe.weight_decay}, lr {recipe.lr} {steps}")
+            f"weight decay {recipe.weight_decay}, lr {recipe.lr} {steps}; {augment}")
 
 
 def _paper_unlearning(method: str) -> str:
@@ -564,11 +568,12 @@ def risk_profile(risks: Risks, sets: dict[str, Tensor]) -> pd.DataFrame:
 
 
 def risk_figure(risks: Risks, sets: dict[str, Tensor]):
-    """Figure 2: ASR and entropy of the High sets beside the random set, as box plots."""
+    """Figure 2: ASR and entropy of the High sets beside the random set, as box plots, each
+    box named with its number of samples (MI High may be smaller than the others)."""
     frame = pd.concat([pd.DataFrame({"set": name, "ASR": risks.asr[risks.positions(idx)].numpy(),
                                      "entropy": risks.entropy[risks.positions(idx)].numpy()})
                        for name, idx in sets.items()])
-    fig = plots.box_panels(frame, ["ASR", "entropy"], ["set"])
+    fig = plots.box_panels(frame, ["ASR", "entropy"], ["set"], counts=True)
     fig.suptitle("Fig. 2: attack success rate and entropy by forget set", fontsize=10)
     fig.tight_layout()
     return fig
