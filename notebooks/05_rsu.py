@@ -162,7 +162,12 @@ chapter_price("05_rsu")  # the paper preset's price table row, from its committe
 #   controls identical. MI High is the top of a random pool, MIA High of the whole
 #   training set. On the `cpu` preset's `train_size` training samples a set of
 #   `subset_size` is a far larger share of the training set than the paper's sets are of
-#   its datasets, so "the riskiest samples" reach less deep into the tail.
+#   its datasets, so "the riskiest samples" reach less deep into the tail. Each method
+#   unlearns each set on its own, in the same epochs and batches, so where MI High is the
+#   smaller set GA, which ascends on the forget set alone, takes fewer steps on it than on
+#   Low: Table 1's GA row then compares unequal doses, which favour the Low set's being
+#   forgotten more (RL and Bad-T see each forget sample once an epoch beside the retain
+#   set whatever the set's size; retraining, FT and l1-sparse never train on it).
 # * **Unlearning settings.** GA and Bad-T run for the epochs of the paper's Experiment
 #   Setup, RL for one epoch a round of RSU (fewer than the paper's, for the CPU budget)
 #   and FT and l1-sparse for the toolkit's, each with a learning rate inside the paper's

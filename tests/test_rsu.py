@@ -492,6 +492,10 @@ def test_differences_name_the_rounds_and_the_scenario_settings(mnist):
         reference.here
     smaller = rsu.differences(setup, {**params, "mi_high_size": 20})
     assert smaller.loc["risk sets (Tables 1-2)", "here"].startswith("MI High 20 samples")
+    # a smaller MI High is a smaller dose of GA (fewer batches an epoch): named
+    assert smaller.loc["risk sets (Tables 1-2)", "here"].endswith(
+        "; GA takes fewer steps on the smaller MI High")
+    assert "fewer steps" not in table.loc["risk sets (Tables 1-2)", "here"]
     assert smaller.loc["gradient inversion", "here"].endswith("MI High: the 20 of highest SSIM")
 
 

@@ -214,6 +214,7 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
     """The paper's settings beside this run's (the chapter's `params`), row by row: every
     deliberate difference, with the paper's numbers read from `mu_core.papers.rsu`."""
     data, share = setup.data, f"{paper.FORGET_FRACTION:.0%}"
+    mi_size = params.get("mi_high_size") or params["subset_size"]
     rows = {
         "dataset": (", ".join(f"{d} ({paper.TABLE4[d]['size']} samples)" for d in paper.DATASETS),
                     f"{data.name} ({len(data.train)} training samples)"),
@@ -230,8 +231,9 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
            if overrides},
         "risk sets (Tables 1-2)": (
             f"{paper.SUBSET_SIZE} samples each; the Low columns differ between the two tables",
-            f"MI High {params.get('mi_high_size') or params['subset_size']} samples, MIA High "
-            f"and Low {params['subset_size']}; one Low set for both tables"),
+            f"MI High {mi_size} samples, MIA High and Low {params['subset_size']}; one Low "
+            "set for both tables" + ("; GA takes fewer steps on the smaller MI High"
+                                     if mi_size < params["subset_size"] else "")),
         "class forgetting (Table 5)": (
             f"text: {share} of the classes; caption: {share} of the data points across all "
             f"classes; Acc_Du at most {_largest_paper_forget_accuracy():.2%}, as for whole "
@@ -256,8 +258,7 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
         "gradient inversion": ("from the victims' gradients (Fig. 1), not described further",
                                f"{params['inversion_candidates']} random candidates, "
                                f"{params['inversion_precision']}, one batch; MI High: the "
-                               f"{params.get('mi_high_size') or params['subset_size']} of "
-                               "highest SSIM"),
+                               f"{mi_size} of highest SSIM"),
         "gradient inversion, as Geiping et al.'s reference code": _reference_inversion(params),
         "seeds": ("one run", f"one seed in part one, {len(params['seeds'])} in part two"),
     }
