@@ -214,6 +214,7 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
     """The paper's settings beside this run's (the chapter's `params`), row by row: every
     deliberate difference, with the paper's numbers read from `mu_core.papers.rsu`."""
     data, share = setup.data, f"{paper.FORGET_FRACTION:.0%}"
+    mi_size = params.get("mi_high_size") or params["subset_size"]
     rows = {
         "dataset": (", ".join(f"{d} ({paper.TABLE4[d]['size']} samples)" for d in paper.DATASETS),
                     f"{data.name} ({len(data.train)} training samples)"),
@@ -230,8 +231,9 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
            if overrides},
         "risk sets (Tables 1-2)": (
             f"{paper.SUBSET_SIZE} samples each; the Low columns differ between the two tables",
-            f"MI High {params.get('mi_high_size') or params['subset_size']} samples, MIA High "
-            f"and Low {params['subset_size']}; one Low set for both tables"),
+            f"MI High {mi_size} samples, MIA High and Low {params['subset_size']}; one Low "
+            "set for both tables" + ("; GA takes fewer steps on the smaller MI High"
+                                     if mi_size < params["subset_size"] else "")),
         "class forgetting (Table 5)": (
             f"text: {share} of the classes; caption: {share} of the data points across all "
             f"classes; Acc_Du at most {_largest_paper_forget_accuracy():.2%}, as for whole "
@@ -241,7 +243,9 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
                                         f"{params['random_fraction']:.0%}"),
         "RSU rounds": ("not given (Algorithm 1: T iterations, the age grown every epoch)",
                        f"{params['rounds']}, sharing the method's epochs (as many in all as "
-                       "the method alone), each round restarting its optimiser"),
+                       "the method alone), each round restarting the method from the model "
+                       "the last round left (its optimiser afresh; Bad-T's competent teacher "
+                       "is that model)"),
         "LiRA": ("shadow models on random subsets (how many is not given), logit gap",
                  f"{params['shadow_count']} shadow models, each on a random half of a pool: "
                  "the training set and as many training-split samples the trained model "
@@ -254,8 +258,7 @@ def differences(setup: Setup, params: dict) -> pd.DataFrame:
         "gradient inversion": ("from the victims' gradients (Fig. 1), not described further",
                                f"{params['inversion_candidates']} random candidates, "
                                f"{params['inversion_precision']}, one batch; MI High: the "
-                               f"{params.get('mi_high_size') or params['subset_size']} of "
-                               "highest SSIM"),
+                               f"{mi_size} of highest SSIM"),
         "gradient inversion, as Geiping et al.'s reference code": _reference_inversion(params),
         "seeds": ("one run", f"one seed in part one, {len(params['seeds'])} in part two"),
     }
@@ -283,14 +286,16 @@ def _paper_training() -> str:
     t = paper.TRAINING
     return (f"{t['epochs']} epochs of {t['optimizer'].upper()}, momentum {t['momentum']}, "
             f"weight decay {t['weight_decay']}, lr {t['lr']} times {t['lr_factor']} at epochs "
-            + " and ".join(str(e) for e in t["lr_milestones"]))
+            + " and ".join(str(e) for e in t["lr_milestones"]) + "; augmentation not stated")
 
 
 def _recipe_text(recipe: Recipe) -> str:
     steps = {"step": "times 0.1 at 1/2 and 3/4 of training"}.get(recipe.schedule,
                                                                    f"{recipe.schedule} schedule")
+    augment = ("no augmentation (the shadow models train on fixed images)"
+               if recipe.augment == "none" else f"augmentation {recipe.augment}")
     return (f"{recipe.epochs} epochs of {recipe.optimizer.upper()}, momentum {recipe.momentum}, "
-            f"weight decay {recipe.weight_decay}, lr {recipe.lr} {steps}")
+            f"weight decay {recipe.weight_decay}, lr {recipe.lr} {steps}; {augment}")
 
 
 def _paper_unlearning(method: str) -> str:
@@ -564,11 +569,12 @@ def risk_profile(risks: Risks, sets: dict[str, Tensor]) -> pd.DataFrame:
 
 
 def risk_figure(risks: Risks, sets: dict[str, Tensor]):
-    """Figure 2: ASR and entropy of the High sets beside the random set, as box plots."""
+    """Figure 2: ASR and entropy of the High sets beside the random set, as box plots, each
+    box named with its number of samples (MI High may be smaller than the others)."""
     frame = pd.concat([pd.DataFrame({"set": name, "ASR": risks.asr[risks.positions(idx)].numpy(),
                                      "entropy": risks.entropy[risks.positions(idx)].numpy()})
                        for name, idx in sets.items()])
-    fig = plots.box_panels(frame, ["ASR", "entropy"], ["set"])
+    fig = plots.box_panels(frame, ["ASR", "entropy"], ["set"], counts=True)
     fig.suptitle("Fig. 2: attack success rate and entropy by forget set", fontsize=10)
     fig.tight_layout()
     return fig
