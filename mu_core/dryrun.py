@@ -82,6 +82,12 @@ CUTS = {
 INTERNAL_CUTS = {"max_columns": 256, "cg_iterations": 3, "fisher_classes": 10,
                  "known_nonmembers": 10, "null_per_class": 2}
 SEED_LISTS = ("seeds", "heterogeneous_seeds", "ablation_seeds")
+# Worker processes side by side do less than their count of one process alone: they start,
+# import and load data each, pieces are uneven, and they share memory bandwidth. Measured
+# on 2 cores (2026-12-07, cold cpu runs of 02, 03, 04 and 06 against their dry runs): two
+# workers priced at twice one process's pace came to 0.66-0.90 of the runs, at 0.75 each
+# to 0.79-1.07. `mu-book bench --calibrate` checks it on any machine.
+WORKER_EFFICIENCY = 0.75
 
 
 _REPEATED: list[str] = []  # the cut budgets whose loops enclose the code running now
@@ -502,8 +508,11 @@ def estimate_entries(entries: list[dict], seeds: int = 1, ratios: dict[str, floa
 
 def wall_seconds_of(entry: dict, samples: float) -> float:
     """The seconds `samples` of a ledger entry's work take in the real run: at its timed
-    pace, shared by the worker processes its pieces ran in side by side (`shared_by`)."""
-    return samples * entry["seconds_per_sample"] / entry.get("workers", 1)
+    pace, shared by the worker processes its pieces ran in side by side (`shared_by`),
+    each at WORKER_EFFICIENCY of a process running alone."""
+    workers = entry.get("workers", 1)
+    share = workers * WORKER_EFFICIENCY if workers > 1 else 1
+    return samples * entry["seconds_per_sample"] / share
 
 
 WORK_KINDS = ("training", "steps", "per-sample")  # what `record`'s entries count

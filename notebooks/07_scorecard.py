@@ -91,6 +91,19 @@ chapter.findings(scorecard.claims(results))  # the box: verdicts, key effects
 # %% [markdown]
 # ## How this run is set up
 #
+# **At the paper's scale.** Change the first line of the parameters cell (the first code cell,
+# `preset = "cpu"`) to `preset = "paper"`
+# (in Colab, on a GPU runtime) or run `mu-book run 07 --preset paper`: every value that
+# preset lists changes at once, and values you changed yourself stay.
+# `mu-book run 07 --preset paper --dry-run` proves it on any machine in minutes, on
+# synthetic data of the papers' shapes, and prints what the real run costs there.
+
+# %% tags=["remove-input"]
+from mu_core.prices import chapter_price
+
+chapter_price("07_scorecard")  # the paper preset's price table row, from its committed dry run
+
+# %% [markdown]
 # **One trained model, many unlearned and retrained ones.** In each setting the split and
 # the trained model are fixed (seed `trained_seed`). Every method unlearns that model once
 # per seed ({glue:text}`models_per_row` models a row), and retraining from scratch on the

@@ -577,7 +577,8 @@ def record_threads_and_work(seconds_per_sample: float) -> int:
 def test_pieces_a_real_run_spreads_over_workers_are_timed_at_their_threads_and_shared(
         dry, monkeypatch):
     # a real run trains 4 pieces in 2 one-thread processes side by side; the dry run runs
-    # them one after another here, at one thread each, and prices them at half their sum
+    # them one after another here, at one thread each, and prices them at their sum over
+    # two workers' worth of WORKER_EFFICIENCY each
     from mu_core import workers
 
     monkeypatch.setenv(workers.ENV, "2")
@@ -586,8 +587,9 @@ def test_pieces_a_real_run_spreads_over_workers_are_timed_at_their_threads_and_s
     threads = workers.run_each(record_threads_and_work, [(0.01,)] * 4, device="cpu")
     assert threads == [1, 1, 1, 1] and torch.get_num_threads() == 2
     dryrun.record("alone", 100, 0.01, torch.device("cpu"))  # outside the pieces: all of it
+    monkeypatch.setattr(dryrun, "WORKER_EFFICIENCY", 0.8)
     found = dryrun.estimate(dry)
-    assert found["hours_by_loop"] == {"piece": pytest.approx(2 / 3600),
+    assert found["hours_by_loop"] == {"piece": pytest.approx(4 / 1.6 / 3600),
                                       "alone": pytest.approx(1 / 3600)}
     assert [row["count"] for row in found["work"]] == [400, 100]  # the work is not halved
 

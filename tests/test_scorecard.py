@@ -318,6 +318,17 @@ def test_the_attack_plan_gives_the_claims_attacks_more_models(monkeypatch):
     assert alone == {RETRAIN: {"lira": 4}, REFERENCE: {"lira": 0}}
 
 
+def test_a_dry_run_keeps_the_presets_attacked_models_although_it_has_one_seed(mnist,
+                                                                               monkeypatch):
+    # a real run attacks at most one model per seed; the dry run's one seed must not cut
+    # the count its one attacked model stands for (07 was priced at half its attacks)
+    params = smoke_params(seeds=[0], attack_runs=2, claim_runs=3)
+    assert scorecard.check(params, mnist).attack_runs == 1
+    monkeypatch.setenv(dryrun.ENV, "1")
+    dry = scorecard.check(params, mnist)
+    assert (dry.attack_runs, dry.claim_runs) == (2, 3)
+
+
 def test_a_dry_runs_one_attack_is_priced_as_the_real_runs_attacked_models(monkeypatch,
                                                                           tmp_path):
     # the scorecard's dry run attacks one model; its loops count for every attacked model

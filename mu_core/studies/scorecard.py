@@ -178,12 +178,15 @@ def check(params: dict, data: ImageData) -> Request:
         rows[setting] = [*ran, REFERENCE]
         hyperparameters[setting] = chosen
     attacks = _check_attacks(params, data)
-    attack_runs = min(_check_attack_runs("attack_runs", params["attack_runs"]), len(seeds))
+    # at most one attacked model per seed; a dry run keeps the preset's counts, which its one
+    # attacked model stands for (`attack_plan`), although it has one seed
+    most = math.inf if loops.dry() else len(seeds)
+    attack_runs = min(_check_attack_runs("attack_runs", params["attack_runs"]), most)
     claim_runs = _check_attack_runs("claim_runs", params.get("claim_runs", attack_runs))
     return Request(params["dataset"], params["architecture"], _recipe(params), specs, rows,
                    skipped, hyperparameters, tuple(seeds), trained_seed, attacks, attack_runs,
                    _check_delta(params["delta"]), tuple(extra),
-                   min(max(claim_runs, attack_runs), len(seeds)))
+                   min(max(claim_runs, attack_runs), most))
 
 
 def _recipe(params: dict) -> Recipe:
