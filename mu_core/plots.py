@@ -287,8 +287,9 @@ def heatmap_panels(panels: dict[str, "pd.DataFrame"], *, title: str = "",
         ax.set_yticks(np.arange(array.shape[0]), list(frame.index), fontsize=7)
         ax.set_title(name, fontsize=9)
     fig.colorbar(image, ax=list(axes.flat), shrink=0.8)
-    if title:
-        fig.suptitle(title, fontsize=10, y=1.06)
+    if title:  # just above the panels' titles, whatever the figure's height
+        fig.suptitle(title, fontsize=10, y=fig.subplotpars.top + 0.3 / fig.get_figheight(),
+                     va="bottom")
     return fig
 
 

@@ -107,3 +107,17 @@ def _overlapping_value_labels(fig) -> int:
 def test_bar_values_never_run_together(series, labels):
     fig = plots.grouped_bars(series, labels)
     assert fig.axes[0].texts and _overlapping_value_labels(fig) == 0
+
+
+def test_a_tall_heat_maps_title_sits_just_above_its_panels():
+    # the scorecard's heat map has 19 rows: a title placed at a fraction of the figure's
+    # height floated 1.8 inches above the panel, over an empty band
+    frame = pd.DataFrame(np.arange(19 * 9, dtype=float).reshape(19, 9))
+    fig = plots.heatmap_panels({"classwise": frame}, title="distance from retraining")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    title = fig._suptitle.get_window_extent(renderer)
+    panel = fig.axes[0].title.get_window_extent(renderer)
+    gap_inches = (title.y0 - panel.y1) / fig.dpi
+    assert 0 <= gap_inches < 0.4
+    matplotlib.pyplot.close(fig)
