@@ -321,6 +321,26 @@ def test_a_smaller_probing_set_is_a_stratified_subset_of_the_test_split(mnist):
     counts = torch.bincount(mnist.targets(probe), minlength=10)
     assert counts.min() >= 18 and counts.max() <= 22
     assert torch.equal(study.probing_set(mnist, split, None, seed=0), split.test)
+    # the prior's D_p lies inside a larger anchor drawn with the same seed (the chapter
+    # says so, and scores Figure 6 on the test images outside both)
+    anchor = study.probing_set(mnist, split, 700, seed=0)
+    assert set(study.probing_set(mnist, split, 100, seed=0).tolist()) <= set(anchor.tolist())
+
+
+def test_the_cpu_presets_probe_size_follows_the_rule_the_chapter_states(mnist):
+    """The chapter: probe sizes from PROBE_SIZES_TRIED, each pretrained for as many image
+    presentations as PROBE_RULE_EPOCHS epochs of the whole mnist5k test split, and an
+    anchor on mnist5k at least ANCHOR_SHARE_MIN of a round's images."""
+    from mu_core import presets
+
+    cpu = presets.values("03_cmira", "cpu")
+    split = make_split(mnist, forget_classes=cpu["forget_classes"]["mnist5k"],
+                       forget_fraction=0.5, val_fraction=0.1)
+    assert cpu["probe_size"] in study.PROBE_SIZES_TRIED
+    assert cpu["pretrain_epochs"] * cpu["probe_size"] == \
+        study.PROBE_RULE_EPOCHS * len(split.test)
+    anchor = len(study.probing_set(mnist, split, cpu["anchor_size"], seed=0))
+    assert anchor / (anchor + len(split.forget)) >= study.ANCHOR_SHARE_MIN
 
 
 # ---------------------------------------------------------------------------------------

@@ -65,11 +65,13 @@ AREA_CHECKED = ("retrain", "ff", "ga")
 
 def quoted() -> dict:
     """The values the chapter's prose quotes: the probe-size rule, t-SNE's steps, the
-    claims' confidence level and the regime they need (`ANCHOR_SHARE_MIN`), the range of the paper's Acc_U
+    claims' confidence level and the regime they need (`ANCHOR_SHARE_MIN`), the bound on
+    the other classes' loss (`OTHER_CLASSES_MARGIN`, in points), the range of the paper's Acc_U
     (Table 1) on CIFAR-10 and FashionMNIST, and A_R printed vs. recomputed."""
     values = {"probe_sizes_tried": PROBE_SIZES_TRIED, "probe_rule_epochs": PROBE_RULE_EPOCHS,
               "confidence": CONFIDENCE, "anchor_share_min": ANCHOR_SHARE_MIN,
-              "tsne_iterations": features.TSNE_ITERATIONS}
+              "tsne_iterations": features.TSNE_ITERATIONS,
+              "other_classes_margin_points": 100 * OTHER_CLASSES_MARGIN}
     for dataset in ("cifar10", "fashion_mnist"):
         accuracies = [row["acc_u"] for backbone in paper.TABLE1[dataset].values()
                       for row in backbone.values() if row.get("acc_u") is not None]
@@ -717,8 +719,9 @@ def tsne_panels(data: ImageData, kept: dict, points: int):
 
 def confusion_panels(rows: pd.DataFrame, dataset: str, backbone: str,
                      seed: int) -> dict[str, dict[str, torch.Tensor]]:
-    """Figure 6 / A6: {method: {stage: confusion on forget ∪ probe}} of one dataset,
-    backbone and seed (forget classes first)."""
+    """Figure 6 / A6: {method: {stage: row-normalised confusion}} of one dataset, backbone
+    and seed, forget classes first: their rows on D_f, the other classes' rows on the
+    held-out images (`forget_scores`; never D_p, the attack model's training data)."""
     chosen = rows[(rows.dataset == dataset) & (rows.backbone == backbone) & (rows.seed == seed)]
     return {method.upper(): {r.components.upper(): r.attack["confusion"]
                              for r in chosen[chosen.method == method].itertuples()}
