@@ -326,7 +326,10 @@ chapter.savefig(plots.box_panels(study.box_runs(rows), ["R_R (%)", "A_R (%)"],
 # run, or, for VGG-16's susceptibility, when a backbone shows no recovery at all: a higher
 # rate of recovery means nothing when both rates are negative, or when every matched run
 # ties (a tie is neither more nor less susceptible, so ties are left out of the share).
-# Figure 6's reading, that
+# A method's part of the recovery claims (every method, every method but RT) is not
+# testable when its unlearned models did not forget: their forget accuracy, pooled over
+# the method's runs, is not clearly below the trained models' (the table's M_T), so there
+# is nothing for CMIRA to recover. Figure 6's reading, that
 # P+U+A recovers the forget classes "without sacrificing" the others, is checked on the
 # held-out images of the other classes: P+U+A's accuracy there against the probing prior
 # P's and against the unlearned model's (P learned from few labelled images, so beating it
