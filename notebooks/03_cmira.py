@@ -202,9 +202,11 @@ study.prior_regime(rows)
 # {glue:text}`paper_acc_u_low_fashion_mnist:.0f`-{glue:text}`paper_acc_u_high_fashion_mnist:.0f`% (Table 1). GA, FF and IU run here with settings
 # (`hyperparameters`) meant to bring them into that range (Table 1 below gives this run's
 # Acc_U), milder than the MRA chapter's, whose paper attacks models that forgot almost
-# everything; FF keeps the exact per-sample Fisher its noise scale was tuned with
-# (`fisher="per_sample"`; the reference's batch-mean estimator is larger, so the same alpha
-# adds less noise).
+# everything. FF is the reference code's (Unlearn-Sparse's `fisher_new`: Gaussian noise of
+# variance alpha / F on the retained data's diagonal Fisher F), not the fourth root of the
+# Fisher that the paper's text describes, and keeps the exact per-sample Fisher its noise
+# scale was tuned with (`fisher="per_sample"`; the reference's batch-mean estimator is
+# larger, so the same alpha adds less noise).
 
 # %%
 sources_as_rows(study.table1(rows))
