@@ -22,10 +22,10 @@
 # an attack model M_A on D_p (the **probing prior**: a backbone with spectrally normalised
 # weight layers under a Lipschitz MLP head, Eqs. 1-3; its output layer is left without
 # spectral normalisation, which would cap the logits, and its head has no batch norm: see
-# `lipsoftmax_model`), then **induces recovery** round
+# `lipsoftmax_model` and *Choices of ours*), then **induces recovery** round
 # after round (Algorithm 1): both models label X_f, the images they agree on keep the
 # shared label, each model's confident disagreements (max probability ≥ tau) teach the
-# other, and both train on mixup of D_p and these sets (Eqs. 4-11). The ablation switch
+# other, and both train on mixup of the labelled probing images and these sets (Eqs. 4-11). The ablation switch
 # gives the paper's three attack models: **P** (the pretrained M_A), **P+U** (M_U frozen:
 # one-way distillation into M_A) and **P+U+A** (mutual distillation: CMIRA).
 #
@@ -133,7 +133,12 @@ chapter_price("03_cmira")  # the paper preset's price table row, from its commit
 # batch, as MixMatch's loaders do: a leftover of two mixed images through batch norm (the
 # last VGG blocks see 1 x 1 maps) wrecked the attack model in one step. The paper's D_p is
 # the whole test split; the `cpu` preset uses a smaller one, for the reason and by the
-# rule given under *Where the probing prior stands*.
+# rule given under *Where the probing prior stands*. The attack model follows Eq. 1 where
+# the paper's reference code (`nets/lip.py`, `nets/train.py`) differs: every weight layer
+# of the backbone is spectrally normalised (the reference's backbone is a plain ResNet-18)
+# and the head has no batch norm (the reference puts one after its hidden layer, which
+# would rescale the features the Lipschitz head bounds); like the reference, the output
+# layer is left free.
 
 # %% [markdown]
 # The paper's numbers shown beside ours come from the same dataset when the paper ran it
@@ -197,9 +202,11 @@ study.prior_regime(rows)
 # {glue:text}`paper_acc_u_low_fashion_mnist:.0f`-{glue:text}`paper_acc_u_high_fashion_mnist:.0f`% (Table 1). GA, FF and IU run here with settings
 # (`hyperparameters`) meant to bring them into that range (Table 1 below gives this run's
 # Acc_U), milder than the MRA chapter's, whose paper attacks models that forgot almost
-# everything; FF keeps the exact per-sample Fisher its noise scale was tuned with
-# (`fisher="per_sample"`; the reference's batch-mean estimator is larger, so the same alpha
-# adds less noise).
+# everything. FF is the reference code's (Unlearn-Sparse's `fisher_new`: Gaussian noise of
+# variance alpha / F on the retained data's diagonal Fisher F), not the fourth root of the
+# Fisher that the paper's text describes, and keeps the exact per-sample Fisher its noise
+# scale was tuned with (`fisher="per_sample"`; the reference's batch-mean estimator is
+# larger, so the same alpha adds less noise).
 
 # %%
 sources_as_rows(study.table1(rows))
@@ -321,12 +328,16 @@ chapter.savefig(plots.box_panels(study.box_runs(rows), ["R_R (%)", "A_R (%)"],
 # run, or, for VGG-16's susceptibility, when a backbone shows no recovery at all: a higher
 # rate of recovery means nothing when both rates are negative, or when every matched run
 # ties (a tie is neither more nor less susceptible, so ties are left out of the share).
-# Figure 6's reading, that
+# A method's part of the recovery claims (every method, every method but RT) is not
+# testable when its unlearned models did not forget: their forget accuracy, pooled over
+# the method's runs, is not clearly below the trained models' (the table's M_T), so there
+# is nothing for CMIRA to recover. Figure 6's reading, that
 # P+U+A recovers the forget classes "without sacrificing" the others, is checked on the
 # held-out images of the other classes: P+U+A's accuracy there against the probing prior
 # P's and against the unlearned model's (P learned from few labelled images, so beating it
-# alone proves little), where a loss of more than five points (our bound: the paper gives
-# none) is a sacrifice.
+# alone proves little), where a loss of more than
+# {glue:text}`other_classes_margin_points:.0f` points (our bound: the paper gives none)
+# is a sacrifice.
 #
 # The paper's Table 1 and Table 2 are read cell by cell in its text ("for all MU models
 # targeted", "consistently positive across all classes"); asking each of our cells

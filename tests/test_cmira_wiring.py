@@ -60,3 +60,28 @@ def test_p_plus_u_trains_the_attack_model_only(mnist, monkeypatch):
     assert [call["model"] is attack for call in calls] == [True, True]  # one fit a round
     assert result.unlearned is unlearned
 
+
+
+def test_rounds_count_the_rounds_that_trained_not_the_early_stops_last_look(mnist,
+                                                                            monkeypatch):
+    """The early stop measures the agreement once more before it stops; that measurement
+    trains nothing, so it is no round (the chapter's summary counts the attacks that used
+    all their rounds from this number)."""
+    from mu_core.attacks import registry
+    from mu_core.splits import make_split
+
+    calls = _record_fits(monkeypatch)  # no training: the agreement never improves
+    split = make_split(mnist, forget_classes=[1, 3], forget_fraction=0.5)
+    unlearned = models.create_for("mlp", mnist, seed=0, hidden=[16])
+    prior = models.create_for("mlp", mnist, seed=1, hidden=[16])
+    config = cmira.CMIRAConfig(rounds=5, patience=1, components="p+u")
+    result = cmira.induce_recovery(unlearned, prior, mnist, split.test[:20], split.forget[:40],
+                                   config, seed=0)
+    assert len(result.history) == 2 and result.rounds == 1 == len(calls)
+    calls.clear()
+    outcome = registry.run("cmira", unlearned, mnist, split, trained=unlearned, seed=0,
+                           prior=prior, rounds=5, patience=2, anchor_size=20)
+    assert outcome["rounds"] == 2 == len(calls) / 2  # M_A and M_U each fit once a round
+    full = cmira.induce_recovery(unlearned, prior, mnist, split.test[:20], split.forget[:40],
+                                 cmira.CMIRAConfig(rounds=1, patience=1), seed=0)
+    assert full.rounds == 1 == len(full.history)  # a budget used up: no last look

@@ -165,7 +165,7 @@ def cmira_attack(unlearned, data, split, *, trained, seed, **settings) -> Outcom
     acc_u = accuracy_on(unlearned, data, split.forget)
     acc_a = accuracy_on(result.attack, data, split.forget)
     return Outcome({"acc_u": acc_u, "acc_a": acc_a, "r_i": recovery_improvement(acc_a, acc_u),
-                    "r_r": recovery_rate(acc_a, acc_u), "rounds": len(result.history)},
+                    "r_r": recovery_rate(acc_a, acc_u), "rounds": result.rounds},
                    result.attack)
 
 

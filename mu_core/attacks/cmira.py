@@ -94,6 +94,7 @@ class CMIRAResult:
     attack: nn.Module  # M_A after the last round (the pretrained model for "p")
     unlearned: nn.Module  # M_U after the last round (the input model unless "p+u+a")
     history: list[dict]  # per round: agreement rate, subset sizes, M_A's labels of X_f
+    rounds: int = 0  # the rounds that trained: the early stop's last measurement trains none
 
 
 # ---------------------------------------------------------------------------------------
@@ -119,7 +120,10 @@ def lipsoftmax_model(architecture: str, data: ImageData, *, head_width: int = 12
     reference `nets/lip.py` leaves it free too), and the head has no BatchNorm1d (the
     reference puts one after the hidden layer; batch norm rescales the features, which
     would undo the Lipschitz bound the head is there for). Batch-norm layers of the
-    backbone stay as they are: the paper constrains the weight layers.
+    backbone stay as they are: the paper constrains the weight layers. A third difference
+    from the reference, the other way: Eq. 1 normalises the backbone (BBN_SN(W_B)), and so
+    do we, while the reference's `nets/train.py` puts its head on a plain torchvision
+    ResNet-18; we follow the paper's equation.
     """
     model = models.create_for(architecture, data, seed=seed, **options)
     parent, name, classifier = models.last_linear(model)
@@ -207,7 +211,7 @@ def induce_recovery(unlearned: nn.Module, attack: nn.Module, data: ImageData, pr
     optimizer_u = _sgd(target, config) if mutual else None
     probe_labels = data.targets(probe).cpu()
     probs_u = predict(target, data, forget).float().cpu()
-    history, best, stale = [], -1.0, 0
+    history, best, stale, trained = [], -1.0, 0, 0
     for round_ in loops.track(range(config.rounds), "CMIRA rounds", unit="round"):
         probs_a = predict(attack, data, forget).float().cpu()
         agree, agree_labels, confident_u, confident_a = agreement_and_confident(
@@ -233,7 +237,8 @@ def induce_recovery(unlearned: nn.Module, attack: nn.Module, data: ImageData, pr
                     mixup_alpha=config.mixup_alpha, drop_last=True, seed=round_seed + 500,
                     desc="M_U")
             probs_u = predict(target, data, forget).float().cpu()
-    return CMIRAResult(attack.eval(), target.eval(), history)
+        trained += 1
+    return CMIRAResult(attack.eval(), target.eval(), history, trained)
 
 
 def _sgd(model: nn.Module, config: CMIRAConfig) -> torch.optim.Optimizer:
