@@ -1282,16 +1282,23 @@ def test_distillation_mixes_each_image_and_targets_the_teacher_alone_in_the_warm
 
 def test_the_open_source_teacher_learns_from_the_agreement_set_rebuilt_with_the_new_student(
         mnist, monkeypatch):
+    # The student trains on D_CF (Eqs. 5-10), then the teacher on D_CF rebuilt with the
+    # updated student (Eqs. 11-12): other images, since the student's update changes which
+    # images each class ranks first. A teacher given the student's images, or images chosen
+    # with the student's predictions from before its update, fails here.
     from mu_core.attacks import mra as attack
 
-    class Shifted(torch.nn.Module):  # a student whose predictions each update changes
+    class Shifted(torch.nn.Module):  # uniform before its update, image-dependent after
         def __init__(self):
             super().__init__()
             self.shift = 0.0
             self.bias = torch.nn.Parameter(torch.zeros(10))
+            pixels = mnist.inputs(torch.arange(1))[0].numel()
+            self.register_buffer("weight", torch.randn(
+                pixels, 10, generator=torch.Generator().manual_seed(3)))
 
         def forward(self, x):
-            return self.bias + self.shift * torch.arange(10.0) + 0 * x.flatten(1)[:, :1]
+            return self.bias + self.shift * (x.flatten(1) @ self.weight)
 
     student, teacher = Shifted(), models.create_for("mlp", mnist, seed=0, hidden=[8])
     agreements, epochs = [], []
@@ -1302,25 +1309,27 @@ def test_the_open_source_teacher_learns_from_the_agreement_set_rebuilt_with_the_
         return real_agreement(teacher_probs, student_probs, *args)
 
     def soft_epoch(model, optimizer, data, indices, labels, *args):
-        epochs.append((model, labels.clone()))
+        epochs.append((model, indices.clone(), labels.clone()))
         if model is student:
-            student.shift += 1.0  # the student's update
+            student.shift = 1.0  # the student's update
         return 0.0
 
     monkeypatch.setattr(attack, "confident_agreement", recording_agreement)
     monkeypatch.setattr(attack, "_soft_epoch", soft_epoch)
     config = MRAConfig(components="dst+stu+tch", tau=0.5)
-    prediction = torch.arange(40)
+    prediction = torch.arange(100, 140)  # positions into X_p are not dataset indices
     attack._recall(teacher, student, None, object(), mnist, prediction, config,
                    torch.Generator().manual_seed(0), None)
-    assert [model is student for model, _ in epochs] == [True, False]  # student, then teacher
-    before, after = agreements
-    assert not torch.allclose(before, after)  # rebuilt with the updated student (Eq. 11)
-    shifted = torch.softmax(torch.arange(10.0), 0).expand(40, 10)  # shift 1 after the update
-    assert torch.allclose(after, shifted)
+    assert [model is student for model, *_ in epochs] == [True, False]  # student, then teacher
     teacher_probs = attack.predict(teacher, mnist, prediction)
-    assert torch.equal(epochs[1][1], real_agreement(teacher_probs, after, config.gamma_l,
-                                                    config.gamma_s, config.tau)[1])
+    before, after = agreements
+    assert torch.allclose(before, torch.full((40, 10), 0.1))  # the student before its update
+    assert torch.allclose(after, attack.predict(student, mnist, prediction))  # and after it
+    for (_, indices, labels), student_probs in zip(epochs, agreements):
+        rows, expected = real_agreement(teacher_probs, student_probs, config.gamma_l,
+                                        config.gamma_s, config.tau)
+        assert torch.equal(indices, prediction[rows]) and torch.equal(labels, expected)
+    assert not torch.equal(epochs[0][1], epochs[1][1])  # the rebuilt set holds other images
 
 
 def test_the_pieces_side_by_side_give_one_studys_rows_in_its_order(monkeypatch, cache_dir):
