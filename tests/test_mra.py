@@ -121,6 +121,36 @@ def test_the_attack_never_reads_a_label(mnist, ga_attack):
                                                   results[1].recalled.state_dict().values()))
 
 
+class _Untouchable(torch.nn.Module):
+    """A trained model the attacker must not have: NaN weights, and a forward that fails."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+        with torch.no_grad():
+            for p in net.parameters():
+                p.fill_(math.nan)
+
+    def forward(self, x):
+        raise AssertionError("MRA read the trained model")
+
+
+@pytest.mark.parametrize("case", ["mra_closed", "mra_open"])
+def test_the_attack_never_reads_the_trained_model(mnist, ga_attack, case):
+    # The paper's premise (Section 1): the attacker holds the ULM only. The registry hands
+    # every attack the trained model; MRA's recalled model is the same bit for bit when that
+    # model is unusable.
+    from mu_core.attacks import registry
+
+    split, unlearned, _ = ga_attack
+    trained, _ = trained_model(mnist, split, "cnn", Recipe(epochs=4))
+    untouchable = _Untouchable(models.create_for("cnn", mnist, seed=0))
+    outcomes = [registry.run(case, unlearned, mnist, split, trained=model, seed=0, rounds=1,
+                             tau=0.3) for model in (trained, untouchable)]
+    assert all(torch.equal(a, b) for a, b in zip(outcomes[0].model.state_dict().values(),
+                                                  outcomes[1].model.state_dict().values()))
+
+
 # The study's tables, figures and claim rules, on hand-made attack rows.
 
 COMPONENTS = {"closed": "dst+stu", "open": "dst+stu+tch", "dst": "dst",
