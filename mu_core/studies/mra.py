@@ -432,13 +432,15 @@ def quoted() -> dict:
     """The values the chapter's prose quotes: Flower-102's training and test images in the
     paper's Table 1 and in the official split (train and validation sets, test set) that
     `data.load("flowers102")` reads; the claims' confidence level, the margin by which a
-    ULM must have forgotten, and the paper's premise (`FORGOT_LITTLE`)."""
+    ULM must have forgotten, and the paper's premise (`FORGOT_LITTLE`); the weight decay
+    Section 5.1 gives every MU method's SGD (`paper_mu_weight_decay`)."""
     _, _, _, train, test = datasets.SHAPES["flowers102"]
     return {"paper_flowers_train": paper.SPLITS["flowers102"]["train"],
             "paper_flowers_test": paper.SPLITS["flowers102"]["test"],
             "official_flowers_train": train, "official_flowers_test": test,
             "confidence": CONFIDENCE, "forgot_margin": FORGOT_MARGIN,
-            "forgot_little": FORGOT_LITTLE}
+            "forgot_little": FORGOT_LITTLE,
+            "paper_mu_weight_decay": paper.MU_SGD["weight_decay"]}
 
 
 def split_sizes(data: ImageData, split_spec: dict) -> dict:
