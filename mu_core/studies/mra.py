@@ -2,7 +2,7 @@
 `test` and `forget`, with the chapter's tables, figures and claim rules.
 
 `recall_study` unlearns the trained model of each seed with each method (through the
-cache, shared with the baselines chapter), runs each named attack on every unlearned
+model cache), runs each named attack on every unlearned
 model and returns one row per (seed, method, attack) with the accuracies of the unlearned
 model (ULM) and the recalled model (RCM), per forget class and as confusion rows. The
 chapter runs five attacks (`attack_settings`): the closed-source attack (DST+STU), the
