@@ -177,27 +177,28 @@ mra.split_table(results.splits, dataset)
 # both sets, so the claims below check both.
 #
 # **The unlearned models.** The paper's ULMs have forgotten hard: in its Tables 2-3 (their
-# ULM rows stand beside ours below) the forget accuracy falls far below the trained model's,
-# and the test accuracy falls too, as if the five classes were gone ("over-unlearning", in
-# the paper's words). On MNIST (the `cpu` preset, the book's default), with the methods'
-# default hyper-parameters, which aim at retraining, our ULMs keep most of the forget set
-# (half of each forget class stays in the retain set), and there would be little to recall.
-# So in that preset FF, IU and BU run with stronger settings (the `hyperparameters`
-# parameter) meant to bring them into the paper's regime; BU keeps its former forced wrong
-# label there (`labels="wrong_neighbour"`), since the reference's label, the FGSM
-# neighbour's class, is on MNIST often the true one. No fixed rate brings GA there on
-# every seed: plain gradient ascent on this forget set falls off a cliff, keeping much of
-# the forget set on some seeds at one rate and collapsing most seeds into a predictor of a
-# single class at a slightly larger one. So GA ascends at the larger rate and stops after
-# the first step at which its forget accuracy is at most its `stop_at` (in the
-# `hyperparameters` parameter), a check the model's owner, who holds the forget set's
-# labels, can make; the attack never sees it. RL, L1-SP and SalUn
-# fine-tune on the retain set, which still holds half of each forget class; no setting we
-# tried made them forget these classes on MNIST (RL and SalUn with a fixed wrong label per
-# forget image, twice the epochs and a larger rate among them). Which methods forgot is not assumed: the
-# claims below check it for each method from this run (Table 2's ULM rows, and the reading
-# of the verdicts, give the forget accuracies), and a method that did not forget leaves its
-# part of a recall claim not testable here, since there is nothing to recall.
+# ULM rows stand beside ours below) the forget accuracy falls far below the trained
+# model's, and the test accuracy falls too, as if the five classes were gone
+# ("over-unlearning", in the paper's words). On MNIST (the `cpu` preset, the book's
+# default), with the methods' default hyper-parameters, which aim at retraining, our ULMs
+# keep most of the forget set (half of each forget class stays in the retain set), and
+# there would be little to recall. So in that preset FF, IU and BU run with stronger
+# settings (the `hyperparameters` parameter) meant to bring them into the paper's regime;
+# BU keeps its former forced wrong label there (`labels="wrong_neighbour"`), since the
+# reference's label, the FGSM neighbour's class, is on MNIST often the true one. No fixed
+# rate brings GA there on every seed: plain gradient ascent on this forget set falls off a
+# cliff, keeping much of the forget set on some seeds at one rate and collapsing most
+# seeds into a predictor of a single class at a slightly larger one. So GA ascends at the
+# larger rate and stops after the first step at which its forget accuracy is at most its
+# `stop_at` (in the `hyperparameters` parameter), a check the model's owner, who holds the
+# forget set's labels, can make; the attack never sees it. RL, L1-SP and SalUn fine-tune
+# on the retain set, which still holds half of each forget class; no setting we tried made
+# them forget these classes on MNIST (RL and SalUn with a fixed wrong label per forget
+# image, twice the epochs and a larger rate among them). Which methods forgot is not
+# assumed: the claims below check it for each method from this run (Table 2's ULM rows,
+# and the reading of the verdicts, give the forget accuracies), and a method that did not
+# forget leaves its part of a recall claim not testable here, since there is nothing to
+# recall.
 
 # %%
 mra.accuracy_beside_paper(rows, "closed", results.trained, dataset)
