@@ -129,7 +129,9 @@ chapter_price("02_mra")  # the paper preset's price table row, from its committe
 # differs from them: Eq. 1's Beta(alpha_x, alpha_x) (the code draws with another parameter
 # and always gives the first image the larger share), K = ⌈tau N / C⌉ (the code rounds),
 # the teacher's labels alone in the first distillation epoch, then Beta(alpha_y, alpha_y)
-# mixing (the code averages teacher and student), and in each recall epoch the student
+# mixing (the code averages teacher and student; Eq. 3's label is a target here, with no
+# gradient through the student's share of it, where the code lets one flow), and in each
+# recall epoch the student
 # trains before the teacher, as in Algorithm 1 (the code trains the teacher first).
 # Section 5.1 gives every MU method SGD with weight decay
 # {glue:text}`paper_mu_weight_decay:g`; our methods keep the settings of their own

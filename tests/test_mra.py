@@ -1283,7 +1283,7 @@ def test_distillation_mixes_each_image_and_targets_the_teacher_alone_in_the_warm
 
     monkeypatch.setattr(torch.distributions, "Beta", _FixedBeta)  # known draws, one per image
     losses = []
-    monkeypatch.setattr(attack, "_step", lambda optimizer, loss: losses.append(loss.item()))
+    monkeypatch.setattr(attack, "_step", lambda optimizer, loss: losses.append(loss))
     teacher = _Recorder(models.create_for("mlp", mnist, seed=0, hidden=[8]))
     student = _Recorder(models.create_for("mlp", mnist, seed=1, hidden=[8]))
     config = MRAConfig(distill_epochs=2, batch_size=8)
@@ -1307,7 +1307,15 @@ def test_distillation_mixes_each_image_and_targets_the_teacher_alone_in_the_warm
                   else torch.linspace(0.3, 0.6, 8).view(8, 1))  # one per image
         target = beta_y * teacher_probs + (1 - beta_y) * logits.softmax(1)
         expected = -(target * logits.log_softmax(1)).sum(1).mean().item()
-        assert losses[epoch] == pytest.approx(expected, rel=1e-5)
+        assert losses[epoch].item() == pytest.approx(expected, rel=1e-5)
+        # Eq. 4's label is a target: the student's gradient is that of the cross-entropy
+        # against it held fixed (no gradient through the student's share of Eq. 3)
+        weights = list(student.net.parameters())
+        held = student.net(student.inputs[epoch])
+        fixed = -(target * held.log_softmax(1)).sum(1).mean()
+        for got, want in zip(torch.autograd.grad(losses[epoch], weights),
+                             torch.autograd.grad(fixed, weights)):
+            assert torch.allclose(got, want, atol=1e-6)
 
 
 def test_the_open_source_teacher_learns_from_the_agreement_set_rebuilt_with_the_new_student(
