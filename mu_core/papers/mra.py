@@ -15,6 +15,8 @@ HETEROGENEOUS = "flowers102"
 ABLATION_TABLES = {"cifar10": "Table 8", "cifar100": "Table 9", "oxford_pets": "Tables 4, 10",
                    "flowers102": "Table 11"}
 FORGET_CLASSES = 5  # forget classes in every dataset (Appendix B.1)
+# Section 5.1: every MU method runs SGD with this momentum and weight decay.
+MU_SGD = {"momentum": 0.9, "weight_decay": 0.005}
 # Table 1: classes, training and test images, and forget images (per forget class where the
 # paper gives them as "n x 5"; Flower-102's 224 is a total).
 SPLITS = {

@@ -2,7 +2,7 @@
 `test` and `forget`, with the chapter's tables, figures and claim rules.
 
 `recall_study` unlearns the trained model of each seed with each method (through the
-cache, shared with the baselines chapter), runs each named attack on every unlearned
+model cache), runs each named attack on every unlearned
 model and returns one row per (seed, method, attack) with the accuracies of the unlearned
 model (ULM) and the recalled model (RCM), per forget class and as confusion rows. The
 chapter runs five attacks (`attack_settings`): the closed-source attack (DST+STU), the
@@ -432,13 +432,15 @@ def quoted() -> dict:
     """The values the chapter's prose quotes: Flower-102's training and test images in the
     paper's Table 1 and in the official split (train and validation sets, test set) that
     `data.load("flowers102")` reads; the claims' confidence level, the margin by which a
-    ULM must have forgotten, and the paper's premise (`FORGOT_LITTLE`)."""
+    ULM must have forgotten, and the paper's premise (`FORGOT_LITTLE`); the weight decay
+    Section 5.1 gives every MU method's SGD (`paper_mu_weight_decay`)."""
     _, _, _, train, test = datasets.SHAPES["flowers102"]
     return {"paper_flowers_train": paper.SPLITS["flowers102"]["train"],
             "paper_flowers_test": paper.SPLITS["flowers102"]["test"],
             "official_flowers_train": train, "official_flowers_test": test,
             "confidence": CONFIDENCE, "forgot_margin": FORGOT_MARGIN,
-            "forgot_little": FORGOT_LITTLE}
+            "forgot_little": FORGOT_LITTLE,
+            "paper_mu_weight_decay": paper.MU_SGD["weight_decay"]}
 
 
 def split_sizes(data: ImageData, split_spec: dict) -> dict:
