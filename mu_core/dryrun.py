@@ -196,7 +196,8 @@ def shared_by(workers: int, threads: int):
     """A block of independent pieces that a real run spreads over `workers` worker
     processes of `threads` threads each (`workers.run_each`) and a dry run runs one after
     another in its own process: its loops are timed at the workers' thread count and
-    count 1 / `workers` of their time in the estimate (the pieces finish side by side). On
+    count 1 / (`workers` x WORKER_EFFICIENCY) of their time in the estimate
+    (`wall_seconds_of`: the pieces finish side by side). On
     2 CPU threads a small network trains barely faster than on one, so timing such pieces
     at the kernel's two threads and adding them up priced chapter 02 at 1.4x its run."""
     kept = torch.get_num_threads()

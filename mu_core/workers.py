@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from contextlib import nullcontext
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 import multiprocessing
@@ -72,10 +73,8 @@ def run_each(function, pieces: list[tuple], *, device, desc: str | None = None) 
     count = worker_count(len(pieces), device)
     if count == 1:
         spread = real_worker_count(len(pieces), device) if loops.dry() else 1
-        if spread > 1:
-            with loops.shared_by(spread, max(1, cores() // spread)):
-                return [function(*piece) for piece in _shown(pieces, desc, len(pieces))]
-        return [function(*piece) for piece in _shown(pieces, desc, len(pieces))]
+        with loops.shared_by(spread, max(1, cores() // spread)) if spread > 1 else nullcontext():
+            return [function(*piece) for piece in _shown(pieces, desc, len(pieces))]
     threads = max(1, cores() // count)
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(count, mp_context=context, initializer=torch.set_num_threads,
