@@ -1068,6 +1068,21 @@ def test_the_reference_table_names_ius_deliberate_difference():
     assert table.loc["iu", "why"].startswith("a deliberate difference")
 
 
+def test_the_reference_table_describes_unlearn_sparses_wfisher_as_its_code_runs():
+    # Wfisher (Unlearn-Sparse, unlearn/Wfisher.py) feeds woodfisher a retain loader of batch
+    # size 1 (per-sample gradients, N = 1000, in order) and the vector
+    # forget_grad / (total + total_2) - retain_grad * total / ((total + total_2) * total_2);
+    # its recursion updates o_vec only by rescaling the first gradient. The former row said
+    # batch-mean gradients of batches of 32, the forget set's mean gradient, and a step
+    # retain size / forget size (about 9) times longer than ours: on the cpu preset's CNN
+    # the reference's step is about 1.7 times ours at alpha 1 (2026-12-07).
+    row = baselines.reference_table().loc["iu"]
+    assert "per-sample gradients of the first 1,000 retain samples" in row["reference"]
+    assert "minus forget size x the retain set's mean gradient) / training-set size" in \
+        row["reference"]
+    assert "batch-mean" not in row["reference"] and "times longer" not in row["why"]
+
+
 def test_the_cpu_preset_keeps_the_paper_presets_unlearning_rates_relative_to_training():
     from mu_core import presets
 

@@ -385,16 +385,18 @@ REFERENCE_CHOICES = (
      "sample); fisher='per_sample', zero_forgotten_rows=False give the former exact Fisher "
      "(alpha does not transfer: on the mnist5k CNN the batch-mean Fisher is about 4x the "
      "exact one, so the same alpha adds less noise)"),
-    ("iu", "iu", "Unlearn-Sparse's Wfisher: alpha times a WoodFisher inverse (a rank-one "
-     "recursion from the identity over the batch-mean gradients of retain batches of 32) on "
-     "the forget set's mean gradient, alpha tuned per setting",
+    ("iu", "iu", "Unlearn-Sparse's Wfisher: alpha times its WoodFisher recursion from the "
+     "identity over the per-sample gradients of the first 1,000 retain samples (N = 1000), "
+     "applied to (the forget gradients summed minus forget size x the retain set's mean "
+     "gradient) / training-set size; the recursion carries one vector, the first retain "
+     "gradient, where WoodFisher carries the inverse, so it changes its input along that "
+     "direction only; alpha tuned per setting",
      "alpha {alpha} x (damping {damping} I + F)^-1 (forget gradients summed, plus their "
      "weight-decay term) / retain size, F from {max_samples} per-sample retain gradients "
      "({fisher}), solved exactly",
      "a deliberate difference: the Newton step of Koh & Liang and Izzo et al. as derived, so "
-     "alpha=1 needs no tuning; the reference's step is retain size / forget size (about 9 "
-     "here) times longer before its alpha, so our IU moves less, most of all when a whole "
-     "class goes"),
+     "alpha=1 needs no tuning; the reference's step is close to alpha times its input "
+     "vector, undamped by the Fisher, so at the same alpha our IU moves less"),
     ("bad_teacher", "bad_teacher", "bad-teaching-unlearning: Adam, lr 1e-4, one epoch of "
      "batches of 256, KL at temperature 1, a random 30% of the retain set",
      "Adam, lr {lr}, {epochs} epoch(s) of batches of {batch_size}, {retain_fraction:.0%} of "
