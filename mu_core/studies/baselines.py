@@ -369,14 +369,19 @@ REFERENCE_CHOICES = (
      "labels aligned; labels='wrong_neighbour' gives the former forced wrong label. The rate "
      "is a deliberate difference, not tuned here: the reference's was set for its CIFAR "
      "ResNet-18; ours is the method's default for the small CNN"),
-    ("unsc", "unsc", "UNSC (Chen et al. 2024, GPM-based): updates projected out of the span "
-     "of the retain set's layer inputs, forget samples relabelled to their most likely "
-     "remaining class, whole-class forgetting only",
+    ("unsc", "unsc", "UNSC (Chen et al. 2024; HQC-ML/UNSC's notebooks): updates projected "
+     "out of the span of the layer inputs of one batch of each remaining class (GPM bases "
+     "merged at a threshold rising by class, 0.97 + 0.003 x class), forget samples "
+     "relabelled to the original model's most likely other class, biases and norms frozen, "
+     "plain SGD (no momentum, no weight decay) at lr 0.04 for 25 epochs of batches of 512 "
+     "(CIFAR-10), whole-class forgetting only",
      "energy {energy}, one basis per layer from {max_samples} retain samples, SGD lr {lr} "
-     "with momentum 0.9, no weight decay, {epochs} epochs",
-     "aligned in whole-class forgetting; in partial class-wise forgetting (the MRA paper "
-     "runs it there) a forget sample's pseudo-label is its most likely class other than its "
-     "own, since its class keeps retained samples"),
+     "with momentum {momentum}, no weight decay, {epochs} epochs of batches of {batch_size}",
+     "labels and frozen parameters aligned in whole-class forgetting; in partial class-wise "
+     "forgetting (the MRA paper runs it there) a forget sample's pseudo-label is its most "
+     "likely class other than its own, since its class keeps retained samples. Deliberate "
+     "differences, not tuned here: one basis from a random retain subset, and momentum 0.9 "
+     "at the small CNN's rate and epochs (momentum=0.0 gives the reference's plain SGD)"),
     ("ff", "ff", "Unlearn-Sparse's fisher_new: the Fisher from squared batch-mean gradients "
      "(batches of 32, each class weighted by its batch-mean probability) of every retain "
      "sample; whole-class forgetting restarts the forgotten class's head row at zero",
