@@ -938,6 +938,16 @@ def test_ff_restarts_the_forgotten_classs_head_row_in_whole_class_forgetting():
     for unlearned in (kept, unlearn("ff", other, data, partial, alpha=tiny)):
         assert torch.allclose(unlearned[2].weight[2], other[2].weight[2], atol=1e-2)
         assert torch.allclose(unlearned[2].bias[2], other[2].bias[2], atol=1e-2)
+    # random forgetting restarts no row, not even the last class's, which the reference's
+    # fisher_new restarts there (its test: 4,500 CIFAR-10 samples; row class_to_replace, -1);
+    # the reference table says so
+    last = other[2].weight.shape[0] - 1
+    randomly = unlearn("ff", other, data, make_split(data, random_fraction=0.3), alpha=tiny)
+    assert torch.allclose(randomly[2].weight[last], other[2].weight[last], atol=1e-2)
+    row = baselines.reference_table().loc["ff"]
+    assert "in random forgetting of 4,500 samples (class_to_replace -1) the last class's" in \
+        row["reference"]
+    assert "in random forgetting no row restarts" in row["why"]
     with pytest.raises(ConfigError, match="ff fisher"):
         unlearn("ff", model, data, split, fisher="exact")
 

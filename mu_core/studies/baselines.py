@@ -348,8 +348,9 @@ REFERENCE_CHOICES = (
      "(our runs take far fewer steps; at the reference's alpha l1_sparse gave FT's numbers)"),
     ("wp", "wp", "Unlearn-Sparse: OMP prunes the convolutions only", "layers={layers!r}",
      "aligned; layers='conv_linear' also prunes linear layers (needed without convolutions)"),
-    ("rl", "rl", "Unlearn-Sparse: forget labels redrawn uniformly over all classes every "
-     "epoch (so they may be the true one), forget and retain shuffled together",
+    ("rl", "rl", "Unlearn-Saliency's RL (Unlearn-Sparse's before it): forget labels "
+     "redrawn uniformly over all classes every epoch (so they may be the true one), forget "
+     "and retain shuffled together",
      "labels={labels!r}: drawn anew each time a forget sample is trained on",
      "aligned (a sample comes once an epoch); labels='fixed_wrong' gives the former wrong "
      "label per sample, drawn once"),
@@ -384,10 +385,14 @@ REFERENCE_CHOICES = (
      "at the small CNN's rate and epochs (momentum=0.0 gives the reference's plain SGD)"),
     ("ff", "ff", "Unlearn-Sparse's fisher_new: the Fisher from squared batch-mean gradients "
      "(batches of 32, each class weighted by its batch-mean probability) of every retain "
-     "sample; whole-class forgetting restarts the forgotten class's head row at zero",
+     "sample; the head row of class_to_replace restarts at zero whenever 4,500 CIFAR-10 "
+     "samples are forgotten: the forgotten class's in whole-class forgetting, and in random "
+     "forgetting of 4,500 samples (class_to_replace -1) the last class's",
      "fisher={fisher!r}, batches of {batch_size}, zero_forgotten_rows={zero_forgotten_rows}, "
-     "{max_samples} retain samples", "aligned (the paper presets take every retain "
-     "sample); fisher='per_sample', zero_forgotten_rows=False give the former exact Fisher "
+     "{max_samples} retain samples", "aligned in whole-class forgetting (the paper presets "
+     "take every retain sample); in random forgetting no row restarts (the reference's "
+     "last-class row is a side effect of its condition, not Fisher forgetting); "
+     "fisher='per_sample', zero_forgotten_rows=False give the former exact Fisher "
      "(alpha does not transfer: on the mnist5k CNN the batch-mean Fisher is about 4x the "
      "exact one, so the same alpha adds less noise)"),
     ("iu", "iu", "Unlearn-Sparse's Wfisher: alpha times its WoodFisher recursion from the "
