@@ -1139,6 +1139,24 @@ def test_the_reference_table_describes_unlearn_sparses_wfisher_as_its_code_runs(
     assert "batch-mean" not in row["reference"] and "times longer" not in row["why"]
 
 
+def test_the_differences_the_chapter_names_still_hold():
+    # Unlearn-Sparse's arg_parser.py: --epochs 182, --decreasing_lr "91,136" (gamma 0.1);
+    # Unlearn-Saliency's README: SalUn (RL with the mask) at --unlearn_lr 0.013
+    from mu_core import presets
+
+    quoted = baselines.quoted()
+    assert (quoted["reference_epochs"], quoted["reference_milestones"]) == (182, "91 and 136")
+    assert quoted["salun_reference_lr"] == 0.013 and quoted["ff_gap_points"] == "5"
+    paper = presets.values("01_baselines", "paper")
+    # the chapter's differences: the paper preset trains fewer epochs than the reference,
+    # with the cosine rate (the run's Recipe takes no schedule: its default), and runs
+    # SalUn at FT's rate, not at SalUn's own
+    assert paper["epochs"] < quoted["reference_epochs"]
+    assert "schedule" not in paper and Recipe().schedule == "cosine"
+    assert paper["hyperparameters"]["salun"]["lr"] == paper["hyperparameters"]["ft"]["lr"] != \
+        quoted["salun_reference_lr"]
+
+
 def test_the_cpu_preset_keeps_the_paper_presets_unlearning_rates_relative_to_training():
     from mu_core import presets
 

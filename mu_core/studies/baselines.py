@@ -55,12 +55,27 @@ MEMBER_DIRECTION = {"correctness": 1.0, "confidence": 1.0, "entropy": -1.0,
                     "modified_entropy": -1.0}
 
 
+# Unlearn-Sparse's recipe for the model it unlearns from (arg_parser.py: main_imp.py trains
+# --epochs 182 with the rate cut tenfold at --decreasing_lr 91,136; main_forget.py retrains
+# with the same milestones over the README's 160 epochs), and SalUn's rate (Unlearn-Saliency's
+# README: RL with the saliency mask at lr 0.013, 10% random forgetting on CIFAR-10).
+REFERENCE_TRAINING = {"epochs": 182, "milestones": (91, 136)}
+SALUN_REFERENCE_LR = 0.013
+
+
 def quoted() -> dict:
     """The values the chapter's prose quotes: the share of retraining's forgetting that counts
-    as forgetting, and the claims' confidence (the references' training rate is the `paper`
-    preset's `lr`, glued by `Chapter` as `paper_lr`)."""
+    as forgetting, the claims' confidence, the paper's FF gap, the reference's training
+    epochs and rate milestones, and SalUn's reference rate (the references' training rate
+    and our paper-scale epochs are the `paper` preset's `lr` and `epochs`, glued by `Chapter`
+    as `paper_lr` and `paper_epochs`)."""
     return {"forgot_share": f"{FORGOT_SHARE:.0%}",
-            "confidence": f"{CONFIDENCE:.0%}"}
+            "confidence": f"{CONFIDENCE:.0%}",
+            "ff_gap_points": f"{FF_GAP_POINTS:g}",
+            "reference_epochs": REFERENCE_TRAINING["epochs"],
+            "reference_milestones": spoken_list([str(m) for m in
+                                                 REFERENCE_TRAINING["milestones"]]),
+            "salun_reference_lr": SALUN_REFERENCE_LR}
 
 
 def paper_regime() -> dict:
