@@ -725,6 +725,38 @@ def test_ga_takes_the_references_sgd_steps_with_momentum_and_weight_decay():
     assert plain[1].weight.view(-1).tolist() == pytest.approx(plain_w.tolist(), abs=1e-5)
 
 
+# Which samples each method steps on (Unlearn-Sparse, Unlearn-Saliency, Boundary-Unlearning-
+# Code, HQC-ML/UNSC): FT, l1-sparse and WP the retain set; GA, BU and UNSC the forget set;
+# RL and SalUn both, shuffled together; retraining the retain set from fresh weights.
+STEPS_ON = {"retrain": "retain", "ft": "retain", "l1_sparse": "retain", "wp": "retain",
+            "ga": "forget", "bu": "forget", "unsc": "forget", "rl": "forget+retain",
+            "salun": "forget+retain"}
+
+
+@pytest.mark.parametrize("method", sorted(STEPS_ON))
+def test_each_method_steps_on_the_samples_its_reference_steps_on(monkeypatch, method):
+    from mu_core import train
+    from mu_core.unlearn import unlearn
+
+    stepped = []
+    real_fit = train.fit
+
+    def recording_fit(model, data, indices, *args, **kwargs):
+        stepped.append(sorted(indices.tolist()))
+        return real_fit(model, data, indices, *args, **kwargs)
+    for module in ("finetune", "pruning", "saliency", "boundary", "nullspace"):
+        monkeypatch.setattr(f"mu_core.unlearn.{module}.fit", recording_fit, raising=False)
+    data = _tiny_data()
+    split = make_split(data, forget_indices=[0, 3, 6])  # class 0's: a class-level split
+    split = dataclasses.replace(split, kind="classwise") if method in ("bu", "unsc") else split
+    unlearn(method, _conv_model(), data, split, epochs=1, **(
+        {"max_samples": 9} if method == "unsc" else {}))
+    forget, retain = split.forget.tolist(), split.retain.tolist()
+    expected = {"retain": retain, "forget": forget,
+                "forget+retain": sorted(forget + retain)}[STEPS_ON[method]]
+    assert stepped == [sorted(expected)]
+
+
 @pytest.mark.parametrize("method", ["ft", "ga", "rl", "l1_sparse", "wp", "salun", "bu"])
 def test_unlearning_runs_keep_their_learning_rate_constant(monkeypatch, method):
     from mu_core import train
