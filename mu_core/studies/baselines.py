@@ -717,14 +717,18 @@ def run_time_label(runs: pd.DataFrame, methods) -> str:
 def _run_time_claim(runs: pd.DataFrame, claim_id: str, claim: str, pairs, docs="") -> Claim:
     """A claim on Table 1's run times, in random and in whole-class forgetting: for each
     (slower, faster) of `pairs`, slower's run time minus faster's, paired over the seeds,
-    above 0, in both settings. Needs retrain, FT, GA, FF and IU in both."""
+    above 0, in both settings. Needs retrain, FT, GA, FF and IU in both. Each part
+    presupposes that the method claimed faster forgot in its setting (`not_forgotten`): a
+    GA that stopped before it moved the forget set is fast at nothing the paper timed, and
+    that part is not testable with the measured reason."""
     reason = missing(runs, RUN_TIME_SETTINGS, PAPER_METHODS)
-    effects = {f"{s} {slow} - {fast}": paired(runs, s, slow, fast, "seconds")
-               for s in RUN_TIME_SETTINGS for slow, fast in pairs} if not reason else {}
+    parts = {f"{s} {slow} - {fast}": part(paired(runs, s, slow, fast, "seconds"),
+                                          reason=not_forgotten(runs, s, fast))
+             for s in RUN_TIME_SETTINGS for slow, fast in pairs} if not reason else {}
     paper = "paper (CIFAR-10, min): " + "; ".join(f"{s} " + _paper(s, PAPER_METHODS, "minutes")
                                         for s in RUN_TIME_SETTINGS)
-    return judge_each(claim_id, claim, paper, effects, label=run_time_label(runs, PAPER_METHODS),
-                      digits=2, unmet_reasons=[reason])
+    return judge_parts(claim_id, claim, paper, parts, label=run_time_label(runs, PAPER_METHODS),
+                       digits=2, unmet_reasons=[reason])
 
 
 def ga_fastest(runs: pd.DataFrame) -> Claim:
