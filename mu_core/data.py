@@ -39,6 +39,7 @@ class ImageData:
     # chapter trains on them; a LiRA shadow pool may draw its non-members from them
     reserve: Tensor = field(default_factory=lambda: torch.empty(0, dtype=torch.long))
     real_train: int = 0  # a dry run's synthetic stand-in: the real training split's size
+    real_test: int = 0  # ... and the real test split's
 
     @property
     def num_classes(self) -> int:
@@ -61,7 +62,7 @@ class ImageData:
         device = torch.device(device)
         return ImageData(
             self.name, self.images.to(device), self.labels.to(device), self.train, self.test,
-            self.classes, self.mean, self.std, self.reserve, self.real_train,
+            self.classes, self.mean, self.std, self.reserve, self.real_train, self.real_test,
         )
 
     def inputs(self, idx: Tensor, augment: str = "none", generator=None) -> Tensor:
@@ -150,7 +151,8 @@ def synthetic(name: str, image_size: int | None = None) -> ImageData:
         images = (prototypes[labels] + noise).clamp(0, 1).mul(255).round().to(torch.uint8)
         parts.append((images, labels))
     names = CLASS_NAMES.get(name) or [f"class {c}" for c in range(classes)]
-    return replace(_from_parts(name, parts, list(names)), real_train=SHAPES[name][3])
+    return replace(_from_parts(name, parts, list(names)), real_train=SHAPES[name][3],
+                   real_test=SHAPES[name][4])
 
 
 def pixels(data: ImageData, indices: Tensor) -> Tensor:

@@ -229,13 +229,6 @@ def _cut(key, value, cuts: dict):
     return value
 
 
-def scale(data) -> float:
-    """Real training samples per synthetic one (1 for real data)."""
-    if not active() or not data.real_train:
-        return 1.0
-    return data.real_train / len(data.train)
-
-
 def batch_size(asked: int, device: torch.device) -> int:
     return asked if device.type == "cuda" else min(asked, CPU_BATCH)
 
@@ -429,9 +422,15 @@ class Pace:
 
 
 def real_count(pool, data, max_samples: int | None = None) -> float:
-    """Samples the real run draws from `pool`: its size at the real dataset's size (outside a
-    dry run, its size), capped at `max_samples`."""
-    real = len(pool) * scale(data)
+    """Samples the real run draws from `pool` (indices into `data`): in a dry run, each
+    synthetic sample stands for its split's real size over its synthetic size (a probing
+    set drawn from the test split counts the real test split's, not the training split's);
+    capped at `max_samples`. Outside a dry run, its size."""
+    real = float(len(pool))
+    if active() and data.real_train and len(pool):
+        in_test = int(torch.isin(torch.as_tensor(pool).cpu(), data.test.cpu()).sum())
+        per_test = (data.real_test or data.real_train) / max(len(data.test), 1)
+        real = (len(pool) - in_test) * data.real_train / len(data.train) + in_test * per_test
     return min(real, max_samples) if max_samples else real
 
 

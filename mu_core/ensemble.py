@@ -115,7 +115,8 @@ def _dry_fit(members: list[nn.Module], data: ImageData, pool: Tensor, streams: T
            sum(p.numel() for p in members[0].parameters()), tuple(data.images.shape[1:]))
     seconds, batch = dryrun.step_cost(key, step, len(pool), count * recipe.batch_size,
                                       data.device, torch.Generator().manual_seed(0))
-    real = len(members) * recipe.epochs * keep.sum(1).float().mean().item() * dryrun.scale(data)
+    per_sample = dryrun.real_count(pool, data) / len(pool)  # the pool's split(s), at real size
+    real = len(members) * recipe.epochs * keep.sum(1).float().mean().item() * per_sample
     with dryrun.repeated("shadow_count"):  # the members: the preset's count, cut in a dry run
         dryrun.record("shadow models", real, seconds, data.device, timed_batch=batch // count,
                       spent=time.perf_counter() - started,

@@ -155,11 +155,6 @@ def per_seed_of(seed_list: str):
     return dryrun.per_seed_of(seed_list)
 
 
-def scale(data) -> float:
-    """Real training samples per sample of `data` (above 1 in a dry run only)."""
-    return dryrun.scale(data)
-
-
 def real_count(pool, data, max_samples: int | None = None) -> float:
     """Samples the real run draws from `pool` (`dryrun.real_count`)."""
     return dryrun.real_count(pool, data, max_samples)

@@ -240,7 +240,7 @@ def fit(model: nn.Module, data: ImageData, indices: Tensor, recipe: Recipe = Rec
                         relabel=relabel, mixup_alpha=mixup_alpha, frozen_norms=frozen_norms)
         seconds, timed_batch = dryrun.step_cost(key, train_step, len(indices),
                                                 recipe.batch_size, device, generator)
-        dryrun.record(desc, recipe.epochs * len(indices) * dryrun.scale(data), seconds,
+        dryrun.record(desc, recipe.epochs * dryrun.real_count(indices, data), seconds,
                       device, timed_batch=timed_batch, spent=time.perf_counter() - started,
                       network=dryrun.network(model, data))
     model.eval()

@@ -52,7 +52,14 @@ def test_synthetic_data_has_the_real_shape_and_is_deterministic(dry):
     assert torch.bincount(data.labels[data.train]).tolist() == [4] * 100
     assert torch.equal(load("cifar100").images, data.images)
     assert load("oxford_pets", image_size=64).images.shape[1:] == (3, 64, 64)
-    assert dryrun.scale(data) == 50_000 / 400
+    # each synthetic sample stands for its own split's real size: 400 training samples for
+    # 50,000, 200 test samples for 10,000 (a probing set drawn from the test split was
+    # counted at the training split's 125 a sample: 2.5x its real size)
+    assert dryrun.real_count(data.train[:10], data) == pytest.approx(10 * 50_000 / 400)
+    assert dryrun.real_count(data.test[:10], data) == pytest.approx(10 * 10_000 / 200)
+    mixed = torch.cat([data.train[:4], data.test[:6]])
+    assert dryrun.real_count(mixed, data) == pytest.approx(4 * 125 + 6 * 50)
+    assert dryrun.real_count(mixed, data, max_samples=100) == 100
 
 
 def test_a_dry_training_loop_runs_one_small_step_and_records_the_real_budget(dry):

@@ -161,9 +161,8 @@ def membership_recall(unlearned: nn.Module, data: ImageData, prediction: Tensor,
 def _timed_epochs(desc: str, epochs: int, data: ImageData, prediction: Tensor):
     """`epochs` passes over the prediction set in a round, recorded in a dry run at the real
     size and the preset's rounds."""
-    samples = epochs * len(prediction)
-    return loops.loop(desc, None, "epoch", work=samples, device=data.device,
-                      real_work=samples * loops.scale(data), over=("rounds",))
+    return loops.loop(desc, None, "epoch", work=epochs * len(prediction), device=data.device,
+                      real_work=epochs * loops.real_count(prediction, data), over=("rounds",))
 
 
 def _adamw(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:
