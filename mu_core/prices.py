@@ -149,8 +149,9 @@ def readme_table(folder: Path = PRICES) -> str:
     sources = "; ".join(f"{label(run)}: {run['ran']}" for run in runs.values())
     return "\n".join([
         README_START, "", table(rows), "",
-        f"Each row is a dry run committed in `mu_core/paper_prices/`: of the chapter's paper "
-        f"preset, or of the preset named in brackets ({sources}). Per seed: the preset's training images, sample-steps of the other "
+        f"Each row is a dry run committed in `mu_core/paper_prices/`: of the chapter's "
+        f"paper preset, or of the preset named in brackets ({sources}). Per seed: the "
+        f"preset's training images, sample-steps of the other "
         f"loops (attack rounds, games, reconstruction and inversion steps times the "
         f"samples or candidates each step takes) and per-sample items (Fisher, influence); "
         f"the price on the dry run's machine (its loops, without the kernel and evaluation "
