@@ -207,29 +207,47 @@ def calibration_table(root: Path, chapters: list[str], preset: str = "cpu") -> l
     return rows
 
 
-def record_paper_price(root: Path, chapter: str, folder: Path = prices.PRICES) -> Path:
-    """Run a chapter's paper dry run here and store its estimate, with the ledger it was
-    worked from and where, when and at which commit it ran, as `folder`/<slug>.json (the
-    price table's source: `write_price_table`)."""
+def priced_chapter(root: Path, chapter: str, preset: str) -> book.ChapterSource:
+    """The chapter whose `preset` dry run is to be priced, refused with a sentence when the
+    preset is no paper preset (the price table holds `paper` and its `paper_` variants) or
+    the chapter lacks it."""
+    source = book.find_chapter(root, chapter)
+    if preset != prices.PAPER and not preset.startswith(prices.PAPER + "_"):
+        raise ConfigError(f"the price table holds paper presets (paper, or a paper_ variant "
+                          f"such as paper_lite), not {preset!r}.")
+    if preset not in source.presets(root):
+        raise ConfigError(f"chapter {source.slug} has no {preset!r} preset; it has: "
+                          f"{', '.join(source.presets(root))}.")
+    return source
+
+
+def record_paper_price(root: Path, chapter: str, folder: Path = prices.PRICES,
+                       preset: str = prices.PAPER) -> Path:
+    """Run a chapter's paper dry run here (its `paper` preset, or a `paper_<name>` variant
+    of it such as `paper_lite`) and store its estimate, with the ledger it was worked from
+    and where, when and at which commit it ran, as `folder`/<slug>.json for the paper
+    preset and <slug>.<preset>.json for a variant (the price table's source:
+    `write_price_table`). A preset that is no paper preset, or that the chapter lacks, is
+    refused before anything runs."""
     import os
     from datetime import datetime, timezone
 
     from .chapter import git_revision
 
-    source = book.find_chapter(root, chapter)
+    source = priced_chapter(root, chapter, preset)
     with tempfile.TemporaryDirectory() as scratch, \
             book.environment({"MU_CACHE_DIR": str(Path(scratch) / "cache")}):
         started = time.perf_counter()
-        results = book.run_chapter(root, source, "paper", out=Path(scratch) / "dry",
+        results = book.run_chapter(root, source, preset, out=Path(scratch) / "dry",
                                    dry_run=True)
         wall = time.perf_counter() - started
         found = json.loads(results.read_text())["dry_run_estimate"]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     ran = (f"dry run of {when} at {git_revision()} on {', '.join(found['devices'])}, "
            f"{wall:.0f} s, load average {os.getloadavg()[0]:.1f}")
-    path = Path(folder) / f"{source.slug}.json"
+    path = Path(folder) / f"{prices.price_key(source.slug, preset)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"chapter": source.slug, "preset": "paper", "ran": ran,
+    path.write_text(json.dumps({"chapter": source.slug, "preset": preset, "ran": ran,
                                 "estimate": found}, indent=1) + "\n")
     return path
 
@@ -246,17 +264,24 @@ def write_price_table(root: Path, folder: Path = prices.PRICES) -> bool:
 
 
 def _prices_command(argv: list[str]) -> int:
-    """`python -m mu_core.bench prices record CHAPTER...` (a paper dry run each, stored) or
-    `python -m mu_core.bench prices table` (the README's table from the stored runs)."""
+    """`python -m mu_core.bench prices record CHAPTER... [--preset paper_lite]` (a paper
+    dry run each, stored; `--preset` a paper variant's instead) or `python -m mu_core.bench
+    prices table` (the README's table from the stored runs)."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m mu_core.bench prices")
     parser.add_argument("action", choices=("record", "table"))
     parser.add_argument("chapters", nargs="*")
+    parser.add_argument("--preset", default=prices.PAPER,
+                        help="the paper preset or a paper_ variant of it (default paper)")
     args = parser.parse_args(argv)
     root = book.project_root()
-    for chapter in args.chapters if args.action == "record" else ():
-        print(f"{chapter}: {record_paper_price(root, chapter)}", flush=True)
+    chapters = args.chapters if args.action == "record" else []
+    for chapter in chapters:  # every one checked before any runs
+        priced_chapter(root, chapter, args.preset)
+    for chapter in chapters:
+        print(f"{chapter}: {record_paper_price(root, chapter, preset=args.preset)}",
+              flush=True)
     changed = write_price_table(root)
     print("README price table " + ("rewritten" if changed else "already matched"))
     return 0

@@ -18,7 +18,7 @@ import platform
 import subprocess
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -86,10 +86,14 @@ class Chapter:
         check_injected(namespace)  # papermill by hand: refused as `mu-book run -p` refuses
         presets.apply(slug, namespace)
         self.params = parameters_in(namespace)
+        self.preset = self.params.get("preset", os.environ.get(presets.RESOLVED_ENV, "none"))
+        # at a reduced-budget preset (paper_lite), every claim and the findings box say so
+        self.budget_mark = presets.budget_mark(self.preset)
         self.quoted: set[str] = set()
         self.quote(prose.scalars(self.params))  # the prose may quote any parameter
-        if presets.path(slug, "paper").exists():  # and the paper's scale
-            self.quote(prose.scalars(presets.values(slug, "paper"), prefix="paper_"))
+        for scale in ("paper", presets.LITE):  # and the paper's scale, and its lighter run
+            if presets.path(slug, scale).exists():
+                self.quote(prose.scalars(presets.values(slug, scale), prefix=f"{scale}_"))
         self.device = resolve_device(device or self.params.get("device", "auto"))
         memory_budget()  # a malformed $MU_MEMORY_BUDGET is refused before any training
         if seeds is None:
@@ -121,15 +125,24 @@ class Chapter:
                                   f"{type(claim).__name__}.")
             if any(claim.id == known.id for known in self.claims):
                 raise ConfigError(f"claim id {claim.id!r} is recorded twice in {self.slug}.")
-            self.claims.append(claim)
+            self.claims.append(self.marked(claim))
         return table(self.claims)
+
+    def marked(self, claim: Claim) -> Claim:
+        """The claim with what it measured (`here`) opening with the preset's reduced-budget
+        mark (`presets.budget_mark`: a paper_lite preset), or as it is at any other preset."""
+        if self.budget_mark is None or claim.here.startswith(self.budget_mark):
+            return claim
+        return replace(claim, here=f"{self.budget_mark}: {claim.here}")
 
     def findings(self, claims=(), *, key=None, numbers: dict | None = None) -> Findings:
         """The box "What this chapter found" (`findings.Findings`), for the cell right after
         the study runs: `claims` (the study's `claims(results)`; the claims section records
         them with `add_claims`), the ids of the `key` claims to show, or the headline
         `numbers` of a chapter without claims."""
-        return Findings(self.slug, claims, key=key, numbers=numbers)
+        return Findings(self.slug, [self.marked(c) if isinstance(c, Claim) else c
+                                    for c in claims], key=key, numbers=numbers,
+                        budget=self.budget_mark)
 
     def savefig(self, fig, name: str):
         """Save `fig` as figures/<slug>/<name>.png and return it (so the cell displays it).
@@ -153,8 +166,7 @@ class Chapter:
             "python": platform.python_version(),
             "device": device_name(self.device),
             "seeds": self.seeds,
-            "preset": self.params.get("preset",
-                                      os.environ.get(presets.RESOLVED_ENV, "none")),
+            "preset": self.preset,
             "dry_run": loops.dry(),
             "models": models_sentence(cache.used(self.models_since)),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),

@@ -4,7 +4,8 @@ A chapter displays it right after the cell that runs its study, so it shows wher
 chapter runs (`mu-book run`, the built book, Jupyter, Colab) from the results in memory,
 before the sections that explain them: the claims' verdict counts, the measured effect
 (with its interval, as the claim rule wrote it in `here`) of the chapter's key claims, the
-headline numbers of a chapter without claims, and a link to the claims section.
+headline numbers of a chapter without claims, and a link to the claims section. At a
+reduced-budget preset (`presets.budget_mark`: paper_lite) the box opens by saying so.
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ class Findings:
 
     `claims` are the chapter's checked claims; `key` the ids of those whose measured
     effect the box shows (default: the first `KEY_CLAIMS`); `numbers` headline numbers
-    ({label: number}) for a chapter without claims."""
+    ({label: number}) for a chapter without claims; `budget` the reduced-budget mark of
+    the run's preset (`presets.budget_mark`), None at the paper's or the book's budget."""
 
-    def __init__(self, slug: str, claims=(), key=None, numbers: dict | None = None):
+    def __init__(self, slug: str, claims=(), key=None, numbers: dict | None = None,
+                 budget: str | None = None):
         self.slug, self.claims, self.numbers = slug, list(claims), dict(numbers or {})
+        self.budget = budget
         by_id = {c.id: c for c in self.claims}
         unknown = [i for i in key or () if i not in by_id]
         if unknown:
@@ -41,6 +45,15 @@ class Findings:
         found = counts(self.claims)
         return (", ".join(f"{found[v]} {v}" for v in VERDICTS)
                 + f" (of {len(self.claims)} claims)")
+
+    def budget_text(self) -> str | None:
+        """The sentence that says the box's verdicts and numbers come from a reduced
+        budget, or None."""
+        if self.budget is None:
+            return None
+        return (f"{_sentence(self.budget)}: what follows comes from the paper's setting with "
+                f"fewer datasets, seeds, rounds or epochs (its preset file names each cut), "
+                f"so its verdicts are those of that budget.")
 
     def anchor(self) -> str:
         """The claims section's HTML id (Sphinx writes the label's _ as -)."""
@@ -61,12 +74,16 @@ class Findings:
         link = (f'<p>Every claim, with what the paper says and all we measured: '
                 f'<a href="#{self.anchor()}">the claims section</a> ("The paper\'s '
                 f'claims, checked").</p>' if self.claims else "")
+        budget = (f'<p class="mu-findings-budget">{html.escape(self.budget_text())}</p>'
+                  if self.budget else "")
         return (f'<div class="mu-findings"><p class="mu-findings-title">What this chapter '
-                f'found</p><p class="mu-findings-counts">'
+                f'found</p>{budget}<p class="mu-findings-counts">'
                 f'{html.escape(_sentence(self.counts_text()))}</p><ul>{items}</ul>{link}</div>')
 
     def __repr__(self) -> str:
         lines = [f"What this chapter found: {self.counts_text()}."]
+        if self.budget:
+            lines.append(f"  {self.budget_text()}")
         lines += [f"  [{v}] {statement}\n      here: {measured}" if v else
                   f"  {statement}: {measured}" for v, statement, measured in self.lines()]
         if self.claims:

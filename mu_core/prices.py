@@ -9,9 +9,11 @@ training images of a network that `reference_gpus.yaml` holds a measured through
 are priced on that GPU from the work alone (images / images per second); every other loop
 is named as having no reference figure, and is not guessed.
 
-The README's price table and each chapter's paper-scale row come from the paper dry runs'
+The README's price table and each chapter's paper-scale rows come from the paper dry runs'
 estimates committed in `paper_prices/` (`bench.record_paper_price` writes one,
-`bench.write_price_table` the README's table: `python -m mu_core.bench prices ...`).
+`bench.write_price_table` the README's table: `python -m mu_core.bench prices ...`):
+`<slug>.json` the `paper` preset's, `<slug>.<preset>.json` a variant's (a `paper_lite`
+preset, issue 34: the paper's setting at a budget that fits a small GPU), each its own row.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ from pathlib import Path
 
 import yaml
 
+from .errors import ConfigError
+
 FIGURES = Path(__file__).with_name("reference_gpus.yaml")
-PRICES = Path(__file__).with_name("paper_prices")  # <chapter slug>.json: a paper dry run
+PRICES = Path(__file__).with_name("paper_prices")  # <slug>[.<preset>].json: a paper dry run
+PAPER = "paper"  # the preset whose dry run is stored as <slug>.json
 README_START = "<!-- price table: written by `python -m mu_core.bench prices table` -->"
 README_END = "<!-- end of the price table -->"
 COLUMNS = ("chapter", "seeds", "training images", "other work", "dry run's machine",
@@ -118,21 +123,35 @@ def table(rows: list[dict]) -> str:
 
 
 def committed(folder: Path = PRICES) -> dict[str, dict]:
-    """The committed paper dry runs, by chapter slug: `estimate` (`dryrun.estimate_entries`,
-    with the ledger it was worked from) and `ran` (where, when, at which commit)."""
+    """The committed paper dry runs, by file stem (`price_key`): `chapter`, `preset`,
+    `estimate` (`dryrun.estimate_entries`, with the ledger it was worked from) and `ran`
+    (where, when, at which commit)."""
     return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
+
+
+def price_key(slug: str, preset: str = PAPER) -> str:
+    """The stem of a chapter's stored dry run at `preset`: the slug for the paper preset,
+    `<slug>.<preset>` for a variant, so that a variant never overwrites the paper's."""
+    return slug if preset == PAPER else f"{slug}.{preset}"
+
+
+def label(run: dict) -> str:
+    """A stored run's name in the price table: its chapter, and its preset unless `paper`."""
+    preset = run.get("preset", PAPER)
+    return run["chapter"] if preset == PAPER else f"{run['chapter']} ({preset})"
 
 
 def readme_table(folder: Path = PRICES) -> str:
     """The README's price table with the runs it comes from, between its markers."""
     runs = committed(folder)
-    rows = [row(slug, run["estimate"]) for slug, run in runs.items()]
+    rows = [row(label(run), run["estimate"]) for run in runs.values()]
     figures = reference_figures()
-    sources = "; ".join(f"{slug}: {run['ran']}" for slug, run in runs.items())
+    sources = "; ".join(f"{label(run)}: {run['ran']}" for run in runs.values())
     return "\n".join([
         README_START, "", table(rows), "",
-        f"Each row is a paper-preset dry run committed in `mu_core/paper_prices/` "
-        f"({sources}). Per seed: the preset's training images, sample-steps of the other "
+        f"Each row is a dry run committed in `mu_core/paper_prices/`: of the chapter's "
+        f"paper preset, or of the preset named in brackets ({sources}). Per seed: the "
+        f"preset's training images, sample-steps of the other "
         f"loops (attack rounds, games, reconstruction and inversion steps times the "
         f"samples or candidates each step takes) and per-sample items (Fisher, influence); "
         f"the price on the dry run's machine (its loops, without the kernel and evaluation "
@@ -148,23 +167,47 @@ def figure_list(figures: dict) -> str:
                      f"training images a second" for figure in figures["figures"])
 
 
+def chapter_runs(slug: str, folder: Path = PRICES) -> dict[str, dict]:
+    """A chapter's committed dry runs by preset, the paper preset's first."""
+    found = {run.get("preset", PAPER): run for run in committed(folder).values()
+             if run["chapter"] == slug}
+    return dict(sorted(found.items(), key=lambda item: item[0] != PAPER))
+
+
 def chapter_price(slug: str, folder: Path = PRICES):
-    """The chapter's row of the price table (Markdown for a notebook), or a sentence saying
+    """The chapter's rows of the price table (Markdown for a notebook): a column per preset
+    with a committed dry run (the paper preset's, then its variants'), or a sentence saying
     that no paper dry run of it is committed."""
     from IPython.display import Markdown
 
-    runs = committed(folder)
-    if slug not in runs:
+    runs = chapter_runs(slug, folder)
+    if PAPER not in runs:
         return Markdown(f"No paper dry run of {slug} is committed yet "
                         f"(`python -m mu_core.bench prices record {slug}`).")
-    found = row(slug, runs[slug]["estimate"])
-    lines = ["| the paper preset, per seed | |", "|---|---|"]
-    lines += [f"| {column} | {found[column]} |" for column in COLUMNS[1:]]
+    found = {preset: row(slug, run["estimate"]) for preset, run in runs.items()}
+    lines = ["| per seed | " + " | ".join(f"the {p} preset" for p in found) + " |",
+             "|---|" + "---|" * len(found)]
+    lines += [f"| {column} | " + " | ".join(str(r[column]) for r in found.values()) + " |"
+              for column in COLUMNS[1:]]
     figures = reference_figures()
-    return Markdown("\n".join(lines) + f"\n\nThe README's price table row, from a paper "
-                    f"dry run ({runs[slug]['ran']}); the reference GPU's time rests on "
+    sources = "; ".join(f"{preset}: {run['ran']}" for preset, run in runs.items())
+    return Markdown("\n".join(lines) + f"\n\nThe README's price table rows, from dry runs "
+                    f"({sources}); the reference GPU's time rests on "
                     f"{figures['gpu']} at {figures['variant']}: {figure_list(figures)} "
                     f"({figures['source']}).")
+
+
+def loop_shares(slug: str, preset: str = PAPER, folder: Path = PRICES) -> dict[str, float]:
+    """Each loop's share of a committed dry run's price on the dry run's machine (its
+    `hours_by_loop` over its `hours`), largest first: what dominates a chapter's cost."""
+    runs = committed(folder)
+    key = price_key(slug, preset)
+    if key not in runs:
+        raise ConfigError(f"no {preset} dry run of {slug} is committed in {folder} "
+                          f"(`python -m mu_core.bench prices record {slug} --preset {preset}`).")
+    found = runs[key]["estimate"]
+    shares = {loop: hours / found["hours"] for loop, hours in found["hours_by_loop"].items()}
+    return dict(sorted(shares.items(), key=lambda item: -item[1]))
 
 
 def duration(hours: float) -> str:

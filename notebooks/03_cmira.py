@@ -108,9 +108,28 @@ chapter.findings(study.claims(results))  # the box: verdicts, key effects
 # synthetic data of the papers' shapes, and prints what the real run costs there.
 
 # %% tags=["remove-input"]
-from mu_core.prices import chapter_price
+from mu_core.prices import chapter_price, loop_shares
 
-chapter_price("03_cmira")  # the paper preset's price table row, from its committed dry run
+shares = loop_shares("03_cmira")  # each loop's share of the paper preset's price
+chapter.quote({"price_share_m_a": shares["M_A"], "price_share_m_u": shares["M_U"]})
+chapter_price("03_cmira")  # the paper and paper_lite presets' rows, from their dry runs
+
+# %% [markdown]
+# **What the paper's scale costs, and a lighter run.** Nearly all of the paper preset's
+# price is the rounds: M_A's (in P+U and P+U+A) take {glue:text}`price_share_m_a:.0%` of it
+# on the dry run's machine and M_U's {glue:text}`price_share_m_u:.0%`, since the dry run
+# counts every one of the {glue:text}`paper_rounds` rounds of
+# {glue:text}`paper_round_epochs` epochs, per model, dataset, backbone, method and ablation
+# stage (the early stop can only end them sooner, and no dry run can know by how much).
+# M_A, a ResNet-18 or VGG-16 with spectrally normalised layers under a Lipschitz head, has
+# no reference GPU figure, so its hours stay the dry run's machine's. The `paper_lite`
+# preset (its column of the table; `mu-book run 03 --preset paper_lite`) runs the paper's
+# CIFAR-10 and ResNet-18, the setting of Tables 2 and 3, with the six methods, the
+# ablation, the whole test split as D_p and as the rounds' anchor, the prior pretrained as
+# in the paper and the same early stop, but at most {glue:text}`paper_lite_rounds` rounds of
+# {glue:text}`paper_lite_round_epochs` epochs, to fit a few hours of a small GPU. Its
+# preset file names each cut; its claims and findings box say that they come from that
+# reduced budget.
 
 # %% [markdown]
 # **Setting.** As in the paper: {glue:text}`val_fraction:.0%` of the training split held out for validation, five

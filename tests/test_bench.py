@@ -60,8 +60,8 @@ def test_the_readmes_price_table_is_what_the_code_computes_from_the_committed_dr
     start = readme.index(prices.README_START)
     end = readme.index(prices.README_END) + len(prices.README_END)
     assert readme[start:end] == prices.readme_table()
-    for slug, run in runs.items():
-        assert f"| {slug} |" in readme
+    for run in runs.values():
+        assert f"| {prices.label(run)} |" in readme
 
 
 def test_writing_the_price_table_replaces_only_what_lies_between_its_markers(tmp_path):
@@ -74,6 +74,69 @@ def test_writing_the_price_table_replaces_only_what_lies_between_its_markers(tmp
     assert text.startswith("before\n") and text.endswith("\nafter\n")
     assert "old table" not in text and prices.readme_table() in text
     assert not bench.write_price_table(tmp_path)  # already matched
+
+
+def _estimate(hours_by_loop: dict) -> dict:
+    return {"training_loops": 1, "seeds": 1, "hours": sum(hours_by_loop.values()),
+            "devices": ["CPU (1 threads)"], "samples": 1e6, "hours_by_loop": hours_by_loop,
+            "work": [{"loop": "train", "kind": "training", "count": 1e6, "hours": 1.0,
+                      "network": {"model": "ResNet", "parameters": 11173962,
+                                  "input": [3, 32, 32]}}]}
+
+
+def test_a_paper_lite_price_is_stored_beside_the_papers_and_shown_as_its_own_row(
+        tmp_path, monkeypatch):
+    # `prices record 03 --preset paper_lite` runs that preset's dry run and keeps the paper
+    # preset's stored run; the README's table and the chapter's rows show both
+    from conftest import ROOT
+
+    from mu_core import book, prices
+
+    ran = []
+
+    def dry_run(root, source, preset, out, dry_run):
+        ran.append((source.slug, preset, dry_run))
+        out.mkdir(parents=True)
+        hours = {"M_A": 3.0, "M_U": 1.0} if preset == "paper" else {"M_A": 1.0}
+        (out / "r.json").write_text(json.dumps({"dry_run_estimate": _estimate(hours)}))
+        return out / "r.json"
+
+    monkeypatch.setattr(book, "run_chapter", dry_run)
+    paper = bench.record_paper_price(ROOT, "03", tmp_path)
+    lite = bench.record_paper_price(ROOT, "03", tmp_path, preset="paper_lite")
+    assert ran == [("03_cmira", "paper", True), ("03_cmira", "paper_lite", True)]
+    assert (paper.name, lite.name) == ("03_cmira.json", "03_cmira.paper_lite.json")
+    assert json.loads(paper.read_text())["estimate"]["hours"] == 4.0  # not overwritten
+    assert json.loads(lite.read_text())["preset"] == "paper_lite"
+    table = prices.readme_table(tmp_path)
+    assert "| 03_cmira | 1 |" in table and "| 03_cmira (paper_lite) | 1 |" in table
+    assert "03_cmira (paper_lite): dry run of" in table
+    shown = prices.chapter_price("03_cmira", tmp_path).data
+    assert shown.startswith("| per seed | the paper preset | the paper_lite preset |")
+    assert "| dry run's machine | 4.0 h (CPU (1 threads)) | 1.0 h (CPU (1 threads)) |" in shown
+    assert prices.loop_shares("03_cmira", folder=tmp_path) == {"M_A": 0.75, "M_U": 0.25}
+    assert prices.loop_shares("03_cmira", "paper_lite", tmp_path) == {"M_A": 1.0}
+    with pytest.raises(ConfigError, match="no paper_cifar100 dry run of 03_cmira is committed"):
+        prices.loop_shares("03_cmira", "paper_cifar100", tmp_path)
+
+
+def test_a_price_is_recorded_only_for_a_paper_preset_the_chapter_has(tmp_path):
+    from conftest import ROOT
+
+    with pytest.raises(ConfigError, match="holds paper presets .*, not 'cpu'"):
+        bench.record_paper_price(ROOT, "03", tmp_path, preset="cpu")
+    with pytest.raises(ConfigError, match="chapter 00_foundations has no 'paper_lite' preset"):
+        bench._prices_command(["record", "03", "00", "--preset", "paper_lite"])
+    assert not list(tmp_path.iterdir())  # refused before any dry run
+
+
+def test_cmiras_rounds_dominate_its_paper_price_as_its_prose_says():
+    # 03's paper-scale paragraph glues M_A's and M_U's shares and calls them nearly all
+    from mu_core import prices
+
+    shares = prices.loop_shares("03_cmira")
+    assert list(shares)[:2] == ["M_A", "M_U"] and shares["M_A"] + shares["M_U"] > 0.9
+    assert sum(shares.values()) == pytest.approx(1.0)
 
 
 def test_the_scorecards_retrained_row_trains_the_same_both_ways():

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conftest import ROOT
-from mu_core import book
+from mu_core import book, presets
 
 # Chapters whose dry run takes several minutes on 2 CPU cores, and why: marked
 # paper_dry_run, so the default suite leaves them out and .ci/run runs them after it
@@ -47,3 +47,23 @@ def test_paper_preset_dry_run(chapter, tmp_path):
     estimate = found["dry_run_estimate"]
     assert estimate["training_loops"] >= 1 and estimate["hours"] > 0
     assert book.unfinished(tmp_path, chapter.slug).startswith("holds a dry run")
+
+
+# Chapters with a paper_lite preset (the paper's setting at a reduced budget, issue 34); its
+# dry run takes minutes like the paper preset's (03's: 3.5 minutes on one loaded thread).
+LITE = [pytest.param(c, id=c.slug, marks=[pytest.mark.paper_dry_run])
+        for c in book.chapters(ROOT) if presets.LITE in c.presets(ROOT)]
+
+
+def test_the_cmira_chapter_has_a_lite_preset():
+    assert [p.values[0].slug for p in LITE] == ["03_cmira"]
+
+
+@pytest.mark.parametrize("chapter", LITE)
+def test_paper_lite_dry_run_marks_every_verdict_as_a_reduced_budget(chapter, tmp_path):
+    results = book.run_chapter(ROOT, chapter, presets.LITE, out=tmp_path, dry_run=True)
+    found = json.loads(results.read_text())
+    assert found["provenance"]["preset"] == presets.LITE and found["dry_run_estimate"]["hours"]
+    claims = found["results"]["claims"]
+    mark = presets.budget_mark(presets.LITE)
+    assert claims and all(c["here"].startswith(f"{mark}: ") for c in claims)

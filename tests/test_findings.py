@@ -54,3 +54,16 @@ def test_every_chapter_shows_the_box_before_its_first_figure(chapter):
     assert "remove-input" in cells[box].metadata.get("tags", [])
     ran = cells[box - 1].source
     assert ".run(" in ran or "trained_model(" in ran  # right after the study's run
+
+
+def test_at_a_reduced_budget_the_box_says_so_before_its_counts():
+    mark = "reduced budget (paper_lite preset, not the paper's full run)"
+    box = Findings("03_demo", CLAIMS, budget=mark)
+    html = box._repr_html_()
+    assert html.index("mu-findings-budget") < html.index("mu-findings-counts")
+    assert "Reduced budget (paper_lite preset, not the paper&#x27;s full run): what follows" \
+        in html
+    assert repr(box).splitlines()[1].startswith("  Reduced budget (paper_lite preset")
+    plain = Findings("03_demo", CLAIMS)
+    assert plain.budget_text() is None
+    assert "budget" not in plain._repr_html_() and "budget" not in repr(plain)

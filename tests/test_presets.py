@@ -180,3 +180,68 @@ def test_the_foundations_and_baselines_paper_presets_train_one_model(monkeypatch
         Recipe(epochs=p1["epochs"], lr=p1["lr"], batch_size=p1["batch_size"],
                augment=p1["augment"]), p1["seeds"][0], {})
     assert foundations == baselines
+
+
+def test_only_a_paper_lite_preset_carries_the_reduced_budget_mark():
+    assert presets.budget_mark("paper_lite") == ("reduced budget (paper_lite preset, not "
+                                                 "the paper's full run)")
+    assert presets.budget_mark("paper_lite_cifar100").startswith(
+        "reduced budget (paper_lite_cifar100 preset")
+    for preset in ("paper", "cpu", "smoke", "paper_cifar100", "paper_literal", "none", None):
+        assert presets.budget_mark(preset) is None, preset
+
+
+@pytest.mark.parametrize("preset, resolved", [("paper_lite", None), ("paper_lite", "paper_lite"),
+                                              ("paper", None), ("cpu", None), ("smoke", None)])
+def test_a_paper_lite_run_marks_every_claim_and_its_findings_box(preset, resolved, monkeypatch):
+    # the mark comes from the chapter's preset, whether the kernel applied it (Colab,
+    # papermill) or mu-book resolved it and injected its name
+    from mu_core.claims import HELD, NOT_TESTABLE, Claim
+
+    if resolved:
+        monkeypatch.setenv(presets.RESOLVED_ENV, resolved)
+    else:
+        monkeypatch.delenv(presets.RESOLVED_ENV, raising=False)
+    source = book.find_chapter(ROOT, "03")
+    namespace = {**book.notebook_parameters(book.read_notebook(source.source)),
+                 "preset": preset}
+    chapter = Chapter("03_cmira", namespace, device="cpu")
+    claims = [Claim("a_holds", "A recovers", "Table 1", "A: +0.100 [+0.050, +0.150], 300 "
+                    "images; B: +0.2 [+0.1, +0.3], 300 images", HELD),
+              Claim("b_untested", "B", "Table 3", "the ablation did not run", NOT_TESTABLE)]
+    box = chapter.findings(claims)
+    chapter.add_claims(claims)
+    mark = "reduced budget (paper_lite preset, not the paper's full run): "
+    lite = preset == "paper_lite"
+    assert [c.here.startswith(mark) for c in chapter.claims] == [lite, lite]
+    assert [c.here.removeprefix(mark) for c in chapter.claims] == [c.here for c in claims]
+    assert [c.verdict for c in chapter.claims] == [HELD, NOT_TESTABLE]
+    assert (box.budget is not None) == lite and ("Reduced budget" in repr(box)) == lite
+    assert box.lines()[0][2] == (mark if lite else "") + ("A: +0.100 [+0.050, +0.150], "
+                                                          "300 images (more in the claims "
+                                                          "section)")
+    assert chapter.marked(chapter.claims[0]) == chapter.claims[0]  # marked once
+    assert chapter.provenance()["preset"] == preset
+
+
+def test_the_cmira_lite_preset_cuts_the_paper_preset_only_where_its_file_says():
+    # CIFAR-10 and ResNet-18 with fewer rounds and epochs a round; what the paper's argument
+    # rests on is the paper preset's: the rounds' early stop, the whole test split as D_p
+    # and as the rounds' anchor, the prior's pretraining, the ablation, Table A2's settings
+    paper, lite = presets.values("03_cmira", "paper"), presets.values("03_cmira", "paper_lite")
+    cut = {name for name in paper if lite[name] != paper[name]}
+    assert cut == {"dataset_names", "backbones", "rounds", "round_epochs",
+                   "dataset_hyperparameters"}
+    assert lite["dataset_names"] == ["cifar10"] and list(lite["backbones"]) == ["ResNet-18"]
+    assert lite["backbones"]["ResNet-18"] == paper["backbones"]["ResNet-18"]
+    assert lite["dataset_hyperparameters"]["cifar10"]["ResNet-18"] == \
+        paper["dataset_hyperparameters"]["cifar10"]["ResNet-18"]
+    assert lite["patience"] < lite["rounds"] < paper["rounds"]  # the early stop can still act
+    assert lite["round_epochs"] < paper["round_epochs"]
+    assert lite["probe_size"] is lite["anchor_size"] is None
+    assert lite["ablation_datasets"] is None
+    lines = presets.path("03_cmira", "paper_lite").read_text().splitlines()
+    assert "extends: paper" in lines
+    for name in cut:  # every cut is named in a comment right above it
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"{name}:"))
+        assert lines[at - 1].startswith("#"), name

@@ -7,6 +7,11 @@
 * ``paper``: the papers' datasets, architectures and budgets, on a CUDA GPU;
 * ``paper_<dataset>``, where a chapter has it: the paper's setting for another of its
   datasets. Its file starts with ``extends: paper`` and lists what differs.
+* ``paper_lite``, where a chapter's paper preset does not fit a few hours of a small GPU
+  (issue 34): the paper's dataset and architecture with fewer datasets, seeds, rounds or
+  epochs, each cut named in its file (``extends: paper``). Its verdicts are marked as
+  coming from a reduced budget (`budget_mark`, which `Chapter` puts on every claim and
+  on the findings box).
 
 A chapter switches scale with one value: its parameters cell starts with
 ``preset = "cpu"``. Set to ``"paper"`` (in Colab, in Jupyter, or with ``papermill -p
@@ -30,6 +35,15 @@ PUBLISHED = "cpu"  # the preset whose values are the parameters cells' defaults
 FOLDER = Path(__file__).resolve().parent
 # Set by `mu-book run` to the preset whose values it injected into the kernel.
 RESOLVED_ENV = "MU_BOOK_PRESET"
+LITE = "paper_lite"  # the paper's setting at a reduced budget (and any paper_lite_ variant)
+
+
+def budget_mark(preset) -> str | None:
+    """The words that open every verdict's measurement at a reduced-budget preset
+    (`LITE` or a ``paper_lite_`` variant), or None at any other preset."""
+    if not isinstance(preset, str) or not (preset == LITE or preset.startswith(LITE + "_")):
+        return None
+    return f"reduced budget ({preset} preset, not the paper's full run)"
 
 
 def known(folder: Path = FOLDER) -> list[str]:
