@@ -99,9 +99,34 @@ chapter.findings(scorecard.claims(results))  # the box: verdicts, key effects
 # synthetic data of the papers' shapes, and prints what the real run costs there.
 
 # %% tags=["remove-input"]
-from mu_core.prices import chapter_price
+from mu_core import presets
+from mu_core.prices import chapter_price, loop_shares
 
-chapter_price("07_scorecard")  # the paper preset's price table row, from its committed dry run
+shares = loop_shares("07_scorecard")  # each loop's share of the paper preset's price
+chapter.quote({"price_share_cmira": shares["M_A"] + shares["M_U"],
+               "price_share_mra": shares["MRA DST"] + shares["recall"],
+               "price_share_retrain": shares["retrain"],
+               **{f"{scale}_models_per_row": len(presets.values("07_scorecard", scale)["seeds"])
+                  for scale in ("paper", presets.LITE)}})
+chapter_price("07_scorecard")  # the paper and paper_lite presets' rows, from their dry runs
+
+# %% [markdown]
+# **What the paper's scale costs, and a lighter run.** Nearly all of the paper preset's
+# price is the attacks' rounds and the retraining: CMIRA's two models a round (M_A and
+# M_U) take {glue:text}`price_share_cmira:.0%` of it on the dry run's machine, MRA's
+# distillation and recall {glue:text}`price_share_mra:.0%`, and retraining
+# {glue:text}`price_share_retrain:.0%` (two rows of {glue:text}`paper_models_per_row`
+# retrained models a setting, each trained {glue:text}`paper_epochs` epochs), since every
+# attacked model of every row runs each attack at the papers' rounds. CMIRA's M_A and
+# MRA's distillation and EfficientNet student have no reference GPU figure, so their hours
+# stay the dry run's machine's. The `paper_lite` preset (its column of the table;
+# `mu-book run 07 --preset paper_lite`) keeps CIFAR-10, the ResNet-18 trained as in the
+# paper preset, the methods' and attacks' settings, the attacks' fixed seed and the floor
+# row, and cuts to class-wise partial forgetting (the setting of the MRA claim below),
+# {glue:text}`paper_lite_models_per_row` models a row, three methods (fine-tuning,
+# gradient ascent and the adversarial method) and fewer rounds of MRA and CMIRA, to fit a
+# few hours of a small GPU. Its preset file names each cut and what it leaves not
+# testable; its claims and findings box say that they come from that reduced budget.
 
 # %% [markdown]
 # **One trained model, many unlearned and retrained ones.** In each setting the split and

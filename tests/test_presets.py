@@ -240,8 +240,45 @@ def test_the_cmira_lite_preset_cuts_the_paper_preset_only_where_its_file_says():
     assert lite["round_epochs"] < paper["round_epochs"]
     assert lite["probe_size"] is lite["anchor_size"] is None
     assert lite["ablation_datasets"] is None
-    lines = presets.path("03_cmira", "paper_lite").read_text().splitlines()
-    assert "extends: paper" in lines
+
+
+LITE_CHAPTERS = [c.slug for c in CHAPTERS if presets.LITE in c.presets(ROOT)]
+
+
+@pytest.mark.parametrize("slug", LITE_CHAPTERS)
+def test_a_lite_preset_extends_the_paper_preset_and_names_each_cut_above_it(slug):
+    paper, lite = presets.values(slug, "paper"), presets.values(slug, presets.LITE)
+    assert set(lite) == set(paper)  # it changes the paper preset's values, adds none
+    cut = [name for name in paper if lite[name] != paper[name]]
+    lines = presets.path(slug, presets.LITE).read_text().splitlines()
+    assert "extends: paper" in lines and cut
+    listed = [line.split(":")[0] for line in lines if line[:1].isalpha()]
+    assert sorted(listed) == sorted(["extends", *cut])  # no value restated unchanged
     for name in cut:  # every cut is named in a comment right above it
-        at = next(i for i, line in enumerate(lines) if line.startswith(f"{name}:"))
+        at = lines.index(next(line for line in lines if line.startswith(f"{name}:")))
         assert lines[at - 1].startswith("#"), name
+
+
+def test_the_scorecard_lite_preset_cuts_the_paper_preset_only_where_its_file_says():
+    # CIFAR-10 and ResNet-18 trained as in the paper preset (so every retrained model is),
+    # in the setting the MRA claim reads, with its methods and the attacks it reads; fewer
+    # models, rows, attacked models and attack rounds
+    from mu_core.studies import scorecard
+
+    paper = presets.values("07_scorecard", "paper")
+    lite = presets.values("07_scorecard", presets.LITE)
+    cut = {name for name in paper if lite[name] != paper[name]}
+    assert cut == {"settings", "seeds", "methods", "attack_runs", "claim_runs",
+                   "attack_settings"}
+    assert lite["settings"] == list(scorecard.CLAIM_ATTACKS)  # class-wise: the MRA claim's
+    assert 2 <= lite["attack_runs"] < lite["claim_runs"] <= len(lite["seeds"]) \
+        < len(paper["seeds"])
+    assert lite["seeds"] == paper["seeds"][:len(lite["seeds"])]
+    assert "adversarial" in lite["methods"] and set(lite["methods"]) < set(paper["methods"])
+    assert set(lite["attack_settings"]) == set(paper["attack_settings"])
+    for attack, settings in lite["attack_settings"].items():  # only the rounds are cut
+        kept = {k: v for k, v in settings.items() if k not in ("rounds", "round_epochs")}
+        assert kept == {k: v for k, v in paper["attack_settings"][attack].items()
+                        if k not in ("rounds", "round_epochs")}, attack
+        for key in ("rounds", "round_epochs"):
+            assert settings.get(key, 0) <= paper["attack_settings"][attack].get(key, 0), key
