@@ -83,7 +83,6 @@ def check_every_cell(read: Results, cells: list[dict]):
 
 # ------------------------------------------------------------------------- end to end
 
-@pytest.mark.xdist_group("scorecard_smoke")  # one worker runs the smoke study once
 def test_smoke_run_scores_every_row_with_every_attack(smoke):
     check_every_cell(smoke, smoke.to_json()["cells"])
     assert set(smoke.rows) == {"random", "classwise", "class"}
@@ -101,7 +100,6 @@ def test_smoke_run_scores_every_row_with_every_attack(smoke):
     assert "cmira/r_i" in runs and runs[runs.setting == "classwise"]["cmira/r_i"].notna().any()
 
 
-@pytest.mark.xdist_group("scorecard_smoke")
 def test_the_forgetting_quality_of_every_row_but_retraining(smoke):
     table = smoke.quality()
     for setting, rows in smoke.rows.items():
@@ -111,7 +109,6 @@ def test_the_forgetting_quality_of_every_row_but_retraining(smoke):
         assert (table.loc[setting, "examples"] == forget).all()
 
 
-@pytest.mark.xdist_group("scorecard_smoke")
 def test_the_results_file_round_trip_keeps_the_cells_and_claims(smoke):
     document = json.loads(json.dumps(jsonable(smoke.to_json()), allow_nan=False))
     read = Results.from_json(document)
@@ -119,7 +116,6 @@ def test_the_results_file_round_trip_keeps_the_cells_and_claims(smoke):
     assert scorecard.claims(read) == scorecard.claims(smoke)
 
 
-@pytest.mark.xdist_group("scorecard_smoke")
 def test_tables_figures_and_the_explorer_view(smoke):
     table = scorecard.scorecard_table(smoke, "classwise")
     assert list(table.index) == smoke.rows["classwise"]
