@@ -429,8 +429,8 @@ def real_count(pool, data, max_samples: int | None = None) -> float:
     real = float(len(pool))
     if active() and data.real_train and len(pool):
         in_test = int(torch.isin(torch.as_tensor(pool).cpu(), data.test.cpu()).sum())
-        per_test = (data.real_test or data.real_train) / max(len(data.test), 1)
-        real = (len(pool) - in_test) * data.real_train / len(data.train) + in_test * per_test
+        real = ((len(pool) - in_test) * data.real_train / len(data.train)
+                + in_test * data.real_test / len(data.test))
     return min(real, max_samples) if max_samples else real
 
 
